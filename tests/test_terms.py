@@ -1,0 +1,430 @@
+"""qa.terms: BM25 tokenization and English query expansion (fast; no embedding model)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import bm25s
+import jieba
+import pytest
+
+from qa import terms
+from qa.terms import bm25_tokenize, bm25_tokenize_queries, expand_query, tokenize
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "hongkou-2025-03.txt"
+
+# Sentences copied verbatim from the seed bulletin (checked by test_sentences_are_verbatim).
+LIUZHI = (
+    "一年多来（截至2025年6月30日），全区监察组织掌握处置问题线索372件，立案272人，留置37人，"
+    "结案227人，查处群众身边腐败和作风问题203个，给予党纪政务处分124人，移送检察机关39人，"
+    "集中整治取得阶段性成效。"
+)
+DEBT_2024 = (
+    "截至 2024 年末，本区地方政府债务限额为 430.8 亿元（一般债务限额 101.5 亿元、专项债务限额 "
+    "329.3 亿元），实际政府债务余额为 354.78 亿元。"
+)
+DEBT_2025 = "预计本区地方政府债务限额为 494.9 亿元（一般债务限额 103 亿元、专项债务限额 391.9 亿元）。"
+DEBT_2025_REVIEW = (
+    "预计本区地方政府债务限额为 494.90 亿元（一般债务限额 103 亿元、专项债务限额 391.90 亿元）。"
+)
+REFINANCING = (
+    "市财政局下达本区 2025 年再融资债券额度为 14.19 亿元，其中：一般债券 14.19 亿元、专项债券 0 亿元。"
+)
+GDP = "一季度，实现地区生产总值420.54亿元，可比增长7.8%，高于全市2.7个百分点，增速位居全市第2位。"
+GOV_FUND = "为 3957 万元，完成年初预算的 53.26%。"
+FISCAL_TITLE = "关于虹口区 2024 年财政决算和 2025 年 1—6 月财政预算执行情况的报告"
+HOTLINE = "12345 市民服务热线（以下简称“12345 热线”）承担着提供政策咨询、受理投诉举报、解决群众困难等职责"
+LIANGJIU = "完成 165 户无卫生设施房屋改造，同心路 961、963 号小梁薄板 100% 签约生效"
+SOE = "截至2024年12月31日，本区区属国企总资产为6,438,586.22万元"
+MAYOR = "任命宣一洲同志为虹口区副区长。"
+JUROR = "免去杜文洁同志的虹口区人民陪审员职务；"
+HTML_ROW = '支柱产业\t<ul style="list-style-type: none"> 金融方面，新引进京东东鸿、复星星创等重点企业'
+SPEAKER = "区财政局局长 姜 靖"
+AUDIT = "截至 2025 年 6 月，针对上年度审计工作报告中反映的问题，已整改问题金额 1.29 亿元"
+SENTENCES = [
+    LIUZHI,
+    DEBT_2024,
+    DEBT_2025,
+    DEBT_2025_REVIEW,
+    REFINANCING,
+    GDP,
+    GOV_FUND,
+    FISCAL_TITLE,
+    HOTLINE,
+    LIANGJIU,
+    SOE,
+    MAYOR,
+    JUROR,
+    HTML_ROW,
+    SPEAKER,
+    AUDIT,
+]
+
+
+@pytest.fixture(scope="module")
+def corpus_text() -> str:
+    return CORPUS.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("sentence", SENTENCES)
+def test_sentences_are_verbatim(corpus_text: str, sentence: str) -> None:
+    assert sentence in corpus_text
+
+
+# --- numbers and units ---------------------------------------------------------------
+
+
+def test_counts_keep_their_unit_and_the_bare_number() -> None:
+    tokens = tokenize(LIUZHI)
+    for expected in ["留置", "37人", "37", "立案", "272人", "272", "372件", "结案", "227人"]:
+        assert expected in tokens
+    assert {"党纪政务处分", "124人", "移送检察机关", "39人", "2025年", "6月", "30日"} <= set(tokens)
+
+
+def test_debt_limit_sentence() -> None:
+    tokens = tokenize(DEBT_2024)
+    for expected in ["2024年", "2024", "年末", "430.8亿元", "430.8", "亿元", "354.78亿元"]:
+        assert expected in tokens
+    assert {"地方政府债务限额", "债务限额", "一般债务限额", "专项债务限额", "政府债务余额"} <= set(tokens)
+    assert "494.9亿元" in tokenize(DEBT_2025)
+
+
+def test_trailing_decimal_zeros_and_thousands_separators_are_canonical() -> None:
+    assert tokenize(DEBT_2025_REVIEW) == tokenize(DEBT_2025)
+    assert {"6438586.22万元", "6438586.22"} <= set(tokenize(SOE))
+    assert "14.19亿元" in tokenize(REFINANCING)
+
+
+def test_percentages_and_percentage_points() -> None:
+    tokens = tokenize(GDP)
+    assert {"7.8%", "7.8", "2.7个百分点", "420.54亿元", "地区生产总值", "一季度"} <= set(tokens)
+    assert {"53.26%", "53.26", "3957万元"} <= set(tokenize(GOV_FUND))
+
+
+@pytest.mark.parametrize("written", ["1—6 月", "1-6月", "1–6月", "1～6月", "1 至 6 月", "１－６月"])
+def test_ranges_are_one_canonical_token(written: str) -> None:
+    tokens = tokenize(f"2025 年 {written}财政预算执行情况")
+    assert "1—6月" in tokens
+    assert {"1", "6", "6月"} <= set(tokens)
+
+
+def test_range_in_real_title() -> None:
+    tokens = tokenize(FISCAL_TITLE)
+    assert {"1—6月", "2024年", "2025年", "财政决算", "决算", "预算"} <= set(tokens)
+
+
+def test_hotline_number_stays_whole() -> None:
+    tokens = tokenize(HOTLINE)
+    assert "12345" in tokens
+    assert {"市民服务热线", "热线"} <= set(tokens)
+    assert not any(t in tokens for t in ["123", "1234", "45"])
+
+
+@pytest.mark.parametrize(
+    ("spaced", "tight"),
+    [
+        ("2025 年", "2025年"),
+        ("37 人", "37人"),
+        ("立案 40 人", "立案40人"),
+        ("99 %", "99%"),
+        ("姜 靖", "姜靖"),
+    ],
+)
+def test_layout_spaces_do_not_change_tokens(spaced: str, tight: str) -> None:
+    assert tokenize(spaced) == tokenize(tight)
+
+
+def test_full_width_characters_are_normalised() -> None:
+    assert tokenize("２０２５年") == tokenize("2025年")
+    assert tokenize("７．８％") == tokenize("7.8%")
+    assert tokenize("ＧＤＰ") == ["gdp"]
+
+
+# --- words, stop words, punctuation -----------------------------------------------------
+
+
+def test_ascii_words_are_lower_case() -> None:
+    assert {"pm2.5", "aqi", "85.1%"} <= set(
+        tokenize("上半年 PM2.5 月均浓度为 31.4 微克，空气质量 AQI 优良率达到 85.1%")
+    )
+
+
+def test_html_tags_are_not_tokens() -> None:
+    tokens = tokenize(HTML_ROW)
+    assert not {"ul", "style", "list", "type", "none"} & set(tokens)
+    assert {"支柱产业", "金融"} <= set(tokens)
+
+
+def test_stop_words_and_punctuation_are_dropped() -> None:
+    tokens = tokenize("区监委留置了多少人？")
+    assert "留置" in tokens
+    assert not {"了", "多少", "？", "?"} & set(tokens)
+    assert tokenize("What is the debt limit?") == ["debt", "limit"]
+
+
+def test_no_punctuation_or_whitespace_tokens(corpus_text: str) -> None:
+    tokens = tokenize(corpus_text)
+    stop = terms.stopwords()
+    assert all(re.search(r"\w", t) and not re.search(r"\s", t) for t in tokens)
+    assert not stop & set(tokens)
+
+
+def test_single_meaningful_characters_are_kept() -> None:
+    # "人" and "户" are what "多少人"/"多少户" ask for; a query with only 户 must still match.
+    assert "人" in tokenize("留置37人")
+    assert "户" in tokenize(LIANGJIU)
+
+
+def test_dictionary_words_inside_compounds_are_searchable() -> None:
+    tokens = tokenize("一般公共预算收入")
+    assert {"一般公共预算收入", "一般公共预算", "预算", "收入"} <= set(tokens)
+    assert {"旧住房成套改造", "成套改造", "住房"} <= set(tokenize("全力攻坚旧住房成套改造"))
+
+
+# --- user dictionary ---------------------------------------------------------------------
+
+REQUIRED_TERMS = [
+    "留置", "立案", "结案", "移送检察机关", "党纪政务处分", "债务限额", "再融资债券", "新增债券",
+    "一般债务", "专项债务", "一般公共预算", "政府性基金", "国有资本经营", "决算", "两旧", "零星旧改",
+    "小梁薄板", "旧住房成套改造", "无卫生设施", "市民服务热线", "北外滩", "地区生产总值",
+    "固定资产投资", "高新技术企业", "人民陪审员", "审判监督庭",
+]  # fmt: skip
+
+
+def _userdict_terms() -> list[str]:
+    return [entry.word for entry in terms._userdict()]
+
+
+def test_userdict_has_the_domain_terms() -> None:
+    words = _userdict_terms()
+    assert len(words) >= 150
+    assert len(words) == len(set(words)), "duplicate entries"
+    assert set(REQUIRED_TERMS) <= set(words)
+
+
+def test_every_userdict_term_is_a_token_of_itself() -> None:
+    broken = [w for w in _userdict_terms() if w not in tokenize(w)]
+    assert broken == []
+
+
+def test_domain_terms_are_cut_whole_in_context() -> None:
+    assert {"再融资债券", "再融资债券额度"} <= set(tokenize(REFINANCING))
+    assert {"小梁薄板", "无卫生设施"} <= set(tokenize(LIANGJIU))
+    assert {"副区长", "人民陪审员"} <= set(tokenize(MAYOR + JUROR))
+
+
+# --- query side --------------------------------------------------------------------------
+
+
+def test_question_shares_terms_with_the_answer_sentence() -> None:
+    question = set(tokenize("区监委留置了多少人？"))
+    assert "留置" in question & set(tokenize(LIUZHI))
+    assert {"2024年", "年末", "债务限额"} <= set(tokenize("2024年末本区的地方政府债务限额是多少？")) & set(
+        tokenize(DEBT_2024)
+    )
+
+
+def test_expand_query_adds_chinese_terms() -> None:
+    expanded = expand_query("How many people were detained by the supervisory commission?")
+    assert expanded.startswith("How many people were detained")
+    assert {"留置", "监委"} <= set(tokenize(expanded))
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("What is the DEBT LIMIT for 2025?", "债务限额"),
+        ("refinancing bonds quota", "再融资债券"),
+        ("Refinancing Bond", "再融资债券"),
+        ("How many cases were filed?", "立案"),
+        ("disciplinary sanctions", "党纪政务处分"),
+        ("GDP growth in the first quarter", "地区生产总值"),
+        ("GDP growth in the first quarter", "一季度"),
+        ("12345 hotline", "热线"),
+        ("general public budget revenue", "一般公共预算"),
+        ("government fund budget", "政府性基金"),
+        ("audit findings", "审计"),
+        ("State-owned assets report", "国有资产"),
+        ("state owned assets", "国有资产"),
+        ("Who was appointed?", "任命"),
+        ("who was dismissed", "免去"),
+        ("first half of 2025", "上半年"),
+        ("year-end 2024", "年末"),
+        ("year end 2024", "年末"),
+        ("people’s assessor", "人民陪审员"),
+    ],
+)
+def test_glossary_phrases(question: str, term: str) -> None:
+    assert term in expand_query(question).split()
+
+
+def test_glossary_prefers_the_longest_phrase() -> None:
+    added = expand_query("Who is the new deputy district mayor?").split()
+    assert "副区长" in added
+    assert "代表" not in added  # "deputy" alone would mean a People's Congress deputy
+    assert "区长" not in added
+
+
+def test_glossary_matches_whole_words_only() -> None:
+    assert expand_query("explanation of the planet") == "explanation of the planet"
+    assert expand_query("auditing") == "auditing"
+
+
+def test_expand_query_leaves_chinese_questions_alone() -> None:
+    question = "区监委留置了多少人？"
+    assert expand_query(question) == question
+
+
+def test_expand_query_adds_each_term_once() -> None:
+    expanded = expand_query("debt limit, debt limit and the debt limit")
+    assert expanded.count("债务限额") == 2  # once alone, once inside 地方政府债务限额
+
+
+def test_glossary_file_is_well_formed() -> None:
+    pattern, table = terms._glossary()
+    assert len(table) >= 120
+    for english, chinese in table.items():
+        assert english == english.lower()
+        assert tokenize(chinese), f"{english!r} adds no tokens"
+
+
+# --- determinism, bm25s --------------------------------------------------------------------
+
+
+def test_tokenize_is_deterministic(corpus_text: str) -> None:
+    assert tokenize(corpus_text[:20000]) == tokenize(corpus_text[:20000])
+    first = bm25_tokenize(SENTENCES)
+    assert first == bm25_tokenize(SENTENCES)
+    # ids are assigned in first-seen order, never from a hash-ordered set
+    assert list(first.vocab.values()) == list(range(len(first.vocab)))
+    liuzhi_types = list(dict.fromkeys(tokenize(LIUZHI)))
+    assert list(first.vocab)[: len(liuzhi_types)] == liuzhi_types
+
+
+def test_fingerprint_is_stable() -> None:
+    assert terms.fingerprint() == terms.fingerprint()
+    assert re.fullmatch(r"[0-9a-f]{16}", terms.fingerprint())
+
+
+@pytest.fixture(scope="module")
+def retriever() -> bm25s.BM25:
+    model = bm25s.BM25()
+    model.index(bm25_tokenize(SENTENCES), show_progress=False)
+    return model
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("区监委留置了多少人？", LIUZHI),
+        ("2024年末本区地方政府债务限额是多少？", DEBT_2024),
+        ("2025年再融资债券额度", REFINANCING),
+        ("一季度地区生产总值增长多少", GDP),
+        ("谁被任命为副区长", MAYOR),
+        ("How many people were detained?", LIUZHI),
+        ("What was the refinancing bond quota?", REFINANCING),
+        ("Who was appointed deputy district mayor?", MAYOR),
+        ("Which people's assessors were removed?", JUROR),
+    ],
+)
+def test_bm25_ranks_the_answer_first(retriever: bm25s.BM25, question: str, expected: str) -> None:
+    docs, _ = retriever.retrieve(bm25_tokenize_queries([question]), k=1, show_progress=False)
+    assert SENTENCES[int(docs[0][0])] == expected
+
+
+def test_bm25_save_load_keeps_the_vocabulary(retriever: bm25s.BM25, tmp_path: Path) -> None:
+    queries = bm25_tokenize_queries(["区监委留置了多少人？", "debt limit at year-end 2024"])
+    before = retriever.retrieve(queries, k=3, show_progress=False)
+    retriever.save(tmp_path / "bm25")
+    loaded = bm25s.BM25.load(tmp_path / "bm25")
+    after = loaded.retrieve(queries, k=3, show_progress=False)
+    assert after.documents.tolist() == before.documents.tolist()
+
+
+def test_bm25_corpus_may_hold_an_empty_passage() -> None:
+    corpus = bm25_tokenize([LIUZHI, "？？", DEBT_2024])
+    assert corpus.ids[1] == []
+    model = bm25s.BM25()
+    model.index(corpus, show_progress=False)
+    docs, _ = model.retrieve(bm25_tokenize_queries(["债务限额"]), k=1, show_progress=False)
+    assert int(docs[0][0]) == 2
+
+
+def test_bm25_query_without_known_tokens(retriever: bm25s.BM25) -> None:
+    queries = bm25_tokenize_queries(["？", "qwerty"])
+    assert queries[0] == []
+    _, scores = retriever.retrieve(queries, k=2, show_progress=False)
+    assert scores.max() == 0
+
+
+# --- jieba instance ----------------------------------------------------------------------
+
+
+def test_private_jieba_instance() -> None:
+    tokenize("预热")
+    segmenter = terms._segmenter()
+    assert segmenter is not jieba.dt
+    assert "零星旧改" in segmenter.FREQ
+    assert "零星旧改" not in jieba.dt.FREQ
+
+
+def test_lazy_init_is_thread_safe_and_leaves_jieba_logging_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = []
+    real_build = terms._build_segmenter
+
+    def counting_build():
+        builds.append(threading.get_ident())
+        time.sleep(0.05)  # widen the race window
+        return real_build()
+
+    jieba_logger = logging.getLogger("jieba")
+    level, filters = jieba_logger.level, list(jieba_logger.filters)
+    monkeypatch.setattr(terms, "_jieba", None)
+    monkeypatch.setattr(terms, "_build_segmenter", counting_build)
+    results: list[list[str]] = []
+    threads = [threading.Thread(target=lambda: results.append(tokenize(LIUZHI))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1
+    assert len(results) == 8 and all(r == results[0] for r in results)
+    assert (jieba_logger.level, jieba_logger.filters) == (level, filters)
+
+
+def test_concurrent_processes_share_a_cold_cache_quietly(tmp_path: Path) -> None:
+    script = (
+        "import jieba; from qa.terms import tokenize; "
+        "print(tokenize('留置37人，债务限额494.9亿元')); print(jieba.dt.initialized)"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    for out, err in outputs:
+        assert err == ""  # no "Building prefix dict ..." chatter
+        assert out == outputs[0][0]
+        assert out.splitlines()[1] == "False"  # the global jieba tokenizer was never built
+    assert "'37人'" in outputs[0][0]
+    assert list(tmp_path.glob("bqa-jieba-*.cache"))
+
+
+def test_whole_bulletin_tokenizes_in_well_under_a_second(corpus_text: str) -> None:
+    tokenize("预热")
+    start = time.perf_counter()
+    tokens = tokenize(corpus_text)
+    elapsed = time.perf_counter() - start
+    assert len(tokens) > 20000
+    assert elapsed < 1.0, f"{elapsed:.2f} s"
