@@ -1,0 +1,446 @@
+"""Pick the answer span among the candidates of the retrieved passages, or abstain.
+
+A candidate's support is
+
+    term link  ×  fit factors (kind, unit, year, period, scope, named people/districts, action)  ×  rank factor
+
+where the term link is the weighted share of the question's terms found near the candidate —
+in the words right before it (1.0), right after it (0.8), its clause (0.65), its sentence (0.4)
+or only elsewhere in the passage or its titles (0.2). Support lies in [0, 1] and is reported as
+the answer's confidence; below ``threshold`` the extractor abstains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from qa.types import Answer, Passage
+
+from .question import (
+    AMOUNT_UNITS,
+    GENERIC_TERMS,
+    PERIODS,
+    RATIO_UNITS,
+    SCOPE_FAMILIES,
+    QuestionInfo,
+    analyze_question,
+)
+from .spans import (
+    Segments,
+    Span,
+    clause_spans,
+    date_spans,
+    is_negative,
+    list_spans,
+    name_spans,
+    number_spans,
+    role_spans,
+    speaker_span,
+)
+from .tables import table_spans
+
+DEFAULT_THRESHOLD = 0.25
+MAX_ALTERNATIVES = 3
+_ASKS_SPEAKER = re.compile(r"报告|汇报|讲话|发言|说明|\breport|\bpresent|\bdeliver|\bspeech", re.I)
+_NUMERIC = frozenset({"number", "table_cell"})
+_HAS_ALTERNATIVES = frozenset({"number", "table_cell", "date", "entity"})
+ALTERNATIVE_RATIO = 0.75  # an alternative reading must score at least this share of the best
+
+_LEVELS = (("own", 1.0), ("after", 0.8), ("prev", 0.75), ("clause", 0.65), ("sentence", 0.4))
+_PASSAGE_LEVEL = 0.2
+_EN_LINK_BOOST = 1.6
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+_CLAUSE_SPLIT = re.compile(r"[，；,;]")
+# all period patterns in one pass: group p3 -> PERIODS label 3
+_PERIOD_LABELS = {f"p{i}": label for i, label in enumerate(PERIODS)}
+_PERIOD_ANY = re.compile(
+    "|".join(f"(?P<p{i}>{pattern.pattern})" for i, pattern in enumerate(PERIODS.values())), re.I
+)
+_DISTRICT = re.compile(
+    r"(黄浦|徐汇|长宁|静安|普陀|虹口|杨浦|闵行|宝山|嘉定|浦东新|浦东|金山|松江|青浦|奉贤|崇明)区"
+)
+
+# candidate kinds that can answer each question kind
+_WANT: dict[str, frozenset[str]] = {
+    "number": frozenset({"number", "table_cell"}),
+    "date": frozenset({"date"}),
+    "entity": frozenset({"entity"}),
+    "list": frozenset({"list", "entity"}),
+    "yes_no": frozenset({"yes_no"}),
+    "text": frozenset({"text"}),
+}
+
+
+@dataclass(frozen=True)
+class Extraction:
+    answer: Answer | None
+    abstained: bool
+    message: str | None  # the abstention message, or 是/否 (Yes/No) for a yes/no answer
+    candidates: int  # how many candidate spans were considered
+
+
+@dataclass(frozen=True)
+class _Scored:
+    span: Span
+    score: float
+    source: str
+    rank: int
+    conflict: bool  # contradicts a year/period/scope the question named
+
+
+def extract_answer(
+    question: str,
+    passages: Sequence[Passage],
+    texts: Mapping[str, str],
+    *,
+    threshold: float | None = None,
+) -> Extraction:
+    """The exact span of the passages that answers ``question``, or an abstention."""
+    info = analyze_question(question)
+    limit = DEFAULT_THRESHOLD if threshold is None else threshold
+    scored: list[_Scored] = []
+    for passage in passages:
+        source_text = texts.get(passage.chunk.source)
+        if source_text is None:
+            continue
+        scored.extend(_score_passage(info, passage, source_text))
+    if not scored and info.kind != "text":
+        # nothing of the asked shape: fall back to the best sentence, at a discount
+        fallback = dataclasses.replace(info, kind="text")
+        for passage in passages:
+            source_text = texts.get(passage.chunk.source)
+            if source_text is not None:
+                scored.extend(
+                    _Scored(s.span, s.score * 0.5, s.source, s.rank, s.conflict)
+                    for s in _score_passage(fallback, passage, source_text)
+                )
+    scored.sort(key=lambda s: (-s.score, s.rank, s.span.start))
+    if not scored or scored[0].score < limit:
+        return Extraction(None, True, _abstain_message(info), len(scored))
+    best = scored[0]
+    alternatives = _alternatives(best, scored[1:], limit)
+    answer = _answer(best, alternatives)
+    message = None
+    if best.span.kind == "yes_no":
+        negative = is_negative(best.span.text)
+        message = ("否" if negative else "是") if info.lang == "zh" else ("No" if negative else "Yes")
+    return Extraction(answer, False, message, len(scored))
+
+
+def _answer(best: _Scored, alternatives: Sequence[_Scored] = ()) -> Answer:
+    return Answer(
+        text=best.span.text,
+        source=best.source,
+        start=best.span.start,
+        end=best.span.end,
+        passage_rank=best.rank,
+        kind=best.span.kind,
+        confidence=round(min(1.0, max(0.0, best.score)), 4),
+        alternatives=tuple(_answer(a) for a in alternatives),
+    )
+
+
+def _alternatives(best: _Scored, rest: Sequence[_Scored], limit: float) -> list[_Scored]:
+    out: list[_Scored] = []
+    seen = {_key(best.span)}
+    taken = [(best.source, best.span.start, best.span.end)]
+    for cand in rest:
+        if len(out) >= MAX_ALTERNATIVES or cand.score < max(limit, ALTERNATIVE_RATIO * best.score):
+            break
+        same_kind = cand.span.kind == best.span.kind or {cand.span.kind, best.span.kind} <= _NUMERIC
+        if (
+            cand.conflict
+            or not same_kind
+            or cand.span.kind not in _HAS_ALTERNATIVES
+            or _key(cand.span) in seen
+        ):
+            continue
+        if any(src == cand.source and s < cand.span.end and cand.span.start < e for src, s, e in taken):
+            continue
+        seen.add(_key(cand.span))
+        taken.append((cand.source, cand.span.start, cand.span.end))
+        out.append(cand)
+    return out
+
+
+def _key(span: Span) -> str:
+    """Same figure, same answer: 494.90 亿元 in one passage and 494.9亿元 in another."""
+    if span.kind in ("number", "table_cell"):
+        m = re.match(r"\D*?(\d+(?:\.\d+)?)", span.value)
+        if m:
+            return m.group(1)
+    return span.value
+
+
+def _abstain_message(info: QuestionInfo) -> str:
+    if info.lang == "en":
+        return f'The bulletin contains no information about "{info.topic}".'
+    return f"公报中未找到关于{info.topic}的信息"
+
+
+# --- candidates ---------------------------------------------------------------------------------
+
+
+def _candidates(info: QuestionInfo, passage: Passage, source_text: str) -> list[Span]:
+    chunk = passage.chunk
+    raw = source_text[chunk.start : chunk.end]
+    want = _WANT[info.kind]
+    if chunk.kind == "table_row":
+        return (
+            table_spans(chunk, raw, chunk.start, want)
+            if want & {"number", "table_cell", "date", "entity"}
+            else []
+        )
+    seg = Segments(raw)
+    spans: list[Span] = []
+    if "number" in want:
+        spans += number_spans(raw, chunk.start, seg)
+    if "date" in want:
+        spans += date_spans(raw, chunk.start, seg)
+    if "entity" in want:
+        asks_role = info.kind == "entity" and any(
+            a in raw for a in info.anchors if not _DISTRICT.fullmatch(a)
+        )
+        spans += (
+            role_spans(raw, chunk.start, seg)
+            if asks_role
+            else name_spans(raw, chunk.start, seg, chunk.doc_title)
+        )
+        if _ASKS_SPEAKER.search(info.question):
+            found = speaker_span(source_text, chunk.start, chunk.doc_title, info.question)
+            spans += [found] if found else []
+    if "list" in want:
+        spans += list_spans(raw, chunk.start, seg)
+    if "yes_no" in want:
+        spans += clause_spans(raw, chunk.start, seg, "yes_no")
+    if "text" in want:
+        spans += clause_spans(raw, chunk.start, seg, "text")
+    return spans
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _home_district(source: str, length: int, head: str) -> str | None:
+    """The district a bulletin is about: the first one named in its opening lines."""
+    m = _DISTRICT.search(head)
+    return m.group(0) if m else None
+
+
+def _score_passage(info: QuestionInfo, passage: Passage, source_text: str) -> list[_Scored]:
+    chunk = passage.chunk
+    raw = source_text[chunk.start : chunk.end]
+    titles = f"{chunk.doc_title} {' '.join(chunk.section_path)} {chunk.table or ''} {' '.join(chunk.header)}"
+    passage_text = f"{raw} {chunk.text} {titles}"
+    home = _home_district(chunk.source, len(source_text), source_text[:2000])
+    base = _rank_factor(passage.rank) * _anchor_factor(info, passage_text, home)
+    if base == 0:
+        return []
+    title_years = {int(y) for y in _YEAR.findall(titles)}
+    lead_years = {int(y) for y in _YEAR.findall(passage_text)}
+    lead_periods = _periods_in(passage_text) if info.periods else set()
+    out = []
+    for span in _candidates(info, passage, source_text):
+        link = _term_link(info, span, passage_text)
+        fit, conflict = _fit(info, span, title_years, lead_years, lead_periods)
+        out.append(_Scored(span, link * fit * base, chunk.source, passage.rank, conflict))
+    return out
+
+
+def _rank_factor(rank: int) -> float:
+    return max(0.7, 1.0 - 0.04 * (rank - 1))
+
+
+def _anchor_factor(info: QuestionInfo, passage_text: str, home: str | None) -> float:
+    factor = 1.0
+    for anchor in info.anchors:
+        if anchor in passage_text or (anchor.endswith("区") and anchor == home):
+            continue
+        factor *= 0.15
+    return factor
+
+
+def _term_weight(term: str) -> float:
+    weight = min(len(term), 4) / 2 if not term.isdigit() else 1.5
+    return weight * (0.3 if term in GENERIC_TERMS else 1.0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _term_groups(terms: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Maximal terms with the shorter terms inside them (地方政府债务限额 ⊃ 债务限额, 债务 …).
+
+    A tokenizer that also emits sub-words would otherwise count one compound several times."""
+    maximal = [t for t in terms if not any(t != u and t in u for u in terms)]
+    return tuple((m, tuple(t for t in terms if t != m and t in m)) for m in maximal)
+
+
+def _level(
+    term: str, fields: Sequence[tuple[str, float]], passage_text: str, anchor: tuple[int, int] | None = None
+) -> float:
+    """How close to the span ``term`` occurs: the level of the first field holding it.
+
+    ``anchor`` is the span's (start, end) inside its clause; a term far from it in a long
+    clause counts little more than one elsewhere in the sentence."""
+    fold = term.isascii()  # pm2.5 ~ PM2.5
+    needle = term.lower() if fold else term
+    for name_level, (text, level) in zip(_LEVELS, fields, strict=True):
+        hay = text.lower() if fold else text
+        at = hay.find(needle)
+        if at < 0:
+            continue
+        if name_level[0] == "clause" and anchor is not None:
+            lo, hi = anchor
+            distance = min(lo - i - len(needle) if i < lo else i - hi for i in _all(hay, needle))
+            return max(_LEVELS[-1][1], level - 0.0125 * max(0, distance - 6))
+        return level
+    hay = passage_text.lower() if fold else passage_text
+    return _PASSAGE_LEVEL if needle in hay else 0.0
+
+
+def _all(hay: str, needle: str) -> list[int]:
+    out, at = [], hay.find(needle)
+    while at >= 0:
+        out.append(at)
+        at = hay.find(needle, at + 1)
+    return out
+
+
+def _term_link(info: QuestionInfo, span: Span, passage_text: str) -> float:
+    """Weighted share of the question's terms found near the span (see the module docstring)."""
+    groups = _term_groups(info.terms)
+    if not groups:
+        return 0.3
+    fields = [(getattr(span, name), level) for name, level in _LEVELS]
+    lead = len(_CLAUSE_SPLIT.split(span.before)[-1]) if span.before else None
+    anchor = (lead, lead + len(span.text)) if lead is not None else None
+    total = found = 0.0
+    for term, parts in groups:
+        weight = _term_weight(term)
+        total += weight
+        level = _level(term, fields, passage_text, anchor)
+        if level < 1.0 and len(term) >= 3:
+            # partial credit from the pieces: sub-terms, else character pairs (区监委 ~ 监委)
+            pieces = parts or tuple(term[i : i + 2] for i in range(len(term) - 1))
+            partial = sum(_level(p, fields, passage_text, anchor) for p in pieces) / len(pieces)
+            level = max(level, (0.8 if parts else 0.5) * partial)
+        found += weight * level
+    share = found / total
+    # English glosses over-generate (complaints -> 诉求, 投诉): no passage uses every synonym
+    return min(1.0, share * _EN_LINK_BOOST) if info.lang == "en" else share
+
+
+def _fit(
+    info: QuestionInfo, span: Span, title_years: set[int], lead_years: set[int], lead_periods: set[str]
+) -> tuple[float, bool]:
+    """Product of the fit factors, and whether the span contradicts what the question named."""
+    factor, conflict = 1.0, False
+    near = f"{span.own} {span.after} {span.prev}"
+    if info.kind == "number":
+        factor *= _unit_factor(info, span)
+    if info.years:
+        f, c = _year_factor(info, span, title_years, lead_years)
+        factor, conflict = factor * f, conflict or c
+    if info.periods:
+        f, c = _period_factor(info, span, lead_periods)
+        factor, conflict = factor * f, conflict or c
+    for family, members in SCOPE_FAMILIES.items():
+        asked = [label for label in members if label in info.scopes]
+        present = [label for label, pattern in members.items() if pattern.search(near)]
+        if asked:
+            if any(label in present for label in asked):
+                continue
+            if present and not (family == "debt" and "合计" in asked):
+                factor *= 0.35
+                conflict = True
+            else:
+                factor *= 0.85
+        elif family == "debt" and any(p != "合计" for p in present) and _sub_scope_before(span):
+            factor *= 0.75  # a part (一般债务) when the question asked for the whole
+        elif family == "plan" and "计划" in present and span.kind == "table_cell":
+            factor *= 0.85  # without a word on plans, the achieved figure is the likelier reading
+    if info.action and span.action and info.action != span.action:
+        factor *= 0.3
+        conflict = True
+    return factor, conflict
+
+
+def _sub_scope_before(span: Span) -> bool:
+    return bool(re.search(r"一般债务|专项债务|一般债券|专项债券", span.own))
+
+
+def _unit_factor(info: QuestionInfo, span: Span) -> float:
+    if not info.units and info.measure is None:
+        return 1.0
+    unit = span.unit
+    if unit is None:
+        return 0.85 if span.kind == "table_cell" else 0.6
+    if info.units and unit in info.units:
+        return 1.0
+    if info.measure == "amount" and unit in AMOUNT_UNITS:
+        return 1.0
+    if info.measure == "ratio" and unit in RATIO_UNITS:
+        return 1.0
+    if info.measure == "rank" and span.text.startswith("第"):
+        return 1.0
+    if info.units and info.measure == "count" and unit.endswith(info.units[0]):
+        return 0.9  # 万人 for 人
+    return 0.4
+
+
+def _years_near(span: Span) -> set[int]:
+    """Years named in the span's own clause; else the last one earlier in its sentence."""
+    clause_before = _CLAUSE_SPLIT.split(span.before)[-1]
+    years = {int(y) for y in _YEAR.findall(f"{clause_before} {span.own} {span.after}")}
+    if not years and span.kind != "table_cell":
+        found = _YEAR.findall(span.before)
+        if found:
+            years = {int(found[-1])}
+    return years
+
+
+def _year_factor(
+    info: QuestionInfo, span: Span, title_years: set[int], lead_years: set[int]
+) -> tuple[float, bool]:
+    asked = set(info.years)
+    near = _years_near(span)
+    if near:
+        return (1.0, False) if near & asked else (0.2, True)
+    if title_years:
+        return (0.9, False) if title_years & asked else (0.4, True)
+    if lead_years & asked:
+        return 0.8, False
+    return 0.35, False
+
+
+def _periods_in(text: str) -> set[str]:
+    return {_PERIOD_LABELS[m.lastgroup] for m in _PERIOD_ANY.finditer(text) if m.lastgroup}
+
+
+def _period_factor(info: QuestionInfo, span: Span, lead_periods: set[str]) -> tuple[float, bool]:
+    asked = set(info.periods)
+    near = _periods_in(f"{span.own} {span.after}")
+    if not near and span.kind != "table_cell":
+        near = _periods_in(span.clause) or _last_period(span.before)
+    if near:
+        return (1.0, False) if near & asked else (0.35, True)
+    if lead_periods & asked:
+        return 0.9, False
+    return 0.75, False
+
+
+def _last_period(text: str) -> set[str]:
+    last = None
+    for m in _PERIOD_ANY.finditer(text):
+        last = m
+    return {_PERIOD_LABELS[last.lastgroup]} if last is not None and last.lastgroup else set()
+
+
+def answer_slice_ok(answer: Answer, texts: Mapping[str, str]) -> bool:
+    """True when the answer (and its alternatives) are verbatim slices of their source."""
+    items = (answer, *answer.alternatives)
+    return all(texts[a.source][a.start : a.end] == a.text for a in items)

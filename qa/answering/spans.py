@@ -1,0 +1,482 @@
+"""Candidate answer spans in running text: figures with their unit, dates, names, lists, clauses.
+
+Every span is a verbatim slice of the raw source text: ``start``/``end`` are absolute offsets and
+``text == source[start:end]``. Alongside each span we keep the words around it that say what the
+figure is (``own``: the words right before it in its clause; ``after``; the clause; the sentence
+so far), which the scorer matches against the question.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from dataclasses import dataclass
+
+SpanKind = str  # number | date | entity | list | text | yes_no | table_cell
+
+
+@dataclass(frozen=True)
+class Span:
+    kind: SpanKind
+    start: int  # absolute offsets into the source text
+    end: int
+    text: str
+    own: str = ""  # words naming what the span is (term right before it / row label + header)
+    after: str = ""  # words right after it, up to the next figure or clause end
+    clause: str = ""
+    sentence: str = ""
+    before: str = ""  # the sentence up to the span: where its year, period and scope are set
+    prev: str = ""  # the previous clause, when the span's own words are only a predicate (同比增长)
+    unit: str | None = None
+    value: str = ""  # normalised text for de-duplication (494.90 亿元 == 494.9亿元)
+    action: str | None = None  # 任命 / 免去 for names from appointment lists
+
+
+_UNITS = sorted(
+    [
+        "万亿元",
+        "亿元",
+        "万元",
+        "元",
+        "万平方米",
+        "平方米",
+        "平方公里",
+        "公里",
+        "千米",
+        "米",
+        "公顷",
+        "亩",
+        "万人次",
+        "人次",
+        "万人",
+        "人",
+        "名",
+        "万件",
+        "件",
+        "个百分点",
+        "万个",
+        "个",
+        "万家",
+        "家",
+        "万户",
+        "户",
+        "台",
+        "套",
+        "辆",
+        "项",
+        "万起",
+        "起",
+        "万次",
+        "次",
+        "场",
+        "所",
+        "条",
+        "处",
+        "座",
+        "栋",
+        "幢",
+        "间",
+        "张",
+        "份",
+        "批",
+        "例",
+        "宗",
+        "轮",
+        "期",
+        "支",
+        "位",
+        "层",
+        "岁",
+        "天",
+        "小时",
+        "分钟",
+        "万吨",
+        "吨",
+        "千瓦",
+        "兆瓦",
+        "倍",
+        "分",
+        "万",
+        "亿",
+        "微克/立方米",
+        "毫克/立方米",
+        "%",
+        "％",
+        "‰",
+    ],
+    key=len,
+    reverse=True,
+)
+_UNIT = "|".join(re.escape(u) for u in _UNITS)
+NUMBER_RE = re.compile(
+    r"(?P<rank>第\s*)?(?P<cmp>[<＜>＞≤≥]\s*)?(?<![\d.．A-Za-z〔\[])(?P<num>\d+(?:,\d{3})*(?:\.\d+)?)"
+    rf"(?:\s*(?P<approx>余|多))?\s*(?P<unit>{_UNIT})?(?![\d〕\]])"
+)
+_NOT_A_FIGURE = re.compile(r"\s*(?:年|月|日|号|时|届|[—\-–~]\s*\d|〕)")
+_DATE_TAIL = r"(?:\s*[—\-–~至到]\s*(?:(?:19|20)\d{2}\s*年\s*)?(?:\d{1,2}\s*月\s*)?\d{1,2}\s*日)?"
+DATE_RE = re.compile(
+    r"(?<!\d)(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日" + _DATE_TAIL + r")?"
+    r"|\d{1,2}\s*月\s*\d{1,2}\s*日" + _DATE_TAIL + r")"
+)
+_NAME = r"[\u4e00-\u9fff]{2,4}?"
+APPOINT_RE = re.compile(rf"任命(?P<name>{_NAME})同志为(?P<role>[^；;。\n]+?)(?=[；;。\n]|$)")
+REMOVE_RE = re.compile(rf"免去(?P<name>{_NAME})同志的(?P<role>[^；;。\n]+?职务)")
+COMRADE_RE = re.compile(
+    r"(?P<role>接受|由|副主任|主任|书记|局长|区长|委员|院长|组长|代表|、|和|及)"
+    r"(?P<name>(?!负责|有关|相关|各位|广大|领导)[\u4e00-\u9fff]{2,3}?)同志(?P<tail>[^，。；\n]{0,30})"
+)
+SPEAKER_RE = re.compile(
+    r"(?m)^[ \t　]*(?P<role>[\u4e00-\u9fff（）()、，]{1,40}?(?:主任委员|主任|局长|区长|书记|院长|检察长|委员|组长|主席))"
+    r"[ \t　]+(?P<name>[\u4e00-\u9fff](?:[ 　]?[\u4e00-\u9fff]){1,3})[ \t　]*$"
+)
+_SENTENCE_END = re.compile(r"[。！？!?]")
+_CLAUSE_END = re.compile(r"[，；。！？,;!?\n]")
+_OWN_STOP = "、（(：:，；。！？,;!?\n"
+# words before a figure that only say how it changed, leaving the subject to the previous clause
+_PREDICATE_ONLY = re.compile(
+    r"\s*(?:同比|环比|比上年|较上年|比去年|较去年)?(?:增长|下降|增加|减少|提高|降低|上升|增幅|降幅|增速)?\s*"
+    r"(?:了|为|达|达到|至)?\s*$|\s*(?:完成|占|为|达)(?:年初|全年|调整)?(?:预算|目标|计划)?(?:的|比例为)?\s*$"
+)
+_AFTER_MAX = 8  # words further on belong to the clause, not to the figure
+_AFTER_STOP = re.compile(r"[\d、（(：:]")
+_FIGURE = re.compile(rf"\d+(?:\.\d+)?\s*(?:{_UNIT})?")
+_NEGATION = re.compile(r"未|没有|不予|不得|尚未|暂未|不再|无法|否决|不同意|不批准")
+
+
+class Segments:
+    """Sentence and clause boundaries of one raw passage, for O(log n) look-ups."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.sent_ends = [m.end() for m in _SENTENCE_END.finditer(raw)] + [len(raw)]
+        self.clause_ends = [m.start() for m in _CLAUSE_END.finditer(raw)] + [len(raw)]
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.sent_ends, pos)
+        start = self.sent_ends[i - 1] if i > 0 else 0
+        end = self.sent_ends[i] if i < len(self.sent_ends) else len(self.raw)
+        return start, end
+
+    def clause(self, start: int, end: int) -> tuple[int, int]:
+        i = bisect.bisect_left(self.clause_ends, start)
+        c_start = self.clause_ends[i - 1] + 1 if i > 0 else 0
+        j = bisect.bisect_left(self.clause_ends, end)
+        c_end = self.clause_ends[j] if j < len(self.clause_ends) else len(self.raw)
+        return c_start, max(c_end, end)
+
+    def context(self, start: int, end: int, own_floor: int = 0) -> dict[str, str]:
+        raw = self.raw
+        c_start, c_end = self.clause(start, end)
+        s_start, s_end = self.sentence(start)
+        lo = max(c_start, own_floor)
+        k = start - 1
+        while k >= lo:
+            if raw[k] in _OWN_STOP:
+                # "房屋保障（13.39%）": step over a bracket or colon right before the figure
+                if raw[k] in "（(：:" and not raw[k + 1 : start].strip():
+                    k -= 1
+                    continue
+                lo = k + 1
+                break
+            k -= 1
+        own = raw[lo:start]
+        nxt = _AFTER_STOP.search(raw, end, c_end)
+        return {
+            "own": own,
+            "after": raw[end : min(nxt.start() if nxt else c_end, end + _AFTER_MAX)],
+            "prev": self._subject_clause(c_start, s_start) if _PREDICATE_ONLY.match(own) else "",
+            "clause": raw[c_start:c_end],
+            "sentence": raw[s_start:s_end],
+            "before": raw[s_start:start],
+        }
+
+    def _subject_clause(self, c_start: int, s_start: int) -> str:
+        """The nearest earlier clause of the sentence that names a subject, not just a change."""
+        for _ in range(3):
+            if c_start - 1 <= s_start:
+                return ""
+            p_start, _ = self.clause(c_start - 1, c_start - 1)
+            p_start = max(p_start, s_start)
+            text = self.raw[p_start : c_start - 1]
+            if not _PREDICATE_ONLY.match(_FIGURE.sub("", text)):
+                return text
+            c_start = p_start
+        return ""
+
+
+def normalise_number(num: str, unit: str | None) -> str:
+    value = num.replace(",", "")
+    if "." in value:
+        value = value.rstrip("0").rstrip(".")
+    return f"{value}{unit or ''}"
+
+
+def number_spans(raw: str, base: int, seg: Segments) -> list[Span]:
+    spans: list[Span] = []
+    floor = 0
+    for m in NUMBER_RE.finditer(raw):
+        unit = m.group("unit")
+        if m.group("rank") and unit not in ("位", "名"):
+            continue
+        if not unit and _NOT_A_FIGURE.match(raw, m.end("num")):
+            continue
+        if not unit and "." not in m.group("num"):
+            continue  # bare integers in prose are ids, codes and list numbers far more often than answers
+        start = m.start("rank") if m.group("rank") else m.start("cmp") if m.group("cmp") else m.start("num")
+        end = m.end()
+        while end > start and raw[end - 1].isspace():
+            end -= 1
+        ctx = seg.context(start, end, floor)
+        floor = end
+        spans.append(
+            Span(
+                "number",
+                base + start,
+                base + end,
+                raw[start:end],
+                unit=unit,
+                value=normalise_number(m.group("num"), unit),
+                **ctx,
+            )
+        )
+    return spans
+
+
+def date_spans(raw: str, base: int, seg: Segments) -> list[Span]:
+    spans = []
+    for m in DATE_RE.finditer(raw):
+        ctx = seg.context(m.start(), m.end())
+        spans.append(
+            Span(
+                "date",
+                base + m.start(),
+                base + m.end(),
+                m.group(0),
+                value=re.sub(r"\s+", "", m.group(0)),
+                **ctx,
+            )
+        )
+    return spans
+
+
+def name_spans(raw: str, base: int, seg: Segments, doc_title: str = "") -> list[Span]:
+    """People: appointment and removal lists, comrades named with a role, report speakers."""
+    spans: list[Span] = []
+    seen: set[int] = set()
+    for pattern, action in ((APPOINT_RE, "任命"), (REMOVE_RE, "免去")):
+        for m in pattern.finditer(raw):
+            ctx = seg.context(m.start(), m.end())
+            s, e = m.span("name")
+            seen.add(s)
+            spans.append(
+                Span(
+                    "entity",
+                    base + s,
+                    base + e,
+                    m.group("name"),
+                    own=m.group(0),
+                    clause=ctx["clause"],
+                    sentence=ctx["sentence"],
+                    before=ctx["before"],
+                    value=m.group("name"),
+                    action=action,
+                )
+            )
+    for m in COMRADE_RE.finditer(raw):
+        s, e = m.span("name")
+        if s in seen or any(s < x < e for x in seen):
+            continue
+        ctx = seg.context(s, e)
+        spans.append(
+            Span(
+                "entity",
+                base + s,
+                base + e,
+                m.group("name"),
+                own=ctx["own"] + m.group(0),
+                after=m.group("tail"),
+                clause=ctx["clause"],
+                sentence=ctx["sentence"],
+                before=ctx["before"],
+                value=m.group("name"),
+            )
+        )
+    for m in SPEAKER_RE.finditer(raw):
+        s, e = m.span("name")
+        spans.append(
+            Span(
+                "entity",
+                base + s,
+                base + e,
+                m.group("name"),
+                own=m.group("role") + " 报告 作",
+                clause=doc_title,
+                sentence=doc_title,
+                value=re.sub(r"\s+", "", m.group("name")),
+            )
+        )
+    return spans
+
+
+@functools.lru_cache(maxsize=16)
+def _speakers(text: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(name start, name end, role, the compacted 300 characters before) of every speaker line."""
+    return tuple(
+        (m.start("name"), m.end("name"), m.group("role"), _compact(text[max(0, m.start() - 300) : m.start()]))
+        for m in SPEAKER_RE.finditer(text)
+    )
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def speaker_span(text: str, before: int, doc_title: str, question: str) -> Span | None:
+    """Who delivered the report a passage belongs to: the speaker line under its title, found in
+    the source text before the passage (the line itself is rarely retrieved)."""
+    title = _compact(doc_title)
+    if len(title) < 4:
+        return None
+    found = None
+    for entry in _speakers(text):
+        if entry[0] >= before:
+            break
+        if title in entry[3]:
+            found = entry
+    if found is None:
+        return None
+    s, e, role, _ = found
+    own = f"{role} 报告 作" + (f" {doc_title}" if title in _compact(question) else "")
+    return Span(
+        "entity", s, e, text[s:e], own=own, clause=doc_title, sentence=doc_title, value=_compact(text[s:e])
+    )
+
+
+def role_spans(raw: str, base: int, seg: Segments) -> list[Span]:
+    """The post in an appointment or removal (for "X被任命为什么职务")."""
+    spans = []
+    for pattern, action in ((APPOINT_RE, "任命"), (REMOVE_RE, "免去")):
+        for m in pattern.finditer(raw):
+            s, e = m.span("role")
+            if action == "免去" and raw[s:e].endswith("职务"):
+                e -= 2
+            ctx = seg.context(m.start(), m.end())
+            spans.append(
+                Span(
+                    "entity",
+                    base + s,
+                    base + e,
+                    raw[s:e],
+                    own=m.group(0),
+                    clause=ctx["clause"],
+                    sentence=ctx["sentence"],
+                    before=ctx["before"],
+                    value=m.group("name"),
+                    action=action,
+                )
+            )
+    return spans
+
+
+def list_spans(raw: str, base: int, seg: Segments) -> list[Span]:
+    """Runs of appointments/removals of the same kind, and 、-enumerations within a clause."""
+    spans: list[Span] = []
+    for pattern, action in ((APPOINT_RE, "任命"), (REMOVE_RE, "免去")):
+        matches = list(pattern.finditer(raw))
+        if len(matches) >= 2:
+            s, e = matches[0].start(), matches[-1].end()
+            names = "、".join(m.group("name") for m in matches)
+            spans.append(
+                Span(
+                    "list",
+                    base + s,
+                    base + e,
+                    raw[s:e],
+                    own=raw[s:e],
+                    clause=raw[s:e],
+                    sentence=raw[s:e],
+                    before="",
+                    value=names,
+                    action=action,
+                )
+            )
+    for m in re.finditer(r"[^，；。！？,;!?\n]*、[^，；。！？,;!?\n]*", raw):
+        c_start, c_end = m.span()
+        first = raw.index("、", c_start)
+        head = raw[c_start:first]
+        cut = max(
+            (head.rfind(w) + len(w) for w in ("是", "为", "：", ":", "包括", "在", "有") if w in head),
+            default=0,
+        )
+        s = c_start + cut if cut else max(c_start, first - 16)
+        e = c_end
+        stop = raw.find("等", raw.rfind("、", c_start, c_end), c_end)
+        if stop != -1:
+            e = stop
+        while s < e and raw[s].isspace():
+            s += 1
+        if e - s < 4:
+            continue
+        ctx = seg.context(s, e)
+        spans.append(
+            Span(
+                "list",
+                base + s,
+                base + e,
+                raw[s:e],
+                own=head,
+                after=raw[e:c_end],
+                clause=ctx["clause"],
+                sentence=ctx["sentence"],
+                before=ctx["before"],
+                value=raw[s:e],
+            )
+        )
+    return spans
+
+
+def clause_spans(raw: str, base: int, seg: Segments, kind: SpanKind) -> list[Span]:
+    """Whole sentences (kind "text") or clauses (kind "yes_no") as fall-back answers."""
+    spans = []
+    bounds = (
+        zip([0, *seg.sent_ends[:-1]], seg.sent_ends, strict=True)
+        if kind == "text"
+        else ((s, e) for s, e in _clauses(raw))
+    )
+    for s, e in bounds:
+        while s < e and (raw[s].isspace() or raw[s] in "，；。,;-•●"):
+            s += 1
+        while e > s and raw[e - 1].isspace():
+            e -= 1
+        if e - s < 4:
+            continue
+        s_start, s_end = seg.sentence(s)
+        text = raw[s:e]
+        spans.append(
+            Span(
+                kind,
+                base + s,
+                base + e,
+                text,
+                own=text,
+                clause=text,
+                sentence=raw[s_start:s_end],
+                before=raw[s_start:s],
+                value=text,
+            )
+        )
+    return spans
+
+
+def _clauses(raw: str) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for m in _CLAUSE_END.finditer(raw):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, len(raw)))
+    return out
+
+
+def is_negative(text: str) -> bool:
+    return bool(_NEGATION.search(text))
