@@ -65,7 +65,7 @@ def test_schema(both):
     bad = []
     for it in both:
         keys = set(it)
-        if not REQUIRED <= keys or not keys <= ALLOWED:
+        if not keys >= REQUIRED or not keys <= ALLOWED:
             bad.append((it.get("id"), "keys", sorted(keys ^ REQUIRED)))
             continue
         if it["type"] not in TYPES:
