@@ -1,0 +1,197 @@
+"""The chat page and its /ask endpoint, around a temp index of the seed corpus built with the fake embedder."""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from qa.api import BulletinQA
+from qa.app import build_app, check_host, launch, make_handlers, serve, sources_html
+from qa.errors import BqaError
+from qa.index.store import build_index
+
+pytestmark = [  # noise from Gradio's queue internals on pandas 3, not from this code
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+CONTRACT = {"id", "question", "answer", "abstained", "passages", "latency_ms"}
+PASSAGE_KEYS = {"rank", "source", "start", "end", "doc_title", "section", "text", "score"}
+BAD_INPUTS = ["", "   ", "x" * 100_000, "\x00\x01\x02", "😀🎉🔥", None]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("index")
+    build_index(CORPUS, folder, "fake")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def engine(index_dir) -> BulletinQA:
+    return BulletinQA.open(index_dir, CORPUS, build_if_missing=False)
+
+
+@pytest.fixture(scope="module")
+def server(engine):
+    app = build_app(engine)
+    port = free_port()
+    launch(app, "127.0.0.1", port, block=False, quiet=True)
+    yield f"http://127.0.0.1:{port}"
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+def test_api_returns_the_json_contract(client, engine):
+    out = client.predict("2025年本区地方政府债务限额是多少？", 3, api_name="/ask")
+    assert out.keys() >= CONTRACT
+    assert (out["answer"] is None) == out["abstained"]
+    assert len(out["passages"]) == 3
+    for rank, p in enumerate(out["passages"], start=1):
+        assert p.keys() >= PASSAGE_KEYS
+        assert p["rank"] == rank
+        assert engine.index.texts[p["source"]][p["start"]:p["end"]]
+    direct = engine.ask("2025年本区地方政府债务限额是多少？", top_k=3).to_json()
+    assert {k: v for k, v in out.items() if k != "latency_ms"} == {k: v for k, v in direct.items() if k != "latency_ms"}
+    if out["answer"] is not None:
+        a = out["answer"]
+        assert engine.index.texts[a["source"]][a["start"]:a["end"]] == a["text"]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=["empty", "blank", "100k", "control", "emoji", "none"])
+def test_api_bad_question_is_an_error_object(client, bad):
+    out = client.predict(bad, 5, api_name="/ask")
+    assert set(out) == {"error"}
+    assert "Traceback" not in out["error"]
+
+
+@pytest.mark.parametrize("top_k", [0, 51, -3, 2.5, "five", True])
+def test_api_bad_top_k_is_an_error_object(client, top_k):
+    out = client.predict("区监委留置了多少人？", top_k, api_name="/ask")
+    assert set(out) == {"error"} and "top" in out["error"]
+
+
+def test_only_the_ask_endpoint_is_public(client):
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/ask"}
+
+
+@pytest.mark.parametrize("path", [
+    "/file=../../etc/passwd",
+    "/file=/etc/passwd",
+    "/gradio_api/file=/etc/passwd",
+    "/gradio_api/file=../../../../../etc/passwd",
+    "/gradio_api/file=%2Fetc%2Fpasswd",
+    "/static/../../../../etc/passwd",
+    "/assets/..%2f..%2f..%2f..%2fetc/passwd",
+    "/gradio_api/file=" + str(CORPUS / "hongkou-2025-03.txt"),
+])
+def test_path_traversal_is_refused(server, path):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(server + path, timeout=10)
+    assert err.value.code in (403, 404)
+    body = err.value.read().decode("utf-8", "replace")
+    assert "root:" not in body and "虹口" not in body
+
+
+def test_index_folder_is_not_served(server, index_dir):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{server}/gradio_api/file={index_dir / 'manifest.json'}", timeout=10)
+    assert err.value.code in (403, 404)
+
+
+def test_page_loads(server):
+    with urllib.request.urlopen(server + "/", timeout=10) as resp:
+        assert resp.status == 200
+
+
+@pytest.mark.parametrize("bad", [*BAD_INPUTS, "<script>alert(1)</script>"])
+def test_chat_bad_input_is_a_friendly_message(engine, bad):
+    chat, _ = make_handlers(engine)
+    box, messages, panel = chat(bad, [], 5, [])
+    assert box == ""
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    reply = messages[-1]["content"]
+    assert "Traceback" not in reply and "<script" not in reply and "<script" not in panel
+    assert len(messages[0]["content"]) < 1000  # a 100k question is echoed shortened
+
+
+def test_chat_reply_cites_numbered_passages(engine):
+    chat, _ = make_handlers(engine)
+    history = [{"role": "user", "content": [{"type": "text", "text": "earlier"}]},
+               {"role": "assistant", "content": [{"type": "text", "text": "reply"}]}]
+    _, messages, panel = chat("2025年本区地方政府债务限额是多少？", history, 3, [])
+    assert messages[:2] == [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"}]
+    reply = messages[-1]["content"]
+    result = engine.ask("2025年本区地方政府债务限额是多少？", top_k=3)
+    if result.answer is not None:
+        assert reply.startswith("**")
+        assert "<mark>" in panel
+    assert "[1] " in reply and "[3] " in reply and "[4] " not in reply
+    assert "<details>" in panel and panel.count('class="bqa-src') >= 3
+
+
+def test_doc_filter_limits_passages(engine):
+    chat, _ = make_handlers(engine)
+    doc_id, title = engine.documents[5]
+    _, messages, panel = chat("区监委留置了多少人？", [], 5, [doc_id])
+    cited = [line for line in messages[-1]["content"].splitlines() if line.startswith("[")]
+    assert cited and all(title in line for line in cited)
+
+
+def test_sources_panel_escapes_html(engine):
+    result = engine.ask("<img src=x onerror=alert(1)> 债务限额", top_k=2)
+    panel = sources_html(engine, result)
+    assert "<img" not in panel and "&lt;img src=x onerror=alert(1)&gt;" in panel
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.org", "::"])
+def test_non_loopback_host_needs_public(host):
+    with pytest.raises(BqaError, match="--public"):
+        check_host(host, public=False)
+    check_host(host, public=True)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_host_is_allowed(host):
+    check_host(host, public=False)
+
+
+def test_serve_refuses_non_loopback_before_loading(tmp_path):
+    with pytest.raises(BqaError, match="--public"):
+        serve(index_dir=tmp_path / "none", corpus_dir=tmp_path / "none", host="0.0.0.0", port=free_port())
+    assert not (tmp_path / "none").exists()
+
+
+def test_highlight_escapes_inside_and_outside_marks():
+    from qa.app import _highlight, _passage_spans
+
+    assert _highlight("a<b>c&", 10, [(11, 14, "<mark>", "</mark>")]) == "a<mark>&lt;b&gt;</mark>c&amp;"
+    spans = _passage_spans(12, 20, [(14, 16, "<mark>", "</mark>")])
+    assert _highlight("0123456789abcdef", 10, spans) == (
+        '01<span class="bqa-hit">23</span><mark>45</mark><span class="bqa-hit">6789</span>abcdef')
+
+
+def test_port_in_use_is_one_clear_error(engine):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        app = build_app(engine)
+        with pytest.raises(BqaError, match="in use.*--port"):
+            launch(app, "127.0.0.1", busy.getsockname()[1], block=False, quiet=True)

