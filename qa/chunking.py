@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
+from qa.parse import clean_cell
 from qa.types import Block, Chunk, Document, ParsedBulletin
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
+# Salutations and closing formulas: in every report, so they only add noise to retrieval.
+_BOILERPLATE = re.compile(r"^(?:主任、副主任、各位委员：|以上(?:报告|情况)[^。]{0,12}。|特此(?:公告|报告)。)$")
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,39 @@ def _header_chunk(doc: Document, blocks: Sequence[Block], n: int) -> Chunk:
             break
         meta.append(b)
     text = " ".join(b.text for b in meta)
-    return _make(doc, meta, text, meta[0].start, meta[-1].end, n)
+    chunk = _make(doc, meta, text, meta[0].start, meta[-1].end, n)
+    if doc.speaker:  # English questions name people in pinyin ("Huang Haibin")
+        chunk = replace(chunk, kind="note", embed_text=f"{chunk.embed_text} ({romanize(doc.speaker)})")
+    return replace(chunk, kind="note")
+
+
+def romanize(name: str) -> str:
+    """黄海滨 → Huang Haibin (surname, then given name), for matching English questions."""
+    from pypinyin import lazy_pinyin
+
+    syllables = [p.capitalize() for p in lazy_pinyin(name)]
+    return " ".join([syllables[0], "".join(syllables[1:]).capitalize()]) if len(syllables) > 1 else name
+
+
+def _table_pieces(parsed: ParsedBulletin, doc: Document, block: Block, settings: ChunkSettings, n: int) -> list[Chunk]:
+    """A long table row as several chunks: the row label and header kept, the long cell cut at sentences."""
+    raw = parsed.text[block.start:block.end]
+    first_tab = raw.find("\t")
+    if first_tab < 0 or len(block.cells) != 2:
+        return [_make(doc, [block], block.text, block.start, block.end, n)]
+    body_start = first_tab + 1
+    cell = raw[body_start:]
+    label = f"{block.table}｜{block.header[0] if block.header else ''}：{block.cells[0]}｜"
+    column = f"{block.header[1]}：" if len(block.header) > 1 else ""
+    out = []
+    for s, e in split_long(cell, settings):
+        shown = clean_cell(cell[s:e])
+        if not shown.strip():
+            continue
+        text = f"{label}{column}{shown}"
+        chunk = _make(doc, [block], text, block.start + body_start + s, block.start + body_start + e, n + len(out))
+        out.append(chunk)
+    return out
 
 
 def chunk_document(parsed: ParsedBulletin, doc: Document, settings: ChunkSettings) -> list[Chunk]:
@@ -134,6 +169,8 @@ def chunk_document(parsed: ParsedBulletin, doc: Document, settings: ChunkSetting
         if block.kind == "heading":
             flush()
             continue
+        if _BOILERPLATE.match(block.text):
+            continue
         joinable = block.kind in ("paragraph", "list_item", "note") and len(block.text) < settings.join_below
         if joinable:
             same = pending and pending[-1].section_path == block.section_path and pending[-1].table == block.table
@@ -143,6 +180,9 @@ def chunk_document(parsed: ParsedBulletin, doc: Document, settings: ChunkSetting
             pending.append(block)
             continue
         flush()
+        if block.kind == "table_row" and len(block.text) > settings.max_chars:
+            chunks.extend(_table_pieces(parsed, doc, block, settings, len(chunks)))
+            continue
         if block.kind == "table_row" or len(block.text) <= settings.max_chars:
             chunks.append(_make(doc, [block], block.text, block.start, block.end, len(chunks)))
             continue

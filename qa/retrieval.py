@@ -18,13 +18,20 @@ RRF_K = 60
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    weights: dict[str, float] = field(default_factory=lambda: {"dense": 1.0, "bm25": 1.0})
+    # BM25 is the sharper retriever on this kind of text (figures, exact terms): dense counts half.
+    weights: dict[str, float] = field(default_factory=lambda: {"dense": 0.5, "bm25": 1.0, "header": 1.0})
     candidates: int = 50  # taken from each retriever before fusion
     rrf_k: int = RRF_K
     scope_boost: float = 0.0  # bonus (in RRF units) for a passage matching the question's year/period
 
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
+# "Who gave/presented the report on X?" — answered by a document's header (title, dateline, speaker line).
+_ASKS_REPORTER = re.compile(
+    r"(由谁|谁(?:作|做|汇报|报告|代表)|哪位.{0,8}(?:作|做|汇报)|作报告的|报告人|汇报人)"
+    r"|\b(?:who (?:gave|presented|delivered|reported|made)|presented by|delivered by|reported by|position|title of)\b",
+    re.I,
+)
 _PERIODS = ("上半年", "下半年", "一季度", "二季度", "三季度", "四季度", "1—6月", "1-6月", "年末", "年底", "全年")
 
 
@@ -67,6 +74,10 @@ class Retriever:
             rankings["dense"] = [i for i, _ in search_dense(self.index.dense, qvec, n)]
         if "bm25" in self.retrievers:
             rankings["bm25"] = [i for i, _ in search_sparse(self.index.sparse, expand_query(question), n)]
+        if "bm25" in self.retrievers and _ASKS_REPORTER.search(question):
+            headers = [i for i, _ in search_sparse(self.index.sparse, expand_query(question), len(self.index.chunks))
+                       if self.index.chunks[i].kind == "note" and self.index.chunks[i].chunk_id.endswith(":c0000")]
+            rankings["header"] = headers[:n]
         if doc_ids:
             allowed = set(doc_ids)
             rankings = {r: [i for i in ids if self.index.chunks[i].doc_id in allowed] for r, ids in rankings.items()}
