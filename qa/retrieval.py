@@ -19,7 +19,7 @@ RRF_K = 60
 @dataclass(frozen=True)
 class RetrievalSettings:
     # BM25 is the sharper retriever on this kind of text (figures, exact terms): dense counts half.
-    weights: dict[str, float] = field(default_factory=lambda: {"dense": 0.5, "bm25": 1.0, "header": 1.0})
+    weights: dict[str, float] = field(default_factory=lambda: {"dense": 0.5, "bm25": 1.0, "header": 1.0, "table": 0.5})
     candidates: int = 50  # taken from each retriever before fusion
     rrf_k: int = RRF_K
     scope_boost: float = 0.0  # bonus (in RRF units) for a passage matching the question's year/period
@@ -56,6 +56,32 @@ def rrf(rankings: dict[str, list[int]], weights: dict[str, float], k: int = RRF_
     return [(d, scores[d], ranks[d]) for d in order]
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@dataclass(frozen=True)
+class _RowKeys:
+    """What names a table row in a question: its label (first cell), its table's key and header."""
+
+    chunk: int
+    label: str
+    table_key: str  # 表一 / 专栏三 / the caption
+    header: tuple[str, ...]
+
+
+def _row_keys(index: LoadedIndex) -> list[_RowKeys]:
+    keys = []
+    for i, c in enumerate(index.chunks):
+        if c.kind != "table_row" or not c.cells:
+            continue
+        caption = _squash(c.table or "")
+        m = re.match(r"(表[一二三四五六七八九十\d]+|专栏[一二三四五六七八九十\d]+)", caption)
+        keys.append(_RowKeys(i, _squash(c.cells[0]), m.group(1) if m else caption,
+                             tuple(h for h in map(_squash, c.header[1:]) if len(h) >= 2)))
+    return keys
+
+
 class Retriever:
     """Searches a loaded index; stateless per query, safe to share between threads."""
 
@@ -65,6 +91,18 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings or RetrievalSettings()
         self.retrievers = tuple(retrievers)
+        self.rows = _row_keys(index)
+
+    def _table_ranking(self, question: str, bm25_rank: dict[int, int]) -> list[int]:
+        """Table rows named by the question (row label, table, column header), best first."""
+        q = _squash(expand_query(question))
+        scored = []
+        for r in self.rows:
+            label = len(r.label) >= 2 and (r.label in q or re.sub(r"年$", "", r.label) in q)
+            score = 2 * label + (r.table_key in q) + sum(h in q for h in r.header)
+            if label or (score >= 2):
+                scored.append((-score, bm25_rank.get(r.chunk, 10**6), r.chunk))
+        return [i for *_, i in sorted(scored)]
 
     def search(self, question: str, top_k: int = 5, doc_ids: Collection[str] | None = None) -> list[Passage]:
         n = self.settings.candidates if not doc_ids else len(self.index.chunks)
@@ -74,6 +112,9 @@ class Retriever:
             rankings["dense"] = [i for i, _ in search_dense(self.index.dense, qvec, n)]
         if "bm25" in self.retrievers:
             rankings["bm25"] = [i for i, _ in search_sparse(self.index.sparse, expand_query(question), n)]
+        if "bm25" in self.retrievers and self.rows:
+            bm25_rank = {i: r for r, i in enumerate(rankings.get("bm25", []))}
+            rankings["table"] = self._table_ranking(question, bm25_rank)[:n]
         if "bm25" in self.retrievers and _ASKS_REPORTER.search(question):
             headers = [i for i, _ in search_sparse(self.index.sparse, expand_query(question), len(self.index.chunks))
                        if self.index.chunks[i].kind == "note" and self.index.chunks[i].chunk_id.endswith(":c0000")]
