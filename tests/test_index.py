@@ -221,3 +221,18 @@ def test_disk_full_during_build_keeps_old_index(fake_index, tmp_path, monkeypatc
     assert read_manifest(idx) == before
     assert not [p for p in (idx / "builds").iterdir() if p.name != Path(before["build_dir"]).name]
     load_index(idx)
+
+
+def test_table_ranker_finds_the_named_row(fake_index):
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    ranked = engine.retriever._table_ranking("近三年市级考核情况里2023年的全市排名是多少？", {})
+    first = engine.index.chunks[ranked[0]]
+    assert first.kind == "table_row" and first.cells[0].startswith("2023")
+
+
+def test_reporter_question_brings_the_document_header(fake_index):
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    passages = engine.retriever.search("12345市民服务热线办理工作情况的报告由谁作？", top_k=5)
+    header = next(p for p in passages if p.chunk.kind == "note")
+    assert "黄海滨" in header.chunk.text and "header" in header.retrievers
+    assert "Huang Haibin" in header.chunk.embed_text  # pinyin for English questions
