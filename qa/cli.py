@@ -17,7 +17,12 @@ INDEX_HELP = "Index folder (default: the repo's index/, or $BQA_INDEX)."
 
 
 def _dump(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (e.g. echoed from bad input) only survives as a \u escape
+        return json.dumps(obj)
+    return text
 
 
 def friendly(fn):
@@ -190,11 +195,12 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids) -> None
 
 
 def _ask_jsonl(engine, top_k: int) -> None:
-    for n, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
+    for n, raw in enumerate(getattr(sys.stdin, "buffer", sys.stdin), start=1):
+        if not raw.strip():
             continue
-        try:
-            item = json.loads(line)
+        try:  # decoded per line, so one line of bad bytes is reported whatever the locale's error handler
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            item = json.loads(line.removeprefix("\ufeff") if n == 1 else line)
             if not isinstance(item, dict) or "question" not in item:
                 raise ValueError("expected an object with a question")
         except ValueError as err:

