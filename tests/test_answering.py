@@ -297,3 +297,79 @@ def test_extraction_is_fast() -> None:
             extract_answer(q, passages, TEXTS)
             timings.append(time.perf_counter() - t)
     assert statistics.median(timings) < 0.010
+
+
+# --- failure classes fixed on 2026-11-25 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ["<script>alert(1)</script>", "a b", "😀😀", "the of and"])
+def test_abstains_without_content_words(question: str) -> None:
+    abstains(question, ranked(LIUZHI, DEBT_2025, SESSION))
+
+
+def test_table_cell_cleaned_by_chunker_is_still_read() -> None:
+    """A bulleted HTML cell: the chunk's cells are cleaned text, the source keeps the markup."""
+    start, end = _line_bounds("创业就业\t<ul")
+    raw_cells = TEXT[start:end].split("\t")
+    cleaned = (raw_cells[0], raw_cells[1].replace('<ul style="list-style-type: none">', "").replace("●", "").strip())
+    chunk = Chunk(
+        f"r{start}", SOURCE, "d", "", (), "table_row", (), "专栏五｜" + "｜".join(cleaned), "", start, end,
+        "专栏五 民生重点工作推进情况", cleaned, ("目标分类", "完成情况"),
+    )
+    result = answered("专栏五“创业就业”中，累计帮助失业人员实现再就业多少人？", ranked(chunk))
+    assert result.answer.text == "3420 人"
+
+
+def test_counter_asked_for_extends_the_figure() -> None:
+    q = analyze_question("截至6月末，公物仓共完成了多少批次资产的统筹调剂使用？")
+    assert q.counter.startswith("批次")
+    passage = para("公物仓共完成")
+    result = answered(q.question, ranked(passage))
+    assert "批次" in result.answer.text
+
+
+def test_single_day_of_a_range() -> None:
+    result = answered("区十七届人大八次会议哪一天闭幕？", ranked(para("第八次会议于2025年7月24日—25日召开")))
+    assert result.answer.text == "7月25日"
+
+
+def test_list_trimmed_to_its_items() -> None:
+    result = answered("区人大社会委赴哪两个区考察过12345热线办理工作？", ranked(para("赴徐汇区、嘉定区考察")))
+    assert "徐汇区、嘉定区" in result.answer.text
+    assert "考察" not in result.answer.text
+
+
+def test_named_thing_is_a_short_phrase() -> None:
+    result = answered("欧阳街道的民意收集平台叫什么？", ranked(para("欧阳街道“1号听”")))
+    assert result.answer.text == "“1号听”"
+
+
+def test_delegated_report_speaker_in_prose() -> None:
+    passage = para("局长姜靖受区人民政府委托所作的《关于虹口区 2024 年财政决算")
+    result = answered("决议中说财政决算的报告是谁受区政府委托所作？", ranked(passage))
+    assert result.answer.text == "姜靖"
+
+
+def test_before_and_after_figures() -> None:
+    passage = para("支出总计均由 266.67 亿元调整为")
+    result = answered("调整后2025年区一般公共预算收入总计和支出总计由多少调整为多少？", ranked(passage))
+    assert result.answer.text.replace(" ", "") == "由266.67亿元调整为282.36亿元"
+
+
+def test_post_of_the_person_named() -> None:
+    """Another person's post in the same appointment list is never the answer."""
+    result = answered("罗隽被免去的是什么职务？", ranked(REMOVALS))
+    assert result.answer.text == "虹口区建设和管理委员会主任"
+
+
+def test_english_institution_names_are_not_person_anchors() -> None:
+    q = analyze_question("Who was appointed director of the district Construction and Management Commission?")
+    assert q.anchors == ()
+    assert analyze_question("What post was Xuan Yizhou appointed to?").anchors == ("Xuan Yizhou",)
+
+
+def test_ordinal_of_another_session_lowers_confidence() -> None:
+    asked = extract_answer("区十七届人大八次会议什么时候召开？", ranked(SESSION), TEXTS)
+    other = extract_answer("区十七届人大九次会议什么时候召开？", ranked(SESSION), TEXTS)
+    assert asked.answer is not None
+    assert other.answer is None or other.answer.confidence < asked.answer.confidence

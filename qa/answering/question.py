@@ -32,6 +32,10 @@ class QuestionInfo:
     units: tuple[str, ...] = ()  # unit words the answer should carry (人, 件, 亿元, % …)
     anchors: tuple[str, ...] = ()  # names of people or districts the answer must be about
     action: str | None = None  # 任命 / 免去 when the question is about one of them
+    counter: str = ""  # the measure words asked for after 多少/几 (艘次, 个部门, 张养老床位)
+    person: bool = False  # an entity question asking for a person (谁, who), not a thing
+    single_day: bool = False  # a date question asking for one day (哪一天), not a period
+    change: bool = False  # asks for a before and an after figure (由多少调整为多少, 从多少升到了多少)
     topic: str = ""  # what the question is about, for the abstention message
 
 
@@ -95,7 +99,7 @@ _YEAR_ANY = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])")
 _KIND_ZH: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
     ("date", re.compile(r"何时|哪天|哪一天|什么时候|什么时间|几月几日|几号|哪年|哪一年|日期|时间是|何日")),
     ("yes_no", re.compile(r"是否|有没有|有无|是不是|能否|可否|吗[？?]?$")),
-    ("list", re.compile(r"哪些|有哪几|哪几[个位项家名]|分别是|包括什么|包括哪")),
+    ("list", re.compile(r"哪些|有哪几|哪几[个位项家名类]|分别是|包括什么|包括哪|哪[两二三四五六七八九十]|哪“")),
     (
         "entity",
         re.compile(r"谁|哪位|何人|什么人|哪个人|姓名|名字|什么职务|何职|担任什么|哪个部门|哪个单位|哪家"),
@@ -103,11 +107,18 @@ _KIND_ZH: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
     (
         "number",
         re.compile(
-            r"多少|几[个位项家名人件户次场]|多大|多高|多长|多少钱|比例|比重|占比|[^效]率|增长|增速|增幅|"
+            r"多少|百分之几|几[个位项家名人件户次场处类批条所座台套辆张艘幅证倍成]|多大|多高|多长|多少钱|比例|比重|占比|[^效]率|增长|增速|增幅|"
             r"降幅|下降|上升|提高|规模|金额|总额|数量|人数|几成|排名|第几|得分|评分|限额|余额"
         ),
     ),
+    # a thing named in the text (a list, a platform, a road, a grade): answered by a phrase
+    ("entity", re.compile(r"叫什么|是什么|什么|哪个|哪家|哪条|哪里|在哪|哪次|哪一|哪项|哪部")),
 )
+_SINGLE_DAY = re.compile(r"哪天|哪一天|几月几日|几号|何日|what day|which day|what date|which date", re.I)
+_CHANGE_ZH = re.compile(r"调整|调增|调减|[升降增减提扩缩]|变[为成化]")
+_PERSON_ZH = re.compile(r"谁|哪位|何人|什么人|哪个人|姓名")
+_DOC_NUMBER_EN = re.compile(r"document number|file number|reference number", re.I)
+_PERSON_EN = re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|which person", re.I)
 _KIND_EN: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
     (
         "date",
@@ -141,6 +152,8 @@ _UNIT_ASKED_ZH = re.compile(
     r"(?:多少|几)\s*(万亿元|亿元|万元|元|万平方米|平方米|公顷|万人次|人次|万人|人|名|件|个百分点|个|家|户|台|"
     r"套|辆|项|起|次|场|所|条|处|座|位|分|倍|吨|公里)"
 )
+_COUNTER_ZH = re.compile(r"(?:多少|几)\s*([\u4e00-\u9fff]{1,5})")
+_COUNTER_SKIP = re.compile(r"^(?:钱|年|月|日|天|时|号|岁数)")
 _RATIO_ZH = re.compile(
     r"比例|比重|占比|百分之|百分比|[^效]率|增长|增速|增幅|降幅|下降|上升|提高|降低|同比|环比"
 )
@@ -223,6 +236,17 @@ _STOP = frozenset(
         "什么时候",
         "是否",
         "有没有",
+        "时间段",
+        "百分之",
+        "百分比",
+        "名字",
+        "一天",
+        "一年",
+        "没有",
+        "有无",
+        "能否",
+        "可否",
+        "最终",
         "是不是",
         "谁",
         "的",
@@ -386,6 +410,10 @@ _DISTRICT_ZH = re.compile(
     r"(黄浦|徐汇|长宁|静安|普陀|虹口|杨浦|闵行|宝山|嘉定|浦东新|浦东|金山|松江|青浦|奉贤|崇明)区"
 )
 _NAME_EN = re.compile(r"\b([A-Z][a-z]+ [A-Z][a-z]+(?: [A-Z][a-z]+)?)\b")
+# one or two pinyin syllables: Xuan, Yizhou, Huang (Management, Natural and Block are no names)
+_PINYIN_WORD = re.compile(
+    r"(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:[aeiouv]{1,3})(?:ng|n|r)?){1,2}", re.I
+)
 
 _ACTION_ZH = (
     ("免去", re.compile(r"免去|免职|被免|撤销|不再担任")),
@@ -450,6 +478,8 @@ _NUMBERISH_EN = re.compile(
 
 
 def _kind(question: str, lang: str) -> QuestionKind:
+    if lang == "en" and _DOC_NUMBER_EN.search(question):
+        return "entity"
     for kind, pattern in _KIND_ZH if lang == "zh" else _KIND_EN:
         if pattern.search(question):
             return kind
@@ -491,6 +521,8 @@ def _measure_and_units(question: str, lang: str) -> tuple[Measure | None, tuple[
 
 def _keep_term(token: str) -> bool:
     if not token or token in _STOP or re.fullmatch(r"[\W_]+", token):
+        return False
+    if re.search(r"几|哪|多少|什么|怎么", token) or re.fullmatch(r"[两二三四五六七八九十]+[个位项家名部类处条种所]", token):  # the question word itself (几处, 哪两个) is no content
         return False
     if re.search(r"\d", token):  # figures and years are matched as numbers/years, not as terms
         return token.isdigit() and len(token) >= 3 and not _YEAR_ANY.fullmatch(token)
@@ -557,7 +589,10 @@ def _analyze(question: str) -> QuestionInfo:
         anchors = [m.group(0) for m in _DISTRICT_ZH.finditer(question)] + list(_person_names(question))
     else:
         anchors = [_DISTRICTS_EN[m.group(1).lower()] for m in _DISTRICT_EN_RE.finditer(question)]
-        anchors += [n for n in _NAME_EN.findall(question) if not _GLOSS_RE.fullmatch(n)]
+        anchors += [
+            n for n in _NAME_EN.findall(question)
+            if not _GLOSS_RE.fullmatch(n) and all(_PINYIN_WORD.fullmatch(w) for w in n.split())
+        ]
     # districts and names count through the anchor check, not the term overlap
     terms = [t for t in terms if t not in anchors and not any(t in a for a in anchors if len(t) >= 2)]
     action = None
@@ -565,8 +600,20 @@ def _analyze(question: str) -> QuestionInfo:
         if pattern.search(question):
             action = label
             break
+    counter = ""
+    if lang == "zh" and kind == "number":
+        m = _COUNTER_ZH.search(question)
+        if m and not _COUNTER_SKIP.match(m.group(1)):
+            counter = m.group(1)
+    person = kind in ("entity", "list") and bool((_PERSON_ZH if lang == "zh" else _PERSON_EN).search(question))
+    single_day = kind == "date" and bool(_SINGLE_DAY.search(question))
+    change = kind == "number" and len(re.findall(r"多少|几", question)) >= 2 and bool(_CHANGE_ZH.search(question))
     return QuestionInfo(
         question=question,
+        change=change,
+        single_day=single_day,
+        counter=counter,
+        person=person,
         kind=kind,
         lang=lang,
         terms=_dedupe(terms),

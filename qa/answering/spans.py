@@ -31,6 +31,7 @@ class Span:
     unit: str | None = None
     value: str = ""  # normalised text for de-duplication (494.90 亿元 == 494.9亿元)
     action: str | None = None  # 任命 / 免去 for names from appointment lists
+    prior: float = 1.0  # how likely a span of its shape answers at all (see the generators)
 
 
 _UNITS = sorted(
@@ -115,16 +116,26 @@ NUMBER_RE = re.compile(
 )
 _NOT_A_FIGURE = re.compile(r"\s*(?:年|月|日|号|时|届|[—\-–~]\s*\d|〕)")
 _DATE_TAIL = r"(?:\s*[—\-–~至到]\s*(?:(?:19|20)\d{2}\s*年\s*)?(?:\d{1,2}\s*月\s*)?\d{1,2}\s*日)?"
+_MONTH_PART = r"(?:\s*(?:[—\-–~至到]\s*\d{1,2}\s*月|底|初|中旬|上旬|下旬))"  # 3月—7月, 8月底
+_DATE_SUFFIX = r"(?:底前|前|起|以来)?"
 DATE_RE = re.compile(
-    r"(?<!\d)(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日" + _DATE_TAIL + r")?"
-    r"|\d{1,2}\s*月\s*\d{1,2}\s*日" + _DATE_TAIL + r")"
+    r"(?<!\d)(?:(?:今年|(?:19|20)\d{2}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日" + _DATE_TAIL +
+    r"|(?:今年|(?:19|20)\d{2}\s*年\s*)\d{1,2}\s*月" + _MONTH_PART + "?"
+    r"|\d{1,2}\s*月" + _MONTH_PART +  # a bare month only as a range or with 底/初
+    r"|(?:19|20)\d{2}\s*年\s*(?=起|以来))" + _DATE_SUFFIX
 )
+DATE_RANGE = re.compile(r"[—\-–~至到]")
+_DATE_AFTER = 30  # what happened on a date is often told after it, even past the clause
 _NAME = r"[\u4e00-\u9fff]{2,4}?"
 APPOINT_RE = re.compile(rf"任命(?P<name>{_NAME})同志为(?P<role>[^；;。\n]+?)(?=[；;。\n]|$)")
 REMOVE_RE = re.compile(rf"免去(?P<name>{_NAME})同志的(?P<role>[^；;。\n]+?职务)")
 COMRADE_RE = re.compile(
     r"(?P<role>接受|由|副主任|主任|书记|局长|区长|委员|院长|组长|代表|、|和|及)"
     r"(?P<name>(?!负责|有关|相关|各位|广大|领导)[\u4e00-\u9fff]{2,3}?)同志(?P<tail>[^，。；\n]{0,30})"
+)
+# "区财政局局长姜靖受区人民政府委托所作的报告": a post, then the name, then who sent them
+DELEGATE_RE = re.compile(
+    r"(?P<role>局长|主任|区长|书记|院长|检察长|主任委员)(?P<name>[\u4e00-\u9fff]{2,3}?)(?=受|代表[\u4e00-\u9fff]{0,10}所作|所作)"
 )
 SPEAKER_RE = re.compile(
     r"(?m)^[ \t　]*(?P<role>[\u4e00-\u9fff（）()、，]{1,40}?(?:主任委员|主任|局长|区长|书记|院长|检察长|委员|组长|主席))"
@@ -212,11 +223,31 @@ def normalise_number(num: str, unit: str | None) -> str:
     return f"{value}{unit or ''}"
 
 
-def number_spans(raw: str, base: int, seg: Segments) -> list[Span]:
+def _counter_tail(raw: str, pos: int, counter: str) -> tuple[int, int]:
+    """How many characters of the question's counter (艘次, 个部门, 类问题) follow ``pos``, and
+    where they end."""
+    while pos < len(raw) and raw[pos] in " \u3000":
+        pos += 1
+    if raw.startswith("个", pos) and not counter.startswith("个"):
+        pos += 1  # 47个批次 for 多少批次
+    n = 0
+    while n < len(counter) and pos + n < len(raw) and raw[pos + n] == counter[n]:
+        n += 1
+    return n, pos + n
+
+
+def number_spans(raw: str, base: int, seg: Segments, counter: str = "") -> list[Span]:
+    """Figures with their unit. ``counter`` is the measure word the question asked for after
+    多少/几 (艘次, 个部门): a figure followed by it is read with it as its unit (37 艘次, 8 个部门)."""
     spans: list[Span] = []
     floor = 0
     for m in NUMBER_RE.finditer(raw):
         unit = m.group("unit")
+        end = m.end()
+        if counter and not m.group("rank"):
+            n, tail_end = _counter_tail(raw, m.end("num"), counter)
+            if n and n >= len(unit or "") and (n > len(unit or "") or tail_end > end):
+                unit, end = counter[:n], tail_end
         if m.group("rank") and unit not in ("位", "名"):
             continue
         if not unit and _NOT_A_FIGURE.match(raw, m.end("num")):
@@ -224,7 +255,6 @@ def number_spans(raw: str, base: int, seg: Segments) -> list[Span]:
         if not unit and "." not in m.group("num"):
             continue  # bare integers in prose are ids, codes and list numbers far more often than answers
         start = m.start("rank") if m.group("rank") else m.start("cmp") if m.group("cmp") else m.start("num")
-        end = m.end()
         while end > start and raw[end - 1].isspace():
             end -= 1
         ctx = seg.context(start, end, floor)
@@ -240,13 +270,34 @@ def number_spans(raw: str, base: int, seg: Segments) -> list[Span]:
                 **ctx,
             )
         )
+    if counter:
+        spans += _numeral_spans(raw, base, seg, counter)
+    return spans
+
+
+def _numeral_spans(raw: str, base: int, seg: Segments, counter: str) -> list[Span]:
+    """五个方面, 三类问题: a Chinese numeral directly followed by the counter the question asked for."""
+    head = counter[: 2 if counter.startswith("个") and len(counter) > 1 else 1]
+    spans = []
+    for m in re.finditer(r"[一二两三四五六七八九十]{1,3}(?=" + re.escape(head) + ")", raw):
+        if m.start() > 0 and raw[m.start() - 1] in "第之":
+            continue
+        n, end = _counter_tail(raw, m.end(), counter)
+        spans.append(
+            Span("number", base + m.start(), base + end, raw[m.start() : end], unit=counter[:n],
+                 value=raw[m.start() : end], **seg.context(m.start(), end))
+        )
     return spans
 
 
 def date_spans(raw: str, base: int, seg: Segments) -> list[Span]:
     spans = []
     for m in DATE_RE.finditer(raw):
+        if m.group(0)[-1] == "月" and raw[m.end() : m.end() + 1].isdigit():
+            continue
         ctx = seg.context(m.start(), m.end())
+        _, s_end = seg.sentence(m.start())
+        ctx["after"] = raw[m.end() : min(s_end, m.end() + _DATE_AFTER)]
         spans.append(
             Span(
                 "date",
@@ -302,6 +353,17 @@ def name_spans(raw: str, base: int, seg: Segments, doc_title: str = "") -> list[
                 value=m.group("name"),
             )
         )
+    for m in DELEGATE_RE.finditer(raw):
+        s, e = m.span("name")
+        if s in seen:
+            continue
+        seen.add(s)
+        ctx = seg.context(s, e)
+        spans.append(
+            Span("entity", base + s, base + e, m.group("name"), own=ctx["own"] + m.group(0) + " 报告 作",
+                 after=raw[e : e + 20], clause=ctx["clause"], sentence=ctx["sentence"], before=ctx["before"],
+                 value=m.group("name"))
+        )
     for m in SPEAKER_RE.finditer(raw):
         s, e = m.span("name")
         spans.append(
@@ -354,8 +416,13 @@ def speaker_span(text: str, before: int, doc_title: str, question: str) -> Span 
 
 
 def role_spans(raw: str, base: int, seg: Segments) -> list[Span]:
-    """The post in an appointment or removal (for "X被任命为什么职务")."""
+    """The post in an appointment or removal (for "X被任命为什么职务"), or on a speaker line."""
     spans = []
+    for m in SPEAKER_RE.finditer(raw):
+        s, e = m.span("role")
+        ctx = seg.context(s, e)
+        spans.append(Span("entity", base + s, base + e, raw[s:e], own=m.group(0), clause=ctx["clause"],
+                          sentence=ctx["sentence"], value=_compact(m.group("name"))))
     for pattern, action in ((APPOINT_RE, "任命"), (REMOVE_RE, "免去")):
         for m in pattern.finditer(raw):
             s, e = m.span("role")
@@ -379,8 +446,48 @@ def role_spans(raw: str, base: int, seg: Segments) -> list[Span]:
     return spans
 
 
-def list_spans(raw: str, base: int, seg: Segments) -> list[Span]:
-    """Runs of appointments/removals of the same kind, and 、-enumerations within a clause."""
+def _term_mask(text: str, terms: tuple[str, ...]) -> list[bool]:
+    marked = [False] * len(text)
+    for term in terms:
+        at = text.find(term)
+        while at >= 0:
+            for k in range(at, at + len(term)):
+                marked[k] = True
+            at = text.find(term, at + 1)
+    return marked
+
+
+def _trim_to_items(raw: str, s: int, e: int, terms: tuple[str, ...]) -> tuple[int, int]:
+    """Cut what the question already says from the ends of an enumeration: the words before its
+    first item up to the last question term there (…收入实现|“开门红”), and the words after its
+    last item from the first question term there (嘉定区|考察 12345 热线) — unless that term opens
+    the item itself (“半年红”)."""
+    if not terms:
+        return s, e
+    text = raw[s:e]
+    marked = _term_mask(text, terms)
+    first, last = text.find("、"), text.rfind("、")
+    if first < 0:
+        return s, e
+    head = [i for i in range(first) if marked[i]]
+    lo = head[-1] + 1 if head else 0
+    tail = [i for i in range(last + 1, len(text)) if marked[i]]
+    hi = len(text)
+    if tail and len(text[last + 1 : tail[0]].strip(_EDGE + "“”《》")) >= 2:
+        hi = tail[0]
+    while lo < hi and text[lo] in _EDGE:
+        lo += 1
+    while hi > lo and text[hi - 1] in _EDGE + "赴对向在从":
+        hi -= 1
+    return (s + lo, s + hi) if hi - lo >= 4 else (s, e)
+
+
+_QUOTE_RUN = re.compile(r"(?:[“《][^“”《》\n]{1,30}[”》]\s*[、和及与]?\s*){2,}")
+
+
+def list_spans(raw: str, base: int, seg: Segments, terms: tuple[str, ...] = ()) -> list[Span]:
+    """Runs of appointments/removals of the same kind, 、-enumerations within a clause and runs
+    of quoted titles (“小区管理”“美丽家园”, 《预算法》和《……条例》)."""
     spans: list[Span] = []
     for pattern, action in ((APPOINT_RE, "任命"), (REMOVE_RE, "免去")):
         matches = list(pattern.finditer(raw))
@@ -416,6 +523,9 @@ def list_spans(raw: str, base: int, seg: Segments) -> list[Span]:
             e = stop
         while s < e and raw[s].isspace():
             s += 1
+        whole = raw[s:e]
+        s, e = _trim_to_items(raw, s, e, terms)
+        overlap = item_overlap(raw[s:e] if "、" in raw[s:e] else whole, terms)
         if e - s < 4:
             continue
         ctx = seg.context(s, e)
@@ -431,9 +541,25 @@ def list_spans(raw: str, base: int, seg: Segments) -> list[Span]:
                 sentence=ctx["sentence"],
                 before=ctx["before"],
                 value=raw[s:e],
+                prior=1.0 - 0.5 * overlap,
             )
         )
+    for m in _QUOTE_RUN.finditer(raw):
+        s, e = m.start(), m.end()
+        while e > s and raw[e - 1] in " \u3000、和及与":
+            e -= 1
+        ctx = seg.context(s, e)
+        spans.append(Span("list", base + s, base + e, raw[s:e], value=raw[s:e], **ctx))
     return spans
+
+
+def item_overlap(text: str, terms: tuple[str, ...]) -> float:
+    """Share of an enumeration's items that repeat terms of the question (the items asked for
+    are new to it; an enumeration of what the question already names is context, not answer)."""
+    items = [i for i in re.split(r"[、，,]|和|及|与", text) if i.strip()]
+    if len(items) < 2:
+        return 0.0
+    return sum(any(t in i for t in terms) for i in items) / len(items)
 
 
 def clause_spans(raw: str, base: int, seg: Segments, kind: SpanKind) -> list[Span]:
@@ -464,6 +590,7 @@ def clause_spans(raw: str, base: int, seg: Segments, kind: SpanKind) -> list[Spa
                 sentence=raw[s_start:s_end],
                 before=raw[s_start:s],
                 value=text,
+                prior=0.8 if kind == "yes_no" and re.search(r"\d", text) else 1.0,
             )
         )
     return spans
@@ -480,3 +607,99 @@ def _clauses(raw: str) -> list[tuple[int, int]]:
 
 def is_negative(text: str) -> bool:
     return bool(_NEGATION.search(text))
+
+
+_PHRASE_CLAUSE = re.compile(r"[^，；。！？,;!?\n：:]+")
+# names with a fixed shape: document numbers (沪财债〔2025〕25 号) and sessions (区十七届人大七次会议)
+_NAMED = re.compile(
+    r"[\u4e00-\u9fff]{1,6}〔\s*\d{4}\s*〕\s*\d+\s*号"
+    r"|区?[一二三四五六七八九十]+届人大(?:常委会)?第?[一二三四五六七八九十]+次(?:会议)?"
+)
+_QUOTED = re.compile(r"“[^“”\n]{1,40}”|《[^《》\n]{1,40}》|「[^「」\n]{1,40}」|‘[^‘’\n]{1,40}’")
+_EDGE = " \u3000　、，,。（）()：:的是为了在对"
+
+
+def _question_mask(text: str, question: str) -> list[bool]:
+    """Which characters of ``text`` lie in a two-character run that also occurs in the question."""
+    marked = [False] * len(text)
+    for i in range(len(text) - 1):
+        pair = text[i : i + 2]
+        if not pair.isspace() and pair in question:
+            marked[i] = marked[i + 1] = True
+    return marked
+
+
+def _novel_part(text: str, question: str) -> tuple[int, int] | None:
+    """The longest run of ``text`` the question does not already say, with the short head noun
+    right after it (查处[公职人员……宴请问题]: 问题 comes from the question, but belongs to the answer)."""
+    marked = _question_mask(text, question)
+    n = len(text)
+    best, best_len = None, 1
+    i = 0
+    while i < n:
+        if marked[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and not marked[j]:
+            j += 1
+        s, e = i, j
+        while s < e and text[s] in _EDGE:
+            s += 1
+        while e > s and text[e - 1] in _EDGE:
+            e -= 1
+        if e - s > best_len:
+            k = j
+            while k < n and marked[k]:
+                k += 1
+            best, best_len = (s, k if 2 <= k - j <= 4 else e), e - s
+        i = j
+    return best
+
+
+def phrase_spans(raw: str, base: int, seg: Segments, question: str, kind: SpanKind) -> list[Span]:
+    """Short phrases naming a thing: quoted titles and names (“1号听”, 《……清单》) the question
+    does not itself quote, and the part of each clause the question does not already say."""
+    spans: list[Span] = []
+    for m in _PHRASE_CLAUSE.finditer(raw):
+        c_start, c_end = m.span()
+        clause = raw[c_start:c_end]
+        if len(clause.strip()) < 2:
+            continue
+        found = _novel_part(clause, question)
+        bounds = [] if found is None else [(c_start + found[0], c_start + found[1], False)]
+        bounds += [
+            (c_start + q.start(), c_start + q.end(), True)
+            for pattern in (_QUOTED, _NAMED)
+            for q in pattern.finditer(clause)
+            if q.group(0)[1:-1] not in question
+        ]
+        for s, e, quoted in bounds:
+            ctx = seg.context(s, e)
+            ctx["own"] = ctx["own"] or ctx["clause"][: max(0, s - c_start)]
+            # a quoted name or title is likelier the thing asked for than a bare phrase
+            spans.append(Span(kind, base + s, base + e, raw[s:e], value=raw[s:e], prior=1.0 if quoted else 0.9,
+                              **ctx))
+    return spans
+
+
+_FIG = r"\d+(?:,\d{3})*(?:\.\d+)?\s*(?:" + _UNIT + r")?"
+CHANGE_RE = re.compile(
+    r"(?:由|从)[^，。；;\n]{0,20}?" + _FIG + r"[^，。；;\n\d]{0,12}?"
+    r"(?:调整为|调增为|调减为|调整至|上升至|上升到|下降至|下降到|增加到|增加至|减少到|减少至|增至|降至|提高到|提高至|"
+    r"提升至|提升到|升至|升到|降到|扩大到|扩大至|缩小到|缩小至)[^，。；;\n\d]{0,6}?" + _FIG
+)
+
+
+def change_spans(raw: str, base: int, seg: Segments) -> list[Span]:
+    """A figure's before and after in one span: 由266.67亿元调整为282.36亿元, 从去年94%上升至今年97%."""
+    spans = []
+    for m in CHANGE_RE.finditer(raw):
+        s, e = m.span()
+        first = re.search(r"\d", raw[s:e])
+        s = s + first.start() if first and raw[s] not in "由从" else s
+        ctx = seg.context(s, e)
+        unit = re.search(rf"({_UNIT})$", raw[s:e].rstrip())
+        spans.append(Span("number", base + s, base + e, raw[s:e], unit=unit.group(1) if unit else None,
+                          value=re.sub(r"\s+", "", raw[s:e]), **ctx))
+    return spans

@@ -16,32 +16,44 @@ _UNIT_IN_CELL = re.compile(
 )
 
 
+def _tab_bounds(raw: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for part in raw.split("\t"):
+        s, e = pos, pos + len(part)
+        while s < e and raw[s].isspace():
+            s += 1
+        while e > s and raw[e - 1].isspace():
+            e -= 1
+        out.append((s, e))
+        pos += len(part) + 1
+    return out
+
+
 def locate_cells(raw: str, cells: tuple[str, ...]) -> list[tuple[int, int]]:
-    """(start, end) of each cell's stripped text inside the raw row; (-1, -1) when not found."""
+    """(start, end) of each cell's stripped text inside the raw row; (-1, -1) when not found.
+
+    A cell the chunker cleaned (HTML lists, bullets) is not found verbatim; it then takes the
+    tab-separated field at its position in the raw row, when the row has as many fields."""
+    tabs = _tab_bounds(raw)
     if not cells:
-        out, pos = [], 0
-        for part in raw.split("\t"):
-            s, e = pos, pos + len(part)
-            while s < e and raw[s].isspace():
-                s += 1
-            while e > s and raw[e - 1].isspace():
-                e -= 1
-            out.append((s, e))
-            pos += len(part) + 1
-        return out
+        return tabs
     out, cursor = [], 0
-    for cell in cells:
+    for i, cell in enumerate(cells):
         needle = cell.strip()
         at = raw.find(needle, cursor) if needle else -1
         if at == -1:
-            out.append((-1, -1))
+            if len(tabs) == len(cells) and tabs[i][0] >= cursor and tabs[i][1] > tabs[i][0]:
+                out.append(tabs[i])
+                cursor = tabs[i][1]
+            else:
+                out.append((-1, -1))
             continue
         out.append((at, at + len(needle)))
         cursor = at + len(needle)
     return out
 
 
-def table_spans(chunk: Chunk, raw: str, base: int, want: frozenset[str]) -> list[Span]:
+def table_spans(chunk: Chunk, raw: str, base: int, want: frozenset[str], counter: str = "") -> list[Span]:
     bounds = locate_cells(raw, chunk.cells)
     cells = [raw[s:e] if s >= 0 else "" for s, e in bounds]
     header = list(chunk.header) + [""] * max(0, len(cells) - len(chunk.header))
@@ -56,11 +68,11 @@ def table_spans(chunk: Chunk, raw: str, base: int, want: frozenset[str]) -> list
     header_text = " ".join(header)
     spans: list[Span] = []
     for i, ((s, e), cell) in enumerate(zip(bounds, cells, strict=True)):
-        if s < 0 or not cell or i in label_cols or i == unit_col:
-            continue
+        if s < 0 or not cell or i in label_cols or i == unit_col or not re.search(r"[\w<>＜＞]", cell):
+            continue  # an empty cell (—, /) says there is no figure, it is not one
         col = header[i] if i < len(header) else ""
         if _LONG_CELL.search(cell) or len(cell) > 60:
-            spans.extend(_inner_spans(cell, base + s, want, f"{label} {col}"))
+            spans.extend(_inner_spans(cell, base + s, want, f"{label} {col}", counter))
             continue
         if "number" not in want and "table_cell" not in want:
             continue
@@ -92,12 +104,12 @@ def _unit_of(col: str, cell: str) -> str | None:
     return None
 
 
-def _inner_spans(cell: str, base: int, want: frozenset[str], label: str) -> list[Span]:
+def _inner_spans(cell: str, base: int, want: frozenset[str], label: str, counter: str = "") -> list[Span]:
     """Figures and names inside a long (HTML or bulleted) cell, read like running text."""
     seg = Segments(cell)
     spans: list[Span] = []
     if "number" in want:
-        spans += number_spans(cell, base, seg)
+        spans += number_spans(cell, base, seg, counter)
     if "date" in want:
         spans += date_spans(cell, base, seg)
     if "entity" in want:
