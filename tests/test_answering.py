@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answering import Extraction, analyze_question, extract_answer
+from qa.answering import Extraction, analyze_question, extract_answer, pinyin_names
 from qa.types import Chunk, Passage
 
 SOURCE = "hongkou-2025-03.txt"
@@ -373,3 +373,76 @@ def test_ordinal_of_another_session_lowers_confidence() -> None:
     other = extract_answer("区十七届人大九次会议什么时候召开？", ranked(SESSION), TEXTS)
     assert asked.answer is not None
     assert other.answer is None or other.answer.confidence < asked.answer.confidence
+
+
+# --- pinyin names, English terms with no passage, yes/no verdicts ------------------------------------
+
+SPEAKER_LINE = span("区发展和改革委员会主任 万建辉", "万建辉")
+WANG_MIN = para("任命王敏同志为虹口区人民代表大会常务委员会凉城新村街道工作委员会主任")
+NO_FINANCE_ASSETS = Chunk(
+    "none", SOURCE, "d", "国有资产管理情况的综合报告", ("一、国有资产基本情况", "（二）金融企业国有资产"), "paragraph",
+    (), "无。", "无。", TEXT.index("\n无。") + 1, TEXT.index("\n无。") + 3,
+)
+RECOMMEND = para("区人大财政经济委员会建议本次常委会会议批准区人民政府提出的虹口区 2024 年财政决算（草案）")
+ILLEGAL_BUILDINGS = para("实现新增违建零增长")
+
+
+def test_pinyin_name_matches_the_chinese_name_in_the_passages() -> None:
+    result = answered("What is Wan Jianhui's position?", ranked(SPEAKER_LINE))
+    assert result.answer.text == "区发展和改革委员会主任"
+    post = answered("What post was Wang Min appointed to?", ranked(APPOINT, WANG_MIN))
+    assert post.answer.text == "虹口区人民代表大会常务委员会凉城新村街道工作委员会主任"
+
+
+def test_pinyin_names_for_retrieval() -> None:
+    assert pinyin_names("What is Wan Jianhui's position?", TEXTS) == ("万建辉",)
+    assert pinyin_names("What post was Xuan Yizhou appointed to?", TEXTS) == ("宣一洲",)
+    assert pinyin_names("Who is Zhang Sanfeng?", TEXTS) == ()
+    assert pinyin_names("宣一洲担任什么职务？", TEXTS) == ()
+
+
+def test_english_phrase_found_in_no_passage_abstains() -> None:
+    passages = ranked(para("新增航运服务企业"), BUDGET_H1)
+    result = extract_answer("What was the foreign trade import and export volume in the first half?", passages, TEXTS)
+    assert result.abstained
+
+
+def test_yes_no_one_word_verdict_under_its_heading() -> None:
+    result = answered("本区有金融企业国有资产吗？", ranked(NO_FINANCE_ASSETS))
+    assert result.answer.text == "无" and result.message == "否"
+
+
+def test_yes_no_long_clause_trimmed_to_its_verdict() -> None:
+    result = answered("财经委是否建议常委会批准2024年财政决算草案？", ranked(RECOMMEND))
+    assert result.answer.text == "建议本次常委会会议批准"
+
+
+def test_yes_no_prefers_the_clause_with_a_verdict() -> None:
+    assert answered("上半年有没有新增违建？", ranked(ILLEGAL_BUILDINGS)).answer.text == "实现新增违建零增长"
+
+
+# --- which figure of a sentence ----------------------------------------------------------------------
+
+STATE_ASSETS = para("其中：行政单位国有资产总额1,006,960.")
+FINAL_ACCOUNTS_ZH = para("区人民政府报告的 2024 年区级决算是")
+FUND_ZH = para("区政府性基金收入 1261041 万元，加上上级补助收入")
+BUDGET_2024 = para("2024 年，区一般公共预算收入决算数为 2088207 万元")
+FUND_2024 = para("2024 年，区政府性基金预算支出决算数为 1026691 万元")
+
+
+def test_share_of_a_whole_takes_the_subject_before_it() -> None:
+    """占全区资产总额 X%: the part is named before 占, not by the whole after it."""
+    result = answered("事业单位国有资产占全区资产总额的比例是多少？", ranked(STATE_ASSETS))
+    assert result.answer.text == "51.72%"
+
+
+def test_the_figure_of_the_term_asked_last() -> None:
+    """一般公共预算收入中上级补助收入: the figure named by the last term, not the first."""
+    grant = answered("2024年一般公共预算收入中上级补助收入是多少？", ranked(FINAL_ACCOUNTS_ZH, BUDGET_2024))
+    assert grant.answer.text == "592567 万元"
+    balance = answered("2024年政府性基金年终结余多少？", ranked(FUND_ZH, FUND_2024))
+    assert balance.answer.text == "383993 万元"
+
+
+def test_unknown_word_rebuilt_from_single_characters() -> None:
+    assert "网办率" in analyze_question("公租房申请的网办率是多少？").terms

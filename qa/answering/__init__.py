@@ -6,7 +6,9 @@ of the bulletin (or an abstention).
     result = extract_answer(question, passages, texts)     # Extraction(answer=Answer(text="37人", …), …)
 """
 
-from .extract import DEFAULT_THRESHOLD, Extraction, extract_answer
+from .extract import DEFAULT_THRESHOLD, Extraction, extract_answer, pinyin_names
 from .question import QuestionInfo, analyze_question
 
-__all__ = ["DEFAULT_THRESHOLD", "Extraction", "QuestionInfo", "analyze_question", "extract_answer"]
+__all__ = [
+    "DEFAULT_THRESHOLD", "Extraction", "QuestionInfo", "analyze_question", "extract_answer", "pinyin_names",
+]

@@ -28,9 +28,11 @@ from .question import (
     SCOPE_FAMILIES,
     QuestionInfo,
     analyze_question,
+    gloss_groups,
 )
 from .spans import (
     DATE_RANGE,
+    VERDICT,
     Segments,
     Span,
     change_spans,
@@ -53,7 +55,7 @@ _NUMERIC = frozenset({"number", "table_cell"})
 _HAS_ALTERNATIVES = frozenset({"number", "table_cell", "date", "entity"})
 MISSING_TERM_FACTOR = 0.6  # per specific question term no passage mentions (at most two)
 HEAD_KINDS = frozenset({"number", "table_cell"})
-HEAD_MISS_FACTOR = 0.8
+HEAD_MISS_FACTOR = 0.65
 ALTERNATIVE_RATIO = 0.75  # an alternative reading must score at least this share of the best
 
 _LEVELS = (("own", 1.0), ("after", 0.8), ("prev", 0.75), ("clause", 0.65), ("sentence", 0.4))
@@ -66,6 +68,7 @@ _PERIOD_LABELS = {f"p{i}": label for i, label in enumerate(PERIODS)}
 _PERIOD_ANY = re.compile(
     "|".join(f"(?P<p{i}>{pattern.pattern})" for i, pattern in enumerate(PERIODS.values())), re.I
 )
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _DISTRICT = re.compile(
     r"(黄浦|徐汇|长宁|静安|普陀|虹口|杨浦|闵行|宝山|嘉定|浦东新|浦东|金山|松江|青浦|奉贤|崇明)区"
 )
@@ -108,6 +111,8 @@ def extract_answer(
     """The exact span of the passages that answers ``question``, or an abstention."""
     info = analyze_question(question)
     limit = DEFAULT_THRESHOLD if threshold is None else threshold
+    if info.lang == "en" and info.anchors:
+        info = _resolve_pinyin(info, passages, texts)
     if not info.terms and not info.anchors and not info.years:
         # nothing to look for ("a b", markup, emoji): no span can be about the question
         return Extraction(None, True, _abstain_message(info), 0)
@@ -146,16 +151,114 @@ def extract_answer(
 
 
 _ORDINAL_TERM = re.compile(r"[一二三四五六七八九十]+[次届号]")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# a Chinese name standing as a person: 任命X同志, a speaker line ("主任 万建辉"), X同志
+_NAME_BEFORE = re.compile(r"(?:任命|免去|接受|由|委托|[长任记员]|^)$")
+_NAME_AFTER = re.compile(r"^(?:同志|受|所作|$)")
+
+
+# names as the bulletin writes people: 任命X同志为, 免去X同志的, 接受X同志, a speaker line (主任 万建辉)
+_PERSON_IN_TEXT = re.compile(
+    r"(?:任命|免去|接受|由)(?P<a>[\u4e00-\u9fff]{2,4}?)同志|(?P<b>[\u4e00-\u9fff]{2,3}?)同志|"
+    r"(?m:(?:主任委员|主任|局长|区长|书记|院长|检察长|委员|组长|主席)[ \t\u3000]+"
+    r"(?P<c>[\u4e00-\u9fff](?:[ \u3000]?[\u4e00-\u9fff]){1,3})[ \t\u3000]*$)"
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _people_by_pinyin(text: str) -> dict[str, tuple[str, ...]]:
+    """Every person named in ``text`` keyed by the name's toneless pinyin (wanjianhui)."""
+    out: dict[str, dict[str, None]] = {}
+    for m in _PERSON_IN_TEXT.finditer(text):
+        name = re.sub(r"[ \u3000]", "", m.group("a") or m.group("b") or m.group("c"))
+        out.setdefault("".join(_char_pinyin(ch) for ch in name), {})[name] = None
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def pinyin_names(question: str, texts: Mapping[str, str]) -> tuple[str, ...]:
+    """The Chinese names of the people an English question names in pinyin (Wan Jianhui -> 万建辉),
+    as the bulletins write them; for expanding the question before retrieval."""
+    info = analyze_question(question)
+    if info.lang != "en":
+        return ()
+    names: list[str] = []
+    for anchor in info.anchors:
+        words = anchor.lower().replace("'", "").split()
+        if len(words) < 2:
+            continue
+        for key in ("".join(words), "".join(words[1:] + words[:1])):
+            for text in texts.values():
+                names += _people_by_pinyin(text).get(key, ())
+    return tuple(dict.fromkeys(names))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_pinyin(ch: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(ch)[0]
+
+
+def _resolve_pinyin(info: QuestionInfo, passages: Sequence[Passage], texts: Mapping[str, str]) -> QuestionInfo:
+    """Pinyin names of an English question (Wan Jianhui) replaced by the Chinese names of the
+    passages that read the same (万建辉); a name no passage holds is left as it was."""
+    targets = {}
+    for anchor in info.anchors:
+        words = anchor.lower().replace("'", "").split()
+        if len(words) < 2 or any(_CJK_CHAR.search(w) for w in words):
+            continue
+        targets["".join(words)] = anchor
+        targets["".join(words[1:] + words[:1])] = anchor  # Jianhui Wan
+    if not targets:
+        return info
+    found: dict[str, dict[str, bool]] = {}
+    for p in passages:
+        c = p.chunk
+        raw = re.sub(r"[ \t\u3000]+", "", texts.get(c.source, "")[c.start : c.end])
+        for run in _HAN_RUN.finditer(raw):
+            text = run.group()
+            for i in range(len(text) - 1):
+                joined = ""
+                for j in range(i, min(i + 4, len(text))):
+                    joined += _char_pinyin(text[j])
+                    anchor = targets.get(joined)
+                    if anchor and j > i:
+                        name = text[i : j + 1]
+                        at, end = run.start() + i, run.start() + j + 1
+                        named = bool(_NAME_BEFORE.search(raw[max(0, at - 2) : at]) or _NAME_AFTER.match(raw[end:]))
+                        seen = found.setdefault(anchor, {})
+                        seen[name] = seen.get(name, False) or named
+                    if len(joined) >= max(map(len, targets)):
+                        break
+    if not found:
+        return info
+    anchors: list[str] = []
+    for anchor in info.anchors:
+        names = found.get(anchor)
+        if not names:
+            anchors.append(anchor)
+            continue
+        named = [n for n, ok in names.items() if ok]
+        anchors += named or list(names)
+    return dataclasses.replace(info, anchors=tuple(dict.fromkeys(anchors)))
 
 
 def _missing_key_terms(info: QuestionInfo, passages: Sequence[Passage], texts: Mapping[str, str]) -> list[str]:
     """Specific question terms (three characters or more, or an ordinal like 九次) found in none
     of the passages, their titles or their shown text."""
-    keys = [
-        t for t, _ in _term_groups(info.terms)
-        if t not in GENERIC_TERMS and not t.isascii() and (len(t) >= 3 or _ORDINAL_TERM.fullmatch(t))
-    ]
-    if not keys or info.lang != "zh":
+    if info.lang == "en":
+        # one gloss of an English phrase is enough (complaints: 诉求 or 投诉)
+        groups = [
+            g for g in gloss_groups(info.question)
+            if not any(t in GENERIC_TERMS or len(t) < 2 or t in info.anchors for t in g)
+        ]
+    else:
+        groups = [
+            (t,) for t, _ in _term_groups(info.terms)
+            if t not in GENERIC_TERMS and not t.isascii() and t not in info.joined
+            and (len(t) >= 3 or _ORDINAL_TERM.fullmatch(t))
+        ]
+    if not groups:
         return []
     hay = []
     for p in passages:
@@ -163,7 +266,7 @@ def _missing_key_terms(info: QuestionInfo, passages: Sequence[Passage], texts: M
         source = texts.get(c.source, "")
         hay += [source[c.start : c.end], c.text, c.doc_title, " ".join(c.section_path), c.table or ""]
     joined = "\n".join(hay)
-    return [t for t in keys if not _mentions(joined, t)]
+    return [g[0] for g in groups if not any(_mentions(joined, t) for t in g)]
 
 
 def _mentions(text: str, term: str) -> bool:
@@ -267,7 +370,14 @@ def _candidates(info: QuestionInfo, passage: Passage, source_text: str) -> list[
     if "list" in want:
         spans += list_spans(raw, chunk.start, seg, tuple(t for t, _ in _term_groups(info.terms)))
     if "yes_no" in want:
-        spans += clause_spans(raw, chunk.start, seg, "yes_no")
+        heading = chunk.section_path[-1] if chunk.section_path else ""
+        title = _compact(chunk.doc_title)
+        for clause in clause_spans(raw, chunk.start, seg, "yes_no"):
+            if title and _compact(clause.text) == title:
+                clause = dataclasses.replace(clause, prior=0.5 * clause.prior)  # the title decides nothing
+            elif not clause.prev and heading and VERDICT.search(clause.text):
+                clause = dataclasses.replace(clause, prev=heading)  # 无。 under （二）金融企业国有资产
+            spans.append(clause)
     if "text" in want:
         spans += phrase_spans(raw, chunk.start, seg, info.question, "text")
     return spans
@@ -379,7 +489,7 @@ def _term_link(info: QuestionInfo, span: Span, passage_text: str) -> float:
     anchor = (lead, lead + len(span.text)) if lead is not None else None
     total = found = 0.0
     for term, parts in groups:
-        weight = _term_weight(term)
+        weight = _term_weight(term) * (0.5 if term in info.joined else 1.0)
         total += weight
         level = _level(term, fields, passage_text, anchor)
         if level < 1.0 and len(term) >= 3:

@@ -37,6 +37,7 @@ class QuestionInfo:
     single_day: bool = False  # a date question asking for one day (哪一天), not a period
     change: bool = False  # asks for a before and an after figure (由多少调整为多少, 从多少升到了多少)
     topic: str = ""  # what the question is about, for the abstention message
+    joined: tuple[str, ...] = ()  # terms rebuilt from single characters (网办率): too unsure to demand
 
 
 # --- periods ------------------------------------------------------------------------------------
@@ -135,7 +136,11 @@ _KIND_EN: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
     ),
     (
         "entity",
-        re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|which person|what (?:position|post|title)|\bname of\b", re.I),
+        re.compile(
+            r"\bwho\b|\bwhom\b|\bwhose\b|which person|what (?:position|post|title)|\bname of\b|"
+            r"'s (?:position|post|title|job|role)\b",
+            re.I,
+        ),
     ),
     (
         "number",
@@ -392,7 +397,8 @@ _GLOSSARY: dict[str, tuple[str, ...]] = {
     "petition": ("信访",), "grid": ("网格",), "elderly": ("养老",), "schools": ("学校",), "school": ("学校",),
     "deadline": ("完成时限",), "finance bureau": ("财政局",), "audit bureau": ("审计局",),
     "data bureau": ("数据局",), "development and reform": ("发展和改革委员会",), "accept": ("受理",),
-    "handled": ("办理",), "handle": ("处置",), "procedures": ("制度",), "systems": ("制度",),
+    "feasible": ("可行",), "feasibility": ("可行",), "civil affairs": ("民政",), "foreign trade": ("外贸",),
+    "import and export": ("进出口",), "imports": ("进口",), "exports": ("出口",), "handled": ("办理",), "handle": ("处置",), "procedures": ("制度",), "systems": ("制度",),
 }
 _DISTRICTS_EN: dict[str, str] = {
     "huangpu": "黄浦区", "xuhui": "徐汇区", "changning": "长宁区", "jing'an": "静安区", "jingan": "静安区",
@@ -530,7 +536,28 @@ def _keep_term(token: str) -> bool:
 
 
 def _zh_terms(question: str) -> list[str]:
-    return [t for t in (tok.strip() for tok in _tokenizer()(question)) if _keep_term(t)]
+    tokens = [tok.strip() for tok in _tokenizer()(question)]
+    return [t for t in tokens if _keep_term(t)] + [r for r in _single_char_runs(question, tokens) if _keep_term(r)]
+
+
+def _single_char_runs(question: str, tokens: list[str]) -> list[str]:
+    """Words the tokenizer does not know come out one character at a time (网 办 率): join the
+    adjacent single Chinese characters back into one term (网办率)."""
+    runs: list[str] = []
+    run, end, cursor = "", -1, 0
+    for tok in tokens:
+        at = question.find(tok, cursor) if tok else -1
+        if at < 0:
+            continue
+        cursor = at + len(tok)
+        if len(tok) == 1 and _CJK.match(tok) and tok not in _STOP:
+            run = run + tok if at == end else tok
+            end = cursor
+            continue
+        runs.append(run)
+        run, end = "", -1
+    runs.append(run)
+    return [r for r in runs if len(r) >= 3]  # two loose characters are mostly a verb and a particle
 
 
 def _en_terms(question: str) -> list[str]:
@@ -555,6 +582,34 @@ def _expand_query(question: str) -> str:
     """Chinese glosses of the project's glossary (``qa.terms.expand_query``), when present."""
     expand = _expander()
     return expand(question) if expand else question
+
+
+@functools.lru_cache(maxsize=1024)
+def gloss_groups(question: str) -> tuple[tuple[str, ...], ...]:
+    """The Chinese glosses of each English phrase of ``question`` (foreign trade -> 外贸), one group
+    per phrase: a phrase is found when any one of its glosses is."""
+    words = re.findall(r"[A-Za-z][A-Za-z'.-]*|\d+", question)
+    memo: dict[tuple[int, int], frozenset[str]] = {}
+
+    def glosses(i: int, j: int) -> frozenset[str]:
+        if (i, j) not in memo:
+            phrase = " ".join(words[i:j])
+            found = {zh for m in _GLOSS_RE.finditer(phrase) for zh in _GLOSSARY[m.group(1).lower()]}
+            found |= set(_expand_query(phrase)[len(phrase) :].split())
+            memo[i, j] = frozenset(t for t in found if _CJK.search(t))
+        return memo[i, j]
+
+    groups: list[tuple[str, ...]] = []
+    covered: set[int] = set()
+    for n in (4, 3, 2, 1):
+        for i in range(len(words) - n + 1):
+            if covered & set(range(i, i + n)):
+                continue
+            own = glosses(i, i + n) - (glosses(i, i + n - 1) | glosses(i + 1, i + n) if n > 1 else frozenset())
+            if own:
+                groups.append(tuple(sorted(own)))
+                covered |= set(range(i, i + n))
+    return tuple(groups)
 
 
 def _topic(question: str, lang: str) -> str:
@@ -625,4 +680,5 @@ def _analyze(question: str) -> QuestionInfo:
         anchors=_dedupe(anchors),
         action=action,
         topic=_topic(question, lang),
+        joined=tuple(_single_char_runs(question, [t.strip() for t in _tokenizer()(question)])) if lang == "zh" else (),
     )

@@ -147,12 +147,13 @@ _OWN_STOP = "、（(：:，；。！？,;!?\n"
 # words before a figure that only say how it changed, leaving the subject to the previous clause
 _PREDICATE_ONLY = re.compile(
     r"\s*(?:同比|环比|比上年|较上年|比去年|较去年)?(?:增长|下降|增加|减少|提高|降低|上升|增幅|降幅|增速)?\s*"
-    r"(?:了|为|达|达到|至)?\s*$|\s*(?:完成|占|为|达)(?:年初|全年|调整)?(?:预算|目标|计划)?(?:的|比例为)?\s*$"
+    r"(?:了|为|达|达到|至)?\s*$|\s*(?:完成|占|为|达)(?:年初|全年|调整)?(?:预算|目标|计划)?(?:的|比例为)?\s*$|"
+    r"\s*占[\u4e00-\u9fff]{1,10}?(?:的)?(?:比重|比例)?(?:为|达)?\s*$"  # 占全区资产总额: the subject comes before
 )
 _AFTER_MAX = 8  # words further on belong to the clause, not to the figure
 _AFTER_STOP = re.compile(r"[\d、（(：:]")
 _FIGURE = re.compile(rf"\d+(?:\.\d+)?\s*(?:{_UNIT})?")
-_NEGATION = re.compile(r"未|没有|不予|不得|尚未|暂未|不再|无法|否决|不同意|不批准")
+_NEGATION = re.compile(r"未|没有|不予|不得|尚未|暂未|不再|无法|否决|不同意|不批准|^\s*(?:无|暂无)\s*$|为零|零增长")
 
 
 class Segments:
@@ -562,37 +563,62 @@ def item_overlap(text: str, terms: tuple[str, ...]) -> float:
     return sum(any(t in i for t in terms) for i in items) / len(items)
 
 
+# words that settle a yes/no question: a decision, a whole, a none, a not-yet
+VERDICT = re.compile(
+    r"决定(?:批准|同意|接受|任命|免去)|同意|可行|全部|均为|均是|都是|均已|全面|无|没有|为零|零增长|未|不[予得再]|尚未|暂未|暂无|已经|已"
+)
+_VERDICT_ONLY = re.compile(r"(?:无|有|没有|暂无|是|否|不是|未|尚未)")
+_VERDICT_CORE = re.compile(r"(?:决定|同意|建议)[^，；。《“]{0,14}?(?:批准|同意|通过|可行)")
+VERDICT_PRIOR = 1.2
+_YES_NO_MAX = 24  # a deciding clause longer than this is trimmed to its verdict
+
+
 def clause_spans(raw: str, base: int, seg: Segments, kind: SpanKind) -> list[Span]:
-    """Whole sentences (kind "text") or clauses (kind "yes_no") as fall-back answers."""
+    """Whole sentences (kind "text") or clauses (kind "yes_no") as fall-back answers.
+
+    A yes/no clause carries the clause before it (its subject: 再融资债券额度为14.19亿元，全部为一般债券)
+    and is preferred when it holds a verdict (决定批准, 全部为, 无, 暂未); a one-word verdict (无。)
+    is a clause too, and a long deciding clause is also offered trimmed to its verdict (建议……批准)."""
     spans = []
     bounds = (
-        zip([0, *seg.sent_ends[:-1]], seg.sent_ends, strict=True)
+        list(zip([0, *seg.sent_ends[:-1]], seg.sent_ends, strict=True))
         if kind == "text"
-        else ((s, e) for s, e in _clauses(raw))
+        else _clauses(raw)
     )
+    prev_text = ""
     for s, e in bounds:
         while s < e and (raw[s].isspace() or raw[s] in "，；。,;-•●"):
             s += 1
         while e > s and raw[e - 1].isspace():
             e -= 1
-        if e - s < 4:
+        text = raw[s:e]
+        short_verdict = kind == "yes_no" and bool(_VERDICT_ONLY.fullmatch(text))
+        if e - s < 4 and not short_verdict:
+            if text:
+                prev_text = text
             continue
         s_start, s_end = seg.sentence(s)
-        text = raw[s:e]
+        prior = 1.0
+        if kind == "yes_no":
+            prior = 0.8 if re.search(r"\d", text) else 1.0
+            prior *= VERDICT_PRIOR if VERDICT.search(text) else 1.0
+        verdict = kind == "yes_no" and VERDICT.search(text) is not None
+        core = _VERDICT_CORE.search(text) if kind == "yes_no" and len(text) > _YES_NO_MAX else None
+        prior *= 0.7 if core else 1.0  # too long to be the answer; its verdict is offered below
+        common = dict(sentence=raw[s_start:s_end], prev=prev_text if verdict or core else "")
         spans.append(
-            Span(
-                kind,
-                base + s,
-                base + e,
-                text,
-                own=text,
-                clause=text,
-                sentence=raw[s_start:s_end],
-                before=raw[s_start:s],
-                value=text,
-                prior=0.8 if kind == "yes_no" and re.search(r"\d", text) else 1.0,
-            )
+            Span(kind, base + s, base + e, text, own=text, clause=text, before=raw[s_start:s], value=text,
+                 prior=prior, **common)
         )
+        if core:
+            # a decision outweighs a recommendation (建议……批准 is only the committee's advice)
+            weight = 1.0 if core.group().startswith("建议") else 1.3
+            cs, ce = s + core.start(), s + core.end()
+            spans.append(
+                Span(kind, base + cs, base + ce, raw[cs:ce], own=text, clause=text, before=raw[s_start:cs],
+                     value=raw[cs:ce], prior=weight, **common)
+            )
+        prev_text = text
     return spans
 
 
