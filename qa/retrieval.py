@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from qa.answering import pinyin_names
 from qa.embedders import Embedder
 from qa.index.dense import search_dense
 from qa.index.sparse import search_sparse
@@ -13,7 +14,7 @@ from qa.index.store import LoadedIndex
 from qa.terms import expand_query
 from qa.types import Passage
 
-RRF_K = 60
+RRF_K = 60  # k=20 measured better raw hit@5 (0.940 vs 0.929) but lower answer accuracy (0.783 vs 0.790)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class Retriever:
         return [i for *_, i in sorted(scored)]
 
     def search(self, question: str, top_k: int = 5, doc_ids: Collection[str] | None = None) -> list[Passage]:
+        if names := pinyin_names(question, self.index.texts):  # "Wan Jianhui" → also search 万建辉
+            question = f"{question} {' '.join(names)}"
         n = self.settings.candidates if not doc_ids else len(self.index.chunks)
         rankings: dict[str, list[int]] = {}
         if "dense" in self.retrievers:
