@@ -236,3 +236,13 @@ def test_reporter_question_brings_the_document_header(fake_index):
     header = next(p for p in passages if p.chunk.kind == "note")
     assert "黄海滨" in header.chunk.text and "header" in header.retrievers
     assert "Huang Haibin" in header.chunk.embed_text  # pinyin for English questions
+
+
+def test_truncated_file_makes_the_index_stale(fake_index, tmp_path):
+    idx = _copy(fake_index, tmp_path / "idx")
+    build = idx / read_manifest(idx)["build_dir"]
+    data = (build / "dense.faiss").read_bytes()
+    (build / "dense.faiss").write_bytes(data[: len(data) // 2])
+    report = build_index(SEED, idx, "fake")  # not "up to date": the damaged build is replaced
+    assert not report.up_to_date and report.n_embedded == 0
+    load_index(idx)

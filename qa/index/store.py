@@ -152,8 +152,16 @@ def _is_current(index_dir: Path, corpus: Corpus, embedder_name: str, settings: C
         and manifest["embedder"]["name"] == embedder_name
         and manifest.get("chunking") == settings.to_dict()
         and manifest.get("tokenizer") == terms_fingerprint()
-        and (index_dir / manifest["build_dir"] / "chunks.jsonl").exists()
+        and _file_sizes(index_dir / manifest["build_dir"]) == manifest.get("files")
     )
+
+
+def _file_sizes(build: Path) -> dict[str, int]:
+    """Size of every data file of a build: a truncated or missing file makes the build not current."""
+    if not build.is_dir():
+        return {}
+    return {str(p.relative_to(build)): p.stat().st_size for p in sorted(build.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
 
 
 def _clean_stale_builds(index_dir: Path, keep: str | None) -> None:
@@ -265,6 +273,7 @@ def _build_locked(corpus, index_dir, embedder, settings, use_cache, dense_kind, 
         save_dense(dense, tmp / "dense.faiss")
         save_sparse(sparse, tmp / "bm25")
         manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
+        manifest["files"] = _file_sizes(tmp)
         _write_json(tmp / "manifest.json", manifest)
         _fsync_tree(tmp)
         os.replace(tmp, final)
