@@ -446,3 +446,66 @@ def test_the_figure_of_the_term_asked_last() -> None:
 
 def test_unknown_word_rebuilt_from_single_characters() -> None:
     assert "网办率" in analyze_question("公租房申请的网办率是多少？").terms
+
+
+def test_gap_asked_with_a_comparison_verb_is_in_percentage_points() -> None:
+    """高出/超过 多少: the gap (高于全市 2.7 个百分点), not the figure compared."""
+    gdp = answered("一季度虹口GDP增速比全市高出多少？", ranked(para("高于全市2.7个百分点")))
+    assert gdp.answer.text == "2.7个百分点"
+    pace = answered("1—6月一般公共预算收入进度超过时间进度多少？", ranked(para("超时间进度 17 个百分点")))
+    assert pace.answer.text == "17 个百分点"
+
+
+def test_ordinal_asked_with_di_ji() -> None:
+    result = answered("虹口获评的是第几届“全国文明城区”？", ranked(para("成功获评第七届")))
+    assert result.answer.text == "第七届"
+
+
+def test_figure_after_the_change_when_asked_what_it_became() -> None:
+    """由 A 调整为 B asked 调整为多少 / 调整后: B, never A."""
+    fund = answered("“安排预算稳定调节基金”调整为多少？", ranked(para("“安排预算稳定调节基金”预算数由0亿元")))
+    assert fund.answer.text == "10.84亿元"
+    spending = span("“一般公共预算支出合计”预算数由", "调增4.85亿元。")
+    total = answered("预算调整后“一般公共预算支出合计”是多少？", ranked(spending))
+    assert total.answer.text == "239.70亿元"
+
+
+def test_figure_governed_by_the_verb_asked() -> None:
+    """35户居民同意改造，1户自愿放弃: 同意 picks the households that agreed."""
+    result = answered("祥德路180弄有多少户居民同意改造？", ranked(para("35户居民同意改造")))
+    assert result.answer.text.startswith("35户")
+
+
+def test_phrase_naming_the_thing_asked_for() -> None:
+    listing = answered(
+        "除实施方案外，区监委还制发了什么清单来明确整治的目标任务？", ranked(para("《集中整治任务清单》"))
+    )
+    assert listing.answer.text == "《集中整治任务清单》"
+    grade = answered("2024年度12345热线绩效考核等次是什么？", ranked(para("2024 年度绩效考核等次为优秀")))
+    assert grade.answer.text == "优秀"
+    venue = answered("八次会议的预备会议和开幕式在哪里举行？", ranked(para("安排在工人文化宫三楼影剧场")))
+    assert "工人文化宫三楼影剧场" in venue.answer.text
+    assert not any(ch.isdigit() for ch in venue.answer.text)
+
+
+TABLE_ONE = "表一：2025 年上半年虹口区主要经济社会指标完成情况"
+TABLE_ONE_HEADER = "指标名称\t单位\t全年计划目标\t上半年完成情况"
+
+
+def test_table_cell_of_the_column_named() -> None:
+    energy = row("单位地区生产总值能耗降低率\t", TABLE_ONE_HEADER, TABLE_ONE)
+    deaths = row("单位地区生产总值生产安全事故死亡率\t", TABLE_ONE_HEADER, TABLE_ONE)
+    rate = answered("单位地区生产总值生产安全事故死亡率的全年目标是多少？", ranked(energy, deaths))
+    assert rate.answer.text == "<0.01"
+    green = row("新增绿地面积\t", TABLE_ONE_HEADER, TABLE_ONE)
+    target = answered("表一中新增绿地面积的全年目标怎么表述？", ranked(green))
+    assert target.answer.text == "完成市下达目标"
+    ranks = row("2023 年\t54094", "指标 年份\t有效受理量\t先行联系评分\t满意度评分\t考核得分\t全市排名", "近三年市级考核情况")
+    # the row alone, without the report's title on 12345 热线: rank it, whatever the confidence
+    place = extract_answer("2023年12345热线在全市排第几名？", ranked(ranks), TEXTS, threshold=0.0)
+    assert place.answer is not None and place.answer.text == "9"
+
+
+def test_enumeration_keeps_the_bracket_its_last_item_opened() -> None:
+    result = answered("除疫情类外，市民诉求最集中的前三位是哪几类？", ranked(para("房屋保障（13.39%）")))
+    assert result.answer.text.endswith("（2.1%）")

@@ -32,6 +32,7 @@ from .question import (
 )
 from .spans import (
     DATE_RANGE,
+    DATE_RE,
     VERDICT,
     Segments,
     Span,
@@ -42,6 +43,7 @@ from .spans import (
     list_spans,
     name_spans,
     number_spans,
+    ordinal_spans,
     phrase_spans,
     role_spans,
     speaker_span,
@@ -334,6 +336,10 @@ def _candidates(info: QuestionInfo, passage: Passage, source_text: str) -> list[
     raw = source_text[chunk.start : chunk.end]
     want = _WANT[info.kind]
     if chunk.kind == "table_row":
+        if info.kind == "text":
+            # 全年目标怎么表述: a cell written in words (完成市下达目标) is the answer to a how-question
+            cells = table_spans(chunk, raw, chunk.start, frozenset({"table_cell"}))
+            return [c for c in cells if c.kind == "table_cell"]
         return (
             table_spans(chunk, raw, chunk.start, want, info.counter)
             if want & {"number", "table_cell", "date", "entity"}
@@ -347,6 +353,12 @@ def _candidates(info: QuestionInfo, passage: Passage, source_text: str) -> list[
             # a single figure is half of the before-and-after asked for
             figures = [dataclasses.replace(f, prior=0.6 * f.prior) for f in figures]
             figures += change_spans(raw, chunk.start, seg)
+        if "第几" in info.question:
+            taken = {f.start for f in figures}
+            figures += [o for o in ordinal_spans(raw, chunk.start, seg, info.counter) if o.start not in taken]
+            figures += _numbered_spans(info.question, raw, chunk.start, seg)
+        if _ASKS_AFTER_CHANGE.search(info.question) and not info.change:
+            figures = [_after_change(f) for f in figures]
         spans += figures
     if "date" in want:
         spans += date_spans(raw, chunk.start, seg)
@@ -381,6 +393,32 @@ def _candidates(info: QuestionInfo, passage: Passage, source_text: str) -> list[
     if "text" in want:
         spans += phrase_spans(raw, chunk.start, seg, info.question, "text")
     return spans
+
+
+_NUMBERED_NOUN = re.compile(r"第几号([\u4e00-\u9fff]{2})")
+_ASKS_AFTER_CHANGE = re.compile(r"调整为|调整后")
+_CHANGED_FROM = re.compile(r"^(?P<own>.*?)由\s*[\d.,]+\s*[\u4e00-\u9fff]{0,3}\s*(?:调整为|调整后为)\s*$", re.S)
+
+
+def _numbered_spans(question: str, raw: str, base: int, seg: Segments) -> list[Span]:
+    """第几号文件 answered by the number written after the noun: （文件7）."""
+    m = _NUMBERED_NOUN.search(question)
+    if not m:
+        return []
+    return [
+        Span("number", base + f.start(), base + f.end(), f.group(0), unit="号", value=f.group(0),
+             **seg.context(f.start(), f.end()))
+        for f in re.finditer(re.escape(m.group(1)) + r"\s*\d{1,3}(?![\d.])", raw)
+    ]
+
+
+def _after_change(span: Span) -> Span:
+    """由 A 调整为 B: B is named by the words that name A, at the head of the clause."""
+    lead = _CLAUSE_SPLIT.split(span.before)[-1] if span.before else ""
+    m = _CHANGED_FROM.match(lead)
+    if not m or not m.group("own").strip():
+        return span
+    return dataclasses.replace(span, own=f"{m.group('own').strip()} 调整为")
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -492,6 +530,10 @@ def _term_link(info: QuestionInfo, span: Span, passage_text: str) -> float:
         weight = _term_weight(term) * (0.5 if term in info.joined else 1.0)
         total += weight
         level = _level(term, fields, passage_text, anchor)
+        for alias in _SYNONYMS.get(term, ()):
+            if level >= 1.0:
+                break
+            level = max(level, _level(alias, fields, passage_text, anchor))
         if level < 1.0 and len(term) >= 3:
             # partial credit from the pieces: sub-terms, else character pairs (区监委 ~ 监委)
             pieces = parts or tuple(term[i : i + 2] for i in range(len(term) - 1))
@@ -537,10 +579,81 @@ def _fit(
             factor *= 0.75  # a part (一般债务) when the question asked for the whole
         elif family == "plan" and "计划" in present and span.kind == "table_cell":
             factor *= 0.85  # without a word on plans, the achieved figure is the likelier reading
+    if span.kind == "number" and info.lang == "zh" and not info.change:
+        factor *= _verb_factor(info.question, span)  # (a before-and-after question wants both)
+    if span.kind == "entity" and info.lang == "zh":
+        factor *= _asked_noun_factor(info.question, span)
     if info.action and span.action and info.action != span.action:
         factor *= 0.3
         conflict = True
     return factor, conflict
+
+
+# what a figure does in its clause, as a question names it -> as the bulletin writes it
+_VERBS = (
+    (re.compile(r"调整为|调整后"), re.compile(r"调整为|调整后")),
+    (re.compile(r"调增"), re.compile(r"调增")),
+    (re.compile(r"调减"), re.compile(r"调减")),
+    (re.compile(r"不同意|拒绝|放弃"), re.compile(r"不同意|拒绝|放弃|反对")),
+    (re.compile(r"(?<!不)同意"), re.compile(r"(?<!不)同意")),
+    (re.compile(r"高出|超过|超出|快于|高于"), re.compile(r"高出|高于|超过|超出|快于|超")),
+    (re.compile(r"下降|降低|减少"), re.compile(r"下降|降低|减少")),
+)
+_BEFORE_VALUE = re.compile(r"由\s*$")
+_AFTER_VALUE = re.compile(r"由.*(?:调整为|调整后为)\s*$", re.S)  # 由 A 调整为 B: A is the figure before the change
+
+
+def _verb_factor(question: str, span: Span) -> float:
+    """A figure the question's verb (调增, 同意, 高出) governs, over the clause's other figures."""
+    asked = [text for ask, text in _VERBS if ask.search(question)]
+    if not asked:
+        return 1.0
+    lead = _CLAUSE_SPLIT.split(span.before)[-1] if span.before else span.own
+    # 预算数由\n\n234.85亿元: a figure opening a line reads on from the clause before
+    told = lead if lead.strip() else span.prev
+    if asked[0].pattern.startswith("调整为"):
+        if _BEFORE_VALUE.search(told):
+            return 0.5
+        if _AFTER_VALUE.search(told):
+            return 1.2  # 由 A 调整为 B: B, the figure after the change
+    here = f"{lead}{span.text}"
+    if any(p.search(here) for p in asked):
+        return 1.0
+    others = [text for _, text in _VERBS if text not in asked]
+    if any(p.search(f"{here}{span.after[:8]}") for p in others):
+        return 0.6
+    return 0.9
+
+
+_ASKED_NOUN = re.compile(r"(?:什么|哪个|哪一个|哪项|哪类|哪份)([\u4e00-\u9fff]{2})")
+
+
+_NOUN_IS_WHAT = re.compile(r"([\u4e00-\u9fff]{2})(?:是|为)(?:什么|何)")
+_PLACE_ASKED = re.compile(r"在哪里|在哪儿|在何处|什么地方|什么场所|地点在哪")
+_AT_PLACE = re.compile(r"^(?:安排在|设在|在|于)(?![\d\s])")
+
+
+def _asked_noun_factor(question: str, span: Span) -> float:
+    """什么清单, 哪个问题: a phrase that names the thing asked for (《…任务清单》, …扰民问题);
+    等次是什么: the predicate after 等次为; 在哪里举行: a place after 在."""
+    m = _ASKED_NOUN.search(question)
+    if m:
+        return 1.4 if m.group(1) in span.text else 1.0
+    m = _NOUN_IS_WHAT.search(question)
+    if m:
+        return 1.4 if m.group(1) in span.own[-6:] else 1.0
+    if _PLACE_ASKED.search(question):
+        if _AT_PLACE.match(span.text) or span.own.rstrip().endswith("在"):
+            return 1.4
+        return 0.6 if DATE_RE.search(span.text) else 1.0
+    return 1.0
+
+
+_SYNONYMS = {
+    "高出": ("高于", "超出", "超过", "快于", "超"),
+    "超过": ("超出", "高出", "高于", "快于", "超"),
+    "超出": ("超过", "高出", "高于", "快于", "超"),
+}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -556,10 +669,17 @@ def _sub_scope_before(span: Span) -> bool:
     return bool(re.search(r"一般债务|专项债务|一般债券|专项债券", span.own))
 
 
+_RANK_COLUMN = re.compile(r"排名|名次|位次")
+
+
 def _unit_factor(info: QuestionInfo, span: Span) -> float:
     if not info.units and info.measure is None:
         if info.counter and span.kind == "number":
             return 1.0 if span.unit and info.counter.startswith(span.unit) else 0.7
+        return 1.0
+    if info.measure == "rank" and span.kind == "table_cell" and _RANK_COLUMN.search(span.own):
+        return 1.3  # the column is the rank asked for (排第几名 ~ 全市排名), though no term says so
+    if info.measure == "rank" and span.unit == "号" and "第几号" in info.question:
         return 1.0
     unit = span.unit
     if unit is None:
@@ -570,8 +690,8 @@ def _unit_factor(info: QuestionInfo, span: Span) -> float:
         return 1.0
     if info.measure == "amount" and unit in AMOUNT_UNITS:
         return 1.0
-    if info.measure == "ratio" and unit in RATIO_UNITS:
-        return 1.0
+    if info.measure == "ratio" and (unit in RATIO_UNITS or (span.kind == "table_cell" and "/" in unit)):
+        return 1.0  # a row in 人/亿元 is a rate: 死亡率 is written in it
     if info.measure == "rank" and span.text.startswith("第"):
         return 1.0
     if info.units and info.measure == "count" and unit.endswith(info.units[0]):

@@ -164,6 +164,10 @@ _RATIO_ZH = re.compile(
 )
 _AMOUNT_ZH = re.compile(r"多少钱|金额|总额|资金|经费|投入|收入|支出|限额|余额|规模|债务|预算|决算|亿元|万元")
 _RANK_ZH = re.compile(r"排名|第几|位列|名次")
+_ORDINAL_ASKED_ZH = re.compile(r"第几")
+_SINGLE_DAY_ONLY = re.compile(r"几月|哪天|哪一天|何日")
+_COMPARE_ZH = re.compile(r"高出|超过|超出|快于|慢于|低于|高于")
+_PROGRESS_ZH = re.compile(r"进度|增速|增幅|降幅|[^效]率|比重|占比")
 _UNIT_ASKED_EN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (
         re.compile(
@@ -486,6 +490,8 @@ _NUMBERISH_EN = re.compile(
 def _kind(question: str, lang: str) -> QuestionKind:
     if lang == "en" and _DOC_NUMBER_EN.search(question):
         return "entity"
+    if lang == "zh" and _ORDINAL_ASKED_ZH.search(question) and not _SINGLE_DAY_ONLY.search(question):
+        return "number"  # 第几号文件, 第几届: an ordinal, not a day of the month
     for kind, pattern in _KIND_ZH if lang == "zh" else _KIND_EN:
         if pattern.search(question):
             return kind
@@ -496,6 +502,10 @@ def _kind(question: str, lang: str) -> QuestionKind:
 
 def _measure_and_units(question: str, lang: str) -> tuple[Measure | None, tuple[str, ...]]:
     if lang == "zh":
+        if _ORDINAL_ASKED_ZH.search(question):
+            return "rank", RANK_UNITS  # 排第几名 asks a rank, not a head count
+        if _COMPARE_ZH.search(question) and _PROGRESS_ZH.search(question) and not _UNIT_ASKED_ZH.search(question):
+            return "ratio", RATIO_UNITS  # 进度超过时间进度多少: a gap of percentage points
         m = _UNIT_ASKED_ZH.search(question)
         if m:
             unit = m.group(1)

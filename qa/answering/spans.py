@@ -291,6 +291,22 @@ def _numeral_spans(raw: str, base: int, seg: Segments, counter: str) -> list[Spa
     return spans
 
 
+_ORDINAL = re.compile(r"第\s*(?:[一二两三四五六七八九十百]{1,4}|\d{1,3})\s*(?P<counter>[届次位名号批期轮])")
+
+
+def ordinal_spans(raw: str, base: int, seg: Segments, counter: str = "") -> list[Span]:
+    """第七届, 第六位: the ordinal a 第几 question asks for, in the counter it named when it did."""
+    spans = []
+    for m in _ORDINAL.finditer(raw):
+        if counter and counter[0] in "届次位名号批期轮" and m.group("counter") != counter[0]:
+            continue
+        spans.append(
+            Span("number", base + m.start(), base + m.end(), m.group(0), unit=m.group("counter"),
+                 value=re.sub(r"\s+", "", m.group(0)), **seg.context(m.start(), m.end()))
+        )
+    return spans
+
+
 def date_spans(raw: str, base: int, seg: Segments) -> list[Span]:
     spans = []
     for m in DATE_RE.finditer(raw):
@@ -478,9 +494,18 @@ def _trim_to_items(raw: str, s: int, e: int, terms: tuple[str, ...]) -> tuple[in
         hi = tail[0]
     while lo < hi and text[lo] in _EDGE:
         lo += 1
-    while hi > lo and text[hi - 1] in _EDGE + "赴对向在从":
+    while hi > lo and text[hi - 1] in _EDGE + "赴对向在从" and not _closes_open(text[lo:hi]):
         hi -= 1
     return (s + lo, s + hi) if hi - lo >= 4 else (s, e)
+
+
+_PAIRS = {"）": "（", ")": "(", "”": "“", "》": "《", "」": "「"}
+
+
+def _closes_open(text: str) -> bool:
+    """Whether ``text`` ends in the bracket closing one it opened: 绿化市容（2.1%）keeps its ）."""
+    opener = _PAIRS.get(text[-1:])
+    return bool(opener) and text.count(opener) >= text.count(text[-1])
 
 
 _QUOTE_RUN = re.compile(r"(?:[“《][^“”《》\n]{1,30}[”》]\s*[、和及与]?\s*){2,}")
