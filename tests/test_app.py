@@ -12,7 +12,6 @@ import pytest
 from qa.api import BulletinQA
 from qa.app import build_app, check_host, launch, make_handlers, serve, sources_html
 from qa.errors import BqaError
-from qa.index.store import build_index
 
 pytestmark = [  # noise from Gradio's queue internals on pandas 3, not from this code
     pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
@@ -32,10 +31,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("index")
-    build_index(CORPUS, folder, "fake")
-    return folder
+def index_dir(fake_index) -> Path:
+    return fake_index  # conftest's session index of the seed bulletin (fake embedder)
 
 
 @pytest.fixture(scope="module")
