@@ -3,6 +3,7 @@ the scorer picks the cell by row × column (the 2023 row; 上半年完成情况 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from qa.types import Chunk
@@ -114,21 +115,4 @@ def _inner_spans(cell: str, base: int, want: frozenset[str], label: str, counter
         spans += date_spans(cell, base, seg)
     if "entity" in want:
         spans += name_spans(cell, base, seg)
-    return [
-        Span(
-            sp.kind,
-            sp.start,
-            sp.end,
-            sp.text,
-            own=sp.own,
-            after=sp.after,
-            clause=sp.clause,
-            sentence=f"{sp.sentence} {label}",
-            before=sp.before,
-            prev=sp.prev,
-            unit=sp.unit,
-            value=sp.value,
-            action=sp.action,
-        )
-        for sp in spans
-    ]
+    return [dataclasses.replace(sp, sentence=f"{sp.sentence} {label}") for sp in spans]
