@@ -1,7 +1,11 @@
 """Typed records passed between the pipeline stages.
 
-Offsets (``start``/``end``) are always character offsets into the decoded source text of
-``source`` (for a UTF-8 ``.txt`` exactly ``Path(corpus / source).read_text(encoding="utf-8")``).
+Offsets (``start``/``end``) are always character offsets into the extracted text of ``source``: for a
+UTF-8 ``.txt`` exactly ``Path(corpus / source).read_text(encoding="utf-8")``; for PDF, DOCX and HTML the
+text the ingest stage extracted, which the index stores (``texts.jsonl``). A block's or chunk's ``text`` is
+the *repaired* text (layout spaces, line wraps and page furniture taken out); ``gaps`` names the source
+ranges inside ``[start, end)`` that were taken out beyond whitespace, so every character of ``text`` maps
+back to one source offset (``qa.ingest.text.align``).
 """
 
 from __future__ import annotations
@@ -9,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-BlockKind = Literal["heading", "paragraph", "table_row", "list_item", "note"]
+BlockKind = Literal["heading", "paragraph", "table_row", "list_item", "note", "furniture"]
+Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -20,18 +25,26 @@ class TocEntry:
 
 
 @dataclass(frozen=True)
-class Bulletin:
-    source: str  # path relative to the corpus folder
-    title: str
-    year: int | None
-    issue: str | None  # e.g. 第三号
-    serial: str | None  # e.g. 总第11号
+class Source:
+    """One file of the corpus and what its text says about itself."""
+
+    source: str  # path relative to the corpus folder, with "/" separators
+    source_id: str  # stable id: the relative path without its suffix (unique in a corpus)
+    title: str  # the bulletin's / report's own title, else the file name
+    format: str  # txt | md | pdf | docx | html
+    place: str | None = None  # 虹口区, 广东省 …
+    issuer: str | None = None  # the body that issued it, where the text names one
+    issue: str | None = None  # 第三号, 第10期
+    serial: str | None = None  # 总第11号
+    year: int | None = None
+    date: str | None = None  # ISO date of the issue or of the first dated document
+    n_pages: int | None = None  # paged sources (PDF, text with form feeds)
     toc: tuple[TocEntry, ...] = ()
 
 
 @dataclass(frozen=True)
 class Document:
-    doc_id: str  # e.g. "hongkou-2025-03#06"
+    doc_id: str  # e.g. "hongkou-2025-03#06"; "#00" is the front matter before the first document
     source: str
     title: str
     speaker: str | None
@@ -40,6 +53,7 @@ class Document:
     date: str | None  # ISO date, e.g. 2025-07-18
     start: int
     end: int
+    organization: str | None = None  # the reporting body when no person is named (石嘴山市财政局)
 
 
 @dataclass(frozen=True)
@@ -48,23 +62,34 @@ class Block:
     doc_id: str
     section_path: tuple[str, ...]
     kind: BlockKind
-    text: str  # for table rows: the retrieval text (caption｜header：cell …)
+    text: str  # repaired text; for table rows the retrieval text (caption｜label｜header：cell …)
     start: int
     end: int
+    gaps: tuple[Span, ...] = ()  # source ranges inside [start, end) left out of text (page furniture)
     table: str | None = None  # table caption for table rows and notes under a table
-    cells: tuple[str, ...] = ()  # raw cells of a table row
-    header: tuple[str, ...] = ()  # header cells of the row's table
+    cells: tuple[str, ...] = ()  # cells of a table row, repaired (first = row label)
+    cell_spans: tuple[Span, ...] = ()  # source span of each cell
+    header: tuple[str, ...] = ()  # column names of the row's table, one per cell where known
 
 
 @dataclass(frozen=True)
-class ParsedBulletin:
-    bulletin: Bulletin
-    text: str  # the decoded source text all offsets point into
+class ParsedSource:
+    source: Source
+    text: str  # the extracted text all offsets point into
     documents: tuple[Document, ...]
     blocks: tuple[Block, ...]
+    pages: tuple[int, ...] = ()  # start offset of each page (paged sources only)
 
     def blocks_of(self, doc_id: str) -> tuple[Block, ...]:
         return tuple(b for b in self.blocks if b.doc_id == doc_id)
+
+    def page_of(self, offset: int) -> int | None:
+        """1-based page holding ``offset`` (None for unpaged sources)."""
+        if not self.pages:
+            return None
+        from bisect import bisect_right
+
+        return max(1, bisect_right(self.pages, offset))
 
 
 @dataclass(frozen=True)
@@ -76,17 +101,30 @@ class Chunk:
     section_path: tuple[str, ...]
     kind: BlockKind
     block_ids: tuple[str, ...]
-    text: str  # what is shown and searched for answers
-    embed_text: str  # text prefixed with its context, used for retrieval
+    text: str  # what is shown and searched for answers (repaired text)
+    embed_text: str  # text with its context, used by the dense retriever
     start: int
     end: int
+    gaps: tuple[Span, ...] = ()
     table: str | None = None
     cells: tuple[str, ...] = ()
+    cell_spans: tuple[Span, ...] = ()
     header: tuple[str, ...] = ()
+    page_start: int | None = None
+    page_end: int | None = None
+    is_header: bool = False  # the document's title/dateline/speaker chunk
 
     @property
     def section(self) -> str:
         return " ▸ ".join(self.section_path)
+
+    @property
+    def context(self) -> str:
+        """Document title ▸ section path (▸ table caption): matched separately from the text."""
+        parts = [self.doc_title, *self.section_path]
+        if self.table and self.table not in parts:
+            parts.append(self.table)
+        return " ▸ ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -98,12 +136,32 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Operand:
+    """A verbatim figure a derived answer was computed from, cited like any answer."""
+
+    text: str  # the source slice
+    source: str
+    start: int
+    end: int
+    value: float  # in ``unit``
+    unit: str
+    passage_rank: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
-    text: str  # a verbatim slice of the source
+    text: str  # a verbatim slice of the source (derived answers: the computed result)
     source: str
     start: int
     end: int
     passage_rank: int
-    kind: str = "number"  # number | table_cell | entity | date | list | yes_no | text
-    confidence: float = 0.0
+    kind: str  # number | table_cell | date | person | entity | list | yes_no | derived | comparison
+    probability: float  # the answer model's estimate that this answer is right
+    display: str = ""  # the slice as read (layout spaces and line breaks removed)
+    verdict: str | None = None  # yes_no: "yes" | "no"
+    operands: tuple[Operand, ...] = ()  # derived and comparison answers
+    value: float | None = None  # derived: the computed number in ``unit``
+    unit: str | None = None
+    page: int | None = None
     alternatives: tuple[Answer, ...] = ()

@@ -1,0 +1,467 @@
+"""The lines of one document → blocks: headings, paragraphs, list items, notes, table rows, page furniture.
+
+Sections are numbered 第一部分 ▸ 一、 ▸ （一） ▸ 1. ▸ (1); a short unpunctuated line between finished
+paragraphs is a heading that lost its number. A paragraph is re-joined across line wraps and page breaks
+(the furniture between its halves becomes a gap). Tables are read where their columns can be recovered:
+
+- TAB-separated rows (web pages, DOCX, the seed bulletin): the first row after a caption is the header;
+- rows of a label followed by numbers separated by spaces (PDF text): inside a table started by a caption
+  (表6, 2.5 …表, 专栏三) or a 单位： line, or two such rows in a row; the lines between the caption and the
+  first row are the header, whose columns are recovered when its lines split into as many parts as there
+  are numbers.
+
+Where columns cannot be recovered the lines stay paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from qa.ingest.text import Line, repair
+from qa.types import Block, BlockKind, Document, Span
+
+_CN_NUM = "一二三四五六七八九十百零〇"
+_HEADING_LEVELS = (
+    (0, re.compile(rf"^(?:第[{_CN_NUM}\d]+(?:部分|章|篇)|附件\d*[：:]?$|附\s*表$)")),
+    (1, re.compile(rf"^[{_CN_NUM}]+、")),
+    (2, re.compile(rf"^[（(][{_CN_NUM}]+[）)]")),
+    (3, re.compile(r"^\d{1,2}[.．、](?!\d)")),
+    (4, re.compile(r"^[（(]\d{1,2}[）)]")),
+)
+_LEVEL3_SPACED = re.compile(r"^\d{1,2}\s+[\u4e00-\u9fff]")
+_CLOSERS = tuple("。！？；：…”’）)」』】!?;:")
+_CAPTION = re.compile(rf"^(?:(?:附表|表|专栏|图)\s*[{_CN_NUM}\d]+(?:[-—.．]\d+)?|\d{{1,2}}\.\d{{1,2}}(?= ?\S*表)|表格)")
+_CONTINUED = re.compile(r"^[（(]续表?[）)]$|^续表$")
+_NOTE = re.compile(r"^(?:注|说明|备注|资料来源)\s*\d*[：:]")
+_UNIT = re.compile(r"^(?:单位|金额单位|计量单位)[：:]")
+_NUM_CELL = re.compile(r"^[-−–]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[%％‰]?$")
+_EMPTY_CELL = re.compile(r"^(?:[-—–/／…]{1,3}|－)$")
+_HTML_TAG = re.compile(r"<[^>]*>")
+# a line that starts with a unit and goes on as a sentence: the number ending the line above belongs to it
+_UNIT_NEXT = re.compile(r"^(?:[亿万千百]?(?:元|美元|人次|人|户|吨|亩|平方米|平方公里|公里|千瓦时|千瓦|辆|套|家|项|个)|%|％|‰|个百分点|倍)"
+                        r"[，。、；：）)]")
+TABLE_LOOKAHEAD = 8  # content lines looked ahead for the next row before a label-only line ends a table
+LABEL_MAX = 40
+
+
+@dataclass
+class ContentLine:
+    """A non-blank line of the document, with its repaired text and whether it is page furniture."""
+
+    line: Line
+    key: str
+    furniture: bool = False
+    toc: bool = False
+
+
+def heading_level(key: str, raw: str = "") -> int | None:
+    for level, pattern in _HEADING_LEVELS:
+        if pattern.match(key):
+            return level
+    if raw and _LEVEL3_SPACED.match(raw.strip()):
+        return 3
+    return None
+
+
+def clean_cell(cell: str) -> str:
+    """A table cell as plain text: HTML tags dropped, ● bullets become items separated by ；."""
+    text = _HTML_TAG.sub(" ", cell)
+    items = [re.sub(r"\s+", " ", it).strip() for it in re.split(r"[●•▪]", text)]
+    items = [repair(it) if not it.isascii() else it for it in items if it]
+    return "".join(it if it[-1] in "。；！？;" else it + "；" for it in items[:-1]) + (items[-1] if items else "")
+
+
+def numeric_row(line: Line, source: str) -> list[tuple[str, Span]] | None:
+    """[label, value, value …] with source spans when the line is a label followed by numbers, else None."""
+    tokens = [(m.group(), (line.start + m.start(), line.start + m.end())) for m in re.finditer(r"\S+", line.text)]
+    k = len(tokens)
+    while k > 0 and (_NUM_CELL.match(tokens[k - 1][0]) or _EMPTY_CELL.match(tokens[k - 1][0])):
+        k -= 1
+    values = tokens[k:]
+    if not values or not any(_NUM_CELL.match(v) for v, _ in values) or k == 0:
+        return None
+    span = (tokens[0][1][0], tokens[k - 1][1][1])
+    label = repair(source[span[0]:span[1]]).strip("\f")
+    if (not label or len(label) > LABEL_MAX or re.search(r"[。；，：:]$|[。；，]", label)
+            or not re.search(r"[\u4e00-\u9fffA-Za-z]", label)):
+        return None
+    return [(label, span)] + values
+
+
+def values_only(line: Line) -> list[tuple[str, Span]] | None:
+    """The cells of a line of numbers only (a row whose label is on the line above), else None."""
+    tokens = [(m.group(), (line.start + m.start(), line.start + m.end())) for m in re.finditer(r"\S+", line.text)]
+    if len(tokens) < 2 or not all(_NUM_CELL.match(t) or _EMPTY_CELL.match(t) for t, _ in tokens):
+        return None
+    return tokens if sum(bool(_NUM_CELL.match(t)) for t, _ in tokens) >= 2 else None
+
+
+def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
+    """Column names of a space-aligned table: header lines that split into ``n_values`` parts, stacked."""
+    stacked: list[list[str]] = []
+    for ln in lines:
+        parts = [repair(p) for p in re.split(r"\s{2,}|\t", ln.text.strip().strip("\f")) if p.strip()]
+        merged: list[str] = []
+        for part in parts:  # a spaced-out word ("项  目") is one part
+            if merged and len(part) == 1 and len(merged[-1]) <= 3 and re.match(r"[\u4e00-\u9fff]", part) \
+                    and re.match(r"[\u4e00-\u9fff]+$", merged[-1]):
+                merged[-1] += part
+            else:
+                merged.append(part)
+        parts = merged
+        if len(parts) == n_values + 1:
+            parts = parts[1:]
+        if len(parts) == n_values:
+            stacked.append(parts)
+    if not stacked:
+        return ()
+    return tuple("".join(col) for col in zip(*stacked, strict=True))
+
+
+@dataclass
+class _Table:
+    caption: str
+    header_lines: list[Line] = field(default_factory=list)
+    columns: tuple[str, ...] = ()  # one per value column (space tables), or per cell (tab tables)
+    rows: int = 0
+    tabbed: bool = False
+
+
+class BlockParser:
+    """Turns the content lines of one document into blocks."""
+
+    def __init__(self, doc: Document, lines: Sequence[ContentLine], source: str, width: int):
+        self.doc = doc
+        self.lines = list(lines)
+        self.source = source
+        self.width = width  # the usual length of a wrapped line (large when lines are whole paragraphs)
+        self.blocks: list[Block] = []
+        self.path: list[tuple[int, str]] = []
+        self.table: _Table | None = None
+        self.merged_breaks = 0
+        self.kinds: list[str] = []
+
+    # -- output ---------------------------------------------------------------------------------------
+
+    def _add(self, kind: BlockKind, text: str, start: int, end: int, **extra) -> None:
+        self.blocks.append(Block(
+            block_id=f"{self.doc.doc_id}:{len(self.blocks):04d}", doc_id=self.doc.doc_id,
+            section_path=tuple(t for _, t in self.path), kind=kind, text=text, start=start, end=end, **extra,
+        ))
+
+    def _line_block(self, kind: BlockKind, cl: ContentLine, **extra) -> None:
+        s, e = cl.line.content_span
+        self._add(kind, cl.key, s, e, **extra)
+
+    # -- classification ---------------------------------------------------------------------------------
+
+    def _kind(self, i: int) -> str:
+        cl = self.lines[i]
+        key, raw = cl.key, cl.line.text
+        if cl.furniture:
+            return "furniture"
+        if cl.toc:
+            return "toc"
+        if "\t" in raw.strip("\t\n \f") or raw.count("\t") >= 2:
+            return "tab_row"
+        if raw.strip().startswith(("- ", "* ", "• ")):
+            return "list"
+        if _CONTINUED.match(key):
+            return "continued"
+        if _NOTE.match(key):
+            return "note"
+        if _UNIT.match(key) and len(key) <= 30:
+            return "unit"
+        if _CAPTION.match(key) and len(key) <= 60 and "。" not in key:
+            return "caption"
+        if self._unit_follows(i):  # a sentence wrapped between a number and its unit
+            return "paragraph"
+        if numeric_row(cl.line, self.source):
+            return "num_row"
+        if values_only(cl.line):
+            return "values"
+        level = heading_level(key, raw)
+        if level is not None and len(key) <= 60 and "。" not in key[:-1] and not key.endswith(("，", "、", ",")):
+            return "heading"
+        return "paragraph"
+
+    def _unit_follows(self, i: int) -> bool:
+        """The line ends with a number whose unit starts the next line ("…收入 287.25" + "亿元、…")."""
+        if not re.search(r"[\d亿万千百]$", self.lines[i].key):
+            return False
+        j = self._next_content(i)
+        return j is not None and bool(_UNIT_NEXT.match(self.lines[j].key))
+
+    def _next_content(self, i: int) -> int | None:
+        j = i + 1
+        while j < len(self.lines) and self.lines[j].furniture:
+            j += 1
+        return j if j < len(self.lines) else None
+
+    # -- the walk -----------------------------------------------------------------------------------------
+
+    def parse(self, n_title: int, n_meta: int) -> list[Block]:
+        i = 0
+        content_seen = 0
+        self.kinds = kinds = [self._kind(j) for j in range(len(self.lines))]
+        while i < len(self.lines) and content_seen < n_title + n_meta:
+            cl = self.lines[i]
+            if cl.furniture:
+                self._line_block("furniture", cl)
+            elif content_seen < n_title:
+                last, taken = i, 1
+                while taken < n_title and last + 1 < len(self.lines):
+                    last += 1
+                    taken += not self.lines[last].furniture
+                self._joined("heading", i, last)
+                content_seen += taken
+                i = last + 1
+                continue
+            else:
+                self._line_block("note", cl)
+                content_seen += 1
+            i += 1
+        while i < len(self.lines):
+            kind = kinds[i]
+            if kind == "furniture":
+                self._line_block("furniture", self.lines[i])
+                i += 1
+                continue
+            nxt_i = self._next_content(i)
+            nxt = kinds[nxt_i] if nxt_i is not None else None
+            if self.table and not self.table.tabbed and kind in ("paragraph", "heading", "num_row", "values"):
+                kind = self._in_space_table(i, kind)
+            elif kind == "values":
+                kind = "paragraph"
+            elif kind == "num_row":  # outside a table, two rows in a row start one
+                after = self._next_content(nxt_i) if nxt_i is not None else None
+                if nxt == "num_row" or (after is not None and kinds[after] == "num_row"):
+                    self.table = _Table(caption=self._section_caption())
+                else:
+                    kind = "paragraph"
+            if kind == "paragraph" and nxt == "tab_row" and len(self.lines[i].key) <= 60 \
+                    and not self.lines[i].key.endswith(_CLOSERS):
+                kind = "caption"
+            if kind in ("paragraph", "heading", "list", "toc"):
+                self.table = None
+            i = getattr(self, f"_on_{kind}")(i)
+        return self.blocks
+
+    # -- kinds ----------------------------------------------------------------------------------------------
+
+    def _in_space_table(self, i: int, kind: str) -> str:
+        """A line inside a space-aligned table: a data row, a header line, a label-only row, or the table's end."""
+        t = self.table
+        cl = self.lines[i]
+        if kind in ("num_row", "values"):
+            return kind
+        if len(cl.key) <= 30 and not cl.key.endswith(_CLOSERS) and self._table_goes_on(i):
+            return "table_header" if t.rows == 0 else "table_label"
+        if t.rows == 0 and len(cl.key) <= 60 and not cl.key.endswith(("。", "；")):
+            return "table_header"
+        return kind
+
+    def _table_goes_on(self, i: int) -> bool:
+        """A row follows within a few short lines (before any sentence, caption or unit line)."""
+        j = self._next_content(i)
+        for _ in range(TABLE_LOOKAHEAD):
+            if j is None:
+                return False
+            kind = self.kinds[j]
+            if kind in ("num_row", "values"):
+                return True
+            if kind in ("caption", "unit", "tab_row", "toc") or len(self.lines[j].key) > 40 \
+                    or self.lines[j].key.endswith(("。", "；")):
+                return False
+            j = self._next_content(j)
+        return False
+
+    def _section_caption(self) -> str:
+        return self.path[-1][1] if self.path else self.doc.title
+
+    def _on_toc(self, i: int) -> int:
+        self._line_block("list_item", self.lines[i])
+        return i + 1
+
+    def _on_list(self, i: int) -> int:
+        cl = self.lines[i]
+        s, e = cl.line.content_span
+        body = cl.line.stripped[1:].lstrip()
+        s = e - len(body)
+        self._add("list_item", repair(body), s, e)
+        return i + 1
+
+    def _on_continued(self, i: int) -> int:
+        self._line_block("heading", self.lines[i], table=self.table.caption if self.table else None)
+        if self.table:
+            self.table.rows = 0 if self.table.tabbed else self.table.rows
+            self.table.header_lines = self.table.header_lines if self.table.tabbed else []
+        return i + 1
+
+    def _on_note(self, i: int) -> int:
+        cl = self.lines[i]
+        self._line_block("note", cl, table=self.table.caption if self.table else None)
+        return i + 1
+
+    def _on_unit(self, i: int) -> int:
+        cl = self.lines[i]
+        if self.table is None:
+            self.table = _Table(caption=self._section_caption())
+        if cl.key not in self.table.caption:
+            self.table.caption = f"{self.table.caption}（{cl.key}）"
+        self._line_block("heading", cl, table=self.table.caption)
+        return i + 1
+
+    def _on_caption(self, i: int) -> int:
+        cl = self.lines[i]
+        first, j = i, self._next_content(i)
+        # "表6" alone, with the table's title on the next line
+        if len(cl.key) <= 8 and j is not None and self.kinds[j] == "paragraph" and len(self.lines[j].key) <= 60 \
+                and not self.lines[j].key.endswith(_CLOSERS):
+            i = j
+        gaps = [c.line.content_span for c in self.lines[first:i + 1] if c.furniture]
+        a, b = self.lines[first].line.content_span[0], self.lines[i].line.content_span[1]
+        keys = repair(self.source[a:b], gaps, a)
+        caption = re.sub(r"^((?:表|专栏|附表)\s*[一二三四五六七八九十\d]+)\s*[：:]\s*", r"\1 ", keys)
+        self.table = _Table(caption=caption)
+        self._joined("heading", first, i, table=caption)
+        return i + 1
+
+    def _on_heading(self, i: int) -> int:
+        cl = self.lines[i]
+        self._heading(cl, heading_level(cl.key, cl.line.text) or 1)
+        return i + 1
+
+    def _heading(self, cl: ContentLine, level: int) -> None:
+        self.path = [(lv, t) for lv, t in self.path if lv < level]
+        self.path.append((level, cl.key))
+        self.table = None
+        self._line_block("heading", cl)
+
+    def _on_table_header(self, i: int) -> int:
+        cl = self.lines[i]
+        self.table.header_lines.append(cl.line)
+        self._line_block("heading", cl, table=self.table.caption)
+        return i + 1
+
+    def _on_table_label(self, i: int) -> int:
+        cl = self.lines[i]
+        s, e = cl.line.content_span
+        t = self.table
+        self._add("table_row", f"{t.caption}｜{cl.key}", s, e, table=t.caption, cells=(cl.key,),
+                  cell_spans=((s, e),), header=("",) + t.columns if t.columns else ())
+        return i + 1
+
+    def _on_values(self, i: int) -> int:
+        """Numbers whose row label is the line above (a wrapped PDF row): one row of both lines."""
+        cl = self.lines[i]
+        values = values_only(cl.line)
+        prev = self.blocks[-1] if self.blocks else None
+        if prev is not None and prev.table == self.table.caption and prev.kind in ("table_row", "heading") \
+                and len(prev.cells) <= 1 and len(prev.text.rsplit("｜", 1)[-1]) <= LABEL_MAX:
+            self.blocks.pop()
+            label_span = prev.cell_spans[0] if prev.cell_spans else (prev.start, prev.end)
+            label = prev.cells[0] if prev.cells else prev.text
+            if prev.kind == "heading" and self.table.header_lines:
+                self.table.header_lines.pop()
+            return self._row(i, [(label, label_span)] + values, start=prev.start)
+        return self._row(i, [("", (cl.line.content_span[0], cl.line.content_span[0]))] + values)
+
+    def _on_num_row(self, i: int) -> int:
+        return self._row(i, numeric_row(self.lines[i].line, self.source))
+
+    def _row(self, i: int, row: list[tuple[str, Span]], start: int | None = None) -> int:
+        cl = self.lines[i]
+        t = self.table
+        if t.rows == 0 and not t.columns:
+            t.columns = header_columns(t.header_lines, len(row) - 1)
+        t.rows += 1
+        label = row[0][0]
+        values = [v for v, _ in row[1:]]
+        if t.columns and len(t.columns) == len(values):
+            fields = "｜".join(f"{h}：{v}" for h, v in zip(t.columns, values, strict=True))
+            header = ("",) + t.columns
+        else:
+            fields = " ".join(values)
+            header = ()
+        s, e = cl.line.content_span
+        s = s if start is None else start
+        gaps = tuple(c.line.content_span for c in self.lines if c.furniture and s <= c.line.start < e)
+        self._add("table_row", f"{t.caption}｜{label}｜{fields}", s, e, table=t.caption, gaps=gaps,
+                  cells=(label, *values), cell_spans=tuple(sp for _, sp in row), header=header)
+        return i + 1
+
+    def _on_tab_row(self, i: int) -> int:
+        cl = self.lines[i]
+        raw = cl.line.text
+        cells, spans, pos = [], [], cl.line.start
+        for part in raw.split("\t"):
+            stripped = part.strip().strip("\f")
+            lead = part.find(stripped) if stripped else 0
+            cells.append(clean_cell(part))
+            spans.append((pos + lead, pos + lead + len(stripped)))
+            pos += len(part) + 1
+        s, e = cl.line.content_span
+        # an empty cell before or after the row's text (leading/trailing TABs) is placed at the row's edge
+        cells_t, spans_t = tuple(cells), tuple((min(max(a, s), e), min(max(b, s), e)) for a, b in spans)
+        if self.table is None or not self.table.tabbed:
+            caption = self.table.caption if self.table and self.table.rows == 0 else self._section_caption()
+            self.table = _Table(caption=caption, tabbed=True)
+        t = self.table
+        if t.rows == 0 and not t.columns:
+            t.columns = cells_t
+            t.rows = 1
+            self._add("heading", " | ".join(cells_t), s, e, table=t.caption, cells=cells_t, cell_spans=spans_t,
+                      header=cells_t)
+            return i + 1
+        if t.rows == 0 and re.sub(r"\s+", "", "".join(cells_t)) == re.sub(r"\s+", "", "".join(t.columns)):
+            t.rows = 1  # the header repeated after (续表)
+            self._add("heading", " | ".join(cells_t), s, e, table=t.caption, cells=cells_t, cell_spans=spans_t,
+                      header=t.columns)
+            return i + 1
+        t.rows += 1
+        # a row short of the header lost its trailing empty cells (stripped line ends): its cells are the first columns
+        labels = t.columns[:len(cells_t)] if len(cells_t) <= len(t.columns) \
+            else tuple(f"列{k + 1}" for k in range(len(cells_t)))
+        fields = "｜".join(f"{repair(h)}：{c}" for h, c in zip(labels, cells_t, strict=True) if c)
+        self._add("table_row", f"{t.caption}｜{fields}", s, e, table=t.caption, cells=cells_t, cell_spans=spans_t,
+                  header=t.columns)
+        return i + 1
+
+    def _unnumbered_heading(self, i: int, prev_closed: bool, nxt: str | None) -> bool:
+        key = self.lines[i].key
+        limit = min(30, int(self.width * 0.85))
+        if len(key) > limit or key.endswith(_CLOSERS) or re.search(r"[，。；、,;]", key) or self._unit_follows(i):
+            return False
+        return prev_closed and nxt == "paragraph"
+
+    def _on_paragraph(self, i: int) -> int:
+        prev = self.blocks[-1] if self.blocks else None
+        prev_closed = prev is not None and prev.kind == "paragraph" and prev.text.endswith(_CLOSERS)
+        nxt_i = self._next_content(i)
+        nxt = self.kinds[nxt_i] if nxt_i is not None else None
+        if self._unnumbered_heading(i, prev_closed, nxt):
+            self._heading(self.lines[i], (self.path[-1][0] + 1) if self.path else 1)
+            return i + 1
+        j = i
+        while not self.lines[j].key.endswith(_CLOSERS):
+            n = self._next_content(j)
+            if n is None or self.kinds[n] != "paragraph":
+                break
+            j = n
+            self.merged_breaks += 1
+        self._joined("paragraph", i, j)
+        return j + 1
+
+    def _joined(self, kind: BlockKind, first_i: int, last_i: int, **extra) -> None:
+        """One block from the content lines first_i..last_i; furniture between them becomes gaps."""
+        s, _ = self.lines[first_i].line.content_span
+        _, e = self.lines[last_i].line.content_span
+        inside = [cl for cl in self.lines[first_i:last_i + 1] if cl.furniture]
+        gaps = [cl.line.content_span for cl in inside]
+        text = repair(self.source[s:e], gaps, s)
+        self._add(kind, text, s, e, gaps=tuple(gaps), **extra)
+        for cl in inside:  # the furniture itself is recorded (inside the block's gaps)
+            self._line_block("furniture", cl)

@@ -1,0 +1,286 @@
+"""Reading a corpus file into text: plain text (UTF-8, UTF-16, GBK), PDF, DOCX and saved web pages.
+
+The text returned is what every offset points into. For a UTF-8 ``.txt`` it equals
+``Path(path).read_text(encoding="utf-8")`` exactly (universal newlines, a BOM kept as U+FEFF). For the
+other formats it is the extracted text, which the index stores (``texts.jsonl``):
+
+- PDF (pdfplumber): each page's text in reading order, ruled tables as TAB-separated rows (a cell that stacks
+  several rows is split by text line, words placed by the table's rulings); pages separated
+  by a form feed; ``pages`` holds each page's start.
+- DOCX (python-docx): paragraphs and tables in body order, a table row per line with TAB-separated cells.
+- HTML (readability-lxml for the main content, then ``qa.ingest.html``): block elements start lines,
+  table rows become TAB-separated lines; navigation, menus and footers are left out.
+
+Every failure is a ``BqaError`` naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import BqaError
+
+TEXT_SUFFIXES = (".txt", ".md")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+SUPPORTED_NAMES = "txt, md, pdf, docx, html"
+MAX_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    format: str  # txt | md | pdf | docx | html
+    encoding: str | None = None  # for text formats: utf-8, utf-16, gb18030
+    pages: tuple[int, ...] = ()  # start offset of every page (paged formats and text with form feeds)
+
+
+def _universal_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls > len(head) * 0.05
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
+    """Decode text bytes: a UTF-16/32 BOM, else UTF-8, else GB18030 (a superset of GBK/GB2312)."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        encoding = "utf-32"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = None
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            raise BqaError(f"{name}: starts like {encoding.upper()} text but does not decode; re-save it as UTF-8") from None
+        if not text.strip():
+            raise BqaError(f"{name}: the file is empty; add text or remove it from the corpus")
+        return _universal_newlines(text), encoding
+    if not data.strip():
+        raise BqaError(f"{name}: the file is empty; add text or remove it from the corpus")
+    if _looks_binary(data):
+        raise BqaError(f"{name}: looks like a binary file, not text; supported: {SUPPORTED_NAMES}")
+    try:
+        return _universal_newlines(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError as err:
+        utf8_error = err
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise BqaError(f"{name}: not valid UTF-8 (byte {utf8_error.start}) nor GBK/GB18030; re-save it as UTF-8") from None
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    if han < max(1, len(text) // 20):
+        raise BqaError(f"{name}: not valid UTF-8 and does not read as GBK Chinese text; re-save it as UTF-8")
+    return _universal_newlines(text), "gb18030"
+
+
+def form_feed_pages(text: str) -> tuple[int, ...]:
+    """Page starts of a text whose pages are separated by form feeds (empty when it has none)."""
+    if "\f" not in text:
+        return ()
+    starts, at = [0], text.find("\f")
+    while at >= 0:
+        starts.append(at + 1)
+        at = text.find("\f", at + 1)
+    if starts[-1] >= len(text.rstrip()):  # a trailing form feed starts no page
+        starts.pop()
+    return tuple(starts)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise BqaError(f"{path.name}: {size / 2**20:.0f} MB is larger than the {MAX_BYTES // 2**20} MB limit")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise BqaError(f"{path}: the file disappeared while reading") from None
+    except PermissionError:
+        raise BqaError(f"{path}: permission denied") from None
+    except IsADirectoryError:
+        raise BqaError(f"{path}: is a folder, expected a file") from None
+
+
+def extract(path: Path) -> Extracted:
+    """Read one corpus file, raising BqaError with one line naming the file and the problem."""
+    path = Path(path)
+    if not path.exists():
+        raise BqaError(f"{path}: no such file")
+    if path.is_dir():
+        raise BqaError(f"{path}: is a folder, expected a file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise BqaError(f"{path.name}: unsupported file type {path.suffix or '(none)'}; supported: {SUPPORTED_NAMES}")
+    data = _read_bytes(path)
+    if suffix in TEXT_SUFFIXES:
+        text, encoding = decode_bytes(data, path.name)
+        return Extracted(text, suffix[1:], encoding, form_feed_pages(text))
+    if not data.strip():
+        raise BqaError(f"{path.name}: the file is empty; add text or remove it from the corpus")
+    if suffix == ".pdf":
+        return _pdf(data, path.name)
+    if suffix == ".docx":
+        return _docx(data, path.name)
+    return _html(data, path.name)
+
+
+def _pdf(data: bytes, name: str) -> Extracted:
+    """Each page's text in reading order (pdfplumber); ruled tables become TAB-separated rows, empty cells kept."""
+    import io
+
+    import pdfplumber
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    if not data.startswith(b"%PDF"):
+        raise BqaError(f"{name}: not a PDF file (no %PDF header)")
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except PDFSyntaxError as err:
+        raise BqaError(f"{name}: cannot open the PDF: it is damaged ({err})") from None
+    except Exception as err:  # pdfminer raises many types for encrypted or broken files
+        reason = "it is password-protected" if "password" in str(err).lower() or "encrypt" in type(err).__name__.lower() \
+            else f"it is damaged ({type(err).__name__})"
+        raise BqaError(f"{name}: cannot open the PDF: {reason}") from None
+    pages, starts, pos = [], [], 0
+    try:
+        with pdf:
+            for page in pdf.pages:
+                text = _universal_newlines(_page_text(page)).replace("\f", "\n").rstrip()
+                starts.append(pos)
+                pages.append(text)
+                pos += len(text) + 2  # "\n\f" between pages
+                page.flush_cache()
+    except Exception as err:
+        raise BqaError(f"{name}: cannot read the PDF: it is damaged ({type(err).__name__})") from None
+    text = "\n\f".join(pages)
+    if not any(ch.isalnum() for ch in text):
+        raise BqaError(f"{name}: the PDF has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf")
+    return Extracted(text, "pdf", None, tuple(starts))
+
+
+_CJK = "\u4e00-\u9fff\u3000-\u303f\uff00-\uffef"
+_NUM_LINE = re.compile(r"^-?[\d,]+(\.\d+)?%?$")
+
+
+def _join_cell(cell: str | None) -> str:
+    """A wrapped table cell as one line: no space between two Chinese fragments, one otherwise."""
+    out = ""
+    for part in (p.strip() for p in (cell or "").split("\n")):
+        if not part:
+            continue
+        if out and not (re.match(f"[{_CJK}]", part[0]) and re.match(f"[{_CJK}]", out[-1])):
+            out += " "
+        out += part
+    return out.replace("\t", " ")
+
+
+def _trusted(rows: list[list[str | None]]) -> bool:
+    """A ruled table whose cells each hold one value; several numbers stacked in a cell mean unseparated rows."""
+    return not any(sum(1 for ln in (c or "").split("\n") if _NUM_LINE.match(ln.strip())) >= 2 for row in rows for c in row)
+
+
+def _ruled_lines(page, table) -> list[str]:
+    """A ruled table whose cells stack several rows: one TAB row per text line, each word in its ruled column."""
+    edges = sorted({round(cell[0], 1) for cell in table.cells})
+    lines: list[list[dict]] = []
+    for word in sorted(page.crop(table.bbox).extract_words(), key=lambda w: (w["top"], w["x0"])):
+        mid = (word["top"] + word["bottom"]) / 2
+        if lines and lines[-1][0]["top"] <= mid <= lines[-1][0]["bottom"]:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    out = []
+    for line in lines:
+        cells = [""] * len(edges)
+        for word in sorted(line, key=lambda w: w["x0"]):
+            col = max(0, bisect_right(edges, (word["x0"] + word["x1"]) / 2) - 1)
+            cells[col] = _join_cell(f"{cells[col]}\n{word['text']}")
+        out.append("\t".join(cells))
+    return out
+
+
+def _page_text(page) -> str:
+    items, boxes = [], []  # (top, order, line)
+    for table in page.find_tables():
+        rows = table.extract()
+        top = table.bbox[1]
+        if _trusted(rows):
+            items += [(top, i, "\t".join(_join_cell(c) for c in row)) for i, row in enumerate(rows)]
+        else:
+            items += [(top, i, row) for i, row in enumerate(_ruled_lines(page, table))]
+        boxes.append(table.bbox)
+
+    def outside(obj) -> bool:
+        if obj.get("object_type") != "char":
+            return True
+        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return not any(x0 <= x <= x1 and t0 <= y <= b1 for x0, t0, x1, b1 in boxes)
+
+    rest = page.filter(outside) if boxes else page
+    items += [(line["top"], 0, line["text"]) for line in rest.extract_text_lines()]
+    items.sort(key=lambda it: (it[0], it[1]))
+    return "\n".join(t for _, _, t in items)
+
+
+def _docx(data: bytes, name: str) -> Extracted:
+    import io
+    import zipfile
+
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+        raise BqaError(f"{name}: not a readable DOCX file ({type(err).__name__}); re-save it from Word as .docx") from None
+    lines: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            lines += ["\t".join(c.replace("\t", " ") for c in row) for row in _docx_rows(item)]
+            lines.append("")
+        else:
+            lines.append(item.text)
+    text = _universal_newlines("\n".join(lines)).strip("\n")
+    if not text.strip():
+        raise BqaError(f"{name}: the DOCX has no text")
+    return Extracted(text + "\n", "docx")
+
+
+def _docx_rows(table) -> list[list[str]]:
+    """One entry per grid column: a merged cell once (then empty slots), a vertical-merge continuation empty."""
+    from docx.oxml.ns import qn
+    from docx.table import _Cell
+
+    rows = []
+    for tr in table._tbl.tr_lst:
+        cells: list[str] = []
+        for tc in tr.tc_lst:
+            props = tc.tcPr
+            vmerge = props.find(qn("w:vMerge")) if props is not None else None
+            if vmerge is not None and vmerge.get(qn("w:val")) != "restart":
+                text = ""
+            else:
+                text = " ".join(p.text.strip() for p in _Cell(tc, table).paragraphs if p.text.strip())
+            cells.append(text)
+            cells.extend([""] * (tc.grid_span - 1))
+        rows.append(cells)
+    return rows
+
+
+def _html(data: bytes, name: str) -> Extracted:
+    from qa.ingest.html import html_to_text
+
+    text = html_to_text(data)
+    if not text.strip():
+        raise BqaError(f"{name}: the page has no readable main text")
+    return Extracted(text, "html")

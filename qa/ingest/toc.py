@@ -1,0 +1,124 @@
+"""A table of contents (目录): where it is, and its entries (title, speaker, page).
+
+Entries come in many shapes: "title<TAB>speaker (12)", "title………speaker （12）", "2.1    title", "第一部分
+title"; a title may wrap onto the next line. The TOC starts at a line reading 目录/目次 and ends where the
+body starts: at a page break, at a line that repeats the first entry, or at a line that reads like body text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qa.ingest.text import Line, repair
+from qa.types import TocEntry
+
+_PAGE_REF = re.compile(r"(?:[（(]\s*(\d{1,4})\s*[）)]|(?<=[\s.…·])(\d{1,4}))\s*$")
+_LEADER = re.compile(r"(?:\.{2,}|…+|·{2,}|-{3,}|—{3,})")
+_LEADER_CHARS = " \t\n\r\f\u3000.…·"
+_HAN = "\u4e00-\u9fff"
+_NAME = re.compile(rf"^(?P<role>.*?)\s*(?P<name>[{_HAN}](?:\s?[{_HAN}]){{1,3}})$")
+MAX_TOC_LINES = 300
+
+
+def squash(text: str) -> str:
+    """Whitespace-insensitive key: the repaired text without spaces and dot leaders."""
+    return re.sub(r"\s+", "", repair(text).rstrip(_LEADER_CHARS))
+
+
+def tidy_title(text: str) -> str:
+    """A title without dot leaders and layout spaces."""
+    return repair(text.strip().rstrip(_LEADER_CHARS)).strip()
+
+
+def find_toc(lines: Sequence[Line], limit: int = 400) -> tuple[int, int] | None:
+    """(index of the 目录 line, index of the first line after the TOC), or None."""
+    for i, ln in enumerate(lines[:limit]):
+        if squash(ln.text) not in ("目录", "目次"):
+            continue
+        first_key, last, styled, page_break = None, i, False, False
+        for j in range(i + 1, min(len(lines), i + MAX_TOC_LINES)):
+            t = lines[j].text
+            key = squash(t)
+            page_break = page_break or t.lstrip(" \t").startswith("\f")
+            if not key:
+                page_break = page_break or "\f" in t
+                continue
+            if first_key and (key == first_key or (len(first_key) >= 6 and key.startswith(first_key))):
+                break  # the body starts with the first entry
+            entry_like = bool("\t" in t.strip() or _PAGE_REF.search(t.strip()) or _LEADER.search(t))
+            if not entry_like and (len(key) > 60 or key.endswith(("。", "；", "："))):
+                break
+            if styled and not entry_like and page_break:
+                break  # a new page that does not go on with page-referenced entries
+            styled = styled or entry_like
+            first_key = first_key or _entry_title_key(t)
+            last = j
+            page_break = t.rstrip(" \t").endswith("\f")
+        return (i, last + 1) if last > i else None
+    return None
+
+
+def _entry_title_key(text: str) -> str:
+    title, _, _, _ = split_entry(text)
+    return squash(title)
+
+
+def split_entry(text: str) -> tuple[str, str | None, int | None, bool]:
+    """(title part, speaker, page, open): ``open`` when the entry has no page reference (it may wrap)."""
+    s = text.strip().strip("\f").strip()
+    page = None
+    if m := _PAGE_REF.search(s):
+        page = int(m.group(1) or m.group(2))
+        s = s[: m.start()].rstrip()
+    if text.lstrip(" \f\u3000").startswith("\t"):  # "\t姜 靖 (37)": only the trailer of a wrapped entry
+        title, rest = "", s
+    elif "\t" in s:
+        title, _, rest = s.partition("\t")
+        rest = rest.strip()
+    elif m := _LEADER.search(s):
+        title, rest = s[: m.start()], _LEADER.sub(" ", s[m.end():]).strip()
+    else:
+        title, rest = s, ""
+    speaker = None
+    if rest and (m := _NAME.match(rest)):
+        speaker = re.sub(r"\s+", "", m.group("name"))
+    elif rest:
+        speaker = re.sub(r"\s+", "", rest)
+    return title.strip(), speaker, page, page is None and not rest
+
+
+@dataclass
+class _Raw:
+    title: str
+    speaker: str | None
+    page: int | None
+    open: bool
+
+
+def parse_toc(lines: Sequence[Line], is_title: Callable[[str], bool]) -> list[TocEntry]:
+    """TOC entries; ``is_title(key)`` tells whether a squashed title occurs in the body.
+
+    A wrapped line is joined to the previous open entry only when the joined title is found in the body,
+    or neither part alone is.
+    """
+    raws: list[_Raw] = []
+    for ln in lines:
+        if not ln.text.strip():
+            continue
+        title, speaker, page, is_open = split_entry(ln.text)
+        if raws and raws[-1].open:
+            prev = raws[-1]
+            if not title:  # "\t姜 靖 (37)": the trailer of the previous entry
+                prev.speaker, prev.page, prev.open = speaker, page, is_open
+                continue
+            joined = squash(prev.title + title)
+            if is_title(joined) or not (is_title(squash(prev.title)) or is_title(squash(title))):
+                prev.title = prev.title + title
+                prev.speaker, prev.page, prev.open = speaker, page, is_open
+                continue
+            prev.open = False
+        if title:
+            raws.append(_Raw(title, speaker, page, is_open))
+    return [TocEntry(tidy_title(r.title), r.speaker, r.page) for r in raws]

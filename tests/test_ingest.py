@@ -1,0 +1,775 @@
+"""The ingest stage (qa.ingest): the seed bulletin, every dev-corpus file, generated DOCX/HTML/PDF files,
+multi-file corpora, bad input and the `bqa corpus` commands. No embedding model."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import qa.ingest.parse as ingest_parse
+from qa.cli import main
+from qa.errors import BqaError
+from qa.ingest import load_corpus, parse_file, parse_text, scan_corpus
+from qa.ingest.blocks import clean_cell
+from qa.ingest.formats import extract
+from qa.ingest.text import align
+from qa.ingest.toc import squash
+from qa.types import ParsedSource
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "corpus" / "hongkou-2025-03.txt"
+DEV = REPO / "eval" / "dev-corpus"
+DEV_FILES = sorted(DEV.glob("*.txt")) + sorted((DEV / "pdf").glob("*.pdf"))
+PDF_FILES = [f for f in DEV_FILES if f.suffix == ".pdf"]
+TABLE_FILES = [f for f in DEV_FILES if f.suffix == ".pdf" or f.name.split("-")[0] in
+               ("guangdong", "heilongjiang", "jinan", "shizuishan", "fuzhou", "wanzai")]
+
+HAN = "\u4e00-\u9fff"
+DECORATED_PAGE = re.compile(r"^\s*[-—–－]+\s*(\d{1,4})\s*[-—–－]+\s*$")  # "— 8 —" alone on its line
+WRAPPED_UNIT = re.compile(r"(\d+(?:\.\d+)?)[ \t\u3000]*\n[ \t\u3000]*([亿万])[ \u3000]*元[ \u3000]*[，、。；]")
+
+
+def ws(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@cache
+def parsed(path: Path) -> ParsedSource:
+    """Each file is parsed once per session (the two big PDFs take a few seconds)."""
+    return parse_file(path, path.parent)
+
+
+def seed() -> ParsedSource:
+    return parsed(SEED)
+
+
+def by_name(name: str) -> ParsedSource:
+    return parsed(next(f for f in DEV_FILES if f.name.startswith(name)))
+
+
+def file_id(path: Path) -> str:
+    return path.name
+
+
+def has_cells(blk) -> bool:
+    """Table rows, and the header lines of TAB tables (their text joins the cells with " | ")."""
+    return blk.kind == "table_row" or bool(blk.cells)
+
+
+def covered(p: ParsedSource) -> float:
+    """Share of the non-blank characters of the text that lie inside some block's [start, end)."""
+    inside = bytearray(len(p.text))
+    for blk in p.blocks:
+        inside[blk.start:blk.end] = b"\x01" * (blk.end - blk.start)
+    nonblank = [i for i, ch in enumerate(p.text) if not ch.isspace()]
+    return sum(inside[i] for i in nonblank) / len(nonblank)
+
+
+# --- the seed bulletin ---------------------------------------------------------------------------------
+
+
+def test_seed_identity_and_toc():
+    s = seed().source
+    assert s.title == "上海市虹口区人民代表大会常务委员会公报"
+    assert (s.year, s.issue, s.serial, s.place, s.format) == (2025, "第三号", "总第11号", "上海市虹口区", "txt")
+    assert s.source == "hongkou-2025-03.txt" and s.source_id == "hongkou-2025-03" and s.n_pages is None
+    assert len(s.toc) == 28
+    jiang = [e for e in s.toc if e.speaker == "姜靖"]
+    assert [e.page for e in jiang] == [37, 43]  # wrapped entries keep their speaker and page
+    assert s.toc[16].title.endswith("审计工作报告") and s.toc[17].speaker == "尧云"  # not wrongly joined
+
+
+def test_seed_front_matter_is_document_00_with_searchable_toc():
+    p = seed()
+    front = p.documents[0]
+    assert front.doc_id == "hongkou-2025-03#00" and front.title == p.source.title
+    assert front.end < p.documents[1].start and "目 录" in p.text[front.start:front.end]
+    items = [b for b in p.blocks_of(front.doc_id) if b.kind == "list_item"]
+    joined = squash("".join(b.text for b in items))
+    assert all(squash(e.title) in joined for e in p.source.toc)  # every TOC entry is a searchable block
+    assert all(blk.doc_id == front.doc_id for blk in items)
+
+
+def test_seed_28_documents_match_toc_in_order():
+    p = seed()
+    docs = p.documents[1:]
+    assert len(docs) == 28
+    assert [d.doc_id for d in docs] == [f"hongkou-2025-03#{n:02d}" for n in range(1, 29)]
+    for doc, entry in zip(docs, p.source.toc, strict=True):
+        assert doc.title == entry.title
+        first_line = p.text[doc.start:].split("\n", 1)[0]
+        assert p.text[doc.start - 1] == "\n"  # a document starts at the start of its title line
+        assert squash(first_line) == squash(doc.title) or doc.title.endswith("任命名单")  # body typo 任名单
+        assert squash(first_line)[:12] == squash(doc.title)[:12]
+    for a, b in zip(p.documents, p.documents[1:], strict=False):
+        assert a.end <= b.start and not p.text[a.end:b.start].strip()  # documents tile the text in order
+    assert not p.text[p.documents[-1].end:].strip()
+    assert docs[3].doc_id != docs[26].doc_id and docs[23].doc_id != docs[24].doc_id  # same-title pairs stay apart
+
+
+def test_seed_document_metadata():
+    docs = seed().documents
+    by_title = {d.title: d for d in docs}
+    anti = by_title["关于整治群众身边不正之风和腐败问题工作情况的报告"]
+    assert (anti.role, anti.speaker, anti.date) == ("区监委主任", "姜勇", "2025-07-18")
+    assert anti.meeting == "上海市虹口区第十七届人民代表大会常务委员会第三十二次会议"
+    fin = next(d for d in docs if d.title.startswith("关于虹口区2024年财政决算和"))
+    assert (fin.role, fin.speaker) == ("区财政局局长", "姜靖")
+    agenda = docs[1]
+    assert agenda.date == "2025-06-24" and agenda.speaker is None
+    assert sum(d.speaker is not None for d in docs) >= 15
+
+
+def test_seed_blocks_follow_their_source_and_do_not_overlap():
+    p = seed()
+    last_end = -1
+    for blk in p.blocks:
+        src = p.text[blk.start:blk.end]
+        assert blk.start >= last_end, blk.block_id
+        last_end = blk.end
+        if blk.kind == "table_row":
+            plain = ws(re.sub(r"<[^>]*>|●", "", src))
+            for cell in blk.cells:
+                assert all(piece in plain for piece in re.split(r"[；。]", ws(cell))), blk.block_id
+        elif not blk.cells:
+            assert ws(src) == ws(blk.text), blk.block_id
+
+
+def test_page_break_merged():
+    p = seed()
+    blk = next(b for b in p.blocks if "董某擅自挪" in b.text)
+    assert blk.kind == "paragraph" and "董某擅自挪用学生专项经费" in blk.text
+    assert "\n" in p.text[blk.start:blk.end]  # spans both parts of the source
+
+
+def test_table_rows_carry_caption_and_header():
+    p = seed()
+    row = next(b for b in p.blocks if b.kind == "table_row" and "地区生产总值增长率" in b.cells[0])
+    assert row.text == ("表一 2025年上半年虹口区主要经济社会指标完成情况｜指标名称：地区生产总值增长率｜单位：%｜"
+                        "全年计划目标：5.5｜上半年完成情况：7.8（一季度）")
+    assert row.header == ("指标名称", "单位", "全年计划目标", "上半年完成情况")
+    cont = next(b for b in p.blocks if b.kind == "table_row" and b.cells[0] == "房屋征收及城市更新")
+    assert cont.table == row.table and cont.header == row.header  # the (续表) part reuses the header
+    assert any(b.kind == "heading" and re.fullmatch(r"[（(]续表?[）)]", b.text) and b.table == row.table
+               for b in p.blocks)
+    assert p.text[row.start:row.end] == "地区生产总值增长率\t%\t5.5\t7.8（一季度）"
+    assert [p.text[s:e] for s, e in row.cell_spans] == list(row.cells)
+
+
+def test_12345_table_2024_row():
+    row = next(b for b in seed().blocks if b.kind == "table_row" and b.cells[0].startswith("2024"))
+    assert row.table == "近三年市级考核情况"
+    assert "有效受理量：49787" in row.text and "全市排名：6" in row.text
+
+
+def test_html_cells_become_plain_items():
+    p = seed()
+    rows = [b for b in p.blocks if b.kind == "table_row" and "<ul" in p.text[b.start:b.end]]
+    assert rows and all("<" not in b.text and "●" not in b.text for b in rows)
+    assert all(ws(c) == ws(clean_cell(p.text[s:e])) for b in rows for c, (s, e) in zip(b.cells, b.cell_spans,
+                                                                                      strict=True))
+
+
+def test_note_attached_to_table():
+    note = next(b for b in seed().blocks if b.kind == "note" and b.text.startswith("注："))
+    assert note.table and note.table.startswith("表一")
+
+
+def test_audit_sections_nest():
+    blk = next(b for b in seed().blocks if b.kind == "heading" and b.text == "1.政府债券资金使用管理有待加强。")
+    assert blk.section_path == ("一、财政管理审计情况", "（一）区本级预算执行和其他财政收支审计情况",
+                                "1.政府债券资金使用管理有待加强。")
+
+
+def test_yi_shi_stays_inside_paragraph():
+    blk = next(b for b in seed().blocks if b.text.startswith("一是统一思想高度重视"))
+    assert blk.kind == "paragraph" and "二是" in blk.text
+
+
+def test_no_toc_falls_back_to_datelines():
+    text = SEED.read_text(encoding="utf-8")
+    body = text[text.index("关于整治群众身边不正之风和腐败问题 工作情况的报告\n\n——"):]
+    p = parse_text(body, "no-toc.txt")
+    assert len(p.documents) >= 15 and not p.documents[0].doc_id.endswith("#00")
+    assert p.documents[0].speaker == "姜勇" and p.documents[0].start == 0
+
+
+def test_text_without_structure_is_one_document_of_paragraphs():
+    plain = parse_text("只是一段话，没有标题。\n\n第二段，也没有。", "notes/plain.txt")
+    assert [d.doc_id for d in plain.documents] == ["notes/plain#01"]
+    assert plain.documents[0].title == "plain" == plain.source.title  # the file name
+    assert [b.kind for b in plain.blocks] == ["paragraph", "paragraph"] and covered(plain) == 1.0
+    titled = parse_text("\n年度工作小结\n\n一段话在这里\n折了行，没有标题。\n", "x.md", fmt="md")
+    assert titled.documents[0].title == "年度工作小结" and titled.source.format == "md"
+    assert [b.kind for b in titled.blocks] == ["heading", "paragraph"]
+    assert titled.blocks[1].text == "一段话在这里折了行，没有标题。"  # a line wrap inside a sentence is read through
+
+
+# --- every dev-corpus file -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [*DEV_FILES, SEED], ids=file_id)
+def test_every_file_is_covered_by_blocks(path):
+    p = parsed(path)
+    assert p.documents and p.blocks
+    assert covered(p) >= 0.99
+    assert len({b.block_id for b in p.blocks}) == len(p.blocks)
+    doc_of = {d.doc_id: d for d in p.documents}
+    for a, b in zip(p.documents, p.documents[1:], strict=False):
+        assert a.end <= b.start
+    for blk in p.blocks:
+        doc = doc_of[blk.doc_id]
+        assert doc.start <= blk.start <= blk.end <= doc.end, blk.block_id
+        assert all(blk.start <= s <= e <= blk.end for s, e in blk.gaps), blk.block_id
+
+
+@pytest.mark.parametrize("path", [*DEV_FILES, SEED], ids=file_id)
+def test_every_block_is_a_repaired_reading_of_its_span(path):
+    p = parsed(path)
+    furniture = [(b.start, b.end) for b in p.blocks if b.kind == "furniture"]
+    for blk in p.blocks:
+        if has_cells(blk):
+            continue
+        offsets = align(p.text, blk.start, blk.end, blk.text, blk.gaps)  # raises when it is not
+        assert len(offsets) == len(blk.text)
+        assert not re.search(rf"[{HAN}]\s+[{HAN}]", blk.text), blk.block_id  # "关  于" read as a word
+        if blk.kind in ("paragraph", "list_item"):
+            assert not re.search(r"[-—–－]\d{1,4}[-—–－]", blk.text), blk.block_id  # no "— 8 —" inside
+            assert not any(s <= o < e for o in offsets for s, e in furniture), blk.block_id
+
+
+@pytest.mark.parametrize("path", TABLE_FILES, ids=file_id)
+def test_table_rows_cells_map_to_source(path):
+    p = parsed(path)
+    rows = [b for b in p.blocks if b.kind == "table_row"]
+    assert len([b for b in rows if len(b.cells) >= 2]) >= 5
+    assert all(b.table for b in rows)
+    assert any(b.header and any(b.header) for b in rows)  # some rows know their columns
+    for blk in (b for b in p.blocks if b.cells):
+        assert len(blk.cell_spans) == len(blk.cells), blk.block_id
+        if blk.kind == "table_row" and len(blk.cells) <= len(blk.header):  # a row short of trailing empty cells
+            assert "｜列1：" not in blk.text, blk.block_id
+        for cell, (s, e) in zip(blk.cells, blk.cell_spans, strict=True):
+            assert blk.start <= s <= e <= blk.end, blk.block_id
+            src = p.text[s:e]
+            assert ws(cell) in (ws(src), ws(clean_cell(src))), (blk.block_id, cell, src)
+
+
+def test_numbers_are_rejoined_with_their_units():
+    """"…债券收入 287.25\\n亿元、…": the number and its unit are read together in one paragraph."""
+    seen = 0
+    for path in DEV_FILES:
+        p = parsed(path)
+        for m in WRAPPED_UNIT.finditer(p.text):
+            blk = next(b for b in p.blocks if b.start <= m.start() < b.end)
+            if blk.table:  # a note cell inside a table
+                continue
+            seen += 1
+            assert blk.kind == "paragraph" and f"{m.group(1)}{m.group(2)}元" in blk.text, (path.name, blk.text)
+    assert seen >= 20
+
+
+@pytest.mark.parametrize("name", ["heilongjiang-2022", "heilongjiang_2022.pdf"])
+def test_numbered_table_captions(name):
+    """"2.1 2022年黑龙江省财政收支决算总表" captions its table (not the section heading above it)."""
+    p = by_name(name)
+    row = next(b for b in p.blocks if b.kind == "table_row" and b.cells[0] == "全省收入合计")
+    assert row.table.startswith("2.1 2022年黑龙江省财政收支决算总表")
+    captions = {b.table for b in p.blocks if b.kind == "table_row"}
+    assert len({c for c in captions if re.match(r"[23]\.\d{1,2} 2022年", c)}) >= 30
+
+
+def test_pdf_ruled_table_with_stacked_cells_keeps_its_columns():
+    """xiamen: each ruled cell stacks several rows; words are placed in the column their ruling gives."""
+    p = by_name("xiamen")
+    rows = [b for b in p.blocks if b.kind == "table_row"]
+    assert len(rows) == 16 and all(b.header == ("项目", "预算数", "执行数") for b in rows)
+    for b in rows:
+        assert len(b.cells) <= 3 and sum(bool(c) for c in b.cells[1:]) == 1, b.cells  # one figure, in its column
+    budget = next(b for b in rows if b.cells[0] == "二、2025年末地方政府一般债务余额限额")
+    actual = next(b for b in rows if b.cells[0] == "一、2024年末地方政府一般债务余额实际数")
+    assert budget.cells[1] and not budget.cells[2] and actual.cells[2] and not actual.cells[1]
+    assert "｜预算数：" in budget.text and "｜执行数：" in actual.text
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: the columns of a layout-text header are stacked by count, so a "
+                   "label header (预算科目) is put over the first value column")
+def test_layout_text_header_does_not_shift_columns():
+    p = by_name("heilongjiang-2022")
+    row = next(b for b in p.blocks if b.kind == "table_row" and b.cells[0] == "全省收入合计")
+    assert "预算科目" not in row.header[1:]
+
+
+@pytest.mark.parametrize("path", PDF_FILES, ids=file_id)
+def test_pdf_sources_are_paged(path):
+    import pdfplumber
+
+    p = parsed(path)
+    with pdfplumber.open(path) as pdf:
+        n_pages = len(pdf.pages)
+    assert p.source.format == "pdf" and p.source.n_pages == n_pages == len(p.pages)
+    assert p.pages[0] == 0 and all(p.text[start - 1] == "\f" for start in p.pages[1:])
+    assert [p.page_of(start) for start in p.pages] == list(range(1, n_pages + 1))
+    pages = [p.page_of(b.start) for b in p.blocks]
+    assert all(1 <= n <= n_pages for n in pages) and pages == sorted(pages)
+    assert p.page_of(len(p.text) - 1) == n_pages
+
+
+@pytest.mark.parametrize("path", [f for f in DEV_FILES if DECORATED_PAGE.search(
+    f.read_text(encoding="utf-8") if f.suffix == ".txt" else "")] + [DEV / "pdf" / "shizuishan_2025.pdf"], ids=file_id)
+def test_page_footers_are_furniture(path):
+    p = parsed(path)
+    furniture = [b for b in p.blocks if b.kind == "furniture"]
+    spans = [(b.start, b.end) for b in furniture]
+    footers = [m for m in re.finditer(r"(?m)^.*$", p.text) if DECORATED_PAGE.match(m.group())]
+    assert len(footers) >= 20
+    for m in footers:
+        s, e = m.start() + len(m.group()) - len(m.group().lstrip()), m.end() - (len(m.group()) - len(m.group().rstrip()))
+        assert (s, e) in spans, (path.name, m.group())
+    if p.pages:  # a PDF's printed page number grows with its page
+        numbered = [(int(DECORATED_PAGE.match(b.text).group(1)), p.page_of(b.start)) for b in furniture
+                    if DECORATED_PAGE.match(b.text)]
+        assert numbered == sorted(numbered) and len({n - page for n, page in numbered}) == 1
+
+
+def test_shenzhen_gazette_front_matter_toc_and_running_headers():
+    p = by_name("shenzhen")
+    s = p.source
+    assert (s.title, s.place, s.year, s.issue, s.serial) == ("深圳市人民政府公报", "深圳市", 2026, "第10期", "总第1409期")
+    front = p.documents[0]
+    assert front.doc_id.endswith("#00") and front.title == s.title
+    items = [b for b in p.blocks_of(front.doc_id) if b.kind == "list_item"]
+    joined = squash("".join(b.text for b in items))
+    assert len(items) >= 10 and all(squash(e.title) in joined for e in s.toc)
+    titled = [e for e in s.toc if e.page is not None]
+    assert [d.title for d in p.documents[1:]] == [e.title for e in titled]
+    report = next(d for d in p.documents if d.title == "政府工作报告")
+    assert report.speaker == "覃伟中" and report.date == "2026-02-09"
+    running = [b for b in p.blocks if b.kind == "furniture" and b.text.startswith("深圳市人民政府公报")]
+    assert len(running) >= 30
+    assert not any("深圳市人民政府公报2026年第10期" in b.text for b in p.blocks if b.kind == "paragraph"
+                   and b.doc_id != front.doc_id)
+
+
+def test_spaced_out_characters_are_read_as_words():
+    p = by_name("jinan")
+    title_block = p.blocks_of(p.documents[0].doc_id)[0]
+    assert re.search(rf"[{HAN}]  +[{HAN}]", p.text[title_block.start:title_block.end])  # "关  于  济  南"
+    assert p.documents[0].title == title_block.text == "关于济南市2025年预算执行情况与2026年预算草案的报告"
+    assert p.source.title == p.documents[0].title
+
+
+@pytest.mark.parametrize(("name", "place", "year"), [
+    ("guangdong", "广东省", 2024),
+    ("heilongjiang-2022", "黑龙江省", 2022),
+    ("jinan", "济南市", 2025),
+    ("shizuishan_2025.pdf", "石嘴山市", 2025),
+    ("wanzai", "万载县", 2015),
+    ("zhumadian", "驻马店市", 2018),
+    ("fuzhou", "福州市", 2025),
+])
+def test_source_identity(name, place, year):
+    s = by_name(name).source
+    assert (s.place, s.year) == (place, year)
+    assert place in s.title or place in (s.issuer or "")
+
+
+def test_documents_found_by_dateline_carry_date_and_reporting_body():
+    p = by_name("shizuishan-2025")
+    front, doc = p.documents[:2]
+    assert front.doc_id.endswith("#00") and "会议文件（十二）" in p.blocks_of(front.doc_id)[-1].text  # the cover
+    assert doc.title == "关于2025年全市及市本级预算执行情况和2026年全市及市本级预算（草案）的报告"
+    assert (doc.date, doc.organization) == ("2026-01-20", "石嘴山市财政局")
+    assert doc.meeting is None or "人民代表大会" in doc.meeting
+
+
+# --- DOCX and saved web pages ------------------------------------------------------------------------
+
+
+def make_docx(path: Path) -> Path:
+    import docx
+
+    d = docx.Document()
+    d.add_heading("关于石嘴山市2025年预算执行情况的报告", level=1)
+    d.add_paragraph("——2026年1月20日在市第十五届人民代表大会第五次会议上")
+    d.add_paragraph("一、2025年预算执行情况")
+    d.add_paragraph("全市一般公共预算收入29.23亿元，为预算的99.7%，同比增长3.1%。")
+    d.add_paragraph("表1 2025年全市一般公共预算收支情况表")
+    rows = [["项目", "预算数", "执行数"], ["税收收入", "209,180", "214,543"], ["非税收入", "", ""],
+            ["其中：罚没收入", "1,200", "1,350"], ["合计", "300,000", "310,000"]]
+    table = d.add_table(rows=len(rows), cols=3)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    table.cell(2, 1).merge(table.cell(2, 2)).text = "未列入预算"  # a cell merged across two columns
+    table.cell(3, 0).merge(table.cell(4, 0))  # and one merged down two rows
+    d.add_paragraph("二、2026年预算草案")
+    d.add_paragraph("2026年全市一般公共预算收入预计30.5亿元。")
+    d.save(path)
+    return path
+
+
+def test_docx_paragraphs_and_tables_in_body_order(tmp_path):
+    p = parse_file(make_docx(tmp_path / "report.docx"), tmp_path)
+    assert p.source.format == "docx" and p.source.source_id == "report"
+    doc = p.documents[0]
+    assert doc.title == "关于石嘴山市2025年预算执行情况的报告" and doc.date == "2026-01-20"
+    kinds = [(b.kind, b.text) for b in p.blocks]
+    order = [kinds.index(k) for k in [("paragraph", "全市一般公共预算收入29.23亿元，为预算的99.7%，同比增长3.1%。"),
+                                      ("heading", "二、2026年预算草案"),
+                                      ("paragraph", "2026年全市一般公共预算收入预计30.5亿元。")]]
+    rows = [b for b in p.blocks if b.kind == "table_row"]
+    first_row, last_row = p.blocks.index(rows[0]), p.blocks.index(rows[-1])
+    assert order[0] < first_row < last_row < order[1] < order[2]  # the table sits where it is in the body
+    assert [r.cells for r in rows] == [("税收收入", "209,180", "214,543"), ("非税收入", "未列入预算", ""),
+                                       ("其中：罚没收入合计", "1,200", "1,350"), ("", "300,000", "310,000")]
+    assert all(r.table == "表1 2025年全市一般公共预算收支情况表" and r.header == ("项目", "预算数", "执行数")
+               for r in rows)
+    assert rows[0].text.endswith("｜项目：税收收入｜预算数：209,180｜执行数：214,543")
+    assert "预算数：未列入预算" in rows[1].text and "执行数" not in rows[1].text
+    for r in rows:
+        assert [ws(p.text[s:e]) for s, e in r.cell_spans] == [ws(c) for c in r.cells]
+
+
+SAVED_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="{charset}">
+<title>2025年石嘴山市国民经济和社会发展统计公报_石嘴山市人民政府</title>
+<script>var _hmt = []; trackVisit("访问统计脚本");</script><style>.nav {{ color: red }}</style></head>
+<body>
+<div class="header"><div class="logo">石嘴山市人民政府门户网站</div>
+<ul class="nav"><li><a href="/">首页</a></li><li><a href="/zwgk">政务公开</a></li><li><a href="/zmhd">政民互动</a></li>
+<li><a href="/bsfw">办事服务</a></li><li><a href="/zjsz">走进石嘴山</a></li></ul>
+<form class="search"><input type="text" placeholder="请输入关键词"><button>站内搜索</button></form></div>
+<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk">政务公开</a> &gt; <a href="/tjsj">统计数据</a></div>
+<div class="main"><div class="article">
+<h1 class="title">2025年石嘴山市国民经济和社会发展统计公报</h1>
+<div class="content" id="zoom">
+<p>2025年，全市上下坚持稳中求进工作总基调，经济运行总体平稳、稳中有进，高质量发展迈出坚实步伐。</p>
+<p>初步核算，全年全市地区生产总值652.3亿元，按不变价格计算，比上年增长5.6%。其中，第一产业增加值35.1亿元，
+增长4.2%；第二产业增加值356.8亿元，增长6.3%；第三产业增加值260.4亿元，增长4.9%。</p>
+<p>全年全市一般公共预算收入29.23亿元，比上年增长3.1%。其中，税收收入21.45亿元，增长9.0%。</p>
+<p>表1 2025年主要农产品产量</p>
+<table border="1"><tr><th>产品名称</th><th>产量（万吨）</th><th>比上年增长（%）</th></tr>
+<tr><td>粮食</td><td>38.6</td><td>2.1</td></tr>
+<tr><td>蔬菜</td><td><p>52.4</p></td><td>3.5</td></tr></table>
+<p>全年全市城镇新增就业1.2万人，城镇调查失业率5.1%。居民人均可支配收入32456元，比上年增长5.2%。</p>
+</div>
+<div class="share">分享到：<a href="#">微信</a> <a href="#">微博</a> <a href="#">QQ空间</a> 【打印本页】【关闭窗口】</div>
+</div></div>
+<div class="footer"><ul><li><a href="/map">网站地图</a></li><li><a href="/contact">联系我们</a></li></ul>
+<p>主办单位：石嘴山市人民政府办公室 版权所有 宁ICP备12345678号 网站标识码6402000001</p></div>
+</body></html>
+"""
+NAV_AND_FOOTER = ("门户网站", "首页", "政务公开", "政民互动", "办事服务", "走进石嘴山", "站内搜索", "当前位置",
+                  "分享到", "微信", "微博", "打印本页", "关闭窗口", "网站地图", "联系我们", "主办单位", "版权所有",
+                  "ICP备", "访问统计脚本", "color")
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "gbk"])
+def test_saved_government_page_keeps_the_article_only(tmp_path, charset):
+    f = tmp_path / "gongbao.html"
+    f.write_bytes(SAVED_PAGE.format(charset=charset).encode(charset))
+    p = parse_file(f, tmp_path)
+    assert p.source.format == "html"
+    assert not [w for w in NAV_AND_FOOTER if w in p.text]
+    assert "初步核算，全年全市地区生产总值652.3亿元" in p.text and "居民人均可支配收入32456元" in p.text
+    assert "粮食\t38.6\t2.1\n" in p.text and "蔬菜\t52.4\t3.5\n" in p.text  # one TAB-separated line per row
+    assert p.documents[0].title == "2025年石嘴山市国民经济和社会发展统计公报"
+    assert (p.source.place, p.source.year) == ("石嘴山市", 2025)
+    row = next(b for b in p.blocks if b.kind == "table_row" and b.cells[0] == "粮食")
+    assert row.table == "表1 2025年主要农产品产量" and row.header == ("产品名称", "产量（万吨）", "比上年增长（%）")
+    paragraph = next(b for b in p.blocks if "第一产业增加值" in b.text)
+    assert "35.1亿元，增长4.2%；第二产业" in paragraph.text  # the source's line break inside <p> is read through
+
+
+def test_page_with_only_navigation_is_refused_by_name(tmp_path):
+    f = tmp_path / "nav.html"
+    f.write_text("<html><body><nav><ul><li><a href='/'></a></li></ul></nav></body></html>", encoding="utf-8")
+    with pytest.raises(BqaError, match="nav.html: the page has no readable main text"):
+        parse_file(f)
+
+
+# --- bad input and encodings ---------------------------------------------------------------------------
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A minimal valid PDF, one Helvetica text line per page ("" makes a page with no text)."""
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "", "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for line in pages:
+        content = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET" if line else ""
+        objs.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream")
+        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {len(objs)} 0 R "
+                    "/Resources << /Font << /F1 3 0 R >> >> >>")
+        kids.append(f"{len(objs)} 0 R")
+    objs[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
+    out, offsets = b"%PDF-1.4\n", []
+    for n, obj in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{obj}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    return out + f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+
+
+def test_small_generated_pdf_is_paged(tmp_path):
+    f = tmp_path / "two.pdf"
+    f.write_bytes(make_pdf(["Annual report page one", "Second page text"]))
+    p = parse_file(f, tmp_path)
+    assert p.text == "Annual report page one\n\fSecond page text" and p.pages == (0, 24)
+    assert p.page_of(p.text.index("Second")) == 2 and p.source.n_pages == 2
+
+
+def test_missing_file():
+    with pytest.raises(BqaError, match="no such file"):
+        extract(Path("/nonexistent/x.txt"))
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("empty.txt", b"  \n", "empty.txt: the file is empty"),
+    ("empty.pdf", b"", "empty.pdf: the file is empty"),
+    ("blob.txt", bytes(range(256)) * 10, "blob.txt: looks like a binary file"),
+    ("table.xls", b"\xd0\xcf\x11\xe0", r"table.xls: unsupported file type .xls; supported: txt, md, pdf, docx, html"),
+    ("latin.txt", "Überweisung café".encode("latin-1") * 50, "latin.txt: not valid UTF-8"),
+    ("fake.pdf", b"hello, not a pdf", r"fake.pdf: not a PDF file \(no %PDF header\)"),
+    ("broken.pdf", b"%PDF-1.4\n", "broken.pdf: cannot open the PDF: it is damaged"),
+    ("scan.pdf", make_pdf(["", ""]), "scan.pdf: the PDF has no text layer"),
+    ("notes.docx", b"PK\x03\x04", "notes.docx: not a readable DOCX file"),
+    ("bad16.txt", b"\xff\xfe\x00\xd8", "bad16.txt: starts like UTF-16 text but does not decode"),
+])
+def test_unreadable_files_are_named_with_the_reason(tmp_path, name, data, message):
+    f = tmp_path / name
+    f.write_bytes(data)
+    with pytest.raises(BqaError, match=message) as err:
+        parse_file(f)
+    assert "\n" not in str(err.value)
+
+
+def test_gbk_file_is_decoded(tmp_path):
+    f = tmp_path / "gbk.txt"
+    f.write_bytes(SEED.read_text(encoding="utf-8").encode("gb18030"))
+    extracted = extract(f)
+    assert extracted.encoding == "gb18030" and extracted.text == SEED.read_text(encoding="utf-8")
+    assert len(parse_file(f).documents) == 29
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_with_bom_are_decoded(tmp_path, encoding):
+    text = SEED.read_text(encoding="utf-8")
+    f = tmp_path / "wide.txt"
+    bom = {"utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    f.write_bytes(bom + text.replace("\n", "\r\n").encode(encoding))
+    p = parse_file(f, tmp_path)
+    assert p.text == text and len(p.documents) == 29
+    assert [d.start for d in p.documents] == [d.start for d in seed().documents]
+
+
+def test_bom_and_windows_newlines_keep_offsets(tmp_path):
+    text = SEED.read_text(encoding="utf-8")
+    f = tmp_path / "crlf.txt"
+    f.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    p = parse_file(f)
+    assert p.text == f.read_text(encoding="utf-8") and p.text[0] == "\ufeff"
+    assert len(p.documents) == 29
+    assert [d.start for d in p.documents] == [d.start + 1 for d in seed().documents]
+    blk = next(b for b in p.blocks if "留置37人" in b.text)
+    offsets = align(p.text, blk.start, blk.end, blk.text, blk.gaps)
+    at = blk.text.index("留置37人")
+    assert p.text[offsets[at]:offsets[at + 4] + 1] == "留置37人"
+
+
+def test_form_feeds_page_a_text_file(tmp_path):
+    f = tmp_path / "paged.txt"
+    text = "第一页的标题\n\n第一段文字，写在第一页。\n\f第二段文字，写在第二页。\n\f第三页。\n\f"
+    f.write_text(text, encoding="utf-8")
+    p = parse_file(f)
+    assert p.source.n_pages == 3 and p.pages == (0, text.index("\f") + 1, text.index("\f第三") + 1)
+    assert [p.page_of(b.start) for b in p.blocks if b.kind == "paragraph"] == [1, 2, 3]
+
+
+# --- corpora of many files -------------------------------------------------------------------------------
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def small_report(place: str) -> str:
+    return f"关于{place}2025年预算执行情况的报告\n——2026年1月20日在{place}人民代表大会上\n{place}的收入增长了3.1%。\n"
+
+
+def test_corpus_reads_subfolders_with_distinct_stable_ids(tmp_path):
+    root = tmp_path / "corpus"
+    write(root / "a.txt", small_report("银川市"))
+    (root / "a.pdf").write_bytes(make_pdf(["Annual report of city A"]))
+    write(root / "x" / "a.txt", small_report("吴忠市"))
+    write(root / "y" / "a.txt", small_report("中卫市"))
+    write(root / "2025" / "deep" / "b.md", small_report("平罗县"))
+    write(root / "README.md", "# about this corpus\n")
+    write(root / ".cache" / "c.txt", small_report("固原市"))
+    write(root / ".hidden.txt", small_report("灵武市"))
+    files, warnings = scan_corpus(root)
+    assert warnings == []
+    ids = {f.source: f.source_id for f in files}
+    assert ids == {"2025/deep/b.md": "2025/deep/b", "a.pdf": "a.pdf", "a.txt": "a.txt", "x/a.txt": "x/a",
+                   "y/a.txt": "y/a"}
+    assert [(f.source, f.source_id) for f in scan_corpus(root)[0]] == [(f.source, f.source_id) for f in files]
+    loaded = load_corpus(root)
+    assert [s.source.source for s in loaded.sources] == sorted(ids)
+    for s in loaded.sources:
+        assert s.source.source_id == ids[s.source.source]
+        assert all(d.doc_id.startswith(s.source.source_id + "#") for d in s.documents)
+        if s.source.format != "pdf":
+            assert s.text == (root / s.source.source).read_text(encoding="utf-8")
+    places = {s.source.source: s.source.place for s in loaded.sources}
+    assert (places["x/a.txt"], places["y/a.txt"], places["2025/deep/b.md"]) == ("吴忠市", "中卫市", "平罗县")
+
+
+def test_link_out_of_the_corpus_is_skipped_and_never_read(tmp_path, monkeypatch):
+    root = tmp_path / "corpus"
+    write(root / "good.txt", small_report("银川市"))
+    secret = write(tmp_path / "outside" / "secret.txt", "不应读取的外部文件内容。\n")
+    (root / "leak.txt").symlink_to(secret)
+    (root / "linked-folder").symlink_to(secret.parent, target_is_directory=True)
+    read: list[Path] = []
+    real_extract = ingest_parse.extract
+
+    def recording_extract(path):
+        read.append(Path(path).resolve())
+        return real_extract(path)
+
+    monkeypatch.setattr(ingest_parse, "extract", recording_extract)
+    loaded = load_corpus(root)
+    assert [s.source.source for s in loaded.sources] == ["good.txt"]
+    assert any("leak.txt" in w and "outside the corpus" in w for w in loaded.warnings)
+    assert secret.resolve() not in read and read == [(root / "good.txt").resolve()]
+    assert "外部文件" not in "".join(loaded.texts.values())
+
+
+def test_link_to_a_corpus_file_is_read_once(tmp_path):
+    root = tmp_path / "corpus"
+    write(root / "2025" / "report.txt", small_report("银川市"))
+    (root / "alias.txt").symlink_to(root / "2025" / "report.txt")
+    (root / "broken.txt").symlink_to(root / "missing.txt")
+    loaded = load_corpus(root)
+    assert [s.source.source for s in loaded.sources] == ["2025/report.txt"]  # its own name, not the link's
+    assert "skipped alias.txt: the same file as 2025/report.txt" in loaded.warnings
+    assert any("broken.txt" in w and "broken link" in w for w in loaded.warnings)
+
+
+def test_unreadable_subfolder_gives_a_warning(tmp_path):
+    root = tmp_path / "corpus"
+    write(root / "good.txt", small_report("银川市"))
+    locked = root / "locked"
+    write(locked / "hidden-away.txt", small_report("吴忠市"))
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):
+            pytest.skip("running as root: chmod 000 does not stop reading (see the simulated test below)")
+        files, warnings = scan_corpus(root)
+        assert [f.source for f in files] == ["good.txt"]
+        assert any("locked" in w and "ermission denied" in w for w in warnings)
+    finally:
+        locked.chmod(0o755)
+
+
+def test_unreadable_subfolder_simulated(tmp_path, monkeypatch):
+    """The same as above for any user: the folder listing fails the way an unreadable folder does."""
+    root = tmp_path / "corpus"
+    write(root / "good.txt", small_report("银川市"))
+    locked = root / "locked"
+    write(locked / "hidden-away.txt", small_report("吴忠市"))
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    loaded = load_corpus(root)
+    assert [s.source.source for s in loaded.sources] == ["good.txt"]
+    assert loaded.warnings == ("skipped folder locked: Permission denied",)
+
+
+def test_corpus_skips_bad_files_with_named_warnings(tmp_path):
+    write(tmp_path / "good.txt", SEED.read_text(encoding="utf-8"))
+    write(tmp_path / "empty.txt", "")
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "scan.pdf").write_bytes(make_pdf([""]))
+    (tmp_path / "data.xlsx").write_bytes(b"PK\x03\x04")
+    loaded = load_corpus(tmp_path)
+    assert [s.source.source for s in loaded.sources] == ["good.txt"]
+    reasons = {w.split(":")[0].removeprefix("skipped "): w for w in loaded.warnings}
+    assert set(reasons) == {"empty.txt", "notes.docx", "scan.pdf", "data.xlsx"}
+    assert "the file is empty" in reasons["empty.txt"] and "no text layer" in reasons["scan.pdf"]
+    assert "not a readable DOCX" in reasons["notes.docx"] and "unsupported file type .xlsx" in reasons["data.xlsx"]
+
+
+def test_corpus_without_a_usable_file_names_every_reason(tmp_path):
+    write(tmp_path / "empty.txt", "")
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(BqaError, match="has no usable file") as err:
+        load_corpus(tmp_path)
+    assert "empty.txt" in str(err.value) and "notes.docx" in str(err.value)
+
+
+# --- CLI -----------------------------------------------------------------------------------------------
+
+
+def test_cli_corpus_list_json():
+    result = CliRunner().invoke(main, ["corpus", "list", "--json", "--corpus", str(SEED.parent)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 29 and rows[0]["doc_id"] == "hongkou-2025-03#00"
+    assert {"source", "doc_id", "title", "speaker", "role", "date", "start", "end", "n_blocks"} <= set(rows[0])
+    anti = next(r for r in rows if r["doc_id"] == "hongkou-2025-03#06")
+    assert anti["speaker"] == "姜勇" and anti["source"] == "hongkou-2025-03.txt" and anti["n_blocks"] > 10
+    assert {(r["place"], r["year"], r["issue"]) for r in rows} == {("上海市虹口区", 2025, "第三号")}
+    assert [r["start"] for r in rows] == [d.start for d in seed().documents]
+
+
+def test_cli_corpus_list_groups_documents_by_source(tmp_path):
+    write(tmp_path / "2025" / "hongkou.txt", SEED.read_text(encoding="utf-8"))
+    write(tmp_path / "jia.txt", small_report("银川市"))
+    result = CliRunner().invoke(main, ["corpus", "list", "--corpus", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    heads = [n for n, line in enumerate(lines) if not line.startswith(" ") and "  —  " in line]
+    assert [lines[n].split()[0] for n in heads] == ["2025/hongkou.txt", "jia.txt"]
+    for n in heads:
+        assert lines[n + 1].split()[:2] == ["doc_id", "date"]  # a header row under each source
+    hongkou_docs = [line for line in lines[heads[0] + 2:heads[1]]]
+    assert len(hongkou_docs) == 29 and all(line.split()[0].startswith("2025/hongkou#") for line in hongkou_docs)
+    assert lines[heads[1] + 2].split()[0] == "jia#01"
+    assert lines[-1] == "30 documents in 2 source(s)"
+
+
+def test_cli_corpus_show_and_bad_id():
+    runner = CliRunner()
+    ok = runner.invoke(main, ["corpus", "show", "hongkou-2025-03#17", "--corpus", str(SEED.parent)])
+    assert ok.exit_code == 0 and "1.政府债券资金使用管理有待加强。" in ok.output
+    bad = runner.invoke(main, ["corpus", "show", "nope", "--corpus", str(SEED.parent)])
+    assert bad.exit_code == 1 and "no document 'nope'" in bad.output and "Traceback" not in bad.output
+
+
+def test_cli_corpus_list_warns_about_skipped_files(tmp_path):
+    write(tmp_path / "jia.txt", small_report("银川市"))
+    write(tmp_path / "empty.txt", "")
+    result = CliRunner().invoke(main, ["corpus", "list", "--corpus", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "bqa: warning: skipped empty.txt: the file is empty" in result.output
+
+
+def test_cli_missing_corpus(tmp_path):
+    result = CliRunner().invoke(main, ["corpus", "list", "--corpus", str(tmp_path / "missing")])
+    assert result.exit_code == 1 and "does not exist" in result.output and "Traceback" not in result.output
