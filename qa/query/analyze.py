@@ -1,0 +1,181 @@
+"""Question analysis: the question becomes a typed ``Query`` once; retrieval and answering read only that.
+
+    >>> q = analyze("2025年全市一般公共预算收入是多少？")
+    >>> q.intent, q.years, q.scopes
+    (<Intent.FIGURE: 'figure'>, (2025,), ('region:全市', 'budget:一般公共预算', 'measure:收入'))
+
+English questions get the Chinese terms of the glossary (and the Chinese names of the people and places
+of the corpus, when a ``NameMap`` is given), so both languages reach the same passages and spans.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from qa.query.lexicon import Lexicon, normalize
+from qa.terms import tokenize
+
+
+class Intent(StrEnum):
+    FIGURE = "figure"
+    PERSON = "person"
+    ENTITY = "entity"
+    DATE = "date"
+    LIST = "list"
+    YES_NO = "yes_no"
+    COMPARISON = "comparison"
+    DERIVED = "derived"
+
+
+class Operation(StrEnum):
+    DIFFERENCE = "difference"
+    SUM = "sum"
+    SHARE = "share"
+    RATIO = "ratio"
+    CHANGE = "change"
+    COMPARE = "compare"
+
+
+INTENT_ORDER = ("comparison", "yes_no", "person", "date", "list", "entity", "figure", "other")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]")
+_PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|市|县|区|自治区|州))")
+_ASCII_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
+_EN_STOP = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "which", "who", "whom", "whose", "when", "where", "how", "much", "many", "this", "that", "these", "those", "it", "its", "as", "than", "then", "there", "their", "they", "s", "according", "total", "amount", "number", "figure", "value", "give", "tell", "me", "please", "report", "reported", "year", "years"])
+
+
+_PLACE_PART = re.compile(r"([\u4e00-\u9fff]{2,8}?)(?:自治区|自治州|特别行政区|省|市|县|区|州|旗|盟)")
+
+
+def place_cores(place: str | None) -> tuple[str, ...]:
+    """The names in a place without their suffixes: 上海市虹口区 → (上海, 虹口); 石嘴山市 → (石嘴山,)."""
+    text, found, i = place or "", [], 0
+    while i < len(text):
+        if re.match(r"[^\u4e00-\u9fff]|[全本各该我年及级和与在对省市县区关于]", text[i]):
+            i += 1
+            continue
+        m = _PLACE_PART.match(text, i)
+        if m and re.search(r"政府|关于|人民|委员|公报|报告|预算|决算|代表|会议|财政|统计", m.group(1)):
+            m = None
+        if m:
+            found.append(m.group(1))
+            i = m.end()
+        else:
+            i += 1
+    return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class NameMap:
+    """The corpus's people and places: romanised names → their Chinese spelling, and the places' Chinese
+    names (cores, without 省/市/区); built once per index."""
+
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # "huang haibin" -> ("黄海滨",)
+    places: tuple[str, ...] = ()  # "石嘴山", "虹口" …
+
+    def find(self, text: str) -> tuple[str, ...]:
+        t = " " + " ".join(re.findall(r"[a-z]+", normalize(text))) + " "
+        out: list[str] = []
+        for key, values in self.names.items():
+            if f" {key} " in t:
+                out += [v for v in values if v not in out]
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Query:
+    question: str  # as asked (cleaned of control characters, NFKC-normalised)
+    language: str  # "zh" | "en"
+    intent: Intent
+    operation: Operation | None
+    terms: tuple[str, ...]  # Chinese content terms (English questions: their glosses and names)
+    english_terms: tuple[str, ...]  # content words of an English question
+    years: tuple[int, ...]
+    periods: tuple[str, ...]
+    scopes: tuple[str, ...]  # "family:label"
+    units: tuple[str, ...]  # units the answer is expected to carry
+    entities: tuple[str, ...]  # quoted names, places, people named in the question
+    search_text: str  # what the retrievers read
+    places: tuple[str, ...] = ()  # places of the corpus the question names (cores: 石嘴山, 虹口)
+
+    @property
+    def scope_families(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for s in self.scopes:
+            family, _, label = s.partition(":")
+            out.setdefault(family, set()).add(label)
+        return out
+
+
+def language_of(text: str) -> str:
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return "en" if latin > 2 * han else "zh"
+
+
+def _intent(lex: Lexicon, text: str, operation: Operation | None) -> Intent:
+    if operation is Operation.COMPARE:
+        return Intent.COMPARISON
+    found = set(lex.find(lex.intents, text))
+    if "yes_no" in found and "comparison" in found:
+        return Intent.YES_NO
+    for name in INTENT_ORDER:
+        if name in found:
+            if name == "figure" and operation is not None:
+                return Intent.DERIVED
+            return Intent.ENTITY if name == "other" else Intent(name)
+    return Intent.DERIVED if operation is not None else Intent.FIGURE
+
+
+def _strip_cues(lex: Lexicon, text: str) -> str:
+    t = normalize(text)
+    for p in (*lex.intents, *lex.operations):
+        t = p.regex.sub(" ", t)
+    return t
+
+
+def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None = None) -> Query:
+    lex = lexicon or Lexicon.default()
+    text = unicodedata.normalize("NFKC", question).strip()
+    lang = language_of(text)
+    ops = lex.find(lex.operations, text)
+    operation = Operation(ops[0]) if ops else None
+    if operation is None and lex.find(lex.intents, text).count("comparison"):
+        operation = Operation.COMPARE
+    intent = _intent(lex, text, operation)
+    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
+    periods = tuple(lex.find(lex.periods, text))
+    scopes = tuple(lex.find(lex.scopes, text))
+    units = tuple(lex.find(lex.units, text))
+    entities = [m.group(1) for m in _QUOTED.finditer(text)]
+    english_terms: tuple[str, ...] = ()
+    if lang == "en":
+        glossed = lex.gloss(text)
+        zh_terms = [t for _, terms in glossed for t in terms]
+        people = names.find(text) if names else ()
+        entities += list(people)
+        zh_terms += list(people)
+        zh_terms += [t for t in tokenize(text) if re.search(r"\d", t)]
+        covered = " ".join(k for k, _ in glossed)
+        english_terms = tuple(dict.fromkeys(
+            w.removesuffix("'s") for w in _ASCII_WORD.findall(normalize(text))
+            if w.removesuffix("'s") not in _EN_STOP and w not in covered.split()))
+        terms = tuple(dict.fromkeys(zh_terms))
+        search = " ".join([text, *terms])
+    else:
+        entities += [m.group(1) for m in _PLACE.finditer(re.sub(r"\d+年?", " ", text))
+                     if not re.match(r"[全本各该年]", m.group(1))]
+        terms = tuple(dict.fromkeys(t for t in tokenize(_strip_cues(lex, text)) if len(t) > 1 or t.isdigit()))
+        search = text
+    places: list[str] = []
+    if names is not None:
+        places = [p for p in names.places if p in text]
+        if lang == "en":
+            places += [core for full in names.find(text) for core in place_cores(full) if core in names.places]
+    return Query(question=text, language=lang, intent=intent, operation=operation, terms=terms,
+                 english_terms=english_terms, years=years, periods=periods, scopes=scopes, units=units,
+                 entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)))

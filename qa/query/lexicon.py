@@ -1,0 +1,125 @@
+"""The word lists behind question analysis, loaded once from ``qa/data`` by one explicit object.
+
+- ``glossary_en_zh.tsv``: English phrase → the Chinese terms of the genre (one glossary for everything);
+- ``query_words.tsv``: intent cues, derived operations, periods, scopes, expected units, polarity words;
+- ``stopwords.txt``: function words (shared with the BM25 tokenizer, ``qa.terms``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from qa.errors import BqaError
+
+
+def _lines(name: str) -> list[str]:
+    text = (resources.files("qa") / "data" / name).read_text(encoding="utf-8")
+    return [ln.rstrip("\n") for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def normalize(text: str) -> str:
+    """NFKC and lower case: what every pattern of the lexicon is matched against."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+@dataclass(frozen=True)
+class Pattern:
+    label: str
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    intents: tuple[Pattern, ...]
+    operations: tuple[Pattern, ...]
+    periods: tuple[Pattern, ...]
+    scopes: tuple[Pattern, ...]  # label "family:name"
+    units: tuple[Pattern, ...]
+    polarity: tuple[Pattern, ...]
+    qualifiers: re.Pattern[str]
+    glossary: dict[str, tuple[str, ...]]  # english phrase -> chinese terms
+    glossary_regex: re.Pattern[str]
+
+    @staticmethod
+    @cache
+    def default() -> Lexicon:
+        return _load()
+
+    def find(self, patterns: tuple[Pattern, ...], text: str) -> list[str]:
+        """Labels whose pattern occurs in ``text`` (normalised), in the file's order, without repeats."""
+        t = normalize(text)
+        return list(dict.fromkeys(p.label for p in patterns if p.regex.search(t)))
+
+    def gloss(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(English phrase, Chinese terms) for every glossary phrase in ``text``, longest first, no overlaps."""
+        t = re.sub(r"[-_]", " ", normalize(text).replace("\u2019", "'"))
+        out = []
+        for m in self.glossary_regex.finditer(t):
+            key = " ".join(m.group().split())
+            terms = self.glossary.get(key) or self.glossary.get(_singular(key, self.glossary))
+            if terms:
+                out.append((key, terms))
+        return out
+
+
+def _singular(key: str, table: dict) -> str:
+    for suffix in ("es", "s"):
+        if key.endswith(suffix) and key[: -len(suffix)] in table:
+            return key[: -len(suffix)]
+    return key
+
+
+def _alternatives(phrases: str) -> list[str]:
+    """Split "a|b|c(?:x|y)" at the top-level bars only."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(phrases):
+        if ch == "(" and (i == 0 or phrases[i - 1] != "\\"):
+            depth += 1
+        elif ch == ")" and (i == 0 or phrases[i - 1] != "\\"):
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(phrases[start:i])
+            start = i + 1
+    out.append(phrases[start:])
+    return out
+
+
+def _load() -> Lexicon:
+    groups: dict[str, list[Pattern]] = defaultdict(list)
+    qualifiers = []
+    for line in _lines("query_words.tsv"):
+        parts = line.split("\t")
+        if len(parts) != 3 or not parts[2].strip():
+            raise BqaError(f"qa/data/query_words.tsv: bad line {line!r}; expected category<TAB>label<TAB>phrases")
+        category, label, phrases = parts
+        alternatives = sorted((normalize(p) for p in _alternatives(phrases) if p), key=len, reverse=True)
+        try:
+            regex = re.compile("|".join(alternatives))
+        except re.error as err:
+            raise BqaError(f"qa/data/query_words.tsv: bad pattern in {line!r}: {err}") from None
+        if category == "qualifier":
+            qualifiers.append(regex.pattern)
+            continue
+        groups[category].append(Pattern(label, regex))
+    glossary: dict[str, list[str]] = {}
+    for line in _lines("glossary_en_zh.tsv"):
+        english, sep, chinese = line.partition("\t")
+        if not sep or not english.strip() or not chinese.strip():
+            raise BqaError(f"qa/data/glossary_en_zh.tsv: bad line {line!r}; expected 'english<TAB>中文 terms'")
+        key = " ".join(re.sub(r"[-_]", " ", normalize(english)).split())
+        glossary.setdefault(key, [])
+        glossary[key] += [t for t in chinese.split() if t not in glossary[key]]
+    phrases = sorted(glossary, key=lambda p: (-len(p), p))
+    alternation = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
+    return Lexicon(
+        intents=tuple(groups["intent"]), operations=tuple(groups["operation"]), periods=tuple(groups["period"]),
+        scopes=tuple(groups["scope"]), units=tuple(groups["unit"]), polarity=tuple(groups["polarity"]),
+        qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
+        glossary={k: tuple(v) for k, v in glossary.items()},
+        glossary_regex=re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])"),
+    )

@@ -1,0 +1,230 @@
+"""qa.query: the word lists (glossary, query words) and question analysis into a typed Query (fast; no model)."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pytest
+
+from qa.query import Intent, Lexicon, NameMap, Operation, Query, analyze, language_of
+from qa.query.analyze import INTENT_ORDER
+from qa.terms import tokenize
+
+
+def _data_lines(name: str) -> list[str]:
+    text = (resources.files("qa") / "data" / name).read_text(encoding="utf-8")
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def _terms(question: str) -> tuple[str, ...]:
+    return analyze(question).terms
+
+
+# --- the data files ---------------------------------------------------------------------------------------
+
+
+def test_glossary_file_is_well_formed() -> None:
+    lines = _data_lines("glossary_en_zh.tsv")
+    assert len(lines) >= 120
+    for line in lines:
+        english, sep, chinese = line.partition("\t")
+        assert sep and "\t" not in chinese, line
+        assert english == english.lower() == " ".join(english.split()), f"{english!r}: lower case, single spaces"
+        terms = chinese.split()
+        assert terms and len(terms) == len(set(terms)), line
+        for term in terms:
+            assert tokenize(term), f"{english!r} adds {term!r}, which gives no tokens"
+    glossary = Lexicon.default().glossary
+    assert len(glossary) >= 120
+    for english, chinese in glossary.items():
+        assert english == english.lower() and chinese and len(chinese) == len(set(chinese))
+
+
+def test_query_words_file_is_well_formed() -> None:
+    known = {"intent", "operation", "period", "scope", "unit", "polarity", "qualifier"}
+    seen: dict[str, set[str]] = {c: set() for c in known}
+    for line in _data_lines("query_words.tsv"):
+        parts = line.split("\t")
+        assert len(parts) == 3 and all(p.strip() for p in parts), line
+        category, label, phrases = parts
+        assert category in known, f"unknown category {category!r}: {line!r}"
+        assert label not in seen[category], f"{category} {label!r} listed twice"
+        seen[category].add(label)
+        re.compile(phrases)
+        if category == "scope":
+            assert re.fullmatch(r"[a-z]+:\S+", label), label
+    assert seen["intent"] <= set(INTENT_ORDER)
+    assert seen["operation"] == {op.value for op in Operation} - {"compare"}  # compare comes from the intent
+    assert seen["polarity"] == {"positive", "negative"}
+    lex = Lexicon.default()
+    assert len(lex.intents) == len(seen["intent"]) and len(lex.scopes) == len(seen["scope"])
+
+
+def test_lexicon_is_loaded_once() -> None:
+    assert Lexicon.default() is Lexicon.default()
+
+
+# --- English questions get Chinese terms -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("How many people were detained by the supervisory commission?", "留置"),
+        ("How many people were detained by the supervisory commission?", "监委"),
+        ("What is the DEBT LIMIT for 2025?", "债务限额"),
+        ("refinancing bonds quota", "再融资债券"),
+        ("Refinancing Bond", "再融资债券"),
+        ("How many cases were filed?", "立案"),
+        ("disciplinary sanctions", "党纪政务处分"),
+        ("GDP growth in the first quarter", "地区生产总值"),
+        ("GDP growth in the first quarter", "一季度"),
+        ("12345 hotline", "热线"),
+        ("general public budget revenue", "一般公共预算"),
+        ("government fund budget", "政府性基金"),
+        ("audit findings", "审计"),
+        ("State-owned assets report", "国有资产"),
+        ("state owned assets", "国有资产"),
+        ("Who was appointed?", "任命"),
+        ("who was dismissed", "免去"),
+        ("first half of 2025", "上半年"),
+        ("year-end 2024", "年末"),
+        ("year end 2024", "年末"),
+        ("people’s assessor", "人民陪审员"),
+        ("Which people's assessors were removed?", "人民陪审员"),
+    ],
+)
+def test_english_questions_get_chinese_terms(question: str, term: str) -> None:
+    query = analyze(question)
+    assert query.language == "en"
+    assert query.search_text.startswith(question)
+    assert term in tokenize(query.search_text)  # what BM25 reads (一般公共预算收入 also gives 一般公共预算)
+
+
+def test_numbers_of_an_english_question_are_terms() -> None:
+    query = analyze("What is the DEBT LIMIT for 2025?")
+    assert "2025" in query.terms and query.years == (2025,)
+
+
+def test_glossary_prefers_the_longest_phrase() -> None:
+    terms = _terms("Who is the new deputy district mayor?")
+    assert "副区长" in terms
+    assert "代表" not in terms  # "deputy" alone would mean a People's Congress deputy
+    assert "区长" not in terms
+    assert Lexicon.default().gloss("deputy district mayor") == [("deputy district mayor", ("副区长",))]
+
+
+def test_glossary_matches_whole_words_only() -> None:
+    lex = Lexicon.default()
+    assert lex.gloss("explanation of the planet") == []
+    assert lex.gloss("auditing") == []
+    assert analyze("explanation of the planet").terms == ()
+    assert analyze("auditing").search_text == "auditing"
+
+
+def test_each_term_is_added_once() -> None:
+    query = analyze("debt limit, debt limit and the debt limit")
+    assert query.terms.count("债务限额") == 1
+    assert query.search_text.split().count("债务限额") == 1
+
+
+def test_english_words_the_glossary_does_not_cover_are_kept() -> None:
+    query = analyze("How many cases were filed?")
+    assert "立案" in query.terms and "cases" in query.english_terms
+    assert "filed" not in query.english_terms  # glossed
+    assert not {"how", "many", "were"} & set(query.english_terms)  # function words
+
+
+def test_english_question_naming_a_person_in_pinyin_gets_the_chinese_name() -> None:
+    names = NameMap({"huang haibin": ("黄海滨",)})
+    query = analyze("What did Huang Haibin report?", names=names)
+    assert "黄海滨" in query.terms and "黄海滨" in query.entities
+    assert "黄海滨" not in analyze("What did Huang Haibin report?").terms  # only with the corpus's names
+
+
+# --- Chinese questions: years, periods, scopes, units, intent -----------------------------------------------
+
+
+def test_chinese_question_is_analysed_without_glossing() -> None:
+    question = "区监委留置了多少人？"
+    query = analyze(question)
+    assert isinstance(query, Query)
+    assert query.language == "zh" and query.english_terms == ()
+    assert query.search_text == query.question == "区监委留置了多少人?"  # NFKC
+    assert "留置" in query.terms and "多少" not in query.terms  # question cues are not content terms
+    assert query.intent is Intent.FIGURE and query.units == ("人",)
+
+
+def test_years_scopes_and_intent() -> None:
+    query = analyze("2025年全市一般公共预算收入是多少？")
+    assert query.intent is Intent.FIGURE and query.operation is None
+    assert query.years == (2025,)
+    assert query.scopes == ("region:全市", "budget:一般公共预算", "measure:收入")
+    assert query.scope_families == {"region": {"全市"}, "budget": {"一般公共预算"}, "measure": {"收入"}}
+    assert {"2025年", "一般公共预算收入"} <= set(query.terms)
+
+
+@pytest.mark.parametrize(
+    ("question", "period"),
+    [
+        ("2025年上半年区级一般公共预算收入完成多少？", "上半年"),
+        ("2025年1—6月财政收入是多少？", "上半年"),
+        ("一季度地区生产总值增长多少", "一季度"),
+        ("“十四五”期间新增多少户", "十四五"),
+        ("2024年末债务余额是多少", "年末"),
+        ("What was revenue in the first half of 2025?", "上半年"),
+    ],
+)
+def test_periods(question: str, period: str) -> None:
+    assert period in analyze(question).periods
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("区监委留置了多少人？", "人"),
+        ("完成多少户改造？", "户"),
+        ("增长率是多少？", "%"),
+        ("高于全市多少个百分点？", "个百分点"),
+        ("How many households were renovated?", "户"),
+    ],
+)
+def test_expected_units(question: str, unit: str) -> None:
+    assert unit in analyze(question).units
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "operation"),
+    [
+        ("谁被任命为副区长", Intent.PERSON, None),
+        ("Who was appointed deputy district mayor?", Intent.PERSON, None),
+        ("会议是哪一天举行的？", Intent.DATE, None),
+        ("12345热线工单有哪些类型？", Intent.LIST, None),
+        ("是否完成了全年目标？", Intent.YES_NO, None),
+        ("一般债务和专项债务哪个多？", Intent.COMPARISON, Operation.COMPARE),
+        ("2024年末债务余额比2023年末增加了多少？", Intent.DERIVED, Operation.DIFFERENCE),
+        ("一般债务限额和专项债务限额合计多少？", Intent.DERIVED, Operation.SUM),
+        ("区监委留置了多少人？", Intent.FIGURE, None),
+    ],
+)
+def test_intent_and_operation(question: str, intent: Intent, operation: Operation | None) -> None:
+    query = analyze(question)
+    assert (query.intent, query.operation) == (intent, operation)
+
+
+def test_two_years_are_both_kept_in_order() -> None:
+    assert analyze("2024年末债务余额比2023年末增加了多少？").years == (2024, 2023)
+    assert analyze("12345热线").years == ()  # a number that is not a year
+
+
+@pytest.mark.parametrize(("text", "language"), [("区监委留置了多少人？", "zh"), ("debt limit", "en"),
+                                                ("2025年债务限额 debt", "zh"), ("What is the 债务限额?", "en")])
+def test_language_of(text: str, language: str) -> None:
+    assert language_of(text) == language
+
+
+def test_analysis_is_deterministic_and_leaves_the_question_alone() -> None:
+    question = "What is the district's 2025 local government debt limit?"
+    assert analyze(question) == analyze(question)
+    assert analyze(question).question == question
