@@ -1,0 +1,76 @@
+"""Retrieval: a pool of candidates from every retriever, ranked by the fitted ranker (``qa/data/ranker.json``).
+
+Modes, for the ablations of ``bqa eval``:
+
+- ``fitted``: the logistic ranker over the features of ``qa.retrieval.features`` (the shipped system);
+- ``rrf``: reciprocal rank fusion of the dense and BM25 ranks (k = 60, equal weights), the usual hybrid;
+- ``bm25`` / ``dense``: one retriever alone.
+
+Without a fitted ranker file (before the first ``bqa eval --fit``) ``fitted`` falls back to ``rrf``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Literal
+
+import numpy as np
+
+from qa.embedders import Embedder
+from qa.index.store import LoadedIndex
+from qa.linear import LinearModel
+from qa.query import Query
+from qa.retrieval.features import FEATURES, Pool, Scorer, allowed_mask
+from qa.types import Passage
+
+Mode = Literal["fitted", "rrf", "bm25", "dense"]
+MODES: tuple[str, ...] = ("fitted", "rrf", "bm25", "dense")
+RRF_K = 60
+
+__all__ = ["FEATURES", "MODES", "Mode", "Pool", "Retriever", "Scorer", "rank_pool"]
+
+
+def rank_pool(pool: Pool, mode: Mode, ranker: LinearModel | None) -> tuple[np.ndarray, np.ndarray]:
+    """(order of the pool's rows, best first; score of each row)."""
+    n = len(pool.ids)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    if mode == "fitted" and ranker is not None:
+        scores = ranker.logits(pool.features)
+    elif mode in ("fitted", "rrf"):
+        scores = np.array([sum(1.0 / (RRF_K + r[name]) for name in ("dense", "bm25") if name in r)
+                           for r in pool.ranks])
+    else:
+        scores = np.array([1.0 / r[mode] if mode in r else 0.0 for r in pool.ranks])
+    order = np.lexsort((pool.ids, -scores))
+    if mode in ("bm25", "dense"):
+        order = np.array([k for k in order if mode in pool.ranks[k]], dtype=np.int64)
+    return order, scores
+
+
+class Retriever:
+    """Searches a loaded index; stateless per query, safe to share between threads."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder, ranker: LinearModel | None = None,
+                 mode: Mode = "fitted"):
+        self.index = index
+        self.embedder = embedder
+        self.scorer = Scorer(index)
+        self.ranker = ranker.check(FEATURES) if ranker is not None else None
+        self.mode = mode
+
+    def pool(self, query: Query, doc_ids: Collection[str] | None = None, sources: Collection[str] | None = None,
+             years: Collection[int] | None = None) -> Pool:
+        qvec = self.embedder.embed_queries([query.search_text])[0] if self.mode != "bm25" else None
+        return self.scorer.pool(query, qvec, allowed_mask(self.index, doc_ids, sources, years))
+
+    def search(self, query: Query, top_k: int = 5, doc_ids: Collection[str] | None = None,
+               sources: Collection[str] | None = None, years: Collection[int] | None = None) -> list[Passage]:
+        pool = self.pool(query, doc_ids, sources, years)
+        return self.passages(pool, top_k)
+
+    def passages(self, pool: Pool, top_k: int) -> list[Passage]:
+        order, scores = rank_pool(pool, self.mode, self.ranker)
+        return [Passage(chunk=self.index.chunks[int(pool.ids[k])], score=round(float(scores[k]), 6), rank=r,
+                        retrievers=pool.ranks[k])
+                for r, k in enumerate(order[:top_k], start=1)]

@@ -1,0 +1,220 @@
+"""Candidate passages from every retriever, and the features the fitted ranker scores them by.
+
+Retrievers: dense (FAISS over the chunk embeddings), BM25 over the chunk texts, BM25 over the chunk
+contexts (document title ▸ section ▸ table caption, each indexed once), and, for "who" questions, the
+documents' header chunks. Every candidate in the pool gets the same feature record, whichever retriever
+found it; nothing is weighted by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.index.dense import search_dense
+from qa.index.store import LoadedIndex
+from qa.query import Intent, Lexicon, Query, place_cores
+from qa.terms import tokenize
+
+FEATURES = (
+    "dense_rr", "dense_sim_rel", "bm25_rr", "bm25_rel", "ctx_rel", "coverage", "coverage_ctx", "phrase_hit",
+    "year_agree", "year_other", "scope_agree", "scope_conflict", "is_table", "label_hit", "header_person",
+    "is_header", "log_len", "en_dense", "en_bm25", "number_in_text", "place_match", "place_conflict",
+)
+DENSE_N = 50
+BM25_N = 80
+CONTEXT_N = 5  # best contexts …
+PER_CONTEXT = 8  # … and their best chunks by BM25
+HEADER_N = 10
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_NUMBER = re.compile(r"\d")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The candidate chunks of one query and their feature matrix (rows in ``ids`` order)."""
+
+    ids: np.ndarray  # chunk indices
+    features: np.ndarray  # (n, len(FEATURES))
+    ranks: list[dict[str, int]]  # retriever name -> rank, per candidate
+
+
+class Scorer:
+    """Everything of an index that the features need, computed once at load time."""
+
+    def __init__(self, index: LoadedIndex, lexicon: Lexicon | None = None):
+        self.index = index
+        self.lexicon = lexicon or Lexicon.default()
+        self.n = len(index.chunks)
+        sp = index.sparse
+        indptr = np.asarray(sp.scores["indptr"])
+        df = np.diff(indptr)
+        n_docs = max(1, sp.scores["num_docs"])
+        self.vocab = sp.vocab_dict
+        self.idf_by_id = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        self.text_keys = [_squash(c.text) for c in index.chunks]
+        self.context_keys = [_squash(c) for c in index.contexts]
+        self.labels = [_squash(c.cells[0]) if c.kind == "table_row" and c.cells else "" for c in index.chunks]
+        self.headers = np.array([i for i, c in enumerate(index.chunks) if c.is_header], dtype=np.int64)
+        self.years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.text_keys]
+        self.ctx_years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.context_keys]
+        self.places = source_places(index)
+
+    def idf(self, term: str) -> float:
+        tid = self.vocab.get(term)
+        return float(self.idf_by_id[tid]) if tid is not None and tid < len(self.idf_by_id) else 0.0
+
+    # -- retrievers -----------------------------------------------------------------------------------
+
+    def bm25_scores(self, tokens: list[str]) -> np.ndarray:
+        known = [t for t in tokens if t in self.vocab]
+        if not known:
+            return np.zeros(self.n, dtype=np.float32)
+        return np.asarray(self.index.sparse.get_scores(known), dtype=np.float32)
+
+    def context_scores(self, tokens: list[str]) -> np.ndarray:
+        sp = self.index.context_sparse
+        known = [t for t in tokens if t in sp.vocab_dict]
+        if not known:
+            return np.zeros(len(self.index.contexts), dtype=np.float32)
+        return np.asarray(sp.get_scores(known), dtype=np.float32)
+
+    def pool(self, query: Query, qvec: np.ndarray | None, allowed: np.ndarray | None = None) -> Pool:
+        """The candidate pool of ``query`` (``allowed``: a boolean mask of the chunks that may be returned)."""
+        tokens = tokenize(query.search_text)
+        bm25 = self.bm25_scores(tokens)
+        ctx = self.context_scores(tokens)
+        if allowed is not None:
+            bm25 = np.where(allowed, bm25, 0.0)
+        ranks: dict[int, dict[str, int]] = {}
+
+        def add(name: str, order) -> None:
+            for r, i in enumerate(order, start=1):
+                ranks.setdefault(int(i), {})[name] = r
+
+        if qvec is not None:
+            k = DENSE_N if allowed is None else self.n
+            dense = [i for i, _ in search_dense(self.index.dense, qvec, k)]
+            if allowed is not None:
+                dense = [i for i in dense if allowed[i]][:DENSE_N]
+            add("dense", dense)
+        top = np.argsort(-bm25, kind="stable")[:BM25_N]
+        add("bm25", [i for i in top if bm25[i] > 0])
+        chunk_ctx = bm25 + 0.0
+        best_ctx = np.argsort(-ctx, kind="stable")[:CONTEXT_N]
+        ctx_pool = []
+        for c in best_ctx:
+            if ctx[c] <= 0:
+                continue
+            members = np.flatnonzero(self.index.context_of == c)
+            if allowed is not None:
+                members = members[allowed[members]]
+            members = members[np.argsort(-chunk_ctx[members], kind="stable")][:PER_CONTEXT]
+            ctx_pool.extend(int(i) for i in members)
+        add("context", ctx_pool)
+        if query.intent is Intent.PERSON and len(self.headers):
+            heads = self.headers if allowed is None else self.headers[allowed[self.headers]]
+            order = heads[np.argsort(-bm25[heads], kind="stable")][:HEADER_N]
+            add("header", order)
+        ids = np.array(sorted(ranks), dtype=np.int64)
+        feats = self.features(query, ids, ranks, bm25, ctx, qvec)
+        return Pool(ids, feats, [ranks[int(i)] for i in ids])
+
+    # -- features -------------------------------------------------------------------------------------
+
+    def _weighted_terms(self, query: Query) -> list[tuple[str, float]]:
+        out = []
+        for t in query.terms:
+            w = self.idf(t.lower())
+            if w > 0:
+                out.append((_squash(t), w))
+        return out
+
+    def features(self, query: Query, ids: np.ndarray, ranks: dict[int, dict[str, int]], bm25: np.ndarray,
+                 ctx: np.ndarray, qvec: np.ndarray | None) -> np.ndarray:
+        out = np.zeros((len(ids), len(FEATURES)), dtype=np.float32)
+        if not len(ids):
+            return out
+        if qvec is not None:
+            vecs = self.index.dense.reconstruct_batch(ids)
+            sims = vecs @ np.asarray(qvec, dtype=np.float32)
+            sims = sims - sims.max()
+        else:
+            sims = np.full(len(ids), -1.0, dtype=np.float32)
+        bmax = float(bm25[ids].max()) or 1.0
+        cmax = float(ctx.max()) or 1.0
+        terms = self._weighted_terms(query)
+        total = sum(w for _, w in terms) or 1.0
+        years = set(query.years)
+        families = query.scope_families
+        scope_patterns = [p for p in self.lexicon.scopes if p.label.split(":")[0] in families]
+        longest = max((t for t, _ in terms), key=len, default="")
+        en = query.language == "en"
+        q_key = _squash(query.question)
+        person = query.intent is Intent.PERSON
+        for row, i in enumerate(ids):
+            i = int(i)
+            chunk = self.index.chunks[i]
+            r = ranks[i]
+            text = self.text_keys[i]
+            c = int(self.index.context_of[i])
+            both = text + "▸" + self.context_keys[c]
+            cov = sum(w for t, w in terms if t in text) / total
+            cov_ctx = sum(w for t, w in terms if t in both) / total
+            chunk_years = self.years[i] | self.ctx_years[c]
+            agree = bool(years & chunk_years)
+            other = bool(years) and bool(self.years[i] - years) and not (years & self.years[i])
+            s_agree = s_conflict = 0.0
+            if families:
+                hits = {p.label for p in scope_patterns if p.regex.search(both)}
+                wanted = set(query.scopes)
+                s_agree = len(hits & wanted) / len(wanted)
+                for fam, labels in families.items():
+                    mine = {h.split(":")[1] for h in hits if h.startswith(fam + ":")}
+                    if mine and not (mine & labels):
+                        s_conflict += 1.0
+            label = self.labels[i]
+            label_hit = float(bool(label) and len(label) >= 2 and (label in q_key or any(
+                t in label for t, _ in terms if len(t) >= 2)))
+            mine = self.places.get(chunk.source, frozenset())
+            p_match = float(bool(query.places) and bool(mine & set(query.places)))
+            p_conflict = float(bool(query.places) and bool(mine) and not p_match)
+            dense_rr = 1.0 / r["dense"] if "dense" in r else 0.0
+            bm25_rr = 1.0 / r["bm25"] if "bm25" in r else 0.0
+            out[row] = (
+                dense_rr, sims[row], bm25_rr, bm25[i] / bmax, ctx[c] / cmax, cov, cov_ctx,
+                float(len(longest) >= 3 and longest in text), float(agree), float(other), s_agree, s_conflict,
+                float(chunk.kind == "table_row"), label_hit, float(person and chunk.is_header),
+                float(chunk.is_header), math.log1p(len(chunk.text)) / 6.0, dense_rr * en, bm25_rr * en,
+                float(bool(_NUMBER.search(chunk.text))), p_match, p_conflict,
+            )
+        return out
+
+
+def source_places(index: LoadedIndex) -> dict[str, frozenset[str]]:
+    """The places each source is about (its identity's place, and places its title names)."""
+    out = {}
+    for name, src in index.sources.items():
+        out[name] = frozenset(place_cores(src.place) + place_cores(src.title))
+    return out
+
+
+def allowed_mask(index: LoadedIndex, doc_ids: Collection[str] | None = None, sources: Collection[str] | None = None,
+                 years: Collection[int] | None = None) -> np.ndarray | None:
+    """Chunks that pass the filters (None when there is no filter)."""
+    if not doc_ids and not sources and not years:
+        return None
+    docs, srcs, yrs = set(doc_ids or ()), set(sources or ()), set(years or ())
+    mask = np.ones(len(index.chunks), dtype=bool)
+    for i, c in enumerate(index.chunks):
+        if docs and c.doc_id not in docs or srcs and c.source not in srcs or yrs and (index.sources[c.source].year not in yrs if c.source in index.sources else True):
+            mask[i] = False
+    return mask
