@@ -1,0 +1,151 @@
+"""Derived answers: a comparison, difference, sum, ratio or share computed from two cited figures.
+
+The question is split into its two operands ("一般债务和专项债务哪个多" → 一般债务 | 专项债务; "2025年比2024年
+增加多少" → the same item in two years). Each operand is answered like a figure question of its own over the
+same passages, by the same fitted model; the derived answer is computed from the two verbatim spans, with
+their units reconciled (元/万元/亿元; %; 个百分点). Units that cannot be reconciled mean no derived answer.
+Its probability is the smaller of the two operands' probabilities.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from qa.answer.features import squash
+from qa.query import Intent, Operation, Query, analyze
+from qa.types import Answer, Operand, Passage
+
+if TYPE_CHECKING:
+    from qa.answer import Answerer, Candidate
+
+_SPLIT_ZH = re.compile(r"(?:和|与|跟|及|同|比|较|相比|对比|占|是)")
+_SPLIT_EN = re.compile(r"\b(?:or|than|and|versus|vs\.?|compared (?:with|to)|of)\b")
+_CUES_ZH = re.compile(r"哪个|哪一个|哪项|谁|更多|更少|更高|更低|较多|较少|多多少|少多少|高多少|低多少|相差多少|差额|合计|总计|"
+                      r"加起来|一共|共计|之和|的比重|的比例|多少|是多少|几倍|的百分之几|[？?。，,]|是否|呢|了")
+_CUES_EN = re.compile(r"\b(?:which|was|is|were|are|larger|higher|bigger|greater|smaller|lower|more|less|how|much|what|"
+                      r"the|difference|between|combined|total|share|proportion|percentage|ratio|times|did|does)\b|[?,.]",
+                      re.I)
+_MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
+_NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
+
+
+def operand_questions(query: Query) -> tuple[str, str] | None:
+    """The two operand questions of a derived question, or None when it has no two operands."""
+    text = query.question
+    years = sorted(set(query.years))
+    if len(years) == 2 and query.operation in (Operation.DIFFERENCE, Operation.CHANGE, Operation.COMPARE):
+        a = re.sub(rf"{years[0]}\s*年?", "", text)
+        b = re.sub(rf"{years[1]}\s*年?", "", text)
+        return b, a  # later year first: "比上年增加" = later − earlier
+    if query.language == "en":
+        core = _CUES_EN.sub(" ", text)
+        parts = [p.strip() for p in _SPLIT_EN.split(core, maxsplit=1)]
+    else:
+        core = _CUES_ZH.sub("", text)
+        parts = [p.strip() for p in _SPLIT_ZH.split(core, maxsplit=1)]
+    if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
+        return None
+    shared = " ".join(f"{y}年" for y in years)
+    return f"{shared}{parts[0]}", f"{shared}{parts[1]}"
+
+
+def value_of(text: str, unit: str) -> tuple[float, str] | None:
+    """(value in a base unit, base unit) of a figure: 亿元/万元/元 → 元, 万人 → 人, % stays %."""
+    m = _NUMBER.search(text)
+    if not m:
+        return None
+    value = float(m.group().replace(",", "").replace("−", "-"))
+    base = unit
+    for mag, factor in _MAGNITUDE.items():
+        if unit.startswith(mag) and len(unit) > len(mag):
+            return value * factor, unit[len(mag):]
+        if unit == mag:
+            return value * factor, ""
+    return value, base
+
+
+def _fmt(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}".replace(",", "") if decimals else f"{round(value):d}"
+
+
+def _decimals(text: str) -> int:
+    m = re.search(r"\.(\d+)", text)
+    return len(m.group(1)) if m else 0
+
+
+def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
+                 language: str, places: tuple[str, ...]) -> Candidate | None:
+    from qa.answer import candidates_for
+
+    sub = replace(analyze(question), intent=Intent.FIGURE, operation=None, language=language, places=places)
+    ranked = answerer.score(candidates_for(sub, passages, texts, answerer.idf, answerer.places))
+    ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)]
+    if not ranked:
+        return None
+    return replace(ranked[0], probability=answerer.confidence_of(sub, ranked))
+
+
+def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
+           pages: Mapping[str, tuple[int, ...]]) -> Answer | None:
+    from qa.answer import page_of
+
+    ops = operand_questions(query)
+    if ops is None:
+        return None
+    a = _best_figure(answerer, ops[0], passages, texts, query.language, query.places)
+    b = _best_figure(answerer, ops[1], passages, texts, query.language, query.places)
+    if a is None or b is None or (a.source, a.start) == (b.source, b.start):
+        return None
+    va, vb = value_of(a.display, a.unit), value_of(b.display, b.unit)
+    if va is None or vb is None or va[1] != vb[1]:
+        return None  # units that cannot be reconciled
+    unit = a.unit if a.unit == b.unit else va[1]
+    scale = va[0] / value_of(a.display, a.unit)[0] if value_of(a.display, a.unit)[0] else 1.0
+    op = query.operation
+    decimals = max(_decimals(a.display), _decimals(b.display))
+    operands = tuple(
+        Operand(text=c.text, source=c.source, start=c.start, end=c.end, value=v[0] / (scale or 1.0), unit=unit,
+                passage_rank=c.passage_rank, page=page_of(pages, c.source, c.start))
+        for c, v in ((a, va), (b, vb)))
+    x, y = va[0], vb[0]
+    if op is Operation.COMPARE:
+        names = [o.strip() for o in ops]
+        winner = 0 if x >= y else 1
+        want_less = bool(re.search(r"少|低|小|less|lower|smaller|fewer", query.question, re.I))
+        if want_less:
+            winner = 1 - winner
+        text = f"{names[winner]}{'更少' if want_less else '更多'}：{a.display if winner == 0 else b.display} " \
+               f"{'<' if want_less else '>'} {b.display if winner == 0 else a.display}"
+        kind, value, out_unit = "comparison", None, unit
+    elif op in (Operation.DIFFERENCE, Operation.CHANGE):
+        value = (x - y) / (scale or 1.0)
+        if op is Operation.DIFFERENCE:
+            value = abs(value)
+        text, kind, out_unit = f"{_fmt(value, decimals)}{unit}", "derived", unit
+    elif op is Operation.SUM:
+        value = (x + y) / (scale or 1.0)
+        text, kind, out_unit = f"{_fmt(value, decimals)}{unit}", "derived", unit
+    elif op is Operation.SHARE:
+        if y == 0:
+            return None
+        value = 100.0 * x / y
+        text, kind, out_unit = f"{value:.1f}%", "derived", "%"
+    elif op is Operation.RATIO:
+        if y == 0:
+            return None
+        value = x / y
+        text, kind, out_unit = f"{value:.2f}倍", "derived", "倍"
+    else:
+        return None
+    first = a if a.passage_rank <= b.passage_rank else b
+    return Answer(text=text, source=first.source, start=first.start, end=first.end, passage_rank=first.passage_rank,
+                  kind=kind, probability=round(min(a.probability, b.probability), 4), display=text,
+                  operands=operands, value=None if value is None else round(value, 6), unit=out_unit,
+                  page=page_of(pages, first.source, first.start))
+
+
+def answer_key(answer: Answer) -> str:
+    return squash(answer.text)

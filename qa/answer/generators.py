@@ -1,0 +1,270 @@
+"""Candidate answers: well-formed spans of a passage, each from a generator of the registry.
+
+A generator reads a ``Segment`` (a passage's repaired text, or one table cell, with the source offset of
+every character) and yields ``(start, end, kind, unit)`` spans of that text: a figure always with its unit
+and qualifier, a date as a whole date, a name as a whole name, a list as its whole enumeration, a clause for
+yes/no questions. A new kind of answer is one generator function and one ``GENERATORS`` entry. Which span
+answers the question is decided by the fitted model (``qa.answer.model``), never here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from qa.ingest.text import align, repair
+from qa.types import Chunk
+
+HAN = "\u4e00-\u9fff"
+_NUM = r"[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_CN_NUM = "一二两三四五六七八九十百千"
+_PREFIX = r"(?:约|近|超过|超|逾|将近|不足|不到)"
+_SUFFIX = r"(?:左右|以上|以下|余|多)"
+_PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n"
+_ORG_SUFFIX = (r"(?:人民政府|委员会|办公室|政府|局|厅|委|中心|公司|集团|银行|医院|大学|学院|学校|实验室|研究院|研究所|"
+               r"基地|园区|开发区|新区|平台|项目|工程|计划|行动|工作室|协会|法院|检察院|调查队|常委会|人大)")
+_BREAK = "的在对由向与和及等为是将把被从到以并且其中包括推进支持建设实施开展完成"
+_ROLE = r"(?:长|主任|书记|委员|主席|代表|局长|厅长|部长|处长|主任委员|秘书长|同志|负责人)"
+_NAME_VERBS = r"(?:接受|任命|免去|同意|决定|选举|补选|委托|受|由|经|请|任)"
+_LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
+_CELL_MARKUP = re.compile(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
+_SENT_END = re.compile(r"[。！？；!?;\n]")
+_CLAUSE_END = re.compile(r"[，,。！？；!?;：:\n]")
+
+
+@cache
+def _units() -> tuple[str, ...]:
+    text = (resources.files("qa") / "data" / "units.txt").read_text(encoding="utf-8")
+    units = {u for line in text.splitlines() if not line.lstrip().startswith("#") for u in line.split()}
+    return tuple(sorted(units, key=len, reverse=True))
+
+
+@cache
+def _surnames() -> frozenset[str]:
+    text = (resources.files("qa") / "data" / "surnames.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.lstrip().startswith("#") for w in line.split())
+
+
+@cache
+def _number_re() -> re.Pattern[str]:
+    unit = "|".join(re.escape(u) for u in _units())
+    one = rf"{_NUM}(?:万亿|亿|万|千)?(?:{unit})?"
+    return re.compile(rf"(?<![\d.,]){_PREFIX}?(?P<n>{one}(?:\s*[-—–~至到]\s*{one})?){_SUFFIX}?(?![\d])")
+
+
+@cache
+def _cn_count_re() -> re.Pattern[str]:
+    return re.compile(rf"(?<![{_CN_NUM}第])[{_CN_NUM}]{{1,4}}(?:个|项|件|家|名|次|批|类|条|所|年|位|座|大|种|方面)")
+
+
+_DATE_RE = re.compile(
+    r"\d{4}年\d{1,2}月\d{1,2}日(?:\s*[—\-–至~]\s*(?:\d{1,2}月)?\d{1,2}日)?"
+    r"|\d{4}年\d{1,2}月(?:\s*[—\-–至~]\s*\d{1,2}月)?(?!\d)"
+    r"|(?<![\d年])\d{1,2}月\d{1,2}日(?:\s*[—\-–至~]\s*(?:\d{1,2}月)?\d{1,2}日)?"
+    r"|\d{4}-\d{1,2}-\d{1,2}"
+    r"|(?<!\d)(?:19|20)\d{2}年(?!\d{0,2}月)(?:度)?"
+)
+_DATE_TAIL = re.compile(r"(?:起|以来|底|末|初|前|后)")
+_ORDINAL_RE = re.compile(r"第[\d一二三四五六七八九十]{1,3}(?:位|名|届|批|次|个|条|项)?")
+_QUOTED = re.compile(r"[《“「\"]([^》”」\"\n]{2,40})[》”」\"]")
+_LIST_ITEM = r"[^，。；：！？、,;:!?()（）\n\s]{1,24}"
+_LIST_RE = re.compile(rf"{_LIST_ITEM}(?:、{_LIST_ITEM})+(?:(?:和|及|以及|与|、){_LIST_ITEM})?|{_LIST_ITEM}(?:和|及|以及|与){_LIST_ITEM}")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Text a generator reads, with the source offset of each character and where it sits in its table."""
+
+    text: str
+    offsets: tuple[int, ...]
+    column: int | None = None  # table cells: the column index (0 = row label)
+
+    def source_span(self, a: int, b: int) -> tuple[int, int]:
+        return self.offsets[a], self.offsets[b - 1] + 1
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int  # in the segment's text
+    end: int
+    kind: str  # number | table_cell | date | person | entity | list | yes_no
+    unit: str = ""
+
+
+Generator = Callable[[Segment], Iterator[Hit]]
+
+
+def unit_of(text: str) -> str:
+    """The unit a figure is written with ("494.9亿元" → 亿元, "7.3%" → %), "" for a bare number."""
+    m = re.search(rf"{_NUM}(万亿|亿|万|千)?([^\d\s]*)$", re.sub(rf"{_SUFFIX}$", "", text))
+    if not m:
+        return ""
+    tail = m.group(2) or ""
+    unit = next((u for u in _units() if tail.startswith(u)), "")
+    return (m.group(1) or "") + unit
+
+
+def column_unit(chunk: Chunk, column: int | None) -> str:
+    """The unit a bare table value is in: its column header's "(%)" / "（亿元）", else the caption's 单位."""
+    header = chunk.header[column] if column is not None and column < len(chunk.header) else ""
+    units = set(_units())
+    for m in re.finditer(r"[（(]\s*([^（）()\s]{1,4})\s*[）)]", header):
+        unit = m.group(1).replace("％", "%")
+        if unit in units:
+            return unit
+    if m := re.search(r"单位[：:]\s*([^\s）)，,]{1,4})", chunk.table or ""):
+        return m.group(1) if m.group(1) in units else ""
+    return ""
+
+
+def numbers(seg: Segment) -> Iterator[Hit]:
+    for m in _number_re().finditer(seg.text):
+        a, b = m.span()
+        text = m.group()
+        if re.fullmatch(r"(?:19|20)\d{2}(?:年.*)?", m.group("n")) and re.match(r"\s*年", seg.text[m.end("n") - 1:b + 1]):
+            continue  # a year is a date
+        yield Hit(a, b, "number", unit_of(text))
+    for m in _cn_count_re().finditer(seg.text):
+        yield Hit(m.start(), m.end(), "number", m.group()[-1])
+    for m in _ORDINAL_RE.finditer(seg.text):
+        yield Hit(m.start(), m.end(), "number", "第")
+
+
+def dates(seg: Segment) -> Iterator[Hit]:
+    for m in _DATE_RE.finditer(seg.text):
+        yield Hit(m.start(), m.end(), "date")
+        if tail := _DATE_TAIL.match(seg.text, m.end()):
+            yield Hit(m.start(), tail.end(), "date")
+
+
+def people(seg: Segment) -> Iterator[Hit]:
+    """Names (a known surname and one to three more characters) next to a title, a role or a verb of office."""
+    text = seg.text
+    names = _surnames()
+    for m in re.finditer(rf"[{HAN}]{{2,}}", text):
+        run_a, run_b = m.span()
+        for a in range(run_a, run_b - 1):
+            double = text[a:a + 2] in names
+            if not (text[a] in names or double):
+                continue
+            before = text[max(0, a - 8):a]
+            cue_before = a == 0 or bool(re.search(rf"{_ROLE}\s*$|[\s：:、，（(]$|{_NAME_VERBS}$", before))
+            if not cue_before:
+                continue
+            for size in (3, 2, 4) if not double else (4, 3):
+                b = a + size
+                if b > run_b:
+                    continue
+                after = text[b:b + 3]
+                if re.match(rf"(?:同志|{_ROLE}|市长|省长|县长|区长|辞去|担任|代表|为|任|作|所作|[\s，,、。；）)]|$)", after):
+                    yield Hit(a, b, "person")
+                    break
+
+
+def entities(seg: Segment) -> Iterator[Hit]:
+    text = seg.text
+    for m in _QUOTED.finditer(text):
+        yield Hit(m.start(1), m.end(1), "entity")
+    for m in re.finditer(_ORG_SUFFIX, text):
+        b = m.end()
+        a = m.start()
+        while a > 0 and b - a < 18 and text[a - 1] not in _PUNCT and not text[a - 1].isspace() \
+                and text[a - 1] not in _BREAK:
+            a -= 1
+        if b - a >= 3:
+            yield Hit(a, b, "entity")
+
+
+def lists(seg: Segment) -> Iterator[Hit]:
+    for m in _LIST_RE.finditer(seg.text):
+        yield Hit(m.start(), m.end(), "list")
+        lead = _LIST_LEAD.match(m.group())
+        if lead and lead.end() and m.end() - m.start() - lead.end() >= 4:  # without "二、补选" before the items
+            yield Hit(m.start() + lead.end(), m.end(), "list")
+
+
+def clauses(seg: Segment) -> Iterator[Hit]:
+    """Sentences (split at 。；) and their clauses (split at ，) as the deciding spans of yes/no questions."""
+    for pattern in (_SENT_END, _CLAUSE_END):
+        a = 0
+        for m in pattern.finditer(seg.text + "\n"):
+            b = m.start()
+            if b - a >= 4:
+                yield Hit(a, b, "yes_no")
+            a = m.end()
+
+
+def cells(seg: Segment) -> Iterator[Hit]:
+    """A short table cell is itself an answer (a value, or a row label)."""
+    text = seg.text.strip()
+    if text and len(text) <= 24:
+        a = seg.text.find(text)
+        kind = "table_cell" if seg.column else "entity"
+        yield Hit(a, a + len(text), kind, unit_of(text) if kind == "table_cell" else "")
+
+
+GENERATORS: dict[str, Generator] = {
+    "number": numbers,
+    "date": dates,
+    "person": people,
+    "entity": entities,
+    "list": lists,
+    "yes_no": clauses,
+}
+CELL_GENERATORS: dict[str, Generator] = {"table_cell": cells}
+
+
+def segments(chunk: Chunk, source: str) -> list[Segment]:
+    """The segments of a passage: its text, or each cell of a table row."""
+    if chunk.kind == "table_row" and chunk.cell_spans:
+        out = []
+        for k, (s, e) in enumerate(chunk.cell_spans):
+            gaps = [m.span() for m in _CELL_MARKUP.finditer(source, s, e)]
+            text = repair(source[s:e], gaps, s)
+            try:
+                offs = align(source, s, e, text, gaps)
+            except ValueError:
+                continue
+            if text:
+                out.append(Segment(text, tuple(offs), column=k))
+        return out
+    try:
+        offs = align(source, chunk.start, chunk.end, chunk.text, chunk.gaps)
+    except ValueError:
+        return []
+    return [Segment(chunk.text, tuple(offs))]
+
+
+def generate(seg: Segment) -> list[Hit]:
+    hits: list[Hit] = []
+    if seg.column is not None:
+        for gen in CELL_GENERATORS.values():
+            hits.extend(gen(seg))
+        if len(seg.text) <= 24:
+            return hits
+    for gen in GENERATORS.values():
+        hits.extend(gen(seg))
+    date_spans = [(h.start, h.end) for h in hits if h.kind == "date"]
+    seen, out = set(), []
+    for h in hits:
+        if h.kind == "number" and any(a <= h.start and h.end <= b for a, b in date_spans):
+            continue  # "6月" inside "2025年6月24日" is part of a date, not a figure
+        if h.end > h.start and (h.start, h.end, h.kind) not in seen:
+            seen.add((h.start, h.end, h.kind))
+            out.append(h)
+    return out
+
+
+def sentence_bounds(text: str, a: int, b: int) -> tuple[int, int]:
+    s = max((m.end() for m in _SENT_END.finditer(text, 0, a)), default=0)
+    m = _SENT_END.search(text, b)
+    return s, (m.end() if m else len(text))
+
+
+def clause_bounds(text: str, a: int, b: int) -> tuple[int, int]:
+    s = max((m.end() for m in _CLAUSE_END.finditer(text, 0, a)), default=0)
+    m = _CLAUSE_END.search(text, b)
+    return s, (m.start() if m else len(text))
