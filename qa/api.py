@@ -3,12 +3,17 @@
     >>> from qa.api import BulletinQA
     >>> qa = BulletinQA.open()                      # the repo's corpus/ and index/ by default
     >>> result = qa.ask("区监委留置了多少人？")
-    >>> result.answer.text, result.to_json()["passages"][0]["doc_title"]
+    >>> result.answer.text, result.to_dict()["passages"][0]["doc_title"]
+
+Stages: ``qa.query.analyze`` (one typed Query) → ``qa.retrieval.Retriever`` (candidate pool, fitted ranker)
+→ ``qa.answer.Answerer`` (candidates, fitted answer model, threshold chosen for precision).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import re
 import time
 import unicodedata
@@ -16,17 +21,20 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answering import extract_answer
+from qa.answer import Answerer, AnswerResult
+from qa.chunking import romanize
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
 from qa.index.store import LoadedIndex, ensure_index, load_index
+from qa.linear import LinearModel
 from qa.paths import default_corpus, default_index
-from qa.retrieval import RetrievalSettings, Retriever
+from qa.query import NameMap, Query, analyze, place_cores
+from qa.retrieval import Mode, Retriever
 from qa.types import Answer, Passage
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
-READ_DEPTH = 10  # passages the answer extractor reads, whatever top-k is shown
+READ_DEPTH = 10  # passages the answer stage reads, whatever top-k is shown
 
 
 def answer_first(passages: list[Passage], answer: Answer) -> tuple[list[Passage], Answer]:
@@ -37,16 +45,19 @@ def answer_first(passages: list[Passage], answer: Answer) -> tuple[list[Passage]
     moved = [dataclasses.replace(by_rank[old], rank=new_rank[old]) for old in order if old in by_rank]
     alts = tuple(dataclasses.replace(a, passage_rank=new_rank.get(a.passage_rank, a.passage_rank))
                  for a in answer.alternatives)
-    return moved, dataclasses.replace(answer, passage_rank=1, alternatives=alts)
+    operands = tuple(dataclasses.replace(o, passage_rank=new_rank.get(o.passage_rank, o.passage_rank))
+                     for o in answer.operands)
+    return moved, dataclasses.replace(answer, passage_rank=1, alternatives=alts, operands=operands)
 
 
 def clean_question(question: object) -> str:
-    """The question with control characters removed; BqaError when nothing askable is left."""
+    """The question NFKC-normalised, control characters removed; BqaError when nothing askable is left."""
     if not isinstance(question, str):
         raise BqaError("the question must be text")
     if len(question) > MAX_QUESTION_CHARS:
         raise BqaError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in question)
+    text = unicodedata.normalize("NFKC", question)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise BqaError("the question is empty; ask something like 区监委留置了多少人？")
@@ -55,56 +66,132 @@ def clean_question(question: object) -> str:
     return text
 
 
+def check_top_k(top_k: object) -> int:
+    if isinstance(top_k, bool) or not isinstance(top_k, int | float | str):
+        raise BqaError(f"top-k must be a whole number between 1 and {MAX_TOP_K}, got {top_k!r}")
+    try:
+        value = float(top_k)
+    except ValueError:
+        raise BqaError(f"top-k must be a whole number between 1 and {MAX_TOP_K}, got {top_k!r}") from None
+    if not math.isfinite(value) or value != int(value) or not 1 <= value <= MAX_TOP_K:
+        raise BqaError(f"top-k must be a whole number between 1 and {MAX_TOP_K}, got {top_k!r}")
+    return int(value)
+
+
+def _ids(value: object, what: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    try:
+        items = tuple(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise BqaError(f"{what} must be a list of strings") from None
+    if not all(isinstance(x, str) for x in items):
+        raise BqaError(f"{what} must be a list of strings")
+    return items or None
+
+
 @dataclass(frozen=True)
 class AskResult:
     question: str
+    query: Query | None
     answer: Answer | None
     abstained: bool
     message: str | None
     passages: tuple[Passage, ...]
     latency_ms: float
+    pages: dict | None = None  # source -> page starts (for page numbers of passages)
 
-    def to_json(self, qid: object = None) -> dict:
-        """The stable JSON contract of ``bqa ask --json`` (plus a few documented extra keys)."""
-        answer = None
-        if self.answer is not None:
-            a = self.answer
-            answer = {
-                "text": a.text, "source": a.source, "start": a.start, "end": a.end,
-                "kind": a.kind, "passage_rank": a.passage_rank, "confidence": round(a.confidence, 3),
-                "alternatives": [
-                    {"text": x.text, "source": x.source, "start": x.start, "end": x.end, "passage_rank": x.passage_rank}
-                    for x in a.alternatives
-                ],
-            }
-        out = {"id": qid, "question": self.question, "answer": answer, "abstained": self.abstained}
+    def to_dict(self, qid: object = None) -> dict:
+        """The stable JSON contract of ``bqa ask --json`` (plus documented extra keys)."""
+        out = {"id": qid, "question": self.question, "answer": answer_dict(self.answer),
+               "abstained": self.abstained}
         if self.message:
             out["message"] = self.message
-        out["passages"] = [passage_json(p) for p in self.passages]
+        out["passages"] = [passage_dict(p) for p in self.passages]
         out["latency_ms"] = round(self.latency_ms, 1)
+        if self.query is not None:
+            out["query"] = {"language": self.query.language, "intent": self.query.intent.value,
+                            "operation": self.query.operation.value if self.query.operation else None}
         return out
 
+    def to_json(self, qid: object = None) -> str:
+        return json.dumps(self.to_dict(qid), ensure_ascii=False)
 
-def passage_json(p: Passage) -> dict:
+
+def answer_dict(a: Answer | None) -> dict | None:
+    if a is None:
+        return None
+    out = {"text": a.text, "source": a.source, "start": a.start, "end": a.end, "kind": a.kind,
+           "passage_rank": a.passage_rank, "probability": a.probability, "confidence": a.probability,
+           "display": a.display, "page": a.page}
+    if a.verdict is not None:
+        out["verdict"] = a.verdict
+    if a.operands:
+        out["value"] = a.value
+        out["unit"] = a.unit
+        out["operands"] = [{"text": o.text, "source": o.source, "start": o.start, "end": o.end, "value": o.value,
+                            "unit": o.unit, "passage_rank": o.passage_rank, "page": o.page} for o in a.operands]
+    out["alternatives"] = [{"text": x.text, "source": x.source, "start": x.start, "end": x.end,
+                            "passage_rank": x.passage_rank, "probability": x.probability, "page": x.page}
+                           for x in a.alternatives]
+    return out
+
+
+def passage_dict(p: Passage) -> dict:
     c = p.chunk
     return {
         "rank": p.rank, "source": c.source, "start": c.start, "end": c.end, "doc_title": c.doc_title,
         "section": c.section, "text": c.text, "score": p.score, "doc_id": c.doc_id, "kind": c.kind,
-        "retrievers": p.retrievers,
+        "page_start": c.page_start, "page_end": c.page_end, "retrievers": p.retrievers,
     }
 
 
-class BulletinQA:
-    """An opened index with its embedder; ``ask`` is safe to call from several threads."""
+def name_map(index: LoadedIndex) -> NameMap:
+    """Pinyin of the people and places of the corpus → their Chinese names (English questions name them so)."""
+    names: dict[str, list[str]] = {}
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: RetrievalSettings | None = None,
-                 retrievers: Collection[str] = ("dense", "bm25"), answer_threshold: float | None = None,
-                 answer_first: bool = True):
+    def add(key: str, value: str) -> None:
+        names.setdefault(key.lower(), [])
+        if value not in names[key.lower()]:
+            names[key.lower()].append(value)
+
+    people = {d.speaker for d in index.documents.values() if d.speaker}
+    people |= {e.speaker for s in index.sources.values() for e in s.toc if e.speaker and len(e.speaker) <= 4}
+    for person in people:
+        roman = romanize(person)
+        add(roman, person)
+        parts = roman.split()
+        if len(parts) == 2:
+            add(f"{parts[1]} {parts[0]}", person)
+    places: list[str] = []
+    for src in index.sources.values():
+        for core in place_cores(src.place):
+            places.append(core)
+            add("".join(romanize(core).lower().split()), core + "市")
+    return NameMap({k: tuple(v) for k, v in names.items()}, tuple(dict.fromkeys(places)))
+
+
+class BulletinQA:
+    """An opened index with its embedder and fitted models; ``ask`` is safe to call from several threads."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder, *, mode: Mode = "fitted",
+                 ranker: LinearModel | None = None, answer_model: LinearModel | None = None,
+                 confidence: LinearModel | None = None, answer_threshold: float | None = None,
+                 answer_first: bool = True, packaged_models: bool = True):
         self.index = index
-        self.answer_first = answer_first
         self.embedder = embedder
-        self.retriever = Retriever(index, embedder, settings, retrievers)
-        self.answer_threshold = answer_threshold
+        self.answer_first = answer_first
+        self.names = name_map(index)
+        if packaged_models:  # qa/data/*.json, written by `bqa eval --fit`
+            ranker = ranker if ranker is not None else LinearModel.packaged("ranker")
+            answer_model = answer_model if answer_model is not None else LinearModel.packaged("answer_model")
+            confidence = confidence if confidence is not None else LinearModel.packaged("answer_confidence")
+        self.retriever = Retriever(index, embedder, ranker, mode)
+        self.answerer = Answerer(answer_model, self.retriever.scorer.idf, answer_threshold, confidence,
+                                 self.retriever.scorer.places)
+        self._documents = [(d.doc_id, d.title) for d in index.documents.values()]
 
     @classmethod
     def open(cls, index_dir: Path | None = None, corpus_dir: Path | None = None, embedder: str | None = None,
@@ -116,34 +203,36 @@ class BulletinQA:
             index = ensure_index(corpus_dir, index_dir, embedder, show_progress=show_progress, notify=notify)
         else:
             index = load_index(index_dir, expect_embedder=embedder)
-        return cls(index, make_embedder(index.manifest["embedder"]["name"]), **kwargs)
+        return cls(index, make_embedder(index.manifest.embedder.name), **kwargs)
 
     @property
     def documents(self) -> list[tuple[str, str]]:
         """(doc_id, title) of every indexed document, in corpus order."""
-        seen: dict[str, str] = {}
-        for c in self.index.chunks:
-            seen.setdefault(c.doc_id, c.doc_title)
-        return list(seen.items())
+        return list(self._documents)
 
-    def ask(self, question: str, top_k: int = 5, doc_ids: Collection[str] | None = None) -> AskResult:
+    def analyze(self, question: str) -> Query:
+        return analyze(clean_question(question), names=self.names)
+
+    def ask(self, question: str, top_k: int = 5, doc_ids: Collection[str] | None = None,
+            sources: Collection[str] | None = None, years: Collection[int] | None = None) -> AskResult:
         t0 = time.perf_counter()
         text = clean_question(question)
-        if not 1 <= int(top_k) <= MAX_TOP_K:
-            raise BqaError(f"top-k must be between 1 and {MAX_TOP_K}, got {top_k}")
-        passages = self.retriever.search(text, top_k=max(top_k, READ_DEPTH), doc_ids=doc_ids)
-        extraction = extract_answer(text, passages, self.index.texts, threshold=self.answer_threshold)
-        answer = extraction.answer
+        top_k = check_top_k(top_k)
+        doc_ids, sources = _ids(doc_ids, "doc_ids"), _ids(sources, "sources")
+        if doc_ids and (unknown := [d for d in doc_ids if d not in self.index.documents]):
+            raise BqaError(f"unknown document id {unknown[0]!r}; `bqa corpus list` shows the ids")
+        if sources and (unknown := [s for s in sources if s not in self.index.sources]):
+            raise BqaError(f"unknown source {unknown[0]!r}; `bqa corpus list` shows the sources")
+        query = analyze(text, names=self.names)
+        passages = self.retriever.search(query, top_k=max(top_k, READ_DEPTH), doc_ids=doc_ids, sources=sources,
+                                         years=years)
+        result: AnswerResult = self.answerer.answer(query, passages, self.index.texts, self.index.pages)
+        answer = result.answer
         if answer is not None and self.answer_first:
             passages, answer = answer_first(passages, answer)
-        return AskResult(
-            question=text,
-            answer=answer,
-            abstained=extraction.abstained,
-            message=extraction.message,
-            passages=tuple(passages[:top_k]),
-            latency_ms=(time.perf_counter() - t0) * 1000,
-        )
+        return AskResult(question=text, query=query, answer=answer, abstained=answer is None,
+                         message=result.message if answer is None else None, passages=tuple(passages[:top_k]),
+                         latency_ms=(time.perf_counter() - t0) * 1000, pages=None)
 
     def context(self, source: str, start: int, end: int, around: int = 1) -> str:
         """The passage at (start, end) with ``around`` neighbouring chunks of the same document each side."""

