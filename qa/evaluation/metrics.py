@@ -1,21 +1,24 @@
 """Scoring rules and aggregates.
 
 Passage hit
-    A returned passage *hits* when it lies in the same source as one of the gold answer's spans and
-    its ``[start, end)`` covers that span completely (the answer span is the answer's occurrence inside
-    each occurrence of the evidence). ``hit_rank`` is the rank of the first hitting passage among the
-    first ``DEPTH`` (10), in the order the system returns them; hit@k is the share of answerable items with ``hit_rank <= k``; MRR is the mean
-    of ``1 / hit_rank`` (0 when no passage in the first 10 hits), i.e. MRR@10.
+    A returned passage *hits* when it lies in the same source as one of the gold answer's spans and its
+    ``[start, end)`` covers that span completely (derived items: one of the operands' spans). ``hit_rank`` is
+    the rank of the first hitting passage among the first ``DEPTH`` (10), in raw retrieval order (before the
+    answer's passage is moved first). hit@k is the share of answerable items with ``hit_rank <= k``; MRR@10.
 
-Exact answer (answerable items), see ``judge_answer``
-    Both texts are normalised (NFKC, whitespace removed, lower-cased). The answer is correct when it was
-    given (not an abstention), contains the gold answer or one of its variants, and what is left around
-    that match contradicts nothing: it does not contain the trap figure, contains no other digit, and is
-    no longer than ``max(12, len(gold))`` characters (a span, not a passage).
+Exact answer (answerable items), see ``judge``
+    Texts are normalised (NFKC, whitespace and quotation marks removed, lower-cased). A span answer is
+    correct when it contains the gold answer or a variant as a whole figure ("75台" does not match inside
+    "175台"), and what is left contradicts nothing: no trap, no other digit, no more than
+    ``max(12, len(gold))`` extra characters; or when it is the core of the gold answer — a whole part of it
+    with all its figures and at least half its length ("1.2万" for "1.2 万居民"). A yes/no answer is correct only when its verdict is the gold
+    verdict. A derived answer is correct when its computed value equals the gold value to the gold answer's
+    precision (or its text matches as above); a comparison when it names the winner.
 
-Abstention
-    precision = unanswerable among the abstained; recall = abstained among the unanswerable;
-    false-abstention rate = abstained among the answerable.
+Shown answers
+    precision = correct shown answers / all shown answers (a shown answer to an unanswerable question is
+    wrong); coverage = answerable questions with a shown answer / answerable questions; abstention recall =
+    abstained unanswerable / unanswerable; false-abstention rate = abstained answerable / answerable.
 """
 
 from __future__ import annotations
@@ -33,37 +36,61 @@ from qa.errors import BqaError
 
 from .gold import GoldItem, Span
 
-DEPTH = 10  # passages looked at for hit@k and MRR
+DEPTH = 10
 HIT_KS = (1, 3, 5, 10)
-EXTRA_CHARS = 12  # characters an answer may carry beyond the gold answer (or the gold's own length if longer)
+EXTRA_CHARS = 12
 _DIGIT = re.compile(r"\d")
+_QUOTES = str.maketrans("", "", "《》“”\"'「」『』‘’〈〉")
 
 
 def normalize(text: str) -> str:
-    """NFKC, no whitespace, lower case: 2025 年 6 月 and ２０２５年６月 compare equal."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace()).lower()
+    """NFKC, no whitespace, no quotation marks, lower case: 2025 年 6 月 and ２０２５年６月 compare equal."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace()).translate(_QUOTES).lower()
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a system showed: None text means it abstained."""
+
+    text: str | None
+    kind: str | None = None
+    verdict: str | None = None
+    value: float | None = None
+    probability: float | None = None
 
 
 @dataclass(frozen=True)
 class Verdict:
     correct: bool
-    reason: str  # correct | abstained | missing | trap | extra_figure | too_long | answered_unanswerable
+    reason: str  # correct | abstained | missing | trap | extra_figure | too_long | answered_unanswerable | wrong_verdict | wrong_value
 
 
-def judge_answer(item: GoldItem, answer_text: str | None) -> Verdict:
-    """Is ``answer_text`` (None = abstained) right for ``item``? For an unanswerable item: right iff abstained."""
-    if not item.answerable:
-        return Verdict(True, "correct") if answer_text is None else Verdict(False, "answered_unanswerable")
-    if answer_text is None:
-        return Verdict(False, "abstained")
+def _whole_match(pred: str, gold: str) -> int:
+    """Index of ``gold`` in ``pred`` where it is not part of a longer number, else -1."""
+    start = 0
+    while (at := pred.find(gold, start)) >= 0:
+        before = pred[at - 1] if at > 0 else ""
+        after = pred[at + len(gold)] if at + len(gold) < len(pred) else ""
+        bad_before = gold[:1].isdigit() and before != "" and (before.isdigit() or before in ".,")
+        bad_after = gold[-1:].isdigit() and after != "" and (
+            after.isdigit() or (after in ".," and pred[at + len(gold) + 1:][:1].isdigit()))
+        if not bad_before and not bad_after:
+            return at
+        start = at + 1
+    return -1
+
+
+def _span_verdict(item: GoldItem, answer_text: str) -> Verdict:
     pred = normalize(answer_text)
     trap = normalize(item.trap) if item.trap else None
     golds = sorted({normalize(g) for g in item.answers if normalize(g)}, key=len, reverse=True)
-    gold = next((g for g in golds if g in pred), None)
-    if gold is None:
+    found = next(((g, at) for g in golds if (at := _whole_match(pred, g)) >= 0), None)
+    if found is None:
+        if any(_core_of(pred, g) for g in golds) and not (trap and trap in pred):
+            return Verdict(True, "correct")
         return Verdict(False, "trap" if trap and trap in pred else "missing")
-    at = pred.index(gold)
-    rest = pred[:at] + "\x00" + pred[at + len(gold):]  # \x00 keeps the two sides from joining
+    gold, at = found
+    rest = pred[:at] + "\x00" + pred[at + len(gold):]
     if trap and trap not in gold and trap in rest:
         return Verdict(False, "trap")
     if _DIGIT.search(rest):
@@ -73,12 +100,52 @@ def judge_answer(item: GoldItem, answer_text: str | None) -> Verdict:
     return Verdict(True, "correct")
 
 
-def is_trap_answer(item: GoldItem, answer_text: str | None) -> bool:
-    """The answer given is (essentially) the confusable wrong figure."""
-    if not item.trap or answer_text is None:
+def _core_of(pred: str, gold: str) -> bool:
+    """``pred`` is the core of ``gold``: a whole part of it with every one of its figures and at least half its
+    length ("1.2万" of "1.2万居民", "8类" of "8类问题", "监察委员会" of "区监察委员会")."""
+    if len(pred) < 2 or len(pred) * 2 < len(gold) or _whole_match(gold, pred) < 0:
         return False
-    return normalize(item.trap) in normalize(answer_text) and judge_answer(item, answer_text).reason in (
-        "trap", "answered_unanswerable")
+    return re.findall(r"\d+(?:\.\d+)?", pred) == re.findall(r"\d+(?:\.\d+)?", gold)
+
+
+def _value_close(item: GoldItem, value: float) -> bool:
+    if item.value is None:
+        return False
+    m = re.search(r"\.(\d+)", item.answer or "")
+    tol = 0.5 * 10 ** -(len(m.group(1)) if m else 0)
+    return abs(value - item.value) <= max(tol * 1.0001, abs(item.value) * 0.005)
+
+
+def judge(item: GoldItem, pred: Prediction) -> Verdict:
+    """Is ``pred`` right for ``item``? For an unanswerable item: right iff abstained."""
+    if not item.answerable:
+        return Verdict(True, "correct") if pred.text is None else Verdict(False, "answered_unanswerable")
+    if pred.text is None:
+        return Verdict(False, "abstained")
+    if item.type == "yes_no" and item.verdict:
+        if pred.verdict == item.verdict:
+            return Verdict(True, "correct")
+        return Verdict(False, "wrong_verdict")
+    if item.type == "derived" and pred.value is not None:
+        if _value_close(item, pred.value):
+            return Verdict(True, "correct")
+        return Verdict(False, "wrong_value")
+    if item.type == "comparison" and item.operands:
+        names = [normalize(g) for g in item.answers]
+        return Verdict(True, "correct") if any(n and n in normalize(pred.text) for n in names) else \
+            Verdict(False, "missing")
+    return _span_verdict(item, pred.text)
+
+
+def judge_answer(item: GoldItem, answer_text: str | None) -> Verdict:
+    """``judge`` for a plain text answer (None = abstained)."""
+    return judge(item, Prediction(answer_text))
+
+
+def is_trap_answer(item: GoldItem, pred: Prediction) -> bool:
+    if not item.trap or pred.text is None:
+        return False
+    return normalize(item.trap) in normalize(pred.text) and judge(item, pred).reason in ("trap", "answered_unanswerable")
 
 
 def hit_rank(passages: Iterable[tuple[str, int, int]], spans: Sequence[Span], depth: int = DEPTH) -> int | None:
@@ -98,11 +165,17 @@ class Outcome:
     item: GoldItem
     hit_rank: int | None
     verdict: Verdict
-    abstained: bool
-    answer_text: str | None
-    confidence: float | None
+    prediction: Prediction
     latency_ms: float
-    passage_chars: tuple[int, ...]  # source span length (end - start) of each returned passage
+    passage_chars: tuple[int, ...]
+
+    @property
+    def abstained(self) -> bool:
+        return self.prediction.text is None
+
+    @property
+    def answer_text(self) -> str | None:
+        return self.prediction.text
 
 
 def _share(flags: list[bool]) -> float | None:
@@ -122,20 +195,19 @@ def summarize(outcomes: Sequence[Outcome]) -> dict:
     """The figures of one system on one group of items (None where a figure has no denominator)."""
     ans = [o for o in outcomes if o.item.answerable]
     una = [o for o in outcomes if not o.item.answerable]
-    abst = [o for o in outcomes if o.abstained]
+    shown = [o for o in outcomes if not o.abstained]
     trap = [o for o in outcomes if o.item.trap]
-    out: dict = {"n": len(outcomes), "n_answerable": len(ans), "n_unanswerable": len(una), "n_trap": len(trap)}
+    out: dict = {"n": len(outcomes), "n_answerable": len(ans), "n_unanswerable": len(una), "n_shown": len(shown)}
     for k in HIT_KS:
         out[f"hit@{k}"] = _share([o.hit_rank is not None and o.hit_rank <= k for o in ans])
     out["mrr"] = round(sum(1 / o.hit_rank for o in ans if o.hit_rank) / len(ans), 4) if ans else None
     out["answer_accuracy"] = _share([o.verdict.correct for o in ans])
-    out["answer_accuracy_given_hit@5"] = _share([o.verdict.correct for o in ans if o.hit_rank and o.hit_rank <= 5])
+    out["precision"] = _share([o.verdict.correct for o in shown])
+    out["coverage"] = _share([not o.abstained for o in ans])
     out["end_to_end_accuracy"] = _share([o.verdict.correct for o in outcomes])
-    out["abstention_precision"] = _share([not o.item.answerable for o in abst])
     out["abstention_recall"] = _share([o.abstained for o in una])
     out["false_abstention_rate"] = _share([o.abstained for o in ans])
-    out["trap_accuracy"] = _share([o.verdict.correct for o in trap])
-    out["trap_rate"] = _share([is_trap_answer(o.item, o.answer_text) for o in trap])
+    out["trap_rate"] = _share([is_trap_answer(o.item, o.prediction) for o in trap])
     lengths = [n for o in outcomes for n in o.passage_chars]
     out["median_passage_chars"] = statistics.median(lengths) if lengths else None
     latencies = [o.latency_ms for o in outcomes]
@@ -145,29 +217,46 @@ def summarize(outcomes: Sequence[Outcome]) -> dict:
 
 
 def summarize_by(outcomes: Sequence[Outcome], key: str) -> dict[str, dict]:
-    """``summarize`` per value of a gold field (``type`` or ``lang``)."""
+    """``summarize`` per value of a gold field (``type``, ``lang``, ``group``)."""
     groups: dict[str, list[Outcome]] = {}
     for o in outcomes:
-        groups.setdefault(getattr(o.item, key), []).append(o)
+        groups.setdefault(str(getattr(o.item, key)), []).append(o)
     return {value: summarize(group) for value, group in sorted(groups.items())}
+
+
+def curve(outcomes: Sequence[Outcome], correct_if_shown: Sequence[bool], probs: Sequence[float],
+          steps: int = 50) -> list[dict]:
+    """Precision and coverage of shown answers as the threshold on the top candidate's probability moves.
+
+    ``correct_if_shown[i]``: whether outcome i's top candidate would be right if shown; ``probs[i]`` its probability.
+    """
+    points = []
+    answerable = [o.item.answerable for o in outcomes]
+    n_ans = sum(answerable) or 1
+    for k in range(steps + 1):
+        t = k / steps
+        shown = [i for i, p in enumerate(probs) if p is not None and p >= t]
+        correct = sum(1 for i in shown if correct_if_shown[i])
+        points.append({"threshold": round(t, 3), "coverage": round(sum(1 for i in shown if answerable[i]) / n_ans, 4),
+                       "precision": round(correct / len(shown), 4) if shown else None, "shown": len(shown)})
+    return points
 
 
 # --- the gate -------------------------------------------------------------------------------------
 
-GATE_MIN = ("hit@1", "hit@5", "answer_accuracy", "abstention_recall")
+GATE_MIN = ("hit@1", "hit@5", "answer_accuracy", "precision", "coverage", "abstention_recall")
 GATE_MAX = ("false_abstention_rate",)
 
 
 @dataclass(frozen=True)
 class Gate:
-    system: str
     split: str
     minimum: Mapping[str, float]
     maximum: Mapping[str, float]
 
 
 def load_gate(path: Path) -> Gate:
-    """Thresholds JSON: {"system": "full", "split": "gold", "min": {figure: value}, "max": {figure: value}}."""
+    """Thresholds JSON: {"split": "held-out", "min": {figure: value}, "max": {figure: value}}."""
     path = Path(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -177,23 +266,25 @@ def load_gate(path: Path) -> Gate:
         raise BqaError(f"gate file {path} is not valid JSON ({err}); see eval/thresholds.json for the format") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("min", {}), dict) or not isinstance(raw.get("max", {}), dict):
         raise BqaError(f'gate file {path} must be an object with "min" and "max" objects of figure: value')
-    allowed = set(GATE_MIN) | set(GATE_MAX) | {f"hit@{k}" for k in HIT_KS} | {"mrr", "trap_accuracy", "end_to_end_accuracy"}
+    allowed = set(GATE_MIN) | set(GATE_MAX) | {f"hit@{k}" for k in HIT_KS} | {"mrr", "end_to_end_accuracy"}
     for side in ("min", "max"):
         for key, value in raw.get(side, {}).items():
             if key not in allowed:
                 raise BqaError(f"gate file {path}: unknown figure {key!r} in {side}; choose from {', '.join(sorted(allowed))}")
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise BqaError(f"gate file {path}: {side}.{key} must be a number, got {value!r}")
-    return Gate(raw.get("system", "full"), raw.get("split", "gold"), raw.get("min", {}), raw.get("max", {}))
+            if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+                raise BqaError(f"gate file {path}: {side}.{key} must be a finite number, got {value!r}")
+    split = raw.get("split", "held-out")
+    if not isinstance(split, str):
+        raise BqaError(f"gate file {path}: split must be a string")
+    return Gate(split, raw.get("min", {}), raw.get("max", {}))
 
 
 def check_gate(gate: Gate, metrics: Mapping) -> list[str]:
     """One line per figure on the wrong side of its threshold (empty when the gate passes)."""
     try:
-        figures = metrics[gate.system][gate.split]["overall"]
+        figures = metrics[gate.split]["overall"]
     except KeyError:
-        raise BqaError(f"the gate needs system {gate.system!r} on split {gate.split!r}, which this run did not evaluate; "
-                       f"run with --systems {gate.system} and the {gate.split} gold file") from None
+        raise BqaError(f"the gate needs split {gate.split!r}, which this run did not evaluate") from None
     failures = []
     for key, floor in gate.minimum.items():
         value = figures.get(key)

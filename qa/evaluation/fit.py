@@ -1,0 +1,140 @@
+"""Fitting the two linear models (passage ranker, answer model) and choosing the answer threshold.
+
+scikit-learn's LogisticRegression (BSD-3) fits standardised features with L2 regularisation; the result is
+stored as a ``qa.linear.LinearModel`` (weights, standardisation, provenance) in a JSON file. Folds are
+documents: leave-one-document-out, so every figure reported for a fitted question comes from a model that
+never saw its document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+
+from qa.errors import BqaError
+from qa.linear import LinearModel
+
+C = 1.0  # inverse L2 strength; kept at scikit-learn's default (not tuned)
+TARGET_PRECISION = 0.95
+MIN_SHOWN = 20  # a threshold is judged on at least this many shown answers
+
+
+def fit_linear(name: str, features: Sequence[str], x: np.ndarray, y: np.ndarray, provenance: dict) -> LinearModel:
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as err:  # pragma: no cover - a default-install dependency
+        raise BqaError(f"fitting needs scikit-learn ({err.name} is not importable): pip install scikit-learn") from err
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
+    if len(np.unique(y)) < 2:
+        raise BqaError(f"cannot fit {name}: the training data has only one class ({len(y)} rows)")
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=C, max_iter=5000)
+    model.fit((x - mean) / scale, y)
+    prov = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "rows": int(len(y)),
+            "positives": int(y.sum()), "solver": "sklearn LogisticRegression(lbfgs, L2, C=1.0)", **provenance}
+    return LinearModel(name=name, features=tuple(features), weights=tuple(float(w) for w in model.coef_[0]),
+                       bias=float(model.intercept_[0]), mean=tuple(float(v) for v in mean),
+                       scale=tuple(float(v) for v in scale), provenance=prov)
+
+
+def fit_pairwise(name: str, features: Sequence[str], groups: Sequence[tuple[np.ndarray, np.ndarray]],
+                 provenance: dict, negatives: int = 40, seed: int = 0, rounds: int = 2) -> LinearModel:
+    """A linear scorer fitted to rank, within each question, the right rows above the wrong ones.
+
+    ``groups``: per question (features, labels). Each right row is paired with up to ``negatives`` wrong rows
+    of the same question; logistic regression on the differences (both orders) learns the weights. The first
+    round draws the wrong rows at random; each later round pairs the right rows with the wrong rows the
+    previous round scored highest (the hard ones) plus as many random ones. The model's output is a score:
+    the confidence model turns the best score into P(right).
+    """
+    model = _fit_pairs(name, features, groups, provenance, negatives, seed, None)
+    for _ in range(rounds - 1):
+        model = _fit_pairs(name, features, groups, provenance, negatives, seed, model)
+    return model
+
+
+def _fit_pairs(name: str, features: Sequence[str], groups: Sequence[tuple[np.ndarray, np.ndarray]],
+               provenance: dict, negatives: int, seed: int, previous: LinearModel | None) -> LinearModel:
+    rng = np.random.default_rng(seed)
+    usable = [(x, y) for x, y in groups if len(y) and y.any() and (~y).any()]
+    if not usable:
+        raise BqaError(f"cannot fit {name}: no question has both a right and a wrong row")
+    x_all = np.concatenate([x for x, _ in usable]).astype(np.float64)
+    mean = x_all.mean(axis=0)
+    scale = x_all.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    diffs = []
+    for x, y in usable:
+        z = (x - mean) / scale
+        pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+        if previous is not None and len(neg) > negatives:
+            hard = neg[np.argsort(-previous.logits(x[neg]))[: negatives // 2]]
+            rest = np.setdiff1d(neg, hard)
+            neg_pick = np.concatenate([hard, rng.choice(rest, min(len(rest), negatives - len(hard)), replace=False)])
+        else:
+            neg_pick = neg if len(neg) <= negatives else rng.choice(neg, negatives, replace=False)
+        for p in pos:
+            diffs.append(z[p] - z[neg_pick])
+    d = np.concatenate(diffs)
+    xd = np.concatenate([d, -d])
+    yd = np.concatenate([np.ones(len(d)), np.zeros(len(d))])
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=C, max_iter=5000, fit_intercept=False)
+    model.fit(xd, yd)
+    prov = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "questions": len(usable),
+            "pairs": int(len(d)), "solver": "sklearn LogisticRegression on within-question pair differences "
+            "(lbfgs, L2, C=1.0)", **provenance}
+    return LinearModel(name=name, features=tuple(features), weights=tuple(float(w) for w in model.coef_[0]),
+                       bias=0.0, mean=tuple(float(v) for v in mean), scale=tuple(float(v) for v in scale),
+                       provenance=prov)
+
+
+def average_models(name: str, models: Sequence[LinearModel], provenance: dict) -> LinearModel:
+    """The mean of the fold models (in raw feature units): what is shipped and what held-out questions see.
+
+    Its scores are on the scale of the fold models whose out-of-fold scores the confidence model and the
+    threshold were fitted on, which a model refitted on all the data is not.
+    """
+    if not models:
+        raise BqaError(f"cannot average {name}: no fold models")
+    raw_w = np.mean([np.asarray(m.weights) / np.asarray(m.scale) for m in models], axis=0)
+    raw_b = float(np.mean([m.bias - float(np.sum(np.asarray(m.weights) * np.asarray(m.mean) / np.asarray(m.scale)))
+                           for m in models]))
+    prov = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "method": f"mean of {len(models)} leave-one-document-out fold models", **provenance}
+    return LinearModel(name=name, features=models[0].features, weights=tuple(float(w) for w in raw_w), bias=raw_b,
+                       mean=tuple(0.0 for _ in raw_w), scale=tuple(1.0 for _ in raw_w), provenance=prov)
+
+
+def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], target: float = TARGET_PRECISION) -> dict:
+    """The lowest threshold whose shown answers reach ``target`` precision (on at least MIN_SHOWN of them).
+
+    ``probs[i]``: the top candidate's probability for question i (None: no candidate); ``correct[i]``: whether
+    showing it would be right (always False for an unanswerable question). When no threshold reaches the
+    target, the one with the best precision is taken and the miss is recorded.
+    """
+    pairs = sorted(((p, c) for p, c in zip(probs, correct, strict=True) if p is not None), key=lambda t: -t[0])
+    best = None
+    hits = 0
+    reached = None
+    for n, (p, c) in enumerate(pairs, start=1):
+        hits += c
+        precision = hits / n
+        if n >= MIN_SHOWN:
+            if best is None or precision > best[1] + 1e-12:
+                best = (p, precision, n)
+            if precision >= target:
+                reached = (p, precision, n)
+    if reached is not None:
+        t, precision, n = reached
+        return {"threshold": float(t), "precision": round(precision, 4), "shown": n, "target": target, "reached": True}
+    if best is None:
+        return {"threshold": 0.5, "precision": None, "shown": 0, "target": target, "reached": False}
+    t, precision, n = best
+    return {"threshold": float(t), "precision": round(precision, 4), "shown": n, "target": target, "reached": False}
