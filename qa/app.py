@@ -91,30 +91,66 @@ def _where(p: Passage) -> str:
 # --- the chat reply ---------------------------------------------------------------------------------
 
 
-def _answer_line(result: AskResult) -> str:
+TEXTS = {  # every message of the page, in both languages (the reply follows the question's language)
+    "zh": {"not_found": "公报中未找到确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
+           "see": "见右侧 [{r}]", "others": "其他可能的答案", "computed": "由以下数字计算", "yes": "是", "no": "否",
+           "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "相关段落见右侧。"},
+    "en": {"not_found": "No exact answer was found in the bulletins", "related": "these passages may be relevant",
+           "source": "Source", "page": "page {n}", "see": "see [{r}] on the right", "others": "Other possible answers",
+           "computed": "computed from", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
+           "oops": "Something went wrong; please try again or rephrase.", "more": "Related passages are on the right."},
+}
+
+
+def _lang(result: AskResult | None, question: object = None) -> str:
+    if result is not None and result.query is not None:
+        return result.query.language
+    from qa.query import language_of
+
+    return language_of(question) if isinstance(question, str) else "zh"
+
+
+def _excerpt(text: str, answer: str, width: int = 60) -> str:
+    """The passage around the answer, the answer in bold (Markdown, escaped)."""
+    at = text.find(answer)
+    if not answer or at < 0:
+        return _md(text[: width * 2] + ("…" if len(text) > width * 2 else ""))
+    lo, hi = max(0, at - width), min(len(text), at + len(answer) + width)
+    pre = ("…" if lo > 0 else "") + text[lo:at]
+    post = text[at + len(answer):hi] + ("…" if hi < len(text) else "")
+    return f"{_md(pre)}**{_md(answer)}**{_md(post)}"
+
+
+def _answer_block(result: AskResult) -> str:
+    t = TEXTS[_lang(result)]
     a = result.answer
     if a is None:
-        message = result.message or NOT_FOUND
-        return _md(message + "。" if _is_ideograph(message[-1]) else message)
-    page = f"，第 {a.page} 页" if a.page else ""
-    if a.verdict is not None:  # 是/否 before the span that decides it
-        line = f"**{'是' if a.verdict == 'yes' else '否'}** — {_md(a.display or a.text)}　〔见 [{a.passage_rank}]{page}〕"
-    else:
-        line = f"**{_md(a.display or a.text)}**　〔见 [{a.passage_rank}]，{_md(a.source)}{page}〕"
+        return f"### {t['not_found']}\n\n{t['related']}："
+    shown = a.display or a.text
+    head = f"### **{t[a.verdict]}** — {_md(shown)}" if a.verdict is not None else f"### **{_md(shown)}**"
+    cited = next((p for p in result.passages if p.rank == a.passage_rank), None)
+    where = _md(_where(cited) if cited else a.source)
+    page = f" · {t['page'].format(n=a.page)}" if a.page else ""
+    lines = [head, f"{t['source']}：{where}{page} （{t['see'].format(r=a.passage_rank)}）"]
     if a.operands:
-        line += "\n\n" + "；".join(f"{_md(o.text)} 〔见 [{o.passage_rank}]〕" for o in a.operands)
+        lines.append(f"{t['computed']}：" + "；".join(f"**{_md(o.text)}** [{o.passage_rank}]" for o in a.operands))
+    elif cited is not None:
+        lines.append("> " + _excerpt(cited.chunk.text, shown))
     if a.alternatives:
-        alts = "；".join(f"**{_md(x.display or x.text)}** [{x.passage_rank}]" for x in a.alternatives)
-        line += f"\n\n其他可能的答案：{alts}"
-    return line
+        alts = "；".join(f"{_md(x.display or x.text)} [{x.passage_rank}]" for x in a.alternatives)
+        lines.append(f"{t['others']}：{alts}")
+    return "\n\n".join(lines)
 
 
 def reply_markdown(result: AskResult) -> str:
-    """The assistant's message: the exact answer in bold (or the not-found message), then citations."""
-    parts = [_answer_line(result)]
-    if result.passages:
-        parts.append("最接近的段落（仅供参考）：" if result.abstained else "出处：")
-        parts.append("\n".join(f"[{p.rank}] {_md(_where(p))}" for p in result.passages))
+    """The assistant's message: the answer first and largest with its one citation (or the not-found line and the
+    closest passages), in the question's language."""
+    t = TEXTS[_lang(result)]
+    parts = [_answer_block(result)]
+    if result.answer is None and result.passages:
+        parts.append("\n".join(f"[{p.rank}] {_md(_where(p))}" for p in result.passages[:3]))
+    elif result.passages[1:]:
+        parts.append(t["more"])
     return "\n\n".join(parts)
 
 
@@ -169,21 +205,31 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
         inner = _highlight(context, ctx_start, _passage_spans(c.start, c.end, marks))
         details = (f'<details><summary>展开上下文（第 {ctx_start}–{ctx_start + len(context)} 字）</summary>'
                    f'<div class="bqa-ctx">{inner}</div></details>')
+    page = f" · 第 {c.page_start} 页" if c.page_start else ""
     return (
         f'<div class="bqa-src{" bqa-cited" if cited else ""}" data-rank="{p.rank}">'
         f'<div class="bqa-src-head">[{p.rank}] {_esc(_where(p))}</div>'
-        f'<div class="bqa-src-meta">{_esc(c.source)} · 第 {c.start}–{c.end} 字{answer_note} · 得分 {p.score:.4f}</div>'
-        f'<p class="bqa-text">{body}</p>{details}</div>'
+        f'<div class="bqa-src-where">{_esc(c.source)}{page}</div>'
+        f'<p class="bqa-text">{body}</p>{details}'
+        f'<details class="bqa-meta"><summary>详情 / details</summary><div class="bqa-src-meta">'
+        f'第 {c.start}–{c.end} 字{answer_note} · score {p.score:.4f}</div></details></div>'
     )
 
 
 def sources_html(engine: BulletinQA, result: AskResult | None) -> str:
     if result is None or not result.passages:
         return '<div class="bqa-sources bqa-empty">提问后，这里显示引用的公报段落（答案以黄色标出）。</div>'
-    cited = {a.passage_rank for a in _answers(result)}
-    ordered = sorted(result.passages, key=lambda p: (p.rank not in cited, p.rank))  # the answer's passage first
-    cards = "".join(_passage_html(engine, result, p) for p in ordered)
-    head = f'<div class="bqa-src-meta">问题：{_esc(result.question)} · {result.latency_ms:.0f} ms</div>'
+    cited = {a.passage_rank for a in _answers(result)} | {
+        o.passage_rank for o in (result.answer.operands if result.answer else ())}
+    first = [p for p in result.passages if p.rank in cited] or list(result.passages[:1])
+    rest = [p for p in result.passages if p not in first]  # related passages, collapsed
+    cards = "".join(_passage_html(engine, result, p) for p in first)
+    if rest:
+        label = "相关段落" if _lang(result) == "zh" else "Related passages"
+        cards += (f'<details class="bqa-related"><summary>{label}（{len(rest)}）</summary>'
+                  + "".join(_passage_html(engine, result, p) for p in rest) + "</details>")
+    head = (f'<details class="bqa-meta"><summary>{_esc(result.question)}</summary><div class="bqa-src-meta">'
+            f'{result.latency_ms:.0f} ms</div></details>')
     return f'<div class="bqa-sources">{head}{cards}</div>'
 
 
@@ -223,11 +269,12 @@ def make_handlers(engine: BulletinQA):
         try:
             result = engine.ask(question, top_k=int(top_k or 5), doc_ids=_doc_filter(known_docs, doc_ids))
         except BqaError as err:
-            messages.append({"role": "assistant", "content": f"无法回答这个问题：{_md(str(err))}"})
+            t = TEXTS[_lang(None, question)]
+            messages.append({"role": "assistant", "content": f"{t['error']}：{_md(str(err))}"})
             return "", messages, sources_html(engine, None)
         except Exception:  # never a traceback in the page
             log.exception("answering %r failed", question[:200] if isinstance(question, str) else question)
-            messages.append({"role": "assistant", "content": "出错了，请稍后再试或换个问法。"})
+            messages.append({"role": "assistant", "content": TEXTS[_lang(None, question)]["oops"]})
             return "", messages, sources_html(engine, None)
         messages.append({"role": "assistant", "content": reply_markdown(result)})
         return "", messages, sources_html(engine, result)

@@ -65,7 +65,7 @@ def test_api_returns_the_json_contract(client, engine):
         assert p.keys() >= PASSAGE_KEYS
         assert p["rank"] == rank
         assert engine.index.texts[p["source"]][p["start"]:p["end"]]
-    direct = engine.ask("2025年本区地方政府债务限额是多少？", top_k=3).to_json()
+    direct = engine.ask("2025年本区地方政府债务限额是多少？", top_k=3).to_dict()
     assert {k: v for k, v in out.items() if k != "latency_ms"} == {k: v for k, v in direct.items() if k != "latency_ms"}
     if out["answer"] is not None:
         a = out["answer"]

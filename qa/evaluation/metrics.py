@@ -113,7 +113,7 @@ def _value_close(item: GoldItem, value: float) -> bool:
         return False
     m = re.search(r"\.(\d+)", item.answer or "")
     tol = 0.5 * 10 ** -(len(m.group(1)) if m else 0)
-    return abs(value - item.value) <= max(tol * 1.0001, abs(item.value) * 0.005)
+    return abs(value - item.value) <= tol * 1.0001
 
 
 def judge(item: GoldItem, pred: Prediction) -> Verdict:

@@ -372,6 +372,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         tops_by_split[t.item.split][1].append(bool(top) and t.item.answerable and _candidate_label(t.located, top))
         predictions.append({
             "id": t.item.id, "split": t.item.split, "group": t.item.group, "suite": t.suite,
+            "left_out": (t.item.group if fit and t.item.split == "fit" else None),
             "question": t.item.question, "gold": t.item.answer, "type": t.item.type, "lang": t.item.lang,
             "answer": pred.text, "kind": pred.kind, "verdict": pred.verdict, "probability": pred.probability,
             "correct": verdict.correct, "reason": verdict.reason, "hit_rank": rank,
