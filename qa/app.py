@@ -34,10 +34,10 @@ ECHO_CHARS = 300  # a very long question is echoed in the chat shortened to this
 CONTEXT_AROUND = 1  # neighbouring chunks shown each side when a passage is expanded
 
 EXAMPLES = [
+    "集中整治以来，全区监察组织一共掌握处置了多少件问题线索？",
     "区监委留置了多少人？",
-    "2025年本区地方政府债务限额是多少？",
     "What is the district's 2025 local government debt limit?",
-    "2025年上半年区级一般公共预算收入完成多少？",
+    "上半年新增了多少各类人才？",
 ]
 
 NOT_FOUND = "公报中未找到答案。"
@@ -63,6 +63,9 @@ CSS = """
            border-left: 3px solid var(--border-color-primary); padding-left: 8px; margin-top: 4px; }
 .bqa-ctx .bqa-hit { color: var(--body-text-color); }
 .bqa-empty { color: var(--body-text-color-subdued); }
+#bqa-chat h3 { font-size: 1.6rem; line-height: 1.3; margin: 0.1em 0 0.3em 0; }
+.bqa-src-where { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 2px 0 6px 0; }
+.bqa-related > summary, .bqa-meta > summary { cursor: pointer; color: var(--link-text-color); font-size: 0.85rem; }
 """
 
 THEME = gr.themes.Default(font=[gr.themes.LocalFont("Source Sans Pro"), "PingFang SC", "Microsoft YaHei",

@@ -332,9 +332,6 @@ def test_shipped_thresholds_file_is_a_valid_gate():
     assert gate.minimum and all(0.0 <= v <= 1.0 for v in (*gate.minimum.values(), *gate.maximum.values()))
 
 
-@xfail("eval/thresholds.json still gates split 'gold' (the old runner's); run_eval reports 'held-out', "
-       "'seed-blind' and 'fit', so `bqa eval --ci --gate eval/thresholds.json` always fails with "
-       "'the gate needs split 'gold''")
 def test_shipped_thresholds_gate_a_split_the_runner_reports():
     assert load_gate(THRESHOLDS).split in ("held-out", "seed-blind", "fit")
 

@@ -34,6 +34,7 @@ from qa.types import Answer, Passage
 READ_DEPTH = 10  # passages read for candidates
 _ORDINAL_QUESTION = re.compile(r"第几|排第|排名|名次|几届|哪一届|哪届|\brank|\bplace\b|\bwhich (?:session|term)", re.I)
 MAX_ALTERNATIVES = 2
+ALTERNATIVE_MARGIN = 0.3  # another reading is shown only when the answer model scores it this close to the best
 DEFAULT_THRESHOLD = 0.5  # used only before the first fit; bqa eval --fit stores the chosen one
 CONFIDENCE_FEATURES = (  # a small set: with all candidate features the model overfits (AUC 0.65 vs 0.76, CV)
     "margin_z", "top_z", "agree_top3", "top_adjacent", "top_clause_cov", "top_unit_match", "top_rr", "top_primary",
@@ -177,7 +178,7 @@ class Answerer:
             key = squash(c.display)
             if key in seen or c.kind != best.kind:
                 continue
-            if c.probability < 0.5 * best.probability or len(alternatives) >= MAX_ALTERNATIVES:
+            if c.score < best.score - ALTERNATIVE_MARGIN or len(alternatives) >= MAX_ALTERNATIVES:
                 break
             seen.add(key)
             alternatives.append(replace(self.to_answer(c, pages), probability=round(
