@@ -23,9 +23,14 @@ def render_text(result: AskResult, color: bool = False) -> str:
     if result.answer is not None:
         a = result.answer
         b, r = (_BOLD, _RESET) if color else ("", "")
-        lines.append(f"Answer: {b}{a.text}{r}   ({a.source} {a.start}-{a.end}, passage [{a.passage_rank}])")
+        page = f", 第 {a.page} 页 / page {a.page}" if a.page else ""
+        verdict = {"yes": "是 / yes — ", "no": "否 / no — "}.get(a.verdict or "", "")
+        lines.append(f"Answer: {verdict}{b}{a.display or a.text}{r}   ({a.source} {a.start}-{a.end}{page}, "
+                     f"passage [{a.passage_rank}], P(right) {a.probability:.2f})")
+        for o in a.operands:
+            lines.append(f"  from: {o.text}   ({o.source} {o.start}-{o.end}, passage [{o.passage_rank}])")
         for alt in a.alternatives:
-            lines.append(f"  or: {alt.text}   ({alt.source} {alt.start}-{alt.end}, passage [{alt.passage_rank}])")
+            lines.append(f"  or: {alt.display or alt.text}   ({alt.source} {alt.start}-{alt.end}, passage [{alt.passage_rank}])")
     else:
         lines.append(result.message or "公报中未找到答案 / The bulletin does not say.")
     lines.append("")
@@ -34,7 +39,8 @@ def render_text(result: AskResult, color: bool = False) -> str:
         where = " ▸ ".join(x for x in (c.doc_title, c.section) if x)
         d, r = (_DIM, _RESET) if color else ("", "")
         lines.append(f"[{p.rank}] {where}")
-        lines.append(f"    {d}{c.source} {c.start}-{c.end}  score {p.score:.4f}{r}")
+        page = f" p.{c.page_start}" if c.page_start else ""
+        lines.append(f"    {d}{c.source}{page} {c.start}-{c.end}  score {p.score:.4f}{r}")
         lines.append("    " + _marked(result, p.rank, c.text, c.start, c.end, color).replace("\n", "\n    "))
     lines.append(f"{len(result.passages)} passages, {result.latency_ms:.0f} ms")
     return "\n".join(lines)
