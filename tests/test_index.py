@@ -132,8 +132,10 @@ def test_unchanged_corpus_is_up_to_date_and_rebuild_uses_cache(fake_index, tmp_p
     again = build_index(SEED, idx, "fake")
     assert again.up_to_date and again.n_embedded == 0 and again.n_parsed == 0
     rebuilt = build_index(SEED, idx, "fake", rebuild=True)
-    assert not rebuilt.up_to_date and rebuilt.n_parsed == 1
-    assert rebuilt.n_embedded == rebuilt.n_chunks  # --rebuild re-embeds everything
+    assert not rebuilt.up_to_date and rebuilt.n_parsed == 1  # --rebuild parses every file again …
+    assert rebuilt.n_embedded == 0  # … and reuses the vectors of unchanged passages
+    fresh = build_index(SEED, idx, "fake", rebuild=True, use_cache=False)
+    assert fresh.n_parsed == 1 and fresh.n_embedded == fresh.n_chunks  # --no-cache re-embeds everything
 
 
 def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):

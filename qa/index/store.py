@@ -329,7 +329,7 @@ def build_index(
             return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
                                0.0, _size(index_dir), True, tuple(warnings))
         return _build_locked(Path(corpus_dir), index_dir, files, digests, list(warnings), previous, embedder,
-                             settings, use_cache and not rebuild, dense_kind, show_progress, t0, progress)
+                             settings, use_cache, not rebuild, dense_kind, show_progress, t0, progress)
     finally:
         lock.release()
 
@@ -384,10 +384,12 @@ def _cached_vectors(index_dir: Path, manifest: Manifest | None, embedder: Embedd
         return {}
 
 
-def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, embedder, settings, use_cache,
+def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, embedder, settings, use_cache, reuse_parsed,
                   dense_kind, show_progress, t0, progress) -> BuildReport:
     notify = progress or (lambda stage, fraction: None)
-    old_chunks, old_texts, old_sources = _reusable(index_dir, previous, digests, settings) if use_cache else ({}, {}, {})
+    # --rebuild parses every file again but still reuses the vectors of unchanged passages; --no-cache re-embeds
+    reusable = use_cache and reuse_parsed
+    old_chunks, old_texts, old_sources = _reusable(index_dir, previous, digests, settings) if reusable else ({}, {}, {})
     todo = [f for f in files if f.source not in old_texts]
     notify("parse", 0.0)
     parsed: dict[str, ParsedSource] = {}
