@@ -25,7 +25,7 @@ from qa.answer import Answerer, AnswerResult
 from qa.chunking import romanize
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
-from qa.index.store import LoadedIndex, ensure_index, load_index
+from qa.index.store import LoadedIndex, build_index, ensure_index, index_is_stale, load_index
 from qa.linear import LinearModel
 from qa.paths import default_corpus, default_index
 from qa.query import NameMap, Query, analyze, place_cores
@@ -201,6 +201,12 @@ class BulletinQA:
         corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus()
         if build_if_missing:
             index = ensure_index(corpus_dir, index_dir, embedder, show_progress=show_progress, notify=notify)
+            if changed := index_is_stale(index, corpus_dir):  # never cite offsets of an older version of a file
+                if notify:
+                    notify(f"The corpus changed since the index was built ({len(changed)} file(s), e.g. {changed[0]}): "
+                           "updating the index…")
+                build_index(corpus_dir, index_dir, index.manifest.embedder.name, show_progress=show_progress)
+                index = load_index(index_dir, expect_embedder=embedder)
         else:
             index = load_index(index_dir, expect_embedder=embedder)
         return cls(index, make_embedder(index.manifest.embedder.name), **kwargs)

@@ -599,3 +599,20 @@ def test_truncated_file_makes_the_index_stale(fake_index, tmp_path):
     report = build_index(SEED, idx, "fake")  # not "up to date": the damaged build is replaced
     assert not report.up_to_date and report.n_embedded == 0 and report.n_parsed == 0
     load_index(idx)
+
+
+def test_open_updates_an_index_whose_corpus_changed(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(SEED.joinpath("hongkou-2025-03.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    BulletinQA.open(tmp_path / "idx", corpus, embedder="fake")
+    changed = (corpus / "a.txt").read_text(encoding="utf-8").replace("留置37人", "留置38人")
+    (corpus / "a.txt").write_text(changed, encoding="utf-8")
+    _bump_mtime(corpus / "a.txt")
+    messages: list[str] = []
+    engine = BulletinQA.open(tmp_path / "idx", corpus, embedder="fake", notify=messages.append)
+    assert any("changed" in m for m in messages)
+    text = engine.index.texts["a.txt"]
+    assert text == changed  # citations point into the current file, never an older version of it
+    for p in engine.ask("区监委留置了多少人？", top_k=10).passages:
+        assert text[p.chunk.start:p.chunk.end].strip()
