@@ -380,5 +380,6 @@ def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: s
         print(f"bqa: warning: serving on {host}:{port} to the network — the page has no login; anyone who can "
               "reach it can ask questions", file=sys.stderr)
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=lambda m: print(m, file=sys.stderr))
-    print(f"bqa: {len(engine.index.chunks)} passages from {len(engine.documents)} documents loaded", file=sys.stderr)
-    launch(build_app(engine), host, port, block=True)
+    print(f"bqa: {len(engine.index.chunks)} passages from {len(engine.documents)} documents loaded; "
+          f"serving on http://{host}:{port} (Ctrl-C stops it)", file=sys.stderr)
+    launch(build_app(engine), host, port, block=True, quiet=True)  # quiet: no "set share=True" hint
