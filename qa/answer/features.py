@@ -14,6 +14,7 @@ import numpy as np
 
 from qa.answer.generators import Hit, Segment, clause_bounds, sentence_bounds
 from qa.query import Intent, Lexicon, Query
+from qa.query.lexicon import squash
 from qa.types import Chunk
 
 KINDS = ("number", "table_cell", "date", "person", "entity", "list", "yes_no")
@@ -46,10 +47,6 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _NEGATION = re.compile(r"未|没有|尚未|暂未|不|无")
 _MONEY = re.compile(r"元$")
 _PCT = ("%", "‰", "个百分点", "百分点", "成")
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,11 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def squash(text: str) -> str:
+    """Lower case without whitespace: the key question terms are matched against passages with."""
+    return re.sub(r"\s+", "", text).lower()
+
+
 @dataclass(frozen=True)
 class Pattern:
     label: str

@@ -18,6 +18,7 @@ import numpy as np
 from qa.index.dense import search_dense
 from qa.index.store import LoadedIndex
 from qa.query import Intent, Lexicon, Query, place_cores
+from qa.query.lexicon import squash
 from qa.terms import tokenize
 
 FEATURES = (
@@ -32,10 +33,6 @@ PER_CONTEXT = 8  # … and their best chunks by BM25
 HEADER_N = 10
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _NUMBER = re.compile(r"\d")
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
 
 
 @dataclass(frozen=True)
@@ -60,9 +57,9 @@ class Scorer:
         n_docs = max(1, sp.scores["num_docs"])
         self.vocab = sp.vocab_dict
         self.idf_by_id = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        self.text_keys = [_squash(c.text) for c in index.chunks]
-        self.context_keys = [_squash(c) for c in index.contexts]
-        self.labels = [_squash(c.cells[0]) if c.kind == "table_row" and c.cells else "" for c in index.chunks]
+        self.text_keys = [squash(c.text) for c in index.chunks]
+        self.context_keys = [squash(c) for c in index.contexts]
+        self.labels = [squash(c.cells[0]) if c.kind == "table_row" and c.cells else "" for c in index.chunks]
         self.headers = np.array([i for i, c in enumerate(index.chunks) if c.is_header], dtype=np.int64)
         self.years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.text_keys]
         self.ctx_years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.context_keys]
@@ -135,7 +132,7 @@ class Scorer:
         for t in query.terms:
             w = self.idf(t.lower())
             if w > 0:
-                out.append((_squash(t), w))
+                out.append((squash(t), w))
         return out
 
     def features(self, query: Query, ids: np.ndarray, ranks: dict[int, dict[str, int]], bm25: np.ndarray,
@@ -158,7 +155,7 @@ class Scorer:
         scope_patterns = [p for p in self.lexicon.scopes if p.label.split(":")[0] in families]
         longest = max((t for t, _ in terms), key=len, default="")
         en = query.language == "en"
-        q_key = _squash(query.question)
+        q_key = squash(query.question)
         person = query.intent is Intent.PERSON
         for row, i in enumerate(ids):
             i = int(i)
