@@ -679,7 +679,7 @@ def test_serve_binds_loopback_unless_public_which_warns(monkeypatch, args, host,
     bound = []
     monkeypatch.setattr(qa.app.BulletinQA, "open", classmethod(lambda cls, *a, **k: _StubEngine()))
     monkeypatch.setattr(qa.app, "build_app", lambda engine: "app")
-    monkeypatch.setattr(qa.app, "launch", lambda app, h, p, block=True: bound.append(h))
+    monkeypatch.setattr(qa.app, "launch", lambda app, h, p, block=True, quiet=False: bound.append(h))
     result = CliRunner().invoke(main, ["serve", *args])
     assert result.exit_code == 0, result.output
     assert bound == [host]
