@@ -295,9 +295,10 @@ class BlockParser:
 
     def _on_continued(self, i: int) -> int:
         self._line_block("heading", self.lines[i], table=self.table.caption if self.table else None)
-        if self.table:
-            self.table.rows = 0 if self.table.tabbed else self.table.rows
-            self.table.header_lines = self.table.header_lines if self.table.tabbed else []
+        if self.table and self.table.tabbed:
+            self.table.rows = 0  # the header row may repeat after (续表)
+        elif self.table:
+            self.table.header_lines = []
         return i + 1
 
     def _on_note(self, i: int) -> int:
