@@ -20,7 +20,7 @@ from qa.embedders import Embedder
 from qa.index.store import LoadedIndex
 from qa.linear import LinearModel
 from qa.query import Query
-from qa.retrieval.features import FEATURES, Pool, Scorer, allowed_mask
+from qa.retrieval.features import FEATURES, Pool, Scorer
 from qa.types import Passage
 
 Mode = Literal["fitted", "rrf", "bm25", "dense"]
@@ -62,7 +62,7 @@ class Retriever:
     def pool(self, query: Query, doc_ids: Collection[str] | None = None, sources: Collection[str] | None = None,
              years: Collection[int] | None = None) -> Pool:
         qvec = self.embedder.embed_queries([query.search_text])[0] if self.mode != "bm25" else None
-        return self.scorer.pool(query, qvec, allowed_mask(self.index, doc_ids, sources, years))
+        return self.scorer.pool(query, qvec, self.scorer.allowed(doc_ids, sources, years))
 
     def search(self, query: Query, top_k: int = 5, doc_ids: Collection[str] | None = None,
                sources: Collection[str] | None = None, years: Collection[int] | None = None) -> list[Passage]:

@@ -64,10 +64,30 @@ class Scorer:
         self.years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.text_keys]
         self.ctx_years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.context_keys]
         self.places = source_places(index)
+        # per-chunk document, source and year, for filters without a loop over the corpus per question
+        self.chunk_docs = np.array([c.doc_id for c in index.chunks], dtype=object)
+        self.chunk_sources = np.array([c.source for c in index.chunks], dtype=object)
+        self.chunk_years = np.array([index.sources[c.source].year if c.source in index.sources and
+                                     index.sources[c.source].year is not None else -1 for c in index.chunks],
+                                    dtype=np.int64)
 
     def idf(self, term: str) -> float:
         tid = self.vocab.get(term)
         return float(self.idf_by_id[tid]) if tid is not None and tid < len(self.idf_by_id) else 0.0
+
+    def allowed(self, doc_ids: Collection[str] | None = None, sources: Collection[str] | None = None,
+                years: Collection[int] | None = None) -> np.ndarray | None:
+        """Chunks that pass the filters (None when there is no filter)."""
+        if not doc_ids and not sources and not years:
+            return None
+        mask = np.ones(self.n, dtype=bool)
+        if doc_ids:
+            mask &= np.isin(self.chunk_docs, list(doc_ids))
+        if sources:
+            mask &= np.isin(self.chunk_sources, list(sources))
+        if years:
+            mask &= np.isin(self.chunk_years, list(years))
+        return mask
 
     # -- retrievers -----------------------------------------------------------------------------------
 
@@ -105,7 +125,6 @@ class Scorer:
             add("dense", dense)
         top = np.argsort(-bm25, kind="stable")[:BM25_N]
         add("bm25", [i for i in top if bm25[i] > 0])
-        chunk_ctx = bm25 + 0.0
         best_ctx = np.argsort(-ctx, kind="stable")[:CONTEXT_N]
         ctx_pool = []
         for c in best_ctx:
@@ -114,7 +133,7 @@ class Scorer:
             members = np.flatnonzero(self.index.context_of == c)
             if allowed is not None:
                 members = members[allowed[members]]
-            members = members[np.argsort(-chunk_ctx[members], kind="stable")][:PER_CONTEXT]
+            members = members[np.argsort(-bm25[members], kind="stable")][:PER_CONTEXT]
             ctx_pool.extend(int(i) for i in members)
         add("context", ctx_pool)
         if query.intent is Intent.PERSON and len(self.headers):
@@ -202,16 +221,3 @@ def source_places(index: LoadedIndex) -> dict[str, frozenset[str]]:
     for name, src in index.sources.items():
         out[name] = frozenset(place_cores(src.place) + place_cores(src.title))
     return out
-
-
-def allowed_mask(index: LoadedIndex, doc_ids: Collection[str] | None = None, sources: Collection[str] | None = None,
-                 years: Collection[int] | None = None) -> np.ndarray | None:
-    """Chunks that pass the filters (None when there is no filter)."""
-    if not doc_ids and not sources and not years:
-        return None
-    docs, srcs, yrs = set(doc_ids or ()), set(sources or ()), set(years or ())
-    mask = np.ones(len(index.chunks), dtype=bool)
-    for i, c in enumerate(index.chunks):
-        if docs and c.doc_id not in docs or srcs and c.source not in srcs or yrs and (index.sources[c.source].year not in yrs if c.source in index.sources else True):
-            mask[i] = False
-    return mask
