@@ -15,6 +15,7 @@ import dataclasses
 import json
 import math
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Collection
@@ -35,6 +36,7 @@ from qa.types import Answer, Passage
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
 READ_DEPTH = 10  # passages the answer stage reads, whatever top-k is shown
+_LATIN = re.compile(r"[A-Za-z]")  # a question with Latin letters may name a person or place in pinyin
 
 
 def answer_first(passages: list[Passage], answer: Answer) -> tuple[list[Passage], Answer]:
@@ -148,8 +150,15 @@ def passage_dict(p: Passage) -> dict:
     }
 
 
+def place_map(index: LoadedIndex) -> NameMap:
+    """The places of the corpus (cores) without their pinyin: all a question without Latin letters needs."""
+    return NameMap({}, tuple(dict.fromkeys(core for src in index.sources.values() for core in place_cores(src.place))))
+
+
 def name_map(index: LoadedIndex) -> NameMap:
-    """Pinyin of the people and places of the corpus → their Chinese names (English questions name them so)."""
+    """Pinyin of the people and places of the corpus → their Chinese names (English questions name them so).
+
+    Romanising loads pypinyin's dictionaries (≈ 0.2 s), so it is built on the first question with Latin letters."""
     names: dict[str, list[str]] = {}
 
     def add(key: str, value: str) -> None:
@@ -183,7 +192,9 @@ class BulletinQA:
         self.index = index
         self.embedder = embedder
         self.answer_first = answer_first
-        self.names = name_map(index)
+        self._places = place_map(index)
+        self._names: NameMap | None = None
+        self._names_lock = threading.Lock()
         if packaged_models:  # qa/data/*.json, written by `bqa eval --fit`
             ranker = ranker if ranker is not None else LinearModel.packaged("ranker")
             answer_model = answer_model if answer_model is not None else LinearModel.packaged("answer_model")
@@ -216,8 +227,21 @@ class BulletinQA:
         """(doc_id, title) of every indexed document, in corpus order."""
         return list(self._documents)
 
+    @property
+    def names(self) -> NameMap:
+        """The full name map (pinyin → Chinese), built once on first use."""
+        if self._names is None:
+            with self._names_lock:
+                if self._names is None:
+                    self._names = name_map(self.index)
+        return self._names
+
+    def _names_for(self, text: str) -> NameMap:
+        return self.names if _LATIN.search(text) else self._places
+
     def analyze(self, question: str) -> Query:
-        return analyze(clean_question(question), names=self.names)
+        text = clean_question(question)
+        return analyze(text, names=self._names_for(text))
 
     def ask(self, question: str, top_k: int = 5, doc_ids: Collection[str] | None = None,
             sources: Collection[str] | None = None, years: Collection[int] | None = None) -> AskResult:
@@ -229,7 +253,7 @@ class BulletinQA:
             raise BqaError(f"unknown document id {unknown[0]!r}; `bqa corpus list` shows the ids")
         if sources and (unknown := [s for s in sources if s not in self.index.sources]):
             raise BqaError(f"unknown source {unknown[0]!r}; `bqa corpus list` shows the sources")
-        query = analyze(text, names=self.names)
+        query = analyze(text, names=self._names_for(text))
         passages = self.retriever.search(query, top_k=max(top_k, READ_DEPTH), doc_ids=doc_ids, sources=sources,
                                          years=years)
         result: AnswerResult = self.answerer.answer(query, passages, self.index.texts, self.index.pages)

