@@ -11,10 +11,12 @@ assets is served (no allowed_paths), and only loopback is bound unless ``public=
 
 from __future__ import annotations
 
+import errno
 import html
 import ipaddress
 import logging
 import re
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +25,7 @@ import gradio as gr
 
 from qa.api import MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
+from qa.paths import default_corpus, default_index
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -359,6 +362,20 @@ def check_host(host: str, public: bool) -> None:
         )
 
 
+def check_port_free(host: str, port: int) -> None:
+    """One clear line when the port is taken, before anything is loaded."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself will
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OverflowError:
+            raise BqaError(f"port {port} is out of range; choose one from 1 to 65535 with --port") from None
+        except OSError as err:
+            why = "the port is in use" if err.errno in (errno.EADDRINUSE, errno.EACCES) else err.strerror
+            raise BqaError(f"cannot serve on {host}:{port}: {why}; choose another with --port") from None
+
+
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False):
     """Launch with the safe settings: no share link, no extra file routes, no MCP, no SSR, no tracebacks."""
     try:
@@ -379,7 +396,17 @@ def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: s
     if public:
         print(f"bqa: warning: serving on {host}:{port} to the network — the page has no login; anyone who can "
               "reach it can ask questions", file=sys.stderr)
+    index_dir, corpus_dir = index_dir or default_index(), corpus_dir or default_corpus()
+    check_port_free(host, port)  # before a minute of loading, not after
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=lambda m: print(m, file=sys.stderr))
+    engine.ask("warm up")  # the first page question is then as fast as the second
+    from qa.daemon import render_request, start
+
+    stop_daemon = start(engine, index_dir, corpus_dir, render_request, log=lambda m: print(m, file=sys.stderr))
     print(f"bqa: {len(engine.index.chunks)} passages from {len(engine.documents)} documents loaded; "
           f"serving on http://{host}:{port} (Ctrl-C stops it)", file=sys.stderr)
-    launch(build_app(engine), host, port, block=True, quiet=True)  # quiet: no "set share=True" hint
+    try:
+        launch(build_app(engine), host, port, block=True, quiet=True)  # quiet: no "set share=True" hint
+    finally:
+        if stop_daemon:
+            stop_daemon()

@@ -17,12 +17,10 @@ INDEX_HELP = "Index folder (default: the repo's index/, or $BQA_INDEX)."
 
 
 def _dump(obj) -> str:
-    text = json.dumps(obj, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (e.g. echoed from bad input) only survives as a \u escape
-        return json.dumps(obj)
-    return text
+    from qa.entry import utf8_stdout
+    from qa.render import dump_json
+
+    return dump_json(obj, ascii_only=not utf8_stdout())
 
 
 def friendly(fn):
@@ -184,11 +182,14 @@ def _print_human(result) -> None:
 @click.option("--doc", "doc_ids", multiple=True, help="Only search these doc_ids (repeatable).")
 @click.option("--source", "sources", multiple=True, help="Only search these sources, as `bqa corpus list` names them.")
 @click.option("--year", "years", multiple=True, type=int, help="Only search sources of this year (repeatable).")
+@click.option("--no-warm", is_flag=True,
+              help="Answer in this process even when `bqa serve` or `bqa daemon` already holds this index warm.")
 @friendly
-def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources, years) -> None:
+def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources, years, no_warm) -> None:
     """Answer QUESTION from the bulletins: the exact figure, its passage, source and page.
 
-    A missing index is built first (with a message). Examples:
+    A missing index is built first (with a message). When `bqa serve` or `bqa daemon` is running on the
+    same index, it answers (in milliseconds instead of a second). Examples:
 
     \b
       bqa ask "区监委留置了多少人？"
@@ -196,19 +197,19 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
       bqa ask "全市一般公共预算收入是多少？" --source fuxin-2025-final-accounts-report-to-standing-committee.txt
       echo '{"id": "q1", "question": "2025年债务限额是多少？"}' | bqa ask --jsonl
     """
-    from qa.api import BulletinQA
-
     if jsonl and question:
         raise BqaError("give either a QUESTION or --jsonl (questions on stdin), not both")
     if not jsonl and question is None:
         raise BqaError('no question given; usage: bqa ask "区监委留置了多少人？"')
+    filters = {"doc_ids": list(doc_ids) or None, "sources": list(sources) or None, "years": list(years) or None}
     if not jsonl:
         from qa.api import clean_question
 
         clean_question(question)  # reject bad input before loading anything
+    from qa.api import BulletinQA
+
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True,
                              notify=lambda m: click.echo(m, err=True))
-    filters = {"doc_ids": doc_ids or None, "sources": sources or None, "years": years or None}
     if jsonl:
         _ask_jsonl(engine, top_k, filters)
         return
@@ -259,6 +260,24 @@ def serve(index_dir, corpus_dir, host, port, public) -> None:
     from qa.app import serve as run
 
     run(index_dir=index_dir, corpus_dir=corpus_dir, host=host, port=port, public=public)
+
+
+@main.command()
+@_index_opt
+@_corpus_opt
+@friendly
+def daemon(index_dir, corpus_dir) -> None:
+    """Keep the index warm for `bqa ask` (no page): answers come back in milliseconds until Ctrl-C.
+
+    `bqa serve` does the same beside its page. The socket is private to this user and this index.
+    """
+    from qa.api import BulletinQA
+    from qa.daemon import serve_forever
+
+    index_dir, corpus_dir = index_dir or default_index(), corpus_dir or default_corpus()
+    engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=lambda m: click.echo(m, err=True))
+    engine.ask("warm up")  # the first question loads the model and jieba's dictionary
+    serve_forever(engine, index_dir, corpus_dir)
 
 
 @main.command("eval")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from qa.api import AskResult
 
 _BOLD, _MARK, _DIM, _RESET = "\033[1m", "\033[1;33m", "\033[2m", "\033[0m"
@@ -44,3 +46,17 @@ def render_text(result: AskResult, color: bool = False) -> str:
         lines.append("    " + _marked(result, p.rank, c.text, c.start, c.end, color).replace("\n", "\n    "))
     lines.append(f"{len(result.passages)} passages, {result.latency_ms:.0f} ms")
     return "\n".join(lines)
+
+
+def dump_json(obj, ascii_only: bool = False) -> str:
+    """One JSON line, UTF-8 text (all \\u escapes for a terminal that is not UTF-8: still the same JSON).
+
+    A lone surrogate (echoed from bad input) survives only as a \\u escape."""
+    if ascii_only:
+        return json.dumps(obj)
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj)
+    return text

@@ -670,6 +670,9 @@ class _StubEngine:
     index = type("I", (), {"chunks": []})()
     documents: list = []
 
+    def ask(self, *args, **kwargs):
+        return None
+
 
 @pytest.mark.parametrize(("args", "host", "warned"), [
     ([], "127.0.0.1", False),
@@ -680,10 +683,27 @@ def test_serve_binds_loopback_unless_public_which_warns(monkeypatch, args, host,
     monkeypatch.setattr(qa.app.BulletinQA, "open", classmethod(lambda cls, *a, **k: _StubEngine()))
     monkeypatch.setattr(qa.app, "build_app", lambda engine: "app")
     monkeypatch.setattr(qa.app, "launch", lambda app, h, p, block=True, quiet=False: bound.append(h))
+    monkeypatch.setattr(qa.app, "check_port_free", lambda h, p: None)
+    monkeypatch.setattr("qa.daemon.start", lambda *a, **k: None)
     result = CliRunner().invoke(main, ["serve", *args])
     assert result.exit_code == 0, result.output
     assert bound == [host]
     assert ("warning: serving on 0.0.0.0" in result.stderr) == warned
+
+
+def test_serve_checks_the_port_before_loading(monkeypatch):
+    import socket
+
+    monkeypatch.setattr(qa.app.BulletinQA, "open", classmethod(lambda cls, *a, **k: pytest.fail("loaded")))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().count("\n") == 0 and "port is in use" in result.stderr
+    result = CliRunner().invoke(main, ["serve", "--port", "99999"])
+    assert result.exit_code == 1 and "out of range" in result.stderr
 
 
 def test_serve_non_loopback_without_flag_is_one_line(monkeypatch):

@@ -43,7 +43,9 @@ def test_query_threads_are_per_calling_thread():
 
     a = threading.Thread(target=worker, args=("query", 1))
     b = threading.Thread(target=worker, args=("build", None))
-    a.start(); a.join(); b.start(); b.join()
+    for t in (a, b):
+        t.start()
+        t.join()
     assert seen["query"] == [1] * len(libs)
     assert seen["build"] == [os.cpu_count()] * len(libs)
 
@@ -61,5 +63,6 @@ def test_a_question_runs_single_threaded(fake_index):
         out.extend(_max_threads(lib) for lib in libs)
 
     t = threading.Thread(target=ask)
-    t.start(); t.join()
+    t.start()
+    t.join()
     assert out and set(out) == {1}

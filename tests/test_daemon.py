@@ -1,0 +1,189 @@
+"""A warm `bqa ask`: a running engine answers over a private Unix socket, the same answer as a cold one."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from qa import daemon
+from qa.api import BulletinQA
+from qa.entry import parse_warm_ask
+
+QUESTION = "2025年本区地方政府债务限额是多少？"
+BQA = [sys.executable, "-c", "import sys; from qa.entry import main; sys.exit(main())"]
+
+
+@pytest.fixture
+def private_runtime(tmp_path, monkeypatch):
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    return runtime
+
+
+@pytest.fixture
+def corpus_copy(tmp_path, seed_corpus):
+    folder = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, folder)
+    return folder
+
+
+def _started(index_dir, corpus_dir):
+    engine = BulletinQA.open(index_dir, corpus_dir)
+    stop = daemon.start(engine, index_dir, corpus_dir, daemon.render_request)
+    assert stop is not None
+    return engine, stop
+
+
+def _without_latency(d: dict) -> dict:
+    d = dict(d)
+    d.pop("latency_ms", None)
+    return d
+
+
+def test_warm_answer_is_the_cold_answer(fake_index, seed_corpus, private_runtime):
+    engine, stop = _started(fake_index, seed_corpus)
+    try:
+        out = daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION, "top_k": 3, "format": "json"})
+        assert out is not None
+        assert _without_latency(json.loads(out)) == _without_latency(engine.ask(QUESTION, top_k=3).to_dict())
+        text = daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION, "format": "text"})
+        assert "passages" in text and "\033[" not in text
+    finally:
+        stop()
+    assert not daemon.socket_path(fake_index).exists()
+    assert daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION}) is None  # nobody listening
+
+
+def test_engine_errors_come_back_as_errors(fake_index, seed_corpus, private_runtime):
+    from qa.errors import BqaError
+
+    _, stop = _started(fake_index, seed_corpus)
+    try:
+        with pytest.raises(BqaError, match="unknown document id"):
+            daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION, "doc_ids": ["nope"]})
+    finally:
+        stop()
+
+
+def test_changed_corpus_or_another_corpus_is_answered_cold(fake_index, seed_corpus, corpus_copy, tmp_path,
+                                                          private_runtime):
+    index = tmp_path / "index"
+    shutil.copytree(fake_index, index)
+    _, stop = _started(index, corpus_copy)
+    try:
+        assert daemon.ask_running(index, corpus_copy, {"question": QUESTION}) is not None
+        assert daemon.ask_running(index, seed_corpus, {"question": QUESTION}) is None  # another corpus
+        f = next(corpus_copy.glob("*.txt"))
+        f.write_text(f.read_text(encoding="utf-8") + "\n新增一段。\n", encoding="utf-8")
+        assert daemon.ask_running(index, corpus_copy, {"question": QUESTION}) is None  # stale: never cite old offsets
+    finally:
+        stop()
+
+
+def test_socket_folder_open_to_others_is_not_used(fake_index, seed_corpus, private_runtime):
+    folder = daemon.socket_path(fake_index).parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o777)
+    engine = BulletinQA.open(fake_index, seed_corpus)
+    notes: list[str] = []
+    assert daemon.start(engine, fake_index, seed_corpus, daemon.render_request, log=notes.append) is None
+    assert notes and "not a private folder" in notes[0]
+    assert daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION}) is None
+
+
+def test_a_second_engine_does_not_take_the_socket(fake_index, seed_corpus, private_runtime):
+    engine, stop = _started(fake_index, seed_corpus)
+    try:
+        notes: list[str] = []
+        assert daemon.start(engine, fake_index, seed_corpus, daemon.render_request, log=notes.append) is None
+        assert "already answers" in notes[0]
+        assert daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION}) is not None
+    finally:
+        stop()
+
+
+def test_bad_requests_do_not_stop_the_server(fake_index, seed_corpus, private_runtime):
+    import socket
+
+    _, stop = _started(fake_index, seed_corpus)
+    try:
+        for payload in (b"not json\n", b"[1,2]\n", b"{" * 100_000 + b"\n", b"x" * 70_000 + b"\n"):
+            with socket.socket(socket.AF_UNIX) as conn:
+                conn.connect(str(daemon.socket_path(fake_index)))
+                conn.sendall(payload)
+                reply = json.loads(conn.makefile("rb").readline())
+                assert "pass" in reply
+        assert daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION}) is not None
+    finally:
+        stop()
+
+
+def test_warm_parser_knows_only_options_the_cli_declares():
+    from qa.cli import ask
+    from qa.entry import _FLAGS, _VALUED
+
+    declared = {opt for p in ask.params for opt in getattr(p, "opts", [])}
+    assert set(_VALUED) | set(_FLAGS) <= declared
+
+
+@pytest.mark.parametrize("argv", [
+    ["区监委留置了多少人？"], ["q", "--json"], ["--top-k", "3", "q"], ["q", "--top-k=7", "--doc", "a#01", "--doc=b#02"],
+    ["q", "--year", "2025", "--source", "s.txt", "--index", "/x", "--corpus", "/y"], ["--", "-q-"],
+])
+def test_warm_parser_agrees_with_click(argv):
+    from qa.cli import ask
+
+    ctx = ask.make_context("ask", list(argv))
+    p = ctx.params
+    warm = parse_warm_ask(list(argv))
+    assert warm is not None
+    assert warm["question"] == p["question"] and warm["top_k"] == p["top_k"] and warm["json"] == p["as_json"]
+    assert warm["doc_ids"] == list(p["doc_ids"]) and warm["sources"] == list(p["sources"])
+    assert warm["years"] == list(p["years"])
+    assert (warm.get("index"), warm.get("corpus")) == (
+        str(p["index_dir"]) if p["index_dir"] else None, str(p["corpus_dir"]) if p["corpus_dir"] else None)
+
+
+@pytest.mark.parametrize("argv", [[], ["--help"], ["q", "--jsonl"], ["q", "--no-warm"], ["q", "r"], ["--top-k", "x", "q"],
+                                  ["--top-k", "0", "q"], ["q", "--bogus"], ["--doc"]])
+def test_warm_parser_leaves_everything_else_to_click(argv):
+    assert parse_warm_ask(argv) is None
+
+
+def test_cli_daemon_answers_bqa_ask_and_stops_cleanly(fake_index, seed_corpus, private_runtime):
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(private_runtime)}
+    args = ["--index", str(fake_index), "--corpus", str(seed_corpus)]
+    proc = subprocess.Popen([*BQA, "daemon", *args], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while not daemon.socket_path(fake_index).exists() and time.time() < deadline:
+            time.sleep(0.2)
+        warm = subprocess.run([*BQA, "ask", QUESTION, "--json", *args], env=env, capture_output=True, text=True,
+                              timeout=60)
+        cold = subprocess.run([*BQA, "ask", QUESTION, "--json", "--no-warm", *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert warm.returncode == 0 and cold.returncode == 0, warm.stderr + cold.stderr
+        assert _without_latency(json.loads(warm.stdout)) == _without_latency(json.loads(cold.stdout))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not daemon.socket_path(fake_index).exists()
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "gbk"])
+def test_non_utf8_stdout_is_never_a_traceback(fake_index, seed_corpus, encoding):
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    args = ["--index", str(fake_index), "--corpus", str(seed_corpus)]
+    for cmd in (["corpus", "list", "--corpus", str(seed_corpus)], ["ask", QUESTION, "--no-warm", *args]):
+        run = subprocess.run([*BQA, *cmd], env=env, capture_output=True, timeout=120)
+        assert run.returncode == 0 and b"Traceback" not in run.stderr, run.stderr[-500:]
+    as_json = subprocess.run([*BQA, "ask", QUESTION, "--json", "--no-warm", *args], env=env, capture_output=True,
+                             timeout=120)
+    assert json.loads(as_json.stdout.decode(encoding))["question"] == QUESTION.replace("？", "?")
