@@ -222,6 +222,14 @@ class BulletinQA:
             index = load_index(index_dir, expect_embedder=embedder)
         return cls(index, make_embedder(index.manifest.embedder.name), **kwargs)
 
+    def warm_up(self) -> None:
+        """Load everything a first question would (model, whole jieba dictionary, regexes): for servers."""
+        from qa.terms import load_dictionary
+
+        load_dictionary()
+        self.ask("warm up")
+        self.ask("What is the warm-up figure?")
+
     @property
     def documents(self) -> list[tuple[str, str]]:
         """(doc_id, title) of every indexed document, in corpus order."""

@@ -399,7 +399,7 @@ def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: s
     index_dir, corpus_dir = index_dir or default_index(), corpus_dir or default_corpus()
     check_port_free(host, port)  # before a minute of loading, not after
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=lambda m: print(m, file=sys.stderr))
-    engine.ask("warm up")  # the first page question is then as fast as the second
+    engine.warm_up()  # the first page question is then as fast as the second
     from qa.daemon import render_request, start
 
     stop_daemon = start(engine, index_dir, corpus_dir, render_request, log=lambda m: print(m, file=sys.stderr))

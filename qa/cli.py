@@ -276,7 +276,7 @@ def daemon(index_dir, corpus_dir) -> None:
 
     index_dir, corpus_dir = index_dir or default_index(), corpus_dir or default_corpus()
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=lambda m: click.echo(m, err=True))
-    engine.ask("warm up")  # the first question loads the model and jieba's dictionary
+    engine.warm_up()  # the first question would load the model and jieba's dictionary
     serve_forever(engine, index_dir, corpus_dir)
 
 

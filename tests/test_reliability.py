@@ -673,6 +673,9 @@ class _StubEngine:
     def ask(self, *args, **kwargs):
         return None
 
+    def warm_up(self):
+        return None
+
 
 @pytest.mark.parametrize(("args", "host", "warned"), [
     ([], "127.0.0.1", False),

@@ -325,6 +325,7 @@ def test_lazy_init_is_thread_safe_and_leaves_jieba_logging_alone(monkeypatch: py
     jieba_logger = logging.getLogger("jieba")
     level, filters = jieba_logger.level, list(jieba_logger.filters)
     monkeypatch.setattr(terms, "_jieba", None)
+    monkeypatch.setattr(terms, "_LIGHT_CALLS", 0)  # the whole dictionary, as a long-running process loads it
     monkeypatch.setattr(terms, "_build_segmenter", counting_build)
     results: list[list[str]] = []
     threads = [threading.Thread(target=lambda: results.append(tokenize(LIUZHI))) for _ in range(8)]
@@ -366,3 +367,59 @@ def test_whole_bulletin_tokenizes_in_well_under_a_second(corpus_text: str) -> No
     elapsed = time.perf_counter() - start
     assert len(tokens) > 20000
     assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+# --- the light table: a cold process cuts its question without loading jieba's whole dictionary ---------------
+
+
+def _han_runs(text: str):
+    return [m.group() for m in terms._TOKEN_RE.finditer(terms.normalize(text)) if m.lastgroup == "han"]
+
+
+def _gold_questions() -> list[str]:
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "eval"
+    out = []
+    for f in sorted(root.rglob("*.jsonl")):
+        out += [json.loads(line)["question"] for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out
+
+
+def test_light_table_cuts_exactly_as_the_whole_dictionary(seed_corpus):
+    full = terms._segmenter()  # writes the light table if missing
+    assert terms._light_table() is not None
+    texts = _gold_questions() + [p.read_text(encoding="utf-8") for p in sorted(seed_corpus.glob("*.txt"))]
+    runs = {run for text in texts for run in _han_runs(text)}
+    assert len(runs) > 1000
+    differ = [r for r in runs if list(terms._han_terms(terms._light_tokenizer(r), r)) != list(terms._han_terms(full, r))]
+    assert differ == []
+
+
+def test_a_cold_process_tokenizes_a_question_without_the_whole_dictionary():
+    import subprocess
+    import sys
+
+    terms._segmenter()  # the table exists
+    code = ("from qa import terms; t = terms.tokenize('2025年本区地方政府债务限额是多少？'); "
+            "print(terms._jieba is None, '债务限额' in t or '债务' in t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "True"], out.stderr
+
+
+def test_light_table_of_another_user_is_ignored(monkeypatch, tmp_path):
+    import os
+
+    if os.getuid() != 0:
+        pytest.skip("needs root to give a file to another user")
+    fake = tmp_path / "light.npy"
+    terms._segmenter()  # the real table exists: only its owner differs
+    fake.write_bytes(Path(terms._light_path()).read_bytes())
+    os.chown(fake, 12345, 12345)
+    monkeypatch.setattr(terms, "_light_path", lambda: str(fake))
+    terms._light_table.cache_clear()
+    try:
+        assert terms._light_table() is None
+    finally:
+        terms._light_table.cache_clear()
