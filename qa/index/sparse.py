@@ -1,19 +1,27 @@
-"""Sparse retrieval: bm25s over tokens from qa.terms (jieba with the domain dictionary)."""
+"""Sparse retrieval: bm25s over tokens from qa.terms (jieba with the domain dictionary).
+
+bm25s (and the scipy it imports, ≈ 0.1 s) is imported when an index is built or loaded, not with this module:
+an up-to-date `bqa index` never needs it."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
 
 from qa.errors import BqaError
 from qa.terms import bm25_tokenize, tokenize
 
+if TYPE_CHECKING:
+    import bm25s
+
 
 def build_sparse(texts: list[str], show_progress: bool = False) -> bm25s.BM25:
+    import bm25s
+
     retriever = bm25s.BM25()
     with contextlib.redirect_stderr(io.StringIO()):  # bm25s warns about corpus details on stderr
         retriever.index(bm25_tokenize(texts), show_progress=show_progress)
@@ -38,6 +46,8 @@ def save_sparse(retriever: bm25s.BM25, folder: Path) -> None:
 def load_sparse(folder: Path) -> bm25s.BM25:
     if not folder.is_dir():
         raise BqaError(f"BM25 folder {folder.name} is missing; rebuild with `bqa index --rebuild`")
+    import bm25s
+
     try:
         return bm25s.BM25.load(str(folder), mmap=False, allow_pickle=False, load_corpus=False)
     except Exception as err:  # bm25s raises several types for damaged files
