@@ -18,6 +18,8 @@ import logging
 import re
 import socket
 import sys
+import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +28,7 @@ import gradio as gr
 from qa.api import MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
+from qa.slot import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, EngineSlot
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,8 @@ INTRO = (
     "就人大常委会公报提问：回答是公报原文中的确切数字或词句，并附出处段落与字符位置。"
     "公报未提及的内容会如实说明。"
 )
+INTRO_EN = ("Ask about People's Congress standing-committee bulletins: the answer is the exact figure or words of "
+            "the bulletin, with the passage and place it comes from. What the bulletins do not say is said so.")
 
 CSS = """
 .bqa-sources { font-size: 0.92rem; line-height: 1.6; max-height: 720px; overflow-y: auto; padding-right: 4px; }
@@ -70,6 +75,19 @@ CSS = """
 .bqa-src-where { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 2px 0 6px 0; }
 .bqa-related > summary, .bqa-meta > summary { cursor: pointer; color: var(--link-text-color); font-size: 0.85rem; }
 """
+
+# After a reply: the latest question at the top of the chat, so the answer's first line is in view (on a phone the
+# page scrolls too); Gradio's autoscroll would show the reply's last line instead.
+SHOW_LATEST_JS = """() => {
+  const rows = document.querySelectorAll('#bqa-chat .message-row.user-row');
+  const last = rows[rows.length - 1];
+  if (!last) return;
+  let box = last.parentElement;
+  while (box && box !== document.body && !(box.scrollHeight > box.clientHeight + 4 &&
+         ['auto', 'scroll'].includes(getComputedStyle(box).overflowY))) box = box.parentElement;
+  if (box && box !== document.body) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top;
+  if (window.innerWidth < 700) last.scrollIntoView({block: 'start'});
+}"""
 
 THEME = gr.themes.Default(font=[gr.themes.LocalFont("Source Sans Pro"), "PingFang SC", "Microsoft YaHei",
                                  "Noto Sans CJK SC", "WenQuanYi Micro Hei", "ui-sans-serif", "system-ui", "sans-serif"])
@@ -99,12 +117,43 @@ def _where(p: Passage) -> str:
 
 TEXTS = {  # every message of the page, in both languages (the reply follows the question's language)
     "zh": {"not_found": "公报中未找到确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
-           "see": "见右侧 [{r}]", "others": "其他可能的答案", "computed": "由以下数字计算", "yes": "是", "no": "否",
-           "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "相关段落见右侧。"},
+           "see": "见来源段落 [{r}]", "others": "其他可能的答案", "computed": "由以下数字计算", "yes": "是", "no": "否",
+           "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
+           "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字",
+           "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
+           "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", ":": "：", ";": "；", "(": "（", ")": "）"},
     "en": {"not_found": "No exact answer was found in the bulletins", "related": "these passages may be relevant",
-           "source": "Source", "page": "page {n}", "see": "see [{r}] on the right", "others": "Other possible answers",
+           "source": "Source", "page": "page {n}", "see": "source passage [{r}]", "others": "Other possible answers",
            "computed": "computed from", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
-           "oops": "Something went wrong; please try again or rephrase.", "more": "Related passages are on the right."},
+           "oops": "Something went wrong; please try again or rephrase.", "more": "More related passages are under Source passages.",
+           "view": "View in the document ({where}characters {a}–{b})", "details": "Details",
+           "chars": "characters {a}–{b}", "answer_at": "answer", "related_passages": "Related passages",
+           "empty": "Ask a question: the bulletin passages it cites appear here, the answer marked in yellow.",
+           "not_ready": "The index is still being built ({pct}%); questions are answered as soon as it is ready.",
+           ":": ": ", ";": "; ", "(": "(", ")": ")"},
+}
+
+UI = {  # the page's own labels; the 中文/English switch picks one set
+    "zh": {"intro": INTRO, "chat": "问答", "placeholder": "例如：区监委留置了多少人？", "box": "输入问题，按回车提问",
+           "send": "提问", "examples": "示例问题（点击填入）", "settings": "检索设置", "docs": "限定报告",
+           "docs_info": "留空即检索全部 {n} 份报告；可选一份或多份。", "top_k": "引用段落数（top-k）",
+           "sources": "#### 来源段落", "add": "添加公报", "upload": "PDF、DOCX、TXT、MD 或 HTML，每个不超过 {mb} MB",
+           "added": "已加入：{names}。正在更新索引…", "rejected": "未加入：{why}",
+           "building": "正在建立索引：{stage} {pct}%（{s} 秒）。建好后即可提问。",
+           "ready": "索引已就绪：{docs} 份报告。", "failed": "索引未能更新：{why}",
+           "stages": {"scan": "检查文件", "parse": "解析", "embed": "向量化", "index": "建立检索", "done": "载入",
+                      "load": "载入"}},
+    "en": {"intro": INTRO_EN, "chat": "Questions", "placeholder": "e.g. What is the 2025 local government debt limit?",
+           "box": "Type a question and press Enter", "send": "Ask", "examples": "Example questions (click to use)",
+           "settings": "Search settings", "docs": "Only these reports",
+           "docs_info": "Leave empty to search all {n} reports; pick one or more.",
+           "top_k": "Passages cited (top-k)", "sources": "#### Source passages", "add": "Add bulletins",
+           "upload": "PDF, DOCX, TXT, MD or HTML, up to {mb} MB each",
+           "added": "Added: {names}. Updating the index…", "rejected": "Not added: {why}",
+           "building": "Building the index: {stage} {pct}% ({s} s). Questions are answered once it is ready.",
+           "ready": "Index ready: {docs} reports.", "failed": "The index could not be updated: {why}",
+           "stages": {"scan": "checking files", "parse": "parsing", "embed": "embedding", "index": "indexing",
+                      "done": "loading", "load": "loading"}},
 }
 
 
@@ -131,20 +180,20 @@ def _answer_block(result: AskResult) -> str:
     t = TEXTS[_lang(result)]
     a = result.answer
     if a is None:
-        return f"### {t['not_found']}\n\n{t['related']}："
+        return f"### {t['not_found']}\n\n{t['related']}{t[':']}"
     shown = a.display or a.text
     head = f"### **{t[a.verdict]}** — {_md(shown)}" if a.verdict is not None else f"### **{_md(shown)}**"
     cited = next((p for p in result.passages if p.rank == a.passage_rank), None)
     where = _md(_where(cited) if cited else a.source)
     page = f" · {t['page'].format(n=a.page)}" if a.page else ""
-    lines = [head, f"{t['source']}：{where}{page} （{t['see'].format(r=a.passage_rank)}）"]
+    lines = [head, f"{t['source']}{t[':']}{where}{page} {t['(']}{t['see'].format(r=a.passage_rank)}{t[')']}"]
     if a.operands:
-        lines.append(f"{t['computed']}：" + "；".join(f"**{_md(o.text)}** [{o.passage_rank}]" for o in a.operands))
+        lines.append(f"{t['computed']}{t[':']}" + t[";"].join(f"**{_md(o.text)}** [{o.passage_rank}]" for o in a.operands))
     elif cited is not None:
         lines.append("> " + _excerpt(cited.chunk.text, shown))
     if a.alternatives:
-        alts = "；".join(f"{_md(x.display or x.text)} [{x.passage_rank}]" for x in a.alternatives)
-        lines.append(f"{t['others']}：{alts}")
+        alts = t[";"].join(f"{_md(x.display or x.text)} [{x.passage_rank}]" for x in a.alternatives)
+        lines.append(f"{t['others']}{t[':']}{alts}")
     return "\n\n".join(lines)
 
 
@@ -193,6 +242,7 @@ def _answers(result: AskResult) -> list[Answer]:
 
 
 def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
+    t = TEXTS[_lang(result)]
     c = p.chunk
     full = engine.index.texts.get(c.source, "")
     marks = [(a.start, a.end, "<mark>", "</mark>") for a in _answers(result)
@@ -205,34 +255,41 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
     context = engine.context(c.source, c.start, c.end, around=CONTEXT_AROUND)
     ctx_start = full.rfind(context, max(0, c.start - len(context)), c.start + len(context))
     cited = bool(marks)
-    answer_note = "".join(f" · 答案 {a_s}–{a_e}" for a_s, a_e, _, _ in marks)
+    answer_note = "".join(f" · {t['answer_at']} {a_s}–{a_e}" for a_s, a_e, _, _ in marks)
+    page_word = t["page"].format(n=c.page_start) if c.page_start else ""
     details = ""
     if ctx_start >= 0 and len(context) > len(c.text):
         inner = _highlight(context, ctx_start, _passage_spans(c.start, c.end, marks))
-        details = (f'<details><summary>展开上下文（第 {ctx_start}–{ctx_start + len(context)} 字）</summary>'
-                   f'<div class="bqa-ctx">{inner}</div></details>')
-    page = f" · 第 {c.page_start} 页" if c.page_start else ""
+        view = t["view"].format(where=f"{page_word} · " if page_word else "", a=ctx_start, b=ctx_start + len(context))
+        details = (f'<details class="bqa-view"{" open" if cited and p.rank == _first_cited(result) else ""}>'
+                   f'<summary>{_esc(view)}</summary><div class="bqa-ctx">{inner}</div></details>')
+    page = f" · {page_word}" if page_word else ""
     return (
         f'<div class="bqa-src{" bqa-cited" if cited else ""}" data-rank="{p.rank}">'
         f'<div class="bqa-src-head">[{p.rank}] {_esc(_where(p))}</div>'
         f'<div class="bqa-src-where">{_esc(c.source)}{page}</div>'
         f'<p class="bqa-text">{body}</p>{details}'
-        f'<details class="bqa-meta"><summary>详情 / details</summary><div class="bqa-src-meta">'
-        f'第 {c.start}–{c.end} 字{answer_note} · score {p.score:.4f}</div></details></div>'
+        f'<details class="bqa-meta"><summary>{t["details"]}</summary><div class="bqa-src-meta">'
+        f'{t["chars"].format(a=c.start, b=c.end)}{answer_note} · score {p.score:.4f}</div></details></div>'
     )
 
 
-def sources_html(engine: BulletinQA, result: AskResult | None) -> str:
-    if result is None or not result.passages:
-        return '<div class="bqa-sources bqa-empty">提问后，这里显示引用的公报段落（答案以黄色标出）。</div>'
+def _first_cited(result: AskResult) -> int | None:
+    return result.answer.passage_rank if result.answer is not None else None
+
+
+def sources_html(engine: BulletinQA | None, result: AskResult | None, lang: str = "zh") -> str:
+    if engine is None or result is None or not result.passages:
+        text = TEXTS[_lang(result) if result is not None else lang]["empty"]
+        return f'<div class="bqa-sources bqa-empty">{_esc(text)}</div>'
     cited = {a.passage_rank for a in _answers(result)} | {
         o.passage_rank for o in (result.answer.operands if result.answer else ())}
     first = [p for p in result.passages if p.rank in cited] or list(result.passages[:1])
     rest = [p for p in result.passages if p not in first]  # related passages, collapsed
     cards = "".join(_passage_html(engine, result, p) for p in first)
     if rest:
-        label = "相关段落" if _lang(result) == "zh" else "Related passages"
-        cards += (f'<details class="bqa-related"><summary>{label}（{len(rest)}）</summary>'
+        label = TEXTS[_lang(result)]["related_passages"]
+        cards += (f'<details class="bqa-related"><summary>{label} ({len(rest)})</summary>'
                   + "".join(_passage_html(engine, result, p) for p in rest) + "</details>")
     head = (f'<details class="bqa-meta"><summary>{_esc(result.question)}</summary><div class="bqa-src-meta">'
             f'{result.latency_ms:.0f} ms</div></details>')
@@ -242,10 +299,12 @@ def sources_html(engine: BulletinQA, result: AskResult | None) -> str:
 # --- handlers -------------------------------------------------------------------------------------------
 
 
-def _echo(question: object) -> str:
+def _echo(question: object, lang: str = "zh") -> str:
     text = question if isinstance(question, str) else ""
-    text = "".join(ch if ch.isprintable() else " " for ch in text).strip() or "（空）"
-    return text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + f"…（共 {len(text):,} 字）"
+    text = "".join(ch if ch.isprintable() else " " for ch in text).strip() or ("（空）" if lang == "zh" else "(empty)")
+    if len(text) <= ECHO_CHARS:
+        return text
+    return text[:ECHO_CHARS] + (f"…（共 {len(text):,} 字）" if lang == "zh" else f"… ({len(text):,} characters)")
 
 
 def _doc_filter(known: set[str], selected: Sequence[str] | None) -> list[str] | None:
@@ -265,32 +324,49 @@ def _plain_history(history: Sequence[dict] | None) -> list[dict]:
     return out
 
 
-def make_handlers(engine: BulletinQA):
-    """The chat and API functions, closed over the engine only (no per-request shared state)."""
-    known_docs = {d for d, _ in engine.documents}
+def _as_slot(engine: BulletinQA | EngineSlot) -> EngineSlot:
+    return engine if isinstance(engine, EngineSlot) else EngineSlot(None, None, engine=engine)
 
-    def chat(question: str, history: list[dict], top_k: float, doc_ids: list[str]):
+
+def _not_ready(slot: EngineSlot, lang: str) -> str:
+    return TEXTS[lang]["not_ready"].format(pct=round(100 * slot.state.fraction))
+
+
+def make_handlers(engine: BulletinQA | EngineSlot):
+    """The chat and API functions over the slot's current engine (no per-request shared state)."""
+    slot = _as_slot(engine)
+
+    def chat(question: str, history: list[dict], top_k: float, doc_ids: list[str], ui_lang: str = "zh"):
+        lang = _lang(None, question) if isinstance(question, str) and question.strip() else ui_lang
+        lang = lang if lang in TEXTS else "zh"
         messages = _plain_history(history)
-        messages.append({"role": "user", "content": _md(_echo(question))})
+        messages.append({"role": "user", "content": _md(_echo(question, lang))})
+        current = slot.engine  # one engine for the whole question, even if a build swaps it meanwhile
+        if current is None:
+            messages.append({"role": "assistant", "content": _not_ready(slot, lang)})
+            return "", messages, sources_html(None, None, lang), lang
+        known = {d for d, _ in current.documents}
         try:
-            result = engine.ask(question, top_k=int(top_k or 5), doc_ids=_doc_filter(known_docs, doc_ids))
+            result = current.ask(question, top_k=int(top_k or 5), doc_ids=_doc_filter(known, doc_ids))
         except BqaError as err:
-            t = TEXTS[_lang(None, question)]
-            messages.append({"role": "assistant", "content": f"{t['error']}：{_md(str(err))}"})
-            return "", messages, sources_html(engine, None)
+            messages.append({"role": "assistant", "content": f"{TEXTS[lang]['error']}{TEXTS[lang][':']}{_md(str(err))}"})
+            return "", messages, sources_html(current, None, lang), lang
         except Exception:  # never a traceback in the page
             log.exception("answering %r failed", question[:200] if isinstance(question, str) else question)
-            messages.append({"role": "assistant", "content": TEXTS[_lang(None, question)]["oops"]})
-            return "", messages, sources_html(engine, None)
+            messages.append({"role": "assistant", "content": TEXTS[lang]["oops"]})
+            return "", messages, sources_html(current, None, lang), lang
         messages.append({"role": "assistant", "content": reply_markdown(result)})
-        return "", messages, sources_html(engine, result)
+        return "", messages, sources_html(current, result), _lang(result)
 
     def ask(question: str, top_k: int = 5) -> dict:
         """Answer a question: the same object as `bqa ask --json` ({"error": ...} for bad input)."""
         try:
             if isinstance(top_k, bool) or not isinstance(top_k, int | float) or int(top_k) != top_k:
                 raise BqaError(f"top_k must be a whole number between 1 and {MAX_TOP_K}, got {top_k!r}")
-            return engine.ask(question, top_k=int(top_k)).to_dict()
+            current = slot.engine
+            if current is None:
+                raise BqaError(_not_ready(slot, "en"))
+            return current.ask(question, top_k=int(top_k)).to_dict()
         except BqaError as err:
             return {"error": str(err)}
         except Exception as err:
@@ -303,43 +379,140 @@ def make_handlers(engine: BulletinQA):
 # --- the page ---------------------------------------------------------------------------------------------
 
 
-def _doc_choices(engine: BulletinQA) -> list[tuple[str, str]]:
+def _doc_choices(engine: BulletinQA | None) -> list[tuple[str, str]]:
+    if engine is None:
+        return []
     docs = engine.documents
-    titles = [t for _, t in docs]
-    return [(t if titles.count(t) == 1 else f"{t}（{d}）", d) for d, t in docs]
+    counts = Counter(t for _, t in docs)
+    return [(t if counts[t] == 1 else f"{t}（{d}）", d) for d, t in docs]
 
 
-def build_app(engine: BulletinQA) -> gr.Blocks:
-    """The chat page around an opened engine; launch it with ``launch(app, ...)`` or ``app.launch``."""
-    chat, ask = make_handlers(engine)
-    choices = _doc_choices(engine)
+def status_markdown(slot: EngineSlot, lang: str) -> str:
+    """The index's state in a line: building (stage, percent, seconds), ready, or the last build's failure."""
+    ui, st = UI[lang], slot.state
+    if st.building:
+        stage = ui["stages"].get(st.stage, st.stage)
+        return ui["building"].format(stage=stage, pct=round(100 * st.fraction),
+                                     s=round(time.monotonic() - st.started))
+    if st.message and not st.ready:
+        return ui["failed"].format(why=_md(st.message))
+    if slot.engine is not None and slot.can_build:
+        return ui["ready"].format(docs=len(slot.engine.documents)) + (
+            f" {ui['failed'].format(why=_md(st.message))}" if st.message else "")
+    return ""
+
+
+def _language_updates(lang: str, slot: EngineSlot):
+    ui = UI[lang]
+    n = len(slot.engine.documents) if slot.engine is not None else 0
+    return (
+        gr.Markdown(f"## {TITLE}\n{ui['intro']}"),
+        gr.Chatbot(label=ui["chat"], placeholder=ui["placeholder"]),
+        gr.Textbox(placeholder=ui["box"]),
+        gr.Button(ui["send"]),
+        gr.Dataset(label=ui["examples"]),
+        gr.Accordion(label=ui["settings"]),
+        gr.Dropdown(label=ui["docs"], info=ui["docs_info"].format(n=n)),
+        gr.Slider(label=ui["top_k"]),
+        gr.Markdown(ui["sources"]),
+        gr.Accordion(label=ui["add"]),
+        gr.File(label=ui["upload"].format(mb=MAX_UPLOAD_BYTES // 2**20)),
+        gr.Markdown(status_markdown(slot, lang)),
+    )
+
+
+def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr.Blocks:
+    """The chat page around an engine (or a slot whose engine is still being built); launch it with ``launch``.
+
+    ``allow_upload`` adds the "add bulletins" control (the slot must know its corpus and index folders)."""
+    slot = _as_slot(engine)
+    chat, ask = make_handlers(slot)
+    ui = UI["zh"]
+    choices = _doc_choices(slot.engine)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
-        gr.Markdown(f"## {TITLE}\n{INTRO}")
         with gr.Row(equal_height=False):
-            with gr.Column(scale=5, min_width=360):
+            header = gr.Markdown(f"## {TITLE}\n{ui['intro']}")
+            lang = gr.Radio([("中文", "zh"), ("English", "en")], value="zh", show_label=False, container=False,
+                            elem_id="bqa-lang", scale=0, min_width=230)
+        status = gr.Markdown(status_markdown(slot, "zh"), elem_id="bqa-status")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, min_width=320):
                 chatbot = gr.Chatbot(
-                    label="问答", height=520, latex_delimiters=[], buttons=["copy"], feedback_options=None,
-                    placeholder="例如：区监委留置了多少人？", elem_id="bqa-chat",
+                    label=ui["chat"], height=520, latex_delimiters=[], buttons=["copy"], feedback_options=None,
+                    autoscroll=False,  # SHOW_LATEST_JS shows the question and the start of its answer instead
+                    placeholder=ui["placeholder"], elem_id="bqa-chat",
                 )
                 with gr.Row():
-                    box = gr.Textbox(placeholder="输入问题，按回车提问", show_label=False, lines=1, max_lines=4,
+                    box = gr.Textbox(placeholder=ui["box"], show_label=False, lines=1, max_lines=4,
                                      scale=5, elem_id="bqa-question", autofocus=True)
-                    send = gr.Button("提问", variant="primary", scale=1, min_width=80, elem_id="bqa-send")
-                gr.Examples(EXAMPLES, inputs=box, label="示例问题（点击填入）")
-                with gr.Accordion("检索设置", open=False):
+                    send = gr.Button(ui["send"], variant="primary", scale=1, min_width=80, elem_id="bqa-send")
+                examples = gr.Examples(EXAMPLES, inputs=box, label=ui["examples"])
+                with gr.Accordion(ui["settings"], open=False) as settings:
                     docs = gr.Dropdown(choices=choices, value=[], multiselect=True, elem_id="bqa-docs",
-                                       label="限定报告", info=f"留空即检索全部 {len(choices)} 份报告；可选一份或多份。")
-                    top_k = gr.Slider(1, SLIDER_MAX_K, value=5, step=1, label="引用段落数（top-k）")
-            with gr.Column(scale=4, min_width=320):
-                gr.Markdown("#### 来源段落")
-                sources = gr.HTML(sources_html(engine, None), elem_id="bqa-sources")
-        inputs, outputs = [box, chatbot, top_k, docs], [box, chatbot, sources]
+                                       label=ui["docs"], info=ui["docs_info"].format(n=len(choices)))
+                    top_k = gr.Slider(1, SLIDER_MAX_K, value=5, step=1, label=ui["top_k"])
+                with gr.Accordion(ui["add"], open=False, visible=allow_upload and slot.can_build) as adding:
+                    upload = gr.File(label=ui["upload"].format(mb=MAX_UPLOAD_BYTES // 2**20), file_count="multiple",
+                                     file_types=list(UPLOAD_SUFFIXES), elem_id="bqa-upload")
+            with gr.Column(scale=4, min_width=300):
+                sources_head = gr.Markdown(ui["sources"])
+                sources = gr.HTML(sources_html(slot.engine, None), elem_id="bqa-sources")
+        timer = gr.Timer(1.0, active=slot.state.building)
+        seen = gr.State(slot.state.version)
+
+        inputs, outputs = [box, chatbot, top_k, docs, lang], [box, chatbot, sources, lang]
         for trigger in (box.submit, send.click):
-            trigger(chat, inputs, outputs, api_visibility="private", show_progress="minimal")
-        chatbot.clear(lambda: sources_html(engine, None), None, sources, api_visibility="private", queue=False)
+            trigger(chat, inputs, outputs, api_visibility="private", show_progress="minimal").then(
+                None, None, None, js=SHOW_LATEST_JS, api_visibility="private", queue=False)
+        chatbot.clear(lambda code: sources_html(slot.engine, None, code), lang, sources, api_visibility="private",
+                      queue=False)
+        lang.change(lambda code: _language_updates(code, slot), lang,
+                    [header, chatbot, box, send, examples.dataset, settings, docs, top_k, sources_head, adding, upload,
+                     status], api_visibility="private", queue=False)
+
+        def tick(code: str, version: int):
+            st = slot.state
+            docs_update = gr.Dropdown()
+            if st.version != version:  # a build finished: new reports in the filter
+                new = _doc_choices(slot.engine)
+                docs_update = gr.Dropdown(choices=new, info=UI[code]["docs_info"].format(n=len(new)))
+            return status_markdown(slot, code), docs_update, st.version, gr.Timer(active=st.building)
+
+        timer.tick(tick, [lang, seen], [status, docs, seen, timer], api_visibility="private", queue=False,
+                   show_progress="hidden")
+
+        if allow_upload and slot.can_build:
+            def add(files, code: str):
+                ui = UI[code]
+                added, rejected = [], []
+                for f in files or []:
+                    path = Path(f if isinstance(f, str) else getattr(f, "name", ""))
+                    try:
+                        added.append(slot.add_file(path, path.name).name)
+                    except BqaError as err:
+                        rejected.append(str(err))
+                    finally:
+                        _discard_upload(path)
+                if added:
+                    slot.build()
+                lines = [ui["added"].format(names="、".join(added))] if added else []
+                lines += [ui["rejected"].format(why=_md(w)) for w in rejected]
+                return None, "\n\n".join(lines) or status_markdown(slot, code), gr.Timer(active=bool(added))
+
+            upload.upload(add, [upload, lang], [upload, status, timer], api_visibility="private",
+                          show_progress="minimal")
         gr.api(ask, api_name="ask")
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return app
+
+
+def _discard_upload(path: Path) -> None:
+    """Remove Gradio's temporary copy of an upload: the corpus folder keeps the only copy."""
+    try:
+        path.unlink(missing_ok=True)
+        path.parent.rmdir()  # Gradio keeps each upload in its own folder
+    except OSError:
+        pass
 
 
 # --- serving ---------------------------------------------------------------------------------------------------
@@ -390,23 +563,36 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: boo
 
 
 def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: str = "127.0.0.1", port: int = 7860,
-          public: bool = False) -> None:
-    """Load (or build, with a message) the index once, then serve the chat page until interrupted."""
+          public: bool = False, allow_upload: bool | None = None) -> None:
+    """Open the page at once; load the index, or build it in the background with its progress on the page.
+
+    Uploads are on for loopback serving and off with ``public`` unless ``allow_upload``."""
     check_host(host, public)
     if public:
         print(f"bqa: warning: serving on {host}:{port} to the network — the page has no login; anyone who can "
               "reach it can ask questions", file=sys.stderr)
     index_dir, corpus_dir = index_dir or default_index(), corpus_dir or default_corpus()
     check_port_free(host, port)  # before a minute of loading, not after
-    engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=lambda m: print(m, file=sys.stderr))
-    engine.warm_up()  # the first page question is then as fast as the second
+    uploads = (not public) if allow_upload is None else allow_upload
+    say = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    if (Path(index_dir) / "manifest.json").exists():
+        engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=say)  # damaged: one line, exit
+        engine.warm_up()  # the first page question is then as fast as the second
+        slot = EngineSlot(index_dir, corpus_dir, engine=engine)
+        say(f"bqa: {len(engine.index.chunks)} passages from {len(engine.documents)} documents loaded")
+    else:
+        from qa.index.store import check_index_folder
+
+        check_index_folder(Path(index_dir))  # refuse someone's folder before building in it
+        slot = EngineSlot(index_dir, corpus_dir)
+        say(f"bqa: no index in {index_dir} yet: building it from {corpus_dir}; the page shows the progress")
+        slot.build()
     from qa.daemon import render_request, start
 
-    stop_daemon = start(engine, index_dir, corpus_dir, render_request, log=lambda m: print(m, file=sys.stderr))
-    print(f"bqa: {len(engine.index.chunks)} passages from {len(engine.documents)} documents loaded; "
-          f"serving on http://{host}:{port} (Ctrl-C stops it)", file=sys.stderr)
+    stop_daemon = start(lambda: slot.engine, index_dir, corpus_dir, render_request, log=say)
+    say(f"bqa: serving on http://{host}:{port} (Ctrl-C stops it)")
     try:
-        launch(build_app(engine), host, port, block=True, quiet=True)  # quiet: no "set share=True" hint
+        launch(build_app(slot, allow_upload=uploads), host, port, block=True, quiet=True)  # quiet: no share hint
     finally:
         if stop_daemon:
             stop_daemon()

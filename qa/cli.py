@@ -254,12 +254,18 @@ def _ask_jsonl(engine, top_k: int, filters: dict) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; other than loopback needs --public.")
 @click.option("--port", default=7860, show_default=True, type=int)
 @click.option("--public", is_flag=True, help="Allow binding a non-loopback address (the page has no login).")
+@click.option("--allow-upload/--no-upload", "allow_upload", default=None,
+              help="The page's \"add bulletins\" control (default: on for loopback, off with --public).")
 @friendly
-def serve(index_dir, corpus_dir, host, port, public) -> None:
-    """Open the chat page (Gradio) on http://HOST:PORT, loading the index once."""
+def serve(index_dir, corpus_dir, host, port, public, allow_upload) -> None:
+    """Open the chat page (Gradio) on http://HOST:PORT, loading the index once.
+
+    With no index yet, the page opens at once and shows the build's progress; questions are answered as soon
+    as it is ready. `bqa ask` on the same index is answered by this process while it runs.
+    """
     from qa.app import serve as run
 
-    run(index_dir=index_dir, corpus_dir=corpus_dir, host=host, port=port, public=public)
+    run(index_dir=index_dir, corpus_dir=corpus_dir, host=host, port=port, public=public, allow_upload=allow_upload)
 
 
 @main.command()

@@ -102,6 +102,9 @@ def _answer(engine, corpus_dir: Path, request: dict, render: Callable) -> dict:
     from qa.errors import BqaError
     from qa.index.store import index_is_stale
 
+    engine = engine() if callable(engine) else engine  # a server's slot: None while its first build runs
+    if engine is None:
+        return {"v": PROTOCOL, "pass": "the index is still being built"}
     if request.get("v") != PROTOCOL or request.get("corpus") != str(corpus_dir):
         return {"v": PROTOCOL, "pass": "another corpus or protocol"}
     if index_is_stale(engine.index, corpus_dir):
@@ -117,6 +120,8 @@ def _answer(engine, corpus_dir: Path, request: dict, render: Callable) -> dict:
 def start(engine, index_dir: Path, corpus_dir: Path, render: Callable,
           log: Callable[[str], None] = lambda m: None) -> Callable[[], None] | None:
     """Listen for `bqa ask` on this index's socket in a background thread; returns a stop() function.
+
+    ``engine`` is a ``BulletinQA`` or a function returning the current one (or None while none is ready).
 
     Returns None (and says why) when another engine already listens there or the socket folder is not private.
     """

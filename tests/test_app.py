@@ -121,7 +121,7 @@ def test_page_loads(server):
 @pytest.mark.parametrize("bad", [*BAD_INPUTS, "<script>alert(1)</script>"])
 def test_chat_bad_input_is_a_friendly_message(engine, bad):
     chat, _ = make_handlers(engine)
-    box, messages, panel = chat(bad, [], 5, [])
+    box, messages, panel, _ = chat(bad, [], 5, [])
     assert box == ""
     assert [m["role"] for m in messages] == ["user", "assistant"]
     reply = messages[-1]["content"]
@@ -133,7 +133,8 @@ def test_chat_reply_cites_numbered_passages(engine):
     chat, _ = make_handlers(engine)
     history = [{"role": "user", "content": [{"type": "text", "text": "earlier"}]},
                {"role": "assistant", "content": [{"type": "text", "text": "reply"}]}]
-    _, messages, panel = chat("2025年本区地方政府债务限额是多少？", history, 3, [])
+    _, messages, panel, lang = chat("2025年本区地方政府债务限额是多少？", history, 3, [])
+    assert lang == "zh"
     assert messages[:2] == [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"}]
     reply = messages[-1]["content"]
     result = engine.ask("2025年本区地方政府债务限额是多少？", top_k=3)
@@ -141,13 +142,13 @@ def test_chat_reply_cites_numbered_passages(engine):
         assert reply.startswith("**")
         assert "<mark>" in panel
     assert "[1] " in reply and "[3] " in reply and "[4] " not in reply
-    assert "<details>" in panel and panel.count('class="bqa-src') >= 3
+    assert "<details class=\"bqa-view\"" in panel and panel.count('class="bqa-src') >= 3
 
 
 def test_doc_filter_limits_passages(engine):
     chat, _ = make_handlers(engine)
     doc_id, title = engine.documents[5]
-    _, messages, panel = chat("区监委留置了多少人？", [], 5, [doc_id])
+    _, messages, panel, _ = chat("区监委留置了多少人？", [], 5, [doc_id])
     cited = [line for line in messages[-1]["content"].splitlines() if line.startswith("[")]
     assert cited and all(title in line for line in cited)
 

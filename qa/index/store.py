@@ -187,7 +187,7 @@ def _record_owned(index_dir: Path, names: set[str]) -> None:
         raise
 
 
-def _check_index_folder(index_dir: Path) -> None:
+def check_index_folder(index_dir: Path) -> None:
     """Refuse a non-empty folder that is not an index this program made (it may hold someone's files)."""
     if not index_dir.exists():
         return
@@ -305,7 +305,7 @@ def build_index(
     index_dir = Path(index_dir)
     t0 = time.perf_counter()
     files, warnings = scan_corpus(Path(corpus_dir))
-    _check_index_folder(index_dir)
+    check_index_folder(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         probe = index_dir / f".write-test-{uuid.uuid4().hex[:8]}"
@@ -616,7 +616,7 @@ def ensure_index(corpus_dir: Path, index_dir: Path, embedder_name: str | None = 
                  notify=None) -> LoadedIndex:
     """Load the index, building it first (with a message) when there is none."""
     if not (Path(index_dir) / "manifest.json").exists():
-        _check_index_folder(Path(index_dir))  # refuse someone's folder before announcing a build in it
+        check_index_folder(Path(index_dir))  # refuse someone's folder before announcing a build in it
         if notify:
             notify(f"No index in {index_dir}: building it from {corpus_dir} (first use)…")
         build_index(corpus_dir, index_dir, embedder_name or DEFAULT_EMBEDDER, show_progress=show_progress)

@@ -1,0 +1,182 @@
+"""The engine a server answers with, and the builds that replace it: the page opens before the index exists.
+
+``EngineSlot`` holds the current ``BulletinQA`` (None until the first build is done) and at most one
+background build at a time. A build reports its stage and fraction; when it finishes, the new engine
+replaces the old one in one assignment (a question in flight keeps the engine it started with), and
+``version`` goes up so the page can refresh its report list. Uploaded files are checked and written into
+the corpus folder here — never anywhere the server could serve them back from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.api import BulletinQA
+from qa.errors import BqaError
+
+log = logging.getLogger(__name__)
+
+UPLOAD_FOLDER = "uploads"  # inside the corpus folder
+MAX_UPLOAD_BYTES = 50 * 2**20
+UPLOAD_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".html", ".htm")
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """What the page shows about the index: ready, or building (stage, fraction), or failed (message)."""
+
+    ready: bool
+    building: bool
+    stage: str = ""
+    fraction: float = 0.0
+    message: str = ""
+    version: int = 0
+    started: float = 0.0
+
+
+class EngineSlot:
+    def __init__(self, index_dir: Path | None, corpus_dir: Path | None, engine: BulletinQA | None = None,
+                 embedder: str | None = None, open_kwargs: dict | None = None):
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.corpus_dir = Path(corpus_dir) if corpus_dir is not None else None
+        self.engine = engine
+        self.embedder = embedder
+        self.open_kwargs = open_kwargs or {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._again = False  # files arrived while a build ran: build once more after it
+        self._state = BuildState(ready=engine is not None, building=False, version=int(engine is not None))
+
+    @property
+    def can_build(self) -> bool:
+        """A slot made around an engine alone (tests, the API) has no folders to build in."""
+        return self.index_dir is not None and self.corpus_dir is not None
+
+    @property
+    def state(self) -> BuildState:
+        return self._state
+
+    def _set(self, **changes) -> None:
+        self._state = BuildState(**{**self._state.__dict__, **changes})
+
+    def build(self, wait: bool = False) -> None:
+        """Build (or refresh) the index in the background, then swap in the new engine."""
+        if not self.can_build:
+            raise BqaError("this engine was opened without its corpus and index folders; nothing to build")
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                self._again = True
+            else:
+                self._set(building=True, stage="scan", fraction=0.0, message="", started=time.monotonic())
+                self._thread = threading.Thread(target=self._run, name="bqa-build", daemon=True)
+                self._thread.start()
+            thread = self._thread
+        if wait:
+            thread.join()
+
+    def _run(self) -> None:
+        from qa.index.store import build_index, load_index
+
+        while True:
+            try:
+                report = build_index(self.corpus_dir, self.index_dir, self.embedder or _embedder_of(self),
+                                     progress=lambda stage, fraction: self._set(stage=stage, fraction=fraction))
+                self._set(stage="load", fraction=1.0)
+                engine = BulletinQA(load_index(self.index_dir), _make_embedder(self.index_dir), **self.open_kwargs)
+                engine.warm_up()
+                self.engine = engine
+                note = "; ".join(report.warnings[:3])
+                self._set(ready=True, message=note, version=self._state.version + 1)
+            except BqaError as err:
+                self._set(message=str(err))
+            except Exception as err:  # noqa: BLE001 — the server stays up with its previous engine
+                log.exception("index build failed")
+                self._set(message=f"internal error ({type(err).__name__}); see the server log")
+            with self._lock:
+                if not self._again:
+                    self._set(building=False)
+                    return
+                self._again = False
+
+    # --- uploads ------------------------------------------------------------------------------------------
+
+    def add_file(self, data_path: Path, name: str) -> Path:
+        """Copy one uploaded file into the corpus's uploads folder after checking it; returns where it went."""
+        if self.corpus_dir is None:
+            raise BqaError("no corpus folder to add files to")
+        return store_upload(self.corpus_dir, Path(data_path), name)
+
+
+def _embedder_of(slot: EngineSlot) -> str:
+    from qa.embedders import DEFAULT_EMBEDDER
+
+    return slot.engine.index.manifest.embedder.name if slot.engine is not None else DEFAULT_EMBEDDER
+
+
+def _make_embedder(index_dir: Path):
+    from qa.embedders import make_embedder
+    from qa.index.manifest import read_manifest
+
+    return make_embedder(read_manifest(index_dir).embedder.name)
+
+
+_UNSAFE = re.compile(r"[^\w.\-（）()【】 ]+")
+
+
+def safe_name(name: str) -> str:
+    """A plain file name from whatever the browser sent: no folders, no control characters, no leading dot."""
+    base = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    stem = _UNSAFE.sub("_", stem if dot else base).strip(" ._")[:80] or "upload"
+    suffix = _UNSAFE.sub("", suffix).lower()
+    return f"{stem}.{suffix}" if dot and suffix else stem
+
+
+def _looks_like(suffix: str, head: bytes) -> bool:
+    if suffix == ".pdf":
+        return head.startswith(b"%PDF-")
+    if suffix == ".docx":
+        return head.startswith(b"PK\x03\x04")
+    return b"\x00" not in head.lstrip(b"\xff\xfe\xef\xbb\xbf")[:4096] or head[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
+def store_upload(corpus_dir: Path, data_path: Path, name: str) -> Path:
+    """Check an upload (type by suffix and content, size) and write it into ``corpus/uploads/`` atomically."""
+    clean = safe_name(name)
+    suffix = Path(clean).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise BqaError(f"{clean}: only PDF, DOCX, TXT, MD and HTML files can be added")
+    size = data_path.stat().st_size
+    if size == 0:
+        raise BqaError(f"{clean}: the file is empty")
+    if size > MAX_UPLOAD_BYTES:
+        raise BqaError(f"{clean}: {size / 2**20:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
+    with data_path.open("rb") as f:
+        head = f.read(8192)
+    if not _looks_like(suffix, head):
+        raise BqaError(f"{clean}: the content is not a {suffix[1:].upper()} file")
+    folder = Path(corpus_dir) / UPLOAD_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{uuid.uuid4().hex}.part"  # dot files are never read as corpus files
+    try:
+        with data_path.open("rb") as src, tmp.open("xb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        for n in range(1, 1000):  # a hard link never replaces an existing file, even one added meanwhile
+            target = folder / (clean if n == 1 else f"{Path(clean).stem}-{n}{suffix}")
+            try:
+                os.link(tmp, target)
+                return target
+            except FileExistsError:
+                continue
+        raise BqaError(f"{clean}: too many files of that name in {folder}")
+    finally:
+        tmp.unlink(missing_ok=True)
