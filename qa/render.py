@@ -9,15 +9,21 @@ from qa.api import AskResult
 _BOLD, _MARK, _DIM, _RESET = "\033[1m", "\033[1;33m", "\033[2m", "\033[0m"
 
 
+def _t(text: object) -> str:
+    """Text from a corpus or a question, safe for a terminal: control and escape characters become spaces
+    (an escape sequence in a bulletin must not retitle, clear or recolour the reader's terminal)."""
+    return "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in str(text))
+
+
 def _marked(result: AskResult, rank: int, text: str, start: int, end: int, color: bool) -> str:
     a = result.answer
     if a is None or a.passage_rank != rank or not (start <= a.start and a.end <= end):
-        return text
-    source = text  # the passage's displayed text may differ from the source; mark by value when present
-    if a.text in source:
+        return _t(text)
+    source = _t(text)  # the passage's displayed text may differ from the source; mark by value when present
+    if _t(a.text) in source:
         left, right = (_MARK, _RESET) if color else ("【", "】")
-        return source.replace(a.text, f"{left}{a.text}{right}", 1)
-    return text
+        return source.replace(_t(a.text), f"{left}{_t(a.text)}{right}", 1)
+    return source
 
 
 def render_text(result: AskResult, color: bool = False) -> str:
@@ -27,22 +33,23 @@ def render_text(result: AskResult, color: bool = False) -> str:
         b, r = (_BOLD, _RESET) if color else ("", "")
         page = f", 第 {a.page} 页 / page {a.page}" if a.page else ""
         verdict = {"yes": "是 / yes — ", "no": "否 / no — "}.get(a.verdict or "", "")
-        lines.append(f"Answer: {verdict}{b}{a.display or a.text}{r}   ({a.source} {a.start}-{a.end}{page}, "
+        lines.append(f"Answer: {verdict}{b}{_t(a.display or a.text)}{r}   ({_t(a.source)} {a.start}-{a.end}{page}, "
                      f"passage [{a.passage_rank}], P(right) {a.probability:.2f})")
         for o in a.operands:
-            lines.append(f"  from: {o.text}   ({o.source} {o.start}-{o.end}, passage [{o.passage_rank}])")
+            lines.append(f"  from: {_t(o.text)}   ({_t(o.source)} {o.start}-{o.end}, passage [{o.passage_rank}])")
         for alt in a.alternatives:
-            lines.append(f"  or: {alt.display or alt.text}   ({alt.source} {alt.start}-{alt.end}, passage [{alt.passage_rank}])")
+            lines.append(f"  or: {_t(alt.display or alt.text)}   ({_t(alt.source)} {alt.start}-{alt.end}, "
+                         f"passage [{alt.passage_rank}])")
     else:
-        lines.append(result.message or "公报中未找到答案 / The bulletin does not say.")
+        lines.append(_t(result.message or "公报中未找到答案 / The bulletin does not say."))
     lines.append("")
     for p in result.passages:
         c = p.chunk
-        where = " ▸ ".join(x for x in (c.doc_title, c.section) if x)
+        where = _t(" ▸ ".join(x for x in (c.doc_title, c.section) if x))
         d, r = (_DIM, _RESET) if color else ("", "")
         lines.append(f"[{p.rank}] {where}")
         page = f" p.{c.page_start}" if c.page_start else ""
-        lines.append(f"    {d}{c.source}{page} {c.start}-{c.end}  score {p.score:.4f}{r}")
+        lines.append(f"    {d}{_t(c.source)}{page} {c.start}-{c.end}  score {p.score:.4f}{r}")
         lines.append("    " + _marked(result, p.rank, c.text, c.start, c.end, color).replace("\n", "\n    "))
     lines.append(f"{len(result.passages)} passages, {result.latency_ms:.0f} ms")
     return "\n".join(lines)

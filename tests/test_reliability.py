@@ -714,3 +714,18 @@ def test_serve_non_loopback_without_flag_is_one_line(monkeypatch):
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 1
     assert result.stderr.strip().count("\n") == 0 and "--public" in result.stderr
+
+
+def test_escape_sequences_in_a_corpus_never_reach_the_terminal(tmp_path):
+    """A bulletin (or file name) carrying terminal escapes is printed with them replaced by spaces."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a\x1b[31m.txt").write_text(
+        "关于\x1b[31m测试\x1b]0;pwned\x07报告\n\n一、情况\n\n全县一般公共预算收入完成8.76亿元\x1b[2J。\n", encoding="utf-8")
+    args = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    build_index(corpus, tmp_path / "index", "fake")
+    for cmd in (["ask", "一般公共预算收入完成多少", "--no-warm", *args], ["corpus", "list", "--corpus", str(corpus)]):
+        out = subprocess.run([sys.executable, "-m", "qa.cli", *cmd], capture_output=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert b"\x1b" not in out.stdout + out.stderr and b"\x07" not in out.stdout + out.stderr
+        assert "8.76".encode() in out.stdout or cmd[0] == "corpus"
