@@ -5,22 +5,31 @@
 
 Layout: the chat (answer in bold, numbered citations) on the left; the cited passages with the answer
 highlighted, their offsets and an expandable context on the right. ``/ask`` (api_name="ask") returns
-exactly the ``bqa ask --json`` object. Everything shown is HTML-escaped; nothing but Gradio's own
-assets is served (no allowed_paths), and only loopback is bound unless ``public=True``.
+exactly the ``bqa ask --json`` object. Everything shown is HTML-escaped. The page is mounted in our own
+FastAPI app and served by uvicorn behind ``qa.guard.Guard``: only the page's routes and ``/ask`` answer,
+only loopback is bound (and only localhost Host headers answered) unless ``public=True``, and SIGTERM
+drains the answers in flight before the process exits.
 """
 
 from __future__ import annotations
 
+import errno
 import html
 import ipaddress
 import logging
+import os
 import re
+import signal
+import socket
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import gradio as gr
 
+from qa import guard
 from qa.api import MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
 from qa.types import Answer, Passage
@@ -359,27 +368,80 @@ def check_host(host: str, public: bool) -> None:
         )
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False):
-    """Launch with the safe settings: no share link, no extra file routes, no MCP, no SSR, no tracebacks."""
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a busy port is one clear error before anything starts."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
-        return app.launch(
-            server_name=host, server_port=port, share=False, inbrowser=False, prevent_thread_lock=not block,
-            allowed_paths=None, show_error=False, quiet=quiet, mcp_server=False, ssr_mode=False, pwa=False,
-            enable_monitoring=False, footer_links=["api"], css=CSS, theme=THEME,
-        )
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
     except OSError as err:
-        why = "the port is in use" if "empty port" in str(err) else str(err)
+        sock.close()
+        why = "the port is in use" if err.errno == errno.EADDRINUSE else err.strerror or str(err)
         raise BqaError(f"cannot serve on {host}:{port}: {why}; choose another with --port") from None
+    return sock
+
+
+def start(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, public: bool = False) -> guard.Served:
+    """Serve the page in a background thread: Gradio mounted in our FastAPI app (so no Gradio launch setting
+    or environment variable chooses the address, a share link, SSR, extra file routes, MCP or workers), behind
+    the Guard, on a socket bound here. Stop it with ``.drain()`` or ``.close()``."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    guard.check_environment(os.environ)
+    sock = _bind(host, port)
+    root = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    gr.mount_gradio_app(root, app, "/", server_name=host, server_port=port, root_path="", allowed_paths=None,
+                        show_error=False, ssr_mode=False, mcp_server=False, pwa=False, enable_monitoring=False,
+                        run_history=False, footer_links=["api"], css=CSS, theme=THEME)
+    hosts = None if public else guard.allowed_hosts(host, port)
+    wall = guard.Guard(root, guard.calls_of(app), hosts)
+    server = uvicorn.Server(uvicorn.Config(wall, log_level="warning", access_log=False, server_header=False,
+                                           proxy_headers=False, lifespan="on", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="bqa-server")
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise BqaError(f"cannot serve on {host}:{port}: the server did not start; see the messages above")
+        time.sleep(0.01)
+    url_host = f"[{host.strip('[]')}]" if ":" in host else host
+    return guard.Served(f"http://{url_host}:{port}", server, thread, wall)
+
+
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False,
+           public: bool = False) -> guard.Served | None:
+    """Serve the page; with ``block``, until SIGTERM or Ctrl-C, then drain the requests in flight (at most
+    guard.DRAIN_SECONDS) and return, so the process exits 0. Without ``block``, return the running server."""
+    served = start(app, host, port, public)
+    if not block:
+        return served
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stop.wait(0.5):
+            pass
+        signal.signal(signal.SIGINT, previous[signal.SIGINT])  # a second Ctrl-C stops without waiting
+        left = served.drain(notify=None if quiet else lambda m: print(f"bqa: {m}", file=sys.stderr))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not quiet:
+        print("bqa: stopped" + (f" ({left} request(s) cut off after {guard.DRAIN_SECONDS:.0f} s)" if left else ""),
+              file=sys.stderr)
+    return None
 
 
 def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: str = "127.0.0.1", port: int = 7860,
           public: bool = False) -> None:
-    """Load (or build, with a message) the index once, then serve the chat page until interrupted."""
+    """Load (or build, with a message) the index once, then serve the chat page until SIGTERM or Ctrl-C."""
     check_host(host, public)
+    guard.check_environment(os.environ)  # before the index is loaded
     if public:
         print(f"bqa: warning: serving on {host}:{port} to the network — the page has no login; anyone who can "
               "reach it can ask questions", file=sys.stderr)
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=lambda m: print(m, file=sys.stderr))
     print(f"bqa: {len(engine.index.chunks)} passages from {len(engine.documents)} documents loaded; "
           f"serving on http://{host}:{port} (Ctrl-C stops it)", file=sys.stderr)
-    launch(build_app(engine), host, port, block=True, quiet=True)  # quiet: no "set share=True" hint
+    launch(build_app(engine), host, port, block=True, public=public)
