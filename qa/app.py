@@ -30,14 +30,17 @@ from pathlib import Path
 import gradio as gr
 
 from qa import guard
-from qa.api import MAX_TOP_K, AskResult, BulletinQA
+from qa.api import MAX_QUESTION_CHARS, MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
 
-CONCURRENCY = 4  # answers computed at once; more requests wait in Gradio's queue
+CONCURRENCY = 4  # answers computed at once, page and API together; more requests wait in Gradio's queue
 QUEUE_SIZE = 256
+SESSIONS = 256  # Gradio keeps ~40 KB of per-session state; the page needs none, so only the newest are kept
+BOX_CHARS = 4 * MAX_QUESTION_CHARS  # longer pastes are cut in the browser; the reply still says "too long"
+HISTORY_CHARS = 8_000  # the chat sent back with each question is cut to its newest messages of this size
 SLIDER_MAX_K = 10
 ECHO_CHARS = 300  # a very long question is echoed in the chat shortened to this
 CONTEXT_AROUND = 1  # neighbouring chunks shown each side when a passage is expanded
@@ -271,12 +274,24 @@ def _plain_history(history: Sequence[dict] | None) -> list[dict]:
     return out
 
 
+def _recent(messages: list[dict]) -> list[dict]:
+    """The newest messages whose text fits HISTORY_CHARS: the page sends the whole chat with every question,
+    so this keeps that request (and the reply) small however long a session runs."""
+    kept, size = [], 0
+    for m in reversed(messages):
+        size += len(m["content"])
+        if size > HISTORY_CHARS:
+            break
+        kept.append(m)
+    return kept[::-1]
+
+
 def make_handlers(engine: BulletinQA):
     """The chat and API functions, closed over the engine only (no per-request shared state)."""
     known_docs = {d for d, _ in engine.documents}
 
     def chat(question: str, history: list[dict], top_k: float, doc_ids: list[str]):
-        messages = _plain_history(history)
+        messages = _recent(_plain_history(history))
         messages.append({"role": "user", "content": _md(_echo(question))})
         try:
             result = engine.ask(question, top_k=int(top_k or 5), doc_ids=_doc_filter(known_docs, doc_ids))
@@ -329,7 +344,7 @@ def build_app(engine: BulletinQA) -> gr.Blocks:
                 )
                 with gr.Row():
                     box = gr.Textbox(placeholder="输入问题，按回车提问", show_label=False, lines=1, max_lines=4,
-                                     scale=5, elem_id="bqa-question", autofocus=True)
+                                     scale=5, elem_id="bqa-question", autofocus=True, max_length=BOX_CHARS)
                     send = gr.Button("提问", variant="primary", scale=1, min_width=80, elem_id="bqa-send")
                 gr.Examples(EXAMPLES, inputs=box, label="示例问题（点击填入）")
                 with gr.Accordion("检索设置", open=False):
@@ -341,10 +356,12 @@ def build_app(engine: BulletinQA) -> gr.Blocks:
                 sources = gr.HTML(sources_html(engine, None), elem_id="bqa-sources")
         inputs, outputs = [box, chatbot, top_k, docs], [box, chatbot, sources]
         for trigger in (box.submit, send.click):
-            trigger(chat, inputs, outputs, api_visibility="private", show_progress="minimal")
+            trigger(chat, inputs, outputs, api_visibility="private", show_progress="minimal", concurrency_id="answer")
         chatbot.clear(lambda: sources_html(engine, None), None, sources, api_visibility="private", queue=False)
-        gr.api(ask, api_name="ask")
-    app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+        gr.api(ask, api_name="ask", concurrency_id="answer")
+    # api_open=False: a queued function (chat, ask) cannot be called through /run/..., which skips the queue
+    app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, api_open=False)
+    app.state_session_capacity = SESSIONS  # read when the app is mounted
     return app
 
 
