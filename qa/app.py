@@ -386,8 +386,9 @@ def check_host(host: str, public: bool) -> None:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound here so a busy port is one clear error before anything starts."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    """The listening socket, bound here so a busy port is one clear error before anything starts. IPPROTO_TCP
+    named, or asyncio leaves Nagle on for its connections (+40 ms per streamed answer)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host.strip("[]"), port))
