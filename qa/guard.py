@@ -17,6 +17,7 @@ behind ``Guard``, which
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -250,6 +251,10 @@ class Guard:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except asyncio.CancelledError:
+            if not self.draining:
+                raise
+            log.warning("%s %s cut off: the server stopped before it finished", method, path)  # not a traceback
         except Exception as err:  # e.g. Gradio raising inside a stream for an unknown session: one line, no traceback
             log.warning("%s %s failed: %s: %s", method, path, type(err).__name__, str(err)[:200])
             log.debug("the failure in full", exc_info=True)
@@ -326,5 +331,6 @@ class Served:
 
     def close(self) -> None:
         """Stop at once: open connections get a second to finish, then are cancelled."""
+        self.guard.draining = True
         self.server.should_exit = True
         self.thread.join(timeout=5)
