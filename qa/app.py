@@ -5,8 +5,10 @@
 
 Layout: the chat (answer in bold, numbered citations) on the left; the cited passages with the answer
 highlighted, their offsets and an expandable context on the right. ``/ask`` (api_name="ask") returns
-exactly the ``bqa ask --json`` object. Everything shown is HTML-escaped; nothing but Gradio's own
-assets is served (no allowed_paths), and only loopback is bound unless ``public=True``.
+exactly the ``bqa ask --json`` object. Everything shown is HTML-escaped. The page is mounted in our own
+FastAPI app and served by uvicorn behind ``qa.guard.Guard``: only the page's routes and ``/ask`` answer,
+only loopback is bound (and only localhost Host headers answered) unless ``public=True``, and SIGTERM
+drains the answers in flight before the process exits.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import errno
 import html
 import ipaddress
 import logging
+import os
 import re
+import signal
 import socket
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -25,7 +30,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.api import MAX_TOP_K, AskResult, BulletinQA
+from qa import guard
+from qa.api import MAX_QUESTION_CHARS, MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
 from qa.slot import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, EngineSlot
@@ -33,8 +39,11 @@ from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
 
-CONCURRENCY = 4  # answers computed at once; more requests wait in Gradio's queue
+CONCURRENCY = 4  # answers computed at once, page and API together; more requests wait in Gradio's queue
 QUEUE_SIZE = 256
+SESSIONS = 256  # Gradio keeps ~40 KB of per-session state; the page needs none, so only the newest are kept
+BOX_CHARS = 4 * MAX_QUESTION_CHARS  # longer pastes are cut in the browser; the reply still says "too long"
+HISTORY_CHARS = 8_000  # the chat sent back with each question is cut to its newest messages of this size
 SLIDER_MAX_K = 10
 ECHO_CHARS = 300  # a very long question is echoed in the chat shortened to this
 CONTEXT_AROUND = 1  # neighbouring chunks shown each side when a passage is expanded
@@ -324,6 +333,18 @@ def _plain_history(history: Sequence[dict] | None) -> list[dict]:
     return out
 
 
+def _recent(messages: list[dict]) -> list[dict]:
+    """The newest messages whose text fits HISTORY_CHARS: the page sends the whole chat with every question,
+    so this keeps that request (and the reply) small however long a session runs."""
+    kept, size = [], 0
+    for m in reversed(messages):
+        size += len(m["content"])
+        if size > HISTORY_CHARS:
+            break
+        kept.append(m)
+    return kept[::-1]
+
+
 def _as_slot(engine: BulletinQA | EngineSlot) -> EngineSlot:
     return engine if isinstance(engine, EngineSlot) else EngineSlot(None, None, engine=engine)
 
@@ -339,7 +360,7 @@ def make_handlers(engine: BulletinQA | EngineSlot):
     def chat(question: str, history: list[dict], top_k: float, doc_ids: list[str], ui_lang: str = "zh"):
         lang = _lang(None, question) if isinstance(question, str) and question.strip() else ui_lang
         lang = lang if lang in TEXTS else "zh"
-        messages = _plain_history(history)
+        messages = _recent(_plain_history(history))
         messages.append({"role": "user", "content": _md(_echo(question, lang))})
         current = slot.engine  # one engine for the whole question, even if a build swaps it meanwhile
         if current is None:
@@ -402,10 +423,10 @@ def status_markdown(slot: EngineSlot, lang: str) -> str:
     return ""
 
 
-def _language_updates(lang: str, slot: EngineSlot):
+def _language_updates(lang: str, slot: EngineSlot, uploading: bool):
     ui = UI[lang]
     n = len(slot.engine.documents) if slot.engine is not None else 0
-    return (
+    labels = [
         gr.Markdown(f"## {TITLE}\n{ui['intro']}"),
         gr.Chatbot(label=ui["chat"], placeholder=ui["placeholder"]),
         gr.Textbox(placeholder=ui["box"]),
@@ -415,10 +436,11 @@ def _language_updates(lang: str, slot: EngineSlot):
         gr.Dropdown(label=ui["docs"], info=ui["docs_info"].format(n=n)),
         gr.Slider(label=ui["top_k"]),
         gr.Markdown(ui["sources"]),
-        gr.Accordion(label=ui["add"]),
-        gr.File(label=ui["upload"].format(mb=MAX_UPLOAD_BYTES // 2**20)),
         gr.Markdown(status_markdown(slot, lang)),
-    )
+    ]
+    if uploading:
+        labels += [gr.Accordion(label=ui["add"]), gr.File(label=ui["upload"].format(mb=MAX_UPLOAD_BYTES // 2**20))]
+    return labels
 
 
 def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr.Blocks:
@@ -429,7 +451,8 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
     chat, ask = make_handlers(slot)
     ui = UI["zh"]
     choices = _doc_choices(slot.engine)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+    # delete_cache: uploads left in Gradio's temporary folder (sent without the page's handler) go within the hour
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as app:
         with gr.Row(equal_height=False):
             header = gr.Markdown(f"## {TITLE}\n{ui['intro']}")
             lang = gr.Radio([("中文", "zh"), ("English", "en")], value="zh", show_label=False, container=False,
@@ -444,16 +467,18 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
                 )
                 with gr.Row():
                     box = gr.Textbox(placeholder=ui["box"], show_label=False, lines=1, max_lines=4,
-                                     scale=5, elem_id="bqa-question", autofocus=True)
+                                     scale=5, elem_id="bqa-question", autofocus=True, max_length=BOX_CHARS)
                     send = gr.Button(ui["send"], variant="primary", scale=1, min_width=80, elem_id="bqa-send")
                 examples = gr.Examples(EXAMPLES, inputs=box, label=ui["examples"])
                 with gr.Accordion(ui["settings"], open=False) as settings:
                     docs = gr.Dropdown(choices=choices, value=[], multiselect=True, elem_id="bqa-docs",
                                        label=ui["docs"], info=ui["docs_info"].format(n=len(choices)))
                     top_k = gr.Slider(1, SLIDER_MAX_K, value=5, step=1, label=ui["top_k"])
-                with gr.Accordion(ui["add"], open=False, visible=allow_upload and slot.can_build) as adding:
-                    upload = gr.File(label=ui["upload"].format(mb=MAX_UPLOAD_BYTES // 2**20), file_count="multiple",
-                                     file_types=list(UPLOAD_SUFFIXES), elem_id="bqa-upload")
+                uploading = allow_upload and slot.can_build  # no control, no upload route (see qa.guard)
+                if uploading:
+                    with gr.Accordion(ui["add"], open=False) as adding:
+                        upload = gr.File(label=ui["upload"].format(mb=MAX_UPLOAD_BYTES // 2**20),
+                                         file_count="multiple", file_types=list(UPLOAD_SUFFIXES), elem_id="bqa-upload")
             with gr.Column(scale=4, min_width=300):
                 sources_head = gr.Markdown(ui["sources"])
                 sources = gr.HTML(sources_html(slot.engine, None), elem_id="bqa-sources")
@@ -462,13 +487,14 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
 
         inputs, outputs = [box, chatbot, top_k, docs, lang], [box, chatbot, sources, lang]
         for trigger in (box.submit, send.click):
-            trigger(chat, inputs, outputs, api_visibility="private", show_progress="minimal").then(
+            trigger(chat, inputs, outputs, api_visibility="private", show_progress="minimal",
+                    concurrency_id="answer").then(
                 None, None, None, js=SHOW_LATEST_JS, api_visibility="private", queue=False)
         chatbot.clear(lambda code: sources_html(slot.engine, None, code), lang, sources, api_visibility="private",
                       queue=False)
-        lang.change(lambda code: _language_updates(code, slot), lang,
-                    [header, chatbot, box, send, examples.dataset, settings, docs, top_k, sources_head, adding, upload,
-                     status], api_visibility="private", queue=False)
+        labelled = [header, chatbot, box, send, examples.dataset, settings, docs, top_k, sources_head, status]
+        lang.change(lambda code: _language_updates(code, slot, uploading), lang,
+                    labelled + ([adding, upload] if uploading else []), api_visibility="private", queue=False)
 
         def tick(code: str, version: int):
             st = slot.state
@@ -481,7 +507,7 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
         timer.tick(tick, [lang, seen], [status, docs, seen, timer], api_visibility="private", queue=False,
                    show_progress="hidden")
 
-        if allow_upload and slot.can_build:
+        if uploading:
             def add(files, code: str):
                 ui = UI[code]
                 added, rejected = [], []
@@ -501,8 +527,10 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
 
             upload.upload(add, [upload, lang], [upload, status, timer], api_visibility="private",
                           show_progress="minimal")
-        gr.api(ask, api_name="ask")
-    app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+        gr.api(ask, api_name="ask", concurrency_id="answer")
+    # api_open=False: a queued function (chat, ask) cannot be called through /run/..., which skips the queue
+    app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, api_open=False)
+    app.state_session_capacity = SESSIONS  # read when the app is mounted
     return app
 
 
@@ -549,17 +577,71 @@ def check_port_free(host: str, port: int) -> None:
             raise BqaError(f"cannot serve on {host}:{port}: {why}; choose another with --port") from None
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False):
-    """Launch with the safe settings: no share link, no extra file routes, no MCP, no SSR, no tracebacks."""
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a busy port is one clear error before anything starts. IPPROTO_TCP
+    named, or asyncio leaves Nagle on for its connections (+40 ms per streamed answer)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        return app.launch(
-            server_name=host, server_port=port, share=False, inbrowser=False, prevent_thread_lock=not block,
-            allowed_paths=None, show_error=False, quiet=quiet, mcp_server=False, ssr_mode=False, pwa=False,
-            enable_monitoring=False, footer_links=["api"], css=CSS, theme=THEME,
-        )
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
     except OSError as err:
-        why = "the port is in use" if "empty port" in str(err) else str(err)
+        sock.close()
+        why = "the port is in use" if err.errno == errno.EADDRINUSE else err.strerror or str(err)
         raise BqaError(f"cannot serve on {host}:{port}: {why}; choose another with --port") from None
+    return sock
+
+
+def start(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, public: bool = False) -> guard.Served:
+    """Serve the page in a background thread: Gradio mounted in our FastAPI app (so no Gradio launch setting
+    or environment variable chooses the address, a share link, SSR, extra file routes, MCP or workers), behind
+    the Guard, on a socket bound here. Stop it with ``.drain()`` or ``.close()``."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    guard.check_environment(os.environ)
+    sock = _bind(host, port)
+    root = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    gr.mount_gradio_app(root, app, "/", server_name=host, server_port=port, root_path="", allowed_paths=None,
+                        show_error=False, ssr_mode=False, mcp_server=False, pwa=False, enable_monitoring=False,
+                        run_history=False, footer_links=["api"], css=CSS, theme=THEME, max_file_size=MAX_UPLOAD_BYTES)
+    hosts = None if public else guard.allowed_hosts(host, port)
+    uploads = MAX_UPLOAD_BYTES + 2**20 if guard.has_upload(app) else None  # the file plus its multipart envelope
+    wall = guard.Guard(root, guard.calls_of(app), hosts, max_upload=uploads)
+    server = uvicorn.Server(uvicorn.Config(wall, log_level="warning", access_log=False, server_header=False,
+                                           proxy_headers=False, lifespan="on", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="bqa-server")
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise BqaError(f"cannot serve on {host}:{port}: the server did not start; see the messages above")
+        time.sleep(0.01)
+    url_host = f"[{host.strip('[]')}]" if ":" in host else host
+    return guard.Served(f"http://{url_host}:{port}", server, thread, wall)
+
+
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False,
+           public: bool = False) -> guard.Served | None:
+    """Serve the page; with ``block``, until SIGTERM or Ctrl-C, then drain the requests in flight (at most
+    guard.DRAIN_SECONDS) and return, so the process exits 0. Without ``block``, return the running server."""
+    served = start(app, host, port, public)
+    if not block:
+        return served
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stop.wait(0.5):
+            pass
+        signal.signal(signal.SIGINT, previous[signal.SIGINT])  # a second Ctrl-C stops without waiting
+        left = served.drain(notify=None if quiet else lambda m: print(f"bqa: {m}", file=sys.stderr))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not quiet:
+        print("bqa: stopped" + (f" ({left} request(s) cut off after {guard.DRAIN_SECONDS:.0f} s)" if left else ""),
+              file=sys.stderr)
+    return None
 
 
 def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: str = "127.0.0.1", port: int = 7860,
@@ -568,6 +650,7 @@ def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: s
 
     Uploads are on for loopback serving and off with ``public`` unless ``allow_upload``."""
     check_host(host, public)
+    guard.check_environment(os.environ)  # before the index is loaded
     if public:
         print(f"bqa: warning: serving on {host}:{port} to the network — the page has no login; anyone who can "
               "reach it can ask questions", file=sys.stderr)
@@ -587,12 +670,12 @@ def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: s
         slot = EngineSlot(index_dir, corpus_dir)
         say(f"bqa: no index in {index_dir} yet: building it from {corpus_dir}; the page shows the progress")
         slot.build()
-    from qa.daemon import render_request, start
+    from qa import daemon
 
-    stop_daemon = start(lambda: slot.engine, index_dir, corpus_dir, render_request, log=say)
+    stop_daemon = daemon.start(lambda: slot.engine, index_dir, corpus_dir, daemon.render_request, log=say)
     say(f"bqa: serving on http://{host}:{port} (Ctrl-C stops it)")
     try:
-        launch(build_app(slot, allow_upload=uploads), host, port, block=True, quiet=True)  # quiet: no share hint
+        launch(build_app(slot, allow_upload=uploads), host, port, block=True, public=public)
     finally:
         if stop_daemon:
             stop_daemon()

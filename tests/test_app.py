@@ -42,11 +42,9 @@ def engine(index_dir) -> BulletinQA:
 
 @pytest.fixture(scope="module")
 def server(engine):
-    app = build_app(engine)
-    port = free_port()
-    launch(app, "127.0.0.1", port, block=False, quiet=True)
-    yield f"http://127.0.0.1:{port}"
-    app.close()
+    served = launch(build_app(engine), "127.0.0.1", free_port(), block=False)
+    yield served.url
+    served.close()
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +70,23 @@ def test_api_returns_the_json_contract(client, engine):
         assert engine.index.texts[a["source"]][a["start"]:a["end"]] == a["text"]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=["empty", "blank", "100k", "control", "emoji", "none"])
+API_BAD_INPUTS = ["", "   ", "x" * 5_000, "\x00\x01\x02", "😀🎉🔥", None]
+
+
+@pytest.mark.parametrize("bad", API_BAD_INPUTS, ids=["empty", "blank", "5k", "control", "emoji", "none"])
 def test_api_bad_question_is_an_error_object(client, bad):
     out = client.predict(bad, 5, api_name="/ask")
     assert set(out) == {"error"}
     assert "Traceback" not in out["error"]
+
+
+def test_api_question_over_the_body_limit_is_refused_with_413(server):
+    import json
+
+    body = json.dumps({"data": ["x" * 100_000, 5]}).encode()
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(urllib.request.Request(server + "/gradio_api/call/ask", data=body), timeout=10)
+    assert err.value.code == 413 and "bytes" in json.loads(err.value.read())["error"]
 
 
 @pytest.mark.parametrize("top_k", [0, 51, -3, 2.5, "five", True])

@@ -633,9 +633,8 @@ def test_page_answers_fifty_concurrent_questions(fake_index):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = build_app(engine)
-    launch(app, "127.0.0.1", port, block=False, quiet=True)
-    url = f"http://127.0.0.1:{port}"
+    served = launch(build_app(engine), "127.0.0.1", port, block=False)
+    url = served.url
     Client(url, verbose=False).predict(QUESTION, 5, api_name="/ask")  # the first request warms the server
     start = threading.Barrier(50)
 
@@ -654,7 +653,7 @@ def test_page_answers_fifty_concurrent_questions(fake_index):
         with ThreadPoolExecutor(50) as pool:
             results = list(pool.map(one, range(50)))
     finally:
-        app.close()
+        served.close()
     latencies = sorted(s * 1000 for s, _ in results)
     errors = [p for _, p in results if p]
     p95 = latencies[round(0.95 * len(latencies)) - 1]
@@ -684,9 +683,10 @@ class _StubEngine:
 def test_serve_binds_loopback_unless_public_which_warns(monkeypatch, args, host, warned):
     bound = []
     monkeypatch.setattr(qa.app.BulletinQA, "open", classmethod(lambda cls, *a, **k: _StubEngine()))
-    monkeypatch.setattr(qa.app, "build_app", lambda engine: "app")
-    monkeypatch.setattr(qa.app, "launch", lambda app, h, p, block=True, quiet=False: bound.append(h))
+    monkeypatch.setattr(qa.app, "build_app", lambda engine, **kwargs: "app")
+    monkeypatch.setattr(qa.app, "launch", lambda app, h, p, block=True, quiet=False, public=False: bound.append(h))
     monkeypatch.setattr(qa.app, "check_port_free", lambda h, p: None)
+    monkeypatch.setattr(qa.app.EngineSlot, "build", lambda self, wait=False: None)  # no index here: no real build
     monkeypatch.setattr("qa.daemon.start", lambda *a, **k: None)
     result = CliRunner().invoke(main, ["serve", *args])
     assert result.exit_code == 0, result.output
