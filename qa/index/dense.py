@@ -32,11 +32,38 @@ def build_dense(vectors: np.ndarray, kind: DenseKind = "auto") -> tuple[faiss.In
     return index, chosen
 
 
-def search_dense(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-    k = min(k, index.ntotal)
-    if k <= 0:
-        return []
-    scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+EXACT_FILTER_MAX = 4096  # a filter this narrow is searched exactly over its own vectors
+
+
+def search_dense(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+                 ) -> list[tuple[int, float]]:
+    """The ``k`` nearest vectors; with ``allowed`` (a boolean mask over the vectors) only those, found inside
+    FAISS (an ID selector), or exactly over their own vectors when there are few — never by asking for every
+    vector and filtering in Python."""
+    q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if allowed is None:
+        k = min(k, index.ntotal)
+        if k <= 0:
+            return []
+        scores, ids = index.search(q, k)
+    else:
+        ids_ok = np.flatnonzero(allowed)
+        k = min(k, len(ids_ok))
+        if k <= 0:
+            return []
+        if len(ids_ok) <= EXACT_FILTER_MAX:
+            sims = index.reconstruct_batch(ids_ok) @ q[0]
+            top = np.argsort(-sims, kind="stable")[:k]
+            return [(int(ids_ok[i]), float(sims[i])) for i in top]
+        bits = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+        if hasattr(index, "hnsw"):
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(index.hnsw.efSearch, k))
+        elif hasattr(index, "nprobe"):
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=index.nprobe)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        scores, ids = index.search(q, k, params=params)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
