@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import re
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -302,8 +303,8 @@ def make_handlers(engine: BulletinQA):
 
 def _doc_choices(engine: BulletinQA) -> list[tuple[str, str]]:
     docs = engine.documents
-    titles = [t for _, t in docs]
-    return [(t if titles.count(t) == 1 else f"{t}（{d}）", d) for d, t in docs]
+    count = Counter(t for _, t in docs)
+    return [(t if count[t] == 1 else f"{t}（{d}）", d) for d, t in docs]
 
 
 def build_app(engine: BulletinQA) -> gr.Blocks:
