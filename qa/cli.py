@@ -298,19 +298,26 @@ def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
               help="Ask only this many questions (default: 60 of eval/gold.jsonl; with --scale all of them + English).")
 @click.option("--scale", is_flag=True, help="Build, disk, load, memory and latency at 1×, 10×, 100× the corpus.")
 @click.option("--scale-factors", default="1,10,100", show_default=True, help="Corpus sizes of --scale, in copies.")
+@click.option("--ann", is_flag=True, help="Compare FAISS index kinds on --ann-size vectors grown from real ones.")
+@click.option("--ann-size", "ann_sizes", multiple=True, type=click.IntRange(100), help="Vectors (default 1000000); repeatable.")
+@click.option("--ann-index", type=click.Path(path_type=Path), default=None,
+              help="Index whose vectors.npy seeds --ann (default: the index); its embedder embeds the eval questions.")
 @friendly
-def bench(corpus_dir, as_json, embedder, repeats, questions, scale, scale_factors) -> None:
+def bench(corpus_dir, as_json, embedder, repeats, questions, scale, scale_factors, ann, ann_sizes, ann_index) -> None:
     """Measure build time vs bare embedding, warm query latency vs bare query embedding, peak RSS (medians of
     interleaved repeats).
 
     \b
       bqa bench                                   the corpus, interleaved repeats, medians
       bqa bench --scale                           1×, 10×, 100× the corpus (fake embedder + the model's rates)
+      bqa bench --ann --ann-index DIR             FAISS kinds at 10⁶ vectors grown from DIR's vectors
     """
 
     def say(message: str) -> None:  # progress on stderr, so --json output stays clean
         click.echo(message, err=True)
 
+    if scale and ann:
+        raise BqaError("choose one of --scale and --ann")
     if scale:
         from qa.bench.scale import parse_factors, run_scale, scale_table
 
@@ -318,6 +325,11 @@ def bench(corpus_dir, as_json, embedder, repeats, questions, scale, scale_factor
         figures = run_scale(corpus_dir or default_corpus(), factors, None if embedder == "fake" else embedder,
                             repeats, questions, log=say)
         text = scale_table(figures)
+    elif ann:
+        from qa.bench.ann import ann_figures, ann_table
+
+        figures = ann_figures(ann_index or default_index(), tuple(ann_sizes) or (1_000_000,), log=say)
+        text = ann_table(figures)
     else:
         from qa.bench import bench_table, run_bench
 
