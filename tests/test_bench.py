@@ -18,7 +18,7 @@ from qa.bench.ann import AnnSpec, compare, run_ann, synthesise
 from qa.bench.corpus import scale_corpus
 from qa.cli import main
 from qa.embedders import make_embedder
-from qa.index.dense import EXACT_FILTER_MAX, build_dense, search_dense
+from qa.index.dense import EXACT_FILTER_MAX, FLAT_MAX, build_dense, load_dense, save_dense, search_dense
 from qa.index.store import build_index, load_index
 from qa.ingest import load_corpus
 from qa.retrieval.features import DENSE_N
@@ -139,11 +139,12 @@ def test_synthesised_vectors_are_unit_length_and_stay_near_the_real_ones():
 # --- per-question work does not grow with the corpus ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
 def test_filtered_dense_search_returns_the_exact_nearest_allowed_vectors(kind):
     rng = np.random.default_rng(2)
-    x = rng.normal(size=(EXACT_FILTER_MAX * 3, 16)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    centres = rng.normal(size=(64, 16)).astype(np.float32)  # clustered, as passages are
+    x = centres[rng.integers(0, 64, EXACT_FILTER_MAX * 3)] + 0.3 * rng.normal(size=(EXACT_FILTER_MAX * 3, 16))
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
     index, _ = build_dense(x, kind)
     q = x[7] + 0.05
     for share in (0.01, 0.6):  # searched over its own vectors, then inside FAISS with a selector
@@ -153,6 +154,20 @@ def test_filtered_dense_search_returns_the_exact_nearest_allowed_vectors(kind):
         found = [i for i, _ in search_dense(index, q, 10, allowed)]
         assert all(allowed[found]) and len(found) == 10
         assert set(found) == set(expected) if kind == "flat" else len(set(found) & set(expected)) >= 8
+
+
+def test_dense_index_is_exact_up_to_the_switch_over_then_ivf_that_reads_vectors_back(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(FLAT_MAX + 1, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    assert build_dense(x[:FLAT_MAX])[1] == "flat"
+    index, chosen = build_dense(x)
+    assert chosen == "ivf"
+    save_dense(index, tmp_path / "dense.faiss")
+    loaded = load_dense(tmp_path / "dense.faiss")
+    assert loaded.nprobe == index.nprobe > 1
+    assert np.allclose(loaded.reconstruct_batch(np.array([5, 70])), x[[5, 70]], atol=0.02)  # 8-bit codes
+    assert search_dense(loaded, x[70], 1)[0][0] == 70
 
 
 class _Counted(list):

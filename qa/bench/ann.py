@@ -12,7 +12,6 @@ per vector of the serialised index.
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ import numpy as np
 
 from qa.bench import table
 from qa.errors import BqaError
+from qa.index.dense import ivf_lists
 
 K = 10
 NOISE_GRID = (0.1, 0.2, 0.3, 0.4, 0.5)
@@ -68,9 +68,7 @@ class AnnRow:
 
 
 def nlist_for(n: int) -> int:
-    """About 4·√n lists, a power of two, at least 39 training points each."""
-    target = 2 ** round(math.log2(max(1.0, 4 * math.sqrt(n))))
-    return int(max(4, min(target, 2 ** int(math.log2(max(4, n // 39))))))
+    return max(4, ivf_lists(n))
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
