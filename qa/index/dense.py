@@ -1,9 +1,10 @@
 """Dense retrieval: FAISS inner product over L2-normalised vectors; exact (flat) when small, IVF when large.
 
-The switch-over comes from ``bqa bench --ann`` (eval/SCALE.md): a flat search costs about 48 ns a vector on one
-thread (14 ms at 10⁵, 48 ms at 10⁶), so it stays exact up to 50,000 vectors (about 7 ms); above that an IVF
-index with 8-bit scalar-quantised vectors (IVF·SQ8, about 400 bytes a vector) found 0.96–0.97 of the exact top
-ten at 10⁶ in under 2 ms, where HNSW (M 16/32) stayed at 0.85 or below on real-shaped vectors.
+The switch-over comes from ``bqa bench --ann`` (eval/SCALE.md): a flat search of 384-dimensional vectors costs
+60–70 ns a vector on one thread (3.5 ms at 50,000, 6 ms at 10⁵, about 50 ms at 10⁶), so it stays exact up to
+50,000 vectors; above that an IVF index with 8-bit scalar-quantised vectors (IVF·SQ8, about 400 bytes a vector)
+found 0.96–0.97 of the exact top ten at 10⁶ in under 2 ms, where HNSW (M 16/32) stayed at 0.85 or below on
+real-shaped vectors.
 """
 
 from __future__ import annotations
