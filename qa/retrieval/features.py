@@ -33,6 +33,7 @@ PER_CONTEXT = 8  # … and their best chunks by BM25
 HEADER_N = 10
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _NUMBER = re.compile(r"\d")
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,14 @@ class Scorer:
         self.years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.text_keys]
         self.ctx_years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.context_keys]
         self.places = source_places(index)
-        # per-chunk document, source and year, for filters without a loop over the corpus per question
-        self.chunk_docs = np.array([c.doc_id for c in index.chunks], dtype=object)
-        self.chunk_sources = np.array([c.source for c in index.chunks], dtype=object)
-        self.chunk_years = np.array([index.sources[c.source].year if c.source in index.sources and
-                                     index.sources[c.source].year is not None else -1 for c in index.chunks],
-                                    dtype=np.int64)
+        # the chunks of each document, source and year, for filters without a scan of the corpus per question
+        self.doc_chunks = _postings(c.doc_id for c in index.chunks)
+        self.source_chunks = _postings(c.source for c in index.chunks)
+        self.year_chunks = _postings(index.sources[c.source].year if c.source in index.sources else None
+                                     for c in index.chunks)
+        # the chunks of each context, as one sorted array and offsets (no scan of all chunks per question)
+        self.by_context = np.argsort(index.context_of, kind="stable")
+        self.context_start = np.searchsorted(index.context_of[self.by_context], np.arange(len(index.contexts) + 1))
 
     def idf(self, term: str) -> float:
         tid = self.vocab.get(term)
@@ -80,13 +83,14 @@ class Scorer:
         """Chunks that pass the filters (None when there is no filter)."""
         if not doc_ids and not sources and not years:
             return None
-        mask = np.ones(self.n, dtype=bool)
-        if doc_ids:
-            mask &= np.isin(self.chunk_docs, list(doc_ids))
-        if sources:
-            mask &= np.isin(self.chunk_sources, list(sources))
-        if years:
-            mask &= np.isin(self.chunk_years, list(years))
+        mask = None
+        for wanted, postings in ((doc_ids, self.doc_chunks), (sources, self.source_chunks), (years, self.year_chunks)):
+            if not wanted:
+                continue
+            passes = np.zeros(self.n, dtype=bool)
+            for value in wanted:
+                passes[postings.get(value, _NONE)] = True
+            mask = passes if mask is None else mask & passes
         return mask
 
     # -- retrievers -----------------------------------------------------------------------------------
@@ -118,19 +122,11 @@ class Scorer:
                 ranks.setdefault(int(i), {})[name] = r
 
         if qvec is not None:
-            k = DENSE_N if allowed is None else self.n
-            dense = [i for i, _ in search_dense(self.index.dense, qvec, k)]
-            if allowed is not None:
-                dense = [i for i in dense if allowed[i]][:DENSE_N]
-            add("dense", dense)
-        top = np.argsort(-bm25, kind="stable")[:BM25_N]
-        add("bm25", [i for i in top if bm25[i] > 0])
-        best_ctx = np.argsort(-ctx, kind="stable")[:CONTEXT_N]
+            add("dense", [i for i, _ in search_dense(self.index.dense, qvec, DENSE_N, allowed)])
+        add("bm25", top_positive(bm25, BM25_N))
         ctx_pool = []
-        for c in best_ctx:
-            if ctx[c] <= 0:
-                continue
-            members = np.flatnonzero(self.index.context_of == c)
+        for c in top_positive(ctx, CONTEXT_N):
+            members = self.by_context[self.context_start[c]:self.context_start[c + 1]]
             if allowed is not None:
                 members = members[allowed[members]]
             members = members[np.argsort(-bm25[members], kind="stable")][:PER_CONTEXT]
@@ -213,6 +209,25 @@ class Scorer:
                 float(bool(_NUMBER.search(chunk.text))), p_match, p_conflict,
             )
         return out
+
+
+def _postings(values) -> dict[object, np.ndarray]:
+    """value -> the indices where it occurs (None values left out)."""
+    out: dict[object, list[int]] = {}
+    for i, v in enumerate(values):
+        if v is not None:
+            out.setdefault(v, []).append(i)
+    return {v: np.array(ids, dtype=np.int64) for v, ids in out.items()}
+
+
+def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest positive scores, best first, ties in index order — as a stable argsort of
+    all scores would give, without sorting all of them."""
+    pos = np.flatnonzero(scores > 0)
+    if len(pos) > k:
+        kth = np.partition(scores[pos], len(pos) - k)[len(pos) - k]
+        pos = pos[scores[pos] >= kth]
+    return pos[np.argsort(-scores[pos], kind="stable")][:k]
 
 
 def source_places(index: LoadedIndex) -> dict[str, frozenset[str]]:
