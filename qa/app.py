@@ -69,6 +69,7 @@ CSS = """
 .bqa-src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 0 0 10px 0;
            background: var(--background-fill-secondary); }
 .bqa-src.bqa-cited { border-color: #d9a400; box-shadow: 0 0 0 1px #d9a40055; }
+.bqa-src.bqa-flash { box-shadow: 0 0 0 3px #d9a400; }
 .bqa-src-head { font-weight: 600; }
 .bqa-src-meta { color: var(--body-text-color-subdued); font-size: 0.82rem; margin: 2px 0 6px 0;
                 font-family: var(--font-mono); }
@@ -98,6 +99,26 @@ SHOW_LATEST_JS = """() => {
   if (window.innerWidth < 700) last.scrollIntoView({block: 'start'});
 }"""
 
+# A citation 「[n]」 in a reply opens passage card n (its related-passages fold and its document view) and scrolls
+# to it, instead of following the link; installed once in the page's <head>.
+CITE_JS = """<script>
+document.addEventListener('click', (event) => {
+  const link = event.target.closest && event.target.closest('a[href^="#bqa-src-"]');
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const card = document.getElementById(link.getAttribute('href').slice(1));
+  if (!card) return;
+  const fold = card.closest('details.bqa-related');
+  if (fold) fold.open = true;
+  const view = card.querySelector('details.bqa-view');
+  if (view) view.open = true;
+  card.scrollIntoView({block: 'start'});
+  card.classList.add('bqa-flash');
+  setTimeout(() => card.classList.remove('bqa-flash'), 1500);
+}, true);
+</script>"""
+
 THEME = gr.themes.Default(font=[gr.themes.LocalFont("Source Sans Pro"), "PingFang SC", "Microsoft YaHei",
                                  "Noto Sans CJK SC", "WenQuanYi Micro Hei", "ui-sans-serif", "system-ui", "sans-serif"])
 
@@ -126,13 +147,13 @@ def _where(p: Passage) -> str:
 
 TEXTS = {  # every message of the page, in both languages (the reply follows the question's language)
     "zh": {"not_found": "公报中未找到确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
-           "see": "见来源段落 [{r}]", "others": "其他可能的答案", "computed": "由以下数字计算", "yes": "是", "no": "否",
+           "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "yes": "是", "no": "否",
            "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
            "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字",
            "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
            "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", ":": "：", ";": "；", "(": "（", ")": "）"},
     "en": {"not_found": "No exact answer was found in the bulletins", "related": "these passages may be relevant",
-           "source": "Source", "page": "page {n}", "see": "source passage [{r}]", "others": "Other possible answers",
+           "source": "Source", "page": "page {n}", "see": "source passage {r}", "others": "Other possible answers",
            "computed": "computed from", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
            "oops": "Something went wrong; please try again or rephrase.", "more": "More related passages are under Source passages.",
            "view": "View in the document ({where}characters {a}–{b})", "details": "Details",
@@ -185,6 +206,11 @@ def _excerpt(text: str, answer: str, width: int = 60) -> str:
     return f"{_md(pre)}**{_md(answer)}**{_md(post)}"
 
 
+def _cite(rank: int) -> str:
+    """「[n]」 as a link to passage card n: CITE_JS opens it in its document and scrolls to it."""
+    return f"[\\[{rank}\\]](#bqa-src-{rank})"
+
+
 def _answer_block(result: AskResult) -> str:
     t = TEXTS[_lang(result)]
     a = result.answer
@@ -195,9 +221,10 @@ def _answer_block(result: AskResult) -> str:
     cited = next((p for p in result.passages if p.rank == a.passage_rank), None)
     where = _md(_where(cited) if cited else a.source)
     page = f" · {t['page'].format(n=a.page)}" if a.page else ""
-    lines = [head, f"{t['source']}{t[':']}{where}{page} {t['(']}{t['see'].format(r=a.passage_rank)}{t[')']}"]
+    lines = [head, f"{t['source']}{t[':']}{where}{page} {t['(']}{t['see'].format(r=_cite(a.passage_rank))}{t[')']}"]
     if a.operands:
-        lines.append(f"{t['computed']}{t[':']}" + t[";"].join(f"**{_md(o.text)}** [{o.passage_rank}]" for o in a.operands))
+        lines.append(f"{t['computed']}{t[':']}" + t[";"].join(f"**{_md(o.text)}** {_cite(o.passage_rank)}"
+                                                               for o in a.operands))
     elif cited is not None:
         lines.append("> " + _excerpt(cited.chunk.text, shown))
     if a.alternatives:
@@ -212,7 +239,7 @@ def reply_markdown(result: AskResult) -> str:
     t = TEXTS[_lang(result)]
     parts = [_answer_block(result)]
     if result.answer is None and result.passages:
-        parts.append("\n".join(f"[{p.rank}] {_md(_where(p))}" for p in result.passages[:3]))
+        parts.append("\n".join(f"{_cite(p.rank)} {_md(_where(p))}" for p in result.passages[:3]))
     elif result.passages[1:]:
         parts.append(t["more"])
     return "\n\n".join(parts)
@@ -274,7 +301,7 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
                    f'<summary>{_esc(view)}</summary><div class="bqa-ctx">{inner}</div></details>')
     page = f" · {page_word}" if page_word else ""
     return (
-        f'<div class="bqa-src{" bqa-cited" if cited else ""}" data-rank="{p.rank}">'
+        f'<div class="bqa-src{" bqa-cited" if cited else ""}" data-rank="{p.rank}" id="bqa-src-{p.rank}">'
         f'<div class="bqa-src-head">[{p.rank}] {_esc(_where(p))}</div>'
         f'<div class="bqa-src-where">{_esc(c.source)}{page}</div>'
         f'<p class="bqa-text">{body}</p>{details}'
@@ -603,7 +630,8 @@ def start(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, public: boo
     root = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     gr.mount_gradio_app(root, app, "/", server_name=host, server_port=port, root_path="", allowed_paths=None,
                         show_error=False, ssr_mode=False, mcp_server=False, pwa=False, enable_monitoring=False,
-                        run_history=False, footer_links=["api"], css=CSS, theme=THEME, max_file_size=MAX_UPLOAD_BYTES)
+                        run_history=False, footer_links=["api"], css=CSS, theme=THEME, max_file_size=MAX_UPLOAD_BYTES,
+                        head=CITE_JS)
     hosts = None if public else guard.allowed_hosts(host, port)
     uploads = MAX_UPLOAD_BYTES + 2**20 if guard.has_upload(app) else None  # the file plus its multipart envelope
     wall = guard.Guard(root, guard.calls_of(app), hosts, max_upload=uploads)

@@ -151,7 +151,7 @@ def test_chat_reply_cites_numbered_passages(engine):
     if result.answer is not None:
         assert reply.startswith("**")
         assert "<mark>" in panel
-    assert "[1] " in reply and "[3] " in reply and "[4] " not in reply
+    assert "(#bqa-src-1)" in reply and "(#bqa-src-3)" in reply and "(#bqa-src-4)" not in reply  # citations link to cards
     assert "<details class=\"bqa-view\"" in panel and panel.count('class="bqa-src') >= 3
 
 

@@ -217,6 +217,22 @@ def test_answer_first_with_citation_then_not_found(page, real_server, answered):
     assert page.external == [], f"requests left the server: {page.external}"
 
 
+def test_a_citation_opens_its_passage_in_the_document(page, answered):
+    from playwright.sync_api import expect
+
+    question, answer, _ = answered
+    ask(page, question)
+    link = page.locator("#bqa-chat .message").last.locator('a[href^="#bqa-src-"]').first
+    card = page.locator(f"#bqa-sources {link.get_attribute('href')}")
+    card.locator("details.bqa-view summary").click()  # fold the document view away first
+    expect(card.locator(".bqa-ctx")).to_be_hidden()
+    page.evaluate("window.scrollTo(0, 0)")
+    link.click()
+    expect(card.locator(".bqa-ctx")).to_be_visible()  # opened in its document, the answer marked
+    expect(card.locator(".bqa-ctx mark", has_text=answer)).to_be_visible()
+    assert len(page.context.pages) == 1 and "#" not in page.url  # no new tab, no navigation
+
+
 @pytest.mark.parametrize("bad", ["", "x" * 100_000, "a\x00\x01\x02", "😀🎉", "<script>alert(1)</script><img src=x onerror=alert(2)>"],
                          ids=["empty", "100k", "control", "emoji", "html"])
 def test_bad_input_gets_a_friendly_message(page, bad):
