@@ -266,8 +266,12 @@ def _write_light_table(tk: jieba.Tokenizer) -> None:
             os.remove(tmp)
 
 
-@cache
+_light: list[np.ndarray] = []  # the table once read (a missing table is looked for again: a build may write it)
+
+
 def _light_table() -> np.ndarray | None:
+    if _light:
+        return _light[0]
     path = _light_path()
     try:
         if hasattr(os, "getuid") and os.stat(path).st_uid != os.getuid():  # /tmp is shared: only our own file
@@ -277,6 +281,7 @@ def _light_table() -> np.ndarray | None:
         return None
     if table.dtype != np.int64 or table.ndim != 2 or table.shape[0] != 2 or table.shape[1] < 2:
         return None
+    _light[:] = [table]
     return table
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -387,8 +388,13 @@ def _gold_questions() -> list[str]:
     return out
 
 
-def test_light_table_cuts_exactly_as_the_whole_dictionary(seed_corpus):
-    full = terms._segmenter()  # writes the light table if missing
+def test_light_table_cuts_exactly_as_the_whole_dictionary(seed_corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # a machine with no table yet: looked up before it exists
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setattr(terms, "_light", [])
+    monkeypatch.setattr(terms, "_jieba", None)
+    assert terms._light_table() is None
+    full = terms._segmenter()  # writes the light table
     assert terms._light_table() is not None
     texts = _gold_questions() + [p.read_text(encoding="utf-8") for p in sorted(seed_corpus.glob("*.txt"))]
     runs = {run for text in texts for run in _han_runs(text)}
@@ -418,8 +424,5 @@ def test_light_table_of_another_user_is_ignored(monkeypatch, tmp_path):
     fake.write_bytes(Path(terms._light_path()).read_bytes())
     os.chown(fake, 12345, 12345)
     monkeypatch.setattr(terms, "_light_path", lambda: str(fake))
-    terms._light_table.cache_clear()
-    try:
-        assert terms._light_table() is None
-    finally:
-        terms._light_table.cache_clear()
+    monkeypatch.setattr(terms, "_light", [])
+    assert terms._light_table() is None
