@@ -1,10 +1,12 @@
-"""The chat page: a Gradio Blocks app over one opened ``BulletinQA``.
+"""The chat page: a Gradio Blocks app over a ``BulletinQA`` or an ``EngineSlot`` still building one.
 
-    bqa serve                          # http://127.0.0.1:7860, index loaded (or built) once
-    from qa.app import build_app       # build_app(engine).launch(...) in tests
+    bqa serve                          # http://127.0.0.1:7860; the page opens at once, the index loads or builds
+    from qa.app import build_app, launch
+    server = launch(build_app(engine), port=7861, block=False)   # in tests; then server.close()
 
-Layout: the chat (answer in bold, numbered citations) on the left; the cited passages with the answer
-highlighted, their offsets and an expandable context on the right. ``/ask`` (api_name="ask") returns
+Layout: a status line (the index's build progress), the chat (the answer first and largest, citations that
+open their passage) on the left; the cited passages with the answer highlighted and opened in their document
+on the right; a 中文/English switch for every label; with uploads allowed, an "add bulletins" control. ``/ask`` (api_name="ask") returns
 exactly the ``bqa ask --json`` object. Everything shown is HTML-escaped. The page is mounted in our own
 FastAPI app and served by uvicorn behind ``qa.guard.Guard``: only the page's routes and ``/ask`` answer,
 only loopback is bound (and only localhost Host headers answered) unless ``public=True``, and SIGTERM
