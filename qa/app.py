@@ -153,7 +153,7 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
            "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
            "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字",
            "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
-           "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", ":": "：", ";": "；", "(": "（", ")": "）"},
+           "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", "unit": "单位：{u}", ":": "：", ";": "；", "(": "（", ")": "）"},
     "en": {"not_found": "No exact answer was found in the bulletins", "related": "these passages may be relevant",
            "source": "Source", "page": "page {n}", "see": "source passage {r}", "others": "Other possible answers",
            "computed": "computed from", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
@@ -162,7 +162,7 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
            "chars": "characters {a}–{b}", "answer_at": "answer", "related_passages": "Related passages",
            "empty": "Ask a question: the bulletin passages it cites appear here, the answer marked in yellow.",
            "not_ready": "The index is still being built ({pct}%); questions are answered as soon as it is ready.",
-           ":": ": ", ";": "; ", "(": "(", ")": ")"},
+           ":": ": ", ";": "; ", "(": "(", ")": ")", "unit": "unit: {u}"},
 }
 
 UI = {  # the page's own labels; the 中文/English switch picks one set
@@ -208,6 +208,19 @@ def _excerpt(text: str, answer: str, width: int = 60) -> str:
     return f"{_md(pre)}**{_md(answer)}**{_md(post)}"
 
 
+_TABLE_UNIT = re.compile(r"(?:计量)?单位[：:]\s*([^｜|\s）)，。；]{1,8})")
+_BARE_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")
+
+
+def _table_unit(answer: Answer, cited: Passage | None) -> str:
+    """The unit a table states for a bare number from one of its cells (the row's 单位 cell, else the caption's),
+    shown beside the answer, which stays the cell exactly as printed."""
+    if cited is None or cited.chunk.kind != "table_row" or not _BARE_NUMBER.fullmatch(answer.display or answer.text):
+        return ""
+    found = _TABLE_UNIT.search(cited.chunk.text)
+    return found.group(1) if found else ""
+
+
 def _cite(rank: int) -> str:
     """「[n]」 as a link to passage card n: CITE_JS opens it in its document and scrolls to it."""
     return f"[\\[{rank}\\]](#bqa-src-{rank})"
@@ -219,8 +232,10 @@ def _answer_block(result: AskResult) -> str:
     if a is None:
         return f"### {t['not_found']}\n\n{t['related']}{t[':']}"
     shown = a.display or a.text
-    head = f"### **{t[a.verdict]}** — {_md(shown)}" if a.verdict is not None else f"### **{_md(shown)}**"
     cited = next((p for p in result.passages if p.rank == a.passage_rank), None)
+    unit = _table_unit(a, cited)
+    unit_note = f" <small>{t['(']}{_md(t['unit'].format(u=unit))}{t[')']}</small>" if unit else ""
+    head = (f"### **{t[a.verdict]}** — {_md(shown)}" if a.verdict is not None else f"### **{_md(shown)}**") + unit_note
     where = _md(_where(cited) if cited else a.source)
     page = f" · {t['page'].format(n=a.page)}" if a.page else ""
     lines = [head, f"{t['source']}{t[':']}{where}{page} {t['(']}{t['see'].format(r=_cite(a.passage_rank))}{t[')']}"]

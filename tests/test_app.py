@@ -203,3 +203,20 @@ def test_port_in_use_is_one_clear_error(engine):
         app = build_app(engine)
         with pytest.raises(BqaError, match="in use.*--port"):
             launch(app, "127.0.0.1", busy.getsockname()[1], block=False, quiet=True)
+
+
+@pytest.mark.parametrize(("kind", "text", "answer", "unit"), [
+    ("table_row", "表一｜指标名称：新增各类人才｜单位：人｜全年计划目标：约12000｜上半年完成情况：6250", "6250", "人"),
+    ("table_row", "表2 一般公共预算收入（单位：万元）｜项目：税收收入｜决算数：12,345", "12,345", "万元"),
+    ("table_row", "表一｜指标名称：增速｜单位：%｜上半年：7.8", "7.8", "%"),
+    ("table_row", "表一｜指标名称：新增各类人才｜上半年完成情况：6250", "6250", ""),  # no unit stated
+    ("table_row", "表一｜单位：人｜上半年完成情况：6250人", "6250人", ""),  # the answer has its unit
+    ("paragraph", "单位：人。新增各类人才6250", "6250", ""),  # only tables
+])
+def test_a_bare_table_number_is_shown_with_the_tables_unit(kind, text, answer, unit):
+    from types import SimpleNamespace
+
+    from qa.app import _table_unit
+
+    cited = SimpleNamespace(chunk=SimpleNamespace(kind=kind, text=text))
+    assert _table_unit(SimpleNamespace(display=answer, text=answer), cited) == unit
