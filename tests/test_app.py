@@ -8,6 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from support import free_port
 
 from qa.api import BulletinQA
 from qa.app import build_app, check_host, launch, make_handlers, serve, sources_html
@@ -22,12 +23,6 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 CONTRACT = {"id", "question", "answer", "abstained", "passages", "latency_ms"}
 PASSAGE_KEYS = {"rank", "source", "start", "end", "doc_title", "section", "text", "score"}
 BAD_INPUTS = ["", "   ", "x" * 100_000, "\x00\x01\x02", "😀🎉🔥", None]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

