@@ -262,6 +262,12 @@ class Guard:
         elif _header(scope, b"content-length") not in (None, "0") or _header(scope, b"transfer-encoding"):
             return await _respond(send, 413, "this route takes no request body", close=True)
         counted = 0 if path.startswith("/gradio_api/heartbeat/") else 1
+        await self._forward(scope, receive, send, counted)
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, counted: int) -> None:
+        """Hand an admitted request to the app: counted in flight, the security headers on its response, a
+        failure or a cut-off at shutdown one log line (an upload over its limit is left to its caller)."""
+        method, path = scope["method"], scope["path"]
         self.in_flight += counted
         started = False
 
@@ -279,6 +285,8 @@ class Guard:
             if not self.draining:
                 raise
             log.warning("%s %s cut off: the server stopped before it finished", method, path)  # not a traceback
+        except _TooLarge:
+            raise
         except Exception as err:  # e.g. Gradio raising inside a stream for an unknown session: one line, no traceback
             log.warning("%s %s failed: %s: %s", method, path, type(err).__name__, str(err)[:200])
             log.debug("the failure in full", exc_info=True)
@@ -297,7 +305,7 @@ class Guard:
         if path == UPLOAD_PROGRESS:
             if method != "GET":
                 return await _respond(send, 404, "not found")
-            return await self._pass(scope, receive, send, counted=0)
+            return await self._forward(scope, receive, send, counted=0)
         if method != "POST" or self.draining:
             return await _respond(send, 404 if method != "POST" else 503, "not found" if method != "POST"
                                   else "the server is shutting down")
@@ -315,23 +323,9 @@ class Guard:
             return message
 
         try:
-            return await self._pass(scope, counted_receive, send)
+            return await self._forward(scope, counted_receive, send, counted=1)
         except _TooLarge:
             return None  # the body stopped being read: the connection is closed without a response
-
-    async def _pass(self, scope: Scope, receive: Receive, send: Send, counted: int = 1) -> None:
-        self.in_flight += counted
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*(h for h in message.get("headers", ()) if h[0].lower() not in _OWN_HEADERS),
-                                      *SECURITY_HEADERS]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, with_headers)
-        finally:
-            self.in_flight -= counted
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
         """The whole body, or None as soon as it is longer than max_body (by its Content-Length or while
