@@ -608,17 +608,8 @@ def check_host(host: str, public: bool) -> None:
 
 
 def check_port_free(host: str, port: int) -> None:
-    """One clear line when the port is taken, before anything is loaded."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself will
-        try:
-            probe.bind((host.strip("[]"), port))
-        except OverflowError:
-            raise BqaError(f"port {port} is out of range; choose one from 1 to 65535 with --port") from None
-        except OSError as err:
-            why = "the port is in use" if err.errno in (errno.EADDRINUSE, errno.EACCES) else err.strerror
-            raise BqaError(f"cannot serve on {host}:{port}: {why}; choose another with --port") from None
+    """One clear line when the port is taken, before anything is loaded (the server binds it again later)."""
+    _bind(host, port).close()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -628,9 +619,12 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host.strip("[]"), port))
+    except OverflowError:
+        sock.close()
+        raise BqaError(f"port {port} is out of range; choose one from 1 to 65535 with --port") from None
     except OSError as err:
         sock.close()
-        why = "the port is in use" if err.errno == errno.EADDRINUSE else err.strerror or str(err)
+        why = "the port is in use" if err.errno in (errno.EADDRINUSE, errno.EACCES) else err.strerror or str(err)
         raise BqaError(f"cannot serve on {host}:{port}: {why}; choose another with --port") from None
     return sock
 
