@@ -83,14 +83,14 @@ class EngineSlot:
             thread.join()
 
     def _run(self) -> None:
-        from qa.index.store import build_index, load_index
+        from qa.index.store import build_index
 
         while True:
             try:
                 report = build_index(self.corpus_dir, self.index_dir, self.embedder or _embedder_of(self),
                                      progress=lambda stage, fraction: self._set(stage=stage, fraction=fraction))
                 self._set(stage="load", fraction=1.0)
-                engine = BulletinQA(load_index(self.index_dir), _make_embedder(self.index_dir), **self.open_kwargs)
+                engine = BulletinQA.open(self.index_dir, self.corpus_dir, build_if_missing=False, **self.open_kwargs)
                 engine.warm_up()
                 self.engine = engine
                 note = "; ".join(report.warnings[:3])
@@ -119,13 +119,6 @@ def _embedder_of(slot: EngineSlot) -> str:
     from qa.embedders import DEFAULT_EMBEDDER
 
     return slot.engine.index.manifest.embedder.name if slot.engine is not None else DEFAULT_EMBEDDER
-
-
-def _make_embedder(index_dir: Path):
-    from qa.embedders import make_embedder
-    from qa.index.manifest import read_manifest
-
-    return make_embedder(read_manifest(index_dir).embedder.name)
 
 
 _UNSAFE = re.compile(r"[^\w.\-（）()【】 ]+")
