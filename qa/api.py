@@ -174,12 +174,10 @@ def name_map(index: LoadedIndex) -> NameMap:
         parts = roman.split()
         if len(parts) == 2:
             add(f"{parts[1]} {parts[0]}", person)
-    places: list[str] = []
-    for src in index.sources.values():
-        for core in place_cores(src.place):
-            places.append(core)
-            add("".join(romanize(core).lower().split()), core + "市")
-    return NameMap({k: tuple(v) for k, v in names.items()}, tuple(dict.fromkeys(places)))
+    places = place_map(index).places
+    for core in places:
+        add("".join(romanize(core).lower().split()), core + "市")
+    return NameMap({k: tuple(v) for k, v in names.items()}, places)
 
 
 class BulletinQA:

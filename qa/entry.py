@@ -52,16 +52,19 @@ def parse_warm_ask(args: list[str]) -> dict | None:
     return out
 
 
+def _is_utf8(stream) -> bool:
+    return (getattr(stream, "encoding", None) or "").lower().replace("_", "-") in ("utf-8", "utf8")
+
+
 def _terminal_safe_streams() -> None:
     """Never a UnicodeEncodeError traceback on a non-UTF-8 terminal or pipe: unprintable text is escaped."""
     for stream in (sys.stdout, sys.stderr):
-        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
-        if encoding not in ("utf-8", "utf8") and hasattr(stream, "reconfigure"):
+        if not _is_utf8(stream) and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
 
 
 def utf8_stdout() -> bool:
-    return (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-") in ("utf-8", "utf8")
+    return _is_utf8(sys.stdout)
 
 
 def _warm_ask(args: list[str]) -> str | None:

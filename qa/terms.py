@@ -192,8 +192,7 @@ def _build_segmenter() -> jieba.Tokenizer:
     # user and is loaded without any check against the dictionary, so name ours by user,
     # jieba version and dictionary file.
     key = _segmenter_key()
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    tk.cache_file = f"bqa-jieba-{uid}-{hashlib.md5(key.encode()).hexdigest()[:12]}.cache"
+    tk.cache_file = _cache_name(key, ".cache")
 
     # jieba logs "Building prefix dict ..." to stderr through a handler it installs on
     # import; silence only this thread, only while building.
@@ -227,8 +226,13 @@ def load_dictionary() -> None:
 
 def _light_path() -> str:
     key = f"{_segmenter_key()}:{hashlib.md5(resources.files('qa.data').joinpath('userdict.txt').read_bytes()).hexdigest()}"
+    return os.path.join(tempfile.gettempdir(), _cache_name(key, ".light.npy"))
+
+
+def _cache_name(key: str, suffix: str) -> str:
+    """A cache file name of this user (tempfile.gettempdir() is often shared) for ``key``."""
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    return os.path.join(tempfile.gettempdir(), f"bqa-jieba-{uid}-{hashlib.md5(key.encode()).hexdigest()[:12]}.light.npy")
+    return f"bqa-jieba-{uid}-{hashlib.md5(key.encode()).hexdigest()[:12]}{suffix}"
 
 
 def _segmenter_key() -> str:
