@@ -32,16 +32,16 @@ ANSWER_TIMEOUT = 60.0
 CONCURRENCY = 2  # questions answered at once; more wait their turn
 
 
-def socket_dir() -> Path:
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = Path(runtime) / "bqa" if runtime and Path(runtime).is_dir() else Path(tempfile.gettempdir()) / f"bqa-{os.getuid()}"
-    return base
+def socket_dir(runtime: str | None = None) -> Path:
+    """``$XDG_RUNTIME_DIR/bqa`` (or ``runtime``/bqa), else ``/tmp/bqa-UID``."""
+    runtime = runtime or os.environ.get("XDG_RUNTIME_DIR")
+    return Path(runtime) / "bqa" if runtime and Path(runtime).is_dir() else Path(tempfile.gettempdir()) / f"bqa-{os.getuid()}"
 
 
-def socket_path(index_dir: Path) -> Path:
+def socket_path(index_dir: Path, runtime: str | None = None) -> Path:
     """The socket of the engine serving ``index_dir`` (short: Unix socket paths are limited to ~100 bytes)."""
     key = hashlib.sha256(str(Path(index_dir).expanduser().resolve()).encode("utf-8", "surrogateescape")).hexdigest()
-    return socket_dir() / f"{key[:20]}.sock"
+    return socket_dir(runtime) / f"{key[:20]}.sock"
 
 
 def _private_dir(folder: Path, create: bool) -> bool:

@@ -39,19 +39,11 @@ def cli_figures(index_dir: Path, corpus_dir: Path, repeats: int = 5) -> dict:
             runs[name].append(_run(cmd, env))
     daemon = subprocess.Popen([*BQA, "daemon", *where], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        from qa import daemon as warm
+        from qa.daemon import socket_path
 
-        saved = os.environ.get("XDG_RUNTIME_DIR")
-        os.environ["XDG_RUNTIME_DIR"] = runtime
-        try:
-            deadline = time.monotonic() + 120
-            while not warm.socket_path(index_dir).exists() and time.monotonic() < deadline:
-                time.sleep(0.2)
-        finally:
-            if saved is None:
-                os.environ.pop("XDG_RUNTIME_DIR", None)
-            else:
-                os.environ["XDG_RUNTIME_DIR"] = saved
+        deadline = time.monotonic() + 120
+        while not socket_path(index_dir, runtime).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
         warm_runs = [_run([*BQA, "ask", QUESTION, *where], env) for _ in range(max(5, repeats * 2))]
     finally:
         daemon.terminate()
