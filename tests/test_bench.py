@@ -179,7 +179,9 @@ def test_dense_index_is_exact_up_to_the_switch_over_then_ivf_that_reads_vectors_
     assert search_dense(loaded, x[70], 1)[0][0] == 70
 
 
-class _Counted(list):
+class _Counting:
+    """Counts, under ``name``, every pass over the collection it is mixed into."""
+
     def __init__(self, items, counts, name):
         super().__init__(items)
         self._counts, self._name = counts, name
@@ -189,15 +191,11 @@ class _Counted(list):
         return super().__iter__()
 
 
-class _CountedDict(dict):
-    def __init__(self, items, counts, name):
-        super().__init__(items)
-        self._counts, self._name = counts, name
+class _Counted(_Counting, list):
+    pass
 
-    def __iter__(self):
-        self._counts[self._name] += 1
-        return super().__iter__()
 
+class _CountedDict(_Counting, dict):
     def values(self):
         self._counts[self._name] += 1
         return super().values()
