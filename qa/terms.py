@@ -64,6 +64,7 @@ __all__ = [
     "normalize",
     "stopwords",
     "tokenize",
+    "units",
 ]
 
 # Bump when a code change alters the tokens produced for the same text.
@@ -72,8 +73,10 @@ TOKENIZER_VERSION = "1"
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
 # Units that stay attached to a number (qa/data/units.txt; matched longest first: 万平方米 before 万 and 米).
-def _units() -> list[str]:
-    return sorted({u for line in _data_lines("units.txt") for u in line.split()}, key=len, reverse=True)
+@cache
+def units() -> tuple[str, ...]:
+    """The units and measure words of ``qa/data/units.txt``, longest first (one reader for every stage)."""
+    return tuple(sorted({u for line in _data_lines("units.txt") for u in line.split()}, key=len, reverse=True))
 
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -350,7 +353,7 @@ def _han_terms(tk: jieba.Tokenizer | None, run: str) -> Iterable[str]:
 
 @cache
 def _unit_re() -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(u) for u in _units()))
+    return re.compile("|".join(re.escape(u) for u in units()))
 
 
 def _raw_terms(text: str) -> Iterable[str]:

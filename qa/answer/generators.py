@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 
 from qa.ingest.text import align, repair
+from qa.terms import units
 from qa.types import Chunk
 
 HAN = "\u4e00-\u9fff"
@@ -36,11 +37,8 @@ _SENT_END = re.compile(r"[。！？；!?;\n]")
 _CLAUSE_END = re.compile(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
 
 
-@cache
 def _units() -> tuple[str, ...]:
-    text = (resources.files("qa") / "data" / "units.txt").read_text(encoding="utf-8")
-    units = {u for line in text.splitlines() if not line.lstrip().startswith("#") for u in line.split()}
-    return tuple(sorted(units, key=len, reverse=True))
+    return units()
 
 
 @cache
