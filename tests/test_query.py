@@ -42,7 +42,7 @@ def test_glossary_file_is_well_formed() -> None:
 
 
 def test_query_words_file_is_well_formed() -> None:
-    known = {"intent", "operation", "period", "scope", "unit", "polarity", "qualifier"}
+    known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "polarity", "qualifier"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -57,6 +57,7 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["intent"] <= set(INTENT_ORDER)
     assert seen["operation"] == {op.value for op in Operation} - {"compare"}  # compare comes from the intent
     assert seen["polarity"] == {"positive", "negative"}
+    assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     lex = Lexicon.default()
     assert len(lex.intents) == len(seen["intent"]) and len(lex.scopes) == len(seen["scope"])
 
@@ -228,3 +229,67 @@ def test_analysis_is_deterministic_and_leaves_the_question_alone() -> None:
     question = "What is the district's 2025 local government debt limit?"
     assert analyze(question) == analyze(question)
     assert analyze(question).question == question
+
+
+# --- what the answer is asked in: counted units, unit classes, forms; content words the cues leave alone -------
+
+
+@pytest.mark.parametrize(
+    ("question", "counter"),
+    [("零星旧改地块中有几处区文物保护单位？", "处"), ("有几名领导干部受到处分？", "名"), ("投资多少万元？", "万元"),
+     ("培训了多少批次？", "批次")],
+)
+def test_a_counted_measure_word_is_the_expected_unit(question: str, counter: str) -> None:
+    query = analyze(question)
+    assert query.counters == (counter,)
+    assert counter in query.units
+    assert analyze("区监委留置了人员吗？").counters == ()
+
+
+def test_a_rate_asks_for_a_percentage_but_leading_does_not() -> None:
+    assert "%" in analyze("上半年矛盾纠纷化解率是多少？").units
+    assert "%" not in analyze("率先建成了多少个项目？").units
+
+
+def test_unit_classes_join_measure_words_that_count_the_same_thing() -> None:
+    lex = Lexicon.default()
+    assert lex.unit_class("名") == lex.unit_class("人") == lex.unit_class("万人") == lex.unit_class("位")
+    assert lex.unit_class("个百分点") == lex.unit_class("%") == "%"
+    assert lex.unit_class("万元") == lex.unit_class("亿元") == "money"
+    assert lex.unit_class("处") != lex.unit_class("户")
+    assert lex.unit_class("") == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "form"),
+    [("会议是哪一天举行的？", "day"), ("When was the notice issued? On what day?", "day"),
+     ("从哪一年起开展专项监督？", "year"), ("增幅在中心城区排第几？", "ordinal"), ("What was its rank?", "ordinal")],
+)
+def test_the_form_of_answer_asked_for(question: str, form: str) -> None:
+    assert form in analyze(question).forms
+    assert analyze("一般公共预算收入是多少？").forms == ()
+
+
+def test_a_cue_with_a_gap_leaves_the_words_in_the_gap() -> None:
+    # 占…比例 is the cue of a share question; what stands between 占 and 比例 is what the question is about
+    query = analyze("上半年民生投入占一般公共预算支出的比例是多少？")
+    assert query.operation is Operation.SHARE
+    assert {"一般公共预算", "支出"} <= set(query.terms)
+    assert not {"比例", "多少"} & set(query.terms)
+
+
+def test_single_characters_the_tokenizer_left_apart_are_one_word() -> None:
+    terms = analyze("公租房申请的网办率是多少？").terms
+    assert "网办率" in terms
+    assert not {"网", "办", "率"} & set(terms)
+    assert "排摸" in analyze("上半年排摸矛盾纠纷多少起？").terms
+
+
+def test_a_word_the_index_only_holds_as_characters_weighs_its_characters() -> None:
+    from qa.query import term_weights
+
+    idf = {"网": 3.0, "办": 2.0, "率": 1.0, "申请": 4.0}.get
+    weights = dict(term_weights(analyze("公租房申请的网办率是多少？"), lambda t: idf(t, 0.0)))
+    assert weights["网办率"] == pytest.approx(2.0)
+    assert weights["申请"] == 4.0
+    assert "租房" not in weights  # neither it nor its characters are known: no weight, left out

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 
-from qa.query.lexicon import Lexicon, normalize
-from qa.terms import tokenize
+from qa.query.lexicon import Lexicon, normalize, squash
+from qa.terms import tokenize, units
 
 
 class Intent(StrEnum):
@@ -109,6 +110,8 @@ class Query:
     periods: tuple[str, ...]
     scopes: tuple[str, ...]  # "family:label"
     units: tuple[str, ...]  # units the answer is expected to carry
+    forms: tuple[str, ...]  # day | month | year | ordinal: the form of answer asked for
+    counters: tuple[str, ...]  # the measure words the question counts in, as written (几处 -> 处)
     entities: tuple[str, ...]  # quoted names, places, people named in the question
     search_text: str  # what the retrievers read
     places: tuple[str, ...] = ()  # places of the corpus the question names (cores: 石嘴山, 虹口)
@@ -120,6 +123,53 @@ class Query:
             family, _, label = s.partition(":")
             out.setdefault(family, set()).add(label)
         return out
+
+
+@cache
+def _count_re() -> re.Pattern[str]:
+    return re.compile(rf"(?:几|多少)({'|'.join(re.escape(u) for u in units())})")
+
+
+def _counted_units(text: str) -> list[str]:
+    """The measure word a question counts in: 几处 -> 处, 多少万元 -> 万元 (words of qa/data/units.txt)."""
+    return [m.group(1) for m in _count_re().finditer(text)]
+
+
+def term_weights(query: Query, idf: Callable[[str], float]) -> list[tuple[str, float]]:
+    """(squashed term, weight) for the question's terms: the term's idf in the index, or for a word the index
+    only holds as single characters (网办率), the mean idf of its characters; terms of no weight are left out."""
+    out = []
+    for t in query.terms:
+        w = idf(t.lower())
+        if w <= 0 and len(t) > 1 and all("\u4e00" <= ch <= "\u9fff" for ch in t):
+            w = sum(max(idf(ch), 0.0) for ch in t) / len(t)
+        if w > 0:
+            out.append((squash(t), w))
+    return out
+
+
+def _words(text: str) -> list[str]:
+    """Content terms of a Chinese question: the tokens of two or more characters (and numbers), and each run of
+    single characters the tokenizer could not join (网/办/率 -> 网办率) as one word."""
+    tokens = tokenize(text)
+    out, run = [], []
+
+    def flush() -> None:
+        if len(run) > 1 and "".join(run) in text:
+            out.append("".join(run))
+        run.clear()
+
+    for t in tokens:
+        if len(t) == 1 and "\u4e00" <= t <= "\u9fff":
+            if run and "".join(run) + t not in text:
+                flush()
+            run.append(t)
+            continue
+        flush()
+        if len(t) > 1 or t.isdigit():
+            out.append(t)
+    flush()
+    return out
 
 
 def language_of(text: str) -> str:
@@ -143,10 +193,7 @@ def _intent(lex: Lexicon, text: str, operation: Operation | None) -> Intent:
 
 
 def _strip_cues(lex: Lexicon, text: str) -> str:
-    t = normalize(text)
-    for p in (*lex.intents, *lex.operations):
-        t = p.regex.sub(" ", t)
-    return t
+    return lex.cues.sub(" ", normalize(text))
 
 
 def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None = None) -> Query:
@@ -161,7 +208,9 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
     periods = tuple(lex.find(lex.periods, text))
     scopes = tuple(lex.find(lex.scopes, text))
-    units = tuple(lex.find(lex.units, text))
+    counters = tuple(dict.fromkeys(_counted_units(text)))
+    units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
+    forms = tuple(lex.find(lex.forms, text))
     entities = [m.group(1) for m in _QUOTED.finditer(text)]
     english_terms: tuple[str, ...] = ()
     if lang == "en":
@@ -180,7 +229,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     else:
         entities += [m.group(1) for m in _PLACE.finditer(re.sub(r"\d+年?", " ", text))
                      if not re.match(r"[全本各该年]", m.group(1))]
-        terms = tuple(dict.fromkeys(t for t in tokenize(_strip_cues(lex, text)) if len(t) > 1 or t.isdigit()))
+        terms = tuple(dict.fromkeys(_words(_strip_cues(lex, text))))
         search = text
     places: list[str] = []
     if names is not None:
@@ -188,5 +237,5 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         if lang == "en":
             places += [core for full in names.find(text) for core in place_cores(full) if core in names.places]
     return Query(question=text, language=lang, intent=intent, operation=operation, terms=terms,
-                 english_terms=english_terms, years=years, periods=periods, scopes=scopes, units=units,
+                 english_terms=english_terms, years=years, periods=periods, scopes=scopes, units=units, forms=forms, counters=counters,
                  entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)))

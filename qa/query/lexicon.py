@@ -1,7 +1,8 @@
 """The word lists behind question analysis, loaded once from ``qa/data`` by one explicit object.
 
 - ``glossary_en_zh.tsv``: English phrase → the Chinese terms of the genre (one glossary for everything);
-- ``query_words.tsv``: intent cues, derived operations, periods, scopes, expected units, polarity words;
+- ``query_words.tsv``: intent cues, derived operations, periods, scopes, expected units and their classes, the
+  form of answer asked for (a day, a year, an ordinal), polarity words;
 - ``stopwords.txt``: function words (shared with the BM25 tokenizer, ``qa.terms``).
 """
 
@@ -45,8 +46,12 @@ class Lexicon:
     periods: tuple[Pattern, ...]
     scopes: tuple[Pattern, ...]  # label "family:name"
     units: tuple[Pattern, ...]
+    forms: tuple[Pattern, ...]  # day | month | year | ordinal: the form of the answer asked for
+    unit_classes: dict[str, str]  # measure word -> its class (名 -> 人, 个百分点 -> %)
     polarity: tuple[Pattern, ...]
+    verdicts: tuple[Pattern, ...]  # above | below | plan | flat: figures that decide a yes/no question
     qualifiers: re.Pattern[str]
+    cues: re.Pattern[str]  # the literal words of the intent and operation cues (占 and 比例 of 占.{0,12}比例)
     glossary: dict[str, tuple[str, ...]]  # english phrase -> chinese terms
     glossary_regex: re.Pattern[str]
 
@@ -59,6 +64,18 @@ class Lexicon:
         """Labels whose pattern occurs in ``text`` (normalised), in the file's order, without repeats."""
         t = normalize(text)
         return list(dict.fromkeys(p.label for p in patterns if p.regex.search(t)))
+
+    def unit_class(self, unit: str) -> str:
+        """What a unit counts: "" for none, "%" for shares and points, "money" for any 元, else the measure word
+        without its magnitude (万人 -> 人), mapped through the file's unit classes (名 -> 人)."""
+        if not unit:
+            return ""
+        if unit in self.unit_classes:
+            return self.unit_classes[unit]
+        if unit.endswith("元"):
+            return "money"
+        bare = unit.lstrip("万亿千")
+        return self.unit_classes.get(bare, bare)
 
     def gloss(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """(English phrase, Chinese terms) for every glossary phrase in ``text``, longest first, no overlaps."""
@@ -97,16 +114,23 @@ def _alternatives(phrases: str) -> list[str]:
 def _load() -> Lexicon:
     groups: dict[str, list[Pattern]] = defaultdict(list)
     qualifiers = []
+    unit_classes: dict[str, str] = {}
+    cue_words: set[str] = set()
     for line in _lines("query_words.tsv"):
         parts = line.split("\t")
         if len(parts) != 3 or not parts[2].strip():
             raise BqaError(f"qa/data/query_words.tsv: bad line {line!r}; expected category<TAB>label<TAB>phrases")
         category, label, phrases = parts
+        if category == "unitclass":
+            unit_classes.update((w, label) for w in phrases.split("|") if w)
+            continue
         alternatives = sorted((normalize(p) for p in _alternatives(phrases) if p), key=len, reverse=True)
         try:
             regex = re.compile("|".join(alternatives))
         except re.error as err:
             raise BqaError(f"qa/data/query_words.tsv: bad pattern in {line!r}: {err}") from None
+        if category in ("intent", "operation"):  # a wildcard's words are the question's, not the cue's
+            cue_words.update(w for a in alternatives for w in re.split(r"\.\{\d*,?\d*\}|\.[*+?]?", a) if w)
         if category == "qualifier":
             qualifiers.append(regex.pattern)
             continue
@@ -123,8 +147,11 @@ def _load() -> Lexicon:
     alternation = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
     return Lexicon(
         intents=tuple(groups["intent"]), operations=tuple(groups["operation"]), periods=tuple(groups["period"]),
-        scopes=tuple(groups["scope"]), units=tuple(groups["unit"]), polarity=tuple(groups["polarity"]),
+        scopes=tuple(groups["scope"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
+        unit_classes=unit_classes, polarity=tuple(groups["polarity"]),
+        verdicts=tuple(groups["verdict"]),
         qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
+        cues=re.compile("|".join(sorted(cue_words, key=len, reverse=True)) or r"(?!)"),
         glossary={k: tuple(v) for k, v in glossary.items()},
         glossary_regex=re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])"),
     )

@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.index.dense import search_dense
 from qa.index.store import LoadedIndex
-from qa.query import Intent, Lexicon, Query, place_cores
+from qa.query import Intent, Lexicon, Query, place_cores, term_weights
 from qa.query.lexicon import squash
 from qa.terms import tokenize
 
@@ -143,12 +143,7 @@ class Scorer:
     # -- features -------------------------------------------------------------------------------------
 
     def _weighted_terms(self, query: Query) -> list[tuple[str, float]]:
-        out = []
-        for t in query.terms:
-            w = self.idf(t.lower())
-            if w > 0:
-                out.append((squash(t), w))
-        return out
+        return term_weights(query, self.idf)
 
     def features(self, query: Query, ids: np.ndarray, ranks: dict[int, dict[str, int]], bm25: np.ndarray,
                  ctx: np.ndarray, qvec: np.ndarray | None) -> np.ndarray:
