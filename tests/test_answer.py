@@ -21,8 +21,9 @@ import pytest
 
 from qa.answer import CONFIDENCE_FEATURES, DEFAULT_THRESHOLD, Answerer, candidates_for
 from qa.answer.derived import operand_questions, value_of
-from qa.answer.features import FEATURES, KINDS, verdict_of
+from qa.answer.features import FEATURES, KINDS
 from qa.answer.generators import Segment, generate, unit_of
+from qa.answer.verdicts import verdict_of
 from qa.api import name_map
 from qa.embedders import make_embedder
 from qa.errors import BqaError
@@ -544,3 +545,78 @@ def test_answerer_threshold_comes_from_the_confidence_file():
     assert Answerer(None, _flat_idf, confidence=conf).threshold == 0.8
     assert Answerer(None, _flat_idf, threshold=0.3, confidence=conf).threshold == 0.3
     assert Answerer(None, _flat_idf, confidence=replace(conf, threshold=None)).threshold == DEFAULT_THRESHOLD
+
+
+# --- features: the form asked for, a figure's own words, the counted unit -------------------------------------
+
+
+@pytest.mark.parametrize(("text", "kind", "unit", "form"), [
+    ("2025年7月18日", "date", "", "day"), ("2026-02-05", "date", "", "day"), ("2025年6月", "date", "", "month"),
+    ("2024年度", "date", "", "year"), ("第六位", "number", "第", "ordinal"), ("37人", "number", "人", ""),
+])
+def test_form_of_a_span(text, kind, unit, form):
+    from qa.answer.features import form_of
+
+    assert form_of(text, kind, unit) == form
+
+
+def test_a_figures_own_words_start_after_the_figure_before_it():
+    from qa.answer.features import own_starts
+
+    text = "非税收入23.56亿元，同比增长2.03%，非税占收入比重为19.64%。"
+    seg = Segment(text, tuple(range(len(text))))
+    hits = [h for h in generate(seg) if h.kind == "number"]
+    owns = own_starts(hits, text)
+    last = next(h for h in hits if text[h.start:h.end] == "19.64%")
+    assert text[owns[(last.start, last.end)]:last.start] == "，非税占收入比重为"
+    first = next(h for h in hits if text[h.start:h.end] == "23.56亿元")
+    assert owns[(first.start, first.end)] == 0
+
+
+def _feature_rows(question: str, sentence: str) -> dict[str, np.ndarray]:
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
+                  len(sentence))
+    cands = candidates_for(analyze(question), [Passage(chunk, 1.0, 1)], {SOURCE: sentence}, _flat_idf)
+    return {c.display: c.features for c in cands}
+
+
+def test_the_counted_unit_agrees_with_its_class_and_conflicts_with_another():
+    rows = _feature_rows("被给予处分的领导干部有几名？", "共立案13件，给予处分的领导干部6人，涉及资金20万元。")
+    match, conflict = FEATURES.index("counter_match"), FEATURES.index("counter_conflict")
+    assert rows["6人"][match] == 1.0 and rows["6人"][conflict] == 0.0  # 名 asked, 人 written: one class
+    assert rows["13件"][match] == 0.0 and rows["13件"][conflict] == 1.0
+    assert rows["20万元"][conflict] == 1.0
+
+
+def test_the_form_asked_for_marks_whole_dates():
+    rows = _feature_rows("审议会是哪一天召开的？", "2025年度的审议会于2025年7月7日召开。")
+    match, miss = FEATURES.index("form_match"), FEATURES.index("form_miss")
+    assert rows["2025年7月7日"][match] == 1.0 and rows["2025年7月7日"][miss] == 0.0
+    assert rows["2025年度"][match] == 0.0 and rows["2025年度"][miss] == 1.0
+
+
+@pytest.mark.parametrize(("question", "clause", "verdict"), [
+    ("城区环境空气达标率是否超过98%？", "城区环境空气达标率97.5%", "no"),
+    ("城区环境空气达标率是否超过97%？", "城区环境空气达标率97.5%", "yes"),
+    ("预算收入增幅是否低于80%？", "市本级政府性基金预算收入4.49亿元，增长84.8%", "no"),
+    ("增幅是否不低于80%？", "增长84.8%", "yes"),  # 不低于 is a bar above, though it holds 低于
+    ("Did the compliance rate exceed 98%?", "城区环境空气达标率97.5%", "no"),
+    ("税收收入是否超过1亿元？", "税收收入9500万元", "no"),  # magnitudes reconciled
+    ("政府性基金预算收入达到年初预算了吗？", "实际完成4.23亿元，为年初预算的18.6%", "no"),
+    ("一般公共预算收入完成年初预算了吗？", "完成12.5亿元，为年初预算的102.3%", "yes"),
+    ("是否超额完成了全年计划？", "完成年计划的100%", "no"),
+    ("固定资产投资比上年有所增长吗？", "全年固定资产投资与上年持平", "no"),
+    ("法定债务余额是否控制在限额以内？", "法定债务余额未超限额", "yes"),
+])
+def test_a_figure_or_a_level_settles_the_verdict(question, clause, verdict):
+    assert verdict_of(Lexicon.default(), question, clause) == (verdict, True)
+
+
+@pytest.mark.parametrize(("question", "clause"), [
+    ("达标率是否超过98%？", "达标率97.5%，优良率99.1%"),  # two readings of the bar's unit: the words decide
+    ("收入完成年初预算了吗？", "收入12.5亿元"),  # no share of a plan, no polarity: unclear
+])
+def test_no_figure_verdict_without_one_reading(question, clause):
+    from qa.answer.verdicts import figure_verdict
+
+    assert figure_verdict(Lexicon.default(), question, clause) is None

@@ -10,7 +10,6 @@ figure candidates found the same way, and shown under the same threshold.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,16 +22,16 @@ from qa.answer.features import (
     Context,
     candidate_features,
     first_numbers,
+    own_starts,
     squash,
-    verdict_of,
 )
 from qa.answer.generators import column_unit, generate, segments
+from qa.answer.verdicts import verdict_of
 from qa.linear import LinearModel
 from qa.query import Intent, Query
 from qa.types import Answer, Passage
 
 READ_DEPTH = 10  # passages read for candidates
-_ORDINAL_QUESTION = re.compile(r"第几|排第|排名|名次|几届|哪一届|哪届|\brank|\bplace\b|\bwhich (?:session|term)", re.I)
 MAX_ALTERNATIVES = 2
 ALTERNATIVE_MARGIN = 0.3  # another reading is shown only when the answer model scores it this close to the best
 DEFAULT_THRESHOLD = 0.5  # used only before the first fit; bqa eval --fit stores the chosen one
@@ -78,7 +77,7 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
     ctx = Context.of(query, idf, places)
     allowed = ALLOWED[query.intent]
     top_score = passages[0].score if passages else 0.0
-    wants_ordinal = bool(_ORDINAL_QUESTION.search(query.question))
+    wants_ordinal = "ordinal" in query.forms
     raw = []
     for p in passages[:READ_DEPTH]:
         source = texts.get(p.chunk.source)
@@ -87,11 +86,12 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
         for seg in segments(p.chunk, source):
             hits = [h for h in generate(seg) if h.kind in allowed and (wants_ordinal or h.unit != "第")]
             firsts = first_numbers(hits, seg.text)
+            owns = own_starts(hits, seg.text)
             for h in hits:
-                raw.append((p, seg, h, (h.start, h.end) in firsts))
-    support = Counter(squash(seg.text[h.start:h.end]) for _, seg, h, _ in raw)
+                raw.append((p, seg, h, (h.start, h.end) in firsts, owns[(h.start, h.end)]))
+    support = Counter(squash(seg.text[h.start:h.end]) for _, seg, h, _, _ in raw)
     out = []
-    for p, seg, h, first in raw:
+    for p, seg, h, first, own in raw:
         s, e = seg.source_span(h.start, h.end)
         source = texts[p.chunk.source]
         display = seg.text[h.start:h.end]
@@ -101,7 +101,7 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
         if h.kind == "table_cell" and not h.unit:
             h = replace(h, unit=column_unit(p.chunk, seg.column))
         feats = candidate_features(ctx, p.chunk, seg, h, p.rank, max(-10.0, p.score - top_score),
-                                   support[squash(display)], first, clear)
+                                   support[squash(display)], first, clear, own)
         out.append(Candidate(source[s:e], display, p.chunk.source, s, e, h.kind, h.unit, p.rank, p.chunk.chunk_id,
                              feats, verdict))
     return out

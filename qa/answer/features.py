@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa.answer.generators import Hit, Segment, clause_bounds, sentence_bounds
-from qa.query import Intent, Lexicon, Query
+from qa.query import Intent, Lexicon, Query, term_weights
 from qa.query.lexicon import squash
 from qa.types import Chunk
 
@@ -26,7 +27,8 @@ FEATURES = (
     "unit_match", "unit_conflict", "is_pct", "wants_pct", "money", "wants_money",
     "echo", "label_cov", "col_cov", "col_year_agree", "col_year_conflict",
     "negated", "support", "first_in_clause", "has_unit", "log_len", "en", "verdict_clear", "is_header",
-    "primary", "weak_intent", "place_match", "place_conflict", "has_digit",
+    "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
+    "counter_match", "counter_conflict",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -45,8 +47,6 @@ PRIMARY: dict[Intent, tuple[str, ...]] = {
 }
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _NEGATION = re.compile(r"未|没有|尚未|暂未|不|无")
-_MONEY = re.compile(r"元$")
-_PCT = ("%", "‰", "个百分点", "百分点", "成")
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Context:
     @classmethod
     def of(cls, query: Query, idf: Callable[[str], float], places: Mapping[str, frozenset[str]] | None = None,
            lexicon: Lexicon | None = None) -> Context:
-        terms = tuple((squash(t), w) for t in query.terms if (w := max(idf(t.lower()), 0.0)) > 0)
+        terms = tuple(term_weights(query, idf))
         return cls(query, terms, sum(w for _, w in terms) or 1.0, squash(query.question), lexicon or Lexicon.default(),
                    places or {})
 
@@ -81,45 +81,24 @@ def _last_year(text: str) -> int | None:
     return int(found[-1]) if found else None
 
 
-def _unit_class(unit: str) -> str:
-    if not unit:
+def form_of(text: str, kind: str, unit: str) -> str:
+    """The form of a span, as the question's ``forms`` name them: day, month or year for a date, ordinal for
+    第2位; "" otherwise."""
+    if unit == "第" or text.startswith("第"):
+        return "ordinal"
+    if kind not in ("date", "table_cell"):
         return ""
-    if unit in _PCT:
-        return "%"
-    if _MONEY.search(unit):
-        return "money"
-    return unit.lstrip("万亿千")
-
-
-def verdict_of(lex: Lexicon, question: str, clause: str) -> tuple[str, bool]:
-    """(yes|no, clear): the question's predicate direction against the clause's."""
-
-    def direction(text: str) -> int:
-        found = lex.find(lex.polarity, text)
-        neg, pos = "negative" in found, "positive" in found
-        if neg and not pos:
-            return -1
-        if pos and not neg:
-            return 1
-        if neg and pos:
-            return -1 if re.search(r"(?:未|没有|尚未|暂未|不)(?:能)?(?:完成|实现|达到|超过|出台|建成)", text) else 1
-        return 0
-
-    q = question  # the yes/no cue words themselves are no predicate
-    for p in lex.intents:
-        if p.label == "yes_no":
-            q = p.regex.sub(" ", q)
-    q_dir, c_dir = direction(q), direction(clause)
-    if q_dir == 0:
-        negated = bool(_NEGATION.search(clause))
-        return ("no" if negated else "yes"), c_dir != 0 or negated
-    if c_dir == 0:
-        return "yes", False
-    return ("yes" if q_dir == c_dir else "no"), True
+    if re.search(r"\d\s*日|\d{4}-\d{1,2}-\d{1,2}", text):
+        return "day"
+    if re.search(r"\d\s*月", text):
+        return "month"
+    if re.search(r"(?:19|20)\d{2}\s*年", text):
+        return "year"
+    return ""
 
 
 def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passage_rank: int, passage_score: float,
-                       support: int, first_in_clause: bool, verdict_clear: bool) -> np.ndarray:
+                       support: int, first_in_clause: bool, verdict_clear: bool, own_start: int | None = None) -> np.ndarray:
     q = ctx.query
     text = seg.text
     a, b = hit.start, hit.end
@@ -166,11 +145,19 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
             if mine and not (mine & labels):
                 s_conflict += 1.0
     unit = hit.unit
-    cls = _unit_class(unit)
-    wanted = {_unit_class(u) for u in q.units}
+    cls = ctx.lexicon.unit_class(unit)
+    wanted = {ctx.lexicon.unit_class(u) for u in q.units}
     unit_match = float(bool(cls) and cls in wanted)
     unit_conflict = float(bool(cls) and bool(wanted) and cls not in wanted)
+    counted = {ctx.lexicon.unit_class(u) for u in q.counters}  # asked in so many words: 几处, 多少万元
+    counter_match = float(bool(cls) and cls in counted)
+    counter_conflict = float(bool(counted) and cls not in counted and hit.kind in ("number", "table_cell"))
     kinds = [float(hit.kind == k) for k in KINDS]
+    own = text[max(sa, own_start if own_start is not None else sa):a]  # the figure's own words: since the last one
+    form = form_of(span, hit.kind, unit)
+    wanted_forms = set(q.forms)
+    form_match = float(form in wanted_forms)
+    form_miss = float(bool(wanted_forms) and form not in wanted_forms)
     mine = ctx.places.get(chunk.source, frozenset())
     p_match = float(bool(q.places) and bool(mine & set(q.places)))
     p_conflict = float(bool(q.places) and bool(mine) and not p_match)
@@ -185,8 +172,21 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(bool(_NEGATION.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),
         math.log1p(len(span)) / 4.0, float(q.language == "en"), float(verdict_clear), float(chunk.is_header),
         float(hit.kind in PRIMARY[q.intent]), float(q.intent is Intent.ENTITY), p_match, p_conflict,
-        float(any(ch.isdigit() for ch in span)),
+        float(any(ch.isdigit() for ch in span)), form_match, form_miss,
+        ctx.coverage(own), counter_match, counter_conflict,
     ], dtype=np.float32)
+
+
+def own_starts(hits: Sequence[Hit], text: str) -> dict[tuple[int, int], int]:
+    """Where each figure's own words begin: at the end of the figure or date before it (its sentence's start
+    is applied by the feature). "非税收入23.56亿元，同比增长2.03%，非税占收入比重为19.64%": 19.64%'s own words are
+    "，非税占收入比重为", not the sentence's."""
+    ends = sorted({h.end for h in hits if h.kind in ("number", "table_cell", "date")})
+    out = {}
+    for h in hits:
+        k = bisect_right(ends, h.start)
+        out[(h.start, h.end)] = ends[k - 1] if k else 0
+    return out
 
 
 def first_numbers(hits: Sequence[Hit], text: str) -> set[tuple[int, int]]:

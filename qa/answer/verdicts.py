@@ -1,0 +1,110 @@
+"""Yes/no verdicts: the question's predicate read against one clause of a bulletin.
+
+A figure decides first, when the question names one: a bar (是否超过98%？ against 达标率97.5% → no), a plan
+(完成年初预算了吗？ against 为年初预算的18.6% → no) or a level kept (比上年增长了吗？ against 与上年持平 → no).
+Otherwise the polarity words of the question and of the clause are compared (处分 vs 未处分, 增长 vs 下降).
+A verdict is *clear* only when the clause itself settles it; an unclear verdict is never shown on its own.
+The words are ``verdict`` and ``polarity`` lines of ``qa/data/query_words.tsv``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.answer.generators import Segment, numbers
+from qa.query import Lexicon
+from qa.query.lexicon import normalize
+
+_NEGATION = re.compile(r"未|没有|尚未|暂未|不|无")
+_NEGATED_ACT = re.compile(r"(?:未|没有|尚未|暂未|不)(?:能)?(?:完成|实现|达到|超过|出台|建成)")
+_NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
+_PLAN_SHARE = r"(?:{plan})[^，。；,;！？!?]{{0,10}}?的\s*(\d+(?:\.\d+)?)\s*%"
+
+
+def verdict_of(lex: Lexicon, question: str, clause: str) -> tuple[str, bool]:
+    """(yes|no, clear) for ``question`` read against ``clause``."""
+    q = _predicate(lex, question)
+    by_figure = figure_verdict(lex, q, clause)
+    if by_figure is not None:
+        return by_figure, True
+    q_dir, c_dir = _direction(lex, q), _direction(lex, clause)
+    if q_dir == 0:
+        negated = bool(_NEGATION.search(clause))
+        return ("no" if negated else "yes"), c_dir != 0 or negated
+    if c_dir == 0:
+        if _words(lex, clause) & {"flat"}:  # asked whether it rose (or fell): it stayed level
+            return "no", True
+        return "yes", False
+    return ("yes" if q_dir == c_dir else "no"), True
+
+
+def figure_verdict(lex: Lexicon, question: str, clause: str) -> str | None:
+    """yes | no when a figure of the clause settles the question's bar or plan; None when none does."""
+    asked = _words(lex, question)
+    c = normalize(clause)
+    if "plan" in asked and _direction(lex, question) > 0:  # 完成/达到/超过 … 预算/计划/目标 了吗
+        plan = "|".join(p.regex.pattern for p in lex.verdicts if p.label == "plan")
+        shares = [float(m.group(1)) for m in re.finditer(_PLAN_SHARE.format(plan=plan), c)]
+        if len(set(shares)) == 1:
+            strict = bool(re.search(r"超过|超额|exceed", normalize(question)))
+            return "yes" if (shares[0] > 100 if strict else shares[0] >= 100) else "no"
+    direction = {"above": 1, "below": -1}
+    side = [direction[w] for w in ("above", "below") if w in asked]
+    if len(side) != 1:
+        return None
+    bars = _figures(lex, question)
+    if len(bars) != 1:
+        return None
+    bar, cls = bars[0]
+    values = {v for v, k in _figures(lex, clause) if k == cls}
+    if len(values) != 1:
+        return None
+    value = values.pop()
+    if value == bar:  # 超过100亿元 against 超过100亿元: the words decide, not the figure
+        return None
+    return "yes" if (value > bar) == (side[0] > 0) else "no"
+
+
+def _predicate(lex: Lexicon, question: str) -> str:
+    """The question without its yes/no cue words (是否, 吗, did …), which are no predicate."""
+    q = normalize(question)
+    for p in lex.intents:
+        if p.label == "yes_no":
+            q = p.regex.sub(" ", q)
+    return q
+
+
+def _words(lex: Lexicon, text: str) -> set[str]:
+    """The verdict-word labels of ``text``; a shorter word inside a longer one of another label does not count
+    (不低于 is above, though it holds 低于)."""
+    t = normalize(text)
+    spans = [(m.start(), m.end(), p.label) for p in lex.verdicts for m in p.regex.finditer(t) if m.end() > m.start()]
+    return {lab for a, b, lab in spans
+            if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) and lab2 != lab for a2, b2, lab2 in spans)}
+
+
+def _direction(lex: Lexicon, text: str) -> int:
+    found = lex.find(lex.polarity, text)
+    neg, pos = "negative" in found, "positive" in found
+    if neg and not pos:
+        return -1
+    if pos and not neg:
+        return 1
+    if neg and pos:
+        return -1 if _NEGATED_ACT.search(normalize(text)) else 1
+    return 0
+
+
+def _figures(lex: Lexicon, text: str) -> list[tuple[float, str]]:
+    """(value in the unit's base, unit class) of each figure with a unit in ``text``; years are no figures."""
+    from qa.answer.derived import value_of  # derived reads features, which reads this module
+
+    t = normalize(text)
+    out = []
+    for h in numbers(Segment(t, tuple(range(len(t))))):
+        if not h.unit or h.unit == "第" or h.unit in ("年", "月", "日"):
+            continue
+        parsed = value_of(t[h.start:h.end], h.unit)
+        if parsed is not None:
+            out.append((parsed[0], lex.unit_class(h.unit)))
+    return out
