@@ -61,6 +61,7 @@ __all__ = [
     "BM25Corpus",
     "bm25_tokenize",
     "fingerprint",
+    "is_word",
     "normalize",
     "stopwords",
     "tokenize",
@@ -307,6 +308,18 @@ def _light_tokenizer(run: str) -> jieba.Tokenizer | None:
     tk.FREQ = {subs[i]: int(table[1, 1 + found[i]]) for i in np.flatnonzero(hit)}
     tk.total, tk.initialized = total, True
     return tk
+
+
+def is_word(word: str) -> bool:
+    """Whether ``word`` is a word of the tokenizer's dictionary (read from the light table while the whole
+    dictionary is not loaded, so asking costs no load)."""
+    table = _light_table() if _jieba is None else None
+    if table is not None:
+        keys = table[0, 1:]
+        h = _hashes([word])
+        k = min(int(np.searchsorted(keys, h)[0]), len(keys) - 1)
+        return bool(keys[k] == h[0] and table[1, 1 + k] > 0)
+    return bool(_segmenter().FREQ.get(word))
 
 
 def _tokenizer_for(text: str):

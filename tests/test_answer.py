@@ -620,3 +620,36 @@ def test_no_figure_verdict_without_one_reading(question, clause):
     from qa.answer.verdicts import figure_verdict
 
     assert figure_verdict(Lexicon.default(), question, clause) is None
+
+
+# --- generators: document numbers, what a clause says something is, runs of quoted items ---------------------
+
+
+@pytest.mark.parametrize(("sentence", "number"), [
+    ("根据沪财债〔2025〕25 号文件，下达额度。", "沪财债〔2025〕25 号"),
+    ("依据虹府发〔2018〕17号，建立报告制度。", "虹府发〔2018〕17号"),
+])
+def test_a_document_number_is_one_span(sentence, number):
+    assert number in [t for t, _, _ in spans(sentence, "entity")]
+
+
+@pytest.mark.parametrize(("sentence", "complement"), [
+    ("2024年度绩效考核等次为优秀，位列全市第6名。", "优秀"),
+    ("任命黄海滨为区数据局局长；", "区数据局局长"),
+    ("区管国企产权代表目标考核等级为A级。", "A级"),
+])
+def test_what_a_clause_says_something_is(sentence, complement):
+    assert complement in [t for t, _, _ in spans(sentence, "entity")]
+
+
+@pytest.mark.parametrize("sentence", ["委员会认为报告符合规定。", "为民办实事，是否完成？", "作为重要平台，承担职责。"])
+def test_a_lead_inside_a_word_starts_no_complement(sentence):
+    from qa.answer.generators import complements
+
+    seg = Segment(sentence, tuple(range(len(sentence))))
+    assert [sentence[h.start:h.end] for h in complements(seg)] == []
+
+
+def test_adjacent_quoted_items_are_one_list():
+    sentence = "从“小区管理”“美丽家园”“市场秩序”三个小切口入手。"
+    assert "“小区管理”“美丽家园”“市场秩序”" in [t for t, _, _ in spans(sentence, "list")]

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 
 from qa.ingest.text import align, repair
-from qa.terms import units
+from qa.terms import is_word, units
 from qa.types import Chunk
 
 HAN = "\u4e00-\u9fff"
@@ -184,7 +184,40 @@ def entities(seg: Segment) -> Iterator[Hit]:
             yield Hit(a, b, "entity")
 
 
+_DOC_NUMBER = re.compile(rf"[{HAN}]{{1,8}}\s*[〔\[［(（]\s*(?:19|20)\d{{2}}\s*[〕\]］)）]\s*\d{{1,4}}\s*号")
+_COMPLEMENT_LEAD = re.compile(r"(?:任命为|免去|担任|获评为?|评为|被评为|等次为|等级为|定为|确定为|命名为|列为|位于|改为|即|是|为)")
+_QUOTED_RUN = re.compile(r"(?:[“「\"][^”」\"\n，。；]{1,20}[”」\"]\s*[、和及与]?\s*){2,}")
+
+
+def documents(seg: Segment) -> Iterator[Hit]:
+    """A document number as one span: 沪财债〔2025〕25号, 虹府发〔2018〕17号."""
+    for m in _DOC_NUMBER.finditer(seg.text):
+        lead = re.match(r"(?:根据|依据|按照|参照|印发|下发|转发|经|以|按|据|即|的|和|及|与)+", m.group())
+        yield Hit(m.start() + (lead.end() if lead else 0), m.end(), "entity")
+
+
+def complements(seg: Segment) -> Iterator[Hit]:
+    """What a clause says something is, was appointed to, was rated: the words after 为/是/任命为/获评… up to the
+    clause's end ("考核等次为优秀" → 优秀; "任命为区数据局局长" → 区数据局局长), two to twenty-four characters."""
+    text = seg.text
+    for m in _COMPLEMENT_LEAD.finditer(text):
+        if m.start() and is_word(text[m.start() - 1:m.end()]):  # 作为, 认为, 但是: the lead is part of a word
+            continue
+        if is_word(text[m.end() - 1:m.end() + 1]) and len(m.group()) == 1:  # 为民, 是否: so is the next character
+            continue
+        a = m.end()
+        b = a
+        while b < len(text) and b - a < 25 and not _CLAUSE_END.match(text, b) and text[b] not in "（(":
+            b += 1
+        span = text[a:b].strip()
+        if 2 <= len(span) <= 24 and not re.fullmatch(r"[\d.,%\s]+.{0,2}", span):
+            a2 = text.index(span, a)
+            yield Hit(a2, a2 + len(span), "entity")
+
+
 def lists(seg: Segment) -> Iterator[Hit]:
+    for m in _QUOTED_RUN.finditer(seg.text):  # “小区管理”“美丽家园”“市场秩序”
+        yield Hit(m.start(), m.end() - (len(m.group()) - len(m.group().rstrip("、和及与 "))), "list")
     for m in _LIST_RE.finditer(seg.text):
         yield Hit(m.start(), m.end(), "list")
         lead = _LIST_LEAD.match(m.group())
@@ -217,6 +250,8 @@ GENERATORS: dict[str, Generator] = {
     "date": dates,
     "person": people,
     "entity": entities,
+    "document": documents,
+    "complement": complements,
     "list": lists,
     "yes_no": clauses,
 }
