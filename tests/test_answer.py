@@ -653,3 +653,9 @@ def test_a_lead_inside_a_word_starts_no_complement(sentence):
 def test_adjacent_quoted_items_are_one_list():
     sentence = "从“小区管理”“美丽家园”“市场秩序”三个小切口入手。"
     assert "“小区管理”“美丽家园”“市场秩序”" in [t for t, _, _ in spans(sentence, "list")]
+
+
+def test_a_comparison_speaks_the_questions_own_comparative():
+    answer = _derived("一般债务余额和专项债务余额哪个更小？")
+    assert "更小" in answer.text and "一般债务余额" in answer.text and "<" in answer.text
+    _check_operands(answer, {"97.28亿元", "257.50亿元"})

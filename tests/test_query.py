@@ -207,6 +207,8 @@ def test_expected_units(question: str, unit: str) -> None:
         ("2024年末债务余额比2023年末增加了多少？", Intent.DERIVED, Operation.DIFFERENCE),
         ("一般债务限额和专项债务限额合计多少？", Intent.DERIVED, Operation.SUM),
         ("区监委留置了多少人？", Intent.FIGURE, None),
+        ("集成电路出口和锂电池出口，哪一个增长更快？", Intent.COMPARISON, Operation.COMPARE),
+        ("城镇居民人均可支配收入是农村居民的多少倍？", Intent.DERIVED, Operation.RATIO),
     ],
 )
 def test_intent_and_operation(question: str, intent: Intent, operation: Operation | None) -> None:

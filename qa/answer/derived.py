@@ -48,7 +48,8 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
         parts = [p.strip() for p in _SPLIT_ZH.split(core, maxsplit=1)]
     if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
         return None
-    shared = "".join(f"{y}年" for y in years)
+    shared = " ".join(str(y) for y in years) + " " if query.language == "en" and years else \
+        "".join(f"{y}年" for y in years)
     return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
 
 
@@ -72,6 +73,24 @@ def _fmt(value: float, decimals: int) -> str:
 def _decimals(text: str) -> int:
     m = re.search(r"\.(\d+)", text)
     return len(m.group(1)) if m else 0
+
+
+_COMPARATIVE_ZH = re.compile(r"[更较]([多少大小高低快慢])")
+_COMPARATIVE_EN = re.compile(r"\b(larger|bigger|greater|higher|more|faster|smaller|lower|less|fewer|slower)\b", re.I)
+_LESS = frozenset("少小低慢") | {"smaller", "lower", "less", "fewer", "slower"}
+
+
+def _comparative(query: Query) -> tuple[str, bool]:
+    """The question's own comparative (更快, larger) and whether it asks for the smaller of the two."""
+    if query.language == "en":
+        m = _COMPARATIVE_EN.search(query.question)
+        word = m.group(1).lower() if m else "larger"
+        return word, word in _LESS
+    m = _COMPARATIVE_ZH.search(query.question)
+    if m:
+        return "更" + m.group(1), m.group(1) in _LESS
+    less = bool(re.search(r"哪个?[少小低]|孰低", query.question))
+    return ("更少" if less else "更多"), less
 
 
 def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
@@ -110,12 +129,16 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
     x, y = va[0], vb[0]
     if op is Operation.COMPARE:
         names = [o.strip() for o in ops]
+        word, want_less = _comparative(query)
         winner = 0 if x >= y else 1
-        want_less = bool(re.search(r"少|低|小|less|lower|smaller|fewer", query.question, re.I))
         if want_less:
             winner = 1 - winner
-        text = f"{names[winner]}{'更少' if want_less else '更多'}：{a.display if winner == 0 else b.display} " \
-               f"{'<' if want_less else '>'} {b.display if winner == 0 else a.display}"
+        big, small = (a.display, b.display) if winner == 0 else (b.display, a.display)
+        sign = "<" if want_less else ">"
+        if query.language == "en":
+            text = f"{names[winner]} is {word}: {big} {sign} {small}"
+        else:
+            text = f"{names[winner]}{word}：{big} {sign} {small}"
         kind, value, out_unit = "comparison", None, unit
     elif op in (Operation.DIFFERENCE, Operation.CHANGE):
         value = (x - y) / scale
