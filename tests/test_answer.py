@@ -607,6 +607,9 @@ def test_the_form_asked_for_marks_whole_dates():
     ("是否超额完成了全年计划？", "完成年计划的100%", "no"),
     ("固定资产投资比上年有所增长吗？", "全年固定资产投资与上年持平", "no"),
     ("法定债务余额是否控制在限额以内？", "法定债务余额未超限额", "yes"),
+    ("债务余额是否控制在限额以内？", "严格控制在限额之内，实现了风险可控", "yes"),
+    ("债务余额是否控制在限额以内？", "债务余额超出限额", "no"),
+    ("是否完成了年初预算？", "完成调整预算的102.3%，为年初预算的98%", "no"),  # the plan the question names
 ])
 def test_a_figure_or_a_level_settles_the_verdict(question, clause, verdict):
     assert verdict_of(Lexicon.default(), question, clause) == (verdict, True)
@@ -634,7 +637,7 @@ def test_a_document_number_is_one_span(sentence, number):
 
 
 @pytest.mark.parametrize(("sentence", "complement"), [
-    ("2024年度绩效考核等次为优秀，位列全市第6名。", "优秀"),
+    ("年度考核等次为优秀，位列全市第3名。", "优秀"),
     ("任命黄海滨为区数据局局长；", "区数据局局长"),
     ("区管国企产权代表目标考核等级为A级。", "A级"),
 ])
@@ -659,3 +662,26 @@ def test_a_comparison_speaks_the_questions_own_comparative():
     answer = _derived("一般债务余额和专项债务余额哪个更小？")
     assert "更小" in answer.text and "一般债务余额" in answer.text and "<" in answer.text
     _check_operands(answer, {"97.28亿元", "257.50亿元"})
+
+
+def test_plans_that_disagree_give_no_clear_verdict():
+    assert verdict_of(Lexicon.default(), "是否完成了预算？", "完成调整预算的102.3%，为年初预算的98%")[1] is False
+
+
+def test_a_bare_magnitude_asked_for_is_no_counter_conflict():
+    rows = _feature_rows("完成投资多少亿？", "完成投资120.5亿元，新开工12个项目。")
+    assert rows["120.5亿元"][FEATURES.index("counter_conflict")] == 0.0
+
+
+def test_a_document_number_starts_after_its_lead_words():
+    sentence = "根据区政府印发的沪财债〔2025〕25号文件执行。"
+    found = [t for t, _, _ in spans(sentence, "entity") if "〔" in t]
+    assert found == ["沪财债〔2025〕25号"]
+    assert "经信委〔2020〕3号" in [t for t, _, _ in spans("经信委〔2020〕3号", "entity")]
+
+
+def test_an_enumeration_is_no_complement():
+    from qa.answer.generators import complements
+
+    sentence = "一是加强管理，二是完善制度。"
+    assert list(complements(Segment(sentence, tuple(range(len(sentence)))))) == []

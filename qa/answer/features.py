@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answer.generators import Hit, Segment, clause_bounds, sentence_bounds
+from qa.answer.verdicts import NEGATION
 from qa.query import Intent, Lexicon, Query, term_weights
 from qa.query.lexicon import squash
 from qa.types import Chunk
@@ -46,7 +47,6 @@ PRIMARY: dict[Intent, tuple[str, ...]] = {
     Intent.ENTITY: ("entity", "person"), Intent.LIST: ("list",), Intent.YES_NO: ("yes_no",),
 }
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_NEGATION = re.compile(r"未|没有|尚未|暂未|不|无")
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     wanted = {ctx.lexicon.unit_class(u) for u in q.units}
     unit_match = float(bool(cls) and cls in wanted)
     unit_conflict = float(bool(cls) and bool(wanted) and cls not in wanted)
-    counted = {ctx.lexicon.unit_class(u) for u in q.counters}  # asked in so many words: 几处, 多少万元
+    counted = {c for u in q.counters if (c := ctx.lexicon.unit_class(u))}  # asked in so many words: 几处, 多少万元
     counter_match = float(bool(cls) and cls in counted)
     counter_conflict = float(bool(counted) and cls not in counted and hit.kind in ("number", "table_cell"))
     kinds = [float(hit.kind == k) for k in KINDS]
@@ -169,7 +169,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float("money" in wanted), float(len(squash(span)) >= 2 and squash(span) in ctx.question_key),
         ctx.coverage(label), ctx.coverage(column), float(bool(years & col_years)),
         float(bool(years) and bool(col_years) and not (years & col_years)),
-        float(bool(_NEGATION.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),
+        float(bool(NEGATION.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),
         math.log1p(len(span)) / 4.0, float(q.language == "en"), float(verdict_clear), float(chunk.is_header),
         float(hit.kind in PRIMARY[q.intent]), float(q.intent is Intent.ENTITY), p_match, p_conflict,
         float(any(ch.isdigit() for ch in span)), form_match, form_miss,

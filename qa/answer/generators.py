@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 
 from qa.ingest.text import align, repair
+from qa.query import Lexicon
 from qa.terms import is_word, units
 from qa.types import Chunk
 
@@ -185,23 +186,29 @@ def entities(seg: Segment) -> Iterator[Hit]:
 
 
 _DOC_NUMBER = re.compile(rf"[{HAN}]{{1,8}}\s*[〔\[［(（]\s*(?:19|20)\d{{2}}\s*[〕\]］)）]\s*\d{{1,4}}\s*号")
-_COMPLEMENT_LEAD = re.compile(r"(?:任命为|免去|担任|获评为?|评为|被评为|等次为|等级为|定为|确定为|命名为|列为|位于|改为|即|是|为)")
-_QUOTED_RUN = re.compile(r"(?:[“「\"][^”」\"\n，。；]{1,20}[”」\"]\s*[、和及与]?\s*){2,}")
+_DOC_LEAD = re.compile(r"根据|依据|按照|参照|印发|下发|转发|的|和|及|与")
+_QUOTED_RUN = re.compile(r"(?:[“「\"][^”」\"\n，。；]{1,20}[”」\"][\s、和及与]{0,3}){2,}")
 
 
 def documents(seg: Segment) -> Iterator[Hit]:
     """A document number as one span: 沪财债〔2025〕25号, 虹府发〔2018〕17号."""
     for m in _DOC_NUMBER.finditer(seg.text):
-        lead = re.match(r"(?:根据|依据|按照|参照|印发|下发|转发|经|以|按|据|即|的|和|及|与)+", m.group())
-        yield Hit(m.start() + (lead.end() if lead else 0), m.end(), "entity")
+        code = m.group()
+        bracket = re.search(r"[〔\[［(（]", code).start()
+        # 根据区政府印发的沪财债〔2025〕25号: the number starts after the last lead word before its bracket
+        cut = max((x.end() for x in _DOC_LEAD.finditer(code, 0, bracket)), default=0)
+        if cut < bracket:
+            yield Hit(m.start() + cut, m.end(), "entity")
 
 
 def complements(seg: Segment) -> Iterator[Hit]:
     """What a clause says something is, was appointed to, was rated: the words after 为/是/任命为/获评… up to the
     clause's end ("考核等次为优秀" → 优秀; "任命为区数据局局长" → 区数据局局长), two to twenty-four characters."""
     text = seg.text
-    for m in _COMPLEMENT_LEAD.finditer(text):
+    for m in Lexicon.default().complement_leads.finditer(text):
         if m.start() and is_word(text[m.start() - 1:m.end()]):  # 作为, 认为, 但是: the lead is part of a word
+            continue
+        if m.start() and text[m.start() - 1] in _CN_NUM:  # 一是…, 二是…: an enumeration, not a complement
             continue
         if is_word(text[m.end() - 1:m.end() + 1]) and len(m.group()) == 1:  # 为民, 是否: so is the next character
             continue

@@ -15,21 +15,26 @@ from qa.answer.generators import Segment, numbers
 from qa.query import Lexicon
 from qa.query.lexicon import normalize
 
-_NEGATION = re.compile(r"未|没有|尚未|暂未|不|无")
+NEGATION = re.compile(r"未|没有|尚未|暂未|不|无")
 _NEGATED_ACT = re.compile(r"(?:未|没有|尚未|暂未|不)(?:能)?(?:完成|实现|达到|超过|出台|建成)")
 _NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
-_PLAN_SHARE = r"(?:{plan})[^，。；,;！？!?]{{0,10}}?的\s*(\d+(?:\.\d+)?)\s*%"
+_PLAN_SHARE = r"([^\s，。；,;！？!?的为]{{0,6}}(?:{plan}))[^，。；,;！？!?]{{0,10}}?的\s*(\d+(?:\.\d+)?)\s*%"
 
 
 def verdict_of(lex: Lexicon, question: str, clause: str) -> tuple[str, bool]:
     """(yes|no, clear) for ``question`` read against ``clause``."""
     q = _predicate(lex, question)
     by_figure = figure_verdict(lex, q, clause)
+    if by_figure == "unclear":
+        return "yes", False
     if by_figure is not None:
         return by_figure, True
+    q_side, c_side = _side(lex, q), _side(lex, clause)
+    if q_side and c_side:  # 控制在限额以内？ against 未超限额 / 超出限额
+        return ("yes" if q_side == c_side else "no"), True
     q_dir, c_dir = _direction(lex, q), _direction(lex, clause)
     if q_dir == 0:
-        negated = bool(_NEGATION.search(clause))
+        negated = bool(NEGATION.search(clause))
         return ("no" if negated else "yes"), c_dir != 0 or negated
     if c_dir == 0:
         if _words(lex, clause) & {"flat"}:  # asked whether it rose (or fell): it stayed level
@@ -39,15 +44,21 @@ def verdict_of(lex: Lexicon, question: str, clause: str) -> tuple[str, bool]:
 
 
 def figure_verdict(lex: Lexicon, question: str, clause: str) -> str | None:
-    """yes | no when a figure of the clause settles the question's bar or plan; None when none does."""
+    """yes | no when a figure of the clause settles the question's bar or plan; "unclear" when the clause's
+    figures disagree about it (调整预算的102.3%, 年初预算的98%, and the question names neither); None when no
+    figure speaks to it."""
     asked = _words(lex, question)
-    c = normalize(clause)
+    c, q = normalize(clause), normalize(question)
     if "plan" in asked and _direction(lex, question) > 0:  # 完成/达到/超过 … 预算/计划/目标 了吗
         plan = "|".join(p.regex.pattern for p in lex.verdicts if p.label == "plan")
-        shares = [float(m.group(1)) for m in re.finditer(_PLAN_SHARE.format(plan=plan), c)]
-        if len(set(shares)) == 1:
-            strict = bool(re.search(r"超过|超额|exceed", normalize(question)))
-            return "yes" if (shares[0] > 100 if strict else shares[0] >= 100) else "no"
+        shares = [(m.group(1), float(m.group(2))) for m in re.finditer(_PLAN_SHARE.format(plan=plan), c)]
+        named = [v for name, v in shares if name in q]  # the plan the question names (年初预算), when it does
+        values = set(named or [v for _, v in shares])
+        if len(values) > 1:
+            return "unclear"
+        if values:
+            share = values.pop()
+            return "yes" if (share > 100 if "strict" in asked else share >= 100) else "no"
     direction = {"above": 1, "below": -1}
     side = [direction[w] for w in ("above", "below") if w in asked]
     if len(side) != 1:
@@ -81,6 +92,13 @@ def _words(lex: Lexicon, text: str) -> set[str]:
     spans = [(m.start(), m.end(), p.label) for p in lex.verdicts for m in p.regex.finditer(t) if m.end() > m.start()]
     return {lab for a, b, lab in spans
             if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) and lab2 != lab for a2, b2, lab2 in spans)}
+
+
+def _side(lex: Lexicon, text: str) -> int:
+    """+1 when ``text`` places something above a bar (超过, 高于), -1 below it (以内, 未超), 0 neither or both."""
+    words = _words(lex, text)
+    above, below = "above" in words, "below" in words
+    return 1 if above and not below else -1 if below and not above else 0
 
 
 def _direction(lex: Lexicon, text: str) -> int:

@@ -193,7 +193,8 @@ def _intent(lex: Lexicon, text: str, operation: Operation | None) -> Intent:
 
 
 def _strip_cues(lex: Lexicon, text: str) -> str:
-    return lex.cues.sub(" ", normalize(text))
+    """The question without its cue words; the words in a cue's gap (占…比例) are the question's and stay."""
+    return lex.cues.sub(lambda m: " " + " ".join(g for g in m.groups() if g) + " ", normalize(text))
 
 
 def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None = None) -> Query:

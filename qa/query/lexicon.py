@@ -49,9 +49,10 @@ class Lexicon:
     forms: tuple[Pattern, ...]  # day | month | year | ordinal: the form of the answer asked for
     unit_classes: dict[str, str]  # measure word -> its class (名 -> 人, 个百分点 -> %)
     polarity: tuple[Pattern, ...]
-    verdicts: tuple[Pattern, ...]  # above | below | plan | flat: figures that decide a yes/no question
+    verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat: figures that decide a yes/no question
+    complement_leads: re.Pattern[str]  # 为, 任命为, 等次为…: what follows says what something is
     qualifiers: re.Pattern[str]
-    cues: re.Pattern[str]  # the literal words of the intent and operation cues (占 and 比例 of 占.{0,12}比例)
+    cues: re.Pattern[str]  # the intent and operation cues, each gap (占.{0,12}比例) a group: the question's own words
     glossary: dict[str, tuple[str, ...]]  # english phrase -> chinese terms
     glossary_regex: re.Pattern[str]
 
@@ -96,6 +97,16 @@ def _singular(key: str, table: dict) -> str:
     return key
 
 
+_GAP = re.compile(r"(?:(?<!\\)\.|\[\^[^\]]*\])(?:\{\d*,?\d*\}|[*+])\??")  # a cue's gap: .{0,12} [^，]{0,6}? .*
+
+
+def _compile(pattern: str, what: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as err:
+        raise BqaError(f"qa/data/query_words.tsv: {what} do not make a pattern: {err}") from None
+
+
 def _alternatives(phrases: str) -> list[str]:
     """Split "a|b|c(?:x|y)" at the top-level bars only."""
     out, depth, start = [], 0, 0
@@ -115,7 +126,7 @@ def _load() -> Lexicon:
     groups: dict[str, list[Pattern]] = defaultdict(list)
     qualifiers = []
     unit_classes: dict[str, str] = {}
-    cue_words: set[str] = set()
+    cue_parts: list[str] = []
     for line in _lines("query_words.tsv"):
         parts = line.split("\t")
         if len(parts) != 3 or not parts[2].strip():
@@ -130,7 +141,7 @@ def _load() -> Lexicon:
         except re.error as err:
             raise BqaError(f"qa/data/query_words.tsv: bad pattern in {line!r}: {err}") from None
         if category in ("intent", "operation"):  # a wildcard's words are the question's, not the cue's
-            cue_words.update(w for a in alternatives for w in re.split(r"\.\{\d*,?\d*\}|\.[*+?]?", a) if w)
+            cue_parts += [_GAP.sub(lambda m: f"({m.group()})", a) for a in alternatives]
         if category == "qualifier":
             qualifiers.append(regex.pattern)
             continue
@@ -150,8 +161,9 @@ def _load() -> Lexicon:
         scopes=tuple(groups["scope"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
         unit_classes=unit_classes, polarity=tuple(groups["polarity"]),
         verdicts=tuple(groups["verdict"]),
+        complement_leads=_compile("|".join(p.regex.pattern for p in groups["lead"]) or r"(?!)", "the complement leads"),
         qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
-        cues=re.compile("|".join(sorted(cue_words, key=len, reverse=True)) or r"(?!)"),
+        cues=_compile("|".join(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
         glossary={k: tuple(v) for k, v in glossary.items()},
         glossary_regex=re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])"),
     )
