@@ -685,3 +685,15 @@ def test_an_enumeration_is_no_complement():
 
     sentence = "一是加强管理，二是完善制度。"
     assert list(complements(Segment(sentence, tuple(range(len(sentence)))))) == []
+
+
+def test_a_verdict_settled_by_a_figure_is_marked_so():
+    from qa.answer.verdicts import settled_by_figure
+
+    lex = Lexicon.default()
+    assert settled_by_figure(lex, "达标率是否超过98%？", "城区环境空气达标率97.5%")
+    assert settled_by_figure(lex, "债务余额是否控制在限额以内？", "债务余额未超限额")
+    assert not settled_by_figure(lex, "税收收入是否增长？", "税收收入同比增长5.1%")  # polarity words alone
+    rows = _feature_rows("达标率是否超过98%？", "城区环境空气达标率97.5%，同比提高0.3个百分点。")
+    marked = [text for text, f in rows.items() if f[FEATURES.index("verdict_figure")] == 1.0]
+    assert marked and all("97.5%" in text for text in marked)

@@ -29,7 +29,7 @@ FEATURES = (
     "echo", "label_cov", "col_cov", "col_year_agree", "col_year_conflict",
     "negated", "support", "first_in_clause", "has_unit", "log_len", "en", "verdict_clear", "is_header",
     "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
-    "counter_match", "counter_conflict",
+    "counter_match", "counter_conflict", "verdict_figure",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -98,7 +98,8 @@ def form_of(text: str, kind: str, unit: str) -> str:
 
 
 def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passage_rank: int, passage_score: float,
-                       support: int, first_in_clause: bool, verdict_clear: bool, own_start: int | None = None) -> np.ndarray:
+                       support: int, first_in_clause: bool, verdict_clear: bool, own_start: int | None = None,
+                       verdict_figure: bool = False) -> np.ndarray:
     q = ctx.query
     text = seg.text
     a, b = hit.start, hit.end
@@ -173,7 +174,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         math.log1p(len(span)) / 4.0, float(q.language == "en"), float(verdict_clear), float(chunk.is_header),
         float(hit.kind in PRIMARY[q.intent]), float(q.intent is Intent.ENTITY), p_match, p_conflict,
         float(any(ch.isdigit() for ch in span)), form_match, form_miss,
-        ctx.coverage(own), counter_match, counter_conflict,
+        ctx.coverage(own), counter_match, counter_conflict, float(verdict_figure),
     ], dtype=np.float32)
 
 

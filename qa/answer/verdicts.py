@@ -43,6 +43,15 @@ def verdict_of(lex: Lexicon, question: str, clause: str) -> tuple[str, bool]:
     return ("yes" if q_dir == c_dir else "no"), True
 
 
+def settled_by_figure(lex: Lexicon, question: str, clause: str) -> bool:
+    """Whether a figure or a bar of the clause (not only its polarity words) settles the question."""
+    q = _predicate(lex, question)
+    by_figure = figure_verdict(lex, q, clause)
+    if by_figure is not None:
+        return by_figure != "unclear"
+    return bool(_side(lex, q) and _side(lex, clause))
+
+
 def figure_verdict(lex: Lexicon, question: str, clause: str) -> str | None:
     """yes | no when a figure of the clause settles the question's bar or plan; "unclear" when the clause's
     figures disagree about it (调整预算的102.3%, 年初预算的98%, and the question names neither); None when no
