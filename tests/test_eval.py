@@ -252,6 +252,19 @@ def test_choose_threshold_without_reaching_keeps_the_best_and_says_so():
     assert choose_threshold([0.9] * (MIN_SHOWN - 1), [True] * (MIN_SHOWN - 1))["shown"] == 0
 
 
+def test_choose_threshold_weighs_each_document_once():
+    # document a: 30 answers, all right; document b: 10 answers, half right, and with b's the pooled precision
+    # would still be 0.875. Weighed by document, b's answers must stay hidden: the threshold keeps only a's.
+    probs = [1.0 - k / 100 for k in range(40)]
+    groups = ["a"] * 30 + ["b"] * 10
+    right = [True] * 30 + [k % 2 == 1 for k in range(10)]
+    pooled = choose_threshold(probs, right, target=0.85)
+    by_document = choose_threshold(probs, right, target=0.85, groups=groups)
+    assert pooled["shown"] == 40 and pooled["reached"]
+    assert by_document["shown"] == 30 and by_document["rule"] == "mean of the documents' precisions"
+    assert by_document["threshold"] == pytest.approx(probs[29])
+
+
 def test_fit_pairwise_ranks_the_right_row_first():
     rng = np.random.default_rng(1)
     groups = []

@@ -133,5 +133,6 @@ def _figures(lex: Lexicon, text: str) -> list[tuple[float, str]]:
             continue
         parsed = value_of(t[h.start:h.end], h.unit)
         if parsed is not None:
-            out.append((parsed[0], lex.unit_class(h.unit)))
+            points = h.unit.endswith("百分点")  # a change in points is no level in per cent
+            out.append((parsed[0], "points" if points else lex.unit_class(h.unit)))
     return out

@@ -112,29 +112,40 @@ def average_models(name: str, models: Sequence[LinearModel], provenance: dict) -
                        mean=tuple(0.0 for _ in raw_w), scale=tuple(1.0 for _ in raw_w), provenance=prov)
 
 
-def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], target: float = TARGET_PRECISION) -> dict:
+def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], target: float = TARGET_PRECISION,
+                     groups: Sequence[str] | None = None) -> dict:
     """The lowest threshold whose shown answers reach ``target`` precision (on at least MIN_SHOWN of them).
 
     ``probs[i]``: the top candidate's probability for question i (None: no candidate); ``correct[i]``: whether
-    showing it would be right (always False for an unanswerable question). When no threshold reaches the
-    target, the one with the best precision is taken and the miss is recorded.
+    showing it would be right (always False for an unanswerable question). With ``groups`` (each question's
+    document), the precision that must reach the target is the mean of the documents' precisions, each document
+    with shown answers counting once: one long bulletin with many easy questions cannot carry a threshold that
+    the other documents do not bear out. When no threshold reaches the target, the one with the best precision
+    is taken and the miss is recorded.
     """
-    pairs = sorted(((p, c) for p, c in zip(probs, correct, strict=True) if p is not None), key=lambda t: -t[0])
+    labels = list(groups) if groups is not None else [""] * len(probs)
+    rows = sorted(((p, c, g) for p, c, g in zip(probs, correct, labels, strict=True) if p is not None),
+                  key=lambda t: -t[0])
     best = None
-    hits = 0
     reached = None
-    for n, (p, c) in enumerate(pairs, start=1):
-        hits += c
-        precision = hits / n
+    hits: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for n, (p, c, g) in enumerate(rows, start=1):
+        hits[g] = hits.get(g, 0) + c
+        seen[g] = seen.get(g, 0) + 1
+        precision = sum(hits[k] / seen[k] for k in seen) / len(seen)
         if n >= MIN_SHOWN:
             if best is None or precision > best[1] + 1e-12:
                 best = (p, precision, n)
             if precision >= target:
                 reached = (p, precision, n)
+    rule = "mean of the documents' precisions" if groups is not None else "precision of all shown"
     if reached is not None:
         t, precision, n = reached
-        return {"threshold": float(t), "precision": round(precision, 4), "shown": n, "target": target, "reached": True}
+        return {"threshold": float(t), "precision": round(precision, 4), "shown": n, "target": target, "reached": True,
+                "rule": rule}
     if best is None:
-        return {"threshold": 0.5, "precision": None, "shown": 0, "target": target, "reached": False}
+        return {"threshold": 0.5, "precision": None, "shown": 0, "target": target, "reached": False, "rule": rule}
     t, precision, n = best
-    return {"threshold": float(t), "precision": round(precision, 4), "shown": n, "target": target, "reached": False}
+    return {"threshold": float(t), "precision": round(precision, 4), "shown": n, "target": target, "reached": False,
+            "rule": rule}

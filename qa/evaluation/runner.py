@@ -330,7 +330,9 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         oof = [float(fold_conf[g].prob(f[None, :])[0]) for g, f, _ in conf_rows]
         right = [y for _, _, y in conf_rows]
         n_unanswered = sum(1 for t in fit_trials if not t.candidates)
-        threshold_info = choose_threshold(oof + [None] * n_unanswered, right + [False] * n_unanswered)
+        unanswered_groups = [t.item.group for t in fit_trials if not t.candidates]
+        threshold_info = choose_threshold(oof + [None] * n_unanswered, right + [False] * n_unanswered,
+                                          groups=[g for g, _, _ in conf_rows] + unanswered_groups)
         threshold = threshold_info["threshold"]
         provenance = {"trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)}
         final_model = average_models("answer_model", list(fold_models.values()), provenance)
