@@ -252,6 +252,15 @@ def test_choose_threshold_without_reaching_keeps_the_best_and_says_so():
     assert choose_threshold([0.9] * (MIN_SHOWN - 1), [True] * (MIN_SHOWN - 1))["shown"] == 0
 
 
+def test_choose_threshold_needs_the_target_at_every_stricter_threshold():
+    # 20 right, then 2 wrong (20/21 = 0.952, 20/22 = 0.91), then 30 right (50/52 = 0.96): the target is met
+    # again at 52 shown, but only by luck of the draw after it failed at 22; the threshold stays at 21
+    probs = [1.0 - k / 100 for k in range(52)]
+    right = [k < 20 or k >= 22 for k in range(52)]
+    got = choose_threshold(probs, right, target=0.95)
+    assert got["reached"] and got["shown"] == 21
+
+
 def test_choose_threshold_weighs_each_document_once():
     # document a: 30 answers, all right; document b: 10 answers, half right, and with b's the pooled precision
     # would still be 0.875. Weighed by document, b's answers must stay hidden: the threshold keeps only a's.

@@ -120,14 +120,17 @@ def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], tar
     showing it would be right (always False for an unanswerable question). With ``groups`` (each question's
     document), the precision that must reach the target is the mean of the documents' precisions, each document
     with shown answers counting once: one long bulletin with many easy questions cannot carry a threshold that
-    the other documents do not bear out. When no threshold reaches the target, the one with the best precision
-    is taken and the miss is recorded.
+    the other documents do not bear out. The target must hold at every stricter threshold too (from MIN_SHOWN
+    shown answers on): a threshold where precision has climbed back over the target after falling below it is
+    luck of the draw, not a level to rely on. When no threshold reaches the target, the one with the best
+    precision is taken and the miss is recorded.
     """
     labels = list(groups) if groups is not None else [""] * len(probs)
     rows = sorted(((p, c, g) for p, c, g in zip(probs, correct, labels, strict=True) if p is not None),
                   key=lambda t: -t[0])
     best = None
     reached = None
+    broken = False  # precision has fallen below the target at a stricter threshold
     hits: dict[str, int] = {}
     seen: dict[str, int] = {}
     for n, (p, c, g) in enumerate(rows, start=1):
@@ -137,7 +140,9 @@ def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], tar
         if n >= MIN_SHOWN:
             if best is None or precision > best[1] + 1e-12:
                 best = (p, precision, n)
-            if precision >= target:
+            if precision < target:
+                broken = True
+            elif not broken:
                 reached = (p, precision, n)
     rule = "mean of the documents' precisions" if groups is not None else "precision of all shown"
     if reached is not None:
