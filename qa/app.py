@@ -149,14 +149,14 @@ def _where(p: Passage) -> str:
 
 TEXTS = {  # every message of the page, in both languages (the reply follows the question's language)
     "zh": {"not_found": "公报中未找到确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
-           "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "yes": "是", "no": "否",
+           "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "sure": "可信度 {p}", "yes": "是", "no": "否",
            "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
            "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字",
            "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
            "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", "unit": "单位：{u}", ":": "：", ";": "；", "(": "（", ")": "）"},
     "en": {"not_found": "No exact answer was found in the bulletins", "related": "these passages may be relevant",
            "source": "Source", "page": "page {n}", "see": "source passage {r}", "others": "Other possible answers",
-           "computed": "computed from", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
+           "computed": "computed from", "sure": "P(right) {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
            "oops": "Something went wrong; please try again or rephrase.", "more": "More related passages are under Source passages.",
            "view": "View in the document ({where}characters {a}–{b})", "details": "Details",
            "chars": "characters {a}–{b}", "answer_at": "answer", "related_passages": "Related passages",
@@ -238,7 +238,9 @@ def _answer_block(result: AskResult) -> str:
     head = (f"### **{t[a.verdict]}** — {_md(shown)}" if a.verdict is not None else f"### **{_md(shown)}**") + unit_note
     where = _md(_where(cited) if cited else a.source)
     page = f" · {t['page'].format(n=a.page)}" if a.page else ""
-    lines = [head, f"{t['source']}{t[':']}{where}{page} {t['(']}{t['see'].format(r=_cite(a.passage_rank))}{t[')']}"]
+    sure = f" · {t['sure'].format(p=f'{a.probability:.0%}')}" if a.probability else ""
+    lines = [head, f"{t['source']}{t[':']}{where}{page} {t['(']}{t['see'].format(r=_cite(a.passage_rank))}{t[')']}"
+                   f"{_md(sure)}"]
     if a.operands:
         lines.append(f"{t['computed']}{t[':']}" + t[";"].join(f"**{_md(o.text)}** {_cite(o.passage_rank)}"
                                                                for o in a.operands))
@@ -298,8 +300,9 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
     t = TEXTS[_lang(result)]
     c = p.chunk
     full = engine.index.texts.get(c.source, "")
-    marks = [(a.start, a.end, "<mark>", "</mark>") for a in _answers(result)
-             if a.source == c.source and c.start <= a.start and a.end <= c.end]
+    spans = [(o.source, o.start, o.end) for a in _answers(result) for o in (a.operands or (a,))]  # a derived
+    marks = sorted({(s, e, "<mark>", "</mark>") for src, s, e in spans  # answer marks each of its operands
+                    if src == c.source and c.start <= s and e <= c.end})
     if full[c.start:c.end] == c.text:
         body = _highlight(c.text, c.start, marks)
     else:  # a table row is shown as caption｜header：cell; mark the answer by value
@@ -684,10 +687,12 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: boo
 
 
 def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: str = "127.0.0.1", port: int = 7860,
-          public: bool = False, allow_upload: bool | None = None) -> None:
+          public: bool = False, allow_upload: bool | None = None, threshold: float | None = None) -> None:
     """Open the page at once; load the index, or build it in the background with its progress on the page.
 
-    Uploads are on for loopback serving and off with ``public`` unless ``allow_upload``."""
+    Uploads are on for loopback serving and off with ``public`` unless ``allow_upload``. ``threshold`` replaces
+    the fitted answer threshold on the page; `bqa ask` is then not answered by this process (it would get
+    answers the reader did not choose)."""
     check_host(host, public)
     guard.check_environment(os.environ)  # before the index is loaded
     if public:
@@ -698,20 +703,26 @@ def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: s
     uploads = (not public) if allow_upload is None else allow_upload
     say = lambda m: print(m, file=sys.stderr)  # noqa: E731
     if (Path(index_dir) / "manifest.json").exists():
-        engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=say)  # damaged: one line, exit
+        engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=say,  # damaged: one line, exit
+                                 answer_threshold=threshold)
         engine.warm_up()  # the first page question is then as fast as the second
-        slot = EngineSlot(index_dir, corpus_dir, engine=engine)
+        slot = EngineSlot(index_dir, corpus_dir, engine=engine, open_kwargs={"answer_threshold": threshold})
         say(f"bqa: {len(engine.index.chunks)} passages from {len(engine.documents)} documents loaded")
     else:
         from qa.index.store import check_index_folder
 
         check_index_folder(Path(index_dir))  # refuse someone's folder before building in it
-        slot = EngineSlot(index_dir, corpus_dir)
+        slot = EngineSlot(index_dir, corpus_dir, open_kwargs={"answer_threshold": threshold})
         say(f"bqa: no index in {index_dir} yet: building it from {corpus_dir}; the page shows the progress")
         slot.build()
     from qa import daemon
 
-    stop_daemon = daemon.start(lambda: slot.engine, index_dir, corpus_dir, daemon.render_request, log=say)
+    stop_daemon = None
+    if threshold is None:
+        stop_daemon = daemon.start(lambda: slot.engine, index_dir, corpus_dir, daemon.render_request, log=say)
+    else:
+        say(f"bqa: answers shown in bold from P(right) ≥ {threshold:g} instead of the fitted threshold; "
+            "`bqa ask` is not answered by this page")
     say(f"bqa: serving on http://{host}:{port} (Ctrl-C stops it)")
     try:
         launch(build_app(slot, allow_upload=uploads), host, port, block=True, public=public)

