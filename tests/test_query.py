@@ -42,7 +42,7 @@ def test_glossary_file_is_well_formed() -> None:
 
 
 def test_query_words_file_is_well_formed() -> None:
-    known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "polarity", "qualifier"}
+    known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "negation", "comparative", "polarity", "qualifier"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")

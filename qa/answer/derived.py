@@ -15,7 +15,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from qa.answer.features import squash
-from qa.query import Intent, Operation, Query, analyze
+from qa.query import Intent, Lexicon, Operation, Query, analyze
+from qa.query.lexicon import normalize
 from qa.types import Answer, Operand, Passage
 
 if TYPE_CHECKING:
@@ -75,21 +76,16 @@ def _decimals(text: str) -> int:
     return len(m.group(1)) if m else 0
 
 
-_COMPARATIVE_ZH = re.compile(r"[更较]([多少大小高低快慢])")
-_COMPARATIVE_EN = re.compile(r"\b(larger|bigger|greater|higher|more|faster|smaller|lower|less|fewer|slower)\b", re.I)
-_LESS = frozenset("少小低慢") | {"smaller", "lower", "less", "fewer", "slower"}
-
-
 def _comparative(query: Query) -> tuple[str, bool]:
     """The question's own comparative (更快, larger) and whether it asks for the smaller of the two."""
+    text = normalize(query.question)
+    found = min(((m.start(), m.group(), p.label) for p in Lexicon.default().comparatives
+                 if (m := p.regex.search(text))), default=None)
+    less = found is not None and found[2] == "less"
     if query.language == "en":
-        m = _COMPARATIVE_EN.search(query.question)
-        word = m.group(1).lower() if m else "larger"
-        return word, word in _LESS
-    m = _COMPARATIVE_ZH.search(query.question)
-    if m:
-        return "更" + m.group(1), m.group(1) in _LESS
-    less = bool(re.search(r"哪个?[少小低]|孰低", query.question))
+        return (found[1] if found else "larger"), less
+    if found and found[1][0] in "更较":
+        return "更" + found[1][1], less
     return ("更少" if less else "更多"), less
 
 

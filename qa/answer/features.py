@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answer.generators import Hit, Segment, clause_bounds, sentence_bounds
-from qa.answer.verdicts import NEGATION
 from qa.query import Intent, Lexicon, Query, term_weights
 from qa.query.lexicon import squash
 from qa.types import Chunk
@@ -170,7 +169,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float("money" in wanted), float(len(squash(span)) >= 2 and squash(span) in ctx.question_key),
         ctx.coverage(label), ctx.coverage(column), float(bool(years & col_years)),
         float(bool(years) and bool(col_years) and not (years & col_years)),
-        float(bool(NEGATION.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),
+        float(bool(ctx.lexicon.negation.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),
         math.log1p(len(span)) / 4.0, float(q.language == "en"), float(verdict_clear), float(chunk.is_header),
         float(hit.kind in PRIMARY[q.intent]), float(q.intent is Intent.ENTITY), p_match, p_conflict,
         float(any(ch.isdigit() for ch in span)), form_match, form_miss,

@@ -186,7 +186,6 @@ def entities(seg: Segment) -> Iterator[Hit]:
 
 
 _DOC_NUMBER = re.compile(rf"[{HAN}]{{1,8}}\s*[〔\[［(（]\s*(?:19|20)\d{{2}}\s*[〕\]］)）]\s*\d{{1,4}}\s*号")
-_DOC_LEAD = re.compile(r"根据|依据|按照|参照|印发|下发|转发|的|和|及|与")
 _QUOTED_RUN = re.compile(r"(?:[“「\"][^”」\"\n，。；]{1,20}[”」\"][\s、和及与]{0,3}){2,}")
 
 
@@ -196,7 +195,7 @@ def documents(seg: Segment) -> Iterator[Hit]:
         code = m.group()
         bracket = re.search(r"[〔\[［(（]", code).start()
         # 根据区政府印发的沪财债〔2025〕25号: the number starts after the last lead word before its bracket
-        cut = max((x.end() for x in _DOC_LEAD.finditer(code, 0, bracket)), default=0)
+        cut = max((x.end() for x in Lexicon.default().document_leads.finditer(code, 0, bracket)), default=0)
         if cut < bracket:
             yield Hit(m.start() + cut, m.end(), "entity")
 

@@ -15,8 +15,6 @@ from qa.answer.generators import Segment, numbers
 from qa.query import Lexicon
 from qa.query.lexicon import normalize
 
-NEGATION = re.compile(r"未|没有|尚未|暂未|不|无")
-_NEGATED_ACT = re.compile(r"(?:未|没有|尚未|暂未|不)(?:能)?(?:完成|实现|达到|超过|出台|建成)")
 _NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
 _PLAN_SHARE = r"([^\s，。；,;！？!?的为]{{0,6}}(?:{plan}))[^，。；,;！？!?]{{0,10}}?的\s*(\d+(?:\.\d+)?)\s*%"
 
@@ -34,7 +32,7 @@ def verdict_of(lex: Lexicon, question: str, clause: str) -> tuple[str, bool]:
         return ("yes" if q_side == c_side else "no"), True
     q_dir, c_dir = _direction(lex, q), _direction(lex, clause)
     if q_dir == 0:
-        negated = bool(NEGATION.search(clause))
+        negated = bool(lex.negation.search(clause))
         return ("no" if negated else "yes"), c_dir != 0 or negated
     if c_dir == 0:
         if _words(lex, clause) & {"flat"}:  # asked whether it rose (or fell): it stayed level
@@ -118,7 +116,7 @@ def _direction(lex: Lexicon, text: str) -> int:
     if pos and not neg:
         return 1
     if neg and pos:
-        return -1 if _NEGATED_ACT.search(normalize(text)) else 1
+        return -1 if lex.negated_act.search(normalize(text)) else 1
     return 0
 
 

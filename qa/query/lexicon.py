@@ -51,6 +51,10 @@ class Lexicon:
     polarity: tuple[Pattern, ...]
     verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat: figures that decide a yes/no question
     complement_leads: re.Pattern[str]  # 为, 任命为, 等次为…: what follows says what something is
+    document_leads: re.Pattern[str]  # 根据, 印发的…: a document number starts after them
+    negation: re.Pattern[str]  # 未, 没有, 不…
+    negated_act: re.Pattern[str]  # 未能完成, 没有超过…
+    comparatives: tuple[Pattern, ...]  # more | less
     qualifiers: re.Pattern[str]
     cues: re.Pattern[str]  # the intent and operation cues, each gap (占.{0,12}比例) a group: the question's own words
     glossary: dict[str, tuple[str, ...]]  # english phrase -> chinese terms
@@ -107,6 +111,10 @@ def _compile(pattern: str, what: str) -> re.Pattern[str]:
         raise BqaError(f"qa/data/query_words.tsv: {what} do not make a pattern: {err}") from None
 
 
+def _joined(patterns: list[Pattern], label: str) -> re.Pattern[str]:
+    return _compile("|".join(p.regex.pattern for p in patterns if p.label == label) or r"(?!)", f"the {label} words")
+
+
 def _alternatives(phrases: str) -> list[str]:
     """Split "a|b|c(?:x|y)" at the top-level bars only."""
     out, depth, start = [], 0, 0
@@ -161,7 +169,9 @@ def _load() -> Lexicon:
         scopes=tuple(groups["scope"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
         unit_classes=unit_classes, polarity=tuple(groups["polarity"]),
         verdicts=tuple(groups["verdict"]),
-        complement_leads=_compile("|".join(p.regex.pattern for p in groups["lead"]) or r"(?!)", "the complement leads"),
+        complement_leads=_joined(groups["lead"], "complement"), document_leads=_joined(groups["lead"], "document"),
+        negation=_joined(groups["negation"], "any"), negated_act=_joined(groups["negation"], "act"),
+        comparatives=tuple(groups["comparative"]),
         qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
         cues=_compile("|".join(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
         glossary={k: tuple(v) for k, v in glossary.items()},
