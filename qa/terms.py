@@ -293,6 +293,14 @@ def _light_table() -> np.ndarray | None:
     return table
 
 
+def _light_freqs(table: np.ndarray, words: Sequence[str]) -> list[int | None]:
+    """Each word's dictionary count in the light table (prefix entries count 0); None when it is not there."""
+    keys = table[0, 1:]
+    hashes = _hashes(words)
+    found = np.minimum(np.searchsorted(keys, hashes), len(keys) - 1)
+    return [int(table[1, 1 + k]) if keys[k] == h else None for k, h in zip(found, hashes, strict=True)]
+
+
 def _light_tokenizer(run: str) -> jieba.Tokenizer | None:
     """A jieba tokenizer holding just the dictionary entries that are substrings of ``run``."""
     table = _light_table()
@@ -300,12 +308,8 @@ def _light_tokenizer(run: str) -> jieba.Tokenizer | None:
         return None
     total, longest = int(table[0, 0]), int(table[1, 0])
     subs = list({run[i:j] for i in range(len(run)) for j in range(i + 1, min(len(run), i + longest) + 1)})
-    keys = table[0, 1:]
-    found = np.searchsorted(keys, hashes := _hashes(subs))
-    found = np.minimum(found, len(keys) - 1)
-    hit = keys[found] == hashes
     tk = jieba.Tokenizer()
-    tk.FREQ = {subs[i]: int(table[1, 1 + found[i]]) for i in np.flatnonzero(hit)}
+    tk.FREQ = {w: f for w, f in zip(subs, _light_freqs(table, subs), strict=True) if f is not None}
     tk.total, tk.initialized = total, True
     return tk
 
@@ -315,10 +319,7 @@ def is_word(word: str) -> bool:
     dictionary is not loaded, so asking costs no load)."""
     table = _light_table() if _jieba is None else None
     if table is not None:
-        keys = table[0, 1:]
-        h = _hashes([word])
-        k = min(int(np.searchsorted(keys, h)[0]), len(keys) - 1)
-        return bool(keys[k] == h[0] and table[1, 1 + k] > 0)
+        return bool(_light_freqs(table, [word])[0])
     return bool(_segmenter().FREQ.get(word))
 
 

@@ -26,7 +26,7 @@ from qa.answer.features import (
     squash,
 )
 from qa.answer.generators import column_unit, generate, segments
-from qa.answer.verdicts import settled_by_figure, verdict_of
+from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
 from qa.query import Intent, Query
 from qa.types import Answer, Passage
@@ -97,8 +97,7 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
         display = seg.text[h.start:h.end]
         verdict, clear, by_figure = None, False, False
         if h.kind == "yes_no":
-            verdict, clear = verdict_of(ctx.lexicon, query.question, display)
-            by_figure = clear and settled_by_figure(ctx.lexicon, query.question, display)
+            verdict, clear, by_figure = read_verdict(ctx.lexicon, query.question, display)
         if h.kind == "table_cell" and not h.unit:
             h = replace(h, unit=column_unit(p.chunk, seg.column))
         feats = candidate_features(ctx, p.chunk, seg, h, p.rank, max(-10.0, p.score - top_score),

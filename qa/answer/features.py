@@ -97,8 +97,8 @@ def form_of(text: str, kind: str, unit: str) -> str:
 
 
 def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passage_rank: int, passage_score: float,
-                       support: int, first_in_clause: bool, verdict_clear: bool, own_start: int | None = None,
-                       verdict_figure: bool = False) -> np.ndarray:
+                       support: int, first_in_clause: bool, verdict_clear: bool, own_start: int,
+                       verdict_figure: bool) -> np.ndarray:
     q = ctx.query
     text = seg.text
     a, b = hit.start, hit.end
@@ -153,7 +153,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     counter_match = float(bool(cls) and cls in counted)
     counter_conflict = float(bool(counted) and cls not in counted and hit.kind in ("number", "table_cell"))
     kinds = [float(hit.kind == k) for k in KINDS]
-    own = text[max(sa, own_start if own_start is not None else sa):a]  # the figure's own words: since the last one
+    own = text[max(sa, own_start):a]  # the figure's own words: since the figure before it, within its sentence
     form = form_of(span, hit.kind, unit)
     wanted_forms = set(q.forms)
     form_match = float(form in wanted_forms)

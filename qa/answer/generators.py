@@ -38,10 +38,6 @@ _SENT_END = re.compile(r"[。！？；!?;\n]")
 _CLAUSE_END = re.compile(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
 
 
-def _units() -> tuple[str, ...]:
-    return units()
-
-
 @cache
 def _surnames() -> frozenset[str]:
     text = (resources.files("qa") / "data" / "surnames.txt").read_text(encoding="utf-8")
@@ -50,7 +46,7 @@ def _surnames() -> frozenset[str]:
 
 @cache
 def _number_re() -> re.Pattern[str]:
-    unit = "|".join(re.escape(u) for u in _units())
+    unit = "|".join(re.escape(u) for u in units())
     one = rf"{_NUM}(?:万亿|亿|万|千)?(?:{unit})?"
     return re.compile(rf"(?<![\d.,]){_PREFIX}?(?P<n>{one}(?:\s*[-—–~至到]\s*{one})?){_SUFFIX}?(?![\d])")
 
@@ -103,20 +99,20 @@ def unit_of(text: str) -> str:
     if not m:
         return ""
     tail = m.group(2) or ""
-    unit = next((u for u in _units() if tail.startswith(u)), "")
+    unit = next((u for u in units() if tail.startswith(u)), "")
     return (m.group(1) or "") + unit
 
 
 def column_unit(chunk: Chunk, column: int | None) -> str:
     """The unit a bare table value is in: its column header's "(%)" / "（亿元）", else the caption's 单位."""
     header = chunk.header[column] if column is not None and column < len(chunk.header) else ""
-    units = set(_units())
+    known = set(units())
     for m in re.finditer(r"[（(]\s*([^（）()\s]{1,4})\s*[）)]", header):
         unit = m.group(1).replace("％", "%")
-        if unit in units:
+        if unit in known:
             return unit
     if m := re.search(r"单位[：:]\s*([^\s）)，,]{1,4})", chunk.table or ""):
-        return m.group(1) if m.group(1) in units else ""
+        return m.group(1) if m.group(1) in known else ""
     return ""
 
 
@@ -245,7 +241,7 @@ def clauses(seg: Segment) -> Iterator[Hit]:
 def cells(seg: Segment) -> Iterator[Hit]:
     """A short table cell is itself an answer (a value, or a row label)."""
     text = seg.text.strip()
-    if text and len(text) <= 24 and text not in _units():  # a cell that only repeats the unit is no answer
+    if text and len(text) <= 24 and text not in units():  # a cell that only repeats the unit is no answer
         a = seg.text.find(text)
         kind = "table_cell" if seg.column else "entity"
         yield Hit(a, a + len(text), kind, unit_of(text) if kind == "table_cell" else "")

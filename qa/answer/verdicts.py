@@ -15,39 +15,40 @@ from qa.answer.generators import Segment, numbers
 from qa.query import Lexicon
 from qa.query.lexicon import normalize
 
-_NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
 _PLAN_SHARE = r"([^\s，。；,;！？!?的为]{{0,6}}(?:{plan}))[^，。；,;！？!?]{{0,10}}?的\s*(\d+(?:\.\d+)?)\s*%"
 
 
 def verdict_of(lex: Lexicon, question: str, clause: str) -> tuple[str, bool]:
     """(yes|no, clear) for ``question`` read against ``clause``."""
-    q = _predicate(lex, question)
-    by_figure = figure_verdict(lex, q, clause)
-    if by_figure == "unclear":
-        return "yes", False
-    if by_figure is not None:
-        return by_figure, True
-    q_side, c_side = _side(lex, q), _side(lex, clause)
-    if q_side and c_side:  # 控制在限额以内？ against 未超限额 / 超出限额
-        return ("yes" if q_side == c_side else "no"), True
-    q_dir, c_dir = _direction(lex, q), _direction(lex, clause)
-    if q_dir == 0:
-        negated = bool(lex.negation.search(clause))
-        return ("no" if negated else "yes"), c_dir != 0 or negated
-    if c_dir == 0:
-        if _words(lex, clause) & {"flat"}:  # asked whether it rose (or fell): it stayed level
-            return "no", True
-        return "yes", False
-    return ("yes" if q_dir == c_dir else "no"), True
+    verdict, clear, _ = read_verdict(lex, question, clause)
+    return verdict, clear
 
 
 def settled_by_figure(lex: Lexicon, question: str, clause: str) -> bool:
     """Whether a figure or a bar of the clause (not only its polarity words) settles the question."""
+    return read_verdict(lex, question, clause)[2]
+
+
+def read_verdict(lex: Lexicon, question: str, clause: str) -> tuple[str, bool, bool]:
+    """(yes|no, clear, settled by a figure or a bar rather than by polarity words alone)."""
     q = _predicate(lex, question)
     by_figure = figure_verdict(lex, q, clause)
+    if by_figure == "unclear":
+        return "yes", False, False
     if by_figure is not None:
-        return by_figure != "unclear"
-    return bool(_side(lex, q) and _side(lex, clause))
+        return by_figure, True, True
+    q_side, c_side = _side(lex, q), _side(lex, clause)
+    if q_side and c_side:  # 控制在限额以内？ against 未超限额 / 超出限额
+        return ("yes" if q_side == c_side else "no"), True, True
+    q_dir, c_dir = _direction(lex, q), _direction(lex, clause)
+    if q_dir == 0:
+        negated = bool(lex.negation.search(clause))
+        return ("no" if negated else "yes"), c_dir != 0 or negated, False
+    if c_dir == 0:
+        if _words(lex, clause) & {"flat"}:  # asked whether it rose (or fell): it stayed level
+            return "no", True, False
+        return "yes", False, False
+    return ("yes" if q_dir == c_dir else "no"), True, False
 
 
 def figure_verdict(lex: Lexicon, question: str, clause: str) -> str | None:

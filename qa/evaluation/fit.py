@@ -145,12 +145,6 @@ def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], tar
             elif not broken:
                 reached = (p, precision, n)
     rule = "mean of the documents' precisions" if groups is not None else "precision of all shown"
-    if reached is not None:
-        t, precision, n = reached
-        return {"threshold": float(t), "precision": round(precision, 4), "shown": n, "target": target, "reached": True,
-                "rule": rule}
-    if best is None:
-        return {"threshold": 0.5, "precision": None, "shown": 0, "target": target, "reached": False, "rule": rule}
-    t, precision, n = best
-    return {"threshold": float(t), "precision": round(precision, 4), "shown": n, "target": target, "reached": False,
-            "rule": rule}
+    t, precision, n = reached or best or (0.5, None, 0)
+    return {"threshold": float(t), "precision": None if precision is None else round(precision, 4), "shown": n,
+            "target": target, "reached": reached is not None, "rule": rule}

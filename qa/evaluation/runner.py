@@ -329,10 +329,9 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
                                       np.array([y for _, y in rows]), {"left_out": g})
         oof = [float(fold_conf[g].prob(f[None, :])[0]) for g, f, _ in conf_rows]
         right = [y for _, _, y in conf_rows]
-        n_unanswered = sum(1 for t in fit_trials if not t.candidates)
-        unanswered_groups = [t.item.group for t in fit_trials if not t.candidates]
-        threshold_info = choose_threshold(oof + [None] * n_unanswered, right + [False] * n_unanswered,
-                                          groups=[g for g, _, _ in conf_rows] + unanswered_groups)
+        unanswered = [t.item.group for t in fit_trials if not t.candidates]  # no candidate: never shown
+        threshold_info = choose_threshold(oof + [None] * len(unanswered), right + [False] * len(unanswered),
+                                          groups=[g for g, _, _ in conf_rows] + unanswered)
         threshold = threshold_info["threshold"]
         provenance = {"trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)}
         final_model = average_models("answer_model", list(fold_models.values()), provenance)

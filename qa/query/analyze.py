@@ -238,5 +238,6 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         if lang == "en":
             places += [core for full in names.find(text) for core in place_cores(full) if core in names.places]
     return Query(question=text, language=lang, intent=intent, operation=operation, terms=terms,
-                 english_terms=english_terms, years=years, periods=periods, scopes=scopes, units=units, forms=forms, counters=counters,
+                 english_terms=english_terms, years=years, periods=periods, scopes=scopes, units=units, forms=forms,
+                 counters=counters,
                  entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)))

@@ -104,11 +104,11 @@ def _singular(key: str, table: dict) -> str:
 _GAP = re.compile(r"(?:(?<!\\)\.|\[\^[^\]]*\])(?:\{\d*,?\d*\}|[*+])\??")  # a cue's gap: .{0,12} [^，]{0,6}? .*
 
 
-def _compile(pattern: str, what: str) -> re.Pattern[str]:
+def _compile(pattern: str, where: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error as err:
-        raise BqaError(f"qa/data/query_words.tsv: {what} do not make a pattern: {err}") from None
+        raise BqaError(f"qa/data/query_words.tsv: bad pattern in {where}: {err}") from None
 
 
 def _joined(patterns: list[Pattern], label: str) -> re.Pattern[str]:
@@ -144,10 +144,7 @@ def _load() -> Lexicon:
             unit_classes.update((w, label) for w in phrases.split("|") if w)
             continue
         alternatives = sorted((normalize(p) for p in _alternatives(phrases) if p), key=len, reverse=True)
-        try:
-            regex = re.compile("|".join(alternatives))
-        except re.error as err:
-            raise BqaError(f"qa/data/query_words.tsv: bad pattern in {line!r}: {err}") from None
+        regex = _compile("|".join(alternatives), repr(line))
         if category in ("intent", "operation"):  # a wildcard's words are the question's, not the cue's
             cue_parts += [_GAP.sub(lambda m: f"({m.group()})", a) for a in alternatives]
         if category == "qualifier":
