@@ -16,9 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from qa.ingest.blocks import clean_cell
+from qa.ingest.places import place_cores
 from qa.ingest.text import align
-from qa.types import Block, Chunk, Document, ParsedSource, Span
+from qa.types import Block, Chunk, Document, ParsedSource, Source, Span
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 # Salutations and closing formulas: in every report, so they only add noise to retrieval.
@@ -95,6 +95,17 @@ def romanize(name: str) -> str:
     return " ".join([syllables[0], "".join(syllables[1:]).capitalize()]) if len(syllables) > 1 else name
 
 
+def romanized_names(sources: Iterable[Source], documents: Iterable[Document]) -> dict[str, str]:
+    """Pinyin of the corpus's people (the speakers of its documents and tables of contents) and places (their
+    cores, 石嘴山): computed with the build and stored with the index, so an English question naming them needs
+    no pypinyin (≈ 0.35 s to load)."""
+    sources = list(sources)
+    people = {d.speaker for d in documents if d.speaker}
+    people |= {e.speaker for s in sources for e in s.toc if e.speaker and len(e.speaker) <= 4}
+    places = {core for s in sources for core in place_cores(s.place)}
+    return {name: romanize(name) for name in sorted(people | places)}
+
+
 class _Chunker:
     def __init__(self, parsed: ParsedSource, doc: Document, settings: ChunkSettings):
         self.parsed = parsed
@@ -166,6 +177,7 @@ class _Chunker:
 
     def long_row(self, block: Block) -> None:
         """A long two-cell table row as several chunks: the row label and header kept, the cell cut at sentences."""
+        from qa.ingest.blocks import clean_cell  # the block parser is imported by builds only
         if len(block.cells) != 2 or len(block.cell_spans) != 2:
             self.add(self.make([block], block.text, block.start, block.end, block.gaps))
             return

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from tqdm import tqdm
 
 from qa.errors import BqaError
 from qa.threads import refresh_runtimes, use_threads
@@ -318,7 +317,11 @@ def _embed_in_batches(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     out = np.empty((len(texts), dim), dtype=np.float32)
     starts = range(0, len(texts), batch_size)
-    for start in tqdm(starts, desc="Embedding", unit="batch", disable=not show_progress):
+    if show_progress:
+        from tqdm import tqdm  # imported by builds that show progress only
+
+        starts = tqdm(starts, desc="Embedding", unit="batch")
+    for start in starts:
         out[start : start + batch_size] = encode(texts[start : start + batch_size])
     return _normalised(out, dim)
 

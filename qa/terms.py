@@ -52,7 +52,6 @@ from typing import NamedTuple
 
 import jieba
 import numpy as np
-from tqdm import tqdm
 
 from qa.errors import BqaError
 
@@ -418,8 +417,9 @@ class BM25Corpus(NamedTuple):
 def bm25_tokenize(texts: Sequence[str], show_progress: bool = False) -> BM25Corpus:
     """The corpus for ``bm25s.BM25().index(...)``: one id list per passage, and the vocabulary."""
     vocab: dict[str, int] = {}
-    ids = [
-        [vocab.setdefault(token, len(vocab)) for token in tokenize(text)]
-        for text in tqdm(texts, desc="Tokenize", disable=not show_progress, total=len(texts))
-    ]
+    if show_progress:
+        from tqdm import tqdm  # imported by builds that show progress only
+
+        texts = tqdm(texts, desc="Tokenize", total=len(texts))
+    ids = [[vocab.setdefault(token, len(vocab)) for token in tokenize(text)] for text in texts]
     return BM25Corpus(ids, vocab)

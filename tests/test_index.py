@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -582,7 +583,7 @@ def test_disk_full_during_build_keeps_old_index(fake_index, tmp_path, monkeypatc
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("qa.index.store.save_dense", full)
+    monkeypatch.setattr("qa.index.dense.save_dense", full)  # a build imports it when it runs
     with pytest.raises(BqaError, match="No space left on device.*previous index is unchanged"):
         build_index(SEED, idx, "fake", rebuild=True)
     assert read_manifest(idx) == before
@@ -616,3 +617,47 @@ def test_open_updates_an_index_whose_corpus_changed(tmp_path):
     assert text == changed  # citations point into the current file, never an older version of it
     for p in engine.ask("区监委留置了多少人？", top_k=10).passages:
         assert text[p.chunk.start:p.chunk.end].strip()
+
+
+# --- what a cold process imports ------------------------------------------------------------------------
+
+_HEAVY = ("scipy", "bm25s", "pypinyin", "qa.ingest.parse", "tqdm", "gradio", "matplotlib", "faiss", "filelock")
+_REPORT_MODULES = (
+    "import atexit, sys\n"
+    f"atexit.register(lambda: print('LOADED=' + ','.join(m for m in {_HEAVY!r} if m in sys.modules), file=sys.stderr))\n"
+    "from qa.entry import main\n"
+    "sys.exit(main())\n"
+)
+
+
+def _loaded(*args: str) -> set[str]:
+    run = subprocess.run([sys.executable, "-c", _REPORT_MODULES, *args], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "XDG_RUNTIME_DIR": tempfile.mkdtemp()})
+    assert run.returncode == 0, run.stderr
+    line = next(ln for ln in run.stderr.splitlines() if ln.startswith("LOADED="))
+    return set(filter(None, line.removeprefix("LOADED=").split(",")))
+
+
+def test_a_cold_question_imports_no_build_or_page_library(fake_index: Path, seed_corpus: Path) -> None:
+    """A question reads bm25s's files without bm25s (and scipy), the stored pinyin without pypinyin, and
+    needs neither the parsers nor the page nor the charts; English questions naming a person included."""
+    where = ["--index", str(fake_index), "--corpus", str(seed_corpus), "--no-warm"]
+    assert _loaded("ask", "区监委留置了多少人？", *where) == {"faiss"}
+    assert _loaded("ask", "What did Huang Haibin report?", *where) == {"faiss"}
+
+
+def test_an_up_to_date_index_check_imports_no_index_library(fake_index: Path, seed_corpus: Path) -> None:
+    assert _loaded("index", "--index", str(fake_index), "--corpus", str(seed_corpus), "--embedder", "fake") == set()
+
+
+def test_stored_pinyin_gives_the_name_map_romanising_gives(fake_index: Path) -> None:
+    """An index built before names.json was stored romanises its names when asked: the same map."""
+    import dataclasses
+
+    from qa.api import name_map
+
+    index = load_index(fake_index)
+    assert index.romanized and all(isinstance(v, str) and v for v in index.romanized.values())
+    stored = name_map(index)
+    assert stored.names and stored.places
+    assert name_map(dataclasses.replace(index, romanized=None)) == stored

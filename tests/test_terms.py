@@ -17,6 +17,7 @@ import jieba
 import pytest
 
 from qa import terms
+from qa.errors import BqaError
 from qa.index.sparse import build_sparse, load_sparse, save_sparse, search_sparse
 from qa.query import analyze
 from qa.terms import bm25_tokenize, tokenize
@@ -288,6 +289,33 @@ def test_bm25_save_load_keeps_the_vocabulary_without_pickle(retriever: bm25s.BM2
     loaded = load_sparse(tmp_path / "bm25")
     assert loaded.vocab_dict == retriever.vocab_dict
     assert [search_sparse(loaded, analyze(q).search_text, 3) for q in questions] == before
+
+
+def test_saved_bm25_scores_equal_bm25s_own(retriever: bm25s.BM25, tmp_path: Path) -> None:
+    """Answering reads bm25s's files without bm25s: every passage's score must be what bm25s computes, for
+    repeated, unknown and single tokens alike, and the saved index must load the same through bm25s."""
+    save_sparse(retriever, tmp_path / "bm25")
+    mine = load_sparse(tmp_path / "bm25")
+    theirs = bm25s.BM25.load(str(tmp_path / "bm25"), allow_pickle=False, load_corpus=False)
+    vocab = sorted(t for t in retriever.vocab_dict if t)  # bm25s itself refuses its padding token ""
+    queries = [vocab[:1], vocab[3:9], [vocab[5], vocab[5], vocab[7]], vocab]
+    queries += [tokenize(q) for q in ("区监委留置了多少人？", "2024年末本区地方政府债务限额是多少？")]
+    for tokens in queries:
+        known = [t for t in tokens if t in theirs.vocab_dict]
+        assert known
+        got = mine.get_scores(tokens + ["没有这个词"])
+        assert got.dtype == theirs.get_scores(known).dtype
+        assert got.tolist() == theirs.get_scores(known).tolist()
+    assert mine.num_docs == len(SENTENCES)
+    assert not mine.get_scores(["没有这个词"]).any()
+
+
+def test_damaged_bm25_files_are_one_error_line(retriever: bm25s.BM25, tmp_path: Path) -> None:
+    save_sparse(retriever, tmp_path / "bm25")
+    indptr = tmp_path / "bm25" / "indptr.csc.index.npy"
+    indptr.write_bytes(indptr.read_bytes()[:-8])
+    with pytest.raises(BqaError, match="unreadable.*rebuild"):
+        load_sparse(tmp_path / "bm25")
 
 
 def test_bm25_corpus_may_hold_an_empty_passage() -> None:

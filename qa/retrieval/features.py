@@ -53,9 +53,8 @@ class Scorer:
         self.lexicon = lexicon or Lexicon.default()
         self.n = len(index.chunks)
         sp = index.sparse
-        indptr = np.asarray(sp.scores["indptr"])
-        df = np.diff(indptr)
-        n_docs = max(1, sp.scores["num_docs"])
+        df = np.diff(sp.indptr)
+        n_docs = max(1, sp.num_docs)
         self.vocab = sp.vocab_dict
         self.idf_by_id = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
         self.text_keys = [squash(c.text) for c in index.chunks]
