@@ -162,7 +162,7 @@ def name_map(index: LoadedIndex) -> NameMap:
     on the first question with Latin letters (pypinyin's dictionaries take ≈ 0.35 s to load)."""
     roman = index.romanized
     if roman is None:
-        roman = romanized_names(index.sources.values(), index.documents.values())
+        roman = romanized_names(index.sources.values(), index.documents.values(), index.texts.values())
     names: dict[str, list[str]] = {}
 
     def add(key: str, value: str) -> None:

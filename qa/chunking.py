@@ -18,6 +18,8 @@ from typing import Literal
 
 from qa.ingest.places import place_cores
 from qa.ingest.text import align
+from qa.names import person_spans
+from qa.terms import is_word
 from qa.types import Block, Chunk, Document, ParsedSource, Source, Span
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
@@ -95,13 +97,16 @@ def romanize(name: str) -> str:
     return " ".join([syllables[0], "".join(syllables[1:]).capitalize()]) if len(syllables) > 1 else name
 
 
-def romanized_names(sources: Iterable[Source], documents: Iterable[Document]) -> dict[str, str]:
-    """Pinyin of the corpus's people (the speakers of its documents and tables of contents) and places (their
-    cores, 石嘴山): computed with the build and stored with the index, so an English question naming them needs
-    no pypinyin (≈ 0.35 s to load)."""
+def romanized_names(sources: Iterable[Source], documents: Iterable[Document], texts: Iterable[str]) -> dict[str, str]:
+    """Pinyin of the corpus's people (the speakers of its documents and tables of contents, and every name its
+    texts give next to a title, a role or a verb of office: 任命宣一洲为…) and of its places (their cores, 石嘴山).
+    Computed with the build and stored with the index, so an English question naming any of them needs no
+    pypinyin (≈ 0.35 s to load)."""
     sources = list(sources)
     people = {d.speaker for d in documents if d.speaker}
     people |= {e.speaker for s in sources for e in s.toc if e.speaker and len(e.speaker) <= 4}
+    found = {text[a:b] for text in texts for a, b in person_spans(text)}
+    people |= {name for name in found if not is_word(name)}  # 安全, 关于, 万人: words, not names
     places = {core for s in sources for core in place_cores(s.place)}
     return {name: romanize(name) for name in sorted(people | places)}
 

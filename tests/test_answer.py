@@ -697,3 +697,35 @@ def test_a_verdict_settled_by_a_figure_is_marked_so():
     rows = _feature_rows("达标率是否超过98%？", "城区环境空气达标率97.5%，同比提高0.3个百分点。")
     marked = [text for text, f in rows.items() if f[FEATURES.index("verdict_figure")] == 1.0]
     assert marked and all("97.5%" in text for text in marked)
+
+
+@pytest.mark.parametrize("line", [
+    "关于整治群众身边不正之风和腐败问题工作情况的报告\t姜 勇 (08)\n关于虹口区…",
+    "关于2025年预算的决议………………………………………（59）\n",
+    "虹口区人民代表大会常务委员会任命名单.....\t(76)",
+])
+def test_a_contents_page_number_is_no_figure(line):
+    assert not [t for t, _, _ in spans(line, "number") if re.fullmatch(r"\d{1,3}", t)]
+
+
+@pytest.mark.parametrize(("sentence", "figure"), [
+    ("全年新增就业(12)个百分点的岗位。", "12"),  # a bracketed figure inside a sentence stays
+    ("全年净增企业120家\n", "120家"),
+])
+def test_a_bracketed_or_line_final_figure_inside_text_stays(sentence, figure):
+    assert figure in [t for t, _, _ in spans(sentence, "number")]
+
+
+def test_a_name_the_english_question_gives_is_an_echo_not_an_answer():
+    from qa.query import NameMap
+
+    sentence = "会议决定：任命宣一洲为虹口区副区长。"
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
+                  len(sentence))
+    query = analyze("What post was Xuan Yizhou appointed to?", names=NameMap({"xuan yizhou": ("宣一洲",)}))
+    assert "宣一洲" in query.entities
+    cands = {c.display: c.features for c in candidates_for(query, [Passage(chunk, 1.0, 1)], {SOURCE: sentence},
+                                                          _flat_idf)}
+    echo = FEATURES.index("echo")
+    assert cands["宣一洲"][echo] == 1.0
+    assert cands["虹口区副区长"][echo] == 0.0

@@ -661,3 +661,12 @@ def test_stored_pinyin_gives_the_name_map_romanising_gives(fake_index: Path) -> 
     stored = name_map(index)
     assert stored.names and stored.places
     assert name_map(dataclasses.replace(index, romanized=None)) == stored
+
+
+def test_people_named_in_the_text_get_their_pinyin_stored(fake_index: Path) -> None:
+    """Appointees are no speakers: their names come from the text (任命宣一洲为…); words with a surname's first
+    character (安全, 关于) are not names."""
+    index = load_index(fake_index)
+    speakers = {d.speaker for d in index.documents.values() if d.speaker}
+    assert "宣一洲" not in speakers and index.romanized["宣一洲"] == "Xuan Yizhou"
+    assert not {"安全", "关于", "文件"} & set(index.romanized)

@@ -55,7 +55,7 @@ class Context:
     query: Query
     terms: tuple[tuple[str, float], ...]  # (squashed term, idf weight)
     total: float
-    question_key: str
+    question_key: str  # the question squashed, and the names it gives (an answer that repeats them is an echo)
     lexicon: Lexicon
     places: Mapping[str, frozenset[str]]  # source -> the places it is about
 
@@ -63,8 +63,9 @@ class Context:
     def of(cls, query: Query, idf: Callable[[str], float], places: Mapping[str, frozenset[str]] | None = None,
            lexicon: Lexicon | None = None) -> Context:
         terms = tuple(term_weights(query, idf))
-        return cls(query, terms, sum(w for _, w in terms) or 1.0, squash(query.question), lexicon or Lexicon.default(),
-                   places or {})
+        # what the question itself says: an English question's people are its Chinese names too (Xuan Yizhou: 宣一洲)
+        said = "▸".join([squash(query.question), *(squash(e) for e in query.entities)])
+        return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lexicon or Lexicon.default(), places or {})
 
     def coverage(self, text: str) -> float:
         key = squash(text)

@@ -13,14 +13,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from qa.ingest.text import align, repair
+from qa.names import HAN, person_spans
 from qa.query import Lexicon
 from qa.terms import is_word, units
 from qa.types import Chunk
 
-HAN = "\u4e00-\u9fff"
 _NUM = r"[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _CN_NUM = "一二两三四五六七八九十百千"
 _PREFIX = r"(?:约|近|超过|超|逾|将近|不足|不到)"
@@ -30,18 +29,10 @@ _ORG_SUFFIX = (r"(?:人民政府|委员会|办公室|政府|局|厅|委|中心|�
                r"基地|园区|开发区|新区|平台|项目|工程|计划|行动|工作室|协会|法院|检察院|调查队|常委会|人大)")
 _BREAK_WORDS = ("的", "在", "对", "由", "向", "与", "和", "及", "等", "为", "是", "将", "把", "被", "从", "到", "以", "并",
                 "其中", "包括", "推进", "支持", "建设", "实施", "开展", "完成", "视察", "考察", "走访", "召开")
-_ROLE = r"(?:长|主任|书记|委员|主席|代表|局长|厅长|部长|处长|主任委员|秘书长|同志|负责人)"
-_NAME_VERBS = r"(?:接受|任命|免去|同意|决定|选举|补选|委托|受|由|经|请|任)"
 _LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
 _CELL_MARKUP = re.compile(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
 _SENT_END = re.compile(r"[。！？；!?;\n]")
 _CLAUSE_END = re.compile(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
-
-
-@cache
-def _surnames() -> frozenset[str]:
-    text = (resources.files("qa") / "data" / "surnames.txt").read_text(encoding="utf-8")
-    return frozenset(w for line in text.splitlines() if not line.lstrip().startswith("#") for w in line.split())
 
 
 @cache
@@ -116,10 +107,23 @@ def column_unit(chunk: Chunk, column: int | None) -> str:
     return ""
 
 
+_PAGE_BEFORE = re.compile(r"(?:[(（]|[.…·．]{2,})\s*$")  # "报告王浩(12)", "报告 ……… 12": a contents line
+_PAGE_AFTER = re.compile(r"\s*[)）]?[ \t]*(?:\n|$)")
+
+
+def page_reference(text: str, a: int, b: int) -> bool:
+    """A bare number of one to three digits that ends a line after an opening bracket or dot leaders: the page
+    a table of contents points to, never a figure."""
+    return (re.fullmatch(r"\d{1,3}", text[a:b]) is not None and _PAGE_BEFORE.search(text, max(0, a - 12), a) is not None
+            and _PAGE_AFTER.match(text, b) is not None and (text[a - 1] not in "(（" or text[b:b + 1] in ")）"))
+
+
 def numbers(seg: Segment) -> Iterator[Hit]:
     for m in _number_re().finditer(seg.text):
         a, b = m.span()
         text = m.group()
+        if page_reference(seg.text, a, b):
+            continue
         if re.fullmatch(r"(?:19|20)\d{2}\s*[-—–~至到]\s*(?:19|20)\d{2}年?", m.group("n")):
             continue  # a span of years is a period
         if text.endswith("年") and seg.text[b:b + 1] in "均度底末初内":  # 2.5年均: the unit is not 年
@@ -143,26 +147,8 @@ def dates(seg: Segment) -> Iterator[Hit]:
 
 def people(seg: Segment) -> Iterator[Hit]:
     """Names (a known surname and one to three more characters) next to a title, a role or a verb of office."""
-    text = seg.text
-    names = _surnames()
-    for m in re.finditer(rf"[{HAN}]{{2,}}", text):
-        run_a, run_b = m.span()
-        for a in range(run_a, run_b - 1):
-            double = text[a:a + 2] in names
-            if not (text[a] in names or double):
-                continue
-            before = text[max(0, a - 8):a]
-            cue_before = a == 0 or bool(re.search(rf"{_ROLE}\s*$|[\s：:、，（(]$|{_NAME_VERBS}$", before))
-            if not cue_before or re.match(_NAME_VERBS, text[a:]):  # 任命王敏: 任 starts a verb here
-                continue
-            for size in (3, 2, 4) if not double else (4, 3):
-                b = a + size
-                if b > run_b:
-                    continue
-                after = text[b:b + 3]
-                if re.match(rf"(?:同志|{_ROLE}|市长|省长|县长|区长|辞去|担任|代表|为|任|作|所作|[\s，,、。；）)]|$)", after):
-                    yield Hit(a, b, "person")
-                    break
+    for a, b in person_spans(seg.text):
+        yield Hit(a, b, "person")
 
 
 def entities(seg: Segment) -> Iterator[Hit]:

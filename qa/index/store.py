@@ -472,7 +472,8 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
     context_of = [ctx_index[c.context] for c in chunks]
     context_sparse = build_sparse(contexts)
     rows = [_source_from_json(r) for r in source_rows]
-    names = romanized_names((src for src, _ in rows), (d for _, docs in rows for d in docs))
+    names = romanized_names((src for src, _ in rows), (d for _, docs in rows for d in docs),
+                            (r["text"] for r in text_rows))
 
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     builds = index_dir / "builds"

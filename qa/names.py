@@ -1,0 +1,42 @@
+"""People's names in running text: a known surname (``qa/data/surnames.txt``) and one to three more characters,
+next to a title, a role or a verb of office. Both the build (which stores the pinyin of every name it finds, so
+English questions can name anyone in the bulletins) and the answer generators read names this way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+
+HAN = "\u4e00-\u9fff"
+ROLE = r"(?:长|主任|书记|委员|主席|代表|局长|厅长|部长|处长|主任委员|秘书长|同志|负责人)"
+_NAME_VERBS = r"(?:接受|任命|免去|同意|决定|选举|补选|委托|受|由|经|请|任)"
+_BEFORE = re.compile(rf"{ROLE}\s*$|[\s：:、，（(]$|{_NAME_VERBS}$")
+_AFTER = re.compile(rf"(?:同志|{ROLE}|市长|省长|县长|区长|辞去|担任|代表|为|任|作|所作|[\s，,、。；）)]|$)")
+_RUN = re.compile(rf"[{HAN}]{{2,}}")
+
+
+@cache
+def surnames() -> frozenset[str]:
+    text = (resources.files("qa") / "data" / "surnames.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.lstrip().startswith("#") for w in line.split())
+
+
+def person_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each name in ``text``."""
+    names = surnames()
+    for m in _RUN.finditer(text):
+        run_a, run_b = m.span()
+        for a in range(run_a, run_b - 1):
+            double = text[a:a + 2] in names
+            if not (text[a] in names or double):
+                continue
+            if not (a == 0 or _BEFORE.search(text, max(0, a - 8), a)) or re.match(_NAME_VERBS, text[a:]):
+                continue  # no cue before it, or 任命王敏's 任 starts a verb here
+            for size in (3, 2, 4) if not double else (4, 3):
+                b = a + size
+                if b <= run_b and _AFTER.match(text, b, b + 3):
+                    yield a, b
+                    break
