@@ -45,10 +45,12 @@ class ChunkSettings:
 
 @cache
 def code_fingerprint() -> str:
-    """Hash of the ingest and chunking code (an index built by other parsing code is rebuilt, not reused)."""
+    """Hash of the ingest and chunking code, and of the name finder and its surnames that names.json is built
+    with (an index built by other parsing code is rebuilt, not reused)."""
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in sorted([*(root / "ingest").glob("*.py"), root / "chunking.py"]):
+    for path in sorted([*(root / "ingest").glob("*.py"), root / "chunking.py", root / "names.py",
+                        root / "data" / "surnames.txt"]):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -97,6 +99,11 @@ def romanize(name: str) -> str:
     return " ".join([syllables[0], "".join(syllables[1:]).capitalize()]) if len(syllables) > 1 else name
 
 
+def _is_phrase(name: str) -> bool:
+    """A span the name finder took for a name that is a word (安全, 关于) or two (关于大会, 文化创意)."""
+    return is_word(name) or (len(name) == 4 and is_word(name[:2]) and is_word(name[2:]))
+
+
 def romanized_names(sources: Iterable[Source], documents: Iterable[Document], texts: Iterable[str]) -> dict[str, str]:
     """Pinyin of the corpus's people (the speakers of its documents and tables of contents, and every name its
     texts give next to a title, a role or a verb of office: 任命宣一洲为…) and of its places (their cores, 石嘴山).
@@ -106,7 +113,7 @@ def romanized_names(sources: Iterable[Source], documents: Iterable[Document], te
     people = {d.speaker for d in documents if d.speaker}
     people |= {e.speaker for s in sources for e in s.toc if e.speaker and len(e.speaker) <= 4}
     found = {text[a:b] for text in texts for a, b in person_spans(text)}
-    people |= {name for name in found if not is_word(name)}  # 安全, 关于, 万人: words, not names
+    people |= {name for name in found if not _is_phrase(name)}
     places = {core for s in sources for core in place_cores(s.place)}
     return {name: romanize(name) for name in sorted(people | places)}
 

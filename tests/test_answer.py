@@ -711,9 +711,18 @@ def test_a_contents_page_number_is_no_figure(line):
 @pytest.mark.parametrize(("sentence", "figure"), [
     ("全年新增就业(12)个百分点的岗位。", "12"),  # a bracketed figure inside a sentence stays
     ("全年净增企业120家\n", "120家"),
+    ("其中：留置（12）\n", "12"),  # after sentence punctuation: no contents line
+    ("合计 …… 35\n", "35"),  # no title before the leaders
 ])
 def test_a_bracketed_or_line_final_figure_inside_text_stays(sentence, figure):
     assert figure in [t for t, _, _ in spans(sentence, "number")]
+
+
+def test_a_bracketed_table_cell_is_a_figure():
+    """(12) in a table cell is an accounting negative, not a page."""
+    cell = "(12)"
+    hits = generate(Segment(cell, tuple(range(len(cell))), column=1))
+    assert "(12)" in [cell[h.start:h.end] for h in hits if h.kind == "table_cell"]
 
 
 def test_a_name_the_english_question_gives_is_an_echo_not_an_answer():

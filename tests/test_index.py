@@ -670,3 +670,16 @@ def test_people_named_in_the_text_get_their_pinyin_stored(fake_index: Path) -> N
     speakers = {d.speaker for d in index.documents.values() if d.speaker}
     assert "宣一洲" not in speakers and index.romanized["宣一洲"] == "Xuan Yizhou"
     assert not {"安全", "关于", "文件"} & set(index.romanized)
+
+
+def test_an_up_to_date_index_says_so_while_another_build_holds_the_lock(fake_index: Path, seed_corpus: Path) -> None:
+    """A build replaces the manifest whole, at its end: saying "up to date" needs no lock, so it never waits."""
+    from qa.index.store import lock_for
+
+    held = lock_for(fake_index)
+    held.acquire()
+    try:
+        report = build_index(seed_corpus, fake_index, "fake", lock_timeout=0.2)
+    finally:
+        held.release()
+    assert report.up_to_date and report.n_chunks > 0

@@ -318,6 +318,20 @@ def test_damaged_bm25_files_are_one_error_line(retriever: bm25s.BM25, tmp_path: 
         load_sparse(tmp_path / "bm25")
 
 
+def test_bm25_files_of_the_right_size_but_wrong_contents_are_refused(retriever: bm25s.BM25, tmp_path: Path) -> None:
+    """The manifest checks sizes only: a passage index past the last passage must not reach a question."""
+    import numpy as np
+
+    save_sparse(retriever, tmp_path / "bm25")
+    path = tmp_path / "bm25" / "indices.csc.index.npy"
+    indices = np.load(path)
+    size = path.stat().st_size
+    np.save(path, np.full_like(indices, len(SENTENCES) + 5))
+    assert path.stat().st_size == size
+    with pytest.raises(BqaError, match="unreadable.*rebuild"):
+        load_sparse(tmp_path / "bm25")
+
+
 def test_bm25_corpus_may_hold_an_empty_passage() -> None:
     corpus = bm25_tokenize([LIUZHI, "？？", DEBT_2024])
     assert corpus.ids[1] == []

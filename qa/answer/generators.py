@@ -109,20 +109,30 @@ def column_unit(chunk: Chunk, column: int | None) -> str:
 
 _PAGE_BEFORE = re.compile(r"(?:[(（]|[.…·．]{2,})\s*$")  # "报告王浩(12)", "报告 ……… 12": a contents line
 _PAGE_AFTER = re.compile(r"\s*[)）]?[ \t]*(?:\n|$)")
+_SENTENCE_MARK = re.compile(r"[，。；：,;:]")
+_HAN_CHAR = re.compile(rf"[{HAN}]")
 
 
 def page_reference(text: str, a: int, b: int) -> bool:
-    """A bare number of one to three digits that ends a line after an opening bracket or dot leaders: the page
-    a table of contents points to, never a figure."""
-    return (re.fullmatch(r"\d{1,3}", text[a:b]) is not None and _PAGE_BEFORE.search(text, max(0, a - 12), a) is not None
-            and _PAGE_AFTER.match(text, b) is not None and (text[a - 1] not in "(（" or text[b:b + 1] in ")）"))
+    """A bare number of one to three digits that ends a contents line (a title of six characters or more, no
+    sentence punctuation) after an opening bracket or dot leaders: the page it points to, never a figure.
+    "留置（12）" after a colon, "合计 …… 35" and a table cell's "(12)" stay figures."""
+    if re.fullmatch(r"\d{1,3}", text[a:b]) is None or _PAGE_AFTER.match(text, b) is None:
+        return False
+    if text[a - 1:a] in "(（" and text[b:b + 1] not in ")）":
+        return False
+    lead = _PAGE_BEFORE.search(text, max(0, a - 12), a)
+    if lead is None:
+        return False
+    line = text[text.rfind("\n", 0, lead.start()) + 1:lead.start()]
+    return _SENTENCE_MARK.search(line) is None and len(_HAN_CHAR.findall(line)) >= 6
 
 
 def numbers(seg: Segment) -> Iterator[Hit]:
     for m in _number_re().finditer(seg.text):
         a, b = m.span()
         text = m.group()
-        if page_reference(seg.text, a, b):
+        if seg.column is None and page_reference(seg.text, a, b):
             continue
         if re.fullmatch(r"(?:19|20)\d{2}\s*[-—–~至到]\s*(?:19|20)\d{2}年?", m.group("n")):
             continue  # a span of years is a period

@@ -130,7 +130,8 @@ def render_report(run: EvalRun, chart: str | None = "chart.png") -> str:
     t = run.models.get("threshold_choice") or {}
     parts.append("## Models\n\n" + table(["", "value"], [
         ["answer threshold", fmt(run.models.get("threshold"))],
-        ["threshold chosen for", f"precision ≥ {t.get('target')} on pooled cross-validated answers "
+        ["threshold chosen for", f"precision ≥ {t.get('target')} of cross-validated answers ({t.get('rule', 'pooled')}, "
+                                 "at this and every stricter threshold) "
                                  f"(reached: {t.get('reached')}, precision there {fmt(t.get('precision'))}, "
                                  f"{t.get('shown')} shown)" if t else "–"],
         ["ranker", str((run.models.get("ranker") or {}).get("fitted_at", "not fitted (RRF fallback)"))],

@@ -66,8 +66,11 @@ class BM25Scores:
         vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
         data, indices, indptr = arrays
         num_docs = int(params["num_docs"])
-        if not (isinstance(vocab, dict) and indptr.ndim == 1 and len(data) == len(indices) == int(indptr[-1])
-                and all(type(v) is int and 0 <= v for v in vocab.values())):
+        if not (isinstance(vocab, dict) and indptr.ndim == 1 and len(indptr) and int(indptr[0]) == 0
+                and len(data) == len(indices) == int(indptr[-1]) and np.issubdtype(data.dtype, np.floating)
+                and np.issubdtype(indices.dtype, np.integer) and bool(np.all(np.diff(indptr) >= 0))
+                and (not len(indices) or (int(indices.min()) >= 0 and int(indices.max()) < num_docs))
+                and all(type(v) is int and 0 <= v < len(indptr) for v in vocab.values())):
             raise ValueError("the saved arrays do not fit together")
         return cls(data, indices, indptr.astype(np.int64), num_docs, vocab)
 

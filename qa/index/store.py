@@ -324,10 +324,13 @@ def build_index(
         raise BqaError(f"cannot write to index folder {index_dir}: {err.strerror}; choose another with --index") from None
     embedder = embedder or make_embedder(embedder_name)
     previous = _previous(index_dir)
-    if not rebuild and _is_current(index_dir, previous, _digests(files, previous), embedder.name, settings):
-        # no lock needed to say so: a build replaces the manifest whole, at its end
-        return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
-                           0.0, _size(index_dir), True, tuple(warnings))
+    digests = _digests(files, previous) if previous is not None else None
+    with contextlib.suppress(OSError):  # a build finishing meanwhile may move files: then ask again under the lock
+        if not rebuild and previous is not None and _is_current(index_dir, previous, digests, embedder.name, settings):
+            # no lock needed to say so: a build replaces the manifest whole, at its end
+            return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
+                               0.0, _size(index_dir), True, tuple(warnings))
+    seen = previous.build_dir if previous is not None else None
     from filelock import Timeout
 
     lock = lock_for(index_dir)
@@ -340,7 +343,8 @@ def build_index(
         ) from None
     try:
         previous = _previous(index_dir)  # again: another build may have finished while we waited
-        digests = _digests(files, previous)
+        if digests is None or previous is None or previous.build_dir != seen:
+            digests = _digests(files, previous)
         if not rebuild and _is_current(index_dir, previous, digests, embedder.name, settings):
             return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
                                0.0, _size(index_dir), True, tuple(warnings))
