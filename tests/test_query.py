@@ -42,7 +42,8 @@ def test_glossary_file_is_well_formed() -> None:
 
 
 def test_query_words_file_is_well_formed() -> None:
-    known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "negation", "comparative", "polarity", "qualifier"}
+    known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "negation",
+             "comparative", "polarity", "qualifier", "operand", "span"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -58,6 +59,8 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["operation"] == {op.value for op in Operation} - {"compare"}  # compare comes from the intent
     assert seen["polarity"] == {"positive", "negative"}
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
+    assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en"}  # what qa.answer.derived reads
+    assert seen["span"] == {"org_suffix", "break"}  # what qa.answer.generators reads
     lex = Lexicon.default()
     assert len(lex.intents) == len(seen["intent"]) and len(lex.scopes) == len(seen["scope"])
 

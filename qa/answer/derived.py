@@ -22,13 +22,6 @@ from qa.types import Answer, Operand, Passage
 if TYPE_CHECKING:
     from qa.answer import Answerer, Candidate
 
-_SPLIT_ZH = re.compile(r"(?:和|与|跟|及|同|比|较|相比|对比|占|是)")
-_SPLIT_EN = re.compile(r"\b(?:or|than|and|versus|vs\.?|compared (?:with|to)|of)\b")
-_CUES_ZH = re.compile(r"哪(?:个|一个|项|一项)?(?:更)?(?:多|少|大|小|高|低)|哪个|哪一个|哪项|谁|更多|更少|更高|更低|较多|较少|多多少|少多少|高多少|低多少|相差多少|差额|合计|总计|"
-                      r"加起来|一共|共计|之和|的比重|的比例|多少|是多少|几倍|的百分之几|[？?。，,]|是否|呢|了")
-_CUES_EN = re.compile(r"\b(?:which|was|is|were|are|larger|higher|bigger|greater|smaller|lower|more|less|how|much|what|"
-                      r"the|difference|between|combined|total|share|proportion|percentage|ratio|times|did|does)\b|[?,.]",
-                      re.I)
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 _NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
 
@@ -41,12 +34,10 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
         later = re.sub(rf"{years[0]}\s*年?", "", text)  # the question about the later year
         earlier = re.sub(rf"{years[1]}\s*年?", "", text)
         return later, earlier  # a change is later − earlier
-    if query.language == "en":
-        core = _CUES_EN.sub(" ", text)
-        parts = [p.strip() for p in _SPLIT_EN.split(core, maxsplit=1)]
-    else:
-        core = _CUES_ZH.sub("", text)
-        parts = [p.strip() for p in _SPLIT_ZH.split(core, maxsplit=1)]
+    lex = Lexicon.default()
+    lang = "en" if query.language == "en" else "zh"
+    core = lex.operand_cues[lang].sub(" " if lang == "en" else "", text)
+    parts = [p.strip() for p in lex.operand_splits[lang].split(core, maxsplit=1)]
     if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
         return None
     shared = " ".join(str(y) for y in years) + " " if query.language == "en" and years else \

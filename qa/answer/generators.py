@@ -25,10 +25,6 @@ _CN_NUM = "一二两三四五六七八九十百千"
 _PREFIX = r"(?:约|近|超过|超|逾|将近|不足|不到)"
 _SUFFIX = r"(?:左右|以上|以下|余|多)"
 _PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n"
-_ORG_SUFFIX = (r"(?:人民政府|委员会|办公室|政府|局|厅|委|中心|公司|集团|银行|医院|大学|学院|学校|实验室|研究院|研究所|"
-               r"基地|园区|开发区|新区|平台|项目|工程|计划|行动|工作室|协会|法院|检察院|调查队|常委会|人大)")
-_BREAK_WORDS = ("的", "在", "对", "由", "向", "与", "和", "及", "等", "为", "是", "将", "把", "被", "从", "到", "以", "并",
-                "其中", "包括", "推进", "支持", "建设", "实施", "开展", "完成", "视察", "考察", "走访", "召开")
 _LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
 _CELL_MARKUP = re.compile(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
 _SENT_END = re.compile(r"[。！？；!?;\n]")
@@ -165,13 +161,14 @@ def entities(seg: Segment) -> Iterator[Hit]:
     text = seg.text
     for m in _QUOTED.finditer(text):
         yield Hit(m.start(1), m.end(1), "entity")
-    for m in re.finditer(_ORG_SUFFIX, text):
+    lex = Lexicon.default()
+    for m in lex.org_suffix.finditer(text):
         b = m.end()
         if text[b:b + 1] in ("员", "长", "局", "委"):  # 政协委员, 民政局局长: not an organisation's end
             continue
         a = m.start()
         while a > 0 and b - a < 18 and text[a - 1] not in _PUNCT and not text[a - 1].isspace() \
-                and not text[:a].endswith(_BREAK_WORDS):
+                and not text[:a].endswith(lex.break_words):
             a -= 1
         if b - a >= 3:
             yield Hit(a, b, "entity")

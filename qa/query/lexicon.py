@@ -55,6 +55,10 @@ class Lexicon:
     negation: re.Pattern[str]  # 未, 没有, 不…
     negated_act: re.Pattern[str]  # 未能完成, 没有超过…
     comparatives: tuple[Pattern, ...]  # more | less
+    operand_cues: dict[str, re.Pattern[str]]  # language -> the words of a derived question that are no operand's
+    operand_splits: dict[str, re.Pattern[str]]  # language -> where its two operands part (和, 比, than, or…)
+    org_suffix: re.Pattern[str]  # what an organisation's name ends with (人民政府, 委员会, 局…)
+    break_words: tuple[str, ...]  # an organisation's name never reaches back across these (的, 在, 推进…)
     qualifiers: re.Pattern[str]
     cues: re.Pattern[str]  # the intent and operation cues, each gap (占.{0,12}比例) a group: the question's own words
     glossary: dict[str, tuple[str, ...]]  # english phrase -> chinese terms
@@ -142,6 +146,7 @@ def _load() -> Lexicon:
     qualifiers = []
     unit_classes: dict[str, str] = {}
     cue_parts: list[str] = []
+    break_words: list[str] = []
     for line in _lines("query_words.tsv"):
         parts = line.split("\t")
         if len(parts) != 3 or not parts[2].strip():
@@ -149,6 +154,9 @@ def _load() -> Lexicon:
         category, label, phrases = parts
         if category == "unitclass":
             unit_classes.update((w, label) for w in phrases.split("|") if w)
+            continue
+        if category == "span" and label == "break":
+            break_words += [w for w in phrases.split("|") if w]
             continue
         alternatives = sorted((normalize(p) for p in _alternatives(phrases) if p), key=len, reverse=True)
         regex = _compile("|".join(alternatives), repr(line))
@@ -174,6 +182,9 @@ def _load() -> Lexicon:
         complement_leads=_joined(groups["lead"], "complement"), document_leads=_joined(groups["lead"], "document"),
         negation=_joined(groups["negation"], "any"), negated_act=_joined(groups["negation"], "act"),
         comparatives=tuple(groups["comparative"]),
+        operand_cues={lang: _joined(groups["operand"], f"cue_{lang}") for lang in ("zh", "en")},
+        operand_splits={lang: _joined(groups["operand"], f"split_{lang}") for lang in ("zh", "en")},
+        org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
         qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
         cues=_compile("|".join(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
         glossary={k: tuple(v) for k, v in glossary.items()},
