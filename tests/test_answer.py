@@ -169,6 +169,14 @@ def test_a_person_is_the_name_alone(sentence, name):
     assert all(p == name or name not in p for p in people), people
 
 
+@pytest.mark.parametrize("sentence", [
+    "上海市虹口区人民代表大会 常务委员会第三十二次会议",  # 常 is a surname, 常务 a word
+    "区人民代表大会常务委员会主任、副主任",
+])
+def test_a_word_that_starts_with_a_surname_is_no_person(sentence):
+    assert "常务" not in [t for t, _, _ in spans(sentence, "person")]
+
+
 def test_every_kind_has_a_generator_and_every_span_is_non_empty():
     text = ("2025年6月24日，区人大常委会任命王敏同志为区民政局局长。区监委立案272人，留置37人，"
             "同比增长约5.5%。会议审议了《关于虹口区2024年财政决算的报告》，主要有北京、上海、广州。")
