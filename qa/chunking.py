@@ -99,9 +99,9 @@ def romanize(name: str) -> str:
     return " ".join([syllables[0], "".join(syllables[1:]).capitalize()]) if len(syllables) > 1 else name
 
 
-def _is_phrase(name: str) -> bool:
-    """A span the name finder took for a name that is a word (安全, 关于) or two (关于大会, 文化创意)."""
-    return is_word(name) or (len(name) == 4 and is_word(name[:2]) and is_word(name[2:]))
+def _two_words(name: str) -> bool:
+    """A four-character span the name finder took for a name that is two dictionary words (关于大会, 文化创意)."""
+    return len(name) == 4 and is_word(name[:2]) and is_word(name[2:])
 
 
 def romanized_names(sources: Iterable[Source], documents: Iterable[Document], texts: Iterable[str]) -> dict[str, str]:
@@ -113,7 +113,7 @@ def romanized_names(sources: Iterable[Source], documents: Iterable[Document], te
     people = {d.speaker for d in documents if d.speaker}
     people |= {e.speaker for s in sources for e in s.toc if e.speaker and len(e.speaker) <= 4}
     found = {text[a:b] for text in texts for a, b in person_spans(text)}
-    people |= {name for name in found if not _is_phrase(name)}
+    people |= {name for name in found if not _two_words(name)}
     places = {core for s in sources for core in place_cores(s.place)}
     return {name: romanize(name) for name in sorted(people | places)}
 

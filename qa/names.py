@@ -1,5 +1,5 @@
 """People's names in running text: a known surname (``qa/data/surnames.txt``) and one to three more characters,
-next to a title, a role or a verb of office. Both the build (which stores the pinyin of every name it finds, so
+next to a title, a role or a verb of office, that is not a dictionary word (常务 of 常务委员会, 安全). Both the build (which stores the pinyin of every name it finds, so
 English questions can name anyone in the bulletins) and the answer generators read names this way.
 """
 
@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
+
+from qa.terms import is_word
 
 HAN = "\u4e00-\u9fff"
 ROLE = r"(?:长|主任|书记|委员|主席|代表|局长|厅长|部长|处长|主任委员|秘书长|同志|负责人)"
@@ -38,5 +40,6 @@ def person_spans(text: str) -> Iterator[tuple[int, int]]:
             for size in (3, 2, 4) if not double else (4, 3):
                 b = a + size
                 if b <= run_b and _AFTER.match(text, b, b + 3):
-                    yield a, b
+                    if not is_word(text[a:b]):
+                        yield a, b
                     break
