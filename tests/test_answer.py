@@ -23,7 +23,7 @@ from qa.answer import CONFIDENCE_FEATURES, DEFAULT_THRESHOLD, Answerer, candidat
 from qa.answer.derived import operand_questions, value_of
 from qa.answer.features import FEATURES, KINDS
 from qa.answer.generators import Segment, generate, unit_of
-from qa.answer.verdicts import verdict_of
+from qa.answer.verdicts import read_verdict
 from qa.api import name_map
 from qa.embedders import make_embedder
 from qa.errors import BqaError
@@ -314,7 +314,7 @@ def test_no_candidate_figure_is_a_unit_alone(seed, seed_items):
     pytest.param("Did tax revenue fall?", "税收收入同比增长5.1%", "no"),
 ])
 def test_verdict_pairs(question, clause, verdict):
-    got, clear = verdict_of(Lexicon.default(), question, clause)
+    got, clear, _ = read_verdict(Lexicon.default(), question, clause)
     assert (got, clear) == (verdict, True)
 
 
@@ -324,7 +324,7 @@ def test_verdict_pairs(question, clause, verdict):
     ("全年目标是否完成了？", "预计下半年继续推进"),
 ])
 def test_unclear_verdicts_are_not_clear(question, clause):
-    assert verdict_of(Lexicon.default(), question, clause)[1] is False
+    assert read_verdict(Lexicon.default(), question, clause)[1] is False
 
 
 # --- derived answers ------------------------------------------------------------------------------------
@@ -620,7 +620,7 @@ def test_the_form_asked_for_marks_whole_dates():
     ("是否完成了年初预算？", "完成调整预算的102.3%，为年初预算的98%", "no"),  # the plan the question names
 ])
 def test_a_figure_or_a_level_settles_the_verdict(question, clause, verdict):
-    assert verdict_of(Lexicon.default(), question, clause) == (verdict, True)
+    assert read_verdict(Lexicon.default(), question, clause)[:2] == (verdict, True)
 
 
 @pytest.mark.parametrize(("question", "clause"), [
@@ -673,7 +673,7 @@ def test_a_comparison_speaks_the_questions_own_comparative():
 
 
 def test_plans_that_disagree_give_no_clear_verdict():
-    assert verdict_of(Lexicon.default(), "是否完成了预算？", "完成调整预算的102.3%，为年初预算的98%")[1] is False
+    assert read_verdict(Lexicon.default(), "是否完成了预算？", "完成调整预算的102.3%，为年初预算的98%")[1] is False
 
 
 def test_a_bare_magnitude_asked_for_is_no_counter_conflict():
@@ -696,12 +696,10 @@ def test_an_enumeration_is_no_complement():
 
 
 def test_a_verdict_settled_by_a_figure_is_marked_so():
-    from qa.answer.verdicts import settled_by_figure
-
     lex = Lexicon.default()
-    assert settled_by_figure(lex, "达标率是否超过98%？", "城区环境空气达标率97.5%")
-    assert settled_by_figure(lex, "债务余额是否控制在限额以内？", "债务余额未超限额")
-    assert not settled_by_figure(lex, "税收收入是否增长？", "税收收入同比增长5.1%")  # polarity words alone
+    assert read_verdict(lex, "达标率是否超过98%？", "城区环境空气达标率97.5%")[2]
+    assert read_verdict(lex, "债务余额是否控制在限额以内？", "债务余额未超限额")[2]
+    assert not read_verdict(lex, "税收收入是否增长？", "税收收入同比增长5.1%")[2]  # polarity words alone
     rows = _feature_rows("达标率是否超过98%？", "城区环境空气达标率97.5%，同比提高0.3个百分点。")
     marked = [text for text, f in rows.items() if f[FEATURES.index("verdict_figure")] == 1.0]
     assert marked and all("97.5%" in text for text in marked)

@@ -18,19 +18,9 @@ from qa.query.lexicon import normalize
 _PLAN_SHARE = r"([^\s，。；,;！？!?的为]{{0,6}}(?:{plan}))[^，。；,;！？!?]{{0,10}}?的\s*(\d+(?:\.\d+)?)\s*%"
 
 
-def verdict_of(lex: Lexicon, question: str, clause: str) -> tuple[str, bool]:
-    """(yes|no, clear) for ``question`` read against ``clause``."""
-    verdict, clear, _ = read_verdict(lex, question, clause)
-    return verdict, clear
-
-
-def settled_by_figure(lex: Lexicon, question: str, clause: str) -> bool:
-    """Whether a figure or a bar of the clause (not only its polarity words) settles the question."""
-    return read_verdict(lex, question, clause)[2]
-
-
 def read_verdict(lex: Lexicon, question: str, clause: str) -> tuple[str, bool, bool]:
-    """(yes|no, clear, settled by a figure or a bar rather than by polarity words alone)."""
+    """(yes|no, clear, settled by a figure or a bar rather than by polarity words alone) for ``question`` read
+    against ``clause``."""
     q = _predicate(lex, question)
     by_figure = figure_verdict(lex, q, clause)
     if by_figure == "unclear":
