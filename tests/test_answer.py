@@ -661,6 +661,28 @@ def test_a_lead_inside_a_word_starts_no_complement(sentence):
     assert [sentence[h.start:h.end] for h in complements(seg)] == []
 
 
+@pytest.mark.parametrize(("sentence", "items"), [
+    ("受体制调整影响，车船税、环境保护税、契税等税种按属地化原则下划至各区，", "车船税、环境保护税、契税"),
+    ("区人大社会委赴徐汇区、嘉定区、静安区考察热线办理工作，", "徐汇区、嘉定区、静安区"),
+    ("发挥专业团队优势，通过责任规划师、责任建筑师、责任评估师“三师”联创，", "责任规划师、责任建筑师、责任评估师"),
+    ("大会秘书处下设秘书组、组织选举组、宣传组、行政组、信访组及保卫组等6个工作组。",
+     "秘书组、组织选举组、宣传组、行政组、信访组及保卫组"),
+])
+def test_a_list_is_also_read_without_the_words_around_its_items(sentence, items):
+    found = [t for t, _, _ in spans(sentence, "list")]
+    assert items in found or any(t.endswith(items) and len(t) - len(items) <= 2 for t in found), found
+    for t in found:  # no reading ends on a joint, a 等, a cut figure or punctuation
+        assert t[-1] not in "、和及与等，。“" and not t[-1].isdigit(), t
+
+
+def test_item_count():
+    from qa.answer.features import item_count
+
+    assert item_count("秘书组、组织选举组、宣传组、行政组、信访组及保卫组", "list") == 6
+    assert item_count("商船三井、万欣和", "list") == 2
+    assert item_count("王五", "person") == 1
+
+
 def test_adjacent_quoted_items_are_one_list():
     sentence = "从“小区管理”“美丽家园”“市场秩序”三个小切口入手。"
     assert "“小区管理”“美丽家园”“市场秩序”" in [t for t, _, _ in spans(sentence, "list")]
@@ -744,3 +766,24 @@ def test_a_name_the_english_question_gives_is_an_echo_not_an_answer():
     echo = FEATURES.index("echo")
     assert cands["宣一洲"][echo] == 1.0
     assert cands["虹口区副区长"][echo] == 0.0
+
+
+def _features_of(question: str, sentence: str) -> dict[str, np.ndarray]:
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
+                  len(sentence))
+    return {c.display: c.features for c in candidates_for(analyze(question), [Passage(chunk, 1.0, 1)],
+                                                         {SOURCE: sentence}, _flat_idf)}
+
+
+def test_the_words_right_before_a_candidate_that_the_question_says_are_a_feature():
+    cands = _features_of("区监委留置了多少人？", "全区立案272人，留置37人，结案227人。")
+    lead = FEATURES.index("lead_echo")
+    assert cands["37人"][lead] == 1.0
+    assert cands["272人"][lead] == 0.0 and cands["227人"][lead] == 0.0
+
+
+def test_a_name_after_its_title_is_marked_titled():
+    cands = _features_of("财政决算的报告由谁作？", "在区人大常委会会议上 区财政局局长 姜靖 主任、副主任、各位委员：会议任命宣一洲为副区长。")
+    titled = FEATURES.index("titled")
+    assert cands["姜靖"][titled] == 1.0
+    assert cands["宣一洲"][titled] == 0.0

@@ -43,7 +43,7 @@ def test_glossary_file_is_well_formed() -> None:
 
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "negation",
-             "comparative", "polarity", "qualifier", "operand", "span"}
+             "comparative", "polarity", "qualifier", "operand", "span", "count"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -61,6 +61,7 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en"}  # what qa.answer.derived reads
     assert seen["span"] == {"org_suffix", "break"}  # what qa.answer.generators reads
+    assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
     lex = Lexicon.default()
     assert len(lex.intents) == len(seen["intent"]) and len(lex.scopes) == len(seen["scope"])
 
@@ -217,6 +218,21 @@ def test_expected_units(question: str, unit: str) -> None:
 def test_intent_and_operation(question: str, intent: Intent, operation: Operation | None) -> None:
     query = analyze(question)
     assert (query.intent, query.operation) == (intent, operation)
+
+
+@pytest.mark.parametrize(("question", "items"), [
+    ("哪两家企业获评市级跨国总部？", 2), ("2023年专项监督从哪三个小切口入手？", 3), ("实现了哪“三红”？", 3),
+    ("“四张清单”分别是哪四张？", 4), ("Which four platforms make up the matrix?", 4), ("大会下设哪几个工作组？", None),
+])
+def test_a_list_question_says_how_many_items_it_wants(question: str, items: int | None) -> None:
+    query = analyze(question)
+    assert query.intent is Intent.LIST
+    assert query.items == items
+
+
+def test_only_a_list_question_counts_items() -> None:
+    query = analyze("“两旧”改造推进情况的调研报告由谁作？")  # a quoted 两旧 names a topic here, not two items
+    assert query.intent is Intent.PERSON and query.items is None
 
 
 def test_two_years_are_both_kept_in_order() -> None:

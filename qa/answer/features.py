@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answer.generators import Hit, Segment, clause_bounds, sentence_bounds
+from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, term_weights
 from qa.query.lexicon import squash
 from qa.types import Chunk
@@ -28,7 +29,8 @@ FEATURES = (
     "echo", "label_cov", "col_cov", "col_year_agree", "col_year_conflict",
     "negated", "support", "first_in_clause", "has_unit", "log_len", "en", "verdict_clear", "is_header",
     "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
-    "counter_match", "counter_conflict", "verdict_figure",
+    "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
+    "titled", "lead_echo",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -46,6 +48,7 @@ PRIMARY: dict[Intent, tuple[str, ...]] = {
     Intent.ENTITY: ("entity", "person"), Intent.LIST: ("list",), Intent.YES_NO: ("yes_no",),
 }
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_TITLE_BEFORE = re.compile(rf"{ROLE}\s*$")  # 区财政局局长 姜靖
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,17 @@ def _years(text: str) -> set[int]:
 def _last_year(text: str) -> int | None:
     found = _YEAR.findall(text)
     return int(found[-1]) if found else None
+
+
+def item_count(text: str, kind: str) -> int:
+    """How many items a span names: a list's items (at 、, and one 和/及/与 joint in its last item), else one."""
+    if kind != "list":
+        return 1
+    parts = [p for p in text.split("、") if p.strip()]
+    if not parts:
+        return 1
+    last = [p for p in re.split(r"以及|和|及|与", parts[-1]) if p.strip()]
+    return len(parts) - 1 + max(1, len(last))
 
 
 def form_of(text: str, kind: str, unit: str) -> str:
@@ -162,6 +176,10 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     mine = ctx.places.get(chunk.source, frozenset())
     p_match = float(bool(q.places) and bool(mine & set(q.places)))
     p_conflict = float(bool(q.places) and bool(mine) and not p_match)
+    n_items = item_count(span, hit.kind) if q.items else 0
+    titled = hit.kind == "person" and bool(_TITLE_BEFORE.search(text, max(0, a - 8), a))
+    lead2 = squash(text[max(0, a - 6):a])[-2:]  # the two characters right before it, as the question has them:
+    lead_echo = len(lead2) == 2 and lead2.isalpha() and lead2 in ctx.question_key  # 留置【37人】, 任命【宣一洲】
     return np.array([
         passage_score, 1.0 / passage_rank, *kinds,
         ctx.coverage(clause), ctx.coverage(sentence), ctx.coverage(chunk.text + "▸" + context), ctx.coverage(before),
@@ -175,6 +193,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(hit.kind in PRIMARY[q.intent]), float(q.intent is Intent.ENTITY), p_match, p_conflict,
         float(any(ch.isdigit() for ch in span)), form_match, form_miss,
         ctx.coverage(own), counter_match, counter_conflict, float(verdict_figure),
+        float(bool(q.items) and n_items == q.items), float(bool(q.items) and n_items != q.items),
+        float(titled), float(lead_echo),
     ], dtype=np.float32)
 
 

@@ -216,8 +216,57 @@ def lists(seg: Segment) -> Iterator[Hit]:
     for m in _LIST_RE.finditer(seg.text):
         yield Hit(m.start(), m.end(), "list")
         lead = _LIST_LEAD.match(m.group())
-        if lead and lead.end() and m.end() - m.start() - lead.end() >= 4:  # without "二、补选" before the items
-            yield Hit(m.start() + lead.end(), m.end(), "list")
+        start = m.start() + (lead.end() if lead else 0)
+        if lead and lead.end() and m.end() - start >= 4:  # without "二、补选" before the items
+            yield Hit(start, m.end(), "list")
+        yield from _trimmed_list(seg.text, start, m.end())
+
+
+_LIST_JOINT = re.compile(r"以及|和|及|与")
+
+
+def _clean_cut(text: str, at: int, inside: int) -> bool:
+    """A cut between text[at-1] and text[at] that splits no word, and leaves no punctuation at the edge of the
+    span (``inside``: the index of its edge character)."""
+    edge = text[inside]
+    return edge not in _PUNCT and edge not in "等和及与" and not edge.isdigit() and not is_word(text[at - 1:at + 1])
+
+
+def _trimmed_list(text: str, a: int, b: int) -> Iterator[Hit]:
+    """The enumeration without the words the regex took in around it: the first item may carry the clause's
+    lead-in (通过责任规划师、…) and the last its predicate (…、契税等税种按属地化原则下划至各区). The last item is cut at
+    等; an outer item much longer than the inner ones is cut to their length (±1) where the cut splits no
+    dictionary word and leaves no figure or punctuation at the edge. The last item is read both whole and after
+    a 和/及 in it (信访组及保卫组等6个工作组, but 万欣和 is a name). Which reading answers is the model's choice."""
+    parts = [(x.start() + a, x.end() + a) for x in re.finditer(r"[^、]+", text[a:b])]
+    if len(parts) < 2:
+        return
+    lasts = [parts[-1]]
+    joint = _LIST_JOINT.search(text, *parts[-1])
+    if joint and parts[-1][0] < joint.start() and joint.end() < parts[-1][1]:
+        lasts.append((joint.end(), parts[-1][1]))
+    first_s, first_e = parts[0]
+    starts, ends = {first_s}, {parts[-1][1]}
+    for k, (last_s, last_e) in enumerate(lasts):
+        inner = [e - s for s, e in parts[1:-1]] + ([joint.start() - parts[-1][0]] if k else [])
+        mean = sum(inner) / len(inner) if inner else min(first_e - first_s, last_e - last_s)
+        cut = text.find("等", last_s, last_e)
+        if cut > last_s:
+            ends.add(cut)
+        for n in {round(mean) - 1, round(mean), round(mean) + 1}:
+            if n < 2:
+                continue
+            s, e = first_e - n, last_s + n
+            if first_e - first_s > 1.5 * mean and s > first_s and _clean_cut(text, s, s):
+                starts.add(s)
+            if k == 0 and joint and e < joint.end():
+                continue  # the whole last item is not cut before its 和/及: 信访组|及保卫组
+            if last_e - last_s > 1.5 * mean and e < last_e and _clean_cut(text, e, e - 1):
+                ends.add(e)
+    for s in starts:
+        for e in ends:
+            if (s, e) != (first_s, parts[-1][1]):
+                yield Hit(s, e, "list")
 
 
 def clauses(seg: Segment) -> Iterator[Hit]:

@@ -95,6 +95,7 @@ class Query:
     entities: tuple[str, ...]  # quoted names, places, people named in the question
     search_text: str  # what the retrievers read
     places: tuple[str, ...] = ()  # places of the corpus the question names (cores: 石嘴山, 虹口)
+    items: int | None = None  # how many items a list question asks for (哪两家 -> 2), when it says
 
     @property
     def scope_families(self) -> dict[str, set[str]]:
@@ -192,6 +193,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     counters = tuple(dict.fromkeys(_counted_units(text)))
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
     forms = tuple(lex.find(lex.forms, text))
+    counts = lex.find(lex.counts, text)
     entities = [m.group(1) for m in _QUOTED.finditer(text)]
     english_terms: tuple[str, ...] = ()
     if lang == "en":
@@ -220,4 +222,5 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     return Query(question=text, language=lang, intent=intent, operation=operation, terms=terms,
                  english_terms=english_terms, years=years, periods=periods, scopes=scopes, units=units, forms=forms,
                  counters=counters,
-                 entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)))
+                 entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)),
+                 items=int(counts[0]) if counts and intent is Intent.LIST else None)

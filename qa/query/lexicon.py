@@ -47,6 +47,7 @@ class Lexicon:
     scopes: tuple[Pattern, ...]  # label "family:name"
     units: tuple[Pattern, ...]
     forms: tuple[Pattern, ...]  # day | month | year | ordinal: the form of the answer asked for
+    counts: tuple[Pattern, ...]  # label: how many items a list question asks for (哪两家 -> 2)
     unit_classes: dict[str, str]  # measure word -> its class (名 -> 人, 个百分点 -> %)
     polarity: tuple[Pattern, ...]
     verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat: figures that decide a yes/no question
@@ -177,6 +178,7 @@ def _load() -> Lexicon:
     return Lexicon(
         intents=tuple(groups["intent"]), operations=tuple(groups["operation"]), periods=tuple(groups["period"]),
         scopes=tuple(groups["scope"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
+        counts=tuple(groups["count"]),
         unit_classes=unit_classes, polarity=tuple(groups["polarity"]),
         verdicts=tuple(groups["verdict"]),
         complement_leads=_joined(groups["lead"], "complement"), document_leads=_joined(groups["lead"], "document"),
