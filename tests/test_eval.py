@@ -291,6 +291,48 @@ def test_fit_pairwise_ranks_the_right_row_first():
         fit_pairwise("answer_model", ("a",), [(np.zeros((2, 1)), np.zeros(2, dtype=bool))], {})
 
 
+def _pair_groups(seed: int, conflict_helps: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    groups = []
+    for _ in range(40):
+        x = rng.normal(size=(6, 3))
+        y = np.zeros(6, dtype=bool)
+        y[rng.integers(6)] = True
+        x[y, 0] += 2.0
+        if conflict_helps:  # in this data a "conflict" goes with the right row, as collinear features can make it
+            x[y, 1] += 1.0
+        groups.append((x, y))
+    return groups
+
+
+def test_pairwise_solver_is_scikit_learns_objective_when_no_weight_is_bounded():
+    from sklearn.linear_model import LogisticRegression
+
+    from qa.evaluation.fit import _signed_pair_logistic
+
+    rng = np.random.default_rng(3)
+    d = rng.normal(size=(300, 4)) + np.array([0.8, 0.0, -0.3, 0.1])
+    w = rng.uniform(0.5, 1.5, size=300)
+    ours = _signed_pair_logistic(d, w, [(None, None)] * 4)
+    theirs = LogisticRegression(C=1.0, fit_intercept=False, max_iter=5000, tol=1e-10).fit(
+        np.concatenate([d, -d]), np.concatenate([np.ones(300), np.zeros(300)]), sample_weight=np.concatenate([w, w]))
+    assert ours == pytest.approx(theirs.coef_[0], abs=1e-4)
+
+
+def test_a_conflict_never_gets_a_positive_weight_nor_a_match_a_negative_one():
+    from qa.evaluation.fit import sign_bounds
+
+    assert sign_bounds(("unit_conflict", "form_miss", "year_agree", "unit_match", "clause_cov")) == [
+        (None, 0.0), (None, 0.0), (0.0, None), (0.0, None), (None, None)]
+    free = fit_pairwise("m", ("signal", "other", "noise"), _pair_groups(5, True), {})
+    assert free.weights[1] > 0.3  # the data pull the second feature up …
+    signed = fit_pairwise("m", ("signal", "unit_conflict", "noise"), _pair_groups(5, True), {})
+    assert signed.weights[1] <= 0.0 and signed.weights[0] > 0  # … a conflict is held at zero at most
+    assert signed.provenance["sign_bounds"] == {"unit_conflict": "<= 0"}
+    matched = fit_pairwise("m", ("signal", "unit_match", "noise"), _pair_groups(5, True), {})
+    assert matched.weights[1] > 0.3  # a match is free to rise
+
+
 def test_fit_linear_needs_both_classes():
     x = np.array([[0.0], [1.0], [2.0], [3.0]])
     model = fit_linear("answer_confidence", ("f",), x, np.array([0, 0, 1, 1]), {"rows_from": "test"})

