@@ -787,3 +787,19 @@ def test_a_name_after_its_title_is_marked_titled():
     titled = FEATURES.index("titled")
     assert cands["姜靖"][titled] == 1.0
     assert cands["宣一洲"][titled] == 0.0
+
+
+def test_a_difference_question_is_not_answered_with_one_of_its_operands(monkeypatch):
+    import qa.answer.derived as derived_module
+
+    query = analyze("区监委立案人数比留置人数多多少？")
+    assert query.intent is Intent.DERIVED
+    shown = Answerer(None, _flat_idf, threshold=0.0).answer(query, _passages(), {SOURCE: TEXT}).answer
+    assert shown is not None and shown.kind == "derived" and len(shown.operands) == 2
+    low = replace(shown, probability=0.0)  # the derived answer falls below the threshold …
+    monkeypatch.setattr(derived_module, "derive", lambda *a, **k: low)
+    answerer = Answerer(None, _flat_idf, threshold=1e-9)
+    result = answerer.answer(query, _passages(), {SOURCE: TEXT})
+    best = result.candidates[0]
+    assert any((o.start, o.end) == (best.start, best.end) for o in low.operands)  # … and the best reading is one
+    assert result.answer is None and result.message  # so nothing is shown in bold: passages only
