@@ -333,6 +333,16 @@ def test_a_conflict_never_gets_a_positive_weight_nor_a_match_a_negative_one():
     assert matched.weights[1] > 0.3  # a match is free to rise
 
 
+def test_the_shipped_mean_of_fold_models_says_how_they_were_fitted():
+    from qa.evaluation.fit import average_models
+
+    folds = [fit_pairwise("m", ("signal", "unit_conflict", "noise"), _pair_groups(seed, True), {}) for seed in (5, 6)]
+    mean = average_models("m", folds, {"trained_on": "test"})
+    assert mean.provenance["sign_bounds"] == {"unit_conflict": "<= 0"}
+    assert "L-BFGS-B" in mean.provenance["solver"] and mean.provenance["trained_on"] == "test"
+    assert mean.weights[1] <= 0.0
+
+
 def test_fit_linear_needs_both_classes():
     x = np.array([[0.0], [1.0], [2.0], [3.0]])
     model = fit_linear("answer_confidence", ("f",), x, np.array([0, 0, 1, 1]), {"rows_from": "test"})

@@ -149,8 +149,9 @@ def average_models(name: str, models: Sequence[LinearModel], provenance: dict) -
     raw_w = np.mean([np.asarray(m.weights) / np.asarray(m.scale) for m in models], axis=0)
     raw_b = float(np.mean([m.bias - float(np.sum(np.asarray(m.weights) * np.asarray(m.mean) / np.asarray(m.scale)))
                            for m in models]))
+    inherited = {k: models[0].provenance[k] for k in ("solver", "sign_bounds") if k in models[0].provenance}
     prov = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "method": f"mean of {len(models)} leave-one-document-out fold models", **provenance}
+            "method": f"mean of {len(models)} leave-one-document-out fold models", **inherited, **provenance}
     return LinearModel(name=name, features=models[0].features, weights=tuple(float(w) for w in raw_w), bias=raw_b,
                        mean=tuple(0.0 for _ in raw_w), scale=tuple(1.0 for _ in raw_w), provenance=prov)
 
