@@ -681,6 +681,25 @@ def test_item_count():
     assert item_count("秘书组、组织选举组、宣传组、行政组、信访组及保卫组", "list") == 6
     assert item_count("商船三井、万欣和", "list") == 2
     assert item_count("王五", "person") == 1
+    assert item_count("美国、中华人民共和国", "list") == 2  # 和 inside a word joins nothing
+    assert item_count("普及教育、参与管理", "list") == 2
+    assert item_count("河北、南和县及邢台县", "list") == 3
+
+
+@pytest.mark.parametrize(("sentence", "never"), [
+    ("全市普通高中、中等职业学校、高等院校在校生增加。", ("、高", "、中")),  # 等 of 高等/中等 is no "etc."
+    ("学前教育、初等教育、中等教育和高等教育协调发展", ("、中", "和高")),
+    ("推动政府机关、事业单位和国有企业等单位", ("国有",)),  # 国有|企业 splits a word
+])
+def test_a_list_is_never_cut_inside_a_word(sentence, never):
+    for t in (t for t, _, _ in spans(sentence, "list")):
+        assert not t.endswith(never), t
+
+
+def test_a_list_is_never_cut_beside_a_figure():
+    sentence = "全年完成2023年重点项目、民生工程、城建项目"
+    found = [t for t, _, _ in spans(sentence, "list")]
+    assert found and not any(t.startswith(("年", "3年", "023年")) for t in found), found
 
 
 def test_adjacent_quoted_items_are_one_list():

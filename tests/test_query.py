@@ -230,6 +230,18 @@ def test_a_list_question_says_how_many_items_it_wants(question: str, items: int 
     assert query.items == items
 
 
+@pytest.mark.parametrize(("question", "intent", "items"), [
+    ("城镇和农村居民人均可支配收入分别有多少？", Intent.FIGURE, None),  # 分别 asks for figures here
+    ("哪三十个村入选？", Intent.LIST, None),  # 三十, not three
+    ("Which fourteen projects were funded?", Intent.ENTITY, None),
+    ("“三农”领域的支出包括哪些？", Intent.LIST, None),  # a quoted 三农 is a name, not a count
+    ("哪2家企业入选？", Intent.LIST, 2),
+])
+def test_counts_are_whole_numbers_the_question_asks_for(question: str, intent: Intent, items: int | None) -> None:
+    query = analyze(question)
+    assert (query.intent, query.items) == (intent, items)
+
+
 def test_only_a_list_question_counts_items() -> None:
     query = analyze("“两旧”改造推进情况的调研报告由谁作？")  # a quoted 两旧 names a topic here, not two items
     assert query.intent is Intent.PERSON and query.items is None

@@ -38,7 +38,8 @@ DEFAULT_THRESHOLD = 0.5  # used only before the first fit; bqa eval --fit stores
 _TOP_FEATURES = ("adjacent", "clause_cov", "unit_match", "primary", "lead_echo", "titled", "year_agree",
                  "year_conflict", "scope_agree", "scope_conflict", "period_agree", "period_conflict", "support",
                  "before_cov", "own_cov")  # the best candidate's own features the confidence model reads
-CONFIDENCE_FEATURES = (  # a chosen set: with every candidate feature the model overfits (AUC 0.65 vs 0.76, CV)
+MAX_MARGIN = 5.0  # the margins (standardised and raw) read when no other reading differs from the best
+CONFIDENCE_FEATURES = (  # a chosen set: with every candidate feature the model overfits (see confidence_features)
     "margin_z", "top_z", "agree_top3", "top_rr", "top_score", "margin", *(f"top_{n}" for n in _TOP_FEATURES),
 )
 _TOP_INDEX = [FEATURES.index(n) for n in _TOP_FEATURES]
@@ -117,15 +118,15 @@ def confidence_features(query: Query, ranked: Sequence[Candidate]) -> np.ndarray
     the confidence model is fitted on the fold models' scores, and the shipped answer model is their mean, so
     the scales agree), and some of its own features: how its words, year, scope and period sit with the
     question's (chosen on the fit split, leave one document out: pooled AUC 0.726 with the margins and four
-    of its features, 0.773 with these)."""
+    of its features, 0.773 with these; with every candidate feature it overfitted, 0.65)."""
     top = ranked[0]
     scores = np.array([c.score for c in ranked], dtype=np.float64)
     spread = float(scores.std()) or 1.0
     other = next((c for c in ranked[1:] if squash(c.display) != squash(top.display)), None)
-    margin = top.score - other.score if other else 5.0 * spread
+    margin = top.score - other.score if other else MAX_MARGIN  # every reading agrees: the widest margin
     keys = [squash(c.display) for c in ranked[:3]]
     return np.array([
-        min(margin / spread, 5.0), (top.score - float(scores.mean())) / spread,
+        min(margin / spread, MAX_MARGIN), (top.score - float(scores.mean())) / spread,
         sum(k == keys[0] for k in keys[1:3]) / 2.0, 1.0 / top.passage_rank, top.score, margin,
         *top.features[_TOP_INDEX],
     ], dtype=np.float32)
@@ -203,7 +204,8 @@ class Answerer:
 
 
 def _is_operand(c: Candidate, derived: Answer) -> bool:
-    return any((o.source, o.start, o.end) == (c.source, c.start, c.end) for o in derived.operands)
+    """Whether the candidate is (or overlaps) one of the derived answer's cited figures: 约37人 or 37人."""
+    return any(o.source == c.source and o.start < c.end and c.start < o.end for o in derived.operands)
 
 
 def page_of(pages: Mapping[str, tuple[int, ...]] | None, source: str, offset: int) -> int | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.answer.generators import Hit, Segment, clause_bounds, sentence_bounds
+from qa.answer.generators import Hit, Segment, clause_bounds, list_joint, sentence_bounds
 from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, term_weights
 from qa.query.lexicon import squash
@@ -85,14 +85,16 @@ def _last_year(text: str) -> int | None:
 
 
 def item_count(text: str, kind: str) -> int:
-    """How many items a span names: a list's items (at 、, and one 和/及/与 joint in its last item), else one."""
+    """How many items a span names: a list's items (at 、, and at one 和/及/与 that joins two items in its last
+    item, not one inside a word: 中华人民共和国), else one."""
     if kind != "list":
         return 1
     parts = [p for p in text.split("、") if p.strip()]
     if not parts:
         return 1
-    last = [p for p in re.split(r"以及|和|及|与", parts[-1]) if p.strip()]
-    return len(parts) - 1 + max(1, len(last))
+    joint = list_joint(parts[-1], 0, len(parts[-1]))
+    two = bool(joint and parts[-1][:joint.start()].strip() and parts[-1][joint.end():].strip())
+    return len(parts) + int(two)
 
 
 def form_of(text: str, kind: str, unit: str) -> str:

@@ -133,8 +133,8 @@ def _signed_pair_logistic(d: np.ndarray, w: np.ndarray, bounds: list) -> np.ndar
 
     result = minimize(loss, np.zeros(d.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds,
                       options={"maxiter": 5000})
-    if not np.all(np.isfinite(result.x)):
-        raise BqaError("fitting failed: the solver returned non-finite weights")
+    if not result.success or not np.all(np.isfinite(result.x)):
+        raise BqaError(f"fitting failed: the solver did not converge ({result.message})")
     return result.x
 
 
