@@ -316,10 +316,17 @@ def _light_tokenizer(run: str) -> jieba.Tokenizer | None:
 def is_word(word: str) -> bool:
     """Whether ``word`` is a word of the tokenizer's dictionary (read from the light table while the whole
     dictionary is not loaded, so asking costs no load)."""
+    return any_word([word])
+
+
+def any_word(words: Sequence[str]) -> bool:
+    """Whether any of ``words`` is a word of the dictionary: ``is_word`` for several at once, one lookup for
+    all (what an answer generator asks of every cut it considers)."""
     table = _light_table() if _jieba is None else None
     if table is not None:
-        return bool(_light_freqs(table, [word])[0])
-    return bool(_segmenter().FREQ.get(word))
+        return any(_light_freqs(table, words))
+    freq = _segmenter().FREQ
+    return any(freq.get(w) for w in words)
 
 
 def _tokenizer_for(text: str):

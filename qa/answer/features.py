@@ -92,7 +92,7 @@ def item_count(text: str, kind: str) -> int:
     parts = [p for p in text.split("、") if p.strip()]
     if not parts:
         return 1
-    joint = list_joint(parts[-1], 0, len(parts[-1]))
+    joint = list_joint(parts[-1])
     two = bool(joint and parts[-1][:joint.start()].strip() and parts[-1][joint.end():].strip())
     return len(parts) + int(two)
 

@@ -17,7 +17,7 @@ from functools import cache
 from qa.ingest.text import align, repair
 from qa.names import HAN, person_spans
 from qa.query import Lexicon
-from qa.terms import is_word, units
+from qa.terms import any_word, is_word, units
 from qa.types import Chunk
 
 _NUM = r"[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
@@ -225,12 +225,17 @@ def lists(seg: Segment) -> Iterator[Hit]:
 _LIST_JOINT = re.compile(r"以及|和|及|与")
 
 
-def list_joint(text: str, a: int, b: int) -> re.Match[str] | None:
-    """The first 和/及/与/以及 in text[a:b] that joins two items, not one inside a word (共和国, 普及, 参与)."""
-    for m in _LIST_JOINT.finditer(text, a, b):
-        if not (is_word(text[max(a, m.start() - 1):m.end()]) or is_word(text[m.start():min(b, m.end() + 1)])):
-            return m
-    return None
+def _outside_words(pattern: re.Pattern[str], text: str, a: int, b: int) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` in text[a:b] that are no part of a dictionary word with the character before
+    or after them (the 和 of 共和国, the 等 of 高等)."""
+    for m in pattern.finditer(text, a, b):
+        if not (is_word(text[max(0, m.start() - 1):m.end()]) or is_word(text[m.start():m.end() + 1])):
+            yield m
+
+
+def list_joint(text: str) -> re.Match[str] | None:
+    """The first 和/及/与/以及 of ``text`` that joins two items, not one inside a word (共和国, 普及, 参与)."""
+    return next(_outside_words(_LIST_JOINT, text, 0, len(text)), None)
 
 
 def _word_free(text: str, at: int) -> bool:
@@ -238,8 +243,8 @@ def _word_free(text: str, at: int) -> bool:
     and text[at] (国有|企业 is cut inside 国有企业)."""
     if text[at - 1].isdigit() or text[at].isdigit():
         return False
-    return not any(is_word(text[a:b]) for a in range(max(0, at - 3), at) for b in range(at + 1, min(len(text), a + 4) + 1)
-                   if b - a >= 2)
+    return not any_word([text[a:b] for a in range(max(0, at - 3), at)
+                         for b in range(at + 1, min(len(text), a + 4) + 1) if b - a >= 2])
 
 
 def _clean_cut(text: str, at: int, inside: int) -> bool:
@@ -249,13 +254,12 @@ def _clean_cut(text: str, at: int, inside: int) -> bool:
     return edge not in _PUNCT and edge not in "等和及与" and _word_free(text, at)
 
 
+_ETC = re.compile("等")
+
+
 def _etc_cut(text: str, a: int, b: int) -> int:
-    """Where the first 等 of text[a:b] that is no part of a word (高等, 中等, 等级) begins; -1 if none does."""
-    for cut in (m.start() for m in re.finditer("等", text[a:b])):
-        cut += a
-        if cut > a and not is_word(text[cut - 1:cut + 1]) and not is_word(text[cut:cut + 2]):
-            return cut
-    return -1
+    """Where the first 等 of text[a+1:b] that is no part of a word (高等, 中等, 等级) begins; -1 if none does."""
+    return next((m.start() for m in _outside_words(_ETC, text, a + 1, b)), -1)
 
 
 def _trimmed_list(text: str, a: int, b: int) -> Iterator[Hit]:
