@@ -119,6 +119,25 @@ class Chunk:
         return " ▸ ".join(self.section_path)
 
     @property
+    def label_columns(self) -> tuple[int, ...]:
+        """The columns of a table row that name it: the first, and any column headed like the first (tables
+        set side by side: 项目 | 预算数 | 决算数 | 项目 | 预算数 | 决算数)."""
+        if not self.header or not self.header[0].split():
+            return (0,) if self.cells else ()
+        name = self.header[0].split()[-1]
+        return tuple(k for k, h in enumerate(self.header) if k == 0 or (h.split() and h.split()[-1] == name))
+
+    def label_of(self, column: int) -> str:
+        """The row label of a cell: the cell of the nearest label column at or before it."""
+        k = max((c for c in self.label_columns if c <= column), default=0)
+        return self.cells[k] if k < len(self.cells) else ""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The row's labels (one per table set side by side)."""
+        return tuple(self.cells[k] for k in self.label_columns if k < len(self.cells) and self.cells[k].strip())
+
+    @property
     def context(self) -> str:
         """Document title ▸ section path (▸ table caption): matched separately from the text."""
         parts = [self.doc_title, *self.section_path]

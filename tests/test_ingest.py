@@ -20,7 +20,7 @@ from qa.ingest.blocks import clean_cell
 from qa.ingest.formats import extract
 from qa.ingest.text import align
 from qa.ingest.toc import squash
-from qa.types import ParsedSource
+from qa.types import Chunk, ParsedSource
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "corpus" / "hongkou-2025-03.txt"
@@ -773,3 +773,35 @@ def test_cli_corpus_list_warns_about_skipped_files(tmp_path):
 def test_cli_missing_corpus(tmp_path):
     result = CliRunner().invoke(main, ["corpus", "list", "--corpus", str(tmp_path / "missing")])
     assert result.exit_code == 1 and "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_tab_table_header_on_several_rows_is_stacked():
+    """A PDF table whose header takes three rows (a group cell spanning columns, then 完成数 over 金额): every
+    column is named by all of them; a table set side by side names its right half's rows by its own label."""
+    body = ("表一 2025年全市一般公共预算收支情况表\n单位：万元\n"
+            "一般公共预算收入\t\t\t一般公共预算支出\t\t\n"
+            "项目\t预算数\t完成数\t项目\t预算数\t执行数\n"
+            "\t\t金额\t\t\t金额\n"
+            "企业所得税\t14,900\t24,087\t公共安全支出\t67,467\t62,212\n")
+    p = parse_text(body, "stacked.txt")
+    row = next(b for b in p.blocks if b.kind == "table_row")
+    assert row.cells == ("企业所得税", "14,900", "24,087", "公共安全支出", "67,467", "62,212")
+    assert row.header == ("一般公共预算收入 项目", "一般公共预算收入 预算数", "一般公共预算收入 完成数 金额",
+                          "一般公共预算支出 项目", "一般公共预算支出 预算数", "一般公共预算支出 执行数 金额")
+    assert [b.kind for b in p.blocks].count("table_row") == 1  # the header rows are no data rows
+    chunk = Chunk("c", "s", "d", "t", (), "table_row", ("b",), row.text, row.text, 0, 1, cells=row.cells,
+                  header=row.header)
+    assert chunk.label_columns == (0, 3)
+    assert chunk.label_of(2) == "企业所得税" and chunk.label_of(5) == "公共安全支出"
+    assert chunk.labels == ("企业所得税", "公共安全支出")
+
+
+def test_tab_table_first_data_row_is_not_taken_for_header():
+    """Rows under a full header are data, even without figures (a list of names), and so is a row label
+    with empty values (公路 ¦ ¦)."""
+    names = parse_text("表1 任免名单\n姓名\t职务\n张三\t局长\n李四\t副局长\n", "names.txt")
+    rows = [b for b in names.blocks if b.kind == "table_row"]
+    assert [r.cells for r in rows] == [("张三", "局长"), ("李四", "副局长")]
+    assert all(r.header == ("姓名", "职务") for r in rows)
+    roads = parse_text("表2 运输\n指标\t单位\t绝对数\n公路\t\t\n货物发送量\t万吨\t24387.28\n", "roads.txt")
+    assert [b.cells[0] for b in roads.blocks if b.kind == "table_row"] == ["公路", "货物发送量"]

@@ -98,6 +98,8 @@ def column_unit(chunk: Chunk, column: int | None) -> str:
         unit = m.group(1).replace("％", "%")
         if unit in known:
             return unit
+    if re.search(r"[%％]\s*$", header):  # 增减% / 完成预算数%
+        return "%"
     if m := re.search(r"单位[：:]\s*([^\s）)，,]{1,4})", chunk.table or ""):
         return m.group(1) if m.group(1) in known else ""
     return ""
@@ -314,7 +316,8 @@ def clauses(seg: Segment) -> Iterator[Hit]:
 def cells(seg: Segment) -> Iterator[Hit]:
     """A short table cell is itself an answer (a value, or a row label)."""
     text = seg.text.strip()
-    if text and len(text) <= 24 and text not in units():  # a cell that only repeats the unit is no answer
+    # a cell that only repeats the unit, or only marks an empty value (—, -, /), is no answer
+    if text and len(text) <= 24 and text not in units() and re.search(r"\w", text):
         a = seg.text.find(text)
         kind = "table_cell" if seg.column else "entity"
         yield Hit(a, a + len(text), kind, unit_of(text) if kind == "table_cell" else "")

@@ -120,6 +120,32 @@ def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
     return tuple("".join(col) for col in zip(*stacked, strict=True))
 
 
+def _continues_header(columns: Sequence[str], cells: Sequence[str]) -> bool:
+    """A row right under a TAB table's header that is more header: as many cells, no figure, at least two
+    names, under a header with a spanning (empty) cell or beside an empty row label (PDF tables with
+    一般公共预算收入 ▸ 完成数 ▸ 金额 on three rows)."""
+    named = [c.strip() for c in cells if c.strip()]
+    if len(cells) != len(columns) or len(named) < 2 or any(_NUM_CELL.match(c) for c in named):
+        return False
+    return not cells[0].strip() or any(not c.strip() for c in columns[1:])
+
+
+def stack_header(columns: Sequence[str], cells: Sequence[str]) -> tuple[str, ...]:
+    """Each column's name with the row below stacked under it; an empty header cell continues the name to
+    its left (a cell spanning several columns), as far as the row below names columns."""
+    filled, last = [], ""
+    for k, (top, low) in enumerate(zip(columns, cells, strict=True)):
+        top = top.strip()
+        if top or k == 0:
+            last = top
+        elif low.strip():
+            top = last
+        else:
+            last = ""
+        filled.append(" ".join(p for p in (top, low.strip()) if p))
+    return tuple(filled)
+
+
 @dataclass
 class _Table:
     caption: str
@@ -127,6 +153,7 @@ class _Table:
     columns: tuple[str, ...] = ()  # one per value column (space tables), or per cell (tab tables)
     rows: int = 0
     tabbed: bool = False
+    header_only: bool = True  # no data row yet: a further header row may stack under the first
 
 
 class BlockParser:
@@ -417,12 +444,18 @@ class BlockParser:
             self._add("heading", " | ".join(cells_t), s, e, table=t.caption, cells=cells_t, cell_spans=spans_t,
                       header=cells_t)
             return i + 1
+        if t.rows == 1 and t.header_only and _continues_header(t.columns, cells_t):
+            t.columns = stack_header(t.columns, cells_t)
+            self._add("heading", " | ".join(cells_t), s, e, table=t.caption, cells=cells_t, cell_spans=spans_t,
+                      header=t.columns)
+            return i + 1
         if t.rows == 0 and re.sub(r"\s+", "", "".join(cells_t)) == re.sub(r"\s+", "", "".join(t.columns)):
             t.rows = 1  # the header repeated after (续表)
             self._add("heading", " | ".join(cells_t), s, e, table=t.caption, cells=cells_t, cell_spans=spans_t,
                       header=t.columns)
             return i + 1
         t.rows += 1
+        t.header_only = False
         # a row short of the header lost its trailing empty cells (stripped line ends): its cells are the first columns
         labels = t.columns[:len(cells_t)] if len(cells_t) <= len(t.columns) \
             else tuple(f"列{k + 1}" for k in range(len(cells_t)))

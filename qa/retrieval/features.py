@@ -59,7 +59,7 @@ class Scorer:
         self.idf_by_id = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
         self.text_keys = [squash(c.text) for c in index.chunks]
         self.context_keys = [squash(c) for c in index.contexts]
-        self.labels = [squash(c.cells[0]) if c.kind == "table_row" and c.cells else "" for c in index.chunks]
+        self.labels = [squash("▸".join(c.labels)) if c.kind == "table_row" and c.cells else "" for c in index.chunks]
         self.headers = np.array([i for i, c in enumerate(index.chunks) if c.is_header], dtype=np.int64)
         self.years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.text_keys]
         self.ctx_years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.context_keys]
