@@ -822,3 +822,38 @@ def test_a_difference_question_is_not_answered_with_one_of_its_operands(monkeypa
     best = result.candidates[0]
     assert any((o.start, o.end) == (best.start, best.end) for o in low.operands)  # … and the best reading is one
     assert result.answer is None and result.message  # so nothing is shown in bold: passages only
+
+
+def test_a_cell_that_only_marks_an_empty_value_is_no_answer() -> None:
+    from qa.answer.generators import cells
+    assert list(cells(Segment("—", (0,), column=2))) == []
+    assert list(cells(Segment("/", (0,), column=2))) == []
+    assert [h.kind for h in cells(Segment("24,087", tuple(range(6)), column=2))] == ["table_cell"]
+
+
+def test_a_column_headed_with_a_bare_percent_sign_is_in_percent() -> None:
+    from qa.answer.generators import column_unit
+    from qa.types import Chunk
+    chunk = Chunk("c", "s", "d", "t", (), "table_row", ("b",), "x", "x", 0, 1, table="表一（单位：万元）",
+                  cells=("税收", "14,900", "161.7"), header=("项目", "金额", "完成预算数%"))
+    assert column_unit(chunk, 2) == "%" and column_unit(chunk, 1) == "万元"
+
+
+def test_a_derived_operand_must_be_of_the_asked_year_and_scope() -> None:
+    from types import SimpleNamespace
+
+    from qa.answer.derived import _fits
+    from qa.query import analyze
+
+    def cand(**on: float) -> SimpleNamespace:
+        f = np.zeros(len(FEATURES), dtype=np.float32)
+        for name, v in on.items():
+            f[FEATURES.index(name)] = v
+        return SimpleNamespace(features=f)
+
+    sub = analyze("2022年末政府债务余额是多少？")
+    assert _fits(sub, cand(year_agree=1))
+    assert not _fits(sub, cand())  # no year beside it
+    assert not _fits(sub, cand(year_agree=1, year_conflict=1))
+    assert not _fits(sub, cand(year_agree=1, scope_conflict=1))
+    assert _fits(analyze("一般债务余额是多少？"), cand())  # no year asked: none needed

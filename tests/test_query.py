@@ -43,7 +43,7 @@ def test_glossary_file_is_well_formed() -> None:
 
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "negation",
-             "comparative", "polarity", "qualifier", "operand", "span", "count"}
+             "comparative", "polarity", "qualifier", "operand", "span", "count", "source"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -62,6 +62,7 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en"}  # what qa.answer.derived reads
     assert seen["span"] == {"org_suffix", "break"}  # what qa.answer.generators reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
+    assert seen["source"] == {"table"}  # what Query.table reads
     lex = Lexicon.default()
     assert len(lex.intents) == len(seen["intent"]) and len(lex.scopes) == len(seen["scope"])
 
@@ -356,3 +357,16 @@ def test_a_bad_cue_pattern_is_a_one_line_error() -> None:
 
     with pytest.raises(BqaError, match="query_words.tsv"):
         _compile("占.{0,12}?(比重", "the intent and operation cues")
+
+
+@pytest.mark.parametrize(("question", "table"), [
+    ("表一中地区生产总值增长率的全年计划目标是多少？", True),
+    ("2025年一般公共预算收入决算表中，罚没收入的决算数是多少？", True),
+    ("“上半年完成情况”一栏填的是什么？", True),
+    ("In the revenue table, what is the final-accounts figure?", True),
+    ("区人大代表中有多少人参加了调研？", False),  # 代表 is no table
+    ("会议表决通过了几项决定？", False),
+    ("2025年一般公共预算收入是多少？", False),
+])
+def test_a_question_says_when_its_answer_stands_in_a_table(question: str, table: bool) -> None:
+    assert analyze(question).table is table

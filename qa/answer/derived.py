@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from qa.answer.features import squash
+from qa.answer.features import FEATURES, squash
 from qa.query import Intent, Lexicon, Operation, Query, analyze
 from qa.query.lexicon import normalize
 from qa.types import Answer, Operand, Passage
@@ -80,13 +80,25 @@ def _comparative(query: Query) -> tuple[str, bool]:
     return ("更少" if less else "更多"), less
 
 
+_AGREE, _CONFLICTS = FEATURES.index("year_agree"), [FEATURES.index(f) for f in ("year_conflict", "scope_conflict")]
+
+
+def _fits(sub: Query, c: Candidate) -> bool:
+    """An operand is of the year and scope its question asks: no conflict of either, and the year said
+    beside it when the question gives one (a derived answer from another year's figure is wrong however
+    well the figure reads)."""
+    f = c.features
+    return not any(f[k] > 0 for k in _CONFLICTS) and (not sub.years or f[_AGREE] > 0)
+
+
 def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
                  language: str, places: tuple[str, ...]) -> Candidate | None:
     from qa.answer import candidates_for
 
     sub = replace(analyze(question), intent=Intent.FIGURE, operation=None, language=language, places=places)
     ranked = answerer.score(candidates_for(sub, passages, texts, answerer.idf, answerer.places))
-    ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)]
+    ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
+              and _fits(sub, c)]
     if not ranked:
         return None
     return replace(ranked[0], probability=answerer.confidence_of(sub, ranked))

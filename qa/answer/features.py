@@ -30,7 +30,7 @@ FEATURES = (
     "negated", "support", "first_in_clause", "has_unit", "log_len", "en", "verdict_clear", "is_header",
     "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
-    "titled", "lead_echo",
+    "titled", "lead_echo", "table_match", "table_miss", "quote_match",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -61,6 +61,7 @@ class Context:
     question_key: str  # the question squashed, and the names it gives (an answer that repeats them is an echo)
     lexicon: Lexicon
     places: Mapping[str, frozenset[str]]  # source -> the places it is about
+    quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, “上半年完成情况”), squashed
 
     @classmethod
     def of(cls, query: Query, idf: Callable[[str], float], places: Mapping[str, frozenset[str]] | None = None,
@@ -68,7 +69,9 @@ class Context:
         terms = tuple(term_weights(query, idf))
         # what the question itself says: an English question's people are its Chinese names too (Xuan Yizhou: 宣一洲)
         said = "▸".join([squash(query.question), *(squash(e) for e in query.entities)])
-        return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lexicon or Lexicon.default(), places or {})
+        quotes = tuple(squash(e) for e in query.entities if re.search(rf"[“\"‘'「]{re.escape(e)}[”\"’'」]", query.question))
+        return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lexicon or Lexicon.default(), places or {},
+                   tuple(q for q in quotes if len(q) >= 2))
 
     def coverage(self, text: str) -> float:
         key = squash(text)
@@ -124,7 +127,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     clause, sentence = text[ca:cb], text[sa:sb]
     context = chunk.context
     is_cell = seg.column is not None
-    label = chunk.cells[0] if is_cell and chunk.cells else ""
+    label = chunk.label_of(seg.column) if is_cell and chunk.cells else ""
     column = chunk.header[seg.column] if is_cell and seg.column is not None and seg.column < len(chunk.header) else ""
     span = text[a:b]
     # where the question's words are, relative to the candidate
@@ -196,7 +199,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(any(ch.isdigit() for ch in span)), form_match, form_miss,
         ctx.coverage(own), counter_match, counter_conflict, float(verdict_figure),
         float(bool(q.items) and n_items == q.items), float(bool(q.items) and n_items != q.items),
-        float(titled), float(lead_echo),
+        float(titled), float(lead_echo), float(q.table and is_cell), float(q.table and not is_cell),
+        float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)),
     ], dtype=np.float32)
 
 

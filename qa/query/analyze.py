@@ -96,6 +96,7 @@ class Query:
     search_text: str  # what the retrievers read
     places: tuple[str, ...] = ()  # places of the corpus the question names (cores: 石嘴山, 虹口)
     items: int | None = None  # how many items a list question asks for (哪两家 -> 2), when it says
+    table: bool = False  # the question says its answer stands in a table (表一中…, 一栏, column)
 
     @property
     def scope_families(self) -> dict[str, set[str]]:
@@ -223,4 +224,5 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  english_terms=english_terms, years=years, periods=periods, scopes=scopes, units=units, forms=forms,
                  counters=counters,
                  entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)),
-                 items=int(counts[0]) if counts and intent is Intent.LIST else None)
+                 items=int(counts[0]) if counts and intent is Intent.LIST else None,
+                 table=bool(lex.table_cue.search(text)))

@@ -48,6 +48,7 @@ class Lexicon:
     units: tuple[Pattern, ...]
     forms: tuple[Pattern, ...]  # day | month | year | ordinal: the form of the answer asked for
     counts: tuple[Pattern, ...]  # label: how many items a list question asks for (哪两家 -> 2)
+    table_cue: re.Pattern[str]  # the question says its answer stands in a table (表一中, 一栏, column)
     unit_classes: dict[str, str]  # measure word -> its class (名 -> 人, 个百分点 -> %)
     polarity: tuple[Pattern, ...]
     verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat: figures that decide a yes/no question
@@ -179,6 +180,7 @@ def _load() -> Lexicon:
         intents=tuple(groups["intent"]), operations=tuple(groups["operation"]), periods=tuple(groups["period"]),
         scopes=tuple(groups["scope"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
         counts=tuple(groups["count"]),
+        table_cue=_joined(groups["source"], "table"),
         unit_classes=unit_classes, polarity=tuple(groups["polarity"]),
         verdicts=tuple(groups["verdict"]),
         complement_leads=_joined(groups["lead"], "complement"), document_leads=_joined(groups["lead"], "document"),
