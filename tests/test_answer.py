@@ -857,3 +857,20 @@ def test_a_derived_operand_must_be_of_the_asked_year_and_scope() -> None:
     assert not _fits(sub, cand(year_agree=1, year_conflict=1))
     assert not _fits(sub, cand(year_agree=1, scope_conflict=1))
     assert _fits(analyze("一般债务余额是多少？"), cand())  # no year asked: none needed
+
+
+@pytest.mark.parametrize("text", [
+    "收入14,900万元，完成预算的161.7%，增长3.2%；支出1,234,567元。其中：教育2,000，卫生,3",
+    "一、总体情况：全年完成12,345 亿元,比上年增长5%!下降?无;结束\n下一行，1,2,3",
+    ",开头逗号，结尾逗号,", "没有任何标点的一句话",
+])
+def test_feature_bounds_found_once_are_the_generators_bounds(text: str) -> None:
+    """Context.bounds reads each text's marks once; it gives what clause_bounds/sentence_bounds give for
+    every span, commas between digits too."""
+    from qa.answer.features import Context
+    from qa.answer.generators import clause_bounds, sentence_bounds
+    ctx = Context.of(analyze("收入是多少？"), lambda t: 1.0)
+    for a in range(len(text)):
+        for b in range(a + 1, min(len(text), a + 6) + 1):
+            assert ctx.bounds("clause", text, a, b) == clause_bounds(text, a, b), (a, b)
+            assert ctx.bounds("sentence", text, a, b) == sentence_bounds(text, a, b), (a, b)

@@ -370,3 +370,9 @@ def test_a_bad_cue_pattern_is_a_one_line_error() -> None:
 ])
 def test_a_question_says_when_its_answer_stands_in_a_table(question: str, table: bool) -> None:
     assert analyze(question).table is table
+
+
+def test_squash_drops_every_whitespace_and_lowers() -> None:
+    from qa.query.lexicon import squash
+    assert squash(" PM 2.5\u3000年均\t浓度\n\u00a0X ") == "pm2.5年均浓度x"
+    assert squash("") == ""

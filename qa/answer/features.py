@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.answer.generators import Hit, Segment, clause_bounds, list_joint, sentence_bounds
+from qa.answer.generators import CLAUSE_END, SENT_END, Hit, Segment, clause_bounds, list_joint
 from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, term_weights
 from qa.query.lexicon import squash
@@ -49,6 +49,8 @@ PRIMARY: dict[Intent, tuple[str, ...]] = {
 }
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _TITLE_BEFORE = re.compile(rf"{ROLE}\s*$")  # 区财政局局长 姜靖
+_DIGIT = re.compile(r"\d")
+_DAY, _MONTH, _YEAR_FORM = (re.compile(p) for p in (r"\d\s*日|\d{4}-\d{1,2}-\d{1,2}", r"\d\s*月", r"(?:19|20)\d{2}\s*年"))
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class Context:
     lexicon: Lexicon
     places: Mapping[str, frozenset[str]]  # source -> the places it is about
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, “上半年完成情况”), squashed
+    # coverage and term positions of texts seen before (many candidates share a clause, sentence or passage)
+    _seen: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, query: Query, idf: Callable[[str], float], places: Mapping[str, frozenset[str]] | None = None,
@@ -74,8 +78,45 @@ class Context:
                    tuple(q for q in quotes if len(q) >= 2))
 
     def coverage(self, text: str) -> float:
-        key = squash(text)
-        return sum(w for t, w in self.terms if t in key) / self.total
+        """The share of the question's term weight that ``text`` holds."""
+        found = self._seen.get(("cov", text))
+        if found is None:
+            key = squash(text)
+            found = self._seen[("cov", text)] = sum(w for t, w in self.terms if t in key) / self.total
+        return found
+
+    def find(self, category: str, text: str) -> frozenset[str]:
+        """The labels of one lexicon category (periods, scopes) that ``text`` names."""
+        found = self._seen.get((category, text))
+        if found is None:
+            found = self._seen[(category, text)] = frozenset(self.lexicon.find(getattr(self.lexicon, category), text))
+        return found
+
+    def bounds(self, unit: str, text: str, a: int, b: int) -> tuple[int, int]:
+        """``clause_bounds`` / ``sentence_bounds`` of a span, from the text's marks found once."""
+        marks = self._seen.get((unit, text))
+        if marks is None:
+            pattern = CLAUSE_END if unit == "clause" else SENT_END
+            found = [m.span() for m in pattern.finditer(text)]
+            marks = self._seen[(unit, text)] = ([s for s, _ in found], [e for _, e in found])
+        starts, ends = marks
+        k = bisect_right(ends, a)
+        s = ends[k - 1] if k else 0
+        if unit == "clause" and a >= 2 and text[a - 1] == "," and _DIGIT.match(text, a - 2) and _DIGIT.match(text, a):
+            s = a  # a search that stops at a sees no digit after this comma (clause_bounds' own reading)
+        j = bisect_left(starts, b)
+        if j < len(starts):
+            return s, (starts[j] if unit == "clause" else ends[j])
+        return s, len(text)
+
+    def term_starts(self, sentence: str) -> tuple[int, ...]:
+        """Where the question's weighty terms (idf ≥ 1, two characters or more) start in the squashed sentence."""
+        found = self._seen.get(("starts", sentence))
+        if found is None:
+            key = squash(sentence)
+            found = self._seen[("starts", sentence)] = tuple(
+                m.start() for t, w in self.terms if w >= 1.0 and len(t) >= 2 for m in re.finditer(re.escape(t), key))
+        return found
 
 
 def _years(text: str) -> set[int]:
@@ -107,11 +148,11 @@ def form_of(text: str, kind: str, unit: str) -> str:
         return "ordinal"
     if kind not in ("date", "table_cell"):
         return ""
-    if re.search(r"\d\s*日|\d{4}-\d{1,2}-\d{1,2}", text):
+    if _DAY.search(text):
         return "day"
-    if re.search(r"\d\s*月", text):
+    if _MONTH.search(text):
         return "month"
-    if re.search(r"(?:19|20)\d{2}\s*年", text):
+    if _YEAR_FORM.search(text):
         return "year"
     return ""
 
@@ -122,8 +163,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     q = ctx.query
     text = seg.text
     a, b = hit.start, hit.end
-    ca, cb = clause_bounds(text, a, b)
-    sa, sb = sentence_bounds(text, a, b)
+    ca, cb = ctx.bounds("clause", text, a, b)
+    sa, sb = ctx.bounds("sentence", text, a, b)
     clause, sentence = text[ca:cb], text[sa:sb]
     context = chunk.context
     is_cell = seg.column is not None
@@ -132,13 +173,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     span = text[a:b]
     # where the question's words are, relative to the candidate
     before = text[max(sa, a - 15):a]
-    near = 0.0
-    for t, w in ctx.terms:
-        if w < 1.0 or len(t) < 2:
-            continue
-        for m in re.finditer(re.escape(t), squash(sentence)):
-            d = abs(m.start() - (a - sa))
-            near = max(near, 1.0 / (1.0 + d / 10.0))
+    near = max((1.0 / (1.0 + abs(p - (a - sa)) / 10.0) for p in ctx.term_starts(sentence)), default=0.0)
     lead_key = squash(text[max(ca, a - 12):a])
     top_w = max((w for _, w in ctx.terms), default=1.0) or 1.0
     adjacent = max((w for t, w in ctx.terms if t and lead_key.endswith(t) or (t and t in lead_key[-(len(t) + 4):])),
@@ -151,15 +186,15 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     y_agree = float(bool(years) and (last in years or bool(years & _years(sentence + label + column))))
     y_conflict = float(bool(years) and last is not None and last not in years and not (years & col_years))
     periods = set(q.periods)
-    found_periods = set(ctx.lexicon.find(ctx.lexicon.periods, clause + label + column))
+    found_periods = set(ctx.find("periods", clause + label + column))
     p_agree = float(bool(periods & found_periods))
     p_conflict = float(bool(periods) and bool(found_periods) and not (periods & found_periods))
     families = q.scope_families
     s_agree = s_conflict = 0.0
     if families:
-        hits = set(ctx.lexicon.find(ctx.lexicon.scopes, sentence + "▸" + label + column + "▸" + context))
+        hits = set(ctx.find("scopes", sentence + "▸" + label + column + "▸" + context))
         s_agree = len(hits & set(q.scopes)) / len(q.scopes)
-        near_hits = set(ctx.lexicon.find(ctx.lexicon.scopes, clause + label + column))
+        near_hits = set(ctx.find("scopes", clause + label + column))
         for fam, labels in families.items():
             mine = {h.split(":")[1] for h in near_hits if h.startswith(fam + ":")}
             if mine and not (mine & labels):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from qa.ingest.text import align, repair
 from qa.names import HAN, person_spans
@@ -27,8 +27,8 @@ _SUFFIX = r"(?:左右|以上|以下|余|多)"
 _PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n"
 _LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
 _CELL_MARKUP = re.compile(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
-_SENT_END = re.compile(r"[。！？；!?;\n]")
-_CLAUSE_END = re.compile(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
+SENT_END = re.compile(r"[。！？；!?;\n]")
+CLAUSE_END = re.compile(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
 
 
 @cache
@@ -80,6 +80,7 @@ class Hit:
 Generator = Callable[[Segment], Iterator[Hit]]
 
 
+@lru_cache(maxsize=4096)
 def unit_of(text: str) -> str:
     """The unit a figure is written with ("494.9亿元" → 亿元, "7.3%" → %), "" for a bare number."""
     m = re.search(rf"{_NUM}(万亿|亿|万|千)?([^\d\s]*)$", re.sub(rf"{_SUFFIX}$", "", text))
@@ -204,7 +205,7 @@ def complements(seg: Segment) -> Iterator[Hit]:
             continue
         a = m.end()
         b = a
-        while b < len(text) and b - a < 25 and not _CLAUSE_END.match(text, b) and text[b] not in "（(":
+        while b < len(text) and b - a < 25 and not CLAUSE_END.match(text, b) and text[b] not in "（(":
             b += 1
         span = text[a:b].strip()
         if 2 <= len(span) <= 24 and not re.fullmatch(r"[\d.,%\s]+.{0,2}", span):
@@ -304,7 +305,7 @@ def _trimmed_list(text: str, a: int, b: int) -> Iterator[Hit]:
 
 def clauses(seg: Segment) -> Iterator[Hit]:
     """Sentences (split at 。；) and their clauses (split at ，) as the deciding spans of yes/no questions."""
-    for pattern in (_SENT_END, _CLAUSE_END):
+    for pattern in (SENT_END, CLAUSE_END):
         a = 0
         for m in pattern.finditer(seg.text + "\n"):
             b = m.start()
@@ -378,12 +379,12 @@ def generate(seg: Segment) -> list[Hit]:
 
 
 def sentence_bounds(text: str, a: int, b: int) -> tuple[int, int]:
-    s = max((m.end() for m in _SENT_END.finditer(text, 0, a)), default=0)
-    m = _SENT_END.search(text, b)
+    s = max((m.end() for m in SENT_END.finditer(text, 0, a)), default=0)
+    m = SENT_END.search(text, b)
     return s, (m.end() if m else len(text))
 
 
 def clause_bounds(text: str, a: int, b: int) -> tuple[int, int]:
-    s = max((m.end() for m in _CLAUSE_END.finditer(text, 0, a)), default=0)
-    m = _CLAUSE_END.search(text, b)
+    s = max((m.end() for m in CLAUSE_END.finditer(text, 0, a)), default=0)
+    m = CLAUSE_END.search(text, b)
     return s, (m.start() if m else len(text))
