@@ -874,3 +874,16 @@ def test_feature_bounds_found_once_are_the_generators_bounds(text: str) -> None:
         for b in range(a + 1, min(len(text), a + 6) + 1):
             assert ctx.bounds("clause", text, a, b) == clause_bounds(text, a, b), (a, b)
             assert ctx.bounds("sentence", text, a, b) == sentence_bounds(text, a, b), (a, b)
+
+
+def test_a_value_takes_the_unit_of_its_rows_unit_column() -> None:
+    """指标名称 | 单位 | 全年计划目标: a bare 60 in a row whose 单位 is 户 counts households; a column headed
+    with its own unit keeps it."""
+    from qa.answer.generators import column_unit
+    from qa.types import Chunk
+    chunk = Chunk("c", "s", "d", "t", (), "table_row", ("b",), "x", "x", 0, 1, table="表一（单位：万元）",
+                  cells=("房屋征收", "户", "不少于1680", "60", "12"),
+                  header=("指标名称", "单位", "全年计划目标", "上半年完成情况", "增长（%）"))
+    assert column_unit(chunk, 3) == "户" and column_unit(chunk, 2) == "户"
+    assert column_unit(chunk, 4) == "%"  # the header's own unit wins
+    assert column_unit(chunk, 1) == "万元"  # the 单位 cell itself: the caption's

@@ -91,10 +91,19 @@ def unit_of(text: str) -> str:
     return (m.group(1) or "") + unit
 
 
+_UNIT_COLUMN = re.compile(r"(?:计量)?单\s*位")
+
+
 def column_unit(chunk: Chunk, column: int | None) -> str:
-    """The unit a bare table value is in: its column header's "(%)" / "（亿元）", else the caption's 单位."""
+    """The unit a bare table value is in: its column header's "(%)" / "（亿元）", else the row's own 单位
+    column (指标名称 | 单位 | 全年计划目标: 户), else the caption's 单位."""
     header = chunk.header[column] if column is not None and column < len(chunk.header) else ""
     known = set(units())
+    if column is not None and not _UNIT_COLUMN.fullmatch(header.strip()):
+        own = [chunk.cells[k].strip() for k, h in enumerate(chunk.header[:len(chunk.cells)])
+               if k != column and _UNIT_COLUMN.fullmatch(h.split()[-1] if h.split() else "")]
+        if own and own[-1] in known and not re.search(r"[%％]|[（(]", header):
+            return own[-1]
     for m in re.finditer(r"[（(]\s*([^（）()\s]{1,4})\s*[）)]", header):
         unit = m.group(1).replace("％", "%")
         if unit in known:
