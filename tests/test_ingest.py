@@ -779,20 +779,28 @@ def test_tab_table_header_on_several_rows_is_stacked():
     """A PDF table whose header takes three rows (a group cell spanning columns, then 完成数 over 金额): every
     column is named by all of them; a table set side by side names its right half's rows by its own label."""
     body = ("表一 2025年全市一般公共预算收支情况表\n单位：万元\n"
-            "一般公共预算收入\t\t\t一般公共预算支出\t\t\n"
-            "项目\t预算数\t完成数\t项目\t预算数\t执行数\n"
-            "\t\t金额\t\t\t金额\n"
-            "企业所得税\t14,900\t24,087\t公共安全支出\t67,467\t62,212\n")
+            "一般公共预算收入\t\t\t\t一般公共预算支出\t\t\t\n"
+            "项目\t预算数\t完成数\t\t项目\t预算数\t执行数\t\n"
+            "\t\t金额\t增减%\t\t\t金额\t增减%\n"
+            "企业所得税\t14,900\t24,087\t83.6\t公共安全支出\t67,467\t62,212\t10.0\n"
+            "（续表）\n"
+            "一般公共预算收入\t\t\t\t一般公共预算支出\t\t\t\n"
+            "项目\t预算数\t完成数\t\t项目\t预算数\t执行数\t\n"
+            "\t\t金额\t增减%\t\t\t金额\t增减%\n"
+            "个人所得税\t3,000\t2,902\t-3.3\t教育支出\t9,000\t8,800\t-2.2\n")
     p = parse_text(body, "stacked.txt")
-    row = next(b for b in p.blocks if b.kind == "table_row")
-    assert row.cells == ("企业所得税", "14,900", "24,087", "公共安全支出", "67,467", "62,212")
+    rows = [b for b in p.blocks if b.kind == "table_row"]
+    assert [b.cells[0] for b in rows] == ["企业所得税", "个人所得税"]  # header rows, repeated too, are no data
+    row = rows[0]
+    assert row.cells == ("企业所得税", "14,900", "24,087", "83.6", "公共安全支出", "67,467", "62,212", "10.0")
     assert row.header == ("一般公共预算收入 项目", "一般公共预算收入 预算数", "一般公共预算收入 完成数 金额",
-                          "一般公共预算支出 项目", "一般公共预算支出 预算数", "一般公共预算支出 执行数 金额")
-    assert [b.kind for b in p.blocks].count("table_row") == 1  # the header rows are no data rows
+                          "一般公共预算收入 完成数 增减%", "一般公共预算支出 项目", "一般公共预算支出 预算数",
+                          "一般公共预算支出 执行数 金额", "一般公共预算支出 执行数 增减%")
+    assert rows[1].header == row.header
     chunk = Chunk("c", "s", "d", "t", (), "table_row", ("b",), row.text, row.text, 0, 1, cells=row.cells,
                   header=row.header)
-    assert chunk.label_columns == (0, 3)
-    assert chunk.label_of(2) == "企业所得税" and chunk.label_of(5) == "公共安全支出"
+    assert chunk.label_columns == (0, 4)
+    assert chunk.label_of(2) == "企业所得税" and chunk.label_of(6) == "公共安全支出"
     assert chunk.labels == ("企业所得税", "公共安全支出")
 
 
@@ -805,3 +813,12 @@ def test_tab_table_first_data_row_is_not_taken_for_header():
     assert all(r.header == ("姓名", "职务") for r in rows)
     roads = parse_text("表2 运输\n指标\t单位\t绝对数\n公路\t\t\n货物发送量\t万吨\t24387.28\n", "roads.txt")
     assert [b.cells[0] for b in roads.blocks if b.kind == "table_row"] == ["公路", "货物发送量"]
+    # a merged header cell (任免职务 over two columns) over rows of names: the rows are data, the header stays
+    merged = parse_text("表3 任免\n姓名\t任免职务\t\n张三\t任\t区财政局局长\n李四\t免\t区审计局局长\n", "m.txt")
+    rows = [b for b in merged.blocks if b.kind == "table_row"]
+    assert [r.cells[0] for r in rows] == ["张三", "李四"] and rows[0].header == ("姓名", "任免职务", "")
+    # a first row of dashes, or one whose label wrapped away, is data too
+    dashes = parse_text("表4\n指标\t2024年\t\t2025年\t\n新增项目\t—\t—\t—\t—\n税收\t1\t2\t3\t4\n", "d.txt")
+    assert [b.cells[0] for b in dashes.blocks if b.kind == "table_row"] == ["新增项目", "税收"]
+    wrapped = parse_text("表5\n序号\t任务\t牵头单位\n\t完善制度\t区财政局\n1\t健全机制\t区审计局\n", "w.txt")
+    assert [b.cells[1] for b in wrapped.blocks if b.kind == "table_row"] == ["完善制度", "健全机制"]

@@ -364,7 +364,10 @@ def test_a_bad_cue_pattern_is_a_one_line_error() -> None:
     ("2025年一般公共预算收入决算表中，罚没收入的决算数是多少？", True),
     ("“上半年完成情况”一栏填的是什么？", True),
     ("In the revenue table, what is the final-accounts figure?", True),
+    ("In Table 3, what is the final-accounts figure?", True),
     ("区人大代表中有多少人参加了调研？", False),  # 代表 is no table
+    ("会议代表一致同意了吗？", False), ("区人大代表2025年提出多少件建议？", False), ("他发表1篇论文了吗？", False),
+    ("哪些项目统一列入了计划？", False), ("一系列中有几项完成了？", False),
     ("会议表决通过了几项决定？", False),
     ("2025年一般公共预算收入是多少？", False),
 ])

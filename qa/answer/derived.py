@@ -80,15 +80,14 @@ def _comparative(query: Query) -> tuple[str, bool]:
     return ("更少" if less else "更多"), less
 
 
-_AGREE, _CONFLICTS = FEATURES.index("year_agree"), [FEATURES.index(f) for f in ("year_conflict", "scope_conflict")]
+_CONFLICTS = tuple(FEATURES.index(f) for f in ("year_conflict", "scope_conflict"))
 
 
-def _fits(sub: Query, c: Candidate) -> bool:
-    """An operand is of the year and scope its question asks: no conflict of either, and the year said
-    beside it when the question gives one (a derived answer from another year's figure is wrong however
-    well the figure reads)."""
-    f = c.features
-    return not any(f[k] > 0 for k in _CONFLICTS) and (not sub.years or f[_AGREE] > 0)
+def _fits(c: Candidate) -> bool:
+    """An operand is not of another year or scope than its question asks (a derived answer from another
+    year's figure is wrong however well the figure reads). A year said only in a table's caption or the
+    document's title is no conflict."""
+    return not any(c.features[k] > 0 for k in _CONFLICTS)
 
 
 def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
@@ -98,7 +97,7 @@ def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage],
     sub = replace(analyze(question), intent=Intent.FIGURE, operation=None, language=language, places=places)
     ranked = answerer.score(candidates_for(sub, passages, texts, answerer.idf, answerer.places))
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
-              and _fits(sub, c)]
+              and _fits(c)]
     if not ranked:
         return None
     return replace(ranked[0], probability=answerer.confidence_of(sub, ranked))

@@ -73,9 +73,8 @@ class Context:
         terms = tuple(term_weights(query, idf))
         # what the question itself says: an English question's people are its Chinese names too (Xuan Yizhou: 宣一洲)
         said = "▸".join([squash(query.question), *(squash(e) for e in query.entities)])
-        quotes = tuple(squash(e) for e in query.entities if re.search(rf"[“\"‘'「]{re.escape(e)}[”\"’'」]", query.question))
         return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lexicon or Lexicon.default(), places or {},
-                   tuple(q for q in quotes if len(q) >= 2))
+                   tuple(squash(q) for q in query.quotes))
 
     def coverage(self, text: str) -> float:
         """The share of the question's term weight that ``text`` holds."""

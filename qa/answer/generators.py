@@ -92,6 +92,8 @@ def unit_of(text: str) -> str:
 
 
 _UNIT_COLUMN = re.compile(r"(?:计量)?单\s*位")
+_PERCENT_HEADER = re.compile(r"[%％]\s*$")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def column_unit(chunk: Chunk, column: int | None) -> str:
@@ -104,12 +106,12 @@ def column_unit(chunk: Chunk, column: int | None) -> str:
                if k != column and _UNIT_COLUMN.fullmatch(h.split()[-1] if h.split() else "")]
         if own and own[-1] in known and not re.search(r"[%％]|[（(]", header):
             return own[-1]
+    if _PERCENT_HEADER.search(header):  # 增减% / 完成预算数%: before a unit its spanning parent gives (完成数（万元）)
+        return "%"
     for m in re.finditer(r"[（(]\s*([^（）()\s]{1,4})\s*[）)]", header):
         unit = m.group(1).replace("％", "%")
         if unit in known:
             return unit
-    if re.search(r"[%％]\s*$", header):  # 增减% / 完成预算数%
-        return "%"
     if m := re.search(r"单位[：:]\s*([^\s）)，,]{1,4})", chunk.table or ""):
         return m.group(1) if m.group(1) in known else ""
     return ""
@@ -327,7 +329,7 @@ def cells(seg: Segment) -> Iterator[Hit]:
     """A short table cell is itself an answer (a value, or a row label)."""
     text = seg.text.strip()
     # a cell that only repeats the unit, or only marks an empty value (—, -, /), is no answer
-    if text and len(text) <= 24 and text not in units() and re.search(r"\w", text):
+    if text and len(text) <= 24 and text not in units() and _WORD_CHAR.search(text):
         a = seg.text.find(text)
         kind = "table_cell" if seg.column else "entity"
         yield Hit(a, a + len(text), kind, unit_of(text) if kind == "table_cell" else "")

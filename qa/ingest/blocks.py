@@ -44,6 +44,7 @@ _UNIT_NEXT = re.compile(r"^(?:[亿万千百]?(?:元|美元|人次|人|户|吨|�
                         r"[，。、；：）)]")
 TABLE_LOOKAHEAD = 8  # content lines looked ahead for the next row before a label-only line ends a table
 LABEL_MAX = 40
+MAX_HEADER_ROWS = 4  # rows a TAB table's header may take (group ▸ column ▸ sub-column, and one more)
 
 
 @dataclass
@@ -121,13 +122,20 @@ def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
 
 
 def _continues_header(columns: Sequence[str], cells: Sequence[str]) -> bool:
-    """A row right under a TAB table's header that is more header: as many cells, no figure, at least two
-    names, under a header with a spanning (empty) cell or beside an empty row label (PDF tables with
-    一般公共预算收入 ▸ 完成数 ▸ 金额 on three rows)."""
-    named = [c.strip() for c in cells if c.strip()]
-    if len(cells) != len(columns) or len(named) < 2 or any(_NUM_CELL.match(c) for c in named):
+    """A row right under a TAB table's header that is more header (PDF tables with 一般公共预算收入 ▸ 完成数
+    ▸ 金额 on three rows): as many cells, no figure and no dash, at least two names, and each name under an
+    empty header cell or under one that spans the empty cells after it. A row of names under a full header
+    (姓名 | 职务 then 张三 | 局长) is data."""
+    if len(cells) != len(columns):
         return False
-    return not cells[0].strip() or any(not c.strip() for c in columns[1:])
+    named = [(k, c.strip()) for k, c in enumerate(cells) if c.strip()]
+    if len(named) < 2 or any(_NUM_CELL.match(c) or _EMPTY_CELL.match(c) for _, c in named):
+        return False
+
+    def spans(k: int) -> bool:
+        return k + 1 < len(columns) and not columns[k + 1].strip()
+
+    return all(not columns[k].strip() or spans(k) for k, _ in named)
 
 
 def stack_header(columns: Sequence[str], cells: Sequence[str]) -> tuple[str, ...]:
@@ -154,6 +162,7 @@ class _Table:
     rows: int = 0
     tabbed: bool = False
     header_only: bool = True  # no data row yet: a further header row may stack under the first
+    header_keys: list[str] = field(default_factory=list)  # each header row as written: a repeat is no data
 
 
 class BlockParser:
@@ -438,19 +447,23 @@ class BlockParser:
             caption = self.table.caption if self.table and self.table.rows == 0 else self._section_caption()
             self.table = _Table(caption=caption, tabbed=True)
         t = self.table
+        key = re.sub(r"\s+", "", "".join(cells_t))
         if t.rows == 0 and not t.columns:
             t.columns = cells_t
             t.rows = 1
+            t.header_keys = [key]
             self._add("heading", " | ".join(cells_t), s, e, table=t.caption, cells=cells_t, cell_spans=spans_t,
                       header=cells_t)
             return i + 1
-        if t.rows == 1 and t.header_only and _continues_header(t.columns, cells_t):
+        if t.rows == 1 and t.header_only and len(t.header_keys) < MAX_HEADER_ROWS \
+                and _continues_header(t.columns, cells_t):
             t.columns = stack_header(t.columns, cells_t)
+            t.header_keys.append(key)
             self._add("heading", " | ".join(cells_t), s, e, table=t.caption, cells=cells_t, cell_spans=spans_t,
                       header=t.columns)
             return i + 1
-        if t.rows == 0 and re.sub(r"\s+", "", "".join(cells_t)) == re.sub(r"\s+", "", "".join(t.columns)):
-            t.rows = 1  # the header repeated after (续表)
+        if key in t.header_keys:
+            t.rows = max(t.rows, 1)  # a header row repeated after (续表) or on a new page
             self._add("heading", " | ".join(cells_t), s, e, table=t.caption, cells=cells_t, cell_spans=spans_t,
                       header=t.columns)
             return i + 1

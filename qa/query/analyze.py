@@ -97,6 +97,7 @@ class Query:
     places: tuple[str, ...] = ()  # places of the corpus the question names (cores: 石嘴山, 虹口)
     items: int | None = None  # how many items a list question asks for (哪两家 -> 2), when it says
     table: bool = False  # the question says its answer stands in a table (表一中…, 一栏, column)
+    quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, 《…》)
 
     @property
     def scope_families(self) -> dict[str, set[str]]:
@@ -195,7 +196,8 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
     forms = tuple(lex.find(lex.forms, text))
     counts = lex.find(lex.counts, text)
-    entities = [m.group(1) for m in _QUOTED.finditer(text)]
+    quotes = tuple(dict.fromkeys(m.group(1) for m in _QUOTED.finditer(text)))
+    entities = list(quotes)
     english_terms: tuple[str, ...] = ()
     if lang == "en":
         glossed = lex.gloss(text)
@@ -225,4 +227,4 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  counters=counters,
                  entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)),
                  items=int(counts[0]) if counts and intent is Intent.LIST else None,
-                 table=bool(lex.table_cue.search(text)))
+                 table=bool(lex.table_cue.search(normalize(text))), quotes=quotes)

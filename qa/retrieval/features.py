@@ -59,7 +59,8 @@ class Scorer:
         self.idf_by_id = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
         self.text_keys = [squash(c.text) for c in index.chunks]
         self.context_keys = [squash(c) for c in index.contexts]
-        self.labels = [squash("▸".join(c.labels)) if c.kind == "table_row" and c.cells else "" for c in index.chunks]
+        self.labels = [tuple(squash(x) for x in c.labels) if c.kind == "table_row" and c.cells else ()
+                       for c in index.chunks]
         self.headers = np.array([i for i, c in enumerate(index.chunks) if c.is_header], dtype=np.int64)
         self.years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.text_keys]
         self.ctx_years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.context_keys]
@@ -187,9 +188,8 @@ class Scorer:
                     mine = {h.split(":")[1] for h in hits if h.startswith(fam + ":")}
                     if mine and not (mine & labels):
                         s_conflict += 1.0
-            label = self.labels[i]
-            label_hit = float(bool(label) and len(label) >= 2 and (label in q_key or any(
-                t in label for t, _ in terms if len(t) >= 2)))
+            label_hit = float(any(len(label) >= 2 and (label in q_key or any(t in label for t, _ in terms if len(t) >= 2))
+                                  for label in self.labels[i]))
             mine = self.places.get(chunk.source, frozenset())
             p_match = float(bool(query.places) and bool(mine & set(query.places)))
             p_conflict = float(bool(query.places) and bool(mine) and not p_match)
