@@ -374,6 +374,23 @@ def test_operand_questions_leave_no_cue_behind():
     assert operand_questions(analyze("一般债务和专项债务哪个多？")) == ("一般债务", "专项债务")
 
 
+@pytest.mark.parametrize(("question", "operands", "own"), [
+    ("城镇居民和农村居民人均可支配收入，哪个增长更快？", ("城镇居民人均可支配收入增长", "农村居民人均可支配收入增长"),
+     ("城镇", "农村")),  # the head word 居民 carries what follows it to the first operand; 更快 is no operand's
+    ("集成电路出口和锂电池出口，哪一块更多？", ("集成电路出口", "锂电池出口"), ("集成电路", "锂电池")),
+    ("一般债务和专项债务哪个规模更大？", ("一般债务规模", "专项债务规模"), ("一般", "专项")),
+])
+def test_operands_share_what_follows_their_common_head_word(question, operands, own) -> None:
+    from qa.answer.derived import _own_words
+    assert operand_questions(analyze(question)) == operands
+    assert _own_words(*operands) == own
+
+
+def test_which_grew_faster_compares_rates() -> None:
+    from qa.answer.derived import _RATE
+    assert _RATE.search("哪个增长更快") and _RATE.search("which grew faster") and not _RATE.search("哪个更多")
+
+
 def test_operand_questions_split_two_years_of_one_item():
     query = analyze("2025年税收收入比2024年增长了多少？")
     assert query.years and set(query.years) == {2024, 2025}
@@ -441,7 +458,7 @@ def test_derived_share_cites_both_operands():
     _check_operands(answer, {"97.28亿元", "257.50亿元"})
     assert answer.unit == "%"
     assert answer.value == pytest.approx(100 * 97.28 / 257.50, abs=1e-3)
-    assert answer.text == f"{100 * 97.28 / 257.50:.1f}%"
+    assert answer.text == f"{100 * 97.28 / 257.50:.2f}%"  # two decimals, as reports print shares
 
 
 def test_derived_sum_keeps_the_operands_unit():

@@ -22,6 +22,7 @@ from qa.types import Answer, Operand, Passage
 if TYPE_CHECKING:
     from qa.answer import Answerer, Candidate
 
+_RATE = re.compile(r"[更较][快慢]|\b(?:faster|slower)\b")
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 _NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
 
@@ -40,9 +41,40 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     parts = [p.strip() for p in lex.operand_splits[lang].split(core, maxsplit=1)]
     if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
         return None
+    if lang == "zh":
+        parts[0] = _shared_tail(parts[0], parts[1])
     shared = " ".join(str(y) for y in years) + " " if query.language == "en" and years else \
         "".join(f"{y}年" for y in years)
     return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
+
+
+def _own_words(first: str, second: str) -> tuple[str, str]:
+    """The last word of what each operand says that the other does not (their common start and end cut
+    off): 2025年江西城镇居民人均可支配收入 | 2025年农村居民人均可支配收入 → 城镇 | 农村; "" where it is
+    shorter than two characters."""
+    from qa.terms import tokenize
+
+    k = 0
+    while k < min(len(first), len(second)) and first[k] == second[k]:
+        k += 1
+    j = 0
+    while j < min(len(first), len(second)) - k and first[-1 - j] == second[-1 - j]:
+        j += 1
+    out = []
+    for text in (first[k:len(first) - j], second[k:len(second) - j]):
+        words = [w for w in tokenize(text) if len(w) >= 2]
+        out.append(words[-1] if words else "")
+    return out[0], out[1]
+
+
+def _shared_tail(first: str, second: str) -> str:
+    """The first operand with what the second says after their common head word: 城镇居民 | 农村居民人均可支配收入
+    → 城镇居民人均可支配收入; 集成电路出口 | 锂电池出口增长 → 集成电路出口增长 (the two share 居民, 出口)."""
+    head = first[-2:]
+    if len(first) < 3 or not re.fullmatch(r"[\u4e00-\u9fff]{2}", head):
+        return first
+    k = second.find(head, 1)
+    return first + second[k + 2:] if k > 0 and k + 2 < len(second) else first
 
 
 def value_of(text: str, unit: str) -> tuple[float, str, float] | None:
@@ -91,10 +123,14 @@ def _fits(c: Candidate) -> bool:
 
 
 def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
-                 language: str, places: tuple[str, ...]) -> Candidate | None:
+                 language: str, places: tuple[str, ...], units: tuple[str, ...] = (), own: str = "") -> Candidate | None:
     from qa.answer import candidates_for
 
     sub = replace(analyze(question), intent=Intent.FIGURE, operation=None, language=language, places=places)
+    if units:
+        sub = replace(sub, units=units)
+    if own:  # what tells this operand from the other (城镇 | 农村) is asked for like a quoted name
+        sub = replace(sub, quotes=(*sub.quotes, own))
     ranked = answerer.score(candidates_for(sub, passages, texts, answerer.idf, answerer.places))
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
               and _fits(c)]
@@ -110,8 +146,11 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
     ops = operand_questions(query)
     if ops is None:
         return None
-    a = _best_figure(answerer, ops[0], passages, texts, query.language, query.places)
-    b = _best_figure(answerer, ops[1], passages, texts, query.language, query.places)
+    # which grew faster compares rates: each operand is a percentage
+    rates = ("%",) if query.operation is Operation.COMPARE and _RATE.search(normalize(query.question)) else ()
+    own = _own_words(*ops) if query.language == "zh" else ("", "")
+    a = _best_figure(answerer, ops[0], passages, texts, query.language, query.places, rates, own[0])
+    b = _best_figure(answerer, ops[1], passages, texts, query.language, query.places, rates, own[1])
     if a is None or b is None or (a.source, a.start) == (b.source, b.start):
         return None
     va, vb = value_of(a.display, a.unit), value_of(b.display, b.unit)
@@ -150,7 +189,7 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
         if y == 0:
             return None
         value = 100.0 * x / y
-        text, kind, out_unit = f"{value:.1f}%", "derived", "%"
+        text, kind, out_unit = f"{value:.2f}%", "derived", "%"  # as reports print shares (19.64%)
     elif op is Operation.RATIO:
         if y == 0:
             return None
