@@ -902,3 +902,18 @@ def test_a_value_takes_the_unit_of_its_rows_unit_column() -> None:
     assert column_unit(chunk, 3) == "户" and column_unit(chunk, 2) == "户"
     assert column_unit(chunk, 4) == "%"  # the header's own unit wins
     assert column_unit(chunk, 1) == "万元"  # the 单位 cell itself: the caption's
+
+
+@pytest.mark.parametrize(("question", "names"), [
+    ("2025年阜新全市“三保”支出中，保基本民生和保工资哪一块更多？", ["保基本民生", "保工资"]),
+    ("截至2025年末，全市法定债务余额中一般债务和专项债务哪个规模更大？", ["一般债务规模", "专项债务规模"]),
+    ("2025年济南全市政府性基金预算收入和社会保险基金预算收入，哪个更多？", ["济南全市政府性基金预算收入", "社会保险基金预算收入"]),
+    ("一般债务和专项债务哪个多？", ["一般债务", "专项债务"]),
+])
+def test_a_comparison_names_its_operands_without_their_shared_setting(question: str, names: list[str]) -> None:
+    from qa.answer.derived import _names
+    assert _names(*operand_questions(analyze(question))) == names
+
+
+def test_a_comparison_shows_the_winner_by_its_own_name_and_both_figures() -> None:
+    assert _derived("一般债务余额和专项债务余额哪个多？").display == "专项债务余额更多：257.50亿元 > 97.28亿元"

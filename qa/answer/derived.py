@@ -22,6 +22,7 @@ from qa.types import Answer, Operand, Passage
 if TYPE_CHECKING:
     from qa.answer import Answerer, Candidate
 
+_YEAR_LEAD = re.compile(r"(?:截至)?((?:19|20)\d{2})年[末底初]?")
 _RATE = re.compile(r"[更较][快慢]|\b(?:faster|slower)\b")
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 _NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
@@ -46,6 +47,26 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     shared = " ".join(str(y) for y in years) + " " if query.language == "en" and years else \
         "".join(f"{y}年" for y in years)
     return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
+
+
+def _names(first: str, second: str) -> list[str]:
+    """How a comparison names its two operands: without what they share at the start (the year, the place)
+    and without the question's setting before a 中 or a comma (2025年阜新全市“三保”支出中保基本民生 → 保基本民生),
+    as 「专项债务更多」 reads."""
+    k = 0
+    while k < min(len(first), len(second)) and first[k] == second[k]:
+        k += 1
+    shared_year = set(_YEAR_LEAD.findall(first)) & set(_YEAR_LEAD.findall(second))
+    out = []
+    for text in (first, second):
+        name = text[k:].strip() if len(text) - k >= 2 else text.strip()
+        m = re.search(r"[中，,]([^中，,]{2,})$", name)
+        name = m.group(1) if m else name
+        lead = _YEAR_LEAD.match(name)
+        if lead and lead.group(1) in shared_year and len(name) - lead.end() >= 2:  # the year both are of
+            name = name[lead.end():]
+        out.append(name)
+    return out
 
 
 def _own_words(first: str, second: str) -> tuple[str, str]:
@@ -165,7 +186,11 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
         for c, v in ((a, va), (b, vb)))
     x, y = va[0], vb[0]
     if op is Operation.COMPARE:
-        names = [o.strip() for o in ops]
+        years = sorted(set(query.years), reverse=True)
+        if len(years) == 2:  # the same item in two years (operand_questions puts the later first)
+            names = [f"{y}年" if query.language == "zh" else str(y) for y in years]
+        else:
+            names = _names(*ops) if query.language == "zh" else [o.strip() for o in ops]
         word, want_less = _comparative(query)
         winner = 0 if x >= y else 1
         if want_less:
