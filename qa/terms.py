@@ -41,6 +41,7 @@ import hashlib
 import logging
 import os
 import re
+import sys
 import tempfile
 import threading
 import unicodedata
@@ -50,10 +51,27 @@ from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
-import jieba
 import numpy as np
 
 from qa.errors import BqaError
+
+
+def _import_jieba():
+    """jieba, without the pkg_resources import its ``_compat`` makes only to find its own files (≈ 90 ms of a
+    cold question, and deprecated): with it unavailable for that one import, jieba opens them beside its
+    module, the fallback it ships. A pkg_resources already imported is used as before."""
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        import jieba
+        return jieba
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # import pkg_resources raises ImportError
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
+    return jieba
+
+
+jieba = _import_jieba()
 
 __all__ = [
     "TOKENIZER_VERSION",

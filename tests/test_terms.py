@@ -468,3 +468,19 @@ def test_light_table_of_another_user_is_ignored(monkeypatch, tmp_path):
     monkeypatch.setattr(terms, "_light_path", lambda: str(fake))
     monkeypatch.setattr(terms, "_light", [])
     assert terms._light_table() is None
+
+
+def test_jieba_is_imported_without_pkg_resources(tmp_path) -> None:
+    """jieba's _compat imports pkg_resources (≈ 90 ms) only to find its own files; qa.terms imports jieba
+    without it, and jieba still reads its files. A stand-in pkg_resources makes the test fail on the plain
+    `import jieba` where setuptools is missing."""
+    (tmp_path / "pkg_resources.py").write_text("def resource_stream(*a):\n    raise OSError('used')\n")
+    code = ("import sys, qa.terms, jieba\n"
+            "print('pkg_resources' in sys.modules, jieba._compat.get_module_res('dict.txt').read(4))\n"
+            "print(qa.terms.tokenize('区监委留置了多少人'))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    first, second = run.stdout.splitlines()
+    assert first.startswith("False b'")
+    assert "留置" in second
