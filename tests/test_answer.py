@@ -376,9 +376,10 @@ def test_operand_questions_leave_no_cue_behind():
 
 @pytest.mark.parametrize(("question", "operands", "own"), [
     ("城镇居民和农村居民人均可支配收入，哪个增长更快？", ("城镇居民人均可支配收入增长", "农村居民人均可支配收入增长"),
-     ("城镇", "农村")),  # the head word 居民 carries what follows it to the first operand; 更快 is no operand's
+     ("城镇居民", "农村居民")),  # the head word 居民 carries what follows it to the first operand; 更快 is no operand's
     ("集成电路出口和锂电池出口，哪一块更多？", ("集成电路出口", "锂电池出口"), ("集成电路", "锂电池")),
-    ("一般债务和专项债务哪个规模更大？", ("一般债务规模", "专项债务规模"), ("一般", "专项")),
+    ("一般债务和专项债务哪个规模更大？", ("一般债务规模", "专项债务规模"), ("一般债务", "专项债务")),
+    ("货物进口总额和货物出口总额哪个增长更快？", ("货物进口总额增长", "货物出口总额增长"), ("进口", "出口")),
 ])
 def test_operands_share_what_follows_their_common_head_word(question, operands, own) -> None:
     from qa.answer.derived import _own_words
@@ -901,18 +902,51 @@ def test_a_value_takes_the_unit_of_its_rows_unit_column() -> None:
                   header=("指标名称", "单位", "全年计划目标", "上半年完成情况", "增长（%）"))
     assert column_unit(chunk, 3) == "户" and column_unit(chunk, 2) == "户"
     assert column_unit(chunk, 4) == "%"  # the header's own unit wins
+    growth = replace(chunk, header=("指标名称", "单位", "全年计划目标", "上半年完成情况", "比上年增长"))
+    assert column_unit(growth, 4) == "万元"  # a growth column is not in 户 (the caption's, as before)
     assert column_unit(chunk, 1) == "万元"  # the 单位 cell itself: the caption's
 
 
 @pytest.mark.parametrize(("question", "names"), [
     ("2025年阜新全市“三保”支出中，保基本民生和保工资哪一块更多？", ["保基本民生", "保工资"]),
-    ("截至2025年末，全市法定债务余额中一般债务和专项债务哪个规模更大？", ["一般债务规模", "专项债务规模"]),
-    ("2025年济南全市政府性基金预算收入和社会保险基金预算收入，哪个更多？", ["济南全市政府性基金预算收入", "社会保险基金预算收入"]),
+    ("截至2025年末，全市法定债务余额中一般债务和专项债务哪个规模更大？", ["一般债务", "专项债务"]),
+    ("2025年末一般债务余额和专项债务余额哪个多？", ["一般债务余额", "专项债务余额"]),
     ("一般债务和专项债务哪个多？", ["一般债务", "专项债务"]),
+    ("进口和出口哪个增长更快？", ["进口", "出口"]),
+    # no cut inside a word, nor at a 中 that is part of a name or repeated by the other operand
+    ("全国一般公共预算收入和全省一般公共预算收入哪个增长更快？", ["全国一般公共预算收入", "全省一般公共预算收入"]),
+    ("第一产业和第二产业增加值哪个增长更快？", ["第一产业增加值", "第二产业增加值"]),
+    ("中央补助收入和上级补助收入哪个多？", ["中央补助收入", "上级补助收入"]),
+    ("初中在校生和高中在校生哪个多？", ["初中在校生", "高中在校生"]),
+    ("一般债务和专项债务中的棚改债务哪个多？", ["一般债务中的棚改债务", "专项债务中的棚改债务"]),
 ])
 def test_a_comparison_names_its_operands_without_their_shared_setting(question: str, names: list[str]) -> None:
-    from qa.answer.derived import _names
-    assert _names(*operand_questions(analyze(question))) == names
+    from qa.answer.derived import _names, _which_split
+    assert _names(*operand_questions(analyze(question)), _which_split(question)[1]) == names
+
+
+def _answer_over(sentences: tuple[str, ...], question: str):
+    text = "\n".join(sentences) + "\n"
+    passages = []
+    for rank, sentence in enumerate(sentences, start=1):
+        start = text.index(sentence)
+        chunk = Chunk(f"c{rank}", "s.txt", "d#01", "统计公报", ("一、综合",), "paragraph", (f"b{rank}",), sentence,
+                      sentence, start, start + len(sentence))
+        passages.append(Passage(chunk, 1.0 / (60 + rank), rank))
+    from qa.linear import LinearModel
+    answerer = Answerer(LinearModel.packaged("answer_model"), _flat_idf, threshold=0.0)
+    return answerer.answer(analyze(question), passages, {"s.txt": text}).answer
+
+
+@pytest.mark.parametrize(("sentences", "question", "display"), [
+    (("城镇居民人均可支配收入52000元，增长4.5%。", "农村居民人均可支配收入23000元，增长6.1%。"),
+     "城镇居民和农村居民人均可支配收入，哪个增长更快？", "农村居民人均可支配收入更快：6.1% > 4.5%"),
+    (("货物进口总额比上年下降3.5%。", "货物出口总额比上年增长2.1%。"),  # a fall is a negative rate
+     "货物进口总额和货物出口总额哪个增长更快？", "货物出口总额更快：2.1% > 3.5%"),
+])
+def test_which_grew_faster_compares_the_rates_not_the_levels(sentences, question, display) -> None:
+    answer = _answer_over(sentences, question)
+    assert answer is not None and answer.kind == "comparison" and answer.display == display
 
 
 def test_a_comparison_shows_the_winner_by_its_own_name_and_both_figures() -> None:

@@ -22,6 +22,7 @@ from qa.types import Answer, Operand, Passage
 if TYPE_CHECKING:
     from qa.answer import Answerer, Candidate
 
+_WHICH = re.compile(r"[，,]?\s*哪(?:个|一个|项|一项|块|一块|类|一类)?(?=[\u4e00-\u9fff])")
 _YEAR_LEAD = re.compile(r"(?:截至)?((?:19|20)\d{2})年[末底初]?")
 _RATE = re.compile(r"[更较][快慢]|\b(?:faster|slower)\b")
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
@@ -38,54 +39,75 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
         return later, earlier  # a change is later − earlier
     lex = Lexicon.default()
     lang = "en" if query.language == "en" else "zh"
+    predicate = ""
+    if lang == "zh":  # 进口和出口哪个增长更快: 增长 is both operands'
+        text, predicate = _which_split(text)
     core = lex.operand_cues[lang].sub(" " if lang == "en" else "", text)
     parts = [p.strip() for p in lex.operand_splits[lang].split(core, maxsplit=1)]
     if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
         return None
     if lang == "zh":
         parts[0] = _shared_tail(parts[0], parts[1])
+        parts = [p + predicate for p in parts]
     shared = " ".join(str(y) for y in years) + " " if query.language == "en" and years else \
         "".join(f"{y}年" for y in years)
     return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
 
 
-def _names(first: str, second: str) -> list[str]:
-    """How a comparison names its two operands: without what they share at the start (the year, the place)
-    and without the question's setting before a 中 or a comma (2025年阜新全市“三保”支出中保基本民生 → 保基本民生),
-    as 「专项债务更多」 reads."""
-    k = 0
-    while k < min(len(first), len(second)) and first[k] == second[k]:
-        k += 1
-    shared_year = set(_YEAR_LEAD.findall(first)) & set(_YEAR_LEAD.findall(second))
-    out = []
-    for text in (first, second):
-        name = text[k:].strip() if len(text) - k >= 2 else text.strip()
-        m = re.search(r"[中，,]([^中，,]{2,})$", name)
-        name = m.group(1) if m else name
-        lead = _YEAR_LEAD.match(name)
-        if lead and lead.group(1) in shared_year and len(name) - lead.end() >= 2:  # the year both are of
-            name = name[lead.end():]
-        out.append(name)
-    return out
+_FALL_BEFORE = re.compile(r"(?:下降|减少|回落|下滑|降低|收窄|负增长)\s*$")
+
+
+def _signed(value: tuple[float, str, float], text: str, start: int) -> tuple[float, str, float]:
+    """A rate said as a fall (下降3.5%) is negative."""
+    return (-abs(value[0]), *value[1:]) if _FALL_BEFORE.search(text, max(0, start - 6), start) else value
+
+
+def _which_split(text: str) -> tuple[str, str]:
+    """A comparison question cut at its 哪个 (哪一项, 哪一块…): the operands before it, and what is asked of both
+    after it without the comparative (进口和出口哪个增长更快 → 进口和出口, 增长)."""
+    which = _WHICH.search(text)
+    if not which:
+        return text, ""
+    rest = Lexicon.default().operand_cues["zh"].sub("", text[which.end():])
+    return text[:which.start()], _COMPARATIVE_TAIL.sub("", rest).strip()
+
+
+def _names(first: str, second: str, predicate: str = "") -> list[str]:
+    """How a comparison names its two operands: without the year both start with (2025年末) and, for the first,
+    without the setting before its 中 that the second does not repeat (2025年阜新全市“三保”支出中保基本民生 →
+    保基本民生), as 「专项债务更多」 reads; the operands as asked when that leaves no two distinct names."""
+    names = []
+    leads = [_YEAR_LEAD.match(first), _YEAR_LEAD.match(second)]
+    shared = all(leads) and leads[0].group(1) == leads[1].group(1)
+    for k, text in enumerate((first, second)):
+        name = text.strip()
+        if predicate and name.endswith(predicate) and len(name) - len(predicate) >= 2:
+            name = name[:-len(predicate)]
+        if shared and len(name) - leads[k].end() >= 2:
+            name = name[leads[k].end():]
+        setting = _SETTING.search(name) if k == 0 and "中" not in second else None
+        if setting and len(name) - setting.end() >= 2:
+            name = name[setting.end():]
+        names.append(name)
+    if names[0] == names[1] or any(len(n) < 2 for n in names):
+        return [first.strip(), second.strip()]
+    return names
+
+
+_COMPARATIVE_TAIL = re.compile(r"[得地]?(?:[更较]?[多少大小高低快慢])?[？?。！!\s]*$")
+_SETTING = re.compile(r"^.*[\u4e00-\u9fff”]{2}中(?![的等])")
 
 
 def _own_words(first: str, second: str) -> tuple[str, str]:
-    """The last word of what each operand says that the other does not (their common start and end cut
-    off): 2025年江西城镇居民人均可支配收入 | 2025年农村居民人均可支配收入 → 城镇 | 农村; "" where it is
-    shorter than two characters."""
+    """The last word (two characters or more) each operand says and the other does not: 2025年江西城镇居民人均
+    可支配收入 | 2025年农村居民人均可支配收入 → 城镇居民 | 农村居民; 货物进口总额 | 货物出口总额 → 进口 | 出口;
+    "" where there is none."""
     from qa.terms import tokenize
 
-    k = 0
-    while k < min(len(first), len(second)) and first[k] == second[k]:
-        k += 1
-    j = 0
-    while j < min(len(first), len(second)) - k and first[-1 - j] == second[-1 - j]:
-        j += 1
-    out = []
-    for text in (first[k:len(first) - j], second[k:len(second) - j]):
-        words = [w for w in tokenize(text) if len(w) >= 2]
-        out.append(words[-1] if words else "")
-    return out[0], out[1]
+    words = [[w for w in tokenize(t) if len(w) >= 2 and not w.isdigit()] for t in (first, second)]
+    own = [[w for w in mine if w not in other and w not in theirs]
+           for mine, other, theirs in ((words[0], second, words[1]), (words[1], first, words[0]))]
+    return (own[0][-1] if own[0] else ""), (own[1][-1] if own[1] else "")
 
 
 def _shared_tail(first: str, second: str) -> str:
@@ -154,10 +176,20 @@ def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage],
         sub = replace(sub, quotes=(*sub.quotes, own))
     ranked = answerer.score(candidates_for(sub, passages, texts, answerer.idf, answerer.places))
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
-              and _fits(c)]
+              and _fits(c) and (not units or Lexicon.default().unit_class(c.unit) in
+                                {Lexicon.default().unit_class(u) for u in units})]
     if not ranked:
         return None
+    if own:  # an operand's figure is said of it: one whose sentence names the operand's own word comes first
+        said = [c for c in ranked if own in _sentence_at(texts.get(c.source, ""), c.start)]
+        ranked = said + [c for c in ranked if c not in said]
     return replace(ranked[0], probability=answerer.confidence_of(sub, ranked))
+
+
+def _sentence_at(text: str, start: int) -> str:
+    a = max(text.rfind(ch, 0, start) for ch in "。；！？\n") + 1
+    ends = [e for e in (text.find(ch, start) for ch in "。；！？\n") if e >= 0]
+    return text[a:min(ends) if ends else len(text)]
 
 
 def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
@@ -169,12 +201,16 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
         return None
     # which grew faster compares rates: each operand is a percentage
     rates = ("%",) if query.operation is Operation.COMPARE and _RATE.search(normalize(query.question)) else ()
-    own = _own_words(*ops) if query.language == "zh" else ("", "")
+    own = _own_words(*ops) if query.language == "zh" and len(set(query.years)) < 2 else ("", "")
+    if own[0] == own[1]:
+        own = ("", "")
     a = _best_figure(answerer, ops[0], passages, texts, query.language, query.places, rates, own[0])
     b = _best_figure(answerer, ops[1], passages, texts, query.language, query.places, rates, own[1])
     if a is None or b is None or (a.source, a.start) == (b.source, b.start):
         return None
     va, vb = value_of(a.display, a.unit), value_of(b.display, b.unit)
+    if rates and va and vb:  # 下降3.5% is a rate of −3.5%
+        va, vb = (_signed(v, texts.get(c.source, ""), c.start) for v, c in ((va, a), (vb, b)))
     if va is None or vb is None or va[1] != vb[1]:
         return None  # units that cannot be reconciled
     unit, scale = a.unit, va[2]  # results are given in the first operand's unit
@@ -190,7 +226,8 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
         if len(years) == 2:  # the same item in two years (operand_questions puts the later first)
             names = [f"{y}年" if query.language == "zh" else str(y) for y in years]
         else:
-            names = _names(*ops) if query.language == "zh" else [o.strip() for o in ops]
+            names = _names(*ops, _which_split(query.question)[1]) if query.language == "zh" \
+                else [o.strip() for o in ops]
         word, want_less = _comparative(query)
         winner = 0 if x >= y else 1
         if want_less:

@@ -92,6 +92,7 @@ def unit_of(text: str) -> str:
 
 
 _UNIT_COLUMN = re.compile(r"(?:计量)?单\s*位")
+_RATE_HEADER = re.compile(r"[%％（(]|增长|增减|增幅|增速|比上年|同比|比重|占比")
 _PERCENT_HEADER = re.compile(r"[%％]\s*$")
 _WORD_CHAR = re.compile(r"\w")
 
@@ -104,7 +105,7 @@ def column_unit(chunk: Chunk, column: int | None) -> str:
     if column is not None and not _UNIT_COLUMN.fullmatch(header.strip()):
         own = [chunk.cells[k].strip() for k, h in enumerate(chunk.header[:len(chunk.cells)])
                if k != column and _UNIT_COLUMN.fullmatch(h.split()[-1] if h.split() else "")]
-        if own and own[-1] in known and not re.search(r"[%％]|[（(]", header):
+        if own and own[-1] in known and not _RATE_HEADER.search(header):  # 比上年增长 is no 亿元
             return own[-1]
     if _PERCENT_HEADER.search(header):  # 增减% / 完成预算数%: before a unit its spanning parent gives (完成数（万元）)
         return "%"
