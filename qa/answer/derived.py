@@ -175,14 +175,14 @@ def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage],
     if own:  # what tells this operand from the other (城镇 | 农村) is asked for like a quoted name
         sub = replace(sub, quotes=(*sub.quotes, own))
     ranked = answerer.score(candidates_for(sub, passages, texts, answerer.idf, answerer.places))
+    lex = Lexicon.default()
+    wanted = {lex.unit_class(u) for u in units}
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
-              and _fits(c) and (not units or Lexicon.default().unit_class(c.unit) in
-                                {Lexicon.default().unit_class(u) for u in units})]
+              and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)]
     if not ranked:
         return None
     if own:  # an operand's figure is said of it: one whose sentence names the operand's own word comes first
-        said = [c for c in ranked if own in _sentence_at(texts.get(c.source, ""), c.start)]
-        ranked = said + [c for c in ranked if c not in said]
+        ranked.sort(key=lambda c: own not in _sentence_at(texts.get(c.source, ""), c.start))  # stable
     return replace(ranked[0], probability=answerer.confidence_of(sub, ranked))
 
 
