@@ -18,6 +18,7 @@ from qa.bench.ann import AnnSpec, compare, run_ann, synthesise
 from qa.bench.corpus import scale_corpus
 from qa.cli import main
 from qa.embedders import make_embedder
+from qa.errors import BqaError
 from qa.index.dense import EXACT_FILTER_MAX, FLAT_MAX, build_dense, load_dense, save_dense, search_dense
 from qa.index.store import build_index, load_index
 from qa.ingest import load_corpus
@@ -275,16 +276,45 @@ def test_python_work_per_question_does_not_grow_with_the_corpus(corpora):
     assert (lines[3] - lines[1]) / asked < chunks[3] - chunks[1], lines
 
 
-def test_an_opened_index_holds_the_vectors_once_in_faiss_never_vectors_npy(corpora, monkeypatch):
-    opened: list[str] = []
+def test_an_opened_index_holds_the_vectors_once_memory_mapped(corpora, monkeypatch):
+    """The vectors are never read into memory to answer: an exact index maps vectors.npy (no FAISS copy)."""
+    opened: list[tuple[str, object]] = []
     real_load = np.load
 
     def recording_load(path, *args, **kwargs):
-        opened.append(str(path))
+        opened.append((str(path), kwargs.get("mmap_mode")))
         return real_load(path, *args, **kwargs)
 
     monkeypatch.setattr(np, "load", recording_load)
     engine = BulletinQA(load_index(corpora[1]), make_embedder("fake"))
     engine.ask(QUESTIONS[0])
-    assert opened, "np.load was not reached: the check would prove nothing"
-    assert not [p for p in opened if p.endswith("vectors.npy")]
+    vectors = [mode for path, mode in opened if path.endswith("vectors.npy")]
+    assert vectors == ["r"], opened
+    assert engine.index.manifest.dense_index == "flat" and isinstance(engine.index.dense.vectors, np.memmap)
+
+
+def test_an_exact_index_is_the_vectors_file_searched_without_faiss(tmp_path):
+    """A flat build writes no dense.faiss: its index is vectors.npy, memory-mapped, and a search gives the
+    exact nearest vectors, best first, ties by id, as a brute-force scan does."""
+    from qa.index.dense import ExactIndex
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    x[11] = x[10]  # a tie
+    index, chosen = build_dense(x, "flat")
+    assert chosen == "flat" and isinstance(index, ExactIndex)
+    save_dense(index, tmp_path / "dense.faiss")
+    assert not (tmp_path / "dense.faiss").exists()
+    np.save(tmp_path / "vectors.npy", x, allow_pickle=False)
+    loaded = load_dense(tmp_path / "vectors.npy")
+    assert isinstance(loaded.vectors, np.memmap) and (loaded.d, loaded.ntotal) == (16, 300)
+    q = x[10] + 0.01 * rng.normal(size=16).astype(np.float32)
+    expected = sorted(range(300), key=lambda i: (-float(x[i] @ q), i))[:8]
+    found = search_dense(loaded, q, 8)
+    assert [i for i, _ in found] == expected and found[0][0] == 10 and found[1][0] == 11
+    assert np.allclose([s for _, s in found], [float(x[i] @ q) for i in expected], atol=1e-5)
+    assert np.array_equal(loaded.reconstruct_batch(np.array([3, 7])), x[[3, 7]])
+    (tmp_path / "vectors.npy").write_bytes((tmp_path / "vectors.npy").read_bytes()[:500])
+    with pytest.raises(BqaError, match="vectors.npy is unreadable"):
+        load_dense(tmp_path / "vectors.npy")

@@ -97,13 +97,14 @@ def test_build_writes_plain_files_and_manifest(fake_index):
     build = fake_index / m.build_dir
     assert {p.name for p in build.iterdir()} >= {
         "manifest.json", "chunks.jsonl", "texts.jsonl", "documents.jsonl", "vectors.npy", "vector_keys.json",
-        "contexts.json", "dense.faiss", "bm25", "bm25ctx"}
+        "contexts.json", "bm25", "bm25ctx"}
+    assert not (build / "dense.faiss").exists()  # an exact index searches vectors.npy itself: no second copy
     assert (m.embedder.name, m.embedder.dim) == ("fake", 64) and m.n_documents == 29
     rec = m.files["hongkou-2025-03.txt"]
     assert rec.sha256 == m.corpus["hongkou-2025-03.txt"] and len(rec.sha256) == 64
     assert rec.size == SEED_FILE.stat().st_size and rec.n_chunks == m.n_chunks and rec.n_documents == 29
     assert m.versions["faiss-cpu"] and m.dense_index == "flat"
-    assert set(m.data_files) >= {"chunks.jsonl", "vectors.npy", "contexts.json", "dense.faiss"}
+    assert set(m.data_files) >= {"chunks.jsonl", "vectors.npy", "contexts.json"}
     assert json.loads((build / "manifest.json").read_text(encoding="utf-8")) == m.to_dict()
     assert json.loads((fake_index / "owned.json").read_text(encoding="utf-8")) == [Path(m.build_dir).name]
     for p in build.rglob("*"):
@@ -297,7 +298,7 @@ def test_bad_manifest_is_one_line_naming_the_file(fake_index, tmp_path, damage):
         read_manifest(idx)
 
 
-DATA_FILES = ["vectors.npy", "chunks.jsonl", "documents.jsonl", "contexts.json", "dense.faiss",
+DATA_FILES = ["vectors.npy", "chunks.jsonl", "documents.jsonl", "contexts.json",
               "bm25ctx/params.index.json"]
 
 
@@ -327,16 +328,16 @@ def test_data_file_of_the_wrong_size_is_named(fake_index, tmp_path, name, change
     load_index(idx)
 
 
-@pytest.mark.parametrize("damage", ["truncated_faiss", "chunk_count", "missing_folder", "missing_bm25",
+@pytest.mark.parametrize("damage", ["truncated_vectors", "chunk_count", "missing_folder", "missing_bm25",
                                     "missing_bm25ctx", "contexts_mismatch", "documents_not_json"])
 def test_damaged_index_gives_one_clear_line(fake_index, tmp_path, damage):
     idx = _copy(fake_index, tmp_path / "idx")
     m = read_manifest(idx)
     build = idx / m.build_dir
     resize = True  # keep the manifest's recorded sizes true, so the check behind the size check is reached
-    if damage == "truncated_faiss":
-        data = (build / "dense.faiss").read_bytes()
-        (build / "dense.faiss").write_bytes(data[: len(data) // 3])
+    if damage == "truncated_vectors":  # the exact dense index
+        data = (build / "vectors.npy").read_bytes()
+        (build / "vectors.npy").write_bytes(data[: len(data) // 3])
     elif damage == "chunk_count":
         lines = (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
         (build / "chunks.jsonl").write_text("\n".join(lines[:-5]) + "\n", encoding="utf-8")
@@ -595,8 +596,8 @@ def test_disk_full_during_build_keeps_old_index(fake_index, tmp_path, monkeypatc
 def test_truncated_file_makes_the_index_stale(fake_index, tmp_path):
     idx = _copy(fake_index, tmp_path / "idx")
     build = idx / read_manifest(idx).build_dir
-    data = (build / "dense.faiss").read_bytes()
-    (build / "dense.faiss").write_bytes(data[: len(data) // 2])
+    data = (build / "contexts.json").read_bytes()
+    (build / "contexts.json").write_bytes(data[: len(data) // 2])
     report = build_index(SEED, idx, "fake")  # not "up to date": the damaged build is replaced
     assert not report.up_to_date and report.n_embedded == 0 and report.n_parsed == 0
     load_index(idx)
@@ -639,11 +640,12 @@ def _loaded(*args: str) -> set[str]:
 
 
 def test_a_cold_question_imports_no_build_or_page_library(fake_index: Path, seed_corpus: Path) -> None:
-    """A question reads bm25s's files without bm25s (and scipy), the stored pinyin without pypinyin, and
-    needs neither the parsers nor the page nor the charts; English questions naming a person included."""
+    """A question reads bm25s's files without bm25s (and scipy), the stored pinyin without pypinyin, an exact
+    dense index (a corpus this size) without FAISS, and needs neither the parsers nor the page nor the charts;
+    English questions naming a person included."""
     where = ["--index", str(fake_index), "--corpus", str(seed_corpus), "--no-warm"]
-    assert _loaded("ask", "区监委留置了多少人？", *where) == {"faiss"}
-    assert _loaded("ask", "What did Huang Haibin report?", *where) == {"faiss"}
+    assert _loaded("ask", "区监委留置了多少人？", *where) == set()
+    assert _loaded("ask", "What did Huang Haibin report?", *where) == set()
 
 
 def test_an_up_to_date_index_check_imports_no_index_library(fake_index: Path, seed_corpus: Path) -> None:

@@ -343,9 +343,9 @@ def test_planted_pickle_files_are_never_executed(fake_index, other_corpus, tmp_p
             if sizes_agree:
                 _record_sizes(damaged)
             before = _snapshot(damaged)
-            try:  # the dense index never reads vectors.npy: with agreeing sizes that one still loads
+            try:
                 load_index(damaged)
-                assert sizes_agree and planted.name == "vectors.npy"
+                raise AssertionError(f"a planted pickle in {planted.name} was loaded")
             except BqaError as err:
                 assert "\n" not in str(err) and f"bqa index --rebuild --index {damaged}" in str(err), err
                 out = _bqa("ask", QUESTION, "--index", str(damaged))
@@ -386,9 +386,9 @@ def _damage(idx: Path, kind: str) -> None:
     elif kind == "manifest_is_a_folder":
         manifest_path.unlink()
         manifest_path.mkdir()
-    elif kind == "truncated_faiss":
-        data = (build / "dense.faiss").read_bytes()
-        (build / "dense.faiss").write_bytes(data[: len(data) // 2])
+    elif kind == "truncated_vectors":  # the exact dense index
+        data = (build / "vectors.npy").read_bytes()
+        (build / "vectors.npy").write_bytes(data[: len(data) // 2])
     elif kind == "data_file_wrong_size":
         with (build / "contexts.json").open("a", encoding="utf-8") as fh:
             fh.write(" ")
@@ -405,12 +405,12 @@ def _damage(idx: Path, kind: str) -> None:
 
 DAMAGE = ["manifest_not_json", "manifest_missing_key", "manifest_wrong_type", "manifest_absurd_count",
           "manifest_bad_file_record", "manifest_is_a_folder", "other_embedder", "unknown_embedder",
-          "other_format_version", "truncated_faiss", "data_file_wrong_size", "chunks_disagree_with_vectors",
+          "other_format_version", "truncated_vectors", "data_file_wrong_size", "chunks_disagree_with_vectors",
           "chunk_row_not_an_object", "build_dir_outside_index", "build_folder_missing"]
 NAMES = {"manifest_not_json": "manifest.json", "manifest_missing_key": "manifest.json",
          "manifest_wrong_type": "manifest.json", "manifest_absurd_count": "manifest.json",
          "manifest_bad_file_record": "manifest.json", "manifest_is_a_folder": "manifest.json",
-         "truncated_faiss": "dense.faiss", "data_file_wrong_size": "contexts.json",
+         "truncated_vectors": "vectors.npy", "data_file_wrong_size": "contexts.json",
          "chunks_disagree_with_vectors": "chunks.jsonl", "chunk_row_not_an_object": "chunks.jsonl"}
 
 

@@ -1,30 +1,87 @@
-"""Dense retrieval: FAISS inner product over L2-normalised vectors; exact (flat) when small, IVF when large.
+"""Dense retrieval: inner product over L2-normalised vectors; exact when small, FAISS IVF when large.
 
 The switch-over comes from ``bqa bench --ann`` (eval/SCALE.md): a flat search of 384-dimensional vectors costs
 60–70 ns a vector on one thread (3.5 ms at 50,000, 6 ms at 10⁵, about 50 ms at 10⁶), so it stays exact up to
 50,000 vectors; above that an IVF index with 8-bit scalar-quantised vectors (IVF·SQ8, about 400 bytes a vector)
 found 0.96–0.97 of the exact top ten at 10⁶ in under 2 ms, where HNSW (M 16/32) stayed at 0.85 or below on
 real-shaped vectors.
+
+An exact index is the build's ``vectors.npy`` itself, memory-mapped and searched with numpy on the calling
+thread (``einsum``, not BLAS, which would start its own threads): no second copy of the vectors on disk or in
+memory, and no FAISS import (≈ 35 ms and a second OpenMP runtime) for a corpus of that size. FAISS is imported
+only to build or load an approximate index.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import faiss
 import numpy as np
 
 from qa.errors import BqaError
 from qa.threads import refresh_runtimes, use_threads
 
-refresh_runtimes()  # FAISS brings its own OpenMP runtime
+if TYPE_CHECKING:
+    import faiss
 
 DenseKind = Literal["auto", "flat", "hnsw", "ivf"]
 FLAT_MAX = 50_000  # up to this many vectors an exact search is fast enough
 HNSW_M = 32
 IVF_TRAIN_PER_LIST = 64
+EXACT_FILTER_MAX = 4096  # a filter this narrow is searched exactly over its own vectors
+
+
+def _faiss():
+    import faiss
+
+    refresh_runtimes()  # FAISS brings its own OpenMP runtime
+    return faiss
+
+
+class ExactIndex:
+    """Every vector, searched exactly: the part of FAISS's index interface that retrieval uses
+    (``d``, ``ntotal``, ``search``, ``reconstruct_batch``)."""
+
+    def __init__(self, vectors: np.ndarray):
+        if vectors.ndim != 2 or vectors.dtype != np.float32:
+            raise BqaError(f"dense vectors must be a float32 matrix, got {vectors.dtype} of shape {vectors.shape}")
+        self.vectors = vectors
+
+    @property
+    def d(self) -> int:
+        return int(self.vectors.shape[1])
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.vectors.shape[0])
+
+    def scores(self, q: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        rows = self.vectors if ids is None else self.vectors[ids]
+        return np.einsum("ij,j->i", rows, np.asarray(q, dtype=np.float32).reshape(-1))
+
+    def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the ``k`` nearest vectors to each row of ``x``, best first, as FAISS returns them."""
+        out_s = np.full((len(x), k), -np.inf, dtype=np.float32)
+        out_i = np.full((len(x), k), -1, dtype=np.int64)
+        for r, q in enumerate(x):
+            sims = self.scores(q)
+            top = _top(sims, k)
+            out_s[r, :len(top)], out_i[r, :len(top)] = sims[top], top
+        return out_s, out_i
+
+    def reconstruct_batch(self, ids: np.ndarray) -> np.ndarray:
+        return np.asarray(self.vectors[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+
+
+def _top(sims: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest values, largest first (ties by index)."""
+    k = min(k, len(sims))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+    return part[np.lexsort((part, -sims[part]))]
 
 
 def ivf_lists(n: int) -> int:
@@ -33,18 +90,21 @@ def ivf_lists(n: int) -> int:
     return int(max(1, min(target, 2 ** int(math.log2(max(1, n // 39))))))
 
 
-def build_dense(vectors: np.ndarray, kind: DenseKind = "auto") -> tuple[faiss.Index, str]:
+def build_dense(vectors: np.ndarray, kind: DenseKind = "auto") -> tuple[faiss.Index | ExactIndex, str]:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
-    use_threads(None)  # a build (training and adding) on every core
     chosen = ("ivf" if n > FLAT_MAX else "flat") if kind == "auto" else kind
     if chosen == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif chosen == "hnsw":
+        return ExactIndex(vectors), chosen
+    if chosen not in ("hnsw", "ivf"):
+        raise BqaError(f"unknown dense index kind {kind!r}; choose auto, flat, hnsw or ivf")
+    faiss = _faiss()
+    use_threads(None)  # a build (training and adding) on every core
+    if chosen == "hnsw":
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = 128
-    elif chosen == "ivf":
+    else:
         if not n:
             raise BqaError("an IVF dense index needs vectors to train on; use --dense flat for an empty corpus")
         nlist = ivf_lists(n)
@@ -53,8 +113,6 @@ def build_dense(vectors: np.ndarray, kind: DenseKind = "auto") -> tuple[faiss.In
         sample = min(n, IVF_TRAIN_PER_LIST * nlist)
         index.train(vectors if sample == n else vectors[np.sort(rng.choice(n, sample, replace=False))])
         index.nprobe = max(1, nlist // 16)
-    else:
-        raise BqaError(f"unknown dense index kind {kind!r}; choose auto, flat, hnsw or ivf")
     if n:
         index.add(vectors)
     if chosen == "ivf":
@@ -62,14 +120,11 @@ def build_dense(vectors: np.ndarray, kind: DenseKind = "auto") -> tuple[faiss.In
     return index, chosen
 
 
-EXACT_FILTER_MAX = 4096  # a filter this narrow is searched exactly over its own vectors
-
-
-def search_dense(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+def search_dense(index: faiss.Index | ExactIndex, query: np.ndarray, k: int, allowed: np.ndarray | None = None
                  ) -> list[tuple[int, float]]:
     """The ``k`` nearest vectors; with ``allowed`` (a boolean mask over the vectors) only those, found inside
-    FAISS (an ID selector), or exactly over their own vectors when there are few — never by asking for every
-    vector and filtering in Python."""
+    FAISS (an ID selector), or exactly over their own vectors when there are few or the index is exact —
+    never by asking for every vector and filtering in Python."""
     q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
     use_threads(1)  # one question, one thread: a second spinning pool only lengthens the tail
     if allowed is None:
@@ -82,10 +137,11 @@ def search_dense(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndar
         k = min(k, len(ids_ok))
         if k <= 0:
             return []
-        if len(ids_ok) <= EXACT_FILTER_MAX:
-            sims = index.reconstruct_batch(ids_ok) @ q[0]
-            top = np.argsort(-sims, kind="stable")[:k]
+        if isinstance(index, ExactIndex) or len(ids_ok) <= EXACT_FILTER_MAX:
+            sims = index.scores(q[0], ids_ok) if isinstance(index, ExactIndex) else index.reconstruct_batch(ids_ok) @ q[0]
+            top = _top(sims, k)
             return [(int(ids_ok[i]), float(sims[i])) for i in top]
+        faiss = _faiss()
         bits = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
         selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
         if hasattr(index, "hnsw"):
@@ -98,14 +154,29 @@ def search_dense(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndar
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
-def save_dense(index: faiss.Index, path: Path) -> None:
-    faiss.write_index(index, str(path))
+def dense_file(kind: str) -> str:
+    """The build's file that holds the dense index of this kind: an exact index is the vectors themselves."""
+    return "vectors.npy" if kind == "flat" else "dense.faiss"
 
 
-def load_dense(path: Path) -> faiss.Index:
+def save_dense(index: faiss.Index | ExactIndex, path: Path) -> None:
+    """Write an approximate index to ``path`` (an exact one is the build's vectors.npy, written with them)."""
+    if isinstance(index, ExactIndex):
+        return
+    _faiss().write_index(index, str(path))
+
+
+def load_dense(path: Path) -> faiss.Index | ExactIndex:
+    """An index from ``dense.faiss``, or an exact one memory-mapped from ``vectors.npy``."""
     if not path.exists():
         raise BqaError(f"index file {path.name} is missing; rebuild with `bqa index --rebuild`")
+    if path.suffix == ".npy":
+        try:
+            return ExactIndex(np.load(path, allow_pickle=False, mmap_mode="r"))
+        except (OSError, ValueError, BqaError):
+            raise BqaError(f"index file {path.name} is unreadable (truncated or corrupt); rebuild with "
+                           "`bqa index --rebuild`") from None
     try:
-        return faiss.read_index(str(path))
+        return _faiss().read_index(str(path))
     except RuntimeError:
         raise BqaError(f"index file {path.name} is unreadable (truncated or corrupt); rebuild with `bqa index --rebuild`") from None

@@ -5,7 +5,8 @@ Layout of an index folder::
     index/manifest.json          the live manifest (qa.index.manifest.Manifest); names the build folder
     index/builds/<build_id>/     manifest.json, chunks.jsonl, texts.jsonl, documents.jsonl, vectors.npy,
                                  vector_keys.json, contexts.json, names.json (pinyin of people and
-                                 places), dense.faiss, bm25/, bm25ctx/ (bm25s saves)
+                                 places), dense.faiss (an approximate index only; an exact
+                                 one searches vectors.npy itself), bm25/, bm25ctx/ (bm25s saves)
     index/owned.json             the build folders this index created (the only ones it ever deletes)
     index/.lock                  held while a build runs
 
@@ -502,7 +503,7 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
         _write_json(tmp / "vector_keys.json", keys)
         _write_json(tmp / "contexts.json", {"contexts": contexts, "context_of": context_of})
         _write_json(tmp / "names.json", names)
-        save_dense(dense, tmp / "dense.faiss")
+        save_dense(dense, tmp / "dense.faiss")  # nothing for an exact index: vectors.npy is that index
         save_sparse(sparse, tmp / "bm25")
         save_sparse(context_sparse, tmp / "bm25ctx")
         manifest = Manifest(
@@ -576,7 +577,7 @@ def _check_file_sizes(index_dir: Path, build: Path, manifest: Manifest) -> None:
 
 
 def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None) -> LoadedIndex:
-    from qa.index.dense import load_dense
+    from qa.index.dense import dense_file, load_dense
     from qa.index.sparse import load_sparse
 
     fix = fix_command(index_dir)
@@ -630,13 +631,14 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
     if len(context_of) != len(chunks) or (len(context_of) and not 0 <= context_of.min() <= context_of.max() < len(contexts)):
         raise BqaError(f"index file {build / 'contexts.json'} does not match the chunks; rebuild with {fix}")
     try:
-        dense = load_dense(build / "dense.faiss")
+        dense_name = dense_file(manifest.dense_index)
+        dense = load_dense(build / dense_name)
         sparse = load_sparse(build / "bm25")
         context_sparse = load_sparse(build / "bm25ctx")
     except BqaError as err:  # name this index folder in the fix
         raise BqaError(str(err).replace("`bqa index --rebuild`", fix)) from None
     if dense.d != emb.dim:
-        raise BqaError(f"index file {build / 'dense.faiss'} has dimension {dense.d}, the manifest says {emb.dim}; "
+        raise BqaError(f"index file {build / dense_name} has dimension {dense.d}, the manifest says {emb.dim}; "
                        f"rebuild with {fix}")
     if dense.ntotal != len(chunks) or sparse.num_docs != len(chunks):
         raise BqaError(f"index in {index_dir}: chunks.jsonl has {len(chunks)} chunks but the vector index has "
