@@ -951,3 +951,53 @@ def test_which_grew_faster_compares_the_rates_not_the_levels(sentences, question
 
 def test_a_comparison_shows_the_winner_by_its_own_name_and_both_figures() -> None:
     assert _derived("一般债务余额和专项债务余额哪个多？").display == "专项债务余额更多：257.50亿元 > 97.28亿元"
+
+
+@pytest.mark.parametrize(("question", "operands"), [
+    # the side after 比 says only what differs: it takes the first side's item, not its year, stage or plan word
+    ("石嘴山2026年全市一般公共预算收入预计比2025年实际完成数多多少亿元？",
+     ("石嘴山2026年全市一般公共预算收入预计", "2025年石嘴山全市一般公共预算收入实际完成数")),
+    ("2025年本级一般公共预算收入的完成数比预算数少了多少万元？",
+     ("2025年本级一般公共预算收入的完成数", "2025年本级一般公共预算收入的预算数")),
+    ("2025年新增专项债券中，市级使用的比区县级多多少？", ("2025年新增专项债券中,市级使用的", "2025年新增专项债券中,使用的区县级")),
+    ("2024年税收收入比2025年少多少？", ("2025年税收收入", "2024年税收收入")),  # two years: the later first
+    ("一般债务余额比专项债务余额少多少？", ("一般债务余额", "专项债务余额")),
+    ("区监委立案人数比留置人数多多少？", ("区监委立案人数", "留置人数")),  # a side with its own item inherits none
+    ("2025年末法定债务余额距离债务限额还有多大空间？", ("2025年末法定债务余额", "2025年债务限额")),
+])
+def test_the_side_after_bi_takes_the_first_sides_item(question, operands) -> None:
+    assert operand_questions(analyze(question)) == operands
+
+
+def test_bi_of_a_share_or_of_last_year_is_no_two_sided_comparison() -> None:
+    from qa.answer.derived import _than_split
+    assert _than_split("新增债券占比重是多少") is None
+    assert _than_split("税收收入比上年增长了多少") is None
+
+
+def test_two_rates_differ_by_percentage_points() -> None:
+    answer = _answer_over(("2025年全省规模以上工业增加值增长7.5%。", "2026年全省规模以上工业增加值增长目标为7.0%左右。"),
+                          "2026年全省规模以上工业增加值增长目标比2025年实际增速低多少个百分点？")
+    assert answer is not None and answer.kind == "derived" and answer.text == "0.5个百分点"
+    assert {o.text for o in answer.operands} == {"7.5%", "7.0%左右"}  # a figure keeps its qualifier
+
+
+def test_two_operands_are_never_the_same_figure() -> None:
+    """When both operands read best the same figure, one of them takes its next distinct reading, and its
+    confidence is that of a reading that is not its best."""
+    from qa.answer import Candidate
+    from qa.answer.derived import _pair
+    from qa.answer.features import FEATURES
+
+    def cand(text: str, start: int, score: float) -> Candidate:
+        return Candidate(text, text, "s.txt", start, start + len(text), "number", "亿元", 1, "c1",
+                         np.zeros(len(FEATURES), dtype=np.float32), probability=score / 10, score=score)
+
+    answerer = Answerer(None, _flat_idf, threshold=0.0)
+    sub = analyze("2025年收入")
+    a = [cand("30.19亿元", 0, 9.0), cand("29.23亿元", 50, 5.0)]
+    b = [cand("30.19亿元", 100, 8.0), cand("29.23亿元", 50, 7.5)]  # the same value in another place is the same figure
+    x, y = _pair(answerer, (sub, a), (sub, b))
+    assert (x.display, y.display) == ("30.19亿元", "29.23亿元")  # 9.0 + 7.5 beats 5.0 + 8.0
+    assert _pair(answerer, (sub, a[:1]), (sub, b[:1])) is None
+    assert _pair(answerer, (sub, a), (sub, [])) is None

@@ -59,7 +59,7 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["operation"] == {op.value for op in Operation} - {"compare"}  # compare comes from the intent
     assert seen["polarity"] == {"positive", "negative"}
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
-    assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en"}  # what qa.answer.derived reads
+    assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh"}  # derived reads
     assert seen["span"] == {"org_suffix", "break"}  # what qa.answer.generators reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
     assert seen["source"] == {"table"}  # what Query.table reads

@@ -26,6 +26,7 @@ _WHICH = re.compile(r"[，,]?\s*哪(?:个|一个|项|一项|块|一块|类|一�
 _YEAR_LEAD = re.compile(r"(?:截至)?((?:19|20)\d{2})年[末底初]?")
 _RATE = re.compile(r"[更较][快慢]|\b(?:faster|slower)\b")
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
+POINTS = "个百分点"
 _NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
 
 
@@ -33,10 +34,16 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     """The two operand questions of a derived question, or None when it has no two operands."""
     text = query.question
     years = sorted(set(query.years))
-    if len(years) == 2 and query.operation in (Operation.DIFFERENCE, Operation.CHANGE, Operation.COMPARE):
+    two_years = len(years) == 2 and query.operation in (Operation.DIFFERENCE, Operation.CHANGE, Operation.COMPARE)
+    if query.language == "zh" and (than := _than_split(text)):
+        if two_years and not (str(years[1]) in than[0] and str(years[0]) in than[1]):
+            than = than[::-1] if str(years[1]) in than[1] and str(years[0]) in than[0] else None
+        if than:
+            return than  # a change is later − earlier: with two years the later comes first
+    if two_years:
         later = re.sub(rf"{years[0]}\s*年?", "", text)  # the question about the later year
         earlier = re.sub(rf"{years[1]}\s*年?", "", text)
-        return later, earlier  # a change is later − earlier
+        return later, earlier
     lex = Lexicon.default()
     lang = "en" if query.language == "en" else "zh"
     predicate = ""
@@ -52,6 +59,56 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     shared = " ".join(str(y) for y in years) + " " if query.language == "en" and years else \
         "".join(f"{y}年" for y in years)
     return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
+
+
+_YEAR_WORD = re.compile(r"(?:19|20)\d{2}\s*年")
+
+
+def _than_split(text: str) -> tuple[str, str] | None:
+    """A 比 question's two sides: 「石嘴山2026年全市一般公共预算收入预计比2025年实际完成数多多少」 →
+    石嘴山2026年全市一般公共预算收入预计 | 2025年石嘴山全市一般公共预算收入实际完成数. The side after 比 says
+    only what differs (a year, a stage, a level: at most two characters besides them); it takes the first side's item without the first side's own
+    qualifiers of the kinds it names (its year, its level, its period…), and never with the first side's stage
+    or plan-or-outcome words (执行数, 预计, 目标): those are what a 比 compares. None when the question has no 比
+    between two sides."""
+    lex = Lexicon.default()
+    m = lex.operand_than.search(text)
+    if not m:
+        return None
+    first = text[:m.start()].strip(" ，,")
+    tail = lex.operand_than_tail.search(text, m.end())
+    second = text[m.end():tail.start() if tail else len(text)].strip(" ，,")
+    if len(first) < 2 or len(second) < 2:
+        return None
+    own_year = _YEAR_WORD.search(second)
+    if len(_qualifiers_off(lex, second)) > 2:
+        return None  # the second side names its own item (立案人数比留置人数): split as any two operands
+    item = lex.operand_plan_words.sub("", first)
+    if own_year:
+        item = _YEAR_WORD.sub("", item)
+    families = {label.split(":")[0] for label in lex.find(lex.scopes, second)} | {"stage"}
+    for p in lex.scopes:  # the first side's words of the kinds the second side names (its stage, its level)
+        if p.label.split(":")[0] in families:
+            item = p.regex.sub("", item)
+    for p in lex.periods:
+        if p.regex.search(normalize(second)):
+            item = p.regex.sub("", item)
+    item = _EMPTY_BRACKETS.sub("", item)
+    rest = _YEAR_WORD.sub("", second).strip() if own_year else second
+    if not own_year and squash(rest) in squash(item):  # the second side adds nothing to the first's words
+        return None
+    return first, f"{own_year.group() if own_year else ''}{item}{rest}"
+
+
+def _qualifiers_off(lex: Lexicon, text: str) -> str:
+    """What a side says besides years, scope and period words and plan-or-outcome words (实际增速 → 增速)."""
+    text = lex.operand_plan_words.sub("", _YEAR_WORD.sub("", normalize(text)))
+    for p in (*lex.scopes, *lex.periods):
+        text = p.regex.sub("", text)
+    return re.sub(r"[\s的,，()（）]", "", text)
+
+
+_EMPTY_BRACKETS = re.compile(r"[(（]\s*[)）]")
 
 
 _FALL_BEFORE = re.compile(r"(?:下降|减少|回落|下滑|降低|收窄|负增长)\s*$")
@@ -165,8 +222,10 @@ def _fits(c: Candidate) -> bool:
     return not any(c.features[k] > 0 for k in _CONFLICTS)
 
 
-def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
-                 language: str, places: tuple[str, ...], units: tuple[str, ...] = (), own: str = "") -> Candidate | None:
+def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
+             language: str, places: tuple[str, ...], units: tuple[str, ...] = (), own: str = ""
+             ) -> tuple[Query, list[Candidate]]:
+    """An operand's sub-question and its figure readings, best first."""
     from qa.answer import candidates_for
 
     sub = replace(analyze(question), intent=Intent.FIGURE, operation=None, language=language, places=places)
@@ -179,11 +238,41 @@ def _best_figure(answerer: Answerer, question: str, passages: Sequence[Passage],
     wanted = {lex.unit_class(u) for u in units}
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
               and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)]
-    if not ranked:
-        return None
     if own:  # an operand's figure is said of it: one whose sentence names the operand's own word comes first
         ranked.sort(key=lambda c: own not in _sentence_at(texts.get(c.source, ""), c.start))  # stable
-    return replace(ranked[0], probability=answerer.confidence_of(sub, ranked))
+    return sub, ranked
+
+
+def _same(x: Candidate, y: Candidate) -> bool:
+    return (x.source, x.start) == (y.source, y.start) or squash(x.display) == squash(y.display)
+
+
+def _operand(answerer: Answerer, sub: Query, ranked: list[Candidate], k: int) -> Candidate:
+    """The ``k``-th reading as the operand, with the confidence it has as the best one (a lower reading's
+    margin over the others is negative, so its confidence is low)."""
+    order = [ranked[k], *ranked[:k], *ranked[k + 1:]]
+    return replace(ranked[k], probability=answerer.confidence_of(sub, order))
+
+
+def _pair(answerer: Answerer, first: tuple[Query, list[Candidate]], second: tuple[Query, list[Candidate]]
+          ) -> tuple[Candidate, Candidate] | None:
+    """The two operands: each one's best reading, unless both are the same figure (the same place, or the same
+    printed value: a difference of nothing is no answer); then the better-scored of the two pairs that keep one
+    operand's best and take the other's next distinct reading."""
+    (sa, ra), (sb, rb) = first, second
+    if not ra or not rb:
+        return None
+    if not _same(ra[0], rb[0]):
+        return _operand(answerer, sa, ra, 0), _operand(answerer, sb, rb, 0)
+    options = []
+    if (kb := next((k for k, c in enumerate(rb) if not _same(c, ra[0])), None)) is not None:
+        options.append((ra[0].score + rb[kb].score, 0, kb))
+    if (ka := next((k for k, c in enumerate(ra) if not _same(c, rb[0])), None)) is not None:
+        options.append((ra[ka].score + rb[0].score, ka, 0))
+    if not options:
+        return None
+    _, ka, kb = max(options)
+    return _operand(answerer, sa, ra, ka), _operand(answerer, sb, rb, kb)
 
 
 def _sentence_at(text: str, start: int) -> str:
@@ -204,10 +293,11 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
     own = _own_words(*ops) if query.language == "zh" and len(set(query.years)) < 2 else ("", "")
     if own[0] == own[1]:
         own = ("", "")
-    a = _best_figure(answerer, ops[0], passages, texts, query.language, query.places, rates, own[0])
-    b = _best_figure(answerer, ops[1], passages, texts, query.language, query.places, rates, own[1])
-    if a is None or b is None or (a.source, a.start) == (b.source, b.start):
+    pair = _pair(answerer, *(_figures(answerer, q, passages, texts, query.language, query.places, rates, w)
+                             for q, w in zip(ops, own, strict=True)))
+    if pair is None:
         return None
+    a, b = pair
     va, vb = value_of(a.display, a.unit), value_of(b.display, b.unit)
     if rates and va and vb:  # 下降3.5% is a rate of −3.5%
         va, vb = (_signed(v, texts.get(c.source, ""), c.start) for v, c in ((va, a), (vb, b)))
@@ -243,7 +333,8 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
         value = (x - y) / scale
         if op is Operation.DIFFERENCE:
             value = abs(value)
-        text, kind, out_unit = f"{_fmt(value, decimals)}{unit}", "derived", unit
+        out_unit = POINTS if va[1] == "%" else unit  # two rates differ by percentage points
+        text, kind = f"{_fmt(value, decimals)}{out_unit}", "derived"
     elif op is Operation.SUM:
         value = (x + y) / scale
         text, kind, out_unit = f"{_fmt(value, decimals)}{unit}", "derived", unit

@@ -59,6 +59,9 @@ class Lexicon:
     comparatives: tuple[Pattern, ...]  # more | less
     operand_cues: dict[str, re.Pattern[str]]  # language -> the words of a derived question that are no operand's
     operand_splits: dict[str, re.Pattern[str]]  # language -> where its two operands part (和, 比, than, or…)
+    operand_than: re.Pattern[str]  # the 比 of 「A比B多多少」 (not of 比重, 比上年)
+    operand_than_tail: re.Pattern[str]  # where the side after 比 ends: the comparative (多多少, 少了, 增加)
+    operand_plan_words: re.Pattern[str]  # a side's plan-or-outcome words (预计, 实际, 目标) the other side replaces
     org_suffix: re.Pattern[str]  # what an organisation's name ends with (人民政府, 委员会, 局…)
     break_words: tuple[str, ...]  # an organisation's name never reaches back across these (的, 在, 推进…)
     qualifiers: re.Pattern[str]
@@ -188,6 +191,8 @@ def _load() -> Lexicon:
         comparatives=tuple(groups["comparative"]),
         operand_cues={lang: _joined(groups["operand"], f"cue_{lang}") for lang in ("zh", "en")},
         operand_splits={lang: _joined(groups["operand"], f"split_{lang}") for lang in ("zh", "en")},
+        operand_than=_joined(groups["operand"], "than_zh"), operand_than_tail=_joined(groups["operand"], "than_tail_zh"),
+        operand_plan_words=_joined(groups["operand"], "plan_zh"),
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
         qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
         cues=_compile("|".join(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
