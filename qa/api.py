@@ -39,9 +39,28 @@ READ_DEPTH = 10  # passages the answer stage reads, whatever top-k is shown
 _LATIN = re.compile(r"[A-Za-z]")  # a question with Latin letters may name a person or place in pinyin
 
 
+def cited_ranks(answer: Answer | None) -> list[int]:
+    """The ranks of the passages an answer cites: its own, its operands', its alternatives' (in that order)."""
+    if answer is None:
+        return []
+    ranks = [answer.passage_rank, *(o.passage_rank for o in answer.operands),
+             *(x.passage_rank for x in answer.alternatives)]
+    return list(dict.fromkeys(ranks))
+
+
+def shown_passages(passages: list[Passage], answer: Answer | None, top_k: int) -> list[Passage]:
+    """The first ``top_k`` passages and every passage the answer cites beyond them (an operand or an
+    alternative read from the 8th passage is never cited without its passage)."""
+    cited = set(cited_ranks(answer))
+    return [p for k, p in enumerate(passages) if k < top_k or p.rank in cited]
+
+
 def answer_first(passages: list[Passage], answer: Answer) -> tuple[list[Passage], Answer]:
-    """Move the passage the answer was read from to rank 1 (the reader's evidence comes first)."""
-    order = [answer.passage_rank] + [p.rank for p in passages if p.rank != answer.passage_rank]
+    """Move the passages the answer is read from to the front, its own first, then its operands' (the reader's
+    evidence comes first); the others keep their order."""
+    present = {p.rank for p in passages}
+    cited = [r for r in dict.fromkeys([answer.passage_rank, *(o.passage_rank for o in answer.operands)]) if r in present]
+    order = cited + [p.rank for p in passages if p.rank not in cited]
     new_rank = {old: new for new, old in enumerate(order, start=1)}
     by_rank = {p.rank: p for p in passages}
     moved = [dataclasses.replace(by_rank[old], rank=new_rank[old]) for old in order if old in by_rank]
@@ -273,7 +292,8 @@ class BulletinQA:
         if answer is not None and self.answer_first:
             passages, answer = answer_first(passages, answer)
         return AskResult(question=text, query=query, answer=answer, abstained=answer is None,
-                         message=result.message if answer is None else None, passages=tuple(passages[:top_k]),
+                         message=result.message if answer is None else None,
+                         passages=tuple(shown_passages(passages, answer, top_k)),
                          latency_ms=(time.perf_counter() - t0) * 1000, pages=None)
 
     def context(self, source: str, start: int, end: int, around: int = 1) -> str:

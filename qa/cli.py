@@ -182,7 +182,7 @@ _threshold_opt = click.option(
 @click.argument("question", required=False)
 @_index_opt
 @_corpus_opt
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return.")
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return (and any passage the answer cites beyond them).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract object.")
 @click.option("--jsonl", is_flag=True, help='Read {"id","question"} lines on stdin, write one JSON result per line.')
 @click.option("--doc", "doc_ids", multiple=True, help="Only search these doc_ids (repeatable).")

@@ -1001,3 +1001,26 @@ def test_two_operands_are_never_the_same_figure() -> None:
     assert (x.display, y.display) == ("30.19亿元", "29.23亿元")  # 9.0 + 7.5 beats 5.0 + 8.0
     assert _pair(answerer, (sub, a[:1]), (sub, b[:1])) is None
     assert _pair(answerer, (sub, a), (sub, [])) is None
+
+
+def test_every_passage_an_answer_cites_is_shown_and_its_operands_come_first() -> None:
+    """top_k cuts the passages shown, never one an operand or an alternative cites: the evidence of a
+    derived answer read from the 3rd and 4th passages is shown at top_k 1, and the operands' passages lead."""
+    from qa.api import answer_first, shown_passages
+    from qa.types import Answer
+
+    passages = _passages()
+    derived = _derived("区监委立案人数比留置人数多多少？")
+    assert derived is not None and sorted(o.passage_rank for o in derived.operands) == [3, 4]
+    moved, answer = answer_first(passages, derived)
+    assert answer.passage_rank == 1 and {o.passage_rank for o in answer.operands} == {1, 2}
+    for o in answer.operands:  # each operand's text is inside the passage its new rank names
+        chunk = moved[o.passage_rank - 1].chunk
+        assert moved[o.passage_rank - 1].rank == o.passage_rank and chunk.start <= o.start and o.end <= chunk.end
+    assert [p.chunk.text for p in moved[2:]] == [SENTENCES[0], SENTENCES[1]]  # the others keep their order
+    assert [p.rank for p in shown_passages(moved, answer, 1)] == [1, 2]
+    plain = Answer(text="37人", source=SOURCE, start=0, end=3, passage_rank=1, kind="number", probability=0.9,
+                   alternatives=(Answer(text="272人", source=SOURCE, start=0, end=4, passage_rank=3, kind="number",
+                                        probability=0.5),))
+    assert [p.rank for p in shown_passages(passages, plain, 1)] == [1, 3]
+    assert [p.rank for p in shown_passages(passages, None, 2)] == [1, 2]
