@@ -963,6 +963,12 @@ def test_a_comparison_shows_the_winner_by_its_own_name_and_both_figures() -> Non
     ("2024年税收收入比2025年少多少？", ("2025年税收收入", "2024年税收收入")),  # two years: the later first
     ("一般债务余额比专项债务余额少多少？", ("一般债务余额", "专项债务余额")),
     ("区监委立案人数比留置人数多多少？", ("区监委立案人数", "留置人数")),  # a side with its own item inherits none
+    ("2025年进口比出口多多少？", ("2025年进口", "2025年出口")),  # a two-character item is an item
+    ("2025年税收收入比非税收入多多少？", ("2025年税收收入", "2025年非税收入")),
+    ("2025年末政府债务余额比2024年末多多少？", ("2025年末政府债务余额", "2024年末政府债务余额")),
+    ("2025年GDP增速比工业增加值增速高多少？", ("2025年GDP增速", "2025年工业增加值增速")),  # 增加值 is no 增加
+    ("2025年一般债务余额与专项债务余额之比是多少？", ("2025年一般债务余额之比", "2025年专项债务余额之比")),
+    ("2025年离退休人员经费和在职人员经费哪个多？", ("2025年离退休人员经费", "2025年在职人员经费")),
     ("2025年末法定债务余额距离债务限额还有多大空间？", ("2025年末法定债务余额", "2025年债务限额")),
 ])
 def test_the_side_after_bi_takes_the_first_sides_item(question, operands) -> None:
@@ -973,6 +979,8 @@ def test_bi_of_a_share_or_of_last_year_is_no_two_sided_comparison() -> None:
     from qa.answer.derived import _than_split
     assert _than_split("新增债券占比重是多少") is None
     assert _than_split("税收收入比上年增长了多少") is None
+    assert _than_split("一般债务与专项债务之比是多少") is None
+    assert _than_split("2025年支出比较2024年增加多少") is None  # the 较 of 比较
 
 
 def test_two_rates_differ_by_percentage_points() -> None:
@@ -983,8 +991,8 @@ def test_two_rates_differ_by_percentage_points() -> None:
 
 
 def test_two_operands_are_never_the_same_figure() -> None:
-    """When both operands read best the same figure, one of them takes its next distinct reading, and its
-    confidence is that of a reading that is not its best."""
+    """When both operands read best the same figure (the same place), one of them takes its next distinct
+    reading, and its confidence is that of a reading that is not its best."""
     from qa.answer import Candidate
     from qa.answer.derived import _pair
     from qa.answer.features import FEATURES
@@ -996,10 +1004,12 @@ def test_two_operands_are_never_the_same_figure() -> None:
     answerer = Answerer(None, _flat_idf, threshold=0.0)
     sub = analyze("2025年收入")
     a = [cand("30.19亿元", 0, 9.0), cand("29.23亿元", 50, 5.0)]
-    b = [cand("30.19亿元", 100, 8.0), cand("29.23亿元", 50, 7.5)]  # the same value in another place is the same figure
+    b = [cand("30.19亿元", 0, 8.0), cand("29.23亿元", 50, 7.5)]
     x, y = _pair(answerer, (sub, a), (sub, b))
     assert (x.display, y.display) == ("30.19亿元", "29.23亿元")  # 9.0 + 7.5 beats 5.0 + 8.0
     assert _pair(answerer, (sub, a[:1]), (sub, b[:1])) is None
+    tie = [cand("30.19亿元", 100, 8.0)]  # the same value printed elsewhere may be a true tie (5.0% in both years)
+    assert [c.start for c in _pair(answerer, (sub, a), (sub, tie))] == [0, 100]
     assert _pair(answerer, (sub, a), (sub, [])) is None
 
 

@@ -315,6 +315,21 @@ def test_an_exact_index_is_the_vectors_file_searched_without_faiss(tmp_path):
     assert [i for i, _ in found] == expected and found[0][0] == 10 and found[1][0] == 11
     assert np.allclose([s for _, s in found], [float(x[i] @ q) for i in expected], atol=1e-5)
     assert np.array_equal(loaded.reconstruct_batch(np.array([3, 7])), x[[3, 7]])
-    (tmp_path / "vectors.npy").write_bytes((tmp_path / "vectors.npy").read_bytes()[:500])
-    with pytest.raises(BqaError, match="vectors.npy is unreadable"):
-        load_dense(tmp_path / "vectors.npy")
+    allowed = np.zeros(300, dtype=bool)
+    allowed[[10, 11, 40, 41]] = True
+    assert [i for i, _ in search_dense(loaded, q, 3, allowed)] == sorted(
+        np.flatnonzero(allowed), key=lambda i: (-float(x[i] @ q), i))[:3]
+    for damaged in (b"", (tmp_path / "vectors.npy").read_bytes()[:500]):
+        (tmp_path / "vectors.npy").write_bytes(damaged)
+        with pytest.raises(BqaError, match="vectors.npy is unreadable"):
+            load_dense(tmp_path / "vectors.npy")
+
+
+def test_top_k_breaks_ties_by_index_at_the_kth_value_too():
+    from qa.index.dense import _top
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        sims = rng.integers(0, 4, size=int(rng.integers(1, 25))).astype(np.float32)
+        k = int(rng.integers(1, 10))
+        assert list(_top(sims, k)) == sorted(range(len(sims)), key=lambda i: (-sims[i], i))[:k]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import cache
 from typing import TYPE_CHECKING
 
 from qa.answer.features import FEATURES, squash
@@ -26,7 +27,7 @@ _WHICH = re.compile(r"[，,]?\s*哪(?:个|一个|项|一项|块|一块|类|一�
 _YEAR_LEAD = re.compile(r"(?:截至)?((?:19|20)\d{2})年[末底初]?")
 _RATE = re.compile(r"[更较][快慢]|\b(?:faster|slower)\b")
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
-POINTS = "个百分点"
+POINTS = ("个百分点", " percentage points")
 _NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
 
 
@@ -61,16 +62,19 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
 
 
-_YEAR_WORD = re.compile(r"(?:19|20)\d{2}\s*年")
+_YEAR_WORD = re.compile(r"(?:19|20)\d{2}\s*年[末底初]?")
+_QUALIFIER_FAMILIES = ("stage", "region")  # the scope kinds a side after 比 may name instead of an item
 
 
 def _than_split(text: str) -> tuple[str, str] | None:
     """A 比 question's two sides: 「石嘴山2026年全市一般公共预算收入预计比2025年实际完成数多多少」 →
-    石嘴山2026年全市一般公共预算收入预计 | 2025年石嘴山全市一般公共预算收入实际完成数. The side after 比 says
-    only what differs (a year, a stage, a level: at most two characters besides them); it takes the first side's item without the first side's own
-    qualifiers of the kinds it names (its year, its level, its period…), and never with the first side's stage
-    or plan-or-outcome words (执行数, 预计, 目标): those are what a 比 compares. None when the question has no 比
-    between two sides."""
+    石嘴山2026年全市一般公共预算收入预计 | 2025年石嘴山全市一般公共预算收入实际完成数.
+
+    Only when the side after 比 says what differs and no item of its own: a year, a stage, a level, a period or
+    a plan-or-outcome word, and at most two characters besides them (实际增速, 区县级, 年初支出预算). It then
+    takes the first side's item without the first side's words of those kinds (its year, stage, level, period)
+    and without its plan-or-outcome words (预计, 目标): those are what a 比 compares. None otherwise
+    (进口比出口, 税收收入比非税收入, 立案人数比留置人数 are split as any two operands)."""
     lex = Lexicon.default()
     m = lex.operand_than.search(text)
     if not m:
@@ -81,34 +85,45 @@ def _than_split(text: str) -> tuple[str, str] | None:
     if len(first) < 2 or len(second) < 2:
         return None
     own_year = _YEAR_WORD.search(second)
-    if len(_qualifiers_off(lex, second)) > 2:
-        return None  # the second side names its own item (立案人数比留置人数): split as any two operands
+    families = {label.split(":")[0] for label in lex.find(lex.scopes, second)} & set(_QUALIFIER_FAMILIES)
+    period = bool(lex.find(lex.periods, second))
+    qualified = bool(own_year or families or period or lex.operand_plan_words.search(second))
+    shared = {label.split(":")[0] for label in lex.find(lex.scopes, second)} & \
+        {label.split(":")[0] for label in lex.find(lex.scopes, first)}  # 支出 on both sides is no own item
+    if not qualified or len(_without(lex, second, (*_QUALIFIER_FAMILIES, *shared), True)) > 2:
+        return None
     item = lex.operand_plan_words.sub("", first)
     if own_year:
         item = _YEAR_WORD.sub("", item)
-    families = {label.split(":")[0] for label in lex.find(lex.scopes, second)} | {"stage"}
-    for p in lex.scopes:  # the first side's words of the kinds the second side names (its stage, its level)
-        if p.label.split(":")[0] in families:
-            item = p.regex.sub("", item)
-    for p in lex.periods:
-        if p.regex.search(normalize(second)):
-            item = p.regex.sub("", item)
-    item = _EMPTY_BRACKETS.sub("", item)
+    item = _EMPTY_BRACKETS.sub("", _without(lex, item, ("stage", *families), period, keep=True))
     rest = _YEAR_WORD.sub("", second).strip() if own_year else second
     if not own_year and squash(rest) in squash(item):  # the second side adds nothing to the first's words
         return None
     return first, f"{own_year.group() if own_year else ''}{item}{rest}"
 
 
-def _qualifiers_off(lex: Lexicon, text: str) -> str:
-    """What a side says besides years, scope and period words and plan-or-outcome words (实际增速 → 增速)."""
-    text = lex.operand_plan_words.sub("", _YEAR_WORD.sub("", normalize(text)))
-    for p in (*lex.scopes, *lex.periods):
-        text = p.regex.sub("", text)
-    return re.sub(r"[\s的,，()（）]", "", text)
-
-
 _EMPTY_BRACKETS = re.compile(r"[(（]\s*[)）]")
+
+
+def _without(lex: Lexicon, text: str, families: Sequence[str], periods: bool, keep: bool = False) -> str:
+    """``text`` without its scope words of ``families`` and (with ``periods``) its period words, the longest
+    first (调整预算数 before 预算数); without its years and plan-or-outcome words too, and squashed, unless
+    ``keep``."""
+    words = _words(tuple(sorted(families)), periods)
+    if keep:
+        return words.sub("", text)
+    out = words.sub("", _YEAR_WORD.sub("", normalize(text)))
+    return re.sub(r"[\s的,，()（）]", "", lex.operand_plan_words.sub("", out))
+
+
+@cache
+def _words(families: tuple[str, ...], periods: bool) -> re.Pattern[str]:
+    from qa.query.lexicon import _alternatives
+
+    lex = Lexicon.default()
+    patterns = [p for p in lex.scopes if p.label.split(":")[0] in families] + (list(lex.periods) if periods else [])
+    alternatives = {a for p in patterns for a in _alternatives(p.regex.pattern) if a and not a.isascii()}
+    return re.compile("|".join(sorted(alternatives, key=lambda a: (-len(a), a))) or r"(?!)")
 
 
 _FALL_BEFORE = re.compile(r"(?:下降|减少|回落|下滑|降低|收窄|负增长)\s*$")
@@ -244,7 +259,8 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
 
 
 def _same(x: Candidate, y: Candidate) -> bool:
-    return (x.source, x.start) == (y.source, y.start) or squash(x.display) == squash(y.display)
+    """The same figure: the same place (an equal value printed elsewhere may be a true tie: 增长5.0% in both years)."""
+    return (x.source, x.start) == (y.source, y.start)
 
 
 def _operand(answerer: Answerer, sub: Query, ranked: list[Candidate], k: int) -> Candidate:
@@ -256,9 +272,8 @@ def _operand(answerer: Answerer, sub: Query, ranked: list[Candidate], k: int) ->
 
 def _pair(answerer: Answerer, first: tuple[Query, list[Candidate]], second: tuple[Query, list[Candidate]]
           ) -> tuple[Candidate, Candidate] | None:
-    """The two operands: each one's best reading, unless both are the same figure (the same place, or the same
-    printed value: a difference of nothing is no answer); then the better-scored of the two pairs that keep one
-    operand's best and take the other's next distinct reading."""
+    """The two operands: each one's best reading, unless both are the same figure (the same place); then the
+    better-scored of the two pairs that keep one operand's best and take the other's next distinct reading."""
     (sa, ra), (sb, rb) = first, second
     if not ra or not rb:
         return None
@@ -333,7 +348,7 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
         value = (x - y) / scale
         if op is Operation.DIFFERENCE:
             value = abs(value)
-        out_unit = POINTS if va[1] == "%" else unit  # two rates differ by percentage points
+        out_unit = (POINTS[query.language == "en"]) if va[1] == "%" else unit  # two rates differ by points
         text, kind = f"{_fmt(value, decimals)}{out_unit}", "derived"
     elif op is Operation.SUM:
         value = (x + y) / scale

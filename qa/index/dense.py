@@ -76,11 +76,16 @@ class ExactIndex:
 
 
 def _top(sims: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest values, largest first (ties by index)."""
+    """Indices of the ``k`` largest values, largest first, ties by index (at the k-th value too)."""
     k = min(k, len(sims))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+    if k < len(sims):
+        kth = sims[np.argpartition(-sims, k - 1)[k - 1]]
+        above = np.flatnonzero(sims > kth)
+        part = np.concatenate([above, np.flatnonzero(sims == kth)[:k - len(above)]])
+    else:
+        part = np.arange(len(sims))
     return part[np.lexsort((part, -sims[part]))]
 
 
@@ -137,10 +142,12 @@ def search_dense(index: faiss.Index | ExactIndex, query: np.ndarray, k: int, all
         k = min(k, len(ids_ok))
         if k <= 0:
             return []
+        if isinstance(index, ExactIndex):  # every row scored, then the allowed ones: no copy of their vectors
+            sims = index.scores(q[0])[ids_ok]
+        elif len(ids_ok) <= EXACT_FILTER_MAX:
+            sims = index.reconstruct_batch(ids_ok) @ q[0]
         if isinstance(index, ExactIndex) or len(ids_ok) <= EXACT_FILTER_MAX:
-            sims = index.scores(q[0], ids_ok) if isinstance(index, ExactIndex) else index.reconstruct_batch(ids_ok) @ q[0]
-            top = _top(sims, k)
-            return [(int(ids_ok[i]), float(sims[i])) for i in top]
+            return [(int(ids_ok[i]), float(sims[i])) for i in _top(sims, k)]
         faiss = _faiss()
         bits = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
         selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
@@ -173,7 +180,7 @@ def load_dense(path: Path) -> faiss.Index | ExactIndex:
     if path.suffix == ".npy":
         try:
             return ExactIndex(np.load(path, allow_pickle=False, mmap_mode="r"))
-        except (OSError, ValueError, BqaError):
+        except (OSError, ValueError, EOFError, BqaError):
             raise BqaError(f"index file {path.name} is unreadable (truncated or corrupt); rebuild with "
                            "`bqa index --rebuild`") from None
     try:

@@ -88,7 +88,7 @@ class LoadedIndex:
     documents: dict[str, Document]
     contexts: list[str]  # unique chunk contexts
     context_of: np.ndarray  # chunk index -> context index
-    dense: object  # faiss.Index
+    dense: object  # qa.index.dense.ExactIndex, or a faiss.Index (IVF, HNSW)
     sparse: BM25Scores  # BM25 over chunk texts
     context_sparse: BM25Scores  # BM25 over the unique contexts
     romanized: dict[str, str] | None = None  # pinyin of the corpus's people and places (None: a build without it)
