@@ -39,12 +39,12 @@ READ_DEPTH = 10  # passages the answer stage reads, whatever top-k is shown
 _LATIN = re.compile(r"[A-Za-z]")  # a question with Latin letters may name a person or place in pinyin
 
 
-def cited_ranks(answer: Answer | None) -> list[int]:
+def cited_ranks(answer: Answer | None, alternatives: bool = True) -> list[int]:
     """The ranks of the passages an answer cites: its own, its operands', its alternatives' (in that order)."""
     if answer is None:
         return []
     ranks = [answer.passage_rank, *(o.passage_rank for o in answer.operands),
-             *(x.passage_rank for x in answer.alternatives)]
+             *((x.passage_rank for x in answer.alternatives) if alternatives else ())]
     return list(dict.fromkeys(ranks))
 
 
@@ -59,7 +59,7 @@ def answer_first(passages: list[Passage], answer: Answer) -> tuple[list[Passage]
     """Move the passages the answer is read from to the front, its own first, then its operands' (the reader's
     evidence comes first); the others keep their order."""
     present = {p.rank for p in passages}
-    cited = [r for r in dict.fromkeys([answer.passage_rank, *(o.passage_rank for o in answer.operands)]) if r in present]
+    cited = [r for r in cited_ranks(answer, alternatives=False) if r in present]
     order = cited + [p.rank for p in passages if p.rank not in cited]
     new_rank = {old: new for new, old in enumerate(order, start=1)}
     by_rank = {p.rank: p for p in passages}

@@ -85,11 +85,11 @@ def _than_split(text: str) -> tuple[str, str] | None:
     if len(first) < 2 or len(second) < 2:
         return None
     own_year = _YEAR_WORD.search(second)
-    families = {label.split(":")[0] for label in lex.find(lex.scopes, second)} & set(_QUALIFIER_FAMILIES)
+    named = _families(lex, second)
+    families = named & set(_QUALIFIER_FAMILIES)
     period = bool(lex.find(lex.periods, second))
     qualified = bool(own_year or families or period or lex.operand_plan_words.search(second))
-    shared = {label.split(":")[0] for label in lex.find(lex.scopes, second)} & \
-        {label.split(":")[0] for label in lex.find(lex.scopes, first)}  # 支出 on both sides is no own item
+    shared = named & _families(lex, first)  # 支出 on both sides is no own item
     if not qualified or len(_without(lex, second, (*_QUALIFIER_FAMILIES, *shared), True)) > 2:
         return None
     item = lex.operand_plan_words.sub("", first)
@@ -103,6 +103,11 @@ def _than_split(text: str) -> tuple[str, str] | None:
 
 
 _EMPTY_BRACKETS = re.compile(r"[(（]\s*[)）]")
+
+
+def _families(lex: Lexicon, text: str) -> set[str]:
+    """The kinds of scope ``text`` names (stage, region, measure…)."""
+    return {label.split(":")[0] for label in lex.find(lex.scopes, text)}
 
 
 def _without(lex: Lexicon, text: str, families: Sequence[str], periods: bool, keep: bool = False) -> str:

@@ -57,9 +57,9 @@ class ExactIndex:
     def ntotal(self) -> int:
         return int(self.vectors.shape[0])
 
-    def scores(self, q: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
-        rows = self.vectors if ids is None else self.vectors[ids]
-        return np.einsum("ij,j->i", rows, np.asarray(q, dtype=np.float32).reshape(-1))
+    def scores(self, q: np.ndarray) -> np.ndarray:
+        """The inner product of every vector with ``q`` (a filter picks from these: no copy of its rows)."""
+        return np.einsum("ij,j->i", self.vectors, np.asarray(q, dtype=np.float32).reshape(-1))
 
     def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of the ``k`` nearest vectors to each row of ``x``, best first, as FAISS returns them."""
@@ -142,11 +142,9 @@ def search_dense(index: faiss.Index | ExactIndex, query: np.ndarray, k: int, all
         k = min(k, len(ids_ok))
         if k <= 0:
             return []
-        if isinstance(index, ExactIndex):  # every row scored, then the allowed ones: no copy of their vectors
-            sims = index.scores(q[0])[ids_ok]
-        elif len(ids_ok) <= EXACT_FILTER_MAX:
-            sims = index.reconstruct_batch(ids_ok) @ q[0]
-        if isinstance(index, ExactIndex) or len(ids_ok) <= EXACT_FILTER_MAX:
+        exact = isinstance(index, ExactIndex)
+        if exact or len(ids_ok) <= EXACT_FILTER_MAX:
+            sims = index.scores(q[0])[ids_ok] if exact else index.reconstruct_batch(ids_ok) @ q[0]
             return [(int(ids_ok[i]), float(sims[i])) for i in _top(sims, k)]
         faiss = _faiss()
         bits = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
