@@ -1034,3 +1034,71 @@ def test_every_passage_an_answer_cites_is_shown_and_its_operands_come_first() ->
                                         probability=0.5),))
     assert [p.rank for p in shown_passages(passages, plain, 1)] == [1, 3]
     assert [p.rank for p in shown_passages(passages, None, 2)] == [1, 2]
+
+
+# --- a figure's role in its table row, from the row's own arithmetic (qa.answer.rows) ---------------------------
+def _roles(line: str, figure: str) -> set[str]:
+    from qa.answer.rows import run_roles
+    a = line.index(figure)
+    return set(run_roles(line, a, a + len(figure)))
+
+
+@pytest.mark.parametrize(("line", "figure", "roles"), [
+    # plan 860, done 5,473 (636.4 % of it), prior year 1,162 (growth 371.0 %); a second table follows on the line
+    ("耕地占用税\t860\t5,473\t636.4\t1,162\t371.0\t农林水支出\t22", "5,473", {"done"}),
+    ("耕地占用税\t860\t5,473\t636.4\t1,162\t371.0", "860", {"plan"}),
+    ("耕地占用税\t860\t5,473\t636.4\t1,162\t371.0", "1,162", {"prior"}),
+    ("耕地占用税\t860\t5,473\t636.4\t1,162\t371.0", "636.4", {"rate_done"}),
+    ("耕地占用税\t860\t5,473\t636.4\t1,162\t371.0", "371.0", {"growth"}),
+    # prior-year final, budget, done, % of budget, growth
+    ("9.土地增值税  954489  754194  835639  110.80  -12.45", "835639", {"done"}),
+    ("9.土地增值税  954489  754194  835639  110.80  -12.45", "-12.45", {"growth"}),
+    # a total before its parts (limit: general + special; balance: general + special)
+    ("章丘区  2322920  161482  2161438  2081788  156831  1924957", "2081788", {"total"}),
+    ("章丘区  2322920  161482  2161438  2081788  156831  1924957", "161482", set()),
+])
+def test_a_figure_takes_its_role_from_its_rows_arithmetic(line, figure, roles):
+    assert _roles(line, figure) == roles
+
+
+@pytest.mark.parametrize(("line", "figure"), [
+    ("全年收入 860 亿元，增长 5.2%，完成预算的 101.3%。", "860"),  # prose: no run of numbers
+    ("项目 2024 2025 2026", "2025"),  # years are no arithmetic
+    ("860  5,473  640.0", "5,473"),  # 5,473 / 860 is 636.4 ± 0.4 (each printed figure rounded), not 640.0
+    ("100  100  100.0", "100"),  # equal values make no rate
+    ("0  12  0", "12"),
+])
+def test_no_role_without_a_run_whose_arithmetic_holds(line, figure):
+    assert _roles(line, figure) == set()
+
+
+def test_a_table_cell_takes_its_role_from_its_row():
+    from qa.answer.rows import cell_roles
+    row = ("国有土地使用权出让收入", "15,000", "18,233", "121.6", "—", "12,205", "49.4")
+    assert cell_roles(row, 2) == {"done"}
+    assert cell_roles(row, 5) == {"prior"}
+    assert cell_roles(row, 0) == set() and cell_roles(row, 4) == set()
+
+
+@pytest.mark.parametrize(("question", "roles"), [
+    ("罚没收入的决算数是多少？", ("done",)),
+    ("耕地占用税实际完成了多少？", ("done",)),
+    ("2025年调整预算数是多少？", ("plan",)),
+    ("税收收入比上年增长了多少？", ("growth",)),
+    ("一般公共预算收入完成年初预算的百分之几？", ("rate_done",)),  # the rate, not the plan it is of
+    ("章丘区的债务余额合计是多少？", ("total",)),
+    ("What was the enterprise income tax?", ()),  # no "rise" inside enterprise
+    ("2025年一般公共预算收入是多少？", ()),
+])
+def test_a_question_names_the_role_of_the_row_figure_it_asks_for(question, roles):
+    assert analyze(question).roles == roles
+
+
+def test_the_rows_role_meets_the_questions_as_a_feature():
+    line = "土地增值税  954489  754194  835639  110.80  -12.45"
+    cands = _features_of("土地增值税的执行数是多少？", line)
+    match, conflict = FEATURES.index("role_match"), FEATURES.index("role_conflict")
+    assert cands["835639"][match] == 1.0 and cands["835639"][conflict] == 0.0
+    assert cands["954489"][match] == 0.0 and cands["954489"][conflict] == 1.0
+    plain = _features_of("土地增值税是多少？", line)  # the question names no role: neither
+    assert plain["835639"][match] == 0.0 and plain["954489"][conflict] == 0.0

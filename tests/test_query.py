@@ -43,7 +43,7 @@ def test_glossary_file_is_well_formed() -> None:
 
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "negation",
-             "comparative", "polarity", "qualifier", "operand", "span", "count", "source"}
+             "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -58,6 +58,8 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["intent"] <= set(INTENT_ORDER)
     assert seen["operation"] == {op.value for op in Operation} - {"compare"}  # compare comes from the intent
     assert seen["polarity"] == {"positive", "negative"}
+    from qa.answer.rows import ROLES
+    assert seen["role"] == ROLES  # the roles qa.answer.rows reads, no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh"}  # derived reads
     assert seen["span"] == {"org_suffix", "break"}  # what qa.answer.generators reads

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.answer.generators import CLAUSE_END, SENT_END, Hit, Segment, clause_bounds, list_joint
+from qa.answer.rows import cell_roles, run_roles
 from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, term_weights
 from qa.query.lexicon import squash
@@ -30,7 +31,7 @@ FEATURES = (
     "negated", "support", "first_in_clause", "has_unit", "log_len", "en", "verdict_clear", "is_header",
     "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
-    "titled", "lead_echo", "table_match", "table_miss", "quote_match",
+    "titled", "lead_echo", "table_match", "table_miss", "quote_match", "role_match", "role_conflict",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -217,6 +218,11 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     p_conflict = float(bool(q.places) and bool(mine) and not p_match)
     n_items = item_count(span, hit.kind) if q.items else 0
     titled = hit.kind == "person" and bool(_TITLE_BEFORE.search(text, max(0, a - 8), a))
+    roles: frozenset[str] = frozenset()
+    if q.roles and hit.kind in ("number", "table_cell"):  # what the figure is in its row: done, plan, growth…
+        roles = cell_roles(chunk.cells, seg.column) if is_cell and chunk.cells else run_roles(text, a, b)
+    role_match = float(bool(roles & set(q.roles)))
+    role_conflict = float(bool(roles) and not role_match)
     lead2 = squash(text[max(0, a - 6):a])[-2:]  # the two characters right before it, as the question has them:
     lead_echo = len(lead2) == 2 and lead2.isalpha() and lead2 in ctx.question_key  # 留置【37人】, 任命【宣一洲】
     return np.array([
@@ -234,7 +240,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         ctx.coverage(own), counter_match, counter_conflict, float(verdict_figure),
         float(bool(q.items) and n_items == q.items), float(bool(q.items) and n_items != q.items),
         float(titled), float(lead_echo), float(q.table and is_cell), float(q.table and not is_cell),
-        float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)),
+        float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)), role_match, role_conflict,
     ], dtype=np.float32)
 
 

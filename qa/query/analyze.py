@@ -45,6 +45,7 @@ class Operation(StrEnum):
 INTENT_ORDER = ("comparison", "yes_no", "person", "date", "list", "entity", "figure", "other")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]")
+RATE_ROLES = frozenset({"growth", "rate_done"})  # row roles that are rates (qa.answer.rows)
 _PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|市|县|区|自治区|州))")
 _ASCII_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
 _EN_STOP = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "which", "who", "whom", "whose", "when", "where", "how", "much", "many", "this", "that", "these", "those", "it", "its", "as", "than", "then", "there", "their", "they", "s", "according", "total", "amount", "number", "figure", "value", "give", "tell", "me", "please", "report", "reported", "year", "years"])
@@ -98,6 +99,7 @@ class Query:
     items: int | None = None  # how many items a list question asks for (哪两家 -> 2), when it says
     table: bool = False  # the question says its answer stands in a table (表一中…, 一栏, column)
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, 《…》)
+    roles: tuple[str, ...] = ()  # which number of a table row it asks for (qa.answer.rows): done, plan, growth…
 
     @property
     def scope_families(self) -> dict[str, set[str]]:
@@ -192,6 +194,9 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
     periods = tuple(lex.find(lex.periods, text))
     scopes = tuple(lex.find(lex.scopes, text))
+    roles = lex.find(lex.roles, text)
+    if set(roles) & RATE_ROLES:  # a rate asked for outranks the values it is computed from
+        roles = [r for r in roles if r in RATE_ROLES]
     counters = tuple(dict.fromkeys(_counted_units(text)))
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
     forms = tuple(lex.find(lex.forms, text))
@@ -227,4 +232,4 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  counters=counters,
                  entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)),
                  items=int(counts[0]) if counts and intent is Intent.LIST else None,
-                 table=bool(lex.table_cue.search(normalize(text))), quotes=quotes)
+                 table=bool(lex.table_cue.search(normalize(text))), quotes=quotes, roles=tuple(roles))

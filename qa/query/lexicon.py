@@ -45,6 +45,7 @@ class Lexicon:
     operations: tuple[Pattern, ...]
     periods: tuple[Pattern, ...]
     scopes: tuple[Pattern, ...]  # label "family:name"
+    roles: tuple[Pattern, ...]  # which number of a table row is asked for: growth, rate_done, done, plan, prior, total
     units: tuple[Pattern, ...]
     forms: tuple[Pattern, ...]  # day | month | year | ordinal: the form of the answer asked for
     counts: tuple[Pattern, ...]  # label: how many items a list question asks for (哪两家 -> 2)
@@ -181,7 +182,7 @@ def _load() -> Lexicon:
         glossary[key] += [t for t in chinese.split() if t not in glossary[key]]
     return Lexicon(
         intents=tuple(groups["intent"]), operations=tuple(groups["operation"]), periods=tuple(groups["period"]),
-        scopes=tuple(groups["scope"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
+        scopes=tuple(groups["scope"]), roles=tuple(groups["role"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
         counts=tuple(groups["count"]),
         table_cue=_joined(groups["source"], "table"),
         unit_classes=unit_classes, polarity=tuple(groups["polarity"]),
