@@ -1102,3 +1102,14 @@ def test_the_rows_role_meets_the_questions_as_a_feature():
     assert cands["954489"][match] == 0.0 and cands["954489"][conflict] == 1.0
     plain = _features_of("土地增值税是多少？", line)  # the question names no role: neither
     assert plain["835639"][match] == 0.0 and plain["954489"][conflict] == 0.0
+
+
+@pytest.mark.parametrize(("parallel", "taken_in"), [
+    ("车船税、环境保护税、契税", "车船税、环境保护税、契税等税种按属地化原则下划至各区"),  # the predicate taken in
+    ("徐汇区、嘉定区", "赴徐汇区、嘉定区考察12345热线办理工作"),
+    ("秘书组、宣传组及保卫组", "大会秘书处下设的秘书组、宣传组及保卫组"),  # the lead-in taken in; 及 parts the last two
+])
+def test_a_list_reading_that_took_in_its_clause_is_less_parallel(parallel, taken_in):
+    from qa.answer.features import list_spread
+    assert list_spread(parallel) < list_spread(taken_in)
+    assert list_spread("手机") == 0.0 and list_spread("手机、平板") == 0.0

@@ -32,6 +32,7 @@ FEATURES = (
     "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
     "titled", "lead_echo", "table_match", "table_miss", "quote_match", "role_match", "role_conflict",
+    "list_spread",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -141,6 +142,20 @@ def item_count(text: str, kind: str) -> int:
     return len(parts) + int(two)
 
 
+def list_spread(text: str) -> float:
+    """How unlike a list's items are in length: log(longest / shortest). Items of one enumeration run parallel
+    (车船税、环境保护税、契税); a reading that took in the clause's lead-in or predicate has one long item
+    (车船税、环境保护税、契税等税种按属地化原则下划至各区)."""
+    parts = [p for p in text.split("、") if p.strip()]
+    joint = list_joint(parts[-1]) if parts else None
+    if joint and parts[-1][:joint.start()].strip() and parts[-1][joint.end():].strip():
+        parts[-1:] = [parts[-1][:joint.start()], parts[-1][joint.end():]]
+    lengths = [len(squash(p)) for p in parts]
+    if len(lengths) < 2 or min(lengths) == 0:
+        return 0.0
+    return math.log(max(lengths) / min(lengths))
+
+
 def form_of(text: str, kind: str, unit: str) -> str:
     """The form of a span, as the question's ``forms`` name them: day, month or year for a date, ordinal for
     第2位; "" otherwise."""
@@ -241,6 +256,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(bool(q.items) and n_items == q.items), float(bool(q.items) and n_items != q.items),
         float(titled), float(lead_echo), float(q.table and is_cell), float(q.table and not is_cell),
         float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)), role_match, role_conflict,
+        list_spread(span) if hit.kind == "list" else 0.0,
     ], dtype=np.float32)
 
 
