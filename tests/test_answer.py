@@ -1062,14 +1062,28 @@ def test_a_figure_takes_its_role_from_its_rows_arithmetic(line, figure, roles):
 
 
 @pytest.mark.parametrize(("line", "figure"), [
-    ("全年收入 860 亿元，增长 5.2%，完成预算的 101.3%。", "860"),  # prose: no run of numbers
+    ("预算 860 亿元，完成 5,473 亿元，为预算的 636.4%。", "5,473"),  # prose: its arithmetic holds, but no run
     ("项目 2024 2025 2026", "2025"),  # years are no arithmetic
     ("860  5,473  640.0", "5,473"),  # 5,473 / 860 is 636.4 ± 0.4 (each printed figure rounded), not 640.0
-    ("100  100  100.0", "100"),  # equal values make no rate
+    ("860  5,473  636", "5,473"),  # a whole number is no rate (chance ratios); 636% or 636.4 would be
+    ("4  1  1  100.00  -75.00", "1"),  # small counts: 1 / 4 is 25 % ± 60 %, any rate fits
+    ("学校数 3 4 60.0", "3"),
     ("0  12  0", "12"),
+    ("197.88  136.66  61.30", "197.88"),  # 136.66 + 61.30 = 197.96: no total
 ])
 def test_no_role_without_a_run_whose_arithmetic_holds(line, figure):
     assert _roles(line, figure) == set()
+
+
+@pytest.mark.parametrize(("line", "figure", "roles"), [
+    ("197.88  136.66  61.23", "197.88", {"total"}),  # 197.89 within the rounding of three printed figures
+    ("一般债务  1,500  1,500  100.00", "1,500", {"done", "plan"}),  # done to the yuan: either is both
+    ("9.土地增值税  954489  754194  835639  110.80  −12.45", "954489", {"prior"}),  # a typeset minus
+    ("耕地占用税\u00a0860\u00a05,473\u00a0636.4", "5,473", {"done"}),  # no-break spaces part the cells
+    ("耕地占用税  860  5,473  637%", "5,473", {"done"}),  # a rate with its % sign needs no decimals
+])
+def test_a_figure_takes_its_role_within_rounding_and_typesetting(line, figure, roles):
+    assert _roles(line, figure) == roles
 
 
 def test_a_table_cell_takes_its_role_from_its_row():
@@ -1078,6 +1092,11 @@ def test_a_table_cell_takes_its_role_from_its_row():
     assert cell_roles(row, 2) == {"done"}
     assert cell_roles(row, 5) == {"prior"}
     assert cell_roles(row, 0) == set() and cell_roles(row, 4) == set()
+    # tables set side by side: the second table's cells are no part of the first one's run
+    side = ("税收收入", "300", "200", "150.0", "一般公共服务支出", "100", "150", "150.0")
+    assert cell_roles(side, 1) == {"done"} and cell_roles(side, 2) == {"plan"}
+    assert cell_roles(side, 6) == {"done"} and cell_roles(side, 5) == {"plan"}
+    assert cell_roles(("收入", "300", "200", "一般公共服务支出", "100", "150.0"), 5) == set()
 
 
 @pytest.mark.parametrize(("question", "roles"), [
@@ -1087,7 +1106,13 @@ def test_a_table_cell_takes_its_role_from_its_row():
     ("税收收入比上年增长了多少？", ("growth",)),
     ("一般公共预算收入完成年初预算的百分之几？", ("rate_done",)),  # the rate, not the plan it is of
     ("章丘区的债务余额合计是多少？", ("total",)),
+    ("上年决算数是多少？", ("prior",)),  # the prior year's figure, not this year's final account
+    ("完成了预算的百分之多少？", ("rate_done",)),
+    ("执行数占调整预算的比例是多少？", ("rate_done",)),
+    ("同比增加多少亿元？", ()),  # an amount, not a growth rate
+    ("How much did revenue grow year-on-year?", ("growth",)),
     ("What was the enterprise income tax?", ()),  # no "rise" inside enterprise
+    ("How much unplanned, uncollected or factual spending was there?", ()),  # no role inside a word
     ("2025年一般公共预算收入是多少？", ()),
 ])
 def test_a_question_names_the_role_of_the_row_figure_it_asks_for(question, roles):

@@ -197,6 +197,8 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     roles = lex.find(lex.roles, text)
     if set(roles) & RATE_ROLES:  # a rate asked for outranks the values it is computed from
         roles = [r for r in roles if r in RATE_ROLES]
+    elif "prior" in roles:  # 上年决算数: the prior year's figure, whatever stage names it
+        roles = [r for r in roles if r not in ("done", "plan")]
     counters = tuple(dict.fromkeys(_counted_units(text)))
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
     forms = tuple(lex.find(lex.forms, text))
