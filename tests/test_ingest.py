@@ -298,12 +298,50 @@ def test_pdf_ruled_table_with_stacked_cells_keeps_its_columns():
     assert "｜预算数：" in budget.text and "｜执行数：" in actual.text
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: the columns of a layout-text header are stacked by count, so a "
-                   "label header (预算科目) is put over the first value column")
 def test_layout_text_header_does_not_shift_columns():
+    """A laid-out header's words are placed over the columns they stand over, the label column's (预算科目) left
+    out, though the header's lines split into more or fewer parts than the row has values."""
     p = by_name("heilongjiang-2022")
     row = next(b for b in p.blocks if b.kind == "table_row" and b.cells[0] == "全省收入合计")
     assert "预算科目" not in row.header[1:]
+    taxes = [b for b in p.blocks if b.kind == "table_row" and b.cells[0] == "车船税"]
+    assert taxes and all(b.header[1:4] == ("预算数", "调整预算数", "决算数") for b in taxes)
+    assert all("｜决算数：" in b.text for b in taxes)
+
+
+def test_a_laid_out_row_keeps_its_empty_cells():
+    """pdftotext -layout prints an empty cell as spaces: the numbers keep the columns they stand in."""
+    p = by_name("guangdong")
+    row = next(b for b in p.blocks if b.kind == "table_row" and b.cells[0] == "车船税" and "横琴" in (b.table or ""))
+    assert row.cells == ("车船税", "", "104", "", "")
+    assert row.header[2] == "2024年决算数" and "｜2024年决算数：104" in row.text
+    assert row.cell_spans[1] == (row.cell_spans[0][1], row.cell_spans[0][1])  # an empty cell is a zero-width span
+
+
+@pytest.mark.parametrize(("edges", "anchors", "placed"), [
+    ([40], [30, 40, 51, 60], [1]),
+    ([18, 49], [18, 29, 38, 49], [0, 3]),
+    ([19, 50], [18, 29, 38, 49], [0, 3]),  # a character off its column
+    ([24], [18, 29, 38, 49], None),  # between two columns: taken in order, as before
+    ([18, 29, 38, 49], [18, 29, 38, 49], None),  # a full row needs no placing
+    ([10], [9, 11, 13], None),  # columns too close to tell
+])
+def test_place_values(edges, anchors, placed):
+    from qa.ingest.blocks import place_values
+    assert place_values(edges, anchors) == placed
+
+
+def test_header_by_position_gives_each_word_of_a_line_its_own_column():
+    from qa.ingest.blocks import header_by_position
+    from qa.ingest.text import Line
+    lines = [Line("        项目                           决算数为 决算数为", 0, 0),
+             Line("                  预算数    决算数      预算数的%  上年数的%", 0, 0)]
+    row = "  罚没收入       321,490   545,798     169.8%   125.2%"
+    centers = [(m.start() + m.end()) / 2 for m in re.finditer(r"\S+", row)][1:]
+    names = header_by_position(lines, centers, row.index("321,490"))
+    assert names == ("预算数", "决算数", "决算数为预算数的%", "决算数为上年数的%")
+    one = [Line("                  预算数", 0, 0)]
+    assert header_by_position(one, centers, row.index("321,490")) == ()  # one name of four: not laid out
 
 
 @pytest.mark.parametrize("path", PDF_FILES, ids=file_id)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from qa.ingest.text import Line, repair
 from qa.types import Block, BlockKind, Document, Span
@@ -121,6 +122,87 @@ def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
     return tuple("".join(col) for col in zip(*stacked, strict=True))
 
 
+MAX_SHIFT = 3  # characters a laid-out number may stand off its column's right edge
+
+
+def place_values(edges: Sequence[int], anchors: Sequence[int]) -> list[int] | None:
+    """The value column of each number of a laid-out row that lost its empty cells: the order-keeping match of
+    the numbers' right edges (in characters from their line's start; laid-out numbers are right-aligned) to the
+    columns' that strays least, when every number stands within MAX_SHIFT characters of its column (and less
+    than a third of the narrowest gap between columns) — else None (the numbers are taken in order, as before).
+    "车船税            104" under "契税  33,500  38,087  113.7  80.7": 104 is the second value, not the first."""
+    if not edges or len(edges) >= len(anchors):
+        return None
+    gaps = [b - a for a, b in pairwise(anchors)]
+    limit = min(MAX_SHIFT, (min(gaps) - 1) // 3) if gaps else MAX_SHIFT
+    return monotone_match(edges, anchors, limit) if limit >= 1 else None
+
+
+def monotone_match(points: Sequence[float], targets: Sequence[float], limit: float = float("inf")) -> list[int] | None:
+    """For points and targets in left-to-right order, the target of each point (each target taken once, the
+    order kept) that minimises the summed distance, no point farther than ``limit`` from its target; None when
+    there is no such match."""
+    n, m = len(points), len(targets)
+    if n > m:
+        return None
+    inf = float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]  # cost[i][j]: the first i points on the first j targets
+    for j in range(m + 1):
+        cost[0][j] = 0.0
+    for i in range(1, n + 1):
+        for j in range(i, m + 1):
+            d = abs(points[i - 1] - targets[j - 1])
+            cost[i][j] = min(cost[i][j - 1], cost[i - 1][j - 1] + (d if d <= limit else inf))
+    if cost[n][m] == inf:
+        return None
+    out, j = [], m
+    for i in range(n, 0, -1):  # walk back: point i sits on the last target that keeps the best cost
+        while cost[i][j] == cost[i][j - 1]:
+            j -= 1
+        out.append(j - 1)
+        j -= 1
+    return out[::-1]
+
+
+def _header_parts(line: Line) -> list[tuple[str, int, int]]:
+    """The words of a laid-out header line with where they stand (characters from the line's start): parts
+    parted by two spaces or more, or by one between two Chinese words ("决算数为 决算数为" heads two columns);
+    a spaced-out word ("项  目") is one part."""
+    out: list[tuple[str, int, int]] = []
+    for m in re.finditer(r"[^\s\f]+", line.text):
+        text, a, b = m.group(), m.start(), m.end()
+        if out and a - out[-1][2] == 1 and not (_HAN_WORD.fullmatch(text) and _HAN_WORD.fullmatch(out[-1][0])):
+            out[-1] = (out[-1][0] + " " + text, out[-1][1], b)
+        elif out and len(text) == 1 and re.match(r"[\u4e00-\u9fff]", text) and len(out[-1][0]) <= 3 \
+                and re.fullmatch(r"[\u4e00-\u9fff]+", out[-1][0]):
+            out[-1] = (out[-1][0] + text, out[-1][1], b)
+        else:
+            out.append((text, a, b))
+    return [(repair(t), a, b) for t, a, b in out]
+
+
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff][^\s]*[\u4e00-\u9fff%％]")  # two characters or more, Chinese at both ends (数的%)
+
+
+def header_by_position(lines: Sequence[Line], centers: Sequence[float], values_start: int) -> tuple[str, ...]:
+    """Column names of a laid-out table by where each header word stands: the words of one header line go to
+    distinct value columns in their order, each to the column whose numbers' middle (``centers``, in characters
+    from the line's start) is nearest over the whole line; nothing left of where the values start (the label
+    column's 项目/预算科目). A column's words are stacked from the top line down. Empty when fewer than half the
+    columns get a name (a header not laid out)."""
+    if not centers:
+        return ()
+    names: list[list[str]] = [[] for _ in centers]
+    for ln in lines:
+        parts = [(t, a, b) for t, a, b in _header_parts(ln) if (a + b) / 2 >= values_start - 1]
+        where = monotone_match([(a + b) / 2 for _, a, b in parts], centers)
+        for (text, _, _), k in zip(parts, where or (), strict=False):
+            names[k].append(text)
+    if 2 * sum(bool(n) for n in names) < len(centers):
+        return ()
+    return tuple("".join(n) for n in names)
+
+
 def _continues_header(columns: Sequence[str], cells: Sequence[str]) -> bool:
     """A row right under a TAB table's header that is more header (PDF tables with 一般公共预算收入 ▸ 完成数
     ▸ 金额 on three rows): as many cells, no figure and no dash, at least two names, and each name under an
@@ -163,6 +245,8 @@ class _Table:
     tabbed: bool = False
     header_only: bool = True  # no data row yet: a further header row may stack under the first
     header_keys: list[str] = field(default_factory=list)  # each header row as written: a repeat is no data
+    anchors: tuple[int, ...] = ()  # space tables: where each value column's numbers end in their line
+    centers: tuple[float, ...] = ()  # … and where their middle is (of the row that set the anchors)
 
 
 class BlockParser:
@@ -416,12 +500,15 @@ class BlockParser:
             t.columns = header_columns(t.header_lines, len(row) - 1)
         t.rows += 1
         label = row[0][0]
+        row, grown = self._placed(t, cl, row)
+        if grown and t.header_lines:  # the fullest row so far: name its columns by where the header words stand
+            t.columns = header_by_position(t.header_lines, t.centers, row[1][1][0] - cl.line.start) or t.columns
         values = [v for v, _ in row[1:]]
         if t.columns and len(t.columns) == len(values):
-            fields = "｜".join(f"{h}：{v}" for h, v in zip(t.columns, values, strict=True))
+            fields = "｜".join(f"{h}：{v}" for h, v in zip(t.columns, values, strict=True) if v)
             header = ("",) + t.columns
         else:
-            fields = " ".join(values)
+            fields = " ".join(v for v in values if v)
             header = ()
         s, e = cl.line.content_span
         s = s if start is None else start
@@ -429,6 +516,35 @@ class BlockParser:
         self._add("table_row", f"{t.caption}｜{label}｜{fields}", s, e, table=t.caption, gaps=gaps,
                   cells=(label, *values), cell_spans=tuple(sp for _, sp in row), header=header)
         return i + 1
+
+    @staticmethod
+    def _placed(t: _Table, cl: ContentLine, row: list[tuple[str, Span]]) -> tuple[list[tuple[str, Span]], bool]:
+        """A laid-out row with an empty cell for each value column it lost (pdftotext -layout prints an empty cell
+        as spaces): its numbers placed by where they end in their line (``place_values``). The table's columns
+        are those of its fullest row so far; the flag says this row set them."""
+        if "\t" in cl.line.text or len(row) < 2:
+            return row, False
+        edges = [e - cl.line.start for _, (_, e) in row[1:]]
+        if len(edges) > len(t.anchors):
+            if edges == sorted(edges) and row[1][1][0] >= cl.line.start:
+                t.anchors = tuple(edges)
+                t.centers = tuple((a + b) / 2 - cl.line.start for _, (a, b) in row[1:])
+                return row, True
+            return row, False
+        where = place_values(edges, t.anchors)
+        if where is None:
+            return row, False
+        cells: list[tuple[str, Span]] = []
+        values = iter(row[1:])
+        at = row[0][1][1]
+        for k in range(len(t.anchors)):
+            if k in where:
+                cell = next(values)
+                at = cell[1][1]
+                cells.append(cell)
+            else:
+                cells.append(("", (at, at)))  # an empty cell: a zero-width span where the row's text has got to
+        return [row[0], *cells], False
 
     def _on_tab_row(self, i: int) -> int:
         cl = self.lines[i]
