@@ -331,17 +331,45 @@ def test_place_values(edges, anchors, placed):
     assert place_values(edges, anchors) == placed
 
 
+def test_a_percentage_is_placed_only_in_a_column_of_percentages():
+    from qa.ingest.blocks import place_values
+    columns = [False, False, True]  # 预算数 | 决算数 | 为预算的%
+    assert place_values([31], [9, 20, 31], [True], columns) == [2]
+    assert place_values([20], [9, 20, 31], [True], columns) is None  # a % under an amount: read in order
+    assert place_values([20], [9, 20, 31], [False], columns) == [1]
+
+
+def test_laid_out_headers_keep_the_first_column_and_two_space_tables_stay_in_order():
+    """The review's cases: 横琴 表5's first value column keeps its name (the label column's 项目 is no column's);
+    济南's tables, parted by two spaces and not laid out in columns, are read in order as before."""
+    g = by_name("guangdong")
+    row = next(b for b in g.blocks if b.kind == "table_row" and b.cells[0] == "行政运行"
+               and "横琴粤澳深度合作区本级一般公共预算支出决算表" in (b.table or ""))
+    assert row.header[1:] == ("2024年预算数", "2024年决算数")
+    j = by_name("jinan")
+    row = next(b for b in j.blocks if b.kind == "table_row" and b.cells[0] == "一、社会保险基金本年收支结余合计"
+               and "表30" in (b.table or ""))
+    assert row.header[1:] == ("2025年执行数", "占结余合计%") and row.cells[1:] == ("69950", "100.00")
+
+
 def test_header_by_position_gives_each_word_of_a_line_its_own_column():
     from qa.ingest.blocks import header_by_position
     from qa.ingest.text import Line
-    lines = [Line("        项目                           决算数为 决算数为", 0, 0),
-             Line("                  预算数    决算数      预算数的%  上年数的%", 0, 0)]
+    head = ["        项   目                       决算数为 决算数为",
+            "                  预算数    决算数      预算数的%  上年数的%",
+            "           2024年省级一般公共预算收入决算表（按功能分类）"]  # a title's wrapped line: no column's
     row = "  罚没收入       321,490   545,798     169.8%   125.2%"
-    centers = [(m.start() + m.end()) / 2 for m in re.finditer(r"\S+", row)][1:]
-    names = header_by_position(lines, centers, row.index("321,490"))
-    assert names == ("预算数", "决算数", "决算数为预算数的%", "决算数为上年数的%")
-    one = [Line("                  预算数", 0, 0)]
-    assert header_by_position(one, centers, row.index("321,490")) == ()  # one name of four: not laid out
+    source = "\n".join([*head, row])
+    lines, at = [], 0
+    for text in head:
+        lines.append(Line(text, at, at + len(text)))
+        at += len(text) + 1
+    cells = list(re.finditer(r"\S+", row))
+    centers = [(m.start() + m.end()) / 2 for m in cells[1:]]
+    label = (cells[0].start() + cells[1].start()) / 2  # the label column: from the label to the first value
+    assert header_by_position(source, lines, centers, label) == ("预算数", "决算数", "决算数为预算数的%", "决算数为上年数的%")
+    assert header_by_position(source, lines[2:], centers, label) == ()  # no word of the title: not laid out
+    assert header_by_position(source, [Line(head[1][:21], 0, 21)], centers, label) == ()  # one name of four
 
 
 @pytest.mark.parametrize("path", PDF_FILES, ids=file_id)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from qa.ingest.text import Line, repair
@@ -123,84 +123,140 @@ def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
 
 
 MAX_SHIFT = 3  # characters a laid-out number may stand off its column's right edge
+CONFIRM_SHIFT = 0  # two full rows whose numbers end within this many characters of each other set the columns
 
 
-def place_values(edges: Sequence[int], anchors: Sequence[int]) -> list[int] | None:
+def column_of(source: str, pos: int) -> int:
+    """Where ``pos`` stands in its printed line: characters from the line's start, form feeds not counted (a
+    page number split off the line's front still counts, as it stood in the layout)."""
+    start = source.rfind("\n", 0, pos) + 1
+    return pos - start - source.count("\f", start, pos)
+
+
+def place_values(edges: Sequence[int], anchors: Sequence[int], percent: Sequence[bool] = (),
+                 columns_percent: Sequence[bool] = ()) -> list[int] | None:
     """The value column of each number of a laid-out row that lost its empty cells: the order-keeping match of
-    the numbers' right edges (in characters from their line's start; laid-out numbers are right-aligned) to the
-    columns' that strays least, when every number stands within MAX_SHIFT characters of its column (and less
-    than a third of the narrowest gap between columns) — else None (the numbers are taken in order, as before).
+    the numbers' right edges (laid-out numbers are right-aligned) to the columns' that strays least, when every
+    number stands within MAX_SHIFT characters of its column (and less than a third of the narrowest gap between
+    columns) and a number with a % sign only goes to a column of them (and one without, to one without) — else
+    None (the numbers are taken in order, as before).
     "车船税            104" under "契税  33,500  38,087  113.7  80.7": 104 is the second value, not the first."""
     if not edges or len(edges) >= len(anchors):
         return None
     gaps = [b - a for a, b in pairwise(anchors)]
     limit = min(MAX_SHIFT, (min(gaps) - 1) // 3) if gaps else MAX_SHIFT
-    return monotone_match(edges, anchors, limit) if limit >= 1 else None
-
-
-def monotone_match(points: Sequence[float], targets: Sequence[float], limit: float = float("inf")) -> list[int] | None:
-    """For points and targets in left-to-right order, the target of each point (each target taken once, the
-    order kept) that minimises the summed distance, no point farther than ``limit`` from its target; None when
-    there is no such match."""
-    n, m = len(points), len(targets)
-    if n > m:
+    if limit < 1:
         return None
+    fits = None
+    if percent and columns_percent:
+        def fits(i: int, j: int) -> bool:
+            return percent[i] == columns_percent[j]
+    return monotone_match(edges, anchors, [limit] * len(anchors), fits)
+
+
+def monotone_match(points: Sequence[float], targets: Sequence[float], limits: Sequence[float],
+                   fits=None, skip: float | None = None) -> list[int | None] | None:
+    """For points and targets in left-to-right order, the target of each point (each target taken once, the
+    order kept) that minimises the summed distance, no point farther from its target than that target's limit
+    (and ``fits(i, j)`` where given). With ``skip``, a point may go unplaced (None) at that cost; without, None
+    when not every point can be placed."""
+    n, m = len(points), len(targets)
     inf = float("inf")
+    drop = inf if skip is None else skip
     cost = [[inf] * (m + 1) for _ in range(n + 1)]  # cost[i][j]: the first i points on the first j targets
     for j in range(m + 1):
         cost[0][j] = 0.0
     for i in range(1, n + 1):
-        for j in range(i, m + 1):
+        cost[i][0] = cost[i - 1][0] + drop
+        for j in range(1, m + 1):
             d = abs(points[i - 1] - targets[j - 1])
-            cost[i][j] = min(cost[i][j - 1], cost[i - 1][j - 1] + (d if d <= limit else inf))
+            ok = d <= limits[j - 1] and (fits is None or fits(i - 1, j - 1))
+            cost[i][j] = min(cost[i][j - 1], cost[i - 1][j] + drop, cost[i - 1][j - 1] + (d if ok else inf))
     if cost[n][m] == inf:
         return None
-    out, j = [], m
-    for i in range(n, 0, -1):  # walk back: point i sits on the last target that keeps the best cost
-        while cost[i][j] == cost[i][j - 1]:
+    out: list[int | None] = []
+    i, j = n, m
+    while i > 0:  # walk back along a best path
+        if j > 0 and cost[i][j] == cost[i][j - 1]:
             j -= 1
-        out.append(j - 1)
-        j -= 1
+        elif cost[i][j] == cost[i - 1][j] + drop:
+            out.append(None)
+            i -= 1
+        else:
+            out.append(j - 1)
+            i, j = i - 1, j - 1
     return out[::-1]
 
 
-def _header_parts(line: Line) -> list[tuple[str, int, int]]:
-    """The words of a laid-out header line with where they stand (characters from the line's start): parts
-    parted by two spaces or more, or by one between two Chinese words ("决算数为 决算数为" heads two columns);
-    a spaced-out word ("项  目") is one part."""
-    out: list[tuple[str, int, int]] = []
+def _header_parts(source: str, line: Line) -> list[tuple[str, float, float]]:
+    """The words of a laid-out header line with where they stand in the printed line (``column_of``): parts
+    parted by two spaces or more, or by one between two Chinese words ("决算数为 决算数为" heads two columns); a
+    spaced-out word of up to four characters ("项   目", "预 算 科 目") is one part."""
+    out: list[list] = []  # [text, start, end, spaced-out]
     for m in re.finditer(r"[^\s\f]+", line.text):
-        text, a, b = m.group(), m.start(), m.end()
-        if out and a - out[-1][2] == 1 and not (_HAN_WORD.fullmatch(text) and _HAN_WORD.fullmatch(out[-1][0])):
-            out[-1] = (out[-1][0] + " " + text, out[-1][1], b)
-        elif out and len(text) == 1 and re.match(r"[\u4e00-\u9fff]", text) and len(out[-1][0]) <= 3 \
-                and re.fullmatch(r"[\u4e00-\u9fff]+", out[-1][0]):
-            out[-1] = (out[-1][0] + text, out[-1][1], b)
+        text = m.group()
+        a, b = column_of(source, line.start + m.start()), column_of(source, line.start + m.end())
+        gap = a - out[-1][2] if out else 0
+        single = len(text) == 1 and re.match(r"[\u4e00-\u9fff]", text) is not None
+        if out and gap == 1 and not (_HAN_WORD.fullmatch(text) and _HAN_WORD.fullmatch(out[-1][0])):
+            out[-1][0] += " " + text
+            out[-1][2], out[-1][3] = b, False
+        elif out and single and out[-1][3] and gap <= 4 and len(out[-1][0]) <= 3:
+            out[-1][0] += text
+            out[-1][2] = b
         else:
-            out.append((text, a, b))
-    return [(repair(t), a, b) for t, a, b in out]
+            out.append([text, a, b, single])
+    return [(repair(t), a, b) for t, a, b, _ in out]
 
 
+_LONE_HAN = re.compile(r"[\u4e00-\u9fff]")
+HEADER_SKIP = 100.0  # what leaving a header word unplaced costs (characters of distance): any placement is better
+# the end of a table's title: …决算情况表, …表（按功能分类）, or its wrapped bracket alone: （按功能分类） (not （亿元）)
+_TITLE_PART = re.compile(r"..表(?:[（(][^）)]*[)）])?$|^[（(][\u4e00-\u9fff]{4,}[)）]$")
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff][^\s]*[\u4e00-\u9fff%％]")  # two characters or more, Chinese at both ends (数的%)
 
 
-def header_by_position(lines: Sequence[Line], centers: Sequence[float], values_start: int) -> tuple[str, ...]:
-    """Column names of a laid-out table by where each header word stands: the words of one header line go to
-    distinct value columns in their order, each to the column whose numbers' middle (``centers``, in characters
-    from the line's start) is nearest over the whole line; nothing left of where the values start (the label
-    column's 项目/预算科目). A column's words are stacked from the top line down. Empty when fewer than half the
-    columns get a name (a header not laid out)."""
+def header_by_position(source: str, lines: Sequence[Line], centers: Sequence[float],
+                       label_center: float) -> tuple[str, ...]:
+    """Column names of a laid-out table by where each header word stands. The targets are the label column
+    (``label_center``, the middle of the first full row's label column) and each value column (``centers``, the middle of a
+    full row's numbers); the words of one header line go to distinct targets in their order, each no farther
+    than the nearest other target is (a header word may stand well left of right-aligned numbers), the nearest
+    over the whole line;
+    a word that fits no column, or is wider than two (a title, a group's name), is left out. Words on the label column (项目,
+    预算科目) are no column's; a column's words are stacked from the top line down. Empty when fewer than half
+    the value columns get a name (a header not laid out)."""
     if not centers:
         return ()
+    targets = [label_center, *centers]
+    limits = []
+    for k, t in enumerate(targets):
+        near = [abs(t - o) for o in (targets[k - 1] if k else None, targets[k + 1] if k + 1 < len(targets) else None)
+                if o is not None]
+        limits.append(max(2.0, min(near)) if near else 6.0)
+    pitch = min((b - a for a, b in pairwise(targets)), default=12.0)
     names: list[list[str]] = [[] for _ in centers]
     for ln in lines:
-        parts = [(t, a, b) for t, a, b in _header_parts(ln) if (a + b) / 2 >= values_start - 1]
-        where = monotone_match([(a + b) / 2 for _, a, b in parts], centers)
+        # a word wider than two columns is a title or a group's name over several columns, one that ends in 表 a
+        # wrapped title's last line (…决算情况表), a lone character half of a widely spaced word (项      目):
+        # no column's own
+        parts = [p for p in _header_parts(source, ln) if p[2] - p[1] <= 2 * pitch + 2 and not _TITLE_PART.search(p[0])
+                 and not _LONE_HAN.fullmatch(p[0])]
+        where = monotone_match([(a + b) / 2 for _, a, b in parts], targets, limits, skip=HEADER_SKIP)
         for (text, _, _), k in zip(parts, where or (), strict=False):
-            names[k].append(text)
+            if k:  # neither unplaced (None) nor on the label column (0)
+                names[k - 1].append(text)
     if 2 * sum(bool(n) for n in names) < len(centers):
         return ()
     return tuple("".join(n) for n in names)
+
+
+def _fields(columns: Sequence[str], values: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """A space table row's text after its label, and its header: 预算数：860｜决算数：5,473 when the table's
+    columns name each value (an empty cell left out), else the values in order."""
+    if columns and len(columns) == len(values):
+        return "｜".join(f"{h}：{v}" for h, v in zip(columns, values, strict=True) if v), ("", *columns)
+    return " ".join(v for v in values if v), ()
 
 
 def _continues_header(columns: Sequence[str], cells: Sequence[str]) -> bool:
@@ -245,8 +301,11 @@ class _Table:
     tabbed: bool = False
     header_only: bool = True  # no data row yet: a further header row may stack under the first
     header_keys: list[str] = field(default_factory=list)  # each header row as written: a repeat is no data
-    anchors: tuple[int, ...] = ()  # space tables: where each value column's numbers end in their line
-    centers: tuple[float, ...] = ()  # … and where their middle is (of the row that set the anchors)
+    anchors: tuple[int, ...] = ()  # space tables: where each value column's numbers end in their printed line
+    centers: tuple[float, ...] = ()  # … where their middle is, and which hold a % sign (of the rows that set them)
+    percent: tuple[bool, ...] = ()
+    fullest: tuple[int, ...] = ()  # the numbers' right edges of the fullest row not yet confirmed by another
+    fullest_widths: tuple[int, ...] = ()  # … and where its label ends and how wide its numbers are
 
 
 class BlockParser:
@@ -500,16 +559,16 @@ class BlockParser:
             t.columns = header_columns(t.header_lines, len(row) - 1)
         t.rows += 1
         label = row[0][0]
-        row, grown = self._placed(t, cl, row)
-        if grown and t.header_lines:  # the fullest row so far: name its columns by where the header words stand
-            t.columns = header_by_position(t.header_lines, t.centers, row[1][1][0] - cl.line.start) or t.columns
+        row, grown = self._placed(t, row)
+        if grown and t.header_lines:  # two full rows set the columns: name them by where the header words stand
+            # the label column runs from where the label starts to where the values start
+            label_center = (column_of(self.source, row[0][1][0]) + column_of(self.source, row[1][1][0])) / 2
+            named = header_by_position(self.source, t.header_lines, t.centers, label_center)
+            if named:
+                t.columns = named
+                self._rename_rows(t)
         values = [v for v, _ in row[1:]]
-        if t.columns and len(t.columns) == len(values):
-            fields = "｜".join(f"{h}：{v}" for h, v in zip(t.columns, values, strict=True) if v)
-            header = ("",) + t.columns
-        else:
-            fields = " ".join(v for v in values if v)
-            header = ()
+        fields, header = _fields(t.columns, values)
         s, e = cl.line.content_span
         s = s if start is None else start
         gaps = tuple(c.line.content_span for c in self.lines if c.furniture and s <= c.line.start < e)
@@ -517,29 +576,59 @@ class BlockParser:
                   cells=(label, *values), cell_spans=tuple(sp for _, sp in row), header=header)
         return i + 1
 
-    @staticmethod
-    def _placed(t: _Table, cl: ContentLine, row: list[tuple[str, Span]]) -> tuple[list[tuple[str, Span]], bool]:
+    def _rename_rows(self, t: _Table) -> None:
+        """The table's rows read before its columns were set (its first full row) get their names too."""
+        for k in range(len(self.blocks) - 1, -1, -1):
+            b = self.blocks[k]
+            if b.table != t.caption or b.kind not in ("table_row", "heading"):
+                break
+            if b.kind == "table_row" and len(b.cells) - 1 == len(t.columns) and len(b.cells) > 1:
+                fields, header = _fields(t.columns, list(b.cells[1:]))
+                self.blocks[k] = replace(b, text=f"{t.caption}｜{b.cells[0]}｜{fields}", header=header)
+
+    def _placed(self, t: _Table, row: list[tuple[str, Span]]) -> tuple[list[tuple[str, Span]], bool]:
         """A laid-out row with an empty cell for each value column it lost (pdftotext -layout prints an empty cell
-        as spaces): its numbers placed by where they end in their line (``place_values``). The table's columns
-        are those of its fullest row so far; the flag says this row set them."""
-        if "\t" in cl.line.text or len(row) < 2:
+        as spaces): its numbers placed by where they end in their printed line (``place_values``). The columns
+        are set by two rows with the most numbers so far whose numbers end within CONFIRM_SHIFT characters of
+        each other though their label or numbers differ in width (a table that is not laid out in columns never
+        has them: its rows are read in order); the flag says this row set them."""
+        values = row[1:]
+        if not values or any("\t" in self.source[a:b] for _, (a, b) in values) or "\t" in self.source[
+                row[0][1][1]:values[0][1][0]]:
             return row, False
-        edges = [e - cl.line.start for _, (_, e) in row[1:]]
+        edges = [column_of(self.source, b) for _, (_, b) in values]
+        if edges != sorted(edges):
+            return row, False
         if len(edges) > len(t.anchors):
-            if edges == sorted(edges) and row[1][1][0] >= cl.line.start:
+            # the words and numbers of the two rows differ in width, yet their numbers end together: laid out in
+            # columns (rows parted by two spaces line up only when their words happen to be as wide); a row whose
+            # cells are all parted by two spaces or less is no evidence of columns (济南's tables)
+            starts = [column_of(self.source, a) for _, (a, _) in values]
+            label_end = column_of(self.source, row[0][1][1])
+            lead = [starts[0] - label_end] if "\n" not in self.source[row[0][1][1]:values[0][1][0]] else []
+            if max([*lead, *(s - e for e, s in zip(edges, starts[1:], strict=False))], default=0) < 3:
+                return row, False
+            widths = (label_end, *(b - a for _, (a, b) in values))
+            if len(edges) == len(t.fullest) and widths != t.fullest_widths and all(
+                    abs(x - y) <= CONFIRM_SHIFT for x, y in zip(edges, t.fullest, strict=True)):
                 t.anchors = tuple(edges)
-                t.centers = tuple((a + b) / 2 - cl.line.start for _, (a, b) in row[1:])
+                t.centers = tuple((column_of(self.source, a) + e) / 2 for (_, (a, _)), e in zip(values, edges,
+                                                                                                strict=True))
+                t.percent = tuple(v.endswith(("%", "％")) for v, _ in values)
+                t.fullest = ()
                 return row, True
+            if len(edges) >= len(t.fullest):
+                t.fullest, t.fullest_widths = tuple(edges), widths
             return row, False
-        where = place_values(edges, t.anchors)
+        where = place_values(edges, t.anchors, [v.endswith(("%", "％")) for v, _ in values], t.percent)
         if where is None:
             return row, False
         cells: list[tuple[str, Span]] = []
-        values = iter(row[1:])
+        it = iter(values)
         at = row[0][1][1]
         for k in range(len(t.anchors)):
             if k in where:
-                cell = next(values)
+                cell = next(it)
                 at = cell[1][1]
                 cells.append(cell)
             else:
