@@ -381,3 +381,28 @@ def test_squash_drops_every_whitespace_and_lowers() -> None:
     from qa.query.lexicon import squash
     assert squash(" PM 2.5\u3000年均\t浓度\n\u00a0X ") == "pm2.5年均浓度x"
     assert squash("") == ""
+
+
+def test_every_english_phrase_of_the_word_list_is_matched_as_whole_words() -> None:
+    """A bare English phrase matched inside a word: who in whole (a figure question read as a person's), mu in
+    much and municipal (亩 expected of a money figure), rate in corporate."""
+    from qa.query.lexicon import _alternatives
+    for line in _data_lines("query_words.tsv"):
+        category, label, phrases = line.split("\t")
+        if category in ("span", "unitclass", "qualifier", "operand"):
+            continue
+        for phrase in _alternatives(phrases):
+            assert not re.fullmatch(r"[a-z0-9][a-z0-9 ,.'\-]*", phrase), f"{category} {label}: {phrase!r} is not guarded"
+
+
+@pytest.mark.parametrize(("question", "intent", "units"), [
+    ("What was the whole province's general public budget revenue in 2024?", Intent.FIGURE, ()),
+    ("How much did the municipal government spend in 2025?", Intent.FIGURE, ()),
+    ("What was the corporate income tax revenue?", Intent.FIGURE, ()),
+    ("How many mu of farmland were added?", Intent.FIGURE, ("个", "亩")),
+    ("What were the growth rates of revenue?", None, ("%",)),
+])
+def test_english_cue_words_are_whole_words(question: str, intent: Intent | None, units: tuple[str, ...]) -> None:
+    q = analyze(question)
+    assert intent is None or q.intent is intent
+    assert q.units == units
