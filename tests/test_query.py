@@ -406,3 +406,13 @@ def test_english_cue_words_are_whole_words(question: str, intent: Intent | None,
     q = analyze(question)
     assert intent is None or q.intent is intent
     assert q.units == units
+
+
+@pytest.mark.parametrize("question", [
+    "What was the 2024 final-account revenue of the district government-managed funds budget?",  # a year between
+    "What was Shizuishan's citywide (全市) tax revenue in 2025?",  # a bracketed gloss between
+    "What was the year-end 2025 balance of all deposits in Fuzhou?",
+    "What is the 2025 full-year target for demolishing illegal structures?",
+])
+def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question: str) -> None:
+    assert analyze(question).intent is Intent.FIGURE
