@@ -416,3 +416,14 @@ def test_english_cue_words_are_whole_words(question: str, intent: Intent | None,
 ])
 def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question: str) -> None:
     assert analyze(question).intent is Intent.FIGURE
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("“长虹桥”是哪条路上的跨线天桥？", Intent.ENTITY),  # 哪 + a measure word asks for a thing, not a figure
+    ("2024年区级预算是经哪次人代会审查批准的？", Intent.ENTITY),
+    ("2025年哪座铁矿的探矿权出让收入刷新了记录？", Intent.ENTITY),
+    ("哪条路的车流量是多少？", Intent.FIGURE),  # …unless it asks how many
+    ("区人大从哪一年起开展专项监督？", Intent.DATE),
+])
+def test_which_with_a_measure_word(question: str, intent: Intent) -> None:
+    assert analyze(question).intent is intent
