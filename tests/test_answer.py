@@ -1138,3 +1138,17 @@ def test_a_list_reading_that_took_in_its_clause_is_less_parallel(parallel, taken
     from qa.answer.features import list_spread
     assert list_spread(parallel) < list_spread(taken_in)
     assert list_spread("手机") == 0.0 and list_spread("手机、平板") == 0.0
+
+
+@pytest.mark.parametrize(("sentence", "clean", "kept"), [
+    ("现场调研，赴徐汇区、嘉定区考察热线办理工作", "徐汇区、嘉定区", "赴徐汇区、嘉定区"),
+    ("大会秘书处下设的秘书组、宣传组及保卫组等6个工作组", "秘书组、宣传组及保卫组", "的秘书组、宣传组及保卫组"),
+])
+def test_a_list_is_also_read_without_the_function_word_before_its_first_item(sentence, clean, kept):
+    lists_read = [t for t, _, _ in spans(sentence, "list")]
+    assert clean in lists_read and kept in lists_read  # both readings; the model chooses
+
+
+def test_a_list_keeps_a_first_item_that_starts_with_a_function_character_of_a_word():
+    lists_read = [t for t, _, _ in spans("重点推进在建项目、新开工项目", "list")]
+    assert not any(t.startswith("建项目") for t in lists_read)  # 在建 is a word: its 在 stays
