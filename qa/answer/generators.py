@@ -244,13 +244,18 @@ def lists(seg: Segment) -> Iterator[Hit]:
 _LIST_JOINT = re.compile(r"以及|和|及|与")
 
 
+@cache
+def _break_words_longest_first() -> tuple[str, ...]:
+    return tuple(sorted(Lexicon.default().break_words, key=len, reverse=True))
+
+
 def _function_lead(text: str, a: int, b: int) -> int:
     """Where a list's first item starts after a word its name never reaches back across (the lexicon's break
     words: 将, 的, 赴, 对…) that the clause put before it, when the rest of that item is two characters or more
     and the cut splits no dictionary word (在建项目 keeps its 在); ``a`` when there is none."""
     first_end = text.find("、", a, b)
     first_end = b if first_end < 0 else first_end
-    for word in sorted(Lexicon.default().break_words, key=len, reverse=True):
+    for word in _break_words_longest_first():
         cut = a + len(word)
         if text.startswith(word, a) and first_end - cut >= 2 and _word_free(text, cut):
             return cut

@@ -98,10 +98,9 @@ def run_roles(text: str, a: int, b: int) -> frozenset[str]:
     start = text.rfind("\n", 0, a) + 1
     end = text.find("\n", b)
     end = len(text) if end < 0 else end
-    tokens = [m for m in _VALUE.finditer(text, start, end)]
     run: list[re.Match[str]] = []
     found = None
-    for m in tokens:
+    for m in _VALUE.finditer(text, start, end):
         if run and not _GAP.fullmatch(text, run[-1].end(), m.start()):
             if found is not None:
                 break
@@ -111,8 +110,7 @@ def run_roles(text: str, a: int, b: int) -> frozenset[str]:
             found = len(run) - 1
     if found is None or len(run) < MIN_RUN or found >= MAX_RUN:
         return frozenset()
-    values = [parse(m.group()) for m in run[:MAX_RUN]]
-    return roles_of(tuple(x for x in values if x is not None))[found] if None not in values else frozenset()
+    return roles_of(tuple(parse(m.group()) for m in run[:MAX_RUN]))[found]  # every _VALUE parses
 
 
 def cell_roles(cells: Sequence[str], column: int) -> frozenset[str]:

@@ -16,7 +16,7 @@ Where columns cannot be recovered the lines stay paragraphs.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -155,7 +155,7 @@ def place_values(edges: Sequence[int], anchors: Sequence[int], percent: Sequence
 
 
 def monotone_match(points: Sequence[float], targets: Sequence[float], limits: Sequence[float],
-                   fits=None, skip: float | None = None) -> list[int | None] | None:
+                   fits: Callable[[int, int], bool] | None = None, skip: float | None = None) -> list[int | None] | None:
     """For points and targets in left-to-right order, the target of each point (each target taken once, the
     order kept) that minimises the summed distance, no point farther from its target than that target's limit
     (and ``fits(i, j)`` where given). With ``skip``, a point may go unplaced (None) at that cost; without, None
@@ -612,8 +612,7 @@ class BlockParser:
             if len(edges) == len(t.fullest) and widths != t.fullest_widths and all(
                     abs(x - y) <= CONFIRM_SHIFT for x, y in zip(edges, t.fullest, strict=True)):
                 t.anchors = tuple(edges)
-                t.centers = tuple((column_of(self.source, a) + e) / 2 for (_, (a, _)), e in zip(values, edges,
-                                                                                                strict=True))
+                t.centers = tuple((a + e) / 2 for a, e in zip(starts, edges, strict=True))
                 t.percent = tuple(v.endswith(("%", "％")) for v, _ in values)
                 t.fullest = ()
                 return row, True
