@@ -8,14 +8,11 @@ title is the same for hundreds of chunks and would dominate short ones.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
-from functools import cache
-from pathlib import Path
-from typing import Literal
+from dataclasses import replace
 
+from qa.chunk_settings import ChunkSettings
 from qa.ingest.places import place_cores
 from qa.ingest.text import align
 from qa.names import person_spans
@@ -25,34 +22,6 @@ from qa.types import Block, Chunk, Document, ParsedSource, Source, Span
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 # Salutations and closing formulas: in every report, so they only add noise to retrieval.
 _BOILERPLATE = re.compile(r"^(?:主任、.{0,12}委员：|各位代表：|以上(?:报告|情况)[^。]{0,12}。|特此(?:公告|报告)。)$")
-
-
-@dataclass(frozen=True)
-class ChunkSettings:
-    mode: Literal["structure", "window"] = "structure"  # "window": the plain fixed-window baseline
-    window: int = 500  # window mode: characters per window …
-    window_overlap: int = 50  # … and overlap between windows
-    max_chars: int = 300  # a paragraph longer than this is split at sentence ends
-    overlap_chars: int = 60  # up to this much of the previous piece's last sentence repeats
-    join_below: int = 80  # neighbouring paragraphs shorter than this may join …
-    join_max: int = 240  # … into a chunk of at most this size
-    embed_context: Literal["none", "section", "full"] = "section"  # what precedes the text when embedded
-
-    def to_dict(self) -> dict:
-        """The settings, and a fingerprint of the code that parses and chunks: a change to either rebuilds."""
-        return {**asdict(self), "code": code_fingerprint()}
-
-
-@cache
-def code_fingerprint() -> str:
-    """Hash of the ingest and chunking code, and of the name finder and its surnames that names.json is built
-    with (an index built by other parsing code is rebuilt, not reused)."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in sorted([*(root / "ingest").glob("*.py"), root / "chunking.py", root / "names.py",
-                        root / "data" / "surnames.txt"]):
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

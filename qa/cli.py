@@ -166,12 +166,6 @@ def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet)
                f"{report.seconds:.1f} s, {report.size_bytes / 2**20:.1f} MB")
 
 
-def _print_human(result) -> None:
-    from qa.render import render_text
-
-    click.echo(render_text(result, color=sys.stdout.isatty()))
-
-
 _threshold_opt = click.option(
     "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
     help="Show an answer in bold when P(right) is at least this (0–1; default: the fitted threshold, chosen for 95 % "
@@ -208,23 +202,19 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
         raise BqaError("give either a QUESTION or --jsonl (questions on stdin), not both")
     if not jsonl and question is None:
         raise BqaError('no question given; usage: bqa ask "区监委留置了多少人？"')
-    filters = {"doc_ids": list(doc_ids) or None, "sources": list(sources) or None, "years": list(years) or None}
     if not jsonl:
-        from qa.api import clean_question
+        from qa.entry import ask_here, request_for
 
-        clean_question(question)  # reject bad input before loading anything
+        request = request_for({"question": question, "top_k": top_k, "json": as_json, "doc_ids": list(doc_ids),
+                               "sources": list(sources), "years": list(years)})
+        click.echo(ask_here(index_dir, corpus_dir, request, threshold))
+        return
     from qa.api import BulletinQA
 
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, answer_threshold=threshold,
                              notify=lambda m: click.echo(m, err=True))
-    if jsonl:
-        _ask_jsonl(engine, top_k, filters)
-        return
-    result = engine.ask(question, top_k=top_k, **filters)
-    if as_json:
-        click.echo(_dump(result.to_dict()))
-    else:
-        _print_human(result)
+    _ask_jsonl(engine, top_k, {"doc_ids": list(doc_ids) or None, "sources": list(sources) or None,
+                               "years": list(years) or None})
 
 
 MAX_JSONL_LINE = 100_000

@@ -182,14 +182,10 @@ def start(engine, index_dir: Path, corpus_dir: Path, render: Callable,
 
 
 def render_request(result, request: dict) -> str:
-    """What `bqa ask` prints for ``result``: the JSON object, or the human text (coloured on a terminal)."""
-    if request.get("format") == "json":
-        from qa.render import dump_json
+    """What `bqa ask` prints for ``result`` (qa.render.render_request; imported when a question is answered)."""
+    from qa.render import render_request as render
 
-        return dump_json(result.to_dict(), ascii_only=bool(request.get("ascii")))
-    from qa.render import render_text
-
-    return render_text(result, color=bool(request.get("color")))
+    return render(result, request)
 
 
 def serve_forever(engine, index_dir: Path, corpus_dir: Path) -> None:

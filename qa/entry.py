@@ -1,8 +1,8 @@
-"""The `bqa` program: a terminal-safe standard output, and a warm `bqa ask` that skips loading the CLI.
+"""The `bqa` program: a terminal-safe standard output, and a plain `bqa ask` that skips loading the CLI.
 
-A plain `bqa ask "…"` whose index is held warm by `bqa serve`/`bqa daemon` is answered over a socket
-before click (≈ 25 ms of imports) is loaded; anything else — other commands, other options, errors,
-no running engine — goes to the click program in `qa.cli`, which parses and reports as usual.
+A plain `bqa ask "…"` is answered before click (≈ 20 ms of imports) is loaded: over a socket when
+`bqa serve`/`bqa daemon` holds its index warm, else in this process. Anything else — other commands, other
+options, malformed ones, --help — goes to the click program in `qa.cli`, which parses and reports as usual.
 """
 
 from __future__ import annotations
@@ -10,16 +10,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# The options a warm `bqa ask` understands: exactly the names `qa.cli.ask` declares (tests check it).
+# The options a plain `bqa ask` understands: exactly the names `qa.cli.ask` declares (tests check it).
 _VALUED = {"--index": "index", "--corpus": "corpus", "--top-k": "top_k", "--doc": "doc_ids",
-           "--source": "sources", "--year": "years"}
-_FLAGS = {"--json": "json"}
+           "--source": "sources", "--year": "years", "--threshold": "threshold"}
+_FLAGS = {"--json": "json", "--no-warm": "no_warm"}
 _MULTIPLE = {"doc_ids", "sources", "years"}
 
 
-def parse_warm_ask(args: list[str]) -> dict | None:
+def parse_plain_ask(args: list[str]) -> dict | None:
     """The parsed arguments of a plain `bqa ask`, or None when click should handle them."""
-    out: dict = {"question": None, "top_k": 5, "json": False, "doc_ids": [], "sources": [], "years": []}
+    out: dict = {"question": None, "top_k": 5, "json": False, "no_warm": False, "threshold": None, "doc_ids": [],
+                 "sources": [], "years": []}
     it = iter(args)
     for arg in it:
         name, eq, inline = arg.partition("=")
@@ -37,6 +38,13 @@ def parse_warm_ask(args: list[str]) -> dict | None:
                 if not value.strip().isdigit():
                     return None
                 value = int(value)
+            elif key == "threshold":
+                try:
+                    value = float(value)
+                except ValueError:
+                    return None
+                if not 0.0 <= value <= 1.0:
+                    return None
             if key in _MULTIPLE:
                 out[key].append(value)
             else:
@@ -44,7 +52,7 @@ def parse_warm_ask(args: list[str]) -> dict | None:
         elif arg in _FLAGS:
             out[_FLAGS[arg]] = True
         elif arg.startswith("-") or out["question"] is not None:
-            return None  # help, --jsonl, --no-warm, unknown options: click's job
+            return None  # help, --jsonl, unknown options: click's job
         else:
             out["question"] = arg
     if out["question"] is None or not 1 <= out["top_k"] <= 50:
@@ -67,20 +75,56 @@ def utf8_stdout() -> bool:
     return _is_utf8(sys.stdout)
 
 
-def _warm_ask(args: list[str]) -> str | None:
-    parsed = parse_warm_ask(args)
-    if parsed is None:
-        return None
-    from qa.daemon import ask_running
+def request_for(parsed: dict) -> dict:
+    """The request a running engine answers (and `ask_here` too): the question, its options, the output's form."""
+    return {"question": parsed["question"], "top_k": parsed["top_k"], "doc_ids": parsed["doc_ids"] or None,
+            "sources": parsed["sources"] or None, "years": parsed["years"] or None,
+            "format": "json" if parsed["json"] else "text", "color": sys.stdout.isatty(), "ascii": not utf8_stdout()}
+
+
+def _places(parsed: dict) -> tuple[Path, Path]:
     from qa.paths import default_corpus, default_index
 
-    request = {"question": parsed["question"], "top_k": parsed["top_k"],
-               "doc_ids": parsed["doc_ids"] or None, "sources": parsed["sources"] or None,
-               "years": parsed["years"] or None, "format": "json" if parsed["json"] else "text",
-               "color": sys.stdout.isatty(), "ascii": not utf8_stdout()}
     index = Path(parsed["index"]) if parsed.get("index") else default_index()
     corpus = Path(parsed["corpus"]) if parsed.get("corpus") else default_corpus()
-    return ask_running(index, corpus, request)
+    return index, corpus
+
+
+def _warm_ask(parsed: dict) -> str | None:
+    """The running engine's output for a plain `bqa ask`, or None (no engine, or one that cannot answer it)."""
+    if parsed["no_warm"] or parsed["threshold"] is not None:
+        return None
+    from qa.daemon import ask_running
+
+    return ask_running(*_places(parsed), request_for(parsed))
+
+
+def ask_here(index_dir: Path | None, corpus_dir: Path | None, request: dict, threshold: float | None = None) -> str:
+    """What `bqa ask` prints, answered in this process (building a missing index first, with a message)."""
+    from qa.api import BulletinQA, clean_question
+    from qa.render import render_request
+
+    clean_question(request["question"])  # reject bad input before loading anything
+    engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, answer_threshold=threshold,
+                             notify=lambda m: print(m, file=sys.stderr, flush=True))
+    result = engine.ask(request["question"], top_k=request["top_k"], doc_ids=request["doc_ids"],
+                        sources=request["sources"], years=request["years"])
+    return render_request(result, request)
+
+
+def _plain_ask(args: list[str]) -> str | None:
+    parsed = parse_plain_ask(args)
+    if parsed is None:
+        return None
+    try:
+        out = _warm_ask(parsed)
+    except Exception as err:  # noqa: BLE001 — the warm path is an optimisation; answered here instead
+        from qa.errors import BqaError
+
+        if isinstance(err, BqaError):
+            raise  # the engine's own one-line error (an unknown --doc, an empty question…)
+        out = None
+    return out if out is not None else ask_here(*_places(parsed), request_for(parsed), parsed["threshold"])
 
 
 def main() -> int | None:
@@ -89,12 +133,13 @@ def main() -> int | None:
         from qa.errors import BqaError
 
         try:
-            out = _warm_ask(sys.argv[2:])
-        except BqaError as err:  # the engine's own one-line error (an unknown --doc, an empty question…)
+            out = _plain_ask(sys.argv[2:])
+        except BqaError as err:
             sys.stderr.write(f"bqa: error: {err}\n")
             return 1
-        except Exception:  # noqa: BLE001 — the warm path is an optimisation; click reports any real error
-            out = None
+        except KeyboardInterrupt:
+            sys.stderr.write("bqa: interrupted\n")
+            return 130
         if out is not None:
             sys.stdout.write(out + "\n")
             sys.stdout.flush()

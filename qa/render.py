@@ -67,3 +67,10 @@ def dump_json(obj, ascii_only: bool = False) -> str:
     except UnicodeEncodeError:
         return json.dumps(obj)
     return text
+
+
+def render_request(result: AskResult, request: dict) -> str:
+    """What `bqa ask` prints for ``result``: the JSON object, or the human text (coloured on a terminal)."""
+    if request.get("format") == "json":
+        return dump_json(result.to_dict(), ascii_only=bool(request.get("ascii")))
+    return render_text(result, color=bool(request.get("color")))

@@ -49,11 +49,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import NamedTuple
-
-import numpy as np
+from typing import TYPE_CHECKING, NamedTuple
 
 from qa.errors import BqaError
+
+if TYPE_CHECKING:  # numpy is imported for the light table, not by an up-to-date index check
+    import numpy as np
 
 
 def _import_jieba():
@@ -263,12 +264,16 @@ def _segmenter_key() -> str:
 
 
 def _hashes(words: Iterable[str]) -> np.ndarray:
+    import numpy as np
+
     return np.fromiter(
         (int.from_bytes(hashlib.blake2b(w.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little",
                         signed=True) for w in words), dtype=np.int64)
 
 
 def _write_light_table(tk: jieba.Tokenizer) -> None:
+    import numpy as np
+
     path = _light_path()
     if os.path.isfile(path):
         return
@@ -295,6 +300,8 @@ _light: list[np.ndarray] = []  # the table once read (a missing table is looked 
 
 
 def _light_table() -> np.ndarray | None:
+    import numpy as np
+
     if _light:
         return _light[0]
     path = _light_path()
@@ -312,6 +319,8 @@ def _light_table() -> np.ndarray | None:
 
 def _light_freqs(table: np.ndarray, words: Sequence[str]) -> list[int | None]:
     """Each word's dictionary count in the light table (prefix entries count 0); None when it is not there."""
+    import numpy as np
+
     keys = table[0, 1:]
     hashes = _hashes(words)
     found = np.minimum(np.searchsorted(keys, hashes), len(keys) - 1)

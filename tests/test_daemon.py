@@ -13,7 +13,7 @@ import pytest
 
 from qa import daemon
 from qa.api import BulletinQA
-from qa.entry import parse_warm_ask
+from qa.entry import parse_plain_ask
 
 QUESTION = "2025年本区地方政府债务限额是多少？"
 BQA = [sys.executable, "-c", "import sys; from qa.entry import main; sys.exit(main())"]
@@ -136,25 +136,28 @@ def test_warm_parser_knows_only_options_the_cli_declares():
 @pytest.mark.parametrize("argv", [
     ["区监委留置了多少人？"], ["q", "--json"], ["--top-k", "3", "q"], ["q", "--top-k=7", "--doc", "a#01", "--doc=b#02"],
     ["q", "--year", "2025", "--source", "s.txt", "--index", "/x", "--corpus", "/y"], ["--", "-q-"],
+    ["q", "--no-warm"], ["--threshold", "0.5", "q"], ["q", "--threshold=1"],
 ])
 def test_warm_parser_agrees_with_click(argv):
     from qa.cli import ask
 
     ctx = ask.make_context("ask", list(argv))
     p = ctx.params
-    warm = parse_warm_ask(list(argv))
+    warm = parse_plain_ask(list(argv))
     assert warm is not None
     assert warm["question"] == p["question"] and warm["top_k"] == p["top_k"] and warm["json"] == p["as_json"]
     assert warm["doc_ids"] == list(p["doc_ids"]) and warm["sources"] == list(p["sources"])
     assert warm["years"] == list(p["years"])
+    assert warm["no_warm"] == p["no_warm"] and warm["threshold"] == p["threshold"]
     assert (warm.get("index"), warm.get("corpus")) == (
         str(p["index_dir"]) if p["index_dir"] else None, str(p["corpus_dir"]) if p["corpus_dir"] else None)
 
 
-@pytest.mark.parametrize("argv", [[], ["--help"], ["q", "--jsonl"], ["q", "--no-warm"], ["q", "r"], ["--top-k", "x", "q"],
-                                  ["--top-k", "0", "q"], ["q", "--bogus"], ["--doc"]])
+@pytest.mark.parametrize("argv", [[], ["--help"], ["q", "--jsonl"], ["q", "r"], ["--top-k", "x", "q"],
+                                  ["--top-k", "0", "q"], ["q", "--bogus"], ["--doc"], ["q", "--threshold", "2"],
+                                  ["q", "--threshold", "x"]])
 def test_warm_parser_leaves_everything_else_to_click(argv):
-    assert parse_warm_ask(argv) is None
+    assert parse_plain_ask(argv) is None
 
 
 def test_cli_daemon_answers_bqa_ask_and_stops_cleanly(fake_index, seed_corpus, private_runtime):

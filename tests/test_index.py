@@ -622,18 +622,19 @@ def test_open_updates_an_index_whose_corpus_changed(tmp_path):
 
 # --- what a cold process imports ------------------------------------------------------------------------
 
-_HEAVY = ("scipy", "bm25s", "pypinyin", "qa.ingest.parse", "tqdm", "gradio", "matplotlib", "faiss", "filelock")
+_HEAVY = ("scipy", "bm25s", "pypinyin", "qa.ingest.parse", "tqdm", "gradio", "matplotlib", "faiss", "filelock", "click")
 _REPORT_MODULES = (
     "import atexit, sys\n"
-    f"atexit.register(lambda: print('LOADED=' + ','.join(m for m in {_HEAVY!r} if m in sys.modules), file=sys.stderr))\n"
+    "heavy = sys.argv.pop(1).split(',')\n"
+    "atexit.register(lambda: print('LOADED=' + ','.join(m for m in heavy if m in sys.modules), file=sys.stderr))\n"
     "from qa.entry import main\n"
     "sys.exit(main())\n"
 )
 
 
-def _loaded(*args: str) -> set[str]:
-    run = subprocess.run([sys.executable, "-c", _REPORT_MODULES, *args], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "XDG_RUNTIME_DIR": tempfile.mkdtemp()})
+def _loaded(*args: str, heavy: tuple[str, ...] = _HEAVY) -> set[str]:
+    run = subprocess.run([sys.executable, "-c", _REPORT_MODULES, ",".join(heavy), *args], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "XDG_RUNTIME_DIR": tempfile.mkdtemp()})
     assert run.returncode == 0, run.stderr
     line = next(ln for ln in run.stderr.splitlines() if ln.startswith("LOADED="))
     return set(filter(None, line.removeprefix("LOADED=").split(",")))
@@ -641,15 +642,18 @@ def _loaded(*args: str) -> set[str]:
 
 def test_a_cold_question_imports_no_build_or_page_library(fake_index: Path, seed_corpus: Path) -> None:
     """A question reads bm25s's files without bm25s (and scipy), the stored pinyin without pypinyin, an exact
-    dense index (a corpus this size) without FAISS, and needs neither the parsers nor the page nor the charts;
-    English questions naming a person included."""
+    dense index (a corpus this size) without FAISS, and needs neither the parsers nor the page nor the charts nor
+    the command-line library; English questions naming a person included."""
     where = ["--index", str(fake_index), "--corpus", str(seed_corpus), "--no-warm"]
     assert _loaded("ask", "区监委留置了多少人？", *where) == set()
     assert _loaded("ask", "What did Huang Haibin report?", *where) == set()
 
 
 def test_an_up_to_date_index_check_imports_no_index_library(fake_index: Path, seed_corpus: Path) -> None:
-    assert _loaded("index", "--index", str(fake_index), "--corpus", str(seed_corpus), "--embedder", "fake") == set()
+    """Nor numpy, the chunker or the name finder: it reads the manifest and the files' sizes and times."""
+    heavy = (*(m for m in _HEAVY if m != "click"), "numpy", "qa.chunking", "qa.names")
+    assert _loaded("index", "--index", str(fake_index), "--corpus", str(seed_corpus), "--embedder", "fake",
+                   heavy=heavy) == set()
 
 
 def test_stored_pinyin_gives_the_name_map_romanising_gives(fake_index: Path) -> None:

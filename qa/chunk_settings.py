@@ -1,0 +1,41 @@
+"""The chunker's settings and the fingerprint of the code that parses and chunks, stored in every index manifest.
+
+Apart from `qa.chunking` so that a check that an index is up to date reads them without importing the chunker
+(and, through it, jieba's segmenter, the name finder and numpy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    mode: Literal["structure", "window"] = "structure"  # "window": the plain fixed-window baseline
+    window: int = 500  # window mode: characters per window …
+    window_overlap: int = 50  # … and overlap between windows
+    max_chars: int = 300  # a paragraph longer than this is split at sentence ends
+    overlap_chars: int = 60  # up to this much of the previous piece's last sentence repeats
+    join_below: int = 80  # neighbouring paragraphs shorter than this may join …
+    join_max: int = 240  # … into a chunk of at most this size
+    embed_context: Literal["none", "section", "full"] = "section"  # what precedes the text when embedded
+
+    def to_dict(self) -> dict:
+        """The settings, and a fingerprint of the code that parses and chunks: a change to either rebuilds."""
+        return {**asdict(self), "code": code_fingerprint()}
+
+
+@cache
+def code_fingerprint() -> str:
+    """Hash of the ingest and chunking code, and of the name finder and its surnames that names.json is built
+    with (an index built by other parsing code is rebuilt, not reused)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted([*(root / "ingest").glob("*.py"), root / "chunking.py", root / "names.py",
+                        root / "data" / "surnames.txt"]):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
