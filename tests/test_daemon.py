@@ -125,7 +125,7 @@ def test_bad_requests_do_not_stop_the_server(fake_index, seed_corpus, private_ru
         stop()
 
 
-def test_warm_parser_knows_only_options_the_cli_declares():
+def test_plain_parser_knows_only_options_the_cli_declares():
     from qa.cli import ask
     from qa.entry import _FLAGS, _VALUED
 
@@ -138,25 +138,26 @@ def test_warm_parser_knows_only_options_the_cli_declares():
     ["q", "--year", "2025", "--source", "s.txt", "--index", "/x", "--corpus", "/y"], ["--", "-q-"],
     ["q", "--no-warm"], ["--threshold", "0.5", "q"], ["q", "--threshold=1"],
 ])
-def test_warm_parser_agrees_with_click(argv):
+def test_plain_parser_agrees_with_click(argv):
     from qa.cli import ask
 
     ctx = ask.make_context("ask", list(argv))
     p = ctx.params
-    warm = parse_plain_ask(list(argv))
-    assert warm is not None
-    assert warm["question"] == p["question"] and warm["top_k"] == p["top_k"] and warm["json"] == p["as_json"]
-    assert warm["doc_ids"] == list(p["doc_ids"]) and warm["sources"] == list(p["sources"])
-    assert warm["years"] == list(p["years"])
-    assert warm["no_warm"] == p["no_warm"] and warm["threshold"] == p["threshold"]
-    assert (warm.get("index"), warm.get("corpus")) == (
+    plain = parse_plain_ask(list(argv))
+    assert plain is not None
+    assert plain["question"] == p["question"] and plain["top_k"] == p["top_k"] and plain["json"] == p["as_json"]
+    assert plain["doc_ids"] == list(p["doc_ids"]) and plain["sources"] == list(p["sources"])
+    assert plain["years"] == list(p["years"])
+    assert plain["no_warm"] == p["no_warm"] and plain["threshold"] == p["threshold"]
+    assert (plain.get("index"), plain.get("corpus")) == (
         str(p["index_dir"]) if p["index_dir"] else None, str(p["corpus_dir"]) if p["corpus_dir"] else None)
 
 
 @pytest.mark.parametrize("argv", [[], ["--help"], ["q", "--jsonl"], ["q", "r"], ["--top-k", "x", "q"],
                                   ["--top-k", "0", "q"], ["q", "--bogus"], ["--doc"], ["q", "--threshold", "2"],
-                                  ["q", "--threshold", "x"]])
-def test_warm_parser_leaves_everything_else_to_click(argv):
+                                  ["q", "--threshold", "x"], ["q", "--threshold", "nan"], ["q", "--top-k", "\u00b2"],
+                                  ["q", "--year", "\u2460"], ["q", "--index="], ["q", "--corpus", ""]])
+def test_plain_parser_leaves_everything_else_to_click(argv):
     assert parse_plain_ask(argv) is None
 
 

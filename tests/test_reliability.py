@@ -173,6 +173,19 @@ def test_cli_odd_questions(cli_runs, name, mode):
     assert not (tmp / "pwned").exists() and (tmp / "victim").is_dir()  # nothing was run by a shell
 
 
+def test_cli_reader_gone_and_nan_threshold_give_no_traceback(fake_index):
+    """`bqa ask … | head -0`: the reader left before the answer was printed — exit 1, no traceback. A NaN
+    threshold (click's FloatRange lets it through) is refused in one line."""
+    proc = subprocess.Popen([str(BQA), "ask", QUESTION, "--index", str(fake_index)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert proc.returncode == 1 and b"Traceback" not in err and b"Error" not in err, err
+    out = _bqa("ask", QUESTION, "--index", str(fake_index), "--threshold", "nan")
+    assert out.returncode == 1 and "--threshold" in _one_error_line(out.stderr)
+
+
 def test_cli_jsonl_nul_bad_lines_and_encodings(fake_index):
     """NUL cannot be passed in argv, so it goes through --jsonl; so do other odd lines, under two locales."""
     lines = [

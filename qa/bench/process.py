@@ -21,7 +21,7 @@ def _run(cmd: list[str], env: dict) -> float:
     return time.perf_counter() - t
 
 
-def cli_figures(index_dir: Path, corpus_dir: Path, repeats: int = 5) -> dict:
+def cli_figures(index_dir: Path, corpus_dir: Path, repeats: int) -> dict:
     """Medians over ``repeats`` rounds, the four commands of a round run in turn, after one untimed round.
 
     The programs run as installed: with their bytecode (``pip install`` compiles it; the untimed round writes
