@@ -991,26 +991,31 @@ def test_two_rates_differ_by_percentage_points() -> None:
 
 
 def test_two_operands_are_never_the_same_figure() -> None:
-    """When both operands read best the same figure (the same place), one of them takes its next distinct
-    reading, and its confidence is that of a reading that is not its best."""
+    """When both operands read best the same figure (the same place, or the same statement printed in two files),
+    one of them takes its next distinct reading, and its confidence is that of a reading that is not its best."""
     from qa.answer import Candidate
     from qa.answer.derived import _pair
     from qa.answer.features import FEATURES
 
-    def cand(text: str, start: int, score: float) -> Candidate:
-        return Candidate(text, text, "s.txt", start, start + len(text), "number", "亿元", 1, "c1",
+    def cand(text: str, start: int, score: float, source: str = "s.txt") -> Candidate:
+        return Candidate(text, text, source, start, start + len(text), "number", "亿元", 1, "c1",
                          np.zeros(len(FEATURES), dtype=np.float32), probability=score / 10, score=score)
 
+    report = "预计全市一般公共预算收入30.19亿元，增长3.3%。" + "。" * 60 + "完成29.23亿元。" + "。" * 40 + "另有30.19亿元"
+    texts = {"s.txt": report, "s.pdf": "前言。" + report}
+    at = report.index
     answerer = Answerer(None, _flat_idf, threshold=0.0)
     sub = analyze("2025年收入")
-    a = [cand("30.19亿元", 0, 9.0), cand("29.23亿元", 50, 5.0)]
-    b = [cand("30.19亿元", 0, 8.0), cand("29.23亿元", 50, 7.5)]
-    x, y = _pair(answerer, (sub, a), (sub, b))
+    a = [cand("30.19亿元", at("30.19"), 9.0), cand("29.23亿元", at("29.23"), 5.0)]
+    b = [cand("30.19亿元", at("30.19"), 8.0), cand("29.23亿元", at("29.23"), 7.5)]
+    x, y = _pair(answerer, (sub, a), (sub, b), texts)
     assert (x.display, y.display) == ("30.19亿元", "29.23亿元")  # 9.0 + 7.5 beats 5.0 + 8.0
-    assert _pair(answerer, (sub, a[:1]), (sub, b[:1])) is None
-    tie = [cand("30.19亿元", 100, 8.0)]  # the same value printed elsewhere may be a true tie (5.0% in both years)
-    assert [c.start for c in _pair(answerer, (sub, a), (sub, tie))] == [0, 100]
-    assert _pair(answerer, (sub, a), (sub, [])) is None
+    assert _pair(answerer, (sub, a[:1]), (sub, b[:1]), texts) is None
+    copy = [cand("30.19亿元", at("30.19") + 3, 8.0, "s.pdf"), b[1]]  # the same statement in the report's PDF
+    assert [c.display for c in _pair(answerer, (sub, a), (sub, copy), texts)] == ["30.19亿元", "29.23亿元"]
+    tie = [cand("30.19亿元", report.rindex("30.19"), 8.0)]  # the same value said elsewhere may be a true tie
+    assert [c.start for c in _pair(answerer, (sub, a), (sub, tie), texts)] == [at("30.19"), report.rindex("30.19")]
+    assert _pair(answerer, (sub, a), (sub, []), texts) is None
 
 
 def test_every_passage_an_answer_cites_is_shown_and_its_operands_come_first() -> None:
@@ -1127,6 +1132,40 @@ def test_the_rows_role_meets_the_questions_as_a_feature():
     assert cands["954489"][match] == 0.0 and cands["954489"][conflict] == 1.0
     plain = _features_of("土地增值税是多少？", line)  # the question names no role: neither
     assert plain["835639"][match] == 0.0 and plain["954489"][conflict] == 0.0
+
+
+@pytest.mark.parametrize(("clause", "figure", "item"), [
+    ("集成电路、汽车零配件、锂电池出口分别增长107.9%、46.7%、57.4%", "57.4", "锂电"),
+    ("集成电路、汽车零配件、锂电池出口分别增长107.9%、46.7%、57.4%", "46.7", "汽车"),
+    ("城镇、农村居民人均可支配收入分别增长4.3%、5.7%", "4.3", "城镇"),  # the head noun written once, after the last
+    ("全区纠纷类、报警类110警情分别下降6.0%和3.5%", "3.5", "报警"),  # 和 parts the last two; 110 is no figure of it
+    ("重点楼宇、园区上半年分别去化 2.8、0.6 万平方米", "2.8", "重点"),  # one unit after the last
+])
+def test_a_figure_of_a_respectively_clause_belongs_to_its_item(clause, figure, item):
+    from qa.answer.respectively import aligned
+    own, leads = aligned(clause, clause.index(figure))
+    assert own == item and len(leads) >= 2
+
+
+@pytest.mark.parametrize(("clause", "figure"), [
+    ("集成电路、汽车零配件、锂电池出口分别增长107.9%、46.7%", "46.7"),  # three items, two figures: unread
+    ("城镇居民、城镇职工分别增长4.3%、5.7%", "5.7"),  # leads alike: unread
+    ("集成电路、锂电池出口增长107.9%、46.7%", "46.7"),  # no 分别
+    ("2025年集成电路、锂电池出口分别增长107.9%、46.7%", "2025"),  # before 分别
+    ("集成电路、锂电池出口分别增长107.9%，汽车增长46.7%", "46.7"),  # the run stops at the comma
+])
+def test_a_figure_outside_an_unambiguous_respectively_clause_belongs_to_no_item(clause, figure):
+    from qa.answer.respectively import aligned
+    assert aligned(clause, clause.index(figure)) is None
+
+
+def test_the_item_a_figure_belongs_to_meets_the_question_as_a_feature():
+    line = "外贸进出口增长2.7%，集成电路、汽车零配件、锂电池出口分别增长107.9%、46.7%、57.4%。"
+    cands = _features_of("锂电池出口增长了多少？", line)
+    match, conflict = FEATURES.index("resp_match"), FEATURES.index("resp_conflict")
+    assert cands["57.4%"][match] == 1.0 and cands["57.4%"][conflict] == 0.0
+    assert cands["46.7%"][match] == 0.0 and cands["46.7%"][conflict] == 1.0
+    assert cands["2.7%"][match] == 0.0 and cands["2.7%"][conflict] == 0.0  # not of the clause
 
 
 @pytest.mark.parametrize(("parallel", "taken_in"), [

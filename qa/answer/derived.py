@@ -263,9 +263,23 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
     return sub, ranked
 
 
-def _same(x: Candidate, y: Candidate) -> bool:
-    """The same figure: the same place (an equal value printed elsewhere may be a true tie: 增长5.0% in both years)."""
-    return (x.source, x.start) == (y.source, y.start)
+SAME_STATEMENT_CHARS = 20  # a figure printed after the same this many characters is the same statement …
+SAME_STATEMENT_MIN = 8  # … or after as many as both have, if that is at least this many
+
+
+def _same(x: Candidate, y: Candidate, texts: Mapping[str, str]) -> bool:
+    """The same figure: the same place, or the same statement in two files (a report and its PDF print 「预计全市
+    一般公共预算收入30.19亿元」 alike). An equal value printed after other words may be a true tie (增长5.0% in
+    both years)."""
+    if (x.source, x.start) == (y.source, y.start):
+        return True
+
+    width = min(SAME_STATEMENT_CHARS, x.start, y.start)
+
+    def before(c: Candidate) -> str:
+        return squash(texts.get(c.source, "")[c.start - width:c.start])
+
+    return width >= SAME_STATEMENT_MIN and squash(x.text) == squash(y.text) and before(x) == before(y)
 
 
 def _operand(answerer: Answerer, sub: Query, ranked: list[Candidate], k: int) -> Candidate:
@@ -275,19 +289,19 @@ def _operand(answerer: Answerer, sub: Query, ranked: list[Candidate], k: int) ->
     return replace(ranked[k], probability=answerer.confidence_of(sub, order))
 
 
-def _pair(answerer: Answerer, first: tuple[Query, list[Candidate]], second: tuple[Query, list[Candidate]]
-          ) -> tuple[Candidate, Candidate] | None:
-    """The two operands: each one's best reading, unless both are the same figure (the same place); then the
+def _pair(answerer: Answerer, first: tuple[Query, list[Candidate]], second: tuple[Query, list[Candidate]],
+          texts: Mapping[str, str]) -> tuple[Candidate, Candidate] | None:
+    """The two operands: each one's best reading, unless both are the same figure (one place, or one statement printed in two files); then the
     better-scored of the two pairs that keep one operand's best and take the other's next distinct reading."""
     (sa, ra), (sb, rb) = first, second
     if not ra or not rb:
         return None
-    if not _same(ra[0], rb[0]):
+    if not _same(ra[0], rb[0], texts):
         return _operand(answerer, sa, ra, 0), _operand(answerer, sb, rb, 0)
     options = []
-    if (kb := next((k for k, c in enumerate(rb) if not _same(c, ra[0])), None)) is not None:
+    if (kb := next((k for k, c in enumerate(rb) if not _same(c, ra[0], texts)), None)) is not None:
         options.append((ra[0].score + rb[kb].score, 0, kb))
-    if (ka := next((k for k, c in enumerate(ra) if not _same(c, rb[0])), None)) is not None:
+    if (ka := next((k for k, c in enumerate(ra) if not _same(c, rb[0], texts)), None)) is not None:
         options.append((ra[ka].score + rb[0].score, ka, 0))
     if not options:
         return None
@@ -314,7 +328,7 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
     if own[0] == own[1]:
         own = ("", "")
     pair = _pair(answerer, *(_figures(answerer, q, passages, texts, query.language, query.places, rates, w)
-                             for q, w in zip(ops, own, strict=True)))
+                             for q, w in zip(ops, own, strict=True)), texts)
     if pair is None:
         return None
     a, b = pair

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.answer.generators import CLAUSE_END, SENT_END, Hit, Segment, clause_bounds, list_joint
+from qa.answer.respectively import respective_fit
 from qa.answer.rows import cell_roles, run_roles
 from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, term_weights
@@ -32,7 +33,7 @@ FEATURES = (
     "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
     "titled", "lead_echo", "table_match", "table_miss", "quote_match", "role_match", "role_conflict",
-    "list_spread",
+    "list_spread", "resp_match", "resp_conflict",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -236,6 +237,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     roles: frozenset[str] = frozenset()
     if q.roles and hit.kind in ("number", "table_cell"):  # what the figure is in its row: done, plan, growth…
         roles = cell_roles(chunk.cells, seg.column) if is_cell and chunk.cells else run_roles(text, a, b)
+    resp = (respective_fit(clause, a - ca, ctx.question_key + "".join(q.terms)) if hit.kind == "number"
+            else (0.0, 0.0))  # 分别: the item the figure belongs to
     role_match = float(bool(roles & set(q.roles)))
     role_conflict = float(bool(roles) and not role_match)
     lead2 = squash(text[max(0, a - 6):a])[-2:]  # the two characters right before it, as the question has them:
@@ -256,7 +259,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(bool(q.items) and n_items == q.items), float(bool(q.items) and n_items != q.items),
         float(titled), float(lead_echo), float(q.table and is_cell), float(q.table and not is_cell),
         float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)), role_match, role_conflict,
-        list_spread(span) if hit.kind == "list" else 0.0,
+        list_spread(span) if hit.kind == "list" else 0.0, *resp,
     ], dtype=np.float32)
 
 
