@@ -943,6 +943,10 @@ def _answer_over(sentences: tuple[str, ...], question: str):
      "城镇居民和农村居民人均可支配收入，哪个增长更快？", "农村居民人均可支配收入更快：6.1% > 4.5%"),
     (("货物进口总额比上年下降3.5%。", "货物出口总额比上年增长2.1%。"),  # a fall is a negative rate
      "货物进口总额和货物出口总额哪个增长更快？", "货物出口总额更快：2.1% > 3.5%"),
+    (("常住人口城镇化率提高至64.8%，城镇居民人均住房建筑面积超50平方米。",  # names 城镇居民, but of another figure
+      "脱贫地区农村居民人均可支配收入年均增长8.8%左右。",
+      "城镇、农村居民人均可支配收入分别增长4.3%、5.7%。"),  # 分别: 4.3% is 城镇's, 5.7% 农村's
+     "城镇居民和农村居民人均可支配收入，哪个增长更快？", "农村居民人均可支配收入更快：5.7% > 4.3%"),
 ])
 def test_which_grew_faster_compares_the_rates_not_the_levels(sentences, question, display) -> None:
     answer = _answer_over(sentences, question)

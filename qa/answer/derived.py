@@ -258,11 +258,14 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
     wanted = {lex.unit_class(u) for u in units}
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
               and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)]
-    if own:  # an operand's figure is said of it: one whose sentence names the operand's own word comes first
-        ranked.sort(key=lambda c: own not in _sentence_at(texts.get(c.source, ""), c.start))  # stable
+    if own:  # an operand's figure is said of it: first one that a 分别 clause gives to the operand's item
+        # (城镇、农村居民…分别增长4.3%、5.7%: 4.3% is 城镇's), then one whose sentence names the operand's own word
+        ranked.sort(key=lambda c: 0 if c.features[_RESP_MATCH] else 1 if own in _sentence_at(texts.get(c.source, ""),
+                                                                                             c.start) else 2)
     return sub, ranked
 
 
+_RESP_MATCH = FEATURES.index("resp_match")
 SAME_STATEMENT_CHARS = 20  # a figure printed after the same this many characters is the same statement …
 SAME_STATEMENT_MIN = 8  # … or after as many as both have, if that is at least this many
 
