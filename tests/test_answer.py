@@ -953,6 +953,13 @@ def test_which_grew_faster_compares_the_rates_not_the_levels(sentences, question
     assert answer is not None and answer.kind == "comparison" and answer.display == display
 
 
+def test_an_operand_is_the_figure_its_own_label_names_not_the_total_before_it() -> None:
+    answer = _answer_over(("2025年全市“三保”支出100.13亿元，其中：基本民生47.36亿元，工资50.47亿元，运转2.3亿元。",),
+                          "2025年全市“三保”支出中，保基本民生和保工资哪一块花得更多？")
+    assert answer is not None and answer.kind == "comparison"
+    assert {o.text for o in answer.operands} == {"47.36亿元", "50.47亿元"} and "工资" in answer.display
+
+
 def test_a_comparison_shows_the_winner_by_its_own_name_and_both_figures() -> None:
     assert _derived("一般债务余额和专项债务余额哪个多？").display == "专项债务余额更多：257.50亿元 > 97.28亿元"
 

@@ -259,9 +259,18 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
               and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)]
     if own:  # an operand's figure is said of it: first one that a 分别 clause gives to the operand's item
-        # (城镇、农村居民…分别增长4.3%、5.7%: 4.3% is 城镇's), then one whose sentence names the operand's own word
-        ranked.sort(key=lambda c: 0 if c.features[_RESP_MATCH] else 1 if own in _sentence_at(texts.get(c.source, ""),
-                                                                                             c.start) else 2)
+        # (城镇、农村居民…分别增长4.3%、5.7%: 4.3% is 城镇's), then a figure of prose (a table's cells share
+        # their row's label) whose label says the operand's own word (其中：基本民生
+        # 47.36亿元), then one whose sentence says it
+        def said_of(c: Candidate) -> int:
+            text = texts.get(c.source, "")
+            if c.features[_RESP_MATCH]:
+                return 0
+            if c.kind == "number" and own in _label_at(text, c.start, own):
+                return 1
+            return 2 if own in _sentence_at(text, c.start) else 3
+
+        ranked.sort(key=said_of)  # stable
     return sub, ranked
 
 
@@ -310,6 +319,14 @@ def _pair(answerer: Answerer, first: tuple[Query, list[Candidate]], second: tupl
         return None
     _, ka, kb = max(options)
     return _operand(answerer, sa, ra, ka), _operand(answerer, sb, rb, kb)
+
+
+LABEL_CHARS = 8  # a figure's own label: within its clause, the word asked for and at most this many more characters
+
+
+def _label_at(text: str, start: int, word: str) -> str:
+    a = max(text.rfind(ch, 0, start) for ch in "。；！？\n，,：:") + 1
+    return text[max(a, start - len(word) - LABEL_CHARS):start]
 
 
 def _sentence_at(text: str, start: int) -> str:
