@@ -960,6 +960,13 @@ def test_an_operand_is_the_figure_its_own_label_names_not_the_total_before_it() 
     assert {o.text for o in answer.operands} == {"47.36亿元", "50.47亿元"} and "工资" in answer.display
 
 
+def test_an_operands_label_is_read_through_spaced_out_and_wrapped_pdf_text() -> None:
+    answer = _answer_over(("新  增  专  项  债  券  528.30亿  元  中  ，市  级  使  用  359.92亿  元  ，区  县\n级  使  用  "
+                           "168.38亿  元  。",), "2025年新增专项债券中，市级使用的比区县级多多少？")
+    assert answer is not None and answer.kind == "derived" and answer.value == pytest.approx(191.54)
+    assert [o.value for o in answer.operands] == [359.92, 168.38]
+
+
 def test_a_comparison_shows_the_winner_by_its_own_name_and_both_figures() -> None:
     assert _derived("一般债务余额和专项债务余额哪个多？").display == "专项债务余额更多：257.50亿元 > 97.28亿元"
 

@@ -268,7 +268,7 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
                 return 0
             if c.kind == "number" and own in _label_at(text, c.start, own):
                 return 1
-            return 2 if own in _sentence_at(text, c.start) else 3
+            return 2 if own in squash(_sentence_at(text, c.start)) else 3
 
         ranked.sort(key=said_of)  # stable
     return sub, ranked
@@ -325,8 +325,9 @@ LABEL_CHARS = 8  # a figure's own label: within its clause, the word asked for a
 
 
 def _label_at(text: str, start: int, word: str) -> str:
-    a = max(text.rfind(ch, 0, start) for ch in "。；！？\n，,：:") + 1
-    return text[max(a, start - len(word) - LABEL_CHARS):start]
+    """Squashed: spaced-out and wrapped PDF text (区  县\n级  使  用) says its words as any other."""
+    a = max(text.rfind(ch, max(0, start - 200), start) for ch in "。；！？，,：:") + 1
+    return squash(text[max(a, start - 200):start])[-(len(word) + LABEL_CHARS):]
 
 
 def _sentence_at(text: str, start: int) -> str:
