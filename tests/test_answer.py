@@ -387,6 +387,16 @@ def test_operands_share_what_follows_their_common_head_word(question, operands, 
     assert _own_words(*operands) == own
 
 
+@pytest.mark.parametrize(("question", "operands"), [
+    ("In Fuxin's 2025 city-wide general public budget revenue, which was larger: tax revenue or non-tax revenue?",
+     ("Fuxin's 2025 city-wide general public budget revenue tax revenue",
+      "Fuxin's 2025 city-wide general public budget revenue non-tax revenue")),
+    ("In 2025, which grew faster year on year: exports or imports?", ("2025 exports", "2025 imports")),
+])
+def test_an_english_comparison_names_its_sides_after_a_colon_and_its_setting_before(question, operands) -> None:
+    assert operand_questions(analyze(question)) == operands
+
+
 def test_which_grew_faster_compares_rates() -> None:
     from qa.answer.derived import _RATE
     assert _RATE.search("哪个增长更快") and _RATE.search("which grew faster") and not _RATE.search("哪个更多")

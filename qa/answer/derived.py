@@ -47,6 +47,10 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
         return later, earlier
     lex = Lexicon.default()
     lang = "en" if query.language == "en" else "zh"
+    if lang == "en" and (after := _colon_parts(lex, text)):  # "In X, which was larger: A or B?"
+        setting, a, b = after
+        shared = " ".join(str(y) for y in years if str(y) not in setting)
+        return tuple(" ".join(w for w in (shared, setting, p) if w) for p in (a, b))  # type: ignore[return-value]
     predicate = ""
     if lang == "zh":  # 进口和出口哪个增长更快: 增长 is both operands'
         text, predicate = _which_split(text)
@@ -60,6 +64,22 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     shared = " ".join(str(y) for y in years) + " " if query.language == "en" and years else \
         "".join(f"{y}年" for y in years)
     return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
+
+
+def _colon_parts(lex: Lexicon, text: str) -> tuple[str, str, str] | None:
+    """An English comparison that names its two sides after a colon ("In Fuxin's 2025 budget revenue, which was
+    larger: tax revenue or non-tax revenue?"): (the setting before it, without its cue words; side one; side two)."""
+    head, colon, tail = text.rpartition(":")
+    if not colon:
+        return None
+    parts = [" ".join(p.split()) for p in lex.operand_splits["en"].split(lex.operand_cues["en"].sub(" ", tail), maxsplit=1)]
+    if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
+        return None
+    setting = " ".join(w for w in lex.operand_cues["en"].sub(" ", head).split() if w.lower() not in _EN_LEAD_INS)
+    return setting, parts[0], parts[1]
+
+
+_EN_LEAD_INS = {"in", "for", "of", "among", "within", "which", "grew", "faster", "slower", "year", "on", "rose", "fell"}
 
 
 _YEAR_WORD = re.compile(r"(?:19|20)\d{2}\s*年[末底初]?")
@@ -371,8 +391,9 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
         if len(years) == 2:  # the same item in two years (operand_questions puts the later first)
             names = [f"{y}年" if query.language == "zh" else str(y) for y in years]
         else:
+            colon = _colon_parts(Lexicon.default(), query.question) if query.language == "en" else None
             names = _names(*ops, _which_split(query.question)[1]) if query.language == "zh" \
-                else [o.strip() for o in ops]
+                else list(colon[1:]) if colon else [o.strip() for o in ops]
         word, want_less = _comparative(query)
         winner = 0 if x >= y else 1
         if want_less:
