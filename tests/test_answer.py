@@ -392,8 +392,11 @@ def test_operands_share_what_follows_their_common_head_word(question, operands, 
      ("Fuxin's 2025 city-wide general public budget revenue tax revenue",
       "Fuxin's 2025 city-wide general public budget revenue non-tax revenue")),
     ("In 2025, which grew faster year on year: exports or imports?", ("2025 exports", "2025 imports")),
+    ("In 2025, which was larger: research and development spending or education spending?",
+     ("2025 research and development spending", "2025 education spending")),
 ])
 def test_an_english_comparison_names_its_sides_after_a_colon_and_its_setting_before(question, operands) -> None:
+    """The sides part at "or" only (a side may say "and" or "of"); without "which" a colon parts no sides."""
     assert operand_questions(analyze(question)) == operands
 
 
@@ -957,10 +960,20 @@ def _answer_over(sentences: tuple[str, ...], question: str):
       "脱贫地区农村居民人均可支配收入年均增长8.8%左右。",
       "城镇、农村居民人均可支配收入分别增长4.3%、5.7%。"),  # 分别: 4.3% is 城镇's, 5.7% 农村's
      "城镇居民和农村居民人均可支配收入，哪个增长更快？", "农村居民人均可支配收入更快：5.7% > 4.3%"),
+    (("城镇居民人均可支配收入增长4.5%。", "农村居民人均可支配收入增长6.1%。",
+      "城镇、农村新增就业分别增长3.0%、9.0%。"),  # a 分别 clause about something else the operands do not ask
+     "城镇居民和农村居民人均可支配收入，哪个增长更快？", "农村居民人均可支配收入更快：6.1% > 4.5%"),
 ])
 def test_which_grew_faster_compares_the_rates_not_the_levels(sentences, question, display) -> None:
     answer = _answer_over(sentences, question)
     assert answer is not None and answer.kind == "comparison" and answer.display == display
+
+
+def test_a_figures_label_starts_after_the_figure_or_the_enumeration_comma_before_it() -> None:
+    from qa.answer.derived import _label_at
+    text = "其中：基本民生7亿元、工资9亿元，运转2亿元"
+    assert _label_at(text, text.index("9亿"), "基本民生") == "工资"
+    assert _label_at(text, text.index("2亿"), "运转") == "运转"
 
 
 def test_an_operand_is_the_figure_its_own_label_names_not_the_total_before_it() -> None:
@@ -1041,6 +1054,10 @@ def test_two_operands_are_never_the_same_figure() -> None:
     assert _pair(answerer, (sub, a[:1]), (sub, b[:1]), texts) is None
     copy = [cand("30.19亿元", at("30.19") + 3, 8.0, "s.pdf"), b[1]]  # the same statement in the report's PDF
     assert [c.display for c in _pair(answerer, (sub, a), (sub, copy), texts)] == ["30.19亿元", "29.23亿元"]
+    from qa.answer.derived import _same
+    wrapped = {"s.txt": report, "w.pdf": report.replace("一般公共", "一般公\n共  ")}  # wrapped and spaced otherwise
+    assert _same(a[0], cand("30.19亿元", wrapped["w.pdf"].index("30.19"), 1.0, "w.pdf"), wrapped)
+    assert not _same(a[0], cand("30.19亿元", at("30.19"), 1.0, "gone.txt"), texts)  # no text: not known the same
     tie = [cand("30.19亿元", report.rindex("30.19"), 8.0)]  # the same value said elsewhere may be a true tie
     assert [c.start for c in _pair(answerer, (sub, a), (sub, tie), texts)] == [at("30.19"), report.rindex("30.19")]
     assert _pair(answerer, (sub, a), (sub, []), texts) is None
@@ -1168,6 +1185,8 @@ def test_the_rows_role_meets_the_questions_as_a_feature():
     ("城镇、农村居民人均可支配收入分别增长4.3%、5.7%", "4.3", "城镇"),  # the head noun written once, after the last
     ("全区纠纷类、报警类110警情分别下降6.0%和3.5%", "3.5", "报警"),  # 和 parts the last two; 110 is no figure of it
     ("重点楼宇、园区上半年分别去化 2.8、0.6 万平方米", "2.8", "重点"),  # one unit after the last
+    ("进口、出口分别为-3.5%、约2.1%", "-3.5", "进口"),  # a reading starts at its sign …
+    ("进口、出口分别为-3.5%、约2.1%", "约2.1", "出口"),  # … or at its 约
 ])
 def test_a_figure_of_a_respectively_clause_belongs_to_its_item(clause, figure, item):
     from qa.answer.respectively import aligned
@@ -1185,6 +1204,16 @@ def test_a_figure_of_a_respectively_clause_belongs_to_its_item(clause, figure, i
 def test_a_figure_outside_an_unambiguous_respectively_clause_belongs_to_no_item(clause, figure):
     from qa.answer.respectively import aligned
     assert aligned(clause, clause.index(figure)) is None
+
+
+def test_a_question_that_says_two_items_leads_names_neither():
+    from qa.answer.respectively import respective_fit
+    from qa.query.lexicon import squash
+    clause = "城镇新增就业、新增发放创业担保贷款分别完成年计划的118.2%、248.57%"
+    asked = squash("城镇新增就业完成年计划的多少？")  # says 城镇 and 新增: both items' leads
+    assert respective_fit(clause, clause.index("118.2"), asked) == (0.0, 0.0)
+    assert respective_fit(clause, clause.index("248.57"), asked) == (0.0, 0.0)
+    assert respective_fit(clause, clause.index("248.57"), squash("新增发放创业担保贷款完成多少")) == (1.0, 0.0)
 
 
 def test_the_item_a_figure_belongs_to_meets_the_question_as_a_feature():

@@ -49,8 +49,9 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     lang = "en" if query.language == "en" else "zh"
     if lang == "en" and (after := _colon_parts(lex, text)):  # "In X, which was larger: A or B?"
         setting, a, b = after
-        shared = " ".join(str(y) for y in years if str(y) not in setting)
-        return tuple(" ".join(w for w in (shared, setting, p) if w) for p in (a, b))  # type: ignore[return-value]
+        sides = tuple(" ".join(w for w in (setting, p) if w) for p in (a, b))
+        return tuple(" ".join([*(str(y) for y in years if str(y) not in side), side])
+                     for side in sides)  # type: ignore[return-value]
     predicate = ""
     if lang == "zh":  # 进口和出口哪个增长更快: 增长 is both operands'
         text, predicate = _which_split(text)
@@ -68,18 +69,17 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
 
 def _colon_parts(lex: Lexicon, text: str) -> tuple[str, str, str] | None:
     """An English comparison that names its two sides after a colon ("In Fuxin's 2025 budget revenue, which was
-    larger: tax revenue or non-tax revenue?"): (the setting before it, without its cue words; side one; side two)."""
+    larger: tax revenue or non-tax revenue?"): (its setting — the words before "which", one leading preposition
+    dropped; side one; side two). The sides part at "or" (a side's name may say "and" or "of")."""
     head, colon, tail = text.rpartition(":")
-    if not colon:
+    which = re.search(r"\bwhich\b", head, re.IGNORECASE)
+    if not colon or which is None:
         return None
-    parts = [" ".join(p.split()) for p in lex.operand_splits["en"].split(lex.operand_cues["en"].sub(" ", tail), maxsplit=1)]
-    if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
+    sides = [" ".join(lex.operand_cues["en"].sub(" ", p).split()) for p in re.split(r"\bor\b", tail, maxsplit=1)]
+    if len(sides) != 2 or not all(len(p) >= 2 for p in sides):
         return None
-    setting = " ".join(w for w in lex.operand_cues["en"].sub(" ", head).split() if w.lower() not in _EN_LEAD_INS)
-    return setting, parts[0], parts[1]
-
-
-_EN_LEAD_INS = {"in", "for", "of", "among", "within", "which", "grew", "faster", "slower", "year", "on", "rose", "fell"}
+    setting = re.sub(r"^(?:in|for|among|within|of)\s+", "", head[:which.start()].strip(" ,"), flags=re.IGNORECASE)
+    return setting, sides[0], sides[1]
 
 
 _YEAR_WORD = re.compile(r"(?:19|20)\d{2}\s*年[末底初]?")
@@ -282,10 +282,12 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
         # (城镇、农村居民…分别增长4.3%、5.7%: 4.3% is 城镇's), then a figure of prose (a table's cells share
         # their row's label) whose label says the operand's own word (其中：基本民生
         # 47.36亿元), then one whose sentence says it
+        rest = _rest_grams(question, own)
+
         def said_of(c: Candidate) -> int:
             text = texts.get(c.source, "")
-            if c.features[_RESP_MATCH]:
-                return 0
+            if c.features[_RESP_MATCH] and any(g in _clause_at(text, c.start) for g in rest):
+                return 0  # …about what the operand asks (城镇、农村新增就业分别…: not their income)
             if c.kind == "number" and own in _label_at(text, c.start, own):
                 return 1
             return 2 if own in squash(_sentence_at(text, c.start)) else 3
@@ -295,23 +297,35 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
 
 
 _RESP_MATCH = FEATURES.index("resp_match")
-SAME_STATEMENT_CHARS = 20  # a figure printed after the same this many characters is the same statement …
+_GRAM = 4  # an operand's other words are found in a clause by any four characters in a row of them
+
+
+def _rest_grams(question: str, own: str) -> set[str]:
+    """The four-character runs of an operand question without its own word, years and digits."""
+    rest = re.sub(r"\d+年?", "|", squash(question).replace(squash(own), "|") if own else squash(question))
+    return {part[i:i + _GRAM] for part in rest.split("|") for i in range(len(part) - _GRAM + 1)}
+
+
+def _clause_at(text: str, start: int) -> str:
+    """Squashed, across line breaks."""
+    a = max(text.rfind(ch, max(0, start - 200), start) for ch in "。；！？，,：:") + 1
+    ends = [e for e in (text.find(ch, start, start + 200) for ch in "。；！？，,") if e >= 0]
+    return squash(text[max(a, start - 200):min(ends) if ends else start + 200])
+SAME_STATEMENT_CHARS = 20  # a figure printed after the same this many characters (squashed) is the same statement …
 SAME_STATEMENT_MIN = 8  # … or after as many as both have, if that is at least this many
 
 
 def _same(x: Candidate, y: Candidate, texts: Mapping[str, str]) -> bool:
-    """The same figure: the same place, or the same statement in two files (a report and its PDF print 「预计全市
-    一般公共预算收入30.19亿元」 alike). An equal value printed after other words may be a true tie (增长5.0% in
-    both years)."""
+    """The same figure: the same place, or the same statement printed twice (a report and its PDF print 「预计全市
+    一般公共预算收入30.19亿元」 alike; a summary may repeat a sentence). An equal value printed after other words
+    may be a true tie (增长5.0% in both years)."""
     if (x.source, x.start) == (y.source, y.start):
         return True
-
-    width = min(SAME_STATEMENT_CHARS, x.start, y.start)
-
-    def before(c: Candidate) -> str:
-        return squash(texts.get(c.source, "")[c.start - width:c.start])
-
-    return width >= SAME_STATEMENT_MIN and squash(x.text) == squash(y.text) and before(x) == before(y)
+    if squash(x.text) != squash(y.text):
+        return False
+    bx, by = (squash(texts.get(c.source, "")[max(0, c.start - 3 * SAME_STATEMENT_CHARS):c.start]) for c in (x, y))
+    width = min(SAME_STATEMENT_CHARS, len(bx), len(by))  # squashed: a line wrapped or spaced otherwise is alike
+    return width >= SAME_STATEMENT_MIN and bx[-width:] == by[-width:]
 
 
 def _operand(answerer: Answerer, sub: Query, ranked: list[Candidate], k: int) -> Candidate:
@@ -345,9 +359,12 @@ LABEL_CHARS = 8  # a figure's own label: within its clause, the word asked for a
 
 
 def _label_at(text: str, start: int, word: str) -> str:
-    """Squashed: spaced-out and wrapped PDF text (区  县\n级  使  用) says its words as any other."""
-    a = max(text.rfind(ch, max(0, start - 200), start) for ch in "。；！？，,：:") + 1
-    return squash(text[max(a, start - 200):start])[-(len(word) + LABEL_CHARS):]
+    """The words before a figure since the clause's start, an 、 or the figure before it; squashed: spaced-out and
+    wrapped PDF text (区  县\n级  使  用) says its words as any other."""
+    window = text[max(0, start - 200):start]
+    cut = max(max(window.rfind(ch) for ch in "。；！？，,：:、"), max((m.end() for m in re.finditer(r"\d", window)),
+                                                              default=-1) - 1)
+    return squash(window[cut + 1:])[-(len(word) + LABEL_CHARS):]
 
 
 def _sentence_at(text: str, start: int) -> str:

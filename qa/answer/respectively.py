@@ -2,11 +2,12 @@
 gives 107.9% to 集成电路, 46.7% to 汽车零配件 and 57.4% to 锂电池出口 — the reports' usual way of stating several figures
 at once, where the nearest words before a figure name another item than its own.
 
-A clause is read only when it is unambiguous: its items (the 、-separated run right before 分别) are as many as the
-figures of the run that follows 分别 (figures separated by 、, 和, 及 or 与, each with its own unit), two or more.
-An item is named by its first two characters (城镇、农村居民人均可支配收入 → 城镇, 农村): the items' shared head noun is
-written once, after the last, so only their leads tell them apart; items whose leads are not all different are
-not read.
+A clause is read only when it is unambiguous: its items (its words before 分别, parted by 、) are as many as the
+figures of the run that follows 分别 (figures parted by 、, 和, 及 or 与, each with its unit or one unit after the
+last, a sign or 约 before any), two or more. An item is named by its first two characters (城镇、农村居民人均可支配收入
+→ 城镇, 农村): the items' shared head noun is written once, after the last, so only their leads tell them apart;
+items whose leads are not all different are not read, and a question that says more than one lead (城镇新增就业
+against 「城镇新增就业、新增发放创业担保贷款」) names none of them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from qa.query.lexicon import squash
 RESPECTIVELY = "分别"
 _ITEM_SEP = "、"
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
-_BETWEEN = re.compile(r"\s*[%‰]?[^\d、，,。；;：:]{0,5}?\s*[、和及与]\s*")  # a figure's unit, then the separator
+_SIGN = r"(?:[-−－+]|约|近|超过|超|逾)?"  # what may stand before a figure's digits (its reading starts there)
+_BETWEEN = re.compile(rf"\s*[%‰]?[^\d、，,。；;：:]{{0,5}}?\s*[、和及与]\s*{_SIGN}\s*")  # unit, separator, sign
+_BEFORE = re.compile(rf"{_SIGN}\s*")
 _LEAD_CHARS = 2
 
 
@@ -42,7 +45,7 @@ def aligned(clause: str, at: int) -> tuple[str, tuple[str, ...]] | None:
     if len(run) != len(leads):
         return None
     for m, lead in zip(run, leads, strict=True):
-        if m.start() <= at < m.end():
+        if m.start() <= at < m.end() or (at < m.start() and _BEFORE.fullmatch(clause, at, m.start())):
             return lead, leads
     return None
 
@@ -54,6 +57,7 @@ def respective_fit(clause: str, at: int, asked: str) -> tuple[float, float]:
     if found is None:
         return 0.0, 0.0
     own, leads = found
-    if own in asked:
-        return 1.0, 0.0
-    return 0.0, float(any(lead in asked for lead in leads if lead != own))
+    said = [lead for lead in leads if lead in asked]
+    if len(said) != 1:
+        return 0.0, 0.0
+    return (1.0, 0.0) if said[0] == own else (0.0, 1.0)
