@@ -1223,6 +1223,9 @@ def test_the_item_a_figure_belongs_to_meets_the_question_as_a_feature():
     assert cands["57.4%"][match] == 1.0 and cands["57.4%"][conflict] == 0.0
     assert cands["46.7%"][match] == 0.0 and cands["46.7%"][conflict] == 1.0
     assert cands["2.7%"][match] == 0.0 and cands["2.7%"][conflict] == 0.0  # not of the clause
+    wrapped = _features_of("锂电池出口增长了多少？", "外贸进出口增长2.7%，集成电路、汽车零\n配件、锂电池出口分  别增长107.9%、"
+                                                  "46.7%、\n57.4%。")  # a PDF's lines and spacing
+    assert wrapped["57.4%"][match] == 1.0 and wrapped["46.7%"][conflict] == 1.0
 
 
 @pytest.mark.parametrize(("parallel", "taken_in"), [

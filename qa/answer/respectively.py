@@ -16,7 +16,7 @@ import re
 
 from qa.query.lexicon import squash
 
-RESPECTIVELY = "分别"
+_RESPECTIVELY = re.compile(r"分\s*别")  # spaced-out PDF text too
 _ITEM_SEP = "、"
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _SIGN = r"(?:[-−－+]|约|近|超过|超|逾)?"  # what may stand before a figure's digits (its reading starts there)
@@ -28,9 +28,10 @@ _LEAD_CHARS = 2
 def aligned(clause: str, at: int) -> tuple[str, tuple[str, ...]] | None:
     """(the lead of the item the figure starting at ``clause[at]`` belongs to, every item's lead), or None when
     the figure is not one of a 分别 clause's figures."""
-    k = clause.find(RESPECTIVELY)
-    if k < 0 or at < k:
+    found = _RESPECTIVELY.search(clause)
+    if found is None or at < found.end():
         return None
+    k = found.start()
     items = [squash(x) for x in clause[:k].split(_ITEM_SEP)]
     if len(items) < 2:
         return None
@@ -38,7 +39,7 @@ def aligned(clause: str, at: int) -> tuple[str, tuple[str, ...]] | None:
     if len(set(leads)) != len(leads) or any(len(x) < _LEAD_CHARS or not x.isalpha() for x in leads):
         return None
     run: list[re.Match[str]] = []
-    for m in _NUMBER.finditer(clause, k):
+    for m in _NUMBER.finditer(clause, found.end()):
         if run and not _BETWEEN.fullmatch(clause, run[-1].end(), m.start()):
             break
         run.append(m)
