@@ -400,6 +400,17 @@ def test_an_english_comparison_names_its_sides_after_a_colon_and_its_setting_bef
     assert operand_questions(analyze(question)) == operands
 
 
+def test_an_english_comparison_reads_each_side_by_its_own_glossed_term_and_names_it() -> None:
+    """Each side's figure is the one said of its own term (税收收入 | 非税收入), not the total the setting names;
+    the winner is named as asked, with the document's term beside it."""
+    answer = _answer_over(("2025年全市一般公共预算收入完成53.68亿元。",
+                           "税收收入完成29.52亿元，占一般公共预算收入的比重为55%；非税收入完成24.16亿元，占比45%。"),
+                          "In the city's 2025 general public budget revenue, which was larger: tax revenue or non-tax revenue?")
+    assert answer is not None and answer.kind == "comparison"
+    assert [o.text for o in answer.operands] == ["29.52亿元", "24.16亿元"]
+    assert answer.display.startswith("tax revenue (税收收入) is larger")
+
+
 def test_which_grew_faster_compares_rates() -> None:
     from qa.answer.derived import _RATE
     assert _RATE.search("哪个增长更快") and _RATE.search("which grew faster") and not _RATE.search("哪个更多")

@@ -207,6 +207,15 @@ def _own_words(first: str, second: str) -> tuple[str, str]:
     return (own[0][-1] if own[0] else ""), (own[1][-1] if own[1] else "")
 
 
+def _own_glosses(first: str, second: str) -> tuple[str, str]:
+    """An English comparison's own words: the first Chinese term each side's glossary phrases give that the other
+    side's do not ("… tax revenue" | "… non-tax revenue" → 税收收入 | 非税收入)."""
+    lex = Lexicon.default()
+    terms = [[t for _, ts in lex.gloss(side) for t in ts] for side in (first, second)]
+    own = [next((t for t in mine if t not in theirs), "") for mine, theirs in ((terms[0], terms[1]), (terms[1], terms[0]))]
+    return own[0], own[1]
+
+
 def _shared_tail(first: str, second: str) -> str:
     """The first operand with what the second says after their common head word: 城镇居民 | 农村居民人均可支配收入
     → 城镇居民人均可支配收入; 集成电路出口 | 锂电池出口增长 → 集成电路出口增长 (the two share 居民, 出口)."""
@@ -382,7 +391,9 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
         return None
     # which grew faster compares rates: each operand is a percentage
     rates = ("%",) if query.operation is Operation.COMPARE and _RATE.search(normalize(query.question)) else ()
-    own = _own_words(*ops) if query.language == "zh" and len(set(query.years)) < 2 else ("", "")
+    own = ("", "")
+    if len(set(query.years)) < 2:
+        own = _own_words(*ops) if query.language == "zh" else _own_glosses(*ops)
     if own[0] == own[1]:
         own = ("", "")
     pair = _pair(answerer, *(_figures(answerer, q, passages, texts, query.language, query.places, rates, w)
@@ -411,6 +422,8 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
             colon = _colon_parts(Lexicon.default(), query.question) if query.language == "en" else None
             names = _names(*ops, _which_split(query.question)[1]) if query.language == "zh" \
                 else list(colon[1:]) if colon else [o.strip() for o in ops]
+            if query.language == "en" and all(own):  # the document's own term beside the question's words
+                names = [f"{name} ({term})" for name, term in zip(names, own, strict=True)]
         word, want_less = _comparative(query)
         winner = 0 if x >= y else 1
         if want_less:
