@@ -205,12 +205,10 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
     if not jsonl and question is None:
         raise BqaError('no question given; usage: bqa ask "区监委留置了多少人？"')
     if not jsonl:
-        from qa.entry import ask_here, request_for
+        from qa.entry import ask_here, request_for, write_out
 
         request = request_for({"question": question, "top_k": top_k, "json": as_json, "doc_ids": list(doc_ids),
                                "sources": list(sources), "years": list(years)})
-        from qa.entry import write_out
-
         sys.exit(write_out(ask_here(index_dir, corpus_dir, request, threshold)))
     from qa.api import BulletinQA
 

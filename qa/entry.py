@@ -121,13 +121,13 @@ def _plain_ask(args: list[str]) -> str | None:
     parsed = parse_plain_ask(args)
     if parsed is None:
         return None
+    from qa.errors import BqaError
+
     try:
         out = _warm_ask(parsed)
-    except Exception as err:  # noqa: BLE001 — the warm path is an optimisation; answered here instead
-        from qa.errors import BqaError
-
-        if isinstance(err, BqaError):
-            raise  # the engine's own one-line error (an unknown --doc, an empty question…)
+    except BqaError:
+        raise  # the engine's own one-line error (an unknown --doc, an empty question…)
+    except Exception:  # noqa: BLE001 — the warm path is an optimisation; answered here instead
         out = None
     return out if out is not None else ask_here(*_places(parsed), request_for(parsed), parsed["threshold"])
 

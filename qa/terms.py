@@ -300,10 +300,10 @@ _light: list[np.ndarray] = []  # the table once read (a missing table is looked 
 
 
 def _light_table() -> np.ndarray | None:
-    import numpy as np
-
     if _light:
         return _light[0]
+    import numpy as np
+
     path = _light_path()
     try:
         if hasattr(os, "getuid") and os.stat(path).st_uid != os.getuid():  # /tmp is shared: only our own file

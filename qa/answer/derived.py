@@ -320,6 +320,8 @@ def _clause_at(text: str, start: int) -> str:
     a = max(text.rfind(ch, max(0, start - 200), start) for ch in "。；！？，,：:") + 1
     ends = [e for e in (text.find(ch, start, start + 200) for ch in "。；！？，,") if e >= 0]
     return squash(text[max(a, start - 200):min(ends) if ends else start + 200])
+
+
 SAME_STATEMENT_CHARS = 20  # a figure printed after the same this many characters (squashed) is the same statement …
 SAME_STATEMENT_MIN = 8  # … or after as many as both have, if that is at least this many
 
@@ -346,8 +348,9 @@ def _operand(answerer: Answerer, sub: Query, ranked: list[Candidate], k: int) ->
 
 def _pair(answerer: Answerer, first: tuple[Query, list[Candidate]], second: tuple[Query, list[Candidate]],
           texts: Mapping[str, str]) -> tuple[Candidate, Candidate] | None:
-    """The two operands: each one's best reading, unless both are the same figure (one place, or one statement printed in two files); then the
-    better-scored of the two pairs that keep one operand's best and take the other's next distinct reading."""
+    """The two operands: each one's best reading, unless both are the same figure (one place, or one statement
+    printed twice); then the better-scored of the two pairs that keep one operand's best and take the other's
+    next distinct reading."""
     (sa, ra), (sb, rb) = first, second
     if not ra or not rb:
         return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.answer.generators import CLAUSE_END, SENT_END, Hit, Segment, clause_bounds, list_joint
-from qa.answer.respectively import aligned, respective_fit
+from qa.answer.respectively import aligned, fit_of
 from qa.answer.rows import cell_roles, run_roles
 from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, term_weights
@@ -241,16 +241,13 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     if q.roles and hit.kind in ("number", "table_cell"):  # what the figure is in its row: done, plan, growth…
         roles = cell_roles(chunk.cells, seg.column) if is_cell and chunk.cells else run_roles(text, a, b)
     resp = (0.0, 0.0)
-    if hit.kind == "number":  # 分别: the item the figure belongs to, its clause read whole across wrapped lines
-        # first (a line break may cut it anywhere), else as far as a line break
-        asked = ctx.question_key + "|" + "|".join(q.terms)
+    if hit.kind == "number" and "别" in text[min(ca, max(0, a - 200)):a]:  # 分别: the item the figure belongs to,
+        # its clause read whole across wrapped lines first (a line break may cut it anywhere), else as far as one
         wa = max((m.end() for m in _WRAPPED_CLAUSE_END.finditer(text, max(0, a - 200), a)), default=None)
         end = _WRAPPED_CLAUSE_END.search(text, b, b + 200)
-        wide = text[wa:end.start()].replace("\n", " ") if wa is not None and end is not None else ""
-        if wide and aligned(wide, a - wa) is not None:
-            resp = respective_fit(wide, a - wa, asked)
-        else:
-            resp = respective_fit(clause, a - ca, asked)
+        found = aligned(text[wa:end.start()].replace("\n", " "), a - wa) if wa is not None and end is not None \
+            else None
+        resp = fit_of(found or aligned(clause, a - ca), ctx.question_key + "|" + "|".join(q.terms))
     role_match = float(bool(roles & set(q.roles)))
     role_conflict = float(bool(roles) and not role_match)
     lead2 = squash(text[max(0, a - 6):a])[-2:]  # the two characters right before it, as the question has them:

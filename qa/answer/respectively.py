@@ -52,9 +52,13 @@ def aligned(clause: str, at: int) -> tuple[str, tuple[str, ...]] | None:
 
 
 def respective_fit(clause: str, at: int, asked: str) -> tuple[float, float]:
-    """(match, conflict): the question (``asked``, squashed) names the figure's own item; or it names another item
-    of the clause and not the figure's own."""
-    found = aligned(clause, at)
+    """(match, conflict) of the figure at ``clause[at]``: see ``fit_of``."""
+    return fit_of(aligned(clause, at), asked)
+
+
+def fit_of(found: tuple[str, tuple[str, ...]] | None, asked: str) -> tuple[float, float]:
+    """(match, conflict) of an ``aligned`` reading: the question (``asked``, squashed) names the figure's own item;
+    or it names another item of the clause and not the figure's own."""
     if found is None:
         return 0.0, 0.0
     own, leads = found
