@@ -132,6 +132,29 @@ def _joined(patterns: list[Pattern], label: str) -> re.Pattern[str]:
     return _compile("|".join(p.regex.pattern for p in patterns if p.label == label) or r"(?!)", f"the {label} words")
 
 
+_WORD_BEFORE, _WORD_AFTER = "(?<![a-z])", "(?![a-z])"  # an English phrase as a whole word
+
+
+def _union(alternatives: list[str]) -> str:
+    """``"|".join(alternatives)``, with each run of whole-word English phrases sharing one pair of word guards:
+    ``(?<![a-z])(?:a|b)(?![a-z])`` matches as ``(?<![a-z])a(?![a-z])|(?<![a-z])b(?![a-z])`` does (the same
+    alternatives in the same order), and compiles in a fraction of the time (≈ 580 guards fewer per process)."""
+    out: list[str] = []
+    run: list[str] = []
+    for a in [*alternatives, ""]:
+        guarded = a.startswith(_WORD_BEFORE) and a.endswith(_WORD_AFTER) and len(a) > len(_WORD_BEFORE + _WORD_AFTER)
+        if guarded:
+            run.append(a[len(_WORD_BEFORE):-len(_WORD_AFTER)])
+            continue
+        if run:
+            out.append(f"{_WORD_BEFORE}(?:{'|'.join(run)}){_WORD_AFTER}" if len(run) > 1
+                       else _WORD_BEFORE + run[0] + _WORD_AFTER)
+            run = []
+        if a:
+            out.append(a)
+    return "|".join(out)
+
+
 def _alternatives(phrases: str) -> list[str]:
     """Split "a|b|c(?:x|y)" at the top-level bars only."""
     out, depth, start = [], 0, 0
@@ -165,7 +188,7 @@ def _load() -> Lexicon:
             break_words += [w for w in phrases.split("|") if w]
             continue
         alternatives = sorted((normalize(p) for p in _alternatives(phrases) if p), key=len, reverse=True)
-        regex = _compile("|".join(alternatives), repr(line))
+        regex = _compile(_union(alternatives), repr(line))
         if category in ("intent", "operation"):  # a wildcard's words are the question's, not the cue's
             cue_parts += [_GAP.sub(lambda m: f"({m.group()})", a) for a in alternatives]
         if category == "qualifier":
@@ -196,6 +219,6 @@ def _load() -> Lexicon:
         operand_plan_words=_joined(groups["operand"], "plan_zh"),
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
         qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
-        cues=_compile("|".join(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
+        cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
         glossary={k: tuple(v) for k, v in glossary.items()},
     )
