@@ -888,3 +888,32 @@ def test_tab_table_first_data_row_is_not_taken_for_header():
     assert [b.cells[0] for b in dashes.blocks if b.kind == "table_row"] == ["新增项目", "税收"]
     wrapped = parse_text("表5\n序号\t任务\t牵头单位\n\t完善制度\t区财政局\n1\t健全机制\t区审计局\n", "w.txt")
     assert [b.cells[1] for b in wrapped.blocks if b.kind == "table_row"] == ["完善制度", "健全机制"]
+
+
+def test_space_table_group_line_names_repeated_columns():
+    """A header line of fewer parts names groups of columns when the names under it start each group again
+    (合计 一般债务 专项债务 twice; 金额 then 金额 增长%): the fourth column is the 余额's 合计, not a second 合计."""
+    body = ("表  127\n2025年某市地方政府债务限额及余额明细表\n单位：万元\n"
+            "地方政府债务限额  地方政府债务余额\n级  次\n"
+            "合计  一般债务  专项债务  合计  一般债务  专项债务\n"
+            "甲区  2322920  161482  2161438  2081788  156831  1924957\n"
+            "乙区  1126921  116100  1010821  1032948  111371  921577\n"
+            "\n表  58\n2026  年  某  市  一  般  公  共  预  算  收  入  草  案  表  （  代  编  ）\n单位：万元\n"
+            "2025年执行数  2026年预算数\n项目\n金额  金额  增长%\n"
+            "一、税收收入  8128165  8444742  3.89\n1.增值税  3092403  3210048  3.80\n")
+    rows = [b for b in parse_text(body, "groups.txt").blocks if b.kind == "table_row"]
+    debt = next(b for b in rows if b.cells[0] == "甲区")
+    assert debt.header[1:] == ("地方政府债务限额合计", "地方政府债务限额一般债务", "地方政府债务限额专项债务",
+                               "地方政府债务余额合计", "地方政府债务余额一般债务", "地方政府债务余额专项债务")
+    assert "地方政府债务余额合计：2081788" in debt.text
+    tax = next(b for b in rows if b.cells[0] == "一、税收收入")
+    assert tax.header[1:] == ("2025年执行数金额", "2026年预算数金额", "2026年预算数增长%")
+    assert tax.table.startswith("表58 2026年某市一般公共预算收入草案表（代编）")  # the title ending in （代编） is kept
+
+
+def test_space_table_group_line_needs_names_that_start_again():
+    """Names that do not start again under the group line (预算数 执行数 增长%) are not grouped by a guess."""
+    body = ("表3 某表\n单位：万元\n上年  本年\n项目  预算数  执行数  增长%\n"
+            "税收收入  100  120  20.0\n非税收入  50  40  -20.0\n")
+    row = next(b for b in parse_text(body, "nogroups.txt").blocks if b.kind == "table_row")
+    assert row.header[1:] == ("预算数", "执行数", "增长%")

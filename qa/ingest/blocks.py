@@ -101,8 +101,12 @@ def values_only(line: Line) -> list[tuple[str, Span]] | None:
 
 
 def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
-    """Column names of a space-aligned table: header lines that split into ``n_values`` parts, stacked."""
+    """Column names of a space-aligned table: header lines that split into ``n_values`` parts, stacked. A line
+    of fewer parts above them names groups of columns when the names below start each group again: 「地方政府债务限额
+    地方政府债务余额」 over 「合计 一般债务 专项债务 合计 一般债务 专项债务」 gives 地方政府债务余额合计 for the fourth,
+    「2025年执行数 2026年预算数」 over 「金额 金额 增长%」 gives 2026年预算数增长% for the third."""
     stacked: list[list[str]] = []
+    groups: list[list[str]] = []  # lines of fewer parts, before the first full one
     for ln in lines:
         parts = [repair(p) for p in re.split(r"\s{2,}|\t", ln.text.strip().strip("\f")) if p.strip()]
         merged: list[str] = []
@@ -117,9 +121,25 @@ def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
             parts = parts[1:]
         if len(parts) == n_values:
             stacked.append(parts)
+        elif not stacked and 1 < len(parts) < n_values:
+            groups.append(parts)
     if not stacked:
         return ()
+    for parts in reversed(groups):
+        spread = _spread(parts, stacked[0])
+        if spread:
+            stacked.insert(0, spread)
     return tuple("".join(col) for col in zip(*stacked, strict=True))
+
+
+def _spread(groups: Sequence[str], names: Sequence[str]) -> list[str] | None:
+    """Each group name over its columns, when the first column's name starts as many groups below as there are
+    group names (合计 一般债务 专项债务 | 合计 一般债务 专项债务; 金额 | 金额 增长%); else None."""
+    starts = [k for k, name in enumerate(names) if name == names[0]]
+    if len(starts) != len(groups):
+        return None
+    ends = [*starts[1:], len(names)]
+    return [g for g, a, b in zip(groups, starts, ends, strict=True) for _ in range(a, b)]
 
 
 MAX_SHIFT = 3  # characters a laid-out number may stand off its column's right edge
@@ -497,9 +517,9 @@ class BlockParser:
     def _on_caption(self, i: int) -> int:
         cl = self.lines[i]
         first, j = i, self._next_content(i)
-        # "表6" alone, with the table's title on the next line
+        # "表6" alone, with the table's title on the next line (…草案表（代编） too)
         if len(cl.key) <= 8 and j is not None and self.kinds[j] == "paragraph" and len(self.lines[j].key) <= 60 \
-                and not self.lines[j].key.endswith(_CLOSERS):
+                and (not self.lines[j].key.endswith(_CLOSERS) or _TITLE_PART.search(self.lines[j].key)):
             i = j
         gaps = [c.line.content_span for c in self.lines[first:i + 1] if c.furniture]
         a, b = self.lines[first].line.content_span[0], self.lines[i].line.content_span[1]
