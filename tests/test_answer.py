@@ -1262,3 +1262,15 @@ def test_a_list_is_also_read_without_the_function_word_before_its_first_item(sen
 def test_a_list_keeps_a_first_item_that_starts_with_a_function_character_of_a_word():
     lists_read = [t for t, _, _ in spans("重点推进在建项目、新开工项目", "list")]
     assert not any(t.startswith("建项目") for t in lists_read)  # 在建 is a word: its 在 stays
+
+
+@pytest.mark.parametrize("text, figures", [
+    ("其他税收收入164 -100.0十四", ["164", "-100.0"]),  # a row's figure, then a fall: two cells, no range
+    ("决算数100.00 -0.43", ["100.00", "-0.43"]),
+    ("增长5-10个", ["5-10个"]),
+    ("5 — 10亿元", ["5 — 10亿元"]),
+    ("3至5万元", ["3至5万元"]),
+])
+def test_a_dash_after_a_space_is_the_next_figures_sign(text, figures):
+    seg = Segment(text, tuple(range(len(text))))
+    assert [text[h.start:h.end] for h in generate(seg) if h.kind == "number"] == figures

@@ -35,7 +35,10 @@ CLAUSE_END = re.compile(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
 def _number_re() -> re.Pattern[str]:
     unit = "|".join(re.escape(u) for u in units())
     one = rf"{_NUM}(?:万亿|亿|万|千)?(?:{unit})?"
-    return re.compile(rf"(?<![\d.,]){_PREFIX}?(?P<n>{one}(?:\s*[-—–~至到]\s*{one})?){_SUFFIX}?(?![\d])")
+    # a range: 5-10, 5 — 10, 3至5万元; a dash after a space and before a digit is the sign of the next figure
+    # (164 -100.0 is two cells of a table row)
+    to = r"(?:\s*[~至到]\s*|[-—–]\s*|\s+[-—–]\s+)"
+    return re.compile(rf"(?<![\d.,]){_PREFIX}?(?P<n>{one}(?:{to}{one})?){_SUFFIX}?(?![\d])")
 
 
 @cache
