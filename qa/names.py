@@ -37,7 +37,10 @@ def person_spans(text: str) -> Iterator[tuple[int, int]]:
                 continue
             if not (a == 0 or _BEFORE.search(text, max(0, a - 8), a)) or re.match(_NAME_VERBS, text[a:]):
                 continue  # no cue before it, or 任命王敏's 任 starts a verb here
-            for size in (3, 2, 4) if not double else (4, 3):
+            if a > 0 and is_word(text[a - 1:a + 1]):
+                continue  # the surname ends a word: 经费支出, 关于本区, 由于金融 (经, 由 are cues of a name too)
+            for size in (3, 2) if not double else (4, 3):  # a single surname and three characters is no name
+                # here (文化创意, 安全生产, 江湾医院 after 、)
                 b = a + size
                 if b <= run_b and _AFTER.match(text, b, b + 3):
                     if not is_word(text[a:b]):

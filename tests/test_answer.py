@@ -177,6 +177,15 @@ def test_a_word_that_starts_with_a_surname_is_no_person(sentence):
     assert "常务" not in [t for t, _, _ in spans(sentence, "person")]
 
 
+@pytest.mark.parametrize("sentence", [
+    "聚焦文化旅游、文化创意、旅游休闲等产业。",  # 文 is a surname; no name is a single surname and three more
+    "严控“三公”经费支出。",  # 经 is a cue of a name (经王敏同意), but 经费 is a word
+    "关于本区，",
+])
+def test_a_surname_inside_words_is_no_person(sentence):
+    assert [t for t, _, _ in spans(sentence, "person")] == []
+
+
 def test_every_kind_has_a_generator_and_every_span_is_non_empty():
     text = ("2025年6月24日，区人大常委会任命王敏同志为区民政局局长。区监委立案272人，留置37人，"
             "同比增长约5.5%。会议审议了《关于虹口区2024年财政决算的报告》，主要有北京、上海、广州。")
@@ -1274,3 +1283,14 @@ def test_a_list_keeps_a_first_item_that_starts_with_a_function_character_of_a_wo
 def test_a_dash_after_a_space_is_the_next_figures_sign(text, figures):
     seg = Segment(text, tuple(range(len(text))))
     assert [text[h.start:h.end] for h in generate(seg) if h.kind == "number"] == figures
+
+
+@pytest.mark.parametrize(("sentence", "organisation"), [
+    ("我受市人民政府委托，向市人大常委会报告。", "市人民政府"),  # 委托 is a word: its 委 ends no organisation
+    ("自觉接受省人大常委会监督。", "省人大常委会"),  # no name reaches back across 接受
+    ("其中6.33亿元用于横琴医院建设。", "横琴医院"),
+])
+def test_an_organisation_is_its_name_alone(sentence, organisation):
+    found = [t for t, _, _ in spans(sentence, "entity")]
+    assert organisation in found, found
+    assert not any(organisation in t and t != organisation for t in found), found
