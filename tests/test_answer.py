@@ -1294,3 +1294,20 @@ def test_an_organisation_is_its_name_alone(sentence, organisation):
     found = [t for t, _, _ in spans(sentence, "entity")]
     assert organisation in found, found
     assert not any(organisation in t and t != organisation for t in found), found
+
+
+@pytest.mark.parametrize(("question", "passage"), [
+    ("财经委是哪天进行初步审议的？", "区人大财政经济委员会召开全体会议，进行了初步审议。"),  # short form asked, full form said
+    ("区监察委员会留置了多少人？", "区监委立案272人，留置37人。"),  # and the other way round
+    ("报告是在哪天的市人代会上作的？", "在市第十五届人民代表大会第五次会议上"),
+])
+def test_a_passage_that_says_the_other_form_of_a_short_form_covers_it(question, passage) -> None:
+    """qa/data/abbreviations.tsv: the question's 财经委 is the passage's 财政经济委员会 for the answer's features
+    and for BM25; a question that says neither form has no variants."""
+    from qa.answer.features import Context
+    query = analyze(question)
+    assert query.variants
+    with_forms = Context.of(query, lambda t: 1.0)
+    without = Context.of(replace(query, variants=()), lambda t: 1.0)
+    assert with_forms.coverage(passage) > without.coverage(passage)
+    assert analyze("一般公共预算收入是多少？").variants == ()

@@ -67,6 +67,8 @@ class Context:
     lexicon: Lexicon
     places: Mapping[str, frozenset[str]]  # source -> the places it is about
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, “上半年完成情况”), squashed
+    forms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # term -> its other forms: 财经委全体会议 ->
+    # 财政经济委员会全体会议 (qa/data/abbreviations.tsv)
     # coverage and term positions of texts seen before (many candidates share a clause, sentence or passage)
     _seen: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -77,14 +79,15 @@ class Context:
         # what the question itself says: an English question's people are its Chinese names too (Xuan Yizhou: 宣一洲)
         said = "▸".join([squash(query.question), *(squash(e) for e in query.entities)])
         return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lexicon or Lexicon.default(), places or {},
-                   tuple(squash(q) for q in query.quotes))
+                   tuple(squash(q) for q in query.quotes), other_forms(terms, query.variants))
 
     def coverage(self, text: str) -> float:
         """The share of the question's term weight that ``text`` holds."""
         found = self._seen.get(("cov", text))
         if found is None:
             key = squash(text)
-            found = self._seen[("cov", text)] = sum(w for t, w in self.terms if t in key) / self.total
+            found = self._seen[("cov", text)] = sum(
+                w for t, w in self.terms if t in key or any(f in key for f in self.forms.get(t, ()))) / self.total
         return found
 
     def find(self, category: str, text: str) -> frozenset[str]:
@@ -270,6 +273,16 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)), role_match, role_conflict,
         list_spread(span) if hit.kind == "list" else 0.0, *resp,
     ], dtype=np.float32)
+
+
+def other_forms(terms: Sequence[tuple[str, float]], variants: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Each term's other forms: the term with a short form said in full or a full form said short."""
+    out = {}
+    for t, _ in terms:
+        forms = {t.replace(a, b) for short, full in variants for a, b in ((short, full), (full, short)) if a in t}
+        if forms - {t}:
+            out[t] = tuple(sorted(forms - {t}))
+    return out
 
 
 def own_starts(hits: Sequence[Hit], text: str) -> dict[tuple[int, int], int]:

@@ -98,6 +98,7 @@ class Query:
     places: tuple[str, ...] = ()  # places of the corpus the question names (cores: 石嘴山, 虹口)
     items: int | None = None  # how many items a list question asks for (哪两家 -> 2), when it says
     table: bool = False  # the question says its answer stands in a table (表一中…, 一栏, column)
+    variants: tuple[tuple[str, str], ...] = ()  # (short form, full form) pairs the question says one form of
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, 《…》)
     roles: tuple[str, ...] = ()  # which number of a table row it asks for (qa.answer.rows): done, plan, growth…
 
@@ -224,6 +225,9 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                      if not re.match(r"[全本各该年]", m.group(1))]
         terms = tuple(dict.fromkeys(_words(_strip_cues(lex, text))))
         search = text
+    variants = lex.variants_in(" ".join(terms) if lang == "en" else text)
+    said = [form for pair in variants for form in pair if form in squash(text if lang == "zh" else " ".join(terms))]
+    terms += tuple(f for f in dict.fromkeys(said) if not any(f in squash(t) for t in terms))  # 财经委, though cut
     places: list[str] = []
     if names is not None:
         places = names.places_in(text)
@@ -234,4 +238,5 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  counters=counters,
                  entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)),
                  items=int(counts[0]) if counts and intent is Intent.LIST else None,
-                 table=bool(lex.table_cue.search(normalize(text))), quotes=quotes, roles=tuple(roles))
+                 table=bool(lex.table_cue.search(normalize(text))), quotes=quotes, roles=tuple(roles),
+                 variants=variants)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
 
@@ -68,6 +68,14 @@ class Lexicon:
     qualifiers: re.Pattern[str]
     cues: re.Pattern[str]  # the intent and operation cues, each gap (占.{0,12}比例) a group: the question's own words
     glossary: dict[str, tuple[str, ...]]  # english phrase -> chinese terms
+    short_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 财经委 -> (财政经济委员会, 财经委员会)
+
+    def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
+        """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
+        may say instead of the question's."""
+        key = squash(text)
+        return tuple((short, full) for short, fulls in self.short_forms.items() for full in fulls
+                     if short in key or full in key)
 
     @cached_property
     def glossary_regex(self) -> re.Pattern[str]:
@@ -203,6 +211,13 @@ def _load() -> Lexicon:
         key = " ".join(re.sub(r"[-_]", " ", normalize(english)).split())
         glossary.setdefault(key, [])
         glossary[key] += [t for t in chinese.split() if t not in glossary[key]]
+    short_forms: dict[str, tuple[str, ...]] = {}
+    for line in _lines("abbreviations.tsv"):
+        short, sep, fulls = line.partition("\t")
+        forms = tuple(squash(f) for f in fulls.split("|") if f.strip())
+        if not sep or not short.strip() or not forms:
+            raise BqaError(f"qa/data/abbreviations.tsv: bad line {line!r}; expected 'short form<TAB>full form|…'")
+        short_forms[squash(short)] = forms
     return Lexicon(
         intents=tuple(groups["intent"]), operations=tuple(groups["operation"]), periods=tuple(groups["period"]),
         scopes=tuple(groups["scope"]), roles=tuple(groups["role"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
@@ -220,5 +235,5 @@ def _load() -> Lexicon:
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
         qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
-        glossary={k: tuple(v) for k, v in glossary.items()},
+        glossary={k: tuple(v) for k, v in glossary.items()}, short_forms=short_forms,
     )

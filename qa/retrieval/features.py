@@ -110,7 +110,10 @@ class Scorer:
 
     def pool(self, query: Query, qvec: np.ndarray | None, allowed: np.ndarray | None = None) -> Pool:
         """The candidate pool of ``query`` (``allowed``: a boolean mask of the chunks that may be returned)."""
-        tokens = tokenize(query.search_text)
+        said = squash(query.search_text)
+        # and the other form of each short or full form the question says (财经委: 财政经济委员会)
+        tokens = tokenize(query.search_text) + [t for pair in query.variants for form in pair if form not in said
+                                                for t in tokenize(form)]
         bm25 = self.bm25_scores(tokens)
         ctx = self.context_scores(tokens)
         if allowed is not None:
