@@ -321,6 +321,11 @@ def test_no_candidate_figure_is_a_unit_alone(seed, seed_items):
     ("Was the annual target completed?", "该项指标未完成全年目标", "no"),
     ("高新技术企业认定是否已开启？", "高新技术企业认定暂未开启", "no"),
     pytest.param("Did tax revenue fall?", "税收收入同比增长5.1%", "no"),
+    # a denied act turns its side word round; a below word that holds its own denial stays below
+    ("碳排放强度降低幅度达到规划预期了吗？", "碳排放强度降低幅度两个指标没有达到规划预期", "no"),
+    ("碳排放强度降低幅度达到规划预期了吗？", "碳排放强度降低幅度达到规划预期", "yes"),
+    ("债务余额控制在限额以内吗？", "债务余额未超过限额", "yes"),
+    ("是否超过预算？", "没有超过预算", "no"),
 ])
 def test_verdict_pairs(question, clause, verdict):
     got, clear, _ = read_verdict(Lexicon.default(), question, clause)

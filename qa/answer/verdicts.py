@@ -86,15 +86,23 @@ def _predicate(lex: Lexicon, question: str) -> str:
 def _words(lex: Lexicon, text: str) -> set[str]:
     """The verdict-word labels of ``text``; a shorter word inside a longer one of another label does not count
     (不低于 is above, though it holds 低于)."""
-    t = normalize(text)
+    return {lab for _, _, lab in _word_spans(lex, normalize(text))}
+
+
+def _word_spans(lex: Lexicon, t: str) -> list[tuple[int, int, str]]:
     spans = [(m.start(), m.end(), p.label) for p in lex.verdicts for m in p.regex.finditer(t) if m.end() > m.start()]
-    return {lab for a, b, lab in spans
-            if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) and lab2 != lab for a2, b2, lab2 in spans)}
+    return [(a, b, lab) for a, b, lab in spans
+            if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) and lab2 != lab for a2, b2, lab2 in spans)]
 
 
 def _side(lex: Lexicon, text: str) -> int:
-    """+1 when ``text`` places something above a bar (超过, 高于), -1 below it (以内, 未超), 0 neither or both."""
-    words = _words(lex, text)
+    """+1 when ``text`` places something above a bar (超过, 高于), -1 below it (以内, 未超), 0 neither or both. A
+    denied act turns its side word round: 没有达到规划预期 is below the plan, as 未超过 is."""
+    t = normalize(text)
+    denied = [m.span() for m in lex.negated_act.finditer(t)]
+    flip = {"above": "below", "below": "above"}
+    words = {flip.get(lab, lab) if any(x <= a and b <= y and y - x > b - a for x, y in denied) else lab
+             for a, b, lab in _word_spans(lex, t)}  # (未超过 is a below word of its own, not 超过 denied)
     above, below = "above" in words, "below" in words
     return 1 if above and not below else -1 if below and not above else 0
 
