@@ -326,6 +326,12 @@ def test_no_candidate_figure_is_a_unit_alone(seed, seed_items):
     ("碳排放强度降低幅度达到规划预期了吗？", "碳排放强度降低幅度达到规划预期", "yes"),
     ("债务余额控制在限额以内吗？", "债务余额未超过限额", "yes"),
     ("是否超过预算？", "没有超过预算", "no"),
+    ("债务余额是否控制在法定债务限额以内？", "法定债务余额未突破法定债务限额", "yes"),
+    # a question about a change is decided by the clause's change, not by its 完成
+    ("非税收入比上年增长了吗？", "非税收入4.05亿元，完成年度预算的81.6%，下降17.1%", "no"),
+    ("收入比上年增长了吗？", "收入完成预算的102%，增长5%", "yes"),
+    ("收入增长了吗？", "收入没有增长", "no"),
+    ("收入是否不断提高？", "收入不断提高", "yes"),
 ])
 def test_verdict_pairs(question, clause, verdict):
     got, clear, _ = read_verdict(Lexicon.default(), question, clause)

@@ -31,6 +31,9 @@ def read_verdict(lex: Lexicon, question: str, clause: str) -> tuple[str, bool, b
     if q_side and c_side:  # 控制在限额以内？ against 未超限额 / 超出限额
         return ("yes" if q_side == c_side else "no"), True, True
     q_dir, c_dir = _direction(lex, q), _direction(lex, clause)
+    q_change = _change(lex, q)
+    if q_change and (c_change := _change(lex, clause)):  # 比上年增长了吗？ against 完成预算的81.6%，下降17.1%:
+        q_dir, c_dir = q_change, c_change  # the change decides, not 完成
     if q_dir == 0:
         negated = bool(lex.negation.search(clause))
         return ("no" if negated else "yes"), c_dir != 0 or negated, False
@@ -99,9 +102,8 @@ def _side(lex: Lexicon, text: str) -> int:
     """+1 when ``text`` places something above a bar (超过, 高于), -1 below it (以内, 未超), 0 neither or both. A
     denied act turns its side word round: 没有达到规划预期 is below the plan, as 未超过 is."""
     t = normalize(text)
-    denied = [m.span() for m in lex.negated_act.finditer(t)]
     flip = {"above": "below", "below": "above"}
-    words = {flip.get(lab, lab) if any(x <= a and b <= y and y - x > b - a for x, y in denied) else lab
+    words = {flip.get(lab, lab) if _denial(lex).search(t, max(0, a - 4), a) else lab
              for a, b, lab in _word_spans(lex, t)}  # (未超过 is a below word of its own, not 超过 denied)
     above, below = "above" in words, "below" in words
     return 1 if above and not below else -1 if below and not above else 0
@@ -117,6 +119,23 @@ def _direction(lex: Lexicon, text: str) -> int:
     if neg and pos:
         return -1 if lex.negated_act.search(normalize(text)) else 1
     return 0
+
+
+def _denial(lex: Lexicon) -> re.Pattern[str]:
+    """A denial right before a word (未, 没有, 尚未能): searched up to the word's start."""
+    return re.compile(rf"(?:{lex.negation.pattern})(?:能|曾|有)?$")
+
+
+def _change(lex: Lexicon, text: str) -> int:
+    """+1 when ``text`` says a rise (增长, 提高) or a denied fall, -1 a fall (下降, 减少) or a denied rise (没有增长),
+    0 neither or both."""
+    t = normalize(text)
+    turn = {"rise": "fall", "fall": "rise"}
+    labels = {turn[p.label] if _denial(lex).search(t, max(0, m.start() - 4), m.start()) else p.label
+              for p in lex.polarity if p.label in turn for m in p.regex.finditer(t)}
+    if not labels:
+        return 0
+    return 0 if len(labels) > 1 else 1 if labels == {"rise"} else -1
 
 
 def _figures(lex: Lexicon, text: str) -> list[tuple[float, str]]:
