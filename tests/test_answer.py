@@ -1322,3 +1322,10 @@ def test_a_passage_that_says_the_other_form_of_a_short_form_covers_it(question, 
     without = Context.of(replace(query, variants=()), lambda t: 1.0)
     assert with_forms.coverage(passage) > without.coverage(passage)
     assert analyze("一般公共预算收入是多少？").variants == ()
+
+
+def test_a_post_removed_is_the_post_alone():
+    """免去罗翌弘同志的…局长职务: what was removed is the post, not the clause with the person's name."""
+    found = [t for t, _, _ in spans("免去罗翌弘同志的虹口区规划和自然资源局局长职务；", "entity")]
+    assert "虹口区规划和自然资源局局长" in found, found
+    assert not any("同志" in t or t.endswith("职务") for t in found), found

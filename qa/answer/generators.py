@@ -210,6 +210,9 @@ def documents(seg: Segment) -> Iterator[Hit]:
             yield Hit(m.start() + cut, m.end(), "entity")
 
 
+_WHOSE_POST = re.compile(r"[^，。；\s]{1,8}?同志的\s*(.+?)\s*(?:的)?职务$")
+
+
 def complements(seg: Segment) -> Iterator[Hit]:
     """What a clause says something is, was appointed to, was rated: the words after 为/是/任命为/获评… up to the
     clause's end ("考核等次为优秀" → 优秀; "任命为区数据局局长" → 区数据局局长), two to twenty-four characters."""
@@ -226,8 +229,10 @@ def complements(seg: Segment) -> Iterator[Hit]:
         while b < len(text) and b - a < 25 and not CLAUSE_END.match(text, b) and text[b] not in "（(":
             b += 1
         span = text[a:b].strip()
+        a2 = text.index(span, a) if span else a
+        if whose := _WHOSE_POST.match(span):  # 免去罗翌弘同志的虹口区规划和自然资源局局长职务: the post alone
+            a2, span = a2 + whose.start(1), whose.group(1)
         if 2 <= len(span) <= 24 and not re.fullmatch(r"[\d.,%\s]+.{0,2}", span):
-            a2 = text.index(span, a)
             yield Hit(a2, a2 + len(span), "entity")
 
 
