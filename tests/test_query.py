@@ -57,7 +57,7 @@ def test_query_words_file_is_well_formed() -> None:
             assert re.fullmatch(r"[a-z]+:\S+", label), label
     assert seen["intent"] <= set(INTENT_ORDER)
     assert seen["operation"] == {op.value for op in Operation} - {"compare"}  # compare comes from the intent
-    assert seen["polarity"] == {"positive", "negative"}
+    assert seen["polarity"] == {"positive", "negative", "rise", "fall"}
     from qa.answer.rows import ROLES
     assert seen["role"] == ROLES  # the roles qa.answer.rows reads, no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
