@@ -37,8 +37,9 @@ def person_spans(text: str) -> Iterator[tuple[int, int]]:
                 continue
             if not (a == 0 or _BEFORE.search(text, max(0, a - 8), a)) or re.match(_NAME_VERBS, text[a:]):
                 continue  # no cue before it, or 任命王敏's 任 starts a verb here
-            if a > 0 and is_word(text[a - 1:a + 1]):
-                continue  # the surname ends a word: 经费支出, 关于本区, 由于金融 (经, 由 are cues of a name too)
+            if a > 0 and re.search(rf"{_NAME_VERBS}$", text[max(0, a - 2):a]) and is_word(text[a - 1:a + 1]) \
+                    and not re.search(rf"{ROLE}$", text[max(0, a - 6):a]):
+                continue  # a verb cue that makes a word with the surname: 经费支出, 由于金融 (not a title: 主任何伟)
             for size in (3, 2) if not double else (4, 3):  # a single surname and three characters is no name
                 # here (文化创意, 安全生产, 江湾医院 after 、)
                 b = a + size

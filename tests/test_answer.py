@@ -186,6 +186,14 @@ def test_a_surname_inside_words_is_no_person(sentence):
     assert [t for t, _, _ in spans(sentence, "person")] == []
 
 
+@pytest.mark.parametrize(("sentence", "name"), [
+    ("副市长江涛同志作报告。", "江涛"),  # 长江 is a word, but 副市长 is a title
+    ("办公室主任何伟同志。", "何伟"),  # 任何 too
+])
+def test_a_name_after_a_title_that_ends_a_word_with_it(sentence, name):
+    assert name in [t for t, _, _ in spans(sentence, "person")]
+
+
 def test_every_kind_has_a_generator_and_every_span_is_non_empty():
     text = ("2025年6月24日，区人大常委会任命王敏同志为区民政局局长。区监委立案272人，留置37人，"
             "同比增长约5.5%。会议审议了《关于虹口区2024年财政决算的报告》，主要有北京、上海、广州。")
@@ -332,6 +340,7 @@ def test_no_candidate_figure_is_a_unit_alone(seed, seed_items):
     ("收入比上年增长了吗？", "收入完成预算的102%，增长5%", "yes"),
     ("收入增长了吗？", "收入没有增长", "no"),
     ("收入是否不断提高？", "收入不断提高", "yes"),
+    ("一般公共预算收入比上年增长了吗？", "一般公共预算收入未能实现增长", "no"),  # a denied act before the change
 ])
 def test_verdict_pairs(question, clause, verdict):
     got, clear, _ = read_verdict(Lexicon.default(), question, clause)
@@ -1300,6 +1309,9 @@ def test_a_dash_after_a_space_is_the_next_figures_sign(text, figures):
     ("我受市人民政府委托，向市人大常委会报告。", "市人民政府"),  # 委托 is a word: its 委 ends no organisation
     ("自觉接受省人大常委会监督。", "省人大常委会"),  # no name reaches back across 接受
     ("其中6.33亿元用于横琴医院建设。", "横琴医院"),
+    ("区政务服务受理中心共受理事项。", "区政务服务受理中心"),  # 受 breaks a name, but not the 受 of 受理
+    ("市财政局部署开展绩效评价。", "市财政局"),  # 局部 is a word, yet 局 ends 市财政局
+    ("区生态环境局和区发展改革委会同有关部门。", "区发展改革委"),
 ])
 def test_an_organisation_is_its_name_alone(sentence, organisation):
     found = [t for t, _, _ in spans(sentence, "entity")]
@@ -1322,6 +1334,13 @@ def test_a_passage_that_says_the_other_form_of_a_short_form_covers_it(question, 
     without = Context.of(replace(query, variants=()), lambda t: 1.0)
     assert with_forms.coverage(passage) > without.coverage(passage)
     assert analyze("一般公共预算收入是多少？").variants == ()
+
+
+@pytest.mark.parametrize("question", ["2025年中国企业500强中本市有几家？", "老年人大学新增多少个教学点？",
+                                      "个人大病保险报销比例是多少？"])
+def test_a_short_form_that_straddles_two_words_is_none(question) -> None:
+    """中国|企业 holds 国企 and 老年人|大学 holds 人大, but neither says them."""
+    assert analyze(question).variants == ()
 
 
 def test_a_post_removed_is_the_post_alone():

@@ -274,15 +274,19 @@ def test_choose_threshold_weighs_each_document_once():
     assert by_document["threshold"] == pytest.approx(probs[29])
 
 
+def test_choose_threshold_reads_tied_probabilities_as_one():
+    # 20 right at 0.99, then six at 0.9 of which one right: the threshold 0.9 would show all 26 (21 right, 0.81)
+    got = choose_threshold([0.99] * 20 + [0.9] * 6, [True] * 21 + [False] * 5, target=0.95)
+    assert got["shown"] == 20 and got["threshold"] == pytest.approx(0.99)
+
+
 def test_choose_threshold_needs_all_shown_answers_to_reach_the_target_too():
     # document a: 40 answers, every fifth wrong (0.8); documents b to f: 2 answers each, all right. Their mean
     # is 0.97 with all of a's shown, but four answers in five right is not the 0.85 asked for: the threshold
     # stops before all shown answers fall under it.
-    probs, groups, right = [], [], []
-    for k in range(10):
-        probs.append(1.0 - k / 1000); groups.append("bcdef"[k // 2]); right.append(True)
-    for k in range(40):
-        probs.append(0.9 - k / 1000); groups.append("a"); right.append(k % 5 != 4)
+    probs = [1.0 - k / 1000 for k in range(10)] + [0.9 - k / 1000 for k in range(40)]
+    groups = ["bcdef"[k // 2] for k in range(10)] + ["a"] * 40
+    right = [True] * 10 + [k % 5 != 4 for k in range(40)]
     got = choose_threshold(probs, right, target=0.85, groups=groups)
     assert got["reached"] and got["shown"] == sum(1 for p in probs if p >= got["threshold"])
     shown_right = sum(r for p, r in zip(probs, right, strict=True) if p >= got["threshold"])

@@ -911,6 +911,14 @@ def test_space_table_group_line_names_repeated_columns():
     assert tax.table.startswith("表58 2026年某市一般公共预算收入草案表（代编）")  # the title ending in （代编） is kept
 
 
+def test_space_table_spreads_only_the_group_line_right_above_the_names():
+    """Three header lines (2025年 | 2026年, 限额 | 余额, then the names): 限额 and 余额 spread over the names; the top
+    line is not spread over them again (it would label the second column 2026年)."""
+    body = "表1 某市债务表\n单位：万元\n2025年  2026年\n限额  余额\n一般  专项  一般  专项\n甲区  1  2  3  4\n"
+    row = next(b for b in parse_text(body, "three.txt").blocks if b.kind == "table_row")
+    assert row.header[1:] == ("限额一般", "限额专项", "余额一般", "余额专项")
+
+
 def test_space_table_group_line_needs_names_that_start_again():
     """Names that do not start again under the group line (预算数 执行数 增长%) are not grouped by a guess."""
     body = ("表3 某表\n单位：万元\n上年  本年\n项目  预算数  执行数  增长%\n"

@@ -276,10 +276,16 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
 
 
 def other_forms(terms: Sequence[tuple[str, float]], variants: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
-    """Each term's other forms: the term with a short form said in full or a full form said short."""
+    """Each term's other forms: the term with a short form said in full or a full form said short, one pair at a
+    time and all at once (人大常委会: 人民代表大会常委会, 人大常务委员会, 人民代表大会常务委员会)."""
     out = {}
     for t, _ in terms:
-        forms = {t.replace(a, b) for short, full in variants for a, b in ((short, full), (full, short)) if a in t}
+        swaps = [(full, short) if full in t else (short, full) for short, full in variants if short in t or full in t]
+        forms = {t.replace(a, b) for a, b in swaps}
+        whole = t
+        for a, b in swaps:
+            whole = whole.replace(a, b) if a in whole else whole
+        forms.add(whole)
         if forms - {t}:
             out[t] = tuple(sorted(forms - {t}))
     return out

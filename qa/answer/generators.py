@@ -183,14 +183,12 @@ def entities(seg: Segment) -> Iterator[Hit]:
     for m in lex.org_suffix.finditer(text):
         b = m.end()
         after = text[b:b + 2]
-        if after[:1] in ("员", "长", "局") or (after[:1] == "委" and (after == "委员" or not is_word(after))):
-            continue  # 政协委员, 民政局局长: not an organisation's end (受市人民政府委托 is: 委托 is a word)
-        if b - m.start() == 1 and len(text[b - 1:b + 1]) == 2 and is_word(text[b - 1:b + 1]):
-            continue  # the one-character end begins a word: the 委 of 委托
+        if after[:1] in ("员", "长", "局", "托") or (after[:1] == "委" and (after == "委员" or not is_word(after))):
+            continue  # 政协委员, 民政局局长, the 委 of 委托: not an organisation's end (市人民政府委托 is)
         a = m.start()
         while a > 0 and b - a < 18 and text[a - 1] not in _PUNCT and not text[a - 1].isspace() \
-                and not text[:a].endswith(lex.break_words):
-            a -= 1
+                and not (text[:a].endswith(lex.break_words) and not is_word(text[a - 1:a + 1])):
+            a -= 1  # (a break word that begins a word with the next character is none: 受理中心, 在建项目)
         if b - a >= 3:
             yield Hit(a, b, "entity")
 

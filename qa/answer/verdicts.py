@@ -103,7 +103,7 @@ def _side(lex: Lexicon, text: str) -> int:
     denied act turns its side word round: 没有达到规划预期 is below the plan, as 未超过 is."""
     t = normalize(text)
     flip = {"above": "below", "below": "above"}
-    words = {flip.get(lab, lab) if _denial(lex).search(t, max(0, a - 4), a) else lab
+    words = {flip.get(lab, lab) if _denial(lex).search(t, max(0, a - 6), a) else lab
              for a, b, lab in _word_spans(lex, t)}  # (未超过 is a below word of its own, not 超过 denied)
     above, below = "above" in words, "below" in words
     return 1 if above and not below else -1 if below and not above else 0
@@ -122,8 +122,9 @@ def _direction(lex: Lexicon, text: str) -> int:
 
 
 def _denial(lex: Lexicon) -> re.Pattern[str]:
-    """A denial right before a word (未, 没有, 尚未能): searched up to the word's start."""
-    return re.compile(rf"(?:{lex.negation.pattern})(?:能|曾|有)?$")
+    """A denial right before a word (未, 没有, 尚未能), or a denied act (未能实现 增长): searched up to the word's
+    start, six characters back."""
+    return re.compile(rf"(?:(?:{lex.negated_act.pattern})|(?:{lex.negation.pattern})(?:能|曾|有)?)$")
 
 
 def _change(lex: Lexicon, text: str) -> int:
@@ -131,7 +132,7 @@ def _change(lex: Lexicon, text: str) -> int:
     0 neither or both."""
     t = normalize(text)
     turn = {"rise": "fall", "fall": "rise"}
-    labels = {turn[p.label] if _denial(lex).search(t, max(0, m.start() - 4), m.start()) else p.label
+    labels = {turn[p.label] if _denial(lex).search(t, max(0, m.start() - 6), m.start()) else p.label
               for p in lex.polarity if p.label in turn for m in p.regex.finditer(t)}
     if not labels:
         return 0

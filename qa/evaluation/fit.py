@@ -184,6 +184,8 @@ def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], tar
         hits[g] = hits.get(g, 0) + c
         seen[g] = seen.get(g, 0) + 1
         right += c
+        if n < len(rows) and rows[n][0] == p:
+            continue  # a threshold shows every answer of its probability: read a tie as one
         precision = min(right / n, sum(hits[k] / seen[k] for k in seen) / len(seen))
         if n >= MIN_SHOWN:
             if best is None or precision > best[1] + 1e-12:

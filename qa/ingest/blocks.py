@@ -121,12 +121,12 @@ def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
             parts = parts[1:]
         if len(parts) == n_values:
             stacked.append(parts)
-        elif not stacked and 1 < len(parts) < n_values:
-            groups.append(parts)
+        elif not stacked and 1 < len(parts) < n_values and not any(re.search(r"[：:]|单位", p) for p in parts):
+            groups.append(parts)  # (a line that says 单位：万元 or 2025年12月31日 beside it names no columns)
     if not stacked:
         return ()
-    for parts in reversed(groups):
-        spread = _spread(parts, stacked[0])
+    if groups:  # only the line right above the names: a line above it would be spread over groups, not names
+        spread = _spread(groups[-1], stacked[0])
         if spread:
             stacked.insert(0, spread)
     return tuple("".join(col) for col in zip(*stacked, strict=True))

@@ -19,7 +19,7 @@ from functools import cache
 
 from qa.ingest.places import place_cores
 from qa.query.lexicon import Lexicon, normalize, squash
-from qa.terms import tokenize, units
+from qa.terms import any_word, tokenize, units
 
 
 class Intent(StrEnum):
@@ -119,6 +119,22 @@ def _count_re() -> re.Pattern[str]:
 def _counted_units(text: str) -> list[str]:
     """The measure word a question counts in: 几处 -> 处, 多少万元 -> 万元 (words of qa/data/units.txt)."""
     return [m.group(1) for m in _count_re().finditer(text)]
+
+
+def _said_whole(key: str, form: str) -> bool:
+    """Whether ``form`` stands in ``key`` somewhere without straddling two words, that is without a dictionary word
+    (two to four characters) that begins before it and ends inside it and another that begins inside it and ends
+    after it: the 国企 of 中国|企业, the 人大 of 老年人|大学 and 个人|大病 are none; 区监委, 人大常委会 and 市人代会上 are."""
+    at = key.find(form)
+    while at >= 0:
+        a, b = at, at + len(form)
+        before = any_word([key[x:y] for x in range(max(0, a - 3), a) for y in range(a + 1, b) if 2 <= y - x <= 4])
+        after = any_word([key[x:y] for x in range(a + 1, b) for y in range(b + 1, min(len(key), x + 4) + 1)
+                          if y - x >= 2])
+        if not (before and after):
+            return True
+        at = key.find(form, at + 1)
+    return False
 
 
 def term_weights(query: Query, idf: Callable[[str], float]) -> list[tuple[str, float]]:
@@ -225,7 +241,8 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                      if not re.match(r"[全本各该年]", m.group(1))]
         terms = tuple(dict.fromkeys(_words(_strip_cues(lex, text))))
         search = text
-    variants = lex.variants_in(" ".join(terms) if lang == "en" else text)
+    variants = lex.variants_in(" ".join(terms)) if lang == "en" else tuple(
+        pair for pair in lex.variants_in(text) if any(_said_whole(squash(text), form) for form in pair))
     said = [form for pair in variants for form in pair if form in squash(text if lang == "zh" else " ".join(terms))]
     terms += tuple(f for f in dict.fromkeys(said) if not any(f in squash(t) for t in terms))  # 财经委, though cut
     places: list[str] = []

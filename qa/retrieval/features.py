@@ -112,8 +112,10 @@ class Scorer:
         """The candidate pool of ``query`` (``allowed``: a boolean mask of the chunks that may be returned)."""
         said = squash(query.search_text)
         # and the other form of each short or full form the question says (财经委: 财政经济委员会)
-        tokens = tokenize(query.search_text) + [t for pair in query.variants for form in pair if form not in said
-                                                for t in tokenize(form)]
+        tokens = tokenize(query.search_text)
+        asked = set(tokens)
+        tokens += list(dict.fromkeys(t for pair in query.variants for form in pair if form not in said
+                                     for t in tokenize(form) if t not in asked))
         bm25 = self.bm25_scores(tokens)
         ctx = self.context_scores(tokens)
         if allowed is not None:
