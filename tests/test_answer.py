@@ -1348,3 +1348,9 @@ def test_a_post_removed_is_the_post_alone():
     found = [t for t, _, _ in spans("免去罗翌弘同志的虹口区规划和自然资源局局长职务；", "entity")]
     assert "虹口区规划和自然资源局局长" in found, found
     assert not any("同志" in t or t.endswith("职务") for t in found), found
+
+
+def test_a_clause_with_its_verb_is_no_list():
+    """「全市只有市本级和确山县编制了国有资本经营预算」 joins two items with 和, but 编制了 makes it a clause."""
+    found = [t for t, _, _ in spans("2018年全市只有市本级和确山县编制了国有资本经营预算。", "list")]
+    assert not any("了" in t for t in found), found

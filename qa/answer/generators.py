@@ -415,6 +415,8 @@ def generate(seg: Segment) -> list[Hit]:
     for h in hits:
         if h.kind == "number" and any(a <= h.start and h.end <= b for a, b in date_spans):
             continue  # "6月" inside "2025年6月24日" is part of a date, not a figure
+        if h.kind == "list" and "了" in seg.text[h.start:h.end]:
+            continue  # a clause with its verb (只有市本级和确山县编制了…, 提出了…), not an enumeration
         if h.end > h.start and (h.start, h.end, h.kind) not in seen:
             seen.add((h.start, h.end, h.kind))
             out.append(h)
