@@ -284,7 +284,7 @@ def other_forms(terms: Sequence[tuple[str, float]], variants: Sequence[tuple[str
         forms = {t.replace(a, b) for a, b in swaps}
         whole = t
         for a, b in swaps:
-            whole = whole.replace(a, b) if a in whole else whole
+            whole = whole.replace(a, b)
         forms.add(whole)
         if forms - {t}:
             out[t] = tuple(sorted(forms - {t}))

@@ -10,6 +10,7 @@ The words are ``verdict`` and ``polarity`` lines of ``qa/data/query_words.tsv``.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from qa.answer.generators import Segment, numbers
 from qa.query import Lexicon
@@ -103,7 +104,8 @@ def _side(lex: Lexicon, text: str) -> int:
     denied act turns its side word round: 没有达到规划预期 is below the plan, as 未超过 is."""
     t = normalize(text)
     flip = {"above": "below", "below": "above"}
-    words = {flip.get(lab, lab) if _denial(lex).search(t, max(0, a - 6), a) else lab
+    denial = _denial(lex.negated_act.pattern, lex.negation.pattern)
+    words = {flip.get(lab, lab) if denial.search(t, max(0, a - 6), a) else lab
              for a, b, lab in _word_spans(lex, t)}  # (未超过 is a below word of its own, not 超过 denied)
     above, below = "above" in words, "below" in words
     return 1 if above and not below else -1 if below and not above else 0
@@ -121,10 +123,11 @@ def _direction(lex: Lexicon, text: str) -> int:
     return 0
 
 
-def _denial(lex: Lexicon) -> re.Pattern[str]:
-    """A denial right before a word (未, 没有, 尚未能), or a denied act (未能实现 增长): searched up to the word's
-    start, six characters back."""
-    return re.compile(rf"(?:(?:{lex.negated_act.pattern})|(?:{lex.negation.pattern})(?:能|曾|有)?)$")
+@cache
+def _denial(denied_act: str, negation: str) -> re.Pattern[str]:
+    """A denial right before a word (未, 没有, 尚未能), or a denied act (未能实现 增长), from the lexicon's
+    ``negated_act`` and ``negation`` patterns: searched up to the word's start, six characters back."""
+    return re.compile(rf"(?:(?:{denied_act})|(?:{negation})(?:能|曾|有)?)$")
 
 
 def _change(lex: Lexicon, text: str) -> int:
@@ -132,7 +135,8 @@ def _change(lex: Lexicon, text: str) -> int:
     0 neither or both."""
     t = normalize(text)
     turn = {"rise": "fall", "fall": "rise"}
-    labels = {turn[p.label] if _denial(lex).search(t, max(0, m.start() - 6), m.start()) else p.label
+    denial = _denial(lex.negated_act.pattern, lex.negation.pattern)
+    labels = {turn[p.label] if denial.search(t, max(0, m.start() - 6), m.start()) else p.label
               for p in lex.polarity if p.label in turn for m in p.regex.finditer(t)}
     if not labels:
         return 0

@@ -241,9 +241,10 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                      if not re.match(r"[全本各该年]", m.group(1))]
         terms = tuple(dict.fromkeys(_words(_strip_cues(lex, text))))
         search = text
-    variants = lex.variants_in(" ".join(terms)) if lang == "en" else tuple(
-        pair for pair in lex.variants_in(text) if any(_said_whole(squash(text), form) for form in pair))
-    said = [form for pair in variants for form in pair if form in squash(text if lang == "zh" else " ".join(terms))]
+    key = squash(text if lang == "zh" else " ".join(terms))  # where the question says its forms
+    variants = lex.variants_in(key) if lang == "en" else tuple(
+        pair for pair in lex.variants_in(key) if any(_said_whole(key, form) for form in pair))
+    said = [form for pair in variants for form in pair if form in key]
     terms += tuple(f for f in dict.fromkeys(said) if not any(f in squash(t) for t in terms))  # 财经委, though cut
     places: list[str] = []
     if names is not None:
