@@ -1354,3 +1354,33 @@ def test_a_clause_with_its_verb_is_no_list():
     """「全市只有市本级和确山县编制了国有资本经营预算」 joins two items with 和, but 编制了 makes it a clause."""
     found = [t for t, _, _ in spans("2018年全市只有市本级和确山县编制了国有资本经营预算。", "list")]
     assert not any("了" in t for t in found), found
+
+
+@pytest.mark.parametrize(("kind_asked", "span", "kind", "fits"), [
+    ("organ", "区监察委员会", "entity", True),
+    ("organ", "市财政局", "entity", True),
+    ("organ", "10亿元", "number", False),
+    ("firm", "驻马店南方钢铁有限责任公司", "entity", True),
+    ("firm", "工业企业专项奖补资金", "entity", False),
+    ("document", "关于召开区十七届人大八次会议的决定（草案）", "entity", True),  # read without its bracket
+    ("document", "《预算法》和《上海市预算审查监督条例》", "list", True),  # a list fits when one of its items does
+    ("organ", "区医保中心、养老机构等单位", "list", True),
+    ("venue", "工人文化宫三楼影剧场", "entity", True),
+    ("city", "绥化", "entity", False),
+])
+def test_a_name_fits_the_kind_asked_by_its_ending(kind_asked, span, kind, fits) -> None:
+    from qa.answer.features import head_fits
+    from qa.query import Lexicon
+    assert head_fits([Lexicon.default().head_ends[kind_asked]], span, kind) is fits
+
+
+def test_a_figure_misses_the_kind_an_entity_question_asks_for() -> None:
+    """哪家企业 is answered by a company's name: the figure of the same sentence gets head_miss, the name
+    head_match; a question that asks for no kind gives neither."""
+    passage = "支持驻马店南方钢铁有限责任公司技术改造，拨付专项奖补资金2432万元。"
+    m, x = FEATURES.index("head_match"), FEATURES.index("head_miss")
+    asked = _features_of("哪家钢铁企业获发了专项奖补资金？", passage)
+    assert asked["驻马店南方钢铁有限责任公司"][[m, x]].tolist() == [1.0, 0.0]
+    assert asked["2432万元"][[m, x]].tolist() == [0.0, 1.0]
+    plain = _features_of("专项奖补资金拨付了多少？", passage)
+    assert plain and all(f[m] == 0.0 and f[x] == 0.0 for f in plain.values())

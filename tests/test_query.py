@@ -43,7 +43,7 @@ def test_glossary_file_is_well_formed() -> None:
 
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "negation",
-             "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role"}
+             "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role", "head", "head_end"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -427,3 +427,24 @@ def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question
 ])
 def test_which_with_a_measure_word(question: str, intent: Intent) -> None:
     assert analyze(question).intent is intent
+
+
+@pytest.mark.parametrize(("question", "heads"), [
+    ("哪个部门负责编制部门预算？", ("organ",)),
+    ("哪家民营企业获得了技改补助？", ("firm",)),
+    ("报告是由哪个单位向市人代会提交的？", ("organ",)),  # the nearest kind after 哪个, not the meeting further on
+    ("新设立的职业技术大学是哪一所？", ("school",)),  # the kind said before 是哪一所
+    ("闭幕会在哪里召开？", ("venue",)),
+    ("全省有哪些城市纳入了试点？", ("city",)),
+    ("Which department drafted the budget?", ("organ",)),
+    ("为什么这一栏没有数据？", ()),  # 为什么 asks why, not for a 什么
+    ("这份文件封面署的是哪个年月？", ()),  # 是哪个年月: the kind asked is no name's
+    ("哪个项目投资了多少亿元？", ()),  # a figure question: its answer is a figure whatever it is of
+])
+def test_the_kind_of_thing_a_question_asks_for(question: str, heads: tuple[str, ...]) -> None:
+    assert analyze(question).heads == heads
+
+
+def test_every_kind_a_question_may_ask_for_has_its_endings() -> None:
+    lex = Lexicon.default()
+    assert lex.heads and {p.label for p in lex.heads} == set(lex.head_ends)

@@ -33,7 +33,7 @@ FEATURES = (
     "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
     "titled", "lead_echo", "table_match", "table_miss", "quote_match", "role_match", "role_conflict",
-    "list_spread", "resp_match", "resp_conflict",
+    "list_spread", "resp_match", "resp_conflict", "head_match", "head_miss",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -176,6 +176,22 @@ def form_of(text: str, kind: str, unit: str) -> str:
     return ""
 
 
+_NAME_TAIL = re.compile(r"(?:[（(][^（）()]*[）)]|[”’」』》\"'])+$")  # 《…条例》, …决定（草案）: read without them
+_ITEM_SPLIT = re.compile(r"[、，,；;]|和|及|与")
+
+
+def head_fits(ends: Sequence[re.Pattern[str]], span: str, kind: str) -> bool:
+    """Whether the span names a thing of the kind asked for (any of ``ends``, from the lexicon's head endings):
+    区监察委员会 for 哪个机关, 驻马店南方钢铁有限责任公司 for 哪家企业; a list when one of its items does."""
+    key = squash(span).removesuffix("等")
+    items = _ITEM_SPLIT.split(key) if kind == "list" else [key]
+    for item in items:
+        item = _NAME_TAIL.sub("", item.removesuffix("等"))
+        if item and any(e.search(item) for e in ends):
+            return True
+    return False
+
+
 _WRAPPED_CLAUSE_END = re.compile(r"[，。！？；!?;：:]|(?<!\d),|,(?!\d)")  # CLAUSE_END without the line break
 
 
@@ -253,6 +269,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         resp = fit_of(found or aligned(clause, a - ca), ctx.question_key + "|" + "|".join(q.terms))
     role_match = float(bool(roles & set(q.roles)))
     role_conflict = float(bool(roles) and not role_match)
+    ends = [ctx.lexicon.head_ends[h] for h in q.heads if h in ctx.lexicon.head_ends]
+    head_match = float(bool(ends) and head_fits(ends, span, hit.kind))
     lead2 = squash(text[max(0, a - 6):a])[-2:]  # the two characters right before it, as the question has them:
     lead_echo = len(lead2) == 2 and lead2.isalpha() and lead2 in ctx.question_key  # 留置【37人】, 任命【宣一洲】
     return np.array([
@@ -271,7 +289,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(bool(q.items) and n_items == q.items), float(bool(q.items) and n_items != q.items),
         float(titled), float(lead_echo), float(q.table and is_cell), float(q.table and not is_cell),
         float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)), role_match, role_conflict,
-        list_spread(span) if hit.kind == "list" else 0.0, *resp,
+        list_spread(span) if hit.kind == "list" else 0.0, *resp, head_match, float(bool(ends) and not head_match),
     ], dtype=np.float32)
 
 

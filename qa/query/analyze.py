@@ -48,6 +48,10 @@ _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]
 RATE_ROLES = frozenset({"growth", "rate_done"})  # row roles that are rates (qa.answer.rows)
 _PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|市|县|区|自治区|州))")
 _ASCII_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
+_ASKED_ZH = re.compile(r"哪|(?<!为)什么|何处|何种")  # where a Chinese question says what it asks for (为什么: why)
+_ASKED_BEFORE_ZH = re.compile(r"[是为]哪一?[个家所座条位项种类次部份]?(?=[？?，,。]|$)")  # …大学是哪一所: said before
+_ASKED_EN = re.compile(r"(?<![a-z])(?:which|what|where)(?![a-z])(?:\s+[a-z'\-]+){0,4}")
+HEAD_WINDOW = 8  # characters after 哪 / 什么 (or before 是哪) the asked kind is looked for in
 _EN_STOP = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "which", "who", "whom", "whose", "when", "where", "how", "much", "many", "this", "that", "these", "those", "it", "its", "as", "than", "then", "there", "their", "they", "s", "according", "total", "amount", "number", "figure", "value", "give", "tell", "me", "please", "report", "reported", "year", "years"])
 
 
@@ -101,6 +105,7 @@ class Query:
     variants: tuple[tuple[str, str], ...] = ()  # (short form, full form) pairs the question says one form of
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, 《…》)
     roles: tuple[str, ...] = ()  # which number of a table row it asks for (qa.answer.rows): done, plan, growth…
+    heads: tuple[str, ...] = ()  # the kind of thing an entity or list question asks for: organ, firm, venue…
 
     @property
     def scope_families(self) -> dict[str, set[str]]:
@@ -172,6 +177,24 @@ def _words(text: str) -> list[str]:
             out.append(t)
     flush()
     return out
+
+
+def asked_heads(lex: Lexicon, text: str) -> tuple[str, ...]:
+    """The kinds of thing a question asks for (``head`` words of qa/data/query_words.tsv): the head word nearest
+    after each 哪 / 什么 / which (within HEAD_WINDOW characters, or four English words), or nearest before 是哪:
+    哪家钢铁企业获发了… -> firm, 由哪个单位向市人代会提交 -> organ (not the meeting further on), 职业技术大学是哪一所
+    -> school, in which department -> organ."""
+    t = normalize(text)
+    windows = [(t[m.start():m.end() + HEAD_WINDOW], False) for m in _ASKED_ZH.finditer(t)]
+    windows += [(t[max(0, m.start() - HEAD_WINDOW):m.start()], True) for m in _ASKED_BEFORE_ZH.finditer(t)]
+    windows += [(m.group(), False) for m in _ASKED_EN.finditer(t)]
+    out: list[str] = []
+    for window, before in windows:
+        found = [(len(window) - m.end() if before else m.start(), p.label) for p in lex.heads
+                 for m in p.regex.finditer(window)]
+        if found:
+            out.append(min(found)[1])
+    return tuple(dict.fromkeys(out))
 
 
 def language_of(text: str) -> str:
@@ -257,4 +280,5 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  entities=tuple(dict.fromkeys(entities)), search_text=search, places=tuple(dict.fromkeys(places)),
                  items=int(counts[0]) if counts and intent is Intent.LIST else None,
                  table=bool(lex.table_cue.search(normalize(text))), quotes=quotes, roles=tuple(roles),
-                 variants=variants)
+                 variants=variants,
+                 heads=asked_heads(lex, text) if intent in (Intent.ENTITY, Intent.LIST) else ())
