@@ -448,3 +448,11 @@ def test_the_kind_of_thing_a_question_asks_for(question: str, heads: tuple[str, 
 def test_every_kind_a_question_may_ask_for_has_its_endings() -> None:
     lex = Lexicon.default()
     assert lex.heads and {p.label for p in lex.heads} == set(lex.head_ends)
+
+
+def test_the_chinese_an_english_question_quotes_are_its_terms() -> None:
+    """A reader who writes (审减率) or “三通一码” in an English question names the passage's own words: they
+    weigh in the answer's features like any glossed term (before, only the glossary's words and figures did)."""
+    query = analyze("What cut-back rate (审减率) was achieved, and which platforms make up “三通一码”?")
+    assert query.language == "en"
+    assert {"审减率", "三通一码"} <= set(query.terms)

@@ -46,6 +46,7 @@ INTENT_ORDER = ("comparison", "yes_no", "person", "date", "list", "entity", "fig
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]")
 RATE_ROLES = frozenset({"growth", "rate_done"})  # row roles that are rates (qa.answer.rows)
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")  # the Chinese an English question quotes: (审减率), “三通一码”
 _PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|市|县|区|自治区|州))")
 _ASCII_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
 _ASKED_ZH = re.compile(r"哪|(?<!为)什么|何处|何种")  # where a Chinese question says what it asks for (为什么: why)
@@ -253,6 +254,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         entities += list(people)
         zh_terms += list(people)
         zh_terms += [t for t in tokenize(text) if re.search(r"\d", t)]
+        zh_terms += [w for run in _HAN_RUN.findall(text) if len(run) > 1 for w in (run, *_words(run))]
         covered = " ".join(k for k, _ in glossed)
         english_terms = tuple(dict.fromkeys(
             w.removesuffix("'s") for w in _ASCII_WORD.findall(normalize(text))
