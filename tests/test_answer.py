@@ -1312,6 +1312,10 @@ def test_a_dash_after_a_space_is_the_next_figures_sign(text, figures):
     ("区政务服务受理中心共受理事项。", "区政务服务受理中心"),  # 受 breaks a name, but not the 受 of 受理
     ("市财政局部署开展绩效评价。", "市财政局"),  # 局部 is a word, yet 局 ends 市财政局
     ("区生态环境局和区发展改革委会同有关部门。", "区发展改革委"),
+    ("开幕式在工人文化宫三楼影剧场举行。", "工人文化宫三楼影剧场"),  # a venue, a meeting, a road, an issue: named
+    ("2024年区级预算经区十七届人大五次会议审查批准。", "区十七届人大五次会议"),  # things a question asks for too
+    ("区里在三门路上建成跨线天桥。", "三门路"),
+    ("2025年从油烟扰民问题入手。", "油烟扰民问题"),
 ])
 def test_an_organisation_is_its_name_alone(sentence, organisation):
     found = [t for t, _, _ in spans(sentence, "entity")]
