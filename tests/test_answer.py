@@ -1313,14 +1313,32 @@ def test_a_dash_after_a_space_is_the_next_figures_sign(text, figures):
     ("市财政局部署开展绩效评价。", "市财政局"),  # 局部 is a word, yet 局 ends 市财政局
     ("区生态环境局和区发展改革委会同有关部门。", "区发展改革委"),
     ("开幕式在工人文化宫三楼影剧场举行。", "工人文化宫三楼影剧场"),  # a venue, a meeting, a road, an issue: named
-    ("2024年区级预算经区十七届人大五次会议审查批准。", "区十七届人大五次会议"),  # things a question asks for too
+    ("会议审议通过了关于召开区十七届人大八次会议的决定。", "区十七届人大八次会议"),  # things a question asks for too
     ("区里在三门路上建成跨线天桥。", "三门路"),
     ("2025年从油烟扰民问题入手。", "油烟扰民问题"),
+    ("认真落实市委经济工作会议精神。", "市委经济工作会议"),  # no name reaches back across a verb of action
+    ("活动在上海财经大学举办。", "上海财经大学"),
+    ("会议在区人大常委会第一会议室召开。", "区人大常委会第一会议室"),
 ])
 def test_an_organisation_is_its_name_alone(sentence, organisation):
     found = [t for t, _, _ in spans(sentence, "entity")]
     assert organisation in found, found
     assert not any(organisation in t and t != organisation for t in found), found
+
+
+@pytest.mark.parametrize("sentence", ["坚持走群众路线，探索新路径。", "加快集成电路产业发展。"])
+def test_no_road_is_cut_from_a_word(sentence):
+    """路 of 路线, 路径 and 电路 ends no road."""
+    found = [t for t, _, _ in spans(sentence, "entity")]
+    assert not any(t.endswith("路") for t in found), found
+
+
+def test_a_name_with_no_boundary_within_reach_is_cut_between_words():
+    """上海市虹口区…第三十一次会议 is longer than a name is read back: the cut falls between two words, not inside
+    one (before, a cut at the length gave 区|第十七届…, the 区 of 虹口区)."""
+    sentence = "在上海市虹口区第十七届人民代表大会第三十一次会议上"
+    found = [t for t, _, _ in spans(sentence, "entity") if t.endswith("第三十一次会议")]
+    assert found == ["第十七届人民代表大会第三十一次会议"], found
 
 
 @pytest.mark.parametrize(("question", "passage"), [
@@ -1371,6 +1389,9 @@ def test_a_clause_with_its_verb_is_no_list():
     ("organ", "区医保中心、养老机构等单位", "list", True),
     ("venue", "工人文化宫三楼影剧场", "entity", True),
     ("city", "绥化", "entity", False),
+    ("organ", "社会和谐、经济发展", "list", False),  # items part at 、, not at the 和 of 社会和谐
+    ("organ", "全部", "entity", False),  # a one-character ending (部) ends no two-character word
+    ("venue", "市场", "entity", False),
 ])
 def test_a_name_fits_the_kind_asked_by_its_ending(kind_asked, span, kind, fits) -> None:
     from qa.answer.features import head_fits
@@ -1388,3 +1409,12 @@ def test_a_figure_misses_the_kind_an_entity_question_asks_for() -> None:
     assert asked["2432万元"][[m, x]].tolist() == [0.0, 1.0]
     plain = _features_of("专项奖补资金拨付了多少？", passage)
     assert plain and all(f[m] == 0.0 and f[x] == 0.0 for f in plain.values())
+
+
+def test_a_thing_of_the_asked_kind_that_the_question_names_is_an_echo() -> None:
+    """…副区长之前担任什么职务 asks for a post other than the one it names: 虹口区副区长 ends with it."""
+    echo = FEATURES.index("head_echo")
+    named = _features_of("宣一洲在被任命为副区长之前担任什么职务？", "任命宣一洲同志为虹口区副区长。")
+    assert named["虹口区副区长"][echo] == 1.0
+    fresh = _features_of("顾飞被任命为什么职务？", "任命顾飞为虹口区人民法院审判监督庭副庭长。")
+    assert fresh["虹口区人民法院审判监督庭副庭长"][echo] == 0.0

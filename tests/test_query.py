@@ -437,8 +437,17 @@ def test_which_with_a_measure_word(question: str, intent: Intent) -> None:
     ("闭幕会在哪里召开？", ("venue",)),
     ("全省有哪些城市纳入了试点？", ("city",)),
     ("Which department drafted the budget?", ("organ",)),
-    ("为什么这一栏没有数据？", ()),  # 为什么 asks why, not for a 什么
+    ("为什么这个项目没有完成？", ()),  # 为什么 asks why, not for a 什么 (项目)…
+    ("顾飞被任命为什么职务？", ("post",)),  # …but 任命为什么 asks for a post
     ("这份文件封面署的是哪个年月？", ()),  # 是哪个年月: the kind asked is no name's
+    ("资金从哪里来？", ()),  # 在哪里 asks for a venue, 从哪里来 does not
+    ("采取了什么思路？", ()),  # 思路 is no road
+    ("以什么方式开展活动？", ()),  # the activity is no kind asked: too far after 什么
+    ("哪些县级部门参与了？", ("organ",)),  # 县级 asks for no county
+    ("会议在哪个会议室召开？", ("venue",)),  # the longest head word where two start together
+    ("试点企业是哪些？", ("firm",)),
+    ("Which departments drafted the plan?", ("organ",)),  # plurals
+    ("What did the committee decide?", ()),  # the committee is the subject, not what is asked for
     ("哪个项目投资了多少亿元？", ()),  # a figure question: its answer is a figure whatever it is of
 ])
 def test_the_kind_of_thing_a_question_asks_for(question: str, heads: tuple[str, ...]) -> None:

@@ -33,7 +33,7 @@ FEATURES = (
     "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
     "titled", "lead_echo", "table_match", "table_miss", "quote_match", "role_match", "role_conflict",
-    "list_spread", "resp_match", "resp_conflict", "head_match", "head_miss",
+    "list_spread", "resp_match", "resp_conflict", "head_match", "head_miss", "head_echo",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -69,6 +69,7 @@ class Context:
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, “上半年完成情况”), squashed
     forms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # term -> its other forms: 财经委全体会议 ->
     # 财政经济委员会全体会议 (qa/data/abbreviations.tsv)
+    named: tuple[str, ...] = ()  # things of the kind asked for that the question itself names (…副区长之前…职务)
     # coverage and term positions of texts seen before (many candidates share a clause, sentence or passage)
     _seen: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -78,8 +79,12 @@ class Context:
         terms = tuple(term_weights(query, idf))
         # what the question itself says: an English question's people are its Chinese names too (Xuan Yizhou: 宣一洲)
         said = "▸".join([squash(query.question), *(squash(e) for e in query.entities)])
-        return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lexicon or Lexicon.default(), places or {},
-                   tuple(squash(q) for q in query.quotes), other_forms(terms, query.variants))
+        lex = lexicon or Lexicon.default()
+        ends = [lex.head_ends[h] for h in query.heads if h in lex.head_ends]
+        named = tuple(t for t, _ in terms if len(t) >= 2 and head_fits(ends, t, "entity")
+                      and not any(p.regex.fullmatch(t) for p in lex.heads)) if ends else ()
+        return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lex, places or {},
+                   tuple(squash(q) for q in query.quotes), other_forms(terms, query.variants), named)
 
     def coverage(self, text: str) -> float:
         """The share of the question's term weight that ``text`` holds."""
@@ -177,17 +182,18 @@ def form_of(text: str, kind: str, unit: str) -> str:
 
 
 _NAME_TAIL = re.compile(r"(?:[（(][^（）()]*[）)]|[”’」』》\"'])+$")  # 《…条例》, …决定（草案）: read without them
-_ITEM_SPLIT = re.compile(r"[、，,；;]|和|及|与")
+_ITEM_SPLIT = re.compile(r"[、，,；;]")  # a list's items (not at 和: 社会和谐 is one item)
 
 
 def head_fits(ends: Sequence[re.Pattern[str]], span: str, kind: str) -> bool:
     """Whether the span names a thing of the kind asked for (any of ``ends``, from the lexicon's head endings):
-    区监察委员会 for 哪个机关, 驻马店南方钢铁有限责任公司 for 哪家企业; a list when one of its items does."""
+    区监察委员会 for 哪个机关, 驻马店南方钢铁有限责任公司 for 哪家企业; a list when one of its items does. A
+    one-character ending ends a name of three characters or more (市审计局), not a word of two (全部, 市场, 增长)."""
     key = squash(span).removesuffix("等")
     items = _ITEM_SPLIT.split(key) if kind == "list" else [key]
     for item in items:
         item = _NAME_TAIL.sub("", item.removesuffix("等"))
-        if item and any(e.search(item) for e in ends):
+        if any((m := e.search(item)) and (len(m.group()) > 1 or len(item) >= 3) for e in ends):
             return True
     return False
 
@@ -271,6 +277,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     role_conflict = float(bool(roles) and not role_match)
     ends = [ctx.lexicon.head_ends[h] for h in q.heads if h in ctx.lexicon.head_ends]
     head_match = float(bool(ends) and head_fits(ends, span, hit.kind))
+    name = _NAME_TAIL.sub("", squash(span))
+    head_echo = any(name.endswith(t) for t in ctx.named)  # 【虹口区副区长】 to 在被任命为副区长之前担任什么职务
     lead2 = squash(text[max(0, a - 6):a])[-2:]  # the two characters right before it, as the question has them:
     lead_echo = len(lead2) == 2 and lead2.isalpha() and lead2 in ctx.question_key  # 留置【37人】, 任命【宣一洲】
     return np.array([
@@ -290,6 +298,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(titled), float(lead_echo), float(q.table and is_cell), float(q.table and not is_cell),
         float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)), role_match, role_conflict,
         list_spread(span) if hit.kind == "list" else 0.0, *resp, head_match, float(bool(ends) and not head_match),
+        float(head_echo),
     ], dtype=np.float32)
 
 

@@ -175,6 +175,9 @@ def people(seg: Segment) -> Iterator[Hit]:
         yield Hit(a, b, "person")
 
 
+MAX_NAME = 18  # an organisation's or a thing's name is shorter than this
+
+
 def entities(seg: Segment) -> Iterator[Hit]:
     text = seg.text
     for m in _QUOTED.finditer(text):
@@ -186,9 +189,15 @@ def entities(seg: Segment) -> Iterator[Hit]:
         if after[:1] in ("员", "长", "局", "托") or (after[:1] == "委" and (after == "委员" or not is_word(after))):
             continue  # 政协委员, 民政局局长, the 委 of 委托: not an organisation's end (市人民政府委托 is)
         a = m.start()
-        while a > 0 and b - a < 18 and text[a - 1] not in _PUNCT and not text[a - 1].isspace() \
-                and not (text[:a].endswith(lex.break_words) and not is_word(text[a - 1:a + 1])):
-            a -= 1  # (a break word that begins a word with the next character is none: 受理中心, 在建项目)
+
+        def bound(at: int) -> bool:  # (a break word that begins a word with the next character is none: 受理中心)
+            return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
+                text[:at].endswith(lex.break_words) and not is_word(text[at - 1:at + 1]))
+
+        while b - a < MAX_NAME and not bound(a):
+            a -= 1
+        if not bound(a):  # no boundary within reach: cut where no word or number is split (not 委|经济工作会议)
+            a = next((x for x in range(a, b - 2) if _word_free(text, x)), b)
         if b - a >= 3:
             yield Hit(a, b, "entity")
 

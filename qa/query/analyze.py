@@ -49,10 +49,13 @@ RATE_ROLES = frozenset({"growth", "rate_done"})  # row roles that are rates (qa.
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")  # the Chinese an English question quotes: (审减率), “三通一码”
 _PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|市|县|区|自治区|州))")
 _ASCII_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
-_ASKED_ZH = re.compile(r"哪|(?<!为)什么|何处|何种")  # where a Chinese question says what it asks for (为什么: why)
-_ASKED_BEFORE_ZH = re.compile(r"[是为]哪一?[个家所座条位项种类次部份]?(?=[？?，,。]|$)")  # …大学是哪一所: said before
-_ASKED_EN = re.compile(r"(?<![a-z])(?:which|what|where)(?![a-z])(?:\s+[a-z'\-]+){0,4}")
-HEAD_WINDOW = 8  # characters after 哪 / 什么 (or before 是哪) the asked kind is looked for in
+# where a Chinese question says what it asks for, with its measure word (哪家, 哪一所); 为什么 asks why, though
+# 任命为什么职务 and 评为什么称号 ask for a post and a title
+_ASKED_ZH = re.compile(r"哪一?[个家所座条位项种类次部份些]?|(?<!(?<![命评成作称选])为)什么|何处|何种")
+_ASKED_BEFORE_ZH = re.compile(r"[是为]哪(?:一?[个家所座条位项种类次部份些]|几[个家项])?(?=[？?，,。]|$)")  # …大学是哪一所
+_ASKED_EN = re.compile(r"(?<![a-z])(?:which|what|where)(?![a-z])"  # up to the verb or preposition that ends it
+                       r"(?:\s+(?!(?:did|does|do|in|on|at|for|by|from|to|with)(?![a-z]))[a-z'\-]+){0,6}")
+HEAD_WINDOW = 5  # characters after 哪家 / 什么 (or before 是哪) the asked kind is looked for in
 _EN_STOP = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "which", "who", "whom", "whose", "when", "where", "how", "much", "many", "this", "that", "these", "those", "it", "its", "as", "than", "then", "there", "their", "they", "s", "according", "total", "amount", "number", "figure", "value", "give", "tell", "me", "please", "report", "reported", "year", "years"])
 
 
@@ -182,19 +185,21 @@ def _words(text: str) -> list[str]:
 
 def asked_heads(lex: Lexicon, text: str) -> tuple[str, ...]:
     """The kinds of thing a question asks for (``head`` words of qa/data/query_words.tsv): the head word nearest
-    after each 哪 / 什么 / which (within HEAD_WINDOW characters, or four English words), or nearest before 是哪:
+    after each 哪家 / 什么 / which (within HEAD_WINDOW characters, or up to six English words before a verb or a
+    preposition), or nearest before 是哪:
     哪家钢铁企业获发了… -> firm, 由哪个单位向市人代会提交 -> organ (not the meeting further on), 职业技术大学是哪一所
     -> school, in which department -> organ."""
     t = normalize(text)
-    windows = [(t[m.start():m.end() + HEAD_WINDOW], False) for m in _ASKED_ZH.finditer(t)]
-    windows += [(t[max(0, m.start() - HEAD_WINDOW):m.start()], True) for m in _ASKED_BEFORE_ZH.finditer(t)]
+    # from the character before the question word (在哪里 asks for a venue, 从哪里来 does not)
+    windows = [(t[max(0, m.start() - 1):m.end() + HEAD_WINDOW], False) for m in _ASKED_ZH.finditer(t)]
+    windows += [(t[max(0, m.start() - 2 * HEAD_WINDOW):m.start()], True) for m in _ASKED_BEFORE_ZH.finditer(t)]
     windows += [(m.group(), False) for m in _ASKED_EN.finditer(t)]
     out: list[str] = []
-    for window, before in windows:
-        found = [(len(window) - m.end() if before else m.start(), p.label) for p in lex.heads
+    for window, before in windows:  # the nearest head word, the longest where two start together (会议室, 会议)
+        found = [(len(window) - m.end() if before else m.start(), -len(m.group()), p.label) for p in lex.heads
                  for m in p.regex.finditer(window)]
         if found:
-            out.append(min(found)[1])
+            out.append(min(found)[2])
     return tuple(dict.fromkeys(out))
 
 
