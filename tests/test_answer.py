@@ -1319,6 +1319,8 @@ def test_a_dash_after_a_space_is_the_next_figures_sign(text, figures):
     ("认真落实市委经济工作会议精神。", "市委经济工作会议"),  # no name reaches back across a verb of action
     ("活动在上海财经大学举办。", "上海财经大学"),
     ("会议在区人大常委会第一会议室召开。", "区人大常委会第一会议室"),
+    ("主要是举行大会预备会议并开幕。", "大会预备会议"),
+    ("嘉兴路街道打造低碳生活。", "嘉兴路街道"),  # the subdistrict, not its road
 ])
 def test_an_organisation_is_its_name_alone(sentence, organisation):
     found = [t for t, _, _ in spans(sentence, "entity")]
@@ -1326,11 +1328,12 @@ def test_an_organisation_is_its_name_alone(sentence, organisation):
     assert not any(organisation in t and t != organisation for t in found), found
 
 
-@pytest.mark.parametrize("sentence", ["坚持走群众路线，探索新路径。", "加快集成电路产业发展。"])
+@pytest.mark.parametrize("sentence", ["坚持走群众路线，探索新路径。", "加快集成电路产业发展。", "二是坚持办案开路。",
+                                      "针对以上问题，制定方案。"])
 def test_no_road_is_cut_from_a_word(sentence):
-    """路 of 路线, 路径 and 电路 ends no road."""
+    """路 of 路线, 路径, 电路 and 开路 ends no road, and 以上问题 names nothing."""
     found = [t for t, _, _ in spans(sentence, "entity")]
-    assert not any(t.endswith("路") for t in found), found
+    assert not any(t.endswith(("路", "问题")) for t in found), found
 
 
 def test_a_name_with_no_boundary_within_reach_is_cut_between_words():
