@@ -1421,3 +1421,11 @@ def test_a_thing_of_the_asked_kind_that_the_question_names_is_an_echo() -> None:
     assert named["虹口区副区长"][echo] == 1.0
     fresh = _features_of("顾飞被任命为什么职务？", "任命顾飞为虹口区人民法院审判监督庭副庭长。")
     assert fresh["虹口区人民法院审判监督庭副庭长"][echo] == 0.0
+
+
+def test_a_span_that_begins_with_a_word_no_name_reaches_back_across_is_marked():
+    """将手机、平板、智能穿戴: the 将 is the clause's, not the list's; the reading without it gets no mark."""
+    feats = _features_of("哪些3C产品纳入了支持范围？", "因地制宜将手机、平板、智能穿戴等3C产品纳入支持范围。")
+    lead = FEATURES.index("function_lead")
+    assert feats["将手机、平板、智能穿戴"][lead] == 1.0
+    assert feats["手机、平板、智能穿戴"][lead] == 0.0

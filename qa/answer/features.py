@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.answer.generators import CLAUSE_END, SENT_END, Hit, Segment, clause_bounds, list_joint
+from qa.answer.generators import CLAUSE_END, SENT_END, Hit, Segment, clause_bounds, function_lead, list_joint
 from qa.answer.respectively import aligned, fit_of
 from qa.answer.rows import cell_roles, run_roles
 from qa.names import ROLE
@@ -33,7 +33,7 @@ FEATURES = (
     "primary", "weak_intent", "place_match", "place_conflict", "has_digit", "form_match", "form_miss", "own_cov",
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
     "titled", "lead_echo", "table_match", "table_miss", "quote_match", "role_match", "role_conflict",
-    "list_spread", "resp_match", "resp_conflict", "head_match", "head_miss", "head_echo",
+    "list_spread", "resp_match", "resp_conflict", "head_match", "head_miss", "head_echo", "function_lead",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -298,7 +298,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(titled), float(lead_echo), float(q.table and is_cell), float(q.table and not is_cell),
         float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)), role_match, role_conflict,
         list_spread(span) if hit.kind == "list" else 0.0, *resp, head_match, float(bool(ends) and not head_match),
-        float(head_echo),
+        float(head_echo), float(hit.kind in ("list", "entity") and function_lead(text, a, b) > a),
     ], dtype=np.float32)
 
 

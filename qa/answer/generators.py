@@ -253,7 +253,7 @@ def lists(seg: Segment) -> Iterator[Hit]:
         if lead and lead.end() and m.end() - start >= 4:  # without "二、补选" before the items
             yield Hit(start, m.end(), "list")
         yield from _trimmed_list(seg.text, start, m.end())
-        cut = _function_lead(seg.text, start, m.end())
+        cut = function_lead(seg.text, start, m.end())
         if cut > start:  # without the clause's 将/赴/的 before the first item: 将手机、平板 → 手机、平板
             yield Hit(cut, m.end(), "list")
             yield from _trimmed_list(seg.text, cut, m.end())
@@ -267,7 +267,7 @@ def _break_words_longest_first() -> tuple[str, ...]:
     return tuple(sorted(Lexicon.default().break_words, key=len, reverse=True))
 
 
-def _function_lead(text: str, a: int, b: int) -> int:
+def function_lead(text: str, a: int, b: int) -> int:
     """Where a list's first item starts after a word its name never reaches back across (the lexicon's break
     words: 将, 的, 赴, 对…) that the clause put before it, when the rest of that item is two characters or more
     and the cut splits no dictionary word (在建项目 keeps its 在); ``a`` when there is none."""
