@@ -341,6 +341,7 @@ def test_no_candidate_figure_is_a_unit_alone(seed, seed_items):
     ("收入增长了吗？", "收入没有增长", "no"),
     ("收入是否不断提高？", "收入不断提高", "yes"),
     ("一般公共预算收入比上年增长了吗？", "一般公共预算收入未能实现增长", "no"),  # a denied act before the change
+    ("上半年有没有新增违建？", "拆除存量违建4.8万平方米，实现新增违建零增长", "no"),  # 零增长: none at all
 ])
 def test_verdict_pairs(question, clause, verdict):
     got, clear, _ = read_verdict(Lexicon.default(), question, clause)
