@@ -1430,3 +1430,14 @@ def test_a_span_that_begins_with_a_word_no_name_reaches_back_across_is_marked():
     lead = FEATURES.index("function_lead")
     assert feats["将手机、平板、智能穿戴"][lead] == 1.0
     assert feats["手机、平板、智能穿戴"][lead] == 0.0
+
+
+@pytest.mark.parametrize(("text", "figure", "unit"), [
+    ("共完成47个批次资产的统筹调剂使用。", "47个批次", "批次"),  # 个 before a measure word of its own
+    ("用于万安路拓宽改建等7个项目。", "7个", "个"),  # 项目 is no measure word: not 7个项|目
+    ("比上年提高2.5个百分点。", "2.5个百分点", "个百分点"),
+])
+def test_a_count_keeps_its_measure_word(text, figure, unit):
+    seg = Segment(text, tuple(range(len(text))))
+    found = {text[h.start:h.end]: h.unit for h in generate(seg) if h.kind == "number"}
+    assert found.get(figure) == unit, found

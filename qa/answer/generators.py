@@ -34,7 +34,8 @@ CLAUSE_END = re.compile(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
 @cache
 def _number_re() -> re.Pattern[str]:
     unit = "|".join(re.escape(u) for u in units())
-    one = rf"{_NUM}(?:万亿|亿|万|千)?(?:{unit})?"
+    counted = "|".join(re.escape(u) for u in units() if len(u) > 1)  # 47个批次 counts in 批次 (not 7个项|目)
+    one = rf"{_NUM}(?:万亿|亿|万|千)?(?:个(?:{counted})|{unit})?"
     # a range: 5-10, 5 — 10, 3至5万元; a dash after a space and before a digit is the sign of the next figure
     # (164 -100.0 is two cells of a table row)
     to = r"(?:\s*[~至到]\s*|[-—–]\s*|\s+[-—–]\s+)"
@@ -91,6 +92,8 @@ def unit_of(text: str) -> str:
         return ""
     tail = m.group(2) or ""
     unit = next((u for u in units() if tail.startswith(u)), "")
+    if unit == "个":  # 47个批次 counts in 批次
+        unit = next((u for u in units() if len(u) > 1 and tail[1:].startswith(u)), unit)
     return (m.group(1) or "") + unit
 
 
