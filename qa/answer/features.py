@@ -69,6 +69,7 @@ class Context:
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, “上半年完成情况”), squashed
     forms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # term -> its other forms: 财经委全体会议 ->
     # 财政经济委员会全体会议 (qa/data/abbreviations.tsv)
+    asked_ends: tuple[re.Pattern[str], ...] = ()  # how names of the kind asked for end (qa/data/query_words.tsv)
     named: tuple[str, ...] = ()  # things of the kind asked for that the question itself names (…副区长之前…职务)
     # coverage and term positions of texts seen before (many candidates share a clause, sentence or passage)
     _seen: dict = field(default_factory=dict, compare=False, repr=False)
@@ -80,11 +81,11 @@ class Context:
         # what the question itself says: an English question's people are its Chinese names too (Xuan Yizhou: 宣一洲)
         said = "▸".join([squash(query.question), *(squash(e) for e in query.entities)])
         lex = lexicon or Lexicon.default()
-        ends = [lex.head_ends[h] for h in query.heads if h in lex.head_ends]
+        ends = tuple(lex.head_ends[h] for h in query.heads if h in lex.head_ends)
         named = tuple(t for t, _ in terms if len(t) >= 2 and head_fits(ends, t, "entity")
                       and not any(p.regex.fullmatch(t) for p in lex.heads)) if ends else ()
         return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lex, places or {},
-                   tuple(squash(q) for q in query.quotes), other_forms(terms, query.variants), named)
+                   tuple(squash(q) for q in query.quotes), other_forms(terms, query.variants), ends, named)
 
     def coverage(self, text: str) -> float:
         """The share of the question's term weight that ``text`` holds."""
@@ -275,10 +276,10 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         resp = fit_of(found or aligned(clause, a - ca), ctx.question_key + "|" + "|".join(q.terms))
     role_match = float(bool(roles & set(q.roles)))
     role_conflict = float(bool(roles) and not role_match)
-    ends = [ctx.lexicon.head_ends[h] for h in q.heads if h in ctx.lexicon.head_ends]
+    ends = ctx.asked_ends
     head_match = float(bool(ends) and head_fits(ends, span, hit.kind))
-    name = _NAME_TAIL.sub("", squash(span))
-    head_echo = any(name.endswith(t) for t in ctx.named)  # 【虹口区副区长】 to 在被任命为副区长之前担任什么职务
+    # 【虹口区副区长】 to 在被任命为副区长之前担任什么职务: a name the question itself gives
+    head_echo = bool(ctx.named) and _NAME_TAIL.sub("", squash(span)).endswith(ctx.named)
     lead2 = squash(text[max(0, a - 6):a])[-2:]  # the two characters right before it, as the question has them:
     lead_echo = len(lead2) == 2 and lead2.isalpha() and lead2 in ctx.question_key  # 留置【37人】, 任命【宣一洲】
     return np.array([

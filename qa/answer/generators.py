@@ -186,17 +186,18 @@ def entities(seg: Segment) -> Iterator[Hit]:
     for m in _QUOTED.finditer(text):
         yield Hit(m.start(1), m.end(1), "entity")
     lex = Lexicon.default()
+
+    # where a name may start; a break word that begins a word with the next character is none (受理中心, 在建项目)
+    def bound(at: int) -> bool:
+        return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
+            text[:at].endswith(lex.break_words) and not is_word(text[at - 1:at + 1]))
+
     for m in lex.org_suffix.finditer(text):
         b = m.end()
         after = text[b:b + 2]
         if after[:1] in ("员", "长", "局", "托") or (after[:1] == "委" and (after == "委员" or not is_word(after))):
             continue  # 政协委员, 民政局局长, the 委 of 委托: not an organisation's end (市人民政府委托 is)
         a = m.start()
-
-        def bound(at: int) -> bool:  # (a break word that begins a word with the next character is none: 受理中心)
-            return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
-                text[:at].endswith(lex.break_words) and not is_word(text[at - 1:at + 1]))
-
         while b - a < MAX_NAME and not bound(a):
             a -= 1
         if not bound(a):  # no boundary within reach: cut where no word or number is split (not 委|经济工作会议)
