@@ -515,10 +515,12 @@ def test_dev_counts(dev_items):
     assert set(QUESTION_TYPES) <= {it.type for it in dev_items}
 
 
-def test_english_share_is_about_fifteen_percent(dev_items, seed_items):
-    for items in (dev_items, [it for it in seed_items if it.split == "gold"], seed_items):
+def test_english_share_is_between_a_tenth_and_a_third(dev_items, seed_items):
+    """The seed sets hold about 15 % English; the second dev files (``*-b.jsonl``) a third, written to fit and
+    measure the English questions' gap on more than a handful of questions per document."""
+    for items, most in ((dev_items, 0.34), ([it for it in seed_items if it.split == "gold"], 0.20), (seed_items, 0.20)):
         share = sum(it.lang == "en" for it in items) / len(items)
-        assert 0.10 <= share <= 0.20, share
+        assert 0.10 <= share <= most, share
 
 
 def test_typed_fields_go_with_their_types(dev_items, seed_items):
