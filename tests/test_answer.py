@@ -1441,3 +1441,23 @@ def test_a_count_keeps_its_measure_word(text, figure, unit):
     seg = Segment(text, tuple(range(len(text))))
     found = {text[h.start:h.end]: h.unit for h in generate(seg) if h.kind == "number"}
     assert found.get(figure) == unit, found
+
+
+@pytest.mark.parametrize("text, figure, role", [
+    ("标准由每生每年 500 元提高到 600 元。", "500 元", "from"),
+    ("标准由每生每年 500 元提高到 600 元。", "600 元", "to"),
+    ("从  2020年的  2.83万亿元提高到  2025年的  1.67万亿元", "2.83万亿元", "from"),  # spaced-out text, a year between
+    ("从  2020年的  2.83万亿元提高到  2025年的  1.67万亿元", "1.67万亿元", "to"),
+    ("调整后的支出预算为16.07亿元，比年初预算增加", "16.07亿元", "to"),
+    ("失业保险金增至  2520元/月", "2520元", "to"),
+    ("收入增长5.2%，达到100亿元", "5.2%", ""),  # a growth rate is no value of a change…
+    ("收入增长5.2%，达到100亿元", "100亿元", ""),  # …nor is what it reached
+    ("由各区统筹安排100亿元，提高到", "100亿元", ""),  # no change verb right after the figure: not its old value
+])
+def test_the_old_and_the_new_value_of_a_change(text: str, figure: str, role: str) -> None:
+    from qa.answer.features import change_role
+    from qa.query import Lexicon
+
+    a = text.index(figure)
+    verbs = Lexicon.default().change_verbs
+    assert change_role(verbs, text, a, a + len(figure), 0, len(text)) == role

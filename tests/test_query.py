@@ -43,7 +43,8 @@ def test_glossary_file_is_well_formed() -> None:
 
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "negation",
-             "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role", "head", "head_end"}
+             "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role", "head", "head_end",
+             "change"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -62,7 +63,8 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["role"] == ROLES  # the roles qa.answer.rows reads, no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh"}  # derived reads
-    assert seen["span"] == {"org_suffix", "break"}  # what qa.answer.generators reads
+    assert seen["span"] == {"org_suffix", "break", "change_verb"}  # what qa.answer.generators and features read
+    assert seen["change"] == {"to", "from"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
     assert seen["source"] == {"table"}  # what Query.table reads
     lex = Lexicon.default()
@@ -465,3 +467,16 @@ def test_the_chinese_an_english_question_quotes_are_its_terms() -> None:
     query = analyze("What cut-back rate (审减率) was achieved, and which platforms make up “三通一码”?")
     assert query.language == "en"
     assert {"审减率", "三通一码"} <= set(query.terms)
+
+
+@pytest.mark.parametrize("question, change", [
+    ("学前教育生均经费最低标准提高到每生每年多少元？", "to"),
+    ("调整后的政府性基金支出预算是多少？", "to"),
+    ("What was the minimum standard raised to?", "to"),
+    ("调整前的支出预算是多少？", "from"),  # the old value…
+    ("预算由多少调整为多少？", "to"),  # …but 由多少调整为多少 asks for both, and the new value is the one to show
+    ("What was the budget before the adjustment?", "from"),
+    ("2025年一般公共预算收入是多少？", ""),
+])
+def test_which_value_of_a_change_a_question_asks_for(question: str, change: str) -> None:
+    assert analyze(question).change == change

@@ -10,6 +10,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
@@ -34,6 +35,7 @@ FEATURES = (
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
     "titled", "lead_echo", "table_match", "table_miss", "quote_match", "role_match", "role_conflict",
     "list_spread", "resp_match", "resp_conflict", "head_match", "head_miss", "head_echo", "function_lead",
+    "change_match", "change_conflict",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -199,6 +201,32 @@ def head_fits(ends: Sequence[re.Pattern[str]], span: str, kind: str) -> bool:
     return False
 
 
+_CHANGE_GAP = r"[^\d，,。；;：:！？!?]"  # words between a change's verb or 由 and its figure: no other figure
+_CHANGE_YEAR = r"(?:\d{4}年(?:末|底|初)?的?)?"  # 从2020年的【2.83万亿元】提高到…
+
+
+@cache
+def _change_patterns(verb: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(new value's lead, old value's lead, old value's tail) for the change verbs ``verb`` (a regex)."""
+    return (re.compile(rf"(?:{verb})(?:到|至|为){_CHANGE_YEAR}{_CHANGE_GAP}{{0,8}}$"
+                       rf"|(?:{verb})后{_CHANGE_GAP}{{0,12}}(?:为|是|达){_CHANGE_GAP}{{0,4}}$"),
+            re.compile(rf"[由从]{_CHANGE_YEAR}{_CHANGE_GAP}{{0,10}}$"),
+            re.compile(rf"{_CHANGE_GAP}{{0,6}}(?:{verb})(?:到|至|为)"))
+
+
+def change_role(verbs: re.Pattern[str], text: str, a: int, b: int, ca: int, cb: int) -> str:
+    """"to" for the new value of a change (提高到每生每年【600元】, 调整后的支出预算为【16.07亿元】), "from" for the
+    old one (由每生每年【500元】提高到…, 从年初预算的【3037.37亿元】调整为…), "" otherwise; read within the figure's
+    clause, whitespace removed (济南's 「从  2020年的  2.83万亿元提高到  2025年的  1.67万亿元」)."""
+    new_lead, old_lead, old_tail = _change_patterns(verbs.pattern)
+    lead = re.sub(r"\s", "", text[max(ca, a - 24):a])
+    if new_lead.search(lead):
+        return "to"
+    if old_lead.search(lead) and old_tail.match(re.sub(r"\s", "", text[b:min(cb, b + 16)])):
+        return "from"
+    return ""
+
+
 _WRAPPED_CLAUSE_END = re.compile(r"[，。！？；!?;：:]|(?<!\d),|,(?!\d)")  # CLAUSE_END without the line break
 
 
@@ -280,6 +308,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     head_match = float(bool(ends) and head_fits(ends, span, hit.kind))
     # 【虹口区副区长】 to 在被任命为副区长之前担任什么职务: a name the question itself gives
     head_echo = bool(ctx.named) and _NAME_TAIL.sub("", squash(span)).endswith(ctx.named)
+    change = change_role(ctx.lexicon.change_verbs, text, a, b, ca, cb) if q.change and hit.kind == "number" else ""
     lead2 = squash(text[max(0, a - 6):a])[-2:]  # the two characters right before it, as the question has them:
     lead_echo = len(lead2) == 2 and lead2.isalpha() and lead2 in ctx.question_key  # 留置【37人】, 任命【宣一洲】
     return np.array([
@@ -300,6 +329,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)), role_match, role_conflict,
         list_spread(span) if hit.kind == "list" else 0.0, *resp, head_match, float(bool(ends) and not head_match),
         float(head_echo), float(hit.kind in ("list", "entity") and function_lead(text, a, b) > a),
+        float(bool(change) and change == q.change), float(bool(change) and change != q.change),
     ], dtype=np.float32)
 
 

@@ -110,6 +110,7 @@ class Query:
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, 《…》)
     roles: tuple[str, ...] = ()  # which number of a table row it asks for (qa.answer.rows): done, plan, growth…
     heads: tuple[str, ...] = ()  # the kind of thing an entity or list question asks for: organ, firm, venue…
+    change: str = ""  # "to" (提高到多少, 调整后) or "from" (调整前, 原来): which value of a change it asks for
 
     @property
     def scope_families(self) -> dict[str, set[str]]:
@@ -181,6 +182,13 @@ def _words(text: str) -> list[str]:
             out.append(t)
     flush()
     return out
+
+
+def asked_change(lex: Lexicon, text: str) -> str:
+    """Which value of a change the question asks for: "from" (调整前, 原来, before the adjustment) outranks "to"
+    (提高到, 调整后, raised to), since a question naming the old value names the change too; "" for neither."""
+    said = lex.find(lex.changes, text)
+    return "from" if "from" in said else "to" if "to" in said else ""
 
 
 def asked_heads(lex: Lexicon, text: str) -> tuple[str, ...]:
@@ -288,4 +296,5 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  items=int(counts[0]) if counts and intent is Intent.LIST else None,
                  table=bool(lex.table_cue.search(normalize(text))), quotes=quotes, roles=tuple(roles),
                  variants=variants,
-                 heads=asked_heads(lex, text) if intent in (Intent.ENTITY, Intent.LIST) else ())
+                 heads=asked_heads(lex, text) if intent in (Intent.ENTITY, Intent.LIST) else (),
+                 change=asked_change(lex, text))

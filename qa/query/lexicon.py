@@ -71,6 +71,8 @@ class Lexicon:
     short_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 财经委 -> (财政经济委员会, 财经委员会)
     heads: tuple[Pattern, ...] = ()  # the kind of thing a question asks for: 部门 -> organ, 哪里 -> venue
     head_ends: dict[str, re.Pattern[str]] = field(default_factory=dict)  # kind -> what a name of it ends with
+    changes: tuple[Pattern, ...] = ()  # to | from: which value of a change a question asks for (提高到, 调整前)
+    change_verbs: re.Pattern[str] = re.compile(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -238,6 +240,7 @@ def _load() -> Lexicon:
         qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
         glossary={k: tuple(v) for k, v in glossary.items()}, short_forms=short_forms,
-        heads=tuple(groups["head"]),
+        heads=tuple(groups["head"]), changes=tuple(groups["change"]),
+        change_verbs=_joined(groups["span"], "change_verb"),
         head_ends={p.label: _compile(f"(?:{p.regex.pattern})$", f"the {p.label} endings") for p in groups["head_end"]},
     )
