@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from qa.cli import main
 from qa.errors import BqaError
 from qa.evaluation import runner
-from qa.evaluation.fit import MIN_SHOWN, choose_threshold, fit_linear, fit_pairwise
+from qa.evaluation.fit import MIN_DOC_SHOWN, MIN_SHOWN, choose_threshold, fit_linear, fit_pairwise
 from qa.evaluation.gold import (
     QUESTION_TYPES,
     GoldItem,
@@ -270,8 +270,20 @@ def test_choose_threshold_weighs_each_document_once():
     pooled = choose_threshold(probs, right, target=0.85)
     by_document = choose_threshold(probs, right, target=0.85, groups=groups)
     assert pooled["shown"] == 40 and pooled["reached"]
-    assert by_document["shown"] == 30 and by_document["rule"].endswith("mean of the documents' precisions")
-    assert by_document["threshold"] == pytest.approx(probs[29])
+    # b's first answers count in the mean from its MIN_DOC_SHOWN-th on; before that, in the pooled precision only
+    assert by_document["shown"] == 30 + MIN_DOC_SHOWN - 1 and "mean of the precisions of the documents" in by_document["rule"]
+    assert by_document["threshold"] == pytest.approx(probs[30 + MIN_DOC_SHOWN - 2])
+
+
+def test_choose_threshold_counts_a_document_in_the_mean_from_a_few_shown_answers_on():
+    # document a: 40 answers, all right but one; document b's two answers come first, one of them wrong. Counted
+    # from its first answer, b's 0.5 would hold the mean under 0.95 down to the end; with fewer than
+    # MIN_DOC_SHOWN answers it counts in the precision of all shown answers only (40 of 42 right: 0.952).
+    probs = [1.0 - k / 1000 for k in range(42)]
+    groups = ["b", "b"] + ["a"] * 40
+    right = [True, False] + [k != 39 for k in range(40)]
+    got = choose_threshold(probs, right, target=0.95, groups=groups)
+    assert MIN_DOC_SHOWN > 2 and got["reached"] and got["shown"] == 42
 
 
 def test_choose_threshold_reads_tied_probabilities_as_one():
@@ -281,16 +293,16 @@ def test_choose_threshold_reads_tied_probabilities_as_one():
 
 
 def test_choose_threshold_needs_all_shown_answers_to_reach_the_target_too():
-    # document a: 40 answers, every fifth wrong (0.8); documents b to f: 2 answers each, all right. Their mean
-    # is 0.97 with all of a's shown, but four answers in five right is not the 0.85 asked for: the threshold
+    # document a: 60 answers, every third wrong (0.67); documents b to f: 5 answers each, all right. Their mean
+    # is 0.94 with all of a's shown, but 65 answers right of 85 is not the 0.85 asked for: the threshold
     # stops before all shown answers fall under it.
-    probs = [1.0 - k / 1000 for k in range(10)] + [0.9 - k / 1000 for k in range(40)]
-    groups = ["bcdef"[k // 2] for k in range(10)] + ["a"] * 40
-    right = [True] * 10 + [k % 5 != 4 for k in range(40)]
+    probs = [1.0 - k / 1000 for k in range(25)] + [0.9 - k / 1000 for k in range(60)]
+    groups = ["bcdef"[k // 5] for k in range(25)] + ["a"] * 60
+    right = [True] * 25 + [k % 3 != 2 for k in range(60)]
     got = choose_threshold(probs, right, target=0.85, groups=groups)
     assert got["reached"] and got["shown"] == sum(1 for p in probs if p >= got["threshold"])
     shown_right = sum(r for p, r in zip(probs, right, strict=True) if p >= got["threshold"])
-    assert shown_right / got["shown"] >= 0.85 and got["shown"] < 50
+    assert shown_right / got["shown"] >= 0.85 and got["shown"] < 85
 
 
 def test_fit_pairwise_ranks_the_right_row_first():
