@@ -1461,3 +1461,13 @@ def test_the_old_and_the_new_value_of_a_change(text: str, figure: str, role: str
     a = text.index(figure)
     verbs = Lexicon.default().change_verbs
     assert change_role(verbs, text, a, a + len(figure), 0, len(text)) == role
+
+
+@pytest.mark.parametrize(("sentence", "figures"), [
+    ("5G移动电话用户688.16万户。", ["688.16万户"]),  # the 5 of 5G is part of a name…
+    ("PM2.5年均浓度降至16.8微克/立方米。", ["16.8微克/立方米"]),  # …as is PM2.5's 2.5…
+    ("C919大飞机累计飞行1200架次。", ["1200架次"]),  # …and C919's 919
+    ("全市4A级景区12家。", ["12家"]),
+])
+def test_a_number_glued_to_latin_letters_is_no_figure(sentence, figures):
+    assert [t for t, _, _ in spans(sentence, "number")] == figures

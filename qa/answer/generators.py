@@ -39,7 +39,9 @@ def _number_re() -> re.Pattern[str]:
     # a range: 5-10, 5 — 10, 3至5万元; a dash after a space and before a digit is the sign of the next figure
     # (164 -100.0 is two cells of a table row)
     to = r"(?:\s*[~至到]\s*|[-—–]\s*|\s+[-—–]\s+)"
-    return re.compile(rf"(?<![\d.,]){_PREFIX}?(?P<n>{one}(?:{to}{one})?){_SUFFIX}?(?![\d])")
+    # a number glued to Latin letters is part of a name, not a figure: 5G, G20, C919, PM2.5 (a unit it ends with,
+    # 5km, is read before the letters are looked at)
+    return re.compile(rf"(?<![\d.,A-Za-z]){_PREFIX}?(?P<n>{one}(?:{to}{one})?){_SUFFIX}?(?![\dA-Za-z])")
 
 
 @cache
