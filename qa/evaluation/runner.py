@@ -45,7 +45,14 @@ from qa.retrieval import FEATURES as RANKER_FEATURES
 from qa.retrieval import Pool, rank_pool
 from qa.types import Passage
 
-from .fit import average_models, choose_threshold, fit_linear, fit_pairwise
+from .fit import (
+    ENSEMBLE_SEEDS,
+    average_models,
+    choose_threshold,
+    fit_linear,
+    fit_pairwise,
+    fit_pairwise_ensemble,
+)
 from .gold import GoldItem, LocatedItem, Span, check_unique_ids, load_gold, locate_items
 from .metrics import (
     DEPTH,
@@ -315,8 +322,8 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
     if fit:
         fold_models = {}
         for g in tqdm(groups, desc="fit answer model (leave one document out)", disable=not show_progress):
-            fold_models[g] = fit_pairwise("answer_model", ANSWER_FEATURES,
-                                          _cand_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g})
+            fold_models[g] = fit_pairwise_ensemble("answer_model", ANSWER_FEATURES,
+                                                   _cand_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g})
         conf_rows: list[tuple[str, np.ndarray, bool]] = []  # (group, features, top is right)
         for t in fit_trials:
             ranked = _answerer(fold_models[t.item.group], engines[t.suite]).score(t.candidates)
@@ -335,7 +342,9 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
                                           groups=[g for g, _, _ in conf_rows] + unanswered)
         threshold = threshold_info["threshold"]
         provenance = {"trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)}
-        final_model = average_models("answer_model", list(fold_models.values()), provenance)
+        final_model = average_models("answer_model", list(fold_models.values()), provenance,
+                                     method=f"mean of {len(groups)} leave-one-document-out fold models, each the mean "
+                                            f"of the fits of seeds {', '.join(map(str, ENSEMBLE_SEEDS))}")
         final_conf = fit_linear("answer_confidence", CONFIDENCE_FEATURES, np.stack([f for _, f, _ in conf_rows]),
                                 np.array(right), {**provenance, "inputs": "out-of-fold answer-model scores",
                                                   "threshold_choice": threshold_info})
