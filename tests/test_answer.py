@@ -1450,8 +1450,15 @@ def test_a_count_keeps_its_measure_word(text, figure, unit):
     ("从  2020年的  2.83万亿元提高到  2025年的  1.67万亿元", "1.67万亿元", "to"),
     ("调整后的支出预算为16.07亿元，比年初预算增加", "16.07亿元", "to"),
     ("失业保险金增至  2520元/月", "2520元", "to"),
-    ("收入增长5.2%，达到100亿元", "5.2%", ""),  # a growth rate is no value of a change…
-    ("收入增长5.2%，达到100亿元", "100亿元", ""),  # …nor is what it reached
+    ("收入增长5.2%，达到100亿元", "5.2%", "by"),  # a growth rate is the amount of a change…
+    ("收入增长5.2%，达到100亿元", "100亿元", ""),  # …what it reached is no value of it
+    ("较  2025年提前批增加76亿元", "76亿元", "by"),
+    ("同比下降了约3.1%", "3.1%", "by"),
+    ("增幅为 5%", "5%", "by"),
+    ("新增债务限额529亿元", "529亿元", ""),  # 新增 names a quantity…
+    ("新增529亿元", "529亿元", ""),
+    ("工业增加值1200亿元", "1200亿元", ""),  # …as does 增加值
+    ("增加债务限额529亿元", "529亿元", ""),  # a noun between the verb and the figure: what was added, not by how much
     ("由各区统筹安排100亿元，提高到", "100亿元", ""),  # no change verb right after the figure: not its old value
 ])
 def test_the_old_and_the_new_value_of_a_change(text: str, figure: str, role: str) -> None:

@@ -64,7 +64,7 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh"}  # derived reads
     assert seen["span"] == {"org_suffix", "break", "change_verb"}  # what qa.answer.generators and features read
-    assert seen["change"] == {"to", "from"}  # what Query.change reads
+    assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
     assert seen["source"] == {"table"}  # what Query.table reads
     lex = Lexicon.default()
@@ -477,6 +477,12 @@ def test_the_chinese_an_english_question_quotes_are_its_terms() -> None:
     ("预算由多少调整为多少？", "to"),  # …but 由多少调整为多少 asks for both, and the new value is the one to show
     ("What was the budget before the adjustment?", "from"),
     ("2025年一般公共预算收入是多少？", ""),
+    ("社会保险基金预算收入2026年比2025年增加了多少？", "by"),  # the amount of the change
+    ("上半年地区生产总值同比增长了百分之几？", "by"),
+    ("全市规模以上工业增加值增速是多少？", "by"),
+    ("By how much did general budget revenue increase in 2025?", "by"),
+    ("How much did the debt balance grow compared with last year?", "by"),
+    ("全市新增债务限额是多少？", ""),  # 新增: a quantity, not a change
 ])
 def test_which_value_of_a_change_a_question_asks_for(question: str, change: str) -> None:
     assert analyze(question).change == change

@@ -35,7 +35,7 @@ FEATURES = (
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
     "titled", "lead_echo", "table_match", "table_miss", "quote_match", "role_match", "role_conflict",
     "list_spread", "resp_match", "resp_conflict", "head_match", "head_miss", "head_echo", "function_lead",
-    "change_match", "change_conflict",
+    "change_match", "change_conflict", "amount_match", "amount_conflict",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -207,23 +207,29 @@ _CHANGE_YEAR = r"(?:\d{4}年(?:末|底|初)?的?)?"  # 从2020年的【2.83万�
 
 @cache
 def _change_patterns(verb: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """(new value's lead, old value's lead, old value's tail) for the change verbs ``verb`` (a regex)."""
+    """(new value's lead, old value's lead, old value's tail, amount's lead) for the change verbs ``verb`` (a
+    regex). The amount's lead admits only 了, 率/幅/速/幅度, 为/是/达 and 约/近/超 between the verb and the figure: a
+    wider gap read 新增【债务限额529亿元】 and 增加【值…】 as amounts."""
     return (re.compile(rf"(?:{verb})(?:到|至|为){_CHANGE_YEAR}{_CHANGE_GAP}{{0,8}}$"
                        rf"|(?:{verb})后{_CHANGE_GAP}{{0,12}}(?:为|是|达){_CHANGE_GAP}{{0,4}}$"),
             re.compile(rf"[由从]{_CHANGE_YEAR}{_CHANGE_GAP}{{0,10}}$"),
-            re.compile(rf"{_CHANGE_GAP}{{0,6}}(?:{verb})(?:到|至|为)"))
+            re.compile(rf"{_CHANGE_GAP}{{0,6}}(?:{verb})(?:到|至|为)"),
+            re.compile(rf"(?<!新)(?:{verb})了?(?:幅度|[率幅速])?(?:为|是|达到?|了)?(?:约|近|超过?|逾)?$"))
 
 
 def change_role(verbs: re.Pattern[str], text: str, a: int, b: int, ca: int, cb: int) -> str:
     """"to" for the new value of a change (提高到每生每年【600元】, 调整后的支出预算为【16.07亿元】), "from" for the
-    old one (由每生每年【500元】提高到…, 从年初预算的【3037.37亿元】调整为…), "" otherwise; read within the figure's
-    clause, whitespace removed (济南's 「从  2020年的  2.83万亿元提高到  2025年的  1.67万亿元」)."""
-    new_lead, old_lead, old_tail = _change_patterns(verbs.pattern)
+    old one (由每生每年【500元】提高到…, 从年初预算的【3037.37亿元】调整为…), "by" for its amount (比上年增加【76亿元】,
+    同比增长了【7.8%】, 增幅为【5%】), "" otherwise; read within the figure's clause, whitespace removed (济南's
+    「从  2020年的  2.83万亿元提高到  2025年的  1.67万亿元」)."""
+    new_lead, old_lead, old_tail, amount_lead = _change_patterns(verbs.pattern)
     lead = re.sub(r"\s", "", text[max(ca, a - 24):a])
     if new_lead.search(lead):
         return "to"
     if old_lead.search(lead) and old_tail.match(re.sub(r"\s", "", text[b:min(cb, b + 16)])):
         return "from"
+    if amount_lead.search(lead):
+        return "by"
     return ""
 
 
@@ -329,7 +335,11 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(any(k in squash(label + "▸" + column + "▸" + clause) for k in ctx.quotes)), role_match, role_conflict,
         list_spread(span) if hit.kind == "list" else 0.0, *resp, head_match, float(bool(ends) and not head_match),
         float(head_echo), float(hit.kind in ("list", "entity") and function_lead(text, a, b) > a),
-        float(bool(change) and change == q.change), float(bool(change) and change != q.change),
+        float(q.change != "by" and change in ("to", "from") and change == q.change),
+        float(q.change != "by" and change in ("to", "from") and change != q.change),
+        # the amount of a change asked for (增加了多少): a figure that is one, and one that is none (a level, or
+        # a change's end). Apart from the two above: sharing them lost two questions asking for a new value.
+        float(q.change == "by" and change == "by"), float(q.change == "by" and hit.kind == "number" and change != "by"),
     ], dtype=np.float32)
 
 

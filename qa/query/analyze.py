@@ -110,7 +110,7 @@ class Query:
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, 《…》)
     roles: tuple[str, ...] = ()  # which number of a table row it asks for (qa.answer.rows): done, plan, growth…
     heads: tuple[str, ...] = ()  # the kind of thing an entity or list question asks for: organ, firm, venue…
-    change: str = ""  # "to" (提高到多少, 调整后) or "from" (调整前, 原来): which value of a change it asks for
+    change: str = ""  # "to" (提高到多少, 调整后), "from" (调整前, 原来) or "by" (增加了多少, 增幅): which value of a change
 
     @property
     def scope_families(self) -> dict[str, set[str]]:
@@ -186,9 +186,10 @@ def _words(text: str) -> list[str]:
 
 def asked_change(lex: Lexicon, text: str) -> str:
     """Which value of a change the question asks for: "from" (调整前, 原来, before the adjustment) outranks "to"
-    (提高到, 调整后, raised to), since a question naming the old value names the change too; "" for neither."""
+    (提高到, 调整后, raised to), since a question naming the old value names the change too, and both outrank "by"
+    (增加了多少, 增幅, by how much: the amount of the change); "" for none."""
     said = lex.find(lex.changes, text)
-    return "from" if "from" in said else "to" if "to" in said else ""
+    return next((role for role in ("from", "to", "by") if role in said), "")
 
 
 def asked_heads(lex: Lexicon, text: str) -> tuple[str, ...]:
