@@ -80,7 +80,8 @@ def _one_error_line(stderr: bytes) -> str:
 
 
 def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
-    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
+    """Every index file's (mtime, size), the build lock's aside: filelock 4 truncates its file on every acquire."""
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file() and p.name != ".lock"}
 
 
 def _check_consistent(idx: Path) -> Manifest:
