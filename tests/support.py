@@ -1,4 +1,5 @@
-"""Small helpers several test modules share (a free loopback port, a process's resident memory)."""
+"""Small helpers several test modules share (a free loopback port, a process's resident memory, an index
+folder's file stamps)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,8 @@ def rss_mb(pid: int | str = "self") -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
+    """Every index file's (mtime, size), the build lock's aside: filelock 4 truncates its file on every acquire."""
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file() and p.name != ".lock"}

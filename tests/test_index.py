@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import snapshot
 
 from qa.api import MAX_TOP_K, BulletinQA
 from qa.chunking import ChunkSettings, chunk_sources, split_long
@@ -32,11 +33,6 @@ QUESTION = "区监委留置了多少人？"
 def _copy(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
-
-
-def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
-    """Every index file's (mtime, size), the build lock's aside: filelock 4 truncates its file on every acquire."""
-    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file() and p.name != ".lock"}
 
 
 def _one_line(err: pytest.ExceptionInfo) -> str:
@@ -289,12 +285,12 @@ def test_bad_manifest_is_one_line_naming_the_file(fake_index, tmp_path, damage):
     else:
         edit, expected = MANIFEST_DAMAGE[damage]
         _edit_manifest(idx, edit)
-    before = _snapshot(idx)
+    before = snapshot(idx)
     with pytest.raises(BqaError) as err:
         load_index(idx)
     line = _one_line(err)
     assert str(path) in line and expected in line and f"bqa index --rebuild --index {idx}" in line, line
-    assert _snapshot(idx) == before
+    assert snapshot(idx) == before
     with pytest.raises(BqaError, match=re.escape(str(path))):
         read_manifest(idx)
 
@@ -315,13 +311,13 @@ def test_data_file_of_the_wrong_size_is_named(fake_index, tmp_path, name, change
         target.write_bytes(data[:-1])
     else:
         target.unlink()
-    before = _snapshot(idx)
+    before = snapshot(idx)
     with pytest.raises(BqaError) as err:
         load_index(idx)
     line = _one_line(err)
     assert str(target) in line and f"bqa index --rebuild --index {idx}" in line, line
     assert ("is missing" if change == "missing" else "the manifest says") in line
-    assert _snapshot(idx) == before
+    assert snapshot(idx) == before
     report = build_index(SEED, idx, "fake")  # not "up to date": the damaged build is replaced
     parsed_rows = name in ("chunks.jsonl", "texts.jsonl", "documents.jsonl")  # a damaged row file is not reused
     assert not report.up_to_date and report.n_parsed == parsed_rows
@@ -359,14 +355,14 @@ def test_damaged_index_gives_one_clear_line(fake_index, tmp_path, damage):
         sizes = {p.relative_to(build).as_posix(): p.stat().st_size for p in build.rglob("*")
                  if p.is_file() and p.name != "manifest.json"}
         _edit_manifest(idx, lambda raw: raw.update(data_files=sizes))
-    before = _snapshot(idx) if idx.exists() else {}
+    before = snapshot(idx) if idx.exists() else {}
     with pytest.raises(BqaError) as err:
         load_index(idx)
     line = _one_line(err)
     assert "bqa index" in line
     if damage not in ("missing_folder",):
         assert f"bqa index --rebuild --index {idx}" in line, line
-    after = _snapshot(idx) if idx.exists() else {}
+    after = snapshot(idx) if idx.exists() else {}
     assert before == after  # a failed load writes nothing
 
 
@@ -406,7 +402,7 @@ def _foreign_folder(folder: Path) -> Path:
 
 def test_foreign_folder_as_index_is_refused_and_untouched(tmp_path):
     foreign = _foreign_folder(tmp_path / "photos")
-    before = _snapshot(foreign)
+    before = snapshot(foreign)
     with pytest.raises(BqaError) as err:
         build_index(SEED, foreign, "fake")
     line = _one_line(err)
@@ -416,7 +412,7 @@ def test_foreign_folder_as_index_is_refused_and_untouched(tmp_path):
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 1 and out.stdout == "", out.stderr
         assert out.stderr.strip().count("\n") == 0 and "not a bqa index" in out.stderr, out.stderr
-    assert _snapshot(foreign) == before
+    assert snapshot(foreign) == before
     assert sorted(p.name for p in foreign.rglob("*")) == ["builds", "holiday.jpg", "notes.txt", "old", "owned.txt"]
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from support import rss_mb
+from support import rss_mb, snapshot
 
 import qa.app
 from qa.api import BulletinQA
@@ -77,11 +77,6 @@ def _one_error_line(stderr: bytes) -> str:
     lines = text.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bqa: error: "), text
     return lines[0]
-
-
-def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
-    """Every index file's (mtime, size), the build lock's aside: filelock 4 truncates its file on every acquire."""
-    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file() and p.name != ".lock"}
 
 
 def _check_consistent(idx: Path) -> Manifest:
@@ -357,7 +352,7 @@ def test_planted_pickle_files_are_never_executed(fake_index, other_corpus, tmp_p
         for sizes_agree in (False, True):
             if sizes_agree:
                 _record_sizes(damaged)
-            before = _snapshot(damaged)
+            before = snapshot(damaged)
             try:
                 load_index(damaged)
                 raise AssertionError(f"a planted pickle in {planted.name} was loaded")
@@ -365,7 +360,7 @@ def test_planted_pickle_files_are_never_executed(fake_index, other_corpus, tmp_p
                 assert "\n" not in str(err) and f"bqa index --rebuild --index {damaged}" in str(err), err
                 out = _bqa("ask", QUESTION, "--index", str(damaged))
                 assert out.returncode == 1 and "bqa index --rebuild" in _one_error_line(out.stderr)
-            assert _snapshot(damaged) == before
+            assert snapshot(damaged) == before
         report = build_index(other_corpus, damaged, "fake")  # a changed corpus: the build reads its cache
         assert not report.up_to_date
         if planted.name == "vectors.npy":
@@ -433,17 +428,17 @@ NAMES = {"manifest_not_json": "manifest.json", "manifest_missing_key": "manifest
 def test_cli_on_damaged_index_one_line_with_fix_nothing_overwritten(fake_index, tmp_path, kind):
     idx = _copy(fake_index, tmp_path / "idx")
     _damage(idx, kind)
-    before = _snapshot(idx)
+    before = snapshot(idx)
     out = _bqa("ask", QUESTION, "--index", str(idx), "--corpus", str(SEED))
     line = _one_error_line(out.stderr)
     assert out.returncode == 1 and f"bqa index --rebuild --index {idx}" in line, line
     if kind in NAMES:
         assert NAMES[kind] in line, line  # the damaged file is named
-    assert _snapshot(idx) == before  # a failed load writes nothing
+    assert snapshot(idx) == before  # a failed load writes nothing
     if kind == "manifest_is_a_folder":  # a rebuild cannot replace a folder: the message says to remove it
         out = _bqa("index", "--rebuild", "--embedder", "fake", "--index", str(idx), "--corpus", str(SEED))
         assert out.returncode == 1 and "remove it, then rebuild" in _one_error_line(out.stderr)
-        assert "remove it, then rebuild" in line and _snapshot(idx) == before
+        assert "remove it, then rebuild" in line and snapshot(idx) == before
         (idx / "manifest.json").rmdir()
     out = _bqa("index", "--rebuild", "--embedder", "fake", "--quiet", "--index", str(idx), "--corpus", str(SEED))
     assert out.returncode == 0, out.stderr  # what the message says to do (with the test embedder)
@@ -571,7 +566,7 @@ def test_load_racing_a_build_commit_reads_the_new_index(fake_index, other_corpus
 def test_read_only_index_folder_mid_build_keeps_old_index(fake_index, tmp_path, monkeypatch, where):
     """Root ignores chmod, so a folder turning read-only is simulated by the failing call."""
     idx = _copy(fake_index, tmp_path / "idx")
-    before = _snapshot(idx)
+    before = snapshot(idx)
     builds_before = sorted(p.name for p in (idx / "builds").iterdir())
     manifest = read_manifest(idx)
     denied = PermissionError(13, "Permission denied")
@@ -603,7 +598,7 @@ def test_read_only_index_folder_mid_build_keeps_old_index(fake_index, tmp_path, 
     assert "\n" not in str(err.value)
     monkeypatch.undo()
     # no partial build, no staged file, old files untouched (the record of owned folders may have been rewritten)
-    after = _snapshot(idx)
+    after = snapshot(idx)
     assert {p: v for p, v in after.items() if p.name != "owned.json"} == {
         p: v for p, v in before.items() if p.name != "owned.json"}
     assert sorted(p.name for p in (idx / "builds").iterdir()) == builds_before

@@ -206,7 +206,7 @@ _CHANGE_YEAR = r"(?:\d{4}年(?:末|底|初)?的?)?"  # 从2020年的【2.83万�
 
 
 @cache
-def _change_patterns(verb: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _change_patterns(verb: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """(new value's lead, old value's lead, old value's tail, amount's lead) for the change verbs ``verb`` (a
     regex). The amount's lead admits only 了, 率/幅/速/幅度, 为/是/达 and 约/近/超 between the verb and the figure: a
     wider gap read 新增【债务限额529亿元】 and 增加【值…】 as amounts."""
