@@ -22,7 +22,14 @@ from click.testing import CliRunner
 from qa.cli import main
 from qa.errors import BqaError
 from qa.evaluation import runner
-from qa.evaluation.fit import MIN_DOC_SHOWN, MIN_SHOWN, choose_threshold, fit_linear, fit_pairwise
+from qa.evaluation.fit import (
+    MIN_DOC_SHOWN,
+    MIN_SHOWN,
+    choose_threshold,
+    fit_linear,
+    fit_pairwise,
+    nested_threshold_check,
+)
 from qa.evaluation.gold import (
     QUESTION_TYPES,
     GoldItem,
@@ -259,6 +266,24 @@ def test_choose_threshold_needs_the_target_at_every_stricter_threshold():
     right = [k < 20 or k >= 22 for k in range(52)]
     got = choose_threshold(probs, right, target=0.95)
     assert got["reached"] and got["shown"] == 21
+
+
+def test_nested_threshold_check_applies_to_each_document_the_threshold_chosen_without_it():
+    # documents a and b: 20 answers each, all right, probabilities 0.80-0.99; document c: 10 answers under 0.71,
+    # every other one wrong. Left out, a and b are judged by thresholds that c's answers below them never reach,
+    # so all 40 of theirs are shown; c, left out, meets the threshold a and b choose (0.80 at the lowest): none shown.
+    probs = [0.99 - k / 100 for k in range(20)] + [0.985 - k / 100 for k in range(20)] + [0.7 - k / 100 for k in range(10)]
+    groups = ["a"] * 20 + ["b"] * 20 + ["c"] * 10
+    right = [True] * 40 + [k % 2 == 1 for k in range(10)]
+    got = nested_threshold_check(probs, right, groups)
+    assert got["per_document"]["c"]["shown"] == 0 and got["per_document"]["c"]["threshold"] >= 0.79
+    assert got["per_document"]["a"] == {"threshold": got["per_document"]["a"]["threshold"], "shown": 20, "right": 20}
+    assert got["shown"] == 40 and got["right"] == 40 and got["precision"] == 1.0
+    for g, d in got["per_document"].items():  # each threshold is the rule's, on the other documents only
+        rest = [i for i, k in enumerate(groups) if k != g]
+        want = choose_threshold([probs[i] for i in rest], [right[i] for i in rest],
+                                groups=[groups[i] for i in rest])["threshold"]
+        assert d["threshold"] == pytest.approx(want, abs=1e-4)
 
 
 def test_choose_threshold_weighs_each_document_once():

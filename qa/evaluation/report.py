@@ -134,6 +134,7 @@ def render_report(run: EvalRun, chart: str | None = "chart.png") -> str:
                                  "at this and every stricter threshold) "
                                  f"(reached: {t.get('reached')}, precision there {fmt(t.get('precision'))}, "
                                  f"{t.get('shown')} shown)" if t else "–"],
+        ["the rule on documents it did not see", _nested(t.get("nested"))],
         ["ranker", str((run.models.get("ranker") or {}).get("fitted_at", "not fitted (RRF fallback)"))],
         ["answer model", str((run.models.get("answer_model") or {}).get("fitted_at", "not fitted"))],
     ]))
@@ -141,6 +142,15 @@ def render_report(run: EvalRun, chart: str | None = "chart.png") -> str:
         parts += ["## Misses on the fit documents, by document (held-out misses are not listed: nobody reads them)",
                   misses(run, "fit")]
     return "\n\n".join(parts) + "\n"
+
+
+def _nested(check: dict | None) -> str:
+    """``nested_threshold_check`` in one cell: shown, precision and the spread of the documents' thresholds."""
+    if not check or not check.get("per_document"):
+        return "–"
+    ts = [d["threshold"] for d in check["per_document"].values()]
+    return (f"{check['shown']} shown, {check['right']} right (precision {fmt(check['precision'])}) with each "
+            f"document's threshold chosen on the others ({min(ts):.3f}–{max(ts):.3f})")
 
 
 def render_chart(run: EvalRun, path: Path) -> Path | None:

@@ -52,6 +52,7 @@ from .fit import (
     fit_linear,
     fit_pairwise,
     fit_pairwise_ensemble,
+    nested_threshold_check,
 )
 from .gold import GoldItem, LocatedItem, Span, check_unique_ids, load_gold, locate_items
 from .metrics import (
@@ -340,6 +341,9 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         unanswered = [t.item.group for t in fit_trials if not t.candidates]  # no candidate: never shown
         threshold_info = choose_threshold(oof + [None] * len(unanswered), right + [False] * len(unanswered),
                                           groups=[g for g, _, _ in conf_rows] + unanswered)
+        threshold_info["nested"] = nested_threshold_check(
+            oof + [None] * len(unanswered), right + [False] * len(unanswered),
+            [g for g, _, _ in conf_rows] + unanswered)
         threshold = threshold_info["threshold"]
         provenance = {"trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)}
         final_model = average_models("answer_model", list(fold_models.values()), provenance,
