@@ -339,11 +339,10 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         oof = [float(fold_conf[g].prob(f[None, :])[0]) for g, f, _ in conf_rows]
         right = [y for _, _, y in conf_rows]
         unanswered = [t.item.group for t in fit_trials if not t.candidates]  # no candidate: never shown
-        threshold_info = choose_threshold(oof + [None] * len(unanswered), right + [False] * len(unanswered),
-                                          groups=[g for g, _, _ in conf_rows] + unanswered)
-        threshold_info["nested"] = nested_threshold_check(
-            oof + [None] * len(unanswered), right + [False] * len(unanswered),
-            [g for g, _, _ in conf_rows] + unanswered)
+        probs, shown_right = oof + [None] * len(unanswered), right + [False] * len(unanswered)
+        docs = [g for g, _, _ in conf_rows] + unanswered
+        threshold_info = choose_threshold(probs, shown_right, groups=docs)
+        threshold_info["nested"] = nested_threshold_check(probs, shown_right, docs)
         threshold = threshold_info["threshold"]
         provenance = {"trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)}
         final_model = average_models("answer_model", list(fold_models.values()), provenance,
