@@ -668,6 +668,14 @@ def test_the_counted_unit_agrees_with_its_class_and_conflicts_with_another():
     assert rows["20万元"][conflict] == 1.0
 
 
+def test_a_bare_how_many_matches_any_count_and_conflicts_with_money():
+    rows = _feature_rows("How many mobile phone subscribers were there?", "移动电话用户30.84万户，新建基站23个，投入资金2亿元。")
+    match, conflict = FEATURES.index("unit_match"), FEATURES.index("unit_conflict")
+    assert rows["30.84万户"][match] == rows["23个"][match] == 1.0  # neither 户 nor 个 is what "how many" says
+    assert rows["30.84万户"][conflict] == rows["23个"][conflict] == 0.0
+    assert rows["2亿元"][match] == 0.0 and rows["2亿元"][conflict] == 1.0
+
+
 def test_the_form_asked_for_marks_whole_dates():
     rows = _feature_rows("审议会是哪一天召开的？", "2025年度的审议会于2025年7月7日召开。")
     match, miss = FEATURES.index("form_match"), FEATURES.index("form_miss")

@@ -9,6 +9,7 @@ import pytest
 
 from qa.query import Intent, Lexicon, NameMap, Operation, Query, analyze, language_of
 from qa.query.analyze import INTENT_ORDER
+from qa.query.lexicon import COUNT
 from qa.terms import tokenize
 
 
@@ -42,7 +43,7 @@ def test_glossary_file_is_well_formed() -> None:
 
 
 def test_query_words_file_is_well_formed() -> None:
-    known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "verdict", "lead", "negation",
+    known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "countclass", "verdict", "lead", "negation",
              "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role", "head", "head_end",
              "change"}
     seen: dict[str, set[str]] = {c: set() for c in known}
@@ -401,13 +402,39 @@ def test_every_english_phrase_of_the_word_list_is_matched_as_whole_words() -> No
     ("What was the whole province's general public budget revenue in 2024?", Intent.FIGURE, ()),
     ("How much did the municipal government spend in 2025?", Intent.FIGURE, ()),
     ("What was the corporate income tax revenue?", Intent.FIGURE, ()),
-    ("How many mu of farmland were added?", Intent.FIGURE, ("个", "亩")),
+    ("How many mu of farmland were added?", Intent.FIGURE, ("亩",)),
     ("What were the growth rates of revenue?", None, ("%",)),
 ])
 def test_english_cue_words_are_whole_words(question: str, intent: Intent | None, units: tuple[str, ...]) -> None:
     q = analyze(question)
     assert intent is None or q.intent is intent
     assert q.units == units
+
+
+@pytest.mark.parametrize(("question", "units"), [
+    ("How many mobile phone subscribers did the county have?", (COUNT,)),  # 万户, 个 or 人: the text says which
+    ("How many people were transferred to the procuratorate?", ("人",)),
+    ("How many kilometres of roads were built?", ("公里",)),
+    ("新建了多少个基站？", ("个",)),  # 多少个 names its measure word
+])
+def test_a_bare_english_how_many_asks_for_a_count_in_any_measure_word(question: str, units: tuple[str, ...]) -> None:
+    assert analyze(question).units == units
+
+
+def test_a_count_accepts_every_class_that_counts_and_no_other() -> None:
+    wanted = Lexicon.default().wanted_classes((COUNT,))
+    lex = Lexicon.default()
+    assert {lex.unit_class(u) for u in ("万户", "个", "人", "名", "家", "件", "万人次")} <= wanted
+    assert not {lex.unit_class(u) for u in ("亿元", "%", "个百分点", "公里", "吨", "平方米")} & wanted
+    assert lex.wanted_classes(("人",)) == {"人"}
+
+
+def test_a_hyphenated_compound_is_not_its_first_word() -> None:
+    year_end = analyze("What year-end accumulated balance does the city's social insurance fund budget project?")
+    assert year_end.intent is not Intent.DATE and "year" not in year_end.forms
+    assert analyze("What year did the campaign start?").forms == ("year",)
+    balance = analyze("What is the final-accounts figure for the year-end balance of the fund?")
+    assert "年末" in balance.periods and "全年" not in balance.periods  # for the year-end: not for the (whole) year
 
 
 @pytest.mark.parametrize("question", [

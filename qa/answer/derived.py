@@ -284,7 +284,7 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
         sub = replace(sub, quotes=(*sub.quotes, own))
     ranked = answerer.score(candidates_for(sub, passages, texts, answerer.idf, answerer.places))
     lex = Lexicon.default()
-    wanted = {lex.unit_class(u) for u in units}
+    wanted = lex.wanted_classes(units)
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
               and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)]
     if own:  # an operand's figure is said of it: first one that a 分别 clause gives to the operand's item

@@ -280,7 +280,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
                 s_conflict += 1.0
     unit = hit.unit
     cls = ctx.lexicon.unit_class(unit)
-    wanted = {ctx.lexicon.unit_class(u) for u in q.units}
+    wanted = ctx.lexicon.wanted_classes(q.units)
     unit_match = float(bool(cls) and cls in wanted)
     unit_conflict = float(bool(cls) and bool(wanted) and cls not in wanted)
     counted = {c for u in q.counters if (c := ctx.lexicon.unit_class(u))}  # asked in so many words: 几处, 多少万元

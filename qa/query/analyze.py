@@ -18,7 +18,7 @@ from enum import StrEnum
 from functools import cache
 
 from qa.ingest.places import place_cores
-from qa.query.lexicon import Lexicon, normalize, squash
+from qa.query.lexicon import COUNT, Lexicon, normalize, squash
 from qa.terms import any_word, tokenize, units
 
 
@@ -256,6 +256,8 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         roles = [r for r in roles if r not in ("done", "plan")]
     counters = tuple(dict.fromkeys(_counted_units(text)))
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
+    if len(units) > 1:  # "how many people": the named measure word, not any count
+        units = tuple(u for u in units if u != COUNT)
     forms = tuple(lex.find(lex.forms, text))
     counts = lex.find(lex.counts, text)
     quotes = tuple(dict.fromkeys(m.group(1) for m in _QUOTED.finditer(text)))

@@ -17,6 +17,8 @@ from importlib import resources
 
 from qa.errors import BqaError
 
+COUNT = "count"  # the unit label of a question that asks for a number of things without naming their measure word
+
 
 def _lines(name: str) -> list[str]:
     text = (resources.files("qa") / "data" / name).read_text(encoding="utf-8")
@@ -51,6 +53,7 @@ class Lexicon:
     counts: tuple[Pattern, ...]  # label: how many items a list question asks for (哪两家 -> 2)
     table_cue: re.Pattern[str]  # the question says its answer stands in a table (表一中, 一栏, column)
     unit_classes: dict[str, str]  # measure word -> its class (名 -> 人, 个百分点 -> %)
+    count_classes: frozenset[str]  # the classes that count things (人, 户, 个…): what a bare "how many" asks for
     polarity: tuple[Pattern, ...]
     verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat: figures that decide a yes/no question
     complement_leads: re.Pattern[str]  # 为, 任命为, 等次为…: what follows says what something is
@@ -110,6 +113,11 @@ class Lexicon:
             return "money"
         bare = unit.lstrip("万亿千")
         return self.unit_classes.get(bare, bare)
+
+    def wanted_classes(self, units: tuple[str, ...]) -> frozenset[str]:
+        """The unit classes a question's units accept: a bare count ("how many") accepts every class that counts."""
+        wanted = {self.unit_class(u) for u in units if u != COUNT}
+        return frozenset(wanted | (self.count_classes if COUNT in units else set()))
 
     def gloss(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """(English phrase, Chinese terms) for every glossary phrase in ``text``, longest first, no overlaps."""
@@ -186,6 +194,7 @@ def _load() -> Lexicon:
     groups: dict[str, list[Pattern]] = defaultdict(list)
     qualifiers = []
     unit_classes: dict[str, str] = {}
+    count_classes: set[str] = set()
     cue_parts: list[str] = []
     break_words: list[str] = []
     for line in _lines("query_words.tsv"):
@@ -195,6 +204,9 @@ def _load() -> Lexicon:
         category, label, phrases = parts
         if category == "unitclass":
             unit_classes.update((w, label) for w in phrases.split("|") if w)
+            continue
+        if category == "countclass":
+            count_classes.update(w for w in phrases.split("|") if w)
             continue
         if category == "span" and label == "break":
             break_words += [w for w in phrases.split("|") if w]
@@ -227,7 +239,7 @@ def _load() -> Lexicon:
         scopes=tuple(groups["scope"]), roles=tuple(groups["role"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
         counts=tuple(groups["count"]),
         table_cue=_joined(groups["source"], "table"),
-        unit_classes=unit_classes, polarity=tuple(groups["polarity"]),
+        unit_classes=unit_classes, count_classes=frozenset(count_classes), polarity=tuple(groups["polarity"]),
         verdicts=tuple(groups["verdict"]),
         complement_leads=_joined(groups["lead"], "complement"), document_leads=_joined(groups["lead"], "document"),
         negation=_joined(groups["negation"], "any"), negated_act=_joined(groups["negation"], "act"),
