@@ -1486,3 +1486,19 @@ def test_the_old_and_the_new_value_of_a_change(text: str, figure: str, role: str
 ])
 def test_a_number_glued_to_latin_letters_is_no_figure(sentence, figures):
     assert [t for t, _, _ in spans(sentence, "number")] == figures
+
+
+@pytest.mark.parametrize(("text", "post"), [
+    ("——2025年7月18日在常务委员会第三十二次会议上\n区数据局局长 黄海滨\n\n主任、副主任", "区数据局局长"),  # a byline
+    ("会议上\n区发展和改革委员会主任 万建辉\n", "区发展和改革委员会主任"),  # its 和 is the post's own
+])
+def test_a_post_right_before_its_holder_is_one_span(text: str, post: str) -> None:
+    spans = {text[h.start:h.end] for h in generate(Segment(text, None)) if h.kind == "entity"}
+    assert post in spans
+    assert not any(s.endswith(post) and s != post for s in spans)  # no longer span that reaches back past it
+
+
+def test_no_post_span_reaches_back_over_a_verb() -> None:
+    text = "第三十二次会议听取了区财政局局长姜靖同志所作的报告"
+    spans = {text[h.start:h.end] for h in generate(Segment(text, None)) if h.kind == "entity"}
+    assert not any("听取" in s and s.endswith("局长") for s in spans)

@@ -183,16 +183,21 @@ def people(seg: Segment) -> Iterator[Hit]:
 MAX_NAME = 18  # an organisation's or a thing's name is shorter than this
 
 
+def _name_bound(text: str, at: int) -> bool:
+    """Whether a name may start at ``at``: after punctuation, a space or a break word, unless that break word begins
+    a word with the next character (受理中心, 在建项目)."""
+    return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
+        text[:at].endswith(Lexicon.default().break_words) and not is_word(text[at - 1:at + 1]))
+
+
 def entities(seg: Segment) -> Iterator[Hit]:
     text = seg.text
     for m in _QUOTED.finditer(text):
         yield Hit(m.start(1), m.end(1), "entity")
     lex = Lexicon.default()
 
-    # where a name may start; a break word that begins a word with the next character is none (受理中心, 在建项目)
     def bound(at: int) -> bool:
-        return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
-            text[:at].endswith(lex.break_words) and not is_word(text[at - 1:at + 1]))
+        return _name_bound(text, at)
 
     for m in lex.org_suffix.finditer(text):
         b = m.end()
@@ -206,6 +211,24 @@ def entities(seg: Segment) -> Iterator[Hit]:
             a = next((x for x in range(a, b - 2) if _word_free(text, x)), b)
         if b - a >= 3:
             yield Hit(a, b, "entity")
+
+
+def posts(seg: Segment) -> Iterator[Hit]:
+    """A post named right before its holder, as one span: 区数据局局长 黄海滨 (a report's byline), 听取了区财政局局长
+    姜靖…: back from the name to where a name may start, when those words end as a post does (局长, 主任…)."""
+    text = seg.text
+    post = Lexicon.default().head_ends["post"]
+    for a, _ in person_spans(text):
+        b = a
+        while b > 0 and text[b - 1] in " \t\u3000":
+            b -= 1
+        start = b  # back to punctuation or a line's start: a post's words may hold 和 (区发展和改革委员会主任)
+        while b - start < MAX_NAME and start > 0 and not (text[start - 1] in _PUNCT or text[start - 1].isspace()):
+            start -= 1
+        words = text[start:b]
+        if 3 <= len(words) < MAX_NAME and (start == 0 or text[start - 1] in _PUNCT or text[start - 1].isspace()) \
+                and post.search(words) and not any(w in words for w in _break_words_longest_first() if len(w) > 1):
+            yield Hit(start, b, "entity")  # not 会议听取了区财政局局长: a clause's verb is no post's word
 
 
 _DOC_NUMBER = re.compile(rf"[{HAN}]{{1,8}}\s*[〔\[［(（]\s*(?:19|20)\d{{2}}\s*[〕\]］)）]\s*\d{{1,4}}\s*号")
@@ -388,6 +411,7 @@ GENERATORS: dict[str, Generator] = {
     "person": people,
     "entity": entities,
     "document": documents,
+    "post": posts,
     "complement": complements,
     "list": lists,
     "yes_no": clauses,
