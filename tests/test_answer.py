@@ -669,7 +669,7 @@ def test_the_counted_unit_agrees_with_its_class_and_conflicts_with_another():
 
 
 def test_a_bare_how_many_matches_any_count_and_conflicts_with_money():
-    rows = _feature_rows("How many mobile phone subscribers were there?", "移动电话用户30.84万户，新建基站23个，投入资金2亿元。")
+    rows = _feature_rows("How many base stations and users were there?", "移动电话用户30.84万户，新建基站23个，投入资金2亿元。")
     match, conflict = FEATURES.index("unit_match"), FEATURES.index("unit_conflict")
     assert rows["30.84万户"][match] == rows["23个"][match] == 1.0  # neither 户 nor 个 is what "how many" says
     assert rows["30.84万户"][conflict] == rows["23个"][conflict] == 0.0

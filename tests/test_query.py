@@ -412,10 +412,15 @@ def test_english_cue_words_are_whole_words(question: str, intent: Intent | None,
 
 
 @pytest.mark.parametrize(("question", "units"), [
-    ("How many mobile phone subscribers did the county have?", (COUNT,)),  # 万户, 个 or 人: the text says which
+    ("How many elevators were retrofitted into old buildings?", (COUNT,)),  # 台, not 个: the text says which
+    ("How many mobile phone subscribers did the county have?", ("户",)),
     ("How many people were transferred to the procuratorate?", ("人",)),
     ("How many kilometres of roads were built?", ("公里",)),
     ("新建了多少个基站？", ("个",)),  # 多少个 names its measure word
+    ("How many primary and secondary schools set up parents' committees?", ("所",)),  # the noun, words after many
+    ("How many projects worth over 100 million yuan were brought in?", ("亿元", "元", COUNT)),  # 个 or 项; yuan
+    # says what the projects are worth, so a count stays asked for
+    ("By how many percentage points did the coverage rise?", ("%", "个百分点")),  # and no count
 ])
 def test_a_bare_english_how_many_asks_for_a_count_in_any_measure_word(question: str, units: tuple[str, ...]) -> None:
     assert analyze(question).units == units

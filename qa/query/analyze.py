@@ -256,8 +256,8 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         roles = [r for r in roles if r not in ("done", "plan")]
     counters = tuple(dict.fromkeys(_counted_units(text)))
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
-    if len(units) > 1:  # "how many people": the named measure word, not any count
-        units = tuple(u for u in units if u != COUNT)
+    if any(u != COUNT and lex.unit_class(u) != "money" for u in units):  # "how many people", "how many kilometres":
+        units = tuple(u for u in units if u != COUNT)  # what it names; "how many projects worth 1亿元" still counts
     forms = tuple(lex.find(lex.forms, text))
     counts = lex.find(lex.counts, text)
     quotes = tuple(dict.fromkeys(m.group(1) for m in _QUOTED.finditer(text)))
