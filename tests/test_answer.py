@@ -1498,7 +1498,15 @@ def test_a_post_right_before_its_holder_is_one_span(text: str, post: str) -> Non
     assert not any(s.endswith(post) and s != post for s in spans)  # no longer span that reaches back past it
 
 
-def test_no_post_span_reaches_back_over_a_verb() -> None:
-    text = "第三十二次会议听取了区财政局局长姜靖同志所作的报告"
+@pytest.mark.parametrize(("text", "post"), [
+    ("第三十二次会议听取了区财政局局长姜靖同志所作的报告", "区财政局局长"),  # after the verb that leads it
+    ("本次会议的主持人为区人大常委会主任张佳东同志", "区人大常委会主任"),
+    ("并由区财政局局长姜靖同志作说明", "区财政局局长"),
+    ("——区数据局局长 黄海滨", "区数据局局长"),  # not the dash
+    ("1.区财政局局长 姜靖", "区财政局局长"),
+    ("区经济委员会主任张三同志", "区经济委员会主任"),  # the 经 of 经济 leads nothing
+])
+def test_a_post_starts_after_the_words_that_lead_it(text: str, post: str) -> None:
     spans = {text[h.start:h.end] for h in generate(Segment(text, None)) if h.kind == "entity"}
-    assert not any("听取" in s and s.endswith("局长") for s in spans)
+    assert post in spans
+    assert not any(s.endswith(post) and s != post for s in spans)

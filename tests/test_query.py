@@ -10,7 +10,7 @@ import pytest
 from qa.query import Intent, Lexicon, NameMap, Operation, Query, analyze, language_of
 from qa.query.analyze import INTENT_ORDER
 from qa.query.lexicon import COUNT
-from qa.terms import tokenize
+from qa.terms import tokenize, units
 
 
 def _data_lines(name: str) -> list[str]:
@@ -418,8 +418,12 @@ def test_english_cue_words_are_whole_words(question: str, intent: Intent | None,
     ("How many kilometres of roads were built?", ("公里",)),
     ("新建了多少个基站？", ("个",)),  # 多少个 names its measure word
     ("How many primary and secondary schools set up parents' committees?", ("所",)),  # the noun, words after many
-    ("How many projects worth over 100 million yuan were brought in?", ("亿元", "元", COUNT)),  # 个 or 项; yuan
-    # says what the projects are worth, so a count stays asked for
+    ("How many projects worth over 100 million yuan were brought in?", (COUNT,)),  # 个 or 项; the yuan after a
+    # number say what the projects are worth, not what is counted
+    ("How many villages have more than 100 households?", (COUNT,)),
+    ("How many billion yuan did the city invest?", ("亿元", "元")),  # no count: money is named
+    ("How many departments published their final accounts?", (COUNT,)),  # 决算, not 户
+    ("How many residents' committees were set up?", (COUNT,)),  # committees, not residents
     ("By how many percentage points did the coverage rise?", ("%", "个百分点")),  # and no count
 ])
 def test_a_bare_english_how_many_asks_for_a_count_in_any_measure_word(question: str, units: tuple[str, ...]) -> None:
@@ -440,6 +444,15 @@ def test_a_hyphenated_compound_is_not_its_first_word() -> None:
     assert analyze("What year did the campaign start?").forms == ("year",)
     balance = analyze("What is the final-accounts figure for the year-end balance of the fund?")
     assert "年末" in balance.periods and "全年" not in balance.periods  # for the year-end: not for the (whole) year
+    assert "上半年" in analyze("What was revenue in the first half-year?").periods  # other cues may end at a hyphen
+
+
+def test_countclass_lists_measure_words_each_its_own_class() -> None:
+    lex = Lexicon.default()
+    known = set(units())
+    for word in lex.count_classes:
+        assert word in known, f"{word!r} is no unit of qa/data/units.txt"
+        assert lex.unit_class(word) == word, f"{word!r} belongs to class {lex.unit_class(word)!r}: list that instead"
 
 
 @pytest.mark.parametrize("question", [

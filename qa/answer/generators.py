@@ -214,21 +214,27 @@ def entities(seg: Segment) -> Iterator[Hit]:
 
 
 def posts(seg: Segment) -> Iterator[Hit]:
-    """A post named right before its holder, as one span: 区数据局局长 黄海滨 (a report's byline), 听取了区财政局局长
-    姜靖…: back from the name to where a name may start, when those words end as a post does (局长, 主任…)."""
+    """A post written right before its holder's name, as one span: 区数据局局长 黄海滨 (a report's byline),
+    主持人为区人大常委会主任张佳东: back from the name to punctuation, a line's start or anything not a Chinese
+    character (——, 1.), then on past the last post lead (为, 由, 听取了…) that makes no word with the character after
+    it (not the 经 of 区经济委员会), when what is left ends as a post does (局长, 主任…)."""
     text = seg.text
-    post = Lexicon.default().head_ends["post"]
+    lex = Lexicon.default()
+    post = lex.head_ends["post"]
     for a, _ in person_spans(text):
         b = a
         while b > 0 and text[b - 1] in " \t\u3000":
             b -= 1
-        start = b  # back to punctuation or a line's start: a post's words may hold 和 (区发展和改革委员会主任)
-        while b - start < MAX_NAME and start > 0 and not (text[start - 1] in _PUNCT or text[start - 1].isspace()):
+        start = b  # a post's own words may hold 和 (区发展和改革委员会主任), so no break word stops this
+        while b - start < MAX_NAME and start > 0 and _HAN_CHAR.match(text, start - 1):
             start -= 1
-        words = text[start:b]
-        if 3 <= len(words) < MAX_NAME and (start == 0 or text[start - 1] in _PUNCT or text[start - 1].isspace()) \
-                and post.search(words) and not any(w in words for w in _break_words_longest_first() if len(w) > 1):
-            yield Hit(start, b, "entity")  # not 会议听取了区财政局局长: a clause's verb is no post's word
+        if start > 0 and _HAN_CHAR.match(text, start - 1):
+            continue  # no start within reach
+        for m in lex.post_leads.finditer(text, start, b):
+            if not is_word(text[m.end() - 1:m.end() + 1]):
+                start = max(start, m.end())
+        if b - start >= 3 and post.search(text, start, b):
+            yield Hit(start, b, "entity")
 
 
 _DOC_NUMBER = re.compile(rf"[{HAN}]{{1,8}}\s*[〔\[［(（]\s*(?:19|20)\d{{2}}\s*[〕\]］)）]\s*\d{{1,4}}\s*号")

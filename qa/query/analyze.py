@@ -126,6 +126,16 @@ def _count_re() -> re.Pattern[str]:
     return re.compile(rf"(?:几|多少)({'|'.join(re.escape(u) for u in units())})")
 
 
+_HOW_MANY = re.compile(r"(?<![a-z])how many(?: (?![\d,.]+%?(?:\s|$))[^\s?!,;:()]+){0,5}")
+
+
+def _how_many_words(text: str) -> str:
+    """"how many" and up to five words after it, up to a number or a punctuation mark: where an English count
+    question names what it counts ("how many accompanying-care workers", "by how many percentage points")."""
+    m = _HOW_MANY.search(normalize(text))
+    return m.group() if m else ""
+
+
 def _counted_units(text: str) -> list[str]:
     """The measure word a question counts in: 几处 -> 处, 多少万元 -> 万元 (words of qa/data/units.txt)."""
     return [m.group(1) for m in _count_re().finditer(text)]
@@ -256,8 +266,10 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         roles = [r for r in roles if r not in ("done", "plan")]
     counters = tuple(dict.fromkeys(_counted_units(text)))
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
-    if any(u != COUNT and lex.unit_class(u) != "money" for u in units):  # "how many people", "how many kilometres":
-        units = tuple(u for u in units if u != COUNT)  # what it names; "how many projects worth 1亿元" still counts
+    if COUNT in units:  # an English "how many": what its next words name (people, kilometres, billion yuan), or a
+        # count; a unit after a number qualifies what is counted (how many villages have over 100 households)
+        named = [u for u in lex.find(lex.units, _how_many_words(text)) if u != COUNT]
+        units = tuple(named) or (COUNT,)
     forms = tuple(lex.find(lex.forms, text))
     counts = lex.find(lex.counts, text)
     quotes = tuple(dict.fromkeys(m.group(1) for m in _QUOTED.finditer(text)))

@@ -58,6 +58,7 @@ class Lexicon:
     verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat: figures that decide a yes/no question
     complement_leads: re.Pattern[str]  # 为, 任命为, 等次为…: what follows says what something is
     document_leads: re.Pattern[str]  # 根据, 印发的…: a document number starts after them
+    post_leads: re.Pattern[str]  # 为, 由, 听取了…: a post written before its holder's name starts after them
     negation: re.Pattern[str]  # 未, 没有, 不…
     negated_act: re.Pattern[str]  # 未能完成, 没有超过…
     comparatives: tuple[Pattern, ...]  # more | less
@@ -242,6 +243,7 @@ def _load() -> Lexicon:
         unit_classes=unit_classes, count_classes=frozenset(count_classes), polarity=tuple(groups["polarity"]),
         verdicts=tuple(groups["verdict"]),
         complement_leads=_joined(groups["lead"], "complement"), document_leads=_joined(groups["lead"], "document"),
+        post_leads=_joined(groups["lead"], "post"),
         negation=_joined(groups["negation"], "any"), negated_act=_joined(groups["negation"], "act"),
         comparatives=tuple(groups["comparative"]),
         operand_cues={lang: _joined(groups["operand"], f"cue_{lang}") for lang in ("zh", "en")},
