@@ -1510,3 +1510,13 @@ def test_a_post_starts_after_the_words_that_lead_it(text: str, post: str) -> Non
     spans = {text[h.start:h.end] for h in generate(Segment(text, None)) if h.kind == "entity"}
     assert post in spans
     assert not any(s.endswith(post) and s != post for s in spans)
+
+
+def test_the_amount_of_a_change_conflicts_with_a_question_asking_for_the_new_value():
+    sentence = "将城乡居民基础养老金最低标准再提高20元，达到220元/人·月。"
+    rows = _feature_rows("基础养老金最低标准提高到了多少？", sentence)
+    conflict = FEATURES.index("change_conflict")
+    assert rows["20元"][conflict] == 1.0  # 提高【20元】 is by how much, not to how much
+    assert rows["220元/人·月"][conflict] == 0.0
+    by = _feature_rows("基础养老金最低标准提高了多少？", sentence)
+    assert by["20元"][conflict] == 0.0  # asked by how much: no conflict (amount_match says it fits)
