@@ -56,7 +56,8 @@ def main() -> None:
     \b
     Quick start:
       bqa index                         build the index of the shipped corpus
-      bqa ask "区监委留置了多少人？"      answer a question (37人, with its passage and offsets)
+      bqa ask "区监委留置了多少人？"      answer a question: the figure (37人) when the model is sure,
+                                        else the passages that may hold it
       bqa serve                         open the chat page on http://127.0.0.1:7860
     """
 
