@@ -174,20 +174,19 @@ def dates(seg: Segment) -> Iterator[Hit]:
             yield Hit(m.start(), tail.end(), "date")
 
 
+@lru_cache(maxsize=64)
+def _person_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """``person_spans`` of a segment, read once for both generators that need them (people, posts)."""
+    return tuple(person_spans(text))
+
+
 def people(seg: Segment) -> Iterator[Hit]:
     """Names (a known surname and one to three more characters) next to a title, a role or a verb of office."""
-    for a, b in person_spans(seg.text):
+    for a, b in _person_spans(seg.text):
         yield Hit(a, b, "person")
 
 
 MAX_NAME = 18  # an organisation's or a thing's name is shorter than this
-
-
-def _name_bound(text: str, at: int) -> bool:
-    """Whether a name may start at ``at``: after punctuation, a space or a break word, unless that break word begins
-    a word with the next character (受理中心, 在建项目)."""
-    return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
-        text[:at].endswith(Lexicon.default().break_words) and not is_word(text[at - 1:at + 1]))
 
 
 def entities(seg: Segment) -> Iterator[Hit]:
@@ -196,8 +195,10 @@ def entities(seg: Segment) -> Iterator[Hit]:
         yield Hit(m.start(1), m.end(1), "entity")
     lex = Lexicon.default()
 
+    # where a name may start; a break word that begins a word with the next character is none (受理中心, 在建项目)
     def bound(at: int) -> bool:
-        return _name_bound(text, at)
+        return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
+            text[:at].endswith(lex.break_words) and not is_word(text[at - 1:at + 1]))
 
     for m in lex.org_suffix.finditer(text):
         b = m.end()
@@ -221,7 +222,7 @@ def posts(seg: Segment) -> Iterator[Hit]:
     text = seg.text
     lex = Lexicon.default()
     post = lex.head_ends["post"]
-    for a, _ in person_spans(text):
+    for a, _ in _person_spans(text):
         b = a
         while b > 0 and text[b - 1] in " \t\u3000":
             b -= 1
