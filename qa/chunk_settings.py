@@ -23,6 +23,7 @@ class ChunkSettings:
     join_below: int = 80  # neighbouring paragraphs shorter than this may join …
     join_max: int = 240  # … into a chunk of at most this size
     embed_context: Literal["none", "section", "full"] = "section"  # what precedes the text when embedded
+    table_window: int = 8  # consecutive rows of a table embedded as one text (caption, columns, row labels); 0: each row
 
     def to_dict(self) -> dict:
         """The settings, and a fingerprint of the code that parses and chunks: a change to either rebuilds."""

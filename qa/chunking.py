@@ -219,7 +219,48 @@ class _Chunker:
 
 
 def chunk_document(parsed: ParsedSource, doc: Document, settings: ChunkSettings) -> list[Chunk]:
-    return _Chunker(parsed, doc, settings).run(parsed.blocks_of(doc.doc_id))
+    chunks = _Chunker(parsed, doc, settings).run(parsed.blocks_of(doc.doc_id))
+    return table_windows(chunks, settings.table_window) if settings.table_window > 0 else chunks
+
+
+_HEADS_CHARS = 120  # a wide table's column heads (one per city…) are cut: the rows' names must stay in the text
+_NAMING = re.compile(r"[^\W\d_]")  # a letter or Han character: a cell that names its row, not a number
+
+
+def _row_name(chunk: Chunk) -> str:
+    """What a table row is called: its label cells, else its first cell that is not a number, else its text."""
+    names = [c for c in chunk.labels if _NAMING.search(c)] or [c for c in chunk.cells if _NAMING.search(c)][:1]
+    if names:
+        return " ".join(names)
+    text = chunk.text.removeprefix(f"{chunk.table}｜") if chunk.table else chunk.text
+    return text[:40]
+
+
+def table_windows(chunks: list[Chunk], size: int) -> list[Chunk]:
+    """Consecutive rows of one table share one dense text: the caption, the column heads and the rows' names.
+
+    A question finds a table row by what the row is called and the table it stands in; the figures of a row
+    are matched by BM25 and the answer stage. Embedding ``size`` rows as one text (the caption once, no
+    figures) embeds a table's rows in a fraction of the characters: the build is embedding-bound.
+    """
+    out = list(chunks)
+    k = 0
+    while k < len(out):
+        c = out[k]
+        if c.kind != "table_row":
+            k += 1
+            continue
+        run = k
+        while run < len(out) and out[run].kind == "table_row" and out[run].table == c.table and run - k < size:
+            run += 1
+        rows = out[k:run]
+        context = c.table or (c.section_path[-1] if c.section_path else c.doc_title)
+        heads = "、".join(h for h in dict.fromkeys(c.header[1:]) if h.strip())[:_HEADS_CHARS]
+        names = "；".join(dict.fromkeys(_row_name(r) for r in rows))
+        text = "｜".join(p for p in (context, heads) if p) + "\n" + names
+        out[k:run] = [replace(r, embed_text=text) for r in rows]
+        k = run
+    return out
 
 
 def window_chunks(parsed: ParsedSource, doc: Document, settings: ChunkSettings) -> list[Chunk]:

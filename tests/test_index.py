@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from qa.index.manifest import FORMAT_VERSION, Manifest
 from qa.index.store import build_index, chunk_to_json, index_is_stale, load_index, read_manifest
 from qa.ingest import load_corpus
 from qa.query import Intent, analyze
+from qa.retrieval.features import Scorer
 
 SEED = Path(__file__).resolve().parents[1] / "corpus"
 SEED_FILE = SEED / "hongkou-2025-03.txt"
@@ -67,13 +69,74 @@ def test_chunks_cover_sources_and_stay_short():
     assert lengths[len(lengths) // 2] <= 300
     for c in chunks:
         assert 0 <= c.start < c.end <= len(text)
-        assert c.text in c.embed_text
+        if c.kind != "table_row":  # a table row is embedded with its window (test_table_rows_share_…)
+            assert c.text in c.embed_text
     row = next(c for c in chunks if c.kind == "table_row" and c.cells and c.cells[0] == "地区生产总值增长率")
     assert text[row.start:row.end].startswith("地区生产总值增长率\t")
     assert row.header[0] == "指标名称" and "指标名称：地区生产总值增长率" in row.text  # the header names the cells
     detention = next(c for c in chunks if "留置37人" in c.text)
     assert detention.embed_text.startswith("一、工作及成效")  # the section heading is in the embedded context
     assert detention.section_path == ("一、工作及成效",)
+
+
+def _table(rows: int, caption: str = "表1 测试收支表（单位：万元）") -> str:
+    lines = [caption, "项目\t预算数\t执行数"]
+    lines += [f"第{k}项收入\t{100 + k}\t{200 + k}" for k in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def test_table_rows_share_one_embedded_text_per_window(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = "测试公报\n\n一、预算执行情况\n\n全年收入完成情况良好，各项工作有序推进，财政运行总体平稳。\n\n"
+    (corpus / "t.txt").write_text(body + _table(11) + "\n" + _table(3, "表2 另一张表（单位：万元）"), encoding="utf-8")
+    sources = load_corpus(corpus).sources
+    chunks = chunk_sources(sources, ChunkSettings(table_window=4))
+    rows = [c for c in chunks if c.kind == "table_row"]
+    assert len(rows) == 14
+    windows = [list(group) for _, group in itertools.groupby(rows, key=lambda c: c.embed_text)]
+    assert [len(w) for w in windows] == [4, 4, 3, 3]  # a window never crosses into the next table
+    for w in windows:
+        text = w[0].embed_text
+        assert text.startswith(w[0].table)  # the caption once …
+        assert all(r.cells[0] in text for r in w)  # … every row's name …
+        assert not any(r.cells[1] in text for r in w)  # … and none of the figures
+        assert "预算数" in text and "执行数" in text  # the column heads
+    paragraph = next(c for c in chunks if c.kind == "paragraph" and "财政运行" in c.text)
+    assert paragraph.text in paragraph.embed_text  # paragraphs are embedded as before
+    each = [c for c in chunk_sources(sources, ChunkSettings(table_window=0)) if c.kind == "table_row"]
+    assert len({c.embed_text for c in each}) == 14 and all(c.text in c.embed_text for c in each)
+
+
+def test_a_text_shared_by_rows_is_embedded_once(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "t.txt").write_text("测试公报\n\n" + _table(10), encoding="utf-8")
+    calls: list[str] = []
+    embedder = make_embedder("fake")
+    embed = embedder.embed_passages
+
+    def counting(texts):
+        calls.extend(texts)
+        return embed(texts)
+
+    embedder.embed_passages = counting
+    report = build_index(corpus, tmp_path / "idx", "fake", embedder=embedder)
+    index = load_index(tmp_path / "idx")
+    texts = [c.embed_text for c in index.chunks]
+    assert len(calls) == len(set(calls)) == len(set(texts)) == report.n_embedded < len(texts)
+    vectors = index.dense.reconstruct_batch(np.arange(len(texts)))
+    for i, t in enumerate(texts):  # every chunk carries the vector of its own text
+        j = texts.index(t)
+        assert np.array_equal(vectors[i], vectors[j])
+    scorer = Scorer(index)
+    query = analyze("第3项收入的执行数是多少？")
+    pool = scorer.pool(query, embedder.embed_queries([query.search_text])[0])
+    dense = {texts[int(i)]: set() for i in pool.ids}
+    for i, r in zip(pool.ids, pool.ranks, strict=True):
+        dense[texts[int(i)]].add(r.get("dense"))
+    assert all(len(ranks) == 1 for ranks in dense.values())  # one vector, one dense rank
+    assert sorted(r.pop() for r in dense.values()) == list(range(1, len(dense) + 1))
 
 
 def test_split_long_respects_sentences_and_overlaps():
@@ -134,15 +197,17 @@ def test_unchanged_corpus_is_up_to_date_and_rebuild_uses_cache(fake_index, tmp_p
     assert not rebuilt.up_to_date and rebuilt.n_parsed == 1  # --rebuild parses every file again …
     assert rebuilt.n_embedded == 0  # … and reuses the vectors of unchanged passages
     fresh = build_index(SEED, idx, "fake", rebuild=True, use_cache=False)
-    assert fresh.n_parsed == 1 and fresh.n_embedded == fresh.n_chunks  # --no-cache re-embeds everything
+    texts = {c.embed_text for c in load_index(idx).chunks}
+    assert fresh.n_parsed == 1 and fresh.n_embedded == len(texts)  # --no-cache re-embeds every text, once
 
 
 def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):
     corpus = _two_file_corpus(tmp_path / "corpus")
     idx = tmp_path / "idx"
     first = build_index(corpus, idx, "fake")
-    assert first.n_parsed == 2 and first.n_embedded == first.n_chunks
     before = load_index(idx)
+    # the two copies' identical passages are embedded once
+    assert first.n_parsed == 2 and first.n_embedded == len({c.embed_text for c in before.chunks}) < first.n_chunks
     old_vectors = dict(zip(json.loads((idx / before.manifest.build_dir / "vector_keys.json").read_text()),
                            np.load(idx / before.manifest.build_dir / "vectors.npy"), strict=True))
 
@@ -321,8 +386,8 @@ def test_data_file_of_the_wrong_size_is_named(fake_index, tmp_path, name, change
     report = build_index(SEED, idx, "fake")  # not "up to date": the damaged build is replaced
     parsed_rows = name in ("chunks.jsonl", "texts.jsonl", "documents.jsonl")  # a damaged row file is not reused
     assert not report.up_to_date and report.n_parsed == parsed_rows
-    assert report.n_embedded == (report.n_chunks if name == "vectors.npy" else 0)
-    load_index(idx)
+    texts = {c.embed_text for c in load_index(idx).chunks}
+    assert report.n_embedded == (len(texts) if name == "vectors.npy" else 0)
 
 
 @pytest.mark.parametrize("damage", ["truncated_vectors", "chunk_count", "missing_folder", "missing_bm25",

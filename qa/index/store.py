@@ -454,7 +454,12 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
 
     keys = [_vector_key(embedder.name, c.embed_text) for c in chunks]
     cache = _cached_vectors(index_dir, previous, embedder) if use_cache else {}
-    missing = [i for i, k in enumerate(keys) if k not in cache]
+    missing: list[int] = []  # each text not in the cache, once (the rows of a table window share their text)
+    first: set[str] = set()
+    for i, k in enumerate(keys):
+        if k not in cache and k not in first:
+            first.add(k)
+            missing.append(i)
     notify("embed", 0.0)
     t_embed = time.perf_counter()
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
@@ -462,6 +467,7 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
     for start in range(0, len(missing), batch):
         idx = missing[start:start + batch]
         vectors[idx] = embedder.embed_passages([chunks[i].embed_text for i in idx])
+        cache.update((keys[i], vectors[i]) for i in idx)
         notify("embed", min(1.0, (start + len(idx)) / max(1, len(missing))))
         if show_progress:
             _progress_line(start + len(idx), len(missing), time.perf_counter() - t_embed)

@@ -126,8 +126,12 @@ class Scorer:
             for r, i in enumerate(order, start=1):
                 ranks.setdefault(int(i), {})[name] = r
 
-        if qvec is not None:
-            add("dense", [i for i, _ in search_dense(self.index.dense, qvec, DENSE_N, allowed)])
+        if qvec is not None:  # the rows of a table window share one vector, and so one rank
+            rank, last = 0, None
+            for i, score in search_dense(self.index.dense, qvec, DENSE_N, allowed):
+                rank += score != last
+                last = score
+                ranks.setdefault(int(i), {})["dense"] = rank
         add("bm25", top_positive(bm25, BM25_N))
         ctx_pool = []
         for c in top_positive(ctx, CONTEXT_N):
