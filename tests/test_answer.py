@@ -1459,7 +1459,12 @@ def test_a_count_keeps_its_measure_word(text, figure, unit):
     ("调整后的支出预算为16.07亿元，比年初预算增加", "16.07亿元", "to"),
     ("失业保险金增至  2520元/月", "2520元", "to"),
     ("收入增长5.2%，达到100亿元", "5.2%", "by"),  # a growth rate is the amount of a change…
-    ("收入增长5.2%，达到100亿元", "100亿元", ""),  # …what it reached is no value of it
+    ("收入增长5.2%，达到100亿元", "100亿元", "to"),  # …what it reached, its new value
+    ("标准提高20元，达到220元", "220元", "to"),
+    ("标准提高20元，达到220元", "20元", "by"),
+    ("新增20个，达到220个", "220个", ""),  # 新增 names a quantity, not a change
+    ("收入100亿元，达到预期", "100亿元", ""),
+    ("全年收入达到100亿元", "100亿元", ""),  # reached, with no change before it
     ("较  2025年提前批增加76亿元", "76亿元", "by"),
     ("同比下降了约3.1%", "3.1%", "by"),
     ("增幅为 5%", "5%", "by"),
@@ -1470,12 +1475,12 @@ def test_a_count_keeps_its_measure_word(text, figure, unit):
     ("由各区统筹安排100亿元，提高到", "100亿元", ""),  # no change verb right after the figure: not its old value
 ])
 def test_the_old_and_the_new_value_of_a_change(text: str, figure: str, role: str) -> None:
-    from qa.answer.features import change_role
+    from qa.answer.features import change_role, clause_bounds
     from qa.query import Lexicon
 
     a = text.index(figure)
     verbs = Lexicon.default().change_verbs
-    assert change_role(verbs, text, a, a + len(figure), 0, len(text)) == role
+    assert change_role(verbs, text, a, a + len(figure), *clause_bounds(text, a, a + len(figure))) == role
 
 
 @pytest.mark.parametrize(("sentence", "figures"), [

@@ -230,7 +230,18 @@ def change_role(verbs: re.Pattern[str], text: str, a: int, b: int, ca: int, cb: 
         return "from"
     if amount_lead.search(lead):
         return "by"
+    if _REACHED.fullmatch(lead) and _amount_before(verbs.pattern).search(re.sub(r"\s", "", text[max(0, ca - 32):ca])):
+        return "to"  # 提高20元，达到【220元】: what the change reached, in the clause after its amount
     return ""
+
+
+_REACHED = re.compile(r"达到?")
+
+
+@cache
+def _amount_before(verb: str) -> re.Pattern[str]:
+    """A clause that ends with the amount of a change (增长5.2%，…; 提高了20元，…)."""
+    return re.compile(rf"(?<!新)(?:{verb})了?{_CHANGE_GAP}{{0,4}}\d[\d.,]*{_CHANGE_GAP}{{0,6}}[，,]$")
 
 
 _WRAPPED_CLAUSE_END = re.compile(r"[，。！？；!?;：:]|(?<!\d),|,(?!\d)")  # CLAUSE_END without the line break
