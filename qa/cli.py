@@ -162,7 +162,7 @@ def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet)
     for w in report.warnings:
         click.echo(f"bqa: warning: {w}", err=True)
     state = "up to date" if report.up_to_date else (
-        f"built ({report.n_parsed} files parsed, {report.n_embedded} chunks embedded, the rest reused)")
+        f"built ({report.n_parsed} files parsed, {report.n_embedded} texts embedded, the rest reused)")
     click.echo(f"index {index_dir}: {state} — {report.n_documents} documents, {report.n_chunks} chunks, "
                f"{report.seconds:.1f} s, {report.size_bytes / 2**20:.1f} MB")
 

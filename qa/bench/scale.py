@@ -116,7 +116,7 @@ def run_scale(seed_dir: Path, factors: tuple[int, ...] = DEFAULT_FACTORS, model:
                    "disk_bytes": report.size_bytes, "dense_index": load_index(index).manifest.dense_index}
             if rates:
                 row["est_build_s_" + rates["embedder"]] = round(
-                    row["build_without_embedding_s"] + report.n_chunks / rates["passages_per_s"], 1)
+                    row["build_without_embedding_s"] + report.n_embedded / rates["passages_per_s"], 1)
             rows.append(row)
             log(f"{f}×: {report.n_chunks} chunks built in {report.seconds:.1f} s")
         probes: dict[int, list[dict]] = {f: [] for f in factors}

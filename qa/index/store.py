@@ -67,7 +67,7 @@ class BuildReport:
     index_dir: Path
     n_documents: int
     n_chunks: int
-    n_embedded: int  # chunks embedded in this build (the rest came from the cache)
+    n_embedded: int  # distinct texts embedded in this build (the rest came from the cache or were shared)
     n_parsed: int  # files parsed in this build (the rest were unchanged)
     seconds: float
     embed_seconds: float
@@ -547,7 +547,7 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
 def _progress_line(done: int, total: int, seconds: float) -> None:
     rate = done / seconds if seconds > 0 else 0.0
     eta = (total - done) / rate if rate > 0 else 0.0
-    sys.stderr.write(f"\rEmbedding {done}/{total} chunks · {rate:.1f} chunks/s · ETA {eta:.0f} s   ")
+    sys.stderr.write(f"\rEmbedding {done}/{total} texts · {rate:.1f} texts/s · ETA {eta:.0f} s   ")
     sys.stderr.flush()
 
 
