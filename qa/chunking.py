@@ -225,38 +225,55 @@ def chunk_document(parsed: ParsedSource, doc: Document, settings: ChunkSettings)
 
 _HEADS_CHARS = 120  # a wide table's column heads (one per city…) are cut: the rows' names must stay in the text
 _NAMING = re.compile(r"[^\W\d_]")  # a letter or Han character: a cell that names its row, not a number
+_FIGURE_MARKS = re.compile(r"[\s\d.,，%％()（）+\-—–~～/]")
+_UNIT_CHARS = 4  # what a figure's cell may hold besides digits and marks: 万元, 个百分点
+
+
+def _name_cells(chunk: Chunk) -> list[int]:
+    """The cells that name a table row: its label cells with words in them, else its first cell with words (the
+    name after a 科目编码)."""
+    labels = [k for k in chunk.label_columns if k < len(chunk.cells) and _NAMING.search(chunk.cells[k])]
+    return labels or [k for k, cell in enumerate(chunk.cells) if _NAMING.search(cell)][:1]
 
 
 def _row_name(chunk: Chunk) -> str:
-    """What a table row is called: its label cells, else its first cell that is not a number, else its text."""
-    names = [c for c in chunk.labels if _NAMING.search(c)] or [c for c in chunk.cells if _NAMING.search(c)][:1]
-    if names:
-        return " ".join(names)
-    text = chunk.text.removeprefix(f"{chunk.table}｜") if chunk.table else chunk.text
-    return text[:40]
+    """What a table row is called ("" if no cell has words)."""
+    return " ".join(chunk.cells[k] for k in _name_cells(chunk))
+
+
+def _figures_only(chunk: Chunk) -> bool:
+    """Whether a table row is a name and figures (预算数 1,234｜完成 98.5%): its other cells hold no words.
+
+    A row whose cells hold prose (a 专栏 box's 完成情况, a piece of a long cell) keeps its own dense text."""
+    if chunk.kind != "table_row" or not chunk.cells:
+        return False
+    names = set(_name_cells(chunk))
+    return all(len(_FIGURE_MARKS.sub("", cell)) <= _UNIT_CHARS for k, cell in enumerate(chunk.cells) if k not in names)
 
 
 def table_windows(chunks: list[Chunk], size: int) -> list[Chunk]:
-    """Consecutive rows of one table share one dense text: the caption, the column heads and the rows' names.
+    """Consecutive figure rows of one table share one dense text: the caption, the column heads, the rows' names.
 
-    A question finds a table row by what the row is called and the table it stands in; the figures of a row
-    are matched by BM25 and the answer stage. Embedding ``size`` rows as one text (the caption once, no
-    figures) embeds a table's rows in a fraction of the characters: the build is embedding-bound.
+    A question finds such a row by what the row is called and the table it stands in; its figures are matched
+    by BM25 and read by the answer stage. Embedding ``size`` rows as one text (the caption once, no figures)
+    embeds a table in a fraction of the characters: the build is embedding-bound. Rows with words in their
+    cells, and every other chunk, keep their own text.
     """
     out = list(chunks)
     k = 0
     while k < len(out):
         c = out[k]
-        if c.kind != "table_row":
+        if not _figures_only(c):
             k += 1
             continue
         run = k
-        while run < len(out) and out[run].kind == "table_row" and out[run].table == c.table and run - k < size:
+        while run < len(out) and run - k < size and out[run].table == c.table and _figures_only(out[run]):
             run += 1
         rows = out[k:run]
         context = c.table or (c.section_path[-1] if c.section_path else c.doc_title)
-        heads = "、".join(h for h in dict.fromkeys(c.header[1:]) if h.strip())[:_HEADS_CHARS]
-        names = "；".join(dict.fromkeys(_row_name(r) for r in rows))
+        header = next((r.header for r in rows if any(h.strip() for h in r.header[1:])), ())
+        heads = "、".join(h for h in dict.fromkeys(header[1:]) if h.strip())[:_HEADS_CHARS]
+        names = "；".join(n for n in dict.fromkeys(_row_name(r) for r in rows) if n)
         text = "｜".join(p for p in (context, heads) if p) + "\n" + names
         out[k:run] = [replace(r, embed_text=text) for r in rows]
         k = run

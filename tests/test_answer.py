@@ -1465,6 +1465,11 @@ def test_a_count_keeps_its_measure_word(text, figure, unit):
     ("新增20个，达到220个", "220个", ""),  # 新增 names a quantity, not a change
     ("收入100亿元，达到预期", "100亿元", ""),
     ("全年收入达到100亿元", "100亿元", ""),  # reached, with no change before it
+    ("工业增加值1000亿元，达到1200亿元", "1200亿元", ""),  # 增加值 is a quantity, not a change
+    ("增值税完成120亿元，达到150亿元", "150亿元", ""),
+    ("标准提高到200元，达到300元", "300元", ""),  # the clause before gave the new value, not an amount
+    ("增长至2025年，达到100亿元", "100亿元", ""),
+    ("同比增长了约5.2%，达到100亿元", "100亿元", "to"),
     ("较  2025年提前批增加76亿元", "76亿元", "by"),
     ("同比下降了约3.1%", "3.1%", "by"),
     ("增幅为 5%", "5%", "by"),

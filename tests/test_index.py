@@ -108,6 +108,36 @@ def test_table_rows_share_one_embedded_text_per_window(tmp_path):
     assert len({c.embed_text for c in each}) == 14 and all(c.text in c.embed_text for c in each)
 
 
+def test_rows_with_words_in_their_cells_keep_their_own_text(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    prose = "持续推进航运三化转型和高端航运要素集聚，组织开展航运脱碳系列研讨。"
+    lines = ["专栏一 产业发展推进情况", "领域\t完成情况", f"支柱产业\t{prose}", "新兴产业\t孵化企业和项目25个，蓝晶微生物落地发展。",
+             "", "表2 支出决算表（单位：万元）", "科目编码\t科目名称\t决算数", "2080202\t一般行政管理事务\t1,234",
+             "2130334\t水利建设征地及移民支出\t0"]
+    (corpus / "t.txt").write_text("测试公报\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    chunks = chunk_sources(load_corpus(corpus).sources, ChunkSettings(table_window=8))
+    boxed = next(c for c in chunks if c.kind == "table_row" and prose in c.text)
+    assert prose in boxed.embed_text  # a 专栏 row's prose is what a question finds it by
+    coded = [c for c in chunks if c.kind == "table_row" and "决算数" in c.text]
+    assert len(coded) == 2 and coded[0].embed_text == coded[1].embed_text  # a code before the name: still figures
+    assert "一般行政管理事务" in coded[0].embed_text and "2080202" not in coded[0].embed_text
+    assert "1,234" not in coded[0].embed_text
+
+
+def test_a_window_takes_its_column_heads_from_a_row_that_has_them(tmp_path):
+    from dataclasses import replace
+
+    from qa.chunking import table_windows
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "t.txt").write_text("测试公报\n\n" + _table(3), encoding="utf-8")
+    rows = [c for c in chunk_sources(load_corpus(corpus).sources, ChunkSettings(table_window=0)) if c.kind == "table_row"]
+    headless = [replace(rows[0], header=()), *rows[1:]]  # a continuation row a PDF's page break left unheaded
+    text = table_windows(headless, 8)[0].embed_text
+    assert "预算数" in text and "执行数" in text
+
+
 def test_a_text_shared_by_rows_is_embedded_once(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -241,7 +241,8 @@ _REACHED = re.compile(r"达到?")
 @cache
 def _amount_before(verb: str) -> re.Pattern[str]:
     """A clause that ends with the amount of a change (增长5.2%，…; 提高了20元，…)."""
-    return re.compile(rf"(?<!新)(?:{verb})了?{_CHANGE_GAP}{{0,4}}\d[\d.,]*{_CHANGE_GAP}{{0,6}}[，,]$")
+    return re.compile(rf"(?<!新)(?:{verb})了?(?:幅度|[率幅速])?(?:为|是|达到?|了)?(?:约|近|超过?|逾)?\d[\d.,]*"
+                      rf"{_CHANGE_GAP}{{0,6}}[，,]$")
 
 
 _WRAPPED_CLAUSE_END = re.compile(r"[，。！？；!?;：:]|(?<!\d),|,(?!\d)")  # CLAUSE_END without the line break

@@ -126,11 +126,11 @@ class Scorer:
             for r, i in enumerate(order, start=1):
                 ranks.setdefault(int(i), {})[name] = r
 
-        if qvec is not None:  # the rows of a table window share one vector, and so one rank
-            rank, last = 0, None
-            for i, score in search_dense(self.index.dense, qvec, DENSE_N, allowed):
-                rank += score != last
-                last = score
+        if qvec is not None:  # the rows of a table window share one text, one vector and so one rank (by the
+            # text, not the score: a filtered FAISS search may score equal vectors a rounding apart)
+            text_rank: dict[str, int] = {}
+            for i, _ in search_dense(self.index.dense, qvec, DENSE_N, allowed):
+                rank = text_rank.setdefault(self.index.chunks[int(i)].embed_text, len(text_rank) + 1)
                 ranks.setdefault(int(i), {})["dense"] = rank
         add("bm25", top_positive(bm25, BM25_N))
         ctx_pool = []
