@@ -266,7 +266,7 @@ def table_windows(chunks: list[Chunk], size: int) -> list[Chunk]:
         if not _figures_only(c):
             k += 1
             continue
-        run = k
+        run = k + 1
         while run < len(out) and run - k < size and out[run].table == c.table and _figures_only(out[run]):
             run += 1
         rows = out[k:run]

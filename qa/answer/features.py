@@ -206,23 +206,28 @@ _CHANGE_YEAR = r"(?:\d{4}年(?:末|底|初)?的?)?"  # 从2020年的【2.83万�
 
 
 @cache
-def _change_patterns(verb: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """(new value's lead, old value's lead, old value's tail, amount's lead) for the change verbs ``verb`` (a
-    regex). The amount's lead admits only 了, 率/幅/速/幅度, 为/是/达 and 约/近/超 between the verb and the figure: a
-    wider gap read 新增【债务限额529亿元】 and 增加【值…】 as amounts."""
+def _change_patterns(verb: str) -> tuple[re.Pattern[str], ...]:
+    """(new value's lead, old value's lead, old value's tail, amount's lead, a clause ending with an amount) for the
+    change verbs ``verb`` (a regex). The amount's lead admits only 了, 率/幅/速/幅度, 为/是/达 and 约/近/超 between
+    the verb and the figure: a wider gap read 新增【债务限额529亿元】 and 增加【值…】 as amounts."""
+    amount = rf"(?<!新)(?:{verb})了?(?:幅度|[率幅速])?(?:为|是|达到?|了)?(?:约|近|超过?|逾)?"
     return (re.compile(rf"(?:{verb})(?:到|至|为){_CHANGE_YEAR}{_CHANGE_GAP}{{0,8}}$"
                        rf"|(?:{verb})后{_CHANGE_GAP}{{0,12}}(?:为|是|达){_CHANGE_GAP}{{0,4}}$"),
             re.compile(rf"[由从]{_CHANGE_YEAR}{_CHANGE_GAP}{{0,10}}$"),
             re.compile(rf"{_CHANGE_GAP}{{0,6}}(?:{verb})(?:到|至|为)"),
-            re.compile(rf"(?<!新)(?:{verb})了?(?:幅度|[率幅速])?(?:为|是|达到?|了)?(?:约|近|超过?|逾)?$"))
+            re.compile(rf"{amount}$"),
+            re.compile(rf"{amount}\d[\d.,]*{_CHANGE_GAP}{{0,6}}[，,]$"))  # 增长5.2%，… / 提高了20元，…
+
+
+_REACHED = re.compile(r"达到?")
 
 
 def change_role(verbs: re.Pattern[str], text: str, a: int, b: int, ca: int, cb: int) -> str:
-    """"to" for the new value of a change (提高到每生每年【600元】, 调整后的支出预算为【16.07亿元】), "from" for the
-    old one (由每生每年【500元】提高到…, 从年初预算的【3037.37亿元】调整为…), "by" for its amount (比上年增加【76亿元】,
-    同比增长了【7.8%】, 增幅为【5%】), "" otherwise; read within the figure's clause, whitespace removed (济南's
-    「从  2020年的  2.83万亿元提高到  2025年的  1.67万亿元」)."""
-    new_lead, old_lead, old_tail, amount_lead = _change_patterns(verbs.pattern)
+    """"to" for the new value of a change (提高到每生每年【600元】, 调整后的支出预算为【16.07亿元】, 提高20元，达到【220元】),
+    "from" for the old one (由每生每年【500元】提高到…, 从年初预算的【3037.37亿元】调整为…), "by" for its amount
+    (比上年增加【76亿元】, 同比增长了【7.8%】, 增幅为【5%】), "" otherwise; read within the figure's clause (达到: and the
+    clause before), whitespace removed (济南's 「从  2020年的  2.83万亿元提高到  2025年的  1.67万亿元」)."""
+    new_lead, old_lead, old_tail, amount_lead, amount_before = _change_patterns(verbs.pattern)
     lead = re.sub(r"\s", "", text[max(ca, a - 24):a])
     if new_lead.search(lead):
         return "to"
@@ -230,19 +235,9 @@ def change_role(verbs: re.Pattern[str], text: str, a: int, b: int, ca: int, cb: 
         return "from"
     if amount_lead.search(lead):
         return "by"
-    if _REACHED.fullmatch(lead) and _amount_before(verbs.pattern).search(re.sub(r"\s", "", text[max(0, ca - 32):ca])):
-        return "to"  # 提高20元，达到【220元】: what the change reached, in the clause after its amount
+    if _REACHED.fullmatch(lead) and amount_before.search(re.sub(r"\s", "", text[max(0, ca - 32):ca])):
+        return "to"  # what the change reached, in the clause after its amount
     return ""
-
-
-_REACHED = re.compile(r"达到?")
-
-
-@cache
-def _amount_before(verb: str) -> re.Pattern[str]:
-    """A clause that ends with the amount of a change (增长5.2%，…; 提高了20元，…)."""
-    return re.compile(rf"(?<!新)(?:{verb})了?(?:幅度|[率幅速])?(?:为|是|达到?|了)?(?:约|近|超过?|逾)?\d[\d.,]*"
-                      rf"{_CHANGE_GAP}{{0,6}}[，,]$")
 
 
 _WRAPPED_CLAUSE_END = re.compile(r"[，。！？；!?;：:]|(?<!\d),|,(?!\d)")  # CLAUSE_END without the line break
