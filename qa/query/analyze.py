@@ -18,6 +18,7 @@ from enum import StrEnum
 from functools import cache
 
 from qa.ingest.places import place_cores
+from qa.query.dictionary import lookup
 from qa.query.lexicon import COUNT, Lexicon, normalize, squash
 from qa.terms import any_word, tokenize, units
 
@@ -287,6 +288,11 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         english_terms = tuple(dict.fromkeys(
             w.removesuffix("'s") for w in _ASCII_WORD.findall(normalize(text))
             if w.removesuffix("'s") not in _EN_STOP and w not in covered.split()))
+        words = [w.removesuffix("'s") for w in _ASCII_WORD.findall(re.sub(r"[-_]", " ", normalize(text)))]
+        glossed_words = set(covered.split())
+        for _, found in lookup(words, stop=_EN_STOP.__contains__, index=lex.dictionary,
+                               taken=[k for k, w in enumerate(words) if w in glossed_words]):
+            zh_terms += found  # words the glossary lacks, from the dictionary (securities: 有价证券)
         terms = tuple(dict.fromkeys(zh_terms))
         search = " ".join([text, *terms])
     else:

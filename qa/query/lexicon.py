@@ -3,7 +3,9 @@
 - ``glossary_en_zh.tsv``: English phrase → the Chinese terms of the genre (one glossary for everything);
 - ``query_words.tsv``: intent cues, derived operations, periods, scopes, expected units and their classes, the
   form of answer asked for (a day, a year, an ordinal), polarity words;
-- ``stopwords.txt``: function words (shared with the BM25 tokenizer, ``qa.terms``).
+- ``stopwords.txt``: function words (shared with the BM25 tokenizer, ``qa.terms``);
+- not a file of ours: the general English–Chinese dictionary (CC-CEDICT, ``qa.query.dictionary``) for the
+  words of an English question the glossary lacks.
 """
 
 from __future__ import annotations
@@ -92,6 +94,14 @@ class Lexicon:
         phrases = sorted(self.glossary, key=lambda p: (-len(p), p))
         alternation = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
         return re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])")
+
+    @cached_property
+    def dictionary(self) -> dict[str, list[str]]:
+        """English sense -> Chinese headwords of the general dictionary (``qa.query.dictionary``), for the words
+        of an English question the glossary lacks; read at the first English question, not for every process."""
+        from qa.query.dictionary import reverse_index
+
+        return reverse_index()
 
     @staticmethod
     @cache

