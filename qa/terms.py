@@ -45,7 +45,7 @@ import sys
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -349,21 +349,22 @@ def is_word(word: str) -> bool:
 def any_word(words: Sequence[str]) -> bool:
     """Whether any of ``words`` is a word of the dictionary: ``is_word`` for several at once, one lookup for
     all (what an answer generator asks of every cut it considers)."""
-    table = _light_table() if _jieba is None else None
-    if table is not None:
-        return any(_light_freqs(table, words))
-    freq = _segmenter().FREQ
-    return any(freq.get(w) for w in words)
+    return any(_counts(words))
 
 
 def word_counts(words: Sequence[str]) -> list[int]:
-    """Each word's count in the tokenizer's dictionary, 0 when it is not a word there (read from the light
-    table while the whole dictionary is not loaded)."""
+    """Each word's count in the tokenizer's dictionary, 0 when it is not a word there."""
+    return list(_counts(words))
+
+
+def _counts(words: Sequence[str]) -> Iterator[int]:
+    """The words' dictionary counts (0: not a word), read from the light table while the whole dictionary is
+    not loaded (so asking costs no load), lazily from the whole dictionary once it is."""
     table = _light_table() if _jieba is None else None
     if table is not None:
-        return [f or 0 for f in _light_freqs(table, words)]
+        return (f or 0 for f in _light_freqs(table, words))
     freq = _segmenter().FREQ
-    return [freq.get(w) or 0 for w in words]
+    return (freq.get(w) or 0 for w in words)
 
 
 def _tokenizer_for(text: str):

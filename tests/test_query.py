@@ -23,7 +23,7 @@ def _terms(question: str) -> tuple[str, ...]:
     return analyze(question).terms
 
 
-def _without_dictionary(index: dict[str, list[str]] | None = None) -> Lexicon:
+def _without_dictionary(index: dict[str, str] | None = None) -> Lexicon:
     """The default lexicon with another general dictionary (none: the glossary alone)."""
     lex = dataclasses.replace(Lexicon.default())
     lex.__dict__["dictionary"] = index or {}  # a cached_property: its value lives in the instance's dict
@@ -194,9 +194,9 @@ def test_the_dictionary_files_each_chinese_word_under_its_english_senses() -> No
 
 
 def test_dictionary_lookup_reads_the_longest_phrase_and_orders_by_the_tokenizer_dictionary() -> None:
-    from qa.query.dictionary import lookup, parse
+    from qa.query.dictionary import known_only, lookup, parse
 
-    index = parse(_CEDICT.splitlines())
+    index = known_only(parse(_CEDICT.splitlines()), lambda words: [1] * len(words))  # every headword kept
     counts = {"投资者": 50, "投资人": 90, "有价证券": 5, "安全感": 7, "安全": 900, "帐户": 3, "账目": 2, "据闻": 2}
 
     def count(words):
@@ -215,9 +215,10 @@ def test_dictionary_lookup_reads_the_longest_phrase_and_orders_by_the_tokenizer_
 
 
 def test_english_words_the_glossary_lacks_get_the_dictionary_words() -> None:
-    from qa.query.dictionary import parse
+    from qa.query.dictionary import known_only, parse
+    from qa.terms import word_counts
 
-    lex = _without_dictionary(parse(_CEDICT.splitlines()))
+    lex = _without_dictionary(known_only(parse(_CEDICT.splitlines()), word_counts))
     query = analyze("How many securities investor accounts were open in 2025?", lex)
     assert {"有价证券", "投资者", "投资人"} <= set(query.terms)
     assert "有价证券" in tokenize(query.search_text)

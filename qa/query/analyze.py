@@ -284,12 +284,11 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         zh_terms += list(people)
         zh_terms += [t for t in tokenize(text) if re.search(r"\d", t)]
         zh_terms += [w for run in _HAN_RUN.findall(text) if len(run) > 1 for w in (run, *_words(run))]
-        covered = " ".join(k for k, _ in glossed)
+        glossed_words = {w for k, _ in glossed for w in k.split()}
         english_terms = tuple(dict.fromkeys(
             w.removesuffix("'s") for w in _ASCII_WORD.findall(normalize(text))
-            if w.removesuffix("'s") not in _EN_STOP and w not in covered.split()))
+            if w.removesuffix("'s") not in _EN_STOP and w not in glossed_words))
         words = [w.removesuffix("'s") for w in _ASCII_WORD.findall(re.sub(r"[-_]", " ", normalize(text)))]
-        glossed_words = set(covered.split())
         for _, found in lookup(words, stop=_EN_STOP.__contains__, index=lex.dictionary,
                                taken=[k for k, w in enumerate(words) if w in glossed_words]):
             zh_terms += found  # words the glossary lacks, from the dictionary (securities: 有价证券)

@@ -48,7 +48,7 @@ def source_file() -> Path | None:
     return path if path.is_file() else None
 
 
-def parse(lines) -> dict[str, list[str]]:
+def parse(lines: Iterable[str]) -> dict[str, list[str]]:
     """English sense (lower case, without brackets or a leading to/a/an/the) -> the simplified headwords that
     give it, in the file's order. Senses of more than ``MAX_WORDS`` words, measure words (CL:), cross
     references and surnames are left out."""
@@ -135,24 +135,20 @@ def reverse_index() -> dict[str, str]:
     return data
 
 
-def _senses(index: Mapping[str, str | Sequence[str]], phrase: str) -> list[str]:
+def _senses(index: Mapping[str, str], phrase: str) -> list[str]:
     """The headwords of ``phrase`` and of its singular (accounts -> account; taxes -> tax)."""
-    out = list(_words(index.get(phrase, ())))
+    out = index.get(phrase, "").split()
     for suffix in ("es", "s"):
         if phrase.endswith(suffix) and len(phrase) > len(suffix) + 2:
-            out += [w for w in _words(index.get(phrase[: -len(suffix)], ())) if w not in out]
+            out += [w for w in index.get(phrase[: -len(suffix)], "").split() if w not in out]
     return out
-
-
-def _words(found: str | Sequence[str]) -> Sequence[str]:
-    return found.split() if isinstance(found, str) else found
 
 
 def lookup(words: Sequence[str], stop: Callable[[str], bool] = lambda w: False, taken: Iterable[int] = (),
            counts: Callable[[Sequence[str]], list[int]] | None = None,
-           index: Mapping[str, str | Sequence[str]] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+           index: Mapping[str, str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
     """(English phrase, Chinese words) for the phrases of ``words`` (a question's words in order) the
-    dictionary knows. A phrase neither starts nor ends with a stop word (``stop``), nor holds a word the
+    dictionary knows (``index``: sense -> space-separated headwords, as ``reverse_index`` gives). A phrase neither starts nor ends with a stop word (``stop``), nor holds a word the
     glossary has read (its position in ``taken``). ``counts``: each Chinese word's count in the tokenizer's
     dictionary (``qa.terms.word_counts``); words counted 0 are dropped, the rest ordered by it, most first."""
     if index is None:

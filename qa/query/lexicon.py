@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
@@ -97,7 +97,7 @@ class Lexicon:
         return re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])")
 
     @cached_property
-    def dictionary(self) -> Mapping[str, str | Sequence[str]]:
+    def dictionary(self) -> Mapping[str, str]:
         """English sense -> Chinese headwords of the general dictionary (``qa.query.dictionary``), for the words
         of an English question the glossary lacks; read at the first English question, not for every process."""
         from qa.query.dictionary import reverse_index
