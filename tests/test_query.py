@@ -23,6 +23,13 @@ def _terms(question: str) -> tuple[str, ...]:
     return analyze(question).terms
 
 
+def _lookup_words(words: list[str]) -> tuple[str, ...]:
+    """The Chinese words the shipped lookup finds for ``words``, in order."""
+    from qa.query.dictionary import lookup
+
+    return tuple(w for _, found in lookup(words) for w in found)
+
+
 def _without_dictionary(index: dict[str, str] | None = None) -> Lexicon:
     """The default lexicon with another general dictionary (none: the glossary alone)."""
     lex = dataclasses.replace(Lexicon.default())
@@ -254,7 +261,7 @@ def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) 
         cached[0].write_text('{"securities": "证券"}', encoding="utf-8")  # read back, not parsed again
         dictionary.reverse_index.cache_clear()
         assert dictionary.reverse_index()["securities"] == "证券"
-        assert lookup_words(["securities"]) == ("证券",)
+        assert _lookup_words(["securities"]) == ("证券",)
         cached[0].write_text("{not json", encoding="utf-8")  # a broken cache is parsed again and rewritten
         dictionary.reverse_index.cache_clear()
         assert dictionary.reverse_index()["securities"] == "有价证券"
@@ -263,12 +270,6 @@ def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) 
         assert dictionary.reverse_index() == {}
     finally:
         dictionary.reverse_index.cache_clear()
-
-
-def lookup_words(words: list[str]) -> tuple[str, ...]:
-    from qa.query.dictionary import lookup
-
-    return tuple(w for _, found in lookup(words) for w in found)
 
 
 def test_english_question_naming_a_person_in_pinyin_gets_the_chinese_name() -> None:

@@ -148,9 +148,10 @@ def lookup(words: Sequence[str], stop: Callable[[str], bool] = lambda w: False, 
            counts: Callable[[Sequence[str]], list[int]] | None = None,
            index: Mapping[str, str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
     """(English phrase, Chinese words) for the phrases of ``words`` (a question's words in order) the
-    dictionary knows (``index``: sense -> space-separated headwords, as ``reverse_index`` gives). A phrase neither starts nor ends with a stop word (``stop``), nor holds a word the
-    glossary has read (its position in ``taken``). ``counts``: each Chinese word's count in the tokenizer's
-    dictionary (``qa.terms.word_counts``); words counted 0 are dropped, the rest ordered by it, most first."""
+    dictionary knows (``index``: sense -> space-separated headwords, as ``reverse_index`` gives). A phrase
+    neither starts nor ends with a stop word (``stop``), nor holds a word the glossary has read (its position in
+    ``taken``). ``counts``: each Chinese word's count in the tokenizer's dictionary (``qa.terms.word_counts``);
+    words counted 0 are dropped, the rest ordered by it, most first."""
     if index is None:
         index = reverse_index()
     if counts is None:
