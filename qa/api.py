@@ -166,6 +166,8 @@ def passage_dict(p: Passage) -> dict:
         "rank": p.rank, "source": c.source, "start": c.start, "end": c.end, "doc_title": c.doc_title,
         "section": c.section, "text": c.text, "score": p.score, "doc_id": c.doc_id, "kind": c.kind,
         "page_start": c.page_start, "page_end": c.page_end, "retrievers": p.retrievers,
+        "copies": [{"source": k.source, "start": k.start, "end": k.end, "page_start": k.page_start,
+                    "page_end": k.page_end} for k in p.copies],  # the same text in other sources
     }
 
 

@@ -151,7 +151,7 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
     "zh": {"not_found": "公报中未找到确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
            "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "sure": "可信度 {p}", "yes": "是", "no": "否",
            "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
-           "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字",
+           "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字", "also": "同文见 {where}",
            "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
            "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", "unit": "单位：{u}", ":": "：", ";": "；", "(": "（", ")": "）"},
     "en": {"not_found": "No exact answer was found in the bulletins", "related": "these passages may be relevant",
@@ -159,7 +159,7 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
            "computed": "computed from", "sure": "P(right) {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
            "oops": "Something went wrong; please try again or rephrase.", "more": "More related passages are under Source passages.",
            "view": "View in the document ({where}characters {a}–{b})", "details": "Details",
-           "chars": "characters {a}–{b}", "answer_at": "answer", "related_passages": "Related passages",
+           "chars": "characters {a}–{b}", "also": "also in {where}", "answer_at": "answer", "related_passages": "Related passages",
            "empty": "Ask a question: the bulletin passages it cites appear here, the answer marked in yellow.",
            "not_ready": "The index is still being built ({pct}%); questions are answered as soon as it is ready.",
            ":": ": ", ";": "; ", "(": "(", ")": ")", "unit": "unit: {u}"},
@@ -320,6 +320,9 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
         details = (f'<details class="bqa-view"{" open" if cited and p.rank == _first_cited(result) else ""}>'
                    f'<summary>{_esc(view)}</summary><div class="bqa-ctx">{inner}</div></details>')
     page = f" · {page_word}" if page_word else ""
+    for k in p.copies:  # the same text in another source (a report's PDF beside its text version)
+        where = f'{k.source} · {t["page"].format(n=k.page_start)}' if k.page_start else k.source
+        page += f' · {_esc(t["also"].format(where=where))}'
     return (
         f'<div class="bqa-src{" bqa-cited" if cited else ""}" data-rank="{p.rank}" id="bqa-src-{p.rank}">'
         f'<div class="bqa-src-head">[{p.rank}] {_esc(_where(p))}</div>'

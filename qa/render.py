@@ -50,6 +50,9 @@ def render_text(result: AskResult, color: bool = False) -> str:
         lines.append(f"[{p.rank}] {where}")
         page = f" p.{c.page_start}" if c.page_start else ""
         lines.append(f"    {d}{_t(c.source)}{page} {c.start}-{c.end}  score {p.score:.4f}{r}")
+        for k in p.copies:
+            page = f" p.{k.page_start}" if k.page_start else ""
+            lines.append(f"    {d}同文见 / also in {_t(k.source)}{page} {k.start}-{k.end}{r}")
         lines.append("    " + _marked(result, p.rank, c.text, c.start, c.end, color).replace("\n", "\n    "))
     lines.append(f"{len(result.passages)} passages, {result.latency_ms:.0f} ms")
     return "\n".join(lines)

@@ -152,6 +152,7 @@ class Passage:
     score: float
     rank: int  # 1-based
     retrievers: dict[str, int] = field(default_factory=dict)  # retriever name -> its rank
+    copies: tuple[Chunk, ...] = ()  # the same text in other sources (a report's PDF and its text), ranked lower
 
 
 @dataclass(frozen=True)

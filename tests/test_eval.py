@@ -217,10 +217,16 @@ def test_summarize_by_groups_on_a_gold_field(outcomes):
 
 def test_hit_rank_needs_the_whole_answer_span_in_the_same_source():
     spans = [Span("a.txt", 100, 110), Span("a.txt", 500, 510)]
-    assert hit_rank([("a.txt", 100, 110)], spans) == 1
-    assert hit_rank([("a.txt", 0, 105), ("b.txt", 0, 999), ("a.txt", 90, 120)], spans) == 3
-    assert hit_rank([("a.txt", 0, 50), ("a.txt", 495, 600)], spans) == 2
-    assert hit_rank([("a.txt", 0, 50)] * 10 + [("a.txt", 0, 999)], spans) is None  # beyond depth 10
+    assert hit_rank([[("a.txt", 100, 110)]], spans) == 1
+    assert hit_rank([[("a.txt", 0, 105)], [("b.txt", 0, 999)], [("a.txt", 90, 120)]], spans) == 3
+    assert hit_rank([[("a.txt", 0, 50)], [("a.txt", 495, 600)]], spans) == 2
+    assert hit_rank([[("a.txt", 0, 50)]] * 10 + [[("a.txt", 0, 999)]], spans) is None  # beyond depth 10
+
+
+def test_a_passage_hits_through_its_copy_in_another_source():
+    spans = [Span("a.txt", 100, 110)]
+    assert hit_rank([[("a.pdf", 90, 130), ("a.txt", 95, 120)]], spans) == 1  # shown from the PDF, gold in the text
+    assert hit_rank([[("a.pdf", 90, 130), ("b.txt", 95, 120)]], spans) is None
 
 
 def test_curve_moves_precision_and_coverage_with_the_threshold():

@@ -2,7 +2,8 @@
 
 Passage hit
     A returned passage *hits* when it lies in the same source as one of the gold answer's spans and its
-    ``[start, end)`` covers that span completely (derived items: one of the operands' spans). ``hit_rank`` is
+    ``[start, end)`` covers that span completely (derived items: one of the operands' spans), or when one of its
+    copies does (the same text in another source, shown once: ``qa.retrieval.distinct_passages``). ``hit_rank`` is
     the rank of the first hitting passage among the first ``DEPTH`` (10), in raw retrieval order (before the
     answer's passage is moved first). hit@k is the share of answerable items with ``hit_rank <= k``; MRR@10.
 
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import BqaError
+from qa.types import Passage
 
 from .gold import GoldItem, Span
 
@@ -148,12 +150,21 @@ def is_trap_answer(item: GoldItem, pred: Prediction) -> bool:
     return normalize(item.trap) in normalize(pred.text) and judge(item, pred).reason in ("trap", "answered_unanswerable")
 
 
-def hit_rank(passages: Iterable[tuple[str, int, int]], spans: Sequence[Span], depth: int = DEPTH) -> int | None:
-    """1-based rank of the first (source, start, end) passage covering one of ``spans``; None if none does."""
-    for rank, (source, start, end) in enumerate(passages, start=1):
+Place = tuple[str, int, int]  # (source, start, end)
+
+
+def places(passage: Passage) -> tuple[Place, ...]:
+    """Where a passage's text lies: its own chunk, then its copies in other sources."""
+    return tuple((c.source, c.start, c.end) for c in (passage.chunk, *passage.copies))
+
+
+def hit_rank(passages: Iterable[Sequence[Place]], spans: Sequence[Span], depth: int = DEPTH) -> int | None:
+    """1-based rank of the first passage (the places of its text: ``places``) covering one of ``spans``;
+    None if none does."""
+    for rank, where in enumerate(passages, start=1):
         if rank > depth:
             break
-        if any(s.covered_by(source, start, end) for s in spans):
+        if any(s.covered_by(source, start, end) for s in spans for source, start, end in where):
             return rank
     return None
 

@@ -42,7 +42,7 @@ from qa.linear import LinearModel, data_path
 from qa.paths import REPO_ROOT
 from qa.query import Query
 from qa.retrieval import FEATURES as RANKER_FEATURES
-from qa.retrieval import Pool, rank_pool
+from qa.retrieval import Pool, distinct_passages, rank_pool
 from qa.types import Passage
 
 from .fit import (
@@ -64,6 +64,7 @@ from .metrics import (
     hit_rank,
     judge,
     load_gate,
+    places,
     summarize,
     summarize_by,
 )
@@ -180,21 +181,37 @@ def _engine(suite: Suite, corpus: Path, cache: Path, embedder: Embedder, show_pr
 
 
 def _pool_labels(pool: Pool, engine: BulletinQA, spans: Sequence[Span]) -> np.ndarray:
-    chunks = engine.index.chunks
-    return np.array([any(s.covered_by(chunks[int(i)].source, chunks[int(i)].start, chunks[int(i)].end) for s in spans)
-                     for i in pool.ids], dtype=bool)
+    """Rows that cover an answer span, and rows of the same text in other sources (a PDF and its text version):
+    the passage shown for both is one (``distinct_passages``), whichever copy ranks first."""
+    chunks, keys = engine.index.chunks, engine.retriever.scorer.text_keys
+    covers = [any(s.covered_by(chunks[int(i)].source, chunks[int(i)].start, chunks[int(i)].end) for s in spans)
+              for i in pool.ids]
+    texts = {keys[int(i)] for i, c in zip(pool.ids, covers, strict=True) if c}
+    return np.array([c or keys[int(i)] in texts for i, c in zip(pool.ids, covers, strict=True)], dtype=bool)
 
 
-def _candidate_label(located: LocatedItem, c: Candidate) -> bool:
+def _candidate_places(c: Candidate, passages: Sequence[Passage]) -> list[tuple[str, int, int]]:
+    """Where a candidate lies: its own place, and the same offsets in its passage's copies (the same text in
+    other sources, up to whitespace: near enough to tell which clause it is)."""
+    out = [(c.source, c.start, c.end)]
+    for p in passages:
+        if p.chunk.chunk_id == c.chunk_id:
+            at = c.start - p.chunk.start
+            out += [(k.source, k.start + at, k.start + at + c.end - c.start) for k in p.copies]
+    return out
+
+
+def _candidate_label(located: LocatedItem, c: Candidate, passages: Sequence[Passage] = ()) -> bool:
     item = located.item
     if not item.answerable:
         return False
+    where = _candidate_places(c, passages)
     if item.type in ("derived", "comparison") and item.operands:
-        return any(s.overlaps(c.source, c.start, c.end) and (c.end - c.start) <= (s.end - s.start) + 12
-                   for s in located.answer_spans) and any(
+        return any(s.overlaps(*w) and (c.end - c.start) <= (s.end - s.start) + 12
+                   for s in located.answer_spans for w in where) and any(
             judge(_operand_item(item, op.text), Prediction(c.display)).correct for op in item.operands)
     if item.type == "yes_no" and item.verdict:
-        return c.verdict == item.verdict and any(s.overlaps(c.source, c.start, c.end) for s in located.evidence_spans)
+        return c.verdict == item.verdict and any(s.overlaps(*w) for s in located.evidence_spans for w in where)
     return judge(item, Prediction(c.display, c.kind, c.verdict)).correct
 
 
@@ -252,8 +269,7 @@ def prepare(plan: Plan, embedder: Embedder, cache: Path, show_progress: bool) ->
 
 def _passages(engine: BulletinQA, pool: Pool, ranker: LinearModel | None, mode: str = "fitted") -> list[Passage]:
     order, scores = rank_pool(pool, mode, ranker)
-    return [Passage(chunk=engine.index.chunks[int(pool.ids[k])], score=round(float(scores[k]), 6), rank=r,
-                    retrievers=pool.ranks[k]) for r, k in enumerate(order[:DEPTH], start=1)]
+    return distinct_passages(engine.index, engine.retriever.scorer.text_keys, pool, order, scores, DEPTH)
 
 
 def _pool_groups(trials: Sequence[Trial]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -316,7 +332,8 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         engine = engines[t.suite]
         t.candidates = candidates_for(t.query, t.passages, engine.index.texts, engine.retriever.scorer.idf,
                                       engine.retriever.scorer.places)
-        t.candidate_labels = np.array([_candidate_label(t.located, c) for c in t.candidates], dtype=bool)
+        t.candidate_labels = np.array([_candidate_label(t.located, c, t.passages) for c in t.candidates],
+                                      dtype=bool)
 
     # --- answer model (ranks candidates), confidence model (P(best is right)), threshold ----------------
     threshold_info: dict = {}
@@ -376,7 +393,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
     for t in trials:
         result, ms = results[t.item.id]
         pred = _prediction(result)
-        rank = hit_rank([(p.chunk.source, p.chunk.start, p.chunk.end) for p in t.passages], t.located.answer_spans)
+        rank = hit_rank([places(p) for p in t.passages], t.located.answer_spans)
         verdict = judge(t.item, pred)
         outcome = Outcome(t.item, rank, verdict, pred, t.pool_ms + ms, tuple(p.chunk.end - p.chunk.start
                                                                               for p in t.passages[:TOP_K]))
@@ -422,7 +439,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
             for t in ts:
                 ranker = (ranker_of.get(t.item.group, final_ranker) if split == "fit" else final_ranker)
                 ps = t.passages if mode == "fitted" else _passages(engines[t.suite], t.pool, ranker, mode)
-                ranks.append(hit_rank([(p.chunk.source, p.chunk.start, p.chunk.end) for p in ps], t.located.answer_spans))
+                ranks.append(hit_rank([places(p) for p in ps], t.located.answer_spans))
             ablation[split][mode] = {f"hit@{k}": round(sum(1 for r in ranks if r and r <= k) / len(ranks), 4)
                                      for k in (1, 5, 10)}
             for lang in ("zh", "en"):

@@ -11,7 +11,7 @@ Without a fitted ranker file (before the first ``bqa eval --fit``) ``fitted`` fa
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Literal
 
 import numpy as np
@@ -27,7 +27,7 @@ Mode = Literal["fitted", "rrf", "bm25", "dense"]
 MODES: tuple[str, ...] = ("fitted", "rrf", "bm25", "dense")
 RRF_K = 60
 
-__all__ = ["FEATURES", "MODES", "Mode", "Pool", "Retriever", "Scorer", "rank_pool"]
+__all__ = ["FEATURES", "MODES", "Mode", "Pool", "Retriever", "Scorer", "distinct_passages", "rank_pool"]
 
 
 def rank_pool(pool: Pool, mode: Mode, ranker: LinearModel | None) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +71,29 @@ class Retriever:
 
     def passages(self, pool: Pool, top_k: int) -> list[Passage]:
         order, scores = rank_pool(pool, self.mode, self.ranker)
-        return [Passage(chunk=self.index.chunks[int(pool.ids[k])], score=round(float(scores[k]), 6), rank=r,
-                        retrievers=pool.ranks[k])
-                for r, k in enumerate(order[:top_k], start=1)]
+        return distinct_passages(self.index, self.scorer.text_keys, pool, order, scores, top_k)
+
+
+def distinct_passages(index: LoadedIndex, keys: Sequence[str], pool: Pool, order: np.ndarray, scores: np.ndarray,
+                      top_k: int) -> list[Passage]:
+    """The ``top_k`` first passages of ``order``, each text once: a passage whose text (``keys``: whitespace
+    aside) another source holds too — a report's PDF beside its text version, a resolution reprinted in two
+    issues — is shown once, where it ranks best, with the other places as its ``copies``. Within one source
+    equal texts stay apart (two tables' rows can read alike)."""
+    chunks = index.chunks
+    kept: list[tuple[int, list]] = []  # (pool row, its copies' chunks)
+    first: dict[str, int] = {}  # text key -> its position in kept
+    for k in order:
+        i = int(pool.ids[k])
+        at = first.get(keys[i])
+        if at is not None:
+            row, copies = kept[at]
+            if chunks[i].source not in {chunks[int(pool.ids[row])].source, *(c.source for c in copies)}:
+                copies.append(chunks[i])
+                continue
+        if len(kept) < top_k:
+            first.setdefault(keys[i], len(kept))
+            kept.append((k, []))
+    return [Passage(chunk=chunks[int(pool.ids[k])], score=round(float(scores[k]), 6), rank=r,
+                    retrievers=pool.ranks[k], copies=tuple(copies))
+            for r, (k, copies) in enumerate(kept, start=1)]

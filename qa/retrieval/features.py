@@ -108,8 +108,27 @@ class Scorer:
             return np.zeros(len(self.index.contexts), dtype=np.float32)
         return np.asarray(sp.get_scores(known), dtype=np.float32)
 
+    def place_mask(self, query: Query) -> np.ndarray | None:
+        """The chunks a question naming a place may be answered from: all but those of sources about other
+        places, when some source is about a place it names (石嘴山… with Shizuishan's report among Jinan's and
+        Fuxin's); None when that leaves out nothing. Without it the corpus-wide searches fill the pool with
+        other places' passages of the same wording (全市一般公共预算收入…) before the named place's own."""
+        asked = set(query.places)
+        if not asked or not any(mine & asked for mine in self.places.values()):
+            return None
+        others = [s for s, mine in self.places.items() if mine and not mine & asked]
+        if not others:
+            return None
+        mask = np.ones(self.n, dtype=bool)
+        for s in others:
+            mask[self.source_chunks.get(s, _NONE)] = False
+        return mask
+
     def pool(self, query: Query, qvec: np.ndarray | None, allowed: np.ndarray | None = None) -> Pool:
-        """The candidate pool of ``query`` (``allowed``: a boolean mask of the chunks that may be returned)."""
+        """The candidate pool of ``query`` (``allowed``: a boolean mask of the chunks that may be returned;
+        ``place_mask`` narrows it further)."""
+        if (places := self.place_mask(query)) is not None:
+            allowed = places if allowed is None else allowed & places
         said = squash(query.search_text)
         # and the other form of each short or full form the question says (财经委: 财政经济委员会)
         tokens = tokenize(query.search_text)

@@ -1,0 +1,112 @@
+"""Retrieval over a corpus of several places and of copies: the named place's passages are searched, and one
+text held by two sources is shown once."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from qa.api import BulletinQA, place_map
+from qa.embedders import make_embedder
+from qa.index.store import build_index, load_index
+from qa.query import Query, analyze
+from qa.retrieval import Retriever
+
+_REPORT = """{place}{year}年预算执行情况的报告
+
+{place}财政局
+
+一、{year}年预算执行情况
+
+全市一般公共预算收入{income}亿元，为预算的99.7%，同比增长3.1%。
+全市一般公共预算支出{spending}亿元，增长4.3%。
+市本级一般公共预算收入{own}亿元，为预算的95.9%。
+"""
+
+_FIGURES = {
+    "石嘴山市": ("29.23", "129.07", "13.58"),
+    "济南市": ("1093.35", "1301.22", "334.37"),
+    "阜新市": ("53.68", "230.44", "10.93"),
+}
+
+
+@pytest.fixture(scope="module")
+def places_corpus(tmp_path_factory):
+    """Three cities' reports worded alike (the common case among budget reports), and one of them twice: as
+    its text and as a copy under another name (a report's PDF beside its text version)."""
+    corpus = tmp_path_factory.mktemp("places")
+    for k, (place, (income, spending, own)) in enumerate(_FIGURES.items()):
+        text = _REPORT.format(place=place, year=2025, income=income, spending=spending, own=own)
+        (corpus / f"report-{k}.txt").write_text(text, encoding="utf-8")
+    shutil.copy(corpus / "report-0.txt", corpus / "report-0-copy.txt")
+    folder = tmp_path_factory.mktemp("places-index")
+    build_index(corpus, folder, "fake")
+    return folder
+
+
+def _retriever(folder) -> Retriever:
+    return BulletinQA(load_index(folder), make_embedder("fake"), packaged_models=False).retriever
+
+
+def _query(retriever: Retriever, question: str) -> Query:
+    return analyze(question, names=place_map(retriever.index))
+
+
+def _places_of(retriever: Retriever, question: str) -> set[str]:
+    pool = retriever.pool(_query(retriever, question))
+    return {retriever.index.sources[retriever.index.chunks[int(i)].source].place for i in pool.ids}
+
+
+def test_a_question_naming_a_place_is_answered_from_that_place_only(places_corpus):
+    retriever = _retriever(places_corpus)
+    assert _places_of(retriever, "2025年济南全市一般公共预算收入完成了多少？") == {"济南市"}
+    assert _places_of(retriever, "济南和阜新2025年全市一般公共预算收入各是多少？") == {"济南市", "阜新市"}
+    # no place named, or one no source is about: every source may answer
+    assert _places_of(retriever, "2025年全市一般公共预算收入完成了多少？") == set(_FIGURES)
+    assert _places_of(retriever, "2025年厦门全市一般公共预算收入完成了多少？") == set(_FIGURES)
+
+
+def test_a_text_two_sources_hold_is_one_passage_with_its_copy(places_corpus):
+    retriever = _retriever(places_corpus)
+    passages = retriever.search(_query(retriever, "2025年石嘴山全市一般公共预算收入完成了多少？"), top_k=10)
+    texts = ["".join(p.chunk.text.split()) for p in passages]
+    assert len(texts) == len(set(texts))  # each text once
+    assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+    copied = [p for p in passages if p.copies]
+    assert copied  # the two files' passages were found …
+    for p in copied:  # … and each shown once, the other file's place kept as its copy
+        assert {p.chunk.source, *(c.source for c in p.copies)} == {"report-0.txt", "report-0-copy.txt"}
+        assert all("".join(c.text.split()) == "".join(p.chunk.text.split()) for c in p.copies)
+
+
+def test_equal_texts_of_one_source_stay_apart(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    line = "全市一般公共预算收入29.23亿元，为预算的99.7%，同比增长3.1%。"
+    (corpus / "a.txt").write_text(f"石嘴山市2025年预算执行情况的报告\n\n一、收入\n\n{line}\n\n二、再述\n\n{line}\n",
+                                  encoding="utf-8")
+    build_index(corpus, tmp_path / "i", "fake")
+    retriever = _retriever(tmp_path / "i")
+    passages = retriever.search(analyze("全市一般公共预算收入是多少？"), top_k=10)
+    same = [p for p in passages if "29.23" in p.chunk.text and "二、" not in p.chunk.text]
+    assert len(same) == 2 and not any(p.copies for p in same)
+
+
+def test_copies_are_in_the_json_the_text_and_the_page(places_corpus):
+    from qa.app import _passage_html
+    from qa.render import render_text
+
+    engine = BulletinQA(load_index(places_corpus), make_embedder("fake"), packaged_models=False)
+    result = engine.ask("2025年石嘴山全市一般公共预算收入完成了多少？", top_k=5)
+    rows = result.to_dict()["passages"]
+    assert all(isinstance(r["copies"], list) for r in rows)
+    copied = [r for r in rows if r["copies"]]
+    assert copied
+    for r in copied:
+        for k in r["copies"]:  # a copy is cited like a passage: its offsets slice its own source
+            assert "".join(engine.index.texts[k["source"]][k["start"]:k["end"]].split()) == "".join(r["text"].split())
+    text = render_text(result)
+    assert text.count("also in report-0") == len(copied)
+    p = next(p for p in result.passages if p.copies)
+    assert f"同文见 {p.copies[0].source}" in _passage_html(engine, result, p)  # the page speaks the question's language
