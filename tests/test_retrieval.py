@@ -110,3 +110,20 @@ def test_copies_are_in_the_json_the_text_and_the_page(places_corpus):
     assert text.count("also in report-0") == len(copied)
     p = next(p for p in result.passages if p.copies)
     assert f"同文见 {p.copies[0].source}" in _passage_html(engine, result, p)  # the page speaks the question's language
+
+
+def test_the_best_contexts_are_taken_among_those_a_filter_lets_through(places_corpus, monkeypatch):
+    import qa.retrieval.features as features
+
+    monkeypatch.setattr(features, "CONTEXT_N", 1)
+    retriever = _retriever(places_corpus)
+    query = _query(retriever, "一般公共预算收支情况")
+    chunks = retriever.index.chunks
+
+    def by_context(pool) -> set[str]:
+        return {chunks[int(i)].source for i, r in zip(pool.ids, pool.ranks, strict=True) if "context" in r}
+
+    best = by_context(retriever.pool(query))
+    assert len(best) >= 1
+    other = next(s for s in ("report-1.txt", "report-2.txt", "report-0.txt") if s not in best)
+    assert by_context(retriever.pool(query, sources=[other])) == {other}  # not nothing: the best context it allows

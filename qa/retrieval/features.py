@@ -124,6 +124,13 @@ class Scorer:
             mask[self.source_chunks.get(s, _NONE)] = False
         return mask
 
+    def _contexts_with(self, allowed: np.ndarray) -> np.ndarray:
+        """Per context: does one of its chunks pass ``allowed``?"""
+        counts = np.add.reduceat(allowed[self.by_context].astype(np.int64), self.context_start[:-1]) \
+            if len(self.by_context) else np.zeros(0, dtype=np.int64)
+        sizes = np.diff(self.context_start)
+        return (counts > 0) & (sizes > 0)  # reduceat reads one element for an empty context
+
     def pool(self, query: Query, qvec: np.ndarray | None, allowed: np.ndarray | None = None) -> Pool:
         """The candidate pool of ``query`` (``allowed``: a boolean mask of the chunks that may be returned;
         ``place_mask`` narrows it further)."""
@@ -139,6 +146,7 @@ class Scorer:
         ctx = self.context_scores(tokens)
         if allowed is not None:
             bm25 = np.where(allowed, bm25, 0.0)
+            ctx = np.where(self._contexts_with(allowed), ctx, 0.0)  # the best contexts that have a chunk to give
         ranks: dict[int, dict[str, int]] = {}
 
         def add(name: str, order) -> None:
