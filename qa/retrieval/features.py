@@ -28,7 +28,8 @@ FEATURES = (
 )
 DENSE_N = 50
 BM25_N = 80
-CONTEXT_N = 5  # best contexts …
+# best contexts (5 until 3 December: a prose section ranked 8th-13th among a report's tables was left out) …
+CONTEXT_N = 15
 PER_CONTEXT = 8  # … and their best chunks by BM25
 HEADER_N = 10
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
