@@ -182,6 +182,6 @@ class Answer:
     verdict: str | None = None  # yes_no: "yes" | "no"
     operands: tuple[Operand, ...] = ()  # derived and comparison answers
     value: float | None = None  # derived: the computed number in ``unit``
-    unit: str | None = None
+    unit: str | None = None  # derived: the unit of ``value``; a table cell: the unit its table states (万元)
     page: int | None = None
     alternatives: tuple[Answer, ...] = ()

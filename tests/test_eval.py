@@ -117,6 +117,24 @@ def test_span_rules_trap_extra_figure_length_and_normalisation():
     assert judge_answer(item(), "37人，经区监委审查调查后依法采取留置措施的人员共计").reason == "too_long"
 
 
+def test_a_table_cell_in_another_unit_is_the_same_amount():
+    gold = item(answer="101.35 亿元", type="table_cell")
+
+    def right(text, unit=None, answer=gold):
+        return judge(answer, Prediction(text, "table_cell", unit=unit)).correct
+
+    assert right("1,013,500", "万元")  # 1,013,500 万元 = 101.35 亿元
+    assert right("10135000000", "元")
+    assert not right("1,013,400", "万元")  # 101.34 亿元
+    assert not right("1,013,500", "元")  # another amount
+    assert not right("1,013,500")  # no unit stated: not a figure in 亿元
+    assert not right("1,013,500", "万人")  # another measure
+    assert not right("1,013,500万元", "万元")  # not a bare figure: the text rules decide
+    assert right("6350979", "万元", item(answer="635.10亿元"))  # 635.0979 亿元, written to two decimals
+    assert not right("6350979", "万元", item(answer="635.1000亿元"))
+    assert not right("101", "亿元", item(answer="12万人"))
+
+
 def test_unanswerable_is_right_only_when_abstained():
     gold = item(answer=None, type="unanswerable")
     assert judge(gold, Prediction(None)).correct

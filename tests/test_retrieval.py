@@ -62,7 +62,7 @@ def test_a_question_naming_a_place_is_answered_from_that_place_only(places_corpu
     retriever = _retriever(places_corpus)
     assert _places_of(retriever, "2025年济南全市一般公共预算收入完成了多少？") == {"济南市"}
     assert _places_of(retriever, "济南和阜新2025年全市一般公共预算收入各是多少？") == {"济南市", "阜新市"}
-    # no place named, or one no source is about: every source may answer
+    # no place named, or one that is no place of this corpus (厦门): every source may answer
     assert _places_of(retriever, "2025年全市一般公共预算收入完成了多少？") == set(_FIGURES)
     assert _places_of(retriever, "2025年厦门全市一般公共预算收入完成了多少？") == set(_FIGURES)
 
@@ -127,3 +127,88 @@ def test_the_best_contexts_are_taken_among_those_a_filter_lets_through(places_co
     assert len(best) >= 1
     other = next(s for s in ("report-1.txt", "report-2.txt", "report-0.txt") if s not in best)
     assert by_context(retriever.pool(query, sources=[other])) == {other}  # not nothing: the best context it allows
+
+
+def test_a_table_cells_answer_carries_its_tables_unit_in_the_json():
+    from qa.api import answer_dict
+    from qa.types import Answer
+
+    cell = Answer(text="1,013,500", source="a.txt", start=0, end=9, passage_rank=1, kind="table_cell", probability=0.9,
+                  unit="万元")
+    assert answer_dict(cell)["unit"] == "万元"
+    figure = Answer(text="101.35亿元", source="a.txt", start=0, end=8, passage_rank=1, kind="number", probability=0.9)
+    assert "unit" not in answer_dict(figure)
+
+
+def test_a_chosen_source_about_another_place_is_still_searched(places_corpus):
+    retriever = _retriever(places_corpus)
+    query = _query(retriever, "2025年石嘴山全市一般公共预算收入完成了多少？")
+    pool = retriever.pool(query, sources=["report-1.txt"])  # 济南's report, chosen by name
+    assert len(pool.ids) and {retriever.index.chunks[int(i)].source for i in pool.ids} == {"report-1.txt"}
+
+
+def test_a_place_inside_another_word_is_not_named(places_corpus):
+    retriever = _retriever(places_corpus)
+    assert "济南" in _query(retriever, "2025年区域经济南北的一般公共预算收入差多少？").places  # a substring …
+    assert _places_of(retriever, "2025年区域经济南北的一般公共预算收入差多少？") == set(_FIGURES)  # … not a word
+    assert _places_of(retriever, "2025年济南市一般公共预算收入是多少？") == {"济南市"}
+
+
+def test_copies_join_the_first_passage_of_their_text_without_one_from_their_source(places_corpus):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from qa.retrieval import distinct_passages
+
+    base = load_index(places_corpus).chunks[0]
+    chunks = [replace(base, chunk_id=f"c{i}", source=src, start=i * 10, end=i * 10 + 5)
+              for i, src in enumerate(["a.txt", "a.pdf", "a.txt", "a.pdf", "b.txt"])]
+    index = SimpleNamespace(chunks=chunks)
+    pool = SimpleNamespace(ids=np.arange(5), ranks=[{} for _ in range(5)])
+    order, scores = np.arange(5), np.linspace(1, 0, 5)
+    shown = distinct_passages(index, ["same"] * 4 + ["other"], pool, order, scores, top_k=10)
+    assert [(p.chunk.chunk_id, [c.chunk_id for c in p.copies]) for p in shown] == [
+        ("c0", ["c1"]), ("c2", ["c3"]), ("c4", [])]  # a.txt's text twice: each once, each with its PDF copy
+    assert [p.rank for p in shown] == [1, 2, 3]
+
+
+def test_labels_read_copies_in_other_sources_only(tmp_path):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from qa.answer import Candidate
+    from qa.evaluation.gold import Span
+    from qa.evaluation.runner import _candidate_places, _pool_labels
+    from qa.types import Passage
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    line = "全市一般公共预算收入29.23亿元，为预算的99.7%，同比增长3.1%。"
+    text = f"石嘴山市2025年预算执行情况的报告\n\n一、收入\n\n{line}\n\n二、再述\n\n{line}\n"
+    (corpus / "a.txt").write_text(text, encoding="utf-8")
+    (corpus / "b.txt").write_text(text.replace("收入", "收  入"), encoding="utf-8")  # the same up to whitespace
+    build_index(corpus, tmp_path / "i", "fake")
+    engine = BulletinQA(load_index(tmp_path / "i"), make_embedder("fake"), packaged_models=False)
+    chunks = engine.index.chunks
+    rows = [i for i, c in enumerate(chunks) if "29.23" in c.text]
+    first = min((i for i in rows if chunks[i].source == "a.txt"), key=lambda i: chunks[i].start)
+    at = engine.index.texts["a.txt"].index("29.23")
+    pool = SimpleNamespace(ids=np.array(rows))
+    labels = dict(zip(rows, _pool_labels(pool, engine, [Span("a.txt", at, at + 7)]), strict=True))
+    assert labels[first]  # the covering row …
+    assert all(labels[i] for i in rows if chunks[i].source == "b.txt")  # … and its copies in b.txt
+    assert not any(labels[i] for i in rows if chunks[i].source == "a.txt" and i != first)  # not a.txt's repeat
+
+    copy = next(c for c in chunks if c.source == "b.txt" and "29.23" in c.text)
+    raw = engine.index.texts["b.txt"][copy.start:copy.end]
+    assert "".join(raw.split()) == "".join(chunks[first].text.split()) != raw  # a copy, spaced out in its source
+    passage = Passage(chunks[first], 1.0, 1, copies=(copy,))
+    start = engine.index.texts["a.txt"].index("为预算的99.7%", chunks[first].start)
+    cand = Candidate("为预算的99.7%", "为预算的99.7%", "a.txt", start, start + 9, "number", "%", 1,
+                     chunks[first].chunk_id, np.zeros(1))
+    places = _candidate_places(cand, [passage], engine.index.texts)
+    src, s, e = places[1]
+    assert src == "b.txt" and "".join(engine.index.texts["b.txt"][s:e].split()) == "为预算的99.7%"

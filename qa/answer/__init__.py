@@ -200,7 +200,8 @@ class Answerer:
     def to_answer(c: Candidate, pages: Mapping[str, tuple[int, ...]] | None) -> Answer:
         return Answer(text=c.text, source=c.source, start=c.start, end=c.end, passage_rank=c.passage_rank,
                       kind=c.kind, probability=round(c.probability, 4), display=c.display, verdict=c.verdict,
-                      page=page_of(pages, c.source, c.start))
+                      page=page_of(pages, c.source, c.start),
+                      unit=(c.unit or None) if c.kind == "table_cell" else None)  # a table's 单位 for a bare cell
 
 
 def _is_operand(c: Candidate, derived: Answer) -> bool:

@@ -12,7 +12,9 @@ Exact answer (answerable items), see ``judge``
     correct when it contains the gold answer or a variant as a whole figure ("75台" does not match inside
     "175台"), and what is left contradicts nothing: no trap, no other digit, no more than
     ``max(12, len(gold))`` extra characters; or when it is the core of the gold answer — a whole part of it
-    with all its figures and at least half its length ("1.2万" for "1.2 万居民"). A yes/no answer is correct only when its verdict is the gold
+    with all its figures and at least half its length ("1.2万" for "1.2 万居民"); or when it is a bare figure
+    whose unit is stated apart (a table's 单位：万元) and equals the gold figure in the same measure to the
+    precision the gold is written with ("1,013,500" in 万元 for "101.35 亿元"). A yes/no answer is correct only when its verdict is the gold
     verdict. A derived answer is correct when its computed value equals the gold value to the gold answer's
     precision (or its text matches as above); a comparison when it names the winner.
 
@@ -59,6 +61,7 @@ class Prediction:
     verdict: str | None = None
     value: float | None = None
     probability: float | None = None
+    unit: str | None = None  # the unit a bare figure is stated in elsewhere (a table's 单位：万元)
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,41 @@ def judge(item: GoldItem, pred: Prediction) -> Verdict:
         names = [normalize(g) for g in item.answers]
         return Verdict(True, "correct") if any(n and n in normalize(pred.text) for n in names) else \
             Verdict(False, "missing")
-    return _span_verdict(item, pred.text)
+    verdict = _span_verdict(item, pred.text)
+    if not verdict.correct and verdict.reason == "missing" and _same_amount(item, pred):
+        return Verdict(True, "correct")
+    return verdict
+
+
+_BARE = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+_FIGURE = re.compile(r"([-+]?\d[\d,]*(?:\.\d+)?)(\D{0,6})")
+_SCALES = (("万亿", 1e12), ("亿", 1e8), ("千万", 1e7), ("百万", 1e6), ("万", 1e4), ("千", 1e3))
+
+
+def _scaled(number: str, unit: str) -> tuple[float, str, float]:
+    """(value in the base unit, base unit, the written unit's factor): 101.35, 亿元 -> (1.0135e10, 元, 1e8)."""
+    value = float(number.replace(",", ""))
+    for prefix, factor in _SCALES:
+        if unit.startswith(prefix) and len(unit) > len(prefix):
+            return value * factor, unit[len(prefix):], factor
+    return value, unit, 1.0
+
+
+def _same_amount(item: GoldItem, pred: Prediction) -> bool:
+    """A bare figure whose unit is stated apart (a cell of a table in 万元) is the gold figure written in another
+    unit of the same measure: 1,013,500 (万元) for 101.35 亿元, to the precision the gold is written with."""
+    if not pred.unit or not pred.text or not _BARE.fullmatch(normalize(pred.text)):
+        return False
+    value, base, _ = _scaled(normalize(pred.text), normalize(pred.unit))
+    for gold in item.answers:
+        m = _FIGURE.fullmatch(normalize(gold or ""))
+        if not m or not m.group(2):
+            continue
+        want, gold_base, factor = _scaled(m.group(1), m.group(2))
+        decimals = len(m.group(1).split(".")[1]) if "." in m.group(1) else 0
+        if gold_base == base and abs(value - want) <= 0.5 * 10 ** -decimals * factor * 1.0001:
+            return True
+    return False
 
 
 def judge_answer(item: GoldItem, answer_text: str | None) -> Verdict:

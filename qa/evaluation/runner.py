@@ -24,7 +24,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,33 +186,56 @@ def _pool_labels(pool: Pool, engine: BulletinQA, spans: Sequence[Span]) -> np.nd
     chunks, keys = engine.index.chunks, engine.retriever.scorer.text_keys
     covers = [any(s.covered_by(chunks[int(i)].source, chunks[int(i)].start, chunks[int(i)].end) for s in spans)
               for i in pool.ids]
-    texts = {keys[int(i)] for i, c in zip(pool.ids, covers, strict=True) if c}
-    return np.array([c or keys[int(i)] in texts for i, c in zip(pool.ids, covers, strict=True)], dtype=bool)
+    sources: dict[str, set[str]] = {}  # text key of a covering row -> the sources it covers in
+    for i, c in zip(pool.ids, covers, strict=True):
+        if c:
+            sources.setdefault(keys[int(i)], set()).add(chunks[int(i)].source)
+    return np.array([c or (keys[int(i)] in sources and chunks[int(i)].source not in sources[keys[int(i)]])
+                     for i, c in zip(pool.ids, covers, strict=True)], dtype=bool)
 
 
-def _candidate_places(c: Candidate, passages: Sequence[Passage]) -> list[tuple[str, int, int]]:
-    """Where a candidate lies: its own place, and the same offsets in its passage's copies (the same text in
-    other sources, up to whitespace: near enough to tell which clause it is)."""
+def _solid(text: str, start: int, count: int) -> int:
+    """The offset in ``text`` after ``count`` non-whitespace characters from ``start``."""
+    at = start
+    while count > 0 and at < len(text):
+        count -= not text[at].isspace()
+        at += 1
+    return at
+
+
+def _candidate_places(c: Candidate, passages: Sequence[Passage], texts: Mapping[str, str]) -> list[tuple[str, int, int]]:
+    """Where a candidate lies: its own place, and the same characters in its passage's copies (the same text
+    in other sources up to whitespace: counted in non-whitespace characters from the chunk's start)."""
     out = [(c.source, c.start, c.end)]
+    own = texts.get(c.source, "")
     for p in passages:
-        if p.chunk.chunk_id == c.chunk_id:
-            at = c.start - p.chunk.start
-            out += [(k.source, k.start + at, k.start + at + c.end - c.start) for k in p.copies]
+        if p.chunk.chunk_id != c.chunk_id or not p.copies:
+            continue
+        before = sum(not ch.isspace() for ch in own[p.chunk.start:c.start])
+        length = sum(not ch.isspace() for ch in own[c.start:c.end])
+        for k in p.copies:
+            text = texts.get(k.source, "")
+            start = _solid(text, k.start, before)
+            while start < len(text) and text[start].isspace():
+                start += 1
+            out.append((k.source, start, _solid(text, start, length)))
     return out
 
 
-def _candidate_label(located: LocatedItem, c: Candidate, passages: Sequence[Passage] = ()) -> bool:
+def _candidate_label(located: LocatedItem, c: Candidate, passages: Sequence[Passage] = (),
+                     texts: Mapping[str, str] | None = None) -> bool:
     item = located.item
     if not item.answerable:
         return False
-    where = _candidate_places(c, passages)
+    where = _candidate_places(c, passages, texts or {})
     if item.type in ("derived", "comparison") and item.operands:
         return any(s.overlaps(*w) and (c.end - c.start) <= (s.end - s.start) + 12
                    for s in located.answer_spans for w in where) and any(
             judge(_operand_item(item, op.text), Prediction(c.display)).correct for op in item.operands)
     if item.type == "yes_no" and item.verdict:
         return c.verdict == item.verdict and any(s.overlaps(*w) for s in located.evidence_spans for w in where)
-    return judge(item, Prediction(c.display, c.kind, c.verdict)).correct
+    unit = c.unit if c.kind == "table_cell" else None
+    return judge(item, Prediction(c.display, c.kind, c.verdict, unit=unit)).correct
 
 
 def _operand_item(item: GoldItem, text: str) -> GoldItem:
@@ -229,7 +252,7 @@ def _prediction(result) -> Prediction:
     if a is None:
         return Prediction(None)
     return Prediction(a.text if a.kind not in ("derived", "comparison") else a.display, a.kind, a.verdict, a.value,
-                      a.probability)
+                      a.probability, a.unit if a.kind == "table_cell" else None)
 
 
 def _split_of(item: GoldItem, gold_file: Path, group: str, plan: Plan) -> str:
@@ -265,6 +288,11 @@ def prepare(plan: Plan, embedder: Embedder, cache: Path, show_progress: bool) ->
             trials.append(Trial(x, suite.name, query, pool, _pool_labels(pool, engine, x.answer_spans), ms))
     check_unique_ids([t.item for t in trials])
     return trials, engines
+
+
+def _right(t: Trial, c: Candidate, engines: Mapping[str, BulletinQA]) -> bool:
+    """Is candidate ``c`` of trial ``t`` a right answer (read where it lies, and in its passage's copies)?"""
+    return _candidate_label(t.located, c, t.passages, engines[t.suite].index.texts)
 
 
 def _passages(engine: BulletinQA, pool: Pool, ranker: LinearModel | None, mode: str = "fitted") -> list[Passage]:
@@ -332,8 +360,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         engine = engines[t.suite]
         t.candidates = candidates_for(t.query, t.passages, engine.index.texts, engine.retriever.scorer.idf,
                                       engine.retriever.scorer.places)
-        t.candidate_labels = np.array([_candidate_label(t.located, c, t.passages) for c in t.candidates],
-                                      dtype=bool)
+        t.candidate_labels = np.array([_right(t, c, engines) for c in t.candidates], dtype=bool)
 
     # --- answer model (ranks candidates), confidence model (P(best is right)), threshold ----------------
     threshold_info: dict = {}
@@ -347,7 +374,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
             ranked = _answerer(fold_models[t.item.group], engines[t.suite]).score(t.candidates)
             if ranked:
                 conf_rows.append((t.item.group, confidence_features(t.query, ranked),
-                                  t.item.answerable and _candidate_label(t.located, ranked[0])))
+                                  t.item.answerable and _right(t, ranked[0], engines)))
         fold_conf = {}
         for g in groups:
             rows = [(f, y) for gg, f, y in conf_rows if gg != g]
@@ -400,7 +427,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         outcomes[t.item.split].append(outcome)
         top = result.candidates[0] if result.candidates else None
         tops_by_split[t.item.split][0].append(result.confidence if top else None)
-        tops_by_split[t.item.split][1].append(bool(top) and t.item.answerable and _candidate_label(t.located, top))
+        tops_by_split[t.item.split][1].append(bool(top) and t.item.answerable and _right(t, top, engines))
         predictions.append({
             "id": t.item.id, "split": t.item.split, "group": t.item.group, "suite": t.suite,
             "left_out": (t.item.group if fit and t.item.split == "fit" else None),
@@ -409,7 +436,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
             "correct": verdict.correct, "reason": verdict.reason, "hit_rank": rank,
             "intent": t.query.intent.value, "confidence": round(result.confidence, 4),
             "first_right_candidate": next((k for k, c in enumerate(result.candidates, start=1)
-                                           if _candidate_label(t.located, c)), None),
+                                           if _right(t, c, engines)), None),
             "n_candidates": len(result.candidates),
             "top_candidates": [[c.display, c.kind, round(c.probability, 3)] for c in result.candidates[:3]],
             "passages": [[p.chunk.source, p.chunk.start, p.chunk.end] for p in t.passages[:TOP_K]],

@@ -82,17 +82,15 @@ def distinct_passages(index: LoadedIndex, keys: Sequence[str], pool: Pool, order
     equal texts stay apart (two tables' rows can read alike)."""
     chunks = index.chunks
     kept: list[tuple[int, list]] = []  # (pool row, its copies' chunks)
-    first: dict[str, int] = {}  # text key -> its position in kept
+    groups: dict[str, list[int]] = {}  # text key -> its positions in kept
     for k in order:
         i = int(pool.ids[k])
-        at = first.get(keys[i])
-        if at is not None:
-            row, copies = kept[at]
-            if chunks[i].source not in {chunks[int(pool.ids[row])].source, *(c.source for c in copies)}:
-                copies.append(chunks[i])
-                continue
-        if len(kept) < top_k:
-            first.setdefault(keys[i], len(kept))
+        at = next((g for g in groups.get(keys[i], ()) if chunks[i].source not in
+                   {chunks[int(pool.ids[kept[g][0]])].source, *(c.source for c in kept[g][1])}), None)
+        if at is not None:  # the first passage of this text that has no copy from this source yet
+            kept[at][1].append(chunks[i])
+        elif len(kept) < top_k:
+            groups.setdefault(keys[i], []).append(len(kept))
             kept.append((k, []))
     return [Passage(chunk=chunks[int(pool.ids[k])], score=round(float(scores[k]), 6), rank=r,
                     retrievers=pool.ranks[k], copies=tuple(copies))

@@ -35,6 +35,7 @@ HEADER_N = 10
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _NUMBER = re.compile(r"\d")
 _NONE = np.zeros(0, dtype=np.int64)
+_PLACE_ENDS = ("市", "省", "县", "区", "州", "盟", "旗")  # a place named with its suffix: 石嘴山市, 万载县
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,16 @@ class Scorer:
             return np.zeros(len(self.index.contexts), dtype=np.float32)
         return np.asarray(sp.get_scores(known), dtype=np.float32)
 
-    def place_mask(self, query: Query) -> np.ndarray | None:
+    def place_mask(self, query: Query, words: Collection[str]) -> np.ndarray | None:
         """The chunks a question naming a place may be answered from: all but those of sources about other
         places, when some source is about a place it names (石嘴山… with Shizuishan's report among Jinan's and
         Fuxin's); None when that leaves out nothing. Without it the corpus-wide searches fill the pool with
-        other places' passages of the same wording (全市一般公共预算收入…) before the named place's own."""
-        asked = set(query.places)
+        other places' passages of the same wording (全市一般公共预算收入…) before the named place's own.
+
+        A place counts only when the question says it as a word (``words``: its tokens), or as a place with its
+        suffix (石嘴山市), or in English (Shizuishan): 济南 inside 经济南北 or 江西 inside 浙江西部 does not."""
+        asked = {p for p in query.places
+                 if p not in query.question or p in words or any(p + end in words for end in _PLACE_ENDS)}
         if not asked or not any(mine & asked for mine in self.places.values()):
             return None
         others = [s for s, mine in self.places.items() if mine and not mine & asked]
@@ -127,20 +132,19 @@ class Scorer:
 
     def _contexts_with(self, allowed: np.ndarray) -> np.ndarray:
         """Per context: does one of its chunks pass ``allowed``?"""
-        counts = np.add.reduceat(allowed[self.by_context].astype(np.int64), self.context_start[:-1]) \
-            if len(self.by_context) else np.zeros(0, dtype=np.int64)
-        sizes = np.diff(self.context_start)
-        return (counts > 0) & (sizes > 0)  # reduceat reads one element for an empty context
+        return np.bincount(self.index.context_of[allowed], minlength=len(self.index.contexts)) > 0
 
     def pool(self, query: Query, qvec: np.ndarray | None, allowed: np.ndarray | None = None) -> Pool:
         """The candidate pool of ``query`` (``allowed``: a boolean mask of the chunks that may be returned;
-        ``place_mask`` narrows it further)."""
-        if (places := self.place_mask(query)) is not None:
-            allowed = places if allowed is None else allowed & places
-        said = squash(query.search_text)
-        # and the other form of each short or full form the question says (财经委: 财政经济委员会)
+        ``place_mask`` narrows it further, unless that would leave nothing: a source chosen by name is searched
+        though it is about another place than the question names)."""
         tokens = tokenize(query.search_text)
         asked = set(tokens)
+        if (places := self.place_mask(query, asked)) is not None:
+            narrowed = places if allowed is None else allowed & places
+            allowed = narrowed if narrowed.any() else allowed
+        said = squash(query.search_text)
+        # and the other form of each short or full form the question says (财经委: 财政经济委员会)
         tokens += list(dict.fromkeys(t for pair in query.variants for form in pair if form not in said
                                      for t in tokenize(form) if t not in asked))
         bm25 = self.bm25_scores(tokens)
