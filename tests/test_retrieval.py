@@ -212,3 +212,26 @@ def test_labels_read_copies_in_other_sources_only(tmp_path):
     places = _candidate_places(cand, [passage], engine.index.texts)
     src, s, e = places[1]
     assert src == "b.txt" and "".join(engine.index.texts["b.txt"][s:e].split()) == "为预算的99.7%"
+
+
+def test_passages_that_are_not_table_rows_have_their_own_bm25_list(tmp_path, monkeypatch):
+    import qa.retrieval.features as features
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    rows = "\n".join(f"第{i}项收入\t{100 + i}\t{90 + i}" for i in range(30))
+    (corpus / "a.txt").write_text(
+        "石嘴山市2025年预算执行情况的报告\n\n一、收入情况\n\n全市一般公共预算收入29.23亿元，为预算的99.7%。\n\n"
+        f"表一 2025年全市一般公共预算收入情况表\n项目\t预算数\t完成数\n{rows}\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "i", "fake")
+    retriever = _retriever(tmp_path / "i")
+    chunks = retriever.index.chunks
+    assert sum(c.kind == "table_row" for c in chunks) >= 20
+    monkeypatch.setattr(features, "BM25_N", 3)  # the corpus-wide list holds table rows only …
+    pool = retriever.pool(_query(retriever, "2025年全市一般公共预算收入是多少？"))
+    by_list = {name: {chunks[int(i)].kind for i, r in zip(pool.ids, pool.ranks, strict=True) if name in r}
+               for name in ("bm25", "prose")}
+    assert by_list["bm25"] == {"table_row"}
+    assert by_list["prose"] and "table_row" not in by_list["prose"]  # … the prose list has the passage
+    prose = next(k for k, i in enumerate(pool.ids) if "29.23" in chunks[int(i)].text)
+    assert pool.ranks[prose].get("prose") == 1 and pool.features[prose][features.FEATURES.index("prose_rr")] == 1.0

@@ -24,13 +24,14 @@ from qa.terms import tokenize
 FEATURES = (
     "dense_rr", "dense_sim_rel", "bm25_rr", "bm25_rel", "ctx_rel", "coverage", "coverage_ctx", "phrase_hit",
     "year_agree", "year_other", "scope_agree", "scope_conflict", "is_table", "label_hit", "header_person",
-    "is_header", "log_len", "en_dense", "en_bm25", "number_in_text", "place_match", "place_conflict",
+    "is_header", "log_len", "en_dense", "en_bm25", "number_in_text", "place_match", "place_conflict", "prose_rr",
 )
 DENSE_N = 50
 BM25_N = 80
 # best contexts (5 until 3 December: a prose section ranked 8th-13th among a report's tables was left out) …
 CONTEXT_N = 15
 PER_CONTEXT = 8  # … and their best chunks by BM25
+PROSE_N = 20  # the best passages by BM25 that are not table rows (every row of a table repeats its caption's words)
 HEADER_N = 10
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _NUMBER = re.compile(r"\d")
@@ -64,6 +65,7 @@ class Scorer:
         self.labels = [tuple(squash(x) for x in c.labels) if c.kind == "table_row" and c.cells else ()
                        for c in index.chunks]
         self.headers = np.array([i for i, c in enumerate(index.chunks) if c.is_header], dtype=np.int64)
+        self.prose = np.array([c.kind != "table_row" for c in index.chunks], dtype=bool)
         self.years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.text_keys]
         self.ctx_years = [frozenset(int(y) for y in _YEAR.findall(k)) for k in self.context_keys]
         self.places = source_places(index)
@@ -165,6 +167,7 @@ class Scorer:
                 rank = text_rank.setdefault(self.index.chunks[int(i)].embed_text, len(text_rank) + 1)
                 ranks.setdefault(int(i), {})["dense"] = rank
         add("bm25", top_positive(bm25, BM25_N))
+        add("prose", top_positive(np.where(self.prose, bm25, 0.0), PROSE_N))
         ctx_pool = []
         for c in top_positive(ctx, CONTEXT_N):
             members = self.by_context[self.context_start[c]:self.context_start[c + 1]]
@@ -236,12 +239,13 @@ class Scorer:
             p_conflict = float(bool(query.places) and bool(mine) and not p_match)
             dense_rr = 1.0 / r["dense"] if "dense" in r else 0.0
             bm25_rr = 1.0 / r["bm25"] if "bm25" in r else 0.0
+            prose_rr = 1.0 / r["prose"] if "prose" in r else 0.0
             out[row] = (
                 dense_rr, sims[row], bm25_rr, bm25[i] / bmax, ctx[c] / cmax, cov, cov_ctx,
                 float(len(longest) >= 3 and longest in text), float(agree), float(other), s_agree, s_conflict,
                 float(chunk.kind == "table_row"), label_hit, float(person and chunk.is_header),
                 float(chunk.is_header), math.log1p(len(chunk.text)) / 6.0, dense_rr * en, bm25_rr * en,
-                float(bool(_NUMBER.search(chunk.text))), p_match, p_conflict,
+                float(bool(_NUMBER.search(chunk.text))), p_match, p_conflict, prose_rr,
             )
         return out
 
