@@ -152,10 +152,10 @@ def answer_dict(a: Answer | None) -> dict | None:
     if a.operands:
         out["value"] = a.value
         out["unit"] = a.unit
-    elif a.unit:  # a table cell's figure: the unit its table states (单位：万元)
-        out["unit"] = a.unit
         out["operands"] = [{"text": o.text, "source": o.source, "start": o.start, "end": o.end, "value": o.value,
                             "unit": o.unit, "passage_rank": o.passage_rank, "page": o.page} for o in a.operands]
+    elif a.unit:  # a table cell's figure: the unit its table states (单位：万元)
+        out["unit"] = a.unit
     out["alternatives"] = [{"text": x.text, "source": x.source, "start": x.start, "end": x.end,
                             "passage_rank": x.passage_rank, "probability": x.probability, "page": x.page}
                            for x in a.alternatives]

@@ -131,13 +131,18 @@ def test_the_best_contexts_are_taken_among_those_a_filter_lets_through(places_co
 
 def test_a_table_cells_answer_carries_its_tables_unit_in_the_json():
     from qa.api import answer_dict
-    from qa.types import Answer
+    from qa.types import Answer, Operand
 
     cell = Answer(text="1,013,500", source="a.txt", start=0, end=9, passage_rank=1, kind="table_cell", probability=0.9,
                   unit="万元")
     assert answer_dict(cell)["unit"] == "万元"
     figure = Answer(text="101.35亿元", source="a.txt", start=0, end=8, passage_rank=1, kind="number", probability=0.9)
-    assert "unit" not in answer_dict(figure)
+    assert "unit" not in answer_dict(figure) and "operands" not in answer_dict(cell)
+    operand = Operand(text="62.60亿元", source="a.txt", start=0, end=7, value=62.6, unit="亿元", passage_rank=1)
+    derived = Answer(text="46.91亿元", source="a.txt", start=0, end=7, passage_rank=1, kind="derived", probability=0.9,
+                     operands=(operand, operand), value=46.91, unit="亿元")
+    out = answer_dict(derived)  # a derived answer keeps its operands beside its value and unit
+    assert (out["value"], out["unit"], [o["text"] for o in out["operands"]]) == (46.91, "亿元", ["62.60亿元"] * 2)
 
 
 def test_a_chosen_source_about_another_place_is_still_searched(places_corpus):
