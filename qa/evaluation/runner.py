@@ -222,12 +222,12 @@ def _candidate_places(c: Candidate, passages: Sequence[Passage], texts: Mapping[
     return out
 
 
-def _candidate_label(located: LocatedItem, c: Candidate, passages: Sequence[Passage] = (),
-                     texts: Mapping[str, str] | None = None) -> bool:
+def _candidate_label(located: LocatedItem, c: Candidate, passages: Sequence[Passage],
+                     texts: Mapping[str, str]) -> bool:
     item = located.item
     if not item.answerable:
         return False
-    where = _candidate_places(c, passages, texts or {})
+    where = _candidate_places(c, passages, texts)
     if item.type in ("derived", "comparison") and item.operands:
         return any(s.overlaps(*w) and (c.end - c.start) <= (s.end - s.start) + 12
                    for s in located.answer_spans for w in where) and any(
