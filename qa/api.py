@@ -223,9 +223,10 @@ class BulletinQA:
             ranker = ranker if ranker is not None else LinearModel.packaged("ranker")
             answer_model = answer_model if answer_model is not None else LinearModel.packaged("answer_model")
             confidence = confidence if confidence is not None else LinearModel.packaged("answer_confidence")
+        derived = LinearModel.packaged("derived_confidence") if packaged_models else None
         self.retriever = Retriever(index, embedder, ranker, mode)
         self.answerer = Answerer(answer_model, self.retriever.scorer.idf, answer_threshold, confidence,
-                                 self.retriever.scorer.places)
+                                 self.retriever.scorer.places, derived, answer_threshold)
         self._documents = [(d.doc_id, d.title) for d in index.documents.values()]
         self._source_chunks: dict[str, list] = {}  # source -> its chunks in order, for context() without a scan
         for c in index.chunks:

@@ -609,8 +609,10 @@ def test_linear_model_files_that_are_not_models_are_one_line_errors(tmp_path):
 
 def test_packaged_models_match_the_code_when_present():
     """A shipped weights file must fit the features the code computes (else every ask fails)."""
+    from qa.answer import DERIVED_FEATURES
+
     for name, features in (("ranker", RANKER_FEATURES), ("answer_model", FEATURES),
-                           ("answer_confidence", CONFIDENCE_FEATURES)):
+                           ("answer_confidence", CONFIDENCE_FEATURES), ("derived_confidence", DERIVED_FEATURES)):
         model = LinearModel.packaged(name)
         if model is None:
             continue
@@ -1530,3 +1532,51 @@ def test_the_amount_of_a_change_conflicts_with_a_question_asking_for_the_new_val
     assert rows["220元/人·月"][conflict] == 0.0
     by = _feature_rows("基础养老金最低标准提高了多少？", sentence)
     assert by["20元"][conflict] == 0.0  # asked by how much: no conflict (amount_match says it fits)
+
+
+def test_a_share_of_a_whole_is_less_than_the_whole() -> None:
+    """专项债务 (257.50) read as the part of 一般债务 (97.28) would be a share of 264.71 %: a part read as its whole
+    or more means an operand is not what was asked, so no derived answer (fit split: five such shares, all wrong)."""
+    assert _derived("一般债务余额占专项债务余额的比重是多少？").value < 100
+    answerer = Answerer(None, _flat_idf, threshold=0.0)
+    result = answerer.answer(analyze("专项债务余额占一般债务余额的比重是多少？"), _passages(), {SOURCE: TEXT})
+    assert result.answer is None or result.answer.kind != "derived"
+
+
+def test_a_derived_answer_takes_the_fitted_calibration_and_its_own_threshold() -> None:
+    from qa.answer import DERIVED_FEATURES, derived_features
+    from qa.linear import LinearModel
+
+    query = analyze("区监委立案人数比留置人数多多少？")
+    plain = Answerer(None, _flat_idf, threshold=0.0).answer(query, _passages(), {SOURCE: TEXT}).answer
+    assert plain is not None and plain.kind == "derived"
+    # a calibration that reads the lower operand's logit: P = sigmoid(w * logit + b)
+    model = LinearModel(name="derived_confidence", features=DERIVED_FEATURES, weights=(1.0,), bias=2.0, mean=(0.0,),
+                        scale=(1.0,), provenance={}, threshold=0.999)
+    calibrated = Answerer(None, _flat_idf, threshold=0.0, derived=model)
+    p_low = 0.3
+    expected = float(model.prob(derived_features(p_low, 0.9)[None, :])[0])
+    assert calibrated.derived_probability(p_low, 0.9) == pytest.approx(1 / (1 + np.exp(-(np.log(0.3 / 0.7) + 2.0))))
+    assert calibrated.derived_probability(0.9, p_low) == pytest.approx(expected)  # the lower one, whichever first
+    assert calibrated.derived_threshold == 0.999  # its own threshold, not the answer threshold (0.0) …
+    shown = calibrated.answer(query, _passages(), {SOURCE: TEXT}).answer
+    assert shown is None or shown.kind != "derived"  # … which this derived answer does not reach
+    forced = Answerer(None, _flat_idf, threshold=0.0, derived=model, derived_threshold=0.0)  # bqa ask --threshold
+    assert forced.answer(query, _passages(), {SOURCE: TEXT}).answer.kind == "derived"
+    without = Answerer(None, _flat_idf, threshold=0.7)
+    assert without.derived_threshold == 0.7 and without.derived_probability(0.3, 0.9) == 0.3  # no model: the lower
+
+
+def test_the_scope_in_force_at_a_figure_is_the_last_one_said_before_it():
+    """Neither figure's clause names a scope; the sentences before them do (石嘴山's report, wrapped as printed)."""
+    text = ("自治区下达全市政府法定债\n务限额 212.28 亿元，截至年末，法定债务余额 197.88 亿元，同比增加 46.67 亿元。"
+            "自治区下达市本\n级政府法定债务限额 78.24 亿元，截至年末，法定债务余额 72.12 亿元。")
+    cands = _features_of("截至2025年末，石嘴山市本级政府法定债务余额有多少？", text)
+    agree, conflict = FEATURES.index("lead_scope_agree"), FEATURES.index("lead_scope_conflict")
+    assert cands["72.12"][conflict] == 0.0 and cands["72.12"][agree] > 0.0
+    assert cands["197.88"][conflict] == 1.0  # 全市 is in force there, 市本级 was asked
+    assert cands["197.88"][agree] < cands["72.12"][agree]
+    whole = _features_of("截至2025年末，石嘴山全市政府法定债务余额有多少？", text)
+    assert whole["197.88"][conflict] == 0.0 and whole["72.12"][conflict] == 1.0
+    unscoped = _features_of("截至2025年末，政府债务余额有多少？", text)  # a question naming no region: no conflict
+    assert unscoped["197.88"][conflict] == unscoped["72.12"][conflict] == 0.0

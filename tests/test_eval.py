@@ -905,3 +905,35 @@ def test_an_ensemble_fit_is_the_mean_of_its_seeds_fits():
     assert "seeds 0, 1" in ens.provenance["method"] and ens.provenance["left_out"] == "g"
     single = fit_pairwise_ensemble("m", feats, groups, {}, seeds=(1,), negatives=2)
     assert np.allclose(single.logits(x), each[1].logits(x))
+
+
+def _derived_rows_of(labels) -> list[tuple]:
+    from qa.answer import derived_features
+
+    ps = np.linspace(0.05, 0.95, len(labels))
+    return [("abcd"[i % 4], derived_features(p, 0.99), bool(y)) for i, (p, y) in enumerate(zip(ps, labels, strict=True))]
+
+
+def test_derived_answers_get_a_calibration_fitted_per_document_and_a_threshold_of_their_own(monkeypatch) -> None:
+    """Derived answers right exactly when their lower operand confidence is high: every fold fits, the threshold
+    reaches the target below the answer threshold, and every out-of-fold answer it shows is right."""
+    rows = _derived_rows_of([p > 0.5 for p in np.linspace(0.05, 0.95, 40)])
+    monkeypatch.setattr(runner, "_derived_rows", lambda *a: rows)
+    fold, final, info = runner._fit_derived([], {}, list("abcd"), {"trained_on": "test"}, 0.99, None)
+    assert set(fold) == set("abcd") and final is not None
+    assert info["reached"] and final.threshold == info["threshold"] < 0.99
+    assert info["rows"] == 40 and info["right"] == 20 and info["nested"]["shown"] >= 10
+    assert info["nested"]["precision"] >= 0.9  # each document at the threshold chosen on the others
+    assert final.weights[0] > 0  # a surer operand, a surer derived answer
+    assert final.provenance["threshold_choice"] is info
+
+
+def test_derived_answers_keep_the_answer_threshold_when_theirs_cannot_be_trusted(monkeypatch) -> None:
+    rng = np.random.default_rng(0)
+    noise = _derived_rows_of(rng.random(40) < 0.5)  # right or wrong whatever the operands' confidence
+    monkeypatch.setattr(runner, "_derived_rows", lambda *a: noise)
+    _, final, info = runner._fit_derived([], {}, list("abcd"), {}, 0.93, None)
+    assert not info["reached"] and final.threshold >= 0.93
+    monkeypatch.setattr(runner, "_derived_rows", lambda *a: noise[:12])  # too few to fit: no model at all
+    fold, final, info = runner._fit_derived([], {}, list("abcd"), {}, 0.93, None)
+    assert fold == {} and final is None and info["fitted"] is False

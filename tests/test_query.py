@@ -656,3 +656,19 @@ def test_the_chinese_an_english_question_quotes_are_its_terms() -> None:
 ])
 def test_which_value_of_a_change_a_question_asks_for(question: str, change: str) -> None:
     assert analyze(question).change == change
+
+
+@pytest.mark.parametrize(("text", "scopes"), [
+    ("广东省级社会保险基金预算年末滚存结余", {"region:省本级", "budget:社会保险基金预算"}),
+    ("政府性基金预算收入", {"budget:政府性基金预算", "measure:收入"}),
+    ("社会保险基金和政府性基金预算", {"budget:社会保险基金预算", "budget:政府性基金预算"}),  # two apart: both
+    ("全市一般公共预算数", {"region:全市", "budget:一般公共预算", "stage:预算数"}),  # other families may overlap
+])
+def test_a_scope_inside_a_longer_one_of_its_family_is_not_said(text: str, scopes: set[str]) -> None:
+    """「社会保险基金预算」 contains 「基金预算」, a form of the government fund budget: it names only the first."""
+    lex = Lexicon.default()
+    assert set(lex.find_scopes(text)) == scopes
+    assert set(analyze(text).scopes) == scopes
+    spans = lex.scope_spans(text)
+    assert [s[0] for s in spans] == sorted(s[0] for s in spans)
+    assert all(text[a:b] for a, b, _ in spans)

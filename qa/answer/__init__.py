@@ -43,6 +43,21 @@ CONFIDENCE_FEATURES = (  # a chosen set: with every candidate feature the model 
     "margin_z", "top_z", "agree_top3", "top_rr", "top_score", "margin", *(f"top_{n}" for n in _TOP_FEATURES),
 )
 _TOP_INDEX = [FEATURES.index(n) for n in _TOP_FEATURES]
+# What the derived answers' calibration reads: the logit of the lower of the two operands' confidences. The
+# higher one's logit was tried beside it on the fit split's 40 derived answers (leave one document out) and got a
+# weight of -0.002: not kept.
+DERIVED_FEATURES = ("operand_min_logit",)
+_LOGIT_CAP = 10.0  # a probability of 0 or 1 reads as this logit
+
+
+def derived_features(p_first: float, p_second: float) -> np.ndarray:
+    """The derived answer's calibration inputs (DERIVED_FEATURES) from its two operands' confidences."""
+    return np.array([_logit(min(p_first, p_second))], dtype=np.float32)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.clip(np.log(p / (1 - p)), -_LOGIT_CAP, _LOGIT_CAP))
 
 
 @dataclass(frozen=True)
@@ -137,13 +152,19 @@ class Answerer:
     model; an answer is shown when that estimate reaches the threshold. Safe to share between threads."""
 
     def __init__(self, model: LinearModel | None, idf: Callable[[str], float], threshold: float | None = None,
-                 confidence: LinearModel | None = None, places: Mapping[str, frozenset[str]] | None = None):
+                 confidence: LinearModel | None = None, places: Mapping[str, frozenset[str]] | None = None,
+                 derived: LinearModel | None = None, derived_threshold: float | None = None):
         self.places = places or {}
+        self.derived = derived.check(DERIVED_FEATURES) if derived is not None else None
         self.model = model.check(FEATURES) if model is not None else None
         self.confidence = confidence.check(CONFIDENCE_FEATURES) if confidence is not None else None
         self.idf = idf
         fitted = confidence.threshold if confidence is not None and confidence.threshold is not None else None
         self.threshold = threshold if threshold is not None else (fitted if fitted is not None else DEFAULT_THRESHOLD)
+        # a derived answer's own threshold, chosen for the same precision on the fit split's derived answers
+        own = self.derived.threshold if self.derived is not None else None
+        self.derived_threshold = derived_threshold if derived_threshold is not None else \
+            own if own is not None else self.threshold
 
     def score(self, candidates: Sequence[Candidate]) -> list[Candidate]:
         if not candidates:
@@ -163,6 +184,13 @@ class Answerer:
             return ranked[0].probability
         return float(self.confidence.prob(confidence_features(query, ranked)[None, :])[0])
 
+    def derived_probability(self, p_first: float, p_second: float) -> float:
+        """P(a derived answer is right) from its two operands' confidences: the calibration fitted on the fit
+        split's derived answers (qa/data/derived_confidence.json), else the smaller of the two."""
+        if self.derived is None:
+            return min(p_first, p_second)
+        return float(self.derived.prob(derived_features(p_first, p_second)[None, :])[0])
+
     def answer(self, query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
                pages: Mapping[str, tuple[int, ...]] | None = None) -> AnswerResult:
         ranked = self.score(candidates_for(query, passages, texts, self.idf, self.places))
@@ -170,7 +198,7 @@ class Answerer:
             from qa.answer.derived import derive  # imported by the questions that combine figures only
 
             derived = derive(self, query, passages, texts, pages or {})
-            if derived is not None and derived.probability >= self.threshold:
+            if derived is not None and derived.probability >= self.derived_threshold:
                 return AnswerResult(derived, tuple(ranked), None, derived.probability)
             if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)):
                 # the question combines two figures and the best reading is one of them: it cannot be the answer

@@ -4,7 +4,8 @@ The question is split into its two operands ("一般债务和专项债务哪个�
 增加多少" → the same item in two years). Each operand is answered like a figure question of its own over the
 same passages, by the same fitted model; the derived answer is computed from the two verbatim spans, with
 their units reconciled (元/万元/亿元; %; 个百分点). Units that cannot be reconciled mean no derived answer.
-Its probability is the smaller of the two operands' probabilities.
+Its probability is the fitted calibration of the two operands' probabilities (``Answerer.derived_probability``).
+A share of 100 % or more is no derived answer: a part is less than its whole.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ _EMPTY_BRACKETS = re.compile(r"[(（]\s*[)）]")
 
 def _families(lex: Lexicon, text: str) -> set[str]:
     """The kinds of scope ``text`` names (stage, region, measure…)."""
-    return {label.split(":")[0] for label in lex.find(lex.scopes, text)}
+    return {label.split(":")[0] for label in lex.find_scopes(text)}
 
 
 def _without(lex: Lexicon, text: str, families: Sequence[str], periods: bool, keep: bool = False) -> str:
@@ -387,6 +388,18 @@ def _sentence_at(text: str, start: int) -> str:
 
 def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
            pages: Mapping[str, tuple[int, ...]]) -> Answer | None:
+    """The derived answer, with its calibrated probability (``Answerer.derived_probability``), or None."""
+    found = derive_with_operands(answerer, query, passages, texts, pages)
+    if found is None:
+        return None
+    answer, p_first, p_second = found
+    return replace(answer, probability=round(answerer.derived_probability(p_first, p_second), 4))
+
+
+def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
+                         pages: Mapping[str, tuple[int, ...]]) -> tuple[Answer, float, float] | None:
+    """The derived answer (its probability the smaller of its operands') and its two operands' confidences,
+    which the derived answers' calibration is fitted on (``bqa eval --fit``)."""
     from qa.answer import page_of
 
     ops = operand_questions(query)
@@ -451,6 +464,8 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
         if y == 0:
             return None
         value = 100.0 * x / y
+        if not 0 <= value < 100:
+            return None  # a part read as its whole or more: one of the operands is not what was asked
         text, kind, out_unit = f"{value:.2f}%", "derived", "%"  # as reports print shares (19.64%)
     elif op is Operation.RATIO:
         if y == 0:
@@ -460,10 +475,11 @@ def derive(answerer: Answerer, query: Query, passages: Sequence[Passage], texts:
     else:
         return None
     first = a if a.passage_rank <= b.passage_rank else b
-    return Answer(text=text, source=first.source, start=first.start, end=first.end, passage_rank=first.passage_rank,
-                  kind=kind, probability=round(min(a.probability, b.probability), 4), display=text,
-                  operands=operands, value=None if value is None else round(value, 6), unit=out_unit,
-                  page=page_of(pages, first.source, first.start))
+    answer = Answer(text=text, source=first.source, start=first.start, end=first.end,
+                    passage_rank=first.passage_rank, kind=kind, probability=round(min(a.probability, b.probability), 4),
+                    display=text, operands=operands, value=None if value is None else round(value, 6), unit=out_unit,
+                    page=page_of(pages, first.source, first.start))
+    return answer, a.probability, b.probability
 
 
 def answer_key(answer: Answer) -> str:

@@ -35,7 +35,7 @@ FEATURES = (
     "counter_match", "counter_conflict", "verdict_figure", "count_match", "count_miss",
     "titled", "lead_echo", "table_match", "table_miss", "quote_match", "role_match", "role_conflict",
     "list_spread", "resp_match", "resp_conflict", "head_match", "head_miss", "head_echo", "function_lead",
-    "change_match", "change_conflict", "amount_match", "amount_conflict",
+    "change_match", "change_conflict", "amount_match", "amount_conflict", "lead_scope_agree", "lead_scope_conflict",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -105,8 +105,34 @@ class Context:
         """The labels of one lexicon category (periods, scopes) that ``text`` names."""
         found = self._seen.get((category, text))
         if found is None:
-            found = self._seen[(category, text)] = frozenset(self.lexicon.find(getattr(self.lexicon, category), text))
+            found = self._seen[(category, text)] = frozenset(
+                self.lexicon.find_scopes(text) if category == "scopes"
+                else self.lexicon.find(getattr(self.lexicon, category), text))
         return found
+
+    def scope_in_force(self, text: str, a: int, heading: str) -> tuple[float, float]:
+        """(share of the question's scope families whose scope in force at ``a`` is one it asks, number of families
+        whose scope in force is another). The scope in force is the last one of its family said before ``a`` in
+        ``text`` (whitespace removed: a line may wrap inside 市本级), else those ``heading`` (the table's labels, the
+        section path) says: 「全市…法定债务余额【197.88亿元】…。自治区下达市本级…余额【72.12亿元】」 puts 全市 in
+        force at the first figure and 市本级 at the second, though neither's clause names a scope."""
+        spans = self._seen.get(("scope_spans", text))
+        if spans is None:
+            key = squash(text)
+            spans = self._seen[("scope_spans", text)] = (key, self.lexicon.scope_spans(key, self.query.scope_families))
+        key, found = spans
+        at = len(squash(text[:a]))
+        families = self.query.scope_families
+        agree = conflict = 0.0
+        for fam, labels in families.items():
+            said = [lab.partition(":")[2] for _, end, lab in found if end <= at and lab.startswith(fam + ":")]
+            mine = {said[-1]} if said else {lab.partition(":")[2] for lab in self.find("scopes", heading)
+                                              if lab.startswith(fam + ":")}
+            if mine & labels:
+                agree += 1.0
+            elif mine:
+                conflict += 1.0
+        return agree / len(families), conflict
 
     def bounds(self, unit: str, text: str, a: int, b: int) -> tuple[int, int]:
         """``clause_bounds`` / ``sentence_bounds`` of a span, from the text's marks found once."""
@@ -288,6 +314,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
             mine = {h.split(":")[1] for h in near_hits if h.startswith(fam + ":")}
             if mine and not (mine & labels):
                 s_conflict += 1.0
+    lead_agree, lead_conflict = ctx.scope_in_force(text, a, label + column + "▸" + context) if families else (0.0, 0.0)
     unit = hit.unit
     cls = ctx.lexicon.unit_class(unit)
     wanted = ctx.lexicon.wanted_classes(q.units)
@@ -351,6 +378,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         # the amount of a change asked for (增加了多少): a figure that is one, and one that is none (a level, or
         # a change's end). Apart from the two above: sharing them lost two questions asking for a new value.
         float(q.change == "by" and change == "by"), float(q.change == "by" and hit.kind == "number" and change != "by"),
+        lead_agree, lead_conflict,
     ], dtype=np.float32)
 
 

@@ -135,6 +135,8 @@ def render_report(run: EvalRun, chart: str | None = "chart.png") -> str:
                                  f"(reached: {t.get('reached')}, precision there {fmt(t.get('precision'))}, "
                                  f"{t.get('shown')} shown)" if t else "–"],
         ["the rule on documents it did not see", _nested(t.get("nested"))],
+        ["derived answers' threshold", _derived(run.models)],
+        ["its rule on documents it did not see", _nested((run.models.get("derived_threshold_choice") or {}).get("nested"))],
         ["ranker", str((run.models.get("ranker") or {}).get("fitted_at", "not fitted (RRF fallback)"))],
         ["answer model", str((run.models.get("answer_model") or {}).get("fitted_at", "not fitted"))],
     ]))
@@ -142,6 +144,16 @@ def render_report(run: EvalRun, chart: str | None = "chart.png") -> str:
         parts += ["## Misses on the fit documents, by document (held-out misses are not listed: nobody reads them)",
                   misses(run, "fit")]
     return "\n\n".join(parts) + "\n"
+
+
+def _derived(models: dict) -> str:
+    """The derived answers' own threshold and how it was chosen, in one cell."""
+    d = models.get("derived_threshold_choice") or {}
+    if models.get("derived_threshold") is None:
+        return f"none fitted ({d.get('why', 'no model')}): a derived answer needs the answer threshold" if d else "–"
+    return (f"{fmt(models['derived_threshold'])}, chosen the same way on {d.get('rows')} cross-validated derived "
+            f"answers ({d.get('right')} right) from {d.get('min_shown', 10)} shown on (reached: {d.get('reached')}, "
+            f"precision there {fmt(d.get('precision'))}, {d.get('shown')} shown)")
 
 
 def _nested(check: dict | None) -> str:

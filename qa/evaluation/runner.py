@@ -32,7 +32,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from qa.answer import CONFIDENCE_FEATURES, Answerer, Candidate, candidates_for, confidence_features
+from qa.answer import (
+    CONFIDENCE_FEATURES,
+    DERIVED_FEATURES,
+    Answerer,
+    Candidate,
+    candidates_for,
+    confidence_features,
+    derived_features,
+)
 from qa.answer import FEATURES as ANSWER_FEATURES
 from qa.api import BulletinQA
 from qa.embedders import Embedder, make_embedder
@@ -40,12 +48,13 @@ from qa.errors import BqaError
 from qa.index.store import build_index, load_index
 from qa.linear import LinearModel, data_path
 from qa.paths import REPO_ROOT
-from qa.query import Query
+from qa.query import Intent, Query
 from qa.retrieval import FEATURES as RANKER_FEATURES
 from qa.retrieval import Pool, distinct_passages, rank_pool
 from qa.types import Passage
 
 from .fit import (
+    DERIVED_MIN_SHOWN,
     ENSEMBLE_SEEDS,
     average_models,
     choose_threshold,
@@ -309,9 +318,28 @@ def _cand_groups(trials: Sequence[Trial]) -> list[tuple[np.ndarray, np.ndarray]]
 
 
 def _answerer(model: LinearModel | None, engine: BulletinQA, threshold: float | None = None,
-              confidence: LinearModel | None = None) -> Answerer:
+              confidence: LinearModel | None = None, derived: LinearModel | None = None,
+              derived_threshold: float | None = None) -> Answerer:
     scorer = engine.retriever.scorer
-    return Answerer(model, scorer.idf, threshold, confidence, scorer.places)
+    return Answerer(model, scorer.idf, threshold, confidence, scorer.places, derived, derived_threshold)
+
+
+def _derived_rows(trials: Sequence[Trial], engines: Mapping[str, BulletinQA], answerer_of) -> list[tuple]:
+    """(document, calibration features, right) of every derived answer of ``trials``: a question that combines
+    two figures (intent derived or comparison, with an operation) and for which two operands were found."""
+    from qa.answer.derived import derive_with_operands
+
+    rows = []
+    for t in trials:
+        if t.query.intent not in (Intent.DERIVED, Intent.COMPARISON) or t.query.operation is None:
+            continue
+        found = derive_with_operands(answerer_of(t), t.query, t.passages, engines[t.suite].index.texts, {})
+        if found is None:
+            continue
+        a, p_first, p_second = found
+        right = t.item.answerable and judge(t.item, Prediction(a.display, a.kind, a.verdict, a.value)).correct
+        rows.append((t.item.group, derived_features(p_first, p_second), right))
+    return rows
 
 
 def _answer_all(trials: Sequence[Trial], engines: dict[str, BulletinQA], answerer_of) -> dict[str, tuple]:
@@ -399,17 +427,23 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
             **final_conf.provenance, "cv_auc_note": "fold models' out-of-fold scores; the shipped answer model is "
                                                     "their mean, so its scores are on the same scale"}})
         final_conf = LinearModel(**{**final_conf.__dict__, "threshold": threshold})
+        fold_derived, final_derived, derived_info = _fit_derived(
+            fit_trials, engines, groups, provenance, threshold,
+            lambda t: _answerer(fold_models[t.item.group], engines[t.suite], threshold, fold_conf[t.item.group]))
 
         def answerer_of(t: Trial) -> Answerer:
             if t.item.split == "fit":
-                return _answerer(fold_models[t.item.group], engines[t.suite], threshold, fold_conf[t.item.group])
-            return _answerer(final_model, engines[t.suite], threshold, final_conf)
+                return _answerer(fold_models[t.item.group], engines[t.suite], threshold, fold_conf[t.item.group],
+                                 fold_derived.get(t.item.group), final_derived.threshold if final_derived else None)
+            return _answerer(final_model, engines[t.suite], threshold, final_conf, final_derived)
     else:
         final_model = LinearModel.packaged("answer_model")
         final_conf = LinearModel.packaged("answer_confidence")
+        final_derived = LinearModel.packaged("derived_confidence")
+        derived_info = final_derived.provenance.get("threshold_choice") if final_derived else None
 
         def answerer_of(t: Trial) -> Answerer:
-            return _answerer(final_model, engines[t.suite], None, final_conf)
+            return _answerer(final_model, engines[t.suite], None, final_conf, final_derived)
 
     results = _answer_all(trials, engines, answerer_of)
 
@@ -477,7 +511,10 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
               "answer_model": final_model.provenance if final_model else None,
               "answer_confidence": final_conf.provenance if final_conf else None,
               "threshold": (final_conf.threshold if final_conf else None), "refitted": fit,
-              "threshold_choice": threshold_info or (final_conf.provenance.get("threshold_choice") if final_conf else None)}
+              "threshold_choice": threshold_info or (final_conf.provenance.get("threshold_choice") if final_conf else None),
+              "derived_confidence": final_derived.provenance if final_derived else None,
+              "derived_threshold": final_derived.threshold if final_derived else None,
+              "derived_threshold_choice": derived_info}
     run = EvalRun(outcomes, metrics, predictions, curves, ablation, models)
     run.meta = {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"), "embedder": model.name, "ci_subset": ci,
@@ -491,7 +528,45 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         final_model.save(data_path("answer_model"))
         final_conf.save(data_path("answer_confidence"))
         run.meta["models_written"] = ["qa/data/ranker.json", "qa/data/answer_model.json", "qa/data/answer_confidence.json"]
+        if final_derived is not None:
+            final_derived.save(data_path("derived_confidence"))
+            run.meta["models_written"].append("qa/data/derived_confidence.json")
+        else:  # an older calibration read other models' confidences: derived answers fall back to the lower one
+            data_path("derived_confidence").unlink(missing_ok=True)
     return run, write_outputs(run, out_dir)
+
+
+def _fit_derived(fit_trials: Sequence[Trial], engines: Mapping[str, BulletinQA], groups: Sequence[str],
+                 provenance: dict, answer_threshold: float,
+                 answerer_of) -> tuple[dict[str, LinearModel], LinearModel | None, dict | None]:
+    """The derived answers' calibration: P(right) from the lower operand confidence, fitted on the fit split's
+    derived answers (each fold without its document), and their own threshold, chosen by ``choose_threshold``
+    for the same precision on the out-of-fold probabilities (from DERIVED_MIN_SHOWN shown: there are a few
+    dozen; when no threshold reaches the target, the answer threshold if it is stricter). Returns the fold models,
+    the shipped model (None when the fit split has too few derived answers of both outcomes) and the threshold
+    choice with its nested check."""
+    rows = _derived_rows(fit_trials, engines, answerer_of)
+    ys = [y for _, _, y in rows]
+    if len(rows) < 2 * DERIVED_MIN_SHOWN or sum(ys) < 2 or len(ys) - sum(ys) < 2:
+        return {}, None, {"rows": len(rows), "fitted": False, "why": "too few derived answers of both outcomes"}
+    fold: dict[str, LinearModel] = {}
+    for g in groups:
+        rest = [(f, y) for gg, f, y in rows if gg != g]
+        if len({y for _, y in rest}) == 2:
+            fold[g] = fit_linear("derived_confidence", DERIVED_FEATURES, np.stack([f for f, _ in rest]),
+                                 np.array([y for _, y in rest]), {"left_out": g})
+    if len(fold) < len(groups):
+        return {}, None, {"rows": len(rows), "fitted": False, "why": "a fold has derived answers of one outcome only"}
+    oof = [float(fold[g].prob(f[None, :])[0]) for g, f, _ in rows]
+    docs = [g for g, _, _ in rows]
+    info = choose_threshold(oof, ys, groups=docs, min_shown=DERIVED_MIN_SHOWN)
+    info["nested"] = nested_threshold_check(oof, ys, docs, min_shown=DERIVED_MIN_SHOWN)
+    info["rows"], info["right"], info["min_shown"] = len(rows), int(sum(ys)), DERIVED_MIN_SHOWN
+    final = fit_linear("derived_confidence", DERIVED_FEATURES, np.stack([f for _, f, _ in rows]), np.array(ys),
+                       {**provenance, "inputs": "the fold answer and confidence models' operand confidences",
+                        "threshold_choice": info})
+    chosen = info["threshold"] if info["reached"] else max(info["threshold"], answer_threshold)
+    return fold, LinearModel(**{**final.__dict__, "threshold": chosen}), info
 
 
 def _display(path: Path) -> str:

@@ -259,7 +259,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     intent = _intent(lex, text, operation)
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
     periods = tuple(lex.find(lex.periods, text))
-    scopes = tuple(lex.find(lex.scopes, text))
+    scopes = tuple(lex.find_scopes(text))
     roles = lex.find(lex.roles, text)
     if set(roles) & RATE_ROLES:  # a rate asked for outranks the values it is computed from
         roles = [r for r in roles if r in RATE_ROLES]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
@@ -113,6 +113,33 @@ class Lexicon:
         """Labels whose pattern occurs in ``text`` (normalised), in the file's order, without repeats."""
         t = normalize(text)
         return list(dict.fromkeys(p.label for p in patterns if p.regex.search(t)))
+
+    def scope_spans(self, text: str, families: Iterable[str] | None = None) -> list[tuple[int, int, str]]:
+        """(start, end, label) of the scopes ``text`` (normalised) names, in order, of ``families`` only if given.
+
+        Within a family a match that overlaps a longer one (at equal length, an earlier one) does not count:
+        「社会保险基金预算」 names the social insurance fund budget, not also the government fund budget whose
+        「基金预算」 it contains. Scopes of different families may overlap (一般公共预算 and 预算数 are both said
+        by 「一般公共预算数」)."""
+        t = normalize(text)
+        wanted = None if families is None else set(families)
+        found = [(m.start(), m.end(), p.label) for p in self.scopes
+                 if wanted is None or p.label.partition(":")[0] in wanted
+                 for m in p.regex.finditer(t) if m.end() > m.start()]
+        found.sort(key=lambda s: (s[0] - s[1], s[0]))
+        taken: dict[str, list[tuple[int, int]]] = {}
+        kept = []
+        for a, b, label in found:
+            spans = taken.setdefault(label.partition(":")[0], [])
+            if not any(a < y and x < b for x, y in spans):
+                spans.append((a, b))
+                kept.append((a, b, label))
+        return sorted(kept)
+
+    def find_scopes(self, text: str, families: Iterable[str] | None = None) -> list[str]:
+        """The scope labels ``text`` names (``scope_spans``), in the file's order, without repeats."""
+        said = {label for _, _, label in self.scope_spans(text, families)}
+        return list(dict.fromkeys(p.label for p in self.scopes if p.label in said))
 
     def unit_class(self, unit: str) -> str:
         """What a unit counts: "" for none, "%" for shares and points, "money" for any 元, else the measure word

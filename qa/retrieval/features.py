@@ -206,7 +206,6 @@ class Scorer:
         total = sum(w for _, w in terms) or 1.0
         years = set(query.years)
         families = query.scope_families
-        scope_patterns = [p for p in self.lexicon.scopes if p.label.split(":")[0] in families]
         longest = max((t for t, _ in terms), key=len, default="")
         en = query.language == "en"
         q_key = squash(query.question)
@@ -225,7 +224,7 @@ class Scorer:
             other = bool(years) and bool(self.years[i] - years) and not (years & self.years[i])
             s_agree = s_conflict = 0.0
             if families:
-                hits = {p.label for p in scope_patterns if p.regex.search(both)}
+                hits = set(self.lexicon.find_scopes(both, families))
                 wanted = set(query.scopes)
                 s_agree = len(hits & wanted) / len(wanted)
                 for fam, labels in families.items():
