@@ -219,11 +219,14 @@ class BulletinQA:
         self._places = place_map(index)
         self._names: NameMap | None = None
         self._names_lock = threading.Lock()
+        # the derived answers' calibration reads the packaged models' confidences: with a caller's own answer or
+        # confidence model, a derived answer's probability is the lower operand confidence
+        packaged_answers = packaged_models and answer_model is None and confidence is None
         if packaged_models:  # qa/data/*.json, written by `bqa eval --fit`
             ranker = ranker if ranker is not None else LinearModel.packaged("ranker")
             answer_model = answer_model if answer_model is not None else LinearModel.packaged("answer_model")
             confidence = confidence if confidence is not None else LinearModel.packaged("answer_confidence")
-        derived = LinearModel.packaged("derived_confidence") if packaged_models else None
+        derived = LinearModel.packaged("derived_confidence") if packaged_answers else None
         self.retriever = Retriever(index, embedder, ranker, mode)
         self.answerer = Answerer(answer_model, self.retriever.scorer.idf, answer_threshold, confidence,
                                  self.retriever.scorer.places, derived, answer_threshold)

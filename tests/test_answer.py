@@ -1543,6 +1543,27 @@ def test_a_share_of_a_whole_is_less_than_the_whole() -> None:
     assert result.answer is None or result.answer.kind != "derived"
 
 
+def test_a_refused_share_shows_none_of_its_operands() -> None:
+    """With the share refused, the best reading of 「专项债务余额占一般债务余额的比重」 is a figure in 亿元, not a
+    share: it is not shown, at any threshold."""
+    result = Answerer(None, _flat_idf, threshold=0.0).answer(
+        analyze("专项债务余额占一般债务余额的比重是多少？"), _passages(), {SOURCE: TEXT})
+    assert result.answer is None and result.message
+
+
+def test_a_completion_rate_may_pass_a_hundred_percent() -> None:
+    """"What percentage of the budget" may ask for a completion rate (完成预算的105.5%): not refused."""
+    from qa.answer.derived import derive
+
+    answerer = Answerer(None, _flat_idf, threshold=0.0)
+    query = analyze("What was the special debt balance as a percentage of the general debt balance?")
+    assert query.operation is Operation.SHARE
+    answer = derive(answerer, query, _passages(), {SOURCE: TEXT}, {})
+    assert answer is not None and answer.value == pytest.approx(100 * 257.50 / 97.28, abs=1e-3)
+    part = analyze("What was the special debt balance as a share of the general debt balance?")  # a part: refused
+    assert part.operation is Operation.SHARE and derive(answerer, part, _passages(), {SOURCE: TEXT}, {}) is None
+
+
 def test_a_derived_answer_takes_the_fitted_calibration_and_its_own_threshold() -> None:
     from qa.answer import DERIVED_FEATURES, derived_features
     from qa.linear import LinearModel
@@ -1580,3 +1601,23 @@ def test_the_scope_in_force_at_a_figure_is_the_last_one_said_before_it():
     assert whole["197.88"][conflict] == 0.0 and whole["72.12"][conflict] == 1.0
     unscoped = _features_of("截至2025年末，政府债务余额有多少？", text)  # a question naming no region: no conflict
     assert unscoped["197.88"][conflict] == unscoped["72.12"][conflict] == 0.0
+    # characters that NFKC lengthens (…, ㈠) before the figures move no scope past them
+    for lead in ("……", "㈠㈡㈢㈣㈤", "Ⅲ"):
+        moved = _features_of("截至2025年末，石嘴山市本级政府法定债务余额有多少？", lead + text)
+        for figure in ("197.88", "72.12"):
+            assert (moved[figure][agree], moved[figure][conflict]) == (cands[figure][agree], cands[figure][conflict])
+
+
+def test_the_derived_calibration_goes_with_the_packaged_models_only(fake_index) -> None:
+    """It reads the packaged models' operand confidences: with a caller's own answer model, a derived answer's
+    probability is the lower operand confidence and its threshold the answer threshold."""
+    from qa.api import BulletinQA
+
+    index = load_index(fake_index)
+    packaged = BulletinQA(index, make_embedder("fake"))
+    shipped = LinearModel.packaged("derived_confidence")
+    assert (packaged.answerer.derived is None) == (shipped is None)
+    own = BulletinQA(index, make_embedder("fake"), answer_model=LinearModel.packaged("answer_model"),
+                     answer_threshold=0.8)
+    assert own.answerer.derived is None and own.answerer.derived_threshold == 0.8
+    assert own.answerer.derived_probability(0.3, 0.9) == 0.3

@@ -5,7 +5,8 @@ and a shown answer only when that probability passes the threshold chosen for pr
     result = answerer.answer(query, passages, texts)  # AnswerResult(answer=Answer(...) | None, candidates, ...)
 
 Derived answers (comparisons, differences, sums, shares) are built in ``qa.answer.derived`` from two
-figure candidates found the same way, and shown under the same threshold.
+figure candidates found the same way; their probability is calibrated on the fit split's derived answers and
+they are shown above a threshold of their own, chosen for the same precision.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from qa.answer.features import (
 from qa.answer.generators import column_unit, generate, segments
 from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
-from qa.query import Intent, Query
+from qa.query import Intent, Operation, Query
 from qa.types import Answer, Passage
 
 READ_DEPTH = 10  # passages read for candidates
@@ -200,7 +201,8 @@ class Answerer:
             derived = derive(self, query, passages, texts, pages or {})
             if derived is not None and derived.probability >= self.derived_threshold:
                 return AnswerResult(derived, tuple(ranked), None, derived.probability)
-            if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)):
+            if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)) \
+                    or (query.operation is Operation.SHARE and ranked and not _is_percent(ranked[0])):
                 # the question combines two figures and the best reading is one of them: it cannot be the answer
                 # (fit split, leave one document out: such a best reading was one of the gold operands, not the
                 # printed result, for 11 of 16 questions)
@@ -230,6 +232,12 @@ class Answerer:
                       kind=c.kind, probability=round(c.probability, 4), display=c.display, verdict=c.verdict,
                       page=page_of(pages, c.source, c.start),
                       unit=(c.unit or None) if c.kind == "table_cell" else None)  # a table's 单位 for a bare cell
+
+
+def _is_percent(c: Candidate) -> bool:
+    """A share is said in per cent: 76.7%, or a bare cell of a column in %. A question asking for one is not
+    answered with another figure (a refused share's operand, 97.28亿元, would be)."""
+    return "%" in c.unit or "%" in c.display or "％" in c.display
 
 
 def _is_operand(c: Candidate, derived: Answer) -> bool:

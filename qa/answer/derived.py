@@ -5,7 +5,7 @@ The question is split into its two operands ("一般债务和专项债务哪个�
 same passages, by the same fitted model; the derived answer is computed from the two verbatim spans, with
 their units reconciled (元/万元/亿元; %; 个百分点). Units that cannot be reconciled mean no derived answer.
 Its probability is the fitted calibration of the two operands' probabilities (``Answerer.derived_probability``).
-A share of 100 % or more is no derived answer: a part is less than its whole.
+A share of a whole (占…比重) of 100 % or more is no derived answer: a part is less than its whole.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 _WHICH = re.compile(r"[，,]?\s*哪(?:个|一个|项|一项|块|一块|类|一类)?(?=[\u4e00-\u9fff])")
 _YEAR_LEAD = re.compile(r"(?:截至)?((?:19|20)\d{2})年[末底初]?")
 _RATE = re.compile(r"[更较][快慢]|\b(?:faster|slower)\b")
+# a share of a whole (占…比重, what share, what proportion): less than the whole. "What percentage of the budget"
+# may ask for a completion rate, which can pass 100 %
+_PART_OF_WHOLE = re.compile(r"占|比重|(?<![a-z])(?:share|proportion)(?![a-z])")
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 POINTS = ("个百分点", " percentage points")
 _NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
@@ -464,7 +467,7 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
         if y == 0:
             return None
         value = 100.0 * x / y
-        if not 0 <= value < 100:
+        if not 0 <= value < 100 and _PART_OF_WHOLE.search(normalize(query.question)):
             return None  # a part read as its whole or more: one of the operands is not what was asked
         text, kind, out_unit = f"{value:.2f}%", "derived", "%"  # as reports print shares (19.64%)
     elif op is Operation.RATIO:

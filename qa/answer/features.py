@@ -19,7 +19,7 @@ from qa.answer.respectively import aligned, fit_of
 from qa.answer.rows import cell_roles, run_roles
 from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, term_weights
-from qa.query.lexicon import squash
+from qa.query.lexicon import normalize, squash
 from qa.types import Chunk
 
 KINDS = ("number", "table_cell", "date", "person", "entity", "list", "yes_no")
@@ -106,7 +106,7 @@ class Context:
         found = self._seen.get((category, text))
         if found is None:
             found = self._seen[(category, text)] = frozenset(
-                self.lexicon.find_scopes(text) if category == "scopes"
+                self.lexicon.find_scopes(text, self.query.scope_families) if category == "scopes"
                 else self.lexicon.find(getattr(self.lexicon, category), text))
         return found
 
@@ -116,18 +116,25 @@ class Context:
         ``text`` (whitespace removed: a line may wrap inside 市本级), else those ``heading`` (the table's labels, the
         section path) says: 「全市…法定债务余额【197.88亿元】…。自治区下达市本级…余额【72.12亿元】」 puts 全市 in
         force at the first figure and 市本级 at the second, though neither's clause names a scope."""
-        spans = self._seen.get(("scope_spans", text))
-        if spans is None:
-            key = squash(text)
-            spans = self._seen[("scope_spans", text)] = (key, self.lexicon.scope_spans(key, self.query.scope_families))
-        key, found = spans
-        at = len(squash(text[:a]))
         families = self.query.scope_families
+        found = self._seen.get(("scope_spans", text))
+        if found is None:  # per family, the ends and names of its scopes in the normalised text, in order
+            key = squash(text)
+            by_family: dict[str, tuple[list[int], list[str]]] = {fam: ([], []) for fam in families}
+            for _, end, lab in self.lexicon.scope_spans(key, families):
+                fam, _, name = lab.partition(":")
+                by_family[fam][0].append(end)
+                by_family[fam][1].append(name)
+            # NFKC lengthens a few characters (「…」 is three there): then positions are counted in its form
+            found = self._seen[("scope_spans", text)] = (by_family, len(normalize(key)) != len(key))
+        by_family, lengthened = found
+        at = len(normalize(squash(text[:a])) if lengthened else squash(text[:a]))
         agree = conflict = 0.0
         for fam, labels in families.items():
-            said = [lab.partition(":")[2] for _, end, lab in found if end <= at and lab.startswith(fam + ":")]
-            mine = {said[-1]} if said else {lab.partition(":")[2] for lab in self.find("scopes", heading)
-                                              if lab.startswith(fam + ":")}
+            ends, names = by_family[fam]
+            k = bisect_right(ends, at)
+            mine = {names[k - 1]} if k else {lab.partition(":")[2] for lab in self.find("scopes", heading)
+                                             if lab.startswith(fam + ":")}
             if mine & labels:
                 agree += 1.0
             elif mine:

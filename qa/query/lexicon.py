@@ -80,6 +80,8 @@ class Lexicon:
     head_ends: dict[str, re.Pattern[str]] = field(default_factory=dict)  # kind -> what a name of it ends with
     changes: tuple[Pattern, ...] = ()  # to | from: which value of a change a question asks for (提高到, 调整前)
     change_verbs: re.Pattern[str] = re.compile(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
+    # the scope patterns of a set of families (None: all), listed once per set
+    _scope_sets: dict = field(default_factory=dict, compare=False, repr=False)
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -122,9 +124,7 @@ class Lexicon:
         「基金预算」 it contains. Scopes of different families may overlap (一般公共预算 and 预算数 are both said
         by 「一般公共预算数」)."""
         t = normalize(text)
-        wanted = None if families is None else set(families)
-        found = [(m.start(), m.end(), p.label) for p in self.scopes
-                 if wanted is None or p.label.partition(":")[0] in wanted
+        found = [(m.start(), m.end(), p.label) for p in self._scopes_in(t, families)
                  for m in p.regex.finditer(t) if m.end() > m.start()]
         found.sort(key=lambda s: (s[0] - s[1], s[0]))
         taken: dict[str, list[tuple[int, int]]] = {}
@@ -136,10 +136,48 @@ class Lexicon:
                 kept.append((a, b, label))
         return sorted(kept)
 
+    @cached_property
+    def _overlapping_scopes(self) -> frozenset[frozenset[str]]:
+        """The pairs of scope labels of one family whose forms may overlap in a text: one holds the other, or one
+        ends as the other begins (基金预算 and 社会保险基金, in 社会保险基金预算), by characters in Chinese and by
+        words in English. A pattern whose forms are not plain words counts as overlapping every other."""
+        by_family: dict[str, list[Pattern]] = defaultdict(list)
+        for p in self.scopes:
+            by_family[p.label.partition(":")[0]].append(p)
+        out = set()
+        for patterns in by_family.values():
+            forms = {p.label: _literal_forms(p.regex.pattern) for p in patterns}
+            for i, p in enumerate(patterns):
+                for q in patterns[i + 1:]:
+                    a, b = forms[p.label], forms[q.label]
+                    if p.label != q.label and (a is None or b is None or any(_touch(x, y) for x in a for y in b)):
+                        out.add(frozenset((p.label, q.label)))
+        return frozenset(out)
+
+    def _scopes_in(self, t: str, families: Iterable[str] | None) -> list[Pattern]:
+        """The scope patterns (of ``families``; None: all) that occur in ``t`` (normalised), in the file's order."""
+        key = None if families is None else frozenset(families)
+        patterns = self._scope_sets.get(key)
+        if patterns is None:
+            patterns = self._scope_sets[key] = tuple(p for p in self.scopes
+                                                     if key is None or p.label.partition(":")[0] in key)
+        return [p for p in patterns if p.regex.search(t)]
+
     def find_scopes(self, text: str, families: Iterable[str] | None = None) -> list[str]:
         """The scope labels ``text`` names (``scope_spans``), in the file's order, without repeats."""
-        said = {label for _, _, label in self.scope_spans(text, families)}
-        return list(dict.fromkeys(p.label for p in self.scopes if p.label in said))
+        t = normalize(text)
+        said = self._scopes_in(t, families)
+        labels: dict[str, set[str]] = defaultdict(set)
+        for p in said:
+            labels[p.label.partition(":")[0]].add(p.label)
+        pairs = self._overlapping_scopes
+        contested = {fam for fam, said in labels.items()  # only these may have a match inside another's
+                     if any(frozenset((x, y)) in pairs for x in said for y in said if x < y)}
+        if contested:
+            kept = {label for _, _, label in self.scope_spans(text, contested)}
+            said = [p for p in said if p.label.partition(":")[0] not in contested or p.label in kept]
+        said_labels = {p.label for p in said}
+        return list(dict.fromkeys(p.label for p in self.scopes if p.label in said_labels))  # in the file's order
 
     def unit_class(self, unit: str) -> str:
         """What a unit counts: "" for none, "%" for shares and points, "money" for any 元, else the measure word
@@ -212,6 +250,32 @@ def _union(alternatives: list[str]) -> str:
         if a:
             out.append(a)
     return "|".join(out)
+
+
+_ENGLISH_BOUNDS = re.compile(r"^\(\?<!\[a-z\]\)\(\?:|\)\(\?!\[a-z\]\)$")
+_REGEX_SYNTAX = re.compile(r"[\\()\[\]{}.*+?|^$]")
+
+
+def _literal_forms(pattern: str) -> list[tuple[str, ...]] | None:
+    """The plain forms a scope pattern matches, each as a sequence of characters (Chinese) or of words (English,
+    plurals aside), or None when it holds other regex syntax."""
+    out: list[tuple[str, ...]] = []
+    for alternative in _alternatives(pattern):
+        for form in _alternatives(_ENGLISH_BOUNDS.sub("", alternative)):
+            form = form.replace("(?:e?s)?", "")
+            if _REGEX_SYNTAX.search(form):
+                return None
+            out.append(tuple(re.split(r"[\s-]+", form)) if form.isascii() else tuple(form))
+    return out
+
+
+def _touch(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether one form holds the other or ends as the other begins."""
+    if len(a) > len(b):
+        a, b = b, a
+    if any(b[i:i + len(a)] == a for i in range(len(b) - len(a) + 1)):
+        return True
+    return any(a[-k:] == b[:k] or b[-k:] == a[:k] for k in range(1, len(a)))
 
 
 def _alternatives(phrases: str) -> list[str]:
