@@ -1621,3 +1621,18 @@ def test_the_derived_calibration_goes_with_the_packaged_models_only(fake_index) 
                      answer_threshold=0.8)
     assert own.answerer.derived is None and own.answerer.derived_threshold == 0.8
     assert own.answerer.derived_probability(0.3, 0.9) == 0.3
+
+
+@pytest.mark.parametrize(("question", "part", "whole"), [
+    ("2025年阜新全市一般公共预算收入里，税收收入占了多大比重？", "2025年阜新全市一般公共预算收入税收收入", "2025年阜新全市一般公共预算收入"),
+    ("2024年广东全省发行的地方政府债券中，新增债券占多大比重？", "新增债券", "2024年广东全省发行的地方政府债券"),
+    ("一般公共预算收入中，税收收入所占比重是多少？", "一般公共预算收入税收收入", "一般公共预算收入"),
+    ("上半年民生投入占一般公共预算支出的比例是多少？", "上半年民生投入", "一般公共预算支出"),  # whole after 占: as before
+])
+def test_a_share_asked_of_a_whole_first_has_its_part_after_and_keeps_the_whole(question, part, whole) -> None:
+    """「A中，B占多大比重」: nothing follows 占, so the whole is A and the part B (said within A)."""
+    query = analyze(question)
+    assert query.operation is Operation.SHARE
+    first, second = operand_questions(query)
+    assert part in first and first != second
+    assert second.endswith(whole) or second == whole

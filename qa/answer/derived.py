@@ -59,8 +59,11 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     predicate = ""
     if lang == "zh":  # 进口和出口哪个增长更快: 增长 is both operands'
         text, predicate = _which_split(text)
-    core = lex.operand_cues[lang].sub(" " if lang == "en" else "", text)
-    parts = [p.strip() for p in lex.operand_splits[lang].split(core, maxsplit=1)]
+    if lang == "zh" and query.operation is Operation.SHARE and (within := _share_within(text)):
+        parts = list(within)
+    else:
+        core = lex.operand_cues[lang].sub(" " if lang == "en" else "", text)
+        parts = [p.strip() for p in lex.operand_splits[lang].split(core, maxsplit=1)]
     if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
         return None
     if lang == "zh":
@@ -69,6 +72,22 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     shared = " ".join(str(y) for y in years) + " " if query.language == "en" and years else \
         "".join(f"{y}年" for y in years)
     return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
+
+
+_SHARE_WITHIN = re.compile(
+    r"^(?P<whole>.+?)(?:当中|之中|中|里)[，,、\s]*(?P<part>[^，,。？?]+?)(?:约|大约)?所?占(?:比|了)?"
+    r"(?:多大|多少|几成|百分之几)?的?(?:比重|比例|份额|百分比)?(?:是|为|有|达到)?(?:多少|多大|几成)?[？?。\s]*$")
+
+
+def _share_within(text: str) -> tuple[str, str] | None:
+    """(the part, the whole) of a share asked of a whole first and its part after: 「一般公共预算收入中，税收收入占
+    多大比重」 → (一般公共预算收入税收收入, 一般公共预算收入). Nothing follows 占 there, so splitting at 占 would leave
+    no whole. The part keeps the whole's words: they say where to find it."""
+    m = _SHARE_WITHIN.match(normalize(text).strip())
+    if m is None or len(m.group("part")) < 2 or len(m.group("whole")) < 2:
+        return None
+    whole = re.sub(r"^(?:在|按)", "", m.group("whole")).strip("，, ")
+    return f"{whole}{m.group('part')}", whole
 
 
 def _colon_parts(lex: Lexicon, text: str) -> tuple[str, str, str] | None:
