@@ -1636,3 +1636,19 @@ def test_a_share_asked_of_a_whole_first_has_its_part_after_and_keeps_the_whole(q
     first, second = operand_questions(query)
     assert part in first and first != second
     assert second.endswith(whole) or second == whole
+
+
+@pytest.mark.parametrize(("question", "part", "whole"), [
+    ("In 2025, what share of Jinan's city-wide general public budget revenue came from taxes?", "taxes",
+     "Jinan's city-wide general public budget revenue"),
+    ("In 2024, what share of the national total of R&D expense super-deductions did Guangdong enterprises account "
+     "for?", "Guangdong enterprises", "the national total of R&D expense super-deductions"),
+    ("What was the special debt balance as a share of the general debt balance?", "special debt balance",
+     "general debt balance"),  # the whole after "of": as before
+])
+def test_an_english_share_of_a_whole_named_first_has_its_part_after(question, part, whole) -> None:
+    """"What share of WHOLE came from PART": the part is said after the whole, and keeps the whole's words."""
+    query = analyze(question)
+    assert query.operation is Operation.SHARE
+    first, second = operand_questions(query)
+    assert part in first and second.endswith(whole)

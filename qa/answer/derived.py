@@ -59,7 +59,7 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     predicate = ""
     if lang == "zh":  # 进口和出口哪个增长更快: 增长 is both operands'
         text, predicate = _which_split(text)
-    if lang == "zh" and query.operation is Operation.SHARE and (within := _share_within(text)):
+    if query.operation is Operation.SHARE and (within := (_share_within if lang == "zh" else _share_of_en)(text)):
         parts = list(within)
     else:
         core = lex.operand_cues[lang].sub(" " if lang == "en" else "", text)
@@ -88,6 +88,22 @@ def _share_within(text: str) -> tuple[str, str] | None:
         return None
     whole = re.sub(r"^(?:在|按)", "", m.group("whole")).strip("，, ")
     return f"{whole}{m.group('part')}", whole
+
+
+_SHARE_OF_EN = re.compile(
+    r"^(?:.*?,\s*)?what (?:share|percentage|proportion|part|fraction) of (?P<whole>.+?) "
+    r"(?:came from|went to|was spent on|was made up of|did|had|has|have|was|were|is|are) (?P<part>.+?)"
+    r"(?: (?:account for|make up|represent|reach|reached|come from|go to))?\s*\??$", re.IGNORECASE)
+
+
+def _share_of_en(text: str) -> tuple[str, str] | None:
+    """(the part, the whole) of "what share of WHOLE came from / went to / did … PART (account for)": the whole
+    is named first here ("In 2025, what share of Jinan's revenue came from taxes?"). The part keeps the whole's
+    words: they say where to find it."""
+    m = _SHARE_OF_EN.match(text.strip())  # as written: a place keeps its capital (Jinan)
+    if m is None or len(m.group("part")) < 3 or len(m.group("whole")) < 3:
+        return None
+    return f"{m.group('part')} in {m.group('whole')}", m.group("whole")
 
 
 def _colon_parts(lex: Lexicon, text: str) -> tuple[str, str, str] | None:
