@@ -51,7 +51,7 @@ from qa.paths import REPO_ROOT
 from qa.query import Intent, Query
 from qa.retrieval import FEATURES as RANKER_FEATURES
 from qa.retrieval import Pool, distinct_passages, rank_pool
-from qa.types import Passage
+from qa.types import Answer, Passage
 
 from .fit import (
     DERIVED_MIN_SHOWN,
@@ -256,8 +256,8 @@ def _operand_item(item: GoldItem, text: str) -> GoldItem:
 # the run
 
 
-def _prediction(result) -> Prediction:
-    a = result.answer
+def _prediction(a: Answer | None) -> Prediction:
+    """What the scorer reads of an answer: a derived one by its display, a table cell with its table's unit."""
     if a is None:
         return Prediction(None)
     return Prediction(a.text if a.kind not in ("derived", "comparison") else a.display, a.kind, a.verdict, a.value,
@@ -337,7 +337,7 @@ def _derived_rows(trials: Sequence[Trial], engines: Mapping[str, BulletinQA], an
         if found is None:
             continue
         a, p_first, p_second = found
-        right = t.item.answerable and judge(t.item, Prediction(a.display, a.kind, a.verdict, a.value)).correct
+        right = t.item.answerable and judge(t.item, _prediction(a)).correct
         rows.append((t.item.group, derived_features(p_first, p_second), right))
     return rows
 
@@ -453,7 +453,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
     tops_by_split: dict[str, tuple[list, list]] = {s: ([], []) for s in SPLITS}
     for t in trials:
         result, ms = results[t.item.id]
-        pred = _prediction(result)
+        pred = _prediction(result.answer)
         rank = hit_rank([places(p) for p in t.passages], t.located.answer_spans)
         verdict = judge(t.item, pred)
         outcome = Outcome(t.item, rank, verdict, pred, t.pool_ms + ms, tuple(p.chunk.end - p.chunk.start
