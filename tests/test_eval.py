@@ -264,6 +264,19 @@ def test_curve_moves_precision_and_coverage_with_the_threshold():
     assert curve(outs, right, [None, None, None, None], steps=2)[0]["shown"] == 0
 
 
+def test_curve_holds_derived_answers_at_their_own_threshold_and_marks_the_fitted_point():
+    outs = [outcome(item(id=f"q{k}"), "37人") for k in range(4)]
+    probs = [0.95, 0.5, 0.8, 0.9]  # q2: a derived answer shown (from its own threshold) at 0.8; q3: refused at 0.9
+    right = [True, False, True, False]
+    fixed = [None, None, True, False]
+    points = curve(outs, right, probs, fixed, steps=10, at=0.923)
+    by = {p["threshold"]: p for p in points}
+    assert by[0.0]["shown"] == 3 and by[1.0]["shown"] == 1  # q2 at every point, q3 at none
+    assert by[0.923] == {"threshold": 0.923, "coverage": 0.5, "precision": 1.0, "shown": 2, "fitted": True}
+    assert {k: by[0.9][k] for k in ("coverage", "precision", "shown")} == {k: by[0.923][k] for k in ("coverage", "precision", "shown")}
+    assert sum(1 for p in points if p.get("fitted")) == 1 and len(points) == 12
+
+
 # --- fitting ----------------------------------------------------------------------------------------------
 
 
@@ -784,6 +797,12 @@ def test_metrics_report_each_split_by_group_language_and_type(small_run):
     assert {"zh", "en"} <= set(metrics["splits"]["fit"]["by_lang"])
     assert metrics["meta"]["n_items"] == counts and metrics["meta"]["embedder"] == "fake"
     assert set(metrics["curves"]) == {"held-out", "fit"}
+    for split, points in metrics["curves"].items():  # the point at the fitted threshold is what was shown
+        fitted = [p for p in points if p.get("fitted")]
+        assert len(fitted) == 1 and fitted[0]["threshold"] == round(run.models["threshold"], 3)
+        shown = [o for o in run.outcomes[split] if not o.abstained]
+        assert fitted[0]["shown"] == len(shown)
+        assert fitted[0]["precision"] == (round(sum(o.verdict.correct for o in shown) / len(shown), 4) if shown else None)
     assert set(metrics["retrieval_ablation"]["fit"]) == set(runner.RETRIEVAL_MODES)
 
 

@@ -272,21 +272,29 @@ def summarize_by(outcomes: Sequence[Outcome], key: str) -> dict[str, dict]:
     return {value: summarize(group) for value, group in sorted(groups.items())}
 
 
-def curve(outcomes: Sequence[Outcome], correct_if_shown: Sequence[bool], probs: Sequence[float],
-          steps: int = 50) -> list[dict]:
-    """Precision and coverage of shown answers as the threshold on the top candidate's probability moves.
+def curve(outcomes: Sequence[Outcome], correct_if_shown: Sequence[bool], probs: Sequence[float | None],
+          fixed: Sequence[bool | None] | None = None, steps: int = 50, at: float | None = None) -> list[dict]:
+    """Precision and coverage of shown answers as the answer threshold on the best single reading's probability
+    moves.
 
-    ``correct_if_shown[i]``: whether outcome i's top candidate would be right if shown; ``probs[i]`` its probability.
+    ``correct_if_shown[i]``: whether outcome i's reading would be right if shown; ``probs[i]`` its probability
+    (None: no reading). ``fixed[i]`` (if given and not None): the question is not answered by a single reading
+    and its shown-or-not does not move with this threshold (a derived answer, shown from its own threshold, or a
+    question that combines figures and gets none), so every point counts it as it is. ``at``: one more point, at
+    the fitted answer threshold (marked ``"fitted": True``): exactly what is shown.
     """
     points = []
     answerable = [o.item.answerable for o in outcomes]
     n_ans = sum(answerable) or 1
-    for k in range(steps + 1):
-        t = k / steps
-        shown = [i for i, p in enumerate(probs) if p is not None and p >= t]
+    fixed = list(fixed) if fixed is not None else [None] * len(probs)
+    grid = [k / steps for k in range(steps + 1)]
+    for t in sorted(set(grid) | ({at} if at is not None else set())):
+        shown = [i for i, p in enumerate(probs)
+                 if (fixed[i] if fixed[i] is not None else p is not None and p >= t)]
         correct = sum(1 for i in shown if correct_if_shown[i])
-        points.append({"threshold": round(t, 3), "coverage": round(sum(1 for i in shown if answerable[i]) / n_ans, 4),
-                       "precision": round(correct / len(shown), 4) if shown else None, "shown": len(shown)})
+        point = {"threshold": round(t, 3), "coverage": round(sum(1 for i in shown if answerable[i]) / n_ans, 4),
+                 "precision": round(correct / len(shown), 4) if shown else None, "shown": len(shown)}
+        points.append({**point, "fitted": True} if t == at else point)
     return points
 
 

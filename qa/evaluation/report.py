@@ -72,8 +72,9 @@ def headline_text(run: EvalRun) -> str:
 
 
 def _curve_rows(points: list[dict]) -> list[list[str]]:
-    keep = [p for p in points if round(p["threshold"] * 10, 3) == int(round(p["threshold"] * 10, 3))]
-    return [[f"{p['threshold']:.1f}", fmt(p["coverage"]), fmt(p["precision"]), str(p["shown"])] for p in keep]
+    keep = [p for p in points if p.get("fitted") or round(p["threshold"] * 10, 3) == int(round(p["threshold"] * 10, 3))]
+    return [[f"{p['threshold']:.3f} (fitted)" if p.get("fitted") else f"{p['threshold']:.1f}", fmt(p["coverage"]),
+             fmt(p["precision"]), str(p["shown"])] for p in keep]
 
 
 def misses(run: EvalRun, split: str = "fit") -> str:
@@ -122,7 +123,10 @@ def render_report(run: EvalRun, chart: str | None = "chart.png") -> str:
         parts.append(table(["split", "retrieval", "hit@1", "hit@5", "hit@10", "hit@5 zh", "hit@5 en"], rows))
         parts.append("fitted = the logistic ranker over all retrievers' features; rrf = reciprocal rank fusion of "
                      "dense and BM25 (k=60); bm25 / dense = one retriever alone.")
-    parts.append("## Precision–coverage (threshold on the top candidate's probability)")
+    parts.append("## Precision–coverage (threshold on the best single reading's probability)\n\nDerived answers "
+                 "(comparisons, differences, sums, shares) keep their own fitted threshold at every point, and a "
+                 "question that combines figures is never answered by a single reading; the row marked fitted is "
+                 "the shipped answer threshold: exactly what is shown.")
     for split, points in run.curves.items():
         parts.append(f"{split}:\n\n" + table(["threshold", "coverage", "precision", "shown"], _curve_rows(points)))
     if chart:

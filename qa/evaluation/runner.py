@@ -450,7 +450,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
     # --- outcomes ----------------------------------------------------------------------------------------
     outcomes: dict[str, list[Outcome]] = {s: [] for s in SPLITS}
     predictions = []
-    tops_by_split: dict[str, tuple[list, list]] = {s: ([], []) for s in SPLITS}
+    tops_by_split: dict[str, tuple[list, list, list]] = {s: ([], [], []) for s in SPLITS}
     for t in trials:
         result, ms = results[t.item.id]
         pred = _prediction(result.answer)
@@ -460,8 +460,11 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
                                                                               for p in t.passages[:TOP_K]))
         outcomes[t.item.split].append(outcome)
         top = result.candidates[0] if result.candidates else None
-        tops_by_split[t.item.split][0].append(result.confidence if top else None)
-        tops_by_split[t.item.split][1].append(bool(top) and t.item.answerable and _right(t, top, engines))
+        derived_path = result.reading == "derived"  # shown (or not) from the derived threshold, not the answer one
+        tops_by_split[t.item.split][0].append(result.confidence if top or derived_path else None)
+        tops_by_split[t.item.split][1].append(verdict.correct if derived_path else
+                                              bool(top) and t.item.answerable and _right(t, top, engines))
+        tops_by_split[t.item.split][2].append(result.answer is not None if derived_path else None)
         predictions.append({
             "id": t.item.id, "split": t.item.split, "group": t.item.group, "suite": t.suite,
             "left_out": (t.item.group if fit and t.item.split == "fit" else None),
@@ -488,7 +491,8 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
     if blind:
         metrics["seed-blind"] = {"overall": summarize(blind), "by_lang": summarize_by(blind, "lang"),
                                  "by_type": summarize_by(blind, "type")}
-    curves = {s: curve(outcomes[s], tops_by_split[s][1], tops_by_split[s][0]) for s in SPLITS if outcomes[s]}
+    curves = {s: curve(outcomes[s], tops_by_split[s][1], tops_by_split[s][0], tops_by_split[s][2],
+                       at=final_conf.threshold if final_conf else None) for s in SPLITS if outcomes[s]}
     ablation = {}
     for split in SPLITS:
         ts = [t for t in trials if t.item.split == split and t.item.answerable]
