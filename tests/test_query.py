@@ -680,3 +680,22 @@ def test_only_scopes_whose_forms_can_overlap_are_resolved_by_position() -> None:
     assert frozenset(("budget:政府性基金预算", "budget:社会保险基金预算")) in pairs  # 社会保险基金|预算
     assert frozenset(("measure:收入", "measure:支出")) not in pairs  # revenue / expenditure share letters, no word
     assert all(len({label.partition(":")[0] for label in pair}) == 1 for pair in pairs)  # within a family only
+
+
+def test_a_familys_scopes_do_not_depend_on_which_other_families_are_asked() -> None:
+    """Retrieval reads each chunk's scopes once, for every family, and keeps those of the question's families:
+    exact only if a family's labels are the same whichever other families are asked about. Checked on every
+    line of the shipped bulletin and the dev corpus's texts, for each family alone and every pair."""
+    from pathlib import Path
+
+    lex = Lexicon.default()
+    families = sorted({p.label.partition(":")[0] for p in lex.scopes})
+    root = Path(__file__).resolve().parents[1]
+    lines = [ln for f in sorted([*root.glob("corpus/*.txt"), *root.glob("eval/dev-corpus/*.txt")])
+             for ln in f.read_text(encoding="utf-8").splitlines() if lex.find_scopes(ln)]
+    assert len(lines) > 500
+    asked = [{f} for f in families] + [{f, g} for i, f in enumerate(families) for g in families[i + 1:]]
+    for ln in lines:
+        every = lex.find_scopes(ln)
+        for fams in asked:
+            assert [x for x in every if x.partition(":")[0] in fams] == lex.find_scopes(ln, fams), (ln, fams)

@@ -77,6 +77,17 @@ class Scorer:
         # the chunks of each context, as one sorted array and offsets (no scan of all chunks per question)
         self.by_context = np.argsort(index.context_of, kind="stable")
         self.context_start = np.searchsorted(index.context_of[self.by_context], np.arange(len(index.contexts) + 1))
+        self._scopes: dict[int, tuple[str, ...]] = {}  # chunk -> the scope labels of its text and context, when asked
+
+    def scopes_of(self, i: int) -> tuple[str, ...]:
+        """The scope labels (every family) that chunk ``i``'s text and context name, read at the first question
+        whose pool holds it and kept: a family's labels are the same whichever other families are asked about
+        (a match is resolved against the longer matches of its own family only)."""
+        found = self._scopes.get(i)
+        if found is None:
+            both = self.text_keys[i] + "▸" + self.context_keys[int(self.index.context_of[i])]
+            found = self._scopes[i] = tuple(self.lexicon.find_scopes(both))
+        return found
 
     def idf(self, term: str) -> float:
         tid = self.vocab.get(term)
@@ -224,7 +235,7 @@ class Scorer:
             other = bool(years) and bool(self.years[i] - years) and not (years & self.years[i])
             s_agree = s_conflict = 0.0
             if families:
-                hits = set(self.lexicon.find_scopes(both, families))
+                hits = {h for h in self.scopes_of(i) if h.partition(":")[0] in families}
                 wanted = set(query.scopes)
                 s_agree = len(hits & wanted) / len(wanted)
                 for fam, labels in families.items():
