@@ -17,7 +17,6 @@ import math
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +29,10 @@ from qa.index.store import LoadedIndex, build_index, ensure_index, index_is_stal
 from qa.linear import LinearModel
 from qa.paths import default_corpus, default_index
 from qa.query import NameMap, Query, analyze, place_cores
+from qa.questions import clean_question
 from qa.retrieval import Mode, Retriever
 from qa.types import Answer, Passage
 
-MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
 READ_DEPTH = 10  # passages the answer stage reads, whatever top-k is shown
 _LATIN = re.compile(r"[A-Za-z]")  # a question with Latin letters may name a person or place in pinyin
@@ -69,22 +68,6 @@ def answer_first(passages: list[Passage], answer: Answer) -> tuple[list[Passage]
     operands = tuple(dataclasses.replace(o, passage_rank=new_rank.get(o.passage_rank, o.passage_rank))
                      for o in answer.operands)
     return moved, dataclasses.replace(answer, passage_rank=1, alternatives=alts, operands=operands)
-
-
-def clean_question(question: object) -> str:
-    """The question NFKC-normalised, control characters removed; BqaError when nothing askable is left."""
-    if not isinstance(question, str):
-        raise BqaError("the question must be text")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise BqaError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
-    text = unicodedata.normalize("NFKC", question)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    text = re.sub(r"\s+", " ", text).strip()
-    if not text:
-        raise BqaError("the question is empty; ask something like 区监委留置了多少人？")
-    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
-        raise BqaError("the question has no words or numbers in it; ask something like 区监委留置了多少人？")
-    return text
 
 
 def check_top_k(top_k: object) -> int:

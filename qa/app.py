@@ -33,9 +33,10 @@ from pathlib import Path
 import gradio as gr
 
 from qa import guard
-from qa.api import MAX_QUESTION_CHARS, MAX_TOP_K, AskResult, BulletinQA
+from qa.api import MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
+from qa.questions import MAX_QUESTION_CHARS
 from qa.slot import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, EngineSlot
 from qa.types import Answer, Passage
 

@@ -106,10 +106,12 @@ def _warm_ask(parsed: dict) -> str | None:
 
 def ask_here(index_dir: Path | None, corpus_dir: Path | None, request: dict, threshold: float | None = None) -> str:
     """What `bqa ask` prints, answered in this process (building a missing index first, with a message)."""
-    from qa.api import BulletinQA, clean_question
+    from qa.questions import clean_question
+
+    clean_question(request["question"])  # reject bad input before loading anything (qa.api is ≈ 0.1 s of imports)
+    from qa.api import BulletinQA
     from qa.render import render_request
 
-    clean_question(request["question"])  # reject bad input before loading anything
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, answer_threshold=threshold,
                              notify=lambda m: print(m, file=sys.stderr, flush=True))
     result = engine.ask(request["question"], top_k=request["top_k"], doc_ids=request["doc_ids"],

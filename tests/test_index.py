@@ -751,6 +751,16 @@ def test_a_cold_question_imports_no_build_or_page_library(fake_index: Path, seed
     assert _loaded("ask", "What did Huang Haibin report?", *where) == set()
 
 
+def test_a_bad_question_is_refused_before_the_engine_is_imported(fake_index: Path, seed_corpus: Path) -> None:
+    """An empty or wordless question is one line of error, said before numpy and the engine (≈ 0.1 s) load."""
+    for question in ("", "？？"):
+        run = subprocess.run([sys.executable, "-c", _REPORT_MODULES, "numpy,qa.api", "ask", question, "--index",
+                              str(fake_index), "--corpus", str(seed_corpus), "--no-warm"], capture_output=True,
+                             text=True, timeout=120, env={**os.environ, "XDG_RUNTIME_DIR": tempfile.mkdtemp()})
+        assert run.returncode == 1 and run.stderr.startswith("bqa: error: the question"), run.stderr
+        assert "LOADED=\n" in run.stderr + "\n" and "numpy" not in run.stderr.split("LOADED=")[1]
+
+
 def test_an_up_to_date_index_check_imports_no_index_library(fake_index: Path, seed_corpus: Path) -> None:
     """Nor numpy, the chunker or the name finder: it reads the manifest and the files' sizes and times."""
     heavy = (*(m for m in _HEAVY if m != "click"), "numpy", "qa.chunking", "qa.names")

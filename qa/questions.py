@@ -1,0 +1,27 @@
+"""The question as asked, checked and cleaned: importable before anything heavy, so a cold `bqa ask` rejects a
+bad question before loading the engine."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from qa.errors import BqaError
+
+MAX_QUESTION_CHARS = 1000
+
+
+def clean_question(question: object) -> str:
+    """The question NFKC-normalised, control characters removed; BqaError when nothing askable is left."""
+    if not isinstance(question, str):
+        raise BqaError("the question must be text")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BqaError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
+    text = unicodedata.normalize("NFKC", question)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise BqaError("the question is empty; ask something like 区监委留置了多少人？")
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+        raise BqaError("the question has no words or numbers in it; ask something like 区监委留置了多少人？")
+    return text
