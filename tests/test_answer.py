@@ -430,6 +430,19 @@ def test_an_english_comparison_names_its_sides_after_a_colon_and_its_setting_bef
     assert operand_questions(analyze(question)) == operands
 
 
+@pytest.mark.parametrize(("question", "operands"), [
+    ("By how many does the county's target for high-tech enterprises exceed the number reached in 2025?",
+     ("2025 county's target for high-tech enterprises", "number reached in 2025")),
+    # "of" parts the sides only when nothing else does: not at "the end of the plan" before "exceed"
+    ("At the end of the plan, by how many percentage points did the coverage rate of urban areas exceed the "
+     "green space share?", ("At end of plan points coverage rate of urban areas", "green space")),
+    ("What is the difference between the revenue of Futian and Nanshan?", ("revenue of Futian", "Nanshan")),
+])
+def test_english_sides_part_at_than_or_exceed_before_of(question, operands) -> None:
+    sides = operand_questions(analyze(question))
+    assert sides is not None and tuple(" ".join(side.split()) for side in sides) == operands
+
+
 def test_an_english_comparison_reads_each_side_by_its_own_glossed_term_and_names_it() -> None:
     """Each side's figure is the one said of its own term (税收收入 | 非税收入), not the total the setting names;
     the winner is named as asked, with the document's term beside it."""

@@ -344,6 +344,12 @@ def test_expected_units(question: str, unit: str) -> None:
         ("区监委留置了多少人？", Intent.FIGURE, None),
         ("集成电路出口和锂电池出口，哪一个增长更快？", Intent.COMPARISON, Operation.COMPARE),
         ("城镇居民人均可支配收入是农村居民的多少倍？", Intent.DERIVED, Operation.RATIO),
+        # English "by how much … than / exceed": a difference; "by how much did it grow": the printed change
+        ("By how much is the 2026 revenue forecast higher than the 2025 actual figure?", Intent.DERIVED,
+         Operation.DIFFERENCE),
+        ("By how many does the 2026 target exceed the number reached in 2025?", Intent.DERIVED, Operation.DIFFERENCE),
+        ("How many more villages than towns are there?", Intent.DERIVED, Operation.DIFFERENCE),
+        ("By how much did general budget revenue increase in 2025?", Intent.FIGURE, None),
     ],
 )
 def test_intent_and_operation(question: str, intent: Intent, operation: Operation | None) -> None:

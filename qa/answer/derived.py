@@ -62,8 +62,7 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     if query.operation is Operation.SHARE and (within := (_share_within if lang == "zh" else _share_of_en)(text)):
         parts = list(within)
     else:
-        core = lex.operand_cues[lang].sub(" " if lang == "en" else "", text)
-        parts = [p.strip() for p in lex.operand_splits[lang].split(core, maxsplit=1)]
+        parts = _split_operands(lex, lang, lex.operand_cues[lang].sub(" " if lang == "en" else "", text))
     if len(parts) != 2 or not all(len(p) >= 2 for p in parts):
         return None
     if lang == "zh":
@@ -72,6 +71,17 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     shared = " ".join(str(y) for y in years) + " " if query.language == "en" and years else \
         "".join(f"{y}年" for y in years)
     return tuple(p if any(str(y) in p for y in years) else f"{shared}{p}" for p in parts)  # type: ignore[return-value]
+
+
+def _split_operands(lex: Lexicon, lang: str, core: str) -> list[str]:
+    """The two sides of a derived question (its cue words gone), parted at its first split word; in English at the
+    first that is not "of" when there is one ("at the end of the plan, … did A exceed B"): "of" also joins a noun
+    to its own phrase."""
+    found = list(lex.operand_splits[lang].finditer(core))
+    if not found:
+        return [core.strip()]
+    at = next((m for m in found if m.group().lower() != "of"), found[0]) if lang == "en" else found[0]
+    return [core[:at.start()].strip(), core[at.end():].strip()]
 
 
 _SHARE_WITHIN = re.compile(
