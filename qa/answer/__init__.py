@@ -87,6 +87,7 @@ class AnswerResult:
     # "derived": the question combines figures and the derived path decided (its answer shown, or no answer at all:
     # a single figure cannot answer it); "single": the best single candidate, shown from the answer threshold
     reading: str = "single"
+    derived: Answer | None = None  # the derived answer computed for the question, shown or not
 
 
 def not_found_message(query: Query) -> str:
@@ -203,14 +204,14 @@ class Answerer:
 
             derived = derive(self, query, passages, texts, pages or {})
             if derived is not None and derived.probability >= self.derived_threshold:
-                return AnswerResult(derived, tuple(ranked), None, derived.probability, "derived")
+                return AnswerResult(derived, tuple(ranked), None, derived.probability, "derived", derived)
             if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)) \
                     or (query.operation is Operation.SHARE and ranked and not _is_percent(ranked[0])):
                 # the question combines two figures and the best reading is one of them: it cannot be the answer
                 # (fit split, leave one document out: such a best reading was one of the gold operands, not the
                 # printed result, for 11 of 16 questions)
                 return AnswerResult(None, tuple(ranked), not_found_message(query),
-                                    derived.probability if derived else 0.0, "derived")
+                                    derived.probability if derived else 0.0, "derived", derived)
         confidence = self.confidence_of(query, ranked)
         if not ranked or confidence < self.threshold:
             return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)

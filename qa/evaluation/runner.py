@@ -451,6 +451,8 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
     outcomes: dict[str, list[Outcome]] = {s: [] for s in SPLITS}
     predictions = []
     tops_by_split: dict[str, tuple[list, list, list]] = {s: ([], [], []) for s in SPLITS}
+    # whether derived answers have a threshold of their own (else theirs is the answer threshold and moves with it)
+    derived_own = final_derived is not None and bool((derived_info or {}).get("reached"))
     for t in trials:
         result, ms = results[t.item.id]
         pred = _prediction(result.answer)
@@ -460,11 +462,18 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
                                                                               for p in t.passages[:TOP_K]))
         outcomes[t.item.split].append(outcome)
         top = result.candidates[0] if result.candidates else None
-        derived_path = result.reading == "derived"  # shown (or not) from the derived threshold, not the answer one
-        tops_by_split[t.item.split][0].append(result.confidence if top or derived_path else None)
-        tops_by_split[t.item.split][1].append(verdict.correct if derived_path else
-                                              bool(top) and t.item.answerable and _right(t, top, engines))
-        tops_by_split[t.item.split][2].append(result.answer is not None if derived_path else None)
+        probs, rights, fixed = tops_by_split[t.item.split]
+        if result.reading == "derived":  # the derived path decided: its answer or none, never a single reading
+            d = result.derived
+            probs.append(d.probability if d else None)
+            rights.append(bool(d) and judge(t.item, _prediction(d)).correct)
+            # with a threshold of its own it is shown as it is at every point; tied to the answer one, it moves
+            fixed.append((result.answer is not None) if d is None or derived_own else None)
+        else:  # the best single reading, judged as it would be shown
+            probs.append(result.confidence if top else None)
+            rights.append(bool(top) and judge(t.item, _prediction(
+                Answerer.to_answer(top, engines[t.suite].index.pages))).correct)
+            fixed.append(None)
         predictions.append({
             "id": t.item.id, "split": t.item.split, "group": t.item.group, "suite": t.suite,
             "left_out": (t.item.group if fit and t.item.split == "fit" else None),
