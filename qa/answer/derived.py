@@ -74,14 +74,19 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
 
 
 def _split_operands(lex: Lexicon, lang: str, core: str) -> list[str]:
-    """The two sides of a derived question (its cue words gone), parted at its first split word; in English at the
-    first that is not "of" when there is one ("at the end of the plan, … did A exceed B"): "of" also joins a noun
-    to its own phrase."""
+    """The two sides of a derived question (its cue words gone), parted at its first split word. In English the
+    first of or/than/and/versus/compared comes first, then exceed/surpass, then "of": a side may say "which exceeded
+    the plan" or "at the end of the plan", and "of" also joins a noun to its own phrase."""
     found = list(lex.operand_splits[lang].finditer(core))
     if not found:
         return [core.strip()]
-    at = next((m for m in found if m.group().lower() != "of"), found[0]) if lang == "en" else found[0]
+    at = min(found, key=lambda m: _split_tier(m.group())) if lang == "en" else found[0]  # min: the first of a tier
     return [core[:at.start()].strip(), core[at.end():].strip()]
+
+
+def _split_tier(word: str) -> int:
+    w = word.lower()
+    return 2 if w == "of" else 1 if w.startswith(("exceed", "surpass")) else 0
 
 
 _SHARE_WITHIN = re.compile(
