@@ -895,6 +895,24 @@ def test_unknown_suite_and_unfittable_plans_are_one_line_errors(tmp_path):
         runner.run_eval(embedder="fake", out_dir=tmp_path / "a-file", plan_file=plan_file)
 
 
+def test_a_refit_with_other_seeds_is_another_draw_and_writes_no_model(tmp_path, monkeypatch):
+    """`bqa eval --fit --seeds 3,4,5`: the fold answer models are each the mean of those seeds' fits, and the run
+    never touches qa/data (an experiment to tell a change from the draw); without --fit it is refused."""
+    with pytest.raises(BqaError, match="add --fit"):
+        runner.run_eval(embedder="fake", out_dir=tmp_path / "x", seeds=(3,))
+    written = []
+    monkeypatch.setattr(runner.LinearModel, "save", lambda self, path: written.append(path))
+    root = tmp_path / "seeds"
+    plan_file = _small_plan(root)
+    used = []
+    real = runner.fit_pairwise_ensemble
+    monkeypatch.setattr(runner, "fit_pairwise_ensemble", lambda *a, **kw: used.append(kw.get("seeds")) or real(*a, **kw))
+    run, _ = runner.run_eval(fit=True, embedder="fake", out_dir=root / "out", plan_file=plan_file, seeds=(3, 4))
+    assert used and set(used) == {(3, 4)}
+    assert "seeds 3, 4" in run.models["answer_model"]["method"]
+    assert not written and "models_written" not in run.meta
+
+
 # --- the CI subset with the real model --------------------------------------------------------------------
 
 

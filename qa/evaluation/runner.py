@@ -355,8 +355,15 @@ def _answer_all(trials: Sequence[Trial], engines: dict[str, BulletinQA], answere
 
 def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool = False, embedder: str | Embedder | None = None,
              out_dir: Path | None = None, plan_file: Path | None = None, show_progress: bool = False,
-             write_models: bool | None = None) -> tuple[EvalRun, dict[str, Path]]:
+             write_models: bool | None = None, seeds: Sequence[int] | None = None) -> tuple[EvalRun, dict[str, Path]]:
+    """``seeds``: the answer model's ensemble seeds for this fit (default ENSEMBLE_SEEDS). Fitting with other
+    seeds is a second draw of the same fit, to tell a change from the draw; its models are never written."""
     t_start = time.perf_counter()
+    if seeds is not None and tuple(seeds) != tuple(ENSEMBLE_SEEDS):
+        if not fit:
+            raise BqaError("--seeds sets the seeds of a refit: add --fit")
+        write_models = False
+    seeds = tuple(seeds) if seeds is not None else tuple(ENSEMBLE_SEEDS)
     plan = load_plan(plan_file, suites, ci)
     out_dir = Path(out_dir) if out_dir else repo_dir("eval") / "out"
     if out_dir.exists() and not out_dir.is_dir():
@@ -396,7 +403,8 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         fold_models = {}
         for g in tqdm(groups, desc="fit answer model (leave one document out)", disable=not show_progress):
             fold_models[g] = fit_pairwise_ensemble("answer_model", ANSWER_FEATURES,
-                                                   _cand_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g})
+                                                   _cand_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g},
+                                                   seeds=seeds)
         conf_rows: list[tuple[str, np.ndarray, bool]] = []  # (group, features, top is right)
         for t in fit_trials:
             ranked = _answerer(fold_models[t.item.group], engines[t.suite]).score(t.candidates)
@@ -419,7 +427,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         provenance = {"trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)}
         final_model = average_models("answer_model", list(fold_models.values()), provenance,
                                      method=f"mean of {len(groups)} leave-one-document-out fold models, each the mean "
-                                            f"of the fits of seeds {', '.join(map(str, ENSEMBLE_SEEDS))}")
+                                            f"of the fits of seeds {', '.join(map(str, seeds))}")
         final_conf = fit_linear("answer_confidence", CONFIDENCE_FEATURES, np.stack([f for _, f, _ in conf_rows]),
                                 np.array(right), {**provenance, "inputs": "out-of-fold answer-model scores",
                                                   "threshold_choice": threshold_info})
@@ -613,9 +621,12 @@ def write_outputs(run: EvalRun, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def run_cli(*, suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
+def run_cli(*, suites, ci, fit, out_dir, embedder, gate_file, report, seeds=None) -> None:
     gate = load_gate(gate_file) if gate_file else None
-    run, paths = run_eval(suites=suites, ci=ci, fit=fit, embedder=embedder, out_dir=out_dir, show_progress=True)
+    if seeds is not None and report:
+        raise BqaError("--report describes the shipped models: leave out --seeds")
+    run, paths = run_eval(suites=suites, ci=ci, fit=fit, embedder=embedder, out_dir=out_dir, show_progress=True,
+                          seeds=seeds)
     from .report import headline_text, render_report
 
     if report:
