@@ -705,3 +705,32 @@ def test_a_familys_scopes_do_not_depend_on_which_other_families_are_asked() -> N
         every = lex.find_scopes(ln)
         for fams in asked:
             assert [x for x in every if x.partition(":")[0] in fams] == lex.find_scopes(ln, fams), (ln, fams)
+
+
+def test_the_dense_retriever_embeds_the_question_as_asked() -> None:
+    """An English question's Chinese terms go to BM25 and the features, not into its embedding (they doubled its
+    cost for no better ranking); a Chinese question's search text is the question itself."""
+    en = analyze("What was the general public budget revenue in 2025?")
+    assert en.dense_text == en.question and en.search_text != en.question and "一般公共预算收入" in en.search_text
+    zh = analyze("2025年一般公共预算收入是多少？")
+    assert zh.dense_text == zh.search_text == zh.question
+
+
+def test_the_retriever_embeds_the_dense_text() -> None:
+    from qa.retrieval import Retriever
+
+    seen: list[str] = []
+
+    class Spy:
+        name = "spy"
+
+        def embed_queries(self, texts):
+            seen.extend(texts)
+            raise RuntimeError("stop after the embedding")
+
+    query = analyze("What was the general public budget revenue in 2025?")
+    retriever = Retriever.__new__(Retriever)
+    retriever.embedder, retriever.mode = Spy(), "fitted"
+    with pytest.raises(RuntimeError, match="stop after"):
+        retriever.pool(query)
+    assert seen == [query.question]

@@ -61,7 +61,8 @@ class Retriever:
 
     def pool(self, query: Query, doc_ids: Collection[str] | None = None, sources: Collection[str] | None = None,
              years: Collection[int] | None = None) -> Pool:
-        qvec = self.embedder.embed_queries([query.search_text])[0] if self.mode != "bm25" else None
+        text = query.dense_text or query.search_text
+        qvec = self.embedder.embed_queries([text])[0] if self.mode != "bm25" else None
         return self.scorer.pool(query, qvec, self.scorer.allowed(doc_ids, sources, years))
 
     def search(self, query: Query, top_k: int = 5, doc_ids: Collection[str] | None = None,
