@@ -1677,3 +1677,26 @@ def test_an_english_share_of_a_whole_named_first_has_its_part_after(question, pa
     assert query.operation is Operation.SHARE
     first, second = operand_questions(query)
     assert part in first and second.endswith(whole)
+
+
+def test_a_figure_of_a_sentence_that_goes_on_from_another_takes_that_ones_year() -> None:
+    """「其中：」 goes on from the sentence before it: its figures are of that sentence's year, so an operand asked for
+    another year is not taken from it (a 2025 difference of the 2024 year-end balances would be wrong)."""
+    from qa.answer.derived import _inherited_year
+
+    text = ("截至 2024 年末，本区实际政府债务余额 354.78 亿元，均为地方政府债券转贷债务。"
+            "其中：一般债务余额 97.28 亿元，专项债务余额 257.50 亿元。")
+    assert _inherited_year(text, text.index("97.28")) == 2024
+    assert _inherited_year(text, text.index("354.78")) is None  # its own sentence: the usual check reads it
+    said = "2025年收入100亿元。其中：2026年预计税收50亿元"
+    assert _inherited_year(said, said.index("50亿")) is None  # the sentence says its own year
+    assert _inherited_year("其中：税收50亿元", 6) is None  # nothing before it
+
+
+def test_a_derived_answer_is_not_computed_from_another_years_parts() -> None:
+    passages = ("截至 2024 年末，本区实际政府债务余额 354.78 亿元，均为地方政府债券转贷债务。"
+                "其中：一般债务余额 97.28 亿元，专项债务余额 257.50 亿元。",)
+    wrong_year = _answer_over(passages, "2025年专项债务余额比一般债务余额多多少？")  # (threshold 0: a reading shows)
+    assert wrong_year is None or wrong_year.kind != "derived"
+    answer = _answer_over(passages, "2024年末专项债务余额比一般债务余额多多少？")
+    assert answer is not None and answer.kind == "derived" and answer.value == pytest.approx(160.22)

@@ -339,8 +339,11 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
     ranked = answerer.score(candidates_for(sub, passages, texts, answerer.idf, answerer.places))
     lex = Lexicon.default()
     wanted = lex.wanted_classes(units)
+    years = set(sub.years)
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
-              and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)]
+              and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)
+              and not (years and (y := _inherited_year(texts.get(c.source, ""), c.start)) is not None
+                       and y not in years)]
     if own:  # an operand's figure is said of it: first one that a 分别 clause gives to the operand's item
         # (城镇、农村居民…分别增长4.3%、5.7%: 4.3% is 城镇's), then a figure of prose (a table's cells share
         # their row's label) whose label says the operand's own word (其中：基本民生
@@ -357,6 +360,22 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
 
         ranked.sort(key=said_of)  # stable
     return sub, ranked
+
+
+_YEAR_SAID = re.compile(r"((?:19|20)\d{2})\s*年")
+_GOES_ON = re.compile(r"^\s*其中")  # a sentence that goes on from the one before it: its parts
+
+
+def _inherited_year(text: str, start: int) -> int | None:
+    """The year a figure's sentence takes from the sentence before it when it goes on from that one and says none
+    itself before the figure: 「截至 2024 年末，本区实际政府债务余额 354.78 亿元……。其中：一般债务余额 97.28 亿元」 →
+    2024 (the operand check reads only a figure's own sentence). None otherwise."""
+    a = max(text.rfind(ch, 0, start) for ch in "。；！？\n") + 1
+    if not _GOES_ON.match(text[a:start]) or _YEAR_SAID.search(text[a:start]):
+        return None
+    b = max(text.rfind(ch, 0, max(0, a - 1)) for ch in "。；！？\n") + 1
+    said = _YEAR_SAID.findall(text[b:a])
+    return int(said[-1]) if said else None
 
 
 _RESP_MATCH = FEATURES.index("resp_match")
