@@ -362,7 +362,6 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
     return sub, ranked
 
 
-_YEAR_SAID = re.compile(r"((?:19|20)\d{2})\s*年")
 _GOES_ON = re.compile(r"^\s*其中")  # a sentence that goes on from the one before it: its parts
 
 
@@ -370,12 +369,11 @@ def _inherited_year(text: str, start: int) -> int | None:
     """The year a figure's sentence takes from the sentence before it when it goes on from that one and says none
     itself before the figure: 「截至 2024 年末，本区实际政府债务余额 354.78 亿元……。其中：一般债务余额 97.28 亿元」 →
     2024 (the operand check reads only a figure's own sentence). None otherwise."""
-    a = max(text.rfind(ch, 0, start) for ch in "。；！？\n") + 1
-    if not _GOES_ON.match(text[a:start]) or _YEAR_SAID.search(text[a:start]):
+    a = _sentence_start(text, start)
+    if not _GOES_ON.match(text[a:start]) or _YEAR_WORD.search(text[a:start]):
         return None
-    b = max(text.rfind(ch, 0, max(0, a - 1)) for ch in "。；！？\n") + 1
-    said = _YEAR_SAID.findall(text[b:a])
-    return int(said[-1]) if said else None
+    said = _YEAR_WORD.findall(text[_sentence_start(text, max(0, a - 1)):a])
+    return int(said[-1][:4]) if said else None
 
 
 _RESP_MATCH = FEATURES.index("resp_match")
@@ -452,9 +450,16 @@ def _label_at(text: str, start: int, word: str) -> str:
     return squash(window[cut + 1:])[-(len(word) + LABEL_CHARS):]
 
 
+_SENTENCE_ENDS = "。；！？\n"
+
+
+def _sentence_start(text: str, start: int) -> int:
+    return max(text.rfind(ch, 0, start) for ch in _SENTENCE_ENDS) + 1
+
+
 def _sentence_at(text: str, start: int) -> str:
-    a = max(text.rfind(ch, 0, start) for ch in "。；！？\n") + 1
-    ends = [e for e in (text.find(ch, start) for ch in "。；！？\n") if e >= 0]
+    a = _sentence_start(text, start)
+    ends = [e for e in (text.find(ch, start) for ch in _SENTENCE_ENDS) if e >= 0]
     return text[a:min(ends) if ends else len(text)]
 
 
