@@ -235,6 +235,32 @@ def test_english_words_the_glossary_lacks_get_the_dictionary_words() -> None:
     assert analyze("What is the sense of security?", _without_dictionary()).terms == ()
 
 
+def test_the_dictionary_words_of_one_english_word_count_once() -> None:
+    """投资者 and 投资人 both say "investor": a passage saying either holds the word, and the question's weight
+    counts it once, as the first of them the index holds."""
+    from qa.answer.features import Context
+    from qa.query import sense_forms, term_weights
+    from qa.query.dictionary import known_only, parse
+    from qa.terms import word_counts
+
+    lex = _without_dictionary(known_only(parse(_CEDICT.splitlines()), word_counts))
+    query = analyze("How many securities investor accounts were open in 2025?", lex)
+    investor = next(g for g in query.senses if "投资者" in g)
+    assert set(investor) == {"投资者", "投资人"}
+    assert not any("有价证券" in g for g in query.senses)  # one word for "securities": nothing to group
+    weights = dict(term_weights(query, lambda t: 2.0))
+    assert [t for t in investor if t in weights] == [investor[0]]
+    assert sense_forms(query, list(weights.items()))[investor[0]] == (investor[1],)
+    # the index lacks the first: the second counts in its place
+    weights = dict(term_weights(query, lambda t: 0.0 if t in investor[0] else 2.0))  # nor its characters
+    assert investor[1] in weights and investor[0] not in weights
+    ctx = Context.of(query, lambda t: 2.0, lexicon=lex)
+    first, second = (ctx.coverage(f"全市{w}账户数量") for w in investor)
+    assert first == second > ctx.coverage("全市账户数量")
+    # a Chinese question has no senses: its terms count as before
+    assert analyze("投资者和投资人各有多少？", lex).senses == ()
+
+
 def test_the_shipped_dictionary_is_installed_and_read() -> None:
     from qa.query.dictionary import reverse_index, source_file
 

@@ -240,3 +240,25 @@ def test_passages_that_are_not_table_rows_have_their_own_bm25_list(tmp_path, mon
     assert by_list["prose"] and "table_row" not in by_list["prose"]  # … the prose list has the passage
     prose = next(k for k, i in enumerate(pool.ids) if "29.23" in chunks[int(i)].text)
     assert pool.ranks[prose].get("prose") == 1 and pool.features[prose][features.FEATURES.index("prose_rr")] == 1.0
+
+
+def test_a_passage_saying_another_dictionary_word_of_the_same_english_word_is_covered(tmp_path):
+    """"investor": 投资者 or 投资人 (``Query.senses``); a passage saying either holds the whole question."""
+    import dataclasses
+
+    import qa.retrieval.features as features
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("福州市2025年统计公报\n\n一、证券\n\n年末全市投资人账户642.29万户。\n\n"
+                                  "二、其他\n\n年末全市投资者账户12.5万户。\n\n三、天气\n\n全年晴天210天。\n",
+                                  encoding="utf-8")
+    build_index(corpus, tmp_path / "i", "fake")
+    retriever = _retriever(tmp_path / "i")
+    query = dataclasses.replace(analyze("How many investor accounts were there?"), terms=("投资者", "投资人", "账户"),
+                                senses=(("投资者", "投资人"),), search_text="investor accounts 投资者 投资人 账户")
+    pool = retriever.pool(query)
+    chunks = retriever.index.chunks
+    coverage = {chunks[int(i)].text[4:7]: f[features.FEATURES.index("coverage")] for i, f in zip(pool.ids, pool.features,
+                                                                                                  strict=True)}
+    assert coverage["投资人"] == coverage["投资者"] == pytest.approx(1.0)

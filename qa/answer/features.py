@@ -18,7 +18,7 @@ from qa.answer.generators import CLAUSE_END, SENT_END, Hit, Segment, clause_boun
 from qa.answer.respectively import aligned, fit_of
 from qa.answer.rows import cell_roles, run_roles
 from qa.names import ROLE
-from qa.query import Intent, Lexicon, Query, term_weights
+from qa.query import Intent, Lexicon, Query, sense_forms, term_weights
 from qa.query.lexicon import normalize, squash
 from qa.types import Chunk
 
@@ -90,7 +90,8 @@ class Context:
         named = tuple(t for t, _ in terms if len(t) >= 2 and head_fits(ends, t, "entity")
                       and not any(p.regex.fullmatch(t) for p in lex.heads)) if ends else ()
         return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lex, places or {},
-                   tuple(squash(q) for q in query.quotes), other_forms(terms, query.variants), ends, named)
+                   tuple(squash(q) for q in query.quotes),
+                   {**sense_forms(query, terms), **other_forms(terms, query.variants)}, ends, named)
 
     def coverage(self, text: str) -> float:
         """The share of the question's term weight that ``text`` holds."""

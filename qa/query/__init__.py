@@ -8,9 +8,10 @@ from qa.query.analyze import (
     analyze,
     language_of,
     place_cores,
+    sense_forms,
     term_weights,
 )
 from qa.query.lexicon import Lexicon
 
 __all__ = ["Intent", "Lexicon", "NameMap", "Operation", "Query", "analyze", "language_of", "place_cores",
-           "term_weights"]
+           "sense_forms", "term_weights"]

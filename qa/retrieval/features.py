@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.index.dense import search_dense
 from qa.index.store import LoadedIndex
-from qa.query import Intent, Lexicon, Query, place_cores, term_weights
+from qa.query import Intent, Lexicon, Query, place_cores, sense_forms, term_weights
 from qa.query.lexicon import squash
 from qa.terms import tokenize
 
@@ -215,6 +215,7 @@ class Scorer:
         cmax = float(ctx.max()) or 1.0
         terms = self._weighted_terms(query)
         total = sum(w for _, w in terms) or 1.0
+        forms = {t: (t, *more) for t, more in sense_forms(query, terms).items()}
         years = set(query.years)
         families = query.scope_families
         longest = max((t for t, _ in terms), key=len, default="")
@@ -228,8 +229,8 @@ class Scorer:
             text = self.text_keys[i]
             c = int(self.index.context_of[i])
             both = text + "▸" + self.context_keys[c]
-            cov = sum(w for t, w in terms if t in text) / total
-            cov_ctx = sum(w for t, w in terms if t in both) / total
+            cov = sum(w for t, w in terms if any(f in text for f in forms.get(t, (t,)))) / total
+            cov_ctx = sum(w for t, w in terms if any(f in both for f in forms.get(t, (t,)))) / total
             chunk_years = self.years[i] | self.ctx_years[c]
             agree = bool(years & chunk_years)
             other = bool(years) and bool(self.years[i] - years) and not (years & self.years[i])
