@@ -261,6 +261,35 @@ def test_the_dictionary_words_of_one_english_word_count_once() -> None:
     assert analyze("投资者和投资人各有多少？", lex).senses == ()
 
 
+_SHARED = """# two made-up English words that share a Chinese word, and one the glossary gives too
+發展 发展 [fa1 zhan3] /zorp/blick/
+增長 增长 [zeng1 zhang3] /zorp/
+生長 生长 [sheng1 zhang3] /zorp/
+開發 开发 [kai1 fa1] /blick/
+開展 开展 [kai1 zhan3] /blick/
+調查 调查 [diao4 cha2] /quux/
+審查 审查 [shen3 cha2] /quux/
+"""
+
+
+def test_a_dictionary_word_two_english_words_share_is_the_first_ones() -> None:
+    from qa.answer.features import Context
+    from qa.query import sense_forms, term_weights
+    from qa.query.dictionary import known_only, parse
+
+    lex = _without_dictionary(known_only(parse(_SHARED.splitlines()), lambda words: [1] * len(words)))
+    query = analyze("Did the zorp and blick of the investigation quux?", lex)
+    assert "调查" in query.terms and not any("调查" in g for g in query.senses)  # the glossary's, not grouped
+    assert [sorted(g) for g in query.senses] == [sorted(["发展", "增长", "生长"]), sorted(["开发", "开展"])]
+    weights = term_weights(query, lambda t: 2.0)
+    assert sum(t in dict(weights) for g in query.senses for t in g) == 2  # one per English word
+    assert sorted(t for more in sense_forms(query, weights).values() for t in more) == sorted(
+        t for g in query.senses for t in g if t not in dict(weights))
+    ctx = Context.of(query, lambda t: 2.0, lexicon=lex)
+    for group in query.senses:
+        assert len({ctx.coverage(f"本年{w}情况") for w in group}) == 1 and ctx.coverage(f"本年{group[0]}情况") > 0
+
+
 def test_the_shipped_dictionary_is_installed_and_read() -> None:
     from qa.query.dictionary import reverse_index, source_file
 

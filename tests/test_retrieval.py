@@ -259,6 +259,7 @@ def test_a_passage_saying_another_dictionary_word_of_the_same_english_word_is_co
                                 senses=(("投资者", "投资人"),), search_text="investor accounts 投资者 投资人 账户")
     pool = retriever.pool(query)
     chunks = retriever.index.chunks
-    coverage = {chunks[int(i)].text[4:7]: f[features.FEATURES.index("coverage")] for i, f in zip(pool.ids, pool.features,
-                                                                                                  strict=True)}
-    assert coverage["投资人"] == coverage["投资者"] == pytest.approx(1.0)
+    for name in ("coverage", "coverage_ctx"):
+        column = features.FEATURES.index(name)
+        coverage = {chunks[int(i)].text[4:7]: f[column] for i, f in zip(pool.ids, pool.features, strict=True)}
+        assert coverage["投资人"] == coverage["投资者"] == pytest.approx(1.0), name

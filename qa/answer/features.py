@@ -91,7 +91,7 @@ class Context:
                       and not any(p.regex.fullmatch(t) for p in lex.heads)) if ends else ()
         return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lex, places or {},
                    tuple(squash(q) for q in query.quotes),
-                   {**sense_forms(query, terms), **other_forms(terms, query.variants)}, ends, named)
+                   _merged(sense_forms(query, terms), other_forms(terms, query.variants)), ends, named)
 
     def coverage(self, text: str) -> float:
         """The share of the question's term weight that ``text`` holds."""
@@ -388,6 +388,15 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(q.change == "by" and change == "by"), float(q.change == "by" and hit.kind == "number" and change != "by"),
         lead_agree, lead_conflict,
     ], dtype=np.float32)
+
+
+def _merged(*maps: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Each term's forms from every map, in order, without repeats."""
+    out: dict[str, tuple[str, ...]] = {}
+    for forms in maps:
+        for t, more in forms.items():
+            out[t] = tuple(dict.fromkeys([*out.get(t, ()), *more]))
+    return out
 
 
 def other_forms(terms: Sequence[tuple[str, float]], variants: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:

@@ -200,7 +200,7 @@ def sense_forms(query: Query, terms: Sequence[tuple[str, float]]) -> dict[str, t
         keys = [squash(t) for t in group]
         rep = next((t for t in keys if t in counted), None)
         if rep is not None:
-            out[rep] = tuple(t for t in keys if t != rep)
+            out[rep] = tuple(dict.fromkeys([*out.get(rep, ()), *(t for t in keys if t != rep)]))
     return out
 
 
@@ -330,6 +330,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
             alone = tuple(w for w in found if w not in own)
             if len(alone) > 1:
                 senses.append(alone)
+            own.update(found)  # a word an earlier English word gave is that word's (grow, develop: 发展)
         terms = tuple(dict.fromkeys(zh_terms))
         search = " ".join([text, *terms])
     else:
