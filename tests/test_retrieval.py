@@ -263,3 +263,25 @@ def test_a_passage_saying_another_dictionary_word_of_the_same_english_word_is_co
         column = features.FEATURES.index(name)
         coverage = {chunks[int(i)].text[4:7]: f[column] for i, f in zip(pool.ids, pool.features, strict=True)}
         assert coverage["投资人"] == coverage["投资者"] == pytest.approx(1.0), name
+
+
+def test_a_row_labelled_with_another_dictionary_word_of_the_same_english_word_is_a_label_hit(tmp_path):
+    import dataclasses
+
+    import qa.retrieval.features as features
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("福州市2025年统计公报\n\n一、证券\n\n表一 2025年证券情况表\n项目\t数量\n投资人\t642.29\n"
+                                  "投资者\t12.5\n基金\t8\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "i", "fake")
+    retriever = _retriever(tmp_path / "i")
+    query = dataclasses.replace(analyze("How many investor accounts were there?"), terms=("投资者", "投资人", "账户"),
+                                senses=(("投资者", "投资人"),), search_text="investor accounts 投资者 投资人 账户")
+    pool = retriever.pool(query)
+    chunks = retriever.index.chunks
+    column = features.FEATURES.index("label_hit")
+    hit = {label: f[column] for i, f in zip(pool.ids, pool.features, strict=True)
+           for label in retriever.scorer.labels[int(i)] if chunks[int(i)].kind == "table_row"}
+    assert hit["投资人"] == hit["投资者"] == 1.0
+    assert hit.get("基金", 0.0) == 0.0

@@ -243,8 +243,9 @@ class Scorer:
                     mine = {h.split(":")[1] for h in hits if h.startswith(fam + ":")}
                     if mine and not (mine & labels):
                         s_conflict += 1.0
-            label_hit = float(any(len(label) >= 2 and (label in q_key or any(t in label for t, _ in terms if len(t) >= 2))
-                                  for label in self.labels[i]))
+            label_hit = float(any(len(label) >= 2 and (label in q_key or any(
+                f in label for t, _ in terms if len(t) >= 2 for f in forms.get(t, (t,)) if len(f) >= 2))
+                for label in self.labels[i]))
             mine = self.places.get(chunk.source, frozenset())
             p_match = float(bool(query.places) and bool(mine & set(query.places)))
             p_conflict = float(bool(query.places) and bool(mine) and not p_match)
