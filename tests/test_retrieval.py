@@ -242,22 +242,27 @@ def test_passages_that_are_not_table_rows_have_their_own_bm25_list(tmp_path, mon
     assert pool.ranks[prose].get("prose") == 1 and pool.features[prose][features.FEATURES.index("prose_rr")] == 1.0
 
 
-def test_a_passage_saying_another_dictionary_word_of_the_same_english_word_is_covered(tmp_path):
-    """"investor": 投资者 or 投资人 (``Query.senses``); a passage saying either holds the whole question."""
+def _investor_pool(tmp_path, text: str):
+    """A one-file corpus of ``text`` and the pool of an English question whose word "investor" the dictionary
+    gives as 投资者 or 投资人 (``Query.senses``)."""
     import dataclasses
-
-    import qa.retrieval.features as features
 
     corpus = tmp_path / "c"
     corpus.mkdir()
-    (corpus / "a.txt").write_text("福州市2025年统计公报\n\n一、证券\n\n年末全市投资人账户642.29万户。\n\n"
-                                  "二、其他\n\n年末全市投资者账户12.5万户。\n\n三、天气\n\n全年晴天210天。\n",
-                                  encoding="utf-8")
+    (corpus / "a.txt").write_text(text, encoding="utf-8")
     build_index(corpus, tmp_path / "i", "fake")
     retriever = _retriever(tmp_path / "i")
     query = dataclasses.replace(analyze("How many investor accounts were there?"), terms=("投资者", "投资人", "账户"),
                                 senses=(("投资者", "投资人"),), search_text="investor accounts 投资者 投资人 账户")
-    pool = retriever.pool(query)
+    return retriever, retriever.pool(query)
+
+
+def test_a_passage_saying_another_dictionary_word_of_the_same_english_word_is_covered(tmp_path):
+    """"investor": 投资者 or 投资人 (``Query.senses``); a passage saying either holds the whole question."""
+    import qa.retrieval.features as features
+
+    retriever, pool = _investor_pool(tmp_path, "福州市2025年统计公报\n\n一、证券\n\n年末全市投资人账户642.29万户。\n\n"
+                                               "二、其他\n\n年末全市投资者账户12.5万户。\n\n三、天气\n\n全年晴天210天。\n")
     chunks = retriever.index.chunks
     for name in ("coverage", "coverage_ctx"):
         column = features.FEATURES.index(name)
@@ -266,19 +271,10 @@ def test_a_passage_saying_another_dictionary_word_of_the_same_english_word_is_co
 
 
 def test_a_row_labelled_with_another_dictionary_word_of_the_same_english_word_is_a_label_hit(tmp_path):
-    import dataclasses
-
     import qa.retrieval.features as features
 
-    corpus = tmp_path / "c"
-    corpus.mkdir()
-    (corpus / "a.txt").write_text("福州市2025年统计公报\n\n一、证券\n\n表一 2025年证券情况表\n项目\t数量\n投资人\t642.29\n"
-                                  "投资者\t12.5\n基金\t8\n", encoding="utf-8")
-    build_index(corpus, tmp_path / "i", "fake")
-    retriever = _retriever(tmp_path / "i")
-    query = dataclasses.replace(analyze("How many investor accounts were there?"), terms=("投资者", "投资人", "账户"),
-                                senses=(("投资者", "投资人"),), search_text="investor accounts 投资者 投资人 账户")
-    pool = retriever.pool(query)
+    retriever, pool = _investor_pool(tmp_path, "福州市2025年统计公报\n\n一、证券\n\n表一 2025年证券情况表\n项目\t数量\n"
+                                               "投资人\t642.29\n投资者\t12.5\n基金\t8\n")
     chunks = retriever.index.chunks
     column = features.FEATURES.index("label_hit")
     hit = {label: f[column] for i, f in zip(pool.ids, pool.features, strict=True)
