@@ -652,6 +652,20 @@ def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question
 
 
 @pytest.mark.parametrize(("question", "intent"), [
+    # the figure word right after "what", with no "was" or "is" between
+    ("What approval rate did the audit reach in 2025?", Intent.FIGURE),
+    ("What land-transfer revenue does the district expect in 2026?", Intent.FIGURE),
+    ("What was the public satisfaction rating in 2025?", Intent.FIGURE),
+    ("What post was Li Ming appointed to in June?", Intent.ENTITY),  # no figure word: still a thing
+    # "which years" asks for a span of time
+    ("Which years does the three-year action plan cover?", Intent.DATE),
+    ("When will the next session open?", Intent.DATE),
+])
+def test_english_question_forms(question: str, intent: Intent) -> None:
+    assert analyze(question).intent is intent
+
+
+@pytest.mark.parametrize(("question", "intent"), [
     ("“长虹桥”是哪条路上的跨线天桥？", Intent.ENTITY),  # 哪 + a measure word asks for a thing, not a figure
     ("2024年区级预算是经哪次人代会审查批准的？", Intent.ENTITY),
     ("2025年哪座铁矿的探矿权出让收入刷新了记录？", Intent.ENTITY),
