@@ -42,7 +42,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -52,6 +51,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, NamedTuple
 
 from qa.errors import BqaError
+from qa.tmpcache import mark_used, prune, temp_dir, uid
 
 if TYPE_CHECKING:  # numpy is imported for the light table, not by an up-to-date index check
     import numpy as np
@@ -227,9 +227,10 @@ def _build_segmenter() -> jieba.Tokenizer:
             tk.add_word(entry.word, entry.freq, entry.tag)
     finally:
         jieba_logger.removeFilter(quiet)
-    cache_path = os.path.join(tempfile.gettempdir(), tk.cache_file)
+    cache_path = os.path.join(temp_dir(), tk.cache_file)
     if not os.path.isfile(cache_path):
         logger.warning("could not write jieba's cache %s; every process will rebuild it (~1 s)", cache_path)
+    mark_used(cache_path)
     _write_light_table(tk)
     return tk
 
@@ -248,13 +249,15 @@ def load_dictionary() -> None:
 
 def _light_path() -> str:
     key = f"{_segmenter_key()}:{hashlib.md5(resources.files('qa.data').joinpath('userdict.txt').read_bytes()).hexdigest()}"
-    return os.path.join(tempfile.gettempdir(), _cache_name(key, ".light.npy"))
+    return os.path.join(temp_dir(), _cache_name(key, ".light.npy"))
 
 
 def _cache_name(key: str, suffix: str) -> str:
-    """A cache file name of this user (tempfile.gettempdir() is often shared) for ``key``."""
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return f"bqa-jieba-{uid}-{hashlib.md5(key.encode()).hexdigest()[:12]}{suffix}"
+    """A cache file name of this user (the temporary folder is often shared) for ``key``."""
+    return f"{_PREFIX}{uid()}-{hashlib.md5(key.encode()).hexdigest()[:12]}{suffix}"
+
+
+_PREFIX = "bqa-jieba-"  # + uid + "-": this user's jieba caches (qa.tmpcache)
 
 
 def _segmenter_key() -> str:
@@ -294,6 +297,9 @@ def _write_light_table(tk: jieba.Tokenizer) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.remove(tmp)
+        return
+    # a new table: jieba or the word list changed, so this user's older jieba caches, unread for weeks, go
+    prune(f"{_PREFIX}{uid()}-", {os.path.basename(path), tk.cache_file})
 
 
 _light: list[np.ndarray] = []  # the table once read (a missing table is looked for again: a build may write it)
@@ -306,9 +312,11 @@ def _light_table() -> np.ndarray | None:
 
     path = _light_path()
     try:
-        if hasattr(os, "getuid") and os.stat(path).st_uid != os.getuid():  # /tmp is shared: only our own file
+        st = os.stat(path)
+        if st.st_uid != uid():  # /tmp is shared: only our own file
             return None
         table = np.load(path, mmap_mode="r", allow_pickle=False)
+        mark_used(path, st)
     except (OSError, ValueError):
         return None
     if table.dtype != np.int64 or table.ndim != 2 or table.shape[0] != 2 or table.shape[1] < 2:

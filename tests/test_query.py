@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import tempfile
+import time
 from importlib import resources
 
 import pytest
@@ -305,12 +308,18 @@ def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) 
     source = tmp_path / "cedict.txt"
     source.write_text(_CEDICT + "證券券券 证券券券 [zheng4 quan4 quan4 quan4] /securities/\n", encoding="utf-8")
     monkeypatch.setattr(dictionary, "source_file", lambda: source)
-    monkeypatch.setattr(dictionary.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    old = [tmp_path / f"bqa-cedict-{os.getuid()}-{k}.json" for k in ("stale", "in-use")]  # another dictionary's
+    for f in old:
+        f.write_text("{}", encoding="utf-8")
+    os.utime(old[0], (time.time() - 30 * 86400,) * 2)  # unread for a month: removed when a new cache is written
     dictionary.reverse_index.cache_clear()
     try:
         index = dictionary.reverse_index()
         assert index["securities"] == "有价证券"  # 证券券券 is no word of the tokenizer: not kept
         assert index["investor"] == "投资者 投资人" and "个" not in index.values()
+        assert not old[0].exists() and old[1].exists()
+        old[1].unlink()
         cached = list(tmp_path.glob("bqa-cedict-*.json"))
         assert len(cached) == 1 and not list(tmp_path.glob("*.tmp"))
         cached[0].write_text('{"securities": "证券"}', encoding="utf-8")  # read back, not parsed again

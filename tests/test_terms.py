@@ -435,9 +435,18 @@ def test_light_table_cuts_exactly_as_the_whole_dictionary(seed_corpus, tmp_path,
     monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.setattr(terms, "_light", [])
     monkeypatch.setattr(terms, "_jieba", None)
+    # caches of an older jieba or word list: the one unread for a month goes when the new table is written
+    stale, used, other = (tmp_path / f"bqa-{k}-{os.getuid()}-{n}" for k, n in
+                          (("jieba", "old.cache"), ("jieba", "old.light.npy"), ("cedict", "old.json")))
+    for f in (stale, used, other):
+        f.write_bytes(b"x")
+    for f in (stale, other):
+        os.utime(f, (time.time() - 30 * 86400,) * 2)
     assert terms._light_table() is None
     full = terms._segmenter()  # writes the light table
     assert terms._light_table() is not None
+    assert not stale.exists() and used.exists() and other.exists()  # the dictionary's caches are not jieba's
+    assert Path(terms._light_path()).exists() and (tmp_path / full.cache_file).exists()
     texts = _gold_questions() + [p.read_text(encoding="utf-8") for p in sorted(seed_corpus.glob("*.txt"))]
     runs = {run for text in texts for run in _han_runs(text)}
     assert len(runs) > 1000

