@@ -581,6 +581,21 @@ def test_squash_drops_every_whitespace_and_lowers() -> None:
     assert squash("") == ""
 
 
+def test_every_phrase_of_the_word_list_is_a_whole_regular_expression() -> None:
+    """The lexicon splits each line at its top-level bars (sorting, sharing word guards): a bracket inside a
+    character class ([^)]) split one phrase in two, and the joined line still compiled but matched other text."""
+    from qa.query.lexicon import _alternatives
+    for line in _data_lines("query_words.tsv"):
+        category, label, phrases = line.split("\t")
+        if category in ("unitclass", "countclass"):
+            continue
+        for phrase in _alternatives(phrases):
+            try:
+                re.compile(phrase)
+            except re.error as err:
+                pytest.fail(f"{category} {label}: {phrase!r} is no regular expression on its own ({err})")
+
+
 def test_every_english_phrase_of_the_word_list_is_matched_as_whole_words() -> None:
     """A bare English phrase matched inside a word: who in whole (a figure question read as a person's), mu in
     much and municipal (亩 expected of a money figure), rate in corporate."""
@@ -665,10 +680,19 @@ def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question
     ("What approval rate did the audit reach in 2025?", Intent.FIGURE),
     ("What land-transfer revenue does the district expect in 2026?", Intent.FIGURE),
     ("What was the public satisfaction rating in 2025?", Intent.FIGURE),
-    ("What post was Li Ming appointed to in June?", Intent.ENTITY),  # no figure word: still a thing
-    # "which years" asks for a span of time
+    ("What cut-back rate (审减率) did the review achieve?", Intent.FIGURE),  # a gloss before the verb
+    ("What period-end balance did the fund report?", Intent.FIGURE),
+    # a figure word that names a thing's kind, not the thing asked for: still an entity
+    ("What budget items were cut in 2025?", Intent.ENTITY),
+    ("What rating agency reviewed the bonds?", Intent.ENTITY),
+    ("What level of government approved the budget?", Intent.ENTITY),
+    ("What kind of subsidies does the city provide?", Intent.ENTITY),
+    ("What cost-cutting measures were taken?", Intent.ENTITY),
+    # "which years" or "what period" asks for a span of time; a years-long thing or a years' budget does not
     ("Which years does the three-year action plan cover?", Intent.DATE),
-    ("When will the next session open?", Intent.DATE),
+    ("Over what period was the inspection carried out?", Intent.DATE),
+    ("What months-long campaign was launched?", Intent.ENTITY),
+    ("Which years' budgets were revised?", Intent.ENTITY),
 ])
 def test_english_question_forms(question: str, intent: Intent) -> None:
     assert analyze(question).intent is intent
