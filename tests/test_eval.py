@@ -974,3 +974,23 @@ def test_derived_answers_keep_the_answer_threshold_when_theirs_cannot_be_trusted
     monkeypatch.setattr(runner, "_derived_rows", lambda *a: noise[:12])  # too few to fit: no model at all
     fold, final, info = runner._fit_derived([], {}, list("abcd"), {}, 0.93, None)
     assert fold == {} and final is None and info["fitted"] is False
+
+
+def test_a_list_reading_with_the_clauses_lead_in_is_no_right_candidate() -> None:
+    """The scorer credits 「的秘书组、组织选举组」 (the gold is inside it), but the 的 before the first item is the
+    clause's, not the list's: the fitted models learn from the reading without it."""
+    import numpy as np
+
+    from qa.answer import Candidate
+    from qa.evaluation.gold import LocatedItem
+    from qa.evaluation.metrics import Prediction, judge
+
+    gold = item(question="大会秘书处下设哪几个工作组？", answer="秘书组、组织选举组", type="list")
+    located = LocatedItem(gold, (), ())
+
+    def candidate(display: str) -> Candidate:
+        return Candidate(display, display, "x.txt", 0, len(display), "list", "", 1, "x#0", np.zeros(1))
+
+    assert judge(gold, Prediction("的秘书组、组织选举组", "list")).correct  # the scorer takes either
+    assert not runner._candidate_label(located, candidate("的秘书组、组织选举组"), [], {})
+    assert runner._candidate_label(located, candidate("秘书组、组织选举组"), [], {})
