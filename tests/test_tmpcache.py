@@ -56,5 +56,6 @@ def test_prune_follows_no_link(tmp_dir, tmp_path_factory) -> None:
     prefix = f"bqa-test-{tmpcache.uid()}-"
     link = tmp_dir / f"{prefix}link"
     link.symlink_to(elsewhere)
+    os.utime(link, (time.time() - _MONTH,) * 2, follow_symlinks=False)  # an old link to an old file: still kept
     assert tmpcache.prune(prefix, set()) == []
     assert elsewhere.exists() and link.is_symlink()
