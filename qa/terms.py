@@ -316,7 +316,8 @@ def _light_table() -> np.ndarray | None:
         if st.st_uid != uid():  # /tmp is shared: only our own file
             return None
         table = np.load(path, mmap_mode="r", allow_pickle=False)
-        mark_used(path, st)
+        mark_used(path)  # and jieba's own cache with it, which a process of the light table never reads
+        mark_used(os.path.join(temp_dir(), _cache_name(_segmenter_key(), ".cache")))
     except (OSError, ValueError):
         return None
     if table.dtype != np.int64 or table.ndim != 2 or table.shape[0] != 2 or table.shape[1] < 2:

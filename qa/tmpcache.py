@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Collection
@@ -29,12 +30,13 @@ def temp_dir() -> Path:
     return Path(tempfile.gettempdir())
 
 
-def mark_used(path: str | os.PathLike, st: os.stat_result | None = None) -> None:
+def mark_used(path: str | os.PathLike) -> None:
     """Record that ``path`` was read: its modification time set to now when it is a day old or more (one metadata
-    write a day, not one per process). Best effort: a read-only folder changes nothing."""
+    write a day, not one per process). Only a regular file of this user: never through a link another user put
+    under our name in a shared folder. Best effort: a read-only folder changes nothing."""
     with contextlib.suppress(OSError):
-        st = st or os.stat(path)
-        if time.time() - st.st_mtime >= _DAY:
+        st = os.lstat(path)
+        if stat.S_ISREG(st.st_mode) and st.st_uid == uid() and time.time() - st.st_mtime >= _DAY:
             os.utime(path)
 
 

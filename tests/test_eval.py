@@ -994,3 +994,6 @@ def test_a_list_reading_with_the_clauses_lead_in_is_no_right_candidate() -> None
     assert judge(gold, Prediction("的秘书组、组织选举组", "list")).correct  # the scorer takes either
     assert not runner._candidate_label(located, candidate("的秘书组、组织选举组"), [], {})
     assert runner._candidate_label(located, candidate("秘书组、组织选举组"), [], {})
+    # a name that itself begins with such a word (建设…, 从化区) is the answer, when the gold says so
+    named = item(question="杨静被任命为什么职务？", answer="区建设和管理委员会主任", type="entity")
+    assert runner._candidate_label(LocatedItem(named, (), ()), candidate("建设和管理委员会主任"), [], {})

@@ -323,8 +323,10 @@ def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) 
         cached = list(tmp_path.glob("bqa-cedict-*.json"))
         assert len(cached) == 1 and not list(tmp_path.glob("*.tmp"))
         cached[0].write_text('{"securities": "证券"}', encoding="utf-8")  # read back, not parsed again
+        os.utime(cached[0], (time.time() - 3 * 86400,) * 2)
         dictionary.reverse_index.cache_clear()
         assert dictionary.reverse_index()["securities"] == "证券"
+        assert time.time() - cached[0].stat().st_mtime < 60  # marked as in use when read
         assert _lookup_words(["securities"]) == ("证券",)
         cached[0].write_text("{not json", encoding="utf-8")  # a broken cache is parsed again and rewritten
         dictionary.reverse_index.cache_clear()

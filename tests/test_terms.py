@@ -446,7 +446,13 @@ def test_light_table_cuts_exactly_as_the_whole_dictionary(seed_corpus, tmp_path,
     full = terms._segmenter()  # writes the light table
     assert terms._light_table() is not None
     assert not stale.exists() and used.exists() and other.exists()  # the dictionary's caches are not jieba's
-    assert Path(terms._light_path()).exists() and (tmp_path / full.cache_file).exists()
+    light, cache = Path(terms._light_path()), tmp_path / full.cache_file
+    assert light.exists() and cache.exists()
+    for f in (light, cache):  # a process that reads only the light table marks both as in use
+        os.utime(f, (time.time() - 3 * 86400,) * 2)
+    monkeypatch.setattr(terms, "_light", [])
+    assert terms._light_table() is not None
+    assert all(time.time() - f.stat().st_mtime < 60 for f in (light, cache))
     texts = _gold_questions() + [p.read_text(encoding="utf-8") for p in sorted(seed_corpus.glob("*.txt"))]
     runs = {run for text in texts for run in _han_runs(text)}
     assert len(runs) > 1000

@@ -35,6 +35,27 @@ def test_a_file_read_is_marked_at_most_once_a_day(tmp_dir) -> None:
     tmpcache.mark_used(tmp_dir / "gone")  # a missing file: nothing, no error
 
 
+def test_a_link_under_our_name_is_never_marked(tmp_dir, tmp_path_factory) -> None:
+    """Another user may put a link named like our cache in a shared /tmp: marking it must not touch its target."""
+    target = _aged(tmp_path_factory.mktemp("theirs") / "file", 3 * 86400)
+    before = target.stat().st_mtime
+    link = tmp_dir / f"bqa-test-{tmpcache.uid()}-x.cache"
+    link.symlink_to(target)
+    tmpcache.mark_used(link)
+    assert target.stat().st_mtime == before
+
+
+def test_another_users_files_are_neither_marked_nor_removed(tmp_dir) -> None:
+    if os.getuid() != 0:
+        pytest.skip("needs root to give a file to another user")
+    prefix = f"bqa-test-{tmpcache.uid()}-"
+    theirs = _aged(tmp_dir / f"{prefix}planted.json", _MONTH)
+    os.chown(theirs, 12345, 12345)
+    before = theirs.stat().st_mtime
+    tmpcache.mark_used(theirs)
+    assert tmpcache.prune(prefix, set()) == [] and theirs.stat().st_mtime == before
+
+
 def test_prune_removes_only_this_familys_files_unread_for_weeks(tmp_dir) -> None:
     prefix = f"bqa-test-{tmpcache.uid()}-"
     keep = _aged(tmp_dir / f"{prefix}current.json", _MONTH)  # the one being written: kept whatever its age
@@ -43,12 +64,9 @@ def test_prune_removes_only_this_familys_files_unread_for_weeks(tmp_dir) -> None
     in_use = _aged(tmp_dir / f"{prefix}other-install.json", 86400)  # another install's, read yesterday
     foreign = _aged(tmp_dir / "bqa-test-99999-old.json", _MONTH)  # no prefix of ours (another uid's name)
     unrelated = _aged(tmp_dir / "notes.txt", _MONTH)
-    (tmp_dir / f"{prefix}folder").mkdir()
-    os.utime(tmp_dir / f"{prefix}folder", (time.time() - _MONTH,) * 2)
     removed = tmpcache.prune(prefix, {keep.name})
     assert sorted(removed) == sorted([stale.name, partial.name])
     assert keep.exists() and in_use.exists() and foreign.exists() and unrelated.exists()
-    assert (tmp_dir / f"{prefix}folder").is_dir()  # only regular files
 
 
 def test_prune_follows_no_link(tmp_dir, tmp_path_factory) -> None:

@@ -92,7 +92,7 @@ def _read_cache(path: Path) -> dict[str, str] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    mark_used(path, st)
+    mark_used(path)
     return data if isinstance(data, dict) else None
 
 
