@@ -213,8 +213,7 @@ def _build_segmenter() -> jieba.Tokenizer:
     # partial file. Its default name (jieba.cache) is shared by every jieba install and
     # user and is loaded without any check against the dictionary, so name ours by user,
     # jieba version and dictionary file.
-    key = _segmenter_key()
-    tk.cache_file = _cache_name(key, ".cache")
+    tk.cache_file = _jieba_cache_name(_segmenter_key())
 
     # jieba logs "Building prefix dict ..." to stderr through a handler it installs on
     # import; silence only this thread, only while building.
@@ -247,9 +246,14 @@ def load_dictionary() -> None:
 # tests check that on every gold question. Written beside jieba's cache, atomically, by the first full load.
 
 
-def _light_path() -> str:
-    key = f"{_segmenter_key()}:{hashlib.md5(resources.files('qa.data').joinpath('userdict.txt').read_bytes()).hexdigest()}"
+def _light_path(segmenter_key: str | None = None) -> str:
+    key = f"{segmenter_key or _segmenter_key()}:{hashlib.md5(resources.files('qa.data').joinpath('userdict.txt').read_bytes()).hexdigest()}"
     return os.path.join(temp_dir(), _cache_name(key, ".light.npy"))
+
+
+def _jieba_cache_name(segmenter_key: str) -> str:
+    """The name of jieba's own cache of its prefix dictionary, for this user, jieba and dictionary file."""
+    return _cache_name(segmenter_key, ".cache")
 
 
 def _cache_name(key: str, suffix: str) -> str:
@@ -310,14 +314,15 @@ def _light_table() -> np.ndarray | None:
         return _light[0]
     import numpy as np
 
-    path = _light_path()
+    key = _segmenter_key()
+    path = _light_path(key)
     try:
         st = os.stat(path)
         if st.st_uid != uid():  # /tmp is shared: only our own file
             return None
         table = np.load(path, mmap_mode="r", allow_pickle=False)
         mark_used(path)  # and jieba's own cache with it, which a process of the light table never reads
-        mark_used(os.path.join(temp_dir(), _cache_name(_segmenter_key(), ".cache")))
+        mark_used(os.path.join(temp_dir(), _jieba_cache_name(key)))
     except (OSError, ValueError):
         return None
     if table.dtype != np.int64 or table.ndim != 2 or table.shape[0] != 2 or table.shape[1] < 2:

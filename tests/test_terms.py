@@ -480,7 +480,7 @@ def test_light_table_of_another_user_is_ignored(monkeypatch, tmp_path):
     terms._segmenter()  # the real table exists: only its owner differs
     fake.write_bytes(Path(terms._light_path()).read_bytes())
     os.chown(fake, 12345, 12345)
-    monkeypatch.setattr(terms, "_light_path", lambda: str(fake))
+    monkeypatch.setattr(terms, "_light_path", lambda segmenter_key=None: str(fake))
     monkeypatch.setattr(terms, "_light", [])
     assert terms._light_table() is None
 
