@@ -301,8 +301,9 @@ def daemon(index_dir, corpus_dir) -> None:
               help="Thresholds JSON; exit 1 when a held-out figure falls below it (see eval/thresholds.json).")
 @click.option("--report", is_flag=True, help="Also rewrite eval/REPORT.md.")
 @click.option("--seeds", default=None, metavar="N,N,…",
-              help="With --fit: the answer model's ensemble seeds (the shipped fit uses 0,1,2). Another draw of the "
-                   "same fit, to tell a change from the draw; with --seeds no model is written.")
+              help="With --fit: the seeds of the passage ranker's pair draw (the shipped fit uses 0; with several, "
+                   "the mean of their fits). Another draw of the same fit, to tell a change from the draw; with "
+                   "--seeds no model is written. The answer model's listwise fit has no draw.")
 @friendly
 def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report, seeds) -> None:
     """Run the gold questions (held-out documents first) and write metrics, predictions and a report.

@@ -411,6 +411,54 @@ def _pair_groups(seed: int, conflict_helps: bool) -> list[tuple[np.ndarray, np.n
     return groups
 
 
+def _softmax_loss(model, groups) -> float:
+    """The listwise objective without its penalty: -log of the softmax mass on each question's right rows."""
+    total = 0.0
+    for x, y in groups:
+        s = model.logits(x)
+        total += float(np.logaddexp.reduce(s) - np.logaddexp.reduce(s[y]))
+    return total
+
+
+def test_a_listwise_fit_ranks_right_rows_first_on_questions_it_did_not_see():
+    from qa.evaluation.fit import fit_listwise
+
+    model = fit_listwise("answer_model", ("signal", "noise1", "noise2"), _pair_groups(5, False), {"left_out": "g"})
+    held = _pair_groups(6, False)
+    first = sum(bool(y[int(np.argmax(model.logits(x)))]) for x, y in held)
+    assert first >= 0.7 * len(held)  # a random order puts the right row first for one question in six
+    assert model.weights[0] > 3 * max(abs(model.weights[1]), abs(model.weights[2]))
+    assert "listwise" in model.provenance["solver"] and model.provenance["left_out"] == "g"
+    again = fit_listwise("answer_model", ("signal", "noise1", "noise2"), _pair_groups(5, False), {})
+    assert again.weights == model.weights  # no draw: the same data gives the same model
+    with pytest.raises(BqaError, match="no question has both"):
+        fit_listwise("answer_model", ("a",), [(np.zeros((2, 1)), np.zeros(2, dtype=bool))], {})
+
+
+def test_the_listwise_fit_minimises_its_loss_within_the_sign_bounds():
+    """Its weights beat small moves in every free direction on the softmax loss (so the gradient is right), and a
+    conflict feature that goes with the right rows in the data keeps a weight of at most zero."""
+    from qa.evaluation.fit import C, fit_listwise
+    from qa.linear import LinearModel
+
+    groups = _pair_groups(5, True)
+    model = fit_listwise("m", ("signal", "unit_conflict", "noise"), groups, {})
+    assert model.weights[1] <= 0.0
+    free = fit_listwise("m", ("signal", "other", "noise"), groups, {})
+    assert free.weights[1] > 0.1  # unbounded, the same column takes a positive weight
+
+    def objective(weights) -> float:
+        m = LinearModel(**{**free.__dict__, "weights": tuple(weights)})
+        return _softmax_loss(m, groups) + 0.5 / C * float(np.dot(weights, weights))
+
+    best = objective(free.weights)
+    for i in range(3):
+        for step in (-0.05, 0.05):
+            moved = list(free.weights)
+            moved[i] += step
+            assert objective(moved) > best
+
+
 def test_pairwise_solver_is_scikit_learns_objective_when_no_weight_is_bounded():
     from sklearn.linear_model import LogisticRegression
 
@@ -897,8 +945,9 @@ def test_unknown_suite_and_unfittable_plans_are_one_line_errors(tmp_path):
 
 
 def test_a_refit_with_other_seeds_is_another_draw_and_writes_no_model(tmp_path, monkeypatch):
-    """`bqa eval --fit --seeds 3,4,5`: the fold answer models are each the mean of those seeds' fits, and the run
-    never touches qa/data (an experiment to tell a change from the draw); without --fit it is refused."""
+    """`bqa eval --fit --seeds 3,4,5`: the fold passage rankers are each the mean of those seeds' fits (the answer
+    model's listwise fit has no draw), and the run never touches qa/data (an experiment to tell a change from the
+    draw); without --fit it is refused."""
     with pytest.raises(BqaError, match="add --fit"):
         runner.run_eval(embedder="fake", out_dir=tmp_path / "x", seeds=(3,))
     written = []
@@ -910,7 +959,8 @@ def test_a_refit_with_other_seeds_is_another_draw_and_writes_no_model(tmp_path, 
     monkeypatch.setattr(runner, "fit_pairwise_ensemble", lambda *a, **kw: used.append(kw.get("seeds")) or real(*a, **kw))
     run, _ = runner.run_eval(fit=True, embedder="fake", out_dir=root / "out", plan_file=plan_file, seeds=(3, 4))
     assert used and set(used) == {(3, 4)}
-    assert "seeds 3, 4" in run.models["answer_model"]["method"]
+    assert "seeds 3, 4" in run.models["ranker"]["method"]
+    assert "listwise" in run.models["answer_model"]["method"]
     assert not written and "models_written" not in run.meta
 
 

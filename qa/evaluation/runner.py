@@ -57,11 +57,11 @@ from qa.types import Answer, Passage
 
 from .fit import (
     DERIVED_MIN_SHOWN,
-    ENSEMBLE_SEEDS,
+    RANKER_SEEDS,
     average_models,
     choose_threshold,
     fit_linear,
-    fit_pairwise,
+    fit_listwise,
     fit_pairwise_ensemble,
     nested_threshold_check,
 )
@@ -373,14 +373,15 @@ def _answer_all(trials: Sequence[Trial], engines: dict[str, BulletinQA], answere
 def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool = False, embedder: str | Embedder | None = None,
              out_dir: Path | None = None, plan_file: Path | None = None, show_progress: bool = False,
              write_models: bool | None = None, seeds: Sequence[int] | None = None) -> tuple[EvalRun, dict[str, Path]]:
-    """``seeds``: the answer model's ensemble seeds for this fit (default ENSEMBLE_SEEDS). Fitting with other
-    seeds is a second draw of the same fit, to tell a change from the draw; its models are never written."""
+    """``seeds``: the seeds of the passage ranker's pairwise fit (default RANKER_SEEDS; with several, each fold's
+    ranker is the mean of their fits). The answer model's listwise fit has no draw. Fitting with other seeds is a
+    second draw of the same fit, to tell a change from the draw; its models are never written."""
     t_start = time.perf_counter()
     if seeds is not None:  # an experiment: never the shipped models, whatever the seeds
         if not fit:
             raise BqaError("--seeds sets the seeds of a refit: add --fit")
         write_models = False
-    seeds = tuple(seeds) if seeds is not None else tuple(ENSEMBLE_SEEDS)
+    seeds = tuple(seeds) if seeds is not None else tuple(RANKER_SEEDS)
     plan = load_plan(plan_file, suites, ci)
     out_dir = Path(out_dir) if out_dir else repo_dir("eval") / "out"
     if out_dir.exists() and not out_dir.is_dir():
@@ -397,10 +398,14 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         if len(groups) < 2:
             raise BqaError("fitting needs at least two document groups in the fit split")
         for g in tqdm(groups, desc="fit ranker (leave one document out)", disable=not show_progress):
-            ranker_of[g] = fit_pairwise("ranker", RANKER_FEATURES,
-                                        _pool_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g})
+            ranker_of[g] = fit_pairwise_ensemble("ranker", RANKER_FEATURES,
+                                                 _pool_groups([t for t in fit_trials if t.item.group != g]),
+                                                 {"left_out": g}, seeds=seeds)
         final_ranker = average_models("ranker", list(ranker_of.values()), {
-            "trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)})
+            "trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)},
+            method=f"mean of {len(groups)} leave-one-document-out fold models, each "
+                   + (f"the mean of the pairwise fits of seeds {', '.join(map(str, seeds))}" if len(seeds) > 1
+                      else f"a pairwise fit (seed {seeds[0]})"))
     else:
         final_ranker = LinearModel.packaged("ranker")
     for t in trials:
@@ -419,9 +424,8 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
     if fit:
         fold_models = {}
         for g in tqdm(groups, desc="fit answer model (leave one document out)", disable=not show_progress):
-            fold_models[g] = fit_pairwise_ensemble("answer_model", ANSWER_FEATURES,
-                                                   _cand_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g},
-                                                   seeds=seeds)
+            fold_models[g] = fit_listwise("answer_model", ANSWER_FEATURES,
+                                          _cand_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g})
         conf_rows: list[tuple[str, np.ndarray, bool]] = []  # (group, features, top is right)
         for t in fit_trials:
             ranked = _answerer(fold_models[t.item.group], engines[t.suite]).score(t.candidates)
@@ -443,8 +447,8 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         threshold = threshold_info["threshold"]
         provenance = {"trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)}
         final_model = average_models("answer_model", list(fold_models.values()), provenance,
-                                     method=f"mean of {len(groups)} leave-one-document-out fold models, each the mean "
-                                            f"of the fits of seeds {', '.join(map(str, seeds))}")
+                                     method=f"mean of {len(groups)} leave-one-document-out fold models, each a "
+                                            "listwise fit (no draw)")
         final_conf = fit_linear("answer_confidence", CONFIDENCE_FEATURES, np.stack([f for _, f, _ in conf_rows]),
                                 np.array(right), {**provenance, "inputs": "out-of-fold answer-model scores",
                                                   "threshold_choice": threshold_info})
