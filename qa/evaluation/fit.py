@@ -103,13 +103,7 @@ def fit_pairwise_ensemble(name: str, features: Sequence[str], groups: Sequence[t
 def _fit_pairs(name: str, features: Sequence[str], groups: Sequence[tuple[np.ndarray, np.ndarray]],
                provenance: dict, negatives: int, seed: int, previous: LinearModel | None) -> LinearModel:
     rng = np.random.default_rng(seed)
-    usable = [(x, y) for x, y in groups if len(y) and y.any() and (~y).any()]
-    if not usable:
-        raise BqaError(f"cannot fit {name}: no question has both a right and a wrong row")
-    x_all = np.concatenate([x for x, _ in usable]).astype(np.float64)
-    mean = x_all.mean(axis=0)
-    scale = x_all.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    usable, mean, scale = _usable_standardised(name, groups)
     diffs, weights = [], []
     for x, y in usable:
         z = (x - mean) / scale
@@ -131,8 +125,7 @@ def _fit_pairs(name: str, features: Sequence[str], groups: Sequence[tuple[np.nda
     prov = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "questions": len(usable),
             "pairs": int(len(d)), "solver": "logistic loss on within-question pair differences, L2 (C=1.0), "
             "scipy L-BFGS-B with sign bounds (every question's pairs weigh one in all)",
-            "sign_bounds": {f: ("<= 0" if b == (None, 0.0) else ">= 0") for f, b in zip(features, bounds, strict=True)
-                            if b != (None, None)}, **provenance}
+            "sign_bounds": _bounds_note(features, bounds), **provenance}
     return LinearModel(name=name, features=tuple(features), weights=tuple(float(v) for v in coef),
                        bias=0.0, mean=tuple(float(v) for v in mean), scale=tuple(float(v) for v in scale),
                        provenance=prov)
@@ -171,14 +164,8 @@ def fit_listwise(name: str, features: Sequence[str], groups: Sequence[tuple[np.n
     """
     from scipy.optimize import minimize
 
-    usable = [(x, y) for x, y in groups if len(y) and y.any() and (~y).any()]
-    if not usable:
-        raise BqaError(f"cannot fit {name}: no question has both a right and a wrong row")
-    x_all = np.concatenate([x for x, _ in usable]).astype(np.float64)
-    mean = x_all.mean(axis=0)
-    scale = x_all.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    z = (x_all - mean) / scale
+    usable, mean, scale = _usable_standardised(name, groups)
+    z = (np.concatenate([x for x, _ in usable]).astype(np.float64) - mean) / scale
     right = np.concatenate([y for _, y in usable]).astype(bool)
     starts = np.concatenate([[0], np.cumsum([len(y) for _, y in usable])[:-1]])
 
@@ -190,11 +177,30 @@ def fit_listwise(name: str, features: Sequence[str], groups: Sequence[tuple[np.n
     prov = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "questions": len(usable),
             "rows": int(len(right)), "solver": "listwise softmax loss (each question's right rows against all its "
             "rows), L2 (C=1.0), scipy L-BFGS-B with sign bounds",
-            "sign_bounds": {f: ("<= 0" if b == (None, 0.0) else ">= 0") for f, b in zip(features, bounds, strict=True)
-                            if b != (None, None)}, **provenance}
+            "sign_bounds": _bounds_note(features, bounds), **provenance}
     return LinearModel(name=name, features=tuple(features), weights=tuple(float(v) for v in result.x),
                        bias=0.0, mean=tuple(float(v) for v in mean), scale=tuple(float(v) for v in scale),
                        provenance=prov)
+
+
+def _usable_standardised(name: str, groups: Sequence[tuple[np.ndarray, np.ndarray]]
+                         ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+    """The questions a ranking fit can learn from (a right and a wrong row each), and the mean and scale that
+    standardise their rows (a constant column keeps scale 1)."""
+    usable = [(x, y) for x, y in groups if len(y) and y.any() and (~y).any()]
+    if not usable:
+        raise BqaError(f"cannot fit {name}: no question has both a right and a wrong row")
+    x_all = np.concatenate([x for x, _ in usable]).astype(np.float64)
+    mean = x_all.mean(axis=0)
+    scale = x_all.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    return usable, mean, scale
+
+
+def _bounds_note(features: Sequence[str], bounds: Sequence[tuple[float | None, float | None]]) -> dict[str, str]:
+    """The bounded weights, for a model's provenance."""
+    return {f: ("<= 0" if b == (None, 0.0) else ">= 0") for f, b in zip(features, bounds, strict=True)
+            if b != (None, None)}
 
 
 def sign_bounds(features: Sequence[str]) -> list[tuple[float | None, float | None]]:
