@@ -300,32 +300,19 @@ def daemon(index_dir, corpus_dir) -> None:
 @click.option("--gate", "gate_file", type=click.Path(path_type=Path), default=None,
               help="Thresholds JSON; exit 1 when a held-out figure falls below it (see eval/thresholds.json).")
 @click.option("--report", is_flag=True, help="Also rewrite eval/REPORT.md.")
-@click.option("--seeds", default=None, metavar="N,N,…",
-              help="With --fit: the seeds of the passage ranker's pair draw (the shipped fit uses 0; with several, "
-                   "the mean of their fits). Another draw of the same fit, to tell a change from the draw; with "
-                   "--seeds no model is written. The answer model's listwise fit has no draw.")
 @friendly
-def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report, seeds) -> None:
+def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
     """Run the gold questions (held-out documents first) and write metrics, predictions and a report.
 
     \b
       bqa eval                 every suite with the shipped models (about 10 minutes on 2 cores)
       bqa eval --fit --report  refit both models by leave-one-document-out and rewrite eval/REPORT.md
       bqa eval --ci --gate eval/thresholds.json   what CI runs
-      bqa eval --fit --seeds 3,4,5 --out DIR      the same refit with another draw (models not written)
     """
     from qa.evaluation.runner import run_cli
 
-    parsed = None
-    if seeds is not None:
-        try:
-            parsed = tuple(int(x) for x in seeds.split(",") if x.strip())
-        except ValueError:
-            raise click.BadParameter("give whole numbers separated by commas, e.g. 3,4,5", param_hint="--seeds") from None
-        if not parsed or any(x < 0 for x in parsed):
-            raise click.BadParameter("give one or more seeds of 0 or more, e.g. 3,4,5", param_hint="--seeds")
     run_cli(suites=suites or None, ci=ci, fit=fit, out_dir=out_dir, embedder=embedder, gate_file=gate_file,
-            report=report, seeds=parsed)
+            report=report)
 
 
 @main.command()

