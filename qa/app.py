@@ -282,6 +282,33 @@ def _highlight(text: str, offset: int, spans: Sequence[tuple[int, int, str, str]
     return "".join(out)
 
 
+def _loose_find(text: str, value: str) -> re.Match[str] | None:
+    """``value`` in ``text`` whatever whitespace either puts between its characters: a chunk's text closes up the
+    source's 「391.9 亿元」 to 「391.9亿元」."""
+    chars = "".join(value.split())
+    return re.search(r"\s*".join(map(re.escape, chars)), text) if chars else None
+
+
+def _same_chars(text: str, before: str, value: str) -> tuple[int, int] | None:
+    """Where ``value`` stands in ``text`` when ``text`` is the source with its whitespace changed and ``before`` is
+    the source from the chunk's start to the value: counted in characters other than whitespace, so a figure said
+    twice in the passage is marked where it was cited."""
+    start = _nth_char(text, len("".join(before.split())))
+    end = _nth_char(text, len("".join(before.split())) + len("".join(value.split())) - 1)
+    return None if start is None or end is None else (start, end + 1)
+
+
+def _nth_char(text: str, n: int) -> int | None:
+    """The position in ``text`` of its ``n``-th character other than whitespace (from 0)."""
+    seen = -1
+    for i, ch in enumerate(text):
+        if not ch.isspace():
+            seen += 1
+            if seen == n:
+                return i
+    return None
+
+
 def _passage_spans(start: int, end: int, marks: Sequence[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
     """The passage (start, end) as highlighted spans around the answer marks inside it."""
     hit = ('<span class="bqa-hit">', "</span>")
@@ -306,9 +333,12 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
                     if src == c.source and c.start <= s and e <= c.end})
     if full[c.start:c.end] == c.text:
         body = _highlight(c.text, c.start, marks)
-    else:  # a table row is shown as caption｜header：cell; mark the answer by value
-        found = [(c.text.find(full[s:e]), full[s:e]) for s, e, _, _ in marks]
-        body = _highlight(c.text, 0, [(i, i + len(v), "<mark>", "</mark>") for i, v in found if i >= 0 and v])
+    else:  # a table row (caption｜header：cell) or a text whose spaces were closed up: mark the answer by value
+        closed_up = "".join(full[c.start:c.end].split()) == "".join(c.text.split())
+        found = [span for s, e, _, _ in marks
+                 if (span := _same_chars(c.text, full[c.start:s], full[s:e]) if closed_up
+                     else (m.span() if (m := _loose_find(c.text, full[s:e])) else None))]
+        body = _highlight(c.text, 0, [(i, j, "<mark>", "</mark>") for i, j in found])
     context = engine.context(c.source, c.start, c.end, around=CONTEXT_AROUND)
     ctx_start = full.rfind(context, max(0, c.start - len(context)), c.start + len(context))
     cited = bool(marks)

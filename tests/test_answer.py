@@ -1255,6 +1255,60 @@ def test_the_rows_role_meets_the_questions_as_a_feature():
     assert plain["835639"][match] == 0.0 and plain["954489"][conflict] == 0.0
 
 
+def test_a_prose_figure_takes_the_role_its_own_words_give_it():
+    """「预算为 X，实际完成 Y，为年初预算的 Z」: no run of numbers, so the roles come from the words since the figure
+    before (the role phrase that ends last, the longest of those): X is the plan, Y is done, Z the rate of it."""
+    text = "全市社会保险基金收入预算为53.62亿元，实际完成54.86亿元，为年初预算的102.3%，增长4.3%。"
+    match, conflict = FEATURES.index("role_match"), FEATURES.index("role_conflict")
+    done = _features_of("全市社会保险基金实际收入是多少？", text)
+    assert done["54.86亿元"][match] == 1.0 and done["54.86亿元"][conflict] == 0.0
+    assert done["53.62亿元"][conflict] == 1.0 and done["102.3%"][conflict] == 1.0
+    plan = _features_of("全市社会保险基金收入预算数是多少？", text)
+    assert plan["53.62亿元"][match] == 1.0 and plan["54.86亿元"][conflict] == 1.0
+    assert plan["102.3%"][conflict] == 1.0  # 为年初预算的 is a rate of the plan, not the plan
+    rate = _features_of("全市社会保险基金收入完成年初预算的百分之几？", text)
+    assert rate["102.3%"][match] == 1.0 and rate["53.62亿元"][conflict] == 1.0
+    plain = _features_of("全市社会保险基金收入是多少？", text)  # no role asked: neither feature
+    assert all(plain[f][match] == plain[f][conflict] == 0.0 for f in ("53.62亿元", "54.86亿元", "102.3%"))
+
+
+@pytest.mark.parametrize(("words", "roles"), [
+    ("全市社会保险基金收入预算为", {"plan"}),
+    ("，实际完成", {"done"}),
+    ("，为年初预算的", {"rate_done"}),  # ends where 年初预算 (plan) ends too, and is longer
+    ("实际完成数，增幅", {"growth"}),  # the last said
+    ("全市一般公共预算收入", set()),
+])
+def test_the_role_phrase_said_last_names_a_figures_role(words, roles):
+    from qa.query.lexicon import Lexicon
+    assert Lexicon.default().last_roles(words) == roles
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("2025年末阜新市本级（不含高新开发区）的政府法定债务限额是多少？", "incl:不含"),
+    ("市本级(含高新开发区)政府性基金支出实际完成多少？", "incl:含"),
+    ("扣除组合式税费支持政策的影响，全省一般公共预算收入增长多少？", "incl:不含"),
+    ("What was the city-level debt limit excluding the high-tech zone?", "incl:不含"),
+    ("What was the city-level debt limit including the high-tech zone?", "incl:含"),
+])
+def test_a_question_says_what_its_figure_includes(question, said):
+    scopes = analyze(question).scopes
+    assert said in scopes and sum(s.startswith("incl:") for s in scopes) == 1  # 不含 is no 含 as well
+
+
+def test_a_figure_of_the_scope_that_includes_what_the_question_excludes_conflicts():
+    """「市本级（含高新开发区）…限额 183.54 亿元」 answers no question about 市本级（不含高新开发区）, and the other way round."""
+    text = ("2025年末市本级（含高新开发区）法定债务限额183.54亿元，法定债务余额182.87亿元。"
+            "2025年末市本级（不含高新开发区）法定债务限额169.99亿元，法定债务余额169.4亿元。")
+    conflict = FEATURES.index("lead_scope_conflict")
+    without = _features_of("2025年末市本级（不含高新开发区）法定债务限额是多少？", text)
+    assert without["183.54亿元"][conflict] == 1.0 and without["169.99亿元"][conflict] == 0.0
+    with_zone = _features_of("2025年末市本级（含高新开发区）法定债务限额是多少？", text)
+    assert with_zone["169.99亿元"][conflict] == 1.0 and with_zone["183.54亿元"][conflict] == 0.0
+    either = _features_of("2025年末市本级法定债务限额是多少？", text)  # the question says neither: no conflict
+    assert either["183.54亿元"][conflict] == either["169.99亿元"][conflict] == 0.0
+
+
 @pytest.mark.parametrize(("clause", "figure", "item"), [
     ("集成电路、汽车零配件、锂电池出口分别增长107.9%、46.7%、57.4%", "57.4", "锂电"),
     ("集成电路、汽车零配件、锂电池出口分别增长107.9%、46.7%、57.4%", "46.7", "汽车"),

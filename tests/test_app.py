@@ -206,6 +206,23 @@ def test_highlight_escapes_inside_and_outside_marks():
         '01<span class="bqa-hit">23</span><mark>45</mark><span class="bqa-hit">6789</span>abcdef')
 
 
+def test_a_cited_figure_is_marked_in_a_passage_whose_spaces_were_closed_up():
+    """A chunk's text closes up the source's spaces (「391.9 亿元」 → 「391.9亿元」): the passage still marks the cited
+    figure, at the place it was cited when the same figure stands there twice; a table row's text is searched by
+    value whatever its spacing."""
+    from qa.app import _loose_find, _same_chars
+
+    source_before, value = "限额 391.9 亿元，其中专项债务限额 ", "391.9 亿元"
+    chunk = "限额391.9亿元，其中专项债务限额391.9亿元。"
+    second = _same_chars(chunk, source_before, value)
+    assert second is not None and chunk[second[0]:second[1]] == "391.9亿元" and second[0] == chunk.rindex("391.9")
+    assert _same_chars(chunk, "限额 ", value) == (2, 9)
+    assert _same_chars("短", "很长的一段话", "1 亿元") is None  # beyond the text: nothing marked
+    assert _loose_find("专项债务｜2025：391.9亿元", value).group() == "391.9亿元"
+    assert _loose_find("一般债务 101.5 亿元", "101.5亿元").group() == "101.5 亿元"
+    assert _loose_find("无此数", value) is None and _loose_find("任何", " ") is None
+
+
 def test_port_in_use_is_one_clear_error(engine):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

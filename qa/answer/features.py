@@ -352,6 +352,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     roles: frozenset[str] = frozenset()
     if q.roles and hit.kind in ("number", "table_cell"):  # what the figure is in its row: done, plan, growth…
         roles = cell_roles(chunk.cells, seg.column) if is_cell and chunk.cells else run_roles(text, a, b)
+        if not roles and not is_cell:  # prose: what its own words call it (预算为 X，实际完成 Y)
+            roles = ctx.lexicon.last_roles(text[max(sa, own_start):a])
     resp = (0.0, 0.0)
     if hit.kind == "number" and "别" in text[min(ca, max(0, a - 200)):a]:  # 分别: the item the figure belongs to,
         # its clause read whole across wrapped lines first (a line break may cut it anywhere), else as far as one

@@ -116,6 +116,17 @@ class Lexicon:
         t = normalize(text)
         return list(dict.fromkeys(p.label for p in patterns if p.regex.search(t)))
 
+    def last_roles(self, text: str) -> frozenset[str]:
+        """The roles (done, plan, growth…) of the role phrase that ends last in ``text`` (normalised), the longest
+        of those ending there: what a figure right after ``text`` is (「预算为53.62亿元，实际完成【54.86亿元】」)."""
+        t = normalize(text)
+        ends = [(m.end(), m.end() - m.start(), p.label) for p in self.roles for m in p.regex.finditer(t)
+                if m.end() > m.start()]
+        if not ends:
+            return frozenset()
+        last = max(e[:2] for e in ends)
+        return frozenset(label for end, size, label in ends if (end, size) == last)
+
     def scope_spans(self, text: str, families: Iterable[str] | None = None) -> list[tuple[int, int, str]]:
         """(start, end, label) of the scopes ``text`` (normalised) names, in order, of ``families`` only if given.
 
