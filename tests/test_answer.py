@@ -964,6 +964,30 @@ def test_a_derived_operand_must_be_of_the_asked_year_and_scope() -> None:
     assert not _fits(cand(year_agree=1, scope_conflict=1))
 
 
+def test_two_operands_of_different_years_make_no_derived_answer() -> None:
+    """「一般债务和专项债务哪个多」 is not answered by 2024's 一般债务限额 and 2025's 专项债务限额: each prose operand's
+    years are those its sentence says before it (or takes from the sentence it goes on from); a table cell's come
+    from its headers, so it never counts; an operand whose sentence says no year never counts."""
+    from types import SimpleNamespace
+
+    from qa.answer.derived import _other_years
+
+    text = ("本区2024年末地方政府债务限额为430.8亿元，其中：一般债务限额101.5亿元、专项债务限额329.3亿元。"
+            "截至2025年6月30日，预计本区地方政府债务限额为494.9亿元（一般债务限额103亿元、专项债务限额391.9亿元）。"
+            "截至2024年末，实际政府债务余额354.78亿元。其中：一般债务余额97.28亿元。另有债务余额1亿元。")
+
+    def op(figure: str, kind: str = "number") -> SimpleNamespace:
+        return SimpleNamespace(kind=kind, source="s", start=text.index(figure))
+
+    texts = {"s": text}
+    assert _other_years(op("101.5"), op("391.9"), texts)  # 2024 against 2025
+    assert not _other_years(op("101.5"), op("329.3"), texts) and not _other_years(op("103亿"), op("391.9"), texts)
+    assert not _other_years(op("354.78"), op("97.28"), texts)  # 其中 goes on from 截至2024年末: 2024 both
+    assert _other_years(op("391.9"), op("97.28"), texts)  # 2025 against the 2024 it inherits
+    assert not _other_years(op("101.5", "table_cell"), op("391.9"), texts)
+    assert not _other_years(op("1亿"), op("391.9"), texts)  # its sentence says no year
+
+
 @pytest.mark.parametrize("text", [
     "收入14,900万元，完成预算的161.7%，增长3.2%；支出1,234,567元。其中：教育2,000，卫生,3",
     "一、总体情况：全年完成12,345 亿元,比上年增长5%!下降?无;结束\n下一行，1,2,3",

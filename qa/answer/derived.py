@@ -376,6 +376,22 @@ def _inherited_year(text: str, start: int) -> int | None:
     return int(said[-1][:4]) if said else None
 
 
+def _said_years(text: str, start: int) -> set[int]:
+    """The years a prose figure's sentence says before it, else the one it takes from the sentence before."""
+    said = {int(y[:4]) for y in _YEAR_WORD.findall(text[_sentence_start(text, start):start])}
+    inherited = _inherited_year(text, start) if not said else None
+    return said or ({inherited} if inherited is not None else set())
+
+
+def _other_years(a: Candidate, b: Candidate, texts: Mapping[str, str]) -> bool:
+    """Whether the two operands are figures of different years: each a figure of prose whose sentence says its
+    years before it, and no year said by both. A table's cells take their years from its headers: never."""
+    if a.kind != "number" or b.kind != "number":
+        return False
+    ya, yb = (_said_years(texts.get(c.source, ""), c.start) for c in (a, b))
+    return bool(ya) and bool(yb) and not ya & yb
+
+
 _RESP_MATCH = FEATURES.index("resp_match")
 _GRAM = 4  # an operand's other words are found in a clause by any four characters in a row of them
 
@@ -494,6 +510,8 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
     if pair is None:
         return None
     a, b = pair
+    if len(set(query.years)) < 2 and _other_years(a, b, texts):
+        return None  # 「一般债务和专项债务哪个多」 is not answered by 2024's 一般债务 and 2025's 专项债务
     va, vb = value_of(a.display, a.unit), value_of(b.display, b.unit)
     if rates and va and vb:  # 下降3.5% is a rate of −3.5%
         va, vb = (_signed(v, texts.get(c.source, ""), c.start) for v, c in ((va, a), (vb, b)))
