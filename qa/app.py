@@ -293,6 +293,8 @@ def _same_chars(text: str, before: str, value: str) -> tuple[int, int] | None:
     """Where ``value`` stands in ``text`` when ``text`` is the source with its whitespace changed and ``before`` is
     the source from the chunk's start to the value: counted in characters other than whitespace, so a figure said
     twice in the passage is marked where it was cited."""
+    if not value.strip():
+        return None
     start = _nth_char(text, len("".join(before.split())))
     end = _nth_char(text, len("".join(before.split())) + len("".join(value.split())) - 1)
     return None if start is None or end is None else (start, end + 1)

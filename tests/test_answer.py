@@ -964,6 +964,20 @@ def test_a_derived_operand_must_be_of_the_asked_year_and_scope() -> None:
     assert not _fits(cand(year_agree=1, scope_conflict=1))
 
 
+def test_a_comparison_of_two_years_figures_is_not_made() -> None:
+    """The whole derived path: 2024's 一般债务限额 against 2025's 专项债务限额 gives no comparison (passages only),
+    the two of one year do."""
+    def ask(text: str):
+        chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), text, text, 0, len(text))
+        answerer = Answerer(None, _flat_idf, threshold=0.0)
+        return answerer.answer(analyze("一般债务限额和专项债务限额哪个多？"), [Passage(chunk, 1.0, 1)],
+                               {SOURCE: text}).answer
+    mixed = ask("2024年末一般债务限额101.5亿元。2025年6月末专项债务限额391.9亿元。")
+    assert mixed is None or mixed.kind != "comparison"
+    same = ask("2025年6月末一般债务限额103亿元。2025年6月末专项债务限额391.9亿元。")
+    assert same is not None and same.kind == "comparison" and "391.9" in same.text
+
+
 def test_two_operands_of_different_years_make_no_derived_answer() -> None:
     """「一般债务和专项债务哪个多」 is not answered by 2024's 一般债务限额 and 2025's 专项债务限额: each prose operand's
     years are those its sentence says before it (or takes from the sentence it goes on from); a table cell's come
@@ -1299,25 +1313,47 @@ def test_a_prose_figure_takes_the_role_its_own_words_give_it():
 @pytest.mark.parametrize(("words", "roles"), [
     ("全市社会保险基金收入预算为", {"plan"}),
     ("，实际完成", {"done"}),
-    ("，为年初预算的", {"rate_done"}),  # ends where 年初预算 (plan) ends too, and is longer
+    ("，为年初预算的", {"rate_done"}),  # 年初预算 (plan) ends before 的: the phrase said last wins
+    ("上年决算数", {"prior"}),  # 决算数 (done) ends there too: the longer phrase wins
     ("实际完成数，增幅", {"growth"}),  # the last said
     ("全市一般公共预算收入", set()),
 ])
 def test_the_role_phrase_said_last_names_a_figures_role(words, roles):
     from qa.query.lexicon import Lexicon
     assert Lexicon.default().last_roles(words) == roles
+    assert Lexicon.default().figure_roles(words) == roles  # no change verb at the end: the same
+
+
+@pytest.mark.parametrize("words", [
+    "全市实际利用外资增长",  # not done, for the 实际 before the verb
+    "比上年执行数下降",  # not prior
+    "全年实现的商品销售额比上年增长了",
+    "比上年预算执行数增加",  # an amount of change is neither the plan nor the outturn
+])
+def test_a_figure_right_after_a_change_verb_has_no_role(words):
+    from qa.query.lexicon import Lexicon
+    assert Lexicon.default().last_roles(words)  # the phrase said before the verb would give it one
+    assert Lexicon.default().figure_roles(words) == frozenset()
 
 
 @pytest.mark.parametrize(("question", "said"), [
     ("2025年末阜新市本级（不含高新开发区）的政府法定债务限额是多少？", "incl:不含"),
     ("市本级(含高新开发区)政府性基金支出实际完成多少？", "incl:含"),
     ("扣除组合式税费支持政策的影响，全省一般公共预算收入增长多少？", "incl:不含"),
+    ("2025年江西扣除自然因素后的空气优良天数比率是多少？", "incl:不含"),
+    ("市本级不含高新区在内的债务限额是多少？", "incl:不含"),  # not the 含…在内 inside it
+    ("市本级包括高新区在内的债务限额是多少？", "incl:含"),
     ("What was the city-level debt limit excluding the high-tech zone?", "incl:不含"),
-    ("What was the city-level debt limit including the high-tech zone?", "incl:含"),
+    ("What was the city-level debt limit (including the high-tech zone)?", "incl:含"),
+    ("3岁以下婴幼儿照护专项附加扣除标准是多少？", None),  # a tax deduction, not a figure without a part
+    ("How many projects, including schools, were built?", None),  # a list's "including"
 ])
 def test_a_question_says_what_its_figure_includes(question, said):
     scopes = analyze(question).scopes
-    assert said in scopes and sum(s.startswith("incl:") for s in scopes) == 1  # 不含 is no 含 as well
+    if said is None:
+        assert not any(s.startswith("incl:") for s in scopes)
+    else:
+        assert said in scopes and sum(s.startswith("incl:") for s in scopes) == 1  # 不含 is no 含 as well
 
 
 def test_a_figure_of_the_scope_that_includes_what_the_question_excludes_conflicts():
@@ -1331,6 +1367,10 @@ def test_a_figure_of_the_scope_that_includes_what_the_question_excludes_conflict
     assert with_zone["169.99亿元"][conflict] == 1.0 and with_zone["183.54亿元"][conflict] == 0.0
     either = _features_of("2025年末市本级法定债务限额是多少？", text)  # the question says neither: no conflict
     assert either["183.54亿元"][conflict] == either["169.99亿元"][conflict] == 0.0
+    # what one sentence's total includes says nothing of the next sentence's figure (a region would hold on)
+    later = _features_of("2025年末市本级（不含高新开发区）法定债务限额是多少？",
+                         "全市一般公共预算支出（含上级补助）500亿元。2025年末市本级法定债务限额169.99亿元。")
+    assert later["169.99亿元"][conflict] == 0.0 and later["500亿元"][conflict] >= 1.0  # 全市 and 含 there
 
 
 @pytest.mark.parametrize(("clause", "figure", "item"), [

@@ -218,6 +218,7 @@ def test_a_cited_figure_is_marked_in_a_passage_whose_spaces_were_closed_up():
     assert second is not None and chunk[second[0]:second[1]] == "391.9亿元" and second[0] == chunk.rindex("391.9")
     assert _same_chars(chunk, "限额 ", value) == (2, 9)
     assert _same_chars("短", "很长的一段话", "1 亿元") is None  # beyond the text: nothing marked
+    assert _same_chars(chunk, "限额 ", "") is None and _same_chars(chunk, "限额 ", " ") is None
     assert _loose_find("专项债务｜2025：391.9亿元", value).group() == "391.9亿元"
     assert _loose_find("一般债务 101.5 亿元", "101.5亿元").group() == "101.5 亿元"
     assert _loose_find("无此数", value) is None and _loose_find("任何", " ") is None

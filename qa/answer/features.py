@@ -23,6 +23,9 @@ from qa.query.lexicon import normalize, squash
 from qa.types import Chunk
 
 KINDS = ("number", "table_cell", "date", "person", "entity", "list", "yes_no")
+# Scope families said of one figure rather than of a stretch of text: what a total includes (含/不含) is in force
+# in its own sentence only, where a region or a budget said once holds until another is said
+SENTENCE_FAMILIES = frozenset({"incl"})
 FEATURES = (
     "p_score", "p_rr",
     *(f"k_{k}" for k in KINDS),
@@ -118,12 +121,14 @@ class Context:
                 else self.lexicon.find(getattr(self.lexicon, category), text))
         return found
 
-    def scope_in_force(self, text: str, a: int, heading: str) -> tuple[float, float]:
+    def scope_in_force(self, text: str, a: int, heading: str, sentence_start: int = 0) -> tuple[float, float]:
         """(share of the question's scope families whose scope in force at ``a`` is one it asks, number of families
         whose scope in force is another). The scope in force is the last one of its family said before ``a`` in
         ``text`` (whitespace removed: a line may wrap inside 市本级), else those ``heading`` (the table's labels, the
         section path) says: 「全市…法定债务余额【197.88亿元】…。自治区下达市本级…余额【72.12亿元】」 puts 全市 in
-        force at the first figure and 市本级 at the second, though neither's clause names a scope."""
+        force at the first figure and 市本级 at the second, though neither's clause names a scope. A scope of the
+        SENTENCE_FAMILIES is in force in its own sentence only (from ``sentence_start``): 「支出（含上级补助）…。」
+        says nothing of what the next sentence's debt limit includes."""
         families = self.query.scope_families
         found = self._seen.get(("scope_spans", text))
         if found is None:  # per family, the ends and names of its scopes in the normalised text, in order
@@ -137,10 +142,13 @@ class Context:
             found = self._seen[("scope_spans", text)] = (by_family, len(normalize(key)) != len(key))
         by_family, lengthened = found
         at = len(normalize(squash(text[:a])) if lengthened else squash(text[:a]))
+        since = len(normalize(squash(text[:sentence_start])) if lengthened else squash(text[:sentence_start]))
         agree = conflict = 0.0
         for fam, labels in families.items():
             ends, names = by_family[fam]
             k = bisect_right(ends, at)
+            if k and fam in SENTENCE_FAMILIES and ends[k - 1] <= since:
+                k = 0  # said in an earlier sentence: not in force here
             mine = {names[k - 1]} if k else {lab.partition(":")[2] for lab in self.find("scopes", heading)
                                              if lab.startswith(fam + ":")}
             if mine & labels:
@@ -329,7 +337,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
             mine = {h.split(":")[1] for h in near_hits if h.startswith(fam + ":")}
             if mine and not (mine & labels):
                 s_conflict += 1.0
-    lead_agree, lead_conflict = ctx.scope_in_force(text, a, label + column + "▸" + context) if families else (0.0, 0.0)
+    lead_agree, lead_conflict = ctx.scope_in_force(text, a, label + column + "▸" + context, sa) \
+        if families else (0.0, 0.0)
     unit = hit.unit
     cls = ctx.lexicon.unit_class(unit)
     wanted = ctx.lexicon.wanted_classes(q.units)
@@ -352,8 +361,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     roles: frozenset[str] = frozenset()
     if q.roles and hit.kind in ("number", "table_cell"):  # what the figure is in its row: done, plan, growth…
         roles = cell_roles(chunk.cells, seg.column) if is_cell and chunk.cells else run_roles(text, a, b)
-        if not roles and not is_cell:  # prose: what its own words call it (预算为 X，实际完成 Y)
-            roles = ctx.lexicon.last_roles(text[max(sa, own_start):a])
+        if not roles and not is_cell:  # prose, or a run of numbers that gave none: what its own words call it
+            roles = ctx.lexicon.figure_roles(own)  # (预算为 X，实际完成 Y)
     resp = (0.0, 0.0)
     if hit.kind == "number" and "别" in text[min(ca, max(0, a - 200)):a]:  # 分别: the item the figure belongs to,
         # its clause read whole across wrapped lines first (a line break may cut it anywhere), else as far as one

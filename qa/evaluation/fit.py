@@ -19,7 +19,14 @@ from qa.errors import BqaError
 from qa.linear import LinearModel
 
 C = 1.0  # inverse L2 strength; kept at scikit-learn's default (not tuned)
-TARGET_PRECISION = 0.95
+TARGET_PRECISION = 0.95  # what the bold answers on documents the models never saw should reach
+# What the threshold rule asks of the fit documents' own (out-of-fold) answers. Asking 0.95 there was optimistic:
+# the lowest threshold that reaches a target on the documents it is chosen on does worse on others. Over seven
+# refits of 4 December 2026 (the same fit split, models differing by one change each), the rule checked on
+# documents it did not see (nested_threshold_check) gave 0.935-0.970 with 0.95, below the target for five of the
+# seven, and 0.954-0.975 with 0.96 (recomputed from the same out-of-fold confidences). The refit that followed:
+# threshold 0.903 -> 0.937, nested 215 shown, 202 right (0.940) -> 193 shown, 185 right (0.959).
+CHOICE_PRECISION = 0.96
 MIN_SHOWN = 20  # a threshold is judged on at least this many shown answers
 MIN_STABLE = 50  # a dip below the target breaks the rule from this many shown answers on (see choose_threshold)
 # The derived answers' threshold is judged on at least this many shown answers: the fit split has about 40
@@ -165,7 +172,7 @@ def average_models(name: str, models: Sequence[LinearModel], provenance: dict, m
                        mean=tuple(0.0 for _ in raw_w), scale=tuple(1.0 for _ in raw_w), provenance=prov)
 
 
-def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], target: float = TARGET_PRECISION,
+def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], target: float = CHOICE_PRECISION,
                      groups: Sequence[str] | None = None, min_shown: int = MIN_SHOWN) -> dict:
     """The lowest threshold whose shown answers reach ``target`` precision (on at least MIN_SHOWN of them).
 
@@ -229,7 +236,7 @@ def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], tar
 
 
 def nested_threshold_check(probs: Sequence[float | None], correct: Sequence[bool], groups: Sequence[str],
-                           target: float = TARGET_PRECISION, min_shown: int = MIN_SHOWN) -> dict:
+                           target: float = CHOICE_PRECISION, min_shown: int = MIN_SHOWN) -> dict:
     """How the threshold rule does on documents it did not see: for each document, the threshold chosen
     (``choose_threshold``) on the other documents' rows, applied to this document's. Returns the answers shown
     and right over all documents, their precision, and each document's threshold, shown and right.

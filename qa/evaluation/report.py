@@ -164,8 +164,12 @@ def _nested(check: dict | None) -> str:
     """``nested_threshold_check`` in one cell: shown, precision and the spread of the documents' thresholds."""
     if not check or not check.get("per_document"):
         return "–"
+    from .fit import TARGET_PRECISION
+
     ts = [d["threshold"] for d in check["per_document"].values()]
-    return (f"{check['shown']} shown, {check['right']} right (precision {fmt(check['precision'])}) with each "
+    met = check["precision"] is not None and check["precision"] >= TARGET_PRECISION
+    return (f"{check['shown']} shown, {check['right']} right (precision {fmt(check['precision'])}; the target on "
+            f"documents never seen is {TARGET_PRECISION}: {'met' if met else 'missed'}) with each "
             f"document's threshold chosen on the others ({min(ts):.3f}–{max(ts):.3f})")
 
 

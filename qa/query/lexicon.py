@@ -116,6 +116,17 @@ class Lexicon:
         t = normalize(text)
         return list(dict.fromkeys(p.label for p in patterns if p.regex.search(t)))
 
+    def figure_roles(self, words: str) -> frozenset[str]:
+        """A prose figure's roles from its own words (the words since the figure before it): none right after a
+        change verb (「实际利用外资增长【14.4%】」 is no outturn, 「比上年执行数下降【3%】」 no prior-year figure; the
+        change features read it), else those of the role phrase said last (``last_roles``). Naming such a rate a
+        growth instead was tried (fit split, leave one document out, 4 December 2026): best reading right 576 ->
+        569 of 917, shown 218 -> 208, against none."""
+        t = normalize(words).rstrip()
+        if re.search(f"(?:{self.change_verbs.pattern})了?$", t):
+            return frozenset()
+        return self.last_roles(t)
+
     def last_roles(self, text: str) -> frozenset[str]:
         """The roles (done, plan, growth…) of the role phrase that ends last in ``text`` (normalised), the longest
         of those ending there: what a figure right after ``text`` is (「预算为53.62亿元，实际完成【54.86亿元】」)."""
