@@ -169,8 +169,9 @@ def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet)
 
 _threshold_opt = click.option(
     "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
-    help="Show an answer in bold when P(right) is at least this (0–1; default: the fitted thresholds, chosen for 95 % "
-         "precision, one for single answers and one for computed ones). Lower shows more answers and more wrong "
+    help="Show an answer in bold when P(right) is at least this (0–1; default: the fitted thresholds, chosen so "
+         "that 95 % of bold answers on documents never seen are right, one for single answers and one for computed "
+         "ones). Lower shows more answers and more wrong "
          "ones. A `bqa ask` with it is answered in this process.")
 
 

@@ -1329,6 +1329,8 @@ def test_the_role_phrase_said_last_names_a_figures_role(words, roles):
     "比上年执行数下降",  # not prior
     "全年实现的商品销售额比上年增长了",
     "比上年预算执行数增加",  # an amount of change is neither the plan nor the outturn
+    "实际完成，增长约",  # a word of its own between the verb and the figure
+    "实际完成数增加了约",
 ])
 def test_a_figure_right_after_a_change_verb_has_no_role(words):
     from qa.query.lexicon import Lexicon
@@ -1343,6 +1345,8 @@ def test_a_figure_right_after_a_change_verb_has_no_role(words):
     ("2025年江西扣除自然因素后的空气优良天数比率是多少？", "incl:不含"),
     ("市本级不含高新区在内的债务限额是多少？", "incl:不含"),  # not the 含…在内 inside it
     ("市本级包括高新区在内的债务限额是多少？", "incl:含"),
+    ("市本级不包含高新区在内的债务限额是多少？", "incl:不含"),  # not the 含…在内 of 包含 either
+    ("市本级（不包含高新区）的债务限额是多少？", "incl:不含"),
     ("What was the city-level debt limit excluding the high-tech zone?", "incl:不含"),
     ("What was the city-level debt limit (including the high-tech zone)?", "incl:含"),
     ("3岁以下婴幼儿照护专项附加扣除标准是多少？", None),  # a tax deduction, not a figure without a part
@@ -1371,6 +1375,10 @@ def test_a_figure_of_the_scope_that_includes_what_the_question_excludes_conflict
     later = _features_of("2025年末市本级（不含高新开发区）法定债务限额是多少？",
                          "全市一般公共预算支出（含上级补助）500亿元。2025年末市本级法定债务限额169.99亿元。")
     assert later["169.99亿元"][conflict] == 0.0 and later["500亿元"][conflict] >= 1.0  # 全市 and 含 there
+    # a wrapped line or a 分号 does not end what a 含 holds for
+    wrapped = _features_of("2025年末市本级（不含高新开发区）法定债务限额是多少？",
+                           "2025年末市本级（含高新开发区）法定债务\n限额183.54亿元；余额182.87亿元。")
+    assert wrapped["183.54亿元"][conflict] >= 1.0 and wrapped["182.87亿元"][conflict] >= 1.0
 
 
 @pytest.mark.parametrize(("clause", "figure", "item"), [

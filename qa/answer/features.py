@@ -127,8 +127,8 @@ class Context:
         ``text`` (whitespace removed: a line may wrap inside 市本级), else those ``heading`` (the table's labels, the
         section path) says: 「全市…法定债务余额【197.88亿元】…。自治区下达市本级…余额【72.12亿元】」 puts 全市 in
         force at the first figure and 市本级 at the second, though neither's clause names a scope. A scope of the
-        SENTENCE_FAMILIES is in force in its own sentence only (from ``sentence_start``): 「支出（含上级补助）…。」
-        says nothing of what the next sentence's debt limit includes."""
+        SENTENCE_FAMILIES is in force in its own statement only (from ``sentence_start``, ``statement_start``):
+        「支出（含上级补助）…。」 says nothing of what the next statement's debt limit includes."""
         families = self.query.scope_families
         found = self._seen.get(("scope_spans", text))
         if found is None:  # per family, the ends and names of its scopes in the normalised text, in order
@@ -337,7 +337,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
             mine = {h.split(":")[1] for h in near_hits if h.startswith(fam + ":")}
             if mine and not (mine & labels):
                 s_conflict += 1.0
-    lead_agree, lead_conflict = ctx.scope_in_force(text, a, label + column + "▸" + context, sa) \
+    lead_agree, lead_conflict = ctx.scope_in_force(text, a, label + column + "▸" + context, statement_start(text, a)) \
         if families else (0.0, 0.0)
     unit = hit.unit
     cls = ctx.lexicon.unit_class(unit)
@@ -433,6 +433,12 @@ def other_forms(terms: Sequence[tuple[str, float]], variants: Sequence[tuple[str
         if forms - {t}:
             out[t] = tuple(sorted(forms - {t}))
     return out
+
+
+def statement_start(text: str, a: int) -> int:
+    """Where the statement holding ``text[a]`` begins: after the last full stop (。！？) before it. A line break (a
+    wrapped line) or a 分号 does not end what a 含/不含 said before it holds for (SENTENCE_FAMILIES)."""
+    return max(text.rfind(ch, 0, a) for ch in "。！？!?") + 1
 
 
 def own_starts(hits: Sequence[Hit], text: str) -> dict[tuple[int, int], int]:

@@ -186,7 +186,9 @@ def render_chart(run: EvalRun, path: Path) -> Path | None:
         pts = [(p["coverage"], p["precision"]) for p in points if p["precision"] is not None]
         if pts:
             ax.plot([c for c, _ in pts], [p for _, p in pts], marker=".", label=split)
-    ax.axhline(0.95, color="grey", linestyle=":", linewidth=1)
+    from .fit import TARGET_PRECISION
+
+    ax.axhline(TARGET_PRECISION, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("coverage (answerable questions with a shown answer)")
     ax.set_ylabel("precision of shown answers")
     ax.set_xlim(0, 1)

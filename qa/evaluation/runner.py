@@ -11,8 +11,9 @@ Without ``--fit`` the shipped models (``qa/data/ranker.json``, ``qa/data/answer_
 question; the ``fit`` figures are then in-sample and labelled so. With ``--fit`` both models are refitted:
 per fit group on the other groups (the figures reported), then once on all fit groups (the files written,
 and the model the held-out questions are answered with). The answer threshold is the lowest probability at
-which the cross-validated shown answers reach 0.95 precision, averaged over the fit documents, there and at every
-stricter threshold (``qa.evaluation.fit.choose_threshold``).
+which the cross-validated shown answers reach 0.96 precision (CHOICE_PRECISION, so that documents never seen get
+0.95), over all of them and averaged over the fit documents, there and at every stricter threshold
+(``qa.evaluation.fit.choose_threshold``).
 """
 
 from __future__ import annotations
