@@ -187,6 +187,20 @@ def test_audit_sections_nest():
                                 "1.政府债券资金使用管理有待加强。")
 
 
+def test_a_glossary_entry_is_content_and_a_numbered_heading_stays_a_heading():
+    """「26.治安“三张图”：治安态势感知图、风险隐患图、可用资源图。」 defines a term: it is searched like any
+    paragraph (as a heading it stood only in the next passages' section path, and nothing after it was indexed);
+    「1.政府债券资金使用管理有待加强。」 and 「1.全市一般公共预算收支情况：」 stay headings."""
+    text = ("关于政府工作的报告\n\n一、工作回顾\n\n1.全市一般公共预算收支情况：\n\n全市收入100亿元，增长5%。\n\n"
+            "2.政府债券资金使用管理有待加强。\n\n个别项目资金闲置。\n\n名词解释\n\n"
+            "25.“三保”：保基本民生、保工资、保运转。\n26.治安“三张图”：治安态势感知图、风险隐患图、可用资源图。\n")
+    p = parse_text(text, "glossary.txt")
+    kinds = {b.text: b.kind for b in p.blocks}
+    assert kinds["1.全市一般公共预算收支情况："] == "heading" and kinds["2.政府债券资金使用管理有待加强。"] == "heading"
+    said = " ".join(b.text for b in p.blocks if b.kind == "paragraph")
+    assert "治安态势感知图、风险隐患图、可用资源图" in said and "保基本民生、保工资、保运转" in said
+
+
 def test_yi_shi_stays_inside_paragraph():
     blk = next(b for b in seed().blocks if b.text.startswith("一是统一思想高度重视"))
     assert blk.kind == "paragraph" and "二是" in blk.text

@@ -32,6 +32,9 @@ _HEADING_LEVELS = (
     (4, re.compile(r"^[（(]\d{1,2}[）)]")),
 )
 _LEVEL3_SPACED = re.compile(r"^\d{1,2}\s+[\u4e00-\u9fff]")
+# a numbered term and its definition, a sentence after a colon: a glossary entry (名词解释), content rather than a
+# heading: 「26.治安“三张图”：治安态势感知图、风险隐患图、可用资源图。」 (a heading ends at its colon, if it has one)
+_DEFINITION = re.compile(r"[：:][^：:]{4,}。$")
 _CLOSERS = tuple("。！？；：…”’）)」』】!?;:")
 _CAPTION = re.compile(rf"^(?:(?:附表|表|专栏|图)\s*[{_CN_NUM}\d]+(?:[-—.．]\d+)?|\d{{1,2}}\.\d{{1,2}}(?= ?\S*表)|表格)")
 _CONTINUED = re.compile(r"^[（(]续表?[）)]$|^续表$")
@@ -382,7 +385,8 @@ class BlockParser:
         if values_only(cl.line):
             return "values"
         level = heading_level(key, raw)
-        if level is not None and len(key) <= 60 and "。" not in key[:-1] and not key.endswith(("，", "、", ",")):
+        if level is not None and len(key) <= 60 and "。" not in key[:-1] and not key.endswith(("，", "、", ",")) \
+                and not _DEFINITION.search(key):
             return "heading"
         return "paragraph"
 
