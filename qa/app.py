@@ -295,8 +295,8 @@ def _same_chars(text: str, before: str, value: str) -> tuple[int, int] | None:
     twice in the passage is marked where it was cited."""
     if not value.strip():
         return None
-    start = _nth_char(text, len("".join(before.split())))
-    end = _nth_char(text, len("".join(before.split())) + len("".join(value.split())) - 1)
+    n = len("".join(before.split()))
+    start, end = _nth_char(text, n), _nth_char(text, n + len("".join(value.split())) - 1)
     return None if start is None or end is None else (start, end + 1)
 
 

@@ -142,7 +142,8 @@ class Context:
             found = self._seen[("scope_spans", text)] = (by_family, len(normalize(key)) != len(key))
         by_family, lengthened = found
         at = len(normalize(squash(text[:a])) if lengthened else squash(text[:a]))
-        since = len(normalize(squash(text[:sentence_start])) if lengthened else squash(text[:sentence_start]))
+        since = (len(normalize(squash(text[:sentence_start])) if lengthened else squash(text[:sentence_start]))
+                 if SENTENCE_FAMILIES & families.keys() else 0)  # read only when a family asks for it
         agree = conflict = 0.0
         for fam, labels in families.items():
             ends, names = by_family[fam]

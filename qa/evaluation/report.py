@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .fit import TARGET_PRECISION
+
 if TYPE_CHECKING:
     from .runner import EvalRun
 
@@ -164,8 +166,6 @@ def _nested(check: dict | None) -> str:
     """``nested_threshold_check`` in one cell: shown, precision and the spread of the documents' thresholds."""
     if not check or not check.get("per_document"):
         return "–"
-    from .fit import TARGET_PRECISION
-
     ts = [d["threshold"] for d in check["per_document"].values()]
     met = check["precision"] is not None and check["precision"] >= TARGET_PRECISION
     return (f"{check['shown']} shown, {check['right']} right (precision {fmt(check['precision'])}; the target on "
@@ -186,8 +186,6 @@ def render_chart(run: EvalRun, path: Path) -> Path | None:
         pts = [(p["coverage"], p["precision"]) for p in points if p["precision"] is not None]
         if pts:
             ax.plot([c for c, _ in pts], [p for _, p in pts], marker=".", label=split)
-    from .fit import TARGET_PRECISION
-
     ax.axhline(TARGET_PRECISION, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("coverage (answerable questions with a shown answer)")
     ax.set_ylabel("precision of shown answers")

@@ -123,9 +123,14 @@ class Lexicon:
         growth instead was tried (fit split, leave one document out, 4 December 2026): best reading right 576 ->
         569 of 917, shown 218 -> 208, against none."""
         t = normalize(words).rstrip()
-        if re.search(f"(?:{self.change_verbs.pattern})了?(?:约|为|到|至|近|超|逾)?$", t):
+        if self._change_at_end.search(t):
             return frozenset()
         return self.last_roles(t)
+
+    @cached_property
+    def _change_at_end(self) -> re.Pattern[str]:
+        """A change verb (and 了, 约, 为…) ending a figure's own words: compiled once, not at every figure."""
+        return re.compile(f"(?:{self.change_verbs.pattern})了?(?:约|为|到|至|近|超|逾)?$")
 
     def last_roles(self, text: str) -> frozenset[str]:
         """The roles (done, plan, growth…) of the role phrase that ends last in ``text`` (normalised), the longest
