@@ -1310,11 +1310,55 @@ def test_a_prose_figure_takes_the_role_its_own_words_give_it():
     assert all(plain[f][match] == plain[f][conflict] == 0.0 for f in ("53.62亿元", "54.86亿元", "102.3%"))
 
 
+def test_a_figure_newly_added_and_a_figure_in_stock_are_told_apart():
+    """「新增…30家、总量达210家」: the year's additions and the count that stands are different figures; a question
+    naming one (新增 / 总量, newly / total number) is answered by its own, and the other conflicts."""
+    text = "全年新增高新技术企业30家、总量达210家，新认定专精特新企业12家。"
+    match, conflict = FEATURES.index("role_match"), FEATURES.index("role_conflict")
+    stock = _features_of("高新技术企业总量有多少家？", text)
+    assert stock["210家"][match] == 1.0 and stock["30家"][conflict] == 1.0
+    new = _features_of("全年新增高新技术企业多少家？", text)
+    assert new["30家"][match] == 1.0 and new["210家"][conflict] == 1.0
+    english = _features_of("How many high-tech enterprises were newly added?", text)
+    assert english["30家"][match] == 1.0 and english["210家"][conflict] == 1.0
+    plain = _features_of("高新技术企业有多少家？", text)  # no role asked: neither feature
+    assert all(plain[f][match] == plain[f][conflict] == 0.0 for f in ("30家", "210家"))
+    done = _features_of("实际完成高新技术企业多少家？", text)  # a role of the other dimension: neither
+    assert all(done[f][match] == done[f][conflict] == 0.0 for f in ("30家", "210家"))
+
+
+def test_a_count_role_asked_does_not_conflict_with_a_table_cell():
+    """A table cell's roles come from its row's arithmetic (done, plan…), never new or aggregate: a question about
+    「新增专项债券」 does not make the row's cells conflict, while the row's own role still tells them apart."""
+    line = "新增专项债券  28070000  43340000  154.40"
+    match, conflict = FEATURES.index("role_match"), FEATURES.index("role_conflict")
+    new = _features_of("新增专项债券的执行数是多少？", line)
+    assert new["43340000"][match] == 1.0 and new["43340000"][conflict] == 0.0
+    assert new["28070000"][conflict] == 1.0
+    only_new = _features_of("新增专项债券是多少？", line)
+    assert all(only_new[f][conflict] == 0.0 for f in ("28070000", "43340000"))
+
+
+@pytest.mark.parametrize(("question", "roles"), [
+    ("上年同期新增债券多少亿元？", ("prior",)),  # the prior year's figure, whatever it takes in
+    ("新增专项债券中，市级使用的比区县级多多少？", ()),  # 新增 names the items combined
+    ("上市公司总量有多少家？", ("aggregate",)),
+    ("How many companies were newly listed?", ("new",)),
+])
+def test_the_count_roles_a_question_asks_for(question, roles):
+    from qa.query import analyze
+    assert analyze(question).roles == roles
+
+
 @pytest.mark.parametrize(("words", "roles"), [
     ("全市社会保险基金收入预算为", {"plan"}),
     ("，实际完成", {"done"}),
     ("，为年初预算的", {"rate_done"}),  # 年初预算 (plan) ends before 的: the phrase said last wins
     ("上年决算数", {"prior"}),  # 决算数 (done) ends there too: the longer phrase wins
+    ("全年新增上市公司", {"new"}),
+    ("、总量达", {"aggregate"}),
+    ("全年新增", {"new"}),  # 新增 ends in the change verb 增 and is none
+    ("培育新增长点", set()),
     ("实际完成数，增幅", {"growth"}),  # the last said
     ("全市一般公共预算收入", set()),
 ])

@@ -79,7 +79,8 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["operation"] == {op.value for op in Operation} - {"compare"}  # compare comes from the intent
     assert seen["polarity"] == {"positive", "negative", "rise", "fall"}
     from qa.answer.rows import ROLES
-    assert seen["role"] == ROLES  # the roles qa.answer.rows reads, no other
+    from qa.query.analyze import COUNT_ROLES
+    assert seen["role"] == ROLES | COUNT_ROLES  # the roles qa.answer.rows reads, and what a count takes in; no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh"}  # derived reads
     assert seen["span"] == {"org_suffix", "break", "change_verb"}  # what qa.answer.generators and features read

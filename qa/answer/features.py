@@ -19,6 +19,7 @@ from qa.answer.respectively import aligned, fit_of
 from qa.answer.rows import cell_roles, run_roles
 from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, sense_forms, term_weights
+from qa.query.analyze import COUNT_ROLES
 from qa.query.lexicon import normalize, squash
 from qa.types import Chunk
 
@@ -275,6 +276,20 @@ def _change_patterns(verb: str) -> tuple[re.Pattern[str], ...]:
 _REACHED = re.compile(r"达到?")
 
 
+def role_agreement(roles: frozenset[str], asked: Sequence[str]) -> tuple[float, float]:
+    """(match, conflict) of a figure's roles with the question's, in two dimensions apart: which figure of a row
+    (done, plan, growth…) and what a count takes in (new, aggregate). A conflict needs both to name a role of the
+    same dimension: a table cell, which has no count role, does not conflict with 新增 (「新增专项债券」 is a row of
+    done and plan cells); a match needs no conflict in the other."""
+    conflict = match = False
+    for group in (lambda r: r not in COUNT_ROLES, lambda r: r in COUNT_ROLES):
+        mine, wanted = {r for r in roles if group(r)}, {r for r in asked if group(r)}
+        if mine and wanted:
+            match |= bool(mine & wanted)
+            conflict |= not mine & wanted
+    return float(match and not conflict), float(conflict)
+
+
 def change_role(verbs: re.Pattern[str], text: str, a: int, b: int, ca: int, cb: int) -> str:
     """"to" for the new value of a change (提高到每生每年【600元】, 调整后的支出预算为【16.07亿元】, 提高20元，达到【220元】),
     "from" for the old one (由每生每年【500元】提高到…, 从年初预算的【3037.37亿元】调整为…), "by" for its amount
@@ -372,8 +387,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         found = aligned(text[wa:end.start()].replace("\n", " "), a - wa) if wa is not None and end is not None \
             else None
         resp = fit_of(found or aligned(clause, a - ca), ctx.question_key + "|" + "|".join(q.terms))
-    role_match = float(bool(roles & set(q.roles)))
-    role_conflict = float(bool(roles) and not role_match)
+    role_match, role_conflict = role_agreement(roles, q.roles)
     ends = ctx.asked_ends
     head_match = float(bool(ends) and head_fits(ends, span, hit.kind))
     # 【虹口区副区长】 to 在被任命为副区长之前担任什么职务: a name the question itself gives

@@ -47,6 +47,7 @@ INTENT_ORDER = ("comparison", "yes_no", "person", "date", "list", "entity", "fig
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]")
 RATE_ROLES = frozenset({"growth", "rate_done"})  # row roles that are rates (qa.answer.rows)
+COUNT_ROLES = frozenset({"new", "aggregate"})  # what a count or amount takes in: the year's additions or all
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")  # the Chinese an English question quotes: (审减率), “三通一码”
 _PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|市|县|区|自治区|州))")
 _ASCII_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
@@ -297,7 +298,9 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     if set(roles) & RATE_ROLES:  # a rate asked for outranks the values it is computed from
         roles = [r for r in roles if r in RATE_ROLES]
     elif "prior" in roles:  # 上年决算数: the prior year's figure, whatever stage names it
-        roles = [r for r in roles if r not in ("done", "plan")]
+        roles = [r for r in roles if r not in ("done", "plan", *COUNT_ROLES)]
+    if operation is not None:  # 新增专项债券中，市级比区县级多多少: 新增 names the items combined, not the figure
+        roles = [r for r in roles if r not in COUNT_ROLES]
     counters = tuple(dict.fromkeys(_counted_units(text)))
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
     if COUNT in units:  # an English "how many": what its next words name (people, kilometres, billion yuan), or a

@@ -50,7 +50,7 @@ class Lexicon:
     operations: tuple[Pattern, ...]
     periods: tuple[Pattern, ...]
     scopes: tuple[Pattern, ...]  # label "family:name"
-    roles: tuple[Pattern, ...]  # which number of a table row is asked for: growth, rate_done, done, plan, prior, total
+    roles: tuple[Pattern, ...]  # which figure is asked for: growth, rate_done, done, plan, prior, total, new, aggregate
     units: tuple[Pattern, ...]
     forms: tuple[Pattern, ...]  # day | month | year | ordinal: the form of the answer asked for
     counts: tuple[Pattern, ...]  # label: how many items a list question asks for (哪两家 -> 2)
@@ -130,7 +130,7 @@ class Lexicon:
     @cached_property
     def _change_at_end(self) -> re.Pattern[str]:
         """A change verb (and 了, 约, 为…) ending a figure's own words: compiled once, not at every figure."""
-        return re.compile(f"(?:{self.change_verbs.pattern})了?(?:约|为|到|至|近|超|逾)?$")
+        return re.compile(f"(?<!新)(?:{self.change_verbs.pattern})了?(?:约|为|到|至|近|超|逾)?$")  # 新增 is no change
 
     def last_roles(self, text: str) -> frozenset[str]:
         """The roles (done, plan, growth…) of the role phrase that ends last in ``text`` (normalised), the longest
