@@ -908,6 +908,30 @@ def test_the_words_right_before_a_candidate_that_the_question_says_are_a_feature
     assert cands["272人"][lead] == 0.0 and cands["227人"][lead] == 0.0
 
 
+def test_a_figure_whose_own_words_name_no_year_takes_its_headings_years():
+    """「三、2025年预算执行情况」 over 「全市城镇新增就业9791人」: a 2025 figure, which a question about 2026 conflicts
+    with; a figure whose sentence names its own year is read by the year features instead, not by these."""
+    def features(question: str, sentence: str, section: tuple[str, ...]) -> dict[str, np.ndarray]:
+        chunk = Chunk("c1", SOURCE, "d#01", "报告", section, "paragraph", ("b1",), sentence, sentence, 0,
+                      len(sentence))
+        return {c.display: c.features for c in candidates_for(analyze(question), [Passage(chunk, 1.0, 1)],
+                                                             {SOURCE: sentence}, _flat_idf)}
+
+    agree, conflict = FEATURES.index("section_year_agree"), FEATURES.index("section_year_conflict")
+    section = ("一、2025年预算执行情况", "（三）民生保障")  # the deepest heading naming a year counts
+    text = "推动全市实现城镇新增就业9791人。"
+    later = features("2026年全市城镇新增就业多少人？", text, section)["9791人"]
+    assert later[conflict] == 1.0 and later[agree] == 0.0
+    same = features("2025年全市城镇新增就业多少人？", text, section)["9791人"]
+    assert same[agree] == 1.0 and same[conflict] == 0.0
+    said = features("2026年全市城镇新增就业多少人？", "2024年全市城镇新增就业9791人。", section)["9791人"]
+    assert said[agree] == said[conflict] == 0.0  # its own sentence says 2024: year_conflict reads it
+    no_year = features("全市城镇新增就业多少人？", text, section)["9791人"]
+    assert no_year[agree] == no_year[conflict] == 0.0  # the question names no year
+    deeper = features("2026年全市城镇新增就业多少人？", text, ("一、2025年预算执行情况", "二、2026年预算草案"))["9791人"]
+    assert deeper[agree] == 1.0 and deeper[conflict] == 0.0
+
+
 def test_a_name_after_its_title_is_marked_titled():
     cands = _features_of("财政决算的报告由谁作？", "在区人大常委会会议上 区财政局局长 姜靖 主任、副主任、各位委员：会议任命宣一洲为副区长。")
     titled = FEATURES.index("titled")

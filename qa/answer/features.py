@@ -47,6 +47,9 @@ FEATURES = (
     # reading right 421.7 -> 421.0 of 619, within the draw; answers shown 157 -> 176, right 150.3 -> 167.3; English
     # shown 7.3 -> 14.7, right 7.3 -> 13.7)
     "en_clause_cov", "en_own_cov", "en_pass_cov",
+    # the years of the nearest heading (or table caption) that names any, for a candidate whose own sentence, row
+    # and column name none: 「三、2025年预算执行情况 … 城镇新增就业9791人」 is a 2025 figure
+    "section_year_agree", "section_year_conflict",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -188,6 +191,14 @@ class Context:
 
 def _years(text: str) -> set[int]:
     return {int(y) for y in _YEAR.findall(text)}
+
+
+def section_years(chunk: Chunk) -> set[int]:
+    """The years named by the deepest of a chunk's table caption and section headings that names any."""
+    for part in reversed((*chunk.section_path, chunk.table or "")):
+        if found := _years(part):
+            return found
+    return set()
 
 
 def _last_year(text: str) -> int | None:
@@ -339,6 +350,10 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     col_years = _years(column)
     y_agree = float(bool(years) and (last in years or bool(years & _years(sentence + label + column))))
     y_conflict = float(bool(years) and last is not None and last not in years and not (years & col_years))
+    own_silent = bool(years) and last is None and not _years(sentence + label + column)
+    heading_years = section_years(chunk) if own_silent else set()
+    sec_agree = float(bool(years & heading_years))
+    sec_conflict = float(bool(heading_years) and not years & heading_years)
     periods = set(q.periods)
     found_periods = set(ctx.find("periods", clause + label + column))
     p_agree = float(bool(periods & found_periods))
@@ -422,6 +437,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(q.change == "by" and change == "by"), float(q.change == "by" and hit.kind == "number" and change != "by"),
         lead_agree, lead_conflict,
         *((clause_cov, own_cov, pass_cov) if q.language == "en" else (0.0, 0.0, 0.0)),
+        sec_agree, sec_conflict,
     ], dtype=np.float32)
 
 
