@@ -48,7 +48,7 @@ FEATURES = (
     # shown 7.3 -> 14.7, right 7.3 -> 13.7)
     "en_clause_cov", "en_own_cov", "en_pass_cov",
     # the years of the nearest heading (or table caption) that names any, for a candidate whose own sentence, row
-    # and column name none: 「三、2025年预算执行情况 … 城镇新增就业9791人」 is a 2025 figure
+    # and column name none: 「一、2025年预算执行情况 … 城镇新增就业9791人」 is a 2025 figure
     "section_year_agree", "section_year_conflict",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
@@ -193,10 +193,19 @@ def _years(text: str) -> set[int]:
     return {int(y) for y in _YEAR.findall(text)}
 
 
+_HEADING_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年)")  # 2025年, not 〔2020〕 or 2000万元
+_SENTENCE_LIKE = re.compile(r"[，,。；;%％]")  # an explanatory note parsed as a heading says no section's year
+MAX_HEADING_YEAR_CHARS = 40
+
+
 def section_years(chunk: Chunk) -> set[int]:
-    """The years named by the deepest of a chunk's table caption and section headings that names any."""
+    """The years named by the table caption, else by the deepest section heading that names any: a year said as a
+    year (2025年), in a part that reads as a heading, not as a sentence (a note parsed as a heading, 「3.工伤保险基金
+    收入增长37.8%，…2023年5月1日恢复…」, is none)."""
     for part in reversed((*chunk.section_path, chunk.table or "")):
-        if found := _years(part):
+        if len(part) > MAX_HEADING_YEAR_CHARS or _SENTENCE_LIKE.search(part):
+            continue
+        if found := {int(y) for y in _HEADING_YEAR.findall(part)}:
             return found
     return set()
 
@@ -350,7 +359,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     col_years = _years(column)
     y_agree = float(bool(years) and (last in years or bool(years & _years(sentence + label + column))))
     y_conflict = float(bool(years) and last is not None and last not in years and not (years & col_years))
-    own_silent = bool(years) and last is None and not _years(sentence + label + column)
+    own_silent = bool(years) and not _years(sentence + label + column)
     heading_years = section_years(chunk) if own_silent else set()
     sec_agree = float(bool(years & heading_years))
     sec_conflict = float(bool(heading_years) and not years & heading_years)
