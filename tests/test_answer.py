@@ -894,8 +894,8 @@ def test_a_name_the_english_question_gives_is_an_echo_not_an_answer():
     assert cands["虹口区副区长"][echo] == 0.0
 
 
-def _features_of(question: str, sentence: str) -> dict[str, np.ndarray]:
-    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
+def _features_of(question: str, sentence: str, section: tuple[str, ...] = ("一、总体情况",)) -> dict[str, np.ndarray]:
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", section, "paragraph", ("b1",), sentence, sentence, 0,
                   len(sentence))
     return {c.display: c.features for c in candidates_for(analyze(question), [Passage(chunk, 1.0, 1)],
                                                          {SOURCE: sentence}, _flat_idf)}
@@ -911,32 +911,26 @@ def test_the_words_right_before_a_candidate_that_the_question_says_are_a_feature
 def test_a_figure_whose_own_words_name_no_year_takes_its_headings_years():
     """「一、2025年预算执行情况」 over 「全市城镇新增就业9791人」: a 2025 figure, which a question about 2026 conflicts
     with; a figure whose sentence names its own year is read by the year features instead, not by these."""
-    def features(question: str, sentence: str, section: tuple[str, ...]) -> dict[str, np.ndarray]:
-        chunk = Chunk("c1", SOURCE, "d#01", "报告", section, "paragraph", ("b1",), sentence, sentence, 0,
-                      len(sentence))
-        return {c.display: c.features for c in candidates_for(analyze(question), [Passage(chunk, 1.0, 1)],
-                                                             {SOURCE: sentence}, _flat_idf)}
-
     agree, conflict = FEATURES.index("section_year_agree"), FEATURES.index("section_year_conflict")
     section = ("一、2025年预算执行情况", "（三）民生保障")  # the deepest heading naming a year counts
     text = "推动全市实现城镇新增就业9791人。"
-    later = features("2026年全市城镇新增就业多少人？", text, section)["9791人"]
+    later = _features_of("2026年全市城镇新增就业多少人？", text, section)["9791人"]
     assert later[conflict] == 1.0 and later[agree] == 0.0
-    same = features("2025年全市城镇新增就业多少人？", text, section)["9791人"]
+    same = _features_of("2025年全市城镇新增就业多少人？", text, section)["9791人"]
     assert same[agree] == 1.0 and same[conflict] == 0.0
-    said = features("2026年全市城镇新增就业多少人？", "2024年全市城镇新增就业9791人。", section)["9791人"]
+    said = _features_of("2026年全市城镇新增就业多少人？", "2024年全市城镇新增就业9791人。", section)["9791人"]
     assert said[agree] == said[conflict] == 0.0  # its own sentence says 2024: year_conflict reads it
-    no_year = features("全市城镇新增就业多少人？", text, section)["9791人"]
+    no_year = _features_of("全市城镇新增就业多少人？", text, section)["9791人"]
     assert no_year[agree] == no_year[conflict] == 0.0  # the question names no year
     deeper = ("一、2025年预算执行情况", "二、2026年预算草案")
-    assert features("2026年全市城镇新增就业多少人？", text, deeper)["9791人"][agree] == 1.0
-    assert features("2025年全市城镇新增就业多少人？", text, deeper)["9791人"][conflict] == 1.0  # not any heading's
-    after = features("2025年全市城镇新增就业多少人？", "新增就业9791人，完成2026年目标的一半。", section)["9791人"]
+    assert _features_of("2026年全市城镇新增就业多少人？", text, deeper)["9791人"][agree] == 1.0
+    assert _features_of("2025年全市城镇新增就业多少人？", text, deeper)["9791人"][conflict] == 1.0  # not any heading's
+    after = _features_of("2025年全市城镇新增就业多少人？", "新增就业9791人，完成2026年目标的一半。", section)["9791人"]
     assert after[agree] == after[conflict] == 0.0  # a year its sentence says after it is its own too
     note = ("一、2025年预算执行情况", "3.工伤保险基金收入增长37.8%，主要是2023年5月1日恢复费率")  # a note, no heading
-    assert features("2025年全市城镇新增就业多少人？", text, note)["9791人"][agree] == 1.0
+    assert _features_of("2025年全市城镇新增就业多少人？", text, note)["9791人"][agree] == 1.0
     number = ("一、2025年预算执行情况", "（二）根据《通知》（财国合〔2020〕12号）")  # a document's number is no year
-    assert features("2025年全市城镇新增就业多少人？", text, number)["9791人"][agree] == 1.0
+    assert _features_of("2025年全市城镇新增就业多少人？", text, number)["9791人"][agree] == 1.0
 
 
 def test_a_table_caption_says_its_cells_year_before_the_headings():

@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING
 
-from qa.answer.features import FEATURES, squash
+from qa.answer.features import FEATURES, squash, start_after
 from qa.query import Intent, Lexicon, Operation, Query, analyze
 from qa.query.lexicon import normalize
 from qa.types import Answer, Operand, Passage
@@ -470,7 +470,7 @@ _SENTENCE_ENDS = "。；！？\n"
 
 
 def _sentence_start(text: str, start: int) -> int:
-    return max(text.rfind(ch, 0, start) for ch in _SENTENCE_ENDS) + 1
+    return start_after(text, start, _SENTENCE_ENDS)
 
 
 def _sentence_at(text: str, start: int) -> str:

@@ -145,9 +145,12 @@ class Context:
             # NFKC lengthens a few characters (「…」 is three there): then positions are counted in its form
             found = self._seen[("scope_spans", text)] = (by_family, len(normalize(key)) != len(key))
         by_family, lengthened = found
-        at = len(normalize(squash(text[:a])) if lengthened else squash(text[:a]))
-        since = (len(normalize(squash(text[:sentence_start])) if lengthened else squash(text[:sentence_start]))
-                 if SENTENCE_FAMILIES & families.keys() else 0)  # read only when a family asks for it
+
+        def offset(i: int) -> int:  # text[:i]'s length in the form the scope ends are counted in
+            return len(normalize(squash(text[:i])) if lengthened else squash(text[:i]))
+
+        at = offset(a)
+        since = offset(sentence_start) if SENTENCE_FAMILIES & families.keys() else 0  # only when a family asks
         agree = conflict = 0.0
         for fam, labels in families.items():
             ends, names = by_family[fam]
@@ -302,8 +305,8 @@ def role_agreement(roles: frozenset[str], asked: Sequence[str]) -> tuple[float, 
     same dimension: a table cell, which has no count role, does not conflict with 新增 (「新增专项债券」 is a row of
     done and plan cells); a match needs no conflict in the other."""
     conflict = match = False
-    for group in (lambda r: r not in COUNT_ROLES, lambda r: r in COUNT_ROLES):
-        mine, wanted = {r for r in roles if group(r)}, {r for r in asked if group(r)}
+    wanted_all = frozenset(asked)
+    for mine, wanted in ((roles - COUNT_ROLES, wanted_all - COUNT_ROLES), (roles & COUNT_ROLES, wanted_all & COUNT_ROLES)):
         if mine and wanted:
             match |= bool(mine & wanted)
             conflict |= not mine & wanted
@@ -357,10 +360,10 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     lead = text[sa:a]
     last = _last_year(lead) or _last_year(label)
     col_years = _years(column)
-    y_agree = float(bool(years) and (last in years or bool(years & _years(sentence + label + column))))
+    said_years = _years(sentence + label + column)
+    y_agree = float(bool(years) and (last in years or bool(years & said_years)))
     y_conflict = float(bool(years) and last is not None and last not in years and not (years & col_years))
-    own_silent = bool(years) and not _years(sentence + label + column)
-    heading_years = section_years(chunk) if own_silent else set()
+    heading_years = section_years(chunk) if years and not said_years else set()  # its own words name no year
     sec_agree = float(bool(years & heading_years))
     sec_conflict = float(bool(heading_years) and not years & heading_years)
     periods = set(q.periods)
@@ -475,10 +478,15 @@ def other_forms(terms: Sequence[tuple[str, float]], variants: Sequence[tuple[str
     return out
 
 
+def start_after(text: str, a: int, ends: str) -> int:
+    """Where the stretch holding ``text[a]`` begins: right after the last of ``ends`` before ``a``, else 0."""
+    return max(text.rfind(ch, 0, a) for ch in ends) + 1
+
+
 def statement_start(text: str, a: int) -> int:
     """Where the statement holding ``text[a]`` begins: after the last full stop (。！？) before it. A line break (a
     wrapped line) or a 分号 does not end what a 含/不含 said before it holds for (SENTENCE_FAMILIES)."""
-    return max(text.rfind(ch, 0, a) for ch in "。！？!?") + 1
+    return start_after(text, a, "。！？!?")
 
 
 def own_starts(hits: Sequence[Hit], text: str) -> dict[tuple[int, int], int]:
