@@ -8,20 +8,20 @@ title is the same for hundreds of chunks and would dominate short ones.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from qa.chunk_settings import ChunkSettings
 from qa.ingest.places import place_cores
 from qa.ingest.text import align
+from qa.lazy_regex import lazy
 from qa.names import person_spans
 from qa.terms import is_word
 from qa.types import Block, Chunk, Document, ParsedSource, Source, Span
 
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
+_SENTENCE_END = lazy(r"(?<=[。！？；!?;])")
 # Salutations and closing formulas: in every report, so they only add noise to retrieval.
-_BOILERPLATE = re.compile(r"^(?:主任、.{0,12}委员：|各位代表：|以上(?:报告|情况)[^。]{0,12}。|特此(?:公告|报告)。)$")
+_BOILERPLATE = lazy(r"^(?:主任、.{0,12}委员：|各位代表：|以上(?:报告|情况)[^。]{0,12}。|特此(?:公告|报告)。)$")
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -224,8 +224,8 @@ def chunk_document(parsed: ParsedSource, doc: Document, settings: ChunkSettings)
 
 
 _HEADS_CHARS = 120  # a wide table's column heads (one per city…) are cut: the rows' names must stay in the text
-_NAMING = re.compile(r"[^\W\d_]")  # a letter or Han character: a cell that names its row, not a number
-_FIGURE_MARKS = re.compile(r"[\s\d.,，%％()（）+\-—–~～/]")
+_NAMING = lazy(r"[^\W\d_]")  # a letter or Han character: a cell that names its row, not a number
+_FIGURE_MARKS = lazy(r"[\s\d.,，%％()（）+\-—–~～/]")
 _UNIT_CHARS = 4  # what a figure's cell may hold besides digits and marks: 万元, 个百分点
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from qa.errors import BqaError
+from qa.paths import data_file
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class LinearModel:
     @classmethod
     def packaged(cls, name: str) -> LinearModel | None:
         """``qa/data/<name>.json`` when it exists (None before the first fit)."""
-        res = resources.files("qa") / "data" / f"{name}.json"
+        res = data_file(f"{name}.json")
         if not res.is_file():
             return None
         return cls.from_dict(json.loads(res.read_text(encoding="utf-8")), f"qa/data/{name}.json")
@@ -98,4 +98,4 @@ class LinearModel:
 
 def data_path(name: str) -> Path:
     """Where ``bqa eval --fit`` writes a model: the package's data folder."""
-    return Path(str(resources.files("qa") / "data" / f"{name}.json"))
+    return data_file(f"{name}.json")

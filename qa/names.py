@@ -8,21 +8,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 
+from qa.lazy_regex import lazy
+from qa.paths import data_file
 from qa.terms import is_word
 
 HAN = "\u4e00-\u9fff"
 ROLE = r"(?:长|主任|书记|委员|主席|代表|局长|厅长|部长|处长|主任委员|秘书长|同志|负责人)"
 _NAME_VERBS = r"(?:接受|任命|免去|同意|决定|选举|补选|委托|受|由|经|请|任)"
-_BEFORE = re.compile(rf"{ROLE}\s*$|[\s：:、，（(]$|{_NAME_VERBS}$")
-_AFTER = re.compile(rf"(?:同志|{ROLE}|市长|省长|县长|区长|辞去|担任|代表|为|任|作|所作|[\s，,、。；）)]|$)")
-_RUN = re.compile(rf"[{HAN}]{{2,}}")
+_BEFORE = lazy(rf"{ROLE}\s*$|[\s：:、，（(]$|{_NAME_VERBS}$")
+_AFTER = lazy(rf"(?:同志|{ROLE}|市长|省长|县长|区长|辞去|担任|代表|为|任|作|所作|[\s，,、。；）)]|$)")
+_RUN = lazy(rf"[{HAN}]{{2,}}")
 
 
 @cache
 def surnames() -> frozenset[str]:
-    text = (resources.files("qa") / "data" / "surnames.txt").read_text(encoding="utf-8")
+    text = data_file("surnames.txt").read_text(encoding="utf-8")
     return frozenset(w for line in text.splitlines() if not line.lstrip().startswith("#") for w in line.split())
 
 

@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(__file__).resolve().parent / "data"  # the package's word lists and fitted models (qa/data)
+
+
+def data_file(name: str) -> Path:
+    """``qa/data/<name>``: a plain path, as the package is installed as files (importlib.resources, which would
+    also serve a zipped package, costs a cold `bqa ask` ≈ 7 ms of imports)."""
+    return DATA_DIR / name
 
 
 def _default(env: str, name: str) -> Path:

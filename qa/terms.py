@@ -47,10 +47,11 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, NamedTuple
 
 from qa.errors import BqaError
+from qa.lazy_regex import lazy
+from qa.paths import data_file
 from qa.tmpcache import mark_used, prune, temp_dir, uid
 
 if TYPE_CHECKING:  # numpy is imported for the light table, not by an up-to-date index check
@@ -100,14 +101,14 @@ def units() -> tuple[str, ...]:
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _RANGE_SEP = r"[—–\-~至]"
-_TOKEN_RE = re.compile(
+_TOKEN_RE = lazy(
     rf"(?P<alnum>\d+[a-z][a-z0-9]*|[a-z][a-z0-9]*(?:\.\d+)?)"
     rf"|(?P<num>(?P<a>{_NUM})(?: *{_RANGE_SEP} *(?P<b>{_NUM}))?)"
     rf"|(?P<han>[{_HAN}]+)"
 )
-_TAG_RE = re.compile(r"</?[a-z][^<>]*>", re.IGNORECASE)
-_HAN_GAP_RE = re.compile(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
-_DIGIT_HAN_GAP_RE = re.compile(rf"(?<=\d)[ \u00a0]+(?=[{_HAN}%])")
+_TAG_RE = lazy(r"</?[a-z][^<>]*>", re.IGNORECASE)
+_HAN_GAP_RE = lazy(rf"(?<=[{_HAN}])\s+(?=[{_HAN}])")
+_DIGIT_HAN_GAP_RE = lazy(rf"(?<=\d)[ \u00a0]+(?=[{_HAN}%])")
 
 # Longest sub-word looked up inside a jieba word; longer dictionary entries are rare.
 _MAX_SUBWORD = 8
@@ -120,7 +121,7 @@ logger = logging.getLogger(__name__)
 
 
 def _data_text(name: str) -> str:
-    return (resources.files("qa") / "data" / name).read_text(encoding="utf-8")
+    return data_file(name).read_text(encoding="utf-8")
 
 
 def _data_lines(name: str) -> list[str]:
@@ -247,7 +248,7 @@ def load_dictionary() -> None:
 
 
 def _light_path(segmenter_key: str | None = None) -> str:
-    key = f"{segmenter_key or _segmenter_key()}:{hashlib.md5(resources.files('qa.data').joinpath('userdict.txt').read_bytes()).hexdigest()}"
+    key = f"{segmenter_key or _segmenter_key()}:{hashlib.md5(data_file('userdict.txt').read_bytes()).hexdigest()}"
     return os.path.join(temp_dir(), _cache_name(key, ".light.npy"))
 
 

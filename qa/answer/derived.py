@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from qa.answer.features import FEATURES, squash, start_after
+from qa.lazy_regex import lazy
 from qa.query import Intent, Lexicon, Operation, Query, analyze
 from qa.query.lexicon import normalize
 from qa.types import Answer, Operand, Passage
@@ -24,15 +25,15 @@ from qa.types import Answer, Operand, Passage
 if TYPE_CHECKING:
     from qa.answer import Answerer, Candidate
 
-_WHICH = re.compile(r"[，,]?\s*哪(?:个|一个|项|一项|块|一块|类|一类)?(?=[\u4e00-\u9fff])")
-_YEAR_LEAD = re.compile(r"(?:截至)?((?:19|20)\d{2})年[末底初]?")
-_RATE = re.compile(r"[更较][快慢]|\b(?:faster|slower)\b")
+_WHICH = lazy(r"[，,]?\s*哪(?:个|一个|项|一项|块|一块|类|一类)?(?=[\u4e00-\u9fff])")
+_YEAR_LEAD = lazy(r"(?:截至)?((?:19|20)\d{2})年[末底初]?")
+_RATE = lazy(r"[更较][快慢]|\b(?:faster|slower)\b")
 # a share of a whole (占…比重, what share, what proportion): less than the whole. "What percentage of the budget"
 # may ask for a completion rate, which can pass 100 %
-_PART_OF_WHOLE = re.compile(r"占|比重|(?<![a-z])(?:share|proportion)(?![a-z])")
+_PART_OF_WHOLE = lazy(r"占|比重|(?<![a-z])(?:share|proportion)(?![a-z])")
 _MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 POINTS = ("个百分点", " percentage points")
-_NUMBER = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?")
+_NUMBER = lazy(r"[-−]?\d[\d,]*(?:\.\d+)?")
 
 
 def operand_questions(query: Query) -> tuple[str, str] | None:
@@ -89,7 +90,7 @@ def _split_tier(word: str) -> int:
     return 2 if w == "of" else 1 if w.startswith(("exceed", "surpass")) else 0
 
 
-_SHARE_WITHIN = re.compile(
+_SHARE_WITHIN = lazy(
     r"^(?P<whole>.+?)(?:当中|之中|中|里)[，,、\s]*(?P<part>[^，,。？?]+?)(?:约|大约)?所?占(?:比|了)?"
     r"(?:多大|多少|几成|百分之几)?的?(?:比重|比例|份额|百分比)?(?:是|为|有|达到)?(?:多少|多大|几成)?[？?。\s]*$")
 
@@ -105,7 +106,7 @@ def _share_within(text: str) -> tuple[str, str] | None:
     return f"{whole}{m.group('part')}", whole
 
 
-_SHARE_OF_EN = re.compile(
+_SHARE_OF_EN = lazy(
     r"^(?:.*?,\s*)?what (?:share|percentage|proportion|part|fraction) of (?P<whole>.+?) "
     r"(?:came from|went to|was spent on|was made up of|did|had|has|have|was|were|is|are) (?P<part>.+?)"
     r"(?: (?:account for|make up|represent|reach|reached|come from|go to))?\s*\??$", re.IGNORECASE)
@@ -136,7 +137,7 @@ def _colon_parts(lex: Lexicon, text: str) -> tuple[str, str, str] | None:
     return setting, sides[0], sides[1]
 
 
-_YEAR_WORD = re.compile(r"(?:19|20)\d{2}\s*年[末底初]?")
+_YEAR_WORD = lazy(r"(?:19|20)\d{2}\s*年[末底初]?")
 _QUALIFIER_FAMILIES = ("stage", "region")  # the scope kinds a side after 比 may name instead of an item
 
 
@@ -176,7 +177,7 @@ def _than_split(text: str) -> tuple[str, str] | None:
     return first, f"{own_year.group() if own_year else ''}{item}{rest}"
 
 
-_EMPTY_BRACKETS = re.compile(r"[(（]\s*[)）]")
+_EMPTY_BRACKETS = lazy(r"[(（]\s*[)）]")
 
 
 def _families(lex: Lexicon, text: str) -> set[str]:
@@ -205,7 +206,7 @@ def _words(families: tuple[str, ...], periods: bool) -> re.Pattern[str]:
     return re.compile("|".join(sorted(alternatives, key=lambda a: (-len(a), a))) or r"(?!)")
 
 
-_FALL_BEFORE = re.compile(r"(?:下降|减少|回落|下滑|降低|收窄|负增长)\s*$")
+_FALL_BEFORE = lazy(r"(?:下降|减少|回落|下滑|降低|收窄|负增长)\s*$")
 
 
 def _signed(value: tuple[float, str, float], text: str, start: int) -> tuple[float, str, float]:
@@ -245,8 +246,8 @@ def _names(first: str, second: str, predicate: str = "") -> list[str]:
     return names
 
 
-_COMPARATIVE_TAIL = re.compile(r"[得地]?(?:[更较]?[多少大小高低快慢])?[？?。！!\s]*$")
-_SETTING = re.compile(r"^.*[\u4e00-\u9fff”]{2}中(?![的等])")
+_COMPARATIVE_TAIL = lazy(r"[得地]?(?:[更较]?[多少大小高低快慢])?[？?。！!\s]*$")
+_SETTING = lazy(r"^.*[\u4e00-\u9fff”]{2}中(?![的等])")
 
 
 def _own_words(first: str, second: str) -> tuple[str, str]:
@@ -362,7 +363,7 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
     return sub, ranked
 
 
-_GOES_ON = re.compile(r"^\s*其中")  # a sentence that goes on from the one before it: its parts
+_GOES_ON = lazy(r"^\s*其中")  # a sentence that goes on from the one before it: its parts
 
 
 def _inherited_year(text: str, start: int) -> int | None:

@@ -17,6 +17,7 @@ import numpy as np
 from qa.answer.generators import CLAUSE_END, SENT_END, Hit, Segment, clause_bounds, function_lead, list_joint
 from qa.answer.respectively import aligned, fit_of
 from qa.answer.rows import cell_roles, run_roles
+from qa.lazy_regex import LazyRegex, lazy
 from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, sense_forms, term_weights
 from qa.query.analyze import COUNT_ROLES
@@ -69,9 +70,9 @@ PRIMARY: dict[Intent, tuple[str, ...]] = {
     Intent.COMPARISON: ("number", "table_cell"), Intent.DATE: ("date",), Intent.PERSON: ("person",),
     Intent.ENTITY: ("entity", "person"), Intent.LIST: ("list",), Intent.YES_NO: ("yes_no",),
 }
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_TITLE_BEFORE = re.compile(rf"{ROLE}\s*$")  # 区财政局局长 姜靖
-_DIGIT = re.compile(r"\d")
+_YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_TITLE_BEFORE = lazy(rf"{ROLE}\s*$")  # 区财政局局长 姜靖
+_DIGIT = lazy(r"\d")
 _DAY, _MONTH, _YEAR_FORM = (re.compile(p) for p in (r"\d\s*日|\d{4}-\d{1,2}-\d{1,2}", r"\d\s*月", r"(?:19|20)\d{2}\s*年"))
 
 
@@ -88,7 +89,7 @@ class Context:
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, “上半年完成情况”), squashed
     forms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # term -> its other forms: 财经委全体会议 ->
     # 财政经济委员会全体会议 (qa/data/abbreviations.tsv)
-    asked_ends: tuple[re.Pattern[str], ...] = ()  # how names of the kind asked for end (qa/data/query_words.tsv)
+    asked_ends: tuple[LazyRegex, ...] = ()  # how names of the kind asked for end (qa/data/query_words.tsv)
     named: tuple[str, ...] = ()  # things of the kind asked for that the question itself names (…副区长之前…职务)
     # coverage and term positions of texts seen before (many candidates share a clause, sentence or passage)
     _seen: dict = field(default_factory=dict, compare=False, repr=False)
@@ -196,8 +197,8 @@ def _years(text: str) -> set[int]:
     return {int(y) for y in _YEAR.findall(text)}
 
 
-_HEADING_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年)")  # 2025年, not 〔2020〕 or 2000万元
-_SENTENCE_LIKE = re.compile(r"[，,。；;%％]")  # an explanatory note parsed as a heading says no section's year
+_HEADING_YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?=\s*年)")  # 2025年, not 〔2020〕 or 2000万元
+_SENTENCE_LIKE = lazy(r"[，,。；;%％]")  # an explanatory note parsed as a heading says no section's year
 MAX_HEADING_YEAR_CHARS = 40
 
 
@@ -261,11 +262,11 @@ def form_of(text: str, kind: str, unit: str) -> str:
     return ""
 
 
-_NAME_TAIL = re.compile(r"(?:[（(][^（）()]*[）)]|[”’」』》\"'])+$")  # 《…条例》, …决定（草案）: read without them
-_ITEM_SPLIT = re.compile(r"[、，,；;]")  # a list's items (not at 和: 社会和谐 is one item)
+_NAME_TAIL = lazy(r"(?:[（(][^（）()]*[）)]|[”’」』》\"'])+$")  # 《…条例》, …决定（草案）: read without them
+_ITEM_SPLIT = lazy(r"[、，,；;]")  # a list's items (not at 和: 社会和谐 is one item)
 
 
-def head_fits(ends: Sequence[re.Pattern[str]], span: str, kind: str) -> bool:
+def head_fits(ends: Sequence[LazyRegex], span: str, kind: str) -> bool:
     """Whether the span names a thing of the kind asked for (any of ``ends``, from the lexicon's head endings):
     区监察委员会 for 哪个机关, 驻马店南方钢铁有限责任公司 for 哪家企业; a list when one of its items does. A
     one-character ending ends a name of three characters or more (市审计局), not a word of two (全部, 市场, 增长)."""
@@ -296,7 +297,7 @@ def _change_patterns(verb: str) -> tuple[re.Pattern[str], ...]:
             re.compile(rf"{amount}\d[\d.,]*{_CHANGE_GAP}{{0,6}}[，,]$"))  # 增长5.2%，… / 提高了20元，…
 
 
-_REACHED = re.compile(r"达到?")
+_REACHED = lazy(r"达到?")
 
 
 def role_agreement(roles: frozenset[str], asked: Sequence[str]) -> tuple[float, float]:
@@ -313,7 +314,7 @@ def role_agreement(roles: frozenset[str], asked: Sequence[str]) -> tuple[float, 
     return float(match and not conflict), float(conflict)
 
 
-def change_role(verbs: re.Pattern[str], text: str, a: int, b: int, ca: int, cb: int) -> str:
+def change_role(verbs: LazyRegex, text: str, a: int, b: int, ca: int, cb: int) -> str:
     """"to" for the new value of a change (提高到每生每年【600元】, 调整后的支出预算为【16.07亿元】, 提高20元，达到【220元】),
     "from" for the old one (由每生每年【500元】提高到…, 从年初预算的【3037.37亿元】调整为…), "by" for its amount
     (比上年增加【76亿元】, 同比增长了【7.8%】, 增幅为【5%】), "" otherwise; read within the figure's clause (达到: and the
@@ -331,7 +332,7 @@ def change_role(verbs: re.Pattern[str], text: str, a: int, b: int, ca: int, cb: 
     return ""
 
 
-_WRAPPED_CLAUSE_END = re.compile(r"[，。！？；!?;：:]|(?<!\d),|,(?!\d)")  # CLAUSE_END without the line break
+_WRAPPED_CLAUSE_END = lazy(r"[，。！？；!?;：:]|(?<!\d),|,(?!\d)")  # CLAUSE_END without the line break
 
 
 def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passage_rank: int, passage_score: float,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from qa.ingest.text import align, repair
+from qa.lazy_regex import lazy
 from qa.names import HAN, person_spans
 from qa.query import Lexicon
 from qa.terms import any_word, is_word, units
@@ -25,10 +26,10 @@ _CN_NUM = "一二两三四五六七八九十百千"
 _PREFIX = r"(?:约|近|超过|超|逾|将近|不足|不到)"
 _SUFFIX = r"(?:左右|以上|以下|余|多)"
 _PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n"
-_LIST_LEAD = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
-_CELL_MARKUP = re.compile(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
-SENT_END = re.compile(r"[。！？；!?;\n]")
-CLAUSE_END = re.compile(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
+_LIST_LEAD = lazy(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
+_CELL_MARKUP = lazy(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
+SENT_END = lazy(r"[。！？；!?;\n]")
+CLAUSE_END = lazy(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
 
 
 @cache
@@ -49,18 +50,18 @@ def _cn_count_re() -> re.Pattern[str]:
     return re.compile(rf"(?<![{_CN_NUM}第])[{_CN_NUM}]{{1,4}}(?:个|项|件|家|名|次|批|类|条|所|年|位|座|大|种|方面)")
 
 
-_DATE_RE = re.compile(
+_DATE_RE = lazy(
     r"\d{4}年\d{1,2}月\d{1,2}日(?:\s*[—\-–至~]\s*(?:\d{1,2}月)?\d{1,2}日)?"
     r"|\d{4}年\d{1,2}月(?:\s*[—\-–至~]\s*\d{1,2}月)?(?!\d)"
     r"|(?<![\d年])\d{1,2}月\d{1,2}日(?:\s*[—\-–至~]\s*(?:\d{1,2}月)?\d{1,2}日)?"
     r"|\d{4}-\d{1,2}-\d{1,2}"
     r"|(?<!\d)(?:19|20)\d{2}年(?!\d{0,2}月)(?:度)?"
 )
-_DATE_TAIL = re.compile(r"(?:起|以来|底|末|初|前|后)")
-_ORDINAL_RE = re.compile(r"第[\d一二三四五六七八九十]{1,3}(?:位|名|届|批|次|个|条|项)?")
-_QUOTED = re.compile(r"[《“「\"]([^》”」\"\n]{2,40})[》”」\"]")
+_DATE_TAIL = lazy(r"(?:起|以来|底|末|初|前|后)")
+_ORDINAL_RE = lazy(r"第[\d一二三四五六七八九十]{1,3}(?:位|名|届|批|次|个|条|项)?")
+_QUOTED = lazy(r"[《“「\"]([^》”」\"\n]{2,40})[》”」\"]")
 _LIST_ITEM = r"[^，。；：！？、,;:!?()（）\n\s]{1,24}"
-_LIST_RE = re.compile(rf"{_LIST_ITEM}(?:、{_LIST_ITEM})+(?:(?:和|及|以及|与|、){_LIST_ITEM})?|{_LIST_ITEM}(?:和|及|以及|与){_LIST_ITEM}")
+_LIST_RE = lazy(rf"{_LIST_ITEM}(?:、{_LIST_ITEM})+(?:(?:和|及|以及|与|、){_LIST_ITEM})?|{_LIST_ITEM}(?:和|及|以及|与){_LIST_ITEM}")
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,10 @@ def unit_of(text: str) -> str:
     return (m.group(1) or "") + unit
 
 
-_UNIT_COLUMN = re.compile(r"(?:计量)?单\s*位")
-_RATE_HEADER = re.compile(r"[%％（(]|增长|增减|增幅|增速|比上年|同比|比重|占比")
-_PERCENT_HEADER = re.compile(r"[%％]\s*$")
-_WORD_CHAR = re.compile(r"\w")
+_UNIT_COLUMN = lazy(r"(?:计量)?单\s*位")
+_RATE_HEADER = lazy(r"[%％（(]|增长|增减|增幅|增速|比上年|同比|比重|占比")
+_PERCENT_HEADER = lazy(r"[%％]\s*$")
+_WORD_CHAR = lazy(r"\w")
 
 
 def column_unit(chunk: Chunk, column: int | None) -> str:
@@ -126,10 +127,10 @@ def column_unit(chunk: Chunk, column: int | None) -> str:
     return ""
 
 
-_PAGE_BEFORE = re.compile(r"(?:[(（]|[.…·．]{2,})\s*$")  # "报告王浩(12)", "报告 ……… 12": a contents line
-_PAGE_AFTER = re.compile(r"\s*[)）]?[ \t]*(?:\n|$)")
-_SENTENCE_MARK = re.compile(r"[，。；：,;:]")
-_HAN_CHAR = re.compile(rf"[{HAN}]")
+_PAGE_BEFORE = lazy(r"(?:[(（]|[.…·．]{2,})\s*$")  # "报告王浩(12)", "报告 ……… 12": a contents line
+_PAGE_AFTER = lazy(r"\s*[)）]?[ \t]*(?:\n|$)")
+_SENTENCE_MARK = lazy(r"[，。；：,;:]")
+_HAN_CHAR = lazy(rf"[{HAN}]")
 
 
 def page_reference(text: str, a: int, b: int) -> bool:
@@ -238,8 +239,8 @@ def posts(seg: Segment) -> Iterator[Hit]:
             yield Hit(start, b, "entity")
 
 
-_DOC_NUMBER = re.compile(rf"[{HAN}]{{1,8}}\s*[〔\[［(（]\s*(?:19|20)\d{{2}}\s*[〕\]］)）]\s*\d{{1,4}}\s*号")
-_QUOTED_RUN = re.compile(r"(?:[“「\"][^”」\"\n，。；]{1,20}[”」\"][\s、和及与]{0,3}){2,}")
+_DOC_NUMBER = lazy(rf"[{HAN}]{{1,8}}\s*[〔\[［(（]\s*(?:19|20)\d{{2}}\s*[〕\]］)）]\s*\d{{1,4}}\s*号")
+_QUOTED_RUN = lazy(r"(?:[“「\"][^”」\"\n，。；]{1,20}[”」\"][\s、和及与]{0,3}){2,}")
 
 
 def documents(seg: Segment) -> Iterator[Hit]:
@@ -253,7 +254,7 @@ def documents(seg: Segment) -> Iterator[Hit]:
             yield Hit(m.start() + cut, m.end(), "entity")
 
 
-_WHOSE_POST = re.compile(r"[^，。；\s]{1,8}?同志的\s*(.+?)\s*(?:的)?职务$")
+_WHOSE_POST = lazy(r"[^，。；\s]{1,8}?同志的\s*(.+?)\s*(?:的)?职务$")
 
 
 def complements(seg: Segment) -> Iterator[Hit]:
@@ -295,7 +296,7 @@ def lists(seg: Segment) -> Iterator[Hit]:
             yield from _trimmed_list(seg.text, cut, m.end())
 
 
-_LIST_JOINT = re.compile(r"以及|和|及|与")
+_LIST_JOINT = lazy(r"以及|和|及|与")
 
 
 @cache
@@ -345,7 +346,7 @@ def _clean_cut(text: str, at: int, inside: int) -> bool:
     return edge not in _PUNCT and edge not in "等和及与" and _word_free(text, at)
 
 
-_ETC = re.compile("等")
+_ETC = lazy("等")
 
 
 def _etc_cut(text: str, a: int, b: int) -> int:

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import re
 
+from qa.lazy_regex import lazy
 from qa.query.lexicon import squash
 
-_RESPECTIVELY = re.compile(r"分\s*别")  # spaced-out PDF text too
+_RESPECTIVELY = lazy(r"分\s*别")  # spaced-out PDF text too
 _ITEM_SEP = "、"
-_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+_NUMBER = lazy(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _SIGN = r"(?:[-−－+]|约|近|超过|超|逾)?"  # what may stand before a figure's digits (its reading starts there)
-_BETWEEN = re.compile(rf"\s*[%‰]?[^\d、，,。；;：:]{{0,5}}?\s*[、和及与]\s*{_SIGN}\s*")  # unit, separator, sign
-_BEFORE = re.compile(rf"{_SIGN}\s*")
+_BETWEEN = lazy(rf"\s*[%‰]?[^\d、，,。；;：:]{{0,5}}?\s*[、和及与]\s*{_SIGN}\s*")  # unit, separator, sign
+_BEFORE = lazy(rf"{_SIGN}\s*")
 _LEAD_CHARS = 2
 
 

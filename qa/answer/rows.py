@@ -25,10 +25,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from qa.lazy_regex import lazy
+
 _MINUS = "-−–－"  # the minus signs a table prints (ingest's cell parser reads the same)
-_VALUE = re.compile(rf"(?<![\w.,%])[{_MINUS}]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?%?(?![\w.,])")
-_GAP = re.compile(r"[^\S\n]+")  # any whitespace but a line break
-_EMPTY_CELL = re.compile(r"[-—–/／\s]*")  # a cell that marks no value
+_VALUE = lazy(rf"(?<![\w.,%])[{_MINUS}]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?%?(?![\w.,])")
+_GAP = lazy(r"[^\S\n]+")  # any whitespace but a line break
+_EMPTY_CELL = lazy(r"[-—–/／\s]*")  # a cell that marks no value
 MAX_RELATIVE_ROUNDING = 0.01  # a ratio is read only from values printed to within 1 %
 MIN_RATE_DECIMALS_STEP = 0.5  # a rate is read only from a number with decimals (or a % sign)
 ROLES = frozenset({"done", "plan", "prior", "total", "rate_done", "growth"})

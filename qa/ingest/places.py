@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_PLACE_PART = re.compile(r"([\u4e00-\u9fff]{2,8}?)(?:自治区|自治州|特别行政区|省|市|县|区|州|旗|盟)")
+from qa.lazy_regex import lazy
+
+_PLACE_PART = lazy(r"([\u4e00-\u9fff]{2,8}?)(?:自治区|自治州|特别行政区|省|市|县|区|州|旗|盟)")
 
 
 def place_cores(place: str | None) -> tuple[str, ...]:

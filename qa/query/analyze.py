@@ -18,6 +18,7 @@ from enum import StrEnum
 from functools import cache
 
 from qa.ingest.places import place_cores
+from qa.lazy_regex import lazy
 from qa.query.dictionary import lookup
 from qa.query.lexicon import COUNT, Lexicon, normalize, squash
 from qa.terms import any_word, tokenize, units
@@ -44,18 +45,18 @@ class Operation(StrEnum):
 
 
 INTENT_ORDER = ("comparison", "yes_no", "person", "date", "list", "entity", "figure", "other")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]")
+_YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_QUOTED = lazy(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]")
 RATE_ROLES = frozenset({"growth", "rate_done"})  # row roles that are rates (qa.answer.rows)
 COUNT_ROLES = frozenset({"new", "aggregate"})  # what a count or amount takes in: the year's additions or all
-_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")  # the Chinese an English question quotes: (审减率), “三通一码”
-_PLACE = re.compile(r"([\u4e00-\u9fff]{2,6}?(?:省|市|县|区|自治区|州))")
-_ASCII_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
+_HAN_RUN = lazy(r"[\u4e00-\u9fff]+")  # the Chinese an English question quotes: (审减率), “三通一码”
+_PLACE = lazy(r"([\u4e00-\u9fff]{2,6}?(?:省|市|县|区|自治区|州))")
+_ASCII_WORD = lazy(r"[a-z][a-z'\-]*[a-z]|[a-z]")
 # where a Chinese question says what it asks for, with its measure word (哪家, 哪一所); 为什么 asks why, though
 # 任命为什么职务 and 评为什么称号 ask for a post and a title
-_ASKED_ZH = re.compile(r"哪一?[个家所座条位项种类次部份些]?|(?<!(?<![命评成作称选])为)什么|何处|何种")
-_ASKED_BEFORE_ZH = re.compile(r"[是为]哪(?:一?[个家所座条位项种类次部份些]|几[个家项])?(?=[？?，,。]|$)")  # …大学是哪一所
-_ASKED_EN = re.compile(r"(?<![a-z])(?:which|what|where)(?![a-z])"  # up to the verb or preposition that ends it
+_ASKED_ZH = lazy(r"哪一?[个家所座条位项种类次部份些]?|(?<!(?<![命评成作称选])为)什么|何处|何种")
+_ASKED_BEFORE_ZH = lazy(r"[是为]哪(?:一?[个家所座条位项种类次部份些]|几[个家项])?(?=[？?，,。]|$)")  # …大学是哪一所
+_ASKED_EN = lazy(r"(?<![a-z])(?:which|what|where)(?![a-z])"  # up to the verb or preposition that ends it
                        r"(?:\s+(?!(?:did|does|do|in|on|at|for|by|from|to|with)(?![a-z]))[a-z'\-]+){0,6}")
 HEAD_WINDOW = 5  # characters after 哪家 / 什么 (or before 是哪) the asked kind is looked for in
 _EN_STOP = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "which", "who", "whom", "whose", "when", "where", "how", "much", "many", "this", "that", "these", "those", "it", "its", "as", "than", "then", "there", "their", "they", "s", "according", "total", "amount", "number", "figure", "value", "give", "tell", "me", "please", "report", "reported", "year", "years"])
@@ -140,7 +141,7 @@ def _count_re() -> re.Pattern[str]:
     return re.compile(rf"(?:几|多少)({'|'.join(re.escape(u) for u in units())})")
 
 
-_HOW_MANY = re.compile(r"(?<![a-z])how many(?: (?![\d,.]+%?(?:\s|$))[^\s?!,;:()]+){0,5}")
+_HOW_MANY = lazy(r"(?<![a-z])how many(?: (?![\d,.]+%?(?:\s|$))[^\s?!,;:()]+){0,5}")
 
 
 def _how_many_words(text: str) -> str:

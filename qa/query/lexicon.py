@@ -13,18 +13,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib import resources
 
 from qa.errors import BqaError
+from qa.lazy_regex import LazyRegex
+from qa.paths import data_file
 
 COUNT = "count"  # the unit label of a question that asks for a number of things without naming their measure word
 
 
 def _lines(name: str) -> list[str]:
-    text = (resources.files("qa") / "data" / name).read_text(encoding="utf-8")
+    text = data_file(name).read_text(encoding="utf-8")
     return [ln.rstrip("\n") for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
 
 
@@ -41,7 +42,7 @@ def squash(text: str) -> str:
 @dataclass(frozen=True)
 class Pattern:
     label: str
-    regex: re.Pattern[str]
+    regex: LazyRegex
 
 
 @dataclass(frozen=True)
@@ -54,32 +55,32 @@ class Lexicon:
     units: tuple[Pattern, ...]
     forms: tuple[Pattern, ...]  # day | month | year | ordinal: the form of the answer asked for
     counts: tuple[Pattern, ...]  # label: how many items a list question asks for (哪两家 -> 2)
-    table_cue: re.Pattern[str]  # the question says its answer stands in a table (表一中, 一栏, column)
+    table_cue: LazyRegex  # the question says its answer stands in a table (表一中, 一栏, column)
     unit_classes: dict[str, str]  # measure word -> its class (名 -> 人, 个百分点 -> %)
     count_classes: frozenset[str]  # the classes that count things (人, 户, 个…): what a bare "how many" asks for
     polarity: tuple[Pattern, ...]
     verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat: figures that decide a yes/no question
-    complement_leads: re.Pattern[str]  # 为, 任命为, 等次为…: what follows says what something is
-    document_leads: re.Pattern[str]  # 根据, 印发的…: a document number starts after them
-    post_leads: re.Pattern[str]  # 为, 由, 听取了…: a post written before its holder's name starts after them
-    negation: re.Pattern[str]  # 未, 没有, 不…
-    negated_act: re.Pattern[str]  # 未能完成, 没有超过…
+    complement_leads: LazyRegex  # 为, 任命为, 等次为…: what follows says what something is
+    document_leads: LazyRegex  # 根据, 印发的…: a document number starts after them
+    post_leads: LazyRegex  # 为, 由, 听取了…: a post written before its holder's name starts after them
+    negation: LazyRegex  # 未, 没有, 不…
+    negated_act: LazyRegex  # 未能完成, 没有超过…
     comparatives: tuple[Pattern, ...]  # more | less
-    operand_cues: dict[str, re.Pattern[str]]  # language -> the words of a derived question that are no operand's
-    operand_splits: dict[str, re.Pattern[str]]  # language -> where its two operands part (和, 比, than, or…)
-    operand_than: re.Pattern[str]  # the 比 of 「A比B多多少」 (not of 比重, 比上年)
-    operand_than_tail: re.Pattern[str]  # where the side after 比 ends: the comparative (多多少, 少了, 增加)
-    operand_plan_words: re.Pattern[str]  # a side's plan-or-outcome words (预计, 实际, 目标) the other side replaces
-    org_suffix: re.Pattern[str]  # what an organisation's name ends with (人民政府, 委员会, 局…)
+    operand_cues: dict[str, LazyRegex]  # language -> the words of a derived question that are no operand's
+    operand_splits: dict[str, LazyRegex]  # language -> where its two operands part (和, 比, than, or…)
+    operand_than: LazyRegex  # the 比 of 「A比B多多少」 (not of 比重, 比上年)
+    operand_than_tail: LazyRegex  # where the side after 比 ends: the comparative (多多少, 少了, 增加)
+    operand_plan_words: LazyRegex  # a side's plan-or-outcome words (预计, 实际, 目标) the other side replaces
+    org_suffix: LazyRegex  # what an organisation's name ends with (人民政府, 委员会, 局…)
     break_words: tuple[str, ...]  # an organisation's name never reaches back across these (的, 在, 推进…)
-    qualifiers: re.Pattern[str]
-    cues: re.Pattern[str]  # the intent and operation cues, each gap (占.{0,12}比例) a group: the question's own words
+    qualifiers: LazyRegex
+    cues: LazyRegex  # the intent and operation cues, each gap (占.{0,12}比例) a group: the question's own words
     glossary: dict[str, tuple[str, ...]]  # english phrase -> chinese terms
     short_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 财经委 -> (财政经济委员会, 财经委员会)
     heads: tuple[Pattern, ...] = ()  # the kind of thing a question asks for: 部门 -> organ, 哪里 -> venue
-    head_ends: dict[str, re.Pattern[str]] = field(default_factory=dict)  # kind -> what a name of it ends with
+    head_ends: dict[str, LazyRegex] = field(default_factory=dict)  # kind -> what a name of it ends with
     changes: tuple[Pattern, ...] = ()  # to | from: which value of a change a question asks for (提高到, 调整前)
-    change_verbs: re.Pattern[str] = re.compile(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
+    change_verbs: LazyRegex = LazyRegex(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
     # the scope patterns of a set of families (None: all), listed once per set
     _scope_sets: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -245,14 +246,17 @@ def _singular(key: str, table: dict) -> str:
 _GAP = re.compile(r"(?:(?<!\\)\.|\[\^[^\]]*\])(?:\{\d*,?\d*\}|[*+])\??")  # a cue's gap: .{0,12} [^，]{0,6}? .*
 
 
-def _compile(pattern: str, where: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as err:
-        raise BqaError(f"qa/data/query_words.tsv: bad pattern in {where}: {err}") from None
+def _bad_pattern(where: str) -> Callable[[re.error], BqaError]:
+    return lambda err: BqaError(f"qa/data/query_words.tsv: bad pattern in {where}: {err}")
 
 
-def _joined(patterns: list[Pattern], label: str) -> re.Pattern[str]:
+def _compile(pattern: str, where: str) -> LazyRegex:
+    """A pattern of the word list, compiled when first read (most questions read only some of them); a bad one is
+    a one-line error naming the file."""
+    return LazyRegex(pattern, on_error=_bad_pattern(where))
+
+
+def _joined(patterns: list[Pattern], label: str) -> LazyRegex:
     return _compile("|".join(p.regex.pattern for p in patterns if p.label == label) or r"(?!)", f"the {label} words")
 
 
@@ -380,7 +384,7 @@ def _load() -> Lexicon:
         operand_than=_joined(groups["operand"], "than_zh"), operand_than_tail=_joined(groups["operand"], "than_tail_zh"),
         operand_plan_words=_joined(groups["operand"], "plan_zh"),
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
-        qualifiers=re.compile("|".join(qualifiers) or r"(?!)"),
+        qualifiers=_compile("|".join(qualifiers) or r"(?!)", "the qualifiers"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
         glossary={k: tuple(v) for k, v in glossary.items()}, short_forms=short_forms,
         heads=tuple(groups["head"]), changes=tuple(groups["change"]),
