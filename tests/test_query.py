@@ -145,6 +145,37 @@ def test_glossary_prefers_the_longest_phrase() -> None:
     assert Lexicon.default().gloss("deputy district mayor") == [("deputy district mayor", ("副区长",))]
 
 
+def test_glossary_found_by_start_as_one_alternation_of_every_phrase_finds_it() -> None:
+    """gloss compiles only the phrases that may start at a word of the question; what it finds is what one pattern
+    of all of them (longest first, whole words, plurals) finds: the phrases alone, as plurals, in brackets, across
+    tabs and hyphens, inside a longer word, and run together."""
+    import random
+
+    from qa.query.lexicon import _singular
+
+    lex = Lexicon.default()
+    lex = dataclasses.replace(lex, glossary={**lex.glossary, "x": ("某",), "xs tax": ("某税",)}, _glossary_starts={})
+    phrases = sorted(lex.glossary, key=lambda p: (-len(p), p))  # a one-character phrase too
+    whole = re.compile(r"(?<![a-z0-9])(?:" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
+                       + r")(?:e?s)?(?![a-z0-9])")
+
+    def one_alternation(text: str) -> list[tuple[str, tuple[str, ...]]]:
+        t = re.sub(r"[-_]", " ", normalize(text).replace("\u2019", "'"))
+        keys = (" ".join(m.group().split()) for m in whole.finditer(t))
+        return [(k, lex.glossary.get(k) or lex.glossary[_singular(k, lex.glossary)]) for k in keys
+                if k in lex.glossary or _singular(k, lex.glossary) in lex.glossary]
+
+    rng = random.Random(0)
+    texts = ["What is the 2025 debt limit?", "How many deputies' suggestions were handled?", "a", "s", "x", "xs",
+             "x tax", "xs  tax", "x-ray", "a x"]
+    for p in phrases:
+        other = rng.choice(phrases)
+        texts += [p, p + "s", p + "es", f"({p.upper()})", p.replace(" ", "\t"), "x" + p, p + "x", f"the {p}-{other}."]
+    texts += [" ".join(rng.choice(phrases) for _ in range(rng.randint(2, 5))) for _ in range(500)]
+    for text in texts:
+        assert lex.gloss(text) == one_alternation(text), text
+
+
 def test_glossary_matches_whole_words_only() -> None:
     lex = Lexicon.default()
     assert lex.gloss("explanation of the planet") == []

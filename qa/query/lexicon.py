@@ -83,6 +83,8 @@ class Lexicon:
     change_verbs: LazyRegex = LazyRegex(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
     # the scope patterns of a set of families (None: all), listed once per set
     _scope_sets: dict = field(default_factory=dict, compare=False, repr=False)
+    # the glossary patterns by start (_glossary_at), compiled when first needed
+    _glossary_starts: dict = field(default_factory=dict, compare=False, repr=False)
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -92,12 +94,26 @@ class Lexicon:
                      if short in key or full in key)
 
     @cached_property
-    def glossary_regex(self) -> re.Pattern[str]:
-        """Every glossary phrase, longest first, as whole words (plurals too); compiled for the first English
-        question (≈ 35 ms), not for every process."""
-        phrases = sorted(self.glossary, key=lambda p: (-len(p), p))
-        alternation = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
-        return re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])")
+    def _glossary_by_start(self) -> dict[str, tuple[str, ...]]:
+        """The glossary's phrases by how they start (``_start``), each list in the order one alternation of them
+        all would try them: longest first."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for phrase in sorted(self.glossary, key=lambda p: (-len(p), p)):
+            out[_start(phrase, 0)].append(phrase)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def _glossary_at(self, t: str, i: int) -> re.Pattern[str] | None:
+        """The glossary phrases that may start at ``t[i]``, as whole words (plurals too): those starting with its
+        two characters, then a one-character phrase that is ``t[i]``. Compiled per start, when first needed: one
+        pattern of all ≈ 1,400 phrases made a cold English `bqa ask` 0.39 s instead of 0.35 s (15 alternating runs,
+        4 December 2026)."""
+        key = _start(t, i)
+        if key not in self._glossary_starts:
+            one = self._glossary_by_start.get(t[i], ()) if len(key) == 2 else ()  # (at the end, key is t[i])
+            phrases = (*self._glossary_by_start.get(key, ()), *one)
+            alternation = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
+            self._glossary_starts[key] = re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])") if phrases else None
+        return self._glossary_starts[key]
 
     @cached_property
     def dictionary(self) -> Mapping[str, str]:
@@ -228,12 +244,30 @@ class Lexicon:
         """(English phrase, Chinese terms) for every glossary phrase in ``text``, longest first, no overlaps."""
         t = re.sub(r"[-_]", " ", normalize(text).replace("\u2019", "'"))
         out = []
-        for m in self.glossary_regex.finditer(t):
+        i = 0
+        while i < len(t):  # as one alternation of every phrase would find them: leftmost, then on after each
+            regex = None if i and t[i - 1] in _WORD_CHARS else self._glossary_at(t, i)  # a phrase starts a word
+            m = regex.match(t, i) if regex is not None else None
+            if m is None:
+                i += 1
+                continue
             key = " ".join(m.group().split())
             terms = self.glossary.get(key) or self.glossary.get(_singular(key, self.glossary))
             if terms:
                 out.append((key, terms))
+            i = m.end()
         return out
+
+
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # what no glossary phrase follows: (?<![a-z0-9])
+
+
+def _start(text: str, i: int) -> str:
+    """How ``text`` starts at ``i``: its two characters, a space for any whitespace (phrases match across any);
+    one character at the end."""
+    if i + 1 >= len(text):
+        return text[i:]
+    return text[i] + (" " if text[i + 1].isspace() else text[i + 1])
 
 
 def _singular(key: str, table: dict) -> str:
