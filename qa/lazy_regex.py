@@ -41,6 +41,12 @@ class LazyRegex:
             self._compiled = regex
         return self._compiled
 
+    @property
+    def checked_pattern(self) -> str:
+        """The source, once it is known to compile (a bad one raises its error here, as at a first use): what a
+        pattern built from this one's source reads, so that the error names where the source came from."""
+        return self.compiled.pattern
+
     def __getattr__(self, name: str):  # only for what the instance lacks: the compiled pattern's attributes
         if name.startswith("__") or name in ("_compiled", "_flags", "_on_error", "pattern"):
             raise AttributeError(name)

@@ -34,6 +34,19 @@ def test_a_bad_pattern_fails_at_its_first_use_with_its_own_error() -> None:
         named.finditer("比重")
 
 
+def test_a_pattern_built_from_a_bad_word_list_pattern_names_the_file() -> None:
+    """A pattern built from a word list's source (the change verbs at the end of a figure's words) raises the word
+    list's one-line error, not re.error."""
+    import dataclasses
+
+    from qa.query.lexicon import _compile
+
+    lex = dataclasses.replace(_load(), change_verbs=_compile("(增长", "the change_verb words"))
+    with pytest.raises(BqaError, match="query_words.tsv: bad pattern in the change_verb words"):
+        lex.figure_roles("收入增长")
+    assert lazy("增长").checked_pattern == "增长"
+
+
 def test_loading_the_word_lists_compiles_none_of_their_patterns() -> None:
     """A question compiles only the patterns it reads (most read some of them; a cold `bqa ask` saved ≈ 7 ms)."""
     lex = _load()

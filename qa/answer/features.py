@@ -319,7 +319,7 @@ def change_role(verbs: LazyRegex, text: str, a: int, b: int, ca: int, cb: int) -
     "from" for the old one (由每生每年【500元】提高到…, 从年初预算的【3037.37亿元】调整为…), "by" for its amount
     (比上年增加【76亿元】, 同比增长了【7.8%】, 增幅为【5%】), "" otherwise; read within the figure's clause (达到: and the
     clause before), whitespace removed (济南's 「从  2020年的  2.83万亿元提高到  2025年的  1.67万亿元」)."""
-    new_lead, old_lead, old_tail, amount_lead, amount_before = _change_patterns(verbs.pattern)
+    new_lead, old_lead, old_tail, amount_lead, amount_before = _change_patterns(verbs.checked_pattern)
     lead = re.sub(r"\s", "", text[max(ca, a - 24):a])
     if new_lead.search(lead):
         return "to"

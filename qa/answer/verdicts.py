@@ -52,7 +52,7 @@ def figure_verdict(lex: Lexicon, question: str, clause: str) -> str | None:
     asked = _words(lex, question)
     c, q = normalize(clause), normalize(question)
     if "plan" in asked and _direction(lex, question) > 0:  # 完成/达到/超过 … 预算/计划/目标 了吗
-        plan = "|".join(p.regex.pattern for p in lex.verdicts if p.label == "plan")
+        plan = "|".join(p.regex.checked_pattern for p in lex.verdicts if p.label == "plan")
         shares = [(m.group(1), float(m.group(2))) for m in re.finditer(_PLAN_SHARE.format(plan=plan), c)]
         named = [v for name, v in shares if name in q]  # the plan the question names (年初预算), when it does
         values = set(named or [v for _, v in shares])
@@ -104,7 +104,7 @@ def _side(lex: Lexicon, text: str) -> int:
     denied act turns its side word round: 没有达到规划预期 is below the plan, as 未超过 is."""
     t = normalize(text)
     flip = {"above": "below", "below": "above"}
-    denial = _denial(lex.negated_act.pattern, lex.negation.pattern)
+    denial = _denial(lex.negated_act.checked_pattern, lex.negation.checked_pattern)
     words = {flip.get(lab, lab) if denial.search(t, max(0, a - 6), a) else lab
              for a, b, lab in _word_spans(lex, t)}  # (未超过 is a below word of its own, not 超过 denied)
     above, below = "above" in words, "below" in words
@@ -135,7 +135,7 @@ def _change(lex: Lexicon, text: str) -> int:
     0 neither or both."""
     t = normalize(text)
     turn = {"rise": "fall", "fall": "rise"}
-    denial = _denial(lex.negated_act.pattern, lex.negation.pattern)
+    denial = _denial(lex.negated_act.checked_pattern, lex.negation.checked_pattern)
     labels = {turn[p.label] if denial.search(t, max(0, m.start() - 6), m.start()) else p.label
               for p in lex.polarity if p.label in turn for m in p.regex.finditer(t)}
     if not labels:

@@ -81,10 +81,6 @@ class Lexicon:
     head_ends: dict[str, LazyRegex] = field(default_factory=dict)  # kind -> what a name of it ends with
     changes: tuple[Pattern, ...] = ()  # to | from: which value of a change a question asks for (提高到, 调整前)
     change_verbs: LazyRegex = LazyRegex(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
-    # the scope patterns of a set of families (None: all), listed once per set
-    _scope_sets: dict = field(default_factory=dict, compare=False, repr=False)
-    # the glossary patterns by start (_glossary_at), compiled when first needed
-    _glossary_starts: dict = field(default_factory=dict, compare=False, repr=False)
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -92,6 +88,18 @@ class Lexicon:
         key = squash(text)
         return tuple((short, full) for short, fulls in self.short_forms.items() for full in fulls
                      if short in key or full in key)
+
+    @cached_property
+    def _scope_sets(self) -> dict:
+        """The scope patterns of a set of families (None: all), listed once per set: a cache of this instance (a
+        copy made with dataclasses.replace starts its own)."""
+        return {}
+
+    @cached_property
+    def _glossary_starts(self) -> dict[str, re.Pattern[str]]:
+        """The glossary patterns by start (``_glossary_at``), compiled when first needed; at most one per start
+        of a phrase, whatever the questions say."""
+        return {}
 
     @cached_property
     def _glossary_by_start(self) -> dict[str, tuple[str, ...]]:
@@ -108,12 +116,17 @@ class Lexicon:
         pattern of all ≈ 1,400 phrases made a cold English `bqa ask` 0.39 s instead of 0.35 s (15 alternating runs,
         4 December 2026)."""
         key = _start(t, i)
-        if key not in self._glossary_starts:
+        if key not in self._glossary_by_start:
+            key = t[i]  # no phrase starts with these two characters: only a one-character phrase may start here
+        regex = self._glossary_starts.get(key)
+        if regex is None:
             one = self._glossary_by_start.get(t[i], ()) if len(key) == 2 else ()  # (at the end, key is t[i])
             phrases = (*self._glossary_by_start.get(key, ()), *one)
+            if not phrases:
+                return None  # not kept: only the starts of phrases are (the question's other words are not)
             alternation = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
-            self._glossary_starts[key] = re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])") if phrases else None
-        return self._glossary_starts[key]
+            regex = self._glossary_starts[key] = re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])")
+        return regex
 
     @cached_property
     def dictionary(self) -> Mapping[str, str]:
@@ -147,7 +160,7 @@ class Lexicon:
     @cached_property
     def _change_at_end(self) -> re.Pattern[str]:
         """A change verb (and 了, 约, 为…) ending a figure's own words: compiled once, not at every figure."""
-        return re.compile(f"(?<!新)(?:{self.change_verbs.pattern})了?(?:约|为|到|至|近|超|逾)?$")  # 新增 is no change
+        return re.compile(f"(?<!新)(?:{self.change_verbs.checked_pattern})了?(?:约|为|到|至|近|超|逾)?$")  # 新增 is no change
 
     def last_roles(self, text: str) -> frozenset[str]:
         """The roles (done, plan, growth…) of the role phrase that ends last in ``text`` (normalised), the longest
@@ -291,6 +304,8 @@ def _compile(pattern: str, where: str) -> LazyRegex:
 
 
 def _joined(patterns: list[Pattern], label: str) -> LazyRegex:
+    """The lines of one label as one pattern, checked as that (when first read): two lines that are each bad may
+    join into a good one, «(?:甲» and «乙)». tests/test_query.py compiles every line of the file on its own."""
     return _compile("|".join(p.regex.pattern for p in patterns if p.label == label) or r"(?!)", f"the {label} words")
 
 
