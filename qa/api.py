@@ -237,12 +237,17 @@ class BulletinQA:
         return cls(index, make_embedder(index.manifest.embedder.name), **kwargs)
 
     def warm_up(self) -> None:
-        """Load everything a first question would (model, whole jieba dictionary, regexes): for servers."""
+        """Load everything a first question of any kind would (model, whole jieba dictionary, every pattern and
+        the glossary's): for servers."""
+        from qa.lazy_regex import compile_all
+        from qa.query import Lexicon
         from qa.terms import load_dictionary
 
         load_dictionary()
         self.ask("warm up")
         self.ask("What is the warm-up figure?")
+        Lexicon.default().compile_glossary()
+        compile_all()
 
     @property
     def documents(self) -> list[tuple[str, str]]:

@@ -15,9 +15,11 @@ use it first at once may both compile it; either result is the same. It is no ``
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 
 _BOUND = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split")
+_MADE: list[weakref.ref[LazyRegex]] = []  # every LazyRegex made, for compile_all
 
 
 class LazyRegex:
@@ -26,6 +28,7 @@ class LazyRegex:
         self._flags = flags
         self._on_error = on_error  # the error to raise instead of re.error (naming the data file the pattern came from)
         self._compiled: re.Pattern[str] | None = None
+        _MADE.append(weakref.ref(self))
 
     @property
     def compiled(self) -> re.Pattern[str]:
@@ -60,6 +63,17 @@ class LazyRegex:
 
     def __hash__(self) -> int:
         return hash((self.pattern, self._flags))
+
+
+def compile_all() -> int:
+    """Compile every LazyRegex not compiled yet (a server, before it says it is ready: its first question of any
+    kind is then as fast as the next); returns how many were compiled."""
+    alive = [r for r in (ref() for ref in _MADE) if r is not None]
+    _MADE[:] = [weakref.ref(r) for r in alive]
+    todo = [r for r in alive if r._compiled is None]
+    for regex in todo:
+        regex.compiled  # noqa: B018  # compiled and kept
+    return len(todo)
 
 
 def lazy(pattern: str, flags: int = 0) -> LazyRegex:

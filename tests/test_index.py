@@ -752,6 +752,18 @@ def test_a_cold_question_imports_no_build_or_page_library(fake_index: Path, seed
     assert _loaded("ask", "What did Huang Haibin report?", *where) == set()
 
 
+def test_a_warmed_up_engine_leaves_no_pattern_to_compile(fake_index: Path, seed_corpus: Path) -> None:
+    """A question compiles the patterns it reads when it first reads them; a server warms up first, so that its
+    first question of any kind (a yes/no, a comparison, an English one) is as fast as the next."""
+    from qa.lazy_regex import compile_all
+    from qa.query import Lexicon
+
+    BulletinQA.open(fake_index, seed_corpus, embedder="fake").warm_up()
+    assert compile_all() == 0
+    lexicon = Lexicon.default()
+    assert set(lexicon._glossary_starts) == set(lexicon._glossary_by_start)
+
+
 def test_a_bad_question_is_refused_before_the_engine_is_imported(fake_index: Path, seed_corpus: Path) -> None:
     """An empty or wordless question is one line of error, said before numpy and the engine (≈ 0.1 s) load."""
     for question in ("", "？？"):

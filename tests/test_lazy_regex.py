@@ -55,3 +55,23 @@ def test_loading_the_word_lists_compiles_none_of_their_patterns() -> None:
     assert len(patterns) > 50 and all(r._compiled is None for r in patterns)
     assert lex.find(lex.units, "多少亿元") and lex.units[0].regex._compiled is not None
     assert all(r._compiled is None for r in (lex.cues, *(p.regex for p in lex.verdicts)))  # not read: not compiled
+
+
+def test_compile_all_compiles_every_pattern_not_yet_compiled() -> None:
+    """What a server runs before it says it is ready: afterwards no pattern is left to compile at a question."""
+    from qa.lazy_regex import _MADE, compile_all
+
+    fresh = lazy(r"(?<![\d.])待编译\d+")
+    lex = _load()
+    compile_all()
+    assert fresh._compiled is not None and lex.cues._compiled is not None
+    assert all(r._compiled is not None for r in (ref() for ref in _MADE) if r is not None)
+    assert compile_all() == 0
+
+
+def test_compile_glossary_compiles_the_pattern_of_every_start() -> None:
+    lex = _load()
+    assert not lex._glossary_starts
+    lex.compile_glossary()
+    assert set(lex._glossary_starts) == set(lex._glossary_by_start)
+    assert lex.gloss("What is the debt limit?") and set(lex._glossary_starts) == set(lex._glossary_by_start)

@@ -118,15 +118,23 @@ class Lexicon:
         key = _start(t, i)
         if key not in self._glossary_by_start:
             key = t[i]  # no phrase starts with these two characters: only a one-character phrase may start here
+        return self._glossary_pattern(key)
+
+    def _glossary_pattern(self, key: str) -> re.Pattern[str] | None:
         regex = self._glossary_starts.get(key)
         if regex is None:
-            one = self._glossary_by_start.get(t[i], ()) if len(key) == 2 else ()  # (at the end, key is t[i])
+            one = self._glossary_by_start.get(key[0], ()) if len(key) == 2 else ()  # (one character: key is it)
             phrases = (*self._glossary_by_start.get(key, ()), *one)
             if not phrases:
                 return None  # not kept: only the starts of phrases are (the question's other words are not)
             alternation = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
             regex = self._glossary_starts[key] = re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])")
         return regex
+
+    def compile_glossary(self) -> None:
+        """Compile the glossary's patterns of every start (a server, before it says it is ready)."""
+        for key in self._glossary_by_start:
+            self._glossary_pattern(key)
 
     @cached_property
     def dictionary(self) -> Mapping[str, str]:
