@@ -97,6 +97,7 @@ def test_process_figures_compare_cold_and_warm_ask(real_index, seed_corpus):
     f = cli_figures(real_index, seed_corpus, repeats=1)
     assert f["warm_ask_s"] < f["cold_ask_s"]  # the warm path answered (a fallback would be as slow as cold)
     assert f["cold_ask_over_bare_model"] > 0 and f["index_up_to_date_over_import_model"] > 0
+    assert f["cold_ask_en_over_bare_model"] > 0 and f["bare_model_en_process_s"] > 0
 
 
 def test_bench_scale_on_a_tiny_factor_prints_every_figure():

