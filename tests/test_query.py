@@ -344,9 +344,9 @@ def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) 
     source.write_text(_CEDICT + "證券券券 证券券券 [zheng4 quan4 quan4 quan4] /securities/\n", encoding="utf-8")
     monkeypatch.setattr(dictionary, "source_file", lambda: source)
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
-    old = [tmp_path / f"bqa-cedict-{os.getuid()}-{k}.json" for k in ("stale", "in-use")]  # another dictionary's
+    old = [tmp_path / f"bqa-cedict-{os.getuid()}-{k}.sqlite" for k in ("stale", "in-use")]  # another dictionary's
     for f in old:
-        f.write_text("{}", encoding="utf-8")
+        f.write_bytes(b"")
     os.utime(old[0], (time.time() - 30 * 86400,) * 2)  # unread for a month: removed when a new cache is written
     dictionary.reverse_index.cache_clear()
     try:
@@ -355,15 +355,17 @@ def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) 
         assert index["investor"] == "投资者 投资人" and "个" not in index.values()
         assert not old[0].exists() and old[1].exists()
         old[1].unlink()
-        cached = list(tmp_path.glob("bqa-cedict-*.json"))
-        assert len(cached) == 1 and not list(tmp_path.glob("*.tmp"))
-        cached[0].write_text('{"securities": "证券"}', encoding="utf-8")  # read back, not parsed again
+        cached = list(tmp_path.glob("bqa-cedict-*.sqlite"))
+        assert len(cached) == 1 and not list(tmp_path.glob("*.tmp*"))
+        dictionary._write_cache(cached[0], {"securities": "证券"})  # read back, not parsed again
         os.utime(cached[0], (time.time() - 3 * 86400,) * 2)
         dictionary.reverse_index.cache_clear()
-        assert dictionary.reverse_index()["securities"] == "证券"
+        read = dictionary.reverse_index()
+        assert isinstance(read, dictionary.Senses) and read["securities"] == "证券" and read.get("none") is None
+        assert dict(read) == {"securities": "证券"} and len(read) == 1
         assert time.time() - cached[0].stat().st_mtime < 60  # marked as in use when read
         assert _lookup_words(["securities"]) == ("证券",)
-        cached[0].write_text("{not json", encoding="utf-8")  # a broken cache is parsed again and rewritten
+        cached[0].write_text("not a database", encoding="utf-8")  # a broken cache is parsed again and rewritten
         dictionary.reverse_index.cache_clear()
         assert dictionary.reverse_index()["securities"] == "有价证券"
         monkeypatch.setattr(dictionary, "source_file", lambda: None)  # no package: no dictionary, no error
