@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
+import sqlite3
 import tempfile
 import time
 from importlib import resources
@@ -357,17 +359,36 @@ def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) 
         old[1].unlink()
         cached = list(tmp_path.glob("bqa-cedict-*.sqlite"))
         assert len(cached) == 1 and not list(tmp_path.glob("*.tmp*"))
+        inode = cached[0].stat().st_ino
         dictionary._write_cache(cached[0], {"securities": "证券"})  # read back, not parsed again
+        assert cached[0].stat().st_ino != inode  # written aside and renamed over: never rewritten in place
         os.utime(cached[0], (time.time() - 3 * 86400,) * 2)
         dictionary.reverse_index.cache_clear()
         read = dictionary.reverse_index()
         assert isinstance(read, dictionary.Senses) and read["securities"] == "证券" and read.get("none") is None
         assert dict(read) == {"securities": "证券"} and len(read) == 1
+        import threading  # a server's threads share the one connection
+        seen: list[str | None] = []
+        reader = threading.Thread(target=lambda: seen.append(read.get("securities")))
+        reader.start()
+        reader.join()
+        assert seen == ["证券"]
         assert time.time() - cached[0].stat().st_mtime < 60  # marked as in use when read
         assert _lookup_words(["securities"]) == ("证券",)
-        cached[0].write_text("not a database", encoding="utf-8")  # a broken cache is parsed again and rewritten
-        dictionary.reverse_index.cache_clear()
-        assert dictionary.reverse_index()["securities"] == "有价证券"
+        for bad in ("another schema", "not a database"):  # a cache that does not read as ours is parsed again
+            cached[0].unlink()
+            if bad == "another schema":
+                with contextlib.closing(sqlite3.connect(cached[0])) as db:
+                    db.execute("CREATE TABLE senses (sense TEXT, gloss TEXT)")
+                    db.execute("INSERT INTO senses VALUES ('securities', '证券')")
+                    db.commit()
+            else:
+                cached[0].write_text(bad, encoding="utf-8")
+            dictionary.reverse_index.cache_clear()
+            assert dictionary.reverse_index()["securities"] == "有价证券", bad
+            dictionary.reverse_index.cache_clear()
+            assert dictionary.reverse_index()["securities"] == "有价证券", bad  # and rewritten: read back as ours
+            assert isinstance(dictionary.reverse_index(), dictionary.Senses)
         monkeypatch.setattr(dictionary, "source_file", lambda: None)  # no package: no dictionary, no error
         dictionary.reverse_index.cache_clear()
         assert dictionary.reverse_index() == {}

@@ -23,6 +23,7 @@ import importlib.util
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -95,8 +96,11 @@ class Senses(Mapping[str, str]):
         self._db = db
 
     def __getitem__(self, sense: str) -> str:
-        row = self._db.execute("SELECT words FROM senses WHERE sense = ?", (sense,)).fetchone()
-        if row is None:
+        try:
+            row = self._db.execute("SELECT words FROM senses WHERE sense = ?", (sense,)).fetchone()
+        except sqlite3.Error:  # the file went bad under us: the question gets no dictionary words, not an error
+            row = None
+        if row is None or not isinstance(row[0], str):
             raise KeyError(sense)
         return row[0]
 
@@ -109,25 +113,33 @@ class Senses(Mapping[str, str]):
     def __bool__(self) -> bool:
         return self._db.execute("SELECT 1 FROM senses LIMIT 1").fetchone() is not None
 
+    def well_formed(self) -> bool:
+        """Whether the table has our layout and a row: a sense and its words, both text."""
+        row = self._db.execute("SELECT typeof(sense), typeof(words) FROM senses LIMIT 1").fetchone()
+        return row == ("text", "text")
+
 
 def _read_cache(path: Path) -> Senses | None:
     """The cache file when it is ours and reads as one, else None (it is then parsed again and rewritten)."""
+    db = None
     try:
         if path.stat().st_uid != uid():  # /tmp is shared: only our own file
             return None
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         senses = Senses(db)
-        if not senses:
-            return None
-    except (OSError, sqlite3.Error):
-        return None
-    mark_used(path)
-    return senses
+        if senses.well_formed():
+            mark_used(path)
+            return senses
+    except (OSError, ValueError, sqlite3.Error):
+        pass
+    if db is not None:
+        db.close()
+    return None
 
 
 def _write_cache(path: Path, data: Mapping[str, str]) -> None:
-    """Written aside and renamed over ``path``: a reader never sees half a file."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    """Written aside and renamed over ``path``: a reader never sees half a file (the name aside is this thread's)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         tmp.unlink(missing_ok=True)
         with contextlib.closing(sqlite3.connect(tmp)) as db:
