@@ -342,6 +342,9 @@ def test_the_shipped_dictionary_is_installed_and_read() -> None:
 def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) -> None:
     from qa.query import dictionary
 
+    def lookup_words_with(index):
+        return dictionary.lookup(["securities"], index=index, counts=lambda words: [1] * len(words))
+
     source = tmp_path / "cedict.txt"
     source.write_text(_CEDICT + "證券券券 证券券券 [zheng4 quan4 quan4 quan4] /securities/\n", encoding="utf-8")
     monkeypatch.setattr(dictionary, "source_file", lambda: source)
@@ -373,6 +376,8 @@ def test_the_dictionary_is_parsed_once_into_a_cache_file(tmp_path, monkeypatch) 
         reader.start()
         reader.join()
         assert seen == ["证券"]
+        gone_bad = dictionary.Senses(sqlite3.connect(":memory:"))  # no table: what a file gone bad reads as
+        assert not gone_bad and gone_bad.get("securities") is None and lookup_words_with(gone_bad) == []
         assert time.time() - cached[0].stat().st_mtime < 60  # marked as in use when read
         assert _lookup_words(["securities"]) == ("证券",)
         for bad in ("another schema", "not a database"):  # a cache that does not read as ours is parsed again

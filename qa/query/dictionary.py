@@ -89,8 +89,9 @@ def _cache_path(source: Path, tokens: str) -> Path:
 
 class Senses(Mapping[str, str]):
     """The cache file's table, sense -> space-separated headwords, read as asked. One connection, shared by the
-    threads of a server: the file is never written once in place (written aside, then renamed over), so it is
-    opened read-only and immutable, and SQLite serialises the reads."""
+    threads of a server: once written, the file is never changed in place (a new one is written aside and renamed
+    over it), so it is opened read-only and immutable, and SQLite serialises the reads. What a question reads
+    (``get``, ``bool``) never raises: a file gone bad under the process gives no dictionary words."""
 
     def __init__(self, db: sqlite3.Connection):
         self._db = db
@@ -98,7 +99,7 @@ class Senses(Mapping[str, str]):
     def __getitem__(self, sense: str) -> str:
         try:
             row = self._db.execute("SELECT words FROM senses WHERE sense = ?", (sense,)).fetchone()
-        except sqlite3.Error:  # the file went bad under us: the question gets no dictionary words, not an error
+        except sqlite3.Error:
             row = None
         if row is None or not isinstance(row[0], str):
             raise KeyError(sense)
@@ -111,7 +112,10 @@ class Senses(Mapping[str, str]):
         return self._db.execute("SELECT count(*) FROM senses").fetchone()[0]
 
     def __bool__(self) -> bool:
-        return self._db.execute("SELECT 1 FROM senses LIMIT 1").fetchone() is not None
+        try:
+            return self._db.execute("SELECT 1 FROM senses LIMIT 1").fetchone() is not None
+        except sqlite3.Error:
+            return False
 
     def well_formed(self) -> bool:
         """Whether the table has our layout and a row: a sense and its words, both text."""
