@@ -824,6 +824,15 @@ def test_plans_that_disagree_give_no_clear_verdict():
     assert read_verdict(Lexicon.default(), "是否完成了预算？", "完成调整预算的102.3%，为年初预算的98%")[1] is False
 
 
+def test_a_magnitude_before_a_measure_word_asks_for_the_measure_word():
+    rows = _feature_rows("汽车产量是多少万辆？", "汽车产量167.92万辆，增长5.1%，出口12个国家。")
+    match, conflict = FEATURES.index("counter_match"), FEATURES.index("counter_conflict")
+    assert rows["167.92万辆"][match] == 1.0 and rows["167.92万辆"][conflict] == 0.0
+    assert rows["5.1%"][conflict] == 1.0 and rows["12个"][conflict] == 1.0
+    unit_conflict = FEATURES.index("unit_conflict")
+    assert rows["167.92万辆"][unit_conflict] == 0.0 and rows["5.1%"][unit_conflict] == 1.0
+
+
 def test_a_bare_magnitude_asked_for_is_no_counter_conflict():
     rows = _feature_rows("完成投资多少亿？", "完成投资120.5亿元，新开工12个项目。")
     assert rows["120.5亿元"][FEATURES.index("counter_conflict")] == 0.0

@@ -536,12 +536,19 @@ def test_analysis_is_deterministic_and_leaves_the_question_alone() -> None:
 @pytest.mark.parametrize(
     ("question", "counter"),
     [("老城区里有几处历史建筑？", "处"), ("有几名干部受到处分？", "名"), ("投资多少万元？", "万元"),
-     ("培训了多少批次？", "批次")],
+     ("培训了多少批次？", "批次"), ("汽车产量是多少万辆？", "万辆"), ("有多少万人参保？", "万人"), ("还有多少万？", "万")],
 )
 def test_a_counted_measure_word_is_the_expected_unit(question: str, counter: str) -> None:
     query = analyze(question)
     assert query.counters == (counter,)
     assert counter in query.units
+
+
+def test_a_magnitude_alone_asks_for_no_class_and_before_a_measure_word_for_that_word_s() -> None:
+    lex = Lexicon.default()
+    assert lex.wanted_classes(analyze("还有多少万？").units) == frozenset()  # 万 counts nothing
+    assert lex.wanted_classes(analyze("汽车产量是多少万辆？").units) == frozenset({"辆"})
+    assert lex.wanted_classes(("万", "亿元")) == frozenset({"money"})
 
 
 def test_no_counted_unit_without_a_count() -> None:

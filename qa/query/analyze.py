@@ -138,7 +138,9 @@ class Query:
 
 @cache
 def _count_re() -> re.Pattern[str]:
-    return re.compile(rf"(?:几|多少)({'|'.join(re.escape(u) for u in units())})")
+    """几处, 多少万元, and a magnitude before a measure word that qa/data/units.txt does not list with one: 多少万辆
+    counts in 万辆 (a count of 辆), not in 万."""
+    return re.compile(rf"(?:几|多少)((?:万|亿|千)?(?:{'|'.join(re.escape(u) for u in units())}))")
 
 
 _HOW_MANY = lazy(r"(?<![a-z])how many(?: (?![\d,.]+%?(?:\s|$))[^\s?!,;:()]+){0,5}")

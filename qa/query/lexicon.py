@@ -258,7 +258,7 @@ class Lexicon:
 
     def wanted_classes(self, units: tuple[str, ...]) -> frozenset[str]:
         """The unit classes a question's units accept: a bare count ("how many") accepts every class that counts."""
-        wanted = {self.unit_class(u) for u in units if u != COUNT}
+        wanted = {c for u in units if u != COUNT and (c := self.unit_class(u))}  # 多少万: a magnitude, no class
         return frozenset(wanted | (self.count_classes if COUNT in units else set()))
 
     def gloss(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
