@@ -536,7 +536,8 @@ def test_analysis_is_deterministic_and_leaves_the_question_alone() -> None:
 @pytest.mark.parametrize(
     ("question", "counter"),
     [("老城区里有几处历史建筑？", "处"), ("有几名干部受到处分？", "名"), ("投资多少万元？", "万元"),
-     ("培训了多少批次？", "批次"), ("汽车产量是多少万辆？", "万辆"), ("有多少万人参保？", "万人"), ("还有多少万？", "万")],
+     ("培训了多少批次？", "批次"), ("汽车产量是多少万辆？", "万辆"), ("还有多少万？", "万"),
+     ("营业收入多少亿人民币？", "亿"), ("出口额是多少万日元？", "万"), ("贸易额多少万台币？", "万")],
 )
 def test_a_counted_measure_word_is_the_expected_unit(question: str, counter: str) -> None:
     query = analyze(question)
