@@ -466,6 +466,24 @@ def test_an_english_comparison_reads_each_side_by_its_own_glossed_term_and_names
     assert answer.display.startswith("tax revenue (税收收入) is larger")
 
 
+def test_which_is_more_of_two_things_that_are_no_rates_compares_amounts() -> None:
+    # each clause says its change first: the amounts, not the rates, decide which is more
+    answer = _answer_over(("风力发电量比上年下降37.0%，达到104.27亿千瓦时。", "水力发电量比上年增长1.7%，达到62.75亿千瓦时。"),
+                          "风力发电量和水力发电量，哪个更多？")
+    assert answer is not None and answer.kind == "comparison"
+    assert [o.text for o in answer.operands] == ["104.27亿千瓦时", "62.75亿千瓦时"]
+    assert answer.display.startswith("风力发电量更多")
+
+
+def test_which_growth_rate_is_higher_compares_rates() -> None:
+    # 增速 asks for a rate (the question's unit is %), though 更高 alone would not say so
+    answer = _answer_over(("汽车制造业增加值1200亿元，增长20.1%。", "电子设备制造业增加值900亿元，增长24.9%。"),
+                          "汽车制造业和电子设备制造业，哪个增加值增速更高？")
+    assert answer is not None and answer.kind == "comparison"
+    assert sorted(o.text for o in answer.operands) == ["20.1%", "24.9%"]
+    assert answer.display.startswith("电子设备制造业") and "24.9% > 20.1%" in answer.display
+
+
 def test_which_grew_faster_compares_rates() -> None:
     from qa.answer.derived import _RATE
     assert _RATE.search("哪个增长更快") and _RATE.search("which grew faster") and not _RATE.search("哪个更多")

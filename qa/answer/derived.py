@@ -327,9 +327,9 @@ def _fits(c: Candidate) -> bool:
 
 
 def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
-             language: str, places: tuple[str, ...], units: tuple[str, ...] = (), own: str = ""
-             ) -> tuple[Query, list[Candidate]]:
-    """An operand's sub-question and its figure readings, best first."""
+             language: str, places: tuple[str, ...], units: tuple[str, ...] = (), own: str = "",
+             amounts: bool = False) -> tuple[Query, list[Candidate]]:
+    """An operand's sub-question and its figure readings, best first; with ``amounts``, no percentage."""
     from qa.answer import candidates_for
 
     sub = replace(analyze(question), intent=Intent.FIGURE, operation=None, language=language, places=places)
@@ -343,6 +343,7 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
     years = set(sub.years)
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
               and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)
+              and not (amounts and lex.unit_class(c.unit) == "%")
               and not (years and (y := _inherited_year(texts.get(c.source, ""), c.start)) is not None
                        and y not in years)]
     if own:  # an operand's figure is said of it: first one that a 分别 clause gives to the operand's item
@@ -499,14 +500,18 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
     ops = operand_questions(query)
     if ops is None:
         return None
-    # which grew faster compares rates: each operand is a percentage
-    rates = ("%",) if query.operation is Operation.COMPARE and _RATE.search(normalize(query.question)) else ()
+    # which grew faster (or whose growth rate is higher) compares rates: each operand is a percentage; which is
+    # more, larger or higher of two things that are no rates compares amounts: no operand is a percentage
+    compare = query.operation is Operation.COMPARE
+    wants_rate = compare and (bool(_RATE.search(normalize(query.question))) or "%" in query.units)
+    rates = ("%",) if wants_rate else ()
+    amounts = compare and not wants_rate
     own = ("", "")
     if len(set(query.years)) < 2:
         own = _own_words(*ops) if query.language == "zh" else _own_glosses(*ops)
     if own[0] == own[1]:
         own = ("", "")
-    pair = _pair(answerer, *(_figures(answerer, q, passages, texts, query.language, query.places, rates, w)
+    pair = _pair(answerer, *(_figures(answerer, q, passages, texts, query.language, query.places, rates, w, amounts)
                              for q, w in zip(ops, own, strict=True)), texts)
     if pair is None:
         return None
