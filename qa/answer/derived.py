@@ -500,12 +500,13 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
     ops = operand_questions(query)
     if ops is None:
         return None
-    # which grew faster (or whose growth rate is higher) compares rates: each operand is a percentage; which is
-    # more, larger or higher of two things that are no rates compares amounts: no operand is a percentage
+    # which grew faster compares rates: each operand is a percentage; which is more, larger or higher of two
+    # things, in a question with no word of a rate or a change (率, 增长, 幅, 百分点, grew…), compares amounts: no
+    # operand is a percentage (风力发电量和水力发电量哪个更多 took each side's growth rate from a table that prints both)
     compare = query.operation is Operation.COMPARE
-    wants_rate = compare and (bool(_RATE.search(normalize(query.question))) or "%" in query.units)
-    rates = ("%",) if wants_rate else ()
-    amounts = compare and not wants_rate
+    text = normalize(query.question)
+    rates = ("%",) if compare and _RATE.search(text) else ()
+    amounts = compare and not rates and not Lexicon.default().operand_rate_words.search(text)
     own = ("", "")
     if len(set(query.years)) < 2:
         own = _own_words(*ops) if query.language == "zh" else _own_glosses(*ops)
