@@ -327,9 +327,9 @@ def _fits(c: Candidate) -> bool:
 
 
 def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
-             language: str, places: tuple[str, ...], units: tuple[str, ...] = (), own: str = "",
-             amounts: bool = False) -> tuple[Query, list[Candidate]]:
-    """An operand's sub-question and its figure readings, best first; with ``amounts``, no percentage."""
+             language: str, places: tuple[str, ...], units: tuple[str, ...] = (), own: str = ""
+             ) -> tuple[Query, list[Candidate]]:
+    """An operand's sub-question and its figure readings, best first."""
     from qa.answer import candidates_for
 
     sub = replace(analyze(question), intent=Intent.FIGURE, operation=None, language=language, places=places)
@@ -343,7 +343,6 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
     years = set(sub.years)
     ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
               and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)
-              and not (amounts and lex.unit_class(c.unit) == "%")
               and not (years and (y := _inherited_year(texts.get(c.source, ""), c.start)) is not None
                        and y not in years)]
     if own:  # an operand's figure is said of it: first one that a 分别 clause gives to the operand's item
@@ -500,19 +499,14 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
     ops = operand_questions(query)
     if ops is None:
         return None
-    # which grew faster compares rates: each operand is a percentage; which is more, larger or higher of two
-    # things, in a question with no word of a rate or a change (率, 增长, 幅, 百分点, grew…), compares amounts: no
-    # operand is a percentage (风力发电量和水力发电量哪个更多 took each side's growth rate from a table that prints both)
-    compare = query.operation is Operation.COMPARE
-    text = normalize(query.question)
-    rates = ("%",) if compare and _RATE.search(text) else ()
-    amounts = compare and not rates and not Lexicon.default().operand_rate_words.search(text)
+    # which grew faster compares rates: each operand is a percentage
+    rates = ("%",) if query.operation is Operation.COMPARE and _RATE.search(normalize(query.question)) else ()
     own = ("", "")
     if len(set(query.years)) < 2:
         own = _own_words(*ops) if query.language == "zh" else _own_glosses(*ops)
     if own[0] == own[1]:
         own = ("", "")
-    pair = _pair(answerer, *(_figures(answerer, q, passages, texts, query.language, query.places, rates, w, amounts)
+    pair = _pair(answerer, *(_figures(answerer, q, passages, texts, query.language, query.places, rates, w)
                              for q, w in zip(ops, own, strict=True)), texts)
     if pair is None:
         return None
