@@ -466,6 +466,27 @@ def test_an_english_comparison_reads_each_side_by_its_own_glossed_term_and_names
     assert answer.display.startswith("tax revenue (税收收入) is larger")
 
 
+@pytest.mark.parametrize(("sentences", "question", "display"), [
+    # a rate named between 哪个 and the comparative is what is compared (both read the amounts before)
+    (("汽车制造业增加值1200亿元，增长20.1%。", "电子设备制造业增加值900亿元，增长24.9%。"),
+     "汽车制造业和电子设备制造业，哪个增加值增速更高？", "电子设备制造业更高：24.9% > 20.1%"),
+    (("税收收入50亿元，占比62.5%。", "非税收入30亿元，占比37.5%。"), "税收收入和非税收入哪个占比更高？",
+     "税收收入更高：62.5% > 37.5%"),
+    # and these read as they did (found by the reviews of a reverted try at holding comparisons to amounts)
+    (("甲县空气优良天数333天，优良率91.2%。", "乙县空气优良天数319天，优良率87.5%。"), "甲县和乙县哪个空气优良率更高？",
+     "甲县更高：91.2% > 87.5%"),
+    (("货物进口总额增长3.5%，达到5000亿元。", "货物出口总额增长8.1%，达到3000亿元。"),
+     "货物进口总额和货物出口总额哪个涨幅更大？", "货物出口总额更大：8.1% > 3.5%"),
+    (("货物进口总额比上年下降3.5%。", "货物出口总额比上年下降8.1%。"), "货物进口总额和货物出口总额哪个降幅更大？",
+     "货物出口总额更大：8.1% > 3.5%"),
+    (("城镇化率提高1.2个百分点，达到65%。", "森林覆盖率提高0.8个百分点，达到60%。"), "城镇化率和森林覆盖率哪个提高更多？",
+     "城镇化率更多：1.2个百分点 > 0.8个百分点"),
+])
+def test_a_comparison_compares_the_quantity_it_names(sentences, question, display) -> None:
+    answer = _answer_over(sentences, question)
+    assert answer is not None and answer.kind == "comparison" and answer.display == display
+
+
 def test_which_grew_faster_compares_rates() -> None:
     from qa.answer.derived import _RATE
     assert _RATE.search("哪个增长更快") and _RATE.search("which grew faster") and not _RATE.search("哪个更多")

@@ -84,7 +84,8 @@ def test_query_words_file_is_well_formed() -> None:
     from qa.query.analyze import COUNT_ROLES
     assert seen["role"] == ROLES | COUNT_ROLES  # the roles qa.answer.rows reads, and what a count takes in; no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
-    assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh"}  # derived reads
+    assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh",
+                               "rate_asked"}  # derived reads
     assert seen["span"] == {"org_suffix", "break", "change_verb"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number

@@ -499,8 +499,11 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
     ops = operand_questions(query)
     if ops is None:
         return None
-    # which grew faster compares rates: each operand is a percentage
-    rates = ("%",) if query.operation is Operation.COMPARE and _RATE.search(normalize(query.question)) else ()
+    # which grew faster, or which one's growth rate or share is higher (a rate named between 哪个 and the
+    # comparative), compares rates: each operand is a percentage
+    text = normalize(query.question)
+    asked_rate = _RATE.search(text) or Lexicon.default().operand_rate_asked.search(text)
+    rates = ("%",) if query.operation is Operation.COMPARE and asked_rate else ()
     own = ("", "")
     if len(set(query.years)) < 2:
         own = _own_words(*ops) if query.language == "zh" else _own_glosses(*ops)

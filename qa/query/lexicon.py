@@ -71,6 +71,7 @@ class Lexicon:
     operand_than: LazyRegex  # the 比 of 「A比B多多少」 (not of 比重, 比上年)
     operand_than_tail: LazyRegex  # where the side after 比 ends: the comparative (多多少, 少了, 增加)
     operand_plan_words: LazyRegex  # a side's plan-or-outcome words (预计, 实际, 目标) the other side replaces
+    operand_rate_asked: LazyRegex  # a rate named as what a comparison asks (哪个增加值增速更高): its operands are rates
     org_suffix: LazyRegex  # what an organisation's name ends with (人民政府, 委员会, 局…)
     break_words: tuple[str, ...]  # an organisation's name never reaches back across these (的, 在, 推进…)
     qualifiers: LazyRegex
@@ -440,6 +441,7 @@ def _load() -> Lexicon:
         operand_splits={lang: _joined(groups["operand"], f"split_{lang}") for lang in ("zh", "en")},
         operand_than=_joined(groups["operand"], "than_zh"), operand_than_tail=_joined(groups["operand"], "than_tail_zh"),
         operand_plan_words=_joined(groups["operand"], "plan_zh"),
+        operand_rate_asked=_joined(groups["operand"], "rate_asked"),
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
         qualifiers=_compile("|".join(qualifiers) or r"(?!)", "the qualifiers"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
