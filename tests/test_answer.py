@@ -481,6 +481,11 @@ def test_an_english_comparison_reads_each_side_by_its_own_glossed_term_and_names
      "货物出口总额更大：8.1% > 3.5%"),
     (("城镇化率提高1.2个百分点，达到65%。", "森林覆盖率提高0.8个百分点，达到60%。"), "城镇化率和森林覆盖率哪个提高更多？",
      "城镇化率更多：1.2个百分点 > 0.8个百分点"),
+    # a fall's rate, and a 率 that is no percentage, are not held to rates (found by a review of the first version)
+    (("货物进口总额比上年下降3.5%。", "货物出口总额比上年下降8.1%。"), "货物进口总额和货物出口总额哪个下降率更高？",
+     "货物出口总额更高：8.1% > 3.5%"),
+    (("甲市全员劳动生产率15.2万元/人，增长6.1%。", "乙市全员劳动生产率12.8万元/人，增长8.3%。"), "甲市和乙市哪个全员劳动生产率更高？",
+     "甲市更高：15.2万元 > 12.8万元"),
 ])
 def test_a_comparison_compares_the_quantity_it_names(sentences, question, display) -> None:
     answer = _answer_over(sentences, question)
