@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 _WHICH = lazy(r"[，,]?\s*哪(?:个|一个|项|一项|块|一块|类|一类)?(?=[\u4e00-\u9fff])")
 _YEAR_LEAD = lazy(r"(?:截至)?((?:19|20)\d{2})年[末底初]?")
-_RATE = lazy(r"[更较][快慢]|\b(?:faster|slower)\b")
 # a share of a whole (占…比重, what share, what proportion): less than the whole. "What percentage of the budget"
 # may ask for a completion rate, which can pass 100 %
 _PART_OF_WHOLE = lazy(r"占|比重|(?<![a-z])(?:share|proportion)(?![a-z])")
@@ -501,8 +500,7 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
         return None
     # which grew faster, or which one's growth rate or share is higher (a rate named between 哪个 and the
     # comparative), compares rates: each operand is a percentage
-    text = normalize(query.question)
-    asked_rate = _RATE.search(text) or Lexicon.default().operand_rate_asked.search(text)
+    asked_rate = Lexicon.default().operand_rate_asked.search(normalize(query.question))
     rates = ("%",) if query.operation is Operation.COMPARE and asked_rate else ()
     own = ("", "")
     if len(set(query.years)) < 2:
