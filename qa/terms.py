@@ -85,6 +85,7 @@ __all__ = [
     "stopwords",
     "tokenize",
     "units",
+    "words",
 ]
 
 # Bump when a code change alters the tokens produced for the same text.
@@ -454,6 +455,23 @@ def _raw_terms(text: str) -> Iterable[str]:
                 if unit:
                     yield a + unit
                     yield b + unit
+
+
+_WORD_RUN_RE = lazy(rf"(?P<han>[{_HAN}]+)|[a-z0-9]+(?:\.[0-9]+)?|\S")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` in reading order as the tokenizer cuts them, function words kept and each punctuation
+    mark a word of its own: for reading a question's structure (和 as a word, not inside 和平区), not for search."""
+    text = normalize(text)
+    tk = _tokenizer_for(text)
+    out: list[str] = []
+    for m in _WORD_RUN_RE.finditer(text):
+        if m.lastgroup == "han":
+            out += (tk or _light_tokenizer(m.group()) or _segmenter()).cut(m.group(), HMM=False)
+        else:
+            out.append(m.group())
+    return out
 
 
 def tokenize(text: str) -> list[str]:

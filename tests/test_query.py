@@ -78,14 +78,15 @@ def test_query_words_file_is_well_formed() -> None:
         if category == "scope":
             assert re.fullmatch(r"[a-z]+:\S+", label), label
     assert seen["intent"] <= set(INTENT_ORDER)
-    assert seen["operation"] == {op.value for op in Operation} - {"compare"}  # compare comes from the intent
+    # compare comes from the intent; total is a sum when the question joins items before it
+    assert seen["operation"] == {op.value for op in Operation} - {"compare"} | {"total"}
     assert seen["polarity"] == {"positive", "negative", "rise", "fall"}
     from qa.answer.rows import ROLES
     from qa.query.analyze import COUNT_ROLES
     assert seen["role"] == ROLES | COUNT_ROLES  # the roles qa.answer.rows reads, and what a count takes in; no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh",
-                               "rate_asked"}  # derived reads
+                               "rate_asked", "join_zh", "unjoin_zh", "each_zh"}  # derived reads; *join_zh, each_zh: a total
     assert seen["span"] == {"org_suffix", "break", "change_verb"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
@@ -471,6 +472,29 @@ def test_expected_units(question: str, unit: str) -> None:
         ("一般债务和专项债务哪个多？", Intent.COMPARISON, Operation.COMPARE),
         ("2024年末债务余额比2023年末增加了多少？", Intent.DERIVED, Operation.DIFFERENCE),
         ("一般债务限额和专项债务限额合计多少？", Intent.DERIVED, Operation.SUM),
+        # 合计, 一共: a sum when the question joins items before them (in their clause, or the clause before the one
+        # they begin)
+        ("一般债务和专项债务总计有多少？", Intent.DERIVED, Operation.SUM),
+        ("一般债务加上专项债务一共多少？", Intent.DERIVED, Operation.SUM),
+        ("新增一般债券和专项债券（含再融资债券）合计多少？", Intent.DERIVED, Operation.SUM),
+        ("两项合计多少？", Intent.DERIVED, Operation.SUM),
+        ("一般债务限额和专项债务限额，合计是多少？", Intent.DERIVED, Operation.SUM),
+        ("电子信息、有色金属、装备制造业三大产业规模合计达到多少？", Intent.DERIVED, Operation.SUM),
+        ("市级跟区级一共安排了多少？", Intent.DERIVED, Operation.SUM),
+        ("“一般债务”和“专项债务”合计多少？", Intent.DERIVED, Operation.SUM),
+        # … else the printed total of one item: a row or column of its own; 和平区, 普及率, 参与 join nothing
+        ("章丘区的地方政府债务余额合计是多少？", Intent.FIGURE, None),
+        ("和平区的债务余额合计是多少？", Intent.FIGURE, None),
+        ("普及率合计是多少？", Intent.FIGURE, None),
+        ("参与企业共计多少家？", Intent.FIGURE, None),
+        ("集中整治以来，全区监察组织一共掌握处置了多少件问题线索？", Intent.FIGURE, None),
+        ("高新区和起步区，谁的一般公共预算收入（本年收入合计）同比增长更快？", Intent.COMPARISON, Operation.COMPARE),
+        ("高新区和起步区的本年收入合计哪个更多？", Intent.COMPARISON, Operation.COMPARE),
+        ("税收收入占税收和非税收入合计的比重是多少？", Intent.DERIVED, Operation.SHARE),
+        ("济南市地方政府债务限额及余额明细表中章丘区的债务余额合计是多少？", Intent.FIGURE, None),
+        ("在政府债务限额和余额情况表（表十二）中，大武口区新增债务合计是多少？", Intent.FIGURE, None),
+        ("全市与上年同期相比一共新增多少户市场主体？", Intent.FIGURE, None),
+        ("一般公共预算收入合计和支出合计分别是多少？", Intent.FIGURE, None),
         ("区监委留置了多少人？", Intent.FIGURE, None),
         ("集成电路出口和锂电池出口，哪一个增长更快？", Intent.COMPARISON, Operation.COMPARE),
         ("城镇居民人均可支配收入是农村居民的多少倍？", Intent.DERIVED, Operation.RATIO),

@@ -22,6 +22,7 @@ from qa.lazy_regex import lazy
 from qa.query.dictionary import lookup
 from qa.query.lexicon import COUNT, Lexicon, normalize, squash
 from qa.terms import any_word, tokenize, units
+from qa.terms import words as cut_words
 
 
 class Intent(StrEnum):
@@ -281,6 +282,47 @@ def _intent(lex: Lexicon, text: str, operation: Operation | None) -> Intent:
     return Intent.DERIVED if operation is not None else Intent.FIGURE
 
 
+_CLAUSE_END = frozenset("，,；;。？?！!：:")
+
+
+def _total_of_items(lex: Lexicon, text: str) -> bool:
+    """Whether a total word (合计, 一共) asks for a sum: the question joins items before it in its clause (一般债务和
+    专项债务合计, 两项合计), or in the clause before the one it begins (A和B，合计是多少). Else it names a printed
+    total: 章丘区的债务余额合计, （本年收入合计）, 全区一共处置了多少件. Joining words are whole words: 和平区 joins
+    nothing. A bracketed aside is read on its own and its clause goes on after it (A和B（含再融资）合计). No items are
+    joined by a join inside a table's name (限额及余额明细表中), before 相比 (与上年相比), after a total word of its
+    own clause (收入合计和支出合计), or in a question that says 分别."""
+    totals = [p.regex for p in lex.operations if p.label == "total"]
+    joined = before = labelled = False  # a join in this clause; in the clause before it; a total word before a join
+    start = True
+    outer: list[tuple[bool, bool, bool, bool]] = []  # the clauses a bracket interrupts
+    for w in cut_words(text):
+        if w == "(":  # an aside (the text is NFKC: （） are ASCII)
+            outer.append((joined, before, labelled, start))
+            joined = before = labelled = False
+            start = True
+            continue
+        if w == ")":
+            if outer:
+                joined, before, labelled, start = outer.pop()
+            continue
+        if w in _CLAUSE_END:
+            joined, before, labelled, start = False, joined, False, True
+            continue
+        if lex.operand_each.fullmatch(w):
+            return False
+        if any(t.search(w) for t in totals):  # a word holding a total word: 合计, 总计有
+            if (joined and not labelled) or (start and before):
+                return True
+            labelled = labelled or not joined
+        elif lex.operand_unjoins.fullmatch(w):
+            joined = False
+        else:
+            joined = joined or bool(lex.operand_joins.fullmatch(w))
+        start = False
+    return False
+
+
 def _strip_cues(lex: Lexicon, text: str) -> str:
     """The question without its cue words; the words in a cue's gap (占…比例) are the question's and stay."""
     return lex.cues.sub(lambda m: " " + " ".join(g for g in m.groups() if g) + " ", normalize(text))
@@ -290,7 +332,12 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     lex = lexicon or Lexicon.default()
     text = unicodedata.normalize("NFKC", question).strip()
     lang = language_of(text)
-    ops = lex.find(lex.operations, text)
+    found = lex.find(lex.operations, text)
+    # a total is a sum of the items joined before it; never the whole of a share or ratio, nor what a comparison
+    # compares (税收和非税收入合计的比重, 高新区和起步区的收入合计哪个更多)
+    summed = ("total" in found and not {"share", "ratio"} & set(found)
+              and "comparison" not in lex.find(lex.intents, text) and _total_of_items(lex, text))
+    ops = ["sum" if op == "total" else op for op in found if op != "total" or summed]
     operation = Operation(ops[0]) if ops else None
     if operation is None and lex.find(lex.intents, text).count("comparison"):
         operation = Operation.COMPARE
@@ -343,7 +390,9 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     else:
         entities += [m.group(1) for m in _PLACE.finditer(re.sub(r"\d+年?", " ", text))
                      if not re.match(r"[全本各该年]", m.group(1))]
-        terms = tuple(dict.fromkeys(_words(_strip_cues(lex, text))))
+        printed = [m.group() for p in lex.operations if p.label == "total" for m in p.regex.finditer(text)
+                   ] if "total" in found and not summed else []  # 合计 of one item: the label of its row or column
+        terms = tuple(dict.fromkeys([*_words(_strip_cues(lex, text)), *printed]))
         search = text
     key = squash(text if lang == "zh" else " ".join(terms))  # where the question says its forms
     variants = lex.variants_in(key) if lang == "en" else tuple(

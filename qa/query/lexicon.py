@@ -72,6 +72,9 @@ class Lexicon:
     operand_than_tail: LazyRegex  # where the side after 比 ends: the comparative (多多少, 少了, 增加)
     operand_plan_words: LazyRegex  # a side's plan-or-outcome words (预计, 实际, 目标) the other side replaces
     operand_rate_asked: LazyRegex  # a rate named as what a comparison asks (哪个增加值增速更高): its operands are rates
+    operand_joins: LazyRegex  # a word that joins a total's items (和, 与, 、, 两项): 合计 after one asks for a sum
+    operand_unjoins: LazyRegex  # a word that ends a join as no items' (a table's name: 明细表; 相比)
+    operand_each: LazyRegex  # 分别, 各自: each item's own total, no sum
     org_suffix: LazyRegex  # what an organisation's name ends with (人民政府, 委员会, 局…)
     break_words: tuple[str, ...]  # an organisation's name never reaches back across these (的, 在, 推进…)
     qualifiers: LazyRegex
@@ -442,6 +445,8 @@ def _load() -> Lexicon:
         operand_than=_joined(groups["operand"], "than_zh"), operand_than_tail=_joined(groups["operand"], "than_tail_zh"),
         operand_plan_words=_joined(groups["operand"], "plan_zh"),
         operand_rate_asked=_joined(groups["operand"], "rate_asked"),
+        operand_joins=_joined(groups["operand"], "join_zh"),
+        operand_unjoins=_joined(groups["operand"], "unjoin_zh"), operand_each=_joined(groups["operand"], "each_zh"),
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
         qualifiers=_compile("|".join(qualifiers) or r"(?!)", "the qualifiers"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
