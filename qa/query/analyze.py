@@ -41,7 +41,6 @@ class Operation(StrEnum):
     SUM = "sum"
     SHARE = "share"
     RATIO = "ratio"
-    CHANGE = "change"
     COMPARE = "compare"
 
 
