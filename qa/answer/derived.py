@@ -39,7 +39,7 @@ def operand_questions(query: Query) -> tuple[str, str] | None:
     """The two operand questions of a derived question, or None when it has no two operands."""
     text = query.question
     years = sorted(set(query.years))
-    two_years = len(years) == 2 and query.operation in (Operation.DIFFERENCE, Operation.COMPARE)
+    two_years = len(years) == 2 and query.operation in (Operation.DIFFERENCE, Operation.CHANGE, Operation.COMPARE)
     if query.language == "zh" and (than := _than_split(text)):
         if two_years and not (str(years[1]) in than[0] and str(years[0]) in than[1]):
             than = than[::-1] if str(years[1]) in than[1] and str(years[0]) in than[0] else None
@@ -548,8 +548,10 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
         else:
             text = f"{names[winner]}{word}：{big} {sign} {small}"
         kind, value, out_unit = "comparison", None, unit
-    elif op is Operation.DIFFERENCE:
-        value = abs(x - y) / scale
+    elif op in (Operation.DIFFERENCE, Operation.CHANGE):
+        value = (x - y) / scale
+        if op is Operation.DIFFERENCE:
+            value = abs(value)
         out_unit = (POINTS[query.language == "en"]) if va[1] == "%" else unit  # two rates differ by points
         text, kind = f"{_fmt(value, decimals)}{out_unit}", "derived"
     elif op is Operation.SUM:

@@ -41,6 +41,7 @@ class Operation(StrEnum):
     SUM = "sum"
     SHARE = "share"
     RATIO = "ratio"
+    CHANGE = "change"
     COMPARE = "compare"
 
 
