@@ -495,6 +495,8 @@ def test_expected_units(question: str, unit: str) -> None:
         ("在政府债务限额和余额情况表（表十二）中，大武口区新增债务合计是多少？", Intent.FIGURE, None),
         ("全市与上年同期相比一共新增多少户市场主体？", Intent.FIGURE, None),
         ("一般公共预算收入合计和支出合计分别是多少？", Intent.FIGURE, None),
+        ("全市二级及以上医院一共有多少家？", Intent.FIGURE, None),
+        ("电子信息和仪器仪表制造业一共实现增加值多少？", Intent.DERIVED, Operation.SUM),
         ("区监委留置了多少人？", Intent.FIGURE, None),
         ("集成电路出口和锂电池出口，哪一个增长更快？", Intent.COMPARISON, Operation.COMPARE),
         ("城镇居民人均可支配收入是农村居民的多少倍？", Intent.DERIVED, Operation.RATIO),

@@ -390,8 +390,10 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     else:
         entities += [m.group(1) for m in _PLACE.finditer(re.sub(r"\d+年?", " ", text))
                      if not re.match(r"[全本各该年]", m.group(1))]
-        printed = [m.group() for p in lex.operations if p.label == "total" for m in p.regex.finditer(text)
-                   ] if "total" in found and not summed else []  # 合计 of one item: the label of its row or column
+        # 合计 of one item: the label of its row or column (a whole word a table prints, role total: not 一共, nor
+        # the 合计 inside 综合计划)
+        labels = [p.regex for p in lex.roles if p.label == "total"]
+        printed = [w for w in cut_words(text) if any(r.fullmatch(w) for r in labels)] if "total" in found and not summed else []
         terms = tuple(dict.fromkeys([*_words(_strip_cues(lex, text)), *printed]))
         search = text
     key = squash(text if lang == "zh" else " ".join(terms))  # where the question says its forms
