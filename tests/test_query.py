@@ -86,7 +86,8 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["role"] == ROLES | COUNT_ROLES  # the roles qa.answer.rows reads, and what a count takes in; no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh",
-                               "rate_asked", "join_zh", "unjoin_zh", "each_zh"}  # derived reads; *join_zh, each_zh: a total
+                               "rate_asked", "join_zh", "unjoin_zh", "each_zh", "each_after_zh",
+                               "name_zh"}  # derived reads; *join_zh, each*, name_zh: a total
     assert seen["span"] == {"org_suffix", "break", "change_verb"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
@@ -497,6 +498,27 @@ def test_expected_units(question: str, unit: str) -> None:
         ("一般公共预算收入合计和支出合计分别是多少？", Intent.FIGURE, None),
         ("全市二级及以上医院一共有多少家？", Intent.FIGURE, None),
         ("电子信息和仪器仪表制造业一共实现增加值多少？", Intent.DERIVED, Operation.SUM),
+        # the 和 of a name (a word of the user dictionary) or of a title joins no items; one outside them does
+        ("全市社会保障和就业支出合计是多少？", Intent.FIGURE, None),
+        ("批发和零售业增加值合计是多少？", Intent.FIGURE, None),
+        ("全市研究与试验发展经费一共投入多少？", Intent.FIGURE, None),
+        ("《关于2024年决算和2025年预算执行情况的报告》中一般公共预算收入合计是多少？", Intent.FIGURE, None),
+        ("教育支出和社会保障和就业支出合计是多少？", Intent.DERIVED, Operation.SUM),
+        ("《报告》中一般债务和专项债务合计多少？", Intent.DERIVED, Operation.SUM),
+        ("交通运输、仓储和邮政业增加值合计是多少？", Intent.FIGURE, None),
+        ("交通运输、仓储和邮政业与批发和零售业增加值合计是多少？", Intent.DERIVED, Operation.SUM),
+        ("高新区和起步区的收入合计分别是多少？", Intent.FIGURE, None),
+        ("社会保险基金预算收入和支出合计各是多少？", Intent.FIGURE, None),
+        # an each word counts in the total's own clause, after its items: not before them, nor in another clause
+        ("各区县一般债务和专项债务余额合计是多少？", Intent.DERIVED, Operation.SUM),
+        ("各部门一般公共预算和政府性基金预算拨款合计是多少？", Intent.DERIVED, Operation.SUM),
+        ("市本级和各区县债务合计是多少？", Intent.DERIVED, Operation.SUM),
+        ("A区和B区分别合计多少？", Intent.FIGURE, None),
+        ("一般债务和专项债务合计多少？分别增长多少？", Intent.DERIVED, Operation.SUM),
+        ("一般债务和专项债务各有多少，合计多少？", Intent.DERIVED, Operation.SUM),
+        ("一般债务和专项债务，合计各是多少？", Intent.FIGURE, None),
+        ("交通运输 、仓储和邮政业增加值合计是多少？", Intent.FIGURE, None),
+        ("电力、热力、燃气及水的生产和供应业增加值合计是多少？", Intent.FIGURE, None),
         ("区监委留置了多少人？", Intent.FIGURE, None),
         ("集成电路出口和锂电池出口，哪一个增长更快？", Intent.COMPARISON, Operation.COMPARE),
         ("城镇居民人均可支配收入是农村居民的多少倍？", Intent.DERIVED, Operation.RATIO),

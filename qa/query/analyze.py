@@ -289,37 +289,59 @@ def _total_of_items(lex: Lexicon, text: str) -> bool:
     """Whether a total word (合计, 一共) asks for a sum: the question joins items before it in its clause (一般债务和
     专项债务合计, 两项合计), or in the clause before the one it begins (A和B，合计是多少). Else it names a printed
     total: 章丘区的债务余额合计, （本年收入合计）, 全区一共处置了多少件. Joining words are whole words: 和平区 joins
-    nothing. A bracketed aside is read on its own and its clause goes on after it (A和B（含再融资）合计). No items are
-    joined by a join inside a table's name (限额及余额明细表中), before 相比 (与上年相比), after a total word of its
-    own clause (收入合计和支出合计), or in a question that says 分别."""
+    nothing, and neither do the 和 of a name (社会保障和就业支出合计, 批发和零售业: words of qa/data/userdict.txt;
+    交通运输、仓储和邮政业: the name_zh row of qa/data/query_words.tsv) or of a title (《关于2024年决算和2025年预算执行
+    情况的报告》中的收入合计). A bracketed aside or a title is read on its own and its clause goes on after it (A和B（含
+    再融资）合计). No items are joined by a join inside a table's name (限额及余额明细表中), before 相比 (与上年相比),
+    after a total word of its own clause (收入合计和支出合计), nor when the total's own clause says 分别 or 各 after
+    its items (A和B合计分别是多少, A和B，合计各是多少: each item's own total); an each word elsewhere asks for something
+    else (各区县A和B合计, A和B各有多少，合计多少)."""
     totals = [p.regex for p in lex.operations if p.label == "total"]
+    # a name joined by 、 is one word (◇, no join); 交通运输 、仓储 is that name too
+    cut = cut_words(lex.operand_names.sub("◇", _SPACED_COMMA.sub("、", text)))
     joined = before = labelled = False  # a join in this clause; in the clause before it; a total word before a join
     start = True
+    last_join = clause_start = 0  # where the last join word and this clause are
     outer: list[tuple[bool, bool, bool, bool]] = []  # the clauses a bracket interrupts
-    for w in cut_words(text):
-        if w == "(":  # an aside (the text is NFKC: （） are ASCII)
+    for i, w in enumerate(cut):
+        if w in ("(", "《"):  # an aside, or a title: one name (the text is NFKC: （） are ASCII)
             outer.append((joined, before, labelled, start))
             joined = before = labelled = False
             start = True
             continue
-        if w == ")":
+        if w in (")", "》"):
             if outer:
                 joined, before, labelled, start = outer.pop()
             continue
         if w in _CLAUSE_END:
             joined, before, labelled, start = False, joined, False, True
+            clause_start = i + 1
             continue
-        if lex.operand_each.fullmatch(w):
-            return False
         if any(t.search(w) for t in totals):  # a word holding a total word: 合计, 总计有
-            if (joined and not labelled) or (start and before):
-                return True
+            if joined and not labelled:
+                return not _each_in_clause(lex, cut, last_join + 1, i)
+            if start and before:
+                return not _each_in_clause(lex, cut, clause_start, i)
             labelled = labelled or not joined
         elif lex.operand_unjoins.fullmatch(w):
             joined = False
-        else:
-            joined = joined or bool(lex.operand_joins.fullmatch(w))
+        elif lex.operand_joins.fullmatch(w):
+            joined, last_join = True, i
         start = False
+    return False
+
+
+_SPACED_COMMA = lazy(r"\s*、\s*")
+
+
+def _each_in_clause(lex: Lexicon, cut: list[str], start: int, total: int) -> bool:
+    """Whether an each word stands in ``cut`` from ``start`` to the end of its clause: 分别 anywhere there, 各 after
+    the total word at ``total`` (合计各是多少; 市本级和各区县债务合计 sums)."""
+    for i, w in enumerate(cut[start:], start):
+        if w in _CLAUSE_END:
+            return False
+        if lex.operand_each.fullmatch(w) or (i > total and lex.operand_each_after.fullmatch(w)):
+            return True
     return False
 
 

@@ -75,6 +75,8 @@ class Lexicon:
     operand_joins: LazyRegex  # a word that joins a total's items (和, 与, 、, 两项): 合计 after one asks for a sum
     operand_unjoins: LazyRegex  # a word that ends a join as no items' (a table's name: 明细表; 相比)
     operand_each: LazyRegex  # 分别, 各自: each item's own total, no sum
+    operand_each_after: LazyRegex  # 各: each item's own only after the total word (合计各是多少), not 各区县
+    operand_names: LazyRegex  # one name whose parts are joined by 、 (交通运输、仓储和邮政业): no items of a total
     org_suffix: LazyRegex  # what an organisation's name ends with (人民政府, 委员会, 局…)
     break_words: tuple[str, ...]  # an organisation's name never reaches back across these (的, 在, 推进…)
     qualifiers: LazyRegex
@@ -447,6 +449,8 @@ def _load() -> Lexicon:
         operand_rate_asked=_joined(groups["operand"], "rate_asked"),
         operand_joins=_joined(groups["operand"], "join_zh"),
         operand_unjoins=_joined(groups["operand"], "unjoin_zh"), operand_each=_joined(groups["operand"], "each_zh"),
+        operand_each_after=_joined(groups["operand"], "each_after_zh"),
+        operand_names=_joined(groups["operand"], "name_zh"),
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
         qualifiers=_compile("|".join(qualifiers) or r"(?!)", "the qualifiers"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
