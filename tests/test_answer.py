@@ -1793,6 +1793,30 @@ def test_the_amount_of_a_change_conflicts_with_a_question_asking_for_the_new_val
     assert by["20元"][conflict] == 0.0  # asked by how much: no conflict (amount_match says it fits)
 
 
+def test_a_change_asked_from_a_named_base_is_only_a_change_that_names_it() -> None:
+    """实际完成比调整预算减少了多少: neither the level nor a change from another base is shown (a review found 548.3亿元
+    shown at 0.98 for 11.6亿元 computed); a printed change whose clause names the base is the answer."""
+    from qa.answer import _from_base
+    question = "全市一般公共预算支出实际完成比调整预算减少了多少亿元？"
+    query = analyze(question)
+    assert query.base == "调整预算"
+    sentence = "全市一般公共预算支出完成548.3亿元，比调整预算减少11.6亿元，比上年减少11.2亿元。"
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
+                  len(sentence))
+    cands = candidates_for(query, [Passage(chunk, 1.0, 1)], {SOURCE: sentence}, _flat_idf)
+    named = {c.display: _from_base(c, query.base, {SOURCE: sentence}) for c in cands}
+    assert named == {"548.3亿元": False, "11.6亿元": True, "11.2亿元": False}
+    answer = _answer_over(("全市一般公共预算支出完成548.3亿元，为调整预算的97.9%，比上年减少11.2亿元。",), question)
+    assert answer is None or answer.kind == "derived"  # no single reading: none is that change
+    wrapped = "一般公共预算支出完成42.1亿元，比年初预算数\n减少 1.3 亿元。"  # a PDF's wrapped line
+    query = analyze("一般公共预算支出比年初预算减少了多少亿元？")
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), wrapped, wrapped, 0,
+                  len(wrapped))
+    cands = candidates_for(query, [Passage(chunk, 1.0, 1)], {SOURCE: wrapped}, _flat_idf)
+    named = [c.display for c in cands if _from_base(c, query.base, {SOURCE: wrapped})]
+    assert len(named) == 1 and named[0].startswith("1.3")  # not the level, 42.1亿元
+
+
 def test_a_share_of_a_whole_is_less_than_the_whole() -> None:
     """专项债务 (257.50) read as the part of 一般债务 (97.28) would be a share of 264.71 %: a part read as its whole
     or more means an operand is not what was asked, so no derived answer (fit split: five such shares, all wrong)."""

@@ -87,7 +87,7 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh",
                                "rate_asked", "join_zh", "unjoin_zh", "each_zh", "each_after_zh",
-                               "name_zh"}  # derived reads; *join_zh, each*, name_zh: a total
+                               "name_zh", "base_zh", "prior_zh"}  # derived reads; *join_zh, each*, name_zh: a total
     assert seen["span"] == {"org_suffix", "break", "change_verb"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
@@ -958,3 +958,24 @@ def test_the_retriever_embeds_the_dense_text() -> None:
     with pytest.raises(RuntimeError, match="stop after"):
         retriever.pool(query)
     assert seen == [query.question]
+
+
+@pytest.mark.parametrize(("question", "base"), [
+    ("2025年全市政府性基金预算收入实际完成数比年初预算减少了多少亿元？", "年初预算"),
+    ("全市一般公共预算支出实际完成比调整预算减少了多少亿元？", "调整预算"),
+    ("2015年旅游接待总人数比2010年增加了多少万人次？", "2010年"),
+    ("2025年末常住人口比上年末增加了多少万人？", ""),  # the year before: a printed change need not name it
+    ("全市税收收入同比增长了多少？", ""),
+    ("全市税收收入比上年同期增长了多少？", ""),
+    ("2025年出口额比进口额多多少？", ""),  # a difference of two items, no change asked for
+    ("一般公共预算收入是多少？", ""),
+    # the year before by its number, or as 年初 / 上年度末, is the year before (a review found right answers lost)
+    ("2025年末有效发明专利比2024年末增长了多少？", ""),
+    ("有效发明专利比2024年末增长了多少？", ""),  # no year of its own: the document's
+    ("有效发明专利比上年度末增长了多少？", ""),
+    ("城镇化率比年初提高了多少个百分点？", ""),
+    ("一季度地区生产总值增速比全市高多少？", ""),  # two places compared, not a change
+    ("按可比价格计算，地区生产总值增长了多少？", ""),
+])
+def test_the_base_a_change_asked_for_is_measured_from(question: str, base: str) -> None:
+    assert analyze(question).base == base

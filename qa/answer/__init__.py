@@ -29,7 +29,7 @@ from qa.answer.features import (
 from qa.answer.generators import column_unit, generate, segments
 from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
-from qa.query import Intent, Operation, Query
+from qa.query import Intent, Lexicon, Operation, Query
 from qa.types import Answer, Passage
 
 READ_DEPTH = 10  # passages read for candidates
@@ -220,6 +220,11 @@ class Answerer:
         confidence = self.confidence_of(query, ranked)
         if not ranked or confidence < self.threshold:
             return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)
+        if query.base and not _from_base(ranked[0], query.base, texts):
+            # 实际完成比调整预算减少了多少: neither a level (548.3亿元) nor a change from another base (比上年减少2.25亿元)
+            # is the change asked for; a printed change whose own clause names the base is (else: a difference to
+            # compute, above, or no answer)
+            return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)
         best = ranked[0]
         alternatives = []
         seen = {squash(best.display)}
@@ -241,6 +246,25 @@ class Answerer:
                       kind=c.kind, probability=round(c.probability, 4), display=c.display, verdict=c.verdict,
                       page=page_of(pages, c.source, c.start),
                       unit=(c.unit or None) if c.kind == "table_cell" else None)  # a table's 单位 for a bare cell
+
+
+def _from_base(c: Candidate, base: str, texts: Mapping[str, str]) -> bool:
+    """Whether a prose figure is the amount of a change from ``base``: a change (比年初预算增加【3.2亿元】) whose clause
+    (read across wrapped lines; or the clause before, where its own says no 比: 与年初预算相比，减少…) says the base's
+    words. A table cell is left to the answer model (its base is its column's, not read here)."""
+    from qa.answer.features import change_role, wrapped_clause_bounds
+    from qa.terms import words
+
+    if c.kind != "number":
+        return True
+    text = texts.get(c.source, "")
+    a, b = wrapped_clause_bounds(text, c.start, c.end)  # 比年初预算数⏎减少 1.3 亿元: one clause
+    if change_role(Lexicon.default().change_verbs, text, c.start, c.end, a, b) != "by":
+        return False
+    said = squash(text[a:b])
+    if "比" not in said and "较" not in said:  # 与年初预算相比，减少X亿元: the base is in the clause before
+        said = squash(text[wrapped_clause_bounds(text, max(0, a - 2), max(0, a - 1))[0]:b])
+    return all(w in said for w in words(base) if len(w) >= 2)
 
 
 def _is_percent(c: Candidate) -> bool:

@@ -335,6 +335,14 @@ def change_role(verbs: LazyRegex, text: str, a: int, b: int, ca: int, cb: int) -
 _WRAPPED_CLAUSE_END = lazy(r"[，。！？；!?;：:]|(?<!\d),|,(?!\d)")  # CLAUSE_END without the line break
 
 
+def wrapped_clause_bounds(text: str, a: int, b: int, reach: int = 200) -> tuple[int, int]:
+    """The clause of ``text[a:b]`` read across wrapped lines (a PDF's 「比年初预算数⏎减少 1.3 亿元」 is one clause),
+    within ``reach`` characters either side."""
+    s = max((m.end() for m in _WRAPPED_CLAUSE_END.finditer(text, max(0, a - reach), a)), default=max(0, a - reach))
+    m = _WRAPPED_CLAUSE_END.search(text, b, b + reach)
+    return s, (m.start() if m else min(len(text), b + reach))
+
+
 def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passage_rank: int, passage_score: float,
                        support: int, first_in_clause: bool, verdict_clear: bool, own_start: int,
                        verdict_figure: bool) -> np.ndarray:

@@ -115,6 +115,9 @@ class Query:
     roles: tuple[str, ...] = ()  # which number of a table row it asks for (qa.answer.rows): done, plan, growth…
     heads: tuple[str, ...] = ()  # the kind of thing an entity or list question asks for: organ, firm, venue…
     change: str = ""  # "to" (提高到多少, 调整后), "from" (调整前, 原来) or "by" (增加了多少, 增幅): which value of a change
+    # what the amount of a change asked for is measured from, when the question names a base other than the year before
+    # (比年初预算减少了多少 -> 年初预算, 比2010年增加了多少 -> 2010年); "" for none
+    base: str = ""
     # what the dense retriever embeds: the question as asked. An English question's Chinese glossary and dictionary
     # terms are for BM25 and the features: embedded with it they doubled its embedding time (50 -> 27 ms p50
     # without) for no better ranking (fit split, leave one document out, three seed sets: best reading right 414.7
@@ -240,6 +243,25 @@ def asked_change(lex: Lexicon, text: str) -> str:
     (增加了多少, 增幅, by how much: the amount of the change); "" for none."""
     said = lex.find(lex.changes, text)
     return next((role for role in ("from", "to", "by") if role in said), "")
+
+
+def asked_base(lex: Lexicon, text: str) -> str:
+    """What the amount of a change asked for is measured from, as the question names it (比年初预算减少了多少 ->
+    年初预算, 实际完成数比调整预算少多少 -> 调整预算), or "" when it names none or the year before (比上年, 同比, 较上年同期):
+    a printed change (比上年增长5.6%) answers those."""
+    m = lex.operand_base.search(normalize(text))
+    base = m.group(1).strip() if m else ""
+    if not base or lex.operand_prior.fullmatch(base):
+        return ""
+    said = _YEAR_IN_BASE.search(base)
+    if said is not None:  # 比2024年末 in a question about 2025 (or with no year of its own: the document's) is 比上年末
+        years = {int(y) for y in _YEAR_IN_BASE.findall(text[:m.start()] + text[m.end():])}
+        if not years or int(said.group(1)) + 1 in years:
+            return ""
+    return base
+
+
+_YEAR_IN_BASE = lazy(r"((?:19|20)\d{2})\s*年")
 
 
 def asked_heads(lex: Lexicon, text: str) -> tuple[str, ...]:
@@ -436,4 +458,5 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  table=bool(lex.table_cue.search(normalize(text))), quotes=quotes, roles=tuple(roles),
                  variants=variants,
                  heads=asked_heads(lex, text) if intent in (Intent.ENTITY, Intent.LIST) else (),
-                 change=asked_change(lex, text), dense_text=text, senses=tuple(senses))
+                 change=(change := asked_change(lex, text)), dense_text=text, senses=tuple(senses),
+                 base=asked_base(lex, text) if change == "by" and lang == "zh" else "")

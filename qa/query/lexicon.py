@@ -76,6 +76,8 @@ class Lexicon:
     operand_unjoins: LazyRegex  # a word that ends a join as no items' (a table's name: 明细表; 相比)
     operand_each: LazyRegex  # 分别, 各自: each item's own total, no sum
     operand_each_after: LazyRegex  # 各: each item's own only after the total word (合计各是多少), not 各区县
+    operand_base: LazyRegex  # what a change asked for is measured from: 比【年初预算】减少了多少 (its first group)
+    operand_prior: LazyRegex  # the year before as a base (上年, 同期): a printed change's words need not name it
     operand_names: LazyRegex  # one name whose parts are joined by 、 (交通运输、仓储和邮政业): no items of a total
     org_suffix: LazyRegex  # what an organisation's name ends with (人民政府, 委员会, 局…)
     break_words: tuple[str, ...]  # an organisation's name never reaches back across these (的, 在, 推进…)
@@ -451,6 +453,7 @@ def _load() -> Lexicon:
         operand_unjoins=_joined(groups["operand"], "unjoin_zh"), operand_each=_joined(groups["operand"], "each_zh"),
         operand_each_after=_joined(groups["operand"], "each_after_zh"),
         operand_names=_joined(groups["operand"], "name_zh"),
+        operand_base=_joined(groups["operand"], "base_zh"), operand_prior=_joined(groups["operand"], "prior_zh"),
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
         qualifiers=_compile("|".join(qualifiers) or r"(?!)", "the qualifiers"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
