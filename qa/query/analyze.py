@@ -377,13 +377,14 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     text = unicodedata.normalize("NFKC", question).strip()
     lang = language_of(text)
     found = lex.find(lex.operations, text)
+    compares = "comparison" in lex.find(lex.intents, text)
     # a total is a sum of the items joined before it; never the whole of a share or ratio, nor what a comparison
     # compares (税收和非税收入合计的比重, 高新区和起步区的收入合计哪个更多)
-    summed = ("total" in found and not {"share", "ratio"} & set(found)
-              and "comparison" not in lex.find(lex.intents, text) and _total_of_items(lex, text))
+    summed = ("total" in found and not {"share", "ratio"} & set(found) and not compares
+              and _total_of_items(lex, text))
     ops = ["sum" if op == "total" else op for op in found if op != "total" or summed]
     operation = Operation(ops[0]) if ops else None
-    if operation is None and lex.find(lex.intents, text).count("comparison"):
+    if operation is None and compares:
         operation = Operation.COMPARE
     intent = _intent(lex, text, operation)
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
