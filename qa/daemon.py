@@ -18,12 +18,13 @@ import os
 import signal
 import socket
 import socketserver
-import stat
 import sys
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from qa.tmpcache import private_dir
 
 PROTOCOL = 1
 MAX_REQUEST = 64 * 1024  # bytes of one request line; a question is at most 1,000 characters
@@ -44,27 +45,13 @@ def socket_path(index_dir: Path, runtime: str | None = None) -> Path:
     return socket_dir(runtime) / f"{key[:20]}.sock"
 
 
-def _private_dir(folder: Path, create: bool) -> bool:
-    """True when ``folder`` is ours and closed to others (made so when ``create``)."""
-    if create:
-        try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError:
-            return False
-    try:
-        st = folder.lstat()
-    except OSError:
-        return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
-
-
 # --- client ---------------------------------------------------------------------------------------------------
 
 
 def ask_running(index_dir: Path, corpus_dir: Path, request: dict) -> str | None:
     """The output of a running engine for ``request`` (its printed text), or None to answer cold."""
     path = socket_path(index_dir)
-    if not _private_dir(path.parent, create=False):
+    if not private_dir(path.parent, create=False):
         return None
     request = {"v": PROTOCOL, "corpus": str(Path(corpus_dir).expanduser().resolve()), **request}
     try:
@@ -126,7 +113,7 @@ def start(engine, index_dir: Path, corpus_dir: Path, render: Callable,
     Returns None (and says why) when another engine already listens there or the socket folder is not private.
     """
     path = socket_path(index_dir)
-    if not _private_dir(path.parent, create=True):
+    if not private_dir(path.parent, create=True):
         log(f"bqa: note: {path.parent} is not a private folder; `bqa ask` will not reuse this process")
         return None
     if path.exists() or path.is_symlink():

@@ -18,6 +18,8 @@ import re
 import weakref
 from collections.abc import Callable
 
+from qa import regex_cache
+
 _BOUND = ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split")
 _MADE: list[weakref.ref[LazyRegex]] = []  # every LazyRegex made, for compile_all
 
@@ -34,7 +36,7 @@ class LazyRegex:
     def compiled(self) -> re.Pattern[str]:
         if self._compiled is None:
             try:
-                regex = re.compile(self.pattern, self._flags)
+                regex = regex_cache.compile(self.pattern, self._flags)
             except re.error as err:
                 if self._on_error is None:
                     raise

@@ -97,7 +97,7 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 @cache
 def units() -> tuple[str, ...]:
     """The units and measure words of ``qa/data/units.txt``, longest first (one reader for every stage)."""
-    return tuple(sorted({u for line in _data_lines("units.txt") for u in line.split()}, key=len, reverse=True))
+    return tuple(sorted({u for line in _data_lines("units.txt") for u in line.split()}, key=lambda u: (-len(u), u)))
 
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"

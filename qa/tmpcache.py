@@ -40,14 +40,14 @@ def mark_used(path: str | os.PathLike) -> None:
             os.utime(path)
 
 
-def prune(prefix: str, keep: Collection[str], stale_days: float = STALE_DAYS) -> list[str]:
-    """Remove this user's regular files in the temporary folder whose names start with ``prefix`` (a family, e.g.
-    ``bqa-cedict-0-``), other than the names in ``keep``, unread for ``stale_days`` days (their partial ``.tmp``
-    files too). Returns the names removed; errors (a file gone, another user's folder) are skipped."""
+def prune(prefix: str, keep: Collection[str], stale_days: float = STALE_DAYS, folder: Path | None = None) -> list[str]:
+    """Remove this user's regular files in the temporary folder (or ``folder``) whose names start with ``prefix`` (a
+    family, e.g. ``bqa-cedict-0-``), other than the names in ``keep``, unread for ``stale_days`` days (their partial
+    ``.tmp`` files too). Returns the names removed; errors (a file gone, another user's folder) are skipped."""
     removed: list[str] = []
     cutoff = time.time() - stale_days * _DAY
     try:
-        entries = list(os.scandir(temp_dir()))
+        entries = list(os.scandir(folder or temp_dir()))
     except OSError:
         return removed
     for entry in entries:
@@ -59,3 +59,18 @@ def prune(prefix: str, keep: Collection[str], stale_days: float = STALE_DAYS) ->
                 os.unlink(entry.path)
                 removed.append(entry.name)
     return removed
+
+
+def private_dir(folder: Path, create: bool) -> bool:
+    """True when ``folder`` is ours and closed to others (made so when ``create``): a place in a shared temporary
+    folder where no other user can put, replace or block a file of ours."""
+    if create:
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            return False
+    try:
+        st = folder.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == uid() and not st.st_mode & 0o077

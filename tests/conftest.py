@@ -18,6 +18,15 @@ def _isolated_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("BQA_INDEX", str(tmp_path / "default-index"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_regex_cache(tmp_path_factory):
+    """The tests' own patterns (and those of their in-process runs) never reach this user's regex cache file:
+    this process's store reads and writes a file of the session's."""
+    from qa import regex_cache
+
+    regex_cache._STORE = regex_cache.RegexStore(tmp_path_factory.mktemp("regex-cache") / "regex.json")
+
+
 @pytest.fixture(scope="session")
 def seed_corpus() -> Path:
     return SEED_CORPUS

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from qa import regex_cache
 from qa.ingest.text import align, repair
 from qa.lazy_regex import lazy
 from qa.names import HAN, person_spans
@@ -42,12 +43,12 @@ def _number_re() -> re.Pattern[str]:
     to = r"(?:\s*[~至到]\s*|[-—–]\s*|\s+[-—–]\s+)"
     # a number glued to Latin letters is part of a name, not a figure: 5G, G20, C919, PM2.5 (a unit it ends with,
     # 5km, is read before the letters are looked at)
-    return re.compile(rf"(?<![\d.,A-Za-z]){_PREFIX}?(?P<n>{one}(?:{to}{one})?){_SUFFIX}?(?![\dA-Za-z])")
+    return regex_cache.compile(rf"(?<![\d.,A-Za-z]){_PREFIX}?(?P<n>{one}(?:{to}{one})?){_SUFFIX}?(?![\dA-Za-z])")
 
 
 @cache
 def _cn_count_re() -> re.Pattern[str]:
-    return re.compile(rf"(?<![{_CN_NUM}第])[{_CN_NUM}]{{1,4}}(?:个|项|件|家|名|次|批|类|条|所|年|位|座|大|种|方面)")
+    return regex_cache.compile(rf"(?<![{_CN_NUM}第])[{_CN_NUM}]{{1,4}}(?:个|项|件|家|名|次|批|类|条|所|年|位|座|大|种|方面)")
 
 
 _DATE_RE = lazy(

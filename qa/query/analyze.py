@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 
+from qa import regex_cache
 from qa.ingest.places import place_cores
 from qa.lazy_regex import lazy
 from qa.query.dictionary import lookup
@@ -145,7 +146,7 @@ def _count_re() -> re.Pattern[str]:
     """几处, 多少万元, and a magnitude before a measure word that qa/data/units.txt does not list with one: 多少万辆
     counts in 万辆 (a count of 辆), not in 万. A measure word that begins the name of a currency is none: 多少亿人民币
     and 多少万日元 count in 亿 and 万 (no class), not in 亿人 (people) or 万日 (days)."""
-    return re.compile(rf"(?:几|多少)((?:万|亿|千)?(?:{'|'.join(re.escape(u) for u in units())}))(?!民币|[元币])")
+    return regex_cache.compile(rf"(?:几|多少)((?:万|亿|千)?(?:{'|'.join(re.escape(u) for u in units())}))(?!民币|[元币])")
 
 
 _HOW_MANY = lazy(r"(?<![a-z])how many(?: (?![\d,.]+%?(?:\s|$))[^\s?!,;:()]+){0,5}")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
+from qa import regex_cache
 from qa.errors import BqaError
 from qa.lazy_regex import LazyRegex
 from qa.paths import data_file
@@ -136,7 +137,7 @@ class Lexicon:
             if not phrases:
                 return None  # not kept: only the starts of phrases are (the question's other words are not)
             alternation = "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases)
-            regex = self._glossary_starts[key] = re.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])")
+            regex = self._glossary_starts[key] = regex_cache.compile(rf"(?<![a-z0-9])(?:{alternation})(?:e?s)?(?![a-z0-9])")
         return regex
 
     def compile_glossary(self) -> None:
