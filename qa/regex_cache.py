@@ -10,19 +10,22 @@ These are CPython's internals (``re._parser.parse``, ``re._compiler._code``, ``_
 ``re._compiler.compile`` does in its ten lines), so:
 - the file's name carries the Python build (``sys.version``) and the engine's MAGIC, CODESIZE and limits: another
   Python never reads it;
-- every entry read is checked: its flags, group count and group names must be in range and agree with each other,
-  and the engine checks the code (``invalid SRE code`` otherwise); an entry that fails is compiled again;
+- every entry read is checked: it carries a digest of its key (the pattern and its flags) and its contents, its
+  group count and names are in range, and the engine checks the code (``invalid SRE code`` otherwise); an entry
+  that fails is compiled again (the digest guards against a file mixed up or damaged, not against this user's own
+  tampering: the folder is closed to others);
 - when an internal is missing or fails, or on another implementation, a pattern is ``re.compile``'s; so is one
-  asking for re.DEBUG (which prints the parse) or re.TEMPLATE.
+  asking for re.DEBUG (which prints the parse) or re.TEMPLATE, or with flags re would refuse.
 A test compiles every packaged pattern both ways and finds them equal (``re.Pattern``'s ``==`` compares the code)
 and matching alike.
 
 The file lies in a folder of this user's in the temporary folder (``bqa-regex-UID``, mode 0700, checked ours before
-it is read: no other user can put, replace or block a file there); files of another Python or install, unread for
-weeks, are pruned (``qa.tmpcache``). A process that compiled patterns the file lacked writes it when it exits: the
-file is read again and merged, written aside and renamed over the old one, so a reader never sees half a file and
-two writers at once lose at most one's new entries. Only patterns made by ``qa`` reach it (its word lists' and
-modules'), never one built from a question's text: a caller of ``compile`` keeps to that.
+it is read: no other user can put or replace a file there; one who makes the folder first only turns the cache off);
+the files of another Python build in it (``regex-*.json``), unread for weeks, are pruned (``qa.tmpcache``). A
+process that compiled patterns the file lacked writes it when it exits: the file is read again and merged, written
+aside and renamed over the old one, so a reader never sees half a file and two writers at once lose at most one's
+new entries. Only patterns made by ``qa`` reach it (its word lists' and modules'), never one built from a
+question's text: a caller of ``compile`` keeps to that.
 """
 
 from __future__ import annotations
@@ -43,9 +46,11 @@ from pathlib import Path
 
 from qa.tmpcache import STALE_DAYS, mark_used, private_dir, prune, temp_dir, uid
 
-FORMAT = 1  # of the file's entries: a change of their layout changes this (and so the file's name)
+FORMAT = 2  # of the file's entries: a change of their layout changes this (and so the file's name)
 MAX_BYTES = 4 << 20  # ≈ 0.7 MB for our ≈ 410 patterns; past this, a write keeps only the patterns its process read
 _UNCACHED_FLAGS = re.DEBUG | getattr(re, "TEMPLATE", 0)  # what re.compile does more with these than compile
+_MAX_FLAGS = 1 << 16  # flags past re's (a bad value): re.compile's to judge, never kept
+_FAMILY = "regex-"  # the files' names in the folder: regex-<build hash>.json
 
 
 def _engine():
@@ -71,22 +76,33 @@ def default_path() -> Path | None:
         return None
     sre = engine[0]
     key = f"{FORMAT}:{sys.version}:{sre.MAGIC}:{sre.CODESIZE}:{sre.MAXREPEAT}:{sre.MAXGROUPS}"
-    return temp_dir() / f"bqa-regex-{uid()}" / f"{hashlib.md5(key.encode()).hexdigest()[:12]}.json"
+    return temp_dir() / f"bqa-regex-{uid()}" / f"{_FAMILY}{hashlib.md5(key.encode()).hexdigest()[:12]}.json"
 
 
-def _well_formed(entry: object, max_groups: int) -> bool:
-    """Whether ``entry`` is ``[flags, groups, {name: group}, code]`` with each part of its type and in range."""
-    if not (isinstance(entry, list) and len(entry) == 4):
+def _digest(key: str, flags: int, groups: int, names: dict, code: str) -> str:
+    """What ties an entry to its key: a hash of both (a file mixed up or damaged fails it)."""
+    text = "\0".join((key, str(flags), str(groups), repr(sorted(names.items())), code))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def _well_formed(key: str, entry: object, max_groups: int) -> bool:
+    """Whether ``entry`` is ``[flags, groups, {name: group}, code, digest]`` for ``key``: each part of its type and
+    in range, its digest that of the key and the rest."""
+    if not (isinstance(entry, list) and len(entry) == 5):
         return False
-    flags, groups, names, code = entry
-    return (type(flags) is int and 0 <= flags < 1 << 16 and type(groups) is int and 1 <= groups <= max_groups
-            and isinstance(names, dict) and isinstance(code, str)
-            and all(isinstance(k, str) and type(i) is int and 1 <= i < groups for k, i in names.items())
-            and len(set(names.values())) == len(names))
+    flags, groups, names, code, digest = entry
+    if not (type(flags) is int and 0 <= flags < _MAX_FLAGS and type(groups) is int and 1 <= groups <= max_groups and isinstance(names, dict)
+            and isinstance(code, str) and isinstance(digest, str)):
+        return False
+    if not (all(isinstance(k, str) and type(i) is int and 1 <= i < groups for k, i in names.items())
+            and len(set(names.values())) == len(names)):
+        return False
+    return digest == _digest(key, flags, groups, names, code)
 
 
-def _read(path: Path, max_groups: int) -> dict[str, list]:
-    """The file's well-formed entries when its folder and it are ours and it reads as our JSON object, else none."""
+def _read(path: Path) -> dict[str, list]:
+    """The file's entries when its folder and it are ours and it reads as our JSON object, else none (each entry is
+    checked when it is used: ``_well_formed``)."""
     if not private_dir(path.parent, create=False):
         return {}
     try:
@@ -106,7 +122,7 @@ def _read(path: Path, max_groups: int) -> dict[str, list]:
     if not isinstance(data, dict):
         return {}
     mark_used(path)
-    return {k: v for k, v in data.items() if isinstance(k, str) and _well_formed(v, max_groups)}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, list)}
 
 
 class RegexStore:
@@ -123,16 +139,17 @@ class RegexStore:
         self.hits = 0  # patterns made from the file's code (for tests and curious readers)
 
     def compile(self, pattern: str, flags: int = 0) -> re.Pattern[str]:
-        if self._engine is None or not isinstance(pattern, str) or int(flags) & _UNCACHED_FLAGS:
+        if (self._engine is None or not isinstance(pattern, str) or not isinstance(flags, int)
+                or not 0 <= flags < _MAX_FLAGS or flags & _UNCACHED_FLAGS):
             return re.compile(pattern, flags)
         flags = int(flags)
         key = f"{flags}:{pattern}"
         with self._lock:
             if self._entries is None:
-                self._entries = _read(self.path, self._engine[0].MAXGROUPS)
+                self._entries = _read(self.path)
             entry = self._entries.get(key) or self._new.get(key)
             self._used.add(key)
-        if entry is not None:
+        if entry is not None and _well_formed(key, entry, self._engine[0].MAXGROUPS):
             try:
                 regex = self._make(pattern, entry)
                 with self._lock:
@@ -141,17 +158,19 @@ class RegexStore:
             except Exception:  # noqa: BLE001 — refused by the engine's check: compiled below instead
                 pass
         try:
-            regex, entry = self._build(pattern, flags)
+            regex, entry = self._build(key, pattern, flags)
         except re.error:
             raise  # a bad pattern: re.compile's own error
         except Exception:  # noqa: BLE001 — an internal not as expected: re.compile's pattern, not kept
             return re.compile(pattern, flags)
+        if not key.isascii() and not _encodable(key):  # a lone surrogate: the file (UTF-8) cannot hold it
+            return regex
         with self._lock:
             self._new[key] = entry
         return regex
 
     def _make(self, pattern: str, entry: list) -> re.Pattern[str]:
-        final_flags, groups, groupindex, code64 = entry
+        final_flags, groups, groupindex, code64, _ = entry
         code = array("I")
         code.frombytes(base64.b64decode(code64, validate=True))
         if 4 * (groups - 1) > len(code):  # each group's two MARKs take four words: no code holds more groups
@@ -162,13 +181,14 @@ class RegexStore:
         return self._engine[0].compile(pattern, final_flags, code.tolist(), groups - 1, dict(groupindex),
                                        tuple(indexgroup))
 
-    def _build(self, pattern: str, flags: int) -> tuple[re.Pattern[str], list]:
-        """The pattern as ``re._compiler.compile`` makes it, and its entry."""
+    def _build(self, key: str, pattern: str, flags: int) -> tuple[re.Pattern[str], list]:
+        """The pattern as ``re._compiler.compile`` makes it, and its entry under ``key``."""
         _, compiler, parser = self._engine
         parsed = parser.parse(pattern, flags)
         code = compiler._code(parsed, flags)
-        entry = [flags | parsed.state.flags, parsed.state.groups, dict(parsed.state.groupdict),
+        parts = [flags | parsed.state.flags, parsed.state.groups, dict(parsed.state.groupdict),
                  base64.b64encode(array("I", code).tobytes()).decode("ascii")]
+        entry = [*parts, _digest(key, *parts)]
         return self._make(pattern, entry), entry
 
     def flush(self) -> bool:
@@ -178,7 +198,7 @@ class RegexStore:
             new, used = dict(self._new), set(self._used)
         if not new or self._engine is None or not private_dir(self.path.parent, create=True):
             return False
-        entries = {**_read(self.path, self._engine[0].MAXGROUPS), **new}
+        entries = {**_read(self.path), **new}
         text = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
         if len(text) > MAX_BYTES:  # data files edited many times: the entries no longer read go
             text = json.dumps({k: v for k, v in entries.items() if k in used}, ensure_ascii=False,
@@ -201,8 +221,16 @@ class RegexStore:
                 self._new.pop(k, None)
             if self._entries is not None:
                 self._entries.update(new)
-        prune("", {self.path.name}, STALE_DAYS, self.path.parent)  # another Python's or install's file
+        prune(_FAMILY, {self.path.name}, STALE_DAYS, self.path.parent)  # another Python build's file
         return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 _STORE: RegexStore | bool | None = None  # False: no store (this Python's internals or no temporary folder)

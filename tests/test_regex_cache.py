@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -86,41 +87,52 @@ def test_flags_and_groups_come_back_as_re_makes_them(tmp_path: Path) -> None:
     assert second.hits == len(FLAGGED)
 
 
-CODE = "code"  # stands for the pattern's own valid code in the entries below
+KEY = "0:(?P<x>a+)b"
 
 
-@pytest.mark.parametrize("entry", [
-    [32, 1, {}, "AAAAAA=="],  # one opcode 0 (FAILURE) and no INFO: the engine's check refuses it
-    [32, 2, {"x": 1}, "!!"],  # not base64
-    [32, 10 ** 8, {"x": 1}, CODE],  # a group count past the engine's limit (unchecked: 2.7 s and 1.5 GB)
-    [32, 2, {"x": 5}, CODE], [32, 2, {"x": 1, "y": 1}, CODE], [32, 2, {"x": "1"}, CODE],  # groups out of range
-    ["32", 2, {"x": 1}, CODE], [True, 2, {"x": 1}, CODE], [32, "2", {"x": 1}, CODE], [32, 2, [], CODE],
-    [32, 2, {"x": 1}], "x", None,
+def _signed(flags, groups, names, code) -> list:
+    """An entry with the digest of KEY and its contents, as a write of ours would make it."""
+    return [flags, groups, names, code, regex_cache._digest(KEY, flags, groups, names, code)]
+
+
+@pytest.mark.parametrize("make", [
+    lambda v: _signed(32, 2, {"x": 1}, "AAAAAA=="),  # one opcode 0 (FAILURE), no INFO: the engine's check refuses it
+    lambda v: _signed(32, 2, {"x": 1}, "!!"),  # not base64
+    lambda v: _signed(32, 10 ** 8, {"x": 1}, v[3]),  # more groups than the code holds (unchecked: 2.7 s, 1.5 GB)
+    lambda v: _signed(32, 2, {"x": 5}, v[3]), lambda v: _signed(32, 2, {"x": 1, "y": 1}, v[3]),  # groups out of range
+    lambda v: [2, *v[1:]],  # flags changed: the digest fails
+    lambda v: [v[0], v[1], {"y": 1}, v[3], v[4]],  # a group renamed: the digest fails
+    lambda v: _signed("32", 2, {"x": 1}, v[3]), lambda v: _signed(True, 2, {"x": 1}, v[3]),
+    lambda v: _signed(32, "2", {"x": 1}, v[3]), lambda v: [32, 2, [], v[3], v[4]],
+    lambda v: v[:4], lambda v: "x", lambda v: None,
 ])
-def test_a_bad_entry_is_compiled_again(tmp_path: Path, entry) -> None:
+def test_a_bad_entry_is_compiled_again(tmp_path: Path, make) -> None:
     """Whatever an entry holds, the pattern is re.compile's (the same code, flags, groups and group names)."""
     good = RegexStore(tmp_path / "c" / "regex.json")
     good.compile(r"(?P<x>a+)b")
     assert good.flush()
-    valid = json.loads(good.path.read_text(encoding="utf-8"))["0:(?P<x>a+)b"]
-    if isinstance(entry, list):
-        entry = [valid[3] if v == CODE else v for v in entry]
-    good.path.write_text(json.dumps({"0:(?P<x>a+)b": entry, "0:z": valid}), encoding="utf-8")
+    valid = json.loads(good.path.read_text(encoding="utf-8"))[KEY]
+    good.path.write_text(json.dumps({KEY: make(valid)}), encoding="utf-8")
     store = RegexStore(good.path)
     regex, plain = store.compile(r"(?P<x>a+)b"), re.compile(r"(?P<x>a+)b")
     assert regex == plain and (regex.groups, regex.groupindex) == (plain.groups, plain.groupindex)
     assert regex.fullmatch("aab").groupdict() == {"x": "aa"} and store.hits == 0
 
 
-def test_a_valid_entry_under_another_patterns_key_is_refused_or_harmless(tmp_path: Path) -> None:
-    """An entry is the code of its own key's pattern; one moved under another key is refused by the engine or
-    matches as its code says, never crashes (the engine checks any code it is given)."""
+def test_an_entry_under_another_key_is_refused(tmp_path: Path) -> None:
+    """An entry moved under another pattern's key fails its digest, even the code of a pattern re refuses: '('
+    still raises re.error, as re.compile does."""
     store = RegexStore(tmp_path / "c" / "regex.json")
-    store.compile(r"\d+")
+    store.compile("a")
+    store.compile("a", re.IGNORECASE)
     assert store.flush()
     data = json.loads(store.path.read_text(encoding="utf-8"))
-    store.path.write_text(json.dumps({"0:[a-z]+": data["0:\\d+"]}), encoding="utf-8")
-    RegexStore(store.path).compile("[a-z]+").search("abc 123")  # no crash: whatever it returns
+    store.path.write_text(json.dumps({"0:(": data["0:a"], "0:b": data["0:a"], "2:a": data["0:a"]}), encoding="utf-8")
+    moved = RegexStore(store.path)
+    with pytest.raises(re.error):
+        moved.compile("(")
+    assert moved.compile("b") == re.compile("b") and moved.compile("a", re.I) == re.compile("a", re.I)
+    assert moved.hits == 0
 
 
 @pytest.mark.parametrize("junk", ["not json", "[1, 2]", '{"0:a": 3}', "[" * 100000])
@@ -133,10 +145,20 @@ def test_a_file_that_is_not_ours_reads_as_empty(tmp_path: Path, junk: str) -> No
 
 
 def test_debug_and_flag_objects(tmp_path: Path, capsys) -> None:
-    """re.DEBUG prints the parse each time (re.compile's, never kept); a RegexFlag and its int are one entry."""
+    """re.DEBUG prints the parse each time (re.compile's, never kept); flags re refuses raise its error; a
+    RegexFlag and its int are one entry."""
     store = RegexStore(tmp_path / "c" / "regex.json")
     store.compile("ab", re.DEBUG)
     assert capsys.readouterr().out and not store._new
+    for bad in (2.0, "2"):
+        with pytest.raises(TypeError):
+            re.compile("ab", bad)
+        with pytest.raises(TypeError):
+            store.compile("ab", bad)
+    for error in (lambda: re.compile("ab", 1 << 40), lambda: store.compile("ab", 1 << 40)):
+        with pytest.raises(OverflowError):
+            error()
+    assert not store._new
     store.compile("ab", re.IGNORECASE)
     store.compile("ab", int(re.IGNORECASE))
     assert list(store._new) == [f"{int(re.IGNORECASE)}:ab"] and store.hits == 1
@@ -206,11 +228,61 @@ def test_a_second_process_reads_what_the_first_wrote_at_exit(tmp_path: Path) -> 
     assert len(list(tmp_path.glob("bqa-regex-*/*.json"))) == 1
 
 
-def test_the_patterns_built_from_the_units_are_the_same_in_every_process() -> None:
+def test_the_patterns_built_from_the_units_are_the_same_in_every_process(tmp_path: Path) -> None:
     """Units of one length were joined in the order of a set, which changes with the process's hash seed: the
     pattern's text then differed from one process to the next and was never found in the file."""
     code = ("from qa.answer.generators import _number_re; from qa.query.analyze import _count_re; "
             "print(_number_re().pattern, _count_re().pattern)")
-    seen = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
+    seen = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed, "TMPDIR": str(tmp_path)},
                            capture_output=True, text=True, check=True).stdout for seed in ("1", "2", "3")}
     assert len(seen) == 1
+
+
+def test_old_files_of_the_family_are_pruned_and_nothing_else(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    store = RegexStore(folder / "regex-aaaaaaaaaaaa.json")
+    store.compile("戊")
+    assert store.flush()
+    month = time.time() - 30 * 86400
+    for name in ("regex-bbbbbbbbbbbb.json", "regex-bbbbbbbbbbbb.json.x1.tmp", "notes.txt"):
+        (folder / name).write_text("{}", encoding="utf-8")
+        os.utime(folder / name, (month, month))
+    store.compile("己")
+    assert store.flush()
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "regex-aaaaaaaaaaaa.json"]
+
+
+def test_a_file_past_the_size_limit_is_not_read_and_a_write_keeps_what_was_read(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "c" / "regex.json"
+    first = RegexStore(path)
+    for i in range(20):
+        first.compile(f"庚{i}")
+    assert first.flush()
+    size = path.stat().st_size
+    monkeypatch.setattr(regex_cache, "MAX_BYTES", size - 1)
+    over = RegexStore(path)
+    over.compile("庚1")
+    assert over.hits == 0  # the file is past the limit: not read
+    monkeypatch.setattr(regex_cache, "MAX_BYTES", size + 50)
+    second = RegexStore(path)
+    second.compile("庚1")
+    second.compile("辛")  # the merged file would pass the limit: only what this process read is kept
+    assert second.hits == 1 and second.flush()
+    assert set(json.loads(path.read_text(encoding="utf-8"))) == {"0:庚1", "0:辛"}
+
+
+def test_a_read_marks_the_file_used(tmp_path: Path) -> None:
+    path = tmp_path / "c" / "regex.json"
+    first = RegexStore(path)
+    first.compile("壬")
+    assert first.flush()
+    old = time.time() - 3 * 86400
+    os.utime(path, (old, old))
+    RegexStore(path).compile("壬")
+    assert time.time() - path.stat().st_mtime < 60
+
+
+def test_a_pattern_the_file_cannot_hold_is_compiled_and_not_kept(tmp_path: Path) -> None:
+    store = RegexStore(tmp_path / "c" / "regex.json")
+    lone = "x\ud800"
+    assert store.compile(lone) == re.compile(lone) and not store._new and store.flush() is False
