@@ -114,7 +114,7 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
         if source is None:
             continue
         for seg in segments(p.chunk, source):
-            hits = [h for h in generate(seg) if h.kind in allowed and (wants_ordinal or h.unit != "第")]
+            hits = [h for h in generate(seg, allowed) if h.kind in allowed and (wants_ordinal or h.unit != "第")]
             firsts = first_numbers(hits, seg.text)
             owns = own_starts(hits, seg.text)
             for h in hits:

@@ -3,14 +3,15 @@
 A generator reads a ``Segment`` (a passage's repaired text, or one table cell, with the source offset of
 every character) and yields ``(start, end, kind, unit)`` spans of that text: a figure always with its unit
 and qualifier, a date as a whole date, a name as a whole name, a list as its whole enumeration, a clause for
-yes/no questions. A new kind of answer is one generator function and one ``GENERATORS`` entry. Which span
-answers the question is decided by the fitted model (``qa.answer.model``), never here.
+yes/no questions. A new kind of answer is one generator function and one ``GENERATORS`` entry (the kind it
+yields: a question that takes no such kind does not run it). Which span answers the question is decided by the
+fitted model (``qa.answer.model``), never here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -414,18 +415,18 @@ def cells(seg: Segment) -> Iterator[Hit]:
         yield Hit(a, a + len(text), kind, unit_of(text) if kind == "table_cell" else "")
 
 
-GENERATORS: dict[str, Generator] = {
-    "number": numbers,
-    "date": dates,
-    "person": people,
-    "entity": entities,
-    "document": documents,
-    "post": posts,
-    "complement": complements,
-    "list": lists,
-    "yes_no": clauses,
+GENERATORS: dict[str, tuple[str, Generator]] = {  # name: (the kind of span it yields, the generator)
+    "number": ("number", numbers),
+    "date": ("date", dates),
+    "person": ("person", people),
+    "entity": ("entity", entities),
+    "document": ("entity", documents),
+    "post": ("entity", posts),
+    "complement": ("entity", complements),
+    "list": ("list", lists),
+    "yes_no": ("yes_no", clauses),
 }
-CELL_GENERATORS: dict[str, Generator] = {"table_cell": cells}
+CELL_GENERATORS: dict[str, Generator] = {"table_cell": cells}  # a cell: table_cell, or entity for a row label
 
 
 def segments(chunk: Chunk, source: str) -> list[Segment]:
@@ -449,15 +450,19 @@ def segments(chunk: Chunk, source: str) -> list[Segment]:
     return [Segment(chunk.text, tuple(offs))]
 
 
-def generate(seg: Segment) -> list[Hit]:
+def generate(seg: Segment, kinds: Collection[str] | None = None) -> list[Hit]:
+    """The candidate spans of ``seg``; with ``kinds``, at least those of these kinds (the generators of other kinds
+    are not run, but dates are whenever numbers are asked: a number inside a date is none)."""
     hits: list[Hit] = []
     if seg.column is not None:
         for gen in CELL_GENERATORS.values():
             hits.extend(gen(seg))
         if len(seg.text) <= 24:
             return hits
-    for gen in GENERATORS.values():
-        hits.extend(gen(seg))
+    wanted = None if kinds is None else {*kinds, *(("date",) if "number" in kinds else ())}
+    for kind, gen in GENERATORS.values():
+        if wanted is None or kind in wanted:
+            hits.extend(gen(seg))
     date_spans = [(h.start, h.end) for h in hits if h.kind == "date"]
     seen, out = set(), []
     for h in hits:
