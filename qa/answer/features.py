@@ -113,8 +113,18 @@ class Context:
         found = self._seen.get(("cov", text))
         if found is None:
             key = squash(text)
-            found = self._seen[("cov", text)] = sum(
-                w for t, w in self.terms if t in key or any(f in key for f in self.forms.get(t, ()))) / self.total
+            share = 0  # summed in the terms' order, as sum() does on Python 3.11: the same float as before
+            for t, w, forms in self._term_forms():
+                if t in key or (forms and any(f in key for f in forms)):
+                    share += w
+            found = self._seen[("cov", text)] = share / self.total
+        return found
+
+    def _term_forms(self) -> tuple[tuple[str, float, tuple[str, ...]], ...]:
+        """Each term, its weight and its other forms, looked up once (``coverage`` reads them for every text)."""
+        found = self._seen.get("term_forms")
+        if found is None:
+            found = self._seen["term_forms"] = tuple((t, w, self.forms.get(t, ())) for t, w in self.terms)
         return found
 
     def find(self, category: str, text: str) -> frozenset[str]:

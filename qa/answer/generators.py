@@ -4,8 +4,9 @@ A generator reads a ``Segment`` (a passage's repaired text, or one table cell, w
 every character) and yields ``(start, end, kind, unit)`` spans of that text: a figure always with its unit
 and qualifier, a date as a whole date, a name as a whole name, a list as its whole enumeration, a clause for
 yes/no questions. A new kind of answer is one generator function and one ``GENERATORS`` entry (the kind it
-yields: a question that takes no such kind does not run it). Which span answers the question is decided by the
-fitted model (``qa.answer.model``), never here.
+yields: a question that takes no such kind does not run it; a kind whose spans remove another's, as a date removes
+the numbers inside it, is run with it in ``generate``). Which span answers the question is decided by the fitted
+model (``qa.answer.model``), never here.
 """
 
 from __future__ import annotations
