@@ -113,11 +113,8 @@ class Context:
         found = self._seen.get(("cov", text))
         if found is None:
             key = squash(text)
-            share = 0  # summed in the terms' order, as sum() does on Python 3.11: the same float as before
-            for t, w, forms in self._term_forms():
-                if t in key or (forms and any(f in key for f in forms)):
-                    share += w
-            found = self._seen[("cov", text)] = share / self.total
+            said = [w for t, w, forms in self._term_forms() if t in key or (forms and any(f in key for f in forms))]
+            found = self._seen[("cov", text)] = sum(said) / self.total  # sum(), as total is summed
         return found
 
     def _term_forms(self) -> tuple[tuple[str, float, tuple[str, ...]], ...]:
