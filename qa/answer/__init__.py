@@ -22,14 +22,17 @@ from qa.answer.features import (
     FEATURES,
     Context,
     candidate_features,
+    change_role,
     first_numbers,
     own_starts,
     squash,
+    wrapped_clause_bounds,
 )
 from qa.answer.generators import column_unit, generate, segments
 from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
 from qa.query import Intent, Lexicon, Operation, Query
+from qa.terms import words
 from qa.types import Answer, Passage
 
 READ_DEPTH = 10  # passages read for candidates
@@ -252,9 +255,6 @@ def _from_base(c: Candidate, base: str, texts: Mapping[str, str]) -> bool:
     """Whether a prose figure is the amount of a change from ``base``: a change (比年初预算增加【3.2亿元】) whose clause
     (read across wrapped lines; or the clause before, where its own says no 比: 与年初预算相比，减少…) says the base's
     words. A table cell is left to the answer model (its base is its column's, not read here)."""
-    from qa.answer.features import change_role, wrapped_clause_bounds
-    from qa.terms import words
-
     if c.kind != "number":
         return True
     text = texts.get(c.source, "")
