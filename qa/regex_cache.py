@@ -91,8 +91,8 @@ def _well_formed(key: str, entry: object, max_groups: int) -> bool:
     if not (isinstance(entry, list) and len(entry) == 5):
         return False
     flags, groups, names, code, digest = entry
-    if not (type(flags) is int and 0 <= flags < _MAX_FLAGS and type(groups) is int and 1 <= groups <= max_groups and isinstance(names, dict)
-            and isinstance(code, str) and isinstance(digest, str)):
+    if not (type(flags) is int and 0 <= flags < _MAX_FLAGS and type(groups) is int and 1 <= groups <= max_groups
+            and isinstance(names, dict) and isinstance(code, str) and isinstance(digest, str)):
         return False
     if not (all(isinstance(k, str) and type(i) is int and 1 <= i < groups for k, i in names.items())
             and len(set(names.values())) == len(names)):
@@ -170,26 +170,30 @@ class RegexStore:
         return regex
 
     def _make(self, pattern: str, entry: list) -> re.Pattern[str]:
+        """The pattern of a file's entry."""
         final_flags, groups, groupindex, code64, _ = entry
         code = array("I")
         code.frombytes(base64.b64decode(code64, validate=True))
         if 4 * (groups - 1) > len(code):  # each group's two MARKs take four words: no code holds more groups
             raise ValueError("more groups than the code can hold")
+        return self._pattern(pattern, final_flags, groups, groupindex, code.tolist())
+
+    def _pattern(self, pattern: str, final_flags: int, groups: int, groupindex: dict[str, int],
+                 code: list[int]) -> re.Pattern[str]:
+        """What ``re._compiler.compile`` hands the engine, from a pattern's parts."""
         indexgroup: list[str | None] = [None] * groups
         for name, i in groupindex.items():
             indexgroup[i] = name
-        return self._engine[0].compile(pattern, final_flags, code.tolist(), groups - 1, dict(groupindex),
-                                       tuple(indexgroup))
+        return self._engine[0].compile(pattern, final_flags, code, groups - 1, dict(groupindex), tuple(indexgroup))
 
     def _build(self, key: str, pattern: str, flags: int) -> tuple[re.Pattern[str], list]:
         """The pattern as ``re._compiler.compile`` makes it, and its entry under ``key``."""
         _, compiler, parser = self._engine
         parsed = parser.parse(pattern, flags)
         code = compiler._code(parsed, flags)
-        parts = [flags | parsed.state.flags, parsed.state.groups, dict(parsed.state.groupdict),
-                 base64.b64encode(array("I", code).tobytes()).decode("ascii")]
-        entry = [*parts, _digest(key, *parts)]
-        return self._make(pattern, entry), entry
+        final_flags, groups, groupindex = flags | parsed.state.flags, parsed.state.groups, dict(parsed.state.groupdict)
+        parts = [final_flags, groups, groupindex, base64.b64encode(array("I", code).tobytes()).decode("ascii")]
+        return self._pattern(pattern, final_flags, groups, groupindex, code), [*parts, _digest(key, *parts)]
 
     def flush(self) -> bool:
         """Write the file with the patterns added since it was read (merged with what it holds now); True when
