@@ -734,6 +734,78 @@ def test_a_bare_how_many_matches_any_count_and_conflicts_with_money():
     assert rows["2亿元"][match] == 0.0 and rows["2亿元"][conflict] == 1.0
 
 
+def test_nearness_is_the_reading_of_the_nearest_weighty_term():
+    """Context.nearness equals the largest 1 / (1 + d / 10) over every start of a weighty term (idf ≥ 1, two
+    characters or more) found as re.finditer finds it, at every position of the sentence and past its ends."""
+    from qa.answer.features import Context
+
+    weights = {"债务": 2.0, "余额": 1.5, "一般": 0.5}
+    ctx = Context.of(analyze("一般债务余额是多少？"), lambda t: weights.get(t, 1.0))
+    weighty = [t for t, w in ctx.terms if w >= 1.0 and len(t) >= 2]
+    assert "债务" in weighty and "一般" not in weighty
+    for sentence in ("截至2024年末，本区一般债务余额为97.28亿元，专项债务余额257.5亿元。", "无关的文字。", "债务债务 债务"):
+        key = _compact(sentence)
+        starts = [m.start() for t in weighty for m in re.finditer(re.escape(t), key)]
+        for at in range(-3, len(key) + 3):
+            assert ctx.nearness(sentence, at) == max((1.0 / (1.0 + abs(p - at) / 10.0) for p in starts),
+                                                     default=0.0), (sentence, at)
+
+
+@pytest.mark.parametrize("seed_", range(5))
+def test_occurrences_are_those_re_finditer_finds(seed_):
+    """A term's occurrences, each after the end of the one before (aa in aaaa twice, not three times)."""
+    from qa.answer.features import _occurrences
+
+    rng = np.random.default_rng(seed_)
+    for _ in range(300):
+        text = "".join(rng.choice(list("aab债务"), size=int(rng.integers(0, 30))))
+        term = "".join(rng.choice(list("ab债务"), size=int(rng.integers(1, 4))))
+        assert list(_occurrences(term, text)) == [m.start() for m in re.finditer(re.escape(term), text)]
+
+
+def test_function_lead_cuts_at_the_longest_break_word_as_a_scan_of_all_of_them_does(seed):
+    """function_lead looks only at the break words that start with the span's first character: the same cut as
+    trying every break word, longest first, at every place of the seed bulletin where one starts."""
+    from qa.answer.generators import _word_free, function_lead
+
+    words = sorted(Lexicon.default().break_words, key=len, reverse=True)
+
+    def reference(text: str, a: int, b: int) -> int:
+        first_end = text.find("、", a, b)
+        first_end = b if first_end < 0 else first_end
+        for word in words:
+            cut = a + len(word)
+            if text.startswith(word, a) and first_end - cut >= 2 and _word_free(text, cut):
+                return cut
+        return a
+
+    checked = cut = 0
+    for text in list(seed.texts.values())[:3]:
+        for a in range(len(text) - 12):
+            if text[a] in {w[0] for w in words}:
+                for b in (a + 3, a + 12):
+                    found = function_lead(text, a, b)
+                    assert found == reference(text, a, b), (text[a:b], a)
+                    checked += 1
+                    cut += found > a
+    assert checked > 1000 and cut > 50
+
+
+def test_a_scored_candidate_is_the_candidate_with_its_probability_and_score():
+    from dataclasses import fields
+
+    from qa.answer import Candidate, _scored
+
+    c = Candidate("37人", "37人", "s.txt", 3, 6, "number", "人", 2, "c1", np.ones(3, dtype=np.float32), "yes")
+    new = _scored(c, 0.25, -1.5)
+    ref = replace(c, probability=0.25, score=-1.5)
+    assert type(new) is Candidate and new is not c and c.probability == 0.0
+    assert all(getattr(new, f.name) is getattr(ref, f.name) or getattr(new, f.name) == getattr(ref, f.name)
+               for f in fields(Candidate))
+    with pytest.raises(AttributeError):
+        new.score = 1.0  # still frozen
+
+
 def test_the_form_asked_for_marks_whole_dates():
     rows = _feature_rows("审议会是哪一天召开的？", "2025年度的审议会于2025年7月7日召开。")
     match, miss = FEATURES.index("form_match"), FEATURES.index("form_miss")

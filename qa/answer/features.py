@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -74,6 +74,21 @@ _YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _TITLE_BEFORE = lazy(rf"{ROLE}\s*$")  # 区财政局局长 姜靖
 _DIGIT = lazy(r"\d")
 _DAY, _MONTH, _YEAR_FORM = (re.compile(p) for p in (r"\d\s*日|\d{4}-\d{1,2}-\d{1,2}", r"\d\s*月", r"(?:19|20)\d{2}\s*年"))
+_KIND_FLAGS = {k: tuple(float(k == j) for j in KINDS) for k in KINDS}  # the k_* features of each kind
+_NO_KIND = (0.0,) * len(KINDS)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What ``candidate_features`` reads of the query for every candidate, worked out once per query."""
+
+    years: frozenset[int]
+    periods: frozenset[str]
+    forms: frozenset[str]
+    places: frozenset[str]
+    top_w: float  # the heaviest term's weight (1.0 when there is none)
+    wanted: frozenset[str]  # the unit classes the question's units accept
+    counted: frozenset[str]  # the unit classes of what it counts in so many words (几处, 多少万元)
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,26 @@ class Context:
         return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lex, places or {},
                    tuple(squash(q) for q in query.quotes),
                    _merged(sense_forms(query, terms), other_forms(terms, query.variants)), ends, named)
+
+    def asked(self) -> Asked:
+        """The query's years, periods, forms, places, heaviest term and unit classes, worked out once."""
+        found = self._seen.get("asked")
+        if found is None:
+            q, lex = self.query, self.lexicon
+            found = self._seen["asked"] = Asked(
+                frozenset(q.years), frozenset(q.periods), frozenset(q.forms), frozenset(q.places),
+                max((w for _, w in self.terms), default=1.0) or 1.0, lex.wanted_classes(q.units),
+                frozenset(c for u in q.counters if (c := lex.unit_class(u))))
+        return found
+
+    def passage(self, chunk: Chunk) -> tuple[str, float]:
+        """(the chunk's context, the coverage of its text and context), once per chunk (``Chunk.context`` is built
+        anew on every read)."""
+        found = self._seen.get(("passage", id(chunk)))
+        if found is None or found[0] is not chunk:  # the chunk is kept with its entry: its id is not reused
+            context = chunk.context
+            found = self._seen[("passage", id(chunk))] = (chunk, context, self.coverage(chunk.text + "▸" + context))
+        return found[1], found[2]
 
     def coverage(self, text: str) -> float:
         """The share of the question's term weight that ``text`` holds."""
@@ -191,13 +226,33 @@ class Context:
         return s, len(text)
 
     def term_starts(self, sentence: str) -> tuple[int, ...]:
-        """Where the question's weighty terms (idf ≥ 1, two characters or more) start in the squashed sentence."""
+        """Where the question's weighty terms (idf ≥ 1, two characters or more) start in the squashed sentence,
+        in order."""
         found = self._seen.get(("starts", sentence))
         if found is None:
             key = squash(sentence)
-            found = self._seen[("starts", sentence)] = tuple(
-                m.start() for t, w in self.terms if w >= 1.0 and len(t) >= 2 for m in re.finditer(re.escape(t), key))
+            found = self._seen[("starts", sentence)] = tuple(sorted(
+                i for t, w in self.terms if w >= 1.0 and len(t) >= 2 for i in _occurrences(t, key)))
         return found
+
+    def nearness(self, sentence: str, at: int) -> float:
+        """1 / (1 + d / 10) for the distance d from ``at`` to the nearest start of a weighty term in the sentence
+        (``term_starts``); 0 when there is none."""
+        starts = self.term_starts(sentence)
+        if not starts:
+            return 0.0
+        k = bisect_left(starts, at)
+        d = min(abs(starts[j] - at) for j in (k - 1, k) if 0 <= j < len(starts))
+        return 1.0 / (1.0 + d / 10.0)
+
+
+def _occurrences(term: str, text: str) -> Iterator[int]:
+    """Where ``term`` (not empty) starts in ``text``, each occurrence after the end of the one before (as
+    ``re.finditer`` reads them)."""
+    i = text.find(term)
+    while i >= 0:
+        yield i
+        i = text.find(term, i + len(term))
 
 
 def _years(text: str) -> set[int]:
@@ -359,31 +414,33 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     ca, cb = ctx.bounds("clause", text, a, b)
     sa, sb = ctx.bounds("sentence", text, a, b)
     clause, sentence = text[ca:cb], text[sa:sb]
-    context = chunk.context
+    context, pass_cov = ctx.passage(chunk)
+    asked = ctx.asked()
     is_cell = seg.column is not None
     label = chunk.label_of(seg.column) if is_cell and chunk.cells else ""
     column = chunk.header[seg.column] if is_cell and seg.column is not None and seg.column < len(chunk.header) else ""
     span = text[a:b]
     # where the question's words are, relative to the candidate
     before = text[max(sa, a - 15):a]
-    near = max((1.0 / (1.0 + abs(p - (a - sa)) / 10.0) for p in ctx.term_starts(sentence)), default=0.0)
+    near = ctx.nearness(sentence, a - sa)
     lead_key = squash(text[max(ca, a - 12):a])
-    top_w = max((w for _, w in ctx.terms), default=1.0) or 1.0
+    top_w = asked.top_w
     adjacent = max((w for t, w in ctx.terms if t and lead_key.endswith(t) or (t and t in lead_key[-(len(t) + 4):])),
                    default=0.0) / top_w
     after = text[b:min(cb, b + 10)]
-    years = set(q.years)
-    lead = text[sa:a]
-    last = _last_year(lead) or _last_year(label)
-    col_years = _years(column)
-    said_years = _years(sentence + label + column)
+    years = asked.years
+    if years:  # the years the candidate's own words say are read when the question names one
+        last = _last_year(text[sa:a]) or _last_year(label)
+        col_years, said_years = _years(column), _years(sentence + label + column)
+    else:
+        last, col_years, said_years = None, set(), set()
     y_agree = float(bool(years) and (last in years or bool(years & said_years)))
     y_conflict = float(bool(years) and last is not None and last not in years and not (years & col_years))
     heading_years = section_years(chunk) if years and not said_years else set()  # its own words name no year
     sec_agree = float(bool(years & heading_years))
     sec_conflict = float(bool(heading_years) and not years & heading_years)
-    periods = set(q.periods)
-    found_periods = set(ctx.find("periods", clause + label + column))
+    periods = asked.periods
+    found_periods = ctx.find("periods", clause + label + column) if periods else frozenset()  # read when asked
     p_agree = float(bool(periods & found_periods))
     p_conflict = float(bool(periods) and bool(found_periods) and not (periods & found_periods))
     families = q.scope_families
@@ -400,20 +457,20 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         if families else (0.0, 0.0)
     unit = hit.unit
     cls = ctx.lexicon.unit_class(unit)
-    wanted = ctx.lexicon.wanted_classes(q.units)
+    wanted = asked.wanted
     unit_match = float(bool(cls) and cls in wanted)
     unit_conflict = float(bool(cls) and bool(wanted) and cls not in wanted)
-    counted = {c for u in q.counters if (c := ctx.lexicon.unit_class(u))}  # asked in so many words: 几处, 多少万元
+    counted = asked.counted  # asked in so many words: 几处, 多少万元
     counter_match = float(bool(cls) and cls in counted)
     counter_conflict = float(bool(counted) and cls not in counted and hit.kind in ("number", "table_cell"))
-    kinds = [float(hit.kind == k) for k in KINDS]
+    kinds = _KIND_FLAGS.get(hit.kind, _NO_KIND)
     own = text[max(sa, own_start):a]  # the figure's own words: since the figure before it, within its sentence
-    form = form_of(span, hit.kind, unit)
-    wanted_forms = set(q.forms)
+    wanted_forms = asked.forms
+    form = form_of(span, hit.kind, unit) if wanted_forms else ""  # read when the question asks for a form
     form_match = float(form in wanted_forms)
     form_miss = float(bool(wanted_forms) and form not in wanted_forms)
     mine = ctx.places.get(chunk.source, frozenset())
-    p_match = float(bool(q.places) and bool(mine & set(q.places)))
+    p_match = float(bool(q.places) and bool(mine & asked.places))
     p_conflict = float(bool(q.places) and bool(mine) and not p_match)
     n_items = item_count(span, hit.kind) if q.items else 0
     titled = hit.kind == "person" and bool(_TITLE_BEFORE.search(text, max(0, a - 8), a))
@@ -438,13 +495,14 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     change = change_role(ctx.lexicon.change_verbs, text, a, b, ca, cb) if q.change and hit.kind == "number" else ""
     lead2 = squash(text[max(0, a - 6):a])[-2:]  # the two characters right before it, as the question has them:
     lead_echo = len(lead2) == 2 and lead2.isalpha() and lead2 in ctx.question_key  # 留置【37人】, 任命【宣一洲】
-    clause_cov, pass_cov, own_cov = ctx.coverage(clause), ctx.coverage(chunk.text + "▸" + context), ctx.coverage(own)
+    clause_cov, own_cov = ctx.coverage(clause), ctx.coverage(own)
+    span_key = squash(span)
     return np.array([
         passage_score, 1.0 / passage_rank, *kinds,
         clause_cov, ctx.coverage(sentence), pass_cov, ctx.coverage(before),
         ctx.coverage(after), adjacent, near, y_agree, y_conflict, p_agree, p_conflict, s_agree, s_conflict,
         unit_match, unit_conflict, float(cls == "%"), float("%" in wanted), float(cls == "money"),
-        float("money" in wanted), float(len(squash(span)) >= 2 and squash(span) in ctx.question_key),
+        float("money" in wanted), float(len(span_key) >= 2 and span_key in ctx.question_key),
         ctx.coverage(label), ctx.coverage(column), float(bool(years & col_years)),
         float(bool(years) and bool(col_years) and not (years & col_years)),
         float(bool(ctx.lexicon.negation.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),

@@ -303,8 +303,13 @@ _LIST_JOINT = lazy(r"以及|和|及|与")
 
 
 @cache
-def _break_words_longest_first() -> tuple[str, ...]:
-    return tuple(sorted(Lexicon.default().break_words, key=len, reverse=True))
+def _break_words_by_first() -> dict[str, tuple[str, ...]]:
+    """The lexicon's break words by their first character, longest first."""
+    out: dict[str, tuple[str, ...]] = {}
+    for word in sorted(Lexicon.default().break_words, key=len, reverse=True):
+        if word:
+            out[word[0]] = (*out.get(word[0], ()), word)
+    return out
 
 
 def function_lead(text: str, a: int, b: int) -> int:
@@ -313,7 +318,7 @@ def function_lead(text: str, a: int, b: int) -> int:
     and the cut splits no dictionary word (在建项目 keeps its 在); ``a`` when there is none."""
     first_end = text.find("、", a, b)
     first_end = b if first_end < 0 else first_end
-    for word in _break_words_longest_first():
+    for word in _break_words_by_first().get(text[a:a + 1], ()):
         cut = a + len(word)
         if text.startswith(word, a) and first_end - cut >= 2 and _word_free(text, cut):
             return cut
