@@ -734,6 +734,23 @@ def test_a_bare_how_many_matches_any_count_and_conflicts_with_money():
     assert rows["2亿元"][match] == 0.0 and rows["2亿元"][conflict] == 1.0
 
 
+def test_year_and_period_features_read_the_candidates_words_when_the_question_names_one():
+    """The year and period features agree or conflict with what the candidate's sentence, clause and cell say;
+    a question that names no year (no period) leaves them all 0, however many its passage says (the features
+    skip reading them then)."""
+    y_agree, y_conflict = FEATURES.index("year_agree"), FEATURES.index("year_conflict")
+    p_agree, p_conflict = FEATURES.index("period_agree"), FEATURES.index("period_conflict")
+    text = "2024年上半年收入12亿元，2025年上半年收入15亿元。"
+    same = _feature_rows("2025年上半年收入是多少？", text)
+    assert same["15亿元"][y_agree] == 1.0 and same["15亿元"][y_conflict] == 0.0
+    assert same["12亿元"][y_conflict] == 1.0
+    assert same["15亿元"][p_agree] == 1.0 and same["15亿元"][p_conflict] == 0.0
+    other = _feature_rows("2025年下半年收入是多少？", text)
+    assert other["15亿元"][p_conflict] == 1.0 and other["15亿元"][p_agree] == 0.0
+    bare = _feature_rows("收入是多少？", text)
+    assert all(bare[f][k] == 0.0 for f in ("12亿元", "15亿元") for k in (y_agree, y_conflict, p_agree, p_conflict))
+
+
 def test_nearness_is_the_reading_of_the_nearest_weighty_term():
     """Context.nearness equals the largest 1 / (1 + d / 10) over every start of a weighty term (idf ≥ 1, two
     characters or more) found as re.finditer finds it, at every position of the sentence and past its ends."""
@@ -804,6 +821,9 @@ def test_a_scored_candidate_is_the_candidate_with_its_probability_and_score():
                for f in fields(Candidate))
     with pytest.raises(AttributeError):
         new.score = 1.0  # still frozen
+    # what _scored relies on: every field set by __init__ from its arguments, kept in __dict__, nothing after it
+    assert all(f.init for f in fields(Candidate)) and not hasattr(Candidate, "__post_init__")
+    assert not hasattr(Candidate, "__slots__") and set(vars(new)) == {f.name for f in fields(Candidate)}
 
 
 def test_the_form_asked_for_marks_whole_dates():

@@ -299,14 +299,17 @@ def test_choose_threshold_without_reaching_keeps_the_best_and_says_so():
 
 
 def test_choose_threshold_needs_the_target_at_every_stricter_threshold():
-    # 55 right, then 4 wrong (55/57 = 0.965, 55/58 = 0.948 at MIN_STABLE or more shown), then 60 right
-    # (115/119 = 0.966): the target is met again at 119 shown, but only by luck of the draw after it failed at
-    # 58; the threshold stays at 57
-    assert MIN_STABLE <= 58
-    probs = [1.0 - k / 1000 for k in range(119)]
-    right = [k < 55 or k >= 59 for k in range(119)]
+    # MIN_STABLE right, then wrong ones until the precision falls below the target (at MIN_STABLE or more shown),
+    # then three times as many right: the target is met again, but only by luck of the draw after it failed;
+    # the threshold stays where it was before the dip
+    good = MIN_STABLE
+    wrong = next(w for w in range(1, good) if good / (good + w) < 0.95)
+    n = good + wrong + 3 * good
+    probs = [1.0 - k / (10 * n) for k in range(n)]
+    right = [k < good or k >= good + wrong for k in range(n)]
+    assert (n - wrong) / n >= 0.95  # met again at the end
     got = choose_threshold(probs, right, target=0.95)
-    assert got["reached"] and got["shown"] == 57
+    assert got["reached"] and got["shown"] == good + wrong - 1
 
 
 def test_choose_threshold_reads_a_dip_among_the_first_few_shown_as_noise():

@@ -470,8 +470,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     form_match = float(form in wanted_forms)
     form_miss = float(bool(wanted_forms) and form not in wanted_forms)
     mine = ctx.places.get(chunk.source, frozenset())
-    p_match = float(bool(q.places) and bool(mine & asked.places))
-    p_conflict = float(bool(q.places) and bool(mine) and not p_match)
+    place_match = float(bool(q.places) and bool(mine & asked.places))
+    place_conflict = float(bool(q.places) and bool(mine) and not place_match)
     n_items = item_count(span, hit.kind) if q.items else 0
     titled = hit.kind == "person" and bool(_TITLE_BEFORE.search(text, max(0, a - 8), a))
     roles: frozenset[str] = frozenset()
@@ -507,7 +507,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(bool(years) and bool(col_years) and not (years & col_years)),
         float(bool(ctx.lexicon.negation.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),
         math.log1p(len(span)) / 4.0, float(q.language == "en"), float(verdict_clear), float(chunk.is_header),
-        float(hit.kind in PRIMARY[q.intent]), float(q.intent is Intent.ENTITY), p_match, p_conflict,
+        float(hit.kind in PRIMARY[q.intent]), float(q.intent is Intent.ENTITY), place_match, place_conflict,
         float(any(ch.isdigit() for ch in span)), form_match, form_miss,
         own_cov, counter_match, counter_conflict, float(verdict_figure),
         float(bool(q.items) and n_items == q.items), float(bool(q.items) and n_items != q.items),
