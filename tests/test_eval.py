@@ -1047,3 +1047,25 @@ def test_a_list_reading_with_the_clauses_lead_in_is_no_right_candidate() -> None
     # a name that itself begins with such a word (建设…, 从化区) is the answer, when the gold says so
     named = item(question="杨静被任命为什么职务？", answer="区建设和管理委员会主任", type="entity")
     assert runner._candidate_label(LocatedItem(named, (), ()), candidate("建设和管理委员会主任"), [], {})
+
+
+def test_fit_linear_is_sklearns_logistic_regression_where_no_sign_bound_binds_and_keeps_the_bounds():
+    """The confidence fit: scikit-learn's L2 logistic regression (C=1, standardised rows) when every weight is
+    free; a conflict that goes with right answers in the data (one row of a thousand, as top_period_conflict was)
+    gets weight 0, not a large positive one, and an agreement never a negative one."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 3))
+    y = (x @ np.array([1.0, -2.0, 0.5]) + rng.normal(size=1000) > 0).astype(int)
+    free = fit_linear("m", ("a", "b", "c"), x, y, {})
+    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    ref = LogisticRegression(C=1.0, max_iter=5000, tol=1e-10).fit(z, y)
+    assert np.allclose(free.weights, ref.coef_[0], atol=1e-4) and abs(free.bias - ref.intercept_[0]) < 1e-4
+    rare = np.zeros((1000, 1))
+    rare[np.argmax(y)] = 1.0  # one row, a right one
+    bounded = fit_linear("m", ("a_agree", "b_agree", "c", "period_conflict"), np.hstack([x, rare]), y, {})
+    assert bounded.provenance["sign_bounds"] == {"a_agree": ">= 0", "b_agree": ">= 0", "period_conflict": "<= 0"}
+    assert bounded.weights[0] > 0.5 and bounded.weights[1] == 0.0 and bounded.weights[3] <= 0.0
+    unbounded = fit_linear("m", ("a", "b", "c", "d"), np.hstack([x, rare]), y, {})
+    assert unbounded.weights[3] > 0.0  # what the bound prevents

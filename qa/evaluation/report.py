@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .fit import TARGET_PRECISION
+from .fit import MIN_STABLE, TARGET_PRECISION
 
 if TYPE_CHECKING:
     from .runner import EvalRun
@@ -137,7 +137,7 @@ def render_report(run: EvalRun, chart: str | None = "chart.png") -> str:
     parts.append("## Models\n\n" + table(["", "value"], [
         ["answer threshold", fmt(run.models.get("threshold"))],
         ["threshold chosen for", f"precision ≥ {t.get('target')} of cross-validated answers ({t.get('rule', 'pooled')}, "
-                                 "at this and every stricter threshold) "
+                                 f"at this and every stricter threshold from {MIN_STABLE} shown on) "
                                  f"(reached: {t.get('reached')}, precision there {fmt(t.get('precision'))}, "
                                  f"{t.get('shown')} shown)" if t else "–"],
         ["the rule on documents it did not see", _nested(t.get("nested"))],
