@@ -38,11 +38,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.machinery
+import importlib.util
 import logging
 import os
 import re
 import sys
 import threading
+import types
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -61,16 +64,67 @@ if TYPE_CHECKING:  # numpy is imported for the light table, not by an up-to-date
 def _import_jieba():
     """jieba, without the pkg_resources import its ``_compat`` makes only to find its own files (≈ 90 ms of a
     cold question, and deprecated): with it unavailable for that one import, jieba opens them beside its
-    module, the fallback it ships. A pkg_resources already imported is used as before."""
+    module, the fallback it ships. A pkg_resources already imported is used as before. Its HMM module is
+    loaded when first used (``_DeferredModule``), not with jieba: we cut with the HMM off."""
     if "jieba" in sys.modules or "pkg_resources" in sys.modules:
         import jieba
         return jieba
+    _defer("jieba.finalseg")
     sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # import pkg_resources raises ImportError
     try:
         import jieba
     finally:
         del sys.modules["pkg_resources"]
     return jieba
+
+
+class _DeferredModule(types.ModuleType):
+    """A module that is executed when one of its names is first read. ``jieba.finalseg`` builds the HMM's
+    probability tables (≈ 8 ms of a cold question, a third of jieba's import) and jieba imports it whatever is
+    cut; only a cut with the HMM on, or a word added with frequency 0, reads it. Its ``__spec__`` is a plain
+    attribute, so the import system finds it in ``sys.modules`` without loading it (importlib's LazyLoader
+    loads on that read)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        with _DEFERRED_LOCK:
+            real = self.__dict__.get("_real")
+            if real is None:
+                spec = self.__spec__
+                real = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = real
+                try:
+                    spec.loader.exec_module(real)
+                except BaseException:
+                    sys.modules[spec.name] = self
+                    raise
+                self.__dict__["_real"] = real
+        return getattr(real, name)
+
+
+_DEFERRED_LOCK = threading.Lock()
+
+
+def _defer(name: str) -> None:
+    """Put a ``_DeferredModule`` for the submodule ``name`` in ``sys.modules``, found without importing its
+    package; nothing when it is imported already or cannot be found."""
+    if name in sys.modules:
+        return
+    package, _, _ = name.rpartition(".")
+    parent = importlib.util.find_spec(package)  # a top-level package: found, not imported
+    if parent is None or not parent.submodule_search_locations:
+        return
+    spec = importlib.machinery.PathFinder.find_spec(name, parent.submodule_search_locations)
+    if spec is None or spec.loader is None:
+        return
+    module = _DeferredModule(name)
+    module.__spec__ = spec
+    module.__file__ = spec.origin
+    module.__package__ = name if spec.submodule_search_locations is not None else package
+    if spec.submodule_search_locations is not None:
+        module.__path__ = list(spec.submodule_search_locations)
+    sys.modules[name] = module
 
 
 jieba = _import_jieba()

@@ -191,3 +191,34 @@ def test_non_utf8_stdout_is_never_a_traceback(fake_index, seed_corpus, encoding)
     as_json = subprocess.run([*BQA, "ask", QUESTION, "--json", "--no-warm", *args], env=env, capture_output=True,
                              timeout=120)
     assert json.loads(as_json.stdout.decode(encoding))["question"] == QUESTION.replace("？", "?")
+
+
+def test_a_cold_ask_loads_and_answers_without_cycle_collection_and_restores_it(fake_index, seed_corpus, monkeypatch):
+    """ask_here turns the cyclic collector off while it loads and answers (it found next to nothing there), and
+    back on after, also when answering fails; the answer is the engine's own."""
+    import gc
+
+    from qa.entry import ask_here, request_for
+
+    seen = []
+    real_open = BulletinQA.open
+
+    def open_(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(BulletinQA, "open", staticmethod(open_))
+    parsed = {"question": QUESTION, "top_k": 3, "json": True, "doc_ids": [], "sources": [], "years": []}
+    assert gc.isenabled()
+    out = ask_here(fake_index, seed_corpus, request_for(parsed))
+    assert seen == [False] and gc.isenabled()
+    assert _without_latency(json.loads(out)) == _without_latency(real_open(fake_index, seed_corpus).ask(
+        QUESTION, top_k=3).to_dict())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no index")
+
+    monkeypatch.setattr(BulletinQA, "open", staticmethod(broken))
+    with pytest.raises(RuntimeError):
+        ask_here(fake_index, seed_corpus, request_for(parsed))
+    assert gc.isenabled()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -499,3 +500,37 @@ def test_jieba_is_imported_without_pkg_resources(tmp_path) -> None:
     first, second = run.stdout.splitlines()
     assert first.startswith("False b'")
     assert "留置" in second
+
+
+def test_jiebas_hmm_tables_load_only_when_the_hmm_is_used():
+    """Importing qa.terms imports jieba without its HMM tables (jieba.finalseg is deferred: we cut with the HMM
+    off); a cut with the HMM on loads them on first use, and cuts as jieba imported the usual way does, from
+    several threads at once."""
+    sentences = ["他来到了网易杭研大厦", "区监委留置37人，小明硕士毕业于中国科学院计算所"]
+    probe = (
+        "import sys, json, threading\n"
+        "import qa.terms\n"
+        "import jieba\n"
+        "before = 'jieba.finalseg.prob_emit' in sys.modules\n"
+        "plain = [list(jieba.cut(s, HMM=False)) for s in S]\n"
+        "out = {}\n"
+        "def cut(i): out[i] = [list(jieba.cut(s, HMM=True)) for s in S]\n"
+        "ts = [threading.Thread(target=cut, args=(i,)) for i in range(4)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "print(json.dumps([before, 'jieba.finalseg.prob_emit' in sys.modules, plain, out[0],"
+        " all(out[i] == out[0] for i in out)], ensure_ascii=False))\n"
+    )
+    reference = (
+        "import json, jieba\n"
+        "print(json.dumps([list(jieba.cut(s, HMM=True)) for s in S], ensure_ascii=False))\n"
+    )
+
+    def run(code: str):
+        done = subprocess.run([sys.executable, "-c", f"S = {sentences!r}\n" + code], capture_output=True, text=True,
+                              encoding="utf-8", timeout=120, check=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    before, after, plain, hmm, same = run(probe)
+    assert not before and after and same
+    assert hmm == run(reference)
+    assert "杭研" in hmm[0] and "杭研" not in plain[0]  # the HMM was used
