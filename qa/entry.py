@@ -127,15 +127,17 @@ def _no_cycle_collection():
     """The cyclic garbage collector off while one question is loaded for and answered, as it was before after.
 
     Loading allocates hundreds of thousands of long-lived objects (modules, word lists, the dictionary, the
-    index), so the collector ran some 70 times in a cold `bqa ask` and found next to nothing: 7-11 ms of its
-    ≈ 0.28 s. Objects are still freed when their last reference goes; only reference cycles wait (a few
-    hundred kilobytes at most here), and a collection runs when the collector is back on."""
+    index), so the collector ran some 70 times in a cold `bqa ask` and found about 500 objects: 7-11 ms of its
+    ≈ 0.28 s. Objects are still freed when their last reference goes; only reference cycles wait. What was
+    allocated meanwhile is frozen (``gc.freeze``: left out of later collections) before the collector is back
+    on, or its first run would pass over all of it again (≈ 6 ms); this is a one-shot process."""
     was = gc.isenabled()
-    gc.disable()
     try:
+        gc.disable()
         yield
     finally:
         if was:
+            gc.freeze()
             gc.enable()
 
 

@@ -83,23 +83,25 @@ class _DeferredModule(types.ModuleType):
     probability tables (≈ 8 ms of a cold question, a third of jieba's import) and jieba imports it whatever is
     cut; only a cut with the HMM on, or a word added with frequency 0, reads it. Its ``__spec__`` is a plain
     attribute, so the import system finds it in ``sys.modules`` without loading it (importlib's LazyLoader
-    loads on that read)."""
+    loads on that read). Once loaded, the real module replaces it in ``sys.modules`` and in jieba; a name bound
+    to it before then (``from jieba import finalseg``) still reads the real module's names through it."""
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
         with _DEFERRED_LOCK:
             real = self.__dict__.get("_real")
-            if real is None:
+            if real is None:  # executed while this module stays in sys.modules (another thread importing it by
+                # name waits here on its first read instead of getting it half-built), then put in its place and
+                # in its package, whose name for it jieba's code reads
                 spec = self.__spec__
                 real = importlib.util.module_from_spec(spec)
-                sys.modules[spec.name] = real
-                try:
-                    spec.loader.exec_module(real)
-                except BaseException:
-                    sys.modules[spec.name] = self
-                    raise
+                spec.loader.exec_module(real)
                 self.__dict__["_real"] = real
+                sys.modules[spec.name] = real
+                package, _, child = spec.name.rpartition(".")
+                if getattr(sys.modules.get(package), child, None) is self:
+                    setattr(sys.modules[package], child, real)
         return getattr(real, name)
 
 

@@ -517,8 +517,10 @@ def test_jiebas_hmm_tables_load_only_when_the_hmm_is_used():
         "def cut(i): out[i] = [list(jieba.cut(s, HMM=True)) for s in S]\n"
         "ts = [threading.Thread(target=cut, args=(i,)) for i in range(4)]\n"
         "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "real = sys.modules['jieba.finalseg']\n"
+        "swapped = type(real).__name__ == 'module' and jieba.finalseg is real and hasattr(real, 'cut')\n"
         "print(json.dumps([before, 'jieba.finalseg.prob_emit' in sys.modules, plain, out[0],"
-        " all(out[i] == out[0] for i in out)], ensure_ascii=False))\n"
+        " all(out[i] == out[0] for i in out) and swapped], ensure_ascii=False))\n"
     )
     reference = (
         "import json, jieba\n"
