@@ -751,6 +751,23 @@ def test_year_and_period_features_read_the_candidates_words_when_the_question_na
     assert all(bare[f][k] == 0.0 for f in ("12亿元", "15亿元") for k in (y_agree, y_conflict, p_agree, p_conflict))
 
 
+def test_the_period_in_force_is_the_last_one_its_statement_said_before_the_figure():
+    """「上半年，全区新设立企业1556户」: 上半年 holds for the figure though its clause names none, until the statement
+    ends or another period is said; with none said in its statement, the cell's labels and headings say it."""
+    agree, conflict = FEATURES.index("lead_period_agree"), FEATURES.index("lead_period_conflict")
+    text = "上半年，全区新设立企业1556户，同比增长12%；下半年新设立企业1600户。另注销企业300户。"
+    later = _feature_rows("下半年全区新设立了多少户企业？", text)
+    assert later["1556户"][conflict] == later["12%"][conflict] == 1.0 and later["1556户"][agree] == 0.0
+    assert later["1600户"][agree] == 1.0 and later["1600户"][conflict] == 0.0
+    assert later["300户"][agree] == later["300户"][conflict] == 0.0  # a new statement: the heading names none
+    first = _feature_rows("上半年全区新设立了多少户企业？", text)
+    assert first["1556户"][agree] == 1.0 and first["1600户"][conflict] == 1.0
+    bare = _feature_rows("全区新设立了多少户企业？", text)
+    assert all(v[agree] == v[conflict] == 0.0 for v in bare.values())  # no period asked
+    headed = _features_of("上半年全区新设立了多少户企业？", "全区新设立企业1556户。", ("一、上半年经济运行情况",))
+    assert headed["1556户"][agree] == 1.0
+
+
 def test_nearness_is_the_reading_of_the_nearest_weighty_term():
     """Context.nearness equals the largest 1 / (1 + d / 10) over every start of a weighty term (idf ≥ 1, two
     characters or more) found as re.finditer finds it, at every position of the sentence and past its ends."""

@@ -51,6 +51,9 @@ FEATURES = (
     # the years of the nearest heading (or table caption) that names any, for a candidate whose own sentence, row
     # and column name none: 「一、2025年预算执行情况 … 城镇新增就业9791人」 is a 2025 figure
     "section_year_agree", "section_year_conflict",
+    # the period in force at a figure: the last one its statement says before it, else its cell's or heading's
+    # (「上半年，全区新设立企业1556户」: 上半年, though the figure's clause names none)
+    "lead_period_agree", "lead_period_conflict",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -207,6 +210,25 @@ class Context:
             elif mine:
                 conflict += 1.0
         return agree / len(families), conflict
+
+    def period_in_force(self, text: str, a: int, heading: str) -> frozenset[str]:
+        """The period labels in force at ``a``: those of the last period said in its statement before it (from
+        the last 。！？, ``statement_start``), else those ``heading`` names (the cell's labels, the section path)."""
+        found = self._seen.get(("period_spans", text))
+        if found is None:  # (end, label) of every period said in the text, in order of their ends
+            spans = sorted((m.end(), pat.label) for pat in self.lexicon.periods
+                           for m in pat.regex.finditer(normalize(text)))
+            found = self._seen[("period_spans", text)] = ([e for e, _ in spans], [lab for _, lab in spans],
+                                                          len(normalize(text)) != len(text))
+        ends, labels, lengthened = found
+        at, since = a, statement_start(text, a)
+        if lengthened:  # NFKC lengthened a character: positions counted in its form
+            at, since = len(normalize(text[:a])), len(normalize(text[:since]))
+        k = bisect_right(ends, at)
+        if k and ends[k - 1] > since:
+            last = ends[k - 1]
+            return frozenset(lab for e, lab in zip(ends[:k], labels[:k], strict=True) if e == last)
+        return self.find("periods", heading)
 
     def bounds(self, unit: str, text: str, a: int, b: int) -> tuple[int, int]:
         """``clause_bounds`` / ``sentence_bounds`` of a span, from the text's marks found once."""
@@ -442,6 +464,9 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     periods = asked.periods
     found_periods = ctx.find("periods", clause + label + column) if periods else frozenset()  # read when asked
     p_agree = float(bool(periods & found_periods))
+    in_force = ctx.period_in_force(text, a, label + "▸" + column + "▸" + context) if periods else frozenset()
+    lead_p_agree = float(bool(periods & in_force))
+    lead_p_conflict = float(bool(in_force) and not periods & in_force)
     p_conflict = float(bool(periods) and bool(found_periods) and not (periods & found_periods))
     families = q.scope_families
     s_agree = s_conflict = 0.0
@@ -523,7 +548,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(q.change == "by" and change == "by"), float(q.change == "by" and hit.kind == "number" and change != "by"),
         lead_agree, lead_conflict,
         *((clause_cov, own_cov, pass_cov) if q.language == "en" else (0.0, 0.0, 0.0)),
-        sec_agree, sec_conflict,
+        sec_agree, sec_conflict, lead_p_agree, lead_p_conflict,
     ], dtype=np.float32)
 
 
