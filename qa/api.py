@@ -98,6 +98,8 @@ def _ids(value: object, what: str) -> tuple[str, ...] | None:
 
 @dataclass(frozen=True)
 class AskResult:
+    """One question's result: the answer (or the abstention and its message), the passages and the latency."""
+
     question: str
     query: Query | None
     answer: Answer | None

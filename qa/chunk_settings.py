@@ -15,6 +15,8 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class ChunkSettings:
+    """How sources are cut into chunks and what is embedded with them (stored in the manifest)."""
+
     mode: Literal["structure", "window"] = "structure"  # "window": the plain fixed-window baseline
     window: int = 500  # window mode: characters per window …
     window_overlap: int = 50  # … and overlap between windows

@@ -22,6 +22,8 @@ from qa.paths import data_file
 
 @dataclass(frozen=True)
 class LinearModel:
+    """A fitted linear model as stored in ``qa/data``: features, weights, standardisation and provenance."""
+
     name: str
     features: tuple[str, ...]
     weights: tuple[float, ...]

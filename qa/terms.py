@@ -199,6 +199,8 @@ def stopwords() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class _Entry:
+    """One line of the user dictionary: a word, its frequency and part of speech, as jieba takes them."""
+
     word: str
     freq: int | None
     tag: str | None

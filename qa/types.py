@@ -19,6 +19,8 @@ Span = tuple[int, int]
 
 @dataclass(frozen=True)
 class TocEntry:
+    """One line of a bulletin's table of contents: a title, who gave it, and its page."""
+
     title: str
     speaker: str | None
     page: int | None
@@ -44,6 +46,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Document:
+    """One document of a bulletin (a report, a resolution, an appointment list) and where it lies in the source."""
+
     doc_id: str  # e.g. "hongkou-2025-03#06"; "#00" is the front matter before the first document
     source: str
     title: str
@@ -58,6 +62,8 @@ class Document:
 
 @dataclass(frozen=True)
 class Block:
+    """A heading, paragraph, table row, list item or note of a document, with its section path and source span."""
+
     block_id: str
     doc_id: str
     section_path: tuple[str, ...]
@@ -74,6 +80,8 @@ class Block:
 
 @dataclass(frozen=True)
 class ParsedSource:
+    """What the ingest stage makes of one source file: its text, documents and blocks."""
+
     source: Source
     text: str  # the extracted text all offsets point into
     documents: tuple[Document, ...]
@@ -94,6 +102,8 @@ class ParsedSource:
 
 @dataclass(frozen=True)
 class Chunk:
+    """A passage as indexed and searched: its repaired text, the text embedded, its place and its source span."""
+
     chunk_id: str
     source: str
     doc_id: str
@@ -148,6 +158,8 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Passage:
+    """A chunk as a search returned it: its fused score, rank, and each retriever's rank."""
+
     chunk: Chunk
     score: float
     rank: int  # 1-based
@@ -171,6 +183,8 @@ class Operand:
 
 @dataclass(frozen=True)
 class Answer:
+    """The answer shown: a cited source slice (or a derived result with its operands) and its probability."""
+
     text: str  # a verbatim slice of the source (derived answers: the computed result)
     source: str
     start: int

@@ -71,6 +71,8 @@ def _logit(p: float) -> float:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A candidate answer: its source slice, kind, unit, passage, feature record and, once scored, its probability."""
+
     text: str  # verbatim source slice
     display: str  # as read
     source: str
@@ -96,6 +98,8 @@ def _scored(c: Candidate, probability: float, score: float) -> Candidate:
 
 @dataclass(frozen=True)
 class AnswerResult:
+    """What the answer stage returns: the answer shown (or none and why), the ranked candidates, the confidence."""
+
     answer: Answer | None
     candidates: tuple[Candidate, ...]  # best first (with the answer model's probabilities)
     message: str | None  # why there is no answer (in the question's language)

@@ -81,6 +81,8 @@ class Segment:
 
 @dataclass(frozen=True)
 class Hit:
+    """A candidate span a generator found in a segment: where it is, its kind and its unit."""
+
     start: int  # in the segment's text
     end: int
     kind: str  # number | table_cell | date | person | entity | list | yes_no

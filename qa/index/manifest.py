@@ -18,6 +18,8 @@ FORMAT_VERSION = 2
 
 @dataclass(frozen=True)
 class EmbedderRecord:
+    """The embedder an index was built with: its name and vector size."""
+
     name: str
     dim: int
 
@@ -35,6 +37,8 @@ class FileRecord:
 
 @dataclass(frozen=True)
 class Manifest:
+    """What an index was built from and how: the embedder, dense index kind, chunking, tokenizer and files."""
+
     format_version: int
     build_dir: str
     embedder: EmbedderRecord

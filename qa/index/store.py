@@ -64,6 +64,8 @@ __all__ = ["BuildReport", "LoadedIndex", "build_index", "ensure_index", "load_in
 
 @dataclass(frozen=True)
 class BuildReport:
+    """What a build did: documents, chunks, texts embedded and files parsed, the time taken, the size, warnings."""
+
     index_dir: Path
     n_documents: int
     n_chunks: int
@@ -78,6 +80,8 @@ class BuildReport:
 
 @dataclass
 class LoadedIndex:
+    """An index loaded for answering: its manifest, chunks and source texts, the dense index and the BM25 of texts and contexts."""
+
     root: Path
     manifest: Manifest
     chunks: list[Chunk]

@@ -30,6 +30,8 @@ IGNORED_NAMES = {"readme.md", "readme.txt"}
 
 @dataclass(frozen=True)
 class CorpusFile:
+    """A file of the corpus folder: its path, source name, id, size and modification time."""
+
     path: Path
     source: str  # path relative to the corpus root, "/"-separated
     source_id: str
@@ -47,6 +49,8 @@ class CorpusFile:
 
 @dataclass(frozen=True)
 class Corpus:
+    """A parsed corpus folder: its sources and the warnings about files it skipped."""
+
     root: Path
     sources: tuple[ParsedSource, ...]
     warnings: tuple[str, ...]

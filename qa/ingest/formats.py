@@ -32,6 +32,8 @@ MAX_BYTES = 200 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Extracted:
+    """The text extracted from one file, its format, encoding and page starts."""
+
     text: str
     format: str  # txt | md | pdf | docx | html
     encoding: str | None = None  # for text formats: utf-8, utf-16, gb18030

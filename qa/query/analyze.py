@@ -94,6 +94,8 @@ class NameMap:
 
 @dataclass(frozen=True)
 class Query:
+    """A question analysed once: what retrieval and answering read of it, nothing else re-reads the raw text."""
+
     question: str  # as asked (cleaned of control characters, NFKC-normalised)
     language: str  # "zh" | "en"
     intent: Intent

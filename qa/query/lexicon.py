@@ -42,12 +42,16 @@ def squash(text: str) -> str:
 
 @dataclass(frozen=True)
 class Pattern:
+    """A label of the lexicon and the pattern of its wordings."""
+
     label: str
     regex: LazyRegex
 
 
 @dataclass(frozen=True)
 class Lexicon:
+    """The question vocabulary of ``qa/data/query_words.tsv`` and the glossary, loaded once (``Lexicon.default``)."""
+
     intents: tuple[Pattern, ...]
     operations: tuple[Pattern, ...]
     periods: tuple[Pattern, ...]
@@ -377,6 +381,8 @@ def _touch(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 def _alternatives(phrases: str) -> list[str]:
     """Split "a|b|c(?:x|y)" at the top-level bars only."""
+    if "(" not in phrases and ")" not in phrases:
+        return phrases.split("|")  # no group: every bar is a top-level one (most rows; read at every start)
     out, depth, start = [], 0, 0
     for i, ch in enumerate(phrases):
         if ch == "(" and (i == 0 or phrases[i - 1] != "\\"):
