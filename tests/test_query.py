@@ -986,23 +986,11 @@ def test_the_alternatives_of_every_row_split_as_the_bar_by_bar_reading_does():
     reading of a row with groups does: checked on every row of qa/data/query_words.tsv and a few with groups."""
     from importlib import resources
 
-    from qa.query.lexicon import _alternatives
-
-    def by_depth(phrases: str) -> list[str]:
-        out, depth, start = [], 0, 0
-        for i, ch in enumerate(phrases):
-            if ch == "(" and (i == 0 or phrases[i - 1] != "\\"):
-                depth += 1
-            elif ch == ")" and (i == 0 or phrases[i - 1] != "\\"):
-                depth -= 1
-            elif ch == "|" and depth == 0:
-                out.append(phrases[start:i])
-                start = i + 1
-        out.append(phrases[start:])
-        return out
+    from qa.query.lexicon import _alternatives, _split_top_level
 
     text = (resources.files("qa") / "data" / "query_words.tsv").read_text(encoding="utf-8")
     rows = [line.split("\t")[-1] for line in text.splitlines() if line and not line.startswith("#") and "\t" in line]
     assert len(rows) > 50 and any("(" not in r for r in rows) and any("(" in r for r in rows)
     for phrases in [*rows, "a|b|c(?:x|y)", "a)|b", "x|(y|z)|", ""]:
-        assert _alternatives(phrases) == by_depth(phrases), phrases
+        assert _alternatives(phrases) == _split_top_level(phrases), phrases
+    assert _split_top_level("a|b|c(?:x|y)") == ["a", "b", "c(?:x|y)"] and _split_top_level("a)|b") == ["a)|b"]

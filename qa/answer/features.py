@@ -216,13 +216,13 @@ class Context:
         the last 。！？, ``statement_start``), else those ``heading`` names (the cell's labels, the section path)."""
         found = self._seen.get(("period_spans", text))
         if found is None:  # (end, label) of every period said in the text, in order of their ends
-            spans = sorted((m.end(), pat.label) for pat in self.lexicon.periods
-                           for m in pat.regex.finditer(normalize(text)))
+            key = normalize(text)
+            spans = sorted((m.end(), pat.label) for pat in self.lexicon.periods for m in pat.regex.finditer(key))
             found = self._seen[("period_spans", text)] = ([e for e, _ in spans], [lab for _, lab in spans],
-                                                          len(normalize(text)) != len(text))
-        ends, labels, lengthened = found
+                                                          len(key) != len(text))
+        ends, labels, changed = found
         at, since = a, statement_start(text, a)
-        if lengthened:  # NFKC lengthened a character: positions counted in its form
+        if changed:  # NFKC changed the text's length: positions counted in its form
             at, since = len(normalize(text[:a])), len(normalize(text[:since]))
         k = bisect_right(ends, at)
         if k and ends[k - 1] > since:
@@ -464,10 +464,10 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     periods = asked.periods
     found_periods = ctx.find("periods", clause + label + column) if periods else frozenset()  # read when asked
     p_agree = float(bool(periods & found_periods))
+    p_conflict = float(bool(periods) and bool(found_periods) and not (periods & found_periods))
     in_force = ctx.period_in_force(text, a, label + "▸" + column + "▸" + context) if periods else frozenset()
     lead_p_agree = float(bool(periods & in_force))
     lead_p_conflict = float(bool(in_force) and not periods & in_force)
-    p_conflict = float(bool(periods) and bool(found_periods) and not (periods & found_periods))
     families = q.scope_families
     s_agree = s_conflict = 0.0
     if families:

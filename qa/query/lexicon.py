@@ -383,6 +383,11 @@ def _alternatives(phrases: str) -> list[str]:
     """Split "a|b|c(?:x|y)" at the top-level bars only."""
     if "(" not in phrases and ")" not in phrases:
         return phrases.split("|")  # no group: every bar is a top-level one (most rows; read at every start)
+    return _split_top_level(phrases)
+
+
+def _split_top_level(phrases: str) -> list[str]:
+    """``_alternatives`` read character by character, keeping count of the groups open."""
     out, depth, start = [], 0, 0
     for i, ch in enumerate(phrases):
         if ch == "(" and (i == 0 or phrases[i - 1] != "\\"):
