@@ -1,8 +1,8 @@
 """Fitting the two linear models (passage ranker, answer model) and choosing the answer threshold.
 
-scikit-learn's LogisticRegression (BSD-3) fits the confidence model on standardised features with L2
-regularisation; the passage ranker and the answer model minimise a listwise softmax loss with scipy's L-BFGS-B,
-which also keeps each conflict's weight at or below zero and each match's at or above (``sign_bounds``). Each result is stored as a
+The confidence models are L2 logistic regressions on standardised features; the passage ranker and the answer
+model minimise a listwise softmax loss. scipy's L-BFGS-B (BSD-3) solves all of them and keeps each conflict's weight
+at or below zero and each match's at or above (``sign_bounds``). Each result is stored as a
 ``qa.linear.LinearModel`` (weights, standardisation, provenance) in a JSON file. Folds are
 documents: leave-one-document-out, so every figure reported for a fitted question comes from a model that
 never saw its document.
