@@ -62,9 +62,7 @@ def fit_linear(name: str, features: Sequence[str], x: np.ndarray, y: np.ndarray,
     y = np.asarray(y, dtype=np.float64)
     if len(np.unique(y)) < 2:
         raise BqaError(f"cannot fit {name}: the training data has only one class ({len(y)} rows)")
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = _standardisation(x)
     bounds = sign_bounds(features)
     result = minimize(logistic_loss, np.zeros(x.shape[1] + 1), args=((x - mean) / scale, y), jac=True,
                       method="L-BFGS-B", bounds=[*bounds, (None, None)],
@@ -145,11 +143,15 @@ def _usable_standardised(name: str, groups: Sequence[tuple[np.ndarray, np.ndarra
     usable = [(x, y) for x, y in groups if len(y) and y.any() and (~y).any()]
     if not usable:
         raise BqaError(f"cannot fit {name}: no question has both a right and a wrong row")
-    x_all = np.concatenate([x for x, _ in usable]).astype(np.float64)
-    mean = x_all.mean(axis=0)
-    scale = x_all.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = _standardisation(np.concatenate([x for x, _ in usable]).astype(np.float64))
     return usable, mean, scale
+
+
+def _standardisation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The columns' means and standard deviations, a constant column's scale 1 (its standardised value is 0)."""
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    return x.mean(axis=0), scale
 
 
 def _bounds_note(features: Sequence[str], bounds: Sequence[tuple[float | None, float | None]]) -> dict[str, str]:
