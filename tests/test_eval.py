@@ -697,8 +697,8 @@ def test_splits_group_every_dev_source_and_hold_out_a_third(plan, dev_corpus, de
     held_sources = {s for g in held for s in groups[g]}
     assert len(held_sources) >= len(dev_corpus.texts) / 3
     first_files = [it for it in dev_items if not re.search(r"-[13]\d\d$", it.id)]  # the second and third files
-    # (*-b.jsonl, ids <doc>-101…; *-c.jsonl, <doc>-301…) add questions on fit documents only: a third of the first
-    # files' questions are held out
+    # (*-b.jsonl, ids <doc>-101…, on every document; *-c.jsonl, <doc>-301…, on fit documents only): a third of the
+    # first files' questions are held out
     assert sum(it.source in held_sources for it in first_files) >= len(first_files) / 3
     assert sum(it.source in held_sources for it in dev_items) >= len(dev_items) / 5
     assert len(dev_groups - held) >= 2, "leave-one-group-out needs two fit groups"
