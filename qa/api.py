@@ -26,7 +26,7 @@ from qa.chunking import romanize, romanized_names
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
 from qa.index.store import LoadedIndex, build_index, ensure_index, index_is_stale, load_index
-from qa.linear import LinearModel
+from qa.linear import LinearModel, packaged_stamp
 from qa.paths import default_corpus, default_index
 from qa.query import NameMap, Query, analyze, place_cores
 from qa.questions import clean_question
@@ -194,6 +194,9 @@ def name_map(index: LoadedIndex) -> NameMap:
 class BulletinQA:
     """An opened index with its embedder and fitted models; ``ask`` is safe to call from several threads."""
 
+    _models_read: tuple[str, ...] = ()  # the packaged model files it read (qa/data/<name>.json) …
+    _models_stamp: tuple = ()  # … and their packaged_stamp then
+
     def __init__(self, index: LoadedIndex, embedder: Embedder, *, mode: Mode = "fitted",
                  ranker: LinearModel | None = None, answer_model: LinearModel | None = None,
                  confidence: LinearModel | None = None, answer_threshold: float | None = None,
@@ -207,6 +210,12 @@ class BulletinQA:
         # the derived answers' calibration reads the packaged models' confidences: with a caller's own answer or
         # confidence model, a derived answer's probability is the lower operand confidence
         packaged_answers = packaged_models and answer_model is None and confidence is None
+        # the stamp of the packaged files this engine reads, taken before they are read: a file replaced while
+        # they are read shows as changed at the next check
+        read = [name for name, given in (("ranker", ranker), ("answer_model", answer_model),
+                                         ("answer_confidence", confidence)) if packaged_models and given is None]
+        self._models_read = (*read, *(("derived_confidence",) if packaged_answers else ()))
+        self._models_stamp = packaged_stamp(self._models_read)
         if packaged_models:  # qa/data/*.json, written by `bqa eval --fit`
             ranker = ranker if ranker is not None else LinearModel.packaged("ranker")
             answer_model = answer_model if answer_model is not None else LinearModel.packaged("answer_model")
@@ -219,6 +228,10 @@ class BulletinQA:
         self._source_chunks: dict[str, list] = {}  # source -> its chunks in order, for context() without a scan
         for c in index.chunks:
             self._source_chunks.setdefault(c.source, []).append(c)
+
+    def models_changed(self) -> bool:
+        """Whether a packaged model file this engine read was replaced or removed (a refit) since."""
+        return bool(self._models_read) and packaged_stamp(self._models_read) != self._models_stamp
 
     @classmethod
     def open(cls, index_dir: Path | None = None, corpus_dir: Path | None = None, embedder: str | None = None,

@@ -193,7 +193,8 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
     """Answer QUESTION from the bulletins: the exact figure, its passage, source and page.
 
     A missing index is built first (with a message). When `bqa serve` or `bqa daemon` is running on the
-    same index, it answers (in milliseconds instead of a second). Examples:
+    same index, it answers (in milliseconds instead of a second), unless the corpus or the fitted models
+    changed since it loaded them. Examples:
 
     \b
       bqa ask "区监委留置了多少人？"
@@ -277,6 +278,9 @@ def serve(index_dir, corpus_dir, host, port, public, allow_upload, threshold) ->
 @friendly
 def daemon(index_dir, corpus_dir) -> None:
     """Keep the index warm for `bqa ask` (no page): answers come back in milliseconds until Ctrl-C.
+
+    After the corpus or the fitted models change (`bqa eval --fit`), `bqa ask` answers in its own process
+    again: restart this to make it warm.
 
     `bqa serve` does the same beside its page. The socket is private to this user and this index.
     """

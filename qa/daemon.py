@@ -6,8 +6,10 @@ them answers in milliseconds. The socket lives in a folder only this user can op
 ever reaches an engine of the same user and the same index. The protocol is one JSON line each way.
 
 The client side imports nothing heavy and gives up quietly (the caller then answers cold) when no
-engine is listening, when the engine serves another corpus, or when the corpus changed since the engine
-loaded its index: a warm answer never cites an older version of a file.
+engine is listening, when the engine serves another corpus, when the corpus changed since the engine
+loaded its index (a warm answer never cites an older version of a file), or when a refit (`bqa eval --fit`)
+replaced the fitted models it loaded (a warm answer is the answer a cold one would give; the engine says so
+once, and is warm again when restarted).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from qa.tmpcache import private_dir
 
 PROTOCOL = 1
+MODELS_CHANGED = "the fitted models changed since this engine loaded them"
 MAX_REQUEST = 64 * 1024  # bytes of one request line; a question is at most 1,000 characters
 CONNECT_TIMEOUT = 0.2  # seconds: a listening engine accepts at once
 ANSWER_TIMEOUT = 60.0
@@ -96,6 +99,8 @@ def _answer(engine, corpus_dir: Path, request: dict, render: Callable) -> dict:
         return {"v": PROTOCOL, "pass": "another corpus or protocol"}
     if index_is_stale(engine.index, corpus_dir):
         return {"v": PROTOCOL, "pass": "the corpus changed since this engine loaded its index"}
+    if engine.models_changed():  # bqa eval --fit wrote new models: answer with them, in the asking process
+        return {"v": PROTOCOL, "pass": MODELS_CHANGED}
     try:
         result = engine.ask(request.get("question"), top_k=request.get("top_k", 5),
                             doc_ids=request.get("doc_ids"), sources=request.get("sources"), years=request.get("years"))
@@ -127,6 +132,7 @@ def start(engine, index_dir: Path, corpus_dir: Path, render: Callable,
             path.unlink(missing_ok=True)  # left by a process that died
     corpus_dir = Path(corpus_dir).expanduser().resolve()
     gate = threading.BoundedSemaphore(CONCURRENCY)
+    told = threading.Event()  # the models changed: said once
 
     class Handler(socketserver.StreamRequestHandler):
         def handle(self) -> None:
@@ -141,6 +147,11 @@ def start(engine, index_dir: Path, corpus_dir: Path, render: Callable,
                     reply = _answer(engine, corpus_dir, request, render)
             except Exception as err:  # noqa: BLE001 — a bad request never stops the server
                 reply = {"v": PROTOCOL, "pass": f"bad request ({type(err).__name__})"}
+            if reply.get("pass") == MODELS_CHANGED and not told.is_set():
+                told.set()
+                log("bqa: the fitted models changed (bqa eval --fit) since this engine loaded them; it keeps "
+                    "answering with the old ones (a page too) and `bqa ask` answers in its own process, with the new "
+                    "ones, until it is restarted")
             data = json.dumps(reply, ensure_ascii=False).encode("utf-8", "surrogatepass")
             self.wfile.write(data + b"\n")
 

@@ -2,7 +2,7 @@
 
 Both fitted stages use it: the passage ranker (``qa/data/ranker.json``), the answer model
 (``qa/data/answer_model.json``) and the confidence models. Weights are learned by ``bqa eval --fit`` (a listwise
-softmax loss for the ranker and the answer model, scikit-learn's LogisticRegression for the confidence models; see
+softmax loss for the ranker and the answer model, an L2 logistic regression for the confidence models; see
 ``qa.evaluation.fit``) and never written by hand; at run time a model is a dot
 product and a sigmoid over named features, so answering needs no learning library.
 """
@@ -18,6 +18,24 @@ import numpy as np
 
 from qa.errors import BqaError
 from qa.paths import data_file
+
+MODEL_FILES = ("ranker", "answer_model", "answer_confidence", "derived_confidence")  # qa/data/<name>.json
+
+
+def packaged_stamp(names: tuple[str, ...] = MODEL_FILES) -> tuple[tuple, ...]:
+    """The packaged model files ``names`` as they are now: (name, inode, size, mtime and ctime in ns), or (name,)
+    for a missing file. An engine keeps the stamp of the files it read, so that a warm one (`bqa daemon`, the
+    socket of `bqa serve`) can tell that a refit (`bqa eval --fit`, which moves each new file over the old one:
+    a new inode and ctime, whatever its size and mtime) has replaced them since."""
+    out = []
+    for name in names:
+        try:
+            st = data_file(f"{name}.json").stat()
+        except OSError:
+            out.append((name,))
+        else:
+            out.append((name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,67 @@ def test_changed_corpus_or_another_corpus_is_answered_cold(fake_index, seed_corp
         stop()
 
 
+def _replace_model(path, change=None, keep_times=False) -> None:
+    """Write ``path`` again as LinearModel.save does (a new file moved over the old one), with ``change`` applied
+    to its JSON, or the same bytes; with ``keep_times`` the new file gets the old one's mtime (as cp -p would)."""
+    raw = path.read_text(encoding="utf-8")
+    if change:
+        raw = json.dumps(change(json.loads(raw)), ensure_ascii=False)
+    st = path.stat()
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(raw, encoding="utf-8")
+    if keep_times:
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    tmp.replace(path)
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    import qa.paths
+
+    data = tmp_path / "data"  # the package's data folder, copied: a refit rewrites its model files
+    shutil.copytree(qa.paths.DATA_DIR, data)
+    monkeypatch.setattr(qa.paths, "DATA_DIR", data)
+    return data
+
+
+def test_a_refit_since_the_engine_loaded_is_answered_cold(fake_index, seed_corpus, data_copy, private_runtime):
+    logged = []
+    engine = BulletinQA.open(fake_index, seed_corpus)
+    stop = daemon.start(engine, fake_index, seed_corpus, daemon.render_request, log=logged.append)
+    request = {"v": daemon.PROTOCOL, "corpus": str(seed_corpus.resolve()), "question": QUESTION}
+    try:
+        assert not engine.models_changed()
+        assert daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION}) is not None
+        _replace_model(data_copy / "answer_confidence.json", lambda raw: {**raw, "threshold": 0.5})
+        assert engine.models_changed()
+        assert daemon._answer(engine, seed_corpus.resolve(), request, daemon.render_request) == {
+            "v": daemon.PROTOCOL, "pass": daemon.MODELS_CHANGED}
+        for _ in range(2):
+            assert daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION}) is None  # answered cold
+        assert len([m for m in logged if "fitted models changed" in m]) == 1  # said once
+        fresh = BulletinQA.open(fake_index, seed_corpus)  # a new engine reads the new files
+        assert not fresh.models_changed()
+        _replace_model(data_copy / "ranker.json", keep_times=True)  # the same bytes and mtime, moved over it
+        assert fresh.models_changed()
+        fresh = BulletinQA.open(fake_index, seed_corpus)
+        (data_copy / "derived_confidence.json").unlink()
+        assert fresh.models_changed()
+    finally:
+        stop()
+
+
+def test_an_engine_with_its_own_models_never_reads_the_package_files(fake_index, seed_corpus, data_copy):
+    from qa.linear import LinearModel
+
+    mine = BulletinQA.open(fake_index, seed_corpus, packaged_models=False)
+    own_ranker = BulletinQA.open(fake_index, seed_corpus, ranker=LinearModel.packaged("ranker"))
+    (data_copy / "ranker.json").unlink()
+    assert not mine.models_changed() and not own_ranker.models_changed()
+    (data_copy / "answer_model.json").unlink()
+    assert own_ranker.models_changed()  # it read the packaged answer model
+
+
 def test_socket_folder_open_to_others_is_not_used(fake_index, seed_corpus, private_runtime):
     folder = daemon.socket_path(fake_index).parent
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
