@@ -11,6 +11,7 @@ Stages: ``qa.query.analyze`` (one typed Query) → ``qa.retrieval.Retriever`` (c
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -31,6 +32,7 @@ from qa.paths import default_corpus, default_index
 from qa.query import NameMap, Query, analyze, place_cores
 from qa.questions import clean_question
 from qa.retrieval import Mode, Retriever
+from qa.retrieval.features import Scorer
 from qa.types import Answer, Passage
 
 MAX_TOP_K = 50
@@ -204,9 +206,24 @@ class BulletinQA:
         self.index = index
         self.embedder = embedder
         self.answer_first = answer_first
+        self._options = {"mode": mode, "ranker": ranker, "answer_model": answer_model, "confidence": confidence,
+                         "answer_threshold": answer_threshold, "answer_first": answer_first,
+                         "packaged_models": packaged_models}  # as given: with_current_models reads the rest again
         self._places = place_map(index)
         self._names: NameMap | None = None
         self._names_lock = threading.Lock()
+        self._read_models()
+        self._documents = [(d.doc_id, d.title) for d in index.documents.values()]
+        self._source_chunks: dict[str, list] = {}  # source -> its chunks in order, for context() without a scan
+        for c in index.chunks:
+            self._source_chunks.setdefault(c.source, []).append(c)
+
+    def _read_models(self, scorer: Scorer | None = None) -> None:
+        """The retriever and the answerer with the options' models, the packaged ones read from qa/data
+        (``scorer``: the index's, when one was made already)."""
+        o = self._options
+        ranker, answer_model, confidence = o["ranker"], o["answer_model"], o["confidence"]
+        packaged_models = o["packaged_models"]
         # the derived answers' calibration reads the packaged models' confidences: with a caller's own answer or
         # confidence model, a derived answer's probability is the lower operand confidence
         packaged_answers = packaged_models and answer_model is None and confidence is None
@@ -221,17 +238,22 @@ class BulletinQA:
             answer_model = answer_model if answer_model is not None else LinearModel.packaged("answer_model")
             confidence = confidence if confidence is not None else LinearModel.packaged("answer_confidence")
         derived = LinearModel.packaged("derived_confidence") if packaged_answers else None
-        self.retriever = Retriever(index, embedder, ranker, mode)
-        self.answerer = Answerer(answer_model, self.retriever.scorer.idf, answer_threshold, confidence,
-                                 self.retriever.scorer.places, derived, answer_threshold)
-        self._documents = [(d.doc_id, d.title) for d in index.documents.values()]
-        self._source_chunks: dict[str, list] = {}  # source -> its chunks in order, for context() without a scan
-        for c in index.chunks:
-            self._source_chunks.setdefault(c.source, []).append(c)
+        self.retriever = Retriever(self.index, self.embedder, ranker, o["mode"], scorer=scorer)
+        self.answerer = Answerer(answer_model, self.retriever.scorer.idf, o["answer_threshold"], confidence,
+                                 self.retriever.scorer.places, derived, o["answer_threshold"])
 
     def models_changed(self) -> bool:
         """Whether a packaged model file this engine read was replaced or removed (a refit) since."""
         return bool(self._models_read) and packaged_stamp(self._models_read) != self._models_stamp
+
+    def with_current_models(self) -> BulletinQA:
+        """A copy of this engine (its index, embedder, scorer and the tables made of the index) with the
+        packaged models read again, the caller's own models and options kept: what a warm engine answers with
+        after a refit. Raises what reading them raises (BqaError for a file of other features, OSError,
+        ValueError); this engine is left as it was."""
+        fresh = copy.copy(self)
+        fresh._read_models(self.retriever.scorer)
+        return fresh
 
     @classmethod
     def open(cls, index_dir: Path | None = None, corpus_dir: Path | None = None, embedder: str | None = None,

@@ -445,7 +445,7 @@ def make_handlers(engine: BulletinQA | EngineSlot):
         lang = lang if lang in TEXTS else "zh"
         messages = _recent(_plain_history(history))
         messages.append({"role": "user", "content": _md(_echo(question, lang))})
-        current = slot.engine  # one engine for the whole question, even if a build swaps it meanwhile
+        current = slot.current()  # one engine for the whole question, even if a build swaps it meanwhile
         if current is None:
             messages.append({"role": "assistant", "content": _not_ready(slot, lang)})
             return "", messages, sources_html(None, None, lang), lang
@@ -467,7 +467,7 @@ def make_handlers(engine: BulletinQA | EngineSlot):
         try:
             if isinstance(top_k, bool) or not isinstance(top_k, int | float) or int(top_k) != top_k:
                 raise BqaError(f"top_k must be a whole number between 1 and {MAX_TOP_K}, got {top_k!r}")
-            current = slot.engine
+            current = slot.current()
             if current is None:
                 raise BqaError(_not_ready(slot, "en"))
             return current.ask(question, top_k=int(top_k)).to_dict()
@@ -742,20 +742,21 @@ def serve(index_dir: Path | None = None, corpus_dir: Path | None = None, host: s
         engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=say,  # damaged: one line, exit
                                  answer_threshold=threshold)
         engine.warm_up()  # the first page question is then as fast as the second
-        slot = EngineSlot(index_dir, corpus_dir, engine=engine, open_kwargs={"answer_threshold": threshold})
+        slot = EngineSlot(index_dir, corpus_dir, engine=engine, open_kwargs={"answer_threshold": threshold},
+                          say=say)
         say(f"bqa: {len(engine.index.chunks)} passages from {len(engine.documents)} documents loaded")
     else:
         from qa.index.store import check_index_folder
 
         check_index_folder(Path(index_dir))  # refuse someone's folder before building in it
-        slot = EngineSlot(index_dir, corpus_dir, open_kwargs={"answer_threshold": threshold})
+        slot = EngineSlot(index_dir, corpus_dir, open_kwargs={"answer_threshold": threshold}, say=say)
         say(f"bqa: no index in {index_dir} yet: building it from {corpus_dir}; the page shows the progress")
         slot.build()
     from qa import daemon
 
     stop_daemon = None
     if threshold is None:
-        stop_daemon = daemon.start(lambda: slot.engine, index_dir, corpus_dir, daemon.render_request, log=say)
+        stop_daemon = daemon.start(slot.current, index_dir, corpus_dir, daemon.render_request, log=say)
     else:
         say(f"bqa: answers shown in bold from P(right) ≥ {threshold:g} instead of the fitted threshold; "
             "`bqa ask` is not answered by this page")

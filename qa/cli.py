@@ -193,8 +193,8 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
     """Answer QUESTION from the bulletins: the exact figure, its passage, source and page.
 
     A missing index is built first (with a message). When `bqa serve` or `bqa daemon` is running on the
-    same index, it answers (in milliseconds instead of a second), unless the corpus or the fitted models
-    changed since it loaded them. Examples:
+    same index, it answers (in milliseconds instead of a second), unless the corpus changed since it
+    loaded its index. Examples:
 
     \b
       bqa ask "区监委留置了多少人？"
@@ -279,18 +279,20 @@ def serve(index_dir, corpus_dir, host, port, public, allow_upload, threshold) ->
 def daemon(index_dir, corpus_dir) -> None:
     """Keep the index warm for `bqa ask` (no page): answers come back in milliseconds until Ctrl-C.
 
-    After the corpus or the fitted models change (`bqa eval --fit`), `bqa ask` answers in its own process
-    again: restart this to make it warm.
+    After a refit (`bqa eval --fit`) it reads the new models at its next question; after the corpus
+    changes, `bqa ask` answers in its own process again: restart this to make it warm.
 
     `bqa serve` does the same beside its page. The socket is private to this user and this index.
     """
     from qa.api import BulletinQA
     from qa.daemon import serve_forever
+    from qa.slot import EngineSlot
 
     index_dir, corpus_dir = index_dir or default_index(), corpus_dir or default_corpus()
     engine = BulletinQA.open(index_dir, corpus_dir, show_progress=True, notify=lambda m: click.echo(m, err=True))
     engine.warm_up()  # the first question would load the model and jieba's dictionary
-    serve_forever(engine, index_dir, corpus_dir)
+    slot = EngineSlot(None, None, engine=engine, say=lambda m: click.echo(m, err=True))
+    serve_forever(slot.current, index_dir, corpus_dir)  # the fitted models read again after a refit
 
 
 @main.command("eval")

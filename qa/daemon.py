@@ -8,8 +8,9 @@ ever reaches an engine of the same user and the same index. The protocol is one 
 The client side imports nothing heavy and gives up quietly (the caller then answers cold) when no
 engine is listening, when the engine serves another corpus, when the corpus changed since the engine
 loaded its index (a warm answer never cites an older version of a file), or when a refit (`bqa eval --fit`)
-replaced the fitted models it loaded (a warm answer is the answer a cold one would give; the engine says so
-once, and is warm again when restarted).
+replaced the fitted models it loaded (a warm answer is the answer a cold one would give). `bqa serve` and `bqa
+daemon` give ``start`` their slot's ``current``, which reads the new models first; an engine given as such
+(or a slot whose new files cannot be read) keeps its models, says so once, and passes.
 """
 
 from __future__ import annotations
@@ -92,15 +93,18 @@ def _answer(engine, corpus_dir: Path, request: dict, render: Callable) -> dict:
     from qa.errors import BqaError
     from qa.index.store import index_is_stale
 
-    engine = engine() if callable(engine) else engine  # a server's slot: None while its first build runs
+    source = engine
+    engine = source() if callable(source) else source  # a server's slot: None while its first build runs
     if engine is None:
         return {"v": PROTOCOL, "pass": "the index is still being built"}
     if request.get("v") != PROTOCOL or request.get("corpus") != str(corpus_dir):
         return {"v": PROTOCOL, "pass": "another corpus or protocol"}
     if index_is_stale(engine.index, corpus_dir):
         return {"v": PROTOCOL, "pass": "the corpus changed since this engine loaded its index"}
-    if engine.models_changed():  # bqa eval --fit wrote new models: answer with them, in the asking process
-        return {"v": PROTOCOL, "pass": MODELS_CHANGED}
+    if engine.models_changed() and callable(source):
+        engine = source()  # a refit landed between the slot's check and this one: the slot reads them now
+    if engine is None or engine.models_changed():  # new models this engine does not answer with: the asking
+        return {"v": PROTOCOL, "pass": MODELS_CHANGED}  # process answers with them (a slot's may be unreadable)
     try:
         result = engine.ask(request.get("question"), top_k=request.get("top_k", 5),
                             doc_ids=request.get("doc_ids"), sources=request.get("sources"), years=request.get("years"))
@@ -149,9 +153,8 @@ def start(engine, index_dir: Path, corpus_dir: Path, render: Callable,
                 reply = {"v": PROTOCOL, "pass": f"bad request ({type(err).__name__})"}
             if reply.get("pass") == MODELS_CHANGED and not told.is_set():
                 told.set()
-                log("bqa: the fitted models changed (bqa eval --fit) since this engine loaded them; it keeps "
-                    "answering with the old ones (a page too) and `bqa ask` answers in its own process, with the new "
-                    "ones, until it is restarted")
+                log("bqa: the fitted models changed (bqa eval --fit) since this engine loaded them: `bqa ask` "
+                    "answers in its own process, with the new ones, until this engine reads them")
             data = json.dumps(reply, ensure_ascii=False).encode("utf-8", "surrogatepass")
             self.wfile.write(data + b"\n")
 

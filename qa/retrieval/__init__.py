@@ -52,10 +52,10 @@ class Retriever:
     """Searches a loaded index; stateless per query, safe to share between threads."""
 
     def __init__(self, index: LoadedIndex, embedder: Embedder, ranker: LinearModel | None = None,
-                 mode: Mode = "fitted"):
+                 mode: Mode = "fitted", scorer: Scorer | None = None):
         self.index = index
         self.embedder = embedder
-        self.scorer = Scorer(index)
+        self.scorer = scorer if scorer is not None else Scorer(index)  # one per index: it holds no model
         self.ranker = ranker.check(FEATURES) if ranker is not None else None
         self.mode = mode
 
