@@ -194,7 +194,7 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
 
     A missing index is built first (with a message). When `bqa serve` or `bqa daemon` is running on the
     same index, it answers (in milliseconds instead of a second), unless the corpus changed since it
-    loaded its index. Examples:
+    loaded its index or it cannot read the fitted models of a refit. Examples:
 
     \b
       bqa ask "区监委留置了多少人？"

@@ -154,7 +154,7 @@ def start(engine, index_dir: Path, corpus_dir: Path, render: Callable,
             if reply.get("pass") == MODELS_CHANGED and not told.is_set():
                 told.set()
                 log("bqa: the fitted models changed (bqa eval --fit) since this engine loaded them: `bqa ask` "
-                    "answers in its own process, with the new ones, until this engine reads them")
+                    "answers in its own process")
             data = json.dumps(reply, ensure_ascii=False).encode("utf-8", "surrogatepass")
             self.wfile.write(data + b"\n")
 

@@ -93,11 +93,18 @@ class EngineSlot:
                 self.engine = engine = engine.with_current_models()
             except Exception as err:  # noqa: BLE001 — the page keeps answering with the models it has
                 self._unreadable = stamp
-                self.say(f"bqa: the fitted models changed but cannot be read ({type(err).__name__}: "
-                         f"{str(err)[:200]}); answering with the ones loaded before")
+                self._say(f"bqa: the fitted models changed but cannot be read ({type(err).__name__}: "
+                          f"{str(err)[:200]}); the page keeps the ones it loaded and `bqa ask` answers in its own "
+                          "process")
             else:
-                self.say("bqa: the fitted models changed (bqa eval --fit): read them again")
+                self._say("bqa: the fitted models changed (bqa eval --fit): read them again")
             return engine
+
+    def _say(self, message: str) -> None:
+        try:
+            self.say(message)
+        except Exception:  # noqa: BLE001 — a closed log stream never fails a question
+            log.exception("could not report: %s", message)
 
     def build(self, wait: bool = False) -> None:
         """Build (or refresh) the index in the background, then swap in the new engine."""

@@ -149,7 +149,7 @@ def test_model_files_that_cannot_be_read_leave_the_engine_and_are_tried_once(fak
     engine = BulletinQA.open(fake_index, seed_corpus)
     slot = EngineSlot(None, None, engine=engine, say=said.append)
     good = (data_copy / "ranker.json").read_text(encoding="utf-8")
-    replace_model(data_copy / "ranker.json", lambda raw: {**raw, "features": raw["features"][:-1]})  # other code's
+    replace_model(data_copy / "ranker.json", lambda raw: {**raw, "features": raw["features"][:-1]})  # unreadable
     chat, ask = make_handlers(slot)
     for _ in range(3):
         assert slot.current() is engine
@@ -171,3 +171,36 @@ def test_a_builds_engine_that_read_the_files_before_a_refit_reads_them_again(fak
     slot.engine = built  # … and the build swaps it in
     now = slot.current()
     assert now is not built and not now.models_changed() and now.answerer.threshold == 0.5
+
+
+def test_a_build_swapping_in_while_a_reload_waits_is_not_overwritten(fake_index, seed_corpus, data_copy):
+    import threading
+
+    from qa.api import BulletinQA
+
+    slot = EngineSlot(None, None, engine=BulletinQA.open(fake_index, seed_corpus))
+    replace_model(data_copy / "answer_confidence.json", lambda raw: {**raw, "threshold": 0.5})
+    got = []
+    with slot._swap:  # a build holds the swap: the question's reload waits for it …
+        asking = threading.Thread(target=lambda: got.append(slot.current()))
+        asking.start()
+        asking.join(0.5)
+        assert asking.is_alive()
+        built = BulletinQA.open(fake_index, seed_corpus)  # … whose engine read the new files …
+        slot.engine = built
+    asking.join()
+    assert got == [built] and slot.engine is built  # … and is what the question gets, not a reload of the old one
+
+
+def test_a_log_that_fails_never_fails_a_question(fake_index, seed_corpus, data_copy):
+    from qa.api import BulletinQA
+
+    def broken(message):
+        raise BrokenPipeError
+
+    slot = EngineSlot(None, None, engine=BulletinQA.open(fake_index, seed_corpus), say=broken)
+    replace_model(data_copy / "answer_confidence.json", lambda raw: {**raw, "threshold": 0.5})
+    chat, _ = make_handlers(slot)
+    _, messages, _, _ = chat("2025年本区地方政府债务限额是多少？", [], 5, [])
+    assert messages[-1]["role"] == "assistant" and slot.engine.answerer.threshold == 0.5
+
