@@ -4,8 +4,9 @@
 background build at a time. A build reports its stage and fraction; when it finishes, the new engine
 replaces the old one in one assignment (a question in flight keeps the engine it started with), and
 ``version`` goes up so the page can refresh its report list. After a refit (`bqa eval --fit`) the engine's
-fitted models are read again at the next question (``current``), the index and its tables shared. Uploaded files are checked and written into
-the corpus folder here — never anywhere the server could serve them back from.
+fitted models are read again at the next question (``current``), the index and its tables shared. Uploaded
+files are checked and written into the corpus folder here — never anywhere the server could serve them back
+from.
 """
 
 from __future__ import annotations
@@ -84,10 +85,10 @@ class EngineSlot:
             return engine
         with self._swap:
             engine = self.engine  # a build may have swapped in its engine meanwhile: check that one
-            if engine is None or not engine.models_changed():
+            if engine is None:
                 return engine
-            stamp = packaged_stamp(engine._models_read)
-            if stamp == self._unreadable:
+            stamp = packaged_stamp(engine._models_read)  # the files now: unchanged, or known to be unreadable
+            if stamp in (engine._models_stamp, self._unreadable):
                 return engine
             try:
                 self.engine = engine = engine.with_current_models()
