@@ -2098,3 +2098,18 @@ def test_a_derived_answer_is_not_computed_from_another_years_parts() -> None:
     assert wrong_year is None or wrong_year.kind != "derived"
     answer = _answer_over(passages, "2024年末专项债务余额比一般债务余额多多少？")
     assert answer is not None and answer.kind == "derived" and answer.value == pytest.approx(160.22)
+
+def test_an_english_question_s_own_chinese_terms_are_an_echo_not_an_answer():
+    """The glossary's 监察委员会 for "the supervisory commission" is the question's own words, as 宣一洲 is for Xuan
+    Yizhou: a candidate that only repeats it is an echo."""
+    sentence = "监察委员会向区人大常委会作了专项工作报告。"
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
+                  len(sentence))
+    query = analyze("Which body did the supervisory commission report to?")
+    assert "监察委员会" in query.terms
+    cands = {c.display: c.features for c in candidates_for(query, [Passage(chunk, 1.0, 1)], {SOURCE: sentence},
+                                                          _flat_idf)}
+    echo = FEATURES.index("echo")
+    assert cands["监察委员会"][echo] == 1.0
+    assert cands["区人大常委会"][echo] == 0.0
+

@@ -101,7 +101,9 @@ class Context:
     query: Query
     terms: tuple[tuple[str, float], ...]  # (squashed term, idf weight)
     total: float
-    question_key: str  # the question squashed, and the names it gives (an answer that repeats them is an echo)
+    # the question squashed, the names it gives and, for an English question, its Chinese terms (an answer that repeats
+    # them is an echo)
+    question_key: str
     lexicon: Lexicon
     places: Mapping[str, frozenset[str]]  # source -> the places it is about
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, “上半年完成情况”), squashed
@@ -117,7 +119,10 @@ class Context:
            lexicon: Lexicon | None = None) -> Context:
         terms = tuple(term_weights(query, idf))
         # what the question itself says: an English question's people are its Chinese names too (Xuan Yizhou: 宣一洲)
-        said = "▸".join([squash(query.question), *(squash(e) for e in query.entities)])
+        # and its Chinese terms (the glossary's and the dictionary's words for its words): 监察委员会 to "Which body did
+        # the supervisory commission report to?" repeats the question
+        glossed = query.terms if query.language == "en" else ()
+        said = "▸".join([squash(query.question), *(squash(e) for e in (*query.entities, *glossed))])
         lex = lexicon or Lexicon.default()
         ends = tuple(lex.head_ends[h] for h in query.heads if h in lex.head_ends)
         named = tuple(t for t, _ in terms if len(t) >= 2 and head_fits(ends, t, "entity")
