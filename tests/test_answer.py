@@ -2099,6 +2099,7 @@ def test_a_derived_answer_is_not_computed_from_another_years_parts() -> None:
     answer = _answer_over(passages, "2024年末专项债务余额比一般债务余额多多少？")
     assert answer is not None and answer.kind == "derived" and answer.value == pytest.approx(160.22)
 
+
 def test_an_english_question_s_own_chinese_terms_are_an_echo_not_an_answer():
     """The glossary's 监察委员会 for "the supervisory commission" is the question's own words, as 宣一洲 is for Xuan
     Yizhou: a candidate that only repeats it is an echo."""
@@ -2113,3 +2114,44 @@ def test_an_english_question_s_own_chinese_terms_are_an_echo_not_an_answer():
     assert cands["监察委员会"][echo] == 1.0
     assert cands["区人大常委会"][echo] == 0.0
 
+
+def _scope_conflicts(question: str, sentence: str, places: dict[str, frozenset[str]]) -> dict[str, float]:
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
+                  len(sentence))
+    conflict = FEATURES.index("scope_conflict")
+    return {c.display: float(c.features[conflict]) for c in candidates_for(
+        analyze(question), [Passage(chunk, 1.0, 1)], {SOURCE: sentence}, _flat_idf, places)}
+
+
+def test_a_county_the_question_names_conflicts_with_the_city_s_figure():
+    """「新蔡县」 asked of a city's report: the figure its statement gives for 全市 is another region's; one whose
+    sentence names the county, or a 全县 (the county's own), is not; nor in the county's own report, nor in a
+    source whose places are unknown."""
+    question = "2018年新蔡县一般公共预算收入完成了多少？"
+    city = {SOURCE: frozenset({"驻马店"})}
+    said = _scope_conflicts(question, "汇总全市一般公共预算收入年初预算127.4亿元，实际完成139.3亿元。", city)
+    assert said["139.3亿元"] == 1.0 and said["127.4亿元"] == 1.0
+    named = _scope_conflicts(question, "全市实际完成139.3亿元，其中新蔡县完成10.2亿元。", city)
+    assert named == {"139.3亿元": 0.0, "10.2亿元": 0.0}  # its sentence names the county: read by the other features
+    assert _scope_conflicts(question, "全县一般公共预算收入实际完成10.2亿元。", city)["10.2亿元"] == 0.0
+    text = "汇总全市一般公共预算收入实际完成139.3亿元。"
+    assert _scope_conflicts(question, text, {SOURCE: frozenset({"新蔡"})})["139.3亿元"] == 0.0
+    assert _scope_conflicts(question, text, {})["139.3亿元"] == 0.0
+    # the city's name before the county's is no sign the question is about the city
+    assert _scope_conflicts("驻马店新蔡县2018年一般公共预算收入是多少？", text, city)["139.3亿元"] == 1.0
+    # a neighbour's name holding part of it does not name it
+    other = _scope_conflicts(question, "全市完成139.3亿元，其中上蔡县完成12.1亿元。", city)
+    assert other["139.3亿元"] == 1.0
+    # what its sentence says after it is the next figure's; the name without its 县 names it too
+    after = _scope_conflicts(question, "一般公共预算收入完成10.2亿元，全市完成139.3亿元。", city)
+    assert after == {"10.2亿元": 0.0, "139.3亿元": 1.0}
+    short = _scope_conflicts(question, "全市完成139.3亿元，其中新蔡完成10.2亿元。", city)
+    assert short == {"139.3亿元": 0.0, "10.2亿元": 0.0}
+
+
+def test_a_region_the_question_asks_itself_is_read_once():
+    """「新蔡县全县」: the question asks a region, so 全市 conflicts once, by the scope features' own reading."""
+    city = {SOURCE: frozenset({"驻马店"})}
+    text = "汇总全市一般公共预算收入实际完成139.3亿元。"
+    assert _scope_conflicts("2018年新蔡县全县一般公共预算收入是多少？", text, city)["139.3亿元"] == 1.0
+    assert _scope_conflicts("2018年全市一般公共预算收入是多少？", text, city)["139.3亿元"] == 0.0

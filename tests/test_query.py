@@ -65,7 +65,7 @@ def test_glossary_file_is_well_formed() -> None:
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "countclass", "verdict", "lead", "negation",
              "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role", "head", "head_end",
-             "change"}
+             "change", "place"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -994,3 +994,28 @@ def test_the_alternatives_of_every_row_split_as_the_bar_by_bar_reading_does():
     for phrases in [*rows, "a|b|c(?:x|y)", "a)|b", "x|(y|z)|", ""]:
         assert _alternatives(phrases) == _split_top_level(phrases), phrases
     assert _split_top_level("a|b|c(?:x|y)") == ["a", "b", "c(?:x|y)"] and _split_top_level("a)|b") == ["a)|b"]
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("2018年确山县国有资本经营预算收入是多少？", ("确山县",)),
+    ("石嘴山市大武口区2025年一般公共预算收入是多少？", ("大武口区",)),
+    ("石嘴山大武口区和惠农区哪个区收入多？", ("大武口区", "惠农区")),
+    ("2024年和平区一般公共预算收入是多少？", ("和平区",)),
+    ("2018年的新蔡县和全椒县一般公共预算收入是多少？", ("新蔡县", "全椒县")),
+    ("2015年末万载县金融机构各项存款余额是多少？", ("万载县",)),
+    ("历城区和宝山区2025年一般公共预算收入是多少？", ("历城区", "宝山区")),
+    ("长阳土家族自治县的收入是多少？", ("长阳土家族自治县",)),
+    ("城乡社区支出比上年增长多少？", ()),  # a spending category
+    ("老旧小区改造了多少个？", ()),
+    ("2026年自治区下达石嘴山全市的政府法定债务限额是多少？", ()),  # a province's
+    ("2018年驻马店市级（含开发区）一般公共预算收入实际完成多少？", ()),  # a zone
+    ("哪个区的收入最多？", ()),
+    ("县城污水处理率是多少？", ()),
+    ("主城区和老城区人口是多少？", ()),
+    ("2024年区人大常委会任命了谁为副区长？", ()),
+    ("和平区域内有多少家企业？", ()),  # 区域: a word
+    ("“五面红旗县”有哪些？", ()),  # a title
+    ("Which county is Xincai County?", ()),  # none for an English question
+])
+def test_the_counties_and_districts_a_question_names(question, named):
+    assert analyze(question).subunits == named

@@ -94,6 +94,12 @@ class Asked:
     counted: frozenset[str]  # the unit classes of what it counts in so many words (几处, 多少万元)
 
 
+def _stem(county: str) -> str:
+    """A county's name as a text may say it short: without its 县, 区 or 旗 (新蔡县 → 新蔡), an autonomous county's
+    first two characters (长阳土家族自治县 → 长阳)."""
+    return county[:2] if "自治" in county else county[:-1]
+
+
 @dataclass(frozen=True)
 class Context:
     """What the features need of one query, computed once."""
@@ -141,6 +147,28 @@ class Context:
                 max((w for _, w in self.terms), default=1.0) or 1.0, lex.wanted_classes(q.units),
                 frozenset(c for u in q.counters if (c := lex.unit_class(u))))
         return found
+
+    def subunit_conflict(self, source: str, near: str, said: str) -> float:
+        """1.0 when the question names a county or district (``Query.subunits``) that ``source`` is not about (新蔡县
+        in a city's report; a source whose places are unknown is about any) and the candidate's own words (``near``:
+        its sentence up to it, its row label and column) say a region of another level (全市, 市本级, 全省; the region
+        labels holding 县 or 区 are the county's or district's own: 全县, 县本级, 市县, and 全区 also where it means an
+        autonomous region) while its sentence, label and column (``said``) do not name the county, in full or by its
+        stem (新蔡县, 新蔡; 长阳土家族自治县, 长阳): the city's 139.3亿元 (「汇总全市…实际完成139.3亿元」) to
+        「2018年新蔡县一般公共预算收入完成了多少」."""
+        asked = self._seen.get(("subunits", source))
+        if asked is None:
+            own = self.places.get(source, frozenset())
+            asked = self._seen[("subunits", source)] = tuple(
+                (u, stem) for u in self.query.subunits if own and (stem := _stem(u)) not in own and u not in own)
+        if not asked or any(u in said or stem in said for u, stem in asked):
+            return 0.0
+        levels = {u[-1] for u, _ in asked}  # 县 | 区: the region labels that hold it are the county's own level
+        return float(any(not levels & set(label) for label in self.regions(near)))
+
+    def regions(self, text: str) -> list[str]:
+        """The region scopes ``text`` says (全市, 市本级, 全县…), whatever the question's scope families."""
+        return [h.partition(":")[2] for h in self.lexicon.find_scopes(text, ("region",))]
 
     def passage(self, chunk: Chunk) -> tuple[str, float]:
         """(the chunk's context, the coverage of its text and context), once per chunk (``Chunk.context`` is built
@@ -483,6 +511,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
             mine = {h.split(":")[1] for h in near_hits if h.startswith(fam + ":")}
             if mine and not (mine & labels):
                 s_conflict += 1.0
+    if q.subunits and "region" not in families:  # a region the question asks is read above
+        s_conflict += ctx.subunit_conflict(chunk.source, text[sa:b] + "▸" + label + column, sentence + label + column)
     lead_agree, lead_conflict = ctx.scope_in_force(text, a, label + column + "▸" + context, statement_start(text, a)) \
         if families else (0.0, 0.0)
     unit = hit.unit

@@ -111,6 +111,9 @@ class Query:
     entities: tuple[str, ...]  # quoted names, places, people named in the question
     search_text: str  # what the retrievers read
     places: tuple[str, ...] = ()  # places of the corpus the question names (cores: 石嘴山, 虹口)
+    # the counties, districts and banners a Chinese question names (新蔡县, 大武口区; qa/data/counties.txt); none for
+    # an English question
+    subunits: tuple[str, ...] = ()
     items: int | None = None  # how many items a list question asks for (哪两家 -> 2), when it says
     table: bool = False  # the question says its answer stands in a table (表一中…, 一栏, column)
     variants: tuple[tuple[str, str], ...] = ()  # (short form, full form) pairs the question says one form of
@@ -412,6 +415,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     entities = list(quotes)
     english_terms: tuple[str, ...] = ()
     senses: list[tuple[str, ...]] = []
+    subunits: tuple[str, ...] = ()
     if lang == "en":
         glossed = lex.gloss(text)
         zh_terms = [t for _, terms in glossed for t in terms]
@@ -438,6 +442,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     else:
         entities += [m.group(1) for m in _PLACE.finditer(re.sub(r"\d+年?", " ", text))
                      if not re.match(r"[全本各该年]", m.group(1))]
+        subunits = tuple(dict.fromkeys(lex.counties_in(_QUOTED.sub(" ", text))))  # a quoted name is a title
         # 合计 of one item: the label of its row or column (a whole word a table prints, role total: not 一共, nor
         # the 合计 inside 综合计划)
         labels = [p.regex for p in lex.roles if p.label == "total"]
@@ -463,4 +468,4 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  variants=variants,
                  heads=asked_heads(lex, text) if intent in (Intent.ENTITY, Intent.LIST) else (),
                  change=(change := asked_change(lex, text)), dense_text=text, senses=tuple(senses),
-                 base=asked_base(lex, text) if change == "by" and lang == "zh" else "")
+                 base=asked_base(lex, text) if change == "by" and lang == "zh" else "", subunits=subunits)

@@ -94,6 +94,7 @@ class Lexicon:
     head_ends: dict[str, LazyRegex] = field(default_factory=dict)  # kind -> what a name of it ends with
     changes: tuple[Pattern, ...] = ()  # to | from: which value of a change a question asks for (提高到, 调整前)
     change_verbs: LazyRegex = LazyRegex(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
+    place_not_after: LazyRegex = LazyRegex(r"(?!)")  # what after a county's name makes it part of a word (县级, 区长)
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -156,6 +157,28 @@ class Lexicon:
         from qa.query.dictionary import reverse_index
 
         return reverse_index()
+
+    @cached_property
+    def counties(self) -> tuple[frozenset[str], tuple[int, ...]]:
+        """The county-level names of ``qa/data/counties.txt`` (新蔡县, 大武口区) and their lengths, longest first;
+        read at the first question that says 县, 区 or 旗."""
+        names = frozenset(_lines("counties.txt"))
+        return names, tuple(sorted({len(n) for n in names}, reverse=True))
+
+    def counties_in(self, text: str) -> list[str]:
+        """The counties, districts and banners ``text`` names, in order, each the longest name ending where it ends;
+        none followed by what makes it part of another word (县级, 县城, 区域, 区长: ``place`` ``not_after``)."""
+        if not any(c in text for c in "县区旗"):
+            return []
+        names, lengths = self.counties
+        found = []
+        for j, c in enumerate(text):
+            if c in "县区旗" and not self.place_not_after.match(text, j + 1):
+                name = next((text[j + 1 - n:j + 1] for n in lengths if n <= j + 1 and text[j + 1 - n:j + 1] in names),
+                            None)
+                if name:
+                    found.append(name)
+        return found
 
     @staticmethod
     @cache
@@ -472,5 +495,6 @@ def _load() -> Lexicon:
         glossary={k: tuple(v) for k, v in glossary.items()}, short_forms=short_forms,
         heads=tuple(groups["head"]), changes=tuple(groups["change"]),
         change_verbs=_joined(groups["span"], "change_verb"),
+        place_not_after=_joined(groups["place"], "not_after"),
         head_ends={p.label: _compile(f"(?:{p.regex.pattern})$", f"the {p.label} endings") for p in groups["head_end"]},
     )
