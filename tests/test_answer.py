@@ -2155,3 +2155,23 @@ def test_a_region_the_question_asks_itself_is_read_once():
     text = "汇总全市一般公共预算收入实际完成139.3亿元。"
     assert _scope_conflicts("2018年新蔡县全县一般公共预算收入是多少？", text, city)["139.3亿元"] == 1.0
     assert _scope_conflicts("2018年全市一般公共预算收入是多少？", text, city)["139.3亿元"] == 0.0
+
+
+def test_the_confidence_model_reads_the_best_reading_s_unit_and_counter_conflicts():
+    """「…用于几个项目？」 best read as 64.10亿元: the money conflicts with the count asked, and the confidence model
+    reads it of the best reading (not only the answer model, beside the other readings)."""
+    from qa.answer import confidence_features
+
+    sentence = "新增一般债券64.10亿元，用于万安路拓宽改建等7个项目。"
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
+                  len(sentence))
+    query = analyze("新增一般债券用于几个项目？")
+    cands = {c.display: c for c in candidates_for(query, [Passage(chunk, 1.0, 1)], {SOURCE: sentence}, _flat_idf)}
+    money, count = cands["64.10亿元"], cands["7个"]
+    counter = CONFIDENCE_FEATURES.index("top_counter_conflict")
+    unit = CONFIDENCE_FEATURES.index("top_unit_conflict")
+    assert confidence_features(query, [money, count])[counter] == 1.0
+    assert confidence_features(query, [money, count])[unit] == 1.0
+    assert confidence_features(query, [count, money])[counter] == 0.0
+    assert confidence_features(query, [count, money])[unit] == 0.0
+
