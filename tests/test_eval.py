@@ -1069,3 +1069,41 @@ def test_fit_linear_is_sklearns_logistic_regression_where_no_sign_bound_binds_an
     assert bounded.weights[0] > 0.5 and bounded.weights[1] == 0.0 and bounded.weights[3] <= 0.0
     unbounded = fit_linear("m", ("a", "b", "c", "d"), np.hstack([x, rare]), y, {})
     assert unbounded.weights[3] > 0.0  # what the bound prevents
+
+
+def _stopping(monkeypatch, at_start: bool) -> None:
+    """scipy's L-BFGS-B made to report ABNORMAL_TERMINATION_IN_LNSRCH: at the optimum it reached, or, with
+    ``at_start``, at the zero weights it started from (with their gradient)."""
+    import scipy.optimize
+
+    real = scipy.optimize.minimize
+
+    def abnormal(fun, x0, *args, **kwargs):
+        result = real(fun, x0, *args, **kwargs)
+        if at_start:
+            result.x = np.array(x0, dtype=np.float64)
+            result.jac = fun(result.x, *kwargs.get("args", ()))[1]
+        result.success, result.message = False, "ABNORMAL: "
+        return result
+
+    monkeypatch.setattr(scipy.optimize, "minimize", abnormal)
+
+
+def test_a_fit_the_solver_left_at_its_optimum_without_saying_so_is_kept(monkeypatch):
+    """A refit failed when L-BFGS-B stopped in its line search at the optimum (gradient 5e-8 against gtol 1e-8):
+    the weights are kept when the projected gradient is that small, and a stop far from it still fails."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 2))
+    y = x[:, 0] + rng.normal(size=80) > 0
+    expected = fit_linear("c", ("a", "b_conflict"), x, y, {})
+    _stopping(monkeypatch, at_start=False)
+    assert fit_linear("c", ("a", "b_conflict"), x, y, {}).weights == pytest.approx(expected.weights)
+    groups = [(rng.normal(size=(5, 2)), np.array([True, False, False, False, False])) for _ in range(30)]
+    for rows, right in groups:
+        rows[right, 0] += 1.0
+    fit_listwise("m", ("a", "b"), groups, {})
+    _stopping(monkeypatch, at_start=True)
+    with pytest.raises(BqaError, match="did not converge"):
+        fit_linear("c", ("a", "b_conflict"), x, y, {})
+    with pytest.raises(BqaError, match="did not converge"):
+        fit_listwise("m", ("a", "b"), groups, {})
