@@ -711,15 +711,8 @@ def test_a_figures_own_words_start_after_the_figure_before_it():
     assert owns[(first.start, first.end)] == 0
 
 
-def _feature_rows(question: str, sentence: str) -> dict[str, np.ndarray]:
-    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
-                  len(sentence))
-    cands = candidates_for(analyze(question), [Passage(chunk, 1.0, 1)], {SOURCE: sentence}, _flat_idf)
-    return {c.display: c.features for c in cands}
-
-
 def test_the_counted_unit_agrees_with_its_class_and_conflicts_with_another():
-    rows = _feature_rows("被给予处分的领导干部有几名？", "共立案13件，给予处分的领导干部6人，涉及资金20万元。")
+    rows = _features_of("被给予处分的领导干部有几名？", "共立案13件，给予处分的领导干部6人，涉及资金20万元。")
     match, conflict = FEATURES.index("counter_match"), FEATURES.index("counter_conflict")
     assert rows["6人"][match] == 1.0 and rows["6人"][conflict] == 0.0  # 名 asked, 人 written: one class
     assert rows["13件"][match] == 0.0 and rows["13件"][conflict] == 1.0
@@ -727,7 +720,7 @@ def test_the_counted_unit_agrees_with_its_class_and_conflicts_with_another():
 
 
 def test_a_bare_how_many_matches_any_count_and_conflicts_with_money():
-    rows = _feature_rows("How many base stations and users were there?", "移动电话用户30.84万户，新建基站23个，投入资金2亿元。")
+    rows = _features_of("How many base stations and users were there?", "移动电话用户30.84万户，新建基站23个，投入资金2亿元。")
     match, conflict = FEATURES.index("unit_match"), FEATURES.index("unit_conflict")
     assert rows["30.84万户"][match] == rows["23个"][match] == 1.0  # neither 户 nor 个 is what "how many" says
     assert rows["30.84万户"][conflict] == rows["23个"][conflict] == 0.0
@@ -741,13 +734,13 @@ def test_year_and_period_features_read_the_candidates_words_when_the_question_na
     y_agree, y_conflict = FEATURES.index("year_agree"), FEATURES.index("year_conflict")
     p_agree, p_conflict = FEATURES.index("period_agree"), FEATURES.index("period_conflict")
     text = "2024年上半年收入12亿元，2025年上半年收入15亿元。"
-    same = _feature_rows("2025年上半年收入是多少？", text)
+    same = _features_of("2025年上半年收入是多少？", text)
     assert same["15亿元"][y_agree] == 1.0 and same["15亿元"][y_conflict] == 0.0
     assert same["12亿元"][y_conflict] == 1.0
     assert same["15亿元"][p_agree] == 1.0 and same["15亿元"][p_conflict] == 0.0
-    other = _feature_rows("2025年下半年收入是多少？", text)
+    other = _features_of("2025年下半年收入是多少？", text)
     assert other["15亿元"][p_conflict] == 1.0 and other["15亿元"][p_agree] == 0.0
-    bare = _feature_rows("收入是多少？", text)
+    bare = _features_of("收入是多少？", text)
     assert all(bare[f][k] == 0.0 for f in ("12亿元", "15亿元") for k in (y_agree, y_conflict, p_agree, p_conflict))
 
 
@@ -756,13 +749,13 @@ def test_the_period_in_force_is_the_last_one_its_statement_said_before_the_figur
     ends or another period is said; with none said in its statement, the cell's labels and headings say it."""
     agree, conflict = FEATURES.index("lead_period_agree"), FEATURES.index("lead_period_conflict")
     text = "上半年，全区新设立企业1556户，同比增长12%；下半年新设立企业1600户。另注销企业300户。"
-    later = _feature_rows("下半年全区新设立了多少户企业？", text)
+    later = _features_of("下半年全区新设立了多少户企业？", text)
     assert later["1556户"][conflict] == later["12%"][conflict] == 1.0 and later["1556户"][agree] == 0.0
     assert later["1600户"][agree] == 1.0 and later["1600户"][conflict] == 0.0
     assert later["300户"][agree] == later["300户"][conflict] == 0.0  # a new statement: the heading names none
-    first = _feature_rows("上半年全区新设立了多少户企业？", text)
+    first = _features_of("上半年全区新设立了多少户企业？", text)
     assert first["1556户"][agree] == 1.0 and first["1600户"][conflict] == 1.0
-    bare = _feature_rows("全区新设立了多少户企业？", text)
+    bare = _features_of("全区新设立了多少户企业？", text)
     assert all(v[agree] == v[conflict] == 0.0 for v in bare.values())  # no period asked
     headed = _features_of("上半年全区新设立了多少户企业？", "全区新设立企业1556户。", ("一、上半年经济运行情况",))
     assert headed["1556户"][agree] == 1.0
@@ -844,7 +837,7 @@ def test_a_scored_candidate_is_the_candidate_with_its_probability_and_score():
 
 
 def test_the_form_asked_for_marks_whole_dates():
-    rows = _feature_rows("审议会是哪一天召开的？", "2025年度的审议会于2025年7月7日召开。")
+    rows = _features_of("审议会是哪一天召开的？", "2025年度的审议会于2025年7月7日召开。")
     match, miss = FEATURES.index("form_match"), FEATURES.index("form_miss")
     assert rows["2025年7月7日"][match] == 1.0 and rows["2025年7月7日"][miss] == 0.0
     assert rows["2025年度"][match] == 0.0 and rows["2025年度"][miss] == 1.0
@@ -965,7 +958,7 @@ def test_plans_that_disagree_give_no_clear_verdict():
 
 
 def test_a_magnitude_before_a_measure_word_asks_for_the_measure_word():
-    rows = _feature_rows("汽车产量是多少万辆？", "汽车产量167.92万辆，增长5.1%，出口12个国家。")
+    rows = _features_of("汽车产量是多少万辆？", "汽车产量167.92万辆，增长5.1%，出口12个国家。")
     match, conflict = FEATURES.index("counter_match"), FEATURES.index("counter_conflict")
     assert rows["167.92万辆"][match] == 1.0 and rows["167.92万辆"][conflict] == 0.0
     assert rows["5.1%"][conflict] == 1.0 and rows["12个"][conflict] == 1.0
@@ -974,7 +967,7 @@ def test_a_magnitude_before_a_measure_word_asks_for_the_measure_word():
 
 
 def test_a_bare_magnitude_asked_for_is_no_counter_conflict():
-    rows = _feature_rows("完成投资多少亿？", "完成投资120.5亿元，新开工12个项目。")
+    rows = _features_of("完成投资多少亿？", "完成投资120.5亿元，新开工12个项目。")
     assert rows["120.5亿元"][FEATURES.index("counter_conflict")] == 0.0
 
 
@@ -997,7 +990,7 @@ def test_a_verdict_settled_by_a_figure_is_marked_so():
     assert read_verdict(lex, "达标率是否超过98%？", "城区环境空气达标率97.5%")[2]
     assert read_verdict(lex, "债务余额是否控制在限额以内？", "债务余额未超限额")[2]
     assert not read_verdict(lex, "税收收入是否增长？", "税收收入同比增长5.1%")[2]  # polarity words alone
-    rows = _feature_rows("达标率是否超过98%？", "城区环境空气达标率97.5%，同比提高0.3个百分点。")
+    rows = _features_of("达标率是否超过98%？", "城区环境空气达标率97.5%，同比提高0.3个百分点。")
     marked = [text for text, f in rows.items() if f[FEATURES.index("verdict_figure")] == 1.0]
     assert marked and all("97.5%" in text for text in marked)
 
@@ -1043,11 +1036,18 @@ def test_a_name_the_english_question_gives_is_an_echo_not_an_answer():
     assert cands["虹口区副区长"][echo] == 0.0
 
 
-def _features_of(question: str, sentence: str, section: tuple[str, ...] = ("一、总体情况",)) -> dict[str, np.ndarray]:
+def _candidates_of(question: str, sentence: str, section: tuple[str, ...] = ("一、总体情况",),
+                   places: dict[str, frozenset[str]] | None = None) -> dict:
+    """The candidates of ``question`` in a one-sentence passage of SOURCE, by their display."""
     chunk = Chunk("c1", SOURCE, "d#01", "报告", section, "paragraph", ("b1",), sentence, sentence, 0,
                   len(sentence))
-    return {c.display: c.features for c in candidates_for(analyze(question), [Passage(chunk, 1.0, 1)],
-                                                         {SOURCE: sentence}, _flat_idf)}
+    return {c.display: c for c in candidates_for(analyze(question), [Passage(chunk, 1.0, 1)],
+                                                {SOURCE: sentence}, _flat_idf, places)}
+
+
+def _features_of(question: str, sentence: str, section: tuple[str, ...] = ("一、总体情况",),
+                 places: dict[str, frozenset[str]] | None = None) -> dict[str, np.ndarray]:
+    return {d: c.features for d, c in _candidates_of(question, sentence, section, places).items()}
 
 
 def test_the_words_right_before_a_candidate_that_the_question_says_are_a_feature():
@@ -1925,11 +1925,11 @@ def test_a_post_starts_after_the_words_that_lead_it(text: str, post: str) -> Non
 
 def test_the_amount_of_a_change_conflicts_with_a_question_asking_for_the_new_value():
     sentence = "将城乡居民基础养老金最低标准再提高20元，达到220元/人·月。"
-    rows = _feature_rows("基础养老金最低标准提高到了多少？", sentence)
+    rows = _features_of("基础养老金最低标准提高到了多少？", sentence)
     conflict = FEATURES.index("change_conflict")
     assert rows["20元"][conflict] == 1.0  # 提高【20元】 is by how much, not to how much
     assert rows["220元/人·月"][conflict] == 0.0
-    by = _feature_rows("基础养老金最低标准提高了多少？", sentence)
+    by = _features_of("基础养老金最低标准提高了多少？", sentence)
     assert by["20元"][conflict] == 0.0  # asked by how much: no conflict (amount_match says it fits)
 
 
@@ -2103,24 +2103,17 @@ def test_a_derived_answer_is_not_computed_from_another_years_parts() -> None:
 def test_an_english_question_s_own_chinese_terms_are_an_echo_not_an_answer():
     """The glossary's 监察委员会 for "the supervisory commission" is the question's own words, as 宣一洲 is for Xuan
     Yizhou: a candidate that only repeats it is an echo."""
-    sentence = "监察委员会向区人大常委会作了专项工作报告。"
-    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
-                  len(sentence))
-    query = analyze("Which body did the supervisory commission report to?")
-    assert "监察委员会" in query.terms
-    cands = {c.display: c.features for c in candidates_for(query, [Passage(chunk, 1.0, 1)], {SOURCE: sentence},
-                                                          _flat_idf)}
+    question = "Which body did the supervisory commission report to?"
+    assert "监察委员会" in analyze(question).terms
+    cands = _features_of(question, "监察委员会向区人大常委会作了专项工作报告。")
     echo = FEATURES.index("echo")
     assert cands["监察委员会"][echo] == 1.0
     assert cands["区人大常委会"][echo] == 0.0
 
 
 def _scope_conflicts(question: str, sentence: str, places: dict[str, frozenset[str]]) -> dict[str, float]:
-    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
-                  len(sentence))
     conflict = FEATURES.index("scope_conflict")
-    return {c.display: float(c.features[conflict]) for c in candidates_for(
-        analyze(question), [Passage(chunk, 1.0, 1)], {SOURCE: sentence}, _flat_idf, places)}
+    return {d: float(f[conflict]) for d, f in _features_of(question, sentence, places=places).items()}
 
 
 def test_a_county_the_question_names_conflicts_with_the_city_s_figure():
@@ -2162,11 +2155,9 @@ def test_the_confidence_model_reads_the_best_reading_s_unit_and_counter_conflict
     reads it of the best reading (not only the answer model, beside the other readings)."""
     from qa.answer import confidence_features
 
-    sentence = "新增一般债券64.10亿元，用于万安路拓宽改建等7个项目。"
-    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
-                  len(sentence))
-    query = analyze("新增一般债券用于几个项目？")
-    cands = {c.display: c for c in candidates_for(query, [Passage(chunk, 1.0, 1)], {SOURCE: sentence}, _flat_idf)}
+    question = "新增一般债券用于几个项目？"
+    query = analyze(question)
+    cands = _candidates_of(question, "新增一般债券64.10亿元，用于万安路拓宽改建等7个项目。")
     money, count = cands["64.10亿元"], cands["7个"]
     counter = CONFIDENCE_FEATURES.index("top_counter_conflict")
     unit = CONFIDENCE_FEATURES.index("top_unit_conflict")
