@@ -83,8 +83,9 @@ GRADIENT_TOLERANCE = 1e-6  # per row (question or answer) of the summed loss: a 
 def _converged(result, bounds: Sequence[tuple[float | None, float | None]], rows: int) -> bool:
     """Did L-BFGS-B reach the optimum? Its own word, or, when it reports a failure (scipy 1.17 says "ABNORMAL: "
     when its line search cannot improve in floating point on the way to the strict ``gtol``; an iteration limit
-    counts the same), a projected gradient of at most GRADIENT_TOLERANCE a row: a refit of 5 December 2026 stopped so on the derived answers' 43 rows with a
-    gradient of 5e-8, at scikit-learn's weights to eight digits, and failed ``bqa eval --fit``."""
+    counts the same), a projected gradient of at most GRADIENT_TOLERANCE a row: a refit of 5 December 2026
+    stopped so on the derived answers' 43 rows with a gradient of 5e-8, at scikit-learn's weights to eight
+    digits, and failed ``bqa eval --fit``."""
     x = np.asarray(result.x, dtype=np.float64)
     if not np.all(np.isfinite(x)):
         return False

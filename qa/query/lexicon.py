@@ -174,8 +174,7 @@ class Lexicon:
         found = []
         for j, c in enumerate(text):
             if c in "县区旗" and not self.place_not_after.match(text, j + 1):
-                name = next((text[j + 1 - n:j + 1] for n in lengths if n <= j + 1 and text[j + 1 - n:j + 1] in names),
-                            None)
+                name = next((w for n in lengths if n <= j + 1 and (w := text[j + 1 - n:j + 1]) in names), None)
                 if name:
                     found.append(name)
         return found
