@@ -29,8 +29,11 @@ def cli_figures(index_dir: Path, corpus_dir: Path, repeats: int) -> dict:
     it for an editable install), so PYTHONDONTWRITEBYTECODE is left out of their environment — with it, every
     process would compile bqa's sources again (≈ 0.1 s), which no installed program does.
     """
-    runtime = tempfile.mkdtemp(prefix="bqa-bench-run-")
-    os.chmod(runtime, 0o700)
+    with tempfile.TemporaryDirectory(prefix="bqa-bench-run-") as runtime:  # the daemon's socket; removed after
+        return _cli_figures(index_dir, corpus_dir, repeats, runtime)
+
+
+def _cli_figures(index_dir: Path, corpus_dir: Path, repeats: int, runtime: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["XDG_RUNTIME_DIR"] = runtime
     where = ["--index", str(index_dir), "--corpus", str(corpus_dir)]
