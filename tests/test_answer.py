@@ -112,6 +112,17 @@ def test_a_year_is_not_a_figure(sentence, year):
     ("2025年6月24日上海市虹口区第十七届人民代表大会常务委员会第三十一次会议通过", "2025年6月24日"),
     ("区人大常委会于6月10日正式发布实施方案。", "6月10日"),
     ("要求在2027年6月前完成结构加固。", "2027年6月"),
+    ("济南市新兴产业三年行动计划（2023—2025年）提出", "2023—2025年"),  # a span of years
+    ("2021-2025年货物进出口总额", "2021-2025年"),
+    ("2025 年 7-12 月份自治区专项转移支付", "2025 年 7-12 月份"),  # a span of months, a PDF's spaces
+    ("2025年7月至12月，全市", "2025年7月至12月"),
+    ("2024 年 11 月，省政府提请省人大常委会审议", "2024 年 11 月"),
+    ("自 2024 年 1 月 1 日起施行", "2024 年 1 月 1 日"),
+    ("会期 2025 年 7 月 24 日—25 日", "2025 年 7 月 24 日—25 日"),
+    ("从 1 月 1 日至 12 月 31 日", "1 月 1 日至 12 月 31 日"),
+    ("《规划（2021－2035年）》", "2021－2035年"),
+    ("截至2025年6月 3,456万元", "2025年6月"),  # a figure after a space is no day
+    ("2025年7-12月份 123", "2025年7-12月份"),
 ])
 def test_a_date_is_whole(sentence, date):
     start = sentence.index(date)
@@ -1845,6 +1856,9 @@ def test_a_span_that_begins_with_a_word_no_name_reaches_back_across_is_marked():
     ("共完成47个批次资产的统筹调剂使用。", "47个批次", "批次"),  # 个 before a measure word of its own
     ("用于万安路拓宽改建等7个项目。", "7个", "个"),  # 项目 is no measure word: not 7个项|目
     ("比上年提高2.5个百分点。", "2.5个百分点", "个百分点"),
+    ("入境游客旅游花费18.03亿美元。", "18.03亿美元", "亿美元"),  # a foreign currency: not 18.03亿 cut off
+    ("人均地区生产总值达1.12万美元。", "1.12万美元", "万美元"),
+    ("港澳地区投资额12.5亿港元。", "12.5亿港元", "亿港元"),
 ])
 def test_a_count_keeps_its_measure_word(text, figure, unit):
     seg = Segment(text, tuple(range(len(text))))
@@ -1921,6 +1935,22 @@ def test_a_post_starts_after_the_words_that_lead_it(text: str, post: str) -> Non
     spans = {text[h.start:h.end] for h in generate(Segment(text, None)) if h.kind == "entity"}
     assert post in spans
     assert not any(s.endswith(post) and s != post for s in spans)
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("2025年市级预备费主要用于应对莱芜区山洪灾害、章丘区持续强降雨天气。", ["莱芜区", "章丘区"]),  # no org's ending
+    ("彰武县污水处理厂提标改造", ["彰武县"]),
+    ("阜新市新邱区", ["新邱区"]),  # the county's own name, not the city's before it
+    ("虹口区城市更新、彰武县乡村振兴和莱芜区长期规划", ["虹口区", "彰武县", "莱芜区"]),  # 城市, 乡村, 长期 follow
+    ("县级财政和区域发展，副区长", []),  # 县级, 区域, 区长: no county's name
+    ("中山城区、沿海港区、井冈山区和扩大社区", []),  # names inside words (山城区, 海港区, 冈山区, 大社区)
+])
+def test_a_county_or_district_a_passage_names_is_an_entity(text: str, named: list[str]) -> None:
+    from qa.answer.generators import places
+
+    assert [text[h.start:h.end] for h in places(Segment(text, None))] == named
+    spans = {text[h.start:h.end] for h in generate(Segment(text, None), ["entity"]) if h.kind == "entity"}
+    assert set(named) <= spans  # a registered generator of entities
 
 
 def test_the_amount_of_a_change_conflicts_with_a_question_asking_for_the_new_value():
@@ -2165,4 +2195,3 @@ def test_the_confidence_model_reads_the_best_reading_s_unit_and_counter_conflict
     assert confidence_features(query, [money, count])[unit] == 1.0
     assert confidence_features(query, [count, money])[counter] == 0.0
     assert confidence_features(query, [count, money])[unit] == 0.0
-

@@ -492,6 +492,9 @@ def test_expected_units(question: str, unit: str) -> None:
         ("高新区和起步区，谁的一般公共预算收入（本年收入合计）同比增长更快？", Intent.COMPARISON, Operation.COMPARE),
         ("高新区和起步区的本年收入合计哪个更多？", Intent.COMPARISON, Operation.COMPARE),
         ("税收收入占税收和非税收入合计的比重是多少？", Intent.DERIVED, Operation.SHARE),
+        ("耕地占用税实际完成了多少？", Intent.FIGURE, None),  # 占用, 占地: no share (a tax, an area)
+        ("项目占地面积是多少？", Intent.FIGURE, None),
+        ("税收收入占一般公共预算收入多少？", Intent.DERIVED, Operation.SHARE),
         ("济南市地方政府债务限额及余额明细表中章丘区的债务余额合计是多少？", Intent.FIGURE, None),
         ("在政府债务限额和余额情况表（表十二）中，大武口区新增债务合计是多少？", Intent.FIGURE, None),
         ("全市与上年同期相比一共新增多少户市场主体？", Intent.FIGURE, None),
@@ -586,7 +589,7 @@ def test_analysis_is_deterministic_and_leaves_the_question_alone() -> None:
     ("question", "counter"),
     [("老城区里有几处历史建筑？", "处"), ("有几名干部受到处分？", "名"), ("投资多少万元？", "万元"),
      ("培训了多少批次？", "批次"), ("汽车产量是多少万辆？", "万辆"), ("还有多少万？", "万"),
-     ("营业收入多少亿人民币？", "亿"), ("出口额是多少万日元？", "万"), ("贸易额多少万台币？", "万")],
+     ("营业收入多少亿人民币？", "亿"), ("出口额是多少万日元？", "万日元"), ("贸易额多少万台币？", "万")],
 )
 def test_a_counted_measure_word_is_the_expected_unit(question: str, counter: str) -> None:
     query = analyze(question)
@@ -619,6 +622,16 @@ def test_unit_classes_join_measure_words_that_count_the_same_thing() -> None:
     assert lex.unit_class("万元") == lex.unit_class("亿元") == "money"
     assert lex.unit_class("处") != lex.unit_class("户")
     assert lex.unit_class("") == ""
+    assert lex.unit_class("亿美元") == lex.unit_class("美元") != "money"  # a foreign currency is a class of its own
+
+
+@pytest.mark.parametrize(("question", "classes"), [
+    ("入境游客旅游花费有多少亿美元？", {"美元"}),
+    ("入境游客旅游花费有多少亿元？", {"money"}),  # 18.03亿美元 answers no 多少亿元
+    ("How much did inbound tourists spend, in US dollars?", {"美元"}),
+])
+def test_a_currency_asked_is_its_own_class(question: str, classes: set[str]) -> None:
+    assert Lexicon.default().wanted_classes(analyze(question).units) == classes
 
 
 @pytest.mark.parametrize(
@@ -851,6 +864,15 @@ def test_which_with_a_measure_word(question: str, intent: Intent) -> None:
     ("Which departments drafted the plan?", ("organ",)),  # plurals
     ("What did the committee decide?", ()),  # the committee is the subject, not what is asked for
     ("哪个项目投资了多少亿元？", ()),  # a figure question: its answer is a figure whatever it is of
+    ("预备费主要用于应对哪个区的山洪灾害？", ("county",)),  # 哪个区 asks for a district
+    ("Which district borders Hongkou to the north?", ("county",)),
+    ("哪些区级部门参与了？", ("organ",)),  # 区级 asks for no district
+    ("统计范围不包括哪个地区？", ()),  # 地区 is no district
+    ("哪家区属企业获得了补助？", ("firm",)),  # 区属, 区块链, 区财政局: 区 begins another word
+    ("哪个区块链项目获奖？", ("project",)),
+    ("哪个区财政局作了说明？", ()),
+    ("哪个园区的产值最高？", ()),
+    ("Which district court heard the case?", ()),
 ])
 def test_the_kind_of_thing_a_question_asks_for(question: str, heads: tuple[str, ...]) -> None:
     assert analyze(question).heads == heads

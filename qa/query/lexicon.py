@@ -165,19 +165,25 @@ class Lexicon:
         names = frozenset(_lines("counties.txt"))
         return names, tuple(sorted({len(n) for n in names}, reverse=True))
 
-    def counties_in(self, text: str) -> list[str]:
-        """The counties, districts and banners ``text`` names, in order, each the longest name ending where it ends;
-        none followed by what makes it part of another word (县级, 县城, 区域, 区长: ``place`` ``not_after``)."""
+    def county_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` names a county, district or banner, in order: the (start, end) of the longest name ending
+        at each 县, 区 or 旗 not followed by what makes it part of another word (县级, 县城, 区域, 区长: ``place``
+        ``not_after``)."""
         if not any(c in text for c in "县区旗"):
             return []
         names, lengths = self.counties
         found = []
-        for j, c in enumerate(text):
-            if c in "县区旗" and not self.place_not_after.match(text, j + 1):
-                name = next((w for n in lengths if n <= j + 1 and (w := text[j + 1 - n:j + 1]) in names), None)
-                if name:
-                    found.append(name)
+        for m in _COUNTY_END.finditer(text):
+            j = m.end()
+            if not self.place_not_after.match(text, j):
+                n = next((n for n in lengths if n <= j and text[j - n:j] in names), None)
+                if n:
+                    found.append((j - n, j))
         return found
+
+    def counties_in(self, text: str) -> list[str]:
+        """The counties, districts and banners ``text`` names, in order (``county_spans``)."""
+        return [text[a:b] for a, b in self.county_spans(text)]
 
     @staticmethod
     @cache
@@ -315,6 +321,7 @@ class Lexicon:
         return out
 
 
+_COUNTY_END = re.compile("[县区旗]")  # what a county-level name ends with (qa/data/counties.txt)
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # what no glossary phrase follows: (?<![a-z0-9])
 
 
