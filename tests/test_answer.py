@@ -2195,3 +2195,47 @@ def test_the_confidence_model_reads_the_best_reading_s_unit_and_counter_conflict
     assert confidence_features(query, [money, count])[unit] == 1.0
     assert confidence_features(query, [count, money])[counter] == 0.0
     assert confidence_features(query, [count, money])[unit] == 0.0
+
+
+
+def test_the_confidence_model_knows_an_english_question():
+    """An English question's terms are glossed into Chinese, so a right answer's coverage reads lower than a
+    Chinese question's: the confidence model reads the language, and the shipped model has the row."""
+    from qa.answer import confidence_features
+    from qa.linear import LinearModel
+    from qa.paths import data_file
+
+    sentence = "新增一般债券64.10亿元，用于万安路拓宽改建等7个项目。"
+    english = CONFIDENCE_FEATURES.index("english")
+    for question, flag in (("新增一般债券是多少？", 0.0), ("How much are the new general bonds?", 1.0)):
+        cands = list(_candidates_of(question, sentence).values())
+        assert confidence_features(analyze(question), cands)[english] == flag
+    assert tuple(LinearModel.load(data_file("answer_confidence.json")).features) == CONFIDENCE_FEATURES
+
+
+def test_a_share_asked_is_read_from_the_percentages_only():
+    """「民生支出占…的比重是多少？」: a share is said in per cent, so the readings are the passage's percentages (and
+    what counts the same: 成, ‰), and the best of them is the answer even where a figure in 亿元 scores higher."""
+    question = "民生支出占一般公共预算支出的比重是多少？"
+    sentence = "全市一般公共预算支出中民生支出98.96亿元，所占比重76.7%，较上年提高1.2个百分点。"
+    cands = list(_candidates_of(question, sentence).values())
+    answerer = Answerer(None, _flat_idf, threshold=0.0)
+    assert answerer.score(cands)[0].display == "98.96亿元"  # its clause says more of the question's words
+    readings = answerer.readings(analyze(question), cands)
+    assert {c.display for c in readings} == {"76.7%", "1.2个百分点"}
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
+                  len(sentence))
+    result = answerer.answer(analyze(question), [Passage(chunk, 1.0, 1)], {SOURCE: sentence})
+    assert [c.display for c in result.candidates] == [c.display for c in readings]
+    assert result.answer is not None and result.answer.display == "76.7%"
+
+
+def test_a_share_in_a_question_of_another_kind_keeps_every_reading():
+    """「哪个部门的支出占全市支出的比重最大？」 asks for a department: its readings are not narrowed to percentages."""
+    question = "哪个部门的支出占全市支出的比重最大？"
+    query = analyze(question)
+    assert query.operation is Operation.SHARE and query.intent is not Intent.DERIVED
+    cands = list(_candidates_of(question, "市教育局支出120亿元，占全市支出的比重最大，为35.2%。").values())
+    answerer = Answerer(None, _flat_idf, threshold=0.0)
+    assert answerer.readings(query, cands) == answerer.score(cands)
+    assert any(c.kind == "entity" for c in answerer.readings(query, cands))

@@ -52,6 +52,7 @@ _TOP_FEATURES = ("adjacent", "clause_cov", "unit_match", "primary", "lead_echo",
 MAX_MARGIN = 5.0  # the margins (standardised and raw) read when no other reading differs from the best
 CONFIDENCE_FEATURES = (  # a chosen set: with every candidate feature the model overfits (see confidence_features)
     "margin_z", "top_z", "agree_top3", "top_rr", "top_score", "margin", *(f"top_{n}" for n in _TOP_FEATURES),
+    "english",  # an English question: its terms are glossed, so its coverage features read lower for a right answer
 )
 _TOP_INDEX = [FEATURES.index(n) for n in _TOP_FEATURES]
 # What the derived answers' calibration reads: the logit of the lower of the two operands' confidences. The
@@ -170,7 +171,7 @@ def confidence_features(query: Query, ranked: Sequence[Candidate]) -> np.ndarray
     return np.array([
         min(margin / spread, MAX_MARGIN), (top.score - float(scores.mean())) / spread,
         sum(k == keys[0] for k in keys[1:3]) / 2.0, 1.0 / top.passage_rank, top.score, margin,
-        *top.features[_TOP_INDEX],
+        *top.features[_TOP_INDEX], float(query.language == "en"),
     ], dtype=np.float32)
 
 
@@ -202,6 +203,15 @@ class Answerer:
         scored = [_scored(c, float(pr), float(lg)) for c, pr, lg in zip(candidates, probs, logits, strict=True)]
         return sorted(scored, key=lambda c: (-c.probability, c.passage_rank, c.start))
 
+    def readings(self, query: Query, candidates: Sequence[Candidate]) -> list[Candidate]:
+        """The candidates that may answer ``query``, best first (``score``): of a share asked for (a derived
+        question: 「…占…的比重是多少？」), its percentages only — a share is said in per cent, and its operands
+        (97.28亿元) or any other figure are none."""
+        ranked = self.score(candidates)
+        if query.operation is Operation.SHARE and query.intent is Intent.DERIVED:  # not 哪个部门…占比最大, 是否超过
+            return [c for c in ranked if _is_percent(c)]
+        return ranked
+
     def confidence_of(self, query: Query, ranked: Sequence[Candidate]) -> float:
         """P(the best candidate is right); 0 when there is none."""
         if not ranked:
@@ -219,15 +229,14 @@ class Answerer:
 
     def answer(self, query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
                pages: Mapping[str, tuple[int, ...]] | None = None) -> AnswerResult:
-        ranked = self.score(candidates_for(query, passages, texts, self.idf, self.places))
+        ranked = self.readings(query, candidates_for(query, passages, texts, self.idf, self.places))
         if query.intent in (Intent.DERIVED, Intent.COMPARISON) and query.operation is not None:
             from qa.answer.derived import derive  # imported by the questions that combine figures only
 
             derived = derive(self, query, passages, texts, pages or {})
             if derived is not None and derived.probability >= self.derived_threshold:
                 return AnswerResult(derived, tuple(ranked), None, derived.probability, "derived", derived)
-            if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)) \
-                    or (query.operation is Operation.SHARE and ranked and not _is_percent(ranked[0])):
+            if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)):
                 # the question combines two figures and the best reading is one of them: it cannot be the answer
                 # (fit split, leave one document out: such a best reading was one of the gold operands, not the
                 # printed result, for 11 of 16 questions)
@@ -281,9 +290,9 @@ def _from_base(c: Candidate, base: str, texts: Mapping[str, str]) -> bool:
 
 
 def _is_percent(c: Candidate) -> bool:
-    """A share is said in per cent: 76.7%, or a bare cell of a column in %. A question asking for one is not
-    answered with another figure (a refused share's operand, 97.28亿元, would be)."""
-    return "%" in c.unit or "%" in c.display or "％" in c.display
+    """A share is said in per cent (or in what counts the same: ‰, 成, 个百分点): 76.7%, or a bare cell of a column
+    in %."""
+    return Lexicon.default().unit_class(c.unit) == "%" or "%" in c.display or "％" in c.display
 
 
 def _is_operand(c: Candidate, derived: Answer) -> bool:

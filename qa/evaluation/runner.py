@@ -415,11 +415,14 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
             fold_models[g] = fit_listwise("answer_model", ANSWER_FEATURES,
                                           _cand_groups([t for t in fit_trials if t.item.group != g]), {"left_out": g})
         conf_rows: list[tuple[str, np.ndarray, bool]] = []  # (group, features, top is right)
+        unanswered = []  # no reading: never shown
         for t in fit_trials:
-            ranked = _answerer(fold_models[t.item.group], engines[t.suite]).score(t.candidates)
+            ranked = _answerer(fold_models[t.item.group], engines[t.suite]).readings(t.query, t.candidates)
             if ranked:
                 conf_rows.append((t.item.group, confidence_features(t.query, ranked),
                                   t.item.answerable and _right(t, ranked[0], engines)))
+            else:
+                unanswered.append(t.item.group)
         fold_conf = {}
         for g in groups:
             rows = [(f, y) for gg, f, y in conf_rows if gg != g]
@@ -427,7 +430,6 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
                                       np.array([y for _, y in rows]), {"left_out": g})
         oof = [float(fold_conf[g].prob(f[None, :])[0]) for g, f, _ in conf_rows]
         right = [y for _, _, y in conf_rows]
-        unanswered = [t.item.group for t in fit_trials if not t.candidates]  # no candidate: never shown
         probs, shown_right = oof + [None] * len(unanswered), right + [False] * len(unanswered)
         docs = [g for g, _, _ in conf_rows] + unanswered
         threshold_info = choose_threshold(probs, shown_right, groups=docs)
