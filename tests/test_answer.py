@@ -2239,3 +2239,12 @@ def test_a_share_in_a_question_of_another_kind_keeps_every_reading():
     answerer = Answerer(None, _flat_idf, threshold=0.0)
     assert answerer.readings(query, cands) == answerer.score(cands)
     assert any(c.kind == "entity" for c in answerer.readings(query, cands))
+
+
+def test_a_ratio_asked_is_read_from_figures_in_times_or_per_cent():
+    """「…增长了多少倍？」: a ratio is said in 倍 (or per cent), so a figure in 亿元 or a bare count is no reading."""
+    question = "2022年全省国有资本经营预算收入比上年增长了多少倍？"
+    sentence = "2022年全省国有资本经营预算收入35.2亿元，比上年增长7.8倍，完成预算的352%，涉及12户企业。"
+    cands = list(_candidates_of(question, sentence).values())
+    readings = Answerer(None, _flat_idf, threshold=0.0).readings(analyze(question), cands)
+    assert {c.display for c in readings} == {"7.8倍", "352%"}

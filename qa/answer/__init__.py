@@ -204,12 +204,13 @@ class Answerer:
         return sorted(scored, key=lambda c: (-c.probability, c.passage_rank, c.start))
 
     def readings(self, query: Query, candidates: Sequence[Candidate]) -> list[Candidate]:
-        """The candidates that may answer ``query``, best first (``score``): of a share asked for (a derived
-        question: 「…占…的比重是多少？」), its percentages only — a share is said in per cent, and its operands
-        (97.28亿元) or any other figure are none."""
+        """The candidates that may answer ``query``, best first (``score``): of a share or a ratio asked for (a
+        derived question: 「…占…的比重是多少？」, 「…增长了多少倍？」), those in per cent (or 倍, for a ratio) only — its
+        operands (97.28亿元) or any other figure are none."""
         ranked = self.score(candidates)
-        if query.operation is Operation.SHARE and query.intent is Intent.DERIVED:  # not 哪个部门…占比最大, 是否超过
-            return [c for c in ranked if _is_percent(c)]
+        classes = _SAID_IN.get(query.operation) if query.intent is Intent.DERIVED else None  # not 哪个部门…占比最大
+        if classes:
+            return [c for c in ranked if _said_in(c, classes)]
         return ranked
 
     def confidence_of(self, query: Query, ranked: Sequence[Candidate]) -> float:
@@ -289,10 +290,14 @@ def _from_base(c: Candidate, base: str, texts: Mapping[str, str]) -> bool:
     return all(w in said for w in words(base) if len(w) >= 2)
 
 
-def _is_percent(c: Candidate) -> bool:
-    """A share is said in per cent (or in what counts the same: ‰, 成, 个百分点): 76.7%, or a bare cell of a column
-    in %."""
-    return Lexicon.default().unit_class(c.unit) == "%" or "%" in c.display or "％" in c.display
+_SAID_IN = {Operation.SHARE: frozenset({"%"}), Operation.RATIO: frozenset({"%", "倍"})}  # the unit classes
+
+
+def _said_in(c: Candidate, classes: frozenset[str]) -> bool:
+    """Whether a figure is said in one of these unit classes: a share in per cent (or what counts the same: ‰, 成,
+    个百分点; 76.7%, or a bare cell of a column in %), a ratio in 倍 too."""
+    said = "%" if "%" in c.display or "％" in c.display else Lexicon.default().unit_class(c.unit)
+    return said in classes
 
 
 def _is_operand(c: Candidate, derived: Answer) -> bool:
