@@ -1946,9 +1946,9 @@ def test_a_post_starts_after_the_words_that_lead_it(text: str, post: str) -> Non
     ("中山城区、沿海港区、井冈山区和扩大社区", []),  # names inside words (山城区, 海港区, 冈山区, 大社区)
 ])
 def test_a_county_or_district_a_passage_names_is_an_entity(text: str, named: list[str]) -> None:
-    from qa.answer.generators import places
+    from qa.answer.generators import county_names
 
-    assert [text[h.start:h.end] for h in places(Segment(text, None))] == named
+    assert [text[h.start:h.end] for h in county_names(Segment(text, None))] == named
     spans = {text[h.start:h.end] for h in generate(Segment(text, None), ["entity"]) if h.kind == "entity"}
     assert set(named) <= spans  # a registered generator of entities
 
@@ -2222,7 +2222,10 @@ def test_a_share_asked_is_read_from_the_percentages_only():
     answerer = Answerer(None, _flat_idf, threshold=0.0)
     assert answerer.score(cands)[0].display == "98.96亿元"  # its clause says more of the question's words
     readings = answerer.readings(analyze(question), cands)
-    assert {c.display for c in readings} == {"76.7%", "1.2个百分点"}
+    assert {c.display for c in readings[:2]} == {"76.7%", "1.2个百分点"}  # first, then the others
+    assert "98.96亿元" in {c.display for c in readings[2:]}  # read after them: the margin is over it
+    assert answerer.readings(analyze(question), [c for c in cands if "%" not in c.display
+                                                  and "百分点" not in c.display]) == []  # none in per cent
     chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、总体情况",), "paragraph", ("b1",), sentence, sentence, 0,
                   len(sentence))
     result = answerer.answer(analyze(question), [Passage(chunk, 1.0, 1)], {SOURCE: sentence})
@@ -2241,10 +2244,16 @@ def test_a_share_in_a_question_of_another_kind_keeps_every_reading():
     assert any(c.kind == "entity" for c in answerer.readings(query, cands))
 
 
-def test_a_ratio_asked_is_read_from_figures_in_times_or_per_cent():
-    """「…增长了多少倍？」: a ratio is said in 倍 (or per cent), so a figure in 亿元 or a bare count is no reading."""
+def test_a_number_of_times_asked_is_read_from_figures_in_times_or_per_cent():
+    """「…增长了多少倍？」: a number of times is said in 倍 (or per cent), so those readings come first, and the figure
+    in 亿元 or the bare count after them; a ratio asked as 之比 may be printed bare (2.31:1), so its readings stay."""
+    from qa.answer import answer_classes
+
     question = "2022年全省国有资本经营预算收入比上年增长了多少倍？"
     sentence = "2022年全省国有资本经营预算收入35.2亿元，比上年增长7.8倍，完成预算的352%，涉及12户企业。"
     cands = list(_candidates_of(question, sentence).values())
-    readings = Answerer(None, _flat_idf, threshold=0.0).readings(analyze(question), cands)
-    assert {c.display for c in readings} == {"7.8倍", "352%"}
+    answerer = Answerer(None, _flat_idf, threshold=0.0)
+    readings = answerer.readings(analyze(question), cands)
+    assert {c.display for c in readings[:2]} == {"7.8倍", "352%"}
+    assert answer_classes(analyze("2025年城乡居民人均可支配收入之比是多少？")) == frozenset()
+    assert answer_classes(analyze("哪个部门的支出占全市支出的比重最大？")) == frozenset()  # an entity asked

@@ -204,14 +204,16 @@ class Answerer:
         return sorted(scored, key=lambda c: (-c.probability, c.passage_rank, c.start))
 
     def readings(self, query: Query, candidates: Sequence[Candidate]) -> list[Candidate]:
-        """The candidates that may answer ``query``, best first (``score``): of a share or a ratio asked for (a
-        derived question: 「…占…的比重是多少？」, 「…增长了多少倍？」), those in per cent (or 倍, for a ratio) only — its
-        operands (97.28亿元) or any other figure are none."""
+        """The candidates of ``query``, best first (``score``). Of a share or a number of times a derived question
+        asks for (「…占…的比重是多少？」, 「…增长了多少倍？」), those said in per cent (or 倍) come first, best first,
+        and the others after them, so that the confidence model reads the best one's margin over any higher
+        figure; with none so said, there is no reading — its operands (97.28亿元) or other figures are none."""
         ranked = self.score(candidates)
-        classes = _SAID_IN.get(query.operation) if query.intent is Intent.DERIVED else None  # not 哪个部门…占比最大
-        if classes:
-            return [c for c in ranked if _said_in(c, classes)]
-        return ranked
+        classes = answer_classes(query)
+        if not classes:
+            return ranked
+        fits = [c for c in ranked if _said_in(c, classes)]
+        return fits + [c for c in ranked if not _said_in(c, classes)] if fits else []
 
     def confidence_of(self, query: Query, ranked: Sequence[Candidate]) -> float:
         """P(the best candidate is right); 0 when there is none."""
@@ -254,9 +256,10 @@ class Answerer:
         best = ranked[0]
         alternatives = []
         seen = {squash(best.display)}
+        classes = answer_classes(query)
         for c in ranked[1:]:  # other readings the answer model rates nearly as high as the best
             key = squash(c.display)
-            if key in seen or c.kind != best.kind:
+            if key in seen or c.kind != best.kind or (classes and not _said_in(c, classes)):
                 continue
             if c.score < best.score - ALTERNATIVE_MARGIN or len(alternatives) >= MAX_ALTERNATIVES:
                 break
@@ -290,7 +293,17 @@ def _from_base(c: Candidate, base: str, texts: Mapping[str, str]) -> bool:
     return all(w in said for w in words(base) if len(w) >= 2)
 
 
-_SAID_IN = {Operation.SHARE: frozenset({"%"}), Operation.RATIO: frozenset({"%", "倍"})}  # the unit classes
+def answer_classes(query: Query) -> frozenset[str]:
+    """The unit classes the answer to a derived question must be said in: a share in per cent, a number of times
+    (多少倍, 几倍: a ratio asked in 倍) in 倍 or per cent; none for other questions (之比 and 比值 may be printed bare,
+    2.31:1)."""
+    if query.intent is not Intent.DERIVED:  # not 哪个部门…占比最大, 比重是否超过
+        return frozenset()
+    if query.operation is Operation.SHARE:
+        return frozenset({"%"})
+    if query.operation is Operation.RATIO and "倍" in query.units:
+        return frozenset({"%", "倍"})
+    return frozenset()
 
 
 def _said_in(c: Candidate, classes: frozenset[str]) -> bool:

@@ -53,17 +53,17 @@ def _cn_count_re() -> re.Pattern[str]:
     return regex_cache.compile(rf"(?<![{_CN_NUM}第])[{_CN_NUM}]{{1,4}}(?:个|项|件|家|名|次|批|类|条|所|年|位|座|大|种|方面)")
 
 
-_S = r"[ \u3000]?"  # the space a PDF's text may leave beside 年, 月 and 日 (2024 年 11 月)
-_DASH = "—\\-–－～至~"
-_TO = rf"[ \u3000]*[{_DASH}][ \u3000]*"  # 24日—25日, 7月至12月
-_DAYS = rf"(?:{_TO}(?:\d{{1,2}}{_S}月{_S})?\d{{1,2}}{_S}日)?"  # the end of a span of days
+_SP = r"[ \u3000]?"  # the space a PDF's text may leave beside 年, 月 and 日 (2024 年 11 月)
+_RANGE_MARK = "—\\-–－～至~"  # between the two ends of a span: 24日—25日, 7月至12月
+_TO = rf"[ \u3000]*[{_RANGE_MARK}][ \u3000]*"
+_DAYS = rf"(?:{_TO}(?:\d{{1,2}}{_SP}月{_SP})?\d{{1,2}}{_SP}日)?"  # the end of a span of days
 _DATE_RE = lazy(
-    rf"\d{{4}}{_S}年{_S}\d{{1,2}}{_S}月{_S}\d{{1,2}}{_S}日{_DAYS}"
-    rf"|\d{{4}}{_S}年{_S}\d{{1,2}}(?:{_S}月)?(?:{_TO}\d{{1,2}})?{_S}月(?:份)?(?!\d|{_S}\d{{1,2}}{_S}日)"  # 7-12月份
-    rf"|(?<![\d年])(?<!年 )\d{{1,2}}{_S}月{_S}\d{{1,2}}{_S}日{_DAYS}"
+    rf"\d{{4}}{_SP}年{_SP}\d{{1,2}}{_SP}月{_SP}\d{{1,2}}{_SP}日{_DAYS}"
+    rf"|\d{{4}}{_SP}年{_SP}\d{{1,2}}(?:{_SP}月)?(?:{_TO}\d{{1,2}})?{_SP}月(?:份)?(?!\d|{_SP}\d{{1,2}}{_SP}日)"  # 7-12月份
+    rf"|(?<![\d年])(?<!年[ \u3000])\d{{1,2}}{_SP}月{_SP}\d{{1,2}}{_SP}日{_DAYS}"
     r"|\d{4}-\d{1,2}-\d{1,2}"
-    rf"|(?<!\d)(?:19|20)\d{{2}}[{_DASH}](?:19|20)\d{{2}}{_S}年(?:度)?"  # 2023—2025年: a span of years
-    rf"|(?<!\d)(?:19|20)\d{{2}}{_S}年(?!{_S}\d{{0,2}}{_S}月)(?:度)?"
+    rf"|(?<!\d)(?:19|20)\d{{2}}[{_RANGE_MARK}](?:19|20)\d{{2}}{_SP}年(?:度)?"  # 2023—2025年: a span of years
+    rf"|(?<!\d)(?:19|20)\d{{2}}{_SP}年(?!{_SP}\d{{0,2}}{_SP}月)(?:度)?"
 )
 _DATE_TAIL = lazy(r"(?:起|以来|底|末|初|前|后)")
 _ORDINAL_RE = lazy(r"第[\d一二三四五六七八九十]{1,3}(?:位|名|届|批|次|个|条|项)?")
@@ -249,7 +249,7 @@ def posts(seg: Segment) -> Iterator[Hit]:
             yield Hit(start, b, "entity")
 
 
-def places(seg: Segment) -> Iterator[Hit]:
+def county_names(seg: Segment) -> Iterator[Hit]:
     """The counties, districts and banners a passage names, whole (莱芜区, 彰武县: qa/data/counties.txt), which
     no organisation's ending marks; none that starts inside a word (the 山城区 of 中山城区, the 海港区 of 沿海港区)."""
     text = seg.text
@@ -444,7 +444,7 @@ GENERATORS: dict[str, tuple[str, Generator]] = {  # name: (the kind of span it y
     "entity": ("entity", entities),
     "document": ("entity", documents),
     "post": ("entity", posts),
-    "place": ("entity", places),
+    "county": ("entity", county_names),
     "complement": ("entity", complements),
     "list": ("list", lists),
     "yes_no": ("yes_no", clauses),

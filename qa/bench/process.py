@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from qa.errors import BqaError
+
 BQA = [sys.executable, "-c", "import sys; from qa.entry import main; sys.exit(main())"]
 QUESTION = "区监委留置了多少人？"
 QUESTION_EN = "What is the 2025 debt limit?"  # an English question also reads the glossary and the dictionary
@@ -56,12 +58,18 @@ def _cli_figures(index_dir: Path, corpus_dir: Path, repeats: int, runtime: str) 
         from qa.daemon import socket_path
 
         deadline = time.monotonic() + 120
-        while not socket_path(index_dir, runtime).exists() and time.monotonic() < deadline:
+        while not socket_path(index_dir, runtime).exists():
+            if daemon.poll() is not None or time.monotonic() > deadline:  # warm runs would be cold ones
+                raise BqaError(f"bench: the answering daemon did not start (exit status {daemon.poll()})")
             time.sleep(0.2)
         warm_runs = [_run([*BQA, "ask", QUESTION, *where], env) for _ in range(max(5, repeats * 2))]
     finally:
         daemon.terminate()
-        daemon.wait(timeout=30)
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
     med = {k: statistics.median(v) for k, v in runs.items()}
     return {
         "cold_ask_s": round(med["cold_ask"], 3),

@@ -169,7 +169,7 @@ class Lexicon:
         """Where ``text`` names a county, district or banner, in order: the (start, end) of the longest name ending
         at each 县, 区 or 旗 not followed by what makes it part of another word (县级, 县城, 区域, 区长: ``place``
         ``not_after``)."""
-        if not any(c in text for c in "县区旗"):
+        if not _COUNTY_END.search(text):
             return []
         names, lengths = self.counties
         found = []
