@@ -738,6 +738,14 @@ def test_a_bare_how_many_matches_any_count_and_conflicts_with_money():
     assert rows["2亿元"][match] == 0.0 and rows["2亿元"][conflict] == 1.0
 
 
+def test_an_english_count_of_people_conflicts_with_another_measure_word():
+    rows = _features_of("How many licensed physicians did the county's health institutions have?",
+                        "全县卫生机构23个，执业医师493人，床位1800张。")
+    match, conflict = FEATURES.index("unit_match"), FEATURES.index("unit_conflict")
+    assert rows["493人"][match] == 1.0 and rows["493人"][conflict] == 0.0
+    assert rows["23个"][match] == 0.0 and rows["23个"][conflict] == 1.0
+
+
 def test_year_and_period_features_read_the_candidates_words_when_the_question_names_one():
     """The year and period features agree or conflict with what the candidate's sentence, clause and cell say;
     a question that names no year (no period) leaves them all 0, however many its passage says (the features

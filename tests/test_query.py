@@ -15,7 +15,7 @@ import pytest
 
 from qa.query import Intent, Lexicon, NameMap, Operation, Query, analyze, language_of
 from qa.query.analyze import INTENT_ORDER
-from qa.query.lexicon import COUNT, normalize
+from qa.query.lexicon import AREA, COUNT, normalize
 from qa.terms import tokenize, units
 
 
@@ -769,9 +769,38 @@ def test_english_cue_words_are_whole_words(question: str, intent: Intent | None,
     ("How many departments published their final accounts?", (COUNT,)),  # 决算, not 户
     ("How many residents' committees were set up?", (COUNT,)),  # committees, not residents
     ("By how many percentage points did the coverage rise?", ("%", "个百分点")),  # and no count
+    ("How many licensed physicians did the county's hospitals have?", ("人",)),  # nouns for people count 人
+    ("How many medical students were admitted to university?", ("人",)),
+    ("How many staff positions were cut?", (COUNT,)),  # staff names what the posts are for, not people counted
+    ("How many tourist visits did the county receive?", ("人次", "次")),  # visits and trips count 人次 or 次
+    ("How many inbound tourists did the province receive?", ("人", "人次")),  # tourists: either
+    ("How many live pigs were slaughtered?", ("头",)),  # livestock counts 头
+    ("How many hospital beds for patients were added?", (COUNT,)),  # not a noun after a preposition: beds
+    ("How many children welfare homes were built?", (COUNT,)),  # a noun for people naming what the homes are for
+    ("How many projects with a total area of 50 mu were signed?", (COUNT,)),  # the area qualifies the projects
+    ("How many inspection visits did the committee organise?", ("人次", "次")),
 ])
 def test_a_bare_english_how_many_asks_for_a_count_in_any_measure_word(question: str, units: tuple[str, ...]) -> None:
     assert analyze(question).units == units
+
+
+@pytest.mark.parametrize(("question", "units"), [
+    ("专项报告中行政区划面积是多少？", (AREA,)),  # an area in any unit of area
+    ("What was the total exhibition area of trade fairs held in 2025?", (AREA,)),
+    ("商品房销售面积比上年增长多少？", ("%",)),  # another unit named: that one
+    ("2025年房屋新开工面积比上年增长（下降）了多少？", ("%",)),
+    ("耕地面积是多少亩？", ("亩",)),
+    ("How many households have a floor area of over 100 square metres?", ("户",)),
+])
+def test_an_area_asks_for_any_unit_of_area_unless_another_unit_is_named(question: str, units: tuple[str, ...]) -> None:
+    assert analyze(question).units == units
+
+
+def test_an_area_accepts_every_unit_of_area_and_no_other() -> None:
+    lex = Lexicon.default()
+    wanted = lex.wanted_classes((AREA,))
+    assert {lex.unit_class(u) for u in ("万平方米", "平方米", "亩", "万亩", "公顷", "平方公里")} <= wanted
+    assert not {lex.unit_class(u) for u in ("公里", "亿元", "%", "人", "个")} & wanted
 
 
 def test_a_count_accepts_every_class_that_counts_and_no_other() -> None:

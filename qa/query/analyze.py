@@ -21,7 +21,7 @@ from qa import regex_cache
 from qa.ingest.places import place_cores
 from qa.lazy_regex import lazy
 from qa.query.dictionary import lookup
-from qa.query.lexicon import COUNT, Lexicon, normalize, squash
+from qa.query.lexicon import AREA, COUNT, Lexicon, normalize, squash
 from qa.terms import any_word, tokenize, units
 from qa.terms import words as cut_words
 
@@ -407,8 +407,10 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
     if COUNT in units:  # an English "how many": what its next words name (people, kilometres, billion yuan), or a
         # count; a unit after a number qualifies what is counted (how many villages have over 100 households)
-        named = [u for u in lex.find(lex.units, _how_many_words(text)) if u != COUNT]
+        named = [u for u in lex.find(lex.units, _how_many_words(text)) if u not in (COUNT, AREA)]
         units = tuple(named) or (COUNT,)
+    if AREA in units and len(units) > 1:  # another unit named: 面积增长了多少 asks for a rate, 面积是多少亩 for 亩
+        units = tuple(u for u in units if u != AREA)
     forms = tuple(lex.find(lex.forms, text))
     counts = lex.find(lex.counts, text)
     quotes = tuple(dict.fromkeys(m.group(1) for m in _QUOTED.finditer(text)))

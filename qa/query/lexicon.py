@@ -23,6 +23,7 @@ from qa.lazy_regex import LazyRegex
 from qa.paths import data_file
 
 COUNT = "count"  # the unit label of a question that asks for a number of things without naming their measure word
+AREA = "area"  # the unit label of a question that asks for an area without naming its unit (面积是多少)
 
 
 def _lines(name: str) -> list[str]:
@@ -63,6 +64,7 @@ class Lexicon:
     table_cue: LazyRegex  # the question says its answer stands in a table (表一中, 一栏, column)
     unit_classes: dict[str, str]  # measure word -> its class (名 -> 人, 个百分点 -> %)
     count_classes: frozenset[str]  # the classes that count things (人, 户, 个…): what a bare "how many" asks for
+    area_classes: frozenset[str]  # the classes of area (平方米, 亩…): what an area that names no unit asks for
     polarity: tuple[Pattern, ...]
     verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat: figures that decide a yes/no question
     complement_leads: LazyRegex  # 为, 任命为, 等次为…: what follows says what something is
@@ -298,9 +300,11 @@ class Lexicon:
         return self.unit_classes.get(bare, bare)
 
     def wanted_classes(self, units: tuple[str, ...]) -> frozenset[str]:
-        """The unit classes a question's units accept: a bare count ("how many") accepts every class that counts."""
-        wanted = {c for u in units if u != COUNT and (c := self.unit_class(u))}  # 多少万: a magnitude, no class
-        return frozenset(wanted | (self.count_classes if COUNT in units else set()))
+        """The unit classes a question's units accept: a bare count ("how many") accepts every class that counts, an
+        area that names no unit every class of area."""
+        wanted = {c for u in units if u not in (COUNT, AREA) and (c := self.unit_class(u))}  # 多少万: no class
+        return frozenset(wanted | (self.count_classes if COUNT in units else set())
+                         | (self.area_classes if AREA in units else set()))
 
     def gloss(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """(English phrase, Chinese terms) for every glossary phrase in ``text``, longest first, no overlaps."""
@@ -434,7 +438,7 @@ def _load() -> Lexicon:
     groups: dict[str, list[Pattern]] = defaultdict(list)
     qualifiers = []
     unit_classes: dict[str, str] = {}
-    count_classes: set[str] = set()
+    any_classes: dict[str, set[str]] = {COUNT: set(), AREA: set()}
     cue_parts: list[str] = []
     break_words: list[str] = []
     for line in _lines("query_words.tsv"):
@@ -446,7 +450,9 @@ def _load() -> Lexicon:
             unit_classes.update((w, label) for w in phrases.split("|") if w)
             continue
         if category == "countclass":
-            count_classes.update(w for w in phrases.split("|") if w)
+            if label not in any_classes:
+                raise BqaError(f"qa/data/query_words.tsv: bad line {line!r}; a countclass is {COUNT} or {AREA}")
+            any_classes[label].update(w for w in phrases.split("|") if w)
             continue
         if category == "span" and label == "break":
             break_words += [w for w in phrases.split("|") if w]
@@ -479,7 +485,8 @@ def _load() -> Lexicon:
         scopes=tuple(groups["scope"]), roles=tuple(groups["role"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
         counts=tuple(groups["count"]),
         table_cue=_joined(groups["source"], "table"),
-        unit_classes=unit_classes, count_classes=frozenset(count_classes), polarity=tuple(groups["polarity"]),
+        unit_classes=unit_classes, count_classes=frozenset(any_classes[COUNT]),
+        area_classes=frozenset(any_classes[AREA]), polarity=tuple(groups["polarity"]),
         verdicts=tuple(groups["verdict"]),
         complement_leads=_joined(groups["lead"], "complement"), document_leads=_joined(groups["lead"], "document"),
         post_leads=_joined(groups["lead"], "post"),
