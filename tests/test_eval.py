@@ -28,9 +28,11 @@ from qa.evaluation.fit import (
     MIN_SHOWN,
     MIN_STABLE,
     choose_threshold,
+    choose_threshold_observed,
     fit_linear,
     fit_listwise,
     nested_threshold_check,
+    recalibrate,
 )
 from qa.evaluation.gold import (
     QUESTION_TYPES,
@@ -281,24 +283,76 @@ def test_curve_holds_derived_answers_at_their_own_threshold_and_marks_the_fitted
 # --- fitting ----------------------------------------------------------------------------------------------
 
 
-def test_choose_threshold_takes_the_lowest_reaching_the_target():
-    probs = [1.0 - k / 100 for k in range(40)]
-    right = [k < 25 for k in range(40)]
-    got = choose_threshold(probs, right, target=0.95)
-    assert got["reached"] and got["shown"] == 26  # 25 of 26 right is 0.96; 25 of 27 is 0.93
-    assert got["threshold"] == pytest.approx(probs[25])
-    assert choose_threshold([*probs, None], [*right, True], target=0.95)["shown"] == 26
+def _expected_at(probs, right, groups, n):
+    """The mean recalibrated probability of the n most confident rows (what choose_threshold reads)."""
+    order = sorted(range(len(probs)), key=lambda i: -probs[i])
+    q = recalibrate(np.array([probs[i] for i in order]), np.array([right[i] for i in order]),
+                    [groups[i] for i in order])
+    return float(q[:n].mean())
 
 
-def test_choose_threshold_without_reaching_keeps_the_best_and_says_so():
+def _drawn(n: int, seed: int) -> tuple[list[float], list[bool]]:
+    """n probabilities from 0.99 down to 0.5, each row right with its probability (a seeded draw)."""
+    rng = np.random.default_rng(seed)
+    probs = [0.99 - 0.49 * k / (n - 1) for k in range(n)]
+    return probs, [bool(rng.random() < p) for p in probs]
+
+
+def test_choose_threshold_takes_the_lowest_whose_expected_precision_reaches_the_target():
+    probs, right = _drawn(300, 1)
+    groups = [""] * len(probs)
+    got = choose_threshold(probs, right, target=0.9)
+    n = got["shown"]
+    assert got["reached"] and MIN_SHOWN <= n < len(probs) and got["threshold"] == pytest.approx(probs[n - 1])
+    assert _expected_at(probs, right, groups, n) >= 0.9 > _expected_at(probs, right, groups, n + 1)
+    assert got["precision"] == pytest.approx(_expected_at(probs, right, groups, n), abs=1e-4)
+    assert got["observed_precision"] == pytest.approx(sum(right[:n]) / n, abs=1e-4)
+    assert choose_threshold([*probs, None], [*right, True], target=0.9)["shown"] == n  # no reading: never shown
+
+
+def test_recalibrate_keeps_probabilities_that_are_already_calibrated_and_corrects_overconfident_ones():
+    probs, right = _drawn(20000, 2)
+    p, y = np.array(probs), np.array(right)
+    assert np.max(np.abs(recalibrate(p, y, [""] * len(p)) - p)) < 0.03
+    over = np.clip(p + 0.5 * (1 - p), 0, 0.9999)  # the same rows, each said to be likelier right than it is
+    q = recalibrate(over, y, [""] * len(p))
+    assert np.all(np.diff(q) <= 1e-12)  # monotone: the order of the rows is kept
+    assert np.max(np.abs(q - p)) < 0.05
+    assert recalibrate(p[:10], np.ones(10, dtype=bool), [""] * 10).tolist() == [1.0] * 10  # one class: that class
+
+
+def test_recalibrate_never_makes_a_more_probable_row_less_likely_right():
+    # the more probable rows are the wrong ones here: the slope is held at 0, a flat curve at the share right
+    probs = np.array([0.99 - k / 100 for k in range(40)])
+    right = np.array([k >= 20 for k in range(40)])
+    q = recalibrate(probs, right, [""] * 40)
+    assert np.allclose(q, 0.5, atol=1e-3)
+
+
+def test_choose_threshold_without_reaching_keeps_the_most_confident_and_says_so():
     probs = [1.0 - k / 100 for k in range(40)]
     right = [k % 2 == 0 for k in range(40)]
     got = choose_threshold(probs, right, target=0.95)
-    assert not got["reached"] and got["shown"] >= MIN_SHOWN and got["precision"] < 0.95
+    assert not got["reached"] and got["shown"] == MIN_SHOWN and got["precision"] < 0.95
     assert choose_threshold([0.9] * (MIN_SHOWN - 1), [True] * (MIN_SHOWN - 1))["shown"] == 0
 
 
-def test_choose_threshold_needs_the_target_at_every_stricter_threshold():
+def test_choose_threshold_moves_little_when_one_answer_changes():
+    # One right answer among the 30 above the chosen depth made wrong, on ten seeded draws of 400: the rule moves
+    # by a few answers each time; the observed rule it replaced, which stops at the first dip below the target from
+    # MIN_STABLE shown on, moved by 19 and 45 answers on two of them.
+    def moved(rule, probs, right):
+        first = rule(probs, right, target=0.9)["shown"]
+        k = next(i for i in range(first - 30, first) if right[i])
+        flipped = [r if i != k else False for i, r in enumerate(right)]
+        return abs(first - rule(probs, flipped, target=0.9)["shown"])
+
+    draws = [_drawn(400, seed) for seed in range(10, 20)]
+    assert max(moved(choose_threshold, *d) for d in draws) <= 10
+    assert max(moved(choose_threshold_observed, *d) for d in draws) >= 20
+
+
+def test_the_observed_rule_needs_the_target_at_every_stricter_threshold():
     # MIN_STABLE right, then wrong ones until the precision falls below the target (at MIN_STABLE or more shown),
     # then three times as many right: the target is met again, but only by luck of the draw after it failed;
     # the threshold stays where it was before the dip
@@ -308,18 +362,77 @@ def test_choose_threshold_needs_the_target_at_every_stricter_threshold():
     probs = [1.0 - k / (10 * n) for k in range(n)]
     right = [k < good or k >= good + wrong for k in range(n)]
     assert (n - wrong) / n >= 0.95  # met again at the end
-    got = choose_threshold(probs, right, target=0.95)
+    got = choose_threshold_observed(probs, right, target=0.95)
     assert got["reached"] and got["shown"] == good + wrong - 1
 
 
-def test_choose_threshold_reads_a_dip_among_the_first_few_shown_as_noise():
+def test_the_observed_rule_reads_a_dip_among_the_first_few_shown_as_noise():
     # 20 right, then 2 wrong (20/22 = 0.91 at fewer than MIN_STABLE shown), then 30 right (50/52 = 0.96): one
     # answer moves the precision of 22 by 0.045, so the dip does not hold the threshold at 21 shown
     assert MIN_SHOWN <= 22 < MIN_STABLE
     probs = [1.0 - k / 100 for k in range(52)]
     right = [k < 20 or k >= 22 for k in range(52)]
-    got = choose_threshold(probs, right, target=0.95)
+    got = choose_threshold_observed(probs, right, target=0.95)
     assert got["reached"] and got["shown"] == 52
+
+
+def test_the_observed_rule_weighs_each_document_once():
+    # document a: 30 answers, all right; document b: 10 answers, half right, and with b's the pooled precision
+    # would still be 0.875. Weighed by document, b's answers must stay hidden: the threshold keeps only a's.
+    probs = [1.0 - k / 100 for k in range(40)]
+    groups = ["a"] * 30 + ["b"] * 10
+    right = [True] * 30 + [k % 2 == 1 for k in range(10)]
+    pooled = choose_threshold_observed(probs, right, target=0.85)
+    by_document = choose_threshold_observed(probs, right, target=0.85, groups=groups)
+    assert pooled["shown"] == 40 and pooled["reached"]
+    # b's first answers count in the mean from its MIN_DOC_SHOWN-th on; before that, in the pooled precision only
+    assert by_document["shown"] == 30 + MIN_DOC_SHOWN - 1 and "mean of the precisions of the documents" in by_document["rule"]
+    assert by_document["threshold"] == pytest.approx(probs[30 + MIN_DOC_SHOWN - 2])
+
+
+def test_the_observed_rule_counts_a_document_in_the_mean_from_a_few_shown_answers_on():
+    # document a: 40 answers, all right but one; document b's two answers come first, one of them wrong. Counted
+    # from its first answer, b's 0.5 would hold the mean under 0.95 down to the end; with fewer than
+    # MIN_DOC_SHOWN answers it counts in the precision of all shown answers only (40 of 42 right: 0.952).
+    probs = [1.0 - k / 1000 for k in range(42)]
+    groups = ["b", "b"] + ["a"] * 40
+    right = [True, False] + [k != 39 for k in range(40)]
+    got = choose_threshold_observed(probs, right, target=0.95, groups=groups)
+    assert MIN_DOC_SHOWN > 2 and got["reached"] and got["shown"] == 42
+
+
+def test_the_observed_rule_needs_all_shown_answers_to_reach_the_target_too():
+    # document a: 60 answers, every third wrong (0.67); documents b to f: 5 answers each, all right. Their mean
+    # is 0.94 with all of a's shown, but 65 answers right of 85 is not the 0.85 asked for: the threshold
+    # stops before all shown answers fall under it.
+    probs = [1.0 - k / 1000 for k in range(25)] + [0.9 - k / 1000 for k in range(60)]
+    groups = ["bcdef"[k // 5] for k in range(25)] + ["a"] * 60
+    right = [True] * 25 + [k % 3 != 2 for k in range(60)]
+    got = choose_threshold_observed(probs, right, target=0.85, groups=groups)
+    assert got["reached"] and got["shown"] == sum(1 for p in probs if p >= got["threshold"])
+    shown_right = sum(r for p, r in zip(probs, right, strict=True) if p >= got["threshold"])
+    assert shown_right / got["shown"] >= 0.85 and got["shown"] < 85
+
+
+def test_the_observed_rule_takes_the_lowest_reaching_the_target():
+    probs = [1.0 - k / 100 for k in range(40)]
+    right = [k < 25 for k in range(40)]
+    got = choose_threshold_observed(probs, right, target=0.95)
+    assert got["reached"] and got["shown"] == 26  # 25 of 26 right is 0.96; 25 of 27 is 0.93
+    assert got["threshold"] == pytest.approx(probs[25])
+    assert choose_threshold_observed([*probs, None], [*right, True], target=0.95)["shown"] == 26
+
+
+def test_nested_threshold_check_reads_the_rule_it_is_given():
+    probs, right = _drawn(120, 4)
+    groups = ["abc"[k % 3] for k in range(120)]
+    got = nested_threshold_check(probs, right, groups, target=0.9, rule=choose_threshold_observed)
+    for g, d in got["per_document"].items():
+        rest = [i for i, k in enumerate(groups) if k != g]
+        want = choose_threshold_observed([probs[i] for i in rest], [right[i] for i in rest], target=0.9,
+                                         groups=[groups[i] for i in rest])["threshold"]
+        assert d["threshold"] == pytest.approx(want, abs=1e-4)
+    assert got["per_document"] != nested_threshold_check(probs, right, groups, target=0.9)["per_document"]
 
 
 def test_the_rule_asks_more_of_the_fit_documents_than_of_unseen_ones_and_the_report_says_which_was_met():
@@ -355,48 +468,23 @@ def test_nested_threshold_check_applies_to_each_document_the_threshold_chosen_wi
         assert d["threshold"] == pytest.approx(want, abs=1e-4)
 
 
-def test_choose_threshold_weighs_each_document_once():
-    # document a: 30 answers, all right; document b: 10 answers, half right, and with b's the pooled precision
-    # would still be 0.875. Weighed by document, b's answers must stay hidden: the threshold keeps only a's.
-    probs = [1.0 - k / 100 for k in range(40)]
-    groups = ["a"] * 30 + ["b"] * 10
-    right = [True] * 30 + [k % 2 == 1 for k in range(10)]
-    pooled = choose_threshold(probs, right, target=0.85)
-    by_document = choose_threshold(probs, right, target=0.85, groups=groups)
-    assert pooled["shown"] == 40 and pooled["reached"]
-    # b's first answers count in the mean from its MIN_DOC_SHOWN-th on; before that, in the pooled precision only
-    assert by_document["shown"] == 30 + MIN_DOC_SHOWN - 1 and "mean of the precisions of the documents" in by_document["rule"]
-    assert by_document["threshold"] == pytest.approx(probs[30 + MIN_DOC_SHOWN - 2])
-
-
-def test_choose_threshold_counts_a_document_in_the_mean_from_a_few_shown_answers_on():
-    # document a: 40 answers, all right but one; document b's two answers come first, one of them wrong. Counted
-    # from its first answer, b's 0.5 would hold the mean under 0.95 down to the end; with fewer than
-    # MIN_DOC_SHOWN answers it counts in the precision of all shown answers only (40 of 42 right: 0.952).
-    probs = [1.0 - k / 1000 for k in range(42)]
-    groups = ["b", "b"] + ["a"] * 40
-    right = [True, False] + [k != 39 for k in range(40)]
-    got = choose_threshold(probs, right, target=0.95, groups=groups)
-    assert MIN_DOC_SHOWN > 2 and got["reached"] and got["shown"] == 42
+def test_choose_threshold_weighs_a_long_document_like_the_median_one():
+    # document a: 200 answers, all right; documents b and c: 20 each, half of them wrong, all over the same
+    # probabilities. Pooled, 220 of 240 are right (0.92) and every answer is shown; weighed by document, a counts
+    # like 20 answers in the recalibration (40 right of 60 weighed) and the expected precision never reaches 0.9.
+    probs = [0.99 - 0.0009 * k for k in range(200)] + [0.99 - 0.009 * k for k in range(20)] * 2
+    groups = ["a"] * 200 + ["b"] * 20 + ["c"] * 20
+    right = [True] * 200 + [k % 2 == 0 for k in range(20)] * 2
+    pooled = choose_threshold(probs, right, target=0.9)
+    by_document = choose_threshold(probs, right, target=0.9, groups=groups)
+    assert pooled["reached"] and pooled["shown"] == 240
+    assert not by_document["reached"] and "median document" in by_document["rule"]
 
 
 def test_choose_threshold_reads_tied_probabilities_as_one():
     # 20 right at 0.99, then six at 0.9 of which one right: the threshold 0.9 would show all 26 (21 right, 0.81)
     got = choose_threshold([0.99] * 20 + [0.9] * 6, [True] * 21 + [False] * 5, target=0.95)
     assert got["shown"] == 20 and got["threshold"] == pytest.approx(0.99)
-
-
-def test_choose_threshold_needs_all_shown_answers_to_reach_the_target_too():
-    # document a: 60 answers, every third wrong (0.67); documents b to f: 5 answers each, all right. Their mean
-    # is 0.94 with all of a's shown, but 65 answers right of 85 is not the 0.85 asked for: the threshold
-    # stops before all shown answers fall under it.
-    probs = [1.0 - k / 1000 for k in range(25)] + [0.9 - k / 1000 for k in range(60)]
-    groups = ["bcdef"[k // 5] for k in range(25)] + ["a"] * 60
-    right = [True] * 25 + [k % 3 != 2 for k in range(60)]
-    got = choose_threshold(probs, right, target=0.85, groups=groups)
-    assert got["reached"] and got["shown"] == sum(1 for p in probs if p >= got["threshold"])
-    shown_right = sum(r for p, r in zip(probs, right, strict=True) if p >= got["threshold"])
-    assert shown_right / got["shown"] >= 0.85 and got["shown"] < 85
 
 
 def _pair_groups(seed: int, conflict_helps: bool) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .fit import MIN_STABLE, TARGET_PRECISION
+from .fit import TARGET_PRECISION
 
 if TYPE_CHECKING:
     from .runner import EvalRun
@@ -136,10 +136,11 @@ def render_report(run: EvalRun, chart: str | None = "chart.png") -> str:
     t = run.models.get("threshold_choice") or {}
     parts.append("## Models\n\n" + table(["", "value"], [
         ["answer threshold", fmt(run.models.get("threshold"))],
-        ["threshold chosen for", f"precision ≥ {t.get('target')} of cross-validated answers ({t.get('rule', 'pooled')}, "
-                                 f"at this and every stricter threshold from {MIN_STABLE} shown on) "
-                                 f"(reached: {t.get('reached')}, precision there {fmt(t.get('precision'))}, "
-                                 f"{t.get('shown')} shown)" if t else "–"],
+        ["threshold chosen for", f"precision ≥ {t.get('target')} of cross-validated answers, read as "
+                                 f"{t.get('rule', 'pooled')} (reached: {t.get('reached')}, precision there "
+                                 f"{fmt(t.get('precision'))}"
+                                 + (f", observed {fmt(t['observed_precision'])}" if "observed_precision" in t else "")
+                                 + f", {t.get('shown')} shown)" if t else "–"],
         ["the rule on documents it did not see", _nested(t.get("nested"))],
         ["derived answers' threshold", _derived(run.models)],
         ["its rule on documents it did not see", _nested((run.models.get("derived_threshold_choice") or {}).get("nested"))],
@@ -157,9 +158,10 @@ def _derived(models: dict) -> str:
     d = models.get("derived_threshold_choice") or {}
     if models.get("derived_threshold") is None:
         return f"none fitted ({d.get('why', 'no model')}): a derived answer needs the answer threshold" if d else "–"
-    return (f"{fmt(models['derived_threshold'])}, chosen the same way on {d.get('rows')} cross-validated derived "
-            f"answers ({d.get('right')} right) from {d.get('min_shown', 10)} shown on (reached: {d.get('reached')}, "
-            f"precision there {fmt(d.get('precision'))}, {d.get('shown')} shown)")
+    return (f"{fmt(models['derived_threshold'])}, chosen for observed precision ≥ {d.get('target')} on "
+            f"{d.get('rows')} cross-validated derived answers ({d.get('right')} right) from {d.get('min_shown', 10)} "
+            f"shown on, at every stricter threshold (reached: {d.get('reached')}, precision there "
+            f"{fmt(d.get('precision'))}, {d.get('shown')} shown)")
 
 
 def _nested(check: dict | None) -> str:

@@ -11,9 +11,9 @@ Without ``--fit`` the shipped models (``qa/data/ranker.json``, ``qa/data/answer_
 question; the ``fit`` figures are then in-sample and labelled so. With ``--fit`` both models are refitted:
 per fit group on the other groups (the figures reported), then once on all fit groups (the files written,
 and the model the held-out questions are answered with). The answer threshold is the lowest probability at
-which the cross-validated shown answers reach 0.96 precision (CHOICE_PRECISION, so that documents never seen get
-0.95), over all of them and averaged over the fit documents, there and at every stricter threshold
-(``qa.evaluation.fit.choose_threshold``).
+which the cross-validated shown answers' expected precision reaches 0.96 (CHOICE_PRECISION, so that documents never
+seen get 0.95): the mean of their probabilities recalibrated on all the fit documents' answers, each document
+weighing at most the median document (``qa.evaluation.fit.choose_threshold``).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from .fit import (
     DERIVED_MIN_SHOWN,
     average_models,
     choose_threshold,
+    choose_threshold_observed,
     fit_linear,
     fit_listwise,
     nested_threshold_check,
@@ -572,7 +573,7 @@ def _fit_derived(fit_trials: Sequence[Trial], engines: Mapping[str, BulletinQA],
                  provenance: dict, answer_threshold: float,
                  answerer_of) -> tuple[dict[str, LinearModel], LinearModel | None, dict | None]:
     """The derived answers' calibration: P(right) from the lower operand confidence, fitted on the fit split's
-    derived answers (each fold without its document), and their own threshold, chosen by ``choose_threshold``
+    derived answers (each fold without its document), and their own threshold, chosen by ``choose_threshold_observed``
     for the same precision on the out-of-fold probabilities (from DERIVED_MIN_SHOWN shown: there are a few
     dozen; when no threshold reaches the target, the answer threshold if it is stricter). Returns the fold models,
     the shipped model (None when the fit split has too few derived answers of both outcomes) and the threshold
@@ -591,8 +592,8 @@ def _fit_derived(fit_trials: Sequence[Trial], engines: Mapping[str, BulletinQA],
         return {}, None, {"rows": len(rows), "fitted": False, "why": "a fold has derived answers of one outcome only"}
     oof = [float(fold[g].prob(f[None, :])[0]) for g, f, _ in rows]
     docs = [g for g, _, _ in rows]
-    info = choose_threshold(oof, ys, groups=docs, min_shown=DERIVED_MIN_SHOWN)
-    info["nested"] = nested_threshold_check(oof, ys, docs, min_shown=DERIVED_MIN_SHOWN)
+    info = choose_threshold_observed(oof, ys, groups=docs, min_shown=DERIVED_MIN_SHOWN)
+    info["nested"] = nested_threshold_check(oof, ys, docs, min_shown=DERIVED_MIN_SHOWN, rule=choose_threshold_observed)
     info["rows"], info["right"], info["min_shown"] = len(rows), int(sum(ys)), DERIVED_MIN_SHOWN
     final = fit_linear("derived_confidence", DERIVED_FEATURES, np.stack([f for _, f, _ in rows]), np.array(ys),
                        {**provenance, "inputs": "the fold answer and confidence models' operand confidences",
