@@ -212,8 +212,9 @@ class Answerer:
         classes = answer_classes(query)
         if not classes:
             return ranked
-        fits = [c for c in ranked if _said_in(c, classes)]
-        return fits + [c for c in ranked if not _said_in(c, classes)] if fits else []
+        said = [_said_in(c, classes) for c in ranked]
+        fits = [c for c, ok in zip(ranked, said, strict=True) if ok]
+        return fits + [c for c, ok in zip(ranked, said, strict=True) if not ok] if fits else []
 
     def confidence_of(self, query: Query, ranked: Sequence[Candidate]) -> float:
         """P(the best candidate is right); 0 when there is none."""

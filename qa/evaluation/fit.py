@@ -31,11 +31,12 @@ CHOICE_PRECISION = 0.96
 MIN_SHOWN = 20  # a threshold is judged on at least this many shown answers
 MIN_STABLE = 100  # choose_threshold_observed: a dip below the target breaks the rule from this many shown answers on
 # The derived answers' threshold is judged on at least this many shown answers: the fit split had about 40
-# derived answers (about 20 right; 54 with 36 right on 5 December 2026), so MIN_SHOWN would never reach the target. Chosen offline on an out-of-fold
-# calibration of 4 December 2026: 5 and 10 chose the same threshold (13 shown, all right; nested check 13/12 and
+# derived answers (about 20 right; 54 with 36 right on 5 December 2026), so MIN_SHOWN would never reach the
+# target. Chosen offline on an out-of-fold calibration of 4 December 2026: 5 and 10 chose the same threshold (13 shown, all right; nested check 13/12 and
 # 14/13), 15 and 20 reached no threshold (the refit that followed chose 0.741 with 12 shown, all right).
 DERIVED_MIN_SHOWN = 10
-MIN_DOC_SHOWN = 5  # choose_threshold_observed: a document's precision counts in the documents' mean from this many shown on
+MIN_DOC_SHOWN = 5  # choose_threshold_observed: a document's precision counts in the documents' mean from this many
+# shown answers on
 
 
 def logistic_loss(v: np.ndarray, z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -217,6 +218,15 @@ def average_models(name: str, models: Sequence[LinearModel], provenance: dict, m
                        mean=tuple(0.0 for _ in raw_w), scale=tuple(1.0 for _ in raw_w), provenance=prov)
 
 
+def _ranked(probs: Sequence[float | None], correct: Sequence[bool],
+            groups: Sequence[str] | None) -> list[tuple[float, bool, str]]:
+    """(probability, right, document) of each question with a reading, most probable first: what a threshold rule
+    reads (no groups: one document)."""
+    labels = list(groups) if groups is not None else [""] * len(probs)
+    return sorted(((p, bool(c), g) for p, c, g in zip(probs, correct, labels, strict=True) if p is not None),
+                  key=lambda t: -t[0])
+
+
 def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], target: float = CHOICE_PRECISION,
                      groups: Sequence[str] | None = None, min_shown: int = MIN_SHOWN) -> dict:
     """The lowest threshold at which the shown answers' expected precision reaches ``target`` (on at least
@@ -240,9 +250,7 @@ def choose_threshold(probs: Sequence[float | None], correct: Sequence[bool], tar
     10,279 right (0.9565), thresholds 0.903–0.960 (sd 0.014); this one 11,077 / 10,600 (0.9569), 0.900–0.935 (sd
     0.007); the same without the documents' weights at 0.955, 11,094 / 10,605 (0.9559), sd 0.005.
     """
-    labels = list(groups) if groups is not None else [""] * len(probs)
-    rows = sorted(((p, bool(c), g) for p, c, g in zip(probs, correct, labels, strict=True) if p is not None),
-                  key=lambda t: -t[0])
+    rows = _ranked(probs, correct, groups)
     rule = ("the mean of the shown answers' probabilities recalibrated on all rows (logistic in the logit, "
             + ("each document weighing at most the median document" if groups is not None else "rows alike") + ")")
     if len(rows) < max(min_shown, 1):
@@ -336,9 +344,7 @@ def choose_threshold_observed(probs: Sequence[float | None], correct: Sequence[b
     fit): shown 101, 128, 129 at precision 0.960, 0.969, 0.969, against 77, 95, 95 at 0.961, 0.968, 0.968
     counting every document from its first shown answer.
     """
-    labels = list(groups) if groups is not None else [""] * len(probs)
-    rows = sorted(((p, c, g) for p, c, g in zip(probs, correct, labels, strict=True) if p is not None),
-                  key=lambda t: -t[0])
+    rows = _ranked(probs, correct, groups)
     best = None
     reached = None
     broken = False  # precision has fallen below the target at a stricter threshold

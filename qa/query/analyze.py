@@ -407,7 +407,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     units = tuple(dict.fromkeys([*lex.find(lex.units, text), *counters]))
     if COUNT in units:  # an English "how many": what its next words name (people, kilometres, billion yuan), or a
         # count; a unit after a number qualifies what is counted (how many villages have over 100 households)
-        named = [u for u in lex.find(lex.units, _how_many_words(text)) if u not in (COUNT, AREA)]
+        named = [u for u in lex.find(lex.units, _how_many_words(text)) if u not in lex.any_classes]
         units = tuple(named) or (COUNT,)
     if AREA in units and len(units) > 1:  # another unit named: 面积增长了多少 asks for a rate, 面积是多少亩 for 亩
         units = tuple(u for u in units if u != AREA)

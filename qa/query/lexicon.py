@@ -63,8 +63,9 @@ class Lexicon:
     counts: tuple[Pattern, ...]  # label: how many items a list question asks for (哪两家 -> 2)
     table_cue: LazyRegex  # the question says its answer stands in a table (表一中, 一栏, column)
     unit_classes: dict[str, str]  # measure word -> its class (名 -> 人, 个百分点 -> %)
-    count_classes: frozenset[str]  # the classes that count things (人, 户, 个…): what a bare "how many" asks for
-    area_classes: frozenset[str]  # the classes of area (平方米, 亩…): what an area that names no unit asks for
+    # a unit label that names no unit -> the classes any of which answers it: count (a bare "how many": 人, 户,
+    # 个…), area (面积 that names no unit: 平方米, 亩…)
+    any_classes: Mapping[str, frozenset[str]]
     polarity: tuple[Pattern, ...]
     verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat: figures that decide a yes/no question
     complement_leads: LazyRegex  # 为, 任命为, 等次为…: what follows says what something is
@@ -302,9 +303,13 @@ class Lexicon:
     def wanted_classes(self, units: tuple[str, ...]) -> frozenset[str]:
         """The unit classes a question's units accept: a bare count ("how many") accepts every class that counts, an
         area that names no unit every class of area."""
-        wanted = {c for u in units if u not in (COUNT, AREA) and (c := self.unit_class(u))}  # 多少万: no class
-        return frozenset(wanted | (self.count_classes if COUNT in units else set())
-                         | (self.area_classes if AREA in units else set()))
+        wanted: set[str] = set()
+        for u in units:
+            if u in self.any_classes:
+                wanted |= self.any_classes[u]
+            elif c := self.unit_class(u):  # 多少万: a magnitude, no class
+                wanted.add(c)
+        return frozenset(wanted)
 
     def gloss(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """(English phrase, Chinese terms) for every glossary phrase in ``text``, longest first, no overlaps."""
@@ -485,8 +490,8 @@ def _load() -> Lexicon:
         scopes=tuple(groups["scope"]), roles=tuple(groups["role"]), units=tuple(groups["unit"]), forms=tuple(groups["form"]),
         counts=tuple(groups["count"]),
         table_cue=_joined(groups["source"], "table"),
-        unit_classes=unit_classes, count_classes=frozenset(any_classes[COUNT]),
-        area_classes=frozenset(any_classes[AREA]), polarity=tuple(groups["polarity"]),
+        unit_classes=unit_classes, any_classes={k: frozenset(v) for k, v in any_classes.items()},
+        polarity=tuple(groups["polarity"]),
         verdicts=tuple(groups["verdict"]),
         complement_leads=_joined(groups["lead"], "complement"), document_leads=_joined(groups["lead"], "document"),
         post_leads=_joined(groups["lead"], "post"),
