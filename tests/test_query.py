@@ -956,10 +956,34 @@ def test_a_scope_inside_a_longer_one_of_its_family_is_not_said(text: str, scopes
 def test_only_scopes_whose_forms_can_overlap_are_resolved_by_position() -> None:
     """Matches are placed and compared only for the pairs of one family whose forms may overlap in a text (the
     rest are found with one search each): by characters in Chinese, by words in English."""
-    pairs = Lexicon.default()._overlapping_scopes
-    assert frozenset(("budget:政府性基金预算", "budget:社会保险基金预算")) in pairs  # 社会保险基金|预算
-    assert frozenset(("measure:收入", "measure:支出")) not in pairs  # revenue / expenditure share letters, no word
-    assert all(len({label.partition(":")[0] for label in pair}) == 1 for pair in pairs)  # within a family only
+    lex = Lexicon.default()
+    assert lex._scopes_overlap("budget:政府性基金预算", "budget:社会保险基金预算")  # 社会保险基金|预算
+    assert not lex._scopes_overlap("measure:收入", "measure:支出")  # revenue / expenditure share letters, no word
+    assert not lex._scopes_overlap("region:全市", "budget:一般公共预算")  # within a family only
+    assert lex._scopes_overlap("incl:含", "incl:不含")  # a pattern that is no plain words overlaps every other
+
+
+def test_a_scope_pattern_is_searched_only_where_its_needles_rule_nothing_out() -> None:
+    """Each scope pattern is tried only in a text holding one of its needles (a Chinese form, an English form's
+    longest word): a necessary condition, so every match of the shipped bulletin's and the dev corpus's lines is
+    still found, and most patterns are skipped without a search."""
+    from pathlib import Path
+
+    lex = Lexicon.default()
+    root = Path(__file__).resolve().parents[1]
+    lines = [normalize(ln) for f in sorted([*root.glob("corpus/*.txt"), *root.glob("eval/dev-corpus/*.txt")])
+             for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    lines += ["across the whole city", "the municipal-level budgets", "province-wide spending", "全市一般公共预算收入"]
+    needles = lex._scope_needles
+    assert sum(v is not None for v in needles.values()) >= 20  # plain forms: most labels
+    tried = matched = 0
+    for t in lines:
+        found = lex._scopes_in(t, None)
+        assert found == [p for p in lex.scopes if p.regex.search(t)], t
+        tried += sum(needles[p.label] is None or any(n in t for n in needles[p.label]) for p in lex.scopes)
+        matched += len(found)
+    assert matched > 1000
+    assert tried < 0.25 * len(lines) * len(lex.scopes)  # most patterns ruled out by a substring test
 
 
 def test_a_familys_scopes_do_not_depend_on_which_other_families_are_asked() -> None:

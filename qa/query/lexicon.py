@@ -246,22 +246,31 @@ class Lexicon:
         return sorted(kept)
 
     @cached_property
-    def _overlapping_scopes(self) -> frozenset[frozenset[str]]:
-        """The pairs of scope labels of one family whose forms may overlap in a text: one holds the other, or one
-        ends as the other begins (基金预算 and 社会保险基金, in 社会保险基金预算), by characters in Chinese and by
-        words in English. A pattern whose forms are not plain words counts as overlapping every other."""
-        by_family: dict[str, list[Pattern]] = defaultdict(list)
+    def _scope_forms(self) -> dict[str, list[tuple[str, ...]] | None]:
+        """Each scope label's plain forms (``_literal_forms``; those of every row of a label), or None when one of
+        its patterns holds other syntax."""
+        out: dict[str, list[tuple[str, ...]] | None] = {}
         for p in self.scopes:
-            by_family[p.label.partition(":")[0]].append(p)
-        out = set()
-        for patterns in by_family.values():
-            forms = {p.label: _literal_forms(p.regex.pattern) for p in patterns}
-            for i, p in enumerate(patterns):
-                for q in patterns[i + 1:]:
-                    a, b = forms[p.label], forms[q.label]
-                    if p.label != q.label and (a is None or b is None or any(_touch(x, y) for x in a for y in b)):
-                        out.add(frozenset((p.label, q.label)))
-        return frozenset(out)
+            forms, previous = _literal_forms(p.regex.pattern), out.get(p.label, [])
+            out[p.label] = None if forms is None or previous is None else [*previous, *forms]
+        return out
+
+    @cached_property
+    def _scope_pairs(self) -> dict[frozenset[str], bool]:
+        """A cache of ``_scopes_overlap``, filled as pairs are said (a text names a few scopes of a family)."""
+        return {}
+
+    def _scopes_overlap(self, x: str, y: str) -> bool:
+        """Whether two scope labels of one family have forms that may overlap in a text: one holds the other, or
+        one ends as the other begins (基金预算 and 社会保险基金, in 社会保险基金预算), by characters in Chinese and
+        by words in English. A pattern whose forms are not plain words counts as overlapping every other."""
+        key = frozenset((x, y))
+        found = self._scope_pairs.get(key)
+        if found is None:
+            a, b = self._scope_forms[x], self._scope_forms[y]
+            found = self._scope_pairs[key] = x != y and x.partition(":")[0] == y.partition(":")[0] and (
+                a is None or b is None or any(_touch(f, g) for f in a for g in b))
+        return found
 
     def _scopes_in(self, t: str, families: Iterable[str] | None) -> list[Pattern]:
         """The scope patterns (of ``families``; None: all) that occur in ``t`` (normalised), in the file's order."""
@@ -270,7 +279,28 @@ class Lexicon:
         if patterns is None:
             patterns = self._scope_sets[key] = tuple(p for p in self.scopes
                                                      if key is None or p.label.partition(":")[0] in key)
-        return [p for p in patterns if p.regex.search(t)]
+        needles, out = self._scope_needles, []
+        for p in patterns:  # a loop, not any(): ≈ 30 % faster on a passage (25 labels, 1–6 needles each)
+            said = needles[p.label]
+            if said is not None:
+                for n in said:
+                    if n in t:
+                        break
+                else:
+                    continue
+            if p.regex.search(t):
+                out.append(p)
+        return out
+
+    @cached_property
+    def _scope_needles(self) -> dict[str, tuple[str, ...] | None]:
+        """For each scope label, strings one of which a text holds if the pattern can match it (a Chinese form
+        whole, an English form's longest word), or None when the pattern holds other syntax: a substring test
+        (≈ 0.1 µs) rules out most patterns before their search (≈ 3 µs for a passage: a pattern opening with a
+        lookbehind is tried at every character)."""
+        return {label: None if forms is None else tuple(dict.fromkeys(
+                    max(f, key=len, default="") if "".join(f).isascii() else "".join(f) for f in forms))
+                for label, forms in self._scope_forms.items()}
 
     def find_scopes(self, text: str, families: Iterable[str] | None = None) -> list[str]:
         """The scope labels ``text`` names (``scope_spans``), in the file's order, without repeats."""
@@ -279,9 +309,8 @@ class Lexicon:
         labels: dict[str, set[str]] = defaultdict(set)
         for p in said:
             labels[p.label.partition(":")[0]].add(p.label)
-        pairs = self._overlapping_scopes
         contested = {fam for fam, said in labels.items()  # only these may have a match inside another's
-                     if any(frozenset((x, y)) in pairs for x in said for y in said if x < y)}
+                     if any(self._scopes_overlap(x, y) for x in said for y in said if x < y)}
         if contested:
             kept = {label for _, _, label in self.scope_spans(text, contested)}
             said = [p for p in said if p.label.partition(":")[0] not in contested or p.label in kept]
