@@ -986,6 +986,16 @@ def test_a_scope_pattern_is_searched_only_where_its_needles_rule_nothing_out() -
     assert tried < 0.25 * len(lines) * len(lex.scopes)  # most patterns ruled out by a substring test
 
 
+def test_a_plural_inside_a_word_keeps_a_scope_pattern_searched_everywhere() -> None:
+    """A plural ending read away only at a word's end: 「fund(?:e?s)?预算」 matches 「funds预算」, which holds no needle
+    「fund预算」, so such a pattern has no plain forms (no needles: searched in every text)."""
+    from qa.query.lexicon import _literal_forms
+
+    assert _literal_forms("(?<![a-z])(?:fund(?:e?s)?预算|general budget(?:e?s)?)(?![a-z])") is None
+    assert _literal_forms("(?<![a-z])(?:special bond(?:e?s)? fund|general budget(?:e?s)?)(?![a-z])|基金") == [
+        ("special", "bond", "fund"), ("general", "budget"), ("基", "金")]
+
+
 def test_a_familys_scopes_do_not_depend_on_which_other_families_are_asked() -> None:
     """Retrieval reads each chunk's scopes once, for every family, and keeps those of the question's families:
     exact only if a family's labels are the same whichever other families are asked about. Checked on every

@@ -422,6 +422,7 @@ def _union(alternatives: list[str]) -> str:
 
 _ENGLISH_BOUNDS = re.compile(r"^\(\?<!\[a-z\]\)\(\?:|\)\(\?!\[a-z\]\)$")
 _REGEX_SYNTAX = re.compile(r"[\\()\[\]{}.*+?|^$]")
+_PLURAL_AT_WORD_END = re.compile(r"\(\?:e\?s\)\?(?=$|[\s-])")
 
 
 def _literal_forms(pattern: str) -> list[tuple[str, ...]] | None:
@@ -430,7 +431,7 @@ def _literal_forms(pattern: str) -> list[tuple[str, ...]] | None:
     out: list[tuple[str, ...]] = []
     for alternative in _alternatives(pattern):
         for form in _alternatives(_ENGLISH_BOUNDS.sub("", alternative)):
-            form = form.replace("(?:e?s)?", "")
+            form = _PLURAL_AT_WORD_END.sub("", form)  # a plural inside a word (fund(?:e?s)?预算) stays syntax
             if _REGEX_SYNTAX.search(form):
                 return None
             out.append(tuple(re.split(r"[\s-]+", form)) if form.isascii() else tuple(form))
