@@ -2149,6 +2149,26 @@ def test_an_english_question_s_own_chinese_terms_are_an_echo_not_an_answer():
     assert cands["区人大常委会"][echo] == 0.0
 
 
+def test_a_row_label_the_question_names_is_an_echo_whatever_its_number():
+    """「七、社会保障和就业支出」, a table row's label with its number, answers no question that names the row: the
+    number before the words does not hide the echo (fit split: shown at 0.96 for the row's 2026 amount)."""
+    echo = FEATURES.index("echo")
+    query = analyze("2026年市本级社会保障和就业支出预算数是多少？")
+    for label in ("七、社会保障和就业支出", "（七）社会保障和就业支出", "7.社会保障和就业支出", "其中：社会保障和就业支出"):
+        cells = ("208", label, "100,970", "96,120")  # a code column first: the label is a cell like the values
+        line = "  ".join(cells)
+        spans = tuple((line.index(c), line.index(c) + len(c)) for c in cells)
+        chunk = Chunk("c1", SOURCE, "d#01", "报告", ("一、2026年预算草案",), "table_row", ("b1",), line, line, 0,
+                      len(line), table="表十四 2026年市本级一般公共预算支出表", cells=cells, cell_spans=spans,
+                      header=("科目编码", "项目", "2026年预算数", "2025年执行数"))
+        feats = {c.display: c.features for c in candidates_for(query, [Passage(chunk, 1.0, 1)], {SOURCE: line},
+                                                               _flat_idf)}
+        assert feats[label][echo] == 1.0, label
+        assert feats["100,970"][echo] == 0.0
+    # a decimal is no numbered label: 7.5亿元 is not the question's 5亿元
+    assert _features_of("除去5亿元专项资金，教育共投入多少资金？", "教育共投入7.5亿元。")["7.5亿元"][echo] == 0.0
+
+
 def _scope_conflicts(question: str, sentence: str, places: dict[str, frozenset[str]]) -> dict[str, float]:
     conflict = FEATURES.index("scope_conflict")
     return {d: float(f[conflict]) for d, f in _features_of(question, sentence, places=places).items()}

@@ -779,6 +779,12 @@ def test_english_cue_words_are_whole_words(question: str, intent: Intent | None,
     ("How many children welfare homes were built?", (COUNT,)),  # a noun for people naming what the homes are for
     ("How many projects with a total area of 50 mu were signed?", (COUNT,)),  # the area qualifies the projects
     ("How many inspection visits did the committee organise?", ("人次", "次")),
+    ("How many securities accounts were opened?", ("户",)),  # accounts count 户
+    ("How many enterprises were registered by the end of the year?", ("户", "家")),  # 40.84万户 or 24家
+    ("How many banks opened branches in the city?", ("家",)),
+    ("How many times did the inspection team visit?", ("次",)),
+    ("How many times as large as rural income was urban income?", ()),  # a ratio (倍), not a count of times
+    ("What was the return on equity of the district's state-owned enterprises?", ("%",)),  # a rate
 ])
 def test_a_bare_english_how_many_asks_for_a_count_in_any_measure_word(question: str, units: tuple[str, ...]) -> None:
     assert analyze(question).units == units

@@ -76,6 +76,10 @@ PRIMARY: dict[Intent, tuple[str, ...]] = {
 _YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _TITLE_BEFORE = lazy(rf"{ROLE}\s*$")  # 区财政局局长 姜靖
 _DIGIT = lazy(r"\d")
+# a list's or a table row's number (or 其中) before its words: 「七、社会保障和就业支出」 and 「其中：税收收入」 echo a
+# question that names the row
+_ENUMERATION = lazy(r"^(?:其中[:：]?|[一二三四五六七八九十]+[、)）]|[（(](?:[一二三四五六七八九十]+|\d{1,2})[）)]"
+                    r"|\d{1,2}(?:[.、．](?!\d)|[)）])|[\u2460-\u2473])")
 _DAY, _MONTH, _YEAR_FORM = (re.compile(p) for p in (r"\d\s*日|\d{4}-\d{1,2}-\d{1,2}", r"\d\s*月", r"(?:19|20)\d{2}\s*年"))
 _KIND_FLAGS = {k: tuple(float(k == j) for j in KINDS) for k in KINDS}  # the k_* features of each kind
 _NO_KIND = (0.0,) * len(KINDS)
@@ -557,12 +561,14 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     lead_echo = len(lead2) == 2 and lead2.isalpha() and lead2 in ctx.question_key  # 留置【37人】, 任命【宣一洲】
     clause_cov, own_cov = ctx.coverage(clause), ctx.coverage(own)
     span_key = squash(span)
+    echo_key = _ENUMERATION.sub("", span_key)
+    echo_key = echo_key if len(echo_key) >= 2 else span_key  # （2025） is no numbered empty label
     return np.array([
         passage_score, 1.0 / passage_rank, *kinds,
         clause_cov, ctx.coverage(sentence), pass_cov, ctx.coverage(before),
         ctx.coverage(after), adjacent, near, y_agree, y_conflict, p_agree, p_conflict, s_agree, s_conflict,
         unit_match, unit_conflict, float(cls == "%"), float("%" in wanted), float(cls == "money"),
-        float("money" in wanted), float(len(span_key) >= 2 and span_key in ctx.question_key),
+        float("money" in wanted), float(len(echo_key) >= 2 and echo_key in ctx.question_key),
         ctx.coverage(label), ctx.coverage(column), float(bool(years & col_years)),
         float(bool(years) and bool(col_years) and not (years & col_years)),
         float(bool(ctx.lexicon.negation.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),
