@@ -1306,6 +1306,25 @@ def test_a_comparison_compares_the_quantity_it_names(sentences, question, displa
     assert answer is not None and answer.kind == "comparison" and answer.display == display
 
 
+@pytest.mark.parametrize(("sentences", "question", "kind", "display"), [
+    # a growth the report prints is the answer: the other figure is no earlier value of the quantity asked
+    (("2025年全市固定资产投资比上年增长2.9%。", "其中，第一产业投资增长54.0%，第二产业投资增长8.1%。"),
+     "2025年第一产业投资比上年增长了多少？", "number", "54.0%"),
+    (("2025年全员劳动生产率增长6.1%。", "2025年地区生产总值增长5.3%。"), "2025年全员劳动生产率比上年增长了多少？", "number", "6.1%"),
+    # two levels of a rate, a year each: the rate moved by points
+    (("2025年全市城镇化率为65.2%。", "2024年全市城镇化率为63.9%。"), "2025年全市城镇化率比2024年增长了多少？", "derived",
+     "1.3个百分点"),
+    (("2025年全市恩格尔系数为28.9%。", "2024年全市恩格尔系数为29.6%。"), "2025年全市恩格尔系数比2024年下降了多少？", "derived",
+     "-0.7个百分点"),
+])
+def test_a_change_is_computed_from_levels_not_from_a_printed_growth(sentences, question, kind, display) -> None:
+    """「第一产业投资比上年增长了多少」 was answered 51.1个百分点: 54.0% (its growth, printed) − 2.9% (all investment's
+    growth). A change is computed only when neither operand is itself the amount of a change its clause states (fit
+    split: the four changes computed from one, none right), unless the question names two years (两年的增速)."""
+    answer = _answer_over(sentences, question)
+    assert answer is not None and (answer.kind, answer.display) == (kind, display)
+
+
 def test_a_figures_label_starts_after_the_figure_or_the_enumeration_comma_before_it() -> None:
     from qa.answer.derived import _label_at
     text = "其中：基本民生7亿元、工资9亿元，运转2亿元"

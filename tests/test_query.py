@@ -531,6 +531,10 @@ def test_expected_units(question: str, unit: str) -> None:
         ("By how many does the 2026 target exceed the number reached in 2025?", Intent.DERIVED, Operation.DIFFERENCE),
         ("How many more villages than towns are there?", Intent.DERIVED, Operation.DIFFERENCE),
         ("By how much did general budget revenue increase in 2025?", Intent.FIGURE, None),
+        # 增减 asks a change, but not inside 新增减税降费 (new tax and fee cuts) nor 增减挂钩 (a land-quota policy)
+        ("2025年税收收入增减情况如何？", Intent.DERIVED, Operation.CHANGE),
+        ("2024年广东全年为各类经营主体新增减税降费及退税多少？", Intent.FIGURE, None),
+        ("城乡建设用地增减挂钩节余指标收入是多少？", Intent.FIGURE, None),
     ],
 )
 def test_intent_and_operation(question: str, intent: Intent, operation: Operation | None) -> None:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING
 
-from qa.answer.features import FEATURES, squash, start_after
+from qa.answer.features import FEATURES, change_role, squash, start_after, wrapped_clause_bounds
 from qa.lazy_regex import lazy
 from qa.query import Intent, Lexicon, Operation, Query, analyze
 from qa.query.lexicon import normalize
@@ -519,6 +519,12 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
         va, vb = (_signed(v, texts.get(c.source, ""), c.start) for v, c in ((va, a), (vb, b)))
     if va is None or vb is None or va[1] != vb[1]:
         return None  # units that cannot be reconciled
+    if query.operation is Operation.CHANGE and len(set(query.years)) < 2 and any(
+            _change_amount(c, texts.get(c.source, "")) for c in (a, b)):
+        # 「第一产业投资比上年增长了多少」 over 「第一产业投资增长54.0%」: the growth asked is printed; the other operand
+        # (全部投资增长2.9%) is no earlier value of it, and 54.0% − 2.9% no answer (fit split: the four changes
+        # computed from a growth, none right). Two years asked compare two growths (增速比2024年提高了多少).
+        return None
     unit, scale = a.unit, va[2]  # results are given in the first operand's unit
     op = query.operation
     decimals = max(_decimals(a.display), _decimals(b.display))
@@ -577,6 +583,12 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
                     display=text, operands=operands, value=None if value is None else round(value, 6), unit=out_unit,
                     page=page_of(pages, first.source, first.start))
     return answer, a.probability, b.probability
+
+
+def _change_amount(c: Candidate, text: str) -> bool:
+    """Whether the figure is the amount of a change its own clause states (比上年增长【7.8%】, 增加【76亿元】)."""
+    ca, cb = wrapped_clause_bounds(text, c.start, c.end)
+    return change_role(Lexicon.default().change_verbs, text, c.start, c.end, ca, cb) == "by"
 
 
 def answer_key(answer: Answer) -> str:
