@@ -142,6 +142,11 @@ def test_numbers_of_an_english_question_are_terms() -> None:
     assert "2025" in query.terms and query.years == (2025,)
 
 
+def test_a_floor_area_is_the_buildings_area() -> None:
+    """"Floor area" is 建筑面积 in a report (建筑体量, a building's bulk, only beside it)."""
+    assert "建筑面积" in analyze("What is the floor area of the renovated building?").terms
+
+
 def test_glossary_prefers_the_longest_phrase() -> None:
     terms = _terms("Who is the new deputy district mayor?")
     assert "副区长" in terms
@@ -632,6 +637,10 @@ def test_unit_classes_join_measure_words_that_count_the_same_thing() -> None:
 @pytest.mark.parametrize(("question", "units"), [
     ("入境游客旅游花费有多少亿美元？", ("美元", "亿美元")),  # not the 亿元 of 多少亿
     ("How much did inbound tourists spend, in US dollars?", ("美元",)),
+    ("How many euros of foreign investment came in?", ("欧元",)),  # money named: no count
+    ("How much was invested in Hong Kong dollars?", ("港元",)),  # not 美元: a Hong Kong dollar
+    ("How many yen did the city borrow?", ("日元",)),
+    ("How many Hong Kong residents visited?", ("人",)),  # a place, not its currency
 ])
 def test_a_foreign_currency_asked_is_its_unit(question: str, units: tuple[str, ...]) -> None:
     assert analyze(question).units == units
