@@ -641,6 +641,12 @@ def test_unit_classes_join_measure_words_that_count_the_same_thing() -> None:
     ("How much was invested in Hong Kong dollars?", ("港元",)),  # not 美元: a Hong Kong dollar
     ("How many yen did the city borrow?", ("日元",)),
     ("How many Hong Kong residents visited?", ("人",)),  # a place, not its currency
+    ("How much in HK dollars was invested?", ("港元",)),  # not 美元
+    # a currency naming what is counted, or a place, asks for no money (found by review)
+    ("How many yen-denominated bonds were issued?", (COUNT,)),
+    ("How many euro bonds were issued?", (COUNT,)),
+    ("欧元区出口增长了多少？", ("%",)),
+    ("What share of exports went to the Euro area?", ("%",)),
 ])
 def test_a_foreign_currency_asked_is_its_unit(question: str, units: tuple[str, ...]) -> None:
     assert analyze(question).units == units
