@@ -1325,6 +1325,21 @@ def test_a_change_is_computed_from_levels_not_from_a_printed_growth(sentences, q
     assert answer is not None and (answer.kind, answer.display) == (kind, display)
 
 
+@pytest.mark.parametrize(("sentences", "question", "kind", "display"), [
+    # two rates make no share: the share asked is printed (it was 1.26% / 4.5% = 28.00%, 21% / 70% = 30.00%)
+    (("2026年力争规模以上工业企业研发经费支出占营业收入比重达1.26%。", "规模以上工业企业营业收入增长4.5%。"),
+     "2026年规模以上工业企业研发经费支出占营业收入比重达到多少？", "number", "1.26%"),
+    (("“十四五”期间，制造业税收占比突破21%。", "制造业增加值占比达到70%以上。"), "“十四五”期间制造业税收占比突破了百分之多少？",
+     "number", "21%"),
+    # one amount over another is
+    (("2025年全市一般公共预算收入119.95亿元。", "其中非税收入23.56亿元。"), "2025年非税收入占一般公共预算收入的比重是多少？",
+     "derived", "19.64%"),
+])
+def test_a_share_is_computed_from_two_amounts_not_two_rates(sentences, question, kind, display) -> None:
+    answer = _answer_over(sentences, question)
+    assert answer is not None and (answer.kind, answer.display) == (kind, display)
+
+
 def test_a_figures_label_starts_after_the_figure_or_the_enumeration_comma_before_it() -> None:
     from qa.answer.derived import _label_at
     text = "其中：基本民生7亿元、工资9亿元，运转2亿元"

@@ -525,6 +525,10 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
         # (全部投资增长2.9%) is no earlier value of it, and 54.0% − 2.9% no answer (fit split: the four changes
         # computed from a growth, none right). Two years asked compare two growths (增速比2024年提高了多少).
         return None
+    if query.operation is Operation.SHARE and va[1] == "%":
+        # a share of a whole is one amount over another: two rates make none (「研发经费支出占营业收入比重达1.26%」
+        # over 「4.5%」 gave 28.00%; fit split: the two shares computed from rates wrong, the eleven from amounts right)
+        return None
     unit, scale = a.unit, va[2]  # results are given in the first operand's unit
     op = query.operation
     decimals = max(_decimals(a.display), _decimals(b.display))
