@@ -1331,9 +1331,10 @@ def test_a_change_is_computed_from_levels_not_from_a_printed_growth(sentences, q
      "2026年规模以上工业企业研发经费支出占营业收入比重达到多少？", "number", "1.26%"),
     (("“十四五”期间，制造业税收占比突破21%。", "制造业增加值占比达到70%以上。"), "“十四五”期间制造业税收占比突破了百分之多少？",
      "number", "21%"),
-    # one amount over another is
+    # one amount over another is, and a share of a share (both of one whole: found by review)
     (("2025年全市一般公共预算收入119.95亿元。", "其中非税收入23.56亿元。"), "2025年非税收入占一般公共预算收入的比重是多少？",
      "derived", "19.64%"),
+    (("第三产业占GDP比重59.0%，其中现代服务业占GDP比重35.4%。",), "现代服务业占第三产业的比重是多少？", "derived", "60.00%"),
 ])
 def test_a_share_is_computed_from_two_amounts_not_two_rates(sentences, question, kind, display) -> None:
     answer = _answer_over(sentences, question)

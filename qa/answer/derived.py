@@ -525,9 +525,10 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
         # (全部投资增长2.9%) is no earlier value of it, and 54.0% − 2.9% no answer (fit split: the four changes
         # computed from a growth, none right). Two years asked compare two growths (增速比2024年提高了多少).
         return None
-    if query.operation is Operation.SHARE and va[1] == "%":
+    if query.operation is Operation.SHARE and va[1] == "%" and not _shares_of_one_whole(a, b, texts):
         # a share of a whole is one amount over another: two rates make none (「研发经费支出占营业收入比重达1.26%」
-        # over 「4.5%」 gave 28.00%; fit split: the two shares computed from rates wrong, the eleven from amounts right)
+        # over 「增长4.5%」 gave 28.00%; fit split: the two shares computed from rates wrong, the twelve from amounts
+        # right) — unless both are shares of one whole (现代服务业 and 第三产业, each 占GDP比重: a share of a share)
         return None
     unit, scale = a.unit, va[2]  # results are given in the first operand's unit
     op = query.operation
@@ -587,6 +588,21 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
                     display=text, operands=operands, value=None if value is None else round(value, 6), unit=out_unit,
                     page=page_of(pages, first.source, first.start))
     return answer, a.probability, b.probability
+
+
+_WHOLE = lazy(r"占(?!比)(.{2,20}?)(?:的)?(?:比重|比例|份额)?(?:为|达到?|约|超过|突破)?$")  # 占比 names no whole
+
+
+def _shares_of_one_whole(a: Candidate, b: Candidate, texts: Mapping[str, str]) -> bool:
+    """Whether two percentages are each the share of the same whole their own clauses name (「第三产业占GDP比重59.0%」,
+    「现代服务业占GDP比重35.4%」): one over the other is then a share of a share."""
+    wholes = []
+    for c in (a, b):
+        text = texts.get(c.source, "")
+        ca, _ = wrapped_clause_bounds(text, c.start, c.end)
+        m = _WHOLE.search(squash(text[ca:c.start]))
+        wholes.append(m.group(1) if m else None)
+    return wholes[0] is not None and wholes[0] == wholes[1]
 
 
 def _change_amount(c: Candidate, text: str) -> bool:
