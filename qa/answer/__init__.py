@@ -22,7 +22,7 @@ from qa.answer.features import (
     FEATURES,
     Context,
     candidate_features,
-    change_role,
+    change_amount_clause,
     first_numbers,
     own_starts,
     squash,
@@ -285,9 +285,10 @@ def _from_base(c: Candidate, base: str, texts: Mapping[str, str]) -> bool:
     if c.kind != "number":
         return True
     text = texts.get(c.source, "")
-    a, b = wrapped_clause_bounds(text, c.start, c.end)  # 比年初预算数⏎减少 1.3 亿元: one clause
-    if change_role(Lexicon.default().change_verbs, text, c.start, c.end, a, b) != "by":
+    clause = change_amount_clause(Lexicon.default().change_verbs, text, c.start, c.end)  # 比年初预算数⏎减少 1.3 亿元
+    if clause is None:
         return False
+    a, b = clause
     said = squash(text[a:b])
     if "比" not in said and "较" not in said:  # 与年初预算相比，减少X亿元: the base is in the clause before
         said = squash(text[wrapped_clause_bounds(text, max(0, a - 2), max(0, a - 1))[0]:b])

@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING
 
-from qa.answer.features import FEATURES, change_role, squash, start_after, wrapped_clause_bounds
+from qa.answer.features import FEATURES, change_amount_clause, squash, start_after, wrapped_clause_bounds
 from qa.lazy_regex import lazy
 from qa.query import Intent, Lexicon, Operation, Query, analyze
 from qa.query.lexicon import normalize
@@ -519,8 +519,8 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
         va, vb = (_signed(v, texts.get(c.source, ""), c.start) for v, c in ((va, a), (vb, b)))
     if va is None or vb is None or va[1] != vb[1]:
         return None  # units that cannot be reconciled
-    if query.operation is Operation.CHANGE and len(set(query.years)) < 2 and any(
-            _change_amount(c, texts.get(c.source, "")) for c in (a, b)):
+    if query.operation is Operation.CHANGE and len(set(query.years)) < 2 and any(change_amount_clause(
+            Lexicon.default().change_verbs, texts.get(c.source, ""), c.start, c.end) for c in (a, b)):
         # 「第一产业投资比上年增长了多少」 over 「第一产业投资增长54.0%」: the growth asked is printed; the other operand
         # (全部投资增长2.9%) is no earlier value of it, and 54.0% − 2.9% no answer (fit split: the four changes
         # computed from a growth, none right). Two years asked compare two growths (增速比2024年提高了多少).
@@ -603,12 +603,6 @@ def _shares_of_one_whole(a: Candidate, b: Candidate, texts: Mapping[str, str]) -
         m = _WHOLE.search(squash(text[ca:c.start]))
         wholes.append(m.group(1) if m else None)
     return wholes[0] is not None and wholes[0] == wholes[1]
-
-
-def _change_amount(c: Candidate, text: str) -> bool:
-    """Whether the figure is the amount of a change its own clause states (比上年增长【7.8%】, 增加【76亿元】)."""
-    ca, cb = wrapped_clause_bounds(text, c.start, c.end)
-    return change_role(Lexicon.default().change_verbs, text, c.start, c.end, ca, cb) == "by"
 
 
 def answer_key(answer: Answer) -> str:

@@ -464,6 +464,13 @@ def wrapped_clause_bounds(text: str, a: int, b: int, reach: int = 200) -> tuple[
     return s, (m.start() if m else min(len(text), b + reach))
 
 
+def change_amount_clause(verbs: LazyRegex, text: str, a: int, b: int) -> tuple[int, int] | None:
+    """The clause of ``text[a:b]``, read across wrapped lines, when the figure is the amount of a change it states
+    (``change_role`` "by": 比上年增加【76亿元】, 增长【7.8%】); None otherwise."""
+    ca, cb = wrapped_clause_bounds(text, a, b)
+    return (ca, cb) if change_role(verbs, text, a, b, ca, cb) == "by" else None
+
+
 def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passage_rank: int, passage_score: float,
                        support: int, first_in_clause: bool, verdict_clear: bool, own_start: int,
                        verdict_figure: bool) -> np.ndarray:
