@@ -2320,3 +2320,54 @@ def test_a_number_of_times_asked_is_read_from_figures_in_times_or_per_cent():
     assert {c.display for c in readings[:2]} == {"7.8倍", "352%"}
     assert answer_classes(analyze("2025年城乡居民人均可支配收入之比是多少？")) == frozenset()
     assert answer_classes(analyze("哪个部门的支出占全市支出的比重最大？")) == frozenset()  # an entity asked
+
+
+@pytest.mark.parametrize(("question", "words"), [
+    ("哪座水库的蓄水量最大？", ("水库",)),  # the word after 哪座, a function word right after it
+    ("哪家企业（系）获评省级示范？", ("企业",)),  # punctuation right after it
+    ("哪个代表工作小组召开了座谈会？", ()),  # no one word up to a function word: not 代表
+    ("今年要新建的湿地公园是哪个？", ("湿地公园",)),  # before 是哪个, back to 的
+    ("新增的省级以上开发区是哪个？", ("省级以上开发区",)),  # back by words: the 以 of 以上 is no function word
+    ("今年的建设是哪个？", ()),  # a break word names no kind of thing
+    ("增长最快的行业是哪种？", ()),  # a class, not a name
+    ("Which 水库 is the largest?", ()),  # an English question
+    ("水库蓄水多少万立方米？", ()),  # not an entity question
+])
+def test_an_entity_question_says_the_word_its_answer_ends_with(question: str, words: tuple[str, ...]) -> None:
+    assert analyze(question).head_words == words
+
+
+_SAID = "2025年哪座水库的蓄水量最大？今年要争创的国家湿地公园是哪个？"
+_HEADS = ("水库", "湿地公园", "企业")
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("其中：城北青山水库蓄水1.2亿立方米。", ["城北青山水库"]),  # from the clause's start
+    ("加快建设白鹭湿地公园，提升环境。", ["白鹭湿地公园"]),  # past 建设, a break word
+    ("，争创白鹭湿地公园。", ["争创白鹭湿地公园", "白鹭湿地公园"]),  # and past 争创, which the question says
+    ("，争创国家白鹭湿地公园。", ["争创国家白鹭湿地公园", "国家白鹭湿地公园"]),  # one step: 国家 may be the name's
+    ("2025年白鹭湿地公园建成。", []),  # no name starts with a figure (nor steps past one to 年白鹭湿地公园)
+    ("新增16家企业，其中：2.企业所得税", []),  # a count, a list number: no figure before the word
+    ("水库管理和湿地公园维护", []),  # no name before the word
+    ("召开民营企业家座谈会", []),  # the word ends inside a word (企业家)
+])
+def test_a_name_ending_with_the_questions_word_is_an_entity(text: str, names: list[str]) -> None:
+    from qa.answer.generators import headed
+
+    assert [text[h.start:h.end] for h in headed(Segment(text, None), _HEADS, _SAID)] == names
+    spans = {text[h.start:h.end] for h in generate(Segment(text, None), ["entity"], _HEADS, _SAID) if h.kind == "entity"}
+    assert set(names) <= spans  # generate() runs it for an entity question's head words
+    assert not {text[h.start:h.end] for h in generate(Segment(text, None), ["number"], _HEADS, _SAID)} & set(names)
+
+
+def test_a_name_ends_as_the_question_names_a_kind_the_word_list_does_not_know() -> None:
+    """哪座水库: no head word of qa/data/query_words.tsv, so the question's own word says how the answer ends (head_match);
+    a kind the list knows (哪个部门) reads the list's endings, not the word."""
+    sentence = "其中：城北青山水库蓄水1.2亿立方米，由市水利局管理。"
+    match, miss = FEATURES.index("head_match"), FEATURES.index("head_miss")
+    rows = _features_of("哪座水库的蓄水量是1.2亿立方米？", sentence)
+    assert rows["城北青山水库"][match] == 1.0 and rows["城北青山水库"][miss] == 0.0
+    assert rows["城北青山水库"][FEATURES.index("head_echo")] == 0.0  # 水库 is no name the question gives
+    assert rows["市水利局"][match] == 0.0 and rows["市水利局"][miss] == 1.0
+    organ = _features_of("哪个部门管理水库？", sentence)
+    assert organ["市水利局"][match] == 1.0

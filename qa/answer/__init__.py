@@ -32,7 +32,7 @@ from qa.answer.generators import column_unit, generate, segments
 from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
 from qa.query import Intent, Lexicon, Operation, Query
-from qa.terms import words
+from qa.terms import normalize, words
 from qa.types import Answer, Passage
 
 READ_DEPTH = 10  # passages read for candidates
@@ -126,13 +126,15 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
     allowed = ALLOWED[query.intent]
     top_score = passages[0].score if passages else 0.0
     wants_ordinal = "ordinal" in query.forms
+    said = normalize(query.question)
     raw = []
     for p in passages[:READ_DEPTH]:
         source = texts.get(p.chunk.source)
         if source is None:
             continue
         for seg in segments(p.chunk, source):
-            hits = [h for h in generate(seg, allowed) if h.kind in allowed and (wants_ordinal or h.unit != "第")]
+            hits = [h for h in generate(seg, allowed, query.head_words, said)
+                    if h.kind in allowed and (wants_ordinal or h.unit != "第")]
             firsts = first_numbers(hits, seg.text)
             owns = own_starts(hits, seg.text)
             for h in hits:

@@ -137,6 +137,9 @@ class Context:
         ends = tuple(lex.head_ends[h] for h in query.heads if h in lex.head_ends)
         named = tuple(t for t, _ in terms if len(t) >= 2 and head_fits(ends, t, "entity")
                       and not any(p.regex.fullmatch(t) for p in lex.heads)) if ends else ()
+        # a kind the word list does not know ends as the question names it (哪座铁矿: …铁矿); the word itself is no
+        # name the question gives (head_echo)
+        ends = ends or tuple(lazy(re.escape(w) + "$") for w in query.head_words)
         return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lex, places or {},
                    tuple(squash(q) for q in query.quotes),
                    _merged(sense_forms(query, terms), other_forms(terms, query.variants)), ends, named)

@@ -21,7 +21,7 @@ from qa.ingest.text import align, repair
 from qa.lazy_regex import lazy
 from qa.names import HAN, person_spans
 from qa.query import Lexicon
-from qa.terms import any_word, is_word, units
+from qa.terms import any_word, is_word, normalize, units, words
 from qa.types import Chunk
 
 _NUM = r"[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
@@ -204,25 +204,72 @@ def entities(seg: Segment) -> Iterator[Hit]:
     text = seg.text
     for m in _QUOTED.finditer(text):
         yield Hit(m.start(1), m.end(1), "entity")
-    lex = Lexicon.default()
-
-    # where a name may start; a break word that begins a word with the next character is none (受理中心, 在建项目)
-    def bound(at: int) -> bool:
-        return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
-            text[:at].endswith(lex.break_words) and not is_word(text[at - 1:at + 1]))
-
-    for m in lex.org_suffix.finditer(text):
+    for m in Lexicon.default().org_suffix.finditer(text):
         b = m.end()
         after = text[b:b + 2]
         if after[:1] in ("员", "长", "局", "托") or (after[:1] == "委" and (after == "委员" or not is_word(after))):
             continue  # 政协委员, 民政局局长, the 委 of 委托: not an organisation's end (市人民政府委托 is)
-        a = m.start()
-        while b - a < MAX_NAME and not bound(a):
-            a -= 1
-        if not bound(a):  # no boundary within reach: cut where no word or number is split (not 委|经济工作会议)
-            a = next((x for x in range(a, b - 2) if _word_free(text, x)), b)
+        a = name_start(text, m.start(), b)
         if b - a >= 3:
             yield Hit(a, b, "entity")
+
+
+def name_start(text: str, a: int, b: int) -> int:
+    """Where a name that ends at ``b`` (its ending starts at ``a``) starts: back to punctuation, a line's start, a
+    space or a break word (的, 在, 推进…) that makes no word with the character after it (not the 受 of 受理中心, the 在
+    of 在建项目), within MAX_NAME characters; with no such boundary in reach, the first place after it where no word
+    or number is split (not 委|经济工作会议); ``b`` for none."""
+    lex = Lexicon.default()
+
+    def bound(at: int) -> bool:
+        return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
+            text[:at].endswith(lex.break_words) and not is_word(text[at - 1:at + 1]))
+
+    while b - a < MAX_NAME and not bound(a):
+        a -= 1
+    if not bound(a):
+        a = next((x for x in range(a, b - 2) if _word_free(text, x)), b)
+    return a
+
+
+def headed(seg: Segment, heads: Collection[str], said: str) -> Iterator[Hit]:
+    """Names that end with the word the question names its thing with (``Query.head_words``: 哪座铁矿 -> 阜新查马屯铁矿,
+    国家植物园是哪个 -> 庐山国家植物园), which no organisation's ending may mark: from where a name may start
+    (``name_start``), and past the Chinese words the question itself says there (``said``: 争创庐山国家植物园 ->
+    庐山国家植物园; one step, not past the place after them: 同意深圳市…委员会 -> 深圳市…委员会); each with at least two
+    characters before the word, starting with a Chinese character and no figure before the word (not 新增16家企业,
+    2.企业, ●…), and ending where no word goes on (not 民营企业|家)."""
+    text = seg.text
+    for word in heads:
+        at = text.find(word)
+        while at >= 0:
+            b = at + len(word)
+            if b == len(text) or _word_free(text, b):
+                yield from (Hit(a, b, "entity") for a in _name_starts(text, at, b, said)
+                            if _HAN_CHAR.match(text, a) and not _DIGIT.search(text, a, at))
+            at = text.find(word, at + 1)
+
+
+def _name_starts(text: str, at: int, b: int, said: str) -> Iterator[int]:
+    """The starts of a name whose ending runs from ``at`` to ``b`` (``headed``), at least two characters before it."""
+    start = name_start(text, at, b)  # b for none: no start before at
+    if at - start >= 2:
+        yield start
+    if start >= at or text[start:start + 2] not in said:
+        return
+    cut = start
+    for w in words(text[start:at]):
+        if len(w) < 2 or w not in said or not _HAN_ONLY.fullmatch(text, cut, cut + len(w)) or \
+                normalize(text[cut:cut + len(w)]) != w:
+            break
+        cut += len(w)
+        if at - cut >= 2 and _word_free(text, cut):
+            yield cut
+            return
+
+
+_HAN_ONLY = lazy(rf"[{HAN}]+")
+_DIGIT = lazy(r"\d")
 
 
 def posts(seg: Segment) -> Iterator[Hit]:
@@ -473,9 +520,11 @@ def segments(chunk: Chunk, source: str) -> list[Segment]:
     return [Segment(chunk.text, tuple(offs))]
 
 
-def generate(seg: Segment, kinds: Collection[str] | None = None) -> list[Hit]:
+def generate(seg: Segment, kinds: Collection[str] | None = None, heads: Collection[str] = (),
+             said: str = "") -> list[Hit]:
     """The candidate spans of ``seg``; with ``kinds``, at least those of these kinds (the generators of other kinds
-    are not run, but dates are whenever numbers are asked: a number inside a date is none)."""
+    are not run, but dates are whenever numbers are asked: a number inside a date is none); with ``heads`` (the
+    words an entity question names its thing with) and ``said`` (the question), the names ending with them."""
     hits: list[Hit] = []
     if seg.column is not None:
         for gen in CELL_GENERATORS.values():
@@ -486,6 +535,8 @@ def generate(seg: Segment, kinds: Collection[str] | None = None) -> list[Hit]:
     for kind, gen in GENERATORS.values():
         if wanted is None or kind in wanted:
             hits.extend(gen(seg))
+    if heads and (wanted is None or "entity" in wanted):
+        hits.extend(headed(seg, heads, said))
     date_spans = [(h.start, h.end) for h in hits if h.kind == "date"]
     seen, out = set(), []
     for h in hits:

@@ -20,9 +20,10 @@ from functools import cache
 from qa import regex_cache
 from qa.ingest.places import place_cores
 from qa.lazy_regex import lazy
+from qa.names import HAN
 from qa.query.dictionary import lookup
 from qa.query.lexicon import AREA, COUNT, Lexicon, normalize, squash
-from qa.terms import any_word, tokenize, units
+from qa.terms import any_word, stopwords, tokenize, units
 from qa.terms import words as cut_words
 
 
@@ -120,6 +121,9 @@ class Query:
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, 《…》)
     roles: tuple[str, ...] = ()  # which number of a table row it asks for (qa.answer.rows): done, plan, growth…
     heads: tuple[str, ...] = ()  # the kind of thing an entity or list question asks for: organ, firm, venue…
+    # the word a Chinese entity question names its thing with, as written (哪座铁矿 -> 铁矿, 国家植物园是哪个 ->
+    # 国家植物园): the answer's name may end with it (阜新查马屯铁矿)
+    head_words: tuple[str, ...] = ()
     change: str = ""  # "to" (提高到多少, 调整后), "from" (调整前, 原来) or "by" (增加了多少, 增幅): which value of a change
     # what the amount of a change asked for is measured from, when the question names a base other than the year before
     # (比年初预算减少了多少 -> 年初预算, 比2010年增加了多少 -> 2010年); "" for none
@@ -288,6 +292,42 @@ def asked_heads(lex: Lexicon, text: str) -> tuple[str, ...]:
         if found:
             out.append(min(found)[2])
     return tuple(dict.fromkeys(out))
+
+
+# a word that ends a head word's run: a function word of one character, or punctuation (哪座铁矿【的】…)
+_HEAD_STOP = frozenset("的是在由被对为把将与和及了获有向从到以并，。？?！!、,（()“”\"'：:；;")
+# which one of things with names (not 什么, 哪类, 哪种, 哪次: a description, a class, a time), after its noun or before
+_ASKED_NAME_ZH = lazy(r"哪一?[个家所座条位项部份]")
+_ASKED_NAME_BEFORE_ZH = lazy(r"[是为]哪一?[个家所座条位项部份]?(?=[？?，,。]|$)")  # …国家植物园是哪个
+HEAD_WORD_WINDOW = 8  # characters after 哪座 (or before 是哪) a head word is read in
+
+
+def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
+    """The words a Chinese question names the thing it asks for with, as written: after 哪座 / 哪家 / 哪个, the word
+    that follows when a function word or punctuation comes right after it (哪座铁矿的… -> 铁矿, 哪家企业（系） -> 企业;
+    not 哪个代表工作小组: no one word); before 是哪 / 为哪, the words back to a function word or punctuation
+    (要争创的国家植物园是哪个 -> 国家植物园, 新增的省级以上开发区是哪个 -> 省级以上开发区). Words of two Chinese
+    characters or more that are no function word, change verb or break word (关于, 增长, 建设)."""
+    t = normalize(text)
+    out: list[str] = []
+    for m in _ASKED_NAME_ZH.finditer(t):
+        run = [w for w in cut_words(t[m.end():m.end() + HEAD_WORD_WINDOW]) if not w.isspace()]
+        if len(run) >= 2 and run[1] in _HEAD_STOP or len(run) == 1:
+            out.append(run[0])
+    for m in _ASKED_NAME_BEFORE_ZH.finditer(t):
+        back = [w for w in cut_words(t[max(0, m.start() - HEAD_WORD_WINDOW):m.start()]) if not w.isspace()]
+        k = len(back)
+        while k and back[k - 1] not in _HEAD_STOP:
+            k -= 1
+        if k or m.start() <= HEAD_WORD_WINDOW:  # back to a stop, or to the question's start
+            out.append("".join(back[k:]))
+    stop = stopwords()
+    return tuple(dict.fromkeys(
+        w for w in out if len(w) >= 2 and _HAN_ONLY.fullmatch(w) and w not in stop
+        and w not in lex.break_words and not lex.change_verbs.fullmatch(w)))
+
+
+_HAN_ONLY = lazy(rf"[{HAN}]+")
 
 
 def language_of(text: str) -> str:
@@ -469,5 +509,6 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  table=bool(lex.table_cue.search(normalize(text))), quotes=quotes, roles=tuple(roles),
                  variants=variants,
                  heads=asked_heads(lex, text) if intent in (Intent.ENTITY, Intent.LIST) else (),
+                 head_words=asked_head_words(lex, text) if intent is Intent.ENTITY and lang == "zh" else (),
                  change=(change := asked_change(lex, text)), dense_text=text, senses=tuple(senses),
                  base=asked_base(lex, text) if change == "by" and lang == "zh" else "", subunits=subunits)
