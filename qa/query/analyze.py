@@ -304,10 +304,11 @@ HEAD_WORD_WINDOW = 8  # characters after 哪座 (or before 是哪) a head word i
 
 def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
     """The words a Chinese question names the thing it asks for with, as written: after 哪座 / 哪家 / 哪个, the word
-    that follows when a function word or punctuation comes right after it (哪座铁矿的… -> 铁矿, 哪家企业（系） -> 企业;
+    that follows when a function word or punctuation comes right after it (哪座铁矿的… -> 铁矿, 哪家医院（系） -> 医院;
     not 哪个代表工作小组: no one word); before 是哪 / 为哪, the words back to a function word or punctuation
     (要争创的国家植物园是哪个 -> 国家植物园, 新增的省级以上开发区是哪个 -> 省级以上开发区). Words of two Chinese
-    characters or more that are no function word, change verb or break word (关于, 增长, 建设)."""
+    characters or more that are no function word, change verb or break word (关于, 增长, 建设), nor a kind the word
+    list knows (企业, 部门: its ``head`` rows, whose names its endings and generators read)."""
     t = normalize(text)
     out: list[str] = []
     for m in _ASKED_NAME_ZH.finditer(t):
@@ -324,7 +325,8 @@ def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
     stop = stopwords()
     return tuple(dict.fromkeys(
         w for w in out if len(w) >= 2 and _HAN_ONLY.fullmatch(w) and w not in stop
-        and w not in lex.break_words and not lex.change_verbs.fullmatch(w)))
+        and w not in lex.break_words and not lex.change_verbs.fullmatch(w)
+        and not any(p.regex.fullmatch(w) for p in lex.heads)))
 
 
 _HAN_ONLY = lazy(rf"[{HAN}]+")
