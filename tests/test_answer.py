@@ -2325,7 +2325,8 @@ def test_a_number_of_times_asked_is_read_from_figures_in_times_or_per_cent():
 @pytest.mark.parametrize(("question", "words"), [
     ("哪座水库的蓄水量最大？", ("水库",)),  # the word after 哪座, a function word right after it
     ("哪家医院（系）获评省级示范？", ("医院",)),  # punctuation right after it
-    ("哪家企业获评省级示范？", ()),  # a kind the word list knows (firm)
+    ("哪家企业的产值最高？", ()),  # a kind the word list knows (firm): its endings say how the answer ends
+    ("哪家钢铁企业的产值最高？", ()),  # the same kind, in a longer word
     ("哪个代表工作小组召开了座谈会？", ()),  # no one word up to a function word: not 代表
     ("今年要新建的湿地公园是哪个？", ("湿地公园",)),  # before 是哪个, back to 的
     ("新增的省级以上开发区是哪个？", ("省级以上开发区",)),  # back by words: the 以 of 以上 is no function word

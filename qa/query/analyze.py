@@ -307,8 +307,9 @@ def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
     that follows when a function word or punctuation comes right after it (哪座铁矿的… -> 铁矿, 哪家医院（系） -> 医院;
     not 哪个代表工作小组: no one word); before 是哪 / 为哪, the words back to a function word or punctuation
     (要争创的国家植物园是哪个 -> 国家植物园, 新增的省级以上开发区是哪个 -> 省级以上开发区). Words of two Chinese
-    characters or more that are no function word, change verb or break word (关于, 增长, 建设), nor a kind the word
-    list knows (企业, 部门: its ``head`` rows, whose names its endings and generators read)."""
+    characters or more that are no function word, change verb or break word (关于, 增长, 建设). ``analyze`` reads them
+    only for a question of a kind the word list does not know (not 哪家企业, 哪家钢铁企业: its ``head`` rows, whose
+    names its endings and generators read)."""
     t = normalize(text)
     out: list[str] = []
     for m in _ASKED_NAME_ZH.finditer(t):
@@ -325,8 +326,7 @@ def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
     stop = stopwords()
     return tuple(dict.fromkeys(
         w for w in out if len(w) >= 2 and _HAN_ONLY.fullmatch(w) and w not in stop
-        and w not in lex.break_words and not lex.change_verbs.fullmatch(w)
-        and not any(p.regex.fullmatch(w) for p in lex.heads)))
+        and w not in lex.break_words and not lex.change_verbs.fullmatch(w)))
 
 
 _HAN_ONLY = lazy(rf"[{HAN}]+")
@@ -503,6 +503,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         places = names.places_in(text)
         if lang == "en":
             places += [core for full in names.find(text) for core in place_cores(full) if core in names.places]
+    heads = asked_heads(lex, text) if intent in (Intent.ENTITY, Intent.LIST) else ()
     return Query(question=text, language=lang, intent=intent, operation=operation, terms=terms,
                  english_terms=english_terms, years=years, periods=periods, scopes=scopes, units=units, forms=forms,
                  counters=counters,
@@ -510,7 +511,8 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  items=int(counts[0]) if counts and intent is Intent.LIST else None,
                  table=bool(lex.table_cue.search(normalize(text))), quotes=quotes, roles=tuple(roles),
                  variants=variants,
-                 heads=asked_heads(lex, text) if intent in (Intent.ENTITY, Intent.LIST) else (),
-                 head_words=asked_head_words(lex, text) if intent is Intent.ENTITY and lang == "zh" else (),
+                 heads=heads,
+                 head_words=asked_head_words(lex, text) if intent is Intent.ENTITY and lang == "zh" and not heads
+                 else (),
                  change=(change := asked_change(lex, text)), dense_text=text, senses=tuple(senses),
                  base=asked_base(lex, text) if change == "by" and lang == "zh" else "", subunits=subunits)
