@@ -2373,3 +2373,14 @@ def test_a_name_ends_as_the_question_names_a_kind_the_word_list_does_not_know() 
     assert rows["市水利局"][match] == 0.0 and rows["市水利局"][miss] == 1.0
     organ = _features_of("哪个部门管理水库？", sentence)
     assert organ["市水利局"][match] == 1.0
+
+
+@pytest.mark.parametrize(("text", "span"), [
+    ("【区监察委员会】关于整治工作的报告", "区监察委员会"),  # a bracket of the layout is no part of a name
+    ("——区审计局牵头开展审计", "区审计局"),  # nor a dash
+    ("●社会保障和就业支出9.1亿元", "社会保障和就业支出9.1亿元"),  # nor a bullet, of a list's first item
+])
+def test_no_name_or_list_starts_or_ends_with_a_layout_dash_bullet_or_bracket(text: str, span: str) -> None:
+    spans = {text[h.start:h.end] for h in generate(Segment(text, None), ["entity", "list"])}
+    assert span in spans
+    assert not [s for s in spans if s[0] in "—●【】〔〕…" or s[-1] in "—●【】〔〕…"]

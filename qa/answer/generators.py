@@ -28,7 +28,9 @@ _NUM = r"[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _CN_NUM = "一二两三四五六七八九十百千"
 _PREFIX = r"(?:约|近|超过|超|逾|将近|不足|不到)"
 _SUFFIX = r"(?:左右|以上|以下|余|多)"
-_PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n"
+# punctuation, and the dashes, bullets and brackets of a layout (——规模以上…, ●失业保险基金, 〔2025〕): no name starts
+# or ends across them (the ASCII hyphen and the middle dot may stand inside one: 2022-2023年…, 阿卜杜·…)
+_PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n—–―●•▪■□◆◇〔〕【】［］〈〉…"
 _LIST_LEAD = lazy(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
 _CELL_MARKUP = lazy(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
 SENT_END = lazy(r"[。！？；!?;\n]")
@@ -68,7 +70,7 @@ _DATE_RE = lazy(
 _DATE_TAIL = lazy(r"(?:起|以来|底|末|初|前|后)")
 _ORDINAL_RE = lazy(r"第[\d一二三四五六七八九十]{1,3}(?:位|名|届|批|次|个|条|项)?")
 _QUOTED = lazy(r"[《“「\"]([^》”」\"\n]{2,40})[》”」\"]")
-_LIST_ITEM = r"[^，。；：！？、,;:!?()（）\n\s]{1,24}"
+_LIST_ITEM = r"[^，。；：！？、,;:!?()（）\n\s—–―●•▪■□◆◇…]{1,24}"  # no layout dash or bullet (——, ●) in an item
 _LIST_RE = lazy(rf"{_LIST_ITEM}(?:、{_LIST_ITEM})+(?:(?:和|及|以及|与|、){_LIST_ITEM})?|{_LIST_ITEM}(?:和|及|以及|与){_LIST_ITEM}")
 
 
