@@ -2384,3 +2384,12 @@ def test_no_name_or_list_starts_or_ends_with_a_layout_dash_bullet_or_bracket(tex
     spans = {text[h.start:h.end] for h in generate(Segment(text, None), ["entity", "list"])}
     assert span in spans
     assert not [s for s in spans if s[0] in "—●【】〔〕…" or s[-1] in "—●【】〔〕…"]
+
+
+@pytest.mark.parametrize(("text", "span"), [
+    ("区审计局对117街坊HK366—01地块新建学校开展了跟踪审计", "HK366—01地块新建学校"),  # a dash as a hyphen
+    ("今年拟重点推进的广灵二村31—34号拆除重建工程", "广灵二村31—34号拆除重建工程"),
+    ("分别是1—6月、7—12月和全年", "1—6月、7—12月和全年"),
+])
+def test_a_dash_between_two_characters_is_a_hyphen_inside_a_name(text: str, span: str) -> None:
+    assert span in {text[h.start:h.end] for h in generate(Segment(text, None), ["entity", "list"])}

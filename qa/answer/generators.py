@@ -28,9 +28,10 @@ _NUM = r"[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _CN_NUM = "一二两三四五六七八九十百千"
 _PREFIX = r"(?:约|近|超过|超|逾|将近|不足|不到)"
 _SUFFIX = r"(?:左右|以上|以下|余|多)"
-# punctuation, and the dashes, bullets and brackets of a layout (——规模以上…, ●失业保险基金, 〔2025〕): no name starts
-# or ends across them (the ASCII hyphen and the middle dot may stand inside one: 2022-2023年…, 阿卜杜·…)
-_PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n—–―●•▪■□◆◇〔〕【】［］〈〉…"
+# punctuation, and the bullets and brackets of a layout (●失业保险基金, 【区监察委员会】): no name starts or ends
+# across them (the middle dot may stand inside one: 阿卜杜·…)
+_PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n●•▪■□◆◇〔〕【】［］〈〉…"
+_DASH = "—–―"  # a layout's dash (——区审计局…), or a hyphen between two characters of a name (HK366—01地块, 1—6月)
 _LIST_LEAD = lazy(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
 _CELL_MARKUP = lazy(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
 SENT_END = lazy(r"[。！？；!?;\n]")
@@ -70,7 +71,8 @@ _DATE_RE = lazy(
 _DATE_TAIL = lazy(r"(?:起|以来|底|末|初|前|后)")
 _ORDINAL_RE = lazy(r"第[\d一二三四五六七八九十]{1,3}(?:位|名|届|批|次|个|条|项)?")
 _QUOTED = lazy(r"[《“「\"]([^》”」\"\n]{2,40})[》”」\"]")
-_LIST_ITEM = r"[^，。；：！？、,;:!?()（）\n\s—–―●•▪■□◆◇…]{1,24}"  # no layout dash or bullet (——, ●) in an item
+# an item: no layout dash or bullet (——, ●), a dash only as a hyphen (1—6月)
+_LIST_ITEM = r"(?:[^，。；：！？、,;:!?()（）\n\s—–―●•▪■□◆◇…]|(?<=\w)[—–―](?=\w)){1,24}"
 _LIST_RE = lazy(rf"{_LIST_ITEM}(?:、{_LIST_ITEM})+(?:(?:和|及|以及|与|、){_LIST_ITEM})?|{_LIST_ITEM}(?:和|及|以及|与){_LIST_ITEM}")
 
 
@@ -216,6 +218,13 @@ def entities(seg: Segment) -> Iterator[Hit]:
             yield Hit(a, b, "entity")
 
 
+def _layout_dash(text: str, i: int) -> bool:
+    """A dash of a layout (——, or one at a line's start or after a space), not a hyphen (HK366—01, 1—6月)."""
+    if text[i] not in _DASH:
+        return False
+    return not (i > 0 and text[i - 1].isalnum() and text[i + 1:i + 2].isalnum())
+
+
 def name_start(text: str, a: int, b: int) -> int:
     """Where a name that ends at ``b`` (its ending starts at ``a``) starts: back to punctuation, a line's start, a
     space or a break word (的, 在, 推进…) that makes no word with the character after it (not the 受 of 受理中心, the 在
@@ -224,7 +233,7 @@ def name_start(text: str, a: int, b: int) -> int:
     lex = Lexicon.default()
 
     def bound(at: int) -> bool:
-        return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or (
+        return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or _layout_dash(text, at - 1) or (
             text[:at].endswith(lex.break_words) and not is_word(text[at - 1:at + 1]))
 
     while b - a < MAX_NAME and not bound(a):
@@ -416,7 +425,7 @@ def _clean_cut(text: str, at: int, inside: int) -> bool:
     """A cut between text[at-1] and text[at] that splits no word or number, and leaves no punctuation or joint
     at the edge of the span (``inside``: the index of its edge character)."""
     edge = text[inside]
-    return edge not in _PUNCT and edge not in "等和及与" and _word_free(text, at)
+    return edge not in _PUNCT and edge not in _DASH and edge not in "等和及与" and _word_free(text, at)
 
 
 _ETC = lazy("等")
