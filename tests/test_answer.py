@@ -1956,6 +1956,23 @@ def test_a_number_glued_to_latin_letters_is_no_figure(sentence, figures):
     assert [t for t, _, _ in spans(sentence, "number")] == figures
 
 
+@pytest.mark.parametrize(("sentence", "count", "unit"), [
+    ("已经省十三届人大六次会议批准。", "六次", "第"),  # the 6th session of a congress, its 第 left out
+    ("十四届全国人大三次会议审议通过。", "三次", "第"),
+    ("党的二十届四中全会作出部署。", None, None),  # 四中全会 is no count at all
+    ("十二届市委五次、六次全会精神。", ["五次", "六次"], "第"),  # sessions listed: each an ordinal
+    ("省十四届人大常委会十次会议通过。", "十次", "第"),
+    ("全年共召开六次会议。", "六次", "次"),  # how many meetings: a count
+    ("区十七届人大常委会共召开十二次会议。", "十二次", "次"),  # a verb between the body and the count: a count
+    ("省十四届人大常委会召开三次全体会议。", "三次", "次"),
+    ("本届以来共召开六次会议。", "六次", "次"),
+])
+def test_a_session_of_a_congress_is_an_ordinal_not_a_count(sentence, count, unit):
+    found = [(t, u) for t, _, u in spans(sentence, "number") if "次" in t]
+    counts = [count] if isinstance(count, str) else count or []
+    assert found == [(c, unit) for c in counts]
+
+
 @pytest.mark.parametrize(("text", "post"), [
     ("——2025年7月18日在常务委员会第三十二次会议上\n区数据局局长 黄海滨\n\n主任、副主任", "区数据局局长"),  # a byline
     ("会议上\n区发展和改革委员会主任 万建辉\n", "区发展和改革委员会主任"),  # its 和 is the post's own
@@ -2182,6 +2199,36 @@ def test_an_english_question_s_own_chinese_terms_are_an_echo_not_an_answer():
     echo = FEATURES.index("echo")
     assert cands["监察委员会"][echo] == 1.0
     assert cands["区人大常委会"][echo] == 0.0
+
+
+def test_an_english_question_s_terms_run_end_to_end_are_an_echo():
+    """「重点招商活动」 is "key investment-promotion events" said back: its terms (重点, 招商) end to end and the
+    ending of the kind asked for (活动). The events the passage names are no echo; nor is a span the terms cover
+    only in part."""
+    from qa.answer.features import glossed_echo
+
+    question = "Which key investment-promotion events did the provincial finance help ensure ran smoothly in 2022?"
+    assert {"重点", "招商"} <= set(analyze(question).terms)
+    cands = _features_of(question, "保障亚布力中国企业家论坛、世界5G大会等重点招商活动顺利开展。")
+    echo = FEATURES.index("echo")
+    assert cands["重点招商活动"][echo] == 1.0
+    assert all(f[echo] == 0.0 for d, f in cands.items() if "论坛" in d)
+    assert glossed_echo("重点招商", frozenset({"重点", "招商"}))  # the terms alone, no ending
+    assert not glossed_echo("重点招商活动", frozenset({"重点", "招商"}))  # an ending only of the kind asked for
+    assert not glossed_echo("重点项目招商", frozenset({"重点", "招商"}))  # a word between them is the span's own
+    assert not glossed_echo("重点招商", frozenset())  # a Chinese question has no glossed terms (echo reads it whole)
+
+
+def test_an_english_question_s_figures_glued_together_are_no_echo():
+    """The figures of "…grow by more than 5%…" are read where they stand (``echo``), not as terms to glue: 555 and
+    55% are no echo of it."""
+    from qa.answer.features import Context, glossed_echo
+
+    question = "Did Shenzhen's total retail sales of consumer goods in 2025 grow by more than 5% and 1 point?"
+    ctx = Context.of(analyze(question), lambda t: 1.0)
+    assert ctx.glossed and not any(ch.isdigit() for t in ctx.glossed for ch in t)
+    assert not glossed_echo("555", ctx.glossed) and not glossed_echo("55%", ctx.glossed)
+    assert any(ch.isdigit() for t in analyze(question).terms for ch in t)  # the question's terms do hold figures
 
 
 def test_a_row_label_the_question_names_is_an_echo_whatever_its_number():

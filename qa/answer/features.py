@@ -121,6 +121,7 @@ class Context:
     # 财政经济委员会全体会议 (qa/data/abbreviations.tsv)
     asked_ends: tuple[LazyRegex, ...] = ()  # how names of the kind asked for end (qa/data/query_words.tsv)
     named: tuple[str, ...] = ()  # things of the kind asked for that the question itself names (…副区长之前…职务)
+    glossed: frozenset[str] = frozenset()  # an English question's Chinese terms, squashed (see glossed_echo)
     # coverage and term positions of texts seen before (many candidates share a clause, sentence or passage)
     _seen: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -142,7 +143,8 @@ class Context:
         ends = ends or tuple(lazy(re.escape(w) + "$") for w in query.head_words)
         return cls(query, terms, sum(w for _, w in terms) or 1.0, said, lex, places or {},
                    tuple(squash(q) for q in query.quotes),
-                   _merged(sense_forms(query, terms), other_forms(terms, query.variants)), ends, named)
+                   _merged(sense_forms(query, terms), other_forms(terms, query.variants)), ends, named,
+                   frozenset(k for e in glossed if (k := squash(e)) and not any(c.isdigit() for c in k)))
 
     def asked(self) -> Asked:
         """The query's years, periods, forms, places, heaviest term and unit classes, worked out once."""
@@ -390,6 +392,28 @@ _NAME_TAIL = lazy(r"(?:[（(][^（）()]*[）)]|[”’」』》\"'])+$")  # 《
 _ITEM_SPLIT = lazy(r"[、，,；;]")  # a list's items (not at 和: 社会和谐 is one item)
 
 
+def glossed_echo(key: str, glossed: frozenset[str], ends: Sequence[LazyRegex] = ()) -> bool:
+    """Whether a squashed span only says an English question's own words back, in its Chinese terms (``glossed``):
+    the terms run end to end over the whole span, or over all of it but an ending of the kind asked for. "Which
+    key investment-promotion events…" (重点, 招商; events: 活动) is not answered by 「重点招商活动」, the words the
+    passage names them with; in a Chinese question that span is in the question itself (``echo``). The question's
+    figures are no terms here (1, 5%: glued together they make 555 or 11%); ``echo`` reads them where they stand."""
+    if not glossed or not key:
+        return False
+    keys = [key] + [key[:m.start()] for e in ends if (m := e.search(key)) and m.start() > 0]
+    longest = max(map(len, glossed))
+    for k in keys:
+        reached = [0]  # the ends of k's prefixes that are terms end to end
+        for i in range(1, len(k) + 1):
+            if i - reached[-1] > longest:  # no term reaches i from a reached end: nor any end after it
+                break
+            if any(k[j:i] in glossed for j in reached if i - j <= longest):
+                reached.append(i)
+        if reached[-1] == len(k):
+            return True
+    return False
+
+
 def head_fits(ends: Sequence[LazyRegex], span: str, kind: str) -> bool:
     """Whether the span names a thing of the kind asked for (any of ``ends``, from the lexicon's head endings):
     区监察委员会 for 哪个机关, 驻马店南方钢铁有限责任公司 for 哪家企业; a list when one of its items does. A
@@ -578,7 +602,8 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         clause_cov, ctx.coverage(sentence), pass_cov, ctx.coverage(before),
         ctx.coverage(after), adjacent, near, y_agree, y_conflict, p_agree, p_conflict, s_agree, s_conflict,
         unit_match, unit_conflict, float(cls == "%"), float("%" in wanted), float(cls == "money"),
-        float("money" in wanted), float(len(echo_key) >= 2 and echo_key in ctx.question_key),
+        float("money" in wanted), float(len(echo_key) >= 2 and (echo_key in ctx.question_key
+                                                               or glossed_echo(echo_key, ctx.glossed, ends))),
         ctx.coverage(label), ctx.coverage(column), float(bool(years & col_years)),
         float(bool(years) and bool(col_years) and not (years & col_years)),
         float(bool(ctx.lexicon.negation.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),

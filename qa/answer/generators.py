@@ -177,9 +177,31 @@ def numbers(seg: Segment) -> Iterator[Hit]:
             continue  # a year is a date
         yield Hit(a, b, "number", unit_of(text))
     for m in _cn_count_re().finditer(seg.text):
-        yield Hit(m.start(), m.end(), "number", m.group()[-1])
+        ordinal = names_a_session(seg.text, m.start(), m.end())
+        yield Hit(m.start(), m.end(), "number", "第" if ordinal else m.group()[-1])
     for m in _ORDINAL_RE.finditer(seg.text):
         yield Hit(m.start(), m.end(), "number", "第")
+
+
+def names_a_session(text: str, a: int, b: int) -> bool:
+    """Whether a count of times (六次) names a congress's session, an ordinal without its 第: 省十三届人大【六次】会议,
+    十二届市委五次、【六次】全会 — its term (届) and body right before it, 会议 or 全会 right after it (the lexicon's
+    ``session_body`` and ``session_end``) —, not how many meetings were held (区十七届人大常委会共召开十二次会议)."""
+    if text[b - 1] != "次":
+        return False
+    lex = Lexicon.default()
+    return lex.session_end.match(text, b) is not None and \
+        _ends_at(lex.session_body.checked_pattern, text, max(0, a - 40), a)
+
+
+@lru_cache(maxsize=8)
+def _read_back(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:{pattern})$")
+
+
+def _ends_at(pattern: str, text: str, lo: int, hi: int) -> bool:
+    """Whether ``pattern`` matches a stretch of ``text[lo:hi]`` that ends at ``hi``."""
+    return _read_back(pattern).search(text, lo, hi) is not None
 
 
 def dates(seg: Segment) -> Iterator[Hit]:
