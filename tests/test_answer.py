@@ -1966,6 +1966,9 @@ def test_a_number_glued_to_latin_letters_is_no_figure(sentence, figures):
     ("区十七届人大常委会共召开十二次会议。", "十二次", "次"),  # a verb between the body and the count: a count
     ("省十四届人大常委会召开三次全体会议。", "三次", "次"),
     ("本届以来共召开六次会议。", "六次", "次"),
+    ("全区已换届六次会议。", "六次", "次"),  # no numbered term
+    ("经省十三届人大常委会三次审议通过。", "三次", "次"),  # no 会议 or 全会 after it: three readings
+    ("省十三届人大\n六次会议。", "六次", "次"),  # a line break between the body and the count
 ])
 def test_a_session_of_a_congress_is_an_ordinal_not_a_count(sentence, count, unit):
     found = [(t, u) for t, _, u in spans(sentence, "number") if "次" in t]
@@ -2205,7 +2208,7 @@ def test_an_english_question_s_terms_run_end_to_end_are_an_echo():
     """「重点招商活动」 is "key investment-promotion events" said back: its terms (重点, 招商) end to end and the
     ending of the kind asked for (活动). The events the passage names are no echo; nor is a span the terms cover
     only in part."""
-    from qa.answer.features import glossed_echo
+    from qa.answer.features import Context, glossed_echo
 
     question = "Which key investment-promotion events did the provincial finance help ensure ran smoothly in 2022?"
     assert {"重点", "招商"} <= set(analyze(question).terms)
@@ -2217,6 +2220,10 @@ def test_an_english_question_s_terms_run_end_to_end_are_an_echo():
     assert not glossed_echo("重点招商活动", frozenset({"重点", "招商"}))  # an ending only of the kind asked for
     assert not glossed_echo("重点项目招商", frozenset({"重点", "招商"}))  # a word between them is the span's own
     assert not glossed_echo("重点招商", frozenset())  # a Chinese question has no glossed terms (echo reads it whole)
+    # "which provincial body": one character of terms (省) before an organ's ending is a name, not the question
+    provincial = Context.of(analyze("Which provincial body approved the 2022 final accounts?"), lambda t: 1.0)
+    assert "省" in provincial.glossed and provincial.asked_ends
+    assert not glossed_echo("省政府", provincial.glossed, provincial.asked_ends)
 
 
 def test_an_english_question_s_figures_glued_together_are_no_echo():

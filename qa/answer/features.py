@@ -400,7 +400,8 @@ def glossed_echo(key: str, glossed: frozenset[str], ends: Sequence[LazyRegex] = 
     figures are no terms here (1, 5%: glued together they make 555 or 11%); ``echo`` reads them where they stand."""
     if not glossed or not key:
         return False
-    keys = [key] + [key[:m.start()] for e in ends if (m := e.search(key)) and m.start() > 0]
+    # with its ending taken off, at least two characters of terms: not 省 of 省政府 ("which provincial body")
+    keys = [key] + [key[:m.start()] for e in ends if (m := e.search(key)) and m.start() >= 2]
     longest = max(map(len, glossed))
     for k in keys:
         reached = [0]  # the ends of k's prefixes that are terms end to end

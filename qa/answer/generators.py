@@ -196,7 +196,7 @@ def names_a_session(text: str, a: int, b: int) -> bool:
 
 @lru_cache(maxsize=8)
 def _read_back(pattern: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:{pattern})$")
+    return re.compile(rf"(?:{pattern})\Z")  # (not $, which also matches before a last line break)
 
 
 def _ends_at(pattern: str, text: str, lo: int, hi: int) -> bool:
