@@ -1069,6 +1069,14 @@ def _features_of(question: str, sentence: str, section: tuple[str, ...] = ("一�
     return {d: c.features for d, c in _candidates_of(question, sentence, section, places).items()}
 
 
+def test_a_why_question_has_no_span_to_answer_it():
+    """A reason is a clause or more: 为什么 and why get the passages, never a figure or a name of them in bold."""
+    sentence = "全省政府性基金预算收入3450.17亿元，下降23.4%，主要是受房地产市场持续调整影响，国有土地使用权出让收入减少。"
+    assert _candidates_of("2024年全省政府性基金预算收入为什么下降？", sentence) == {}
+    assert _candidates_of("Why did the province's government fund revenue fall in 2024?", sentence) == {}
+    assert "3450.17亿元" in _candidates_of("2024年全省政府性基金预算收入是多少？", sentence)  # the same passage
+
+
 def test_the_words_right_before_a_candidate_that_the_question_says_are_a_feature():
     cands = _features_of("区监委留置了多少人？", "全区立案272人，留置37人，结案227人。")
     lead = FEATURES.index("lead_echo")

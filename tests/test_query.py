@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import re
 import sqlite3
 import tempfile
 import time
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,8 @@ from qa.query import Intent, Lexicon, NameMap, Operation, Query, analyze, langua
 from qa.query.analyze import INTENT_ORDER
 from qa.query.lexicon import AREA, COUNT, normalize
 from qa.terms import tokenize, units
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _data_lines(name: str) -> list[str]:
@@ -465,6 +469,35 @@ def test_periods(question: str, period: str) -> None:
 )
 def test_expected_units(question: str, unit: str) -> None:
     assert unit in analyze(question).units
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("2024年全省政府性基金预算收入为什么下降？", Intent.REASON),
+    ("为何2025年市本级一般公共预算收入未完成预算？", Intent.REASON),
+    ("2024年企业所得税下降的原因是什么？", Intent.REASON),
+    ("是什么原因导致土地出让收入减少？", Intent.REASON),
+    ("为什么2025年专项债务比一般债务多？", Intent.REASON),  # before a comparison's cue too
+    ("Why did the province's land-sale revenue fall in 2024?", Intent.REASON),
+    ("What was the main reason for the drop in fund revenue?", Intent.REASON),
+    # 为 completing a verb before 什么: what post, title or name, not why
+    ("顾飞被任命为什么职务？", Intent.ENTITY),
+    ("该企业被评为什么称号？", Intent.ENTITY),
+    ("这个基金后来改为什么名称？", Intent.ENTITY),
+    ("Whose reasons did the committee hear?", Intent.PERSON),  # a word holding "reason" is no cue by itself
+    ("According to the report, why did land revenue fall?", Intent.REASON),
+    ("The report explains why revenue fell; how much did it fall by?", Intent.FIGURE),  # why inside a clause
+])
+def test_a_why_question_asks_for_a_reason(question: str, intent: Intent) -> None:
+    assert analyze(question).intent is intent
+
+
+def test_the_blind_why_questions_are_read_as_such() -> None:
+    """eval/why.jsonl (eval/GOLD.md): 30 why-questions written blind, each read as asking a reason, and 6 controls
+    holding 为什么, why or reason that ask for something else, none read so."""
+    rows = [json.loads(line) for line in (REPO / "eval" / "why.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 36 and sum(r["control"] for r in rows) == 6
+    misread = [r["id"] for r in rows if (analyze(r["question"]).intent is Intent.REASON) == r["control"]]
+    assert misread == []
 
 
 @pytest.mark.parametrize(

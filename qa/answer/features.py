@@ -64,6 +64,7 @@ ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which inten
     Intent.ENTITY: ("entity", "person", "list", "table_cell", "number", "date"),
     Intent.LIST: ("list", "entity"),
     Intent.YES_NO: ("yes_no",),
+    Intent.REASON: (),  # a reason is a clause or more, not a span: the passages are the answer
 }
 # An entity question's person candidates count as primary although no fit-split entity question (67) has a
 # person for its answer: making them secondary was tried on 3 December 2026 and lost 3 fit questions (409 -> 406
@@ -71,7 +72,7 @@ ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which inten
 PRIMARY: dict[Intent, tuple[str, ...]] = {
     Intent.FIGURE: ("number", "table_cell"), Intent.DERIVED: ("number", "table_cell"),
     Intent.COMPARISON: ("number", "table_cell"), Intent.DATE: ("date",), Intent.PERSON: ("person",),
-    Intent.ENTITY: ("entity", "person"), Intent.LIST: ("list",), Intent.YES_NO: ("yes_no",),
+    Intent.ENTITY: ("entity", "person"), Intent.LIST: ("list",), Intent.YES_NO: ("yes_no",), Intent.REASON: (),
 }
 _YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _TITLE_BEFORE = lazy(rf"{ROLE}\s*$")  # 区财政局局长 姜靖

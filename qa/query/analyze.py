@@ -36,6 +36,7 @@ class Intent(StrEnum):
     YES_NO = "yes_no"
     COMPARISON = "comparison"
     DERIVED = "derived"
+    REASON = "reason"  # why something happened or is so: no span kind answers it (the passages only)
 
 
 class Operation(StrEnum):
@@ -47,7 +48,7 @@ class Operation(StrEnum):
     COMPARE = "compare"
 
 
-INTENT_ORDER = ("comparison", "yes_no", "person", "date", "list", "entity", "figure", "other")
+INTENT_ORDER = ("reason", "comparison", "yes_no", "person", "date", "list", "entity", "figure", "other")
 _YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _QUOTED = lazy(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]")
 RATE_ROLES = frozenset({"growth", "rate_done"})  # row roles that are rates (qa.answer.rows)
@@ -339,9 +340,11 @@ def language_of(text: str) -> str:
 
 
 def _intent(lex: Lexicon, text: str, operation: Operation | None) -> Intent:
+    found = set(lex.find(lex.intents, text))
+    if "reason" in found:  # 为什么收入下降了？ asks for the cause, not a figure, a comparison or whether it fell
+        return Intent.REASON
     if operation is Operation.COMPARE:
         return Intent.COMPARISON
-    found = set(lex.find(lex.intents, text))
     if "yes_no" in found and "comparison" in found:
         return Intent.YES_NO
     for name in INTENT_ORDER:
