@@ -36,6 +36,7 @@ from qa import guard
 from qa.api import MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
+from qa.query import Intent
 from qa.questions import MAX_QUESTION_CHARS
 from qa.slot import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, EngineSlot
 from qa.types import Answer, Passage
@@ -149,13 +150,14 @@ def _where(p: Passage) -> str:
 
 
 TEXTS = {  # every message of the page, in both languages (the reply follows the question's language)
-    "zh": {"not_found": "公报中未找到确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
+    "zh": {"not_found": "公报中未找到确切答案", "reason": "原因类问题没有单一的确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
            "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "sure": "可信度 {p}", "yes": "是", "no": "否",
            "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
            "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字", "also": "同文见 {where}",
            "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
            "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", "unit": "单位：{u}", ":": "：", ";": "；", "(": "（", ")": "）"},
-    "en": {"not_found": "No exact answer was found in the bulletins", "related": "these passages may be relevant",
+    "en": {"not_found": "No exact answer was found in the bulletins", "reason": "A why-question has no single exact answer",
+           "related": "these passages may be relevant",
            "source": "Source", "page": "page {n}", "see": "source passage {r}", "others": "Other possible answers",
            "computed": "computed from", "sure": "P(right) {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
            "oops": "Something went wrong; please try again or rephrase.", "more": "More related passages are under Source passages.",
@@ -231,7 +233,8 @@ def _answer_block(result: AskResult) -> str:
     t = TEXTS[_lang(result)]
     a = result.answer
     if a is None:
-        return f"### {t['not_found']}\n\n{t['related']}{t[':']}"
+        why = result.query is not None and result.query.intent is Intent.REASON  # the passages are its answer
+        return f"### {t['reason' if why else 'not_found']}\n\n{t['related']}{t[':']}"
     shown = a.display or a.text
     cited = next((p for p in result.passages if p.rank == a.passage_rank), None)
     unit = _table_unit(a, cited)

@@ -165,6 +165,27 @@ def test_a_shown_answer_says_how_sure_it_is_in_the_questions_language(engine):
     assert f"P(right) {en.answer.probability:.0%}" in reply_markdown(en)
 
 
+def test_a_why_question_gets_its_passages_and_says_why_in_both_languages(engine):
+    """A why-question has no bold span even at threshold 0; the reply says that a why-question has no single exact
+    answer (not that nothing was found), the JSON message too, and its passages follow."""
+    from qa.app import reply_markdown
+
+    saved = engine.answerer.threshold
+    engine.answerer.threshold = 0.0
+    try:
+        zh = engine.ask("区监委为什么留置了37人？")
+        en = engine.ask("Why did the district supervisory commission detain 37 people?")
+        figure = engine.ask("区监委留置了多少人？")
+    finally:
+        engine.answerer.threshold = saved
+    assert figure.answer is not None  # the same passages answer a question asking for the figure
+    for result, heading in ((zh, "原因类问题没有单一的确切答案"), (en, "A why-question has no single exact answer")):
+        assert result.answer is None and result.abstained and result.passages
+        assert result.to_dict()["query"]["intent"] == "reason"
+        assert heading in result.message and heading in reply_markdown(result)
+        assert "公报中未找到确切答案" not in reply_markdown(result) and "No exact answer" not in reply_markdown(result)
+
+
 def test_doc_filter_limits_passages(engine):
     chat, _ = make_handlers(engine)
     doc_id, title = engine.documents[5]

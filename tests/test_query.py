@@ -486,6 +486,16 @@ def test_expected_units(question: str, unit: str) -> None:
     ("Whose reasons did the committee hear?", Intent.PERSON),  # a word holding "reason" is no cue by itself
     ("According to the report, why did land revenue fall?", Intent.REASON),
     ("The report explains why revenue fell; how much did it fall by?", Intent.FIGURE),  # why inside a clause
+    ("Revenue fell 58.7% in 2022. Why?", Intent.REASON),
+    ("What caused the fall in fund revenue?", Intent.REASON),
+    ("What is the reason code of the item?", Intent.ENTITY),
+    ("2022年政府性基金预算收入下降58.7%是何原因？", Intent.REASON),
+    ("政府性基金预算收入下降58.7%的原因？", Intent.REASON),
+    ("收入为啥下降了？", Intent.REASON),
+    ("收入构成为什么发生变化？", Intent.REASON),  # 成为 is no complement here: a verb follows
+    ("该公司更名为什么？", Intent.ENTITY),  # the clause ends after it: a name
+    ("会议为何时召开？", Intent.DATE),  # 为何时: at what time
+    ("不论什么原因调减的预算是多少？", Intent.FIGURE),
 ])
 def test_a_why_question_asks_for_a_reason(question: str, intent: Intent) -> None:
     assert analyze(question).intent is intent

@@ -114,6 +114,10 @@ class AnswerResult:
 
 
 def not_found_message(query: Query) -> str:
+    if query.intent is Intent.REASON:  # no span answers a why-question: say so, not that nothing was found
+        if query.language == "en":
+            return "A why-question has no single exact answer; the passages below may give the reason."
+        return "原因类问题没有单一的确切答案，以下段落可能说明原因。"
     if query.language == "en":
         return "No exact answer was found in the bulletins; the passages below may be relevant."
     return "公报中未找到确切答案，以下段落可能相关。"
