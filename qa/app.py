@@ -88,6 +88,8 @@ CSS = """
 #bqa-chat h3 { font-size: 1.6rem; line-height: 1.3; margin: 0.1em 0 0.3em 0; }
 .bqa-src-where { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 2px 0 6px 0; }
 .bqa-related > summary, .bqa-meta > summary { cursor: pointer; color: var(--link-text-color); font-size: 0.85rem; }
+/* a phone: the title and its intro take the whole width, the language switch goes under them */
+@media (max-width: 640px) { .row:has(> #bqa-header) { flex-wrap: wrap; } #bqa-header { flex: 1 1 100%; } }
 """
 
 # After a reply: the latest question at the top of the chat, so the answer's first line is in view (on a phone the
@@ -157,7 +159,7 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
            "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
            "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", "unit": "单位：{u}", ":": "：", ";": "；", "(": "（", ")": "）"},
     "en": {"not_found": "No exact answer was found in the bulletins", "reason": "A why-question has no single exact answer",
-           "related": "these passages may be relevant",
+           "related": "These passages may be relevant",
            "source": "Source", "page": "page {n}", "see": "source passage {r}", "others": "Other possible answers",
            "computed": "computed from", "sure": "P(right) {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
            "oops": "Something went wrong; please try again or rephrase.", "more": "More related passages are under Source passages.",
@@ -540,7 +542,7 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
     # delete_cache: uploads left in Gradio's temporary folder (sent without the page's handler) go within the hour
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as app:
         with gr.Row(equal_height=False):
-            header = gr.Markdown(f"## {TITLE}\n{ui['intro']}")
+            header = gr.Markdown(f"## {TITLE}\n{ui['intro']}", elem_id="bqa-header")
             lang = gr.Radio([("中文", "zh"), ("English", "en")], value="zh", show_label=False, container=False,
                             elem_id="bqa-lang", scale=0, min_width=230)
         status = gr.Markdown(status_markdown(slot, "zh"), elem_id="bqa-status")

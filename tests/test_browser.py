@@ -315,6 +315,16 @@ def test_english_session_switches_the_page_and_the_replies(page):
     page.screenshot(path=str(SCREENSHOTS / "settings.png"), full_page=True)
 
 
+def test_a_phone_gives_the_title_the_whole_width(phone):
+    """On a phone the title and its intro span the page and the language switch sits under them; before, the switch
+    kept its row and squeezed the intro into a column a few characters wide (found by a helper testing the page)."""
+    width = phone.viewport_size["width"]
+    header = phone.locator("#bqa-header").bounding_box()
+    switch = phone.locator("#bqa-lang").bounding_box()
+    assert header["width"] >= 0.8 * width, header
+    assert switch["y"] >= header["y"] + header["height"] - 1, (header, switch)
+
+
 def test_phone_shows_the_question_and_the_answer_first(phone, answered):
     question, answer, _ = answered
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
