@@ -189,19 +189,8 @@ def names_a_session(text: str, a: int, b: int) -> bool:
     ``session_body`` and ``session_end``) —, not how many meetings were held (区十七届人大常委会共召开十二次会议)."""
     if text[b - 1] != "次":
         return False
-    lex = Lexicon.default()
-    return lex.session_end.match(text, b) is not None and \
-        _ends_at(lex.session_body.checked_pattern, text, max(0, a - 40), a)
-
-
-@lru_cache(maxsize=8)
-def _read_back(pattern: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:{pattern})\Z")  # (not $, which also matches before a last line break)
-
-
-def _ends_at(pattern: str, text: str, lo: int, hi: int) -> bool:
-    """Whether ``pattern`` matches a stretch of ``text[lo:hi]`` that ends at ``hi``."""
-    return _read_back(pattern).search(text, lo, hi) is not None
+    lex = Lexicon.default()  # (session_body is anchored at its end: searched up to the count's start)
+    return lex.session_end.match(text, b) is not None and lex.session_body.search(text, max(0, a - 40), a) is not None
 
 
 def dates(seg: Segment) -> Iterator[Hit]:

@@ -20,7 +20,6 @@ from functools import cache
 from qa import regex_cache
 from qa.ingest.places import place_cores
 from qa.lazy_regex import lazy
-from qa.names import HAN
 from qa.query.dictionary import lookup
 from qa.query.lexicon import AREA, COUNT, Lexicon, normalize, squash
 from qa.terms import any_word, stopwords, tokenize, units
@@ -326,11 +325,9 @@ def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
             out.append("".join(back[k:]))
     stop = stopwords()
     return tuple(dict.fromkeys(
-        w for w in out if len(w) >= 2 and _HAN_ONLY.fullmatch(w) and w not in stop
+        w for w in out if len(w) >= 2 and _HAN_RUN.fullmatch(w) and w not in stop
         and w not in lex.break_words and not lex.change_verbs.fullmatch(w)))
 
-
-_HAN_ONLY = lazy(rf"[{HAN}]+")
 
 
 def language_of(text: str) -> str:

@@ -98,7 +98,7 @@ class Lexicon:
     changes: tuple[Pattern, ...] = ()  # to | from: which value of a change a question asks for (提高到, 调整前)
     change_verbs: LazyRegex = LazyRegex(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
     place_not_after: LazyRegex = LazyRegex(r"(?!)")  # what after a county's name makes it part of a word (县级, 区长)
-    session_body: LazyRegex = LazyRegex(r"(?!)")  # a session's term and body before its count (届…人大), read back
+    session_body: LazyRegex = LazyRegex(r"(?!)")  # a session's term and body, ending where its count starts (届…人大)
     session_end: LazyRegex = LazyRegex(r"(?!)")  # what follows a session's count (会议, 全会)
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
@@ -546,6 +546,8 @@ def _load() -> Lexicon:
         heads=tuple(groups["head"]), changes=tuple(groups["change"]),
         change_verbs=_joined(groups["span"], "change_verb"),
         place_not_after=_joined(groups["place"], "not_after"),
-        session_body=_joined(groups["span"], "session_body"), session_end=_joined(groups["span"], "session_end"),
+        # read back from the count: anchored at the end (\Z, not $, which also matches before a last line break)
+        session_body=_compile(rf"(?:{_joined(groups['span'], 'session_body').pattern})\Z", "the session_body words"),
+        session_end=_joined(groups["span"], "session_end"),
         head_ends={p.label: _compile(f"(?:{p.regex.pattern})$", f"the {p.label} endings") for p in groups["head_end"]},
     )
