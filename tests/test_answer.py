@@ -2455,3 +2455,77 @@ def test_no_name_or_list_starts_or_ends_with_a_layout_dash_bullet_or_bracket(tex
 ])
 def test_a_dash_between_two_characters_is_a_hyphen_inside_a_name(text: str, span: str) -> None:
     assert span in {text[h.start:h.end] for h in generate(Segment(text, None), ["entity", "list"])}
+
+
+def test_the_words_naming_a_table_do_not_bring_a_column_closer():
+    """「在2025年石嘴山市政府债务限额和余额情况表（表十二）中，平罗县“2025年债务余额”合计是多少？」 says 限额 only in the
+    table's name: the 2025年债务限额 column is no closer to it than the 2025年债务余额 column it asks for (fit split:
+    697,686, the limit, read before 649,347)."""
+    col = FEATURES.index("col_cov")
+    cells = ("平罗县", "697,686", "649,347")
+    line = "  ".join(cells)
+    spans = tuple((line.index(c), line.index(c) + len(c)) for c in cells)
+    chunk = Chunk("c1", SOURCE, "d#01", "报告", ("附件",), "table_row", ("b1",), line, line, 0, len(line),
+                  table="表十二 2025年石嘴山市政府债务限额和余额情况表（单位：万元）", cells=cells, cell_spans=spans,
+                  header=("地区", "2025年债务限额 合计", "2025年债务余额 合计"))
+
+    def columns(question: str) -> tuple[float, float]:
+        feats = {c.display: c.features for c in candidates_for(analyze(question), [Passage(chunk, 1.0, 1)],
+                                                               {SOURCE: line}, _flat_idf)}
+        return float(feats["697,686"][col]), float(feats["649,347"][col])
+
+    limit, balance = columns("在2025年石嘴山市政府债务限额和余额情况表（表十二）中，平罗县“2025年债务余额”合计是多少？")
+    assert balance > limit
+    # said outside the table's name, 限额 is the column's word again
+    limit, balance = columns("在2025年石嘴山市政府债务限额和余额情况表中，平罗县2025年债务限额合计是多少？")
+    assert limit > balance
+    # and a question naming no table reads every word it says, a phrase it shares with the caption too
+    for question in ("平罗县2025年债务限额合计是多少？", "平罗县2025年政府债务限额是多少？", "表十二中平罗县2025年政府债务限额是多少？"):
+        limit, balance = columns(question)
+        assert limit > balance, question
+
+
+def test_column_coverage_is_coverage_without_a_table_name():
+    from qa.answer.features import Context
+    for question in ("What was Pingluo County's 2025 debt balance in the table of government debt limits and balances?",
+                     "在2025年石嘴山市政府债务限额和余额情况表中，平罗县2025年债务余额合计是多少？"):
+        ctx = Context.of(analyze(question), _flat_idf)
+        ctx.name_tables([None, ""])
+        for column in ("2025年债务限额 合计", "2025年债务余额 合计"):
+            assert ctx.column_coverage(column) == ctx.coverage(column)
+    english = Context.of(analyze("What was Pingluo County's 2025 debt limit in the table of government debt limits?"),
+                         _flat_idf)  # its Chinese terms are not its words: none of them names the table
+    english.name_tables(["表十二 2025年石嘴山市政府债务限额和余额情况表"])
+    assert english.column_coverage("2025年债务限额 合计") == english.coverage("2025年债务限额 合计")
+
+
+def test_the_words_naming_a_table_are_no_column_words_in_any_table():
+    """The words the question names a table with are its reading, whatever table a cell is in: another table's
+    预算数 column is no closer to 「…一般公共预算收入决算表中，罚没收入的决算数是多少？」 for its 一般公共预算 (fit split: a
+    cell of the 预算数 column of another table, read sixth, was the best reading)."""
+    from qa.answer.features import Context
+    ctx = Context.of(analyze("广东2024年省级一般公共预算收入决算表中，罚没收入的决算数是多少？"), _flat_idf)
+    before = ctx.column_coverage("2024年一般公共预算数")
+    ctx.name_tables(["2024年省级一般公共预算收入决算表", "2024年省级政府性基金预算收入决算表"])
+    assert ctx.column_coverage("2024年一般公共预算数") < before
+    assert ctx.column_coverage("决算数") == ctx.coverage("决算数")
+
+
+def test_table_name_terms_are_those_said_only_in_a_long_shared_stretch():
+    from qa.answer.features import table_name_terms
+    caption = "表十二2025年石嘴山市政府债务限额和余额情况表（单位：万元）"
+    question = "在2025年石嘴山市政府债务限额和余额情况表（表十二）中，平罗县“2025年债务余额”合计是多少？"
+    terms = ["2025年", "限额", "余额", "平罗县", "合计", "债务"]
+    assert table_name_terms(question, caption, terms) == {"限额"}
+    # a shared stretch shorter than the table-name minimum, or one that does not reach 表, names no table
+    assert table_name_terms("2025年平罗县债务限额合计是多少？", caption, terms) == frozenset()
+    assert table_name_terms("平罗县2025年政府债务限额是多少？", caption, terms) == frozenset()
+    assert table_name_terms("余额情况表中平罗县的限额？", caption, terms) == frozenset()  # 余额情况表: five
+    # a stretch is read from every start: 全省 does not hide the 省本级…决算表 that begins inside it
+    wide = "2024年全省汇总与省本级一般公共预算支出决算表"
+    assert "省本级" in table_name_terms("全省本级一般公共预算支出决算表中教育支出是多少？", wide, ["省本级", "教育"])
+    # the caption is read as the question is (full-width brackets as half-width ones)
+    from qa.answer.features import Context
+    ctx = Context.of(analyze("政府债务限额（调整后）情况表中，平罗县2025年债务余额合计是多少？"), _flat_idf)
+    ctx.name_tables(["政府债务限额（调整后）情况表"])
+    assert ctx.column_coverage("2025年债务余额 合计") > ctx.column_coverage("2025年债务限额 合计")

@@ -131,6 +131,7 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
     top_score = passages[0].score if passages else 0.0
     wants_ordinal = "ordinal" in query.forms
     said = normalize(query.question)
+    ctx.name_tables(p.chunk.table for p in passages[:READ_DEPTH])
     raw = []
     for p in passages[:READ_DEPTH]:
         source = texts.get(p.chunk.source)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -198,6 +198,32 @@ class Context:
             found = self._seen[("cov", text)] = sum(said) / self.total  # sum(), as total is summed
         return found
 
+    def name_tables(self, captions: Iterable[str | None]) -> None:
+        """Read which of the question's terms name a table (``table_name_terms``) against each caption of the
+        passages read; ``column_coverage`` leaves them out for every table's columns, not just the named one's."""
+        question = squash(self.query.question)
+        terms = [t for t, _ in self.terms]
+        naming: set[str] = set()
+        for caption in dict.fromkeys(c for c in captions if c):
+            naming |= table_name_terms(question, squash(normalize(caption)), terms)
+        self._seen["table_name_terms"] = frozenset(naming)
+
+    def column_coverage(self, column: str) -> float:
+        """``coverage`` of a table column's name by the question's terms other than those it says only in naming a
+        table (``name_tables``): 「在2025年石嘴山市政府债务限额和余额情况表（表十二）中，平罗县“2025年债务余额”合计是多少？」
+        says 限额 in the table's name alone, so a 2025年债务限额 column is no closer to it than a 2025年债务余额
+        column."""
+        naming = self._seen.get("table_name_terms")
+        if not naming:
+            return self.coverage(column)
+        found = self._seen.get(("col", column))
+        if found is None:
+            col = squash(column)
+            said = [w for t, w, forms in self._term_forms()
+                    if t not in naming and (t in col or (forms and any(f in col for f in forms)))]
+            found = self._seen[("col", column)] = sum(said) / self.total
+        return found
+
     def _term_forms(self) -> tuple[tuple[str, float, tuple[str, ...]], ...]:
         """Each term, its weight and its other forms, looked up once (``coverage`` reads them for every text)."""
         found = self._seen.get("term_forms")
@@ -309,6 +335,25 @@ class Context:
         k = bisect_left(starts, at)
         d = min(abs(starts[j] - at) for j in (k - 1, k) if 0 <= j < len(starts))
         return 1.0 / (1.0 + d / 10.0)
+
+
+TABLE_NAME_MIN = 6  # characters of a stretch naming a table (表 and a word before it at the least: 收支情况表)
+
+
+def table_name_terms(question: str, caption: str, terms: Sequence[str]) -> frozenset[str]:
+    """The ``terms`` that ``question`` says only inside stretches it shares with ``caption`` that name the table: each
+    as long as it goes, at least ``TABLE_NAME_MIN`` characters, and holding 表 (the question says the caption's
+    words through to 表). A phrase a question merely shares with a caption is no table's name: 政府债务限额 in
+    「平罗县2025年政府债务限额是多少？」 asks for the limit's column."""
+    inside = [False] * len(question)
+    for i in range(len(question)):  # from every start: a stretch may begin inside a shorter one
+        j = i
+        while j < len(question) and question[i:j + 1] in caption:
+            j += 1
+        if j - i >= TABLE_NAME_MIN and "表" in question[i:j]:
+            inside[i:j] = [True] * (j - i)
+    return frozenset(t for t in terms if t and (at := list(_occurrences(t, question)))
+                     and all(all(inside[k:k + len(t)]) for k in at))
 
 
 def _occurrences(term: str, text: str) -> Iterator[int]:
@@ -606,7 +651,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         unit_match, unit_conflict, float(cls == "%"), float("%" in wanted), float(cls == "money"),
         float("money" in wanted), float(len(echo_key) >= 2 and (echo_key in ctx.question_key
                                                                or glossed_echo(echo_key, ctx.glossed, ends))),
-        ctx.coverage(label), ctx.coverage(column), float(bool(years & col_years)),
+        ctx.coverage(label), ctx.column_coverage(column), float(bool(years & col_years)),
         float(bool(years) and bool(col_years) and not (years & col_years)),
         float(bool(ctx.lexicon.negation.search(clause))), math.log1p(support), float(first_in_clause), float(bool(unit)),
         math.log1p(len(span)) / 4.0, float(q.language == "en"), float(verdict_clear), float(chunk.is_header),
