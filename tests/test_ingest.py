@@ -201,6 +201,47 @@ def test_a_glossary_entry_is_content_and_a_numbered_heading_stays_a_heading():
     assert "治安态势感知图、风险隐患图、可用资源图" in said and "保基本民生、保工资、保运转" in said
 
 
+def test_a_glossary_entry_wrapped_by_a_pdf_is_content_and_no_section_of_what_follows():
+    """A PDF's lines wrap a glossary entry anywhere: 「8.公物仓：是对行政事业单位长期闲置、低效运转的资产实」 goes on in
+    「行统一管理、统一调配、统一处置的运作平台。」. Read as a heading (numbered, or as a heading that lost its number,
+    as 「9.再融资债券：是指一种地方政府为了偿还到期的债券本金」 was after a closed paragraph), it was the section of every table after it (55
+    such on the dev corpus's glossaries: Guangdong, Jinan, Shizuishan)."""
+    wide = "全市一般公共预算收入完成100亿元，增长5%，税收收入完成80亿元，增长6%，非税收入20亿元。"  # the
+    # lines of a report's tables are wider than its prose's: a usual line width of 36 or more, as the PDF's
+    text = ("关于预算执行情况的报告\n一、工作回顾\n" + "\n".join([wide] * 8) + "\n附件\n名词解释\n"
+            "7.“三公”经费：公务接待费、因公出国（境）费、车辆购置\n及运行维护费。\n"
+            "8.公物仓：是对行政事业单位长期闲置、低效运转的资产实\n行统一管理、统一调配、统一处置的运作平台。\n"
+            "9.再融资债券：是指一种地方政府为了偿还到期的债券本金\n而发行的债券，分为两种类型。\n"
+            "表十二 2025年政府债务限额和余额情况表\n单位：万元\n地区 债务限额 债务余额\n平罗县 697,686 649,347\n")
+    p = parse_text(text, "wrapped.txt")
+    headings = [b.text for b in p.blocks if b.kind == "heading"]
+    assert not any(h.startswith(("7.", "8.", "9.")) for h in headings), headings
+    said = "".join(b.text for b in p.blocks if b.kind == "paragraph")
+    assert "公物仓：是对行政事业单位长期闲置、低效运转的资产实行统一管理" in said
+    assert "再融资债券：是指一种地方政府为了偿还到期的债券本金而发行的债券" in said
+    row = next(b for b in p.blocks if b.kind == "table_row")
+    assert not any("公物仓" in part for part in row.section_path), row.section_path
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_heading_with_a_subtitle_after_its_colon_stays_a_heading(wrapped):
+    """「二、主要任务：稳增长、促改革、惠民生」 is a heading: the text after it is wider than it (a PDF's full lines, or
+    a paragraph on one line), or a table follows."""
+    body = ("全面实施零基预算，推进预算和绩效管理一体化，加强财政资源统筹，提高资金使用效益，保障重点支出需要。"
+            "全年安排资金20亿元。")
+    if wrapped:
+        body = "\n".join(body[k:k + 26] for k in range(0, len(body), 26))
+    text = ("关于预算执行情况的报告\n第一部分：2025年预算执行情况\n" + body + "\n"
+            "二、主要任务：稳增长、促改革、惠民生\n" + body + "\n"
+            "3.推进预算管理改革：全面实施零基预算\n" + body + "\n"
+            "4.全市一般公共预算：收入完成86.5亿元\n单位：万元\n项目 预算数 决算数\n税收收入 100 120\n")
+    p = parse_text(text, "headings.txt")
+    headings = [b.text for b in p.blocks if b.kind == "heading"]
+    for heading in ("第一部分：2025年预算执行情况", "二、主要任务：稳增长、促改革、惠民生", "3.推进预算管理改革：全面实施零基预算",
+                    "4.全市一般公共预算：收入完成86.5亿元"):
+        assert heading in headings, (heading, headings)
+
+
 def test_yi_shi_stays_inside_paragraph():
     blk = next(b for b in seed().blocks if b.text.startswith("一是统一思想高度重视"))
     assert blk.kind == "paragraph" and "二是" in blk.text

@@ -36,6 +36,7 @@ _LEVEL3_SPACED = re.compile(r"^\d{1,2}\s+[\u4e00-\u9fff]")
 # heading: 「26.治安“三张图”：治安态势感知图、风险隐患图、可用资源图。」 (a heading ends at its colon, if it has one)
 _DEFINITION = re.compile(r"[：:][^：:]{4,}。$")
 _CLOSERS = tuple("。！？；：…”’）)」』】!?;:")
+_WRAPPED_DEFINITION = re.compile(r"[：:][^：:]{4,}$")  # a term's colon with the definition going on after it
 _CAPTION = re.compile(rf"^(?:(?:附表|表|专栏|图)\s*[{_CN_NUM}\d]+(?:[-—.．]\d+)?|\d{{1,2}}\.\d{{1,2}}(?= ?\S*表)|表格)")
 _CONTINUED = re.compile(r"^[（(]续表?[）)]$|^续表$")
 _NOTE = re.compile(r"^(?:注|说明|备注|资料来源)\s*\d*[：:]")
@@ -68,6 +69,11 @@ def heading_level(key: str, raw: str = "") -> int | None:
     if raw and _LEVEL3_SPACED.match(raw.strip()):
         return 3
     return None
+
+
+def display_width(text: str) -> float:
+    """A line's width in Chinese characters: an ASCII character (a digit, a Latin letter) is half of one."""
+    return sum(0.5 if c.isascii() else 1.0 for c in text)
 
 
 def clean_cell(cell: str) -> str:
@@ -386,9 +392,25 @@ class BlockParser:
             return "values"
         level = heading_level(key, raw)
         if level is not None and len(key) <= 60 and "。" not in key[:-1] and not key.endswith(("，", "、", ",")) \
-                and not _DEFINITION.search(key):
+                and not _DEFINITION.search(key) and not self._wrapped_definition(i, key):
             return "heading"
         return "paragraph"
+
+    def _wrapped_definition(self, i: int, key: str) -> bool:
+        """A numbered term and the start of its definition, wrapped by a PDF's lines: 「8.公物仓：是对行政事业单位
+        长期闲置、低效运转的资产实」 + 「行统一管理…的运作平台。」, a glossary (名词解释) entry (``_DEFINITION`` reads one
+        that fits on its line). The line is full: the prose line it runs into is no wider. A heading with a subtitle
+        after its colon (「二、主要任务：稳增长、促改革、惠民生」) is followed by a wider line of text, or by a table."""
+        if key.endswith(_CLOSERS) or not _WRAPPED_DEFINITION.search(key):
+            return False
+        j = self._next_content(i)
+        if j is None:
+            return False
+        nxt, line = self.lines[j].key, self.lines[j].line
+        if heading_level(nxt) is not None or _CAPTION.match(nxt) or _UNIT.match(nxt) or _NOTE.match(nxt) \
+                or "\t" in line.text or numeric_row(line, self.source) or values_only(line):
+            return False
+        return display_width(nxt) <= display_width(key) + 3  # the slack of a line's end (a closing mark, a digit)
 
     def _unit_follows(self, i: int) -> bool:
         """The line ends with a number whose unit starts the next line ("…收入 287.25" + "亿元、…")."""
@@ -708,7 +730,8 @@ class BlockParser:
     def _unnumbered_heading(self, i: int, prev_closed: bool, nxt: str | None) -> bool:
         key = self.lines[i].key
         limit = min(30, int(self.width * 0.85))
-        if len(key) > limit or key.endswith(_CLOSERS) or re.search(r"[，。；、,;]", key) or self._unit_follows(i):
+        if len(key) > limit or key.endswith(_CLOSERS) or re.search(r"[，。；、,;]", key) or self._unit_follows(i) \
+                or heading_level(key, self.lines[i].line.text) is not None:  # numbered, and read as no heading
             return False
         return prev_closed and nxt == "paragraph"
 
