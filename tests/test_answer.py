@@ -2529,3 +2529,32 @@ def test_table_name_terms_are_those_said_only_in_a_long_shared_stretch():
     ctx = Context.of(analyze("政府债务限额（调整后）情况表中，平罗县2025年债务余额合计是多少？"), _flat_idf)
     ctx.name_tables(["政府债务限额（调整后）情况表"])
     assert ctx.column_coverage("2025年债务余额 合计") > ctx.column_coverage("2025年债务限额 合计")
+
+
+def test_no_bold_answer_from_a_passage_about_other_years_than_the_question_s():
+    """「2023年虹口区一般公共预算收入决算数是多少？」 over a report that gives 2024's (「2024年，区一般公共预算收入决算数为
+    2088207万元」) and names 2023 nowhere: the figure is another year's, whatever its score (fit split: 18 best readings
+    from passages naming other years only, none right). A passage that names no year says nothing against it."""
+    answerer = Answerer(None, _flat_idf, threshold=0.0)
+
+    def shown(question: str, text: str, title: str = "关于财政决算的报告", section: tuple[str, ...] = ("一、决算情况",),
+              table: str | None = None) -> str | None:
+        chunk = Chunk("c1", SOURCE, "d#01", title, section, "paragraph", ("b1",), text, text, 0, len(text), table=table)
+        answer = answerer.answer(analyze(question), [Passage(chunk, 1.0, 1)], {SOURCE: text}).answer
+        return answer.text if answer else None
+
+    said = "2024年，区一般公共预算收入决算数为2088207万元，同比增长6%。"
+    assert shown("2023年区一般公共预算收入决算数是多少？", said) is None
+    assert shown("What was the district's general public budget revenue in 2023?", said) is None
+    assert shown("2024年区一般公共预算收入决算数是多少？", said) == "2088207万元"
+    assert shown("区一般公共预算收入决算数是多少？", said) == "2088207万元"  # no year asked: nothing to say
+    bare = "区一般公共预算收入决算数为2088207万元。"
+    assert shown("2023年区一般公共预算收入决算数是多少？", bare) == "2088207万元"  # names no year at all
+    # the asked year said by the title, a heading, a caption after its number (2.3 2023年…), or spaced by a PDF
+    assert shown("2023年区一般公共预算收入决算数是多少？", bare, title="关于2024年决算的报告",
+                 section=("附表", "2023年决算情况")) == "2088207万元"
+    assert shown("2023年区一般公共预算收入决算数是多少？", bare, title="关于2024年决算的报告",
+                 table="2.3 2023年决算表") == "2088207万元"
+    assert shown("2023年区一般公共预算收入决算数是多少？", "2 0 2 3 年，" + bare + "2024年预算另计。") == "2088207万元"
+    # a document's number is no year asked
+    assert shown("按沪财债〔2022〕3号文件，区一般公共预算收入决算数是多少？", said) == "2088207万元"

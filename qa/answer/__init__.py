@@ -21,9 +21,11 @@ from qa.answer.features import (
     ALLOWED,
     FEATURES,
     Context,
+    asked_years,
     candidate_features,
     change_amount_clause,
     first_numbers,
+    names_another_year,
     own_starts,
     squash,
     wrapped_clause_bounds,
@@ -262,12 +264,20 @@ class Answerer:
             # compute, above, or no answer)
             return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)
         best = ranked[0]
+        years = asked_years(query)
+        chunks = {p.chunk.chunk_id: p.chunk for p in passages} if years else {}
+
+        def other_year(c: Candidate) -> bool:  # read from a passage about other years than the question's
+            return c.chunk_id in chunks and names_another_year(chunks[c.chunk_id], years)
+
+        if years and other_year(best):
+            return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)
         alternatives = []
         seen = {squash(best.display)}
         classes = answer_classes(query)
         for c in ranked[1:]:  # other readings the answer model rates nearly as high as the best
             key = squash(c.display)
-            if key in seen or c.kind != best.kind or (classes and not _said_in(c, classes)):
+            if key in seen or c.kind != best.kind or (classes and not _said_in(c, classes)) or other_year(c):
                 continue
             if c.score < best.score - ALTERNATIVE_MARGIN or len(alternatives) >= MAX_ALTERNATIVES:
                 break
