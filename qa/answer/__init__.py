@@ -270,7 +270,7 @@ class Answerer:
         def other_year(c: Candidate) -> bool:  # read from a passage about other years than the question's
             return c.chunk_id in chunks and names_another_year(chunks[c.chunk_id], years)
 
-        if years and other_year(best):
+        if other_year(best):
             return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)
         alternatives = []
         seen = {squash(best.display)}

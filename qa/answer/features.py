@@ -193,10 +193,14 @@ class Context:
         """The share of the question's term weight that ``text`` holds."""
         found = self._seen.get(("cov", text))
         if found is None:
-            key = squash(text)
-            said = [w for t, w, forms in self._term_forms() if t in key or (forms and any(f in key for f in forms))]
-            found = self._seen[("cov", text)] = sum(said) / self.total  # sum(), as total is summed
+            found = self._seen[("cov", text)] = self._share_said(squash(text))
         return found
+
+    def _share_said(self, key: str, skip: frozenset[str] = frozenset()) -> float:
+        """The share of the question's term weight that the squashed ``key`` holds, terms in ``skip`` left out."""
+        said = [w for t, w, forms in self._term_forms()
+                if t not in skip and (t in key or (forms and any(f in key for f in forms)))]
+        return sum(said) / self.total  # sum(), as total is summed
 
     def name_tables(self, captions: Iterable[str | None]) -> None:
         """Read which of the question's terms name a table (``table_name_terms``) against each caption of the
@@ -218,10 +222,7 @@ class Context:
             return self.coverage(column)
         found = self._seen.get(("col", column))
         if found is None:
-            col = squash(column)
-            said = [w for t, w, forms in self._term_forms()
-                    if t not in naming and (t in col or (forms and any(f in col for f in forms)))]
-            found = self._seen[("col", column)] = sum(said) / self.total
+            found = self._seen[("col", column)] = self._share_said(squash(column), naming)
         return found
 
     def _term_forms(self) -> tuple[tuple[str, float, tuple[str, ...]], ...]:
@@ -369,7 +370,7 @@ def _years(text: str) -> set[int]:
     return {int(y) for y in _YEAR.findall(text)}
 
 
-_HEADING_YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?=\s*年)")  # 2025年, not 〔2020〕 or 2000万元
+_YEAR_SAID = lazy(r"(?<!\d)((?:19|20)\d{2})(?=\s*年)")  # said as a year, 2025年 or 2025年度: not 〔2020〕, 〔2022〕3号 or 2000万元
 _SENTENCE_LIKE = lazy(r"[，,。；;%％]")  # an explanatory note parsed as a heading says no section's year
 MAX_HEADING_YEAR_CHARS = 40
 
@@ -381,19 +382,16 @@ def section_years(chunk: Chunk) -> set[int]:
     for part in reversed((*chunk.section_path, chunk.table or "")):
         if len(part) > MAX_HEADING_YEAR_CHARS or _SENTENCE_LIKE.search(part):
             continue
-        if found := {int(y) for y in _HEADING_YEAR.findall(part)}:
+        if found := {int(y) for y in _YEAR_SAID.findall(part)}:
             return found
     return set()
-
-
-_ASKED_YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?=\s*年)")  # 2025年, 2025年度: not 〔2022〕3号, not 超过2000元
 
 
 def asked_years(query: Query) -> frozenset[int]:
     """The years a question asks about: a Chinese question's said as years (2025年), an English question's all."""
     if query.language == "en":
         return frozenset(query.years)
-    return frozenset(int(y) for y in _ASKED_YEAR.findall(query.question)) & frozenset(query.years)
+    return frozenset(int(y) for y in _YEAR_SAID.findall(query.question)) & frozenset(query.years)
 
 
 def names_another_year(chunk: Chunk, years: Iterable[int]) -> bool:
