@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 
 from qa.answer import CONFIDENCE_FEATURES, DEFAULT_THRESHOLD, Answerer, candidates_for
-from qa.answer.derived import operand_questions, value_of
+from qa.answer.derived import operand_questions
 from qa.answer.features import FEATURES, KINDS
 from qa.answer.generators import Segment, generate, unit_of
+from qa.answer.values import value_of
 from qa.answer.verdicts import read_verdict
 from qa.api import name_map
 from qa.embedders import make_embedder
@@ -2321,6 +2322,38 @@ def test_the_confidence_model_reads_the_best_reading_s_unit_and_counter_conflict
     assert confidence_features(query, [count, money])[counter] == 0.0
     assert confidence_features(query, [count, money])[unit] == 0.0
 
+
+
+@pytest.mark.parametrize(("first", "second", "same"), [
+    (("494.9亿元", "number", "亿元"), ("494.90亿元", "number", "亿元"), True),  # a trailing zero
+    (("494.9亿元", "number", "亿元"), ("4,949,000万元", "number", "万元"), True),  # another magnitude, commas
+    (("494.9亿元", "number", "亿元"), ("494.9", "table_cell", "亿元"), True),  # a bare cell of a 亿元 column
+    (("494.9亿元", "number", "亿元"), ("494.9万元", "number", "万元"), False),
+    (("5%", "number", "%"), ("5亿元", "number", "亿元"), False),
+    (("1-6月", "number", "月"), ("1月", "number", "月"), False),  # more than a number: its text, not 1月
+    (("第3", "number", "第"), ("第3.0", "number", "第"), False),  # an ordinal is no value
+    (("王 明", "person", ""), ("王明", "person", ""), True),  # no figure: the squashed text
+])
+def test_two_readings_of_one_value_share_a_key(first, second, same):
+    from qa.answer.values import reading_key
+
+    assert (reading_key(*first) == reading_key(*second)) is same
+
+
+def test_another_printing_of_the_answer_is_no_alternative_to_it():
+    """The same limit printed twice (494.9亿元 here, 494.90亿元 there) is one reading: the other printing is not shown
+    beside the answer as if it were another figure; another value as close is."""
+    text = "预计本区债务限额为494.9亿元。\n预计本区债务限额为494.90亿元。\n预计本区债务限额为430.8亿元。"
+    passages, start = [], 0
+    for k, sentence in enumerate(text.split("\n"), 1):
+        chunk = Chunk(f"c{k}", SOURCE, "d#01", "报告", ("一、债务",), "paragraph", (f"b{k}",), sentence, sentence,
+                      start, start + len(sentence))
+        passages.append(Passage(chunk, 1.0, k))
+        start += len(sentence) + 1
+    answer = Answerer(None, _flat_idf, threshold=0.0).answer(analyze("本区债务限额是多少？"), passages,
+                                                            {SOURCE: text}).answer
+    assert answer is not None and answer.display == "494.9亿元"
+    assert [a.display for a in answer.alternatives] == ["430.8亿元"]
 
 
 def test_the_confidence_model_knows_an_english_question():

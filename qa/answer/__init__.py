@@ -31,6 +31,7 @@ from qa.answer.features import (
     wrapped_clause_bounds,
 )
 from qa.answer.generators import column_unit, generate, segments
+from qa.answer.values import reading_key
 from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
 from qa.query import Intent, Lexicon, Operation, Query
@@ -273,10 +274,10 @@ class Answerer:
         if other_year(best):
             return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)
         alternatives = []
-        seen = {squash(best.display)}
+        seen = {reading_key(best.display, best.kind, best.unit)}
         classes = answer_classes(query)
         for c in ranked[1:]:  # other readings the answer model rates nearly as high as the best
-            key = squash(c.display)
+            key = reading_key(c.display, c.kind, c.unit)
             if key in seen or c.kind != best.kind or (classes and not _said_in(c, classes)) or other_year(c):
                 continue
             if c.score < best.score - ALTERNATIVE_MARGIN or len(alternatives) >= MAX_ALTERNATIVES:

@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from qa.answer.features import FEATURES, change_amount_clause, squash, start_after, wrapped_clause_bounds
+from qa.answer.values import value_of
 from qa.lazy_regex import lazy
 from qa.query import Intent, Lexicon, Operation, Query, analyze
 from qa.query.lexicon import normalize
@@ -30,9 +31,7 @@ _YEAR_LEAD = lazy(r"(?:截至)?((?:19|20)\d{2})年[末底初]?")
 # a share of a whole (占…比重, what share, what proportion): less than the whole. "What percentage of the budget"
 # may ask for a completion rate, which can pass 100 %
 _PART_OF_WHOLE = lazy(r"占|比重|(?<![a-z])(?:share|proportion)(?![a-z])")
-_MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 POINTS = ("个百分点", " percentage points")
-_NUMBER = lazy(r"[-−]?\d[\d,]*(?:\.\d+)?")
 
 
 def operand_questions(query: Query) -> tuple[str, str] | None:
@@ -278,19 +277,6 @@ def _shared_tail(first: str, second: str) -> str:
         return first
     k = second.find(head, 1)
     return first + second[k + 2:] if k > 0 and k + 2 < len(second) else first
-
-
-def value_of(text: str, unit: str) -> tuple[float, str, float] | None:
-    """(value in a base unit, base unit, factor from the written unit to the base) of a figure:
-    亿元/万元/元 → 元, 万人 → 人, % stays %."""
-    m = _NUMBER.search(text)
-    if not m:
-        return None
-    value = float(m.group().replace(",", "").replace("−", "-"))
-    for mag, factor in _MAGNITUDE.items():
-        if unit.startswith(mag):
-            return value * factor, unit[len(mag):], factor
-    return value, unit, 1.0
 
 
 def _fmt(value: float, decimals: int) -> str:

@@ -13,6 +13,7 @@ import re
 from functools import cache
 
 from qa.answer.generators import Segment, numbers
+from qa.answer.values import value_of
 from qa.query import Lexicon
 from qa.query.lexicon import normalize
 
@@ -145,8 +146,6 @@ def _change(lex: Lexicon, text: str) -> int:
 
 def _figures(lex: Lexicon, text: str) -> list[tuple[float, str]]:
     """(value in the unit's base, unit class) of each figure with a unit in ``text``; years are no figures."""
-    from qa.answer.derived import value_of  # derived reads features, which reads this module
-
     t = normalize(text)
     out = []
     for h in numbers(Segment(t, tuple(range(len(t))))):
