@@ -242,6 +242,70 @@ def test_a_heading_with_a_subtitle_after_its_colon_stays_a_heading(wrapped):
         assert heading in headings, (heading, headings)
 
 
+def _wrapped(text: str, width: int = 24) -> str:
+    """``text`` cut into a PDF's lines ``width`` Chinese characters wide (a digit is half of one), its first line
+    indented by two (so two narrower)."""
+    lines, line, room = [], "", width - 2
+    for ch in text:
+        w = 0.5 if ch.isascii() else 1.0
+        if room < w:
+            lines.append(line)
+            line, room = "", width
+        line, room = line + ch, room - w
+    return "\n".join([*lines, line])
+
+
+def test_a_paragraph_s_first_line_as_wide_as_the_page_is_no_heading():
+    """A PDF's prose wraps where the line is full, so a paragraph's first line (indented by two characters) may hold
+    no punctuation: 「社会保障和就业支出主要用于保障机关事业单位养」 + 「老金待遇、…」 was read as a heading and was the
+    section of the paragraphs after it (Yueyang; Guangdong's 「广东省2024年预算执行情况已向省十四届人大三次会」). A
+    short line between paragraphs (「主要支出方向」) is still one."""
+    filler = ("2025年全市一般公共预算收入完成1000.35亿元，同比增长5.2%，其中税收收入完成800.12亿元，"
+              "同比增长6.3%，非税收入完成200.23亿元，同比下降1.1%，2025年全市收入质量稳步提升，"
+              "财政运行总体平稳，重点支出得到有效保障。")  # digits: its lines are longer than they are wide
+    paragraphs = [_wrapped(filler) for _ in range(20)]
+    first = "社会保障和就业支出主要用于保障机关事业单位养老金待遇、城乡居民基础养老金补助，以及稳定就业创业等。"
+    text = ("关于预算执行情况的报告\n" + "\n".join(paragraphs[:8]) + "\n主要支出方向\n" + "\n".join(paragraphs[8:10])
+            + "\n" + _wrapped(first) + "\n" + "\n".join(paragraphs[10:]) + "\n")
+    p = parse_text(text, "wrapped-prose.txt")
+    headings = [b.text for b in p.blocks if b.kind == "heading"]
+    assert "主要支出方向" in headings, headings
+    assert not any(h.startswith("社会保障和就业支出") for h in headings), headings
+    said = next(b for b in p.blocks if b.kind == "paragraph" and "养老金待遇" in b.text)
+    assert said.text.startswith("社会保障和就业支出主要用于保障机关事业单位养老金待遇")
+    after = [b for b in p.blocks if b.kind == "paragraph" and b.start > said.start]
+    assert after and all(b.section_path[-1] == "主要支出方向" for b in after)
+
+
+def test_a_figure_spaced_from_its_unit_at_a_line_s_start_is_no_numbered_heading():
+    """「79 万元，上年结转专项资金支出 12 万元。」 and 「30 个，涉及单位…」 start lines of a PDF's prose (a number
+    spaced from its unit): no heading 79 or 30; 「1 总体情况」 still is one."""
+    text = ("关于预算执行情况的报告\n1 总体情况\n国有资本经营预算全口径收入292万元，其中：提前下达国有企业退休人员社会化管理补助\n"
+            "79 万元，上年结转专项资金支出 12 万元。\n2 重点工作\n开展重点绩效评价项目\n"
+            "30 个，涉及单位或机构 10 家；聚焦乡村振兴资金使用。\n")
+    p = parse_text(text, "spaced.txt")
+    headings = [b.text for b in p.blocks if b.kind == "heading"]
+    assert "1总体情况" in headings and "2重点工作" in headings, headings
+    assert not any(h.startswith(("79", "30")) for h in headings), headings
+
+
+def test_a_toc_s_numbered_wrapped_entries_find_their_documents():
+    """A 目录 without page numbers numbers its entries (「一、」「二、」) and wraps them at other places than the body
+    does (Zhongwei): the body starts at the first title as the body prints it, and each document is found by its
+    title without the 目录's number — the resolution and the report, not three pieces titled by their second lines."""
+    text = ("某市2026年政府预算信息公开\n目 录\n一、某市第五届人民代表大会第六次会议关于 2025 年全\n"
+            "市预算执行情况和 2026 年全市预算的决议\n二、关于 2025 年全市预算执行情况和 2026 年全市\n预算草案的报告\n"
+            "某市第五届人民代表大会第六次会议\n关于 2025 年全市预算执行情况和 2026 年全市预算的决议\n"
+            "（2026 年 1 月 21 日某市第五届人民代表大会第六次会议通过）\n会议决定，批准 2026 年市本级预算。\n"
+            "2025 年全市预算执行情况和 2026 年\n全市预算草案的报告\n各位代表：\n现将预算草案提请会议审议。\n")
+    p = parse_text(text, "toc-numbered.txt")
+    titles = [d.title for d in p.documents if not d.doc_id.endswith("#00")]
+    assert titles == ["某市第五届人民代表大会第六次会议关于2025年全市预算执行情况和2026年全市预算的决议",
+                      "关于2025年全市预算执行情况和2026年全市预算草案的报告"], titles
+    resolution = p.documents[1]
+    assert resolution.date == "2026-01-21" and "批准" in p.text[resolution.start:resolution.end]
+
+
 def test_yi_shi_stays_inside_paragraph():
     blk = next(b for b in seed().blocks if b.text.startswith("一是统一思想高度重视"))
     assert blk.kind == "paragraph" and "二是" in blk.text

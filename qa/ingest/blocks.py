@@ -16,6 +16,7 @@ Where columns cannot be recovered the lines stay paragraphs.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -31,7 +32,8 @@ _HEADING_LEVELS = (
     (3, re.compile(r"^\d{1,2}[.．、](?!\d)")),
     (4, re.compile(r"^[（(]\d{1,2}[）)]")),
 )
-_LEVEL3_SPACED = re.compile(r"^\d{1,2}\s+[\u4e00-\u9fff]")
+# "1 总体情况": a number, a space, words — not a figure spaced from its unit or counter word ("79 万元，", "30 个，")
+_LEVEL3_SPACED = re.compile(r"^\d{1,2}\s+(?![亿万千百元个家项件人户名次批所座条处台辆套吨亩倍年月日%％])[\u4e00-\u9fff]")
 # a numbered term and its definition, a sentence after a colon: a glossary entry (名词解释), content rather than a
 # heading: 「26.治安“三张图”：治安态势感知图、风险隐患图、可用资源图。」 (a heading ends at its colon, if it has one)
 _DEFINITION = re.compile(r"[：:][^：:]{4,}。$")
@@ -47,6 +49,8 @@ _HTML_TAG = re.compile(r"<[^>]*>")
 # a line that starts with a unit and goes on as a sentence: the number ending the line above belongs to it
 _UNIT_NEXT = re.compile(r"^(?:[亿万千百]?(?:元|美元|人次|人|户|吨|亩|平方米|平方公里|公里|千瓦时|千瓦|辆|套|家|项|个)|%|％|‰|个百分点|倍)"
                         r"[，。、；：）)]")
+PROSE_LINES = 50  # wrapped prose lines needed to read a page's full line width
+FULL_LINE_SLACK = 3  # a line this close to the full width is full: a paragraph's first line is indented by two
 TABLE_LOOKAHEAD = 8  # content lines looked ahead for the next row before a label-only line ends a table
 LABEL_MAX = 40
 MAX_HEADER_ROWS = 4  # rows a TAB table's header may take (group ▸ column ▸ sub-column, and one more)
@@ -69,6 +73,19 @@ def heading_level(key: str, raw: str = "") -> int | None:
     if raw and _LEVEL3_SPACED.match(raw.strip()):
         return 3
     return None
+
+
+def prose_width(keys: Sequence[str]) -> float | None:
+    """The printed width of a full line of wrapped prose, in Chinese characters: the most common width of the
+    lines that hold a clause break (，、。) and run on to the next line. None when lines are whole paragraphs or
+    no width stands out (fewer than PROSE_LINES such lines, or the commonest width holds under a fifth of them)."""
+    widths = Counter(int(display_width(k)) for k in keys
+                     if k and not k.endswith(_CLOSERS + ("，", "、")) and re.search(r"[，、。]", k[:-1]))
+    n = sum(widths.values())
+    if n < PROSE_LINES:
+        return None
+    width, count = widths.most_common(1)[0]
+    return float(width) if count >= n / 5 else None
 
 
 def display_width(text: str) -> float:
@@ -340,11 +357,13 @@ class _Table:
 class BlockParser:
     """Turns the content lines of one document into blocks."""
 
-    def __init__(self, doc: Document, lines: Sequence[ContentLine], source: str, width: int):
+    def __init__(self, doc: Document, lines: Sequence[ContentLine], source: str, width: int,
+                 full_width: float | None = None):
         self.doc = doc
         self.lines = list(lines)
         self.source = source
         self.width = width  # the usual length of a wrapped line (large when lines are whole paragraphs)
+        self.full_width = full_width  # the printed width of a full line of wrapped prose (prose_width), if any
         self.blocks: list[Block] = []
         self.path: list[tuple[int, str]] = []
         self.table: _Table | None = None
@@ -733,6 +752,8 @@ class BlockParser:
         if len(key) > limit or key.endswith(_CLOSERS) or re.search(r"[，。；、,;]", key) or self._unit_follows(i) \
                 or heading_level(key, self.lines[i].line.text) is not None:  # numbered, and read as no heading
             return False
+        if self.full_width is not None and display_width(key) >= self.full_width - FULL_LINE_SLACK:
+            return False  # as wide as the page's prose: the first line of an indented paragraph, wrapped
         return prev_closed and nxt == "paragraph"
 
     def _on_paragraph(self, i: int) -> int:

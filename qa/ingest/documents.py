@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.ingest.text import Line
-from qa.ingest.toc import squash, tidy_title
+from qa.ingest.toc import ENTRY_NUMBER, plain_title, squash, tidy_title
 
 _CN_NUM = "一二三四五六七八九十百零〇"
 _DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
@@ -80,16 +80,21 @@ def toc_starts(keys: Sequence[str], titles: Sequence[str], first: int) -> list[D
     starts: list[DocStart] = []
     pos = first
     for title in titles:
-        want = squash(title)
+        want, plain = squash(title), plain_title(title)
         if not want:
             continue
-        hit = _find_title(keys, want, pos)
+        # the body prints a numbered entry's title (「一、…决议」) without the 目录's number, or with it
+        hit = (_find_title(keys, plain, pos) if plain and plain != want else None) or _find_title(keys, want, pos)
         if hit is None:
             continue
         j, n = hit
-        starts.append(DocStart(j, n, title))
+        starts.append(DocStart(j, n, title if keys[j].startswith(want[:2]) else tidy_title(_unnumbered(title))))
         pos = j + n
     return starts
+
+
+def _unnumbered(title: str) -> str:
+    return ENTRY_NUMBER.sub("", title.strip())
 
 
 def _find_title(keys: Sequence[str], want: str, pos: int) -> tuple[int, int] | None:

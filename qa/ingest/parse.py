@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa.errors import BqaError
-from qa.ingest.blocks import BlockParser, ContentLine
+from qa.ingest.blocks import BlockParser, ContentLine, prose_width
 from qa.ingest.corpus import source_id_of
 from qa.ingest.documents import DocStart, dateline_starts, document_meta, first_title, toc_starts
 from qa.ingest.formats import extract
@@ -75,7 +75,7 @@ def parse_text(text: str, source: str, *, fmt: str = "txt", pages: tuple[int, ..
     documents: list[Document] = []
     blocks: list[Block] = []
     pending: list[tuple[Document, list[ContentLine], int, int]] = []
-    width = _width(keys)
+    width, full_width = _width(keys), prose_width(keys)
     for suffix, a, b, n_title, title in spans:
         doc_lines = cls[a:b]
         if not doc_lines:
@@ -99,7 +99,7 @@ def parse_text(text: str, source: str, *, fmt: str = "txt", pages: tuple[int, ..
         if doc.doc_id.endswith("#00"):
             doc = Document(doc.doc_id, doc.source, identity.title, None, None, None, identity.date, doc.start, doc.end)
             documents[n] = doc
-        blocks.extend(BlockParser(doc, doc_lines, text, width).parse(n_title, n_meta))
+        blocks.extend(BlockParser(doc, doc_lines, text, width, full_width).parse(n_title, n_meta))
     return ParsedSource(source=identity, text=text, documents=tuple(documents), blocks=tuple(blocks), pages=pages)
 
 

@@ -20,6 +20,8 @@ _LEADER_CHARS = " \t\n\r\f\u3000.…·"
 _HAN = "\u4e00-\u9fff"
 _NAME = re.compile(rf"^(?P<role>.*?)\s*(?P<name>[{_HAN}](?:\s?[{_HAN}]){{1,3}})$")
 MAX_TOC_LINES = 300
+BODY_TITLE_MIN = 8  # characters of a body line that begins the first entry's title, to read it as the body's start
+ENTRY_NUMBER = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\d{1,2}[、.．](?!\d)|[（(][一二三四五六七八九十\d]+[）)])")
 
 
 def squash(text: str) -> str:
@@ -45,8 +47,9 @@ def find_toc(lines: Sequence[Line], limit: int = 400) -> tuple[int, int] | None:
             if not key:
                 page_break = page_break or "\f" in t
                 continue
-            if first_key and (key == first_key or (len(first_key) >= 6 and key.startswith(first_key))):
-                break  # the body starts with the first entry
+            if first_key and (key == first_key or (len(first_key) >= 6 and key.startswith(first_key))
+                              or (len(key) >= BODY_TITLE_MIN and first_key.startswith(key))):
+                break  # the body starts with the first entry (its title may wrap at another place than the entry)
             entry_like = bool("\t" in t.strip() or _PAGE_REF.search(t.strip()) or _LEADER.search(t))
             if not entry_like and (len(key) > 60 or key.endswith(("。", "；", "："))):
                 break
@@ -60,9 +63,14 @@ def find_toc(lines: Sequence[Line], limit: int = 400) -> tuple[int, int] | None:
     return None
 
 
+def plain_title(title: str) -> str:
+    """An entry's title as the body prints it, squashed: without the 目录's own numbering (「一、」「1.」) before it."""
+    return ENTRY_NUMBER.sub("", squash(title))
+
+
 def _entry_title_key(text: str) -> str:
     title, _, _, _ = split_entry(text)
-    return squash(title)
+    return plain_title(title)
 
 
 def split_entry(text: str) -> tuple[str, str | None, int | None, bool]:
@@ -100,8 +108,8 @@ class _Raw:
 def parse_toc(lines: Sequence[Line], is_title: Callable[[str], bool]) -> list[TocEntry]:
     """TOC entries; ``is_title(key)`` tells whether a squashed title occurs in the body.
 
-    A wrapped line is joined to the previous open entry only when the joined title is found in the body,
-    or neither part alone is.
+    A wrapped line is joined to the previous open entry when the joined title is found in the body, or neither
+    part alone is, or the entry is numbered (「一、」) and the line is not.
     """
     raws: list[_Raw] = []
     for ln in lines:
@@ -113,8 +121,10 @@ def parse_toc(lines: Sequence[Line], is_title: Callable[[str], bool]) -> list[To
             if not title:  # "\t姜 靖 (37)": the trailer of the previous entry
                 prev.speaker, prev.page, prev.open = speaker, page, is_open
                 continue
-            joined = squash(prev.title + title)
-            if is_title(joined) or not (is_title(squash(prev.title)) or is_title(squash(title))):
+            joined = plain_title(prev.title + title)
+            numbered = bool(ENTRY_NUMBER.match(squash(prev.title))) and not ENTRY_NUMBER.match(squash(title))
+            # an unnumbered line after an open numbered entry (「二、关于…和2026年全市」 + 「预算草案的报告」) goes on with it
+            if is_title(joined) or numbered or not (is_title(plain_title(prev.title)) or is_title(plain_title(title))):
                 prev.title = prev.title + title
                 prev.speaker, prev.page, prev.open = speaker, page, is_open
                 continue
