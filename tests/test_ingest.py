@@ -306,6 +306,22 @@ def test_a_toc_s_numbered_wrapped_entries_find_their_documents():
     assert resolution.date == "2026-01-21" and "批准" in p.text[resolution.start:resolution.end]
 
 
+@pytest.mark.parametrize(("line", "speaker", "organization"), [
+    ("廖  星  辉", "廖星辉", None),  # a PDF's spaced name, alone under the dateline (Yueyang)
+    ("欧阳明", "欧阳明", None),
+    ("市  财  政  局", None, "市财政局"),  # a body, not a person
+    ("现将报告如下", None, None),  # no surname: the text has begun
+])
+def test_a_name_alone_under_the_dateline_is_the_reporter(line, speaker, organization):
+    """「——2025年12月27日在岳阳市第九届人民代表大会第六次会议上」 then 「廖  星  辉」: the reporter, named without a
+    role, was read as the start of the text (「廖星辉各位代表：」), so "who delivered the report?" had no answer."""
+    text = ("关于岳阳市2025年预算执行情况与2026年预算草案的报告\n——2025年12月27日在岳阳市第九届人民代表大会第六次会议上\n"
+            f"{line}\n各位代表：\n受市人民政府委托，现提出2025年预算执行情况，请予审查。\n")
+    doc = parse_text(text, "reporter.txt").documents[0]
+    assert (doc.speaker, doc.organization, doc.role) == (speaker, organization, None)
+    assert doc.date == "2025-12-27"
+
+
 def test_yi_shi_stays_inside_paragraph():
     blk = next(b for b in seed().blocks if b.text.startswith("一是统一思想高度重视"))
     assert blk.kind == "paragraph" and "二是" in blk.text

@@ -30,6 +30,7 @@ _SPEAKER = re.compile(
     r"(?P<name>[\u4e00-\u9fff](?:\s?[\u4e00-\u9fff]){1,3})$"
 )
 _ORGANIZATION = re.compile(r"^[\u4e00-\u9fff（）()]{2,30}(?:局|委员会|政府|厅|办公室|委|院|部|中心|调查队|常委会|人大|政协|公司)$")
+_BARE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _WEB_META = re.compile(r"^(?:来源|时间|日期|发布时间|发布日期|浏览|访问量|责任编辑|作者|字号|【字号|打印|分享)[：:]?")
 _CLOSERS = tuple("。！？；：…，、")
 _TITLE_END = re.compile(r"(?:报告|公报|决议|决定|名单|议程|公告|意见|办法|规划|纲要|说明|汇报|讲话|通知|方案|草案[）)]|表|目录)$")
@@ -211,6 +212,10 @@ def document_meta(lines: Sequence[Line], keys: Sequence[str]) -> DocMeta:
             org = org or key
             k = n = k + 1
             continue
+        if speaker is None and org is None and date is not None and k == n and _bare_name(key):
+            speaker = key  # 「廖  星  辉」 under the dateline: the reporter, named without a role
+            k = n = k + 1
+            continue
         if _WEB_META.match(key) or (date is None and re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", key)):
             if _WEB_META.match(key):
                 web_date = web_date or _web_date(key) or iso_date(key)
@@ -226,6 +231,13 @@ def document_meta(lines: Sequence[Line], keys: Sequence[str]) -> DocMeta:
                 date, meeting = d, _MEETING.search(key).group(1)
                 break
     return DocMeta(n, date, meeting, role, speaker, org)
+
+
+def _bare_name(key: str) -> bool:
+    """A person's name alone on its line: two to four Chinese characters, starting with a known surname."""
+    from qa.names import surnames  # the surname list, read when a dateline is followed by such a line
+
+    return bool(_BARE_NAME.fullmatch(key)) and (key[0] in surnames() or key[:2] in surnames())
 
 
 def _web_date(key: str) -> str | None:
