@@ -225,6 +225,15 @@ def test_domain_terms_are_cut_whole_in_context() -> None:
     assert {"副区长", "人民陪审员"} <= set(tokenize(MAYOR + JUROR))
 
 
+def test_a_city_named_without_shi_is_one_term_the_city_s_own_text_holds() -> None:
+    """jieba's dictionary has 岳阳市 and 唐山市 but not 岳阳 or 唐山: a question's 「2025年岳阳全市」 was cut into 岳 and
+    阳 and shared no term with 「岳阳市财政局」 (qa/data/userdict.txt lists such cities)."""
+    for city in ("岳阳", "唐山", "吴忠"):
+        question = tokenize(f"2025年{city}全市一般公共预算收入是多少？")
+        assert city in question, question
+        assert city in set(question) & set(tokenize(f"{city}市财政局关于全市一般公共预算收入的报告"))
+
+
 # --- query side --------------------------------------------------------------------------
 
 
