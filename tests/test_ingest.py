@@ -277,6 +277,31 @@ def test_a_paragraph_s_first_line_as_wide_as_the_page_is_no_heading():
     assert after and all(b.section_path[-1] == "主要支出方向" for b in after)
 
 
+def test_a_numbered_heading_wrapped_by_a_pdf_ends_at_its_sentence_s_end():
+    """「（一）精准发力，在巩固拓展可持续财源上展现新」 fills its line and goes on in 「作为。深化产业财源培植，…」: the
+    heading is 「…展现新作为。」 and the paragraph starts after it (it was cut at 新, and its paragraph began 作为。); a
+    heading wrapped onto a line of its own ends there; a numbered line after a full heading starts its own."""
+    filler = ("2025年全市一般公共预算收入完成1000.35亿元，同比增长5.2%，其中税收收入完成800.12亿元，"
+              "同比增长6.3%，非税收入完成200.23亿元，同比下降1.1%，2025年全市收入质量稳步提升，"
+              "财政运行总体平稳，重点支出得到有效保障。")
+    body = "\n".join(_wrapped(filler) for _ in range(20))
+    text = ("关于预算执行情况的报告\n三、扎实做好2026年预算执行工作\n" + body + "\n"
+            "（一）精准发力，在巩固拓展可持续财源上展现新\n作为。深化产业财源培植，实施产业财源壮大行动。\n"
+            "（二）以兜牢基本民生保障为底线，着力增进民生\n福祉。\n坚持民生为大，办好民生实事。\n"
+            "（三）省十件民生实事和省人大提前介入项目执行情况\n1.省十件民生实事执行情况。全年投入资金100亿元。\n")
+    p = parse_text(text, "run-in.txt")
+    headings = [b.text for b in p.blocks if b.kind == "heading"]
+    assert "（一）精准发力，在巩固拓展可持续财源上展现新作为。" in headings, headings
+    assert "（二）以兜牢基本民生保障为底线，着力增进民生福祉。" in headings, headings
+    assert "（三）省十件民生实事和省人大提前介入项目执行情况" in headings, headings
+    first = next(b for b in p.blocks if "深化产业财源培植" in b.text)
+    assert first.kind == "paragraph" and first.text.startswith("深化产业财源培植")
+    assert first.section_path[-1] == "（一）精准发力，在巩固拓展可持续财源上展现新作为。"
+    assert p.text[first.start:first.end].startswith("深化")
+    second = next(b for b in p.blocks if b.text.startswith("坚持民生为大"))
+    assert second.section_path[-1] == "（二）以兜牢基本民生保障为底线，着力增进民生福祉。"
+
+
 def test_a_figure_spaced_from_its_unit_at_a_line_s_start_is_no_numbered_heading():
     """「79 万元，上年结转专项资金支出 12 万元。」 and 「30 个，涉及单位…」 start lines of a PDF's prose (a number
     spaced from its unit): no heading 79 or 30; 「1 总体情况」 still is one."""

@@ -576,8 +576,37 @@ class BlockParser:
 
     def _on_heading(self, i: int) -> int:
         cl = self.lines[i]
-        self._heading(cl, heading_level(cl.key, cl.line.text) or 1)
-        return i + 1
+        level = heading_level(cl.key, cl.line.text) or 1
+        j = self._wraps_to(i)
+        if j is None:
+            self._heading(cl, level)
+            return i + 1
+        # the heading ends at the next line's first 。: 「（一）精准发力，…展现新」 + 「作为。」, and a paragraph may go on
+        # after it on that line (「深化产业财源培植，…」)
+        a, b = self.lines[j].line.content_span
+        cut = self.source.index("。", a, b) + 1
+        self.path = [(lv, t) for lv, t in self.path if lv < level]
+        self.table = None
+        self._joined("heading", i, j, end=cut)
+        self.path.append((level, self.blocks[-1].text))
+        rest = len(self.source[cut:b]) - len(self.source[cut:b].lstrip())
+        if cut + rest >= b:
+            return j + 1
+        return self._merge_paragraph(j, start=cut + rest)
+
+    def _wraps_to(self, i: int) -> int | None:
+        """The next line, when a numbered heading runs on to it: the heading fills the page's prose width, ends
+        with no closing mark, and the next line, unnumbered prose, ends its sentence (。). A heading that happens to
+        fill its line and is followed by a paragraph with a lead sentence (「（三）…新质生产力加速壮大」 + 「支持平台
+        建设。…」, two of the 82 joins on the corpora) is joined with that sentence: the text shows no difference."""
+        key = self.lines[i].key
+        if self.full_width is None or key.endswith(_CLOSERS) or display_width(key) < self.full_width - FULL_LINE_SLACK:
+            return None
+        j = self._next_content(i)
+        if j is None or self.kinds[j] != "paragraph" or "。" not in self.lines[j].key \
+                or heading_level(self.lines[j].key, self.lines[j].line.text) is not None:  # 「1.…情况。」 starts its own
+            return None
+        return j
 
     def _heading(self, cl: ContentLine, level: int) -> None:
         self.path = [(lv, t) for lv, t in self.path if lv < level]
@@ -764,6 +793,10 @@ class BlockParser:
         if self._unnumbered_heading(i, prev_closed, nxt):
             self._heading(self.lines[i], (self.path[-1][0] + 1) if self.path else 1)
             return i + 1
+        return self._merge_paragraph(i)
+
+    def _merge_paragraph(self, i: int, start: int | None = None) -> int:
+        """One paragraph from line i (from ``start`` in it) through the lines its sentence runs on to."""
         j = i
         while not self.lines[j].key.endswith(_CLOSERS):
             n = self._next_content(j)
@@ -771,13 +804,16 @@ class BlockParser:
                 break
             j = n
             self.merged_breaks += 1
-        self._joined("paragraph", i, j)
+        self._joined("paragraph", i, j, start=start)
         return j + 1
 
-    def _joined(self, kind: BlockKind, first_i: int, last_i: int, **extra) -> None:
-        """One block from the content lines first_i..last_i; furniture between them becomes gaps."""
+    def _joined(self, kind: BlockKind, first_i: int, last_i: int, start: int | None = None, end: int | None = None,
+                **extra) -> None:
+        """One block from the content lines first_i..last_i (from ``start`` in the first, to ``end`` in the last);
+        furniture between them becomes gaps."""
         s, _ = self.lines[first_i].line.content_span
         _, e = self.lines[last_i].line.content_span
+        s, e = start if start is not None else s, end if end is not None else e
         inside = [cl for cl in self.lines[first_i:last_i + 1] if cl.furniture]
         gaps = [cl.line.content_span for cl in inside]
         text = repair(self.source[s:e], gaps, s)
