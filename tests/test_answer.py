@@ -2324,6 +2324,12 @@ def test_the_confidence_model_reads_the_best_reading_s_unit_and_counter_conflict
 
 
 
+def test_a_magnitude_that_begins_a_unit_s_name_stays_in_it():
+    """千瓦 and 千瓦时 are units whose names begin with a magnitude: 1200000千瓦 is in 千瓦, not in 千 (with 瓦 left)."""
+    assert unit_of("1200000千瓦") == "千瓦" and unit_of("350000000千瓦时") == "千瓦时"
+    assert unit_of("120万千瓦") == "万千瓦" and unit_of("3千元") == "千元" and unit_of("494.9亿元") == "亿元"
+
+
 @pytest.mark.parametrize(("first", "second", "same"), [
     (("494.9亿元", "number", "亿元"), ("494.90亿元", "number", "亿元"), True),  # a trailing zero
     (("494.9亿元", "number", "亿元"), ("4,949,000万元", "number", "万元"), True),  # another magnitude, commas
@@ -2333,6 +2339,9 @@ def test_the_confidence_model_reads_the_best_reading_s_unit_and_counter_conflict
     (("1-6月", "number", "月"), ("1月", "number", "月"), False),  # more than a number: its text, not 1月
     (("第3", "number", "第"), ("第3.0", "number", "第"), False),  # an ordinal is no value
     (("王 明", "person", ""), ("王明", "person", ""), True),  # no figure: the squashed text
+    (("1200000千瓦", "number", "千瓦"), ("120万千瓦", "number", "万千瓦"), True),  # every magnitude: 1.2e9 瓦
+    (("1,000", "table_cell", ""), ("1000", "table_cell", ""), True),  # bare numbers
+    (("1,000", "table_cell", ""), ("100", "table_cell", ""), False),
 ])
 def test_two_readings_of_one_value_share_a_key(first, second, same):
     from qa.answer.values import reading_key

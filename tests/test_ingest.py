@@ -16,7 +16,7 @@ import qa.ingest.parse as ingest_parse
 from qa.cli import main
 from qa.errors import BqaError
 from qa.ingest import load_corpus, parse_file, parse_text, scan_corpus
-from qa.ingest.blocks import clean_cell
+from qa.ingest.blocks import clean_cell, heading_level
 from qa.ingest.formats import extract
 from qa.ingest.text import align
 from qa.ingest.toc import squash
@@ -265,15 +265,17 @@ def test_a_paragraph_s_first_line_as_wide_as_the_page_is_no_heading():
               "财政运行总体平稳，重点支出得到有效保障。")  # digits: its lines are longer than they are wide
     paragraphs = [_wrapped(filler) for _ in range(20)]
     first = "社会保障和就业支出主要用于保障机关事业单位养老金待遇、城乡居民基础养老金补助，以及稳定就业创业等。"
+    long_heading = "关于2024年省对市县税收返还及转移支付情况的说明"  # as wide as a paragraph's first line
     text = ("关于预算执行情况的报告\n" + "\n".join(paragraphs[:8]) + "\n主要支出方向\n" + "\n".join(paragraphs[8:10])
-            + "\n" + _wrapped(first) + "\n" + "\n".join(paragraphs[10:]) + "\n")
+            + "\n" + _wrapped(first) + "\n" + "\n".join(paragraphs[10:16]) + f"\n{long_heading}\n"
+            + "\n".join(paragraphs[16:]) + "\n")
     p = parse_text(text, "wrapped-prose.txt")
     headings = [b.text for b in p.blocks if b.kind == "heading"]
-    assert "主要支出方向" in headings, headings
+    assert "主要支出方向" in headings and long_heading in headings, headings  # a heading's last word: 说明
     assert not any(h.startswith("社会保障和就业支出") for h in headings), headings
     said = next(b for b in p.blocks if b.kind == "paragraph" and "养老金待遇" in b.text)
     assert said.text.startswith("社会保障和就业支出主要用于保障机关事业单位养老金待遇")
-    after = [b for b in p.blocks if b.kind == "paragraph" and b.start > said.start]
+    after = [b for b in p.blocks if b.kind == "paragraph" and said.start < b.start < p.text.index(long_heading)]
     assert after and all(b.section_path[-1] == "主要支出方向" for b in after)
 
 
@@ -312,6 +314,48 @@ def test_a_figure_spaced_from_its_unit_at_a_line_s_start_is_no_numbered_heading(
     headings = [b.text for b in p.blocks if b.kind == "heading"]
     assert "1总体情况" in headings and "2重点工作" in headings, headings
     assert not any(h.startswith(("79", "30")) for h in headings), headings
+
+
+@pytest.mark.parametrize(("raw", "level"), [
+    ("1 总体情况", 3), ("1 个人所得税", 3), ("3 名城保护", 3), ("2 台账管理", 3), ("1 年度预算执行情况", 3),
+    ("79 万元，上年结转专项资金支出 12 万元。", None), ("30 个，涉及单位或机构 10 家", None), ("12 公里", None),
+    ("20 余个", None), ("35 周年", None), ("28 个指标开展综合评价，总体看，该专项资金", None),
+])
+def test_a_number_spaced_from_words_is_a_heading_unless_it_is_a_figure_or_a_sentence(raw, level):
+    assert heading_level(raw.replace(" ", ""), raw) == level
+
+
+@pytest.mark.parametrize(("toc", "titles"), [
+    # a group's heading (一、会议文件) over entries with their own page numbers: no entry is joined to it
+    ("一、会议文件\n某市人民政府工作报告（3）\n关于某市2025年预算执行情况和2026年预算草案的报告（15）\n二、市政府令\n"
+     "某市公共资源交易管理办法（30）\n",
+     ["某市人民政府工作报告", "关于某市2025年预算执行情况和2026年预算草案的报告", "某市公共资源交易管理办法"]),
+])
+def test_a_toc_s_group_headings_take_no_entry(toc, titles):
+    body = ("某市人民政府工作报告\n——2026年1月20日在某市第七届人民代表大会第七次会议上\n各位代表：现在，我代表市人民政府，"
+            "向大会报告工作。\n关于某市2025年预算执行情况和2026年预算草案的报告\n——2026年1月20日在某市第七届人民代表大会第七次会议上\n"
+            "各位代表：现将预算草案提请审议。\n某市公共资源交易管理办法\n第一条　为了规范公共资源交易活动，制定本办法。\n")
+    p = parse_text("某市人民政府公报\n目录\n" + toc + "\f" + body, "group-toc.txt")  # the body on a new page
+    assert [d.title for d in p.documents if not d.doc_id.endswith("#00")] == titles
+
+
+def test_a_later_toc_entry_sharing_the_first_one_s_opening_words_is_no_body():
+    """「…第七次会议关于深圳市」 wraps a later entry of the 目录; it begins the first entry's title, but the line
+    after it (「2025年预算…的决议（59）」) does not go on with that title: the 目录 goes on (four documents, not two)."""
+    text = ("深圳市人民政府公报\n目  录\n深圳市第七届人民代表大会第七次会议关于深圳市人民政府\n"
+            "工作报告的决议…………（1）\n政府工作报告……深圳市市长  覃伟中  （2）\n深圳市第七届人民代表大会第七次会议关于深圳市\n"
+            "2025年预算执行情况和2026年预算的决议……（59）\n关于深圳市2025年预算执行情况和2026年预算草案的报告……深圳市财政局局长  赵忠良  （60）\n"
+            "深圳市第七届人民代表大会第七次会议关于深圳市人民政府工作报告的决议\n（2026年2月11日深圳市第七届人民代表大会第七次会议通过）\n"
+            "会议决定批准这个报告。\n政府工作报告\n——2026年2月9日在深圳市第七届人民代表大会第七次会议上\n深圳市市长　覃伟中\n"
+            "各位代表：现在，我代表市人民政府，向大会报告工作，请予审议。\n"
+            "深圳市第七届人民代表大会第七次会议关于深圳市2025年预算执行情况和2026年预算的决议\n"
+            "（2026年2月11日深圳市第七届人民代表大会第七次会议通过）\n会议决定批准2026年市本级预算。\n"
+            "关于深圳市2025年预算执行情况和2026年预算草案的报告\n——2026年2月9日在深圳市第七届人民代表大会第七次会议上\n"
+            "各位代表：受市人民政府委托，现将预算草案提请审议。\n")
+    p = parse_text(text, "shared-opening.txt")
+    docs = [d for d in p.documents if not d.doc_id.endswith("#00")]
+    assert len(docs) == 4, [d.title for d in docs]
+    assert docs[-1].title == "关于深圳市2025年预算执行情况和2026年预算草案的报告"
 
 
 def test_a_toc_s_numbered_wrapped_entries_find_their_documents():

@@ -111,7 +111,9 @@ def unit_of(text: str) -> str:
     unit = next((u for u in units() if tail.startswith(u)), "")
     if unit == "个":  # 47个批次 counts in 批次
         unit = next((u for u in units() if len(u) > 1 and tail[1:].startswith(u)), unit)
-    return (m.group(1) or "") + unit
+    read = (m.group(1) or "") + unit
+    whole = next((u for u in units() if (m.group(1) or "").join(("", tail)).startswith(u)), "")
+    return whole if len(whole) > len(read) else read  # 1200000千瓦: 千瓦, not 千 and 瓦
 
 
 _UNIT_COLUMN = lazy(r"(?:计量)?单\s*位")

@@ -32,8 +32,11 @@ _HEADING_LEVELS = (
     (3, re.compile(r"^\d{1,2}[.．、](?!\d)")),
     (4, re.compile(r"^[（(]\d{1,2}[）)]")),
 )
-# "1 总体情况": a number, a space, words — not a figure spaced from its unit or counter word ("79 万元，", "30 个，")
-_LEVEL3_SPACED = re.compile(r"^\d{1,2}\s+(?![亿万千百元个家项件人户名次批所座条处台辆套吨亩倍年月日%％])[\u4e00-\u9fff]")
+_LEVEL3_SPACED = re.compile(r"^\d{1,2}\s+[\u4e00-\u9fff]")  # "1 总体情况": a number, a space, words
+# … not a figure spaced from its unit or counter word, which then ends a clause or the line ("79 万元，", "30 个，",
+# "12 公里"), nor a line that goes on as a sentence (a clause break in it); "1 个人所得税" and "3 名城保护" are headings
+_SPACED_FIGURE = re.compile(r"^\d{1,2}\s+(?:余|多)?(?:[万亿千百]*(?:元|美元|人次|人|户|吨|亩|平方米|平方公里|公里|公顷|千瓦时"
+                            r"|千瓦|辆|套|家|项|个|名|次|件|批|所|座|条|处|台|周年)|%|％|‰|个百分点|倍)(?:[，。、；：）)\d]|$)")
 # a numbered term and its definition, a sentence after a colon: a glossary entry (名词解释), content rather than a
 # heading: 「26.治安“三张图”：治安态势感知图、风险隐患图、可用资源图。」 (a heading ends at its colon, if it has one)
 _DEFINITION = re.compile(r"[：:][^：:]{4,}。$")
@@ -49,8 +52,11 @@ _HTML_TAG = re.compile(r"<[^>]*>")
 # a line that starts with a unit and goes on as a sentence: the number ending the line above belongs to it
 _UNIT_NEXT = re.compile(r"^(?:[亿万千百]?(?:元|美元|人次|人|户|吨|亩|平方米|平方公里|公里|千瓦时|千瓦|辆|套|家|项|个)|%|％|‰|个百分点|倍)"
                         r"[，。、；：）)]")
+# a heading's last word (「关于2024年省对市县税收返还及转移支付情况的说明」, as wide as a line of prose)
+_TITLE_WORD_END = re.compile(r"(?:说明|情况|报告|决议|决定|意见|办法|方案|规划|纲要|公告|通知|名单|议程)$")
 PROSE_LINES = 50  # wrapped prose lines needed to read a page's full line width
-FULL_LINE_SLACK = 3  # a line this close to the full width is full: a paragraph's first line is indented by two
+FULL_LINE_SLACK = 3  # a line this close to the full width is full: a paragraph's first line is indented by two, and
+# a justified line may hold one character fewer
 TABLE_LOOKAHEAD = 8  # content lines looked ahead for the next row before a label-only line ends a table
 LABEL_MAX = 40
 MAX_HEADER_ROWS = 4  # rows a TAB table's header may take (group ▸ column ▸ sub-column, and one more)
@@ -70,22 +76,27 @@ def heading_level(key: str, raw: str = "") -> int | None:
     for level, pattern in _HEADING_LEVELS:
         if pattern.match(key):
             return level
-    if raw and _LEVEL3_SPACED.match(raw.strip()):
+    spaced = raw.strip()
+    if spaced and _LEVEL3_SPACED.match(spaced) and not _SPACED_FIGURE.match(spaced) \
+            and not re.search(r"[，；。,;]", spaced):  # 「28 个指标开展综合评价，总体看，…」: a wrapped sentence
         return 3
     return None
 
 
 def prose_width(keys: Sequence[str]) -> float | None:
-    """The printed width of a full line of wrapped prose, in Chinese characters: the most common width of the
-    lines that hold a clause break (，、。) and run on to the next line. None when lines are whole paragraphs or
-    no width stands out (fewer than PROSE_LINES such lines, or the commonest width holds under a fifth of them)."""
-    widths = Counter(int(display_width(k)) for k in keys
-                     if k and not k.endswith(_CLOSERS + ("，", "、")) and re.search(r"[，、。]", k[:-1]))
+    """The printed width of a full line of wrapped prose, in Chinese characters: the most common width (with the
+    widths one either side) of the unnumbered lines that hold a clause break (，、。) and run on to the next line.
+    None when lines are whole paragraphs or no width stands out (fewer than PROSE_LINES such lines, or the
+    commonest width holds under a fifth of them)."""
+    widths = Counter(round(display_width(k)) for k in keys
+                     if k and not k.endswith(_CLOSERS + ("，", "、")) and re.search(r"[，、。]", k[:-1])
+                     and heading_level(k) is None)  # 「一、教育支出」 is a table's label, no prose
     n = sum(widths.values())
     if n < PROSE_LINES:
         return None
-    width, count = widths.most_common(1)[0]
-    return float(width) if count >= n / 5 else None
+    near = {w: widths[w - 1] + widths[w] + widths[w + 1] for w in widths}  # a justified line is one wider or narrower
+    width = max(near, key=lambda w: (near[w], widths[w]))
+    return float(width) if near[width] >= n / 5 else None
 
 
 def display_width(text: str) -> float:
@@ -600,7 +611,8 @@ class BlockParser:
         fill its line and is followed by a paragraph with a lead sentence (「（三）…新质生产力加速壮大」 + 「支持平台
         建设。…」, two of the 82 joins on the corpora) is joined with that sentence: the text shows no difference."""
         key = self.lines[i].key
-        if self.full_width is None or key.endswith(_CLOSERS) or display_width(key) < self.full_width - FULL_LINE_SLACK:
+        if self.full_width is None or key.endswith(_CLOSERS) or display_width(key) < self.full_width - FULL_LINE_SLACK \
+                or _TITLE_WORD_END.search(key):
             return None
         j = self._next_content(i)
         if j is None or self.kinds[j] != "paragraph" or "。" not in self.lines[j].key \
@@ -781,8 +793,9 @@ class BlockParser:
         if len(key) > limit or key.endswith(_CLOSERS) or re.search(r"[，。；、,;]", key) or self._unit_follows(i) \
                 or heading_level(key, self.lines[i].line.text) is not None:  # numbered, and read as no heading
             return False
-        if self.full_width is not None and display_width(key) >= self.full_width - FULL_LINE_SLACK:
-            return False  # as wide as the page's prose: the first line of an indented paragraph, wrapped
+        if self.full_width is not None and display_width(key) >= self.full_width - FULL_LINE_SLACK \
+                and not _TITLE_WORD_END.search(key):
+            return False  # as wide as the page's prose, and cut mid-phrase: an indented paragraph's first line
         return prev_closed and nxt == "paragraph"
 
     def _on_paragraph(self, i: int) -> int:

@@ -2,7 +2,8 @@
 
 Entries come in many shapes: "title<TAB>speaker (12)", "title………speaker （12）", "2.1    title", "第一部分
 title"; a title may wrap onto the next line. The TOC starts at a line reading 目录/目次 and ends where the
-body starts: at a page break, at a line that repeats the first entry, or at a line that reads like body text.
+body starts: at a page break, at a line that repeats the first entry (or begins it, with the line after it, as the
+body wraps it), or at a line that reads like body text.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _HAN = "\u4e00-\u9fff"
 _NAME = re.compile(rf"^(?P<role>.*?)\s*(?P<name>[{_HAN}](?:\s?[{_HAN}]){{1,3}})$")
 MAX_TOC_LINES = 300
 BODY_TITLE_MIN = 8  # characters of a body line that begins the first entry's title, to read it as the body's start
+_SUB_ENTRY = re.compile(r"^(?:[①-⑳]|\d{1,2}[）)]|附件|附表|表[一二三四五六七八九十\d])")  # numbered otherwise: its own entry
 ENTRY_NUMBER = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\d{1,2}[、.．](?!\d)|[（(][一二三四五六七八九十\d]+[）)])")
 
 
@@ -47,10 +49,10 @@ def find_toc(lines: Sequence[Line], limit: int = 400) -> tuple[int, int] | None:
             if not key:
                 page_break = page_break or "\f" in t
                 continue
-            if first_key and (key == first_key or (len(first_key) >= 6 and key.startswith(first_key))
-                              or (len(key) >= BODY_TITLE_MIN and first_key.startswith(key))):
-                break  # the body starts with the first entry (its title may wrap at another place than the entry)
             entry_like = bool("\t" in t.strip() or _PAGE_REF.search(t.strip()) or _LEADER.search(t))
+            if first_key and (key == first_key or (len(first_key) >= 6 and key.startswith(first_key))
+                              or (not entry_like and _begins_entry(key, lines, j, first_key))):
+                break  # the body starts with the first entry (its title may wrap at another place than the entry)
             if not entry_like and (len(key) > 60 or key.endswith(("。", "；", "："))):
                 break
             if styled and not entry_like and page_break:
@@ -63,6 +65,18 @@ def find_toc(lines: Sequence[Line], limit: int = 400) -> tuple[int, int] | None:
     return None
 
 
+def _begins_entry(key: str, lines: Sequence[Line], j: int, first_key: str) -> bool:
+    """Line j and the next line begin the first entry's title as the body prints it, wrapped elsewhere than the
+    目录's line (「中卫市第五届人民代表大会第六次会议」 + 「关于2025年…的决议」 for the entry 「一、中卫市…会议关于2025年全」);
+    a later entry that shares the first one's opening words (「…第七次会议关于深圳市」 + 「2025年预算…」) goes on
+    otherwise."""
+    if len(key) < BODY_TITLE_MIN or not first_key.startswith(key):
+        return False
+    nxt = next((squash(ln.text) for ln in lines[j + 1:j + 4] if squash(ln.text)), "")
+    joined = key + nxt
+    return joined.startswith(first_key) or (first_key.startswith(joined) and bool(nxt))
+
+
 def plain_title(title: str) -> str:
     """An entry's title as the body prints it, squashed: without the 目录's own numbering (「一、」「1.」) before it."""
     return ENTRY_NUMBER.sub("", squash(title))
@@ -71,6 +85,10 @@ def plain_title(title: str) -> str:
 def _entry_title_key(text: str) -> str:
     title, _, _, _ = split_entry(text)
     return plain_title(title)
+
+
+def _width(text: str) -> float:
+    return sum(0.5 if ch.isascii() else 1.0 for ch in text.strip())
 
 
 def split_entry(text: str) -> tuple[str, str | None, int | None, bool]:
@@ -103,6 +121,8 @@ class _Raw:
     speaker: str | None
     page: int | None
     open: bool
+    lines: int = 1  # 目录 lines the entry takes
+    last: str = ""  # its last line's title part
 
 
 def parse_toc(lines: Sequence[Line], is_title: Callable[[str], bool]) -> list[TocEntry]:
@@ -122,13 +142,18 @@ def parse_toc(lines: Sequence[Line], is_title: Callable[[str], bool]) -> list[To
                 prev.speaker, prev.page, prev.open = speaker, page, is_open
                 continue
             joined = plain_title(prev.title + title)
-            numbered = bool(ENTRY_NUMBER.match(squash(prev.title))) and not ENTRY_NUMBER.match(squash(title))
-            # an unnumbered line after an open numbered entry (「二、关于…和2026年全市」 + 「预算草案的报告」) goes on with it
+            # an unnumbered line after an open numbered entry's one full line (「二、关于…和2026年全市」 + 「预算草案的
+            # 报告」) goes on with it; a group's heading (「一、会议文件」) is shorter than the title under it, and an
+            # entry with its own page number is an entry
+            numbered = (prev.lines == 1 and is_open and bool(ENTRY_NUMBER.match(squash(prev.title)))
+                        and not ENTRY_NUMBER.match(squash(title)) and not _SUB_ENTRY.match(squash(title))
+                        and _width(prev.last) + 2 >= _width(title))
             if is_title(joined) or numbered or not (is_title(plain_title(prev.title)) or is_title(plain_title(title))):
                 prev.title = prev.title + title
                 prev.speaker, prev.page, prev.open = speaker, page, is_open
+                prev.lines, prev.last = prev.lines + 1, title
                 continue
             prev.open = False
         if title:
-            raws.append(_Raw(title, speaker, page, is_open))
+            raws.append(_Raw(title, speaker, page, is_open, last=title))
     return [TocEntry(tidy_title(r.title), r.speaker, r.page) for r in raws]
