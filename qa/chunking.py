@@ -188,12 +188,24 @@ class _Chunker:
                 self.add(self.joined(pending))
                 pending.clear()
 
+        bare: Block | None = None  # the last heading, while no block has come under it
+
+        def close(heading: Block | None) -> None:
+            """A heading with nothing under it (「1.一般公共预算收入1052.5亿元，增长…」 before its sibling) stands in no
+            passage's section path: it is a passage of its own, or its words and figures are found nowhere."""
+            if heading is not None and not heading.table:  # a table's caption and heads are in its rows' text
+                self.add(self.make([heading], heading.text, heading.start, heading.end, heading.gaps))
+
         for block in blocks[used:]:
             if block.kind == "furniture":
                 continue
             if block.kind == "heading":
                 flush()
+                if bare is not None and bare.text not in block.section_path[:-1]:
+                    close(bare)  # a sibling or a higher heading follows it
+                bare = block
                 continue
+            bare = None
             if _BOILERPLATE.match(block.text):
                 continue
             joinable = block.kind in ("paragraph", "list_item", "note") and len(block.text) < s.join_below
@@ -215,6 +227,7 @@ class _Chunker:
             else:
                 self.long_paragraph(block)
         flush()
+        close(bare)
         return self.chunks
 
 

@@ -61,6 +61,21 @@ def _bump_mtime(path: Path) -> None:
 # --- chunks ---------------------------------------------------------------------------------------------
 
 
+def test_a_heading_with_nothing_under_it_is_a_passage_of_its_own():
+    """「1、均衡性转移支付收入1052.5亿元；」 before its sibling 「2、…」 stood in no passage's section path, so its figure
+    was found nowhere; a heading with text under it is in that text's path, and a table's caption in its rows."""
+    from qa.ingest import parse_text
+
+    text = ("关于2022年财政决算的报告\n一、省对下转移支付情况\n1、均衡性转移支付收入1052.5亿元；\n"
+            "2、县级基本财力保障机制奖补资金收入109.3亿元；\n二、政府债务情况\n全省政府债务余额7290.9亿元。\n")
+    chunks = chunk_sources([parse_text(text, "bare.txt")])
+    said = [c.text for c in chunks]
+    assert "1、均衡性转移支付收入1052.5亿元；" in said and "2、县级基本财力保障机制奖补资金收入109.3亿元；" in said
+    assert "一、省对下转移支付情况" not in said and "二、政府债务情况" not in said  # text comes under these
+    debt = next(c for c in chunks if "7290.9亿元" in c.text)
+    assert debt.section_path == ("二、政府债务情况",)
+
+
 def test_chunks_cover_sources_and_stay_short():
     corpus = load_corpus(SEED)
     chunks = chunk_sources(corpus.sources)

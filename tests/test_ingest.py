@@ -288,20 +288,29 @@ def test_a_numbered_heading_wrapped_by_a_pdf_ends_at_its_sentence_s_end():
               "财政运行总体平稳，重点支出得到有效保障。")
     body = "\n".join(_wrapped(filler) for _ in range(20))
     text = ("关于预算执行情况的报告\n三、扎实做好2026年预算执行工作\n" + body + "\n"
-            "（一）精准发力，在巩固拓展可持续财源上展现新\n作为。深化产业财源培植，实施产业财源壮大行动。\n"
+            "（一）精准发力，在巩固拓展可持续财源上展现新\n\f— 8 —\n作为。深化产业财源培植，实施产业财源壮大行动。\n"
             "（二）以兜牢基本民生保障为底线，着力增进民生\n福祉。\n坚持民生为大，办好民生实事。\n"
-            "（三）省十件民生实事和省人大提前介入项目执行情况\n1.省十件民生实事执行情况。全年投入资金100亿元。\n")
+            "（三）省十件民生实事和省人大提前介入项目执行情况\n1.省十件民生实事执行情况。全年投入资金100亿元。\n"
+            "（四）全市一般公共预算收入和支出的执行情况\n全年收入完成100亿元。支出完成200亿元。\n"
+            "3.企业所得税收入决算数为调整预算的95.8%，主要是受企业\n利润不及预期影响。\n"
+            "4.个人所得税收入决算数为调整预算的92.4%，主要是受专项\n附加扣除政策影响。\n")
     p = parse_text(text, "run-in.txt")
     headings = [b.text for b in p.blocks if b.kind == "heading"]
     assert "（一）精准发力，在巩固拓展可持续财源上展现新作为。" in headings, headings
     assert "（二）以兜牢基本民生保障为底线，着力增进民生福祉。" in headings, headings
     assert "（三）省十件民生实事和省人大提前介入项目执行情况" in headings, headings
+    assert "（四）全市一般公共预算收入和支出的执行情况" in headings, headings  # a heading's word ends it: no run-on
     first = next(b for b in p.blocks if "深化产业财源培植" in b.text)
     assert first.kind == "paragraph" and first.text.startswith("深化产业财源培植")
-    assert first.section_path[-1] == "（一）精准发力，在巩固拓展可持续财源上展现新作为。"
+    assert first.section_path[-1] == "（一）精准发力，在巩固拓展可持续财源上展现新作为。"  # not the page footer
     assert p.text[first.start:first.end].startswith("深化")
+    heading = next(b for b in p.blocks if b.kind == "heading" and b.text.startswith("（一）"))
+    assert heading.section_path[-1] == heading.text  # in its own section, as a one-line heading is
     second = next(b for b in p.blocks if b.text.startswith("坚持民生为大"))
     assert second.section_path[-1] == "（二）以兜牢基本民生保障为底线，着力增进民生福祉。"
+    notes = [b for b in p.blocks if b.text.startswith(("3.企业所得税", "4.个人所得税"))]  # nothing under them:
+    assert [b.kind for b in notes] == ["paragraph", "paragraph"], notes  # content, searchable, not bare headings
+    assert notes[0].text.endswith("利润不及预期影响。")
 
 
 def test_a_figure_spaced_from_its_unit_at_a_line_s_start_is_no_numbered_heading():
@@ -314,6 +323,21 @@ def test_a_figure_spaced_from_its_unit_at_a_line_s_start_is_no_numbered_heading(
     headings = [b.text for b in p.blocks if b.kind == "heading"]
     assert "1总体情况" in headings and "2重点工作" in headings, headings
     assert not any(h.startswith(("79", "30")) for h in headings), headings
+
+
+def test_a_number_spaced_from_a_full_line_of_prose_is_no_heading():
+    """「30 个项目列入省重点项目…」 as wide as the page's prose: a sentence wrapped after its number (a heading's
+    「1 总体情况」 is short)."""
+    filler = ("2025年全市一般公共预算收入完成1000.35亿元，同比增长5.2%，其中税收收入完成800.12亿元，"
+              "同比增长6.3%，非税收入完成200.23亿元，同比下降1.1%，2025年全市收入质量稳步提升，"
+              "财政运行总体平稳，重点支出得到有效保障。")
+    body = "\n".join(_wrapped(filler) for _ in range(20))
+    text = ("关于预算执行情况的报告\n1 总体情况\n" + body + "\n全年新增重点项目\n30 个项目列入省重点项目建设计划并获得专项资\n"
+            "金支持。\n2 重点工作\n" + body + "\n")
+    p = parse_text(text, "spaced-full.txt")
+    headings = [b.text for b in p.blocks if b.kind == "heading"]
+    assert "1总体情况" in headings and "2重点工作" in headings, headings
+    assert not any(h.startswith("30") for h in headings), headings
 
 
 @pytest.mark.parametrize(("raw", "level"), [
@@ -339,11 +363,59 @@ def test_a_toc_s_group_headings_take_no_entry(toc, titles):
     assert [d.title for d in p.documents if not d.doc_id.endswith("#00")] == titles
 
 
-def test_a_later_toc_entry_sharing_the_first_one_s_opening_words_is_no_body():
-    """「…第七次会议关于深圳市」 wraps a later entry of the 目录; it begins the first entry's title, but the line
-    after it (「2025年预算…的决议（59）」) does not go on with that title: the 目录 goes on (four documents, not two)."""
-    text = ("深圳市人民政府公报\n目  录\n深圳市第七届人民代表大会第七次会议关于深圳市人民政府\n"
-            "工作报告的决议…………（1）\n政府工作报告……深圳市市长  覃伟中  （2）\n深圳市第七届人民代表大会第七次会议关于深圳市\n"
+@pytest.mark.parametrize(("toc", "body", "titles"), [
+    # the continuation line carries the entry's page; the body says 与 where the 目录 says 和
+    ("一、某市人民政府工作报告……………………（3）\n二、关于某市2025年预算执行情况和2026年预算草案\n"
+     "的报告…………………………………………（15）\n三、某市公共资源交易管理办法……………（30）\n",
+     "某市人民政府工作报告\n——2026年1月20日在某市第七届人民代表大会第七次会议上\n各位代表：现在，我代表市人民政府报告工作。\n"
+     "关于某市2025年预算执行情况与2026年预算草案的报告\n——2026年1月20日在某市第七届人民代表大会第七次会议上\n"
+     "各位代表：现将预算草案提请审议。\n某市公共资源交易管理办法\n第一条　为了规范公共资源交易活动，制定本办法。\n",
+     ["某市人民政府工作报告", "关于某市2025年预算执行情况和2026年预算草案的报告", "某市公共资源交易管理办法"]),
+    # an entry over three lines
+    ("一、某市第五届人民代表大会第六次会议关于2025年全\n市及市本级预算执行情况和2026年全市及市本级预\n算的决议\n"
+     "二、关于2025年全市及市本级预算执行情况和2026年全市\n及市本级预算草案的报告\n",
+     "某市第五届人民代表大会第六次会议\n关于2025年全市及市本级预算执行情况与2026年全市及市本级预算的决议\n"
+     "（2026年1月21日某市第五届人民代表大会第六次会议通过）\n会议批准2026年全市及市本级预算。\n"
+     "关于2025年全市及市本级预算执行情况和2026年全市及市本级预算（草案）的报告\n各位代表：现将预算草案提请审议。\n",
+     ["某市第五届人民代表大会第六次会议关于2025年全市及市本级预算执行情况和2026年全市及市本级预算的决议",
+      "关于2025年全市及市本级预算执行情况和2026年全市及市本级预算草案的报告"]),
+])
+def test_a_numbered_toc_entry_keeps_its_wrapped_lines(toc, body, titles):
+    p = parse_text("某市人民代表大会常务委员会公报\n目录\n" + toc + "\f" + body, "wrapped-entries.txt")
+    assert [d.title for d in p.documents if not d.doc_id.endswith("#00")] == titles
+
+
+def test_the_tables_listed_under_a_numbered_toc_entry_are_entries_of_their_own():
+    from qa.ingest.text import split_lines
+    from qa.ingest.toc import parse_toc
+
+    lines = split_lines("三、附表（2026年全市及市本级预算草案的有关表格）\n表一 全市一般公共预算收入明细表\n"
+                        "表二 全市一般公共预算支出明细表\n")
+    printed = {"表一全市一般公共预算收入明细表", "表二全市一般公共预算支出明细表"}  # the body prints the tables
+    titles = [e.title for e in parse_toc(lines, lambda key: key in printed)]
+    assert titles == ["三、附表（2026年全市及市本级预算草案的有关表格）", "表一全市一般公共预算收入明细表",
+                      "表二全市一般公共预算支出明细表"]
+
+
+def test_a_prose_width_is_read_past_a_table_s_numbered_labels():
+    """「一、教育支出」 rows of a table hold 、 but are no prose: a table-heavy PDF's prose width is still read."""
+    from qa.ingest.blocks import prose_width
+
+    prose = ["全市一般公共预算收入完成一百亿元，同比增长百分之其中"] * 30  # 26 wide, running on
+    prose += ["收入完成八十亿元，增长百分之六，非税收入完成二十亿元下"] * 25  # 27 wide: a justified neighbour
+    prose += ["收入完成八十亿元，增长百分之六，非税收入完成二十亿"] * 25  # 25 wide
+    prose += ["甲，" + "乙" * (w - 2) for w in range(10, 20) for _ in range(10)]  # shorter ones: 26 alone is no fifth
+    labels = [f"{n}、教育支出、科技支出" for n in "一二三四五六七八九十"] * 25  # 11 wide, 250 of them
+    assert [len(prose[0]), len(prose[30]), len(prose[55])] == [26, 27, 25]
+    assert prose_width(prose + labels) == 26.0
+
+
+@pytest.mark.parametrize("first_wrap", ["关于深圳市人民政府\n工作报告的决议", "关于深圳市\n人民政府工作报告的决议"])
+def test_a_later_toc_entry_sharing_the_first_one_s_opening_words_is_no_body(first_wrap):
+    """「…第七次会议关于深圳市」 wraps a later entry of the 目录; it begins (or is) the first entry's first line, but
+    the line after it is an entry's (「2025年预算…的决议（59）」): the 目录 goes on (four documents, not two or three)."""
+    text = ("深圳市人民政府公报\n目  录\n深圳市第七届人民代表大会第七次会议" + first_wrap + "…………（1）\n"
+            "政府工作报告……深圳市市长  覃伟中  （2）\n深圳市第七届人民代表大会第七次会议关于深圳市\n"
             "2025年预算执行情况和2026年预算的决议……（59）\n关于深圳市2025年预算执行情况和2026年预算草案的报告……深圳市财政局局长  赵忠良  （60）\n"
             "深圳市第七届人民代表大会第七次会议关于深圳市人民政府工作报告的决议\n（2026年2月11日深圳市第七届人民代表大会第七次会议通过）\n"
             "会议决定批准这个报告。\n政府工作报告\n——2026年2月9日在深圳市第七届人民代表大会第七次会议上\n深圳市市长　覃伟中\n"
@@ -375,20 +447,28 @@ def test_a_toc_s_numbered_wrapped_entries_find_their_documents():
     assert resolution.date == "2026-01-21" and "批准" in p.text[resolution.start:resolution.end]
 
 
-@pytest.mark.parametrize(("line", "speaker", "organization"), [
-    ("廖  星  辉", "廖星辉", None),  # a PDF's spaced name, alone under the dateline (Yueyang)
-    ("欧阳明", "欧阳明", None),
-    ("市  财  政  局", None, "市财政局"),  # a body, not a person
-    ("现将报告如下", None, None),  # no surname: the text has begun
+@pytest.mark.parametrize(("line", "after", "speaker", "organization"), [
+    ("廖  星  辉", "各位代表：", "廖星辉", None),  # a PDF's spaced name, alone under the dateline (Yueyang)
+    ("欧阳明", "各位代表：", "欧阳明", None),
+    ("市  财  政  局", "各位代表：", None, "市财政局"),  # a body, not a person
+    ("前言", "各位代表：", None, None),  # no surname
+    ("安全生产", "各位代表：", None, None),  # a surname (安) and three more: a name needs a surname of two
+    ("高新区", "各位代表：", None, None),  # a surname (高), but a place
+    ("廖星辉", "一、总体情况", None, None),  # the report does not begin after it: a heading, not its reporter
 ])
-def test_a_name_alone_under_the_dateline_is_the_reporter(line, speaker, organization):
-    """「——2025年12月27日在岳阳市第九届人民代表大会第六次会议上」 then 「廖  星  辉」: the reporter, named without a
-    role, was read as the start of the text (「廖星辉各位代表：」), so "who delivered the report?" had no answer."""
+def test_a_name_alone_under_the_dateline_is_the_reporter(line, after, speaker, organization):
+    """「——2025年12月27日在岳阳市第九届人民代表大会第六次会议上」 then 「廖  星  辉」 then 「各位代表：」: the reporter, named
+    without a role, was read as the start of the text (「廖星辉各位代表：」), so "who delivered the report?" had no answer."""
     text = ("关于岳阳市2025年预算执行情况与2026年预算草案的报告\n——2025年12月27日在岳阳市第九届人民代表大会第六次会议上\n"
-            f"{line}\n各位代表：\n受市人民政府委托，现提出2025年预算执行情况，请予审查。\n")
+            f"{line}\n{after}\n受市人民政府委托，现提出2025年预算执行情况，请予审查。\n")
     doc = parse_text(text, "reporter.txt").documents[0]
     assert (doc.speaker, doc.organization, doc.role) == (speaker, organization, None)
     assert doc.date == "2025-12-27"
+
+
+def test_a_name_under_a_date_that_is_no_dateline_is_no_reporter():
+    text = "某区人大常委会公报\n2026年3月20日\n金融\n各位代表：\n现将报告如下。\n"
+    assert parse_text(text, "date.txt").documents[0].speaker is None
 
 
 def test_yi_shi_stays_inside_paragraph():

@@ -32,11 +32,13 @@ _HEADING_LEVELS = (
     (3, re.compile(r"^\d{1,2}[.．、](?!\d)")),
     (4, re.compile(r"^[（(]\d{1,2}[）)]")),
 )
+_LEVEL3_NUMBERED = re.compile(r"^\d{1,2}[.．、](?!\d)")  # level 3's own numbering, as _HEADING_LEVELS reads it
 _LEVEL3_SPACED = re.compile(r"^\d{1,2}\s+[\u4e00-\u9fff]")  # "1 总体情况": a number, a space, words
 # … not a figure spaced from its unit or counter word, which then ends a clause or the line ("79 万元，", "30 个，",
 # "12 公里"), nor a line that goes on as a sentence (a clause break in it); "1 个人所得税" and "3 名城保护" are headings
-_SPACED_FIGURE = re.compile(r"^\d{1,2}\s+(?:余|多)?(?:[万亿千百]*(?:元|美元|人次|人|户|吨|亩|平方米|平方公里|公里|公顷|千瓦时"
-                            r"|千瓦|辆|套|家|项|个|名|次|件|批|所|座|条|处|台|周年)|%|％|‰|个百分点|倍)(?:[，。、；：）)\d]|$)")
+_SPACED_FIGURE = re.compile(r"^\d{1,2}\s+(?:余|多)?(?:(?:[万亿千百]*(?:元|美元|人次|人|户|吨|亩|平方米|平方公里|公里|公顷|千瓦时"
+                            r"|千瓦|辆|套|家|项|个|名|次|件|批|所|座|条|处|台|周年)|%|％|‰|个百分点|倍)(?:[，。、；：）)\d]|$)"
+                            r"|[万亿]+(?:元|人|吨|亩|平方米|千瓦)|平方米|平方公里|公里|公顷|个百分点|[%％‰])")  # 「15 万元用于…」
 # a numbered term and its definition, a sentence after a colon: a glossary entry (名词解释), content rather than a
 # heading: 「26.治安“三张图”：治安态势感知图、风险隐患图、可用资源图。」 (a heading ends at its colon, if it has one)
 _DEFINITION = re.compile(r"[：:][^：:]{4,}。$")
@@ -421,6 +423,9 @@ class BlockParser:
         if values_only(cl.line):
             return "values"
         level = heading_level(key, raw)
+        if level == 3 and not _LEVEL3_NUMBERED.match(key) and self.full_width is not None \
+                and display_width(key) >= self.full_width - FULL_LINE_SLACK:
+            level = None  # 「30 个项目列入…」 as wide as the prose: a sentence wrapped after its number, no 「1 总体情况」
         if level is not None and len(key) <= 60 and "。" not in key[:-1] and not key.endswith(("，", "、", ",")) \
                 and not _DEFINITION.search(key) and not self._wrapped_definition(i, key):
             return "heading"
@@ -593,14 +598,19 @@ class BlockParser:
             self._heading(cl, level)
             return i + 1
         # the heading ends at the next line's first 。: 「（一）精准发力，…展现新」 + 「作为。」, and a paragraph may go on
-        # after it on that line (「深化产业财源培植，…」)
+        # after it on that line (「深化产业财源培植，…」) or on the next
         a, b = self.lines[j].line.content_span
         cut = self.source.index("。", a, b) + 1
+        rest = len(self.source[cut:b]) - len(self.source[cut:b].lstrip())
+        after = self._next_content(j)
+        if cut + rest >= b and (after is None or self.kinds[after] != "paragraph"):
+            return self._merge_paragraph(i)  # a numbered note with no text under it (表 notes): a paragraph
+        s = self.lines[i].line.content_span[0]
+        gaps = [cl.line.content_span for cl in self.lines[i:j + 1] if cl.furniture]
         self.path = [(lv, t) for lv, t in self.path if lv < level]
+        self.path.append((level, repair(self.source[s:cut], gaps, s)))  # the heading is in its own section path
         self.table = None
         self._joined("heading", i, j, end=cut)
-        self.path.append((level, self.blocks[-1].text))
-        rest = len(self.source[cut:b]) - len(self.source[cut:b].lstrip())
         if cut + rest >= b:
             return j + 1
         return self._merge_paragraph(j, start=cut + rest)

@@ -31,6 +31,8 @@ _SPEAKER = re.compile(
 )
 _ORGANIZATION = re.compile(r"^[\u4e00-\u9fff（）()]{2,30}(?:局|委员会|政府|厅|办公室|委|院|部|中心|调查队|常委会|人大|政协|公司)$")
 _BARE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_NOT_NAME_END = tuple("市县区省州镇乡村局委会厅办处部院所")
+_SALUTATIONS = ("各位", "同志", "主任")  # 各位代表：, 同志们：, 主任、各位副主任 …: the report's first words
 _WEB_META = re.compile(r"^(?:来源|时间|日期|发布时间|发布日期|浏览|访问量|责任编辑|作者|字号|【字号|打印|分享)[：:]?")
 _CLOSERS = tuple("。！？；：…，、")
 _TITLE_END = re.compile(r"(?:报告|公报|决议|决定|名单|议程|公告|意见|办法|规划|纲要|说明|汇报|讲话|通知|方案|草案[）)]|表|目录)$")
@@ -188,6 +190,7 @@ def first_title(keys: Sequence[str], fallback: str) -> DocStart:
 def document_meta(lines: Sequence[Line], keys: Sequence[str]) -> DocMeta:
     """Dateline, speaker/organisation and web-page metadata lines right after a title (``lines`` start after it)."""
     n, date, meeting, role, speaker, org, web_date = 0, None, None, None, None, None, None
+    after_dateline = -1  # the line right after the dateline
     k = 0
     limit = min(len(keys), 8)
     while k < limit:
@@ -202,7 +205,7 @@ def document_meta(lines: Sequence[Line], keys: Sequence[str]) -> DocMeta:
             date = iso_date(joined)
             mm = _MEETING.search(joined)
             meeting = mm.group(1) if mm else None
-            k = n = m
+            k = n = after_dateline = m
             continue
         if speaker is None and (sm := _SPEAKER.match(lines[k].stripped)):
             role, speaker = re.sub(r"\s+", "", sm.group("role")), re.sub(r"\s+", "", sm.group("name"))
@@ -212,8 +215,9 @@ def document_meta(lines: Sequence[Line], keys: Sequence[str]) -> DocMeta:
             org = org or key
             k = n = k + 1
             continue
-        if speaker is None and org is None and date is not None and k == n and _bare_name(key):
-            speaker = key  # 「廖  星  辉」 under the dateline: the reporter, named without a role
+        if speaker is None and org is None and k == after_dateline and _bare_name(key) \
+                and k + 1 < len(keys) and keys[k + 1].startswith(_SALUTATIONS):
+            speaker = key  # 「廖  星  辉」 between the dateline and 「各位代表：」: the reporter, named without a role
             k = n = k + 1
             continue
         if _WEB_META.match(key) or (date is None and re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", key)):
@@ -234,10 +238,13 @@ def document_meta(lines: Sequence[Line], keys: Sequence[str]) -> DocMeta:
 
 
 def _bare_name(key: str) -> bool:
-    """A person's name alone on its line: two to four Chinese characters, starting with a known surname."""
+    """A person's name alone on its line: a known surname and one or two characters more (two after a surname of
+    two), and not a place or an office (市, 县, 区, 局, 会 …)."""
     from qa.names import surnames  # the surname list, read when a dateline is followed by such a line
 
-    return bool(_BARE_NAME.fullmatch(key)) and (key[0] in surnames() or key[:2] in surnames())
+    if not _BARE_NAME.fullmatch(key) or key.endswith(_NOT_NAME_END):
+        return False
+    return (len(key) <= 3 and key[0] in surnames()) or (len(key) >= 3 and key[:2] in surnames())
 
 
 def _web_date(key: str) -> str | None:

@@ -49,10 +49,12 @@ def find_toc(lines: Sequence[Line], limit: int = 400) -> tuple[int, int] | None:
             if not key:
                 page_break = page_break or "\f" in t
                 continue
-            entry_like = bool("\t" in t.strip() or _PAGE_REF.search(t.strip()) or _LEADER.search(t))
-            if first_key and (key == first_key or (len(first_key) >= 6 and key.startswith(first_key))
-                              or (not entry_like and _begins_entry(key, lines, j, first_key))):
-                break  # the body starts with the first entry (its title may wrap at another place than the entry)
+            entry_like = _entry_like(t)
+            if first_key and not entry_like and not _entry_follows(lines, j) \
+                    and (key == first_key or (len(first_key) >= 6 and key.startswith(first_key))
+                         or _begins_entry(key, lines, j, first_key)):
+                break  # the body starts with the first entry (its title may wrap at another place than the entry);
+                # a later entry wrapped where the first one was is followed by the rest of itself, with its page
             if not entry_like and (len(key) > 60 or key.endswith(("。", "；", "："))):
                 break
             if styled and not entry_like and page_break:
@@ -63,6 +65,16 @@ def find_toc(lines: Sequence[Line], limit: int = 400) -> tuple[int, int] | None:
             page_break = t.rstrip(" \t").endswith("\f")
         return (i, last + 1) if last > i else None
     return None
+
+
+def _entry_like(text: str) -> bool:
+    """A 目录 line: a TAB, a page number at its end or dot leaders."""
+    return bool("\t" in text.strip() or _PAGE_REF.search(text.strip()) or _LEADER.search(text))
+
+
+def _entry_follows(lines: Sequence[Line], j: int) -> bool:
+    """The next line with text after line j is a 目录 line."""
+    return next((_entry_like(ln.text) for ln in lines[j + 1:j + 4] if squash(ln.text)), False)
 
 
 def _begins_entry(key: str, lines: Sequence[Line], j: int, first_key: str) -> bool:
@@ -121,7 +133,6 @@ class _Raw:
     speaker: str | None
     page: int | None
     open: bool
-    lines: int = 1  # 目录 lines the entry takes
     last: str = ""  # its last line's title part
 
 
@@ -142,16 +153,15 @@ def parse_toc(lines: Sequence[Line], is_title: Callable[[str], bool]) -> list[To
                 prev.speaker, prev.page, prev.open = speaker, page, is_open
                 continue
             joined = plain_title(prev.title + title)
-            # an unnumbered line after an open numbered entry's one full line (「二、关于…和2026年全市」 + 「预算草案的
-            # 报告」) goes on with it; a group's heading (「一、会议文件」) is shorter than the title under it, and an
-            # entry with its own page number is an entry
-            numbered = (prev.lines == 1 and is_open and bool(ENTRY_NUMBER.match(squash(prev.title)))
-                        and not ENTRY_NUMBER.match(squash(title)) and not _SUB_ENTRY.match(squash(title))
-                        and _width(prev.last) + 2 >= _width(title))
+            # an unnumbered line after an open numbered entry's full line (「二、关于…和2026年全市」 + 「预算草案的报告」,
+            # maybe with the entry's page) goes on with it; a group's heading (「一、会议文件」) is narrower than the title
+            # under it, and a line numbered otherwise (「表一…」 under 「三、附表」) is an entry of its own
+            numbered = (bool(ENTRY_NUMBER.match(squash(prev.title))) and not ENTRY_NUMBER.match(squash(title))
+                        and not _SUB_ENTRY.match(squash(title)) and _width(prev.last) + 2 >= _width(title))
             if is_title(joined) or numbered or not (is_title(plain_title(prev.title)) or is_title(plain_title(title))):
                 prev.title = prev.title + title
                 prev.speaker, prev.page, prev.open = speaker, page, is_open
-                prev.lines, prev.last = prev.lines + 1, title
+                prev.last = title
                 continue
             prev.open = False
         if title:
