@@ -242,6 +242,11 @@ def test_a_heading_with_a_subtitle_after_its_colon_stays_a_heading(wrapped):
         assert heading in headings, (heading, headings)
 
 
+_PROSE = ("2025年全市一般公共预算收入完成1000.35亿元，同比增长5.2%，其中税收收入完成800.12亿元，"
+          "同比增长6.3%，非税收入完成200.23亿元，同比下降1.1%，2025年全市收入质量稳步提升，"
+          "财政运行总体平稳，重点支出得到有效保障。")  # a paragraph of a report; digits: its lines are longer than wide
+
+
 def _wrapped(text: str, width: int = 24) -> str:
     """``text`` cut into a PDF's lines ``width`` Chinese characters wide (a digit is half of one), its first line
     indented by two (so two narrower)."""
@@ -260,10 +265,7 @@ def test_a_paragraph_s_first_line_as_wide_as_the_page_is_no_heading():
     no punctuation: 「社会保障和就业支出主要用于保障机关事业单位养」 + 「老金待遇、…」 was read as a heading and was the
     section of the paragraphs after it (Yueyang; Guangdong's 「广东省2024年预算执行情况已向省十四届人大三次会」). A
     short line between paragraphs (「主要支出方向」) is still one."""
-    filler = ("2025年全市一般公共预算收入完成1000.35亿元，同比增长5.2%，其中税收收入完成800.12亿元，"
-              "同比增长6.3%，非税收入完成200.23亿元，同比下降1.1%，2025年全市收入质量稳步提升，"
-              "财政运行总体平稳，重点支出得到有效保障。")  # digits: its lines are longer than they are wide
-    paragraphs = [_wrapped(filler) for _ in range(20)]
+    paragraphs = [_wrapped(_PROSE) for _ in range(20)]
     first = "社会保障和就业支出主要用于保障机关事业单位养老金待遇、城乡居民基础养老金补助，以及稳定就业创业等。"
     long_heading = "关于2024年省对市县税收返还及转移支付情况的说明"  # as wide as a paragraph's first line
     text = ("关于预算执行情况的报告\n" + "\n".join(paragraphs[:8]) + "\n主要支出方向\n" + "\n".join(paragraphs[8:10])
@@ -283,10 +285,7 @@ def test_a_numbered_heading_wrapped_by_a_pdf_ends_at_its_sentence_s_end():
     """「（一）精准发力，在巩固拓展可持续财源上展现新」 fills its line and goes on in 「作为。深化产业财源培植，…」: the
     heading is 「…展现新作为。」 and the paragraph starts after it (it was cut at 新, and its paragraph began 作为。); a
     heading wrapped onto a line of its own ends there; a numbered line after a full heading starts its own."""
-    filler = ("2025年全市一般公共预算收入完成1000.35亿元，同比增长5.2%，其中税收收入完成800.12亿元，"
-              "同比增长6.3%，非税收入完成200.23亿元，同比下降1.1%，2025年全市收入质量稳步提升，"
-              "财政运行总体平稳，重点支出得到有效保障。")
-    body = "\n".join(_wrapped(filler) for _ in range(20))
+    body = "\n".join(_wrapped(_PROSE) for _ in range(20))
     text = ("关于预算执行情况的报告\n三、扎实做好2026年预算执行工作\n" + body + "\n"
             "（一）精准发力，在巩固拓展可持续财源上展现新\n\f— 8 —\n作为。深化产业财源培植，实施产业财源壮大行动。\n"
             "（二）以兜牢基本民生保障为底线，着力增进民生\n福祉。\n坚持民生为大，办好民生实事。\n"
@@ -328,10 +327,7 @@ def test_a_figure_spaced_from_its_unit_at_a_line_s_start_is_no_numbered_heading(
 def test_a_number_spaced_from_a_full_line_of_prose_is_no_heading():
     """「30 个项目列入省重点项目…」 as wide as the page's prose: a sentence wrapped after its number (a heading's
     「1 总体情况」 is short)."""
-    filler = ("2025年全市一般公共预算收入完成1000.35亿元，同比增长5.2%，其中税收收入完成800.12亿元，"
-              "同比增长6.3%，非税收入完成200.23亿元，同比下降1.1%，2025年全市收入质量稳步提升，"
-              "财政运行总体平稳，重点支出得到有效保障。")
-    body = "\n".join(_wrapped(filler) for _ in range(20))
+    body = "\n".join(_wrapped(_PROSE) for _ in range(20))
     text = ("关于预算执行情况的报告\n1 总体情况\n" + body + "\n全年新增重点项目\n30 个项目列入省重点项目建设计划并获得专项资\n"
             "金支持。\n2 重点工作\n" + body + "\n")
     p = parse_text(text, "spaced-full.txt")
