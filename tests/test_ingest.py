@@ -462,6 +462,20 @@ def test_a_name_alone_under_the_dateline_is_the_reporter(line, after, speaker, o
     assert doc.date == "2025-12-27"
 
 
+def test_a_resolution_s_adoption_line_is_followed_by_its_text():
+    """「（2026年1月21日中卫市第五届人民代表大会第六次会议通过）」 then 「中卫市第五届人民代表大会第六次会议审查了市人民政府」:
+    the resolution's first line, wrapped after 政府, was read as the issuing body (and became the source's issuer),
+    and its sentence lost its start."""
+    text = ("中卫市第五届人民代表大会第六次会议关于2025年预算执行情况的决议\n"
+            "（2026年1月21日中卫市第五届人民代表大会第六次会议通过）\n中卫市第五届人民代表大会第六次会议审查了市人民政府\n"
+            "提出的预算执行情况的报告，会议决定批准这个报告。\n")
+    p = parse_text(text, "resolution.txt")
+    doc = p.documents[0]
+    assert (doc.organization, doc.speaker, doc.date) == (None, None, "2026-01-21")
+    body = next(b for b in p.blocks if b.kind == "paragraph")
+    assert body.text.startswith("中卫市第五届人民代表大会第六次会议审查了市人民政府提出的")
+
+
 def test_a_name_under_a_date_that_is_no_dateline_is_no_reporter():
     text = "某区人大常委会公报\n2026年3月20日\n金融\n各位代表：\n现将报告如下。\n"
     assert parse_text(text, "date.txt").documents[0].speaker is None

@@ -23,6 +23,7 @@ from qa.ingest.toc import ENTRY_NUMBER, plain_title, squash, tidy_title
 _CN_NUM = "一二三四五六七八九十百零〇"
 _DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _DATELINE = re.compile(r"^(?:(?:——?|—|－|-)[（(]?|[（(](?:——?)?)\d{4}年\d{1,2}月\d{1,2}日")
+_ADOPTED = re.compile(r"通过[）)]$")
 _DATELINE_END = re.compile(r"(?:会议上|会上|通过[）)]?|[）)]|讲话|报告)$")
 _MEETING = re.compile(rf"([^\s\d年月日在（(—]*第[{_CN_NUM}]+届人民代表大会(?:常务委员会)?第[{_CN_NUM}]+次会议)")
 _SPEAKER = re.compile(
@@ -206,6 +207,8 @@ def document_meta(lines: Sequence[Line], keys: Sequence[str]) -> DocMeta:
             mm = _MEETING.search(joined)
             meeting = mm.group(1) if mm else None
             k = n = after_dateline = m
+            if _ADOPTED.search(joined):
+                break  # 「（…会议通过）」: a resolution the meeting adopted; its text follows, no reporter or body line
             continue
         if speaker is None and (sm := _SPEAKER.match(lines[k].stripped)):
             role, speaker = re.sub(r"\s+", "", sm.group("role")), re.sub(r"\s+", "", sm.group("name"))
