@@ -17,7 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from qa.answer.features import FEATURES, change_amount_clause, squash, start_after, wrapped_clause_bounds
-from qa.answer.values import value_of
+from qa.answer.values import FIGURE_KINDS, value_of
 from qa.lazy_regex import lazy
 from qa.query import Intent, Lexicon, Operation, Query, analyze
 from qa.query.lexicon import normalize
@@ -326,7 +326,7 @@ def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], tex
     lex = Lexicon.default()
     wanted = lex.wanted_classes(units)
     years = set(sub.years)
-    ranked = [c for c in ranked if c.kind in ("number", "table_cell") and value_of(c.display, c.unit)
+    ranked = [c for c in ranked if c.kind in FIGURE_KINDS and value_of(c.display, c.unit)
               and _fits(c) and (not units or lex.unit_class(c.unit) in wanted)
               and not (years and (y := _inherited_year(texts.get(c.source, ""), c.start)) is not None
                        and y not in years)]

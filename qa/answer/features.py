@@ -17,6 +17,7 @@ import numpy as np
 from qa.answer.generators import CLAUSE_END, SENT_END, Hit, Segment, clause_bounds, function_lead, list_joint
 from qa.answer.respectively import aligned, fit_of
 from qa.answer.rows import cell_roles, run_roles
+from qa.answer.values import FIGURE_KINDS
 from qa.lazy_regex import LazyRegex, lazy
 from qa.names import ROLE
 from qa.query import Intent, Lexicon, Query, sense_forms, term_weights
@@ -627,7 +628,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     unit_conflict = float(bool(cls) and bool(wanted) and cls not in wanted)
     counted = asked.counted  # asked in so many words: 几处, 多少万元
     counter_match = float(bool(cls) and cls in counted)
-    counter_conflict = float(bool(counted) and cls not in counted and hit.kind in ("number", "table_cell"))
+    counter_conflict = float(bool(counted) and cls not in counted and hit.kind in FIGURE_KINDS)
     kinds = _KIND_FLAGS.get(hit.kind, _NO_KIND)
     own = text[max(sa, own_start):a]  # the figure's own words: since the figure before it, within its sentence
     wanted_forms = asked.forms
@@ -640,7 +641,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
     n_items = item_count(span, hit.kind) if q.items else 0
     titled = hit.kind == "person" and bool(_TITLE_BEFORE.search(text, max(0, a - 8), a))
     roles: frozenset[str] = frozenset()
-    if q.roles and hit.kind in ("number", "table_cell"):  # what the figure is in its row: done, plan, growth…
+    if q.roles and hit.kind in FIGURE_KINDS:  # what the figure is in its row: done, plan, growth…
         roles = cell_roles(chunk.cells, seg.column) if is_cell and chunk.cells else run_roles(text, a, b)
         if not roles and not is_cell:  # prose, or a run of numbers that gave none: what its own words call it
             roles = ctx.lexicon.figure_roles(own)  # (预算为 X，实际完成 Y)
@@ -747,7 +748,7 @@ def first_numbers(hits: Sequence[Hit], text: str) -> set[tuple[int, int]]:
     """The first figure of each clause."""
     seen: set[tuple[int, int]] = set()
     firsts = set()
-    for h in sorted((h for h in hits if h.kind in ("number", "table_cell")), key=lambda h: h.start):
+    for h in sorted((h for h in hits if h.kind in FIGURE_KINDS), key=lambda h: h.start):
         c = clause_bounds(text, h.start, h.end)
         if c not in seen:
             seen.add(c)

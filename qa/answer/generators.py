@@ -112,7 +112,7 @@ def unit_of(text: str) -> str:
     if unit == "个":  # 47个批次 counts in 批次
         unit = next((u for u in units() if len(u) > 1 and tail[1:].startswith(u)), unit)
     read = (m.group(1) or "") + unit
-    whole = next((u for u in units() if (m.group(1) or "").join(("", tail)).startswith(u)), "")
+    whole = next((u for u in units() if ((m.group(1) or "") + tail).startswith(u)), "")
     return whole if len(whole) > len(read) else read  # 1200000千瓦: 千瓦, not 千 and 瓦
 
 

@@ -21,18 +21,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
-from qa.ingest.text import Line, repair
+from qa.ingest.text import Line, display_width, repair
 from qa.types import Block, BlockKind, Document, Span
 
 _CN_NUM = "一二三四五六七八九十百零〇"
+_LEVEL3_NUMBERED = re.compile(r"^\d{1,2}[.．、](?!\d)")  # 「1.」「2、」: level 3's numbering
 _HEADING_LEVELS = (
     (0, re.compile(rf"^(?:第[{_CN_NUM}\d]+(?:部分|章|篇)|附件\d*[：:]?$|附\s*表$)")),
     (1, re.compile(rf"^[{_CN_NUM}]+、")),
     (2, re.compile(rf"^[（(][{_CN_NUM}]+[）)]")),
-    (3, re.compile(r"^\d{1,2}[.．、](?!\d)")),
+    (3, _LEVEL3_NUMBERED),
     (4, re.compile(r"^[（(]\d{1,2}[）)]")),
 )
-_LEVEL3_NUMBERED = re.compile(r"^\d{1,2}[.．、](?!\d)")  # level 3's own numbering, as _HEADING_LEVELS reads it
 _LEVEL3_SPACED = re.compile(r"^\d{1,2}\s+[\u4e00-\u9fff]")  # "1 总体情况": a number, a space, words
 # … not a figure spaced from its unit or counter word, which then ends a clause or the line ("79 万元，", "30 个，",
 # "12 公里"), nor a line that goes on as a sentence (a clause break in it); "1 个人所得税" and "3 名城保护" are headings
@@ -99,11 +99,6 @@ def prose_width(keys: Sequence[str]) -> float | None:
     near = {w: widths[w - 1] + widths[w] + widths[w + 1] for w in widths}  # a justified line is one wider or narrower
     width = max(near, key=lambda w: (near[w], widths[w]))
     return float(width) if near[width] >= n / 5 else None
-
-
-def display_width(text: str) -> float:
-    """A line's width in Chinese characters: an ASCII character (a digit, a Latin letter) is half of one."""
-    return sum(0.5 if c.isascii() else 1.0 for c in text)
 
 
 def clean_cell(cell: str) -> str:
@@ -367,6 +362,17 @@ class _Table:
     fullest_widths: tuple[int, ...] = ()  # … and where its label ends and how wide its numbers are
 
 
+@dataclass(frozen=True)
+class _Span:
+    """Where a block of whole or cut lines starts and ends, the furniture lines inside it, their spans, its text."""
+
+    start: int
+    end: int
+    furniture: tuple[ContentLine, ...]
+    gaps: tuple[Span, ...]
+    text: str
+
+
 class BlockParser:
     """Turns the content lines of one document into blocks."""
 
@@ -605,12 +611,11 @@ class BlockParser:
         after = self._next_content(j)
         if cut + rest >= b and (after is None or self.kinds[after] != "paragraph"):
             return self._merge_paragraph(i)  # a numbered note with no text under it (表 notes): a paragraph
-        s = self.lines[i].line.content_span[0]
-        gaps = [cl.line.content_span for cl in self.lines[i:j + 1] if cl.furniture]
+        span = self._span(i, j, end=cut)
         self.path = [(lv, t) for lv, t in self.path if lv < level]
-        self.path.append((level, repair(self.source[s:cut], gaps, s)))  # the heading is in its own section path
+        self.path.append((level, span.text))  # the heading is in its own section path
         self.table = None
-        self._joined("heading", i, j, end=cut)
+        self._add_span("heading", span)
         if cut + rest >= b:
             return j + 1
         return self._merge_paragraph(j, start=cut + rest)
@@ -834,12 +839,17 @@ class BlockParser:
                 **extra) -> None:
         """One block from the content lines first_i..last_i (from ``start`` in the first, to ``end`` in the last);
         furniture between them becomes gaps."""
+        self._add_span(kind, self._span(first_i, last_i, start, end), **extra)
+
+    def _span(self, first_i: int, last_i: int, start: int | None = None, end: int | None = None) -> _Span:
         s, _ = self.lines[first_i].line.content_span
         _, e = self.lines[last_i].line.content_span
         s, e = start if start is not None else s, end if end is not None else e
-        inside = [cl for cl in self.lines[first_i:last_i + 1] if cl.furniture]
-        gaps = [cl.line.content_span for cl in inside]
-        text = repair(self.source[s:e], gaps, s)
-        self._add(kind, text, s, e, gaps=tuple(gaps), **extra)
-        for cl in inside:  # the furniture itself is recorded (inside the block's gaps)
+        inside = tuple(cl for cl in self.lines[first_i:last_i + 1] if cl.furniture)
+        gaps = tuple(cl.line.content_span for cl in inside)
+        return _Span(s, e, inside, gaps, repair(self.source[s:e], gaps, s))
+
+    def _add_span(self, kind: BlockKind, span: _Span, **extra) -> None:
+        self._add(kind, span.text, span.start, span.end, gaps=span.gaps, **extra)
+        for cl in span.furniture:  # the furniture itself is recorded (inside the block's gaps)
             self._line_block("furniture", cl)

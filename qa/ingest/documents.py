@@ -87,18 +87,17 @@ def toc_starts(keys: Sequence[str], titles: Sequence[str], first: int) -> list[D
         want, plain = squash(title), plain_title(title)
         if not want:
             continue
-        # the body prints a numbered entry's title (「一、…决议」) without the 目录's number, or with it
-        hit = (_find_title(keys, plain, pos) if plain and plain != want else None) or _find_title(keys, want, pos)
-        if hit is None:
+        # the body prints a numbered entry's title (「一、…决议」) without the 目录's number (so is the document's title),
+        # or with it
+        hit = _find_title(keys, plain, pos) if plain and plain != want else None
+        if hit is not None:
+            title = tidy_title(ENTRY_NUMBER.sub("", title.strip()))
+        elif (hit := _find_title(keys, want, pos)) is None:
             continue
         j, n = hit
-        starts.append(DocStart(j, n, title if keys[j].startswith(want[:2]) else tidy_title(_unnumbered(title))))
+        starts.append(DocStart(j, n, title))
         pos = j + n
     return starts
-
-
-def _unnumbered(title: str) -> str:
-    return ENTRY_NUMBER.sub("", title.strip())
 
 
 def _find_title(keys: Sequence[str], want: str, pos: int) -> tuple[int, int] | None:

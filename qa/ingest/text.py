@@ -69,6 +69,11 @@ def _ascii(ch: str) -> bool:
     return ch < "\x80" and not ch.isspace()
 
 
+def display_width(text: str) -> float:
+    """A line's width in Chinese characters: an ASCII character (a digit, a Latin letter) is half of one."""
+    return sum(0.5 if c.isascii() else 1.0 for c in text)
+
+
 def repair(text: str, gaps: Sequence[Span] = (), offset: int = 0) -> str:
     """The reading of ``text`` (which starts at source offset ``offset``) with layout noise removed."""
     out: list[str] = []

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.ingest.text import Line, repair
+from qa.ingest.text import Line, display_width, repair
 from qa.types import TocEntry
 
 _PAGE_REF = re.compile(r"(?:[（(]\s*(\d{1,4})\s*[）)]|(?<=[\s.…·])(\d{1,4}))\s*$")
@@ -72,9 +72,15 @@ def _entry_like(text: str) -> bool:
     return bool("\t" in text.strip() or _PAGE_REF.search(text.strip()) or _LEADER.search(text))
 
 
+def _next_text(lines: Sequence[Line], j: int) -> str | None:
+    """The next line with text after line j (within three lines), as written."""
+    return next((ln.text for ln in lines[j + 1:j + 4] if squash(ln.text)), None)
+
+
 def _entry_follows(lines: Sequence[Line], j: int) -> bool:
     """The next line with text after line j is a 目录 line."""
-    return next((_entry_like(ln.text) for ln in lines[j + 1:j + 4] if squash(ln.text)), False)
+    nxt = _next_text(lines, j)
+    return nxt is not None and _entry_like(nxt)
 
 
 def _begins_entry(key: str, lines: Sequence[Line], j: int, first_key: str) -> bool:
@@ -84,7 +90,7 @@ def _begins_entry(key: str, lines: Sequence[Line], j: int, first_key: str) -> bo
     otherwise."""
     if len(key) < BODY_TITLE_MIN or not first_key.startswith(key):
         return False
-    nxt = next((squash(ln.text) for ln in lines[j + 1:j + 4] if squash(ln.text)), "")
+    nxt = squash(_next_text(lines, j) or "")
     joined = key + nxt
     return joined.startswith(first_key) or (first_key.startswith(joined) and bool(nxt))
 
@@ -97,10 +103,6 @@ def plain_title(title: str) -> str:
 def _entry_title_key(text: str) -> str:
     title, _, _, _ = split_entry(text)
     return plain_title(title)
-
-
-def _width(text: str) -> float:
-    return sum(0.5 if ch.isascii() else 1.0 for ch in text.strip())
 
 
 def split_entry(text: str) -> tuple[str, str | None, int | None, bool]:
@@ -157,7 +159,7 @@ def parse_toc(lines: Sequence[Line], is_title: Callable[[str], bool]) -> list[To
             # maybe with the entry's page) goes on with it; a group's heading (「一、会议文件」) is narrower than the title
             # under it, and a line numbered otherwise (「表一…」 under 「三、附表」) is an entry of its own
             numbered = (bool(ENTRY_NUMBER.match(squash(prev.title))) and not ENTRY_NUMBER.match(squash(title))
-                        and not _SUB_ENTRY.match(squash(title)) and _width(prev.last) + 2 >= _width(title))
+                        and not _SUB_ENTRY.match(squash(title)) and display_width(prev.last.strip()) + 2 >= display_width(title.strip()))
             if is_title(joined) or numbered or not (is_title(plain_title(prev.title)) or is_title(plain_title(title))):
                 prev.title = prev.title + title
                 prev.speaker, prev.page, prev.open = speaker, page, is_open
