@@ -848,6 +848,64 @@ def test_saved_government_page_keeps_the_article_only(tmp_path, charset):
     assert "35.1亿元，增长4.2%；第二产业" in paragraph.text  # the source's line break inside <p> is read through
 
 
+REPORT_PAGE = """<html><head><meta charset="utf-8"><title>{title}</title></head><body>
+<div class="nav"><a href="/">首页</a> <a href="/czyjs">财政预决算</a></div>
+<div class="article"><div class="content">
+{lines}
+<p>各位代表：</p>
+<p>受市人民政府委托，向大会报告全市2025年预算执行情况和2026年预算草案，请予审议。</p>
+<p>一、2025年预算执行情况</p>
+<p>全市一般公共预算收入155.2亿元，完成预算的95.9%，同比增长2.1%。其中，税收收入99.7亿元。</p>
+<p>全市政府性基金预算收入66.3亿元，完成预算的81.2%。</p>
+</div></div></body></html>
+"""
+
+
+@pytest.mark.parametrize(("title", "lines", "want_title", "meeting"), [
+    # the page's title carries its channel and site (「…_三亚市第八届人民代表大会第七次会议_三亚市人大」) and the body
+    # prints the dateline without its dash: the title was 「三亚市财政局」 and the meeting unknown
+    ("关于某市2025年预算执行情况和2026年预算草案的报告_某市第八届人民代表大会第七次会议_ 某市人大",
+     "<p>&ensp;2026年1月23日在某市第八届人民代表大会第七次会议上</p><p>某市财政局</p>",
+     "关于某市2025年预算执行情况和2026年预算草案的报告", "某市第八届人民代表大会第七次会议"),
+    # a site banner for the page's title, the dash-less dateline wrapped: 「长沙市财政预算公开关于…的报告」 was the title
+    ("某市财政预算公开",
+     "<p>关于2025年全市预算执行情况与2026年全市预算草案的报告</p><p>2026年1月7日在某市第十六届</p>"
+     "<p>人民代表大会第六次会议上</p><p>某市财政局</p>",
+     "关于2025年全市预算执行情况与2026年全市预算草案的报告", "某市第十六届人民代表大会第六次会议"),
+    ("关于某市2025年预算执行情况及2026年预算草案的报告 _\n\t财政报告 _\n\t某市人民政府门户网站",
+     "<p>——2026年1月14日在某市第十四届人民代表大会第五次会议上</p><p>某市财政局</p>",
+     "关于某市2025年预算执行情况及2026年预算草案的报告", "某市第十四届人民代表大会第五次会议"),
+], ids=["channel-and-site-in-title", "site-banner-title", "three-segment-title"])
+def test_a_report_page_s_title_and_dateline(tmp_path, title, lines, want_title, meeting):
+    f = tmp_path / "report.html"
+    f.write_text(REPORT_PAGE.format(title=title, lines=lines), encoding="utf-8")
+    p = parse_file(f, tmp_path)
+    doc = p.documents[-1]
+    assert (doc.title, doc.meeting, doc.organization) == (want_title, meeting, "某市财政局")
+    assert doc.date is not None and doc.date.startswith("2026-01")
+    assert next(b for b in p.blocks if b.kind == "heading" and b.text.startswith("一、")).doc_id == doc.doc_id
+
+
+def test_a_bulletin_page_s_title_is_above_its_issuers_and_release_date(tmp_path):
+    """「2025年平顶山市国民经济和社会发展统计公报」 / 「发布日期：…」 / 「平顶山市统计局 国家统计局平顶山调查队」 /
+    「(2026年6月23日)」: the issuing bodies above the bracketed date were taken for the title."""
+    text = ("2025年某市国民经济和社会发展统计公报\n发布日期：2026-06-30 浏览次数： 次浏览\n某市统计局  国家统计局某市调查队\n"
+            "(2026年6月23日)\n2025年，全市经济运行总体平稳。全年地区生产总值3012.6亿元，比上年增长5.5%。\n")
+    docs = parse_text(text, "bulletin.txt").documents
+    assert [d.title for d in docs] == ["2025年某市国民经济和社会发展统计公报"]
+    assert docs[0].date == "2026-06-23"
+
+
+@pytest.mark.parametrize("line", [
+    "2026年1月7日在全市干部大会上讲话时指出，要抓好预算执行。",  # a sentence: punctuation
+    "2026年1月7日在市人民代表大会第六次会议期间",  # no 会议上 at its end
+], ids=["sentence", "no-meeting-end"])
+def test_a_sentence_that_opens_with_a_date_is_no_dateline(line):
+    text = f"某市统计公报\n提要\n{line}\n一、综合\n全年地区生产总值3012.6亿元。\n"
+    docs = parse_text(text, "date.txt").documents
+    assert [d.title for d in docs] == ["某市统计公报"] and docs[0].meeting is None
+
+
 def test_page_with_only_navigation_is_refused_by_name(tmp_path):
     f = tmp_path / "nav.html"
     f.write_text("<html><body><nav><ul><li><a href='/'></a></li></ul></nav></body></html>", encoding="utf-8")

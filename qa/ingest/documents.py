@@ -25,6 +25,10 @@ _DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _DATELINE = re.compile(r"^(?:(?:——?|—|－|-)[（(]?|[（(](?:——?)?)\d{4}年\d{1,2}月\d{1,2}日")
 _ADOPTED = re.compile(r"通过[）)]$")
 _DATELINE_END = re.compile(r"(?:会议上|会上|通过[）)]?|[）)]|讲话|报告)$")
+# a dateline a web page prints without its dash: 「2026年1月23日在三亚市第八届人民代表大会第七次会议上」, maybe wrapped
+_BARE_DATELINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日在[^。；，,：:]*$")
+_BARE_DATELINE_END = re.compile(r"(?:会议上|会上)$")
+_DATE_ONLY = re.compile(r"[（(]?\d{4}年\d{1,2}月\d{1,2}日[）)]?")  # a release date alone: 「(2026年6月23日)」
 _MEETING = re.compile(rf"([^\s\d年月日在（(—]*第[{_CN_NUM}]+届人民代表大会(?:常务委员会)?第[{_CN_NUM}]+次会议)")
 _SPEAKER = re.compile(
     r"^(?P<role>\S.{0,40}?(?:长|主任|书记|委员|主席|负责人|召集人|总监|总经理|代表))\s+"
@@ -65,6 +69,29 @@ def iso_date(text: str) -> str | None:
         return None
     y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
     return f"{y:04d}-{mo:02d}-{d:02d}" if 1 <= mo <= 12 and 1 <= d <= 31 else None
+
+
+def dateline_lines(keys: Sequence[str], j: int, limit: int | None = None) -> int:
+    """How many lines (1 to 4) the dateline starting at ``keys[j]`` takes; 0 if no dateline starts there.
+
+    With its dash or bracket (「——2026年1月20日在…」, 「（2026年2月11日…通过）」) a line starts a dateline and may wrap
+    up to three short lines to its end (会议上, 通过）…; one line when no end is found). Without them only a whole
+    dateline counts: a date, 在, and 会议上 or 会上 ending the same line or a short line within three — never a
+    sentence that starts with a date."""
+    end = min(len(keys), j + 4, len(keys) if limit is None else limit)
+    key = keys[j]
+    dashed = bool(_DATELINE.match(key))
+    if not dashed and not (_BARE_DATELINE.match(key) and len(key) <= TITLE_MAX):
+        return 0
+    stop = _DATELINE_END if dashed else _BARE_DATELINE_END
+    joined, m = key, j + 1
+    while not stop.search(joined) and m < end and len(keys[m]) <= TITLE_MAX \
+            and (dashed or not re.search(r"[。；，]", keys[m])):
+        joined += keys[m]
+        m += 1
+    if stop.search(joined):
+        return m - j
+    return 1 if dashed else 0
 
 
 def title_like(key: str) -> bool:
@@ -137,12 +164,15 @@ def _find_title(keys: Sequence[str], want: str, pos: int) -> tuple[int, int] | N
 def dateline_starts(keys: Sequence[str]) -> list[DocStart]:
     starts: list[DocStart] = []
     floor = 0
-    for j, key in enumerate(keys):
-        if not _DATELINE.match(key) or j == 0:
+    for j in range(1, len(keys)):
+        if not dateline_lines(keys, j):
             continue
         above: list[int] = []
         k = j - 1
-        while k >= floor and _WEB_META.match(keys[k]) and j - k <= 3:  # web-page lines between title and dateline
+        date_only = bool(_DATE_ONLY.fullmatch(keys[j]))
+        # web-page lines between the title and its dateline; above a release date alone, the issuing bodies too
+        # (a bulletin's 「平顶山市统计局 国家统计局平顶山调查队」 / 「(2026年6月23日)」)
+        while k >= floor and j - k <= 3 and (_WEB_META.match(keys[k]) or (date_only and _ORGANIZATION.match(keys[k]))):
             k -= 1
         while k >= floor and len(above) < TITLE_LINES and title_like(keys[k]) and not _DATELINE.match(keys[k]) \
                 and not _WEB_META.match(keys[k]):
@@ -195,13 +225,9 @@ def document_meta(lines: Sequence[Line], keys: Sequence[str]) -> DocMeta:
     limit = min(len(keys), 8)
     while k < limit:
         key = keys[k]
-        if _DATELINE.match(key) and date is None:
-            joined, m = key, k + 1
-            while not _DATELINE_END.search(joined) and m < limit and m <= k + 3 and len(keys[m]) <= TITLE_MAX:
-                joined += keys[m]
-                m += 1
-            if not _DATELINE_END.search(joined):
-                joined, m = key, k + 1
+        if date is None and (n_date := dateline_lines(keys, k, limit)):
+            m = k + n_date
+            joined = "".join(keys[k:m])
             date = iso_date(joined)
             mm = _MEETING.search(joined)
             meeting = mm.group(1) if mm else None

@@ -126,6 +126,16 @@ def decode_html(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def page_title(title: str) -> str:
+    """A page's title without the site and channel names web pages append: 「…的报告_财政报告_三明市人民政府门户网站」,
+    「…的报告--西安市财政局」 → 「…的报告」 (each trailing segment of up to 30 characters after _, |, - or —, while
+    something is left)."""
+    title = re.sub(r"\s+", " ", title).strip()
+    while (cut := re.sub(r"\s*[-_|｜—]+\s*[^-_|｜—]{0,30}$", "", title)) != title and cut:
+        title = cut
+    return title
+
+
 def html_to_text(data: bytes) -> str:
     """The main text of a saved page, with its title line first when the body does not repeat it."""
     import logging
@@ -137,7 +147,7 @@ def html_to_text(data: bytes) -> str:
     try:
         doc = Document(html)
         body = convert(doc.summary(html_partial=True))
-        title = re.sub(r"\s*[-_|｜—]+\s*[^-_|｜—]{0,30}$", "", (doc.short_title() or "").strip())
+        title = page_title(doc.short_title() or "")
     except Exception:  # readability raises several types on odd pages: fall back to the whole page
         body, title = convert(html), ""
     if not body.strip():
