@@ -603,7 +603,7 @@ def test_a_list_question_says_how_many_items_it_wants(question: str, items: int 
 @pytest.mark.parametrize(("question", "intent", "items"), [
     ("城镇和农村居民人均可支配收入分别有多少？", Intent.FIGURE, None),  # 分别 asks for figures here
     ("哪三十个村入选？", Intent.LIST, None),  # 三十, not three
-    ("Which fourteen projects were funded?", Intent.ENTITY, None),
+    ("Which fourteen projects were funded?", Intent.LIST, None),  # several projects, but not four
     ("“三农”领域的支出包括哪些？", Intent.LIST, None),  # a quoted 三农 is a name, not a count
     ("哪2家企业入选？", Intent.LIST, 2),
 ])
@@ -913,12 +913,20 @@ def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question
     ("What was the public satisfaction rating in 2025?", Intent.FIGURE),
     ("What cut-back rate (审减率) did the review achieve?", Intent.FIGURE),  # a gloss before the verb
     ("What period-end balance did the fund report?", Intent.FIGURE),
-    # a figure word that names a thing's kind, not the thing asked for: still an entity
-    ("What budget items were cut in 2025?", Intent.ENTITY),
+    # a figure word that names a thing's kind, not the thing asked for: an entity, or a list when it is plural
+    ("What budget items were cut in 2025?", Intent.LIST),
     ("What rating agency reviewed the bonds?", Intent.ENTITY),
     ("What level of government approved the budget?", Intent.ENTITY),
     ("What kind of subsidies does the city provide?", Intent.ENTITY),
-    ("What cost-cutting measures were taken?", Intent.ENTITY),
+    ("What cost-cutting measures were taken?", Intent.LIST),
+    # which or what before a plural noun and its verb or preposition asks for several things
+    ("Which areas did the finance departments target with special campaigns?", Intent.LIST),
+    ("What three mechanisms did the city set up in its campaign?", Intent.LIST),
+    ("Which key roads in the city were upgraded in 2025?", Intent.LIST),
+    ("Which sub-district offices (办事处) had their spending brought into the budget?", Intent.LIST),
+    ("What post was Wang Min appointed to?", Intent.ENTITY),  # was is no plural
+    ("Which district borders Hongkou to the north?", Intent.ENTITY),  # borders is the verb
+    ("Which agency supplied the sewage figures?", Intent.ENTITY),  # figures is the object, after the verb
     # "which years" or "what period" asks for a span of time; a years-long thing or a years' budget does not
     ("Which years does the three-year action plan cover?", Intent.DATE),
     ("Over what period was the inspection carried out?", Intent.DATE),
