@@ -126,6 +126,16 @@ def not_found_message(query: Query) -> str:
     return "公报中未找到确切答案，以下段落可能相关。"
 
 
+_NAMED = ("entity", "person", "list")
+
+
+def _said_back(span: str, question_key: str) -> bool:
+    """Whether a name is the question's own words: the whole of it, or each of its words (创下全省…单宗项目 against
+    「…创下了全省…单宗项目规模之最？」)."""
+    key = squash(span)
+    return bool(key) and (key in question_key or all(w in question_key for w in words(key)))
+
+
 def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
                    idf: Callable[[str], float], places: Mapping[str, frozenset[str]] | None = None) -> list[Candidate]:
     """Every well-formed candidate of the first ``READ_DEPTH`` passages, with its features."""
@@ -134,6 +144,9 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
     top_score = passages[0].score if passages else 0.0
     wants_ordinal = "ordinal" in query.forms
     said = normalize(query.question)
+    # a name, a post or a list the question itself says is no answer to it (「哪个项目创下全省…单宗项目规模之最」 is not
+    # answered 「创下全省…单宗项目」); a comparison names its winner and a yes/no question its deciding words
+    echoes = query.intent not in (Intent.COMPARISON, Intent.YES_NO)
     ctx.name_tables(p.chunk.table for p in passages[:READ_DEPTH])
     raw = []
     for p in passages[:READ_DEPTH]:
@@ -142,7 +155,8 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
             continue
         for seg in segments(p.chunk, source):
             hits = [h for h in generate(seg, allowed, query.head_words, said)
-                    if h.kind in allowed and (wants_ordinal or h.unit != "第")]
+                    if h.kind in allowed and (wants_ordinal or h.unit != "第")
+                    and not (echoes and h.kind in _NAMED and _said_back(seg.text[h.start:h.end], ctx.question_key))]
             firsts = first_numbers(hits, seg.text)
             owns = own_starts(hits, seg.text)
             for h in hits:

@@ -4,7 +4,8 @@ at once, where the nearest words before a figure name another item than its own.
 
 A clause is read only when it is unambiguous: its items (its words before 分别, parted by 、) are as many as the
 figures of the run that follows 分别 (figures parted by 、, 和, 及 or 与, each with its unit or one unit after the
-last, a sign or 约 before any), two or more. An item is named by its first two characters (城镇、农村居民人均可支配收入
+last, a sign or 约 before any), two or more. Two items may be joined by one 和, 与 or 及 instead (「基本公共卫生补助和城居医保
+政府补助年人均标准分别提高至99元、700元」) when the words before 分别 hold no 、 and that one conjunction. An item is named by its first two characters (城镇、农村居民人均可支配收入
 → 城镇, 农村): the items' shared head noun is written once, after the last, so only their leads tell them apart;
 items whose leads are not all different are not read, and a question that says more than one lead (城镇新增就业
 against 「城镇新增就业、新增发放创业担保贷款」) names none of them.
@@ -19,6 +20,7 @@ from qa.query.lexicon import squash
 
 _RESPECTIVELY = lazy(r"分\s*别")  # spaced-out PDF text too
 _ITEM_SEP = "、"
+_PAIR_SEP = lazy(r"[和与及]")
 _NUMBER = lazy(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _SIGN = r"(?:[-−－+]|约|近|超过|超|逾)?"  # what may stand before a figure's digits (its reading starts there)
 _BETWEEN = lazy(rf"\s*[%‰]?[^\d、，,。；;：:]{{0,5}}?\s*[、和及与]\s*{_SIGN}\s*")  # unit, separator, sign
@@ -34,6 +36,8 @@ def aligned(clause: str, at: int) -> tuple[str, tuple[str, ...]] | None:
         return None
     k = found.start()
     items = [squash(x) for x in clause[:k].split(_ITEM_SEP)]
+    if len(items) < 2 and len(pair := _PAIR_SEP.split(clause[:k])) == 2:
+        items = [squash(x) for x in pair]  # 「A和B分别…」: two items, one conjunction
     if len(items) < 2:
         return None
     leads = tuple(x[:_LEAD_CHARS] for x in items)
