@@ -886,6 +886,50 @@ def test_a_report_page_s_title_and_dateline(tmp_path, title, lines, want_title, 
     assert next(b for b in p.blocks if b.kind == "heading" and b.text.startswith("一、")).doc_id == doc.doc_id
 
 
+BULLETIN_PAGE = """<html><head><meta charset="utf-8"><title>某省统计局 - </title></head><body>
+<div class="header"><a href="/">首页</a> <a href="/tjsj">统计数据</a></div>
+<div class="detail"><h1 class="article-title">某某市2025年国民经济和社会发展统计公报</h1>
+<h3 class="subtitle">发布时间：2026-04-16</h3></div>
+<div class="article-content">
+<p>2025年，全市上下坚持稳中求进工作总基调，经济运行总体平稳、稳中有进，高质量发展迈出坚实步伐。</p>
+<p>一、综合</p>
+<p>经初步核算，2025年全市实现地区生产总值4770.9亿元，比上年增长5.6%。其中，第一产业增加值530.1亿元，增长3.6%；
+第二产业增加值1731.9亿元，增长6.1%；第三产业增加值2508.9亿元，增长5.7%。</p>
+<p>全市居民消费价格指数为99.7%。按类别分，医疗保健类上涨1.1%，食品烟酒类下降1.6%，居住类与上年持平。</p>
+<p>二、农业</p>
+<p>初步测算，全年农林牧渔业总产值975.1亿元，比上年增长4.5%。其中农业产值452.0亿元，增长3.9%；林业产值57.7亿元。</p>
+<p>全市粮食作物种植面积589.2千公顷，棉花种植面积34.7万亩，油料种植面积443.3万亩，蔬菜种植面积210.4万亩。</p>
+</div></body></html>
+"""
+
+
+def test_a_page_titled_by_its_site_takes_its_own_heading_for_title(tmp_path):
+    """Ten Hunan bulletins' pages are titled 「湖南省统计局」 and print the bulletin's title in an h1 that the main
+    content leaves out: the site's name was the document's title."""
+    f = tmp_path / "bulletin.html"
+    f.write_text(BULLETIN_PAGE, encoding="utf-8")
+    p = parse_file(f, tmp_path)
+    assert [d.title for d in p.documents] == ["某某市2025年国民经济和社会发展统计公报"]
+
+
+def test_a_page_s_breadcrumb_is_no_title():
+    text = ("当前位置： 首页 > 政务公开 > 公共资金使用与监督 > 财政预决算\n某某市2025年12月预算执行情况\n"
+            "发布时间：2026年01月16日 15:04\n一、一般公共财政收支预算执行情况\n12月止，全市一般公共预算财政总收入累计入库250.83亿元。\n")
+    assert parse_text(text, "page.txt").documents[0].title == "某某市2025年12月预算执行情况"
+
+
+@pytest.mark.parametrize("lead", ["", "某某市人民政府门户网站\n"], ids=["alone", "under-a-banner"])
+def test_a_title_on_one_long_line_is_a_title(lead):
+    """A web page prints 「关于楚雄市…的报告（书面）」 on one line of 45 characters, over the 40 of a wrapped title line:
+    the file's name was the title (and the speaker's line or the dateline where there was one)."""
+    text = (f"{lead}关于某某市2025年地方财政预算执行情况和2026年地方财政预算草案的报告（书面）\n"
+            "—2026年2月10日在某某市第十届人民代表大会第六次会议上\n各位代表：\n受市人民政府委托，现将报告提请会议审议。\n"
+            "一、2025年全市地方财政预算执行情况\n全市完成地方一般公共预算收入351,740万元，增长2.1%。\n")
+    doc = [d for d in parse_text(text, "report.txt").documents if not d.doc_id.endswith("#00")][0]
+    assert doc.title == "关于某某市2025年地方财政预算执行情况和2026年地方财政预算草案的报告（书面）"
+    assert doc.meeting == "某某市第十届人民代表大会第六次会议"
+
+
 def test_a_bulletin_page_s_title_is_above_its_issuers_and_release_date(tmp_path):
     """「2025年平顶山市国民经济和社会发展统计公报」 / 「发布日期：…」 / 「平顶山市统计局 国家统计局平顶山调查队」 /
     「(2026年6月23日)」: the issuing bodies above the bracketed date were taken for the title."""

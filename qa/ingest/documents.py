@@ -38,9 +38,11 @@ _ORGANIZATION = re.compile(r"^[\u4e00-\u9fff（）()]{2,30}(?:局|委员会|政�
 _BARE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _NOT_NAME_END = tuple("市县区省州镇乡村局委会厅办处部院所")
 _SALUTATIONS = ("各位", "同志", "主任")  # 各位代表：, 同志们：, 主任、各位副主任 …: the report's first words
-_WEB_META = re.compile(r"^(?:来源|时间|日期|发布时间|发布日期|浏览|访问量|责任编辑|作者|字号|【字号|打印|分享)[：:]?")
+_WEB_META = re.compile(r"^(?:来源|时间|日期|发布时间|发布日期|浏览|访问量|责任编辑|作者|字号|【字号|打印|分享|当前位置|您当前所在位置|"
+                       r"您的位置|您现在的位置|所在位置)[：:]?")
 _CLOSERS = tuple("。！？；：…，、")
 _TITLE_END = re.compile(r"(?:报告|公报|决议|决定|名单|议程|公告|意见|办法|规划|纲要|说明|汇报|讲话|通知|方案|草案[）)]|表|目录)$")
+_TITLE_NOTE = re.compile(r"[（(](?:书面|摘要|代拟稿|审议稿)[）)]$")  # what a title may end with after its word
 _TITLE_PREFIX_LINE = re.compile(r"(?:会议|人民政府|常务委员会|人民代表大会|常委会)$")
 TITLE_MAX = 40  # characters of one title line
 TITLE_LINES = 4
@@ -94,9 +96,17 @@ def dateline_lines(keys: Sequence[str], j: int, limit: int | None = None) -> int
     return 1 if dashed else 0
 
 
+def ends_as_title(text: str) -> bool:
+    """Whether a line ends as a document's title does (…的报告, …统计公报, …的决议（摘要）)."""
+    return bool(_TITLE_END.search(_TITLE_NOTE.sub("", re.sub(r"\s+", "", text))))
+
+
 def title_like(key: str) -> bool:
-    """A short line that could be (part of) a title: no sentence punctuation, not a date or a number."""
-    return (2 <= len(key) <= TITLE_MAX and not key.endswith(_CLOSERS) and not re.search(r"[。；，]", key)
+    """A short line that could be (part of) a title: no sentence punctuation, not a date or a number. A line up to
+    twice as long is one when it ends as a title does (a web page prints 「关于楚雄市2025年地方财政预算执行情况和2026年
+    地方财政预算草案的报告（书面）」 on one line)."""
+    limit = TITLE_MAX * 2 if ends_as_title(key) else TITLE_MAX
+    return (2 <= len(key) <= limit and not key.endswith(_CLOSERS) and not re.search(r"[。；，]", key)
             and not _DATELINE.match(key) and not re.fullmatch(r"[\d.,%\s—-]+", key)
             and not re.match(r"^(?:[-*•]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])", key)
             and not key.endswith(("通过）", "通过)", "会议上")))

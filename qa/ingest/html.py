@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from qa.ingest.documents import ends_as_title
+
 DROP = {"script", "style", "noscript", "head", "iframe", "select", "option", "textarea", "svg", "template", "title"}
 BLOCK = {
     "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "table", "thead",
@@ -136,6 +138,17 @@ def page_title(title: str) -> str:
     return title
 
 
+def _headings(html: str) -> list[str]:
+    """The texts of the page's h1 and h2 elements, in order (readability may leave the article's own title out)."""
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.fromstring(html)
+    except (ValueError, TypeError, lxml_html.etree.ParserError):
+        return []
+    return [t for h in root.iter("h1", "h2") if len(t := " ".join(h.text_content().split())) <= 80]
+
+
 def html_to_text(data: bytes) -> str:
     """The main text of a saved page, with its title line first when the body does not repeat it."""
     import logging
@@ -148,6 +161,8 @@ def html_to_text(data: bytes) -> str:
         doc = Document(html)
         body = convert(doc.summary(html_partial=True))
         title = page_title(doc.short_title() or "")
+        if not ends_as_title(title):  # the site's name (「湖南省统计局」): the page's own heading, when one is a title
+            title = next((h for h in _headings(html) if ends_as_title(h)), title)
     except Exception:  # readability raises several types on odd pages: fall back to the whole page
         body, title = convert(html), ""
     if not body.strip():
