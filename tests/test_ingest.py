@@ -912,6 +912,15 @@ def test_a_page_titled_by_its_site_takes_its_own_heading_for_title(tmp_path):
     assert [d.title for d in p.documents] == ["某某市2025年国民经济和社会发展统计公报"]
 
 
+def test_two_whole_titles_above_a_dateline_give_the_last():
+    """Quanzhou's page: its title line, then the body's own title wrapped over two lines (with a footnote's mark),
+    the issuing bodies and the release date. The three title lines were joined into one title."""
+    text = ("最新！2025年某某市国民经济和社会发展统计公报\n2025年某某市\n国民经济和社会发展统计公报[1]\n某某市统计局\n"
+            "国家统计局某某调查队\n（2026年3月31日）\n初步核算，全年地区生产总值13778.34亿元，比上年增长5.3%。\n")
+    docs = [d for d in parse_text(text, "bulletin.txt").documents if not d.doc_id.endswith("#00")]
+    assert [d.title for d in docs] == ["2025年某某市国民经济和社会发展统计公报[1]"]
+
+
 def test_a_page_s_breadcrumb_is_no_title():
     text = ("当前位置： 首页 > 政务公开 > 公共资金使用与监督 > 财政预决算\n某某市2025年12月预算执行情况\n"
             "发布时间：2026年01月16日 15:04\n一、一般公共财政收支预算执行情况\n12月止，全市一般公共预算财政总收入累计入库250.83亿元。\n")

@@ -42,7 +42,8 @@ _WEB_META = re.compile(r"^(?:来源|时间|日期|发布时间|发布日期|浏�
                        r"您的位置|您现在的位置|所在位置)[：:]?")
 _CLOSERS = tuple("。！？；：…，、")
 _TITLE_END = re.compile(r"(?:报告|公报|决议|决定|名单|议程|公告|意见|办法|规划|纲要|说明|汇报|讲话|通知|方案|草案[）)]|表|目录)$")
-_TITLE_NOTE = re.compile(r"[（(](?:书面|摘要|代拟稿|审议稿)[）)]$")  # what a title may end with after its word
+# what a title may end with after its word: a note on its form, a footnote's mark (「…统计公报[1]」)
+_TITLE_NOTE = re.compile(r"(?:[（(](?:书面|摘要|代拟稿|审议稿)[）)]|\[\d{1,2}\])$")
 _TITLE_PREFIX_LINE = re.compile(r"(?:会议|人民政府|常务委员会|人民代表大会|常委会)$")
 TITLE_MAX = 40  # characters of one title line
 TITLE_LINES = 4
@@ -198,11 +199,16 @@ def dateline_starts(keys: Sequence[str]) -> list[DocStart]:
 
 
 def _trim_title(keys: Sequence[str], idx: list[int]) -> list[int]:
-    """Keep the title from its 关于 line (with an issuing-body line right above it), when it has one."""
+    """Keep the title from its 关于 line (with an issuing-body line right above it), when it has one; else, when
+    the lines hold two whole titles (a saved page's title, then the body's own, wrapped: 「…统计公报」 /
+    「2025年泉州市」 / 「国民经济和社会发展统计公报」), the last one."""
     for n, i in enumerate(idx):
         if "关于" in keys[i]:
             if n > 0 and _TITLE_PREFIX_LINE.search(keys[idx[n - 1]]):
                 return idx[n - 1:]
+            return idx[n:]
+    for n in range(len(idx) - 1, 0, -1):
+        if ends_as_title("".join(keys[i] for i in idx[:n])) and ends_as_title("".join(keys[i] for i in idx[n:])):
             return idx[n:]
     return idx
 
