@@ -921,6 +921,28 @@ def test_two_whole_titles_above_a_dateline_give_the_last():
     assert [d.title for d in docs] == ["2025年某某市国民经济和社会发展统计公报[1]"]
 
 
+@pytest.mark.parametrize(("lines", "title"), [
+    # a title wrapped after a word a title may end with is one title, not two
+    (["某市国民经济和社会发展第十五个五年规划", "和二〇三五年远景目标纲要"], "某市国民经济和社会发展第十五个五年规划和二〇三五年远景目标纲要"),
+    (["某市第十七届人民代表", "大会常务委员会工作报告"], "某市第十七届人民代表大会常务委员会工作报告"),
+], ids=["plan-outline", "committee-report"])
+def test_a_title_wrapped_after_a_title_word_stays_whole(lines, title):
+    text = "\n".join([*lines, "——2026年1月22日在某市第十七届人民代表大会第五次会议上", "各位代表：", "现将报告如下。", ""])
+    docs = parse_text(text, "report.txt").documents
+    assert [d.title for d in docs] == [title]
+
+
+@pytest.mark.parametrize(("keys", "n"), [
+    (["2026年1月7日在全市干部大会", "上,市长强调要在会上"], 0),  # a sentence wrapped: its second line has a comma
+    (["2026年1月7日在全市大会上作报告"], 0),  # no 会议上 or 会上 at its end (a dashed dateline may end so)
+    (["2026年6月25日在巴音郭楞蒙古自治州第十五届人民代表大会常务委员会第二十三次会议上"], 1),  # 43 characters, one line
+    (["2026年1月7日在长沙市第十六届", "人民代表大会第六次会议上"], 2),
+], ids=["sentence", "no-meeting-end", "one-long-line", "wrapped"])
+def test_a_dateline_without_its_dash(keys, n):
+    from qa.ingest.documents import dateline_lines
+    assert dateline_lines(keys, 0) == n
+
+
 def test_a_page_s_breadcrumb_is_no_title():
     text = ("当前位置： 首页 > 政务公开 > 公共资金使用与监督 > 财政预决算\n某某市2025年12月预算执行情况\n"
             "发布时间：2026年01月16日 15:04\n一、一般公共财政收支预算执行情况\n12月止，全市一般公共预算财政总收入累计入库250.83亿元。\n")
@@ -937,6 +959,43 @@ def test_a_title_on_one_long_line_is_a_title(lead):
     doc = [d for d in parse_text(text, "report.txt").documents if not d.doc_id.endswith("#00")][0]
     assert doc.title == "关于某某市2025年地方财政预算执行情况和2026年地方财政预算草案的报告（书面）"
     assert doc.meeting == "某某市第十届人民代表大会第六次会议"
+
+
+@pytest.mark.parametrize(("head", "title"), [
+    # navigation headings before the article's: a sidebar's label, a breadcrumb
+    ('<h2>通知公告</h2><h2>当前位置： 首页 > 统计数据 > 统计公报</h2>', "某某市2025年国民经济和社会发展统计公报"),
+    ("", "某某市2025年国民经济和社会发展统计公报"),
+], ids=["navigation-headings", "plain"])
+def test_a_site_titled_page_s_own_heading_is_its_title(tmp_path, head, title):
+    f = tmp_path / "bulletin.html"
+    page = BULLETIN_PAGE.replace('<div class="header">', f'<div class="side">{head}</div><div class="header">')
+    f.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + page, encoding="utf-8")  # an XHTML page's declaration too
+    assert [d.title for d in parse_file(f, tmp_path).documents] == [title]
+
+
+@pytest.mark.parametrize(("page_title", "title", "meeting"), [
+    # the dateline in the page's title, the body without it (Pu'er): kept, on its own line
+    ("关于某某市2025年预算执行情况的报告（摘要）--2026年2月10日在某某市第五届人民代表大会第六次会议上-某某网",
+     "关于某某市2025年预算执行情况的报告（摘要）", "某某市第五届人民代表大会第六次会议"),
+    # a title's own part after a dash is no site's name; a site's name before the title is
+    ("奋力谱写中国式现代化新篇章——2025年某某市政府工作报告_某某市人民政府",
+     "奋力谱写中国式现代化新篇章——2025年某某市政府工作报告", None),
+    ("某某日报数字报-2025年某某市国民经济和社会发展统计公报", "2025年某某市国民经济和社会发展统计公报", None),
+], ids=["dateline", "subtitle", "site-first"])
+def test_a_page_title_keeps_its_own_parts(tmp_path, page_title, title, meeting):
+    f = tmp_path / "page.html"
+    body = "".join(f"<p>{x}</p>" for x in ("某某市财政局", "一、2025年预算执行情况",
+                                              "全市一般公共预算收入62.57亿元，下降16%，下降的主要原因是盘活存量资产收入减少。",
+                                              "全市政府性基金预算收入19.53亿元，下降13.9%，主要是国有土地使用权出让收入减少。"))
+    f.write_text(f"<html><head><meta charset='utf-8'><title>{page_title}</title></head><body><div class='article'>"
+                 f"{body}</div></body></html>", encoding="utf-8")
+    doc = parse_file(f, tmp_path).documents[-1]
+    assert (doc.title, doc.meeting) == (title, meeting)
+
+
+def test_a_zero_width_space_ends_no_title_early():
+    from qa.ingest.documents import ends_as_title
+    assert ends_as_title("关于南阳市2019年预算执行情况和2020年市级预算草案的报告\u200b")
 
 
 def test_a_bulletin_page_s_title_is_above_its_issuers_and_release_date(tmp_path):

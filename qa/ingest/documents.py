@@ -26,9 +26,10 @@ _DATELINE = re.compile(r"^(?:(?:——?|—|－|-)[（(]?|[（(](?:——?)?)\d{
 _ADOPTED = re.compile(r"通过[）)]$")
 _DATELINE_END = re.compile(r"(?:会议上|会上|通过[）)]?|[）)]|讲话|报告)$")
 # a dateline a web page prints without its dash: 「2026年1月23日在三亚市第八届人民代表大会第七次会议上」, maybe wrapped
-_BARE_DATELINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日在[^。；，,：:]*$")
+_SENTENCE_MARKS = "。；，,：:"  # a dateline holds none of them
+_BARE_DATELINE = re.compile(rf"^\d{{4}}年\d{{1,2}}月\d{{1,2}}日在[^{_SENTENCE_MARKS}]*$")
 _BARE_DATELINE_END = re.compile(r"(?:会议上|会上)$")
-_DATE_ONLY = re.compile(r"[（(]?\d{4}年\d{1,2}月\d{1,2}日[）)]?")  # a release date alone: 「(2026年6月23日)」
+_DATE_ONLY = re.compile(r"[（(]\d{4}年\d{1,2}月\d{1,2}日[）)]")  # a release date alone: 「(2026年6月23日)」
 _MEETING = re.compile(rf"([^\s\d年月日在（(—]*第[{_CN_NUM}]+届人民代表大会(?:常务委员会)?第[{_CN_NUM}]+次会议)")
 _SPEAKER = re.compile(
     r"^(?P<role>\S.{0,40}?(?:长|主任|书记|委员|主席|负责人|召集人|总监|总经理|代表))\s+"
@@ -84,12 +85,12 @@ def dateline_lines(keys: Sequence[str], j: int, limit: int | None = None) -> int
     end = min(len(keys), j + 4, len(keys) if limit is None else limit)
     key = keys[j]
     dashed = bool(_DATELINE.match(key))
-    if not dashed and not (_BARE_DATELINE.match(key) and len(key) <= TITLE_MAX):
+    if not dashed and not (_BARE_DATELINE.match(key) and len(key) <= TITLE_MAX * 2):
         return 0
     stop = _DATELINE_END if dashed else _BARE_DATELINE_END
     joined, m = key, j + 1
     while not stop.search(joined) and m < end and len(keys[m]) <= TITLE_MAX \
-            and (dashed or not re.search(r"[。；，]", keys[m])):
+            and (dashed or not any(ch in _SENTENCE_MARKS for ch in keys[m])):
         joined += keys[m]
         m += 1
     if stop.search(joined):
@@ -97,9 +98,14 @@ def dateline_lines(keys: Sequence[str], j: int, limit: int | None = None) -> int
     return 1 if dashed else 0
 
 
+def web_furniture(line: str) -> bool:
+    """A web page's own line: its date, source, views, font size, breadcrumb (当前位置：首页 > …)."""
+    return bool(_WEB_META.match(re.sub(r"\s+", "", line)))
+
+
 def ends_as_title(text: str) -> bool:
     """Whether a line ends as a document's title does (…的报告, …统计公报, …的决议（摘要）)."""
-    return bool(_TITLE_END.search(_TITLE_NOTE.sub("", re.sub(r"\s+", "", text))))
+    return bool(_TITLE_END.search(_TITLE_NOTE.sub("", re.sub(r"[\s\u200b\ufeff]+", "", text))))
 
 
 def title_like(key: str) -> bool:
@@ -208,9 +214,17 @@ def _trim_title(keys: Sequence[str], idx: list[int]) -> list[int]:
                 return idx[n - 1:]
             return idx[n:]
     for n in range(len(idx) - 1, 0, -1):
-        if ends_as_title("".join(keys[i] for i in idx[:n])) and ends_as_title("".join(keys[i] for i in idx[n:])):
+        first, last = "".join(keys[i] for i in idx[:n]), "".join(keys[i] for i in idx[n:])
+        if ends_as_title(first) and ends_as_title(last) and _same_title(first, last):
             return idx[n:]
     return idx
+
+
+def _same_title(a: str, b: str) -> bool:
+    """Two printings of one title (「最新！2025年泉州市…统计公报」, 「2025年泉州市…统计公报[1]」), not a title wrapped
+    after a word a title may end with (「…第十五个五年规划」 / 「和二〇三五年远景目标纲要」)."""
+    a, b = (_TITLE_NOTE.sub("", x) for x in (a, b))
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.8
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -222,8 +236,8 @@ def first_title(keys: Sequence[str], fallback: str) -> DocStart:
     for j, key in enumerate(keys[:30]):
         if title_like(key) and not _WEB_META.match(key) and not re.fullmatch(r"\d{4}年?", key):
             n = 1
-            if (j + 1 < len(keys) and not _TITLE_END.search(key) and title_like(keys[j + 1])
-                    and _TITLE_END.search(keys[j + 1]) and len(key) + len(keys[j + 1]) <= 60):
+            if (j + 1 < len(keys) and not ends_as_title(key) and title_like(keys[j + 1])
+                    and ends_as_title(keys[j + 1]) and len(key) + len(keys[j + 1]) <= 60):
                 n = 2
             return DocStart(j, n, tidy_title("".join(keys[j:j + n])))
     return DocStart(0, 0, fallback)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from qa.ingest.documents import ends_as_title
+from qa.ingest.documents import ends_as_title, web_furniture
 
 DROP = {"script", "style", "noscript", "head", "iframe", "select", "option", "textarea", "svg", "template", "title"}
 BLOCK = {
@@ -128,25 +128,68 @@ def decode_html(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+_SEGMENT = re.compile(r"\s*[-_|｜—－–]+\s*([^-_|｜—－–]{0,30})$")
+_WEB_SEPARATOR = re.compile(r"\s*(?:[_|｜]+|-{1,2}|－|–)\s*")  # not a dash: 「…新篇章——2025年…报告」 is one title
+_DATED = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日")
+_DATELINE_IN_TITLE = re.compile(r"\s*(?:—{1,2}|-{1,2}|－{1,2})\s*(?=\d{4}年\d{1,2}月\d{1,2}日)")
+_TITLE_PART = 8  # a trailing segment that ends as a title and is this long is the title's own (not 「_财政报告」)
+
+
 def page_title(title: str) -> str:
     """A page's title without the site and channel names web pages append: 「…的报告_财政报告_三明市人民政府门户网站」,
-    「…的报告--西安市财政局」 → 「…的报告」 (each trailing segment of up to 30 characters after _, |, - or —, while
-    something is left)."""
+    「…的报告--西安市财政局」 → 「…的报告」 (each trailing segment of up to 30 characters after _, |, - or a dash, while
+    something is left); not past a segment that is the title's own: a dateline (「…（摘要）——2026年2月10日在…会议上-普洱网」)
+    or a title (「奋力谱写…新篇章——2025年某市政府工作报告_某市人民政府」)."""
     title = re.sub(r"\s+", " ", title).strip()
-    while (cut := re.sub(r"\s*[-_|｜—]+\s*[^-_|｜—]{0,30}$", "", title)) != title and cut:
-        title = cut
+    while (m := _SEGMENT.search(title)) and m.start() > 0:
+        part = m.group(1).strip()
+        if _DATED.match(part) or (ends_as_title(part) and len(part) >= _TITLE_PART):
+            break
+        title = title[:m.start()]
+    parts = _WEB_SEPARATOR.split(title)  # a site's name before the title: 「克拉玛依日报数字报-克拉玛依市…统计公报」
+    if len(parts) > 1 and ends_as_title(parts[-1]) and not any(ends_as_title(x) for x in parts[:-1]):
+        title = parts[-1]
     return title
 
 
+def _title_element(html: str) -> str:
+    """The text of the page's <title>, as written: readability's titles turn 「——」 into 「--」, a site's separator, and
+    short_title() may keep a subtitle alone."""
+    import html as html_lib
+
+    m = re.search(r"<title[^>]*>(.*?)</title>", html, re.I | re.S)
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", m.group(1))) if m else ""
+
+
 def _headings(html: str) -> list[str]:
-    """The texts of the page's h1 and h2 elements, in order (readability may leave the article's own title out)."""
+    """The texts of the page's h1 elements, then its h2 elements (readability may leave the article's own title out),
+    without breadcrumbs (当前位置：首页 > …) and short labels (通知公告)."""
+    from lxml import etree
     from lxml import html as lxml_html
 
     try:
-        root = lxml_html.fromstring(html)
-    except (ValueError, TypeError, lxml_html.etree.ParserError):
+        root = lxml_html.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))  # lxml refuses a declared encoding in str
+    except (ValueError, TypeError, etree.ParserError, etree.XMLSyntaxError):
         return []
-    return [t for h in root.iter("h1", "h2") if len(t := " ".join(h.text_content().split())) <= 80]
+    texts = [" ".join(h.text_content().split()) for tag in ("h1", "h2") for h in root.iter(tag)]
+    return [t for t in texts if _TITLE_PART <= len(t) <= 80 and ">" not in t and not web_furniture(t)]
+
+
+def _with_dateline(title: str, body: str) -> str:
+    """The body with the page's title first when the body does not repeat it; a dateline the title carries
+    (「…的报告——2026年2月10日在…会议上」) goes on its own line under it, under the body's own title line if it has one."""
+    head, dateline = title, ""
+    if m := _DATELINE_IN_TITLE.search(title):
+        head, dateline = title[:m.start()], "——" + title[m.end():]
+    key = re.sub(r"\s+", "", head)
+    if not key or key in re.sub(r"\s+", "", body[:400]):
+        if not dateline or re.sub(r"\s+", "", dateline) in re.sub(r"\s+", "", body[:600]):
+            return body
+        lines = body.split("\n")
+        at = next((i for i, ln in enumerate(lines[:20]) if re.sub(r"\s+", "", ln) == key), None)
+        if at is not None:
+            return "\n".join([*lines[:at + 1], dateline, *lines[at + 1:]])
+    return "\n".join(x for x in (head, dateline) if x) + "\n\n" + body
 
 
 def html_to_text(data: bytes) -> str:
@@ -160,13 +203,11 @@ def html_to_text(data: bytes) -> str:
     try:
         doc = Document(html)
         body = convert(doc.summary(html_partial=True))
-        title = page_title(doc.short_title() or "")
-        if not ends_as_title(title):  # the site's name (「湖南省统计局」): the page's own heading, when one is a title
-            title = next((h for h in _headings(html) if ends_as_title(h)), title)
+        title = page_title(_title_element(html))
     except Exception:  # readability raises several types on odd pages: fall back to the whole page
         body, title = convert(html), ""
     if not body.strip():
         body = convert(html)
-    if title and re.sub(r"\s+", "", title) not in re.sub(r"\s+", "", body[:400]):
-        body = f"{title}\n\n{body}"
-    return body
+    if title and not ends_as_title(title):  # the site's name (「湖南省统计局」): the page's own heading, when a title
+        title = next((h for h in _headings(html) if ends_as_title(h)), title)
+    return _with_dateline(title, body) if title else body
