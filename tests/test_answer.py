@@ -1067,10 +1067,21 @@ def test_a_name_the_question_says_is_no_candidate(question, sentence, answer, ec
     assert answer in cands and echo not in cands
 
 
+def test_a_list_the_question_says_is_no_candidate():
+    cands = _candidates_of("全市重点支持养老托育、教育文化、医疗卫生等哪些领域？", "全市重点支持养老托育、教育文化、医疗卫生等领域。")
+    assert "养老托育、教育文化、医疗卫生" not in cands
+
+
+def test_a_name_whose_words_the_question_says_apart_stays_a_candidate():
+    """市发展改革委 is 发展, 改革 and 委, all in the question, but 委 only inside 委员会: the answer, not an echo."""
+    cands = _candidates_of("哪个委员会负责全市发展和改革工作？", "全市发展和改革工作由市发展改革委负责。")
+    assert "市发展改革委" in cands
+
+
 def test_a_comparison_s_winner_stays_a_candidate():
     """A comparison names both sides; its answer is one of them."""
-    cands = _candidates_of("一般债务和专项债务哪个多？", "一般债务15.69亿元，专项债务62.60亿元。")
-    assert cands
+    cands = _candidates_of("“甲项目”和“乙项目”哪个投资更多？", "“甲项目”投资5亿元，“乙项目”投资3亿元。")
+    assert {"甲项目", "乙项目"} <= set(cands)
 
 
 def _candidates_of(question: str, sentence: str, section: tuple[str, ...] = ("一、总体情况",),

@@ -927,6 +927,11 @@ def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question
     ("What post was Wang Min appointed to?", Intent.ENTITY),  # was is no plural
     ("Which district borders Hongkou to the north?", Intent.ENTITY),  # borders is the verb
     ("Which agency supplied the sewage figures?", Intent.ENTITY),  # figures is the object, after the verb
+    # …but a figure's cue comes first: a plural asked as an amount, or a verb read as a plural
+    ("What tax revenues did the city collect in 2025?", Intent.FIGURE),
+    ("How much did the fund, which supports farmers in poor counties, spend in 2025?", Intent.FIGURE),
+    ("What percentage of GDP comes from services?", Intent.DERIVED),
+    ("Which class of bonds has the highest balance?", Intent.ENTITY),
     # "which years" or "what period" asks for a span of time; a years-long thing or a years' budget does not
     ("Which years does the three-year action plan cover?", Intent.DATE),
     ("Over what period was the inspection carried out?", Intent.DATE),

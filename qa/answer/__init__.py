@@ -130,10 +130,21 @@ _NAMED = ("entity", "person", "list")
 
 
 def _said_back(span: str, question_key: str) -> bool:
-    """Whether a name is the question's own words: the whole of it, or each of its words (创下全省…单宗项目 against
-    「…创下了全省…单宗项目规模之最？」)."""
+    """Whether a name is the question's own words: the whole of it, or pieces of two or more characters the question
+    holds, end to end (创下 + 全省自然资源组合供应单宗项目 against 「…创下了全省自然资源组合供应单宗项目规模之最？」; not
+    市发展改革委 against 「哪个委员会负责全市发展和改革工作？」, whose 委 is said only inside another word)."""
     key = squash(span)
-    return bool(key) and (key in question_key or all(w in question_key for w in words(key)))
+    if not key:
+        return False
+    reach = [True] + [False] * len(key)  # reach[j]: key[:j] is such pieces end to end
+    for i in range(len(key)):
+        if not reach[i]:
+            continue
+        for j in range(i + 2, len(key) + 1):
+            if key[i:j] not in question_key:
+                break  # a longer piece from i holds this one: not said either
+            reach[j] = True
+    return reach[-1]
 
 
 def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
@@ -145,8 +156,8 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
     wants_ordinal = "ordinal" in query.forms
     said = normalize(query.question)
     # a name, a post or a list the question itself says is no answer to it (「哪个项目创下全省…单宗项目规模之最」 is not
-    # answered 「创下全省…单宗项目」); a comparison names its winner and a yes/no question its deciding words
-    echoes = query.intent not in (Intent.COMPARISON, Intent.YES_NO)
+    # answered 「创下全省…单宗项目」); a comparison names its winner
+    echoes = query.intent is not Intent.COMPARISON
     ctx.name_tables(p.chunk.table for p in passages[:READ_DEPTH])
     raw = []
     for p in passages[:READ_DEPTH]:

@@ -4,11 +4,12 @@ at once, where the nearest words before a figure name another item than its own.
 
 A clause is read only when it is unambiguous: its items (its words before 分别, parted by 、) are as many as the
 figures of the run that follows 分别 (figures parted by 、, 和, 及 or 与, each with its unit or one unit after the
-last, a sign or 约 before any), two or more. Two items may be joined by one 和, 与 or 及 instead (「基本公共卫生补助和城居医保
-政府补助年人均标准分别提高至99元、700元」) when the words before 分别 hold no 、 and that one conjunction. An item is named by its first two characters (城镇、农村居民人均可支配收入
-→ 城镇, 农村): the items' shared head noun is written once, after the last, so only their leads tell them apart;
-items whose leads are not all different are not read, and a question that says more than one lead (城镇新增就业
-against 「城镇新增就业、新增发放创业担保贷款」) names none of them.
+last, a sign or 约 before any), two or more. Two items may be joined by one 和, 与 or 及 instead
+(「基本公共卫生补助和城居医保政府补助年人均标准分别提高至99元、700元」) when the words before 分别 hold no 、 and that one
+conjunction. An item is named by its first two characters (城镇、农村居民人均可支配收入 → 城镇, 农村): the items'
+shared head noun is written once, after the last, so only their leads tell them apart; items whose leads are not
+all different are not read, and a question that says more than one lead (城镇新增就业 against
+「城镇新增就业、新增发放创业担保贷款」) names none of them.
 """
 
 from __future__ import annotations
