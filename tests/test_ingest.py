@@ -993,6 +993,16 @@ def test_a_page_title_keeps_its_own_parts(tmp_path, page_title, title, meeting):
     assert (doc.title, doc.meeting) == (title, meeting)
 
 
+def test_a_title_the_body_holds_in_a_longer_line_is_not_repeated():
+    from qa.ingest.html import html_to_text
+    page = ("<html><head><meta charset='utf-8'><title>关于某某市2025年预算执行情况的报告--2026年2月10日在某某市第五届人民代表"
+            "大会第六次会议上-某某网</title></head><body><div class='article'><p>关于某某市2025年预算执行情况的报告（发布稿）</p>"
+            "<p>全市一般公共预算收入62.57亿元，下降16%，下降的主要原因是盘活存量资产收入减少。</p>"
+            "<p>全市政府性基金预算收入19.53亿元，下降13.9%，主要是国有土地使用权出让收入减少。</p></div></body></html>")
+    text = html_to_text(page.encode("utf-8"))
+    assert text.count("关于某某市2025年预算执行情况的报告") == 1 and "全市一般公共预算收入62.57亿元" in text
+
+
 def test_a_zero_width_space_ends_no_title_early():
     from qa.ingest.documents import ends_as_title
     assert ends_as_title("关于南阳市2019年预算执行情况和2020年市级预算草案的报告\u200b")

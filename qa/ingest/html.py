@@ -177,18 +177,18 @@ def _headings(html: str) -> list[str]:
 
 def _with_dateline(title: str, body: str) -> str:
     """The body with the page's title first when the body does not repeat it; a dateline the title carries
-    (「…的报告——2026年2月10日在…会议上」) goes on its own line under it, under the body's own title line if it has one."""
+    (「…的报告——2026年2月10日在…会议上」) goes on its own line under it, or under the body's own title line when the
+    body has that line and no dateline (a body that holds the title inside a longer line is left as it is)."""
     head, dateline = title, ""
     if m := _DATELINE_IN_TITLE.search(title):
         head, dateline = title[:m.start()], "——" + title[m.end():]
     key = re.sub(r"\s+", "", head)
     if not key or key in re.sub(r"\s+", "", body[:400]):
-        if not dateline or re.sub(r"\s+", "", dateline) in re.sub(r"\s+", "", body[:600]):
+        if not dateline or re.sub(r"\s+", "", dateline)[2:] in re.sub(r"\s+", "", body[:600]):
             return body
         lines = body.split("\n")
         at = next((i for i, ln in enumerate(lines[:20]) if re.sub(r"\s+", "", ln) == key), None)
-        if at is not None:
-            return "\n".join([*lines[:at + 1], dateline, *lines[at + 1:]])
+        return body if at is None else "\n".join([*lines[:at + 1], dateline, *lines[at + 1:]])
     return "\n".join(x for x in (head, dateline) if x) + "\n\n" + body
 
 
