@@ -24,6 +24,7 @@ from qa.answer.features import (
     asked_years,
     candidate_features,
     change_amount_clause,
+    covered_end_to_end,
     first_numbers,
     names_another_year,
     own_starts,
@@ -130,21 +131,11 @@ _NAMED = ("entity", "person", "list")
 
 
 def _said_back(span: str, question_key: str) -> bool:
-    """Whether a name is the question's own words: the whole of it, or pieces of two or more characters the question
-    holds, end to end (创下 + 全省自然资源组合供应单宗项目 against 「…创下了全省自然资源组合供应单宗项目规模之最？」; not
-    市发展改革委 against 「哪个委员会负责全市发展和改革工作？」, whose 委 is said only inside another word)."""
+    """Whether a name is the question's own words: pieces of two or more characters the question holds, end to end
+    (创下 + 全省自然资源组合供应单宗项目 against 「…创下了全省自然资源组合供应单宗项目规模之最？」; not 市发展改革委
+    against 「哪个委员会负责全市发展和改革工作？」, whose 委 is said only inside another word)."""
     key = squash(span)
-    if not key:
-        return False
-    reach = [True] + [False] * len(key)  # reach[j]: key[:j] is such pieces end to end
-    for i in range(len(key)):
-        if not reach[i]:
-            continue
-        for j in range(i + 2, len(key) + 1):
-            if key[i:j] not in question_key:
-                break  # a longer piece from i holds this one: not said either
-            reach[j] = True
-    return reach[-1]
+    return bool(key) and covered_end_to_end(key, question_key.__contains__, shortest=2)
 
 
 def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str, str],

@@ -470,16 +470,21 @@ def glossed_echo(key: str, glossed: frozenset[str], ends: Sequence[LazyRegex] = 
     # with its ending taken off, at least two characters of terms: not 省 of 省政府 ("which provincial body")
     keys = [key] + [key[:m.start()] for e in ends if (m := e.search(key)) and m.start() >= 2]
     longest = max(map(len, glossed))
-    for k in keys:
-        reached = [0]  # the ends of k's prefixes that are terms end to end
-        for i in range(1, len(k) + 1):
-            if i - reached[-1] > longest:  # no term reaches i from a reached end: nor any end after it
-                break
-            if any(k[j:i] in glossed for j in reached if i - j <= longest):
-                reached.append(i)
-        if reached[-1] == len(k):
-            return True
-    return False
+    return any(covered_end_to_end(k, glossed.__contains__, longest=longest) for k in keys)
+
+
+def covered_end_to_end(key: str, is_piece: Callable[[str], bool], shortest: int = 1, longest: int = 0) -> bool:
+    """Whether ``key`` is pieces end to end, each of ``shortest`` to ``longest`` characters (any length for 0) for
+    which ``is_piece`` holds: the glossed terms of an English question (``glossed_echo``), the words a question says
+    (``qa.answer._said_back``)."""
+    longest = longest or len(key)
+    reached = [0]  # the ends of key's prefixes that are pieces end to end
+    for i in range(1, len(key) + 1):
+        if i - reached[-1] > longest:  # no piece reaches i from a reached end: nor any end after it
+            break
+        if any(i - j >= shortest and is_piece(key[j:i]) for j in reached if i - j <= longest):
+            reached.append(i)
+    return reached[-1] == len(key)
 
 
 def head_fits(ends: Sequence[LazyRegex], span: str, kind: str) -> bool:

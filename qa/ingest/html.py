@@ -130,8 +130,9 @@ def decode_html(data: bytes) -> str:
 
 _SEGMENT = re.compile(r"\s*[-_|｜—－–]+\s*([^-_|｜—－–]{0,30})$")
 _WEB_SEPARATOR = re.compile(r"\s*(?:[_|｜]+|-{1,2}|－|–)\s*")  # not a dash: 「…新篇章——2025年…报告」 is one title
-_DATED = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日")
-_DATELINE_IN_TITLE = re.compile(r"\s*(?:—{1,2}|-{1,2}|－{1,2})\s*(?=\d{4}年\d{1,2}月\d{1,2}日)")
+_A_DATE = r"\d{4}年\d{1,2}月\d{1,2}日"
+_DATED = re.compile(f"^{_A_DATE}")
+_DATELINE_IN_TITLE = re.compile(rf"\s*(?:—{{1,2}}|-{{1,2}}|－{{1,2}})\s*(?={_A_DATE})")
 _TITLE_PART = 8  # a trailing segment that ends as a title and is this long is the title's own (not 「_财政报告」)
 
 

@@ -48,6 +48,7 @@ class Operation(StrEnum):
 
 
 INTENT_ORDER = ("reason", "comparison", "yes_no", "person", "date", "list", "entity", "figure", "list_plural", "other")
+_LABEL_INTENT = {"other": Intent.ENTITY, "list_plural": Intent.LIST}  # cue labels that are no intent's own name
 _YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _QUOTED = lazy(r"[《“\"「『]([^》”\"」』]{2,40})[》”\"」』]")
 RATE_ROLES = frozenset({"growth", "rate_done"})  # row roles that are rates (qa.answer.rows)
@@ -348,7 +349,7 @@ def _intent(lex: Lexicon, text: str, operation: Operation | None) -> Intent:
         if name in found:
             if name == "figure" and operation is not None:
                 return Intent.DERIVED
-            return Intent.ENTITY if name == "other" else Intent.LIST if name == "list_plural" else Intent(name)
+            return _LABEL_INTENT.get(name) or Intent(name)
     return Intent.DERIVED if operation is not None else Intent.FIGURE
 
 
