@@ -2634,3 +2634,56 @@ def test_no_bold_answer_from_a_passage_about_other_years_than_the_question_s():
     assert shown("2023年区一般公共预算收入决算数是多少？", "2 0 2 3 年，" + bare + "2024年预算另计。") == "2088207万元"
     # a document's number is no year asked
     assert shown("按沪财债〔2022〕3号文件，区一般公共预算收入决算数是多少？", said) == "2088207万元"
+
+
+@pytest.mark.parametrize(("sentence", "first"), [
+    ("今年市财政局重点针对银行账户清理、会计基础、乡镇财政规范整治开展专项检查。", "银行账户清理、"),
+    ("2025年市财政局组织开展中卫市工业园区管委会、市档案馆、中共中卫市委党校整体支出绩效评价。", "中卫市工业园区管委会、"),
+    ("新增债券资金主要用于济南遥墙机场二期改扩建工程、地铁、中国中医科学院广安门医院济南医院项目。", "济南遥墙机场"),
+])
+def test_a_list_is_also_read_after_a_break_word_inside_its_first_item(sentence, first):
+    """The clause's verb said inside the first item (重点针对, 组织开展, 主要用于) is no part of the list."""
+    assert any(t.startswith(first) for t, _, _ in spans(sentence, "list"))
+
+
+@pytest.mark.parametrize(("sentence", "never"), [
+    ("中国建设银行、中国银行、农业银行", "银行、"),  # 建设 inside 建设银行, a word
+    ("市城市建设投资集团、市交通投资集团、市水务集团", "投资集团、"),  # an item no longer than the others: a name
+    ("推进城乡建设和完善基础设施。", "完善"),  # no 、: items joined by 和 alone
+    ("推进城乡建设和完善基础设施。", "基础设施"),
+])
+def test_a_list_is_not_cut_after_a_break_word_inside_a_name(sentence, never):
+    assert not any(t.startswith(never) for t, _, _ in spans(sentence, "list"))
+
+
+@pytest.mark.parametrize(("sentence", "never"), [
+    ("对甲区、乙区、丙区约20个单位开展检查。", "丙区约"),  # 约20个: the count's own word stays with it
+    ("新建幼儿园、中小学5所和医院两家。", "中小学"),  # the whole last item is not cut before its 和
+    ("新建学校15所、医院3家、养老院12个。", "养老院"),  # each item's own quantity
+])
+def test_a_list_is_not_cut_before_a_count_that_is_no_count_of_its_items(sentence, never):
+    assert not any(t.endswith(never) for t, _, _ in spans(sentence, "list"))
+
+
+def test_a_list_is_also_read_without_the_count_after_its_last_item():
+    """「…、市档案馆3个部门开展评价」: the count and what follows it end no item."""
+    found = [t for t, _, _ in spans("对市园林局、市水务局、市档案馆3个部门开展评价。", "list")]
+    assert "市园林局、市水务局、市档案馆" in found, found
+
+
+def test_the_margin_is_read_over_a_rival_not_over_the_same_answer_with_other_bounds():
+    """Readings of one list with other bounds (「针对银行账户清理、…」 and 「银行账户清理、…」) are one answer: the
+    confidence model's margin is over the best reading elsewhere (or of another kind), not over them."""
+    from qa.answer import _scored, confidence_features
+
+    question = "重点针对哪些方面开展了检查？"
+    cands = _candidates_of(question, "今年重点针对银行账户清理、会计基础工作、乡镇财政管理开展专项检查，另赴甲区、乙区回访。")
+    rival = cands["另赴甲区、乙区回访"]
+    lists = sorted((c for c in cands.values() if c.kind == "list" and c.end <= rival.start - 4),
+                   key=lambda c: c.start - c.end)
+    best, variant = _scored(lists[0], 0.9, 3.0), _scored(lists[1], 0.8, 2.5)
+    assert best.start < variant.end and variant.start < best.end
+    margin = CONFIDENCE_FEATURES.index("margin")
+    assert confidence_features(analyze(question), [best, variant, _scored(rival, 0.5, 1.0)])[margin] == 2.0
+    other_kind = replace(variant, kind="entity")  # a reading of another kind over the same characters is a rival
+    assert confidence_features(analyze(question), [best, other_kind, _scored(rival, 0.5, 1.0)])[margin] == 0.5

@@ -1195,3 +1195,21 @@ def test_a_fit_the_solver_left_at_its_optimum_without_saying_so_is_kept(monkeypa
         fit_linear("c", ("a", "b_conflict"), x, y, {})
     with pytest.raises(BqaError, match="did not converge"):
         fit_listwise("m", ("a", "b"), groups, {})
+
+
+def test_a_shown_answer_is_judged_as_the_reader_reads_it():
+    """The scorer reads an answer's display, as its candidate was labelled: a page's number inside the source
+    slice (「滨河南路、\\n—5—\\n玄武门大街」) is no figure of the answer."""
+    from qa.evaluation.gold import GoldItem
+    from qa.evaluation.metrics import judge
+    from qa.evaluation.runner import _prediction
+    from qa.types import Answer
+
+    item = GoldItem(id="t1", question="哪些道路得到改造？", answer="滨河南路、玄武门大街", answer_variants=(),
+                    evidence=None, doc_title=None, type="list", lang="zh")
+    shown = Answer(text="滨河南路、\n—5—\n玄武门大街", source="a.txt", start=0, end=13, passage_rank=1, kind="list",
+                   probability=0.99, display="滨河南路、玄武门大街")
+    assert judge(item, _prediction(shown)).correct
+    cut = Answer(text="滨河南路", source="a.txt", start=0, end=4, passage_rank=1, kind="list", probability=0.99,
+                 display="滨河南路")
+    assert not judge(item, _prediction(cut)).correct

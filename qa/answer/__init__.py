@@ -191,7 +191,7 @@ def confidence_features(query: Query, ranked: Sequence[Candidate]) -> np.ndarray
     top = ranked[0]
     scores = np.array([c.score for c in ranked], dtype=np.float64)
     spread = float(scores.std()) or 1.0
-    other = next((c for c in ranked[1:] if squash(c.display) != squash(top.display)), None)
+    other = next((c for c in ranked[1:] if squash(c.display) != squash(top.display) and not _overlaps(c, top)), None)
     margin = top.score - other.score if other else MAX_MARGIN  # every reading agrees: the widest margin
     keys = [squash(c.display) for c in ranked[:3]]
     return np.array([
@@ -199,6 +199,12 @@ def confidence_features(query: Query, ranked: Sequence[Candidate]) -> np.ndarray
         sum(k == keys[0] for k in keys[1:3]) / 2.0, 1.0 / top.passage_rank, top.score, margin,
         *top.features[_TOP_INDEX], float(query.language == "en"),
     ], dtype=np.float32)
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    """Whether two readings are one answer with other bounds, not rivals: of one kind and verdict (a clause that
+    says no inside a sentence that says yes is a rival), sharing characters of one source."""
+    return a.kind == b.kind and a.verdict == b.verdict and a.source == b.source and a.start < b.end and b.start < a.end
 
 
 class Answerer:

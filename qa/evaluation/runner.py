@@ -274,10 +274,12 @@ def _operand_item(item: GoldItem, text: str) -> GoldItem:
 
 
 def _prediction(a: Answer | None) -> Prediction:
-    """What the scorer reads of an answer: a derived one by its display, a table cell with its table's unit."""
+    """What the scorer reads of an answer: what the reader reads, its display (a page's number between the lines
+    of a span, 「改造\n—5—\n滨河南路」, is no part of it; the candidates' labels are read so too), a table cell with
+    its table's unit."""
     if a is None:
         return Prediction(None)
-    return Prediction(a.text if a.kind not in ("derived", "comparison") else a.display, a.kind, a.verdict, a.value,
+    return Prediction(a.display or a.text, a.kind, a.verdict, a.value,
                       a.probability, a.unit if a.kind == "table_cell" else None)
 
 
