@@ -1287,6 +1287,10 @@ def test_a_value_takes_the_unit_of_its_rows_unit_column() -> None:
     ("中央补助收入和上级补助收入哪个多？", ["中央补助收入", "上级补助收入"]),
     ("初中在校生和高中在校生哪个多？", ["初中在校生", "高中在校生"]),
     ("一般债务和专项债务中的棚改债务哪个多？", ["一般债务中的棚改债务", "专项债务中的棚改债务"]),
+    # a 和 or 与 inside a name is no place to part the two: the sides end alike where they part
+    ("2025年全市批发和零售业与金融业哪个增加值更高？", ["全市批发和零售业", "金融业"]),
+    ("2024年全市教育支出和医疗卫生与计划生育支出哪个更多？", ["全市教育支出", "医疗卫生与计划生育支出"]),
+    ("2025年交通运输、仓储和邮政业与住宿和餐饮业，哪个增加值更大？", ["交通运输、仓储和邮政业", "住宿和餐饮业"]),
 ])
 def test_a_comparison_names_its_operands_without_their_shared_setting(question: str, names: list[str]) -> None:
     from qa.answer.derived import _names, _which_split

@@ -79,8 +79,19 @@ def _split_operands(lex: Lexicon, lang: str, core: str) -> list[str]:
     found = list(lex.operand_splits[lang].finditer(core))
     if not found:
         return [core.strip()]
-    at = min(found, key=lambda m: _split_tier(m.group())) if lang == "en" else found[0]  # min: the first of a tier
+    at = min(found, key=lambda m: _split_tier(m.group())) if lang == "en" else \
+        next((m for m in found if _parallel(core[:m.start()], core[m.end():])), found[0]) if len(found) > 1 else found[0]
     return [core[:at.start()].strip(), core[at.end():].strip()]
+
+
+_LAST_HAN = lazy(r"([\u4e00-\u9fff])[^\u4e00-\u9fff]*$")
+
+
+def _parallel(first: str, second: str) -> bool:
+    """Whether two sides of a Chinese question end alike, as two things of one kind do (交通运输、仓储和邮政业 |
+    金融业; 医疗卫生与计划生育支出 | 农林水支出): where a 和 or 与 inside a name is no place to part them."""
+    a, b = _LAST_HAN.search(first), _LAST_HAN.search(second)
+    return bool(a and b) and a.group(1) == b.group(1)
 
 
 def _split_tier(word: str) -> int:
