@@ -385,6 +385,11 @@ def test_no_candidate_figure_is_a_unit_alone(seed, seed_items):
     ("收入是否不断提高？", "收入不断提高", "yes"),
     ("一般公共预算收入比上年增长了吗？", "一般公共预算收入未能实现增长", "no"),  # a denied act before the change
     ("上半年有没有新增违建？", "拆除存量违建4.8万平方米，实现新增违建零增长", "no"),  # 零增长: none at all
+    # a whole asked against a part said
+    ("部门承担的15项改革任务是否已全部完成？", "15项改革任务已基本完成12项，其余3项正在推进", "no"),
+    ("Were all 15 reform tasks completed?", "15项改革任务已基本完成12项，其余3项正在推进", "no"),
+    ("部门承担的15项改革任务是否已全部完成？", "15项改革任务已全部完成", "yes"),
+    ("改革任务完成了吗？", "改革任务已完成", "yes"),
 ])
 def test_verdict_pairs(question, clause, verdict):
     got, clear, _ = read_verdict(Lexicon.default(), question, clause)

@@ -2,7 +2,8 @@
 
 A figure decides first, when the question names one: a bar (是否超过98%？ against 达标率97.5% → no), a plan
 (完成年初预算了吗？ against 为年初预算的18.6% → no) or a level kept (比上年增长了吗？ against 与上年持平 → no).
-Otherwise the polarity words of the question and of the clause are compared (处分 vs 未处分, 增长 vs 下降).
+Then a whole asked (全部完成了吗) against a part said (基本完成, 其余…正在推进) is no. Otherwise the polarity
+words of the question and of the clause are compared (处分 vs 未处分, 增长 vs 下降).
 A verdict is *clear* only when the clause itself settles it; an unclear verdict is never shown on its own.
 The words are ``verdict`` and ``polarity`` lines of ``qa/data/query_words.tsv``.
 """
@@ -29,6 +30,8 @@ def read_verdict(lex: Lexicon, question: str, clause: str) -> tuple[str, bool, b
         return "yes", False, False
     if by_figure is not None:
         return by_figure, True, True
+    if "whole" in _words(lex, q) and "part" in _words(lex, clause):  # 是否已全部完成？ against 已基本完成20项，其余2项…
+        return "no", True, False
     q_side, c_side = _side(lex, q), _side(lex, clause)
     if q_side and c_side:  # 控制在限额以内？ against 未超限额 / 超出限额
         return ("yes" if q_side == c_side else "no"), True, True
