@@ -390,6 +390,10 @@ def test_no_candidate_figure_is_a_unit_alone(seed, seed_items):
     ("Were all 15 reform tasks completed?", "15项改革任务已基本完成12项，其余3项正在推进", "no"),
     ("部门承担的15项改革任务是否已全部完成？", "15项改革任务已全部完成", "yes"),
     ("改革任务完成了吗？", "改革任务已完成", "yes"),
+    # a part word that speaks of something else, or beside a whole said, is no part of what is asked
+    ("部门承担的15项改革任务是否已全部完成？", "15项改革任务已全部完成，其余工作转入常态化推进", "yes"),
+    ("所有乡镇是否都实现了通硬化路？", "全市乡镇已全部实现通硬化路，尚有少量自然村道路正在建设", "yes"),
+    ("所有项目支出是否都控制在预算以内？", "项目支出均控制在预算以内，尚有结余资金1200万元", "yes"),
 ])
 def test_verdict_pairs(question, clause, verdict):
     got, clear, _ = read_verdict(Lexicon.default(), question, clause)
@@ -1296,6 +1300,8 @@ def test_a_value_takes_the_unit_of_its_rows_unit_column() -> None:
     ("2025年全市批发和零售业与金融业哪个增加值更高？", ["全市批发和零售业", "金融业"]),
     ("2024年全市教育支出和医疗卫生与计划生育支出哪个更多？", ["全市教育支出", "医疗卫生与计划生育支出"]),
     ("2025年交通运输、仓储和邮政业与住宿和餐饮业，哪个增加值更大？", ["交通运输、仓储和邮政业", "住宿和餐饮业"]),
+    # … but a share's item and whole may end alike: 占 parts no two things of one kind
+    ("第二产业和第三产业增加值占地区生产总值的比重哪个高？", ["第二产业增加值占地区生产总值", "第三产业增加值占地区生产总值"]),
 ])
 def test_a_comparison_names_its_operands_without_their_shared_setting(question: str, names: list[str]) -> None:
     from qa.answer.derived import _names, _which_split

@@ -79,17 +79,23 @@ def _split_operands(lex: Lexicon, lang: str, core: str) -> list[str]:
     found = list(lex.operand_splits[lang].finditer(core))
     if not found:
         return [core.strip()]
-    at = min(found, key=lambda m: _split_tier(m.group())) if lang == "en" else \
-        next((m for m in found if _parallel(core[:m.start()], core[m.end():])), found[0]) if len(found) > 1 else found[0]
+    at = min(found, key=lambda m: _split_tier(m.group())) if lang == "en" else next(
+        (m for m in found if m.group() in _JOINS and _parallel(core[:m.start()], core[m.end():])), found[0]) \
+        if len(found) > 1 else found[0]
     return [core[:at.start()].strip(), core[at.end():].strip()]
+
+
+_JOINS = frozenset("和与及同跟")  # the split words that join two things of one kind (not 比, 占, 是, 距离: a share's
+# item and whole may end alike, 第二产业增加值 | 地区生产总值)
 
 
 _LAST_HAN = lazy(r"([\u4e00-\u9fff])[^\u4e00-\u9fff]*$")
 
 
 def _parallel(first: str, second: str) -> bool:
-    """Whether two sides of a Chinese question end alike, as two things of one kind do (交通运输、仓储和邮政业 |
-    金融业; 医疗卫生与计划生育支出 | 农林水支出): where a 和 or 与 inside a name is no place to part them."""
+    """Whether two sides of a Chinese question joined by 和/与/及/同/跟 end alike, as two things of one kind do
+    (交通运输、仓储和邮政业 | 金融业; 医疗卫生与计划生育支出 | 农林水支出): a join inside a name is no place to
+    part them."""
     a, b = _LAST_HAN.search(first), _LAST_HAN.search(second)
     return bool(a and b) and a.group(1) == b.group(1)
 

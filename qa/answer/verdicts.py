@@ -30,8 +30,9 @@ def read_verdict(lex: Lexicon, question: str, clause: str) -> tuple[str, bool, b
         return "yes", False, False
     if by_figure is not None:
         return by_figure, True, True
-    if "whole" in _words(lex, q) and "part" in _words(lex, clause):  # 是否已全部完成？ against 已基本完成20项，其余2项…
-        return "no", True, False
+    said = _words(lex, clause)
+    if "whole" in _words(lex, q) and "part" in said and "whole" not in said:
+        return "no", True, False  # 是否已全部完成？ against 已基本完成20项，其余2项正在推进 (not …已全部完成，其余工作转入常态化)
     q_side, c_side = _side(lex, q), _side(lex, clause)
     if q_side and c_side:  # 控制在限额以内？ against 未超限额 / 超出限额
         return ("yes" if q_side == c_side else "no"), True, True
