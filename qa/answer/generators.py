@@ -385,7 +385,7 @@ def lists(seg: Segment) -> Iterator[Hit]:
             yield Hit(cut, m.end(), "list")
             yield from _trimmed_list(seg.text, cut, m.end())
         inner = inner_lead(seg.text, start, m.end())
-        if inner > max(start, cut):  # 重点针对银行账户清理、… → 银行账户清理、…; 远赴法国、挪威 → 法国、挪威
+        if inner > max(start, cut):  # 重点针对银行账户清理、… → 银行账户清理、…; 组织代表赴徐汇区、… → 徐汇区、…
             yield Hit(inner, m.end(), "list")
             yield from _trimmed_list(seg.text, inner, m.end())
 
@@ -478,8 +478,8 @@ def _count_cut(text: str, at: int, parts: list[tuple[int, int]], joint: re.Match
     joint, 等 or punctuation), past the item's 和/及 (中小学5所和医院两家 keeps 医院), and only in a list whose
     other items hold no figure (学校15所、医院3家、养老院12个: each item's own quantity)."""
     before = text[at - 1]
-    if before in _PUNCT or before in _DASH or before in "等和及与" or before in _BEFORE_COUNT or not "\u4e00" <= before <= "\u9fff":
-        return False
+    if not "\u4e00" <= before <= "\u9fff" or before in "等和及与" or before in _BEFORE_COUNT:
+        return False  # (punctuation and dashes are no Han characters)
     if joint is not None and at < joint.end():
         return False
     return not any(ch.isdigit() for s, e in parts[:-1] for ch in text[s:e])
