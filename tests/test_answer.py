@@ -394,6 +394,10 @@ def test_no_candidate_figure_is_a_unit_alone(seed, seed_items):
     ("部门承担的15项改革任务是否已全部完成？", "15项改革任务已全部完成，其余工作转入常态化推进", "yes"),
     ("所有乡镇是否都实现了通硬化路？", "全市乡镇已全部实现通硬化路，尚有少量自然村道路正在建设", "yes"),
     ("所有项目支出是否都控制在预算以内？", "项目支出均控制在预算以内，尚有结余资金1200万元", "yes"),
+    # only a completion asked is denied by a part unfinished; 所有者 is no whole; 未来 is nothing unfinished
+    ("所有区县一般公共预算收入是否都实现了增长？", "各区县一般公共预算收入均实现增长，基本完成年度预算", "yes"),
+    ("国有资本所有者权益是否增长？", "所有者权益增长8%，基本实现保值增值", "yes"),
+    ("年度目标任务是否全面完成？", "年度目标任务基本完成", "no"),
 ])
 def test_verdict_pairs(question, clause, verdict):
     got, clear, _ = read_verdict(Lexicon.default(), question, clause)
@@ -2673,6 +2677,8 @@ def test_a_list_is_not_cut_after_a_break_word_inside_a_name(sentence, never):
 
 @pytest.mark.parametrize(("sentence", "never"), [
     ("对甲区、乙区、丙区约20个单位开展检查。", "丙区约"),  # 约20个: the count's own word stays with it
+    ("新建学校、医院、养老院各1所。", "养老院各"),
+    ("新建中小学、医院5所和幼儿园12个。", "和幼儿园"),  # the last item's own figure before its 和
     ("新建幼儿园、中小学5所和医院两家。", "中小学"),  # the whole last item is not cut before its 和
     ("新建学校15所、医院3家、养老院12个。", "养老院"),  # each item's own quantity
 ])

@@ -419,8 +419,8 @@ def function_lead(text: str, a: int, b: int) -> int:
 def inner_lead(text: str, a: int, b: int) -> int:
     """Where a list's first item starts after the last break word of two characters or more (or 赴) said inside
     it (组织开展|中卫市工业园区管委会, 重点针对|银行账户清理, 组织代表赴|徐汇区), when that item is half again as long
-    as the list's others (a clause's verb, not a name's word: 市城市建设投资集团 keeps its 建设), two characters or
-    more of it are left and the cut splits no dictionary word; ``a`` when there is none or the list has no 、."""
+    as the list's others (a clause's verb, not a name's word: 市城市建设投资集团 keeps its 建设), three characters or
+    more of it are left (not 市政府投资项目建设|中心) and the cut splits no dictionary word; ``a`` when there is none or the list has no 、."""
     first_end = text.find("、", a, b)
     if first_end < 0:  # 推进城乡建设和完善基础设施: items joined by 和 alone are no place to look for a verb
         return a
@@ -433,7 +433,7 @@ def inner_lead(text: str, a: int, b: int) -> int:
             if (len(word) >= 2 or word == "赴") and text.startswith(word, at):
                 cut = at + len(word)
                 whole = not (is_word(text[at - 1:cut]) or is_word(text[at:cut + 1]))  # not the 赴 of 赴法
-                if whole and first_end - cut >= 2 and _word_free(text, cut) and text[cut] not in _PUNCT:
+                if whole and first_end - cut >= 3 and _word_free(text, cut) and text[cut] not in _PUNCT:
                     best = max(best, cut)
                 break
     return best
@@ -470,19 +470,21 @@ def _clean_cut(text: str, at: int, inside: int) -> bool:
 
 _ETC = lazy("等")
 _COUNT = lazy(r"\d+(?:个|家|项|类|所|条|名|位|座|处|种|批)")  # how many items a list had: 4个部门
-_BEFORE_COUNT = "第约共计近超逾余数全合总"  # 约20个, 共3个, 合计3个: the count's own word, not the item's end
+_BEFORE_COUNT = "第约共计近超逾余数全合总各达为加增属有"  # 约20个, 共3个, 各1所, 达12所, 分别为3所, 增加12所, 下属12个,
+# 共有: the count's own word, not the item's end
 
 
-def _count_cut(text: str, at: int, parts: list[tuple[int, int]], joint: re.Match[str] | None) -> bool:
+def _count_cut(text: str, at: int, before: tuple[int, int], joint: re.Match[str] | None) -> bool:
     """Whether the last item may end before the count at ``at``: after a character of a name (not 约/共/第, a
     joint, 等 or punctuation), past the item's 和/及 (中小学5所和医院两家 keeps 医院), and only in a list whose
-    other items hold no figure (学校15所、医院3家、养老院12个: each item's own quantity)."""
-    before = text[at - 1]
-    if not "\u4e00" <= before <= "\u9fff" or before in "等和及与" or before in _BEFORE_COUNT:
+    other items hold no figure (学校15所、医院3家、养老院12个: each item's own quantity; ``before``: the span of the
+    list before its last item, or before the part of it after its 和)."""
+    edge = text[at - 1]
+    if not "\u4e00" <= edge <= "\u9fff" or edge in "等和及与" or edge in _BEFORE_COUNT:
         return False  # (punctuation and dashes are no Han characters)
     if joint is not None and at < joint.end():
         return False
-    return not any(ch.isdigit() for s, e in parts[:-1] for ch in text[s:e])
+    return not any(ch.isdigit() for ch in text[before[0]:before[1]])
 
 
 def _etc_cut(text: str, a: int, b: int) -> int:
@@ -513,7 +515,7 @@ def _trimmed_list(text: str, a: int, b: int) -> Iterator[Hit]:
         if cut > last_s:
             ends.add(cut)
         count = _COUNT.search(text, last_s + 2, last_e)
-        if count and _count_cut(text, count.start(), parts, joint if k == 0 else None):
+        if count and _count_cut(text, count.start(), (parts[0][0], last_s), joint if k == 0 else None):
             ends.add(count.start())  # …、中共中卫市委党校|4个部门开展
         for n in {round(mean) - 1, round(mean), round(mean) + 1}:
             if n < 2:

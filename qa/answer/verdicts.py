@@ -2,7 +2,7 @@
 
 A figure decides first, when the question names one: a bar (是否超过98%？ against 达标率97.5% → no), a plan
 (完成年初预算了吗？ against 为年初预算的18.6% → no) or a level kept (比上年增长了吗？ against 与上年持平 → no).
-Then a whole asked (全部完成了吗) against a part said (基本完成, 其余…正在推进) is no. Otherwise the polarity
+Then a whole completion asked (全部完成了吗) against a part unfinished (基本完成, 其余…正在推进) is no. Otherwise the polarity
 words of the question and of the clause are compared (处分 vs 未处分, 增长 vs 下降).
 A verdict is *clear* only when the clause itself settles it; an unclear verdict is never shown on its own.
 The words are ``verdict`` and ``polarity`` lines of ``qa/data/query_words.tsv``.
@@ -31,8 +31,9 @@ def read_verdict(lex: Lexicon, question: str, clause: str) -> tuple[str, bool, b
     if by_figure is not None:
         return by_figure, True, True
     said = _words(lex, clause)
-    if "whole" in _words(lex, q) and "part" in said and "whole" not in said:
-        return "no", True, False  # 是否已全部完成？ against 已基本完成20项，其余2项正在推进 (not …已全部完成，其余工作转入常态化)
+    if "whole" in _words(lex, q) and _asks_completion(lex, q) and "part" in said and "whole" not in said:
+        return "no", True, False  # 是否已全部完成？ against 已基本完成20项，其余2项正在推进 (not …已全部完成，其余工作转入常态化;
+        # not 是否都实现了增长？ against …基本完成年度预算: only a completion asked is denied by a part unfinished)
     q_side, c_side = _side(lex, q), _side(lex, clause)
     if q_side and c_side:  # 控制在限额以内？ against 未超限额 / 超出限额
         return ("yes" if q_side == c_side else "no"), True, True
@@ -81,6 +82,13 @@ def figure_verdict(lex: Lexicon, question: str, clause: str) -> str | None:
     if value == bar:  # 超过100亿元 against 超过100亿元: the words decide, not the figure
         return None
     return "yes" if (value > bar) == (side[0] > 0) else "no"
+
+
+def _asks_completion(lex: Lexicon, question: str) -> bool:
+    """Whether the question asks whether something was done (完成, 建成, 落实, completed…), read apart from the other
+    verdict words (全面完成 is a whole word that holds one)."""
+    q = normalize(question)
+    return any(p.regex.search(q) for p in lex.verdicts if p.label == "completion")
 
 
 def _predicate(lex: Lexicon, question: str) -> str:

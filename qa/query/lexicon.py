@@ -67,7 +67,7 @@ class Lexicon:
     # 个…), area (面积 that names no unit: 平方米, 亩…)
     any_classes: Mapping[str, frozenset[str]]
     polarity: tuple[Pattern, ...]
-    verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat | whole | part: words that decide a yes/no question
+    verdicts: tuple[Pattern, ...]  # above | below | plan | strict | flat | whole | part | completion: words that decide a yes/no question
     complement_leads: LazyRegex  # 为, 任命为, 等次为…: what follows says what something is
     document_leads: LazyRegex  # 根据, 印发的…: a document number starts after them
     post_leads: LazyRegex  # 为, 由, 听取了…: a post written before its holder's name starts after them
