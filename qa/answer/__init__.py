@@ -37,7 +37,7 @@ from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
 from qa.query import Intent, Lexicon, Operation, Query
 from qa.terms import normalize, words
-from qa.types import Answer, Passage
+from qa.types import Answer, Operand, Passage
 
 READ_DEPTH = 10  # passages read for candidates
 MAX_ALTERNATIVES = 2
@@ -204,7 +204,12 @@ def confidence_features(query: Query, ranked: Sequence[Candidate]) -> np.ndarray
 def _overlaps(a: Candidate, b: Candidate) -> bool:
     """Whether two readings are one answer with other bounds, not rivals: of one kind and verdict (a clause that
     says no inside a sentence that says yes is a rival), sharing characters of one source."""
-    return a.kind == b.kind and a.verdict == b.verdict and a.source == b.source and a.start < b.end and b.start < a.end
+    return a.kind == b.kind and a.verdict == b.verdict and _share_characters(a, b)
+
+
+def _share_characters(a: Candidate | Operand, b: Candidate | Operand) -> bool:
+    """Whether two cited spans share characters of one source."""
+    return a.source == b.source and a.start < b.end and b.start < a.end
 
 
 class Answerer:
@@ -357,7 +362,7 @@ def _said_in(c: Candidate, classes: frozenset[str]) -> bool:
 
 def _is_operand(c: Candidate, derived: Answer) -> bool:
     """Whether the candidate is (or overlaps) one of the derived answer's cited figures: 约37人 or 37人."""
-    return any(o.source == c.source and o.start < c.end and c.start < o.end for o in derived.operands)
+    return any(_share_characters(o, c) for o in derived.operands)
 
 
 def page_of(pages: Mapping[str, tuple[int, ...]] | None, source: str, offset: int) -> int | None:
