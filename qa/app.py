@@ -136,10 +136,6 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
 
 
-def _is_ideograph(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
-
-
 def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 

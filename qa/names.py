@@ -9,11 +9,11 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+from qa.han import HAN
 from qa.lazy_regex import lazy
 from qa.paths import data_file
 from qa.terms import is_word
 
-HAN = "\u4e00-\u9fff"
 ROLE = r"(?:长|主任|书记|委员|主席|代表|局长|厅长|部长|处长|主任委员|秘书长|同志|负责人)"
 _NAME_VERBS = r"(?:接受|任命|免去|同意|决定|选举|补选|委托|受|由|经|请|任)"
 _BEFORE = lazy(rf"{ROLE}\s*$|[\s：:、，（(]$|{_NAME_VERBS}$")

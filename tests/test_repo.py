@@ -39,3 +39,12 @@ def test_no_pickle_loading_in_package():
     for path in (REPO / "qa").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*import pickle|pickle\.load|joblib\.load|torch\.load\(|allow_pickle=True", text, re.M), path
+
+
+def test_the_chinese_character_test_is_written_once():
+    """qa.han holds the test for a Chinese character; a module comparing characters with the range itself would
+    drift from it."""
+    inline = re.compile(r"""["']\\u4e00["']\s*<=""")
+    written = [path.relative_to(REPO).as_posix() for path in (REPO / "qa").rglob("*.py")
+               if inline.search(path.read_text(encoding="utf-8"))]
+    assert written == ["qa/han.py"]

@@ -545,3 +545,11 @@ def test_jiebas_hmm_tables_load_only_when_the_hmm_is_used():
     assert not before and after and same
     assert hmm == run(reference)
     assert "杭研" in hmm[0] and "杭研" not in plain[0]  # the HMM was used
+
+
+def test_han_counts_chinese_characters_only():
+    from qa.han import han_count, is_han
+
+    assert is_han("中") and is_han("\u9fff") and not is_han("a") and not is_han("，") and not is_han("〇")
+    assert han_count("2025年GDP增长5.4%，") == 3
+    assert han_count("区监委留置37人") == 6

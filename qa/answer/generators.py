@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from qa import regex_cache
+from qa.han import HAN, is_han
 from qa.ingest.text import align, repair
 from qa.lazy_regex import lazy
-from qa.names import HAN, person_spans
+from qa.names import person_spans
 from qa.query import Lexicon
 from qa.terms import any_word, is_word, normalize, units, words
 from qa.types import Chunk
@@ -480,7 +481,7 @@ def _count_cut(text: str, at: int, before: tuple[int, int], joint: re.Match[str]
     other items hold no figure (学校15所、医院3家、养老院12个: each item's own quantity; ``before``: the span of the
     list before its last item, or before the part of it after its 和)."""
     edge = text[at - 1]
-    if not "\u4e00" <= edge <= "\u9fff" or edge in "等和及与" or edge in _BEFORE_COUNT:
+    if not is_han(edge) or edge in "等和及与" or edge in _BEFORE_COUNT:
         return False  # (punctuation and dashes are no Han characters)
     if joint is not None and at < joint.end():
         return False

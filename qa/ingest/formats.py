@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import BqaError
+from qa.han import han_count
 
 TEXT_SUFFIXES = (".txt", ".md")
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
@@ -80,7 +81,7 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         raise BqaError(f"{name}: not valid UTF-8 (byte {utf8_error.start}) nor GBK/GB18030; re-save it as UTF-8") from None
-    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    han = han_count(text)
     if han < max(1, len(text) // 20):
         raise BqaError(f"{name}: not valid UTF-8 and does not read as GBK Chinese text; re-save it as UTF-8")
     return _universal_newlines(text), "gb18030"

@@ -18,6 +18,7 @@ from enum import StrEnum
 from functools import cache
 
 from qa import regex_cache
+from qa.han import han_count, is_han
 from qa.ingest.places import place_cores
 from qa.lazy_regex import lazy
 from qa.query.dictionary import lookup
@@ -203,7 +204,7 @@ def term_weights(query: Query, idf: Callable[[str], float]) -> list[tuple[str, f
         if k in counted:
             continue
         w = idf(t.lower())
-        if w <= 0 and len(t) > 1 and all("\u4e00" <= ch <= "\u9fff" for ch in t):
+        if w <= 0 and len(t) > 1 and all(is_han(ch) for ch in t):
             w = sum(max(idf(ch), 0.0) for ch in t) / len(t)
         if w > 0:
             out.append((squash(t), w))
@@ -236,7 +237,7 @@ def _words(text: str) -> list[str]:
         run.clear()
 
     for t in tokens:
-        if len(t) == 1 and "\u4e00" <= t <= "\u9fff":
+        if len(t) == 1 and is_han(t):
             if run and "".join(run) + t not in text:
                 flush()
             run.append(t)
@@ -332,7 +333,7 @@ def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
 
 
 def language_of(text: str) -> str:
-    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    han = han_count(text)
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
     return "en" if latin > 2 * han else "zh"
 
