@@ -90,8 +90,8 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["role"] == ROLES | COUNT_ROLES  # the roles qa.answer.rows reads, and what a count takes in; no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh",
-                               "rate_asked", "join_zh", "unjoin_zh", "each_zh", "each_after_zh",
-                               "name_zh", "base_zh", "prior_zh"}  # derived reads; *join_zh, each*, name_zh: a total
+                               "rate_asked", "join_zh", "join_en", "unjoin_zh", "each_zh", "each_after_zh",
+                               "name_zh", "base_zh", "prior_zh"}  # derived reads; *join_zh, join_en, each*, name_zh: a total
     assert seen["span"] == {"org_suffix", "break", "change_verb", "session_body", "session_end"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
@@ -573,6 +573,18 @@ def test_the_blind_why_questions_are_read_as_such() -> None:
         ("区监委留置了多少人？", Intent.FIGURE, None),
         ("集成电路出口和锂电池出口，哪一个增长更快？", Intent.COMPARISON, Operation.COMPARE),
         ("城镇居民人均可支配收入是农村居民的多少倍？", Intent.DERIVED, Operation.RATIO),
+        # English combined, in total, together: a sum when the question joins items (and, plus, both), else the
+        # printed total of one item; together with joins nothing
+        ("What were general and special debt combined at the end of 2025?", Intent.DERIVED, Operation.SUM),
+        ("What is the combined debt limit of the county and the city proper?", Intent.DERIVED, Operation.SUM),
+        ("Taking both budget adjustments together, how much borrowing did they add?", Intent.DERIVED, Operation.SUM),
+        ("How much did the city plus its counties spend in total?", Intent.DERIVED, Operation.SUM),
+        ("How much transfer payment funding did the city receive in total in 2025?", Intent.FIGURE, None),
+        ("How much electricity did the city consume in total across society?", Intent.FIGURE, None),
+        ("What is the combined debt balance of the province?", Intent.FIGURE, None),
+        ("How much did all levels of government together spend on official receptions?", Intent.FIGURE, None),
+        ("Which fees are reported together with the three public expenses?", Intent.LIST, None),
+        ("What is the sum of general and special bonds?", Intent.DERIVED, Operation.SUM),
         # English "by how much … than / exceed": a difference; "by how much did it grow": the printed change
         ("By how much is the 2026 revenue forecast higher than the 2025 actual figure?", Intent.DERIVED,
          Operation.DIFFERENCE),

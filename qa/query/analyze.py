@@ -431,7 +431,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     # a total is a sum of the items joined before it; never the whole of a share or ratio, nor what a comparison
     # compares (税收和非税收入合计的比重, 高新区和起步区的收入合计哪个更多)
     summed = ("total" in found and not {"share", "ratio"} & set(found) and not compares
-              and _total_of_items(lex, text))
+              and (bool(lex.operand_joins_en.search(normalize(text))) if lang == "en" else _total_of_items(lex, text)))
     ops = ["sum" if op == "total" else op for op in found if op != "total" or summed]
     operation = Operation(ops[0]) if ops else None
     if operation is None and compares:
