@@ -83,14 +83,14 @@ def test_query_words_file_is_well_formed() -> None:
             assert re.fullmatch(r"[a-z]+:\S+", label), label
     assert seen["intent"] <= set(INTENT_ORDER)
     # compare comes from the intent; total is a sum when the question joins items before it
-    assert seen["operation"] == {op.value for op in Operation} - {"compare"} | {"total"}
+    assert seen["operation"] == {op.value for op in Operation} - {"compare"} | {"total", "total_en"}
     assert seen["polarity"] == {"positive", "negative", "rise", "fall"}
     from qa.answer.rows import ROLES
     from qa.query.analyze import COUNT_ROLES
     assert seen["role"] == ROLES | COUNT_ROLES  # the roles qa.answer.rows reads, and what a count takes in; no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh",
-                               "rate_asked", "join_zh", "join_en", "unjoin_zh", "each_zh", "each_after_zh",
+                               "rate_asked", "join_zh", "join_en", "unjoin_zh", "each_zh", "each_en", "each_after_zh",
                                "name_zh", "base_zh", "prior_zh"}  # derived reads; *join_zh, join_en, each*, name_zh: a total
     assert seen["span"] == {"org_suffix", "break", "change_verb", "session_body", "session_end"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
@@ -583,8 +583,22 @@ def test_the_blind_why_questions_are_read_as_such() -> None:
         ("How much electricity did the city consume in total across society?", Intent.FIGURE, None),
         ("What is the combined debt balance of the province?", Intent.FIGURE, None),
         ("How much did all levels of government together spend on official receptions?", Intent.FIGURE, None),
-        ("Which fees are reported together with the three public expenses?", Intent.LIST, None),
         ("What is the sum of general and special bonds?", Intent.DERIVED, Operation.SUM),
+        # … items counted (the two districts), joined by together with, &, 、; in a question of more Chinese
+        ("How much did the two districts spend in total?", Intent.DERIVED, Operation.SUM),
+        ("How much did the city issue in general bonds together with special bonds?", Intent.DERIVED, Operation.SUM),
+        ("How much were general bonds & special bonds combined?", Intent.DERIVED, Operation.SUM),
+        ("How much were 新增一般债券 and 新增专项债券 combined?", Intent.DERIVED, Operation.SUM),
+        ("How much were 一般债券、专项债券 combined?", Intent.DERIVED, Operation.SUM),
+        ("How much were general and special bonds altogether?", Intent.DERIVED, Operation.SUM),
+        # … not an and of a glossary phrase (one term), nor one that begins another question, nor each item's own
+        ("How much was spent in total on social security and employment?", Intent.FIGURE, None),
+        ("How much did the Bureau of Housing and Urban-Rural Development spend in total?", Intent.FIGURE, None),
+        ("What was the revenue in total in 2024, and how did it change?", Intent.FIGURE, None),
+        ("How much did the city and the county receive in total, respectively?", Intent.FIGURE, None),
+        ("How much did the city and the county each receive in total?", Intent.FIGURE, None),
+        # … nor beside a share or a comparison, as 合计: the total is the whole, or one side
+        ("What share of general and special debt combined was refinanced?", Intent.DERIVED, Operation.SHARE),
         # English "by how much … than / exceed": a difference; "by how much did it grow": the printed change
         ("By how much is the 2026 revenue forecast higher than the 2025 actual figure?", Intent.DERIVED,
          Operation.DIFFERENCE),

@@ -404,6 +404,18 @@ def _total_of_items(lex: Lexicon, text: str) -> bool:
 
 
 _SPACED_COMMA = lazy(r"\s*、\s*")
+_TOTALS = ("total", "total_en")  # the total words of each language: a sum only of items joined
+
+
+def _joins_items_en(lex: Lexicon, text: str) -> bool:
+    """Whether an English total word (combined, in total) asks for a sum: the question joins items anywhere (and,
+    plus, both, the two…; join_en), not inside a glossary phrase (social security and employment, revenue and
+    expenditure: one term, as 收支 is one word), and no each word (respectively, each) asks for each item's own."""
+    t = " ".join(re.sub(r"[-_]", " ", normalize(text).replace("\u2019", "'")).split())
+    for key, _ in lex.gloss(text):
+        if " " in key:
+            t = re.sub(rf"(?<![a-z0-9]){re.escape(key)}", " ", t)
+    return bool(lex.operand_joins_en.search(t)) and not lex.operand_each_en.search(t)
 
 
 def _each_in_clause(lex: Lexicon, cut: list[str], start: int, total: int) -> bool:
@@ -430,9 +442,11 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
     compares = "comparison" in lex.find(lex.intents, text)
     # a total is a sum of the items joined before it; never the whole of a share or ratio, nor what a comparison
     # compares (税收和非税收入合计的比重, 高新区和起步区的收入合计哪个更多)
-    summed = ("total" in found and not {"share", "ratio"} & set(found) and not compares
-              and (bool(lex.operand_joins_en.search(normalize(text))) if lang == "en" else _total_of_items(lex, text)))
-    ops = ["sum" if op == "total" else op for op in found if op != "total" or summed]
+    summed = (not {"share", "ratio"} & set(found) and not compares
+              and (("total" in found and _total_of_items(lex, text))
+                   or ("total_en" in found and _joins_items_en(lex, text))))
+    ops = ["sum" if op in _TOTALS else op for op in found if op not in _TOTALS or summed]
+    ops = list(dict.fromkeys(ops))
     operation = Operation(ops[0]) if ops else None
     if operation is None and compares:
         operation = Operation.COMPARE

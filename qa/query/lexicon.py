@@ -81,7 +81,8 @@ class Lexicon:
     operand_plan_words: LazyRegex  # a side's plan-or-outcome words (预计, 实际, 目标) the other side replaces
     operand_rate_asked: LazyRegex  # a rate named as what a comparison asks (哪个增加值增速更高): its operands are rates
     operand_joins: LazyRegex  # a word that joins a total's items (和, 与, 、, 两项): 合计 after one asks for a sum
-    operand_joins_en: LazyRegex  # and, plus, both: an English question's combined / in total asks for a sum only with one
+    operand_joins_en: LazyRegex  # and, plus, both, the two…: combined / in total asks for a sum only with one
+    operand_each_en: LazyRegex  # respectively, each: each item's own total, no sum
     operand_unjoins: LazyRegex  # a word that ends a join as no items' (a table's name: 明细表; 相比)
     operand_each: LazyRegex  # 分别, 各自: each item's own total, no sum
     operand_each_after: LazyRegex  # 各: each item's own only after the total word (合计各是多少), not 各区县
@@ -536,6 +537,7 @@ def _load() -> Lexicon:
         operand_plan_words=_joined(groups["operand"], "plan_zh"),
         operand_rate_asked=_joined(groups["operand"], "rate_asked"),
         operand_joins=_joined(groups["operand"], "join_zh"), operand_joins_en=_joined(groups["operand"], "join_en"),
+        operand_each_en=_joined(groups["operand"], "each_en"),
         operand_unjoins=_joined(groups["operand"], "unjoin_zh"), operand_each=_joined(groups["operand"], "each_zh"),
         operand_each_after=_joined(groups["operand"], "each_after_zh"),
         operand_names=_joined(groups["operand"], "name_zh"),
