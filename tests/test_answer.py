@@ -891,6 +891,15 @@ def test_the_form_asked_for_marks_whole_dates():
     ("债务余额是否控制在限额以内？", "严格控制在限额之内，实现了风险可控", "yes"),
     ("债务余额是否控制在限额以内？", "债务余额超出限额", "no"),
     ("是否完成了年初预算？", "完成调整预算的102.3%，为年初预算的98%", "no"),  # the plan the question names
+    # a change asked is read from the change, not from a plan's share; a budget's name (一般公共预算, 政府性基金预算,
+    # 国有资本经营预算) is no plan, 增加值 (value added) no rise
+    ("政府性基金预算收入比上年增长了吗？", "政府性基金预算收入完成41.9亿元，为预算数的101.5%，下降9.09%", "no"),
+    ("Did government fund budget revenue grow year on year?", "政府性基金预算收入完成41.9亿元，为预算数的101.5%，下降9.09%",
+     "no"),
+    ("房地产业增加值比上年有增长吗？", "房地产业增加值714.39亿元，下降2.3%", "no"),
+    ("工业增加值比上年增长了吗？", "规模以上工业增加值增长6.1%", "yes"),
+    ("一般公共预算收入完成年度预算了吗？", "一般公共预算收入13.58亿元，为预算的95.9%", "no"),
+    ("国有资本经营预算收入完成汇总预算了吗？", "国有资本经营预算收入251.31亿元，完成汇总预算的100.1%", "yes"),
 ])
 def test_a_figure_or_a_level_settles_the_verdict(question, clause, verdict):
     assert read_verdict(Lexicon.default(), question, clause)[:2] == (verdict, True)

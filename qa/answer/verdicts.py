@@ -57,7 +57,8 @@ def figure_verdict(lex: Lexicon, question: str, clause: str) -> str | None:
     figure speaks to it."""
     asked = _words(lex, question)
     c, q = normalize(clause), normalize(question)
-    if "plan" in asked and _direction(lex, question) > 0:  # 完成/达到/超过 … 预算/计划/目标 了吗
+    if "plan" in asked and _direction(lex, question) > 0 and not _change(lex, question):
+        # 完成/达到/超过 … 预算/计划/目标 了吗 (not 比上年增长了吗: a change asked is read from the change, below)
         plan = "|".join(p.regex.checked_pattern for p in lex.verdicts if p.label == "plan")
         shares = [(m.group(1), float(m.group(2))) for m in re.finditer(_PLAN_SHARE.format(plan=plan), c)]
         named = [v for name, v in shares if name in q]  # the plan the question names (年初预算), when it does
