@@ -385,6 +385,13 @@ def test_no_candidate_figure_is_a_unit_alone(seed, seed_items):
     ("收入是否不断提高？", "收入不断提高", "yes"),
     ("一般公共预算收入比上年增长了吗？", "一般公共预算收入未能实现增长", "no"),  # a denied act before the change
     ("上半年有没有新增违建？", "拆除存量违建4.8万平方米，实现新增违建零增长", "no"),  # 零增长: none at all
+    # prices rise and fall in other words (上涨, 下跌), and so do rates and scales (提升, 回升, 增多, 下滑)
+    ("居民消费价格比上年上涨了吗？", "全年居民消费价格与上年同期持平", "no"),
+    ("居民消费价格比上年上涨了吗？", "居民消费价格下跌0.3%", "no"),
+    ("居民消费价格比上年上涨了吗？", "居民消费价格上涨0.3%", "yes"),
+    ("工业生产者出厂价格是否下跌？", "工业生产者出厂价格下跌2.1%", "yes"),
+    ("企业利润是否下滑？", "规模以上工业企业利润总额增长3.2%", "no"),
+    ("研发投入强度提升了吗？", "研发投入强度提升0.1个百分点", "yes"),
     # a whole asked against a part said
     ("部门承担的15项改革任务是否已全部完成？", "15项改革任务已基本完成12项，其余3项正在推进", "no"),
     ("Were all 15 reform tasks completed?", "15项改革任务已基本完成12项，其余3项正在推进", "no"),
@@ -900,6 +907,15 @@ def test_the_form_asked_for_marks_whole_dates():
     ("工业增加值比上年增长了吗？", "规模以上工业增加值增长6.1%", "yes"),
     ("一般公共预算收入完成年度预算了吗？", "一般公共预算收入13.58亿元，为预算的95.9%", "no"),
     ("国有资本经营预算收入完成汇总预算了吗？", "国有资本经营预算收入251.31亿元，完成汇总预算的100.1%", "yes"),
+    # a completion asked of a budget item is asked of its budget; a plan named and a change asked must both hold; a
+    # change from a plan is read from the plan's share
+    ("一般公共预算收入是否完成？", "一般公共预算收入完成13.58亿元，为预算的95.9%", "no"),
+    ("Was government fund budget revenue completed?", "政府性基金预算收入完成41.9亿元，为预算的95.9%", "no"),
+    ("Did general public budget revenue meet the budget?", "一般公共预算收入13.58亿元，为预算的95.9%", "no"),
+    ("一般公共预算收入是否完成预算、实现增长？", "一般公共预算收入13.58亿元，为预算的95.9%，增长3.2%", "no"),
+    ("一般公共预算收入是否完成预算、实现增长？", "一般公共预算收入13.58亿元，为预算的101.2%，增长3.2%", "yes"),
+    ("一般公共预算收入是否完成预算、实现增长？", "一般公共预算收入13.58亿元，为预算的101.2%，下降3.2%", "no"),
+    ("一般公共预算收入比年初预算增长了吗？", "一般公共预算收入完成年初预算的103%，比上年下降2%", "yes"),
 ])
 def test_a_figure_or_a_level_settles_the_verdict(question, clause, verdict):
     assert read_verdict(Lexicon.default(), question, clause)[:2] == (verdict, True)

@@ -19,6 +19,7 @@ from qa.query import Lexicon
 from qa.query.lexicon import normalize
 
 _PLAN_SHARE = r"([^\s，。；,;！？!?的为]{{0,6}}(?:{plan}))[^，。；,;！？!?]{{0,10}}?的\s*(\d+(?:\.\d+)?)\s*%"
+_PLAN_BASE = r"(?:比|较|(?<![a-z])(?:than|over|above)(?![a-z]))\s*[^，。；,;！？!?]{{0,8}}?(?:{plan})"  # a change from a plan
 
 
 def read_verdict(lex: Lexicon, question: str, clause: str) -> tuple[str, bool, bool]:
@@ -57,17 +58,23 @@ def figure_verdict(lex: Lexicon, question: str, clause: str) -> str | None:
     figure speaks to it."""
     asked = _words(lex, question)
     c, q = normalize(clause), normalize(question)
-    if "plan" in asked and _direction(lex, question) > 0 and not _change(lex, question):
-        # 完成/达到/超过 … 预算/计划/目标 了吗 (not 比上年增长了吗: a change asked is read from the change, below)
-        plan = "|".join(p.regex.checked_pattern for p in lex.verdicts if p.label == "plan")
-        shares = [(m.group(1), float(m.group(2))) for m in re.finditer(_PLAN_SHARE.format(plan=plan), c)]
-        named = [v for name, v in shares if name in q]  # the plan the question names (年初预算), when it does
-        values = set(named or [v for _, v in shares])
-        if len(values) > 1:
-            return "unclear"
-        if values:
-            share = values.pop()
-            return "yes" if (share > 100 if "strict" in asked else share >= 100) else "no"
+    plan = "|".join(p.regex.checked_pattern for p in lex.verdicts if p.label == "plan")
+    # 完成/达到/超过 … 预算/计划/目标 了吗, or 一般公共预算收入完成了吗 (its budget's); a change asked (比上年增长了吗) is
+    # read from the change (read_verdict) unless the question names a plan of its own, which must be reached too,
+    # or measures the change from a plan (比年初预算增长了吗: the share decides)
+    if asked & {"plan", "budget_name"} and _direction(lex, question) > 0:
+        change = bool(_change(lex, question)) and not re.search(_PLAN_BASE.format(plan=plan), q)
+        if not change or "plan" in asked:
+            shares = [(m.group(1), float(m.group(2))) for m in re.finditer(_PLAN_SHARE.format(plan=plan), c)]
+            named = [v for name, v in shares if name in q]  # the plan the question names (年初预算), when it does
+            values = set(named or [v for _, v in shares])
+            if len(values) > 1:
+                return "unclear"
+            if values:
+                share = values.pop()
+                reached = share > 100 if "strict" in asked else share >= 100
+                if not (reached and change):  # reached, with a change asked too: the change decides
+                    return "yes" if reached else "no"
     direction = {"above": 1, "below": -1}
     side = [direction[w] for w in ("above", "below") if w in asked]
     if len(side) != 1:
