@@ -2717,6 +2717,28 @@ def test_a_list_is_also_read_without_the_count_after_its_last_item():
     assert "市园林局、市水务局、市档案馆" in found, found
 
 
+@pytest.mark.parametrize(("sentence", "items"), [
+    ("新一代信息技术产业、新能源汽车产业分别同比增长17.8%、16.9%。", "新一代信息技术产业、新能源汽车产业"),
+    ("集成电路、传感器、服务器等新兴产品产量分别增长71.0%、5.2%、3.1%。", "集成电路、传感器、服务器"),
+    ("赴哈萨克斯坦、吉尔吉斯斯坦两国机票、住宿费。", "哈萨克斯坦、吉尔吉斯斯坦"),
+    ("对学校、医院、养老院三类机构开展检查。", "学校、医院、养老院"),
+])
+def test_a_list_the_pattern_ran_past_ends_before_each_or_its_count(sentence, items):
+    """The list pattern reads on past 分别 (its figures joined by 、 too) or a count in Chinese numerals: the
+    enumeration is also read up to them."""
+    found = [t for t, _, _ in spans(sentence, "list")]
+    assert items in found, found
+
+
+@pytest.mark.parametrize(("sentence", "never"), [
+    ("推进甲区、乙区分别…", "甲区、乙区分"),
+    ("落实十四五规划、十五五规划编制", "十四"),  # 十四五 is a name, not a count
+    ("调研大区、中区二三个单位", "大区、中区二"),
+])
+def test_a_list_stop_splits_no_word(sentence, never):
+    assert not any(t.endswith(never) or t == never for t, _, _ in spans(sentence, "list"))
+
+
 def test_the_margin_is_read_over_a_rival_not_over_the_same_answer_with_other_bounds():
     """Readings of one list with other bounds (「针对银行账户清理、…」 and 「银行账户清理、…」) are one answer: the
     confidence model's margin is over the best reading elsewhere (or of another kind), not over them."""

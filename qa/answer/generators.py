@@ -375,20 +375,43 @@ def lists(seg: Segment) -> Iterator[Hit]:
     for m in _QUOTED_RUN.finditer(seg.text):  # “小区管理”“美丽家园”“市场秩序”
         yield Hit(m.start(), m.end() - (len(m.group()) - len(m.group().rstrip("、和及与 "))), "list")
     for m in _LIST_RE.finditer(seg.text):
-        yield Hit(m.start(), m.end(), "list")
-        lead = _LIST_LEAD.match(m.group())
-        start = m.start() + (lead.end() if lead else 0)
-        if lead and lead.end() and m.end() - start >= 4:  # without "二、补选" before the items
-            yield Hit(start, m.end(), "list")
-        yield from _trimmed_list(seg.text, start, m.end())
-        cut = function_lead(seg.text, start, m.end())
-        if cut > start:  # without the clause's 将/赴/的 before the first item: 将手机、平板 → 手机、平板
-            yield Hit(cut, m.end(), "list")
-            yield from _trimmed_list(seg.text, cut, m.end())
-        inner = inner_lead(seg.text, start, m.end())
-        if inner > max(start, cut):  # 重点针对银行账户清理、… → 银行账户清理、…; 组织代表赴徐汇区、… → 徐汇区、…
-            yield Hit(inner, m.end(), "list")
-            yield from _trimmed_list(seg.text, inner, m.end())
+        for end in (m.end(), *_list_stops(seg.text, m.start(), m.end())):
+            yield from _lists_in(seg.text, m.start(), end)
+
+
+def _lists_in(text: str, a: int, b: int) -> Iterator[Hit]:
+    """The readings of the enumeration text[a:b]: whole, without its lead-in words, trimmed (``_trimmed_list``)."""
+    yield Hit(a, b, "list")
+    lead = _LIST_LEAD.match(text[a:b])  # (anchored at ^: matched on the slice)
+    start = a + (lead.end() if lead else 0)
+    if lead and start > a and b - start >= 4:  # without "二、补选" before the items
+        yield Hit(start, b, "list")
+    yield from _trimmed_list(text, start, b)
+    cut = function_lead(text, start, b)
+    if cut > start:  # without the clause's 将/赴/的 before the first item: 将手机、平板 → 手机、平板
+        yield Hit(cut, b, "list")
+        yield from _trimmed_list(text, cut, b)
+    inner = inner_lead(text, start, b)
+    if inner > max(start, cut):  # 重点针对银行账户清理、… → 银行账户清理、…; 组织代表赴徐汇区、… → 徐汇区、…
+        yield Hit(inner, b, "list")
+        yield from _trimmed_list(text, inner, b)
+
+
+def _list_stops(text: str, a: int, b: int) -> list[int]:
+    """Where an enumeration the list pattern ran past ends, after its second item at the earliest: before a 分别
+    that says what each item did (新一代信息技术产业、新能源汽车产业|分别增长17.8%、16.9%: the pattern read the figures
+    as items too), or before a count of its items in Chinese numerals (哈萨克斯坦、吉尔吉斯斯坦|两国机票、住宿费; a
+    count in digits is cut in the last item, ``_trimmed_list``), where the cut splits no word."""
+    second = text.find("、", a, b)
+    if second < 0:
+        return []
+    out = []
+    for pattern in (_RESPECTIVELY, _HAN_COUNT):
+        m = pattern.search(text, second + 2, b)
+        if m and m.start() < b and is_han(text[m.start() - 1]) and text[m.start() - 1] not in "等和及与" \
+                and text[m.start() - 1] not in _BEFORE_COUNT and _word_free(text, m.start()):
+            out.append(m.start())
+    return sorted(set(out) - {b})
 
 
 _LIST_JOINT = lazy(r"以及|和|及|与")
@@ -470,6 +493,8 @@ def _clean_cut(text: str, at: int, inside: int) -> bool:
 
 
 _ETC = lazy("等")
+_RESPECTIVELY = lazy("分别")
+_HAN_COUNT = lazy(r"[两二三四五六七八九十]+(?:个|家|项|类|所|条|名|位|座|处|种|批|国|大)")
 _COUNT = lazy(r"\d+(?:个|家|项|类|所|条|名|位|座|处|种|批)")  # how many items a list had: 4个部门
 _BEFORE_COUNT = "第约共计近超逾余数全合总各达为加增属有"  # 约20个, 共3个, 各1所, 达12所, 分别为3所, 增加12所, 下属12个,
 # 共有: the count's own word, not the item's end
