@@ -2734,6 +2734,16 @@ def test_a_list_the_pattern_ran_past_ends_before_each_or_its_count(sentence, ite
     ("推进甲区、乙区分别…", "甲区、乙区分"),
     ("落实十四五规划、十五五规划编制", "十四"),  # 十四五 is a name, not a count
     ("调研大区、中区二三个单位", "大区、中区二"),
+    # a count inside a name or after a verb or 的 ends no list; nor one after a joint, nor in a list of counted items;
+    # nor does a list end with a function word before 分别
+    ("学习习近平新时代中国特色社会主义思想、党的二十大精神", "党的"),
+    ("落实全面从严治党主体责任、中央八项规定精神", "、中央"),
+    ("推进混合所有制改革、深化三项制度改革", "、深化"),
+    ("打好三大攻坚战、实施五大行动", "、实施"),
+    ("包括财政局、税务局在内的十个部门", "在内的"),
+    ("提高低保、特困人员、孤儿基本生活和残疾人两项补贴", "和残疾人"),
+    ("新建学校两所、医院三家", "、医院"),
+    ("市财政局、市发展改革委将分别牵头", "委将"),
 ])
 def test_a_list_stop_splits_no_word(sentence, never):
     assert not any(t.endswith(never) or t == never for t, _, _ in spans(sentence, "list"))

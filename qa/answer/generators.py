@@ -401,17 +401,32 @@ def _list_stops(text: str, a: int, b: int) -> list[int]:
     """Where an enumeration the list pattern ran past ends, after its second item at the earliest: before a 分别
     that says what each item did (新一代信息技术产业、新能源汽车产业|分别增长17.8%、16.9%: the pattern read the figures
     as items too), or before a count of its items in Chinese numerals (哈萨克斯坦、吉尔吉斯斯坦|两国机票、住宿费; a
-    count in digits is cut in the last item, ``_trimmed_list``), where the cut splits no word."""
+    count in digits is cut in the last item, ``_trimmed_list``), where the cut splits no word and leaves no function
+    word at the end (…发展改革委将|分别, 党的|二十大). A count stops the list only after a last item of its own, half
+    as long as the others at least, with no joint in it, in a list whose other items hold no count (not 中央|八项规定,
+    残疾人|两项补贴 after 和, 学校两所、医院|三家)."""
     second = text.find("、", a, b)
     if second < 0:
         return []
     out = []
     for pattern in (_RESPECTIVELY, _HAN_COUNT):
         m = pattern.search(text, second + 2, b)
-        if m and m.start() < b and is_han(text[m.start() - 1]) and text[m.start() - 1] not in "等和及与" \
-                and text[m.start() - 1] not in _BEFORE_COUNT and _word_free(text, m.start()):
-            out.append(m.start())
-    return sorted(set(out) - {b})
+        if not m or m.start() >= b:
+            continue
+        at, edge = m.start(), text[m.start() - 1]
+        if not is_han(edge) or edge in _STOP_EDGE or edge in _BEFORE_COUNT or not _word_free(text, at):
+            continue
+        if pattern is _HAN_COUNT:
+            last = text.rfind("、", a, at) + 1
+            others = [len(x) for x in text[a:last - 1].split("、")]
+            if at - last < max(2, sum(others) / len(others) / 2) or _LIST_JOINT.search(text, last, at) \
+                    or _HAN_COUNT.search(text, a, last) or _DIGIT.search(text, a, last):
+                continue
+        out.append(at)
+    return sorted(set(out))
+
+
+_STOP_EDGE = "等和及与的将已并或也要均都在对"  # no list ends with these before its 分别 or count
 
 
 _LIST_JOINT = lazy(r"以及|和|及|与")
