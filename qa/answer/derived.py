@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from qa.answer.features import FEATURES, change_amount_clause, squash, start_after, wrapped_clause_bounds
 from qa.answer.values import FIGURE_KINDS, value_of
+from qa.han import HAN
 from qa.lazy_regex import lazy
 from qa.query import Intent, Lexicon, Operation, Query, analyze
 from qa.query.lexicon import normalize
@@ -79,9 +80,10 @@ def _split_operands(lex: Lexicon, lang: str, core: str) -> list[str]:
     found = list(lex.operand_splits[lang].finditer(core))
     if not found:
         return [core.strip()]
-    at = min(found, key=lambda m: _split_tier(m.group())) if lang == "en" else next(
-        (m for m in found if m.group() in _JOINS and _parallel(core[:m.start()], core[m.end():])), found[0]) \
-        if len(found) > 1 else found[0]
+    if lang == "en":
+        at = min(found, key=lambda m: _split_tier(m.group()))  # min: the first of a tier
+    else:  # the first join whose two sides end alike, else the first split word
+        at = next((m for m in found if m.group() in _JOINS and _parallel(core[:m.start()], core[m.end():])), found[0])
     return [core[:at.start()].strip(), core[at.end():].strip()]
 
 
@@ -89,7 +91,7 @@ _JOINS = frozenset("和与及同跟")  # the split words that join two things of
 # item and whole may end alike, 第二产业增加值 | 地区生产总值)
 
 
-_LAST_HAN = lazy(r"([\u4e00-\u9fff])[^\u4e00-\u9fff]*$")
+_LAST_HAN = lazy(rf"([{HAN}])[^{HAN}]*$")
 
 
 def _parallel(first: str, second: str) -> bool:

@@ -411,7 +411,7 @@ def _list_stops(text: str, a: int, b: int) -> list[int]:
     out = []
     for pattern in (_RESPECTIVELY, _HAN_COUNT):
         m = pattern.search(text, second + 2, b)
-        if not m or m.start() >= b:
+        if not m:
             continue
         at, edge = m.start(), text[m.start() - 1]
         if not is_han(edge) or edge in _STOP_EDGE or edge in _BEFORE_COUNT or not _word_free(text, at):

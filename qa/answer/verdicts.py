@@ -58,11 +58,11 @@ def figure_verdict(lex: Lexicon, question: str, clause: str) -> str | None:
     figure speaks to it."""
     asked = _words(lex, question)
     c, q = normalize(clause), normalize(question)
-    plan = "|".join(p.regex.checked_pattern for p in lex.verdicts if p.label == "plan")
     # 完成/达到/超过 … 预算/计划/目标 了吗, or 一般公共预算收入完成了吗 (its budget's); a change asked (比上年增长了吗) is
     # read from the change (read_verdict) unless the question names a plan of its own, which must be reached too,
     # or measures the change from a plan (比年初预算增长了吗: the share decides)
     if asked & {"plan", "budget_name"} and _direction(lex, question) > 0:
+        plan = "|".join(p.regex.checked_pattern for p in lex.verdicts if p.label == "plan")
         change = bool(_change(lex, question)) and not re.search(_PLAN_BASE.format(plan=plan), q)
         if not change or "plan" in asked:
             shares = [(m.group(1), float(m.group(2))) for m in re.finditer(_PLAN_SHARE.format(plan=plan), c)]

@@ -22,7 +22,7 @@ from qa.han import han_count, is_han
 from qa.ingest.places import place_cores
 from qa.lazy_regex import lazy
 from qa.query.dictionary import lookup
-from qa.query.lexicon import AREA, COUNT, Lexicon, normalize, squash
+from qa.query.lexicon import AREA, COUNT, Lexicon, gloss_form, normalize, squash
 from qa.terms import any_word, stopwords, tokenize, units
 from qa.terms import words as cut_words
 
@@ -411,7 +411,7 @@ def _joins_items_en(lex: Lexicon, text: str) -> bool:
     """Whether an English total word (combined, in total) asks for a sum: the question joins items anywhere (and,
     plus, both, the two…; join_en), not inside a glossary phrase (social security and employment, revenue and
     expenditure: one term, as 收支 is one word), and no each word (respectively, each) asks for each item's own."""
-    t = " ".join(re.sub(r"[-_]", " ", normalize(text).replace("\u2019", "'")).split())
+    t = " ".join(gloss_form(text).split())
     for key, _ in lex.gloss(text):
         if " " in key:
             t = re.sub(rf"(?<![a-z0-9]){re.escape(key)}", " ", t)

@@ -36,6 +36,12 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def gloss_form(text: str) -> str:
+    """An English question as the glossary's phrases are matched against it: normalised, its right quotes
+    apostrophes, and "-" and "_" spaces."""
+    return re.sub(r"[-_]", " ", normalize(text).replace("\u2019", "'"))
+
+
 def squash(text: str) -> str:
     """Lower case without whitespace: the key question terms are matched against passages with."""
     return "".join(text.split()).lower()  # str.split's whitespace is re's \s (str.isspace); 3x faster
@@ -346,7 +352,7 @@ class Lexicon:
 
     def gloss(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """(English phrase, Chinese terms) for every glossary phrase in ``text``, longest first, no overlaps."""
-        t = re.sub(r"[-_]", " ", normalize(text).replace("\u2019", "'"))
+        t = gloss_form(text)
         out = []
         i = 0
         while i < len(t):  # as one alternation of every phrase would find them: leftmost, then on after each
