@@ -2711,10 +2711,71 @@ def test_a_list_is_not_cut_before_a_count_that_is_no_count_of_its_items(sentence
     assert not any(t.endswith(never) for t, _, _ in spans(sentence, "list"))
 
 
-def test_a_list_is_also_read_without_the_count_after_its_last_item():
+@pytest.mark.parametrize("sentence", [
+    "对市园林局、市水务局、市档案馆3个部门开展评价。",
+    "2025年对市园林局、市水务局、市档案馆3个部门开展评价。",  # a year before the items is no item's quantity
+])
+def test_a_list_is_also_read_without_the_count_after_its_last_item(sentence):
     """「…、市档案馆3个部门开展评价」: the count and what follows it end no item."""
-    found = [t for t, _, _ in spans("对市园林局、市水务局、市档案馆3个部门开展评价。", "list")]
+    found = [t for t, _, _ in spans(sentence, "list")]
     assert "市园林局、市水务局、市档案馆" in found, found
+
+
+def test_a_verb_inside_the_first_item_is_read_against_the_middle_items_not_the_last():
+    """The last item may carry the clause's predicate (…党校4个部门开展整体支出绩效评价): the first item's verb
+    (组织开展) is found by the middle items' length."""
+    sentence = "2025年组织开展中卫市工业园区管委会、中卫市生态环境局、中卫市医疗保障局、中共中卫市委党校4个部门开展整体支出绩效评价。"
+    found = [t for t, _, _ in spans(sentence, "list")]
+    assert "中卫市工业园区管委会、中卫市生态环境局、中卫市医疗保障局、中共中卫市委党校" in found, found
+
+
+@pytest.mark.parametrize(("sentence", "items"), [
+    ("“三公”经费是指公务接待费、因公出国（境）费、车辆购置及运行维护费。", "公务接待费、因公出国（境）费、车辆购置及运行维护费"),
+    ("市民诉求最集中的前三位是房屋保障（13.39%）、环境保护（7.74%）、绿化市容（2.1%）。",
+     "房屋保障（13.39%）、环境保护（7.74%）、绿化市容（2.1%）"),
+    ("闽江（福州段）干流、 敖江（福州段）干流、龙江流域。", "闽江（福州段）干流、 敖江（福州段）干流、龙江流域"),
+])
+def test_a_list_item_keeps_its_bracket_and_a_space_after_a_comma_breaks_no_list(sentence, items):
+    assert items in [t for t, _, _ in spans(sentence, "list")]
+
+
+def _brackets_balance(span: str) -> bool:
+    depth = 0
+    for ch in span:
+        depth += ch in "（("
+        depth -= ch in "）)"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@pytest.mark.parametrize("sentence", [
+    "闽江（福州段）干流优良水质比例、敖江（福州段）干流优良水质比例、龙江流域优良水质比例均为100%。",
+    "其中，执业医生、执业（助理）医师32601人。",  # cut to the items' length
+    "贯通环石岩湖、前海西部（西湾－茅洲河）等骑行道。",
+    "主要包括土地、设备、房屋（含车库等）。",  # cut at 等
+    "对市园林局、市水务局、市档案馆（含3个分馆）开展评价。",  # cut before a count
+    "涉及学校、医院（含两家分院）。",
+])
+def test_no_list_reading_is_cut_inside_a_bracket(sentence):
+    lists = [t for t, _, _ in spans(sentence, "list")]
+    assert lists and all(_brackets_balance(t) for t in lists), lists
+
+
+@pytest.mark.parametrize(("sentence", "never"), [
+    ("十一、 城乡社区支出、农林水支出  2,732,212", " "),  # a heading's number and its space
+    ("15.本表的（二十六）体制性转移支付包括均衡性转移支付支出、县级基本财力保障机制奖补资金", "5"),  # a number cut
+])
+def test_no_list_reading_starts_with_a_space_or_inside_a_number(sentence, never):
+    lists = [t for t, _, _ in spans(sentence, "list")]
+    assert lists and not [t for t in lists if t.startswith(never)], lists
+
+
+def test_a_short_last_item_does_not_lower_the_bar_for_a_verb_inside_the_first():
+    """The first item is read against the others' length or the middle ones', whichever is shorter: 主要用于 is no
+    verb to cut when the list's items are as long as its first."""
+    found = [t for t, _, _ in spans("主要用于城市基础设施建设、大数据产业新基建、清洁能源等领域。", "list")]
+    assert "城市基础设施建设、大数据产业新基建、清洁能源" in found, found
 
 
 @pytest.mark.parametrize(("sentence", "items"), [

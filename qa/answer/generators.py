@@ -33,7 +33,7 @@ _SUFFIX = r"(?:左右|以上|以下|余|多)"
 # across them (the middle dot may stand inside one: 阿卜杜·…)
 _PUNCT = "，。；：！？、（）()《》“”\"'「」,;:!?\n●•▪■□◆◇〔〕【】［］〈〉…"
 _DASH = "—–―"  # a layout's dash (——区审计局…), or a hyphen between two characters of a name (HK366—01地块, 1—6月)
-_LIST_LEAD = lazy(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
+_LIST_LEAD = lazy(r"^(?:(?:[一二三四五六七八九十]+、|\d+[.、．])[ \u3000]*)?(?:补选|包括|涉及|主要有|主要是|分别是|分别为|有|是|为|即)?")
 _CELL_MARKUP = lazy(r"<[^>]*>|[●•▪]")  # HTML tags and bullets inside a table cell are not text
 SENT_END = lazy(r"[。！？；!?;\n]")
 CLAUSE_END = lazy(r"[，。！？；!?;：:\n]|(?<!\d),|,(?!\d)")
@@ -73,8 +73,11 @@ _DATE_TAIL = lazy(r"(?:起|以来|底|末|初|前|后)")
 _ORDINAL_RE = lazy(r"第[\d一二三四五六七八九十]{1,3}(?:位|名|届|批|次|个|条|项)?")
 _QUOTED = lazy(r"[《“「\"]([^》”」\"\n]{2,40})[》”」\"]")
 # an item: no layout dash or bullet (——, ●), a dash only as a hyphen (1—6月)
-_LIST_ITEM = r"(?:[^，。；：！？、,;:!?()（）\n\s—–―●•▪■□◆◇…]|(?<=\w)[—–―](?=\w)){1,24}"
-_LIST_RE = lazy(rf"{_LIST_ITEM}(?:、{_LIST_ITEM})+(?:(?:和|及|以及|与|、){_LIST_ITEM})?|{_LIST_ITEM}(?:和|及|以及|与){_LIST_ITEM}")
+# an item's characters, a hyphen between two of them, or a bracketed word after one (闽江（福州段）干流, 因公出国（境）费,
+# 房屋保障（13.39%）): a bracket opens no item and holds no 、, comma, second bracket or an enumerator alone (（二十六）)
+_LIST_ITEM = r"(?:[^，。；：！？、,;:!?()（）\n\s—–―●•▪■□◆◇…]|(?<=\w)[—–―](?=\w)|(?<=\w)[（(](?![一二三四五六七八九十\d]{1,3}[）)])[^（）()、，。；：\n]{1,10}[）)]){1,24}"
+_LIST_RE = lazy(rf"{_LIST_ITEM}(?:、[ \u3000]?{_LIST_ITEM})+(?:(?:和|及|以及|与|、[ \u3000]?){_LIST_ITEM})?"
+                rf"|{_LIST_ITEM}(?:和|及|以及|与){_LIST_ITEM}")  # (a page's text may leave a space after 、)
 
 
 @dataclass(frozen=True)
@@ -376,7 +379,23 @@ def lists(seg: Segment) -> Iterator[Hit]:
         yield Hit(m.start(), m.end() - (len(m.group()) - len(m.group().rstrip("、和及与 "))), "list")
     for m in _LIST_RE.finditer(seg.text):
         for end in (m.end(), *_list_stops(seg.text, m.start(), m.end())):
-            yield from _lists_in(seg.text, m.start(), end)
+            yield from (h for h in _lists_in(seg.text, m.start(), end) if _whole_reading(seg.text, h.start, h.end))
+
+
+def _whole_reading(text: str, a: int, b: int) -> bool:
+    """Whether the list reading text[a:b] is whole wherever it was cut: its brackets closed (not 房屋（含车库, 闽江（福州段
+    cut by a 等, a count or an item's length), no space at its edges (十一、 城乡社区支出) and no number cut
+    (（债券资金）1.|50亿元: the item pattern's length limit)."""
+    depth = 0
+    for ch in text[a:b]:
+        depth += ch in "（("
+        depth -= ch in "）)"
+        if depth < 0:
+            return False
+    if depth or text[a].isspace() or text[b - 1].isspace():
+        return False
+    return not (a > 0 and text[a - 1].isdigit() and text[a].isdigit()) and \
+        not (b < len(text) and text[b].isdigit() and (text[b - 1].isdigit() or text[b - 1] == "."))
 
 
 def _lists_in(text: str, a: int, b: int) -> Iterator[Hit]:
@@ -420,7 +439,7 @@ def _list_stops(text: str, a: int, b: int) -> list[int]:
             last = text.rfind("、", a, at) + 1
             others = [len(x) for x in text[a:last - 1].split("、")]
             if at - last < max(2, sum(others) / len(others) / 2) or _LIST_JOINT.search(text, last, at) \
-                    or _HAN_COUNT.search(text, a, last) or _DIGIT.search(text, a, last):
+                    or _HAN_COUNT.search(text, a, last) or _holds_figure(text, a, last):
                 continue
         out.append(at)
     return sorted(set(out))
@@ -458,13 +477,15 @@ def function_lead(text: str, a: int, b: int) -> int:
 def inner_lead(text: str, a: int, b: int) -> int:
     """Where a list's first item starts after the last break word of two characters or more (or 赴) said inside
     it (组织开展|中卫市工业园区管委会, 重点针对|银行账户清理, 组织代表赴|徐汇区), when that item is half again as long
-    as the list's others (a clause's verb, not a name's word: 市城市建设投资集团 keeps its 建设), three characters or
-    more of it are left (not 市政府投资项目建设|中心) and the cut splits no dictionary word; ``a`` when there is none or the list has no 、."""
+    as the list's other items, or as its middle ones (a clause's verb, not a name's word: 市城市建设投资集团 keeps its
+    建设), three characters or more of it are left (not 市政府投资项目建设|中心) and the cut splits no dictionary word;
+    ``a`` when there is none or the list has no 、."""
     first_end = text.find("、", a, b)
     if first_end < 0:  # 推进城乡建设和完善基础设施: items joined by 和 alone are no place to look for a verb
         return a
     others = [len(x) for x in text[first_end + 1:b].split("、")]
-    if first_end - a <= 1.5 * (sum(others) / len(others)):
+    middle = others[:-1] or others  # the last may carry the clause's predicate (…党校4个部门开展评价), or be short
+    if first_end - a <= 1.5 * min(sum(others) / len(others), sum(middle) / len(middle)):
         return a
     best = a
     for at in range(a + 1, first_end - 2):
@@ -519,13 +540,21 @@ def _count_cut(text: str, at: int, before: tuple[int, int], joint: re.Match[str]
     """Whether the last item may end before the count at ``at``: after a character of a name (not 约/共/第, a
     joint, 等 or punctuation), past the item's 和/及 (中小学5所和医院两家 keeps 医院), and only in a list whose
     other items hold no figure (学校15所、医院3家、养老院12个: each item's own quantity; ``before``: the span of the
-    list before its last item, or before the part of it after its 和)."""
+    list before its last item, or before the part of it after its 和; a year said there is the clause's date)."""
     edge = text[at - 1]
     if not is_han(edge) or edge in "等和及与" or edge in _BEFORE_COUNT:
         return False  # (punctuation and dashes are no Han characters)
     if joint is not None and at < joint.end():
         return False
-    return not any(ch.isdigit() for ch in text[before[0]:before[1]])
+    return not _holds_figure(text, *before)
+
+
+_YEAR_SAID = lazy(r"(?:19|20)\d{2}\s*年")
+
+
+def _holds_figure(text: str, a: int, b: int) -> bool:
+    """Whether text[a:b] holds a digit other than a year's (2025年组织开展…: the clause's date, no item's quantity)."""
+    return bool(_DIGIT.search(_YEAR_SAID.sub("", text[a:b])))
 
 
 def _etc_cut(text: str, a: int, b: int) -> int:
