@@ -1144,6 +1144,35 @@ def test_a_why_question_has_no_span_to_answer_it():
     assert "3450.17亿元" in _candidates_of("2024年全省政府性基金预算收入是多少？", sentence)  # the same passage
 
 
+def test_the_figure_said_with_the_asking_clauses_words_has_that_clauses_coverage():
+    """「…额度中，转贷给益阳高新区的是多少？」 asks in its last clause: the figure whose own words say 转贷益阳高新区 holds
+    that clause's terms, the total said with the first clause's words holds none of them."""
+    sentence = "省下达市本级新增专项债券额度20.2亿元，其中，市本级留用4.4亿元，转贷益阳高新区14.1亿元。"
+    focus = FEATURES.index("focus_own_cov")
+    rows = _features_of("2025年省下达市本级的新增专项债券额度中，转贷给益阳高新区的是多少？", sentence)
+    assert rows["14.1亿元"][focus] > 0.5 and rows["20.2亿元"][focus] == 0.0
+    assert rows["4.4亿元"][focus] == 0.0
+    one = _features_of("转贷给益阳高新区的新增专项债券额度是多少？", sentence)  # one clause: own_cov says it
+    assert all(f[focus] == 0.0 for f in one.values())
+    english = _features_of("Of the new special bond quota, how much was on-lent to the Yiyang high-tech zone?", sentence)
+    assert all(f[focus] == 0.0 for f in english.values())
+
+
+@pytest.mark.parametrize(("question", "said", "unsaid"), [
+    ("2025年省下达市本级的新增专项债券额度中，转贷给益阳高新区的，是多少？", "高新区", "额度"),  # 是多少 joins its clause
+    ("2025年稳定调节基金使用了多少，用于弥补年初预算缺口？", "稳定", "缺口"),  # the clause that asks, not the last
+    ("2026年市级（不含南湖新区，高新区）社会保险基金预算中，财政补助收入是多少？", "补助", "新区"),  # a bracket's comma
+    ("2025年全市一般公共预算收入（不含南湖新区，高新区）是多少？", None, "新区"),  # one clause
+    ("2025年城镇居民和农村居民的人均生活消费支出，哪个增长更快？", None, "增长"),  # a comparison's criterion
+])
+def test_the_asking_clause_of_a_question(question, said, unsaid):
+    from qa.answer.features import Context
+
+    focus = Context.of(analyze(question), lambda t: 1.0).focus_terms()
+    assert (said in focus) if said else not focus, sorted(focus)
+    assert unsaid not in focus
+
+
 def test_the_words_right_before_a_candidate_that_the_question_says_are_a_feature():
     cands = _features_of("区监委留置了多少人？", "全区立案272人，留置37人，结案227人。")
     lead = FEATURES.index("lead_echo")

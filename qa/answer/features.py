@@ -55,6 +55,11 @@ FEATURES = (
     # the period in force at a figure: the last one its statement says before it, else its cell's or heading's
     # (「上半年，全区新设立企业1556户」: 上半年, though the figure's clause names none)
     "lead_period_agree", "lead_period_conflict",
+    # a Chinese question of several clauses asks in one of them (「…新增专项债券额度中，转贷给益阳高新区的是多少？」,
+    # 「…社会保险基金预算中，财政补助收入是多少？」): the share of that clause's term weight the figure's own words
+    # hold (Context.focus_terms); 0 when no other clause has terms of its own (its own_cov says the same), for an
+    # English question and for a comparison
+    "focus_own_cov",
 )
 ALLOWED: dict[Intent, tuple[str, ...]] = {  # which kinds may answer which intent (the first ones fit it best)
     Intent.FIGURE: ("number", "table_cell", "date"),
@@ -78,6 +83,8 @@ PRIMARY: dict[Intent, tuple[str, ...]] = {
 _YEAR = lazy(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _TITLE_BEFORE = lazy(rf"{ROLE}\s*$")  # 区财政局局长 姜靖
 _DIGIT = lazy(r"\d")
+_QUESTION_CLAUSE_END = lazy(r"(?<!\d),|,(?!\d)|[:;]|\.{3,}")  # (a question is NFKC-normalised: ，：；… are ,:;...)
+_BRACKETED = lazy(r"（[^（）]*）|\([^()]*\)|“[^“”]*”|《[^《》]*》|「[^「」]*」|\"[^\"]*\"")
 # a list's or a table row's number (or 其中) before its words: 「七、社会保障和就业支出」 and 「其中：税收收入」 echo a
 # question that names the row
 _ENUMERATION = lazy(r"^(?:其中[:：]?|[一二三四五六七八九十]+[、)）]|[（(](?:[一二三四五六七八九十]+|\d{1,2})[）)]"
@@ -189,6 +196,58 @@ class Context:
             context = chunk.context
             found = self._seen[("passage", id(chunk))] = (chunk, context, self.coverage(chunk.text + "▸" + context))
         return found[1], found[2]
+
+    def focus_coverage(self, text: str) -> float:
+        """The share of the term weight of the question's asking clause (``focus_terms``) that ``text`` holds; 0
+        when the question has no such clause apart from the rest."""
+        focus = self.focus_terms()
+        if not focus:
+            return 0.0
+        key = squash(text)
+        said = sum(w for t, w, forms in self._term_forms()
+                   if t in focus and (t in key or (forms and any(f in key for f in forms))))
+        return said / self._focus_weight()
+
+    def _focus_weight(self) -> float:
+        found = self._seen.get("focus_weight")
+        if found is None:
+            found = self._seen["focus_weight"] = sum(w for t, w in self.terms if t in self.focus_terms())
+        return found
+
+    def focus_terms(self) -> frozenset[str]:
+        """The terms of a Chinese question's asking clause — the last clause that says an asking word (多少, 哪,
+        是否…: ``Lexicon.ask_zh``), else its last — with a clause of no term of its own joined to the one before it
+        (「…转贷给益阳高新区的，是多少？」), when another clause has terms the asking one does not say; else none (one
+        clause, an English question, a comparison, whose asking clause names its criterion: 哪个增长更快). Commas inside
+        brackets and quotes (（不含南湖新区，高新区）, “稳中有进，进中向好”) and inside numbers (1,234) part no clauses."""
+        found = self._seen.get("focus")
+        if found is None:
+            found = frozenset()
+            if self.query.language == "zh" and self.query.intent is not Intent.COMPARISON:
+                found = self._asking_terms(self.query.question)
+            self._seen["focus"] = found
+        return found
+
+    def _asking_terms(self, question: str) -> frozenset[str]:
+        flat = _BRACKETED.sub(lambda m: m.group()[0] + "_" * (len(m.group()) - 2) + m.group()[-1], question)
+        cuts = [0, *(m.end() for m in _QUESTION_CLAUSE_END.finditer(flat)), len(question) + 1]
+        clauses = [question[a:b - 1] for a, b in zip(cuts, cuts[1:], strict=False) if b - 1 > a]
+        keys = [squash(c) for c in clauses]
+        terms = [t for t, _ in self.terms if t]
+        merged: list[list[int]] = []  # clause indices, a clause of no term joined to the one before it
+        for i, k in enumerate(keys):
+            if merged and not any(t in k for t in terms):
+                merged[-1].append(i)
+            else:
+                merged.append([i])
+        if len(merged) < 2:
+            return frozenset()
+        asking = [g for g in merged if any(self.lexicon.ask_zh.search(clauses[i]) for i in g)]
+        group = (asking or merged)[-1]
+        key = "".join(keys[i] for i in group)
+        rest = "".join(keys[i] for g in merged if g is not group for i in g)
+        mine = frozenset(t for t in terms if t in key)
+        return mine if mine and any(t in rest and t not in key for t in terms) else frozenset()
 
     def coverage(self, text: str) -> float:
         """The share of the question's term weight that ``text`` holds."""
@@ -697,7 +756,7 @@ def candidate_features(ctx: Context, chunk: Chunk, seg: Segment, hit: Hit, passa
         float(q.change == "by" and change == "by"), float(q.change == "by" and hit.kind == "number" and change != "by"),
         lead_agree, lead_conflict,
         *((clause_cov, own_cov, pass_cov) if q.language == "en" else (0.0, 0.0, 0.0)),
-        sec_agree, sec_conflict, lead_p_agree, lead_p_conflict,
+        sec_agree, sec_conflict, lead_p_agree, lead_p_conflict, ctx.focus_coverage(own),
     ], dtype=np.float32)
 
 

@@ -108,6 +108,7 @@ class Lexicon:
     place_not_after: LazyRegex = LazyRegex(r"(?!)")  # what after a county's name makes it part of a word (县级, 区长)
     session_body: LazyRegex = LazyRegex(r"(?!)")  # a session's term and body, ending where its count starts (届…人大)
     session_end: LazyRegex = LazyRegex(r"(?!)")  # what follows a session's count (会议, 全会)
+    ask_zh: LazyRegex = LazyRegex(r"(?!)")  # the words a Chinese question asks with (多少, 哪, 是否…)
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -558,5 +559,6 @@ def _load() -> Lexicon:
         # read back from the count: anchored at the end (\Z, not $, which also matches before a last line break)
         session_body=_compile(rf"(?:{_joined(groups['span'], 'session_body').pattern})\Z", "the session_body words"),
         session_end=_joined(groups["span"], "session_end"),
+        ask_zh=_joined(groups["span"], "ask_zh"),
         head_ends={p.label: _compile(f"(?:{p.regex.pattern})$", f"the {p.label} endings") for p in groups["head_end"]},
     )
