@@ -16,7 +16,7 @@ HOLDOUT = ROOT / "eval" / "holdout.jsonl"
 
 TYPES = {"number", "table_cell", "entity", "date", "list", "yes_no", "comparison", "unanswerable"}
 REQUIRED = {"id", "question", "answer", "answer_variants", "evidence", "doc_title", "type", "lang"}
-ALLOWED = REQUIRED | {"trap"}
+ALLOWED = REQUIRED | {"trap", "verdict"}
 
 
 def ns(s: str) -> str:
@@ -80,6 +80,8 @@ def test_schema(both):
             bad.append((it["id"], "answer_variants"))
         if "trap" in it and not (isinstance(it["trap"], str) and it["trap"].strip()):
             bad.append((it["id"], "trap"))
+        if "verdict" in it and (it["type"] != "yes_no" or it["verdict"] not in ("yes", "no")):
+            bad.append((it["id"], "verdict"))  # a yes/no item's answer, yes or no (eval/GOLD.md)
     assert not bad, bad
 
 
