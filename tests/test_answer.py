@@ -1824,6 +1824,29 @@ def test_a_figure_outside_an_unambiguous_respectively_clause_belongs_to_no_item(
     assert aligned(clause, clause.index(figure)) is None
 
 
+def test_the_clauses_own_words_before_the_first_item_name_no_item():
+    """「年末全市参加城镇职工基本养老保险、失业保险、工伤保险分别达到…」: the first item is read as long as the shortest other
+    one (养老保险), so a question that says 年末 too still names one item."""
+    from qa.answer.respectively import respective_fit
+    from qa.query.lexicon import squash
+    clause = "年末全市（不含航空港区）参加城镇职工基本养老保险、失业保险、工伤保险分别达到550.44万人、325.55万人、277.76万人"
+    asked = squash("2025年末郑州（不含航空港区）参加失业保险的人数是多少？")
+    assert respective_fit(clause, clause.index("325.55"), asked) == (1.0, 0.0)
+    assert respective_fit(clause, clause.index("550.44"), asked) == (0.0, 1.0)
+    assert respective_fit(clause, clause.index("550.44"), squash("年末参加城镇职工基本养老保险多少人")) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize(("clause", "figure", "item"), [
+    ("外贸进出口增长2.7%，集成电路、汽车零配件、锂电池出口分别增长107.9%、46.7%、57.4%", "107.9", "集成"),  # after a mark
+    ("可穿戴智能设备、智能手机分别增长5.1%、4.2%", "5.1", "可穿"),  # cut alike (智能, 智能): read as written
+    ("全市一般公共预算收入（不含省级）、税收收入分别增长5.1%、4.2%", "4.2", "税收"),  # an aside left out
+])
+def test_a_first_item_is_read_without_the_clauses_words_only_where_that_names_it(clause, figure, item):
+    from qa.answer.respectively import aligned
+    found = aligned(clause, clause.index(figure))
+    assert found is not None and found[0] == item, found
+
+
 def test_a_question_that_says_two_items_leads_names_neither():
     from qa.answer.respectively import respective_fit
     from qa.query.lexicon import squash

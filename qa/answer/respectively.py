@@ -7,7 +7,9 @@ figures of the run that follows 分别 (figures parted by 、, 和, 及 or 与, 
 last, a sign or 约 before any), two or more. Two items may be joined by one 和, 与 or 及 instead
 (「基本公共卫生补助和城居医保政府补助年人均标准分别提高至99元、700元」) when the words before 分别 hold no 、 and that one
 conjunction. An item is named by its first two characters (城镇、农村居民人均可支配收入 → 城镇, 农村): the items'
-shared head noun is written once, after the last, so only their leads tell them apart; items whose leads are not
+shared head noun is written once, after the last, so only their leads tell them apart. A first item half again as
+long as the shortest other one carries the clause's own words before it (「年末全市参加城镇职工基本养老保险、失业保险、
+工伤保险分别达到…」): it is read as long as that one (养老保险). Items whose leads are not
 all different are not read, and a question that says more than one lead (城镇新增就业 against
 「城镇新增就业、新增发放创业担保贷款」) names none of them.
 """
@@ -27,6 +29,8 @@ _SIGN = r"(?:[-−－+]|约|近|超过|超|逾)?"  # what may stand before a fig
 _BETWEEN = lazy(rf"\s*[%‰]?[^\d、，,。；;：:]{{0,5}}?\s*[、和及与]\s*{_SIGN}\s*")  # unit, separator, sign
 _BEFORE = lazy(rf"{_SIGN}\s*")
 _LEAD_CHARS = 2
+_ASIDE = lazy(r"[（(][^（）()]*[）)]")
+_LETTERS_AT_END = lazy(r"[^\W\d_]*$")
 
 
 def aligned(clause: str, at: int) -> tuple[str, tuple[str, ...]] | None:
@@ -41,7 +45,9 @@ def aligned(clause: str, at: int) -> tuple[str, tuple[str, ...]] | None:
         items = [squash(x) for x in pair]  # 「A和B分别…」: two items, one conjunction
     if len(items) < 2:
         return None
-    leads = tuple(x[:_LEAD_CHARS] for x in items)
+    leads = _leads([_first_item(items[0], items[1:]), *items[1:]])  # without the clause's words before it
+    if len(set(leads)) != len(leads) or not all(x.isalpha() for x in leads):
+        leads = _leads(items)  # the cut named two items alike or cut a word's digit or mark: read as written
     if len(set(leads)) != len(leads) or any(len(x) < _LEAD_CHARS or not x.isalpha() for x in leads):
         return None
     run: list[re.Match[str]] = []
@@ -55,6 +61,21 @@ def aligned(clause: str, at: int) -> tuple[str, tuple[str, ...]] | None:
         if m.start() <= at < m.end() or (at < m.start() and _BEFORE.fullmatch(clause, at, m.start())):
             return lead, leads
     return None
+
+
+def _leads(items: list[str]) -> tuple[str, ...]:
+    return tuple(x[:_LEAD_CHARS] for x in items)
+
+
+def _first_item(first: str, others: list[str]) -> str:
+    """The first item without the clause's words before it: its letters after its last other character, an aside in
+    brackets left out (「…96.6%，全区纠纷类」 → 全区纠纷类; 「一般公共预算收入（不含省级）」 → 一般公共预算收入), and when they
+    are half again as long as the shortest other item, as many as that one has, from their end (年末全市参加城镇职工
+    基本养老保险 → 养老保险)."""
+    head = _LETTERS_AT_END.search(_ASIDE.sub("", first)).group()
+    first = head if len(head) >= _LEAD_CHARS else first
+    shortest = min(len(x) for x in others)
+    return first[-shortest:] if len(first) > 1.5 * shortest else first
 
 
 def respective_fit(clause: str, at: int, asked: str) -> tuple[float, float]:
