@@ -1039,6 +1039,9 @@ def test_the_chinese_an_english_question_quotes_are_its_terms() -> None:
     ("全市规模以上工业增加值增速是多少？", "by"),
     ("By how much did general budget revenue increase in 2025?", "by"),
     ("How much did the debt balance grow compared with last year?", "by"),
+    ("To what level was the minimum wage for urban workers raised in 2025?", "to"),
+    # the verb said after a long subject, or as decline
+    ("How much did the province's state-owned land-use-right transfer revenue (土地出让收入) decline in 2024?", "by"),
     ("全市新增债务限额是多少？", ""),  # 新增: a quantity, not a change
 ])
 def test_which_value_of_a_change_a_question_asks_for(question: str, change: str) -> None:
