@@ -91,7 +91,7 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh",
                                "rate_asked", "join_zh", "join_en", "unjoin_zh", "each_zh", "each_en", "each_after_zh",
-                               "name_zh", "base_zh", "prior_zh"}  # derived reads; *join_zh, join_en, each*, name_zh: a total
+                               "name_zh", "base_zh", "prior_zh", "hedge_zh"}  # derived reads; *join_zh, join_en, each*, name_zh: a total
     assert seen["span"] == {"org_suffix", "break", "change_verb", "session_body", "session_end", "ask_zh"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
@@ -1042,6 +1042,11 @@ def test_the_chinese_an_english_question_quotes_are_its_terms() -> None:
     ("To what level was the minimum wage for urban workers raised in 2025?", "to"),
     # the verb said after a long subject, or as decline
     ("How much did the province's state-owned land-use-right transfer revenue (土地出让收入) decline in 2024?", "by"),
+    # a verb of another clause, a word holding one, and a level of something else ask for no change
+    ("How much did the city spend on the programme that aims to reduce pollution and increase green cover?", ""),
+    ("How much did Fuzhou raise through special bonds, and how did its debt balance decline?", ""),
+    ("How much did the real estate enterprise earn in 2025?", ""),
+    ("To what level of government were the approval powers delegated?", ""),
     ("全市新增债务限额是多少？", ""),  # 新增: a quantity, not a change
 ])
 def test_which_value_of_a_change_a_question_asks_for(question: str, change: str) -> None:

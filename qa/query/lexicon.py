@@ -94,6 +94,7 @@ class Lexicon:
     operand_each_after: LazyRegex  # 各: each item's own only after the total word (合计各是多少), not 各区县
     operand_base: LazyRegex  # what a change asked for is measured from: 比【年初预算】减少了多少 (its first group)
     operand_prior: LazyRegex  # the year before as a base (上年, 同期): a printed change's words need not name it
+    operand_hedge: LazyRegex  # words hedging the figure asked for (大约, 约, 左右): none of an operand's words
     operand_names: LazyRegex  # one name whose parts are joined by 、 (交通运输、仓储和邮政业): no items of a total
     org_suffix: LazyRegex  # what an organisation's name ends with (人民政府, 委员会, 局…)
     break_words: tuple[str, ...]  # an organisation's name never reaches back across these (的, 在, 推进…)
@@ -549,6 +550,7 @@ def _load() -> Lexicon:
         operand_each_after=_joined(groups["operand"], "each_after_zh"),
         operand_names=_joined(groups["operand"], "name_zh"),
         operand_base=_joined(groups["operand"], "base_zh"), operand_prior=_joined(groups["operand"], "prior_zh"),
+        operand_hedge=_joined(groups["operand"], "hedge_zh"),
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
         qualifiers=_compile("|".join(qualifiers) or r"(?!)", "the qualifiers"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
