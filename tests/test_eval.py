@@ -1157,6 +1157,10 @@ def test_fit_linear_is_sklearns_logistic_regression_where_no_sign_bound_binds_an
     assert bounded.weights[0] > 0.5 and bounded.weights[1] == 0.0 and bounded.weights[3] <= 0.0
     unbounded = fit_linear("m", ("a", "b", "c", "d"), np.hstack([x, rare]), y, {})
     assert unbounded.weights[3] > 0.0  # what the bound prevents
+    # how much of the question the reading says never lowers the confidence: b goes with wrong answers here
+    covered = fit_linear("m", ("a", "b_cov", "c"), x, y, {})
+    assert covered.provenance["sign_bounds"] == {"b_cov": ">= 0"} and covered.weights[1] == 0.0
+    assert free.weights[1] < 0.0  # what the bound prevents
 
 
 def _stopping(monkeypatch, at_start: bool) -> None:
