@@ -203,10 +203,7 @@ class Context:
         focus = self.focus_terms()
         if not focus:
             return 0.0
-        key = squash(text)
-        said = sum(w for t, w, forms in self._term_forms()
-                   if t in focus and (t in key or (forms and any(f in key for f in forms))))
-        return said / self._focus_weight()
+        return self._weight_said(squash(text), only=focus) / self._focus_weight()
 
     def _focus_weight(self) -> float:
         found = self._seen.get("focus_weight")
@@ -258,9 +255,13 @@ class Context:
 
     def _share_said(self, key: str, skip: frozenset[str] = frozenset()) -> float:
         """The share of the question's term weight that the squashed ``key`` holds, terms in ``skip`` left out."""
-        said = [w for t, w, forms in self._term_forms()
-                if t not in skip and (t in key or (forms and any(f in key for f in forms)))]
-        return sum(said) / self.total  # sum(), as total is summed
+        return self._weight_said(key, skip) / self.total
+
+    def _weight_said(self, key: str, skip: frozenset[str] = frozenset(), only: frozenset[str] | None = None) -> float:
+        """The weight of the question's terms (of ``only``, when given; not of ``skip``) that the squashed ``key``
+        says, in any of their forms."""
+        return sum(w for t, w, forms in self._term_forms()  # sum(), as total is summed
+                   if t not in skip and (only is None or t in only) and (t in key or (forms and any(f in key for f in forms))))
 
     def name_tables(self, captions: Iterable[str | None]) -> None:
         """Read which of the question's terms name a table (``table_name_terms``) against each caption of the
