@@ -2610,6 +2610,39 @@ def test_a_name_ending_with_the_questions_word_is_an_entity(text: str, names: li
     assert not {text[h.start:h.end] for h in generate(Segment(text, None), ["number"], _HEADS, _SAID)} & set(names)
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("投入资金18.1亿元，支持金塘冲水库建设项目。", ["金塘冲水库建设项目"]),  # 建设项目 is one word: 建设 is no break
+    ("持续推进金塘冲水库建设项目。", ["金塘冲水库建设项目"]),  # back to the break word before the name (推进)
+    ("今年加快实施项目。", []),  # 实施项目 is no word: the break word stays one, and no name is left before it
+    ("加快建设项目。", []),  # one word, but no name before it (nor 快建设项目)
+    ("资金用在建设项目上", []),  # the break word before the compound word is one, whatever word it makes (在建)
+])
+def test_a_break_word_that_makes_one_word_with_the_names_ending_is_part_of_the_name(text: str,
+                                                                                  names: list[str]) -> None:
+    from qa.answer.generators import entities, headed
+
+    assert [text[h.start:h.end] for h in headed(Segment(text, None), ("项目",), "")] == names
+    assert [text[h.start:h.end] for h in entities(Segment(text, None))] == names  # 项目 ends an organisation's name too
+
+
+@pytest.mark.parametrize(("text", "head", "said", "names"), [
+    ("以解决问题为导向", "问题", "", []),  # a verb and its object make the word (解决问题, 举办活动): not the name's
+    ("已累计举办活动 40 场", "活动", "", []),
+    ("支持水库建设项目。", "项目", "水库是哪个项目", ["水库建设项目"]),  # no step past what the question says to 建设项目
+])
+def test_no_name_is_a_compound_word_alone_or_a_verb_with_its_object(text: str, head: str, said: str,
+                                                                    names: list[str]) -> None:
+    from qa.answer.generators import headed
+
+    assert [text[h.start:h.end] for h in headed(Segment(text, None), (head,), said)] == names
+
+
+def test_an_organisations_name_keeps_a_break_word_its_ending_makes_a_word_with() -> None:
+    text = "省财政厅 住房和城乡建设厅关于调整城市基础设施配套费的通知"
+    spans = {text[h.start:h.end] for h in generate(Segment(text, None), ["entity"]) if h.kind == "entity"}
+    assert "城乡建设厅" in spans and "省财政厅" in spans  # (the 和 of 住房和 still ends the name: a break word)
+
+
 def test_a_name_ends_as_the_question_names_a_kind_the_word_list_does_not_know() -> None:
     """哪座水库: no head word of qa/data/query_words.tsv, so the question's own word says how the answer ends (head_match);
     a kind the list knows (哪个部门) reads the list's endings, not the word."""

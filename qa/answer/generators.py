@@ -246,18 +246,38 @@ def name_start(text: str, a: int, b: int) -> int:
     """Where a name that ends at ``b`` (its ending starts at ``a``) starts: back to punctuation, a line's start, a
     space or a break word (的, 在, 推进…) that makes no word with the character after it (not the 受 of 受理中心, the 在
     of 在建项目), within MAX_NAME characters; with no such boundary in reach, the first place after it where no word
-    or number is split (not 委|经济工作会议); ``b`` for none."""
+    or number is split (not 委|经济工作会议); ``b`` for none. A break word that makes one word with the ending
+    (``compound``: 建设项目) is the name's, with at least two characters of the name before it (金塘冲水库建设项目; not
+    建设项目 alone, whose start stays the ending's)."""
     lex = Lexicon.default()
+    ending = a
+    joined = compound(text, a, b, lex)  # the start of the compound word, before which a break word is one outright
 
     def bound(at: int) -> bool:
-        return at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or _layout_dash(text, at - 1) or (
-            text[:at].endswith(lex.break_words) and not is_word(text[at - 1:at + 1]))
+        if at == 0 or text[at - 1] in _PUNCT or text[at - 1].isspace() or _layout_dash(text, at - 1):
+            return True
+        if not text[:at].endswith(lex.break_words):
+            return False
+        return at == joined or (at != ending or joined < 0) and not is_word(text[at - 1:at + 1])
 
     while b - a < MAX_NAME and not bound(a):
         a -= 1
     if not bound(a):
         a = next((x for x in range(a, b - 2) if _word_free(text, x)), b)
+    if joined >= 0 and a > joined - 2:
+        return ending  # nothing of a name before the compound word: read as before it, the break word a bound
     return a
+
+
+def compound(text: str, at: int, b: int, lex: Lexicon) -> int:
+    """Where the compound word starts that a break word of ``Lexicon.break_joins`` (建设, 实施) makes right before a
+    name's ending (``at`` to ``b``), when the two make one word of the dictionary (建设项目, 实施方案, 建设厅); -1 for
+    none."""
+    for word in lex.break_joins:
+        start = at - len(word)
+        if start >= 0 and text.startswith(word, start) and is_word(text[start:b]):
+            return start
+    return -1
 
 
 def headed(seg: Segment, heads: Collection[str], said: str) -> Iterator[Hit]:
@@ -279,9 +299,12 @@ def headed(seg: Segment, heads: Collection[str], said: str) -> Iterator[Hit]:
 
 
 def _name_starts(text: str, at: int, b: int, said: str) -> Iterator[int]:
-    """The starts of a name whose ending runs from ``at`` to ``b`` (``headed``), at least two characters before it."""
+    """The starts of a name whose ending runs from ``at`` to ``b`` (``headed``), at least two characters before it
+    (before the compound word it makes with a break word: 建设项目 alone is no name)."""
     start = name_start(text, at, b)  # b for none: no start before at
-    if at - start >= 2:
+    joined = compound(text, at, b, Lexicon.default())
+    head = joined if joined >= 0 and start < joined else at
+    if head - start >= 2:
         yield start
     if start >= at or text[start:start + 2] not in said:
         return
@@ -291,7 +314,7 @@ def _name_starts(text: str, at: int, b: int, said: str) -> Iterator[int]:
                 normalize(text[cut:cut + len(w)]) != w:
             break
         cut += len(w)
-        if at - cut >= 2 and _word_free(text, cut):
+        if head - cut >= 2 and _word_free(text, cut):
             yield cut
             return
 

@@ -98,6 +98,7 @@ class Lexicon:
     operand_names: LazyRegex  # one name whose parts are joined by 、 (交通运输、仓储和邮政业): no items of a total
     org_suffix: LazyRegex  # what an organisation's name ends with (人民政府, 委员会, 局…)
     break_words: tuple[str, ...]  # an organisation's name never reaches back across these (的, 在, 推进…)
+    break_joins: tuple[str, ...]  # break words that begin a name's own word with its ending (建设项目, 实施方案)
     qualifiers: LazyRegex
     cues: LazyRegex  # the intent and operation cues, each gap (占.{0,12}比例) a group: the question's own words
     glossary: dict[str, tuple[str, ...]]  # english phrase -> chinese terms
@@ -488,6 +489,7 @@ def _load() -> Lexicon:
     any_classes: dict[str, set[str]] = {COUNT: set(), AREA: set()}
     cue_parts: list[str] = []
     break_words: list[str] = []
+    break_joins: list[str] = []
     for line in _lines("query_words.tsv"):
         parts = line.split("\t")
         if len(parts) != 3 or not parts[2].strip():
@@ -501,8 +503,8 @@ def _load() -> Lexicon:
                 raise BqaError(f"qa/data/query_words.tsv: bad line {line!r}; a countclass is {COUNT} or {AREA}")
             any_classes[label].update(w for w in phrases.split("|") if w)
             continue
-        if category == "span" and label == "break":
-            break_words += [w for w in phrases.split("|") if w]
+        if category == "span" and label in ("break", "break_joins"):
+            (break_words if label == "break" else break_joins).extend(w for w in phrases.split("|") if w)
             continue
         alternatives = sorted((normalize(p) for p in _alternatives(phrases) if p), key=len, reverse=True)
         regex = _compile(_union(alternatives), repr(line))
@@ -552,6 +554,7 @@ def _load() -> Lexicon:
         operand_base=_joined(groups["operand"], "base_zh"), operand_prior=_joined(groups["operand"], "prior_zh"),
         operand_hedge=_joined(groups["operand"], "hedge_zh"),
         org_suffix=_joined(groups["span"], "org_suffix"), break_words=tuple(break_words),
+        break_joins=tuple(w for w in break_joins if w in break_words),
         qualifiers=_compile("|".join(qualifiers) or r"(?!)", "the qualifiers"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
         glossary={k: tuple(v) for k, v in glossary.items()}, short_forms=short_forms,
