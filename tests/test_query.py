@@ -984,6 +984,10 @@ def test_which_with_a_measure_word(question: str, intent: Intent) -> None:
     ("哪家民营企业获得了技改补助？", ("firm",)),
     ("报告是由哪个单位向市人代会提交的？", ("organ",)),  # the nearest kind after 哪个, not the meeting further on
     ("新设立的职业技术大学是哪一所？", ("school",)),  # the kind said before 是哪一所
+    ("点名的交通枢纽项目叫什么？", ("project",)),  # …or before 叫什么
+    ("财政部门开展的专项行动叫什么？", ("activity",)),
+    ("这个基金的名称是什么？", ()),  # 基金 is no kind the word list knows
+    ("欧阳街道的民意收集平台叫什么？", ()),  # the word right before 叫什么 (平台), not a kind further back
     ("闭幕会在哪里召开？", ("venue",)),
     ("全省有哪些城市纳入了试点？", ("city",)),
     ("Which department drafted the budget?", ("organ",)),

@@ -61,6 +61,7 @@ _ASCII_WORD = lazy(r"[a-z][a-z'\-]*[a-z]|[a-z]")
 # 任命为什么职务 and 评为什么称号 ask for a post and a title
 _ASKED_ZH = lazy(r"哪一?[个家所座条位项种类次部份些]?|(?<!(?<![命评成作称选])为)什么|何处|何种")
 _ASKED_BEFORE_ZH = lazy(r"[是为]哪(?:一?[个家所座条位项种类次部份些]|几[个家项])?(?=[？?，,。]|$)")  # …大学是哪一所
+_NAMED_BEFORE_ZH = lazy(r"(?:叫什么(?:名字|名称)?|的?(?:名称|全称)是什么)(?=[？?，,。]|$)")  # …交通枢纽项目叫什么
 _ASKED_EN = lazy(r"(?<![a-z])(?:which|what|where)(?![a-z])"  # up to the verb or preposition that ends it
                        r"(?:\s+(?!(?:did|does|do|in|on|at|for|by|from|to|with)(?![a-z]))[a-z'\-]+){0,6}")
 HEAD_WINDOW = 5  # characters after 哪家 / 什么 (or before 是哪) the asked kind is looked for in
@@ -279,19 +280,20 @@ _YEAR_IN_BASE = lazy(r"((?:19|20)\d{2})\s*年")
 def asked_heads(lex: Lexicon, text: str) -> tuple[str, ...]:
     """The kinds of thing a question asks for (``head`` words of qa/data/query_words.tsv): the head word nearest
     after each 哪家 / 什么 / which (within HEAD_WINDOW characters, or up to six English words before a verb or a
-    preposition), or nearest before 是哪:
+    preposition), or nearest before 是哪, or right before 叫什么 / 名称是什么 (点名的交通枢纽项目叫什么 -> project):
     哪家钢铁企业获发了… -> firm, 由哪个单位向市人代会提交 -> organ (not the meeting further on), 职业技术大学是哪一所
     -> school, in which department -> organ."""
     t = normalize(text)
     # from the character before the question word (在哪里 asks for a venue, 从哪里来 does not)
-    windows = [(t[max(0, m.start() - 1):m.end() + HEAD_WINDOW], False) for m in _ASKED_ZH.finditer(t)]
-    windows += [(t[max(0, m.start() - 2 * HEAD_WINDOW):m.start()], True) for m in _ASKED_BEFORE_ZH.finditer(t)]
-    windows += [(m.group(), False) for m in _ASKED_EN.finditer(t)]
+    windows = [(t[max(0, m.start() - 1):m.end() + HEAD_WINDOW], False, False) for m in _ASKED_ZH.finditer(t)]
+    windows += [(t[max(0, m.start() - 2 * HEAD_WINDOW):m.start()], True, False) for m in _ASKED_BEFORE_ZH.finditer(t)]
+    windows += [(t[max(0, m.start() - 2 * HEAD_WINDOW):m.start()], True, True) for m in _NAMED_BEFORE_ZH.finditer(t)]
+    windows += [(m.group(), False, False) for m in _ASKED_EN.finditer(t)]
     out: list[str] = []
-    for window, before in windows:  # the nearest head word, the longest where two start together (会议室, 会议)
+    for window, before, adjacent in windows:  # the nearest head word, the longest where two start together (会议室)
         found = [(len(window) - m.end() if before else m.start(), -len(m.group()), p.label) for p in lex.heads
                  for m in p.regex.finditer(window)]
-        if found:
+        if found and not (adjacent and min(found)[0]):  # 叫什么: the word right before it (not 欧阳街道的民意收集平台)
             out.append(min(found)[2])
     return tuple(dict.fromkeys(out))
 
