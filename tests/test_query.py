@@ -1012,6 +1012,11 @@ def test_which_with_a_measure_word(question: str, intent: Intent) -> None:
     ("哪个区财政局作了说明？", ()),
     ("哪个园区的产值最高？", ()),
     ("Which district court heard the case?", ()),
+    ("Which two district state-owned enterprise groups did the bureau audit?", ("firm",)),  # English names it last
+    ("Which city department received the funds?", ("organ",)),
+    ("Which session of the Standing Committee approved the budget?", ("meeting",)),  # …before its of
+    ("Which county's sewage treatment plant was upgraded?", ("county",)),  # a kind that owns the thing
+    ("What is Huang Haibin's position?", ("post",)),  # nothing before the verb: the nearest after it
 ])
 def test_the_kind_of_thing_a_question_asks_for(question: str, heads: tuple[str, ...]) -> None:
     assert analyze(question).heads == heads

@@ -288,14 +288,40 @@ def asked_heads(lex: Lexicon, text: str) -> tuple[str, ...]:
     windows = [(t[max(0, m.start() - 1):m.end() + HEAD_WINDOW], False, False) for m in _ASKED_ZH.finditer(t)]
     windows += [(t[max(0, m.start() - 2 * HEAD_WINDOW):m.start()], True, False) for m in _ASKED_BEFORE_ZH.finditer(t)]
     windows += [(t[max(0, m.start() - 2 * HEAD_WINDOW):m.start()], True, True) for m in _NAMED_BEFORE_ZH.finditer(t)]
-    windows += [(m.group(), False, False) for m in _ASKED_EN.finditer(t)]
     out: list[str] = []
     for window, before, adjacent in windows:  # the nearest head word, the longest where two start together (会议室)
         found = [(len(window) - m.end() if before else m.start(), -len(m.group()), p.label) for p in lex.heads
                  for m in p.regex.finditer(window)]
         if found and not (adjacent and min(found)[0]):  # 叫什么: the word right before it (not 欧阳街道的民意收集平台)
             out.append(min(found)[2])
+    for m in _ASKED_EN.finditer(t):
+        if (label := _english_head(lex, m.group())) is not None:
+            out.append(label)
     return tuple(dict.fromkeys(out))
+
+
+# an English noun phrase after which/what ends before its verb (a form of be or have, a past participle or tense)
+# or its of (which session of the committee: a session)
+_EN_PHRASE_END = lazy(r"\s(?:is|are|was|were|has|have|had|will|would|can|could|should|of|[a-z]+(?<!-)ed)(?![a-z'\-])")
+
+
+def _english_head(lex: Lexicon, window: str) -> str | None:
+    """The kind an English which/what/where phrase asks for: where itself (a venue); else the phrase's last head word
+    before its verb or its of (English names the thing last: which two district state-owned enterprise groups ->
+    firm, not county), or a head word that owns another (which county's sewage plant -> county); else, with none
+    there (what is Huang Haibin's position), the head word nearest after the question word."""
+    found = [(m.start(), m.end(), p.label) for p in lex.heads for m in p.regex.finditer(window)]
+    if not found:
+        return None
+    first = min(found, key=lambda f: (f[0], f[0] - f[1]))
+    if first[0] == 0:  # the question word itself: where
+        return first[2]
+    end = m.start() if (m := _EN_PHRASE_END.search(window)) else len(window)
+    phrase = [f for f in found if f[1] <= end]
+    if not phrase:
+        return first[2]
+    owner = [f for f in phrase if window.startswith(("'s", "’s", "s'"), f[1])]
+    return min(owner)[2] if owner else max(phrase, key=lambda f: (f[1], f[1] - f[0]))[2]
 
 
 # a word that ends a head word's run: a function word of one character, or punctuation (哪座铁矿【的】…)
