@@ -1017,6 +1017,12 @@ def test_which_with_a_measure_word(question: str, intent: Intent) -> None:
     ("Which session of the Standing Committee approved the budget?", ("meeting",)),  # …before its of
     ("Which county's sewage treatment plant was upgraded?", ("county",)),  # a kind that owns the thing
     ("What is Huang Haibin's position?", ("post",)),  # nothing before the verb: the nearest after it
+    ("Which company built the ring road?", ("firm",)),  # a verb before a determiner ends the phrase
+    ("Which department oversees the road project?", ("organ",)),
+    ("Which department must submit the rectification document?", ("organ",)),
+    ("Which company holds the project's operating rights?", ("firm",)),  # an owner in the object is no owner
+    ("Which districts' schools received the most funding?", ("county",)),  # a plural owner
+    ("What is Huang Haibin’s position?", ("post",)),  # a typographic apostrophe
 ])
 def test_the_kind_of_thing_a_question_asks_for(question: str, heads: tuple[str, ...]) -> None:
     assert analyze(question).heads == heads

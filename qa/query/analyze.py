@@ -294,15 +294,20 @@ def asked_heads(lex: Lexicon, text: str) -> tuple[str, ...]:
                  for m in p.regex.finditer(window)]
         if found and not (adjacent and min(found)[0]):  # 叫什么: the word right before it (not 欧阳街道的民意收集平台)
             out.append(min(found)[2])
-    for m in _ASKED_EN.finditer(t):
+    for m in _ASKED_EN.finditer(t.replace("’", "'")):  # NFKC keeps the typographic apostrophe
         if (label := _english_head(lex, m.group())) is not None:
             out.append(label)
     return tuple(dict.fromkeys(out))
 
 
-# an English noun phrase after which/what ends before its verb (a form of be or have, a past participle or tense)
-# or its of (which session of the committee: a session)
-_EN_PHRASE_END = lazy(r"\s(?:is|are|was|were|has|have|had|will|would|can|could|should|of|[a-z]+(?<!-)ed)(?![a-z'\-])")
+# an English noun phrase after which/what ends before its verb: a form of be or have, a modal, a word ending in -ed
+# before a determiner or a preposition (or the phrase's end), or any word before a determiner (which company built
+# the ring road: built); or at its of (which session of the committee: a session)
+_EN_DETERMINER = r"(?:the|a|an|its|their|this|these|those)"
+_EN_PHRASE_END = lazy(
+    r"\s(?:is|are|was|were|has|have|had|will|would|can|could|should|must|may|shall|might|of)(?![a-z'\-])"
+    rf"|\s[a-z]+ed(?=\s+(?:{_EN_DETERMINER}|in|on|at|for|by|from|to|with|into|over|under)(?![a-z'\-])|\s*$)"
+    rf"|\s[a-z'\-]+(?=\s+{_EN_DETERMINER}(?![a-z'\-]))")
 
 
 def _english_head(lex: Lexicon, window: str) -> str | None:
@@ -320,7 +325,7 @@ def _english_head(lex: Lexicon, window: str) -> str | None:
     phrase = [f for f in found if f[1] <= end]
     if not phrase:
         return first[2]
-    owner = [f for f in phrase if window.startswith(("'s", "’s", "s'"), f[1])]
+    owner = [f for f in phrase if window.startswith("'", f[1])]  # county's, districts'
     return min(owner)[2] if owner else max(phrase, key=lambda f: (f[1], f[1] - f[0]))[2]
 
 
