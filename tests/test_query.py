@@ -472,6 +472,17 @@ def test_expected_units(question: str, unit: str) -> None:
 
 
 @pytest.mark.parametrize(("question", "intent"), [
+    ("区人民法院代理院长叫什么名字？", Intent.PERSON),  # a person's word before 叫什么名字
+    ("市财政局局长叫什么名字？", Intent.PERSON),
+    ("他叫什么名字？", Intent.PERSON),
+    ("区人大组建的代表联络站叫什么名字？", Intent.ENTITY),  # a thing's name
+    ("正式组建的产业投资母基金叫什么名字？", Intent.ENTITY),
+])
+def test_whose_name_is_asked(question: str, intent: Intent) -> None:
+    assert analyze(question).intent is intent
+
+
+@pytest.mark.parametrize(("question", "intent"), [
     ("2024年全省政府性基金预算收入为什么下降？", Intent.REASON),
     ("为何2025年市本级一般公共预算收入未完成预算？", Intent.REASON),
     ("2024年企业所得税下降的原因是什么？", Intent.REASON),
