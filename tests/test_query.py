@@ -477,6 +477,8 @@ def test_expected_units(question: str, unit: str) -> None:
     ("他叫什么名字？", Intent.PERSON),
     ("区人大组建的代表联络站叫什么名字？", Intent.ENTITY),  # a thing's name
     ("正式组建的产业投资母基金叫什么名字？", Intent.ENTITY),
+    ("What is the name of the district deputy director?", Intent.PERSON),  # a person's word after "name of the"
+    ("What is the name of the procurement platform the city launched?", Intent.ENTITY),
 ])
 def test_whose_name_is_asked(question: str, intent: Intent) -> None:
     assert analyze(question).intent is intent
