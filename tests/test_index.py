@@ -336,6 +336,43 @@ def test_touched_but_unchanged_file_is_up_to_date(fake_index, tmp_path):
     assert report.up_to_date and report.n_parsed == 0
 
 
+def test_a_skipped_file_leaves_the_index_up_to_date_until_it_changes(tmp_path):
+    """A corpus with a file no text comes from (not a PDF, empty): the build records it and why, so the next build
+    and every question find the index up to date and repeat the reason; once the file changes it is read again."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy2(SEED_FILE, corpus / "a.txt")
+    (corpus / "broken.pdf").write_bytes(b"\x00\x01 not a pdf")
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
+    idx = tmp_path / "idx"
+    first = build_index(corpus, idx, "fake")
+    assert not first.up_to_date and first.n_parsed == 1
+    assert any(w.startswith("skipped broken.pdf: not a PDF") for w in first.warnings)
+    loaded = load_index(idx)
+    assert set(loaded.manifest.skipped) == {"broken.pdf", "empty.txt"} and set(loaded.manifest.files) == {"a.txt"}
+    assert index_is_stale(loaded, corpus) == []  # no "corpus changed" on every question
+    again = build_index(corpus, idx, "fake")
+    assert again.up_to_date and again.n_parsed == 0
+    assert again.warnings == loaded.manifest.skip_warnings and "skipped empty.txt: the file is empty" in again.warnings[1]
+    (corpus / "broken.pdf").write_bytes(b"\x00\x02 still not a pdf")  # changed, still unusable: its own reason
+    _bump_mtime(corpus / "broken.pdf")
+    assert index_is_stale(loaded, corpus) == ["broken.pdf"]
+    third = build_index(corpus, idx, "fake")
+    assert not third.up_to_date and third.n_parsed == 0 and third.n_documents == first.n_documents
+    assert any(w.startswith("skipped broken.pdf: not a PDF") for w in third.warnings)
+    (corpus / "empty.txt").write_text("区人大常委会听取了报告。留置了5人。\n", encoding="utf-8")  # now usable
+    _bump_mtime(corpus / "empty.txt")
+    assert index_is_stale(load_index(idx), corpus) == ["empty.txt"]
+    fourth = build_index(corpus, idx, "fake")
+    final = load_index(idx)
+    assert fourth.n_parsed == 1 and set(final.manifest.files) == {"a.txt", "empty.txt"}
+    assert set(final.manifest.skipped) == {"broken.pdf"}
+    (corpus / "broken.pdf").unlink()  # removed: the index is stale once, then up to date
+    assert index_is_stale(final, corpus) == ["broken.pdf"]
+    build_index(corpus, idx, "fake")
+    assert load_index(idx).manifest.skipped == {} and build_index(corpus, idx, "fake").up_to_date
+
+
 def test_index_is_stale_names_changed_added_and_removed_files(tmp_path):
     corpus = _two_file_corpus(tmp_path / "corpus")
     build_index(corpus, tmp_path / "idx", "fake")

@@ -36,6 +36,17 @@ class FileRecord:
 
 
 @dataclass(frozen=True)
+class SkippedRecord:
+    """A corpus file a build could not use, as it was then: bytes digest, size, mtime, and why it was skipped (an
+    unchanged skipped file leaves the index up to date; it is tried again when it changes or the index is rebuilt)."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     """What an index was built from and how: the embedder, dense index kind, chunking, tokenizer and files."""
 
@@ -52,13 +63,20 @@ class Manifest:
     versions: dict[str, str] = field(default_factory=dict)
     built_at: str = ""
     build_seconds: float | None = None
+    skipped: dict[str, SkippedRecord] = field(default_factory=dict)  # source -> record: files no text came from
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @property
     def corpus(self) -> dict[str, str]:
-        return {source: rec.sha256 for source, rec in self.files.items()}
+        """The digest of every corpus file the build read, used or skipped."""
+        return {source: rec.sha256 for recs in (self.files, self.skipped) for source, rec in recs.items()}
+
+    @property
+    def skip_warnings(self) -> tuple[str, ...]:
+        """The build's warnings for the files it skipped, as the build gave them."""
+        return tuple(f"skipped {source}: {rec.reason}" for source, rec in sorted(self.skipped.items()))
 
 
 def fix_command(index_dir: Path) -> str:
@@ -98,6 +116,17 @@ def manifest_from_dict(raw: object, path: Path, index_dir: Path) -> Manifest:
                 raise ValueError
         except (TypeError, ValueError):
             raise _bad(path, f"the record of {source!r} is malformed", index_dir) from None
+    skipped_raw = raw.get("skipped", {})
+    if not isinstance(skipped_raw, dict):
+        raise _bad(path, "'skipped' has the wrong type", index_dir)
+    skipped = {}
+    for source, rec in skipped_raw.items():
+        try:
+            skipped[source] = SkippedRecord(**rec)
+            if skipped[source].size < 0 or not isinstance(skipped[source].reason, str):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise _bad(path, f"the record of the skipped {source!r} is malformed", index_dir) from None
     n_chunks = _typed(raw, "n_chunks", int, path, index_dir)
     n_documents = _typed(raw, "n_documents", int, path, index_dir)
     if n_chunks < 0 or n_documents < 0 or n_chunks > 10**9:
@@ -113,6 +142,7 @@ def manifest_from_dict(raw: object, path: Path, index_dir: Path) -> Manifest:
         versions=raw.get("versions") if isinstance(raw.get("versions"), dict) else {},
         built_at=raw.get("built_at") if isinstance(raw.get("built_at"), str) else "",
         build_seconds=raw.get("build_seconds") if isinstance(raw.get("build_seconds"), int | float) else None,
+        skipped=skipped,
     )
 
 

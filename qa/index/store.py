@@ -41,6 +41,7 @@ from qa.index.manifest import (
     EmbedderRecord,
     FileRecord,
     Manifest,
+    SkippedRecord,
     fix_command,
     read_manifest,
 )
@@ -252,7 +253,7 @@ def _digests(files: list[CorpusFile], previous: Manifest | None) -> dict[str, st
     """sha256 per file, reusing the previous digest where size and mtime are unchanged."""
     out = {}
     for f in files:
-        rec = previous.files.get(f.source) if previous else None
+        rec = (previous.files.get(f.source) or previous.skipped.get(f.source)) if previous else None
         if rec and rec.size == f.size and rec.mtime_ns == f.mtime_ns:
             out[f.source] = rec.sha256
         else:
@@ -280,10 +281,11 @@ def _is_current(index_dir: Path, manifest: Manifest | None, digests: dict[str, s
 
 
 def index_is_stale(index: LoadedIndex, corpus_dir: Path) -> list[str]:
-    """The corpus files added, removed or changed (by size and mtime, then bytes) since the index was built."""
+    """The corpus files added, removed or changed (by size and mtime, then bytes) since the index was built (a file
+    the build skipped and that is unchanged is none of them)."""
     files, _ = scan_corpus(corpus_dir)
     now = {f.source: f for f in files}
-    recs = index.manifest.files
+    recs = {**index.manifest.skipped, **index.manifest.files}
     changed = sorted(set(now) ^ set(recs))
     for source in set(now) & set(recs):
         f, rec = now[source], recs[source]
@@ -333,7 +335,7 @@ def build_index(
         if not rebuild and previous is not None and _is_current(index_dir, previous, digests, embedder.name, settings):
             # no lock needed to say so: a build replaces the manifest whole, at its end
             return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
-                               0.0, _size(index_dir), True, tuple(warnings))
+                               0.0, _size(index_dir), True, (*warnings, *previous.skip_warnings))
     seen = previous.build_dir if previous is not None else None
     from filelock import Timeout
 
@@ -351,7 +353,7 @@ def build_index(
             digests = _digests(files, previous)
         if not rebuild and _is_current(index_dir, previous, digests, embedder.name, settings):
             return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
-                               0.0, _size(index_dir), True, tuple(warnings))
+                               0.0, _size(index_dir), True, (*warnings, *previous.skip_warnings))
         return _build_locked(Path(corpus_dir), index_dir, files, digests, list(warnings), previous, embedder,
                              settings, use_cache, not rebuild, dense_kind, show_progress, t0, progress)
     finally:
@@ -432,14 +434,13 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
             done[0] += 1
             notify("parse", done[0] / max(1, len(todo)))
 
-        try:
-            corpus = load_corpus(corpus_dir, files=todo, progress=tick)
-            warnings += list(corpus.warnings)
-            parsed = {p.source.source: p for p in corpus.sources}
-        except BqaError:
-            if not old_texts:
-                raise
-            warnings += [f"skipped {f.source}: it could not be read" for f in todo]
+        corpus = load_corpus(corpus_dir, files=todo, progress=tick, allow_none=bool(old_texts))
+        warnings += list(corpus.warnings)
+        parsed = {p.source.source: p for p in corpus.sources}
+    reasons = {w.removeprefix("skipped ").split(": ", 1)[0]: w.split(": ", 1)[1] for w in warnings
+               if w.startswith("skipped ") and ": " in w}
+    skipped = {f.source: SkippedRecord(digests[f.source], f.size, f.mtime_ns, reasons.get(f.source, "it could not be read"))
+               for f in todo if f.source not in parsed}
     order = [f.source for f in files if f.source in parsed or f.source in old_texts]
     if not order:
         detail = f" ({'; '.join(warnings)})" if warnings else ""
@@ -525,7 +526,7 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
             tokenizer=terms_fingerprint(), files=per_file, n_documents=n_docs, n_chunks=len(chunks),
             data_files=_data_files(tmp), versions=_versions(),
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            build_seconds=round(time.perf_counter() - t0, 3),
+            build_seconds=round(time.perf_counter() - t0, 3), skipped=skipped,
         )
         _write_json(tmp / "manifest.json", manifest.to_dict())
         _fsync_tree(tmp)

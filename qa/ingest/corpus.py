@@ -142,8 +142,9 @@ def parse_corpus_file(f: CorpusFile, root: Path) -> ParsedSource:
 
 
 def load_corpus(root: Path, files: Iterable[CorpusFile] | None = None,
-                progress: Callable[[str], None] | None = None) -> Corpus:
-    """Parse every supported file under ``root``; unusable files become warnings, not failures."""
+                progress: Callable[[str], None] | None = None, allow_none: bool = False) -> Corpus:
+    """Parse every supported file under ``root``; unusable files become warnings, not failures. With no usable
+    file: an error, or with ``allow_none`` (a build that keeps other files' rows) a corpus of no sources."""
     root = _root_of(root)
     scanned, warnings = scan_corpus(root) if files is None else (list(files), [])
     base = root if root.is_dir() else root.parent
@@ -155,7 +156,7 @@ def load_corpus(root: Path, files: Iterable[CorpusFile] | None = None,
             parsed.append(parse_corpus_file(f, base))
         except BqaError as err:
             warnings.append(f"skipped {f.source}: {str(err).removeprefix(f.path.name + ': ')}")
-    if not parsed:
+    if not parsed and not allow_none:
         detail = f" ({'; '.join(warnings)})" if warnings else ""
         raise BqaError(f"corpus {root} has no usable file{detail}; add {SUPPORTED_NAMES} files")
     return Corpus(root=base, sources=tuple(parsed), warnings=tuple(warnings))
