@@ -471,6 +471,20 @@ def test_expected_units(question: str, unit: str) -> None:
     assert unit in analyze(question).units
 
 
+@pytest.mark.parametrize(("question", "subunits"), [
+    ("What was Shapotou District's government debt balance at the end of 2025?", ("沙坡头区",)),
+    ("How much did Pingluo County spend?", ("平罗县",)),
+    ("What was Wan'an County's revenue?", ("万安县",)),  # an apostrophe between syllables
+    ("What was the district debt?", ()),  # no name before the word
+    ("How much did the Shapotou county spend?", ()),  # 沙坡头 is a district (区), not a county
+])
+def test_an_english_question_names_a_county_or_district_by_its_pinyin(question: str,
+                                                                       subunits: tuple[str, ...]) -> None:
+    q = analyze(question)
+    assert q.subunits == subunits
+    assert set(subunits) <= set(q.terms)  # searched for as the Chinese question's name is
+
+
 @pytest.mark.parametrize(("question", "intent"), [
     ("区人民法院代理院长叫什么名字？", Intent.PERSON),  # a person's word before 叫什么名字
     ("市财政局局长叫什么名字？", Intent.PERSON),
@@ -1242,7 +1256,7 @@ def test_the_alternatives_of_every_row_split_as_the_bar_by_bar_reading_does():
     ("2024年区人大常委会任命了谁为副区长？", ()),
     ("和平区域内有多少家企业？", ()),  # 区域: a word
     ("“五面红旗县”有哪些？", ()),  # a title
-    ("Which county is Xincai County?", ()),  # none for an English question
+    ("Which county is Xincai County?", ("新蔡县",)),  # an English question: by its pinyin
 ])
 def test_the_counties_and_districts_a_question_names(question, named):
     assert analyze(question).subunits == named

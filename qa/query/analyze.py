@@ -115,8 +115,8 @@ class Query:
     entities: tuple[str, ...]  # quoted names, places, people named in the question
     search_text: str  # what the retrievers read
     places: tuple[str, ...] = ()  # places of the corpus the question names (cores: 石嘴山, 虹口)
-    # the counties, districts and banners a Chinese question names (新蔡县, 大武口区; qa/data/counties.txt); none for
-    # an English question
+    # the counties, districts and banners a question names (新蔡县, 大武口区; qa/data/counties.txt), an English one by
+    # their pinyin before County, District or Banner (Shapotou District: 沙坡头区)
     subunits: tuple[str, ...] = ()
     items: int | None = None  # how many items a list question asks for (哪两家 -> 2), when it says
     table: bool = False  # the question says its answer stands in a table (表一中…, 一栏, column)
@@ -513,8 +513,9 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         glossed = lex.gloss(text)
         zh_terms = [t for _, terms in glossed for t in terms]
         people = names.find(text) if names else ()
-        entities += list(people)
-        zh_terms += list(people)
+        subunits = tuple(lex.english_counties(text))  # Shapotou District: 沙坡头区, a term and a subunit as in Chinese
+        entities += [*people, *subunits]
+        zh_terms += [*people, *subunits]
         zh_terms += [t for t in tokenize(text) if re.search(r"\d", t)]
         zh_terms += [w for run in _HAN_RUN.findall(text) if len(run) > 1 for w in (run, *_words(run))]
         glossed_words = {w for k, _ in glossed for w in k.split()}

@@ -178,8 +178,38 @@ class Lexicon:
     def counties(self) -> tuple[frozenset[str], tuple[int, ...]]:
         """The county-level names of ``qa/data/counties.txt`` (新蔡县, 大武口区) and their lengths, longest first;
         read at the first question that says 县, 区 or 旗."""
-        names = frozenset(_lines("counties.txt"))
+        names = frozenset(ln.split("\t")[0] for ln in _lines("counties.txt"))
         return names, tuple(sorted({len(n) for n in names}, reverse=True))
+
+    @cached_property
+    def county_pinyin(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(pinyin run together, 县 | 区 | 旗) -> the county-level names so written (qa/data/counties.txt's second
+        column): ("shapotou", "区") -> ("沙坡头区",)."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for ln in _lines("counties.txt"):
+            name, _, pinyin = ln.partition("\t")
+            if pinyin:
+                out.setdefault((pinyin.strip(), name[-1]), []).append(name)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def english_counties(self, text: str) -> list[str]:
+        """The counties, districts and banners an English question names by their pinyin (Shapotou District,
+        Pingluo County, Wan'an County), in order: the one to three words before County, District or Banner, run
+        together without apostrophes or hyphens, the longest that is a name of that kind."""
+        words = _EN_NAME_WORD.findall(normalize(text).replace("’", "'"))
+        found: list[str] = []
+        for i, w in enumerate(words):
+            end = _EN_COUNTY_WORDS.get(w.removesuffix("'s"))
+            if end is None:
+                continue
+            for n in (3, 2, 1):
+                if i >= n:
+                    key = re.sub(r"['\-]", "", "".join(words[i - n:i]))
+                    names = self.county_pinyin.get((key, end))
+                    if names:
+                        found += [x for x in names if x not in found]
+                        break
+        return found
 
     def county_spans(self, text: str) -> list[tuple[int, int]]:
         """Where ``text`` names a county, district or banner, in order: the (start, end) of the longest name ending
@@ -373,6 +403,8 @@ class Lexicon:
 
 
 _COUNTY_END = re.compile("[县区旗]")  # what a county-level name ends with (qa/data/counties.txt)
+_EN_COUNTY_WORDS = {"county": "县", "counties": "县", "district": "区", "districts": "区", "banner": "旗"}
+_EN_NAME_WORD = re.compile(r"[a-z][a-z'\-]*")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # what no glossary phrase follows: (?<![a-z0-9])
 
 
