@@ -373,6 +373,49 @@ def test_a_skipped_file_leaves_the_index_up_to_date_until_it_changes(tmp_path):
     assert load_index(idx).manifest.skipped == {} and build_index(corpus, idx, "fake").up_to_date
 
 
+def test_a_skipped_file_keeps_its_reason_and_is_read_again_once_readable(tmp_path, monkeypatch):
+    """A name holding ": " keeps its own reason; a file that could not be read (its digest failed) is read again once
+    it can be, though its size and mtime are the same (its permissions mended)."""
+    from qa.ingest.corpus import CorpusFile
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy2(SEED_FILE, corpus / "a.txt")
+    (corpus / "a: b.pdf").write_bytes(b"\x00 not a pdf")
+    shutil.copy2(SEED_FILE, corpus / "locked.txt")
+    idx = tmp_path / "idx"
+    real = CorpusFile.digest
+
+    def locked(self):
+        if self.source == "locked.txt":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(CorpusFile, "digest", locked)
+    monkeypatch.setattr("qa.ingest.corpus.parse_corpus_file",
+                        _refusing("locked.txt", __import__("qa.ingest.corpus", fromlist=["x"]).parse_corpus_file))
+    build_index(corpus, idx, "fake")
+    loaded = load_index(idx)
+    assert loaded.manifest.skipped["a: b.pdf"].reason.startswith("not a PDF")
+    assert loaded.manifest.skipped["locked.txt"].sha256 == ""
+    assert index_is_stale(loaded, corpus) == [] and build_index(corpus, idx, "fake").up_to_date
+    monkeypatch.undo()  # readable again, same size and mtime
+    assert index_is_stale(loaded, corpus) == ["locked.txt"]
+    report = build_index(corpus, idx, "fake")
+    assert not report.up_to_date and set(load_index(idx).manifest.files) == {"a.txt", "locked.txt"}
+
+
+def _refusing(source: str, parse):
+    """``parse_corpus_file`` that cannot read ``source`` (as a file without read permission)."""
+    from qa.errors import BqaError
+
+    def wrapped(f, base):
+        if f.source == source:
+            raise BqaError(f"{f.path.name}: cannot read it (Permission denied)")
+        return parse(f, base)
+    return wrapped
+
+
 def test_index_is_stale_names_changed_added_and_removed_files(tmp_path):
     corpus = _two_file_corpus(tmp_path / "corpus")
     build_index(corpus, tmp_path / "idx", "fake")

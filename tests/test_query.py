@@ -471,6 +471,19 @@ def test_expected_units(question: str, unit: str) -> None:
     assert unit in analyze(question).units
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("Changyang Tujia Autonomous County", ["长阳土家族自治县"]),  # an autonomous county by its first name
+    ("Changning District", ["长宁区"]),  # 长 read chang, as in place names
+    ("Pingluo County", ["平罗县"]),  # the usual reading first: not 平果 (guo, rarely luo)
+    ("In Xi'an, district revenue rose", []),  # not across punctuation
+    ("Xi'an districts and Yiyang counties", []),  # a plural kind is no name's
+    ("the Futian district government", []),  # nor a word in lower case
+    ("Futian District and Bao'an District", ["福田区", "宝安区"]),
+])
+def test_english_county_names_are_proper_nouns_before_their_kind(text: str, names: list[str]) -> None:
+    assert Lexicon.default().english_counties(text) == names
+
+
 @pytest.mark.parametrize(("question", "subunits"), [
     ("What was Shapotou District's government debt balance at the end of 2025?", ("沙坡头区",)),
     ("How much did Pingluo County spend?", ("平罗县",)),

@@ -254,7 +254,7 @@ def _digests(files: list[CorpusFile], previous: Manifest | None) -> dict[str, st
     out = {}
     for f in files:
         rec = (previous.files.get(f.source) or previous.skipped.get(f.source)) if previous else None
-        if rec and rec.size == f.size and rec.mtime_ns == f.mtime_ns:
+        if rec and rec.sha256 and rec.size == f.size and rec.mtime_ns == f.mtime_ns:  # "": it could not be read
             out[f.source] = rec.sha256
         else:
             try:
@@ -289,9 +289,19 @@ def index_is_stale(index: LoadedIndex, corpus_dir: Path) -> list[str]:
     changed = sorted(set(now) ^ set(recs))
     for source in set(now) & set(recs):
         f, rec = now[source], recs[source]
-        if (f.size, f.mtime_ns) != (rec.size, rec.mtime_ns) and (f.size != rec.size or f.digest() != rec.sha256):
+        if (f.size, f.mtime_ns) != (rec.size, rec.mtime_ns) and (f.size != rec.size or _digest(f) != rec.sha256):
+            changed.append(source)
+        elif not rec.sha256 and _digest(f):  # skipped unreadable, readable now (its permissions mended)
             changed.append(source)
     return sorted(changed)
+
+
+def _digest(f: CorpusFile) -> str:
+    """The file's digest, "" when it cannot be read."""
+    try:
+        return f.digest()
+    except OSError:
+        return ""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -437,9 +447,7 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
         corpus = load_corpus(corpus_dir, files=todo, progress=tick, allow_none=bool(old_texts))
         warnings += list(corpus.warnings)
         parsed = {p.source.source: p for p in corpus.sources}
-    reasons = {w.removeprefix("skipped ").split(": ", 1)[0]: w.split(": ", 1)[1] for w in warnings
-               if w.startswith("skipped ") and ": " in w}
-    skipped = {f.source: SkippedRecord(digests[f.source], f.size, f.mtime_ns, reasons.get(f.source, "it could not be read"))
+    skipped = {f.source: SkippedRecord(digests[f.source], f.size, f.mtime_ns, _reason(warnings, f.source))
                for f in todo if f.source not in parsed}
     order = [f.source for f in files if f.source in parsed or f.source in old_texts]
     if not order:
@@ -547,6 +555,12 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
     notify("done", 1.0)
     return BuildReport(index_dir, n_docs, len(chunks), len(missing), len(parsed), time.perf_counter() - t0,
                        embed_seconds, _size(index_dir), False, tuple(warnings))
+
+
+def _reason(warnings: list[str], source: str) -> str:
+    """Why the build skipped ``source``, as its warning says (a name may hold ": " itself)."""
+    prefix = f"skipped {source}: "
+    return next((w.removeprefix(prefix) for w in warnings if w.startswith(prefix)), "no text came from it")
 
 
 def _progress_line(done: int, total: int, seconds: float) -> None:

@@ -183,30 +183,35 @@ class Lexicon:
 
     @cached_property
     def county_pinyin(self) -> dict[tuple[str, str], tuple[str, ...]]:
-        """(pinyin run together, 县 | 区 | 旗) -> the county-level names so written (qa/data/counties.txt's second
-        column): ("shapotou", "区") -> ("沙坡头区",)."""
-        out: dict[tuple[str, str], list[str]] = {}
+        """(pinyin run together, 县 | 区 | 旗, or 自治县 | 自治旗) -> the county-level names so written (the second column
+        of qa/data/counties.txt: the names read so usually, else those read so otherwise): ("shapotou", "区") ->
+        ("沙坡头区",), ("changyang", "自治县") -> ("长阳土家族自治县",)."""
+        usual: dict[tuple[str, str], list[str]] = {}
+        other: dict[tuple[str, str], list[str]] = {}
         for ln in _lines("counties.txt"):
-            name, _, pinyin = ln.partition("\t")
-            if pinyin:
-                out.setdefault((pinyin.strip(), name[-1]), []).append(name)
-        return {k: tuple(v) for k, v in out.items()}
+            name, _, keys = ln.partition("\t")
+            end = "自治" + name[-1] if "自治" in name else name[-1]
+            for k, key in enumerate(filter(None, keys.strip().split("|"))):
+                (other if k else usual).setdefault((key, end), []).append(name)
+        # a name's other readings only where no name is read so usually: Pingluo is 平罗, not 平果 (guo, rarely luo)
+        return {k: tuple(v) for k, v in {**other, **usual}.items()}
 
     def english_counties(self, text: str) -> list[str]:
-        """The counties, districts and banners an English question names by their pinyin (Shapotou District,
-        Pingluo County, Wan'an County), in order: the one to three words before County, District or Banner, run
-        together without apostrophes or hyphens, the longest that is a name of that kind."""
-        words = _EN_NAME_WORD.findall(normalize(text).replace("’", "'"))
+        """The counties, districts and banners an English question names as proper nouns, in order: one to three
+        capitalised words right before County, District or Banner (capitalised, singular; "Autonomous County" after
+        an autonomous county's first name and its people), run together without apostrophes or hyphens and read as
+        pinyin (Shapotou District: 沙坡头区; Wan'an County: 万安县; Changyang Tujia Autonomous County: 长阳土家族自治县),
+        the longest run that is a name of that kind; never across punctuation (not "In Xi'an, district revenue"),
+        nor a generic or plural word (the district's, Xi'an districts)."""
         found: list[str] = []
-        for i, w in enumerate(words):
-            end = _EN_COUNTY_WORDS.get(w.removesuffix("'s"))
-            if end is None:
-                continue
+        for m in _EN_COUNTY.finditer(text.replace("’", "'")):
+            words, end = m.group(1).split(), _EN_COUNTY_END[m.group(3)]
+            if m.group(2):  # Changyang Tujia Autonomous County: the name's first word, before its people
+                words, end = words[:1], "自治" + end
             for n in (3, 2, 1):
-                if i >= n:
-                    key = re.sub(r"['\-]", "", "".join(words[i - n:i]))
-                    names = self.county_pinyin.get((key, end))
-                    if names:
+                if len(words) >= n:
+                    key = re.sub(r"['\-]", "", "".join(words[-n:])).lower()
+                    if names := self.county_pinyin.get((key, end)):
                         found += [x for x in names if x not in found]
                         break
         return found
@@ -403,8 +408,12 @@ class Lexicon:
 
 
 _COUNTY_END = re.compile("[县区旗]")  # what a county-level name ends with (qa/data/counties.txt)
-_EN_COUNTY_WORDS = {"county": "县", "counties": "县", "district": "区", "districts": "区", "banner": "旗"}
-_EN_NAME_WORD = re.compile(r"[a-z][a-z'\-]*")
+_EN_COUNTY_END = {"County": "县", "District": "区", "Banner": "旗"}
+# one to three capitalised words (Shapotou, Wan'an, Da Tong Hu), then, for an autonomous county, its people's words and
+# Autonomous, then the capitalised kind, singular, not running into another word (District's is the kind)
+_EN_NAME = r"(?!Autonomous[ -])[A-Z][a-z'\-]*[a-z]"
+_EN_COUNTY = re.compile(rf"(?<![A-Za-z'\-])((?:{_EN_NAME}[ -]){{0,2}}{_EN_NAME})[ -]"
+                        r"((?:[A-Z][a-z]+[ -]){0,2}Autonomous[ -])?(County|District|Banner)(?![a-z])")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # what no glossary phrase follows: (?<![a-z0-9])
 
 
