@@ -399,6 +399,8 @@ def test_a_skipped_file_keeps_its_reason_and_is_read_again_once_readable(tmp_pat
     assert loaded.manifest.skipped["a: b.pdf"].reason.startswith("not a PDF")
     assert loaded.manifest.skipped["locked.txt"].sha256 == ""
     assert index_is_stale(loaded, corpus) == [] and build_index(corpus, idx, "fake").up_to_date
+    _bump_mtime(corpus / "locked.txt")  # touched, still unreadable: no error, and nothing to read again
+    assert index_is_stale(loaded, corpus) == [] and build_index(corpus, idx, "fake").up_to_date
     monkeypatch.undo()  # readable again, same size and mtime
     assert index_is_stale(loaded, corpus) == ["locked.txt"]
     report = build_index(corpus, idx, "fake")

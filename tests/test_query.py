@@ -473,6 +473,8 @@ def test_expected_units(question: str, unit: str) -> None:
 
 @pytest.mark.parametrize(("text", "names"), [
     ("Changyang Tujia Autonomous County", ["长阳土家族自治县"]),  # an autonomous county by its first name
+    ("What was Yichang Changyang Tujia Autonomous County's revenue?", ["长阳土家族自治县"]),  # after its city's
+    ("Jishishan Bonan Dongxiang Salar Autonomous County", ["积石山保安族东乡族撒拉族自治县"]),  # a name of three
     ("Changning District", ["长宁区"]),  # 长 read chang, as in place names
     ("Pingluo County", ["平罗县"]),  # the usual reading first: not 平果 (guo, rarely luo)
     ("In Xi'an, district revenue rose", []),  # not across punctuation
@@ -502,10 +504,17 @@ def test_an_english_question_names_a_county_or_district_by_its_pinyin(question: 
     ("区人民法院代理院长叫什么名字？", Intent.PERSON),  # a person's word before 叫什么名字
     ("市财政局局长叫什么名字？", Intent.PERSON),
     ("他叫什么名字？", Intent.PERSON),
+    ("获奖医生叫什么名字？", Intent.PERSON),  # any person's word (医生, 专家, 干部)…
+    ("两位代表分别叫什么名字？", Intent.PERSON),  # …or a word between it and the question
+    ("他们叫什么名字？", Intent.PERSON),
+    ("新建的学校叫什么名字？", Intent.ENTITY),  # a thing's last character right before it
     ("区人大组建的代表联络站叫什么名字？", Intent.ENTITY),  # a thing's name
     ("正式组建的产业投资母基金叫什么名字？", Intent.ENTITY),
     ("What is the name of the district deputy director?", Intent.PERSON),  # a person's word after "name of the"
     ("What is the name of the procurement platform the city launched?", Intent.ENTITY),
+    ("What is the name of the platform the deputies set up?", Intent.ENTITY),  # a person's word past a determiner
+    ("What is the name of the head office?", Intent.ENTITY),  # head, not the head of…
+    ("What is the name of the county's new party chief?", Intent.PERSON),
 ])
 def test_whose_name_is_asked(question: str, intent: Intent) -> None:
     assert analyze(question).intent is intent

@@ -205,15 +205,19 @@ class Lexicon:
         nor a generic or plural word (the district's, Xi'an districts)."""
         found: list[str] = []
         for m in _EN_COUNTY.finditer(text.replace("’", "'")):
-            words, end = m.group(1).split(), _EN_COUNTY_END[m.group(3)]
-            if m.group(2):  # Changyang Tujia Autonomous County: the name's first word, before its people
-                words, end = words[:1], "自治" + end
-            for n in (3, 2, 1):
-                if len(words) >= n:
-                    key = re.sub(r"['\-]", "", "".join(words[-n:])).lower()
-                    if names := self.county_pinyin.get((key, end)):
-                        found += [x for x in names if x not in found]
-                        break
+            end = _EN_COUNTY_END[m.group(3)]
+            if m.group(2):  # (Yichang) Changyang Tujia Autonomous County: the first word or two that name one
+                words = [*m.group(1).split(), *m.group(2).split()[:-1]]
+                runs = [words[i:i + n] for i in range(len(words)) for n in (1, 2) if i + n <= len(words)]
+                end = "自治" + end
+            else:
+                words = m.group(1).split()
+                runs = [words[-n:] for n in (3, 2, 1) if len(words) >= n]
+            for run in runs:
+                key = re.sub(r"['\-]", "", "".join(run)).lower()
+                if names := self.county_pinyin.get((key, end)):
+                    found += [x for x in names if x not in found]
+                    break
         return found
 
     def county_spans(self, text: str) -> list[tuple[int, int]]:
