@@ -29,7 +29,7 @@ from qa.errors import BqaError
 from qa.index.store import LoadedIndex, build_index, ensure_index, index_is_stale, load_index
 from qa.linear import LinearModel, packaged_stamp
 from qa.paths import default_corpus, default_index
-from qa.query import NameMap, Query, analyze, place_cores
+from qa.query import Lexicon, NameMap, Query, analyze, place_cores
 from qa.questions import clean_question
 from qa.retrieval import Mode, Retriever
 from qa.retrieval.features import Scorer
@@ -190,6 +190,11 @@ def name_map(index: LoadedIndex) -> NameMap:
             add(f"{parts[1]} {parts[0]}", name)
     for core in places:
         add("".join((roman.get(core) or romanize(core)).lower().split()), core + "市")
+    # a place whose English name is not its pinyin (Urumqi: 乌鲁木齐, not Wulumuqi), as the glossary gives it
+    for phrase, terms in Lexicon.default().glossary.items():
+        for core in places:
+            if core in terms:
+                add(phrase, core + "市")
     return NameMap({k: tuple(v) for k, v in names.items()}, places)
 
 

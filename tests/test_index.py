@@ -891,6 +891,23 @@ def test_stored_pinyin_gives_the_name_map_romanising_gives(fake_index: Path) -> 
     assert name_map(dataclasses.replace(index, romanized=None)) == stored
 
 
+def test_a_place_whose_english_name_is_not_its_pinyin_is_named_by_the_glossarys_word(fake_index: Path) -> None:
+    """Urumqi is no pinyin of 乌鲁木齐 (Wulumuqi): the glossary's English word names the corpus's place, so an English
+    question about it searches its documents."""
+    import dataclasses
+
+    from qa.api import name_map
+    from qa.query import analyze
+
+    index = load_index(fake_index)
+    urumqi = dataclasses.replace(index, sources={k: dataclasses.replace(v, place="乌鲁木齐市")
+                                                 for k, v in index.sources.items()})
+    names = name_map(urumqi)
+    assert "乌鲁木齐市" in names.find("What was Urumqi's GDP in 2025?")
+    assert analyze("What was Urumqi's GDP in 2025?", names=names).places == ("乌鲁木齐",)
+    assert analyze("What was Urumqi's GDP in 2025?", names=name_map(index)).places == ()  # not a place of that corpus
+
+
 def test_people_named_in_the_text_get_their_pinyin_stored(fake_index: Path) -> None:
     """Appointees are no speakers: their names come from the text (任命宣一洲为…); words with a surname's first
     character (安全, 关于) are not names."""
