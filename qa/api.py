@@ -190,11 +190,10 @@ def name_map(index: LoadedIndex) -> NameMap:
             add(f"{parts[1]} {parts[0]}", name)
     for core in places:
         add("".join((roman.get(core) or romanize(core)).lower().split()), core + "市")
-    # a place whose English name is not its pinyin (Urumqi: 乌鲁木齐, not Wulumuqi), as the glossary gives it
-    for phrase, terms in Lexicon.default().glossary.items():
-        for core in places:
-            if core in terms:
-                add(phrase, core + "市")
+    # a place whose English name is not its pinyin (Urumqi: 乌鲁木齐, not Wulumuqi: qa/data/place_names_en.tsv)
+    for english, core in Lexicon.default().place_names_en:
+        if core in places:
+            add(english, core + "市")
     return NameMap({k: tuple(v) for k, v in names.items()}, places)
 
 

@@ -906,6 +906,9 @@ def test_a_place_whose_english_name_is_not_its_pinyin_is_named_by_the_glossarys_
     assert "乌鲁木齐市" in names.find("What was Urumqi's GDP in 2025?")
     assert analyze("What was Urumqi's GDP in 2025?", names=names).places == ("乌鲁木齐",)
     assert analyze("What was Urumqi's GDP in 2025?", names=name_map(index)).places == ()  # not a place of that corpus
+    police = dataclasses.replace(index, sources={k: dataclasses.replace(v, place="荆州市公安县")
+                                                 for k, v in index.sources.items()})
+    assert analyze("How many police officers were hired?", names=name_map(police)).places == ()  # 公安: police, a word
 
 
 def test_people_named_in_the_text_get_their_pinyin_stored(fake_index: Path) -> None:

@@ -4,6 +4,8 @@
 - ``query_words.tsv``: intent cues, derived operations, periods, scopes, expected units and their classes, the
   form of answer asked for (a day, a year, an ordinal), polarity words;
 - ``stopwords.txt``: function words (shared with the BM25 tokenizer, ``qa.terms``);
+- ``counties.txt``: county-level names and their pinyin; ``place_names_en.tsv``: English names of places that are
+  not their pinyin (Urumqi: 乌鲁木齐);
 - not a file of ours: the general English–Chinese dictionary (CC-CEDICT, ``qa.query.dictionary``) for the
   words of an English question the glossary lacks.
 """
@@ -180,6 +182,18 @@ class Lexicon:
         read at the first question that says 县, 区 or 旗."""
         names = frozenset(ln.split("\t")[0] for ln in _lines("counties.txt"))
         return names, tuple(sorted({len(n) for n in names}, reverse=True))
+
+    @cached_property
+    def place_names_en(self) -> tuple[tuple[str, str], ...]:
+        """(English name, the place's core) of places whose English name is not their pinyin (qa/data/
+        place_names_en.tsv): ("urumqi", "乌鲁木齐")."""
+        out = []
+        for ln in _lines("place_names_en.tsv"):
+            english, _, core = ln.partition("\t")
+            if not english.strip() or not core.strip():
+                raise BqaError(f"qa/data/place_names_en.tsv: bad line {ln!r}; expected 'english<TAB>中文 place'")
+            out.append((" ".join(english.lower().split()), core.strip()))
+        return tuple(out)
 
     @cached_property
     def county_pinyin(self) -> dict[tuple[str, str], tuple[str, ...]]:
