@@ -257,10 +257,7 @@ def _digests(files: list[CorpusFile], previous: Manifest | None) -> dict[str, st
         if rec and rec.sha256 and rec.size == f.size and rec.mtime_ns == f.mtime_ns:  # "": it could not be read
             out[f.source] = rec.sha256
         else:
-            try:
-                out[f.source] = f.digest()
-            except OSError:
-                out[f.source] = ""
+            out[f.source] = _digest(f)
     return out
 
 
