@@ -988,6 +988,11 @@ def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question
     ("What was the public satisfaction rating in 2025?", Intent.FIGURE),
     ("What cut-back rate (审减率) did the review achieve?", Intent.FIGURE),  # a gloss before the verb
     ("What period-end balance did the fund report?", Intent.FIGURE),
+    # up to four words before the amount's noun (what social insurance fund budget revenue did…), and a ceiling
+    # or an allowance is an amount too
+    ("What social insurance fund budget revenue did the city take in?", Intent.FIGURE),
+    ("What legal debt ceiling did the province set for the county?", Intent.FIGURE),
+    ("What monthly old-age allowance did the district pay?", Intent.FIGURE),
     # a figure word that names a thing's kind, not the thing asked for: an entity, or a list when it is plural
     ("What budget items were cut in 2025?", Intent.LIST),
     ("What rating agency reviewed the bonds?", Intent.ENTITY),

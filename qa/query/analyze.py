@@ -18,7 +18,7 @@ from enum import StrEnum
 from functools import cache
 
 from qa import regex_cache
-from qa.han import han_count, is_han
+from qa.han import HAN, han_count, is_han
 from qa.ingest.places import place_cores
 from qa.lazy_regex import lazy
 from qa.query.dictionary import lookup
@@ -337,6 +337,43 @@ _ASKED_NAME_BEFORE_ZH = lazy(r"[是为]哪一?[个家所座条位项部份]?(?=[
 HEAD_WORD_WINDOW = 8  # characters after 哪座 (or before 是哪) a head word is read in
 
 
+# what an English which/what phrase may open with before the thing it names (what kind of loan -> loan)
+_EN_CLASS_OF = lazy(r"(?:kinds?|types?|sorts?|forms?|class(?:es)?|categor(?:y|ies))\s+of\s+")
+
+
+def asked_head_words_en(lex: Lexicon, text: str) -> tuple[str, ...]:
+    """The Chinese word an English question names the thing it asks for with, where no ``head`` row knows its kind:
+    the glossary's first Chinese term for the last words of the phrase after which/what, before its verb, its of or
+    its owner's 's (which bank opened -> 银行; which national pilot did … win -> 试点; what kind of loan -> 贷款), the
+    longest glossary phrase ending there, plural or not. A term of two Chinese characters or more and no change (fell:
+    下降 is no thing), as ``asked_head_words`` gives for a Chinese question (哪家银行 -> 银行)."""
+    t = gloss_form(text)
+    out: list[str] = []
+    for m in _ASKED_EN.finditer(t):
+        asked, _, window = m.group().partition(" ")
+        if asked == "where":
+            continue
+        window = " " + _EN_CLASS_OF.sub("", window, count=1)
+        stop = e.start() if (e := _EN_PHRASE_END.search(window)) else len(window)
+        phrase = window[:stop].split()
+        owner = next((i for i, w in enumerate(phrase) if w.endswith(("'", "'s"))), None)
+        if owner is not None:  # which county's plant, which years' budget: the owner is the thing asked
+            phrase = [*phrase[:owner], phrase[owner].removesuffix("'s").removesuffix("'")]
+        for k in range(min(3, len(phrase)), 0, -1):
+            key = " ".join(phrase[-k:])
+            forms = [key, *(key[:-len(end)] for end in ("s", "es") if key.endswith(end) and len(key) > len(end) + 2)]
+            terms = next((lex.glossary[f] for f in forms if f in lex.glossary), None)
+            if terms is not None:  # its first term is the word itself (airport: 机场, not 旅客吞吐量)
+                first = terms[0]
+                if len(first) >= 2 and _HAN_WORD.fullmatch(first) and not lex.change_verbs.search(first):
+                    out.append(first)
+                break
+    return tuple(dict.fromkeys(out))
+
+
+_HAN_WORD = lazy(rf"[{HAN}]+")
+
+
 def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
     """The words a Chinese question names the thing it asks for with, as written: after 哪座 / 哪家 / 哪个, the word
     that follows when a function word or punctuation comes right after it (哪座铁矿的… -> 铁矿, 哪家医院（系） -> 医院;
@@ -562,7 +599,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  table=bool(lex.table_cue.search(normalize(text))), quotes=quotes, roles=tuple(roles),
                  variants=variants,
                  heads=heads,
-                 head_words=asked_head_words(lex, text) if intent is Intent.ENTITY and lang == "zh" and not heads
-                 else (),
+                 head_words=() if intent is not Intent.ENTITY or heads else asked_head_words(lex, text)
+                 if lang == "zh" else asked_head_words_en(lex, text),
                  change=(change := asked_change(lex, text)), dense_text=text, senses=tuple(senses),
                  base=asked_base(lex, text) if change == "by" and lang == "zh" else "", subunits=subunits)
