@@ -2582,12 +2582,16 @@ def test_a_number_of_times_asked_is_read_from_figures_in_times_or_per_cent():
     ("增长最快的行业是哪种？", ()),  # a class, not a name
     ("Which 水库 is the largest?", ()),  # an English question
     ("水库蓄水多少万立方米？", ()),  # not an entity question
-    # an English question: the glossary's first term for the phrase's last words, before its verb or of
+    # an English question: the head_word row of the noun heading the phrase after which/what
     ("Which bank opened a branch in the county in 2024?", ("银行",)),
-    ("Which national pilot did the district win?", ("试点",)),  # the phrase's last word, not its first
+    ("Which national pilot did the district win?", ("试点",)),  # the phrase's last noun, not its first word
     ("What kind of loan did the city issue first?", ("贷款",)),  # past "kind of"
-    ("To which airport does the new road lead?", ("机场",)),  # not 旅客吞吐量, the glossary's other term
-    ("Which categories fell compared with 2024?", ()),  # fell (下降) is a change, no thing
+    ("To which airport does the new road lead?", ("机场",)),
+    ("Which fund (基金) did the city set up?", ("基金", "资金")),  # a row's endings, all of them
+    ("Which hospital received funding?", ("医院",)),  # no end seen: the first noun, not the verb's object
+    ("Which policy banks provided loans?", ("银行",)),  # …the last of the nouns that follow one another
+    ("Which categories fell compared with 2024?", ()),  # no noun of a row
+    ("Which vice mayor was appointed?", ()),  # a role is no kind of thing
     ("Which county's sewage plant was upgraded?", ()),  # a kind the word list knows (county)
     ("What legal debt ceiling did the province set?", ()),  # an amount asked
 ])

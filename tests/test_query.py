@@ -69,7 +69,7 @@ def test_glossary_file_is_well_formed() -> None:
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "countclass", "verdict", "lead", "negation",
              "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role", "head", "head_end",
-             "change", "place"}
+             "change", "place", "head_word"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -96,6 +96,8 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
     assert seen["source"] == {"table"}  # what Query.table reads
+    # an English noun's endings: Chinese words, each of which a name may end with (head_word, Query.head_words)
+    assert all(re.fullmatch(r"[\u4e00-\u9fff]+(?:\|[\u4e00-\u9fff]+)*", label) for label in seen["head_word"])
     lex = Lexicon.default()
     assert len(lex.intents) == len(seen["intent"]) and len(lex.scopes) == len(seen["scope"])
 
@@ -993,6 +995,10 @@ def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question
     ("What social insurance fund budget revenue did the city take in?", Intent.FIGURE),
     ("What legal debt ceiling did the province set for the county?", Intent.FIGURE),
     ("What monthly old-age allowance did the district pay?", Intent.FIGURE),
+    # …but not across a preposition or an article: the amount then qualifies the thing asked
+    ("What project with the largest investment was completed in 2025?", Intent.ENTITY),
+    ("What policy for the minimum wage was adopted?", Intent.ENTITY),
+    ("In what capacity did Zhang Wei attend the meeting?", Intent.ENTITY),
     # a figure word that names a thing's kind, not the thing asked for: an entity, or a list when it is plural
     ("What budget items were cut in 2025?", Intent.LIST),
     ("What rating agency reviewed the bonds?", Intent.ENTITY),

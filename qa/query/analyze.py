@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 
 from qa import regex_cache
-from qa.han import HAN, han_count, is_han
+from qa.han import han_count, is_han
 from qa.ingest.places import place_cores
 from qa.lazy_regex import lazy
 from qa.query.dictionary import lookup
@@ -342,11 +342,14 @@ _EN_CLASS_OF = lazy(r"(?:kinds?|types?|sorts?|forms?|class(?:es)?|categor(?:y|ie
 
 
 def asked_head_words_en(lex: Lexicon, text: str) -> tuple[str, ...]:
-    """The Chinese word an English question names the thing it asks for with, where no ``head`` row knows its kind:
-    the glossary's first Chinese term for the last words of the phrase after which/what, before its verb, its of or
-    its owner's 's (which bank opened -> 银行; which national pilot did … win -> 试点; what kind of loan -> 贷款), the
-    longest glossary phrase ending there, plural or not. A term of two Chinese characters or more and no change (fell:
-    下降 is no thing), as ``asked_head_words`` gives for a Chinese question (哪家银行 -> 银行)."""
+    """The endings of the thing an English question asks for, where no ``head`` row knows its kind: the ``head_word``
+    rows of the noun that heads the phrase after which/what (which bank opened -> 银行, which national pilot did …
+    win -> 试点, what kind of loan -> 贷款, to which airport -> 机场), as ``asked_head_words`` reads 哪家银行 -> 银行.
+    The phrase ends before its verb, its of or its owner's 's (which county's plant: the county), or at the
+    question's did/in/for… or a bracket; its last such noun heads it then. Where no end is seen the verb may be
+    inside it (which hospital received funding?): its first such noun, or the last of the nouns that follow one
+    another there (which policy banks provided loans?). A noun no row has (a role: which vice mayor)
+    gives none."""
     t = gloss_form(text)
     out: list[str] = []
     for m in _ASKED_EN.finditer(t):
@@ -354,24 +357,33 @@ def asked_head_words_en(lex: Lexicon, text: str) -> tuple[str, ...]:
         if asked == "where":
             continue
         window = " " + _EN_CLASS_OF.sub("", window, count=1)
-        stop = e.start() if (e := _EN_PHRASE_END.search(window)) else len(window)
-        phrase = window[:stop].split()
-        owner = next((i for i, w in enumerate(phrase) if w.endswith(("'", "'s"))), None)
+        e = _EN_PHRASE_END.search(window)
+        whole = e is not None or bool(_EN_AFTER_PHRASE.match(t, m.end()))
+        words = window[:e.start() if e else len(window)].split()
+        owner = next((i for i, w in enumerate(words) if w.endswith(("'", "'s"))), None)
         if owner is not None:  # which county's plant, which years' budget: the owner is the thing asked
-            phrase = [*phrase[:owner], phrase[owner].removesuffix("'s").removesuffix("'")]
-        for k in range(min(3, len(phrase)), 0, -1):
-            key = " ".join(phrase[-k:])
-            forms = [key, *(key[:-len(end)] for end in ("s", "es") if key.endswith(end) and len(key) > len(end) + 2)]
-            terms = next((lex.glossary[f] for f in forms if f in lex.glossary), None)
-            if terms is not None:  # its first term is the word itself (airport: 机场, not 旅客吞吐量)
-                first = terms[0]
-                if len(first) >= 2 and _HAN_WORD.fullmatch(first) and not lex.change_verbs.search(first):
-                    out.append(first)
-                break
+            words = [*words[:owner], words[owner].removesuffix("'s").removesuffix("'")]
+        labels = [next(_head_word_labels(lex, " ".join(words[:j])), None) for j in range(1, len(words) + 1)]
+        nouns = [j for j, label in enumerate(labels) if label]
+        if not nouns:
+            continue
+        at = nouns[-1] if whole else nouns[0]
+        while not whole and at + 1 < len(labels) and labels[at + 1]:  # which policy banks: the run's last
+            at += 1
+        out += labels[at].split("|")
     return tuple(dict.fromkeys(out))
 
 
-_HAN_WORD = lazy(rf"[{HAN}]+")
+def _head_word_labels(lex: Lexicon, phrase: str) -> Iterator[str]:
+    """The ``head_word`` labels whose noun ends ``phrase``."""
+    for p in lex.head_words_en:
+        if any(m.end() == len(phrase) for m in p.regex.finditer(phrase)):
+            yield p.label
+
+
+# what follows a which/what phrase that ends it: the question's own verb (did, does, do), a preposition or a
+# bracket (not its end: which policy banks provided loans?)
+_EN_AFTER_PHRASE = lazy(r"\s+(?:did|does|do|in|on|at|for|by|from|to|with)(?![a-z])|\s*\(")
 
 
 def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:

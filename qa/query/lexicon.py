@@ -107,6 +107,8 @@ class Lexicon:
     short_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 财经委 -> (财政经济委员会, 财经委员会)
     heads: tuple[Pattern, ...] = ()  # the kind of thing a question asks for: 部门 -> organ, 哪里 -> venue
     head_ends: dict[str, LazyRegex] = field(default_factory=dict)  # kind -> what a name of it ends with
+    # the endings (label, parted by |) of the things an English noun names, where no head row knows its kind: bank -> 银行
+    head_words_en: tuple[Pattern, ...] = ()
     changes: tuple[Pattern, ...] = ()  # to | from: which value of a change a question asks for (提高到, 调整前)
     change_verbs: LazyRegex = LazyRegex(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
     place_not_after: LazyRegex = LazyRegex(r"(?!)")  # what after a county's name makes it part of a word (县级, 区长)
@@ -617,7 +619,7 @@ def _load() -> Lexicon:
         qualifiers=_compile("|".join(qualifiers) or r"(?!)", "the qualifiers"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
         glossary={k: tuple(v) for k, v in glossary.items()}, short_forms=short_forms,
-        heads=tuple(groups["head"]), changes=tuple(groups["change"]),
+        heads=tuple(groups["head"]), head_words_en=tuple(groups["head_word"]), changes=tuple(groups["change"]),
         change_verbs=_joined(groups["span"], "change_verb"),
         place_not_after=_joined(groups["place"], "not_after"),
         # read back from the count: anchored at the end (\Z, not $, which also matches before a last line break)
