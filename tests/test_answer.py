@@ -2588,8 +2588,12 @@ def test_a_number_of_times_asked_is_read_from_figures_in_times_or_per_cent():
     ("What kind of loan did the city issue first?", ("贷款",)),  # past "kind of"
     ("To which airport does the new road lead?", ("机场",)),
     ("Which fund (基金) did the city set up?", ("基金", "资金")),  # a row's endings, all of them
-    ("Which hospital received funding?", ("医院",)),  # no end seen: the first noun, not the verb's object
-    ("Which policy banks provided loans?", ("银行",)),  # …the last of the nouns that follow one another
+    ("Which hospital received funding?", ("医院",)),  # not the verb's object
+    ("Which policy banks provided loans?", ("银行",)),  # the phrase ends at its verb in -ed
+    ("Which of the banks lent the most to the county?", ("银行",)),  # which of the: the banks are asked
+    ("Which bank branch opened in 2024?", ()),  # a row's noun that does not end the phrase is a modifier
+    ("Which station master was appointed?", ()),
+    ("Which high-speed railways absorbed the investment?", ("铁路", "高铁")),  # speed is no verb
     ("Which categories fell compared with 2024?", ()),  # no noun of a row
     ("Which vice mayor was appointed?", ()),  # a role is no kind of thing
     ("Which county's sewage plant was upgraded?", ()),  # a kind the word list knows (county)

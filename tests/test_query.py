@@ -999,6 +999,8 @@ def test_an_english_what_question_about_a_figure_word_asks_for_a_figure(question
     ("What project with the largest investment was completed in 2025?", Intent.ENTITY),
     ("What policy for the minimum wage was adopted?", Intent.ENTITY),
     ("In what capacity did Zhang Wei attend the meeting?", Intent.ENTITY),
+    ("What return on investment did the fund achieve?", Intent.FIGURE),  # of and on join an amount's words
+    ("What level of debt did the county have?", Intent.FIGURE),
     # a figure word that names a thing's kind, not the thing asked for: an entity, or a list when it is plural
     ("What budget items were cut in 2025?", Intent.LIST),
     ("What rating agency reviewed the bonds?", Intent.ENTITY),

@@ -343,35 +343,33 @@ _EN_CLASS_OF = lazy(r"(?:kinds?|types?|sorts?|forms?|class(?:es)?|categor(?:y|ie
 
 def asked_head_words_en(lex: Lexicon, text: str) -> tuple[str, ...]:
     """The endings of the thing an English question asks for, where no ``head`` row knows its kind: the ``head_word``
-    rows of the noun that heads the phrase after which/what (which bank opened -> 银行, which national pilot did …
-    win -> 试点, what kind of loan -> 贷款, to which airport -> 机场), as ``asked_head_words`` reads 哪家银行 -> 银行.
-    The phrase ends before its verb, its of or its owner's 's (which county's plant: the county), or at the
-    question's did/in/for… or a bracket; its last such noun heads it then. Where no end is seen the verb may be
-    inside it (which hospital received funding?): its first such noun, or the last of the nouns that follow one
-    another there (which policy banks provided loans?). A noun no row has (a role: which vice mayor)
-    gives none."""
+    row of the noun that ends the phrase after which/what (which bank opened -> 银行, which national pilot did … win
+    -> 试点, what kind of loan -> 贷款, which of the banks -> 银行), as ``asked_head_words`` reads 哪家银行 -> 银行. The
+    phrase ends before its verb, its of or its owner's 's (which county's plant: the county), and at its first word
+    in -ed after the first (which hospital received funding: hospital). A row's noun that does not end it is a
+    modifier (which bank branch, which station master, which tax-free zone) and gives none."""
     t = gloss_form(text)
     out: list[str] = []
     for m in _ASKED_EN.finditer(t):
         asked, _, window = m.group().partition(" ")
         if asked == "where":
             continue
-        window = " " + _EN_CLASS_OF.sub("", window, count=1)
+        window = " " + _EN_CLASS_OF.sub("", _EN_ONE_OF.sub("", window, count=1), count=1)
         e = _EN_PHRASE_END.search(window)
-        whole = e is not None or bool(_EN_AFTER_PHRASE.match(t, m.end()))
         words = window[:e.start() if e else len(window)].split()
         owner = next((i for i, w in enumerate(words) if w.endswith(("'", "'s"))), None)
         if owner is not None:  # which county's plant, which years' budget: the owner is the thing asked
             words = [*words[:owner], words[owner].removesuffix("'s").removesuffix("'")]
-        labels = [next(_head_word_labels(lex, " ".join(words[:j])), None) for j in range(1, len(words) + 1)]
-        nouns = [j for j, label in enumerate(labels) if label]
-        if not nouns:
-            continue
-        at = nouns[-1] if whole else nouns[0]
-        while not whole and at + 1 < len(labels) and labels[at + 1]:  # which policy banks: the run's last
-            at += 1
-        out += labels[at].split("|")
+        words = words[:next((i for i, w in enumerate(words) if i and _EN_PAST.fullmatch(w)), len(words))]
+        if words and (label := next(_head_word_labels(lex, " ".join(words)), None)):
+            out += label.split("|")
     return tuple(dict.fromkeys(out))
+
+
+# which (one) of the banks: the banks are asked; a word in -ed ends the phrase (its verb: received, provided; not
+# the -eed of speed, high-speed railways)
+_EN_ONE_OF = lazy(r"^(?:one\s+)?of\s+(?:the|these|those)\s+")
+_EN_PAST = lazy(r"[a-z]+[^e\W]ed")
 
 
 def _head_word_labels(lex: Lexicon, phrase: str) -> Iterator[str]:
@@ -380,10 +378,6 @@ def _head_word_labels(lex: Lexicon, phrase: str) -> Iterator[str]:
         if any(m.end() == len(phrase) for m in p.regex.finditer(phrase)):
             yield p.label
 
-
-# what follows a which/what phrase that ends it: the question's own verb (did, does, do), a preposition or a
-# bracket (not its end: which policy banks provided loans?)
-_EN_AFTER_PHRASE = lazy(r"\s+(?:did|does|do|in|on|at|for|by|from|to|with)(?![a-z])|\s*\(")
 
 
 def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
