@@ -338,7 +338,7 @@ HEAD_WORD_WINDOW = 8  # characters after 哪座 (or before 是哪) a head word i
 
 
 # what an English which/what phrase may open with before the thing it names (what kind of loan -> loan)
-_EN_CLASS_OF = lazy(r"(?:kinds?|types?|sorts?|forms?|class(?:es)?|categor(?:y|ies))\s+of\s+")
+_EN_CLASS_OF = lazy(r"^(?:kinds?|types?|sorts?|forms?|class(?:es)?|categor(?:y|ies))\s+of\s+")
 
 
 def asked_head_words_en(lex: Lexicon, text: str) -> tuple[str, ...]:
@@ -377,7 +377,6 @@ def _head_word_labels(lex: Lexicon, phrase: str) -> Iterator[str]:
     for p in lex.head_words_en:
         if any(m.end() == len(phrase) for m in p.regex.finditer(phrase)):
             yield p.label
-
 
 
 def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
