@@ -442,7 +442,8 @@ def make_handlers(engine: BulletinQA | EngineSlot):
     slot = _as_slot(engine)
 
     def chat(question: str, history: list[dict], top_k: float, doc_ids: list[str], ui_lang: str = "zh"):
-        lang = _lang(None, question) if isinstance(question, str) and question.strip() else ui_lang
+        # the question's language where it has words (「？？？」 or an empty one: the page's)
+        lang = _lang(None, question) if isinstance(question, str) and any(c.isalpha() for c in question) else ui_lang
         lang = lang if lang in TEXTS else "zh"
         messages = _recent(_plain_history(history))
         messages.append({"role": "user", "content": _md(_echo(question, lang))})
@@ -453,9 +454,9 @@ def make_handlers(engine: BulletinQA | EngineSlot):
         known = {d for d, _ in current.documents}
         try:
             result = current.ask(question, top_k=int(top_k or 5), doc_ids=_doc_filter(known, doc_ids))
-        except BqaError as err:
-            messages.append({"role": "assistant", "content": f"{TEXTS[lang]['error']}{TEXTS[lang][':']}{_md(str(err))}"})
-            return "", messages, sources_html(current, None, lang), lang
+        except BqaError as err:  # the question stays in the box, to be mended (a long one shortened)
+            messages.append({"role": "assistant", "content": f"{TEXTS[lang]['error']}{TEXTS[lang][':']}{_md(err.text(lang))}"})
+            return question if isinstance(question, str) else "", messages, sources_html(current, None, lang), lang
         except Exception:  # never a traceback in the page
             log.exception("answering %r failed", question[:200] if isinstance(question, str) else question)
             messages.append({"role": "assistant", "content": TEXTS[lang]["oops"]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -127,11 +128,23 @@ def test_page_loads(server):
 def test_chat_bad_input_is_a_friendly_message(engine, bad):
     chat, _ = make_handlers(engine)
     box, messages, panel, _ = chat(bad, [], 5, [])
-    assert box == ""
+    assert box == (bad if isinstance(bad, str) and bad in BAD_INPUTS else "")  # refused: left in the box, to be mended
     assert [m["role"] for m in messages] == ["user", "assistant"]
     reply = messages[-1]["content"]
     assert "Traceback" not in reply and "<script" not in reply and "<script" not in panel
     assert len(messages[0]["content"]) < 1000  # a 100k question is echoed shortened
+
+
+@pytest.mark.parametrize("bad", ["", "？？？", "问" * 1001])
+def test_chat_says_why_a_question_is_refused_in_the_page_s_language(engine, bad):
+    """The checks' own line in Chinese on the Chinese page (not 「无法回答这个问题：the question is empty…」), in English
+    on the English one."""
+    chat, _ = make_handlers(engine)
+    zh = chat(bad, [], 5, [], "zh")[1][-1]["content"]
+    assert zh.startswith("无法回答这个问题") and not re.search(r"[A-Za-z]", zh), zh
+    en = chat(bad, [], 5, [], "en")[1][-1]["content"]
+    if not bad.startswith("问"):  # a Chinese question is answered in Chinese whatever the page's language
+        assert en.startswith("Cannot answer this question") and "question" in en[30:], en
 
 
 def test_chat_reply_cites_numbered_passages(engine):
