@@ -2594,6 +2594,8 @@ def test_a_number_of_times_asked_is_read_from_figures_in_times_or_per_cent():
     ("Which bank branch opened in 2024?", ()),  # a row's noun that does not end the phrase is a modifier
     ("Which station master was appointed?", ()),
     ("Which high-speed railways absorbed the investment?", ("铁路", "高铁")),  # speed is no verb
+    ("What kind of fund supported the project?", ("基金", "资金")),  # no head row's kind: the project is the object
+    ("Which hospital's emergency department was expanded?", ("医院",)),  # the owner is asked
     ("Which categories fell compared with 2024?", ()),  # no noun of a row
     ("Which vice mayor was appointed?", ()),  # a role is no kind of thing
     ("Which county's sewage plant was upgraded?", ()),  # a kind the word list knows (county)

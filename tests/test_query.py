@@ -1085,6 +1085,10 @@ def test_which_with_a_measure_word(question: str, intent: Intent) -> None:
     ("Which company holds the project's operating rights?", ("firm",)),  # an owner in the object is no owner
     ("Which districts' schools received the most funding?", ("county",)),  # a plural owner
     ("What is Huang Haibin’s position?", ("post",)),  # a typographic apostrophe
+    ("What kind of fund supported the project?", ()),  # a fund: no kind of the list, not the project after the verb
+    ("What kind of projects did the city fund?", ("project",)),  # past "kind of"
+    ("Which one of the departments reported first?", ("organ",)),  # past "one of the"
+    ("Which hospital's emergency department was expanded?", ()),  # the owner is asked, of no kind of the list
 ])
 def test_the_kind_of_thing_a_question_asks_for(question: str, heads: tuple[str, ...]) -> None:
     assert analyze(question).heads == heads

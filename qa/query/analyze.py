@@ -314,7 +314,12 @@ def _english_head(lex: Lexicon, window: str) -> str | None:
     """The kind an English which/what/where phrase asks for: where itself (a venue); else the phrase's last head word
     before its verb or its of (English names the thing last: which two district state-owned enterprise groups ->
     firm, not county), or a head word that owns another (which county's sewage plant -> county); else, with none
-    there (what is Huang Haibin's position), the head word nearest after the question word."""
+    there (what is Huang Haibin's position), the head word nearest after the question word. "Kind of" and "(one) of
+    the" open no phrase (what kind of fund supported the project: a fund, no kind the word list knows; which of the
+    committees: a committee); a phrase that says its thing with no head word asks for none (not the project after
+    its verb)."""
+    asked, space, rest = window.partition(" ")
+    window = asked + space + _EN_CLASS_OF.sub("", _EN_ONE_OF.sub("", rest, count=1), count=1)
     found = [(m.start(), m.end(), p.label) for p in lex.heads for m in p.regex.finditer(window)]
     if not found:
         return None
@@ -323,10 +328,15 @@ def _english_head(lex: Lexicon, window: str) -> str | None:
         return first[2]
     end = m.start() if (m := _EN_PHRASE_END.search(window)) else len(window)
     phrase = [f for f in found if f[1] <= end]
-    if not phrase:
-        return first[2]
+    if not phrase:  # with words of its own before the end (what kind of fund supported…) the phrase names no kind
+        return None if window[len(asked):end].strip() else first[2]
     owner = [f for f in phrase if window.startswith("'", f[1])]  # county's, districts'
+    if not owner and (own := _EN_OWNER.search(window, 0, end)) and own.start() < max(f[0] for f in phrase):
+        return None  # which hospital's emergency department: the owner, of no kind the word list knows, is asked
     return min(owner)[2] if owner else max(phrase, key=lambda f: (f[1], f[1] - f[0]))[2]
+
+
+_EN_OWNER = lazy(r"(?<![a-z])[a-z][a-z\-]*'s?(?![a-z])")  # an owner's word: hospital's, villages'
 
 
 # a word that ends a head word's run: a function word of one character, or punctuation (哪座铁矿【的】…)
