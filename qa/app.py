@@ -86,6 +86,8 @@ CSS = """
 .bqa-ctx .bqa-hit { color: var(--body-text-color); }
 .bqa-empty { color: var(--body-text-color-subdued); }
 #bqa-chat h3 { font-size: 1.6rem; line-height: 1.3; margin: 0.1em 0 0.3em 0; }
+/* room under the chat's label (问答), which a long question's bubble ran under on a phone */
+#bqa-chat .bubble-wrap { padding-top: 2.6rem; }
 .bqa-src-where { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 2px 0 6px 0; }
 .bqa-related > summary, .bqa-meta > summary { cursor: pointer; color: var(--link-text-color); font-size: 0.85rem; }
 /* a phone: the title and its intro take the whole width, the language switch goes under them */
@@ -101,8 +103,12 @@ SHOW_LATEST_JS = """() => {
   let box = last.parentElement;
   while (box && box !== document.body && !(box.scrollHeight > box.clientHeight + 4 &&
          ['auto', 'scroll'].includes(getComputedStyle(box).overflowY))) box = box.parentElement;
-  if (box && box !== document.body) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top;
-  if (window.innerWidth < 700) last.scrollIntoView({block: 'start'});
+  // the question just under the chat's label (问答), not beneath it
+  if (box && box !== document.body) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
+  // a phone scrolls the page to the chat's top (scrollIntoView would scroll the chat box too, the question under
+  // its label)
+  const chat = document.getElementById('bqa-chat');
+  if (window.innerWidth < 700 && chat) window.scrollTo({top: window.scrollY + chat.getBoundingClientRect().top - 8});
 }"""
 
 # A citation 「[n]」 in a reply opens passage card n (its related-passages fold and its document view) and scrolls

@@ -333,6 +333,8 @@ def test_phone_shows_the_question_and_the_answer_first(phone, answered):
     height = phone.viewport_size["height"]
     asked = phone.locator("#bqa-chat .message-row.user-row").last.bounding_box()
     assert -1 <= asked["y"] < height / 2, asked  # the question is not clipped (sub-pixel aside) and sits at the top
+    label = phone.locator("#bqa-chat [data-testid='block-label']").first.bounding_box()
+    assert label["y"] + label["height"] <= asked["y"] + 1, (label, asked)  # …under the chat's label, not beneath it
     head = phone.locator("#bqa-chat h3", has_text=answer).last.bounding_box()
     assert asked["y"] < head["y"] and head["y"] + head["height"] <= height, head  # the answer is in view
     width = phone.evaluate("document.documentElement.scrollWidth")
