@@ -179,7 +179,7 @@ UI = {  # the page's own labels; the 中文/English switch picks one set
            "sources": "#### 来源段落", "add": "添加公报", "upload": "PDF、DOCX、TXT、MD 或 HTML，每个不超过 {mb} MB",
            "added": "已加入：{names}。正在更新索引…", "rejected": "未加入：{why}",
            "building": "正在建立索引：{stage} {pct}%（{s} 秒）。建好后即可提问。",
-           "ready": "索引已就绪：{docs} 份报告。", "failed": "索引未能更新：{why}",
+           "ready": "索引已就绪：{docs} 份报告（{files} 个文件）。", "failed": "索引未能更新：{why}",
            "stages": {"scan": "检查文件", "parse": "解析", "embed": "向量化", "index": "建立检索", "done": "载入",
                       "load": "载入"}},
     "en": {"intro": INTRO_EN, "chat": "Questions", "placeholder": "e.g. What is the 2025 local government debt limit?",
@@ -190,7 +190,7 @@ UI = {  # the page's own labels; the 中文/English switch picks one set
            "upload": "PDF, DOCX, TXT, MD or HTML, up to {mb} MB each",
            "added": "Added: {names}. Updating the index…", "rejected": "Not added: {why}",
            "building": "Building the index: {stage} {pct}% ({s} s). Questions are answered once it is ready.",
-           "ready": "Index ready: {docs} reports.", "failed": "The index could not be updated: {why}",
+           "ready": "Index ready: {docs} reports ({files} file{s}).", "failed": "The index could not be updated: {why}",
            "stages": {"scan": "checking files", "parse": "parsing", "embed": "embedding", "index": "indexing",
                       "done": "loading", "load": "loading"}},
 }
@@ -509,7 +509,8 @@ def status_markdown(slot: EngineSlot, lang: str) -> str:
     if st.message and not st.ready:
         return ui["failed"].format(why=_md(st.message))
     if slot.engine is not None and slot.can_build:
-        return ui["ready"].format(docs=len(slot.engine.documents)) + (
+        files = len({d.source for d in slot.engine.index.documents.values()})  # a bulletin holds several reports
+        return ui["ready"].format(docs=len(slot.engine.documents), files=files, s="" if files == 1 else "s") + (
             f" {ui['failed'].format(why=_md(st.message))}" if st.message else "")
     return ""
 

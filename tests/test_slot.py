@@ -70,11 +70,13 @@ def test_first_build_in_the_background_then_an_upload_swaps_the_engine(tmp_path,
     slot.build(wait=True)
     assert slot.state.ready and not slot.state.building and slot.state.version == 1
     first = slot.engine
-    assert "29" in status_markdown(slot, "zh") or str(len(first.documents)) in status_markdown(slot, "zh")
+    assert f"{len(first.documents)} 份报告（1 个文件）" in status_markdown(slot, "zh")  # the reports of one bulletin
+    assert f"{len(first.documents)} reports (1 file)." in status_markdown(slot, "en")
     slot.add_file(_upload(tmp_path, "青山县.txt", NEW.encode()), "青山县.txt")
     slot.build(wait=True)
     assert slot.engine is not first and slot.state.version == 2
     assert len(slot.engine.documents) == len(first.documents) + 1
+    assert f"{len(first.documents) + 1} reports (2 files)" in status_markdown(slot, "en")
     result = slot.engine.ask("青山县上半年一般公共预算收入完成多少？")
     assert "青山县" in result.passages[0].chunk.doc_title
     assert "error" not in ask("青山县上半年一般公共预算收入完成多少？")
