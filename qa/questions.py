@@ -9,6 +9,7 @@ import unicodedata
 from qa.errors import BqaError
 
 MAX_QUESTION_CHARS = 1000
+_EXAMPLE = "区监委留置了多少人？"  # what a refused question is shown to ask instead
 
 
 def clean_question(question: object) -> str:
@@ -22,9 +23,9 @@ def clean_question(question: object) -> str:
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
-        raise BqaError("the question is empty; ask something like 区监委留置了多少人？",
-                       zh="问题是空的；可以这样问：区监委留置了多少人？")
+        raise BqaError(f"the question is empty; ask something like {_EXAMPLE}",
+                       zh=f"问题是空的；可以这样问：{_EXAMPLE}")
     if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
-        raise BqaError("the question has no words or numbers in it; ask something like 区监委留置了多少人？",
-                       zh="问题里没有文字或数字；可以这样问：区监委留置了多少人？")
+        raise BqaError(f"the question has no words or numbers in it; ask something like {_EXAMPLE}",
+                       zh=f"问题里没有文字或数字；可以这样问：{_EXAMPLE}")
     return text

@@ -319,7 +319,7 @@ def _english_head(lex: Lexicon, window: str) -> str | None:
     committees: a committee); a phrase that says its thing with no head word asks for none (not the project after
     its verb)."""
     asked, space, rest = window.partition(" ")
-    window = asked + space + _EN_CLASS_OF.sub("", _EN_ONE_OF.sub("", rest, count=1), count=1)
+    window = asked + space + _without_openers(rest)
     found = [(m.start(), m.end(), p.label) for p in lex.heads for m in p.regex.finditer(window)]
     if not found:
         return None
@@ -351,6 +351,12 @@ HEAD_WORD_WINDOW = 8  # characters after 哪座 (or before 是哪) a head word i
 _EN_CLASS_OF = lazy(r"^(?:kinds?|types?|sorts?|forms?|class(?:es)?|categor(?:y|ies))\s+of\s+")
 
 
+def _without_openers(phrase: str) -> str:
+    """The words after which/what without their opening "(one) of the" and "kind of" (which of the banks, what kind
+    of loan): what the thing asked is named by."""
+    return _EN_CLASS_OF.sub("", _EN_ONE_OF.sub("", phrase, count=1), count=1)
+
+
 def asked_head_words_en(lex: Lexicon, text: str) -> tuple[str, ...]:
     """The endings of the thing an English question asks for, where no ``head`` row knows its kind: the ``head_word``
     row of the noun that ends the phrase after which/what (which bank opened -> 银行, which national pilot did … win
@@ -364,7 +370,7 @@ def asked_head_words_en(lex: Lexicon, text: str) -> tuple[str, ...]:
         asked, _, window = m.group().partition(" ")
         if asked == "where":
             continue
-        window = " " + _EN_CLASS_OF.sub("", _EN_ONE_OF.sub("", window, count=1), count=1)
+        window = " " + _without_openers(window)
         e = _EN_PHRASE_END.search(window)
         words = window[:e.start() if e else len(window)].split()
         owner = next((i for i, w in enumerate(words) if w.endswith(("'", "'s"))), None)
@@ -383,10 +389,8 @@ _EN_PAST = lazy(r"[a-z]+[^e\W]ed")
 
 
 def _head_word_labels(lex: Lexicon, phrase: str) -> Iterator[str]:
-    """The ``head_word`` labels whose noun ends ``phrase``."""
-    for p in lex.head_words_en:
-        if any(m.end() == len(phrase) for m in p.regex.finditer(phrase)):
-            yield p.label
+    """The ``head_word`` labels whose noun ends ``phrase`` (their patterns are anchored at the end)."""
+    return (p.label for p in lex.head_words_en if p.regex.search(phrase))
 
 
 def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:

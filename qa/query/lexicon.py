@@ -107,7 +107,8 @@ class Lexicon:
     short_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 财经委 -> (财政经济委员会, 财经委员会)
     heads: tuple[Pattern, ...] = ()  # the kind of thing a question asks for: 部门 -> organ, 哪里 -> venue
     head_ends: dict[str, LazyRegex] = field(default_factory=dict)  # kind -> what a name of it ends with
-    # the endings (label, parted by |) of the things an English noun names, where no head row knows its kind: bank -> 银行
+    # the endings (label, parted by |) of the things an English noun at a phrase's end names (its pattern anchored
+    # there), where no head row knows its kind: bank -> 银行
     head_words_en: tuple[Pattern, ...] = ()
     changes: tuple[Pattern, ...] = ()  # to | from: which value of a change a question asks for (提高到, 调整前)
     change_verbs: LazyRegex = LazyRegex(r"(?!)")  # the verbs of a change in the text (提高, 调整, 降…)
@@ -619,7 +620,9 @@ def _load() -> Lexicon:
         qualifiers=_compile("|".join(qualifiers) or r"(?!)", "the qualifiers"),
         cues=_compile(_union(sorted(cue_parts, key=len, reverse=True)) or r"(?!)", "the intent and operation cues"),
         glossary={k: tuple(v) for k, v in glossary.items()}, short_forms=short_forms,
-        heads=tuple(groups["head"]), head_words_en=tuple(groups["head_word"]), changes=tuple(groups["change"]),
+        heads=tuple(groups["head"]), changes=tuple(groups["change"]),
+        head_words_en=tuple(Pattern(p.label, _compile(f"(?:{p.regex.pattern})$", f"the {p.label} head word"))
+                            for p in groups["head_word"]),
         change_verbs=_joined(groups["span"], "change_verb"),
         place_not_after=_joined(groups["place"], "not_after"),
         # read back from the count: anchored at the end (\Z, not $, which also matches before a last line break)
