@@ -2943,3 +2943,124 @@ def test_the_margin_is_read_over_a_rival_not_over_the_same_answer_with_other_bou
     assert confidence_features(analyze(question), [best, variant, _scored(rival, 0.5, 1.0)])[margin] == 2.0
     other_kind = replace(variant, kind="entity")  # a reading of another kind over the same characters is a rival
     assert confidence_features(analyze(question), [best, other_kind, _scored(rival, 0.5, 1.0)])[margin] == 0.5
+
+
+# --- rank among listed items (qa.answer.rank) -----------------------------------------------------------------
+
+_LISTED = ("全年全市社会消费品零售总额比上年增长6.0%。",
+           "分类别看，家具类零售额增长12.4%，体育娱乐用品类增长31.5%，书报杂志类下降8.2%，五金电料类增长3.3%。")
+
+
+@pytest.mark.parametrize(("question", "display", "operands"), [
+    ("2025年全市社会消费品零售额中，哪一类增长最快？", "体育娱乐用品类", {"体育娱乐用品类增长31.5%", "家具类零售额增长12.4%"}),
+    # a fall is a negative rate: the steepest fall is the lowest
+    ("全市社会消费品零售额各类别中，零售额降幅最大的是哪一类？", "书报杂志类", {"书报杂志类下降8.2%", "五金电料类增长3.3%"}),
+    ("全市社会消费品零售额中，增速最低的是哪一类？", "书报杂志类", {"书报杂志类下降8.2%", "五金电料类增长3.3%"}),
+    # the measure the question names is no part of the winner's name (家具类【零售额】)
+    ("全市社会消费品零售额中，零售额增速最慢的是哪一类？", "书报杂志类", {"书报杂志类下降8.2%", "五金电料类增长3.3%"}),
+    ("Which category of retail sales grew the fastest?", "体育娱乐用品类", {"体育娱乐用品类增长31.5%", "家具类零售额增长12.4%"}),
+])
+def test_a_rank_question_names_the_extreme_listed_item_and_cites_two_clauses(question, display, operands) -> None:
+    answer = _answer_over(_LISTED, question)
+    text = "\n".join(_LISTED) + "\n"
+    assert answer is not None and answer.kind == "comparison" and answer.display == display
+    assert text[answer.start:answer.end] == answer.text  # the name itself, cited
+    assert {o.text for o in answer.operands} == operands
+    for o in answer.operands:
+        assert text[o.start:o.end] == o.text
+
+
+def test_a_rank_names_its_winner_as_printed() -> None:
+    """The name as the list prints it, its lead words (其中, 分行业看) and its base (较去年) apart: the question's 工业
+    cuts nothing of 农副食品加工业, and the first item keeps the measure it is printed with."""
+    sentences = ("全年规模以上工业增加值增长5.0%。",
+                 "分行业看，煤炭开采业增加值增长8.6%，农副食品加工业增长11.0%，金属制品业增长2.7%。")
+    assert _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增速最高？").display == "农副食品加工业"
+    assert _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增速最低？").display == "金属制品业"
+    sentences = (sentences[0], "分行业看，农副食品加工业增长1.0%，金属制品业增长2.7%，煤炭开采业增加值增长8.6%。")
+    assert _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增速最高？").display == "煤炭开采业增加值"
+    sentences = ("全年规模以上工业增加值增长5.0%。", "其中汽车制造业较去年增长18.6%，电子设备制造业较去年增长11.0%，"
+                 "化学原料制造业较去年增长2.7%。")
+    assert _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增长最快？").display == "汽车制造业"
+    sentences = ("全年规模以上工业增加值增长5.0%。", "分行业看汽车制造业增长18.6%，电子设备制造业增长11.0%，化学原料制造业增长2.7%。")
+    assert _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增长最快？").display == "汽车制造业"
+
+
+_PRICES = ("全年居民消费价格比上年上涨0.2%。",
+           "分类别看，食品烟酒类价格下降1.4%，衣着类价格上涨2.4%，医疗保健类价格上涨1.5%，交通通信类价格下降2.6%，"
+           "教育文化娱乐类价格下降0.5%。")
+
+
+@pytest.mark.parametrize(("question", "display"), [
+    ("居民消费价格各类别中，哪一类价格降幅最大？", "交通通信类价格"),
+    ("居民消费价格各类别中，哪一类价格降低最多？", "交通通信类价格"),  # a fall before the superlative turns it over
+    ("居民消费价格各类别中，哪一类价格跌得最多？", "交通通信类价格"),
+    ("居民消费价格各类别中，哪一类价格降幅最小？", "衣着类价格"),  # the mildest fall: the highest rate
+    ("居民消费价格各类别中，哪一类价格涨幅最大？", "衣着类价格"),
+    ("居民消费价格各类别中，价格上涨最慢的是哪一类？", "交通通信类价格"),
+    ("Which category of consumer prices had the largest price decline?", "交通通信类价格"),
+    ("Which category of consumer prices fell the most?", "交通通信类价格"),
+    ("Which category of consumer prices rose the most?", "衣着类价格"),
+])
+def test_a_rank_reads_its_direction_from_its_superlative_and_a_fall_before_it(question, display) -> None:
+    answer = _answer_over(_PRICES, question)
+    assert answer is not None and answer.display == display
+
+
+def test_a_superlative_inside_a_name_is_not_the_ranks_direction() -> None:
+    sentences = ("全市各县最低工资标准均有提高。", "分县看，甲县最低工资标准提高3.0%，乙县提高5.5%，丙县提高4.1%。")
+    answer = _answer_over(sentences, "各县中，哪个县的最低工资标准提高最多？")
+    assert answer is not None and answer.display == "乙县"
+
+
+@pytest.mark.parametrize(("sentences", "question"), [
+    # a list that a clause with another figure interrupts, a 分别 clause or a 倍 item begins, is not read as whole
+    (("全年规模以上工业增加值增长5.0%。", "汽车制造业增加值增长15.6%，拉动全市工业增长1.2个百分点，电子设备制造业增长11.0%，"
+      "医药制造业增长1.0%，金属制品业增长2.7%，化学原料制造业增长3.3%。"), "规模以上工业各行业中，哪个行业增加值增长最快？"),
+    (("全年规模以上工业增加值增长5.0%。", "汽车制造业、电子设备制造业分别增长6.1%、11.0%，医药制造业增长1.0%，"
+      "金属制品业增长2.7%，化学原料制造业增长3.3%。"), "规模以上工业各行业中，哪个行业增加值增长最快？"),
+    (("全年规模以上工业增加值增长5.0%。", "新能源汽车产量增长1.2倍，工业机器人产量增长35.2%，集成电路产量增长12.1%，"
+      "光伏电池产量增长8.8%。"), "规模以上工业主要产品中，哪种产品产量增长最快？"),
+    # a list of changes answers no question about levels, nor one the lead says nothing of
+    (("分区县看，甲区居民人均可支配收入增长4.1%，乙区增长6.3%，丙县增长7.2%，丁县增长5.5%。",),
+     "哪个区县的居民人均可支配收入最高？"),
+    (_LISTED, "规模以上工业各行业中，哪个行业增加值增长最快？"),
+])
+def test_no_rank_from_a_list_that_is_not_whole_or_not_the_one_asked(sentences, question) -> None:
+    answer = _answer_over(sentences, question)
+    assert answer is None or answer.kind != "comparison"
+
+
+@pytest.mark.parametrize("sentences", [
+    # two items are a comparison's, not a list's
+    ("全年全市社会消费品零售总额比上年增长6.0%。", "分类别看，家具类零售额增长12.4%，体育娱乐用品类增长31.5%。"),
+    # a tie at the top names no one item
+    ("全年全市社会消费品零售总额比上年增长6.0%。", "分类别看，家具类增长31.5%，体育娱乐用品类增长31.5%，书报杂志类下降8.2%。"),
+    # rates in two units are no one list
+    ("全年全市社会消费品零售总额比上年增长6.0%。", "分类别看，家具类增长12.4%，体育娱乐用品类增长31.5%，书报杂志类提高2.1个百分点。"),
+])
+def test_no_rank_answer_without_three_comparable_items_and_one_extreme(sentences) -> None:
+    answer = _answer_over(sentences, "2025年全市社会消费品零售额中，哪一类增长最快？")
+    assert answer is None or answer.kind not in ("comparison", "number")  # never a figure for the name asked
+
+
+@pytest.mark.parametrize(("question", "rank"), [
+    ("2025年福州商品零售额中，哪一类增长最快？", True),
+    ("规上工业各行业中，增加值增速最高的是哪个行业？", True),
+    ("居民消费价格各类别中，价格降幅最大的是哪一类？", True),
+    ("Which sector's value added grew the most in 2025?", True),
+    ("Which district had the highest per capita income?", True),
+    ("2025年全市最低工资标准是多少？", False),  # a superlative that names a thing
+    ("哪个县的最低生活保障标准提高了？", False),
+    ("What was the highest temperature recorded?", False),  # no which
+    ("Which projects received the most funding, and how much did they get?", False),
+    ("城镇居民和农村居民人均可支配收入，哪个增长更快？", False),  # two sides: a comparison
+    ("哪个区的生产总值增速最高，增速是多少？", False),  # the figure is asked too
+    ("Which tier has the highest minimum wage, and how much is it?", False),
+    ("居民消费价格各类别中，哪一类价格降幅最深？", True),
+])
+def test_rank_questions_are_read_by_their_superlative(question, rank) -> None:
+    query = analyze(question)
+    assert (query.operation is Operation.RANK) is rank
+    if rank:  # the intent stays the thing asked for: a name, when no rank is found
+        assert query.intent is Intent.ENTITY

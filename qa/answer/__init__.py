@@ -32,7 +32,7 @@ from qa.answer.features import (
     wrapped_clause_bounds,
 )
 from qa.answer.generators import column_unit, generate, segments
-from qa.answer.values import reading_key
+from qa.answer.values import FIGURE_KINDS, reading_key
 from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
 from qa.query import Intent, Lexicon, Operation, Query
@@ -69,6 +69,13 @@ _LOGIT_CAP = 10.0  # a probability of 0 or 1 reads as this logit
 def derived_features(p_first: float, p_second: float) -> np.ndarray:
     """The derived answer's calibration inputs (DERIVED_FEATURES) from its two operands' confidences."""
     return np.array([_logit(min(p_first, p_second))], dtype=np.float32)
+
+
+def asks_derived(query: Query) -> bool:
+    """Whether the question combines figures (a comparison, difference, sum, share or ratio), or asks which listed
+    item is the extreme one (a rank: its intent stays the thing it names; answered as a name when no rank is)."""
+    return (query.intent in (Intent.DERIVED, Intent.COMPARISON) and query.operation is not None) \
+        or query.operation is Operation.RANK
 
 
 def _logit(p: float) -> float:
@@ -271,16 +278,17 @@ class Answerer:
     def answer(self, query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
                pages: Mapping[str, tuple[int, ...]] | None = None) -> AnswerResult:
         ranked = self.readings(query, candidates_for(query, passages, texts, self.idf, self.places))
-        if query.intent in (Intent.DERIVED, Intent.COMPARISON) and query.operation is not None:
+        if asks_derived(query):
             from qa.answer.derived import derive  # imported by the questions that combine figures only
 
             derived = derive(self, query, passages, texts, pages or {})
             if derived is not None and derived.probability >= self.derived_threshold:
                 return AnswerResult(derived, tuple(ranked), None, derived.probability, "derived", derived)
-            if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)):
+            if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)) \
+                    or (query.operation is Operation.RANK and ranked and ranked[0].kind in FIGURE_KINDS):
                 # the question combines two figures and the best reading is one of them: it cannot be the answer
                 # (fit split, leave one document out: such a best reading was one of the gold operands, not the
-                # printed result, for 11 of 16 questions)
+                # printed result, for 11 of 16 questions); a rank question asks for a name, never a figure
                 return AnswerResult(None, tuple(ranked), not_found_message(query),
                                     derived.probability if derived else 0.0, "derived", derived)
         confidence = self.confidence_of(query, ranked)

@@ -523,6 +523,10 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
     which the derived answers' calibration is fitted on (``bqa eval --fit``)."""
     from qa.answer import page_of
 
+    if query.operation is Operation.RANK:
+        from qa.answer.rank import rank_with_operands
+
+        return rank_with_operands(answerer, query, passages, texts, pages)
     ops = operand_questions(query)
     if ops is None:
         return None

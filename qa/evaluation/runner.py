@@ -38,6 +38,7 @@ from qa.answer import (
     DERIVED_FEATURES,
     Answerer,
     Candidate,
+    asks_derived,
     candidates_for,
     confidence_features,
     derived_features,
@@ -50,7 +51,7 @@ from qa.errors import BqaError
 from qa.index.store import build_index, load_index
 from qa.linear import LinearModel, data_path
 from qa.paths import REPO_ROOT
-from qa.query import Intent, Query
+from qa.query import Query
 from qa.query.lexicon import squash
 from qa.retrieval import FEATURES as RANKER_FEATURES
 from qa.retrieval import Pool, distinct_passages, rank_pool
@@ -350,7 +351,7 @@ def _derived_rows(trials: Sequence[Trial], engines: Mapping[str, BulletinQA], an
 
     rows = []
     for t in trials:
-        if t.query.intent not in (Intent.DERIVED, Intent.COMPARISON) or t.query.operation is None:
+        if not asks_derived(t.query):
             continue
         found = derive_with_operands(answerer_of(t), t.query, t.passages, engines[t.suite].index.texts, {})
         if found is None:

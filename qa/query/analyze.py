@@ -46,6 +46,7 @@ class Operation(StrEnum):
     RATIO = "ratio"
     CHANGE = "change"
     COMPARE = "compare"
+    RANK = "rank"  # which of the items listed is the extreme one (qa.answer.rank)
 
 
 INTENT_ORDER = ("reason", "comparison", "yes_no", "person", "date", "list", "entity", "figure", "list_plural", "other")
@@ -437,9 +438,13 @@ def _intent(lex: Lexicon, text: str, operation: Operation | None) -> Intent:
         return Intent.YES_NO
     for name in INTENT_ORDER:
         if name in found:
+            if name == "figure" and operation is Operation.RANK:  # 哪个行业增加值增速最高: a 行业 is asked
+                return Intent.ENTITY
             if name == "figure" and operation is not None:
                 return Intent.DERIVED
             return _LABEL_INTENT.get(name) or Intent(name)
+    if operation is Operation.RANK:
+        return Intent.ENTITY
     return Intent.DERIVED if operation is not None else Intent.FIGURE
 
 
@@ -536,6 +541,8 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                    or ("total_en" in found and _joins_items_en(lex, text))))
     ops = ["sum" if op in _TOTALS else op for op in found if op not in _TOTALS or summed]
     ops = list(dict.fromkeys(ops))
+    if "rank" in ops and lex.rank_amount.search(text):  # 哪个区增速最高，增速是多少: the figure is asked
+        ops.remove("rank")
     operation = Operation(ops[0]) if ops else None
     if operation is None and compares:
         operation = Operation.COMPARE

@@ -82,6 +82,7 @@ class Lexicon:
     negation: LazyRegex  # 未, 没有, 不…
     negated_act: LazyRegex  # 未能完成, 没有超过…
     comparatives: tuple[Pattern, ...]  # more | less
+    superlatives: tuple[Pattern, ...]  # low | high: what a rank question asks for
     operand_cues: dict[str, LazyRegex]  # language -> the words of a derived question that are no operand's
     operand_splits: dict[str, LazyRegex]  # language -> where its two operands part (和, 比, than, or…)
     operand_than: LazyRegex  # the 比 of 「A比B多多少」 (not of 比重, 比上年)
@@ -91,6 +92,7 @@ class Lexicon:
     operand_joins: LazyRegex  # a word that joins a total's items (和, 与, 、, 两项): 合计 after one asks for a sum
     operand_joins_en: LazyRegex  # and, plus, both, the two…: combined / in total asks for a sum only with one
     operand_each_en: LazyRegex  # respectively, each: each item's own total, no sum
+    rank_amount: LazyRegex  # 多少, how much: a rank question that asks for the figure too
     operand_unjoins: LazyRegex  # a word that ends a join as no items' (a table's name: 明细表; 相比)
     operand_each: LazyRegex  # 分别, 各自: each item's own total, no sum
     operand_each_after: LazyRegex  # 各: each item's own only after the total word (合计各是多少), not 各区县
@@ -602,14 +604,14 @@ def _load() -> Lexicon:
         complement_leads=_joined(groups["lead"], "complement"), document_leads=_joined(groups["lead"], "document"),
         post_leads=_joined(groups["lead"], "post"),
         negation=_joined(groups["negation"], "any"), negated_act=_joined(groups["negation"], "act"),
-        comparatives=tuple(groups["comparative"]),
+        comparatives=tuple(groups["comparative"]), superlatives=tuple(groups["superlative"]),
         operand_cues={lang: _joined(groups["operand"], f"cue_{lang}") for lang in ("zh", "en")},
         operand_splits={lang: _joined(groups["operand"], f"split_{lang}") for lang in ("zh", "en")},
         operand_than=_joined(groups["operand"], "than_zh"), operand_than_tail=_joined(groups["operand"], "than_tail_zh"),
         operand_plan_words=_joined(groups["operand"], "plan_zh"),
         operand_rate_asked=_joined(groups["operand"], "rate_asked"),
         operand_joins=_joined(groups["operand"], "join_zh"), operand_joins_en=_joined(groups["operand"], "join_en"),
-        operand_each_en=_joined(groups["operand"], "each_en"),
+        operand_each_en=_joined(groups["operand"], "each_en"), rank_amount=_joined(groups["operand"], "rank_amount"),
         operand_unjoins=_joined(groups["operand"], "unjoin_zh"), operand_each=_joined(groups["operand"], "each_zh"),
         operand_each_after=_joined(groups["operand"], "each_after_zh"),
         operand_names=_joined(groups["operand"], "name_zh"),
