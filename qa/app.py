@@ -228,6 +228,11 @@ def _table_unit(answer: Answer, cited: Passage | None) -> str:
     return found.group(1) if found else ""
 
 
+def sure_percent(p: float) -> str:
+    """P(right) as a percentage a reader can trust: 0.9995 is no certainty, so it reads >99 %, not 100 %."""
+    return ">99%" if p >= 0.995 else "<1%" if p < 0.005 else f"{p:.0%}"
+
+
 def _cite(rank: int) -> str:
     """「[n]」 as a link to passage card n: CITE_JS opens it in its document and scrolls to it."""
     return f"[\\[{rank}\\]](#bqa-src-{rank})"
@@ -246,7 +251,7 @@ def _answer_block(result: AskResult) -> str:
     head = (f"### **{t[a.verdict]}** — {_md(shown)}" if a.verdict is not None else f"### **{_md(shown)}**") + unit_note
     where = _md(_where(cited) if cited else a.source)
     page = f" · {t['page'].format(n=a.page)}" if a.page else ""
-    sure = f" · {t['sure'].format(p=f'{a.probability:.0%}')}" if a.probability else ""
+    sure = f" · {t['sure'].format(p=sure_percent(a.probability))}" if a.probability else ""
     lines = [head, f"{t['source']}{t[':']}{where}{page} {t['(']}{t['see'].format(r=_cite(a.passage_rank))}{t[')']}"
                    f"{_md(sure)}"]
     if a.operands:

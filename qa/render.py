@@ -34,7 +34,7 @@ def render_text(result: AskResult, color: bool = False) -> str:
         page = f", 第 {a.page} 页 / page {a.page}" if a.page else ""
         verdict = {"yes": "是 / yes — ", "no": "否 / no — "}.get(a.verdict or "", "")
         lines.append(f"Answer: {verdict}{b}{_t(a.display or a.text)}{r}   ({_t(a.source)} {a.start}-{a.end}{page}, "
-                     f"passage [{a.passage_rank}], P(right) {a.probability:.2f})")
+                     f"passage [{a.passage_rank}], P(right) {'>0.99' if a.probability >= 0.995 else f'{a.probability:.2f}'})")
         for o in a.operands:
             lines.append(f"  from: {_t(o.text)}   ({_t(o.source)} {o.start}-{o.end}, passage [{o.passage_rank}])")
         for alt in a.alternatives:

@@ -3001,10 +3001,29 @@ _PRICES = ("全年居民消费价格比上年上涨0.2%。",
     ("Which category of consumer prices had the largest price decline?", "交通通信类价格"),
     ("Which category of consumer prices fell the most?", "交通通信类价格"),
     ("Which category of consumer prices rose the most?", "衣着类价格"),
+    ("Which category of consumer prices rose the most, after last year's decline?", "衣着类价格"),  # another clause's
 ])
 def test_a_rank_reads_its_direction_from_its_superlative_and_a_fall_before_it(question, display) -> None:
     answer = _answer_over(_PRICES, question)
     assert answer is not None and answer.display == display
+
+
+def test_a_fall_inside_another_word_does_not_turn_the_rank_over() -> None:
+    sentences = ("全年全市降水量比常年偏多。", "分县看，甲县降水量增加12.1%，乙县降水量增加31.5%，丙县降水量减少8.2%。")
+    answer = _answer_over(sentences, "全市各县中，哪个县降水量增幅最大？")  # the 降 of 降水量 is no fall
+    assert answer is not None and answer.display == "乙县降水量"
+
+
+def test_a_rank_name_leaves_a_heading_line_and_other_leads_and_bases_out() -> None:
+    sentences = ("全年规模以上工业增加值增长5.0%。",
+                 "二、工业和建筑业\n汽车制造业增长18.6%，电子设备制造业增长11.0%，化学原料制造业增长2.7%。")
+    assert _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增长最快？").display == "汽车制造业"
+    sentences = ("全年规模以上工业增加值增长5.0%。",
+                 "从行业看，汽车制造业环比增长18.6%，电子设备制造业环比增长11.0%，化学原料制造业环比增长2.7%。")
+    assert _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增长最快？").display == "汽车制造业"
+    sentences = ("全年规模以上工业增加值增长5.0%。",  # a count before the list is no change of its own
+                 "在41个行业大类中，汽车制造业增长18.6%，电子设备制造业增长11.0%，化学原料制造业增长2.7%。")
+    assert _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增长最快？").display == "汽车制造业"
 
 
 def test_a_superlative_inside_a_name_is_not_the_ranks_direction() -> None:
@@ -3049,7 +3068,17 @@ def test_no_rank_answer_without_three_comparable_items_and_one_extreme(sentences
     ("规上工业各行业中，增加值增速最高的是哪个行业？", True),
     ("居民消费价格各类别中，价格降幅最大的是哪一类？", True),
     ("Which sector's value added grew the most in 2025?", True),
-    ("Which district had the highest per capita income?", True),
+    ("Which district had the highest per capita income?", False),  # a level: a list of changes does not answer it
+    ("哪个水库库容最大？", False),
+    ("Which is the highest reward for specialized enterprises?", False),
+    ("哪一年全市规模以上工业增加值增速最高？", False),  # a date is asked
+    ("哪一类零售额增长最快的原因是什么？", False),  # a reason
+    ("哪一类零售额增长最快，是否超过30%？", False),  # a verdict
+    ("哪两类商品零售额增长最快？", False),  # several items
+    ("除汽车类外，哪一类零售额增长最快？", False),  # an exception
+    ("哪一类零售额增长了几个百分点，增长最快？", False),
+    ("增速最快的行业是哪个？", True),
+    ("Which category had the largest price decline?", True),
     ("2025年全市最低工资标准是多少？", False),  # a superlative that names a thing
     ("哪个县的最低生活保障标准提高了？", False),
     ("What was the highest temperature recorded?", False),  # no which

@@ -164,7 +164,7 @@ def test_chat_reply_cites_numbered_passages(engine):
 
 
 def test_a_shown_answer_says_how_sure_it_is_in_the_questions_language(engine):
-    from qa.app import reply_markdown
+    from qa.app import reply_markdown, sure_percent
 
     saved = engine.answerer.threshold
     engine.answerer.threshold = 0.0  # every best reading is shown, as with `bqa serve --threshold 0`
@@ -174,8 +174,15 @@ def test_a_shown_answer_says_how_sure_it_is_in_the_questions_language(engine):
     finally:
         engine.answerer.threshold = saved
     assert zh.answer is not None and en.answer is not None
-    assert f"可信度 {zh.answer.probability:.0%}" in reply_markdown(zh)
-    assert f"P(right) {en.answer.probability:.0%}" in reply_markdown(en)
+    assert f"可信度 {sure_percent(zh.answer.probability)}" in reply_markdown(zh)
+    assert f"P(right) {sure_percent(en.answer.probability)}" in reply_markdown(en)
+
+
+def test_a_near_certain_answer_is_not_shown_as_certain():
+    from qa.app import sure_percent
+
+    assert sure_percent(0.9995) == ">99%" and sure_percent(0.994) == "99%" and sure_percent(0.26) == "26%"
+    assert sure_percent(0.001) == "<1%"
 
 
 def test_a_why_question_gets_its_passages_and_says_why_in_both_languages(engine):

@@ -91,8 +91,8 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh",
                                "rate_asked", "join_zh", "join_en", "unjoin_zh", "each_zh", "each_en", "each_after_zh",
-                               "name_zh", "base_zh", "prior_zh", "hedge_zh", "rank_amount"}  # derived reads; *join_zh, join_en, each*, name_zh: a total
-    assert seen["superlative"] == {"low", "high", "fall", "change"}  # what qa.answer.rank reads
+                               "name_zh", "base_zh", "prior_zh", "hedge_zh", "rank_not"}  # derived reads; *join_zh, join_en, each*, name_zh: a total
+    assert seen["superlative"] == {"low", "high", "fall"}  # what qa.answer.rank reads
     assert seen["span"] == {"org_suffix", "break", "break_joins", "change_verb", "session_body", "session_end", "ask_zh"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number

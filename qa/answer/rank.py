@@ -9,11 +9,11 @@ fitted models as a figure question of its own (「化妆品类增长多少」) o
 clause's figure; the two confidences are the derived calibration's inputs (``Answerer.derived_probability``),
 like a comparison's.
 
-No answer unless the list is whole and is the one asked about: the question asks for a change (增长, 增速, 降幅,
-grew…), the sentence says no other figure after the list starts and the clause before it none (a list that a
-「拉动…1.2个百分点」 or a 分别 clause interrupts, or a 倍 item begins, is not read as a whole), the words leading to
-it say at least one of the question's own terms (not a change word, not a year), and one item stands alone at the
-top.
+The question asks for a change's extreme (qa/query reads it: a change word right before the superlative). No answer
+unless the list is whole and is the one asked about: the sentence says no other change after the list starts and the
+clause before it none (a list that a 「拉动…1.2个百分点」 or a 分别 clause interrupts, or a 倍 item begins, is not read
+as a whole), the words leading to it say at least one of the question's own terms (not a change word, not a year),
+and one item stands alone at the top.
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ FALL_BEFORE_CHARS = 6  # a Chinese fall word this close before the superlative t
 FALL_NEAR_EN = 30  # an English one this many characters either side (the largest price decline, fell the most)
 _CLAUSE_SPLIT = lazy(r"[，,；;：:]")
 _SENTENCE_END = "。！？!?"
-_LEAD = lazy(r"\s*(?:其中|另外|此外|同时|分[^，,：:；;\s]{1,6}看)?\s*")
-_BASE = r"(?:(?:比|较)(?:上年同期|去年同期|上年|去年|(?:19|20)\d{2}年)|同比)"
+_LEAD = lazy(r"\s*(?:其中|另外|此外|同时|(?:分|从|按)[^，,：:；;\s]{1,6}?(?:来看|看|分))?\s*")
+_BASE = r"(?:(?:比|较)(?:上年同期|去年同期|上年|去年|年初|上月|上季度|(?:19|20)\d{2}年)|同比|环比)"
+# a heading line before a list's first item (「二、工业和建筑业」 then 「汽车制造业增长18.6%」) is no part of its name
+_HEADING_LINE = lazy(r"\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．]|第[一二三四五六七八九十]+[章节部分])[^\n]*\n")
 _FIGURE = lazy(r"\d(?:[\d.,]*)\s*(?:%|％|倍|个百分点)")
 _DIGITS = lazy(r"\d")
 
@@ -96,13 +98,16 @@ def _items(text: str, lo: int, hi: int) -> list[list[Item]]:
                 if m is None or (run and run[-1].unit != m.group("unit").replace("％", "%")):
                     break
                 sign = -1.0 if m.group("fall") else 1.0
-                run.append(Item((m.start("label"), m.end("label")), (m.start("label"), m.end("unit")),
+                heading = _HEADING_LINE.match(text, m.start("label"), m.end("label"))
+                start = m.start("label") if heading is None else heading.end()
+                run.append(Item((start, m.end("label")), (start, m.end("unit")),
                                 (m.start("num"), m.end("unit")), sign * float(m.group("num")), m.group("unit").replace("％", "%")))
                 k += 1
             if len(run) >= MIN_ITEMS:
                 first = clauses.index(next(c for c in clauses if c[0] <= run[0].clause[0] < c[1] + 1))
-                a, b = clauses[first - 1] if first else (0, 0)  # its last line: not a caption before it (图5 2021-2025年…)
-                before_clean = first == 0 or not _DIGITS.search(text, max(a, text.rfind("\n", a, b) + 1), b)
+                # the clause before it says no change of its own (a 分别 clause, a 倍 item: the list goes on there);
+                # a count (在41个行业大类中) or a caption's years may stand there
+                before_clean = first == 0 or not _FIGURE.search(text, *clauses[first - 1])
                 after = sum(1 for _ in _FIGURE.finditer(text, run[0].clause[0], s_end))
                 if before_clean and after == len(run):
                     runs.append(run)
@@ -139,18 +144,11 @@ def _rank_at(passages: Sequence[Passage], source: str, at: int) -> int:
                 min(p.rank for p in passages if p.chunk.source == source))
 
 
-def asks_change(query: Query) -> bool:
-    """Whether the question asks about a change (增长最快, 增速最高, 降幅最大, grew the most): a list of changes answers
-    no question about levels (哪个区人均收入最高)."""
-    text = normalize(query.question)
-    lex = Lexicon.default()
-    return any(p.regex.search(text) for p in (*lex.polarity, *lex.superlatives) if p.label in ("rise", "fall", "change"))
-
-
 def wants_lowest(query: Query) -> bool:
     """Whether the rank asks for the lowest value: its last superlative is a low one (最低, 最慢, lowest), unless a
     fall turns it over (降幅最小: the mildest fall, the highest rate), or a high one that a fall turns over (降幅最大,
-    下降最多, the largest decline, fell the most)."""
+    下降最多, the largest decline, fell the most). A Chinese fall is the words right before the superlative (not the
+    降 of 降水量增幅最大); an English one the two words before or after it, within its clause."""
     text = normalize(query.question)
     lex = Lexicon.default()
     found = [(m.start(), m.end(), p.label) for p in lex.superlatives if p.label in ("low", "high")
@@ -160,11 +158,12 @@ def wants_lowest(query: Query) -> bool:
     start, end, label = max(found)
     fall = [p.regex for p in lex.superlatives if p.label == "fall"]
     if query.language == "en":
-        near = text[max(0, start - FALL_NEAR_EN):end + FALL_NEAR_EN]
+        before = re.split(r"[,;:.?!]", text[:start])[-1].split()[-2:]
+        after = re.split(r"[,;:.?!]", text[end:])[0].split()[:2]
+        near = [" ".join(before[i:]) for i in range(len(before))] + [" ".join(after[:i + 1]) for i in range(len(after))]
+        turned = any(r.search(w) for r in fall for w in near)
     else:
-        near = text[max(0, start - FALL_BEFORE_CHARS):start]
-        near = near[max(near.rfind(ch) for ch in "，,的是哪") + 1:]  # said of the superlative, not of another word
-    turned = any(r.search(near) for r in fall)
+        turned = any(r.search(text, 0, start) for r in fall)  # the fall row is anchored at its end ($)
     return (label == "low") != turned
 
 
@@ -175,8 +174,6 @@ def rank_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pass
     from qa.answer import page_of
     from qa.answer.derived import _figures, _operand
 
-    if not asks_change(query):
-        return None
     best: tuple[float, str, list[Item]] | None = None
     for p in passages[:RANK_PASSAGES]:
         c = p.chunk

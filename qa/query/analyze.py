@@ -541,12 +541,14 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                    or ("total_en" in found and _joins_items_en(lex, text))))
     ops = ["sum" if op in _TOTALS else op for op in found if op not in _TOTALS or summed]
     ops = list(dict.fromkeys(ops))
-    if "rank" in ops and lex.rank_amount.search(text):  # 哪个区增速最高，增速是多少: the figure is asked
+    if "rank" in ops and lex.rank_not.search(text):  # 哪个区增速最高，增速是多少: the figure is asked
         ops.remove("rank")
     operation = Operation(ops[0]) if ops else None
     if operation is None and compares:
         operation = Operation.COMPARE
     intent = _intent(lex, text, operation)
+    if operation is Operation.RANK and intent is not Intent.ENTITY:  # 哪一年增速最高 asks a date, 哪一类增长最快的原因 a
+        operation, intent = None, _intent(lex, text, None)  # reason, 是否超过30% a verdict: no listed item answers them
     years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text)))
     periods = tuple(lex.find(lex.periods, text))
     scopes = tuple(lex.find_scopes(text))

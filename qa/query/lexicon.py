@@ -92,7 +92,7 @@ class Lexicon:
     operand_joins: LazyRegex  # a word that joins a total's items (和, 与, 、, 两项): 合计 after one asks for a sum
     operand_joins_en: LazyRegex  # and, plus, both, the two…: combined / in total asks for a sum only with one
     operand_each_en: LazyRegex  # respectively, each: each item's own total, no sum
-    rank_amount: LazyRegex  # 多少, how much: a rank question that asks for the figure too
+    rank_not: LazyRegex  # 多少, how much, 除…外: a rank question that asks for the figure too, or an exception
     operand_unjoins: LazyRegex  # a word that ends a join as no items' (a table's name: 明细表; 相比)
     operand_each: LazyRegex  # 分别, 各自: each item's own total, no sum
     operand_each_after: LazyRegex  # 各: each item's own only after the total word (合计各是多少), not 各区县
@@ -611,7 +611,7 @@ def _load() -> Lexicon:
         operand_plan_words=_joined(groups["operand"], "plan_zh"),
         operand_rate_asked=_joined(groups["operand"], "rate_asked"),
         operand_joins=_joined(groups["operand"], "join_zh"), operand_joins_en=_joined(groups["operand"], "join_en"),
-        operand_each_en=_joined(groups["operand"], "each_en"), rank_amount=_joined(groups["operand"], "rank_amount"),
+        operand_each_en=_joined(groups["operand"], "each_en"), rank_not=_joined(groups["operand"], "rank_not"),
         operand_unjoins=_joined(groups["operand"], "unjoin_zh"), operand_each=_joined(groups["operand"], "each_zh"),
         operand_each_after=_joined(groups["operand"], "each_after_zh"),
         operand_names=_joined(groups["operand"], "name_zh"),
