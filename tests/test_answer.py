@@ -3002,6 +3002,7 @@ _PRICES = ("全年居民消费价格比上年上涨0.2%。",
     ("Which category of consumer prices fell the most?", "交通通信类价格"),
     ("Which category of consumer prices rose the most?", "衣着类价格"),
     ("Which category of consumer prices rose the most, after last year's decline?", "衣着类价格"),  # another clause's
+    ("Which category had the largest consumer price decline?", "交通通信类价格"),  # two words between
 ])
 def test_a_rank_reads_its_direction_from_its_superlative_and_a_fall_before_it(question, display) -> None:
     answer = _answer_over(_PRICES, question)
@@ -3024,6 +3025,22 @@ def test_a_rank_name_leaves_a_heading_line_and_other_leads_and_bases_out() -> No
     sentences = ("全年规模以上工业增加值增长5.0%。",  # a count before the list is no change of its own
                  "在41个行业大类中，汽车制造业增长18.6%，电子设备制造业增长11.0%，化学原料制造业增长2.7%。")
     assert _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增长最快？").display == "汽车制造业"
+
+
+def test_a_total_before_its_parts_is_no_item_of_their_list() -> None:
+    """「…增长5.0%，其中汽车制造业…」: the items after 其中 are the parts of the total before it, which is not ranked."""
+    sentences = ("全年规模以上工业增加值增长5.0%，其中汽车制造业增长8.6%，电子设备制造业增长6.0%，化学原料制造业增长7.1%。",)
+    answer = _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增长最慢？")
+    assert answer is not None and answer.display == "电子设备制造业"
+    sentences = ("二、工业\n2、规模以上工业\n汽车制造业比上年末增长8.6%，电子设备制造业增长6.0%，化学原料制造业增长7.1%。",)
+    answer = _answer_over(sentences, "规模以上工业各行业中，哪个行业增加值增长最快？")
+    assert answer is not None and answer.display == "汽车制造业"
+
+
+def test_a_rank_question_keeps_its_change_and_superlative_as_terms() -> None:
+    """The rank row's words stay the question's own, as before it, for the questions it does not keep (a verdict)."""
+    terms = analyze("哪一类零售额增长最快，增幅是否超过三成？").terms
+    assert "增长" in terms and "最快" in terms
 
 
 def test_a_superlative_inside_a_name_is_not_the_ranks_direction() -> None:
@@ -3076,6 +3093,8 @@ def test_no_rank_answer_without_three_comparable_items_and_one_extreme(sentences
     ("哪一类零售额增长最快，是否超过30%？", False),  # a verdict
     ("哪两类商品零售额增长最快？", False),  # several items
     ("除汽车类外，哪一类零售额增长最快？", False),  # an exception
+    ("除了汽车类，哪一类零售额增长最快？", False),
+    ("汽车类以外，哪一类零售额增长最快？", False),
     ("哪一类零售额增长了几个百分点，增长最快？", False),
     ("增速最快的行业是哪个？", True),
     ("Which category had the largest price decline?", True),

@@ -285,8 +285,8 @@ class Answerer:
             if derived is not None and derived.probability >= self.derived_threshold:
                 return AnswerResult(derived, tuple(ranked), None, derived.probability, "derived", derived)
             if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)) \
-                    or (query.operation is Operation.RANK and ranked and ranked[0].kind in FIGURE_KINDS
-                         and any(ch.isdigit() for ch in ranked[0].display)):
+                    or (query.operation is Operation.RANK and ranked and (ranked[0].kind == "number" or (
+                        ranked[0].kind in FIGURE_KINDS and any(ch.isdigit() for ch in ranked[0].display)))):
                 # the question combines two figures and the best reading is one of them: it cannot be the answer
                 # (fit split, leave one document out: such a best reading was one of the gold operands, not the
                 # printed result, for 11 of 16 questions); a rank question asks for a name, never a figure

@@ -40,9 +40,9 @@ FALL_NEAR_EN = 30  # an English one this many characters either side (the larges
 _CLAUSE_SPLIT = lazy(r"[，,；;：:]")
 _SENTENCE_END = "。！？!?"
 _LEAD = lazy(r"\s*(?:其中|另外|此外|同时|(?:分|从|按)[^，,：:；;\s]{1,6}?(?:来看|看|分))?\s*")
-_BASE = r"(?:(?:比|较)(?:上年同期|去年同期|上年|去年|年初|上月|上季度|(?:19|20)\d{2}年)|同比|环比)"
-# a heading line before a list's first item (「二、工业和建筑业」 then 「汽车制造业增长18.6%」) is no part of its name
-_HEADING_LINE = lazy(r"\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．]|第[一二三四五六七八九十]+[章节部分])[^\n]*\n")
+_BASE = r"(?:(?:比|较)(?:上年同期|去年同期|上年末|上年|去年|年初|上月|上季度|(?:19|20)\d{2}年)|同比|环比)"
+# heading lines before a list's first item (「二、工业和建筑业」 then 「汽车制造业增长18.6%」) is no part of its name
+_HEADING_LINE = lazy(r"(?:\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．]|第[一二三四五六七八九十]+[章节部分])[^\n]*\n)+")
 _FIGURE = lazy(r"\d(?:[\d.,]*)\s*(?:%|％|倍|个百分点)")
 _DIGITS = lazy(r"\d")
 
@@ -94,12 +94,13 @@ def _items(text: str, lo: int, hi: int) -> list[list[Item]]:
             while k < len(clauses):
                 a, b = clauses[k]
                 lead = _LEAD.match(text, a, b)
-                m = _item_pattern().fullmatch(text, lead.end() if lead else a, b)
-                if m is None or (run and run[-1].unit != m.group("unit").replace("％", "%")):
-                    break
+                at = lead.end() if lead else a
+                heading = _HEADING_LINE.match(text, at, b)
+                m = _item_pattern().fullmatch(text, heading.end() if heading else at, b)
+                if m is None or (run and run[-1].unit != m.group("unit").replace("％", "%")) or (run and text[a:at].strip()):
+                    break  # another unit, or a lead (其中, 分行业看): the items after it are the parts of what came before
                 sign = -1.0 if m.group("fall") else 1.0
-                heading = _HEADING_LINE.match(text, m.start("label"), m.end("label"))
-                start = m.start("label") if heading is None else heading.end()
+                start = m.start("label")
                 run.append(Item((start, m.end("label")), (start, m.end("unit")),
                                 (m.start("num"), m.end("unit")), sign * float(m.group("num")), m.group("unit").replace("％", "%")))
                 k += 1
@@ -107,7 +108,9 @@ def _items(text: str, lo: int, hi: int) -> list[list[Item]]:
                 first = clauses.index(next(c for c in clauses if c[0] <= run[0].clause[0] < c[1] + 1))
                 # the clause before it says no change of its own (a 分别 clause, a 倍 item: the list goes on there);
                 # a count (在41个行业大类中) or a caption's years may stand there
-                before_clean = first == 0 or not _FIGURE.search(text, *clauses[first - 1])
+                # — unless the list opens with its lead (其中, 分行业看): what stands before is the whole of its parts
+                led = bool(text[clauses[first][0]:run[0].clause[0]].strip())
+                before_clean = first == 0 or led or not _FIGURE.search(text, *clauses[first - 1])
                 after = sum(1 for _ in _FIGURE.finditer(text, run[0].clause[0], s_end))
                 if before_clean and after == len(run):
                     runs.append(run)
@@ -157,9 +160,9 @@ def wants_lowest(query: Query) -> bool:
         return False
     start, end, label = max(found)
     fall = [p.regex for p in lex.superlatives if p.label == "fall"]
-    if query.language == "en":
+    if query.language == "en":  # fell the most; the largest (consumer price) decline: as the rank row reads it
         before = re.split(r"[,;:.?!]", text[:start])[-1].split()[-2:]
-        after = re.split(r"[,;:.?!]", text[end:])[0].split()[:2]
+        after = re.split(r"[,;:.?!]", text[end:])[0].split()[:3]
         near = [" ".join(before[i:]) for i in range(len(before))] + [" ".join(after[:i + 1]) for i in range(len(after))]
         turned = any(r.search(w) for r in fall for w in near)
     else:
