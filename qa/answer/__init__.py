@@ -32,7 +32,7 @@ from qa.answer.features import (
     wrapped_clause_bounds,
 )
 from qa.answer.generators import column_unit, generate, segments
-from qa.answer.values import FIGURE_KINDS, reading_key
+from qa.answer.values import reading_key
 from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
 from qa.query import Intent, Lexicon, Operation, Query
@@ -285,8 +285,7 @@ class Answerer:
             if derived is not None and derived.probability >= self.derived_threshold:
                 return AnswerResult(derived, tuple(ranked), None, derived.probability, "derived", derived)
             if query.intent is Intent.COMPARISON or (derived is not None and ranked and _is_operand(ranked[0], derived)) \
-                    or (query.operation is Operation.RANK and ranked and (ranked[0].kind == "number" or (
-                        ranked[0].kind in FIGURE_KINDS and any(ch.isdigit() for ch in ranked[0].display)))):
+                    or (query.operation is Operation.RANK and ranked and _is_figure(ranked[0])):
                 # the question combines two figures and the best reading is one of them: it cannot be the answer
                 # (fit split, leave one document out: such a best reading was one of the gold operands, not the
                 # printed result, for 11 of 16 questions); a rank question asks for a name, never a figure
@@ -330,6 +329,11 @@ class Answerer:
                       kind=c.kind, probability=round(c.probability, 4), display=c.display, verdict=c.verdict,
                       page=page_of(pages, c.source, c.start),
                       unit=(c.unit or None) if c.kind == "table_cell" else None)  # a table's 单位 for a bare cell
+
+
+def _is_figure(c: Candidate) -> bool:
+    """A number, or a table cell that holds digits (a cell may hold a name)."""
+    return c.kind == "number" or (c.kind == "table_cell" and any(ch.isdigit() for ch in c.display))
 
 
 def _from_base(c: Candidate, base: str, texts: Mapping[str, str]) -> bool:

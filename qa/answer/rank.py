@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 RANK_PASSAGES = 3  # the passages whose lists are read, best first
 MIN_ITEMS = 3  # a list of two is a comparison
-FALL_BEFORE_CHARS = 6  # a Chinese fall word this close before the superlative turns it over (降幅最大)
-FALL_NEAR_EN = 30  # an English one this many characters either side (the largest price decline, fell the most)
 _CLAUSE_SPLIT = lazy(r"[，,；;：:]")
 _SENTENCE_END = "。！？!?"
 _LEAD = lazy(r"\s*(?:其中|另外|此外|同时|(?:分|从|按)[^，,：:；;\s]{1,6}?(?:来看|看|分))?\s*")
@@ -50,10 +48,14 @@ _DIGITS = lazy(r"\d")
 @dataclass(frozen=True)
 class Item:
     label: tuple[int, int]  # the item's name, before its change (offsets in the source text)
-    clause: tuple[int, int]  # the whole item: name, change and figure
-    figure: tuple[int, int]
+    figure: tuple[int, int]  # its figure with its unit, which ends the item
     value: float  # signed: a fall is negative
     unit: str
+
+    @property
+    def clause(self) -> tuple[int, int]:
+        """The whole item: name, change and figure."""
+        return self.label[0], self.figure[1]
 
 
 @cache
@@ -90,22 +92,21 @@ def _items(text: str, lo: int, hi: int) -> list[list[Item]]:
             a = b + 1
         k = 0
         while k < len(clauses):
-            run = []
+            run, first = [], k  # the run's first clause
             while k < len(clauses):
                 a, b = clauses[k]
                 lead = _LEAD.match(text, a, b)
                 at = lead.end() if lead else a
                 heading = _HEADING_LINE.match(text, at, b)
                 m = _item_pattern().fullmatch(text, heading.end() if heading else at, b)
-                if m is None or (run and run[-1].unit != m.group("unit").replace("％", "%")) or (run and text[a:at].strip()):
+                unit = m.group("unit").replace("％", "%") if m else ""
+                if m is None or (run and run[-1].unit != unit) or (run and text[a:at].strip()):
                     break  # another unit, or a lead (其中, 分行业看): the items after it are the parts of what came before
                 sign = -1.0 if m.group("fall") else 1.0
-                start = m.start("label")
-                run.append(Item((start, m.end("label")), (start, m.end("unit")),
-                                (m.start("num"), m.end("unit")), sign * float(m.group("num")), m.group("unit").replace("％", "%")))
+                run.append(Item((m.start("label"), m.end("label")), (m.start("num"), m.end("unit")),
+                                sign * float(m.group("num")), unit))
                 k += 1
             if len(run) >= MIN_ITEMS:
-                first = clauses.index(next(c for c in clauses if c[0] <= run[0].clause[0] < c[1] + 1))
                 # the clause before it says no change of its own (a 分别 clause, a 倍 item: the list goes on there);
                 # a count (在41个行业大类中) or a caption's years may stand there
                 # — unless the list opens with its lead (其中, 分行业看): what stands before is the whole of its parts
