@@ -36,7 +36,7 @@ from qa import guard
 from qa.api import MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
-from qa.query import Intent
+from qa.query import Intent, Operation
 from qa.questions import MAX_QUESTION_CHARS
 from qa.slot import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, EngineSlot
 from qa.types import Answer, Passage
@@ -155,7 +155,7 @@ def _where(p: Passage) -> str:
 
 TEXTS = {  # every message of the page, in both languages (the reply follows the question's language)
     "zh": {"not_found": "公报中未找到确切答案", "reason": "原因类问题没有单一的确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
-           "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "sure": "可信度 {p}", "yes": "是", "no": "否",
+           "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "ranked": "在列出的各项中比较，前两位", "sure": "可信度 {p}", "yes": "是", "no": "否",
            "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
            "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字", "also": "同文见 {where}",
            "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
@@ -163,7 +163,7 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
     "en": {"not_found": "No exact answer was found in the bulletins", "reason": "A why-question has no single exact answer",
            "related": "These passages may be relevant",
            "source": "Source", "page": "page {n}", "see": "source passage {r}", "others": "Other possible answers",
-           "computed": "computed from", "sure": "P(right) {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
+           "computed": "computed from", "ranked": "ranked among the listed items, the first two", "sure": "P(right) {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
            "oops": "Something went wrong; please try again or rephrase.", "more": "More related passages are under Source passages.",
            "view": "View in the document ({where}characters {a}–{b})", "details": "Details",
            "chars": "characters {a}–{b}", "also": "also in {where}", "answer_at": "answer", "related_passages": "Related passages",
@@ -255,7 +255,8 @@ def _answer_block(result: AskResult) -> str:
     lines = [head, f"{t['source']}{t[':']}{where}{page} {t['(']}{t['see'].format(r=_cite(a.passage_rank))}{t[')']}"
                    f"{_md(sure)}"]
     if a.operands:
-        lines.append(f"{t['computed']}{t[':']}" + t[";"].join(f"**{_md(o.text)}** {_cite(o.passage_rank)}"
+        ranked = result.query is not None and result.query.operation is Operation.RANK  # the winner and the runner-up
+        lines.append(f"{t['ranked' if ranked else 'computed']}{t[':']}" + t[";"].join(f"**{_md(o.text)}** {_cite(o.passage_rank)}"
                                                                for o in a.operands))
     elif cited is not None:
         lines.append("> " + _excerpt(cited.chunk.text, shown))

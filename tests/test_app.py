@@ -289,3 +289,26 @@ def test_a_bare_table_number_is_shown_with_the_tables_unit(kind, text, answer, u
 
     cited = SimpleNamespace(chunk=SimpleNamespace(kind=kind, text=text))
     assert _table_unit(SimpleNamespace(display=answer, text=answer), cited) == unit
+
+
+@pytest.mark.parametrize("question, said, not_said", [
+    ("2025年哪一类商品零售额增长最快？", "在列出的各项中比较，前两位：", "由以下数字计算"),
+    ("Which category's retail sales grew the fastest in 2025?", "ranked among the listed items, the first two:",
+     "computed from"),
+    ("一般债务和专项债务哪个多？", "由以下数字计算：", "在列出的各项中比较"),
+])
+def test_a_rank_answer_introduces_its_clauses_as_a_ranking_not_a_computation(question, said, not_said):
+    """A rank answer's two operands are the winner's and the runner-up's clauses, not figures a result was computed
+    from: the page says so in the question's language; a comparison keeps 「由以下数字计算」."""
+    from qa.api import AskResult
+    from qa.app import reply_markdown
+    from qa.query import analyze
+    from qa.types import Answer, Operand
+
+    query = analyze(question)
+    clause = Operand("化妆品类增长43.1%", "a.txt", 0, 12, 43.1, "%", 1)
+    runner_up = Operand("文化办公用品类增长33.7%", "a.txt", 13, 28, 33.7, "%", 1)
+    answer = Answer("化妆品类", "a.txt", 0, 4, 1, "comparison", 0.9, operands=(clause, runner_up))
+    reply = reply_markdown(AskResult(question, query, answer, False, None, (), 1.0))
+    assert said in reply and not_said not in reply
+    assert "**化妆品类增长43.1%**" in reply and "**文化办公用品类增长33.7%**" in reply
