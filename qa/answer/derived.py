@@ -353,7 +353,7 @@ def _fits(c: Candidate) -> bool:
     return not any(c.features[k] > 0 for k in _CONFLICTS)
 
 
-def _figures(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
+def figure_readings(answerer: Answerer, question: str, passages: Sequence[Passage], texts: Mapping[str, str],
              language: str, places: tuple[str, ...], units: tuple[str, ...] = (), own: str = ""
              ) -> tuple[Query, list[Candidate]]:
     """An operand's sub-question and its figure readings, best first."""
@@ -454,7 +454,7 @@ def _same(x: Candidate, y: Candidate, texts: Mapping[str, str]) -> bool:
     return width >= SAME_STATEMENT_MIN and bx[-width:] == by[-width:]
 
 
-def _operand(answerer: Answerer, sub: Query, ranked: list[Candidate], k: int) -> Candidate:
+def operand_reading(answerer: Answerer, sub: Query, ranked: list[Candidate], k: int) -> Candidate:
     """The ``k``-th reading as the operand, with the confidence it has as the best one (a lower reading's
     margin over the others is negative, so its confidence is low)."""
     order = [ranked[k], *ranked[:k], *ranked[k + 1:]]
@@ -470,7 +470,7 @@ def _pair(answerer: Answerer, first: tuple[Query, list[Candidate]], second: tupl
     if not ra or not rb:
         return None
     if not _same(ra[0], rb[0], texts):
-        return _operand(answerer, sa, ra, 0), _operand(answerer, sb, rb, 0)
+        return operand_reading(answerer, sa, ra, 0), operand_reading(answerer, sb, rb, 0)
     options = []
     if (kb := next((k for k, c in enumerate(rb) if not _same(c, ra[0], texts)), None)) is not None:
         options.append((ra[0].score + rb[kb].score, 0, kb))
@@ -479,7 +479,7 @@ def _pair(answerer: Answerer, first: tuple[Query, list[Candidate]], second: tupl
     if not options:
         return None
     _, ka, kb = max(options)
-    return _operand(answerer, sa, ra, ka), _operand(answerer, sb, rb, kb)
+    return operand_reading(answerer, sa, ra, ka), operand_reading(answerer, sb, rb, kb)
 
 
 LABEL_CHARS = 8  # a figure's own label: within its clause, the word asked for and at most this many more characters
@@ -539,7 +539,7 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
         own = _own_words(*ops) if query.language == "zh" else _own_glosses(*ops)
     if own[0] == own[1]:
         own = ("", "")
-    pair = _pair(answerer, *(_figures(answerer, q, passages, texts, query.language, query.places, rates, w)
+    pair = _pair(answerer, *(figure_readings(answerer, q, passages, texts, query.language, query.places, rates, w)
                              for q, w in zip(ops, own, strict=True)), texts)
     if pair is None:
         return None

@@ -176,7 +176,7 @@ def rank_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pass
     """The listed item the question asks for (the extreme rate in its direction) with its two operand confidences,
     or None."""
     from qa.answer import page_of
-    from qa.answer.derived import _figures, _operand
+    from qa.answer.derived import figure_readings, operand_reading
 
     best: tuple[float, str, list[Item]] | None = None
     for p in passages[:RANK_PASSAGES]:
@@ -197,12 +197,12 @@ def rank_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pass
     confidences = []
     for item in (winner, second):
         a, b = item.label
-        sub, ranked = _figures(answerer, squash(text[a:item.figure[0]]) + "多少", passages, texts, "zh", query.places,
+        sub, ranked = figure_readings(answerer, squash(text[a:item.figure[0]]) + "多少", passages, texts, "zh", query.places,
                                (item.unit,))
         k = next((k for k, c in enumerate(ranked) if c.source == source and c.start == item.figure[0]), None)
         if k is None:
             return None  # the figure question of this item does not read this clause's figure
-        confidences.append(_operand(answerer, sub, ranked, k).probability)
+        confidences.append(operand_reading(answerer, sub, ranked, k).probability)
     a, b = winner.label
     rank = _rank_at(passages, source, a)
     operands = tuple(Operand(text=text[x:y], source=source, start=x, end=y, value=i.value, unit=i.unit,
