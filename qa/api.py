@@ -197,6 +197,21 @@ def name_map(index: LoadedIndex) -> NameMap:
     return NameMap({k: tuple(v) for k, v in names.items()}, places)
 
 
+def _check_same_corpus(index: LoadedIndex, corpus_dir: Path, index_dir: Path) -> None:
+    """Refuses to update an index from a corpus that lacks most of the files it was built from: a mistyped or
+    other ``--corpus`` (a folder of other reports, one file of the folder) would otherwise replace a build that
+    took minutes with a build of other files. `bqa index` does it when asked."""
+    from qa.ingest.corpus import scan_corpus
+
+    indexed = {*index.manifest.files, *index.manifest.skipped}
+    files, _ = scan_corpus(corpus_dir)
+    gone = sorted(indexed - {f.source for f in files})
+    if len(gone) * 2 > len(indexed):
+        raise BqaError(f"{corpus_dir} lacks {len(gone)} of the {len(indexed)} files the index in {index_dir} was "
+                       f"built from (e.g. {gone[0]}); if this is the corpus you mean, rebuild the index for it: "
+                       f"bqa index --corpus {corpus_dir} --index {index_dir}")
+
+
 class BulletinQA:
     """An opened index with its embedder and fitted models; ``ask`` is safe to call from several threads."""
 
@@ -268,6 +283,7 @@ class BulletinQA:
         if build_if_missing:
             index = ensure_index(corpus_dir, index_dir, embedder, show_progress=show_progress, notify=notify)
             if changed := index_is_stale(index, corpus_dir):  # never cite offsets of an older version of a file
+                _check_same_corpus(index, corpus_dir, index_dir)
                 if notify:
                     notify(f"The corpus changed since the index was built ({len(changed)} file(s), e.g. {changed[0]}): "
                            "updating the index…")
@@ -328,8 +344,12 @@ class BulletinQA:
         answer = result.answer
         if answer is not None and self.answer_first:
             passages, answer = answer_first(passages, answer)
+        message = result.message
+        if not passages and (doc_ids or sources or years):  # not "the passages below", when there are none
+            message = ("No passage of the bulletins matches the filters (document, source or year)."
+                       if query.language == "en" else "没有符合筛选条件（报告、来源或年份）的段落。")
         return AskResult(question=text, query=query, answer=answer, abstained=answer is None,
-                         message=result.message if answer is None else None,
+                         message=message if answer is None else None,
                          passages=tuple(shown_passages(passages, answer, top_k)),
                          latency_ms=(time.perf_counter() - t0) * 1000, pages=None)
 

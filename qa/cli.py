@@ -225,10 +225,17 @@ def ask(question, index_dir, corpus_dir, top_k, as_json, jsonl, doc_ids, sources
 MAX_JSONL_LINE = 100_000
 
 
+def _given_id(item: object) -> str | int | float | None:
+    """The id a --jsonl line gives, echoed in its result or error (None when it gives none a JSON scalar)."""
+    qid = item.get("id") if isinstance(item, dict) else None
+    return qid if isinstance(qid, str | int | float) else None
+
+
 def _ask_jsonl(engine, top_k: int, filters: dict) -> None:
     for n, raw in enumerate(getattr(sys.stdin, "buffer", sys.stdin), start=1):
         if not raw.strip():
             continue
+        item = None
         try:  # decoded per line, so one line of bad bytes is reported whatever the locale's error handler
             if len(raw) > MAX_JSONL_LINE:
                 raise ValueError(f"the line is {len(raw):,} bytes long; the limit is {MAX_JSONL_LINE:,}")
@@ -238,9 +245,9 @@ def _ask_jsonl(engine, top_k: int, filters: dict) -> None:
                 raise ValueError("expected an object with a question")
         except (ValueError, RecursionError) as err:
             reason = "too deeply nested" if isinstance(err, RecursionError) else err
-            click.echo(_dump({"id": None, "line": n, "error": f"bad input line: {reason}"}))
+            click.echo(_dump({"id": _given_id(item), "line": n, "error": f"bad input line: {reason}"}))
             continue
-        qid = item.get("id") if isinstance(item.get("id"), str | int | float | type(None)) else None
+        qid = _given_id(item)
         try:
             out = engine.ask(item["question"], top_k=top_k, **filters).to_dict(qid)
         except BqaError as err:

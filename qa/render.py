@@ -54,7 +54,8 @@ def render_text(result: AskResult, color: bool = False) -> str:
             page = f" p.{k.page_start}" if k.page_start else ""
             lines.append(f"    {d}同文见 / also in {_t(k.source)}{page} {k.start}-{k.end}{r}")
         lines.append("    " + _marked(result, p.rank, c.text, c.start, c.end, color).replace("\n", "\n    "))
-    lines.append(f"{len(result.passages)} passages, {result.latency_ms:.0f} ms")
+    n = len(result.passages)
+    lines.append(f"{n} passage{'' if n == 1 else 's'}, {result.latency_ms:.0f} ms")
     return "\n".join(lines)
 
 

@@ -706,7 +706,14 @@ def test_doc_source_and_year_filters(fake_index):
     assert engine.ask("债务限额", top_k=5, doc_ids=doc).passages == result.passages  # one id as a string
     assert engine.ask("债务限额", sources=["hongkou-2025-03.txt"]).passages
     assert engine.ask("债务限额", years=[2025]).passages
-    assert engine.ask("债务限额", years=[1999]).passages == ()
+    none = engine.ask("债务限额", years=[1999])
+    assert none.passages == () and none.message == "没有符合筛选条件（报告、来源或年份）的段落。"  # not "passages below"
+    assert engine.ask("What is the debt limit?", years=[1999]).message.startswith("No passage of the bulletins matches")
+    assert "以下段落可能相关" in engine.ask("今年的火星基地数量是多少？").message  # no filter: the passages follow
+    from qa.render import render_text
+
+    assert "\n1 passage, " in render_text(engine.ask("债务限额", top_k=1))
+    assert "\n0 passages, " in render_text(none)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -817,6 +824,28 @@ def test_open_updates_an_index_whose_corpus_changed(tmp_path):
     assert text == changed  # citations point into the current file, never an older version of it
     for p in engine.ask("区监委留置了多少人？", top_k=10).passages:
         assert text[p.chunk.start:p.chunk.end].strip()
+
+
+def test_open_refuses_to_replace_an_index_from_a_corpus_that_lacks_most_of_its_files(tmp_path):
+    """A mistyped or other --corpus (one file of the folder, another folder) is an error naming the way to rebuild,
+    and the index is left as it was; a corpus that lost a file (one of three) or gained one is updated as before."""
+    corpus = _two_file_corpus(tmp_path / "corpus")
+    (corpus / "c.txt").write_text((corpus / "a.txt").read_text(encoding="utf-8").replace("留置37人", "留置39人"),
+                                  encoding="utf-8")
+    idx = tmp_path / "idx"
+    BulletinQA.open(idx, corpus, embedder="fake")
+    built = read_manifest(idx).built_at
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "d.txt").write_text((corpus / "a.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    for wrong in (other, corpus / "a.txt"):
+        with pytest.raises(BqaError, match=rf"lacks \d of the 3 files the index in .* bqa index --corpus .*{wrong.name}"):
+            BulletinQA.open(idx, wrong, embedder="fake")
+        assert read_manifest(idx).built_at == built and sorted(load_index(idx).manifest.files) == ["a.txt", "b.txt", "c.txt"]
+    (corpus / "b.txt").unlink()
+    (corpus / "new.txt").write_text("# 新文件\n\n留置5人。\n", encoding="utf-8")
+    engine = BulletinQA.open(idx, corpus, embedder="fake")
+    assert sorted(engine.index.manifest.files) == ["a.txt", "c.txt", "new.txt"]
 
 
 # --- what a cold process imports ------------------------------------------------------------------------

@@ -192,11 +192,13 @@ def test_cli_jsonl_nul_bad_lines_and_encodings(fake_index):
         json.dumps({"id": "not-text", "question": 123}),
         "{not json",
         "[1]",
+        json.dumps({"id": "no-question"}),  # its error keeps the id it gives
         json.dumps({"id": "crlf", "question": "2025年本区地方政府债务限额是多少？"}) + "\r",
     ]
     data = "\n".join(lines).encode("utf-8") + b"\n\xff\xfe{\"id\": \"bad-bytes\"}\n"
     expected = [("bom-first-line", True), ("nul-inside", True), ("nul-only", False), ("lone-surrogate", False),
-                ("not-text", False), (None, False), (None, False), ("crlf", True), (None, False)]
+                ("not-text", False), (None, False), (None, False), ("no-question", False), ("crlf", True),
+                (None, False)]
     for env in ({}, {"PYTHONIOENCODING": "utf-8:strict"}):  # a C.UTF-8 locale escapes bad bytes; others are strict
         out = _bqa("ask", "--jsonl", "--index", str(fake_index), stdin=data, env=env)
         assert out.returncode == 0 and "Traceback" not in out.stderr.decode("utf-8"), out.stderr.decode("utf-8")
