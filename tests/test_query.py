@@ -205,6 +205,20 @@ def test_glossary_matches_whole_words_only() -> None:
     assert analyze("auditing", bare).search_text == "auditing"
 
 
+@pytest.mark.parametrize("question, glossed", [
+    ("福州2025年GDP是多少？", "地区生产总值"),
+    ("2025年全市PM2.5平均浓度是多少？", "细颗粒物"),
+    ("全市R&D经费投入强度是多少？", "研究与试验发展"),
+    ("CPI上涨了多少？", "居民消费价格"),
+])
+def test_a_latin_word_of_a_chinese_question_brings_its_glossary_terms(question, glossed) -> None:
+    """The bulletins print 地区生产总值 where a reader types GDP: the glossary's Chinese terms join the question's
+    (as an English question's do), and only for a whole Latin word the glossary holds."""
+    query = analyze(question)
+    assert query.language == "zh" and glossed in query.terms
+    assert not {"地区生产总值", "生产总值"} & set(analyze("GDPR合规检查有几次？").terms)  # a word, not a prefix
+
+
 def test_each_term_is_added_once() -> None:
     query = analyze("debt limit, debt limit and the debt limit")
     assert query.terms.count("债务限额") == 1
