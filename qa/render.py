@@ -26,22 +26,37 @@ def _marked(result: AskResult, rank: int, text: str, start: int, end: int, color
     return source
 
 
+_WORDS = {  # the text output's own words, in the question's language
+    "zh": {"answer": "答案：", "page": "，第 {n} 页", "passage": "来源段落", "sure": "可信度", "from": "  依据：",
+           "or": "  或：", "copy": "同文见", "yes": "是 — ", "no": "否 — ", "none": "公报中未找到答案。",
+           "count": "{n} 个段落，{ms} 毫秒", ",": "，", "(": "（", ")": "）"},
+    "en": {"answer": "Answer: ", "page": ", page {n}", "passage": "passage", "sure": "P(right)", "from": "  from: ",
+           "or": "  or: ", "copy": "also in", "yes": "yes — ", "no": "no — ", "none": "The bulletins do not say.",
+           "count": "{n} passage{s}, {ms} ms", ",": ", ", "(": "(", ")": ")"},
+}
+
+
 def render_text(result: AskResult, color: bool = False) -> str:
+    """The answer line (its place, passage and confidence), the figures it was computed from or the other
+    readings, then the passages, each with its place and the answer marked; in the question's language."""
+    w = _WORDS["en" if result.query is not None and result.query.language == "en" else "zh"]
     lines = []
     if result.answer is not None:
         a = result.answer
         b, r = (_BOLD, _RESET) if color else ("", "")
-        page = f", 第 {a.page} 页 / page {a.page}" if a.page else ""
-        verdict = {"yes": "是 / yes — ", "no": "否 / no — "}.get(a.verdict or "", "")
-        lines.append(f"Answer: {verdict}{b}{_t(a.display or a.text)}{r}   ({_t(a.source)} {a.start}-{a.end}{page}, "
-                     f"passage [{a.passage_rank}], P(right) {'>0.99' if a.probability >= 0.995 else f'{a.probability:.2f}'})")
+        page = w["page"].format(n=a.page) if a.page else ""
+        verdict = w[a.verdict] if a.verdict in ("yes", "no") else ""
+        sure = ">0.99" if a.probability >= 0.995 else f"{a.probability:.2f}"
+        lines.append(f"{w['answer']}{verdict}{b}{_t(a.display or a.text)}{r}   {w['(']}{_t(a.source)} {a.start}-{a.end}"
+                     f"{page}{w[',']}{w['passage']} [{a.passage_rank}]{w[',']}{w['sure']} {sure}{w[')']}")
         for o in a.operands:
-            lines.append(f"  from: {_t(o.text)}   ({_t(o.source)} {o.start}-{o.end}, passage [{o.passage_rank}])")
+            lines.append(f"{w['from']}{_t(o.text)}   {w['(']}{_t(o.source)} {o.start}-{o.end}{w[',']}{w['passage']} "
+                         f"[{o.passage_rank}]{w[')']}")
         for alt in a.alternatives:
-            lines.append(f"  or: {_t(alt.display or alt.text)}   ({_t(alt.source)} {alt.start}-{alt.end}, "
-                         f"passage [{alt.passage_rank}])")
+            lines.append(f"{w['or']}{_t(alt.display or alt.text)}   {w['(']}{_t(alt.source)} {alt.start}-{alt.end}"
+                         f"{w[',']}{w['passage']} [{alt.passage_rank}]{w[')']}")
     else:
-        lines.append(_t(result.message or "公报中未找到答案 / The bulletin does not say."))
+        lines.append(_t(result.message or w["none"]))
     lines.append("")
     for p in result.passages:
         c = p.chunk
@@ -52,10 +67,10 @@ def render_text(result: AskResult, color: bool = False) -> str:
         lines.append(f"    {d}{_t(c.source)}{page} {c.start}-{c.end}  score {p.score:.4f}{r}")
         for k in p.copies:
             page = f" p.{k.page_start}" if k.page_start else ""
-            lines.append(f"    {d}同文见 / also in {_t(k.source)}{page} {k.start}-{k.end}{r}")
+            lines.append(f"    {d}{w['copy']} {_t(k.source)}{page} {k.start}-{k.end}{r}")
         lines.append("    " + _marked(result, p.rank, c.text, c.start, c.end, color).replace("\n", "\n    "))
     n = len(result.passages)
-    lines.append(f"{n} passage{'' if n == 1 else 's'}, {result.latency_ms:.0f} ms")
+    lines.append(w["count"].format(n=n, s="" if n == 1 else "s", ms=f"{result.latency_ms:.0f}"))
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from support import replace_model
 from qa import daemon
 from qa.api import BulletinQA
 from qa.entry import parse_plain_ask
+from qa.render import render_text
 
 QUESTION = "2025年本区地方政府债务限额是多少？"
 BQA = [sys.executable, "-c", "import sys; from qa.entry import main; sys.exit(main())"]
@@ -55,7 +56,8 @@ def test_warm_answer_is_the_cold_answer(fake_index, seed_corpus, private_runtime
         assert out is not None
         assert _without_latency(json.loads(out)) == _without_latency(engine.ask(QUESTION, top_k=3).to_dict())
         text = daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION, "format": "text"})
-        assert "passages" in text and "\033[" not in text
+        assert text == render_text(engine.ask(QUESTION)).rsplit("\n", 1)[0] + "\n" + text.rsplit("\n", 1)[1]
+        assert "个段落" in text.rsplit("\n", 1)[1] and "\033[" not in text  # the cold text, bar its latency
     finally:
         stop()
     assert not daemon.socket_path(fake_index).exists()

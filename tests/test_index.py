@@ -712,8 +712,9 @@ def test_doc_source_and_year_filters(fake_index):
     assert "以下段落可能相关" in engine.ask("今年的火星基地数量是多少？").message  # no filter: the passages follow
     from qa.render import render_text
 
-    assert "\n1 passage, " in render_text(engine.ask("债务限额", top_k=1))
-    assert "\n0 passages, " in render_text(none)
+    assert "\n1 个段落，" in render_text(engine.ask("债务限额", top_k=1))  # in the question's language
+    assert "\n1 passage, " in render_text(engine.ask("What is the debt limit?", top_k=1))
+    assert "\n0 passages, " in render_text(engine.ask("What is the debt limit?", years=[1999]))
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -165,7 +165,7 @@ def test_cli_odd_questions(cli_runs, name, mode):
             assert obj.keys() >= CONTRACT and obj["passages"]
             assert not any(unicodedata.category(ch)[0] == "C" for ch in obj["question"])
         else:
-            assert re.search(r"^\d+ passages, \d+ ms$", stdout.strip().splitlines()[-1])
+            assert re.search(r"^(\d+ passages?, \d+ ms|\d+ 个段落，\d+ 毫秒)$", stdout.strip().splitlines()[-1])
     assert not (tmp / "pwned").exists() and (tmp / "victim").is_dir()  # nothing was run by a shell
 
 
