@@ -242,6 +242,22 @@ def test_a_heading_with_a_subtitle_after_its_colon_stays_a_heading(wrapped):
         assert heading in headings, (heading, headings)
 
 
+def test_a_notes_numbered_items_are_the_note_not_headings():
+    """A statistical bulletin closes with 「注：1.…」 and then 「2.…」 「3.…」: those go on numbering the note, so they are
+    note lines, not headings that would make the source list under them a section of its own. A numbered line that
+    does not go on a note's numbering (another number, or no note before it) is a heading as before."""
+    text = ("2025年某市国民经济和社会发展统计公报\n十二、资源和环境\n全年空气质量优良天数比例97.5%。\n"
+            "注：1.本公报未包括某某列岛。\n2.本公报所列数据为初步统计数，部分合计数由于单位取舍不同而产生的计算误差，均不做机械调整。\n"
+            "3.本公报地区生产总值按现价计算，增长速度按可比价格计算。\n资料来源：\n本公报财政数据来自市财政局。\n")
+    p = parse_text(text, "notes.txt")
+    kinds = {b.text.split("本公报")[0]: b.kind for b in p.blocks if "本公报" in b.text}
+    assert kinds == {"注：1.": "note", "2.": "note", "3.": "note", "": "paragraph"}, kinds
+    assert not any(b.kind == "heading" and b.text.startswith(("2.", "3.")) for b in p.blocks)
+    other = text.replace("注：1.本公报未包括某某列岛。", "注：本公报未包括某某列岛。").replace("3.本公报", "4.本公报")
+    headings = [b.text for b in parse_text(other, "notes2.txt").blocks if b.kind == "heading"]
+    assert any(h.startswith("4.本公报") for h in headings)  # no note numbering it goes on: read as before
+
+
 _PROSE = ("2025年全市一般公共预算收入完成1000.35亿元，同比增长5.2%，其中税收收入完成800.12亿元，"
           "同比增长6.3%，非税收入完成200.23亿元，同比下降1.1%，2025年全市收入质量稳步提升，"
           "财政运行总体平稳，重点支出得到有效保障。")  # a paragraph of a report; digits: its lines are longer than wide

@@ -429,6 +429,8 @@ class BlockParser:
         if values_only(cl.line):
             return "values"
         level = heading_level(key, raw)
+        if level == 3 and self._note_item(i):
+            return "note"
         if level == 3 and not _LEVEL3_NUMBERED.match(key) and self.full_width is not None \
                 and display_width(key) >= self.full_width - FULL_LINE_SLACK:
             level = None  # 「30 个项目列入…」 as wide as the prose: a sentence wrapped after its number, no 「1 总体情况」
@@ -436,6 +438,26 @@ class BlockParser:
                 and not _DEFINITION.search(key) and not self._wrapped_definition(i, key):
             return "heading"
         return "paragraph"
+
+    def _note_item(self, i: int) -> bool:
+        """Whether line ``i``, numbered 「n.」, goes on numbering a note: 「注：1.本公报未包括…」 then 「2.本公报所列数据为
+        初步统计数，…」 and 「3.…」 are the note's items, not headings (a statistical bulletin's closing notes)."""
+        m = re.match(r"(\d{1,2})[.．、]", self.lines[i].key)
+        if m is None:
+            return False
+        wanted = int(m.group(1)) - 1
+        for j in range(i - 1, max(i - 40, -1), -1):
+            key = self.lines[j].key
+            if self.lines[j].furniture or not key:
+                continue
+            if _NOTE.match(key):
+                return re.match(rf"{_NOTE.pattern}\s*{wanted}[.．、](?!\d)", key) is not None
+            prev = re.match(r"(\d{1,2})[.．、](?!\d)", key)
+            if prev is not None:
+                if int(prev.group(1)) != wanted:
+                    return False
+                wanted -= 1
+        return False
 
     def _wrapped_definition(self, i: int, key: str) -> bool:
         """A numbered term and the start of its definition, wrapped by a PDF's lines: 「8.公物仓：是对行政事业单位
