@@ -153,6 +153,34 @@ def test_a_window_takes_its_column_heads_from_a_row_that_has_them(tmp_path):
     assert "预算数" in text and "执行数" in text
 
 
+def test_a_build_stopped_midway_keeps_what_it_embedded(tmp_path):
+    """Ctrl-C in the middle of a first build (here after two batches of 64) leaves the batches it embedded in the
+    index folder; the next build embeds only the rest, gives the same vectors, and the folder is an index folder
+    still (not someone's files). A finished build leaves no batches behind."""
+    from qa.index.store import PARTIAL
+
+    corpus, idx = SEED, tmp_path / "idx"
+    embedder = make_embedder("fake")
+    embed, calls = embedder.embed_passages, []
+
+    def stopping(texts):
+        calls.append(len(texts))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return embed(texts)
+
+    embedder.embed_passages = stopping
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, idx, "fake", embedder=embedder)
+    assert not (idx / "manifest.json").exists() and len(list((idx / PARTIAL).glob("*.json"))) == 2
+    report = build_index(corpus, idx, "fake")
+    whole = build_index(corpus, tmp_path / "whole", "fake")
+    assert report.n_embedded == whole.n_embedded - 128 and not (idx / PARTIAL).exists()
+    a, b = load_index(idx), load_index(tmp_path / "whole")
+    n = len(a.chunks)
+    assert np.array_equal(a.dense.reconstruct_batch(np.arange(n)), b.dense.reconstruct_batch(np.arange(n)))
+
+
 def test_a_text_shared_by_rows_is_embedded_once(tmp_path, monkeypatch):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

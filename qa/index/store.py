@@ -128,6 +128,44 @@ def _vector_key(embedder_name: str, text: str) -> str:
     return hashlib.sha256(f"{embedder_name}\n{text}".encode()).hexdigest()[:32]
 
 
+PARTIAL = ".partial-vectors"  # the vectors a build has embedded so far, batch by batch, until its index is written
+
+
+def _save_partial(index_dir: Path, run: str, seq: int, keys: list[str], vectors) -> None:
+    """One embedded batch, kept so that a build stopped before its end (Ctrl-C, a crash, a full disk) embeds it no
+    more: ``<run>-<seq>.npy`` and ``.json`` (its vector keys), each written whole and then moved in place."""
+    import numpy as np
+
+    folder = index_dir / PARTIAL
+    folder.mkdir(exist_ok=True)
+    stem = f"{run}-{seq:07d}"
+    tmp = folder / f".{stem}.tmp.npy"
+    np.save(tmp, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
+    os.replace(tmp, folder / f"{stem}.npy")
+    (folder / f".{stem}.tmp").write_text(json.dumps(keys), encoding="utf-8")
+    os.replace(folder / f".{stem}.tmp", folder / f"{stem}.json")
+
+
+def _partial_vectors(index_dir: Path, dim: int) -> dict:
+    """The batches earlier stopped builds embedded (their keys name the embedder): a batch whose files are not
+    both whole, or of another width, is none."""
+    import numpy as np
+
+    out = {}
+    folder = index_dir / PARTIAL
+    if not folder.is_dir():
+        return out
+    for keys_file in sorted(folder.glob("*.json")):
+        try:
+            keys = json.loads(keys_file.read_text(encoding="utf-8"))
+            vectors = np.load(keys_file.with_suffix(".npy"), allow_pickle=False)
+        except (OSError, ValueError, json.JSONDecodeError):
+            continue
+        if isinstance(keys, list) and vectors.ndim == 2 and vectors.shape == (len(keys), dim):
+            out.update(zip(keys, vectors, strict=True))
+    return out
+
+
 def _write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -211,7 +249,7 @@ def check_index_folder(index_dir: Path) -> None:
     if manifest.exists() or _owned_path(index_dir).exists():
         return
     foreign = sorted(p.name for p in index_dir.iterdir()
-                     if p.name not in ("README.md", ".lock") and not p.name.startswith(".write-test-"))
+                     if p.name not in ("README.md", ".lock", PARTIAL) and not p.name.startswith(".write-test-"))
     if foreign:
         raise BqaError(f"{index_dir} is not empty and is not a bqa index (it holds {', '.join(foreign[:3])}); "
                        "choose an empty or new folder with --index")
@@ -464,6 +502,8 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
 
     keys = [_vector_key(embedder.name, c.embed_text) for c in chunks]
     cache = _cached_vectors(index_dir, previous, embedder) if use_cache else {}
+    if use_cache:
+        cache.update(_partial_vectors(index_dir, embedder.dim))
     missing: list[int] = []  # each text not in the cache, once (the rows of a table window share their text)
     first: set[str] = set()
     for i, k in enumerate(keys):
@@ -474,10 +514,13 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
     t_embed = time.perf_counter()
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     batch = 64
+    run = uuid.uuid4().hex[:8]
     for start in range(0, len(missing), batch):
         idx = missing[start:start + batch]
         vectors[idx] = embedder.embed_passages([chunks[i].embed_text for i in idx])
         cache.update((keys[i], vectors[i]) for i in idx)
+        with contextlib.suppress(OSError):  # a checkpoint that cannot be written costs only its reuse
+            _save_partial(index_dir, run, start // batch, [keys[i] for i in idx], vectors[idx])
         notify("embed", min(1.0, (start + len(idx)) / max(1, len(missing))))
         if show_progress:
             _progress_line(start + len(idx), len(missing), time.perf_counter() - t_embed)
@@ -549,6 +592,7 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
         raise BqaError(f"could not write the index in {index_dir}: {err.strerror or err}; "
                        "the previous index is unchanged") from None
     _clean_owned(index_dir, keep=build_id)
+    shutil.rmtree(index_dir / PARTIAL, ignore_errors=True)  # the index holds them now
     notify("done", 1.0)
     return BuildReport(index_dir, n_docs, len(chunks), len(missing), len(parsed), time.perf_counter() - t0,
                        embed_seconds, _size(index_dir), False, tuple(warnings))
