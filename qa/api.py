@@ -144,7 +144,8 @@ def answer_dict(a: Answer | None) -> dict | None:
     elif a.unit:  # a table cell's figure: the unit its table states (单位：万元)
         out["unit"] = a.unit
     out["alternatives"] = [{"text": x.text, "source": x.source, "start": x.start, "end": x.end,
-                            "passage_rank": x.passage_rank, "probability": x.probability, "page": x.page}
+                            "passage_rank": x.passage_rank, "probability": x.probability, "page": x.page,
+                            "display": x.display or x.text, "kind": x.kind}  # as the answer's (since 7 December)
                            for x in a.alternatives]
     return out
 

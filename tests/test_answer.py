@@ -1579,6 +1579,11 @@ def test_every_passage_an_answer_cites_is_shown_and_its_operands_come_first() ->
                    alternatives=(Answer(text="272人", source=SOURCE, start=0, end=4, passage_rank=3, kind="number",
                                         probability=0.5),))
     assert [p.rank for p in shown_passages(passages, plain, 1)] == [1, 3]
+    from qa.api import answer_dict
+
+    spaced = replace(plain, alternatives=(replace(plain.alternatives[0], text="272\n人", display="272人"),))
+    alt = answer_dict(spaced)["alternatives"][0]  # read as the answer is: its display and kind beside its place
+    assert alt["text"] == "272\n人" and alt["display"] == "272人" and alt["kind"] == "number"
     assert [p.rank for p in shown_passages(passages, None, 2)] == [1, 2]
 
 
