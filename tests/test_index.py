@@ -153,6 +153,22 @@ def test_a_window_takes_its_column_heads_from_a_row_that_has_them(tmp_path):
     assert "预算数" in text and "执行数" in text
 
 
+def _stopped_build(corpus: Path, idx: Path, batches: int) -> None:
+    """A fake-embedder build of ``corpus`` into ``idx`` stopped by Ctrl-C once ``batches`` batches are embedded."""
+    embedder = make_embedder("fake")
+    embed, calls = embedder.embed_passages, []
+
+    def stopping(texts):
+        calls.append(len(texts))
+        if len(calls) > batches:
+            raise KeyboardInterrupt
+        return embed(texts)
+
+    embedder.embed_passages = stopping
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, idx, "fake", embedder=embedder)
+
+
 def test_a_build_stopped_midway_keeps_what_it_embedded(tmp_path):
     """Ctrl-C in the middle of a first build (here after two batches of 64) leaves the batches it embedded in the
     index folder; the next build embeds only the rest, gives the same vectors, and the folder is an index folder
@@ -160,18 +176,7 @@ def test_a_build_stopped_midway_keeps_what_it_embedded(tmp_path):
     from qa.index.store import PARTIAL
 
     corpus, idx = SEED, tmp_path / "idx"
-    embedder = make_embedder("fake")
-    embed, calls = embedder.embed_passages, []
-
-    def stopping(texts):
-        calls.append(len(texts))
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return embed(texts)
-
-    embedder.embed_passages = stopping
-    with pytest.raises(KeyboardInterrupt):
-        build_index(corpus, idx, "fake", embedder=embedder)
+    _stopped_build(corpus, idx, batches=2)
     assert not (idx / "manifest.json").exists() and len(list((idx / PARTIAL).glob("*.json"))) == 2
     report = build_index(corpus, idx, "fake")
     whole = build_index(corpus, tmp_path / "whole", "fake")
@@ -182,24 +187,13 @@ def test_a_build_stopped_midway_keeps_what_it_embedded(tmp_path):
 
 
 def test_saved_batches_that_are_torn_or_linked_elsewhere_are_never_read_or_written_through(tmp_path):
-    """A saved batch that is empty (a power cut), a keys file of nested lists, another width: each is embedded
-    again, and the build goes on. A link in place of the batches' folder is never written through nor read: its
-    target keeps what it held."""
+    """A saved batch that is empty (a power cut) or whose keys file holds nested lists is embedded again, and the
+    build goes on. A link in place of the batches' folder is never written through nor read: its target keeps what
+    it held."""
     from qa.index.store import PARTIAL
 
     corpus, idx = SEED, tmp_path / "idx"
-    embedder = make_embedder("fake")
-    embed, calls = embedder.embed_passages, []
-
-    def stopping(texts):
-        calls.append(len(texts))
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return embed(texts)
-
-    embedder.embed_passages = stopping
-    with pytest.raises(KeyboardInterrupt):
-        build_index(corpus, idx, "fake", embedder=embedder)
+    _stopped_build(corpus, idx, batches=3)
     batches = sorted((idx / PARTIAL).glob("*.npy"))
     assert len(batches) == 3
     batches[0].write_bytes(b"")  # empty
@@ -211,9 +205,7 @@ def test_saved_batches_that_are_torn_or_linked_elsewhere_are_never_read_or_writt
     (outside / "theirs.txt").write_text("someone's file", encoding="utf-8")
     (tmp_path / "idx2").mkdir()
     (tmp_path / "idx2" / PARTIAL).symlink_to(outside)
-    embedder.embed_passages, calls[:] = stopping, []
-    with pytest.raises(KeyboardInterrupt):
-        build_index(corpus, tmp_path / "idx2", "fake", embedder=embedder)
+    _stopped_build(corpus, tmp_path / "idx2", batches=3)
     assert sorted(p.name for p in outside.iterdir()) == ["theirs.txt"]  # nothing written through the link
     assert build_index(corpus, tmp_path / "idx2", "fake").n_embedded == whole - 192
     assert sorted(p.name for p in outside.iterdir()) == ["theirs.txt"] and not (tmp_path / "idx2" / PARTIAL).exists()

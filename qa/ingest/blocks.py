@@ -25,7 +25,7 @@ from qa.ingest.text import Line, display_width, repair
 from qa.types import Block, BlockKind, Document, Span
 
 _CN_NUM = "一二三四五六七八九十百零〇"
-_LEVEL3_NUMBERED = re.compile(r"^\d{1,2}[.．、](?!\d)")  # 「1.」「2、」: level 3's numbering
+_LEVEL3_NUMBERED = re.compile(r"^(\d{1,2})[.．、](?!\d)")  # 「1.」「2、」: level 3's numbering (the number its group)
 _HEADING_LEVELS = (
     (0, re.compile(rf"^(?:第[{_CN_NUM}\d]+(?:部分|章|篇)|附件\d*[：:]?$|附\s*表$)")),
     (1, re.compile(rf"^[{_CN_NUM}]+、")),
@@ -43,6 +43,7 @@ _SPACED_FIGURE = re.compile(r"^\d{1,2}\s+(?:余|多)?(?:(?:[万亿千百]*(?:元
 # heading: 「26.治安“三张图”：治安态势感知图、风险隐患图、可用资源图。」 (a heading ends at its colon, if it has one)
 _DEFINITION = re.compile(r"[：:][^：:]{4,}。$")
 _CLOSERS = tuple("。！？；：…”’）)」』】!?;:")
+_ITEM_ENDS = ("。", "；")  # how a note's numbered item (a sentence) ends
 _WRAPPED_DEFINITION = re.compile(r"[：:][^：:]{4,}$")  # a term's colon with the definition going on after it
 _CAPTION = re.compile(rf"^(?:(?:附表|表|专栏|图)\s*[{_CN_NUM}\d]+(?:[-—.．]\d+)?|\d{{1,2}}\.\d{{1,2}}(?= ?\S*表)|表格)")
 _CONTINUED = re.compile(r"^[（(]续表?[）)]$|^续表$")
@@ -444,8 +445,8 @@ class BlockParser:
         初步统计数，…」 and 「3.…」 are the note's items, not headings (a statistical bulletin's closing notes). Only a
         sentence (ending 。 or ；) on the lines right after the note's items is one: 「2.政府性基金预算收支情况」 after a
         note, or a numbered sentence after a paragraph, is a heading as before."""
-        m = re.match(r"(\d{1,2})[.．、]", self.lines[i].key)
-        if m is None or not self.lines[i].key.endswith(("。", "；")):
+        m = _LEVEL3_NUMBERED.match(self.lines[i].key)
+        if m is None or not self.lines[i].key.endswith(_ITEM_ENDS):
             return False
         wanted = int(m.group(1)) - 1
         for j in range(i - 1, -1, -1):
@@ -454,8 +455,8 @@ class BlockParser:
                 continue
             if _NOTE.match(key):
                 return re.match(rf"{_NOTE.pattern}\s*{wanted}[.．、](?!\d)", key) is not None
-            prev = re.match(r"(\d{1,2})[.．、](?!\d)", key)
-            if prev is None or int(prev.group(1)) != wanted or not key.endswith(("。", "；")):
+            prev = _LEVEL3_NUMBERED.match(key)
+            if prev is None or int(prev.group(1)) != wanted or not key.endswith(_ITEM_ENDS):
                 return False  # the items are consecutive sentences, each numbered one more
             wanted -= 1
         return False
