@@ -52,11 +52,14 @@ SLIDER_MAX_K = 10
 ECHO_CHARS = 300  # a very long question is echoed in the chat shortened to this
 CONTEXT_AROUND = 1  # neighbouring chunks shown each side when a passage is expanded
 
+# The example questions ask about the shipped bulletin, so the page offers them only where that bulletin is indexed
+# (page_examples); elsewhere they would ask about a document the reader does not have.
+EXAMPLES_SOURCE = "hongkou-2025-03.txt"
 EXAMPLES = [
     "集中整治以来，全区监察组织一共掌握处置了多少件问题线索？",
-    "区监委留置了多少人？",
-    "What is the district's 2025 local government debt limit?",
-    "上半年新增了多少各类人才？",
+    "上半年共投入多少资金用于保障和改善民生？",
+    "How many new talents were added in the first half of the year?",
+    "2025年再融资债券额度是多少？",
 ]
 
 NOT_FOUND = "公报中未找到答案。"
@@ -521,7 +524,17 @@ def status_markdown(slot: EngineSlot, lang: str) -> str:
     return ""
 
 
-def _language_updates(lang: str, slot: EngineSlot, uploading: bool):
+def page_examples(slot: EngineSlot) -> list[str]:
+    """The example questions when the page's corpus or index holds the bulletin they ask about, else none."""
+    if slot.corpus_dir is not None and (slot.corpus_dir / EXAMPLES_SOURCE).is_file():
+        return list(EXAMPLES)
+    engine = slot.engine
+    if engine is not None and any(Path(f).name == EXAMPLES_SOURCE for f in engine.index.manifest.files):
+        return list(EXAMPLES)
+    return []
+
+
+def _language_updates(lang: str, slot: EngineSlot, uploading: bool, examples: bool = True):
     ui = UI[lang]
     n = len(slot.engine.documents) if slot.engine is not None else 0
     labels = [
@@ -529,7 +542,7 @@ def _language_updates(lang: str, slot: EngineSlot, uploading: bool):
         gr.Chatbot(label=ui["chat"], placeholder=ui["placeholder"]),
         gr.Textbox(placeholder=ui["box"]),
         gr.Button(ui["send"]),
-        gr.Dataset(label=ui["examples"]),
+        *([gr.Dataset(label=ui["examples"])] if examples else []),
         gr.Accordion(label=ui["settings"]),
         gr.Dropdown(label=ui["docs"], info=ui["docs_info"].format(n=n)),
         gr.Slider(label=ui["top_k"]),
@@ -567,7 +580,8 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
                     box = gr.Textbox(placeholder=ui["box"], show_label=False, lines=1, max_lines=4,
                                      scale=5, elem_id="bqa-question", autofocus=True, max_length=BOX_CHARS)
                     send = gr.Button(ui["send"], variant="primary", scale=1, min_width=80, elem_id="bqa-send")
-                examples = gr.Examples(EXAMPLES, inputs=box, label=ui["examples"])
+                shown_examples = page_examples(slot)
+                examples = gr.Examples(shown_examples, inputs=box, label=ui["examples"]) if shown_examples else None
                 with gr.Accordion(ui["settings"], open=False) as settings:
                     docs = gr.Dropdown(choices=choices, value=[], multiselect=True, elem_id="bqa-docs",
                                        label=ui["docs"], info=ui["docs_info"].format(n=len(choices)))
@@ -590,8 +604,9 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
                 None, None, None, js=SHOW_LATEST_JS, api_visibility="private", queue=False)
         chatbot.clear(lambda code: sources_html(slot.engine, None, code), lang, sources, api_visibility="private",
                       queue=False)
-        labelled = [header, chatbot, box, send, examples.dataset, settings, docs, top_k, sources_head, status]
-        lang.change(lambda code: _language_updates(code, slot, uploading), lang,
+        labelled = [header, chatbot, box, send, *([examples.dataset] if examples else []), settings, docs, top_k,
+                    sources_head, status]
+        lang.change(lambda code: _language_updates(code, slot, uploading, examples is not None), lang,
                     labelled + ([adding, upload] if uploading else []), api_visibility="private", queue=False)
 
         def tick(code: str, version: int):

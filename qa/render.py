@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from qa.api import AskResult
 
@@ -29,11 +30,20 @@ def _marked(result: AskResult, rank: int, text: str, start: int, end: int, color
 _WORDS = {  # the text output's own words, in the question's language
     "zh": {"answer": "答案：", "page": "，第 {n} 页", "passage": "来源段落", "sure": "可信度", "from": "  依据：",
            "or": "  或：", "copy": "同文见", "yes": "是 — ", "no": "否 — ", "none": "公报中未找到答案。",
-           "count": "{n} 个段落，{ms} 毫秒", ",": "，", "(": "（", ")": "）"},
+           "count": "{n} 个段落，{ms} 毫秒", ",": "，", "(": "（", ")": "）", "unit": "（单位：{u}）"},
     "en": {"answer": "Answer: ", "page": ", page {n}", "passage": "passage", "sure": "P(right)", "from": "  from: ",
            "or": "  or: ", "copy": "also in", "yes": "yes — ", "no": "no — ", "none": "The bulletins do not say.",
-           "count": "{n} passage{s}, {ms} ms", ",": ", ", "(": "(", ")": ")"},
+           "count": "{n} passage{s}, {ms} ms", ",": ", ", "(": "(", ")": ")", "unit": " (unit: {u})"},
 }
+_BARE_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")  # a table cell printed without its unit
+
+
+def _unit_note(answer, words: dict) -> str:
+    """The unit a bare number is in (its table's 单位), said beside it as the page does; the answer stays as printed."""
+    shown = answer.display or answer.text
+    if not answer.unit or not _BARE_NUMBER.fullmatch(shown):
+        return ""
+    return words["unit"].format(u=_t(answer.unit))
 
 
 def render_text(result: AskResult, color: bool = False) -> str:
@@ -47,7 +57,7 @@ def render_text(result: AskResult, color: bool = False) -> str:
         page = w["page"].format(n=a.page) if a.page else ""
         verdict = w[a.verdict] if a.verdict in ("yes", "no") else ""
         sure = ">0.99" if a.probability >= 0.995 else f"{a.probability:.2f}"
-        lines.append(f"{w['answer']}{verdict}{b}{_t(a.display or a.text)}{r}   {w['(']}{_t(a.source)} {a.start}-{a.end}"
+        lines.append(f"{w['answer']}{verdict}{b}{_t(a.display or a.text)}{r}{_unit_note(a, w)}   {w['(']}{_t(a.source)} {a.start}-{a.end}"
                      f"{page}{w[',']}{w['passage']} [{a.passage_rank}]{w[',']}{w['sure']} {sure}{w[')']}")
         for o in a.operands:
             lines.append(f"{w['from']}{_t(o.text)}   {w['(']}{_t(o.source)} {o.start}-{o.end}{w[',']}{w['passage']} "

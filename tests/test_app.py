@@ -312,3 +312,32 @@ def test_a_rank_answer_introduces_its_clauses_as_a_ranking_not_a_computation(que
     reply = reply_markdown(AskResult(question, query, answer, False, None, (), 1.0))
     assert said in reply and not_said not in reply
     assert "**化妆品类增长43.1%**" in reply and "**文化办公用品类增长33.7%**" in reply
+
+
+def _language_switch(app):
+    """The page's language switch: the function of one input that relabels the page's controls."""
+    return next(f for f in app.fns.values() if len(f.inputs) == 1 and len(f.outputs) > 5)
+
+
+def test_the_example_questions_are_offered_only_where_their_bulletin_is(engine, tmp_path):
+    from qa.app import EXAMPLES, page_examples
+    from qa.index.store import build_index
+    from qa.slot import EngineSlot
+
+    assert page_examples(EngineSlot(None, None, engine=engine)) == EXAMPLES  # the seed index
+    assert page_examples(EngineSlot(tmp_path / "index", CORPUS)) == EXAMPLES  # the seed corpus, still to build
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "report.txt").write_text("某市2025年财政预算执行情况的报告\n\n一、收入\n\n全市一般公共预算收入120.5亿元，增长3.2%。\n",
+                                      encoding="utf-8")
+    assert page_examples(EngineSlot(tmp_path / "index", other)) == []
+    build_index(other, tmp_path / "index", "fake")
+    theirs = BulletinQA.open(tmp_path / "index", other, build_if_missing=False)
+    assert page_examples(EngineSlot(None, None, engine=theirs)) == []
+    app = build_app(theirs)  # the page of another corpus: no examples, and its language switch still fits
+    assert not any(q in str(app.config) for q in EXAMPLES)
+    switch = _language_switch(app)
+    assert len(switch.fn("en")) == len(switch.outputs)
+    seed_switch = _language_switch(build_app(engine))
+    assert len(seed_switch.fn("en")) == len(seed_switch.outputs) == len(switch.outputs) + 1
+    assert any(q in str(build_app(engine).config) for q in EXAMPLES)

@@ -1047,3 +1047,22 @@ def test_an_up_to_date_index_says_so_while_another_build_holds_the_lock(fake_ind
     finally:
         held.release()
     assert report.up_to_date and report.n_chunks > 0
+
+
+@pytest.mark.parametrize(("display", "unit", "lang", "said"), [
+    ("6250", "人", "zh", "答案：6250（单位：人）"),  # a table cell printed bare: its table's unit beside it
+    ("6250", "人", "en", "Answer: 6250 (unit: 人)"),
+    ("14.19亿元", "亿元", "zh", "答案：14.19亿元   （"),  # a figure that says its unit says it once
+    ("6250", None, "zh", "答案：6250   （"),  # no unit known: nothing made up
+])
+def test_the_text_output_says_a_bare_numbers_unit_as_the_page_does(display, unit, lang, said):
+    from qa.api import AskResult
+    from qa.query import analyze
+    from qa.render import render_text
+    from qa.types import Answer
+
+    question = "How many?" if lang == "en" else "多少？"
+    answer = Answer(text=display, source="a.txt", start=0, end=len(display), passage_rank=1, kind="table_cell",
+                    probability=0.97, display=display, unit=unit)
+    result = AskResult(question, analyze(question), answer, False, None, (), 1.0)
+    assert render_text(result).splitlines()[0].startswith(said)
