@@ -179,7 +179,7 @@ UI = {  # the page's own labels; the 中文/English switch picks one set
     "zh": {"intro": INTRO, "chat": "问答", "placeholder": "例如：区监委留置了多少人？", "box": "输入问题，按回车提问",
            "send": "提问", "examples": "示例问题（点击填入）", "settings": "检索设置", "docs": "限定报告",
            "docs_info": "留空即检索全部 {n} 份报告；可选一份或多份。", "top_k": "引用段落数（top-k）",
-           "sources": "#### 来源段落", "add": "添加公报", "upload": "PDF、DOCX、TXT、MD 或 HTML，每个不超过 {mb} MB",
+           "sources": "#### 来源段落", "add": "添加公报", "upload": "PDF、DOCX、XLSX、XLS、TXT、MD 或 HTML，每个不超过 {mb} MB",
            "added": "已加入：{names}。正在更新索引…", "rejected": "未加入：{why}",
            "building": "正在建立索引：{stage} {pct}%（{s} 秒）。建好后即可提问。",
            "ready": "索引已就绪：{docs} 份报告（{files} 个文件）。", "failed": "索引未能更新：{why}",
@@ -190,7 +190,7 @@ UI = {  # the page's own labels; the 中文/English switch picks one set
            "settings": "Search settings", "docs": "Only these reports",
            "docs_info": "Leave empty to search all {n} reports; pick one or more.",
            "top_k": "Passages cited (top-k)", "sources": "#### Source passages", "add": "Add bulletins",
-           "upload": "PDF, DOCX, TXT, MD or HTML, up to {mb} MB each",
+           "upload": "PDF, DOCX, XLSX, XLS, TXT, MD or HTML, up to {mb} MB each",
            "added": "Added: {names}. Updating the index…", "rejected": "Not added: {why}",
            "building": "Building the index: {stage} {pct}% ({s} s). Questions are answered once it is ready.",
            "ready": "Index ready: {docs} reports ({files} file{s}).", "failed": "The index could not be updated: {why}",
@@ -225,8 +225,9 @@ _BARE_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")
 def _table_unit(answer: Answer, cited: Passage | None) -> str:
     """The unit a table states for a bare number from one of its cells (the row's 单位 cell, else the caption's),
     shown beside the answer, which stays the cell exactly as printed."""
-    if cited is None or cited.chunk.kind != "table_row" or not _BARE_NUMBER.fullmatch(answer.display or answer.text):
-        return ""
+    shown = answer.display or answer.text
+    if cited is None or cited.chunk.kind != "table_row" or not _BARE_NUMBER.fullmatch(shown) or shown.endswith("%"):
+        return ""  # a percentage says its own unit: the table's 万元 is not its unit
     found = _TABLE_UNIT.search(cited.chunk.text)
     return found.group(1) if found else ""
 

@@ -41,7 +41,7 @@ _BARE_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")  # a table cell printed 
 def _unit_note(answer, words: dict) -> str:
     """The unit a bare number is in (its table's 单位), said beside it as the page does; the answer stays as printed."""
     shown = answer.display or answer.text
-    if not answer.unit or not _BARE_NUMBER.fullmatch(shown):
+    if not answer.unit or not _BARE_NUMBER.fullmatch(shown) or shown.endswith("%"):  # a percentage says its unit
         return ""
     return words["unit"].format(u=_t(answer.unit))
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 UPLOAD_FOLDER = "uploads"  # inside the corpus folder
 MAX_UPLOAD_BYTES = 50 * 2**20
-UPLOAD_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".html", ".htm")
+UPLOAD_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".html", ".htm", ".xlsx", ".xlsm", ".xls")
 
 
 @dataclass(frozen=True)
@@ -177,8 +177,12 @@ def safe_name(name: str) -> str:
 def _looks_like(suffix: str, head: bytes) -> bool:
     if suffix == ".pdf":
         return head.startswith(b"%PDF-")
-    if suffix == ".docx":
+    if suffix in (".docx", ".xlsx", ".xlsm"):
         return head.startswith(b"PK\x03\x04")
+    if suffix == ".xls":  # Excel 97–2003, or a newer workbook or a web page under that name (as sites export)
+        from qa.ingest.sheets import sheet_kind
+
+        return sheet_kind(head) != "unknown"
     return b"\x00" not in head.lstrip(b"\xff\xfe\xef\xbb\xbf")[:4096] or head[:2] in (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -187,7 +191,7 @@ def store_upload(corpus_dir: Path, data_path: Path, name: str) -> Path:
     clean = safe_name(name)
     suffix = Path(clean).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise BqaError(f"{clean}: only PDF, DOCX, TXT, MD and HTML files can be added")
+        raise BqaError(f"{clean}: only PDF, DOCX, XLSX, XLS, TXT, MD and HTML files can be added")
     size = data_path.stat().st_size
     if size == 0:
         raise BqaError(f"{clean}: the file is empty")

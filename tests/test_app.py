@@ -281,6 +281,7 @@ def test_port_in_use_is_one_clear_error(engine):
     ("table_row", "表一｜指标名称：新增各类人才｜上半年完成情况：6250", "6250", ""),  # no unit stated
     ("table_row", "表一｜单位：人｜上半年完成情况：6250人", "6250人", ""),  # the answer has its unit
     ("paragraph", "单位：人。新增各类人才6250", "6250", ""),  # only tables
+    ("table_row", "表一（单位：万元）｜项目：配套费｜完成预算%：110.0%", "110.0%", ""),  # a percentage: not 万元
 ])
 def test_a_bare_table_number_is_shown_with_the_tables_unit(kind, text, answer, unit):
     from types import SimpleNamespace

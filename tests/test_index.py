@@ -1054,6 +1054,7 @@ def test_an_up_to_date_index_says_so_while_another_build_holds_the_lock(fake_ind
     ("6250", "人", "en", "Answer: 6250 (unit: 人)"),
     ("14.19亿元", "亿元", "zh", "答案：14.19亿元   （"),  # a figure that says its unit says it once
     ("6250", None, "zh", "答案：6250   （"),  # no unit known: nothing made up
+    ("110.0%", "万元", "zh", "答案：110.0%   （"),  # a percentage says its own unit
 ])
 def test_the_text_output_says_a_bare_numbers_unit_as_the_page_does(display, unit, lang, said):
     from qa.api import AskResult

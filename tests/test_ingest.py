@@ -827,6 +827,86 @@ def test_docx_paragraphs_and_tables_in_body_order(tmp_path):
         assert [ws(p.text[s:e]) for s, e in r.cell_spans] == [ws(c) for c in r.cells]
 
 
+def make_xlsx(path: Path) -> Path:
+    """A budget workbook of the newer kind: a merged title and a unit line over a table with number formats, a
+    second sheet with a title of its own, a hidden sheet."""
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "表1"
+    first.append(["2025年某区一般公共预算收入预算表"])
+    first.merge_cells("A1:D1")
+    first.append([None, None, None, "单位：万元"])
+    first.append(["项目", "2024年执行数", "2025年预算数", "增长%"])
+    first.append(["一、税收收入", 1234567.89, 1300000, 0.053])
+    first.append(["其中：增值税", 456789, 480000, None])
+    first.append(["合计", 1333333.29, 1390000.0, 0.0425])
+    first["D4"].number_format = first["D6"].number_format = "0.0%"
+    first["B6"].number_format = "#,##0.00"
+    second = book.create_sheet("支出")
+    second.append(["2025年某区一般公共预算支出预算表"])
+    second.append(["单位：万元"])
+    second.append(["科目名称", "预算数"])
+    second.append(["教育支出", 234567.0])
+    second.append(["填报日期", datetime.datetime(2025, 1, 15)])
+    hidden = book.create_sheet("草稿")
+    hidden.append(["隐藏的数字", 999])
+    hidden.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def test_an_xlsx_workbook_is_read_as_its_tables(tmp_path):
+    p = parse_file(make_xlsx(tmp_path / "budget.xlsx"), tmp_path)
+    assert p.source.format == "xlsx" and "隐藏的数字" not in p.text and "999" not in p.text
+    rows = {b.cells[0]: b for b in p.blocks if b.kind == "table_row"}
+    assert rows["一、税收收入"].cells == ("一、税收收入", "1234567.89", "1300000", "5.3%")  # as the sheet shows it
+    assert rows["合计"].cells == ("合计", "1,333,333.29", "1390000", "4.2%")
+    assert rows["其中：增值税"].cells == ("其中：增值税", "456789", "480000")
+    assert rows["一、税收收入"].table == "2025年某区一般公共预算收入预算表（单位：万元）"
+    assert rows["一、税收收入"].header == ("项目", "2024年执行数", "2025年预算数", "增长%")
+    assert rows["教育支出"].table == "2025年某区一般公共预算支出预算表（单位：万元）"  # each sheet its own caption
+    assert rows["填报日期"].cells == ("填报日期", "2025年1月15日")
+    for r in rows.values():
+        assert [p.text[s:e] for s, e in r.cell_spans] == list(r.cells)  # every cell where it is in the text
+    assert "表1" not in p.text  # a sheet with a title of its own is not named twice
+
+
+def test_an_xls_workbook_is_read_with_its_formats():
+    p = parse_file(REPO / "tests" / "fixtures" / "budget.xls", REPO / "tests" / "fixtures")
+    assert p.source.format == "xls" and "草稿" not in p.text and "999" not in p.text  # the hidden sheet
+    rows = {b.cells[0]: b for b in p.blocks if b.kind == "table_row"}
+    assert rows["国有土地使用权出让收入"].cells == ("国有土地使用权出让收入", "52,000.00", "48,360.50", "93.0%")
+    assert rows["城市基础设施配套费收入"].cells == ("城市基础设施配套费收入", "3100", "3410", "110.0%")
+    assert rows["国有土地使用权出让收入"].table == "2025年某县政府性基金预算收入执行情况表（单位：万元）"
+    assert rows["专项债务"].cells == ("专项债务", "62.60") and rows["一般债务"].cells == ("一般债务", "15.69")
+    assert rows["专项债务"].table == "表3政府债务限额表（单位：亿元）"  # a sheet with no title row: its name
+    assert rows["批准日期"].cells == ("批准日期", "2025年3月28日")
+
+
+def test_an_xls_that_is_a_saved_web_page_is_read_as_one(tmp_path):
+    page = ("<html><head><meta charset='utf-8'></head><body><table><tr><td>项目</td><td>预算数</td></tr>"
+            "<tr><td>教育支出</td><td>234567</td></tr></table></body></html>")
+    f = tmp_path / "export.xls"
+    f.write_bytes(page.encode("utf-8"))
+    p = parse_file(f, tmp_path)
+    assert p.source.format == "html" and "教育支出\t234567" in p.text
+
+
+@pytest.mark.parametrize(("value", "fmt", "shown"), [
+    (0.053, "0.0%", "5.3%"), (0.5, "0%", "50%"), (1234567.891, "#,##0.00", "1,234,567.89"), (12.3, "0.00", "12.30"),
+    (1300000.0, "General", "1300000"), (0.1 + 0.2, "General", "0.3"), (-8.9, None, "-8.9"),
+    (12.5, '"¥"#,##0.00;[Red]-"¥"#,##0.00', "12.50"), (42.0, "@", "42"), (-0.0000001, "General", "0"),
+])
+def test_a_cells_number_is_written_as_its_format_shows_it(value, fmt, shown):
+    from qa.ingest.sheets import format_number
+
+    assert format_number(value, fmt) == shown
+
+
 SAVED_PAGE = """<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="{charset}">
 <title>2025年石嘴山市国民经济和社会发展统计公报_石嘴山市人民政府</title>
@@ -1106,7 +1186,10 @@ def test_missing_file():
     ("empty.txt", b"  \n", "empty.txt: the file is empty"),
     ("empty.pdf", b"", "empty.pdf: the file is empty"),
     ("blob.txt", bytes(range(256)) * 10, "blob.txt: looks like a binary file"),
-    ("table.xls", b"\xd0\xcf\x11\xe0", r"table.xls: unsupported file type .xls; supported: txt, md, pdf, docx, html"),
+    ("table.xls", b"\xd0\xcf\x11\xe0", "table.xls: not an Excel workbook"),
+    ("table.et", b"\xd0\xcf\x11\xe0", r"table.et: unsupported file type .et; supported: txt, md, pdf, docx, html, xlsx, xls"),
+    ("budget.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "budget.xls: not a readable Excel 97–2003 workbook"),
+    ("budget.xlsx", b"PK\x03\x04broken", "budget.xlsx: not a readable Excel workbook"),
     ("latin.txt", "Überweisung café".encode("latin-1") * 50, "latin.txt: not valid UTF-8"),
     ("fake.pdf", b"hello, not a pdf", r"fake.pdf: not a PDF file \(no %PDF header\)"),
     ("broken.pdf", b"%PDF-1.4\n", "broken.pdf: cannot open the PDF: it is damaged"),
@@ -1187,6 +1270,7 @@ def test_corpus_reads_subfolders_with_distinct_stable_ids(tmp_path):
     write(root / "README.md", "# about this corpus\n")
     write(root / ".cache" / "c.txt", small_report("固原市"))
     write(root / ".hidden.txt", small_report("灵武市"))
+    (root / "~$预算表.xlsx").write_bytes(b"\x05owner" + bytes(157))  # Office's lock file beside an open workbook
     files, warnings = scan_corpus(root)
     assert warnings == []
     ids = {f.source: f.source_id for f in files}
@@ -1282,7 +1366,7 @@ def test_corpus_skips_bad_files_with_named_warnings(tmp_path):
     reasons = {w.split(":")[0].removeprefix("skipped "): w for w in loaded.warnings}
     assert set(reasons) == {"empty.txt", "notes.docx", "scan.pdf", "data.xlsx"}
     assert "the file is empty" in reasons["empty.txt"] and "no text layer" in reasons["scan.pdf"]
-    assert "not a readable DOCX" in reasons["notes.docx"] and "unsupported file type .xlsx" in reasons["data.xlsx"]
+    assert "not a readable DOCX" in reasons["notes.docx"] and "not a readable Excel workbook" in reasons["data.xlsx"]
 
 
 def test_corpus_without_a_usable_file_names_every_reason(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from support import replace_model
@@ -48,11 +49,20 @@ def test_upload_is_written_into_the_corpus_and_never_overwrites(tmp_path, corpus
 @pytest.mark.parametrize(("name", "data", "why"), [
     ("a.exe", b"MZ", "only PDF"), ("a.pdf", b"hello", "not a PDF"), ("a.docx", b"%PDF-1.4", "not a DOCX"),
     ("a.txt", b"\x00\x01\x02binary", "not a TXT"), ("a.txt", b"", "empty"),
+    ("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "not a XLSX"), ("a.xls", b"%PDF-1.4", "not a XLS"),
 ])
 def test_bad_uploads_are_refused_with_the_reason(tmp_path, corpus, name, data, why):
     with pytest.raises(BqaError, match=why):
         store_upload(corpus, _upload(tmp_path, name, data), name)
     assert not (corpus / "uploads").exists() or not any((corpus / "uploads").iterdir())
+
+
+def test_workbooks_can_be_added(tmp_path, corpus):
+    fixture = Path(__file__).resolve().parent / "fixtures" / "budget.xls"
+    stored = store_upload(corpus, _upload(tmp_path, "预算表.xls", fixture.read_bytes()), "预算表.xls")
+    assert stored.read_bytes() == fixture.read_bytes()
+    page = store_upload(corpus, _upload(tmp_path, "export.xls", b"<html><table><tr><td>1</td></tr></table>"), "export.xls")
+    assert page.name == "export.xls"  # a web page saved as .xls, as many sites export tables
 
 
 def test_oversized_upload_is_refused(tmp_path, corpus, monkeypatch):

@@ -46,6 +46,7 @@ _CLOSERS = tuple("。！？；：…”’）)」』】!?;:")
 _ITEM_ENDS = ("。", "；")  # how a note's numbered item (a sentence) ends
 _WRAPPED_DEFINITION = re.compile(r"[：:][^：:]{4,}$")  # a term's colon with the definition going on after it
 _CAPTION = re.compile(rf"^(?:(?:附表|表|专栏|图)\s*[{_CN_NUM}\d]+(?:[-—.．]\d+)?|\d{{1,2}}\.\d{{1,2}}(?= ?\S*表)|表格)")
+_TABLE_TITLE = re.compile(r"[\u4e00-\u9fff]{2}[表单](?:[（(][^）)]{1,12}[)）])?$")  # …收入预算表, …明细表（草案）
 _CONTINUED = re.compile(r"^[（(]续表?[）)]$|^续表$")
 _NOTE = re.compile(r"^(?:注|说明|备注|资料来源)\s*\d*[：:]")
 _UNIT = re.compile(r"^(?:单位|金额单位|计量单位)[：:]")
@@ -423,6 +424,9 @@ class BlockParser:
             return "unit"
         if _CAPTION.match(key) and len(key) <= 60 and "。" not in key:
             return "caption"
+        if _TABLE_TITLE.search(key) and len(key) <= 60 and "。" not in key and self._after_break(i) \
+                and self._table_follows(i):
+            return "caption"  # 「2025年一般公共预算收入表」 alone (no 表N), over its unit line or rows
         if self._unit_follows(i):  # a sentence wrapped between a number and its unit
             return "paragraph"
         if numeric_row(cl.line, self.source):
@@ -483,6 +487,21 @@ class BlockParser:
             return False
         j = self._next_content(i)
         return j is not None and bool(_UNIT_NEXT.match(self.lines[j].key))
+
+    def _after_break(self, i: int) -> bool:
+        """The line starts the text or follows a blank line (not the wrapped end of a caption above it)."""
+        j = i - 1
+        while j >= 0 and self.lines[j].furniture:
+            j -= 1
+        return j < 0 or self.source.count("\n", self.lines[j].line.end, self.lines[i].line.start) >= 2
+
+    def _table_follows(self, i: int) -> bool:
+        """The next line is a table's unit line or one of its TAB-separated rows."""
+        j = self._next_content(i)
+        if j is None:
+            return False
+        nxt = self.lines[j]
+        return bool(_UNIT.match(nxt.key)) or "\t" in nxt.line.text.strip("\t\n \f")
 
     def _next_content(self, i: int) -> int | None:
         j = i + 1
@@ -609,7 +628,9 @@ class BlockParser:
         cl = self.lines[i]
         first, j = i, self._next_content(i)
         # "表6" alone, with the table's title on the next line (…草案表（代编） too)
-        if len(cl.key) <= 8 and j is not None and self.kinds[j] == "paragraph" and len(self.lines[j].key) <= 60 \
+        title_next = j is not None and (self.kinds[j] == "paragraph"
+                                        or self.kinds[j] == "caption" and not _CAPTION.match(self.lines[j].key))
+        if len(cl.key) <= 8 and title_next and len(self.lines[j].key) <= 60 \
                 and (not self.lines[j].key.endswith(_CLOSERS) or _TITLE_PART.search(self.lines[j].key)):
             i = j
         gaps = [c.line.content_span for c in self.lines[first:i + 1] if c.furniture]

@@ -1,8 +1,8 @@
 """A corpus folder: every supported file in it and its subfolders, parsed; bad files skipped by name.
 
 Links are followed only to files inside the corpus, and a file reached twice (a link and its target) is
-read once. Hidden files and folders and a README.md are ignored. Every file that is skipped is named in
-a warning with the reason, and the rest is read.
+read once. Hidden files and folders, Office lock files (~$…) and a README.md are ignored. Every file that is
+skipped is named in a warning with the reason, and the rest is read.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def scan_corpus(root: Path) -> tuple[list[CorpusFile], list[str]]:
     for folder, dirs, files in os.walk(root, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (Path(folder) / d).is_symlink())
         for name in sorted(files):
-            if name.startswith("."):
+            if name.startswith((".", "~$")):  # hidden, or Office's lock file beside an open document (~$预算表.xlsx)
                 continue
             path = Path(folder) / name
             rel = path.relative_to(root).as_posix()

@@ -1,4 +1,4 @@
-"""Reading a corpus file into text: plain text (UTF-8, UTF-16, GBK), PDF, DOCX and saved web pages.
+"""Reading a corpus file into text: plain text (UTF-8, UTF-16, GBK), PDF, DOCX, Excel workbooks and saved web pages.
 
 The text returned is what every offset points into. For a UTF-8 ``.txt`` it equals
 ``Path(path).read_text(encoding="utf-8")`` exactly (universal newlines, a BOM kept as U+FEFF). For the
@@ -8,6 +8,8 @@ other formats it is the extracted text, which the index stores (``texts.jsonl``)
   several rows is split by text line, words placed by the table's rulings); pages separated
   by a form feed; ``pages`` holds each page's start.
 - DOCX (python-docx): paragraphs and tables in body order, a table row per line with TAB-separated cells.
+- XLSX, XLSM, XLS (``qa.ingest.sheets``: openpyxl, xlrd): each visible sheet's rows as TAB-separated lines,
+  numbers as their cells' formats show them; an ``.xls`` that is a saved web page is read as one.
 - HTML (readability-lxml for the main content, then ``qa.ingest.html``): block elements start lines,
   table rows become TAB-separated lines; navigation, menus and footers are left out.
 
@@ -26,8 +28,9 @@ from qa.errors import BqaError
 from qa.han import han_count
 
 TEXT_SUFFIXES = (".txt", ".md")
-SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
-SUPPORTED_NAMES = "txt, md, pdf, docx, html"
+SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm", *SHEET_SUFFIXES)
+SUPPORTED_NAMES = "txt, md, pdf, docx, html, xlsx, xls"
 MAX_BYTES = 200 * 1024 * 1024
 
 
@@ -36,7 +39,7 @@ class Extracted:
     """The text extracted from one file, its format, encoding and page starts."""
 
     text: str
-    format: str  # txt | md | pdf | docx | html
+    format: str  # txt | md | pdf | docx | html | xlsx | xls
     encoding: str | None = None  # for text formats: utf-8, utf-16, gb18030
     pages: tuple[int, ...] = ()  # start offset of every page (paged formats and text with form feeds)
 
@@ -134,6 +137,12 @@ def extract(path: Path) -> Extracted:
         return _pdf(data, path.name)
     if suffix == ".docx":
         return _docx(data, path.name)
+    if suffix in SHEET_SUFFIXES:
+        from qa.ingest.sheets import sheet_kind, spreadsheet_text
+
+        if sheet_kind(data) == "html":  # a web page saved with an .xls name, as many sites export tables
+            return _html(data, path.name)
+        return Extracted(*spreadsheet_text(data, path.name))
     return _html(data, path.name)
 
 
