@@ -177,12 +177,15 @@ def safe_name(name: str) -> str:
 def _looks_like(suffix: str, head: bytes) -> bool:
     if suffix == ".pdf":
         return head.startswith(b"%PDF-")
-    if suffix in (".docx", ".xlsx", ".xlsm"):
+    if suffix == ".docx":
         return head.startswith(b"PK\x03\x04")
-    if suffix == ".xls":  # Excel 97–2003, or a newer workbook or a web page under that name (as sites export)
+    if suffix in (".xlsx", ".xlsm", ".xls"):  # either kind of workbook under either name, or a page saved as .xls
         from qa.ingest.sheets import sheet_kind
 
-        return sheet_kind(head) != "unknown"
+        kind = sheet_kind(head)
+        if kind == "encrypted":
+            raise BqaError("the workbook is password-protected; save a copy without a password")
+        return kind in ("xlsx", "xls") or (suffix == ".xls" and kind == "html")
     return b"\x00" not in head.lstrip(b"\xff\xfe\xef\xbb\xbf")[:4096] or head[:2] in (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -199,7 +202,11 @@ def store_upload(corpus_dir: Path, data_path: Path, name: str) -> Path:
         raise BqaError(f"{clean}: {size / 2**20:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
     with data_path.open("rb") as f:
         head = f.read(8192)
-    if not _looks_like(suffix, head):
+    try:
+        looks = _looks_like(suffix, head)
+    except BqaError as err:
+        raise BqaError(f"{clean}: {err}") from None
+    if not looks:
         raise BqaError(f"{clean}: the content is not a {suffix[1:].upper()} file")
     folder = Path(corpus_dir) / UPLOAD_FOLDER
     folder.mkdir(parents=True, exist_ok=True)

@@ -852,6 +852,8 @@ def make_xlsx(path: Path) -> Path:
     second.append(["科目名称", "预算数"])
     second.append(["教育支出", 234567.0])
     second.append(["填报日期", datetime.datetime(2025, 1, 15)])
+    second.append(["所属期", datetime.datetime(2025, 3, 1)])
+    second["B6"].number_format = 'yyyy"年"m"月"'  # a month, not its first day
     hidden = book.create_sheet("草稿")
     hidden.append(["隐藏的数字", 999])
     hidden.sheet_state = "hidden"
@@ -864,15 +866,96 @@ def test_an_xlsx_workbook_is_read_as_its_tables(tmp_path):
     assert p.source.format == "xlsx" and "隐藏的数字" not in p.text and "999" not in p.text
     rows = {b.cells[0]: b for b in p.blocks if b.kind == "table_row"}
     assert rows["一、税收收入"].cells == ("一、税收收入", "1234567.89", "1300000", "5.3%")  # as the sheet shows it
-    assert rows["合计"].cells == ("合计", "1,333,333.29", "1390000", "4.2%")
-    assert rows["其中：增值税"].cells == ("其中：增值税", "456789", "480000")
+    assert rows["合计"].cells == ("合计", "1,333,333.29", "1390000", "4.3%")  # 4.25 rounded as Excel does
+    assert rows["其中：增值税"].cells == ("其中：增值税", "456789", "480000", "")  # as wide as the table
     assert rows["一、税收收入"].table == "2025年某区一般公共预算收入预算表（单位：万元）"
     assert rows["一、税收收入"].header == ("项目", "2024年执行数", "2025年预算数", "增长%")
     assert rows["教育支出"].table == "2025年某区一般公共预算支出预算表（单位：万元）"  # each sheet its own caption
     assert rows["填报日期"].cells == ("填报日期", "2025年1月15日")
+    assert rows["所属期"].cells == ("所属期", "2025年3月")
     for r in rows.values():
         assert [p.text[s:e] for s, e in r.cell_spans] == list(r.cells)  # every cell where it is in the text
     assert "表1" not in p.text  # a sheet with a title of its own is not named twice
+
+
+def _workbook(path: Path, sheets: dict, merged: dict | None = None) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        for cells in (merged or {}).get(name, []):
+            sheet.merge_cells(cells)
+    book.save(path)
+    return path
+
+
+def _rows(path: Path) -> dict:
+    return {b.cells[0]: b for b in parse_file(path, path.parent).blocks if b.kind == "table_row"}
+
+
+def test_each_sheet_is_a_table_of_its_own_whatever_its_title(tmp_path):
+    """A fresh-eyes review's cases: a sheet with no title and a generic name, a title that does not end in 表,
+    a section row of one cell, a 部门：… note beside the unit, a header on two rows under a merged cell."""
+    rows = _rows(_workbook(tmp_path / "budget.xlsx", {
+        "收入": [["2025年一般公共预算收入表"], ["单位：万元"], ["项目", "预算数"], ["税收收入", 5000]],
+        "Sheet2": [["项目", "人数"], ["在职人员", 120]],
+        "三公": [["2025年“三公”经费支出情况"], ["单位：元"], ["项目", "预算数"], ["公务接待费", 18000]],
+        "空表": [],
+        "基本支出": [["2025年基本支出表"], ["单位：万元"], ["科目", "预算数"], ["一、工资福利支出"], ["基本工资", 1200.5]],
+        "部门": [["2025年部门收支总表"], ["部门：某区教育局", None, "单位：万元"], ["项目", "预算数", "执行数"],
+               ["一般公共预算拨款收入", 12345.67, 12000]],
+        "支出": [["2025年支出表"], ["单位：万元"], ["科目", "基本支出", None, "项目支出"],
+               [None, "人员经费", "公用经费", None], ["教育支出", 5000, 1500, 2500]],
+    }, merged={"支出": ["B3:C3"]}))
+    assert rows["税收收入"].table == "2025年一般公共预算收入表（单位：万元）"
+    assert rows["在职人员"].table == "Sheet2" and rows["在职人员"].header == ("项目", "人数")  # not 收入's
+    assert rows["公务接待费"].table == "2025年“三公”经费支出情况（单位：元）"
+    assert "空表" not in parse_file(tmp_path / "budget.xlsx", tmp_path).text  # an empty sheet says nothing
+    assert rows["一、工资福利支出"].table == rows["基本工资"].table == "2025年基本支出表（单位：万元）"
+    assert rows["基本工资"].text.endswith("｜科目：基本工资｜预算数：1200.5")  # the section row kept the table
+    assert rows["一般公共预算拨款收入"].table == "2025年部门收支总表（单位：万元）"
+    assert rows["一般公共预算拨款收入"].header == ("项目", "预算数", "执行数")
+    assert rows["教育支出"].header == ("科目", "基本支出 人员经费", "基本支出 公用经费", "项目支出")
+
+
+def test_a_sheet_is_read_whole_though_its_file_states_a_smaller_size(tmp_path):
+    import zipfile
+
+    made = _workbook(tmp_path / "made.xlsx", {"债务": [["2025年债务表"], ["项目", "余额"], ["一般债务", 120.5]]})
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(stale, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.endswith("sheet1.xml"):
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
+            dst.writestr(item, data)
+    assert "一般债务\t120.5" in extract(stale).text
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("old.xls", ('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+                 "<Worksheet><Table><Row><Cell><Data>项目</Data></Cell></Row></Table></Worksheet></Workbook>").encode(),
+     "old.xls: an Excel 2003 XML workbook"),
+    ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100) + "EncryptionInfo".encode("utf-16-le"),
+     "locked.xlsx: the workbook is password-protected"),
+])
+def test_workbooks_that_are_not_read_say_why(tmp_path, name, data, message):
+    f = tmp_path / name
+    f.write_bytes(data)
+    with pytest.raises(BqaError, match=message):
+        extract(f)
+
+
+def test_a_damaged_xls_says_so_on_one_line_and_prints_nothing(tmp_path, capsys):
+    f = tmp_path / "cut.xls"
+    f.write_bytes((REPO / "tests" / "fixtures" / "budget.xls").read_bytes()[:3000])
+    with pytest.raises(BqaError, match="cut.xls: not a readable Excel 97–2003 workbook"):
+        extract(f)
+    assert capsys.readouterr().out == ""  # xlrd's own warnings would break `bqa corpus list --json`
 
 
 def test_an_xls_workbook_is_read_with_its_formats():
@@ -899,7 +982,15 @@ def test_an_xls_that_is_a_saved_web_page_is_read_as_one(tmp_path):
 @pytest.mark.parametrize(("value", "fmt", "shown"), [
     (0.053, "0.0%", "5.3%"), (0.5, "0%", "50%"), (1234567.891, "#,##0.00", "1,234,567.89"), (12.3, "0.00", "12.30"),
     (1300000.0, "General", "1300000"), (0.1 + 0.2, "General", "0.3"), (-8.9, None, "-8.9"),
-    (12.5, '"¥"#,##0.00;[Red]-"¥"#,##0.00', "12.50"), (42.0, "@", "42"), (-0.0000001, "General", "0"),
+    (12.5, '"¥"#,##0.00;[Red]-"¥"#,##0.00', "¥12.50"), (42.0, "@", "42"), (-0.0000001, "General", "-1E-07"),
+    # what Excel shows (a fresh-eyes review's cases): scaling commas, a point put into the digits (yuan as 万元),
+    # an exponent, rounding half away from zero, the format's own words, zero padding, optional decimals
+    (12345678, "#,##0,", "12,346"), (123456789, "#,##0.00,,", "123.46"), (12345678, "0!.0000", "1234.5678"),
+    (12345678, '0"."0000', "1234.5678"), (1.23e-5, "0.00E+00", "1.23E-05"), (1234.5, "#,##0", "1,235"),
+    (0.0525, "0.0%", "5.3%"), (12345678.905, "#,##0.00", "12,345,678.91"), (12.3, '0.00"万元"', "12.30万元"),
+    (56, '0"人"', "56人"), (7, "000", "007"), (3.14159, "#,##0.0#", "3.14"), (3.1, "0.0#", "3.1"),
+    (-1234.5, "#,##0.00_);[Red](#,##0.00)", "-1,234.50"),
+    (1234.567, '_(* #,##0.00_);_(* (#,##0.00);_(* "-"??_);_(@_)', "1,234.57"), (1234.5, "[$¥-804]#,##0.00", "1,234.50"),
 ])
 def test_a_cells_number_is_written_as_its_format_shows_it(value, fmt, shown):
     from qa.ingest.sheets import format_number

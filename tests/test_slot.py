@@ -49,7 +49,8 @@ def test_upload_is_written_into_the_corpus_and_never_overwrites(tmp_path, corpus
 @pytest.mark.parametrize(("name", "data", "why"), [
     ("a.exe", b"MZ", "only PDF"), ("a.pdf", b"hello", "not a PDF"), ("a.docx", b"%PDF-1.4", "not a DOCX"),
     ("a.txt", b"\x00\x01\x02binary", "not a TXT"), ("a.txt", b"", "empty"),
-    ("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "not a XLSX"), ("a.xls", b"%PDF-1.4", "not a XLS"),
+    ("a.xlsx", b"%PDF-1.4", "not a XLSX"), ("a.xls", b"%PDF-1.4", "not a XLS"),
+    ("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le"), "password-protected"),
 ])
 def test_bad_uploads_are_refused_with_the_reason(tmp_path, corpus, name, data, why):
     with pytest.raises(BqaError, match=why):
@@ -63,6 +64,8 @@ def test_workbooks_can_be_added(tmp_path, corpus):
     assert stored.read_bytes() == fixture.read_bytes()
     page = store_upload(corpus, _upload(tmp_path, "export.xls", b"<html><table><tr><td>1</td></tr></table>"), "export.xls")
     assert page.name == "export.xls"  # a web page saved as .xls, as many sites export tables
+    renamed = store_upload(corpus, _upload(tmp_path, "旧表.xlsx", fixture.read_bytes()), "旧表.xlsx")
+    assert renamed.name == "旧表.xlsx"  # an Excel 97–2003 workbook under the newer suffix: read as what it is
 
 
 def test_oversized_upload_is_refused(tmp_path, corpus, monkeypatch):

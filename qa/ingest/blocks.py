@@ -46,6 +46,11 @@ _CLOSERS = tuple("。！？；：…”’）)」』】!?;:")
 _ITEM_ENDS = ("。", "；")  # how a note's numbered item (a sentence) ends
 _WRAPPED_DEFINITION = re.compile(r"[：:][^：:]{4,}$")  # a term's colon with the definition going on after it
 _CAPTION = re.compile(rf"^(?:(?:附表|表|专栏|图)\s*[{_CN_NUM}\d]+(?:[-—.．]\d+)?|\d{{1,2}}\.\d{{1,2}}(?= ?\S*表)|表格)")
+def _tabbed(raw: str) -> bool:
+    """A line of TAB-separated cells (web pages, DOCX, workbooks, ruled PDF tables)."""
+    return "\t" in raw.strip("\t\n \f") or raw.count("\t") >= 2
+
+
 _TABLE_TITLE = re.compile(r"[\u4e00-\u9fff]{2}[表单](?:[（(][^）)]{1,12}[)）])?$")  # …收入预算表, …明细表（草案）
 _CONTINUED = re.compile(r"^[（(]续表?[）)]$|^续表$")
 _NOTE = re.compile(r"^(?:注|说明|备注|资料来源)\s*\d*[：:]")
@@ -412,7 +417,7 @@ class BlockParser:
             return "furniture"
         if cl.toc:
             return "toc"
-        if "\t" in raw.strip("\t\n \f") or raw.count("\t") >= 2:
+        if _tabbed(raw):
             return "tab_row"
         if raw.strip().startswith(("- ", "* ", "• ")):
             return "list"
@@ -496,12 +501,11 @@ class BlockParser:
         return j < 0 or self.source.count("\n", self.lines[j].line.end, self.lines[i].line.start) >= 2
 
     def _table_follows(self, i: int) -> bool:
-        """The next line is a table's unit line or one of its TAB-separated rows."""
+        """TAB-separated rows follow, next or after the table's unit line (单位：万元)."""
         j = self._next_content(i)
-        if j is None:
-            return False
-        nxt = self.lines[j]
-        return bool(_UNIT.match(nxt.key)) or "\t" in nxt.line.text.strip("\t\n \f")
+        if j is not None and _UNIT.match(self.lines[j].key) and len(self.lines[j].key) <= 30:
+            j = self._next_content(j)
+        return j is not None and not self.lines[j].toc and _tabbed(self.lines[j].line.text)
 
     def _next_content(self, i: int) -> int | None:
         j = i + 1
@@ -550,9 +554,9 @@ class BlockParser:
                     self.table = _Table(caption=self._section_caption())
                 else:
                     kind = "paragraph"
-            if kind == "paragraph" and nxt == "tab_row" and len(self.lines[i].key) <= 60 \
+            if kind == "paragraph" and self._table_follows(i) and len(self.lines[i].key) <= 60 \
                     and not self.lines[i].key.endswith(_CLOSERS):
-                kind = "caption"
+                kind = "caption"  # a short line over TAB rows, or over their unit line and then the rows
             if kind in ("paragraph", "heading", "list", "toc"):
                 self.table = None
             i = getattr(self, f"_on_{kind}")(i)
