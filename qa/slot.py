@@ -194,7 +194,11 @@ def store_upload(corpus_dir: Path, data_path: Path, name: str) -> Path:
     clean = safe_name(name)
     suffix = Path(clean).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise BqaError(f"{clean}: only PDF, DOCX, XLSX, XLS, TXT, MD and HTML files can be added")
+        from qa.ingest.formats import CONVERT_HINTS
+
+        hint = CONVERT_HINTS.get(suffix)
+        raise BqaError(f"{clean}: only PDF, DOCX, XLSX, XLS, TXT, MD and HTML files can be added"
+                       + (f"; {hint}" if hint else ""))
     size = data_path.stat().st_size
     if size == 0:
         raise BqaError(f"{clean}: the file is empty")

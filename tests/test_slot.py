@@ -47,7 +47,7 @@ def test_upload_is_written_into_the_corpus_and_never_overwrites(tmp_path, corpus
 
 
 @pytest.mark.parametrize(("name", "data", "why"), [
-    ("a.exe", b"MZ", "only PDF"), ("a.pdf", b"hello", "not a PDF"), ("a.docx", b"%PDF-1.4", "not a DOCX"),
+    ("a.exe", b"MZ", "only PDF"), ("报告.doc", b"\xd0\xcf\x11\xe0", "can be added; save it as .docx"), ("a.pdf", b"hello", "not a PDF"), ("a.docx", b"%PDF-1.4", "not a DOCX"),
     ("a.txt", b"\x00\x01\x02binary", "not a TXT"), ("a.txt", b"", "empty"),
     ("a.xlsx", b"%PDF-1.4", "not a XLSX"), ("a.xls", b"%PDF-1.4", "not a XLS"),
     ("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le"), "password-protected"),

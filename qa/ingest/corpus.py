@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from qa.errors import BqaError
-from qa.ingest.formats import SUPPORTED_NAMES, SUPPORTED_SUFFIXES
+from qa.ingest.formats import SUPPORTED_NAMES, SUPPORTED_SUFFIXES, unsupported
 from qa.types import ParsedSource
 
 
@@ -98,8 +98,7 @@ def scan_corpus(root: Path) -> tuple[list[CorpusFile], list[str]]:
             if name.lower() in IGNORED_NAMES and Path(folder) == root:
                 continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                warnings.append(f"skipped {rel}: unsupported file type {path.suffix or '(none)'}; "
-                                f"supported: {SUPPORTED_NAMES}")
+                warnings.append(f"skipped {rel}: {unsupported(path.suffix)}")
                 continue
             found.append((rel, path))
     files_out: list[CorpusFile] = []

@@ -32,6 +32,19 @@ SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm", *SHEET_SUFFIXES)
 SUPPORTED_NAMES = "txt, md, pdf, docx, html, xlsx, xls"
 MAX_BYTES = 200 * 1024 * 1024
+# What to do with the formats bulletins also come in that are not read: each said with the unsupported type
+CONVERT_HINTS = {
+    ".doc": "save it as .docx (Word or WPS: Save As)", ".wps": "save it as .docx (WPS: Save As)",
+    ".et": "save it as .xlsx (WPS: Save As)", ".ofd": "export it as PDF (an OFD reader: Export or Print to PDF)",
+    ".rtf": "save it as .docx", ".odt": "save it as .docx", ".ods": "save it as .xlsx",
+    ".ppt": "export it as PDF", ".pptx": "export it as PDF",
+}
+
+
+def unsupported(suffix: str) -> str:
+    """Why a file type is not read, with what to do where that is known."""
+    hint = CONVERT_HINTS.get(suffix.lower())
+    return f"unsupported file type {suffix or '(none)'}; " + (hint if hint else f"supported: {SUPPORTED_NAMES}")
 
 
 @dataclass(frozen=True)
@@ -126,7 +139,7 @@ def extract(path: Path) -> Extracted:
         raise BqaError(f"{path}: is a folder, expected a file")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise BqaError(f"{path.name}: unsupported file type {path.suffix or '(none)'}; supported: {SUPPORTED_NAMES}")
+        raise BqaError(f"{path.name}: {unsupported(path.suffix)}")
     data = _read_bytes(path)
     if suffix in TEXT_SUFFIXES:
         text, encoding = decode_bytes(data, path.name)
