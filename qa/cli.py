@@ -162,8 +162,11 @@ def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet)
                          dense_kind=dense_kind, show_progress=not quiet)
     for w in report.warnings:
         click.echo(f"bqa: warning: {w}", err=True)
+    reused = [f"{report.n_kept} unchanged file{'s' if report.n_kept != 1 else ''} kept"] if report.n_kept else []
+    reused += [f"{report.n_reused} text{'s' if report.n_reused != 1 else ''} reused"] if report.n_reused else []
     state = "up to date" if report.up_to_date else (
-        f"built ({report.n_parsed} files parsed, {report.n_embedded} texts embedded, the rest reused)")
+        f"built ({report.n_parsed} file{'s' if report.n_parsed != 1 else ''} parsed, {report.n_embedded} "
+        f"text{'s' if report.n_embedded != 1 else ''} embedded{''.join(', ' + r for r in reused)})")
     click.echo(f"index {index_dir}: {state} — {report.n_documents} documents, {report.n_chunks} chunks, "
                f"{report.seconds:.1f} s, {report.size_bytes / 2**20:.1f} MB")
 

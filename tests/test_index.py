@@ -321,6 +321,7 @@ def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):
     before = load_index(idx)
     # the two copies' identical passages are embedded once
     assert first.n_parsed == 2 and first.n_embedded == len({c.embed_text for c in before.chunks}) < first.n_chunks
+    assert first.n_reused == first.n_kept == 0  # a new index reuses nothing, and says so
     old_vectors = dict(zip(json.loads((idx / before.manifest.build_dir / "vector_keys.json").read_text()),
                            np.load(idx / before.manifest.build_dir / "vectors.npy"), strict=True))
 
@@ -333,6 +334,7 @@ def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):
     new = [c for c in after.chunks if c.embed_text not in old_texts]
     assert not second.up_to_date and second.n_parsed == 1
     assert second.n_embedded == len(new) and 1 <= len(new) <= 3 and all(c.source == "b.txt" for c in new)
+    assert second.n_kept == 1 and second.n_reused == len({c.embed_text for c in after.chunks}) - len(new)
     assert any("留置39人" in c.text for c in new)
     a_before = [chunk_to_json(c) for c in before.chunks if c.source == "a.txt"]
     assert [chunk_to_json(c) for c in after.chunks if c.source == "a.txt"] == a_before
@@ -343,6 +345,13 @@ def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):
     for k, v in zip(keys, vectors, strict=True):
         if k in old_vectors:
             assert np.array_equal(v, old_vectors[k])
+    from click.testing import CliRunner
+
+    from qa.cli import main
+
+    said = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(idx), "--embedder", "fake",
+                                     "--rebuild"])
+    assert "(2 files parsed, 0 texts embedded, " in said.output and "texts reused)" in said.output
     assert after.manifest.files["a.txt"] == before.manifest.files["a.txt"]
     assert after.manifest.files["b.txt"].sha256 != before.manifest.files["b.txt"].sha256
     assert "留置39人" in after.texts["b.txt"]

@@ -77,6 +77,8 @@ class BuildReport:
     size_bytes: int
     up_to_date: bool
     warnings: tuple[str, ...]
+    n_reused: int = 0  # distinct texts whose vectors came from the previous index or a stopped build's batches
+    n_kept: int = 0  # files unchanged since the previous build (not parsed again)
 
 
 @dataclass
@@ -497,6 +499,9 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
             done[0] += 1
             notify("parse", done[0] / max(1, len(todo)))
 
+        if show_progress:  # parsing a large corpus takes a while before the first text is embedded
+            sys.stderr.write(f"Reading {len(todo)} file{'s' if len(todo) != 1 else ''}…\n")
+            sys.stderr.flush()
         corpus = load_corpus(corpus_dir, files=todo, progress=tick, allow_none=bool(old_texts))
         warnings += list(corpus.warnings)
         parsed = {p.source.source: p for p in corpus.sources}
@@ -613,7 +618,8 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
     _drop_partial(index_dir)  # the index holds them now
     notify("done", 1.0)
     return BuildReport(index_dir, n_docs, len(chunks), len(missing), len(parsed), time.perf_counter() - t0,
-                       embed_seconds, _size(index_dir), False, tuple(warnings))
+                       embed_seconds, _size(index_dir), False, tuple(warnings), n_reused=len(set(keys)) - len(missing),
+                       n_kept=sum(1 for s in order if s not in parsed))
 
 
 def _reason(warnings: list[str], source: str) -> str:
