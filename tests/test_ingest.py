@@ -936,6 +936,45 @@ def test_a_sheet_is_read_whole_though_its_file_states_a_smaller_size(tmp_path):
     assert "一般债务\t120.5" in extract(stale).text
 
 
+def test_a_date_in_a_zh_cn_built_in_format_is_a_date(tmp_path):
+    """zh-CN Excel stores 2025年1月15日 as built-in format 31 with no format code: openpyxl alone reads a number."""
+    import datetime
+    import zipfile
+
+    made = _workbook(tmp_path / "made.xlsx", {"进度": [["项目", "开工日期", "所属月份"],
+                                                      ["道路改造", datetime.datetime(2025, 1, 15), datetime.datetime(2025, 3, 1)]]})
+    import openpyxl
+
+    book = openpyxl.load_workbook(made)
+    book["进度"]["B2"].number_format = 'yyyy"年"m"月"d"日"'
+    book["进度"]["C2"].number_format = 'yyyy"年"m"月"'
+    book.save(made)
+    built_in = tmp_path / "zh.xlsx"
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(built_in, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/styles.xml":  # the two custom formats become the built-in ids 31 and 57
+                data = re.sub(rb'<numFmts count="\d+">.*?</numFmts>', b"", data, flags=re.S)
+                data = data.replace(b'numFmtId="165"', b'numFmtId="31"').replace(b'numFmtId="166"', b'numFmtId="57"')
+            dst.writestr(item, data)
+    assert "道路改造\t2025年1月15日\t2025年3月" in extract(built_in).text
+    broken = tmp_path / "broken.xlsx"  # a cell's style names a custom format the file does not define
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/styles.xml":
+                data = re.sub(rb'<numFmts count="\d+">.*?</numFmts>', b"", data, flags=re.S)
+            dst.writestr(item, data)
+    assert "道路改造\t" in extract(broken).text  # read, its cells in plain form: no traceback
+    torn = tmp_path / "torn.xlsx"  # a sheet's XML cut off: one line, not a traceback
+    with zipfile.ZipFile(made) as src, zipfile.ZipFile(torn, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
+    with pytest.raises(BqaError, match="torn.xlsx: a sheet of the workbook cannot be read"):
+        extract(torn)
+
+
 @pytest.mark.parametrize(("name", "data", "message"), [
     ("old.xls", ('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
                  "<Worksheet><Table><Row><Cell><Data>项目</Data></Cell></Row></Table></Worksheet></Workbook>").encode(),

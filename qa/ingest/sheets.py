@@ -217,8 +217,22 @@ def sheet_lines(name: str, rows: list[list[str]]) -> list[str]:
     return [*titles, *units, *table, *([""] + notes if notes else [])]
 
 
+# The built-in number formats a zh-CN Excel writes by id alone (ECMA-376 Part 1, 18.8.30, zh-cn): openpyxl knows
+# only the locale-free ones and reads these as General, so a date printed 2025年1月15日 came out as 45672.
+ZH_CN_BUILTIN_FORMATS = {
+    27: 'yyyy"年"m"月"', 28: 'm"月"d"日"', 29: 'm"月"d"日"', 30: "m-d-yy", 31: 'yyyy"年"m"月"d"日"',
+    32: 'h"时"mm"分"', 33: 'h"时"mm"分"ss"秒"', 34: 'AM/PMh"时"mm"分"', 35: 'AM/PMh"时"mm"分"ss"秒"',
+    36: 'yyyy"年"m"月"', 50: 'yyyy"年"m"月"', 51: 'm"月"d"日"', 52: 'yyyy"年"m"月"', 53: 'm"月"d"日"',
+    54: 'm"月"d"日"', 55: 'AM/PMh"时"mm"分"', 56: 'AM/PMh"时"mm"分"ss"秒"', 57: 'yyyy"年"m"月"', 58: 'm"月"d"日"',
+}
+
+
 def _xlsx_sheets(data: bytes, name: str) -> list[tuple[str, list[list[str]]]]:
     import openpyxl
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+    for key, code in ZH_CN_BUILTIN_FORMATS.items():  # ids openpyxl leaves undefined; writing is not affected
+        BUILTIN_FORMATS.setdefault(key, code)
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -231,11 +245,22 @@ def _xlsx_sheets(data: bytes, name: str) -> list[tuple[str, list[list[str]]]]:
                 continue
             if hasattr(sheet, "reset_dimensions"):
                 sheet.reset_dimensions()  # a file's stated size can be wrong (and would cut rows off): read all
-            sheets.append((sheet.title, [[_cell_text(c.value, getattr(c, "number_format", None)) for c in row]
+            sheets.append((sheet.title, [[_cell_text(c.value, _format_of(c)) for c in row]
                                          for row in sheet.iter_rows()]))
         return sheets
+    except Exception as err:  # noqa: BLE001 — a sheet damaged inside (its XML) fails only when it is read
+        raise BqaError(f"{name}: a sheet of the workbook cannot be read ({type(err).__name__}); "
+                       f"re-save it as .xlsx") from None
     finally:
         book.close()
+
+
+def _format_of(cell) -> str | None:
+    """A cell's number format; None (plain) where its style names a format the file does not define."""
+    try:
+        return getattr(cell, "number_format", None)
+    except (IndexError, KeyError):
+        return None
 
 
 def _xls_sheets(data: bytes, name: str) -> list[tuple[str, list[list[str]]]]:
