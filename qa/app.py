@@ -38,7 +38,7 @@ from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
 from qa.query import Intent, Operation
 from qa.questions import MAX_QUESTION_CHARS
-from qa.slot import MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES, EngineSlot
+from qa.slot import MAX_UPLOAD_BYTES, EngineSlot
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -176,16 +176,19 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
 }
 
 UI = {  # the page's own labels; the 中文/English switch picks one set
-    "zh": {"intro": INTRO, "chat": "问答", "placeholder": "例如：区监委留置了多少人？", "box": "输入问题，按回车提问",
+    "zh": {"intro": INTRO, "chat": "问答", "box": "输入问题，按回车提问",
+           "placeholder": "例如：2025年一般公共预算收入是多少？谁作的预算执行情况报告？",  # any bulletin's, not the seed's
            "send": "提问", "examples": "示例问题（点击填入）", "settings": "检索设置", "docs": "限定报告",
            "docs_info": "留空即检索全部 {n} 份报告；可选一份或多份。", "top_k": "引用段落数（top-k）",
            "sources": "#### 来源段落", "add": "添加公报", "upload": "PDF、DOCX、XLSX、XLS、TXT、MD 或 HTML，每个不超过 {mb} MB",
            "added": "已加入：{names}。正在更新索引…", "rejected": "未加入：{why}",
            "building": "正在建立索引：{stage} {pct}%（{s} 秒）。建好后即可提问。",
            "ready": "索引已就绪：{docs} 份报告（{files} 个文件）。", "failed": "索引未能更新：{why}",
+           "skipped": "未能读取、未收入索引的文件：{why}",
            "stages": {"scan": "检查文件", "parse": "解析", "embed": "向量化", "index": "建立检索", "done": "载入",
                       "load": "载入"}},
-    "en": {"intro": INTRO_EN, "chat": "Questions", "placeholder": "e.g. What is the 2025 local government debt limit?",
+    "en": {"intro": INTRO_EN, "chat": "Questions",
+           "placeholder": "e.g. What was the general public budget revenue in 2025? Who presented the budget report?",
            "box": "Type a question and press Enter", "send": "Ask", "examples": "Example questions (click to use)",
            "settings": "Search settings", "docs": "Only these reports",
            "docs_info": "Leave empty to search all {n} reports; pick one or more.",
@@ -194,6 +197,7 @@ UI = {  # the page's own labels; the 中文/English switch picks one set
            "added": "Added: {names}. Updating the index…", "rejected": "Not added: {why}",
            "building": "Building the index: {stage} {pct}% ({s} s). Questions are answered once it is ready.",
            "ready": "Index ready: {docs} reports ({files} file{s}).", "failed": "The index could not be updated: {why}",
+           "skipped": "Files that could not be read and are not in the index: {why}",
            "stages": {"scan": "checking files", "parse": "parsing", "embed": "embedding", "index": "indexing",
                       "done": "loading", "load": "loading"}},
 }
@@ -521,6 +525,7 @@ def status_markdown(slot: EngineSlot, lang: str) -> str:
     if slot.engine is not None and slot.can_build:
         files = len({d.source for d in slot.engine.index.documents.values()})  # a bulletin holds several reports
         return ui["ready"].format(docs=len(slot.engine.documents), files=files, s="" if files == 1 else "s") + (
+            f" {ui['skipped'].format(why=_md(st.skipped))}" if st.skipped else "") + (
             f" {ui['failed'].format(why=_md(st.message))}" if st.message else "")
     return ""
 
@@ -584,14 +589,17 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
                 shown_examples = page_examples(slot)
                 examples = gr.Examples(shown_examples, inputs=box, label=ui["examples"]) if shown_examples else None
                 with gr.Accordion(ui["settings"], open=False) as settings:
+                    # its choices grow with uploads after the page was built: a report added since is a valid
+                    # choice (the chat handler keeps only the engine's own ids)
                     docs = gr.Dropdown(choices=choices, value=[], multiselect=True, elem_id="bqa-docs",
-                                       label=ui["docs"], info=ui["docs_info"].format(n=len(choices)))
+                                       label=ui["docs"], info=ui["docs_info"].format(n=len(choices)),
+                                       allow_custom_value=True)
                     top_k = gr.Slider(1, SLIDER_MAX_K, value=5, step=1, label=ui["top_k"])
                 uploading = allow_upload and slot.can_build  # no control, no upload route (see qa.guard)
                 if uploading:
                     with gr.Accordion(ui["add"], open=False) as adding:
                         upload = gr.File(label=ui["upload"].format(mb=MAX_UPLOAD_BYTES // 2**20),
-                                         file_count="multiple", file_types=list(UPLOAD_SUFFIXES), elem_id="bqa-upload")
+                                         file_count="multiple", elem_id="bqa-upload")  # the handler says why a type is not read
             with gr.Column(scale=4, min_width=300):
                 sources_head = gr.Markdown(ui["sources"])
                 sources = gr.HTML(sources_html(slot.engine, None), elem_id="bqa-sources")
@@ -621,6 +629,14 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
         timer.tick(tick, [lang, seen], [status, docs, seen, timer], api_visibility="private", queue=False,
                    show_progress="hidden")
 
+        def loaded(code: str):  # a page (re)loaded after uploads shows today's reports, not those of start-up
+            st, new = slot.state, _doc_choices(slot.engine)
+            return (status_markdown(slot, code), gr.Dropdown(choices=new, info=UI[code]["docs_info"].format(n=len(new))),
+                    st.version, gr.Timer(active=st.building))
+
+        app.load(loaded, [lang], [status, docs, seen, timer], api_visibility="private", queue=False,
+                 show_progress="hidden")
+
         if uploading:
             def add(files, code: str):
                 ui = UI[code]
@@ -630,7 +646,7 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
                     try:
                         added.append(slot.add_file(path, path.name).name)
                     except BqaError as err:
-                        rejected.append(str(err))
+                        rejected.append(err.text(code))
                     finally:
                         _discard_upload(path)
                 if added:

@@ -112,6 +112,11 @@ def _input_check(block: object) -> Check | None:
         low, high = block.minimum, block.maximum
         return lambda v: _is_number(v) and low <= v <= high
     if isinstance(block, gr.Dropdown):
+        if block.allow_custom_value:  # choices that grow after start-up (uploads): any short ids; the handler checks
+            if block.multiselect:
+                return lambda v: isinstance(v, list) and len(v) <= 10_000 and all(
+                    isinstance(x, str) and len(x) <= 1_000 for x in v)
+            return lambda v: isinstance(v, str) and len(v) <= 1_000
         values = {value for _, value in block.choices}
         if block.multiselect:
             return lambda v: isinstance(v, list) and all(isinstance(x, str) and x in values for x in v)

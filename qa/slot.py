@@ -41,8 +41,9 @@ class BuildState:
     building: bool
     stage: str = ""
     fraction: float = 0.0
-    message: str = ""
+    message: str = ""  # why the last build failed
     version: int = 0
+    skipped: str = ""  # the files the last finished build could not read, and why
     started: float = 0.0
 
 
@@ -134,8 +135,8 @@ class EngineSlot:
                 engine.warm_up()
                 with self._swap:
                     self.engine = engine
-                note = "; ".join(report.warnings[:3])
-                self._set(ready=True, message=note, version=self._state.version + 1)
+                note = "; ".join(w.removeprefix("skipped ") for w in report.warnings[:3])
+                self._set(ready=True, message="", skipped=note, version=self._state.version + 1)
             except BqaError as err:
                 self._set(message=str(err))
             except Exception as err:  # noqa: BLE001 — the server stays up with its previous engine
@@ -184,9 +185,23 @@ def _looks_like(suffix: str, head: bytes) -> bool:
 
         kind = sheet_kind(head)
         if kind == "encrypted":
-            raise BqaError("the workbook is password-protected; save a copy without a password")
+            raise BqaError("the workbook is password-protected; save a copy without a password",
+                           zh="工作簿设有密码；请另存一份不带密码的副本")
         return kind in ("xlsx", "xls") or (suffix == ".xls" and kind == "html")
     return b"\x00" not in head.lstrip(b"\xff\xfe\xef\xbb\xbf")[:4096] or head[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
+def _same_file(folder: Path, data_path: Path, size: int) -> Path | None:
+    """An earlier upload with the same bytes, if any (compared only with files of the same size)."""
+    import filecmp
+
+    if not folder.is_dir():
+        return None
+    for p in sorted(folder.iterdir()):
+        if not p.name.startswith(".") and p.is_file() and p.stat().st_size == size \
+                and filecmp.cmp(p, data_path, shallow=False):
+            return p
+    return None
 
 
 def store_upload(corpus_dir: Path, data_path: Path, name: str) -> Path:
@@ -194,25 +209,31 @@ def store_upload(corpus_dir: Path, data_path: Path, name: str) -> Path:
     clean = safe_name(name)
     suffix = Path(clean).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        from qa.ingest.formats import CONVERT_HINTS
+        from qa.ingest.formats import CONVERT_HINTS, CONVERT_HINTS_ZH
 
-        hint = CONVERT_HINTS.get(suffix)
+        hint, hint_zh = CONVERT_HINTS.get(suffix), CONVERT_HINTS_ZH.get(suffix)
         raise BqaError(f"{clean}: only PDF, DOCX, XLSX, XLS, TXT, MD and HTML files can be added"
-                       + (f"; {hint}" if hint else ""))
+                       + (f"; {hint}" if hint else ""),
+                       zh=f"{clean}：只能加入 PDF、DOCX、XLSX、XLS、TXT、MD 或 HTML 文件" + (f"；{hint_zh}" if hint_zh else ""))
     size = data_path.stat().st_size
     if size == 0:
-        raise BqaError(f"{clean}: the file is empty")
+        raise BqaError(f"{clean}: the file is empty", zh=f"{clean}：文件是空的")
     if size > MAX_UPLOAD_BYTES:
-        raise BqaError(f"{clean}: {size / 2**20:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
+        raise BqaError(f"{clean}: {size / 2**20:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit",
+                       zh=f"{clean}：{size / 2**20:.1f} MB，超过 {MAX_UPLOAD_BYTES // 2**20} MB 的上限")
     with data_path.open("rb") as f:
         head = f.read(8192)
     try:
         looks = _looks_like(suffix, head)
     except BqaError as err:
-        raise BqaError(f"{clean}: {err}") from None
+        raise BqaError(f"{clean}: {err}", zh=f"{clean}：{err.text('zh')}") from None
     if not looks:
-        raise BqaError(f"{clean}: the content is not a {suffix[1:].upper()} file")
+        raise BqaError(f"{clean}: the content is not a {suffix[1:].upper()} file",
+                       zh=f"{clean}：内容不是 {suffix[1:].upper()} 文件")
     folder = Path(corpus_dir) / UPLOAD_FOLDER
+    if same := _same_file(folder, data_path, size):  # uploaded twice: one copy, or every answer is said twice
+        raise BqaError(f"{clean}: the same file is already in the corpus as {same.name}",
+                       zh=f"{clean}：同一文件已在公报库中（{same.name}）")
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{uuid.uuid4().hex}.part"  # dot files are never read as corpus files
     try:

@@ -342,3 +342,35 @@ def test_the_example_questions_are_offered_only_where_their_bulletin_is(engine, 
     seed_switch = _language_switch(build_app(engine))
     assert len(seed_switch.fn("en")) == len(seed_switch.outputs) == len(switch.outputs) + 1
     assert any(q in str(build_app(engine).config) for q in EXAMPLES)
+
+
+def test_a_report_added_after_the_page_was_built_can_be_chosen(engine):
+    """A page trial's crash: after an upload, choosing the new report in 限定报告 failed in the guard and in
+    Gradio's own check of the dropdown, both of which knew only the reports of start-up."""
+    from qa.guard import _input_check
+
+    app = build_app(engine)
+    docs = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "bqa-docs")
+    later = ["uploads/qingpu-2025-budget#01"]
+    assert docs.preprocess(later) == later
+    check = _input_check(docs)
+    assert check(later) and check([]) and not check("uploads/qingpu-2025-budget#01") and not check([5])
+    assert not check(["x" * 5_000])
+    chat, _ = make_handlers(engine)
+    _, messages, _, _ = chat("2025年本区地方政府债务限额是多少？", [], 5, later)  # an id it does not know: all reports
+    assert messages[-1]["role"] == "assistant"
+
+
+def test_a_reloaded_page_shows_the_reports_of_now(engine, index_dir):
+    """A page trial: a page loaded after uploads said 「29 份报告（1 个文件）」 and offered only those reports,
+    because both were read when the page was built. Each page load now reads them again."""
+    from qa.slot import EngineSlot
+
+    slot = EngineSlot(index_dir, CORPUS, engine=engine)
+    app = build_app(slot)
+    slot.engine = engine.__class__.open(index_dir, CORPUS, build_if_missing=False)  # a build swapped the engine
+    slot.engine._documents = slot.engine._documents[:3]  # … and it holds other reports now
+    load = next(f for f in app.fns.values() if getattr(f.fn, "__name__", "") == "loaded")
+    status, docs, version, _ = load.fn("zh")
+    assert "3 份报告" in status
+    assert [value for _, value in docs.choices] == [d for d, _ in slot.engine.documents]

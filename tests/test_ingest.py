@@ -912,9 +912,14 @@ def test_each_sheet_is_a_table_of_its_own_whatever_its_title(tmp_path):
                [None, "人员经费", "公用经费", None], ["教育支出", 5000, 1500, 2500]],
     }, merged={"支出": ["B3:C3"]}))
     assert rows["税收收入"].table == "2025年一般公共预算收入表（单位：万元）"
-    assert rows["在职人员"].table == "Sheet2" and rows["在职人员"].header == ("项目", "人数")  # not 收入's
+    assert rows["在职人员"].table == "budget Sheet2" and rows["在职人员"].header == ("项目", "人数")  # not 收入's
     assert rows["公务接待费"].table == "2025年“三公”经费支出情况（单位：元）"
-    assert "空表" not in parse_file(tmp_path / "budget.xlsx", tmp_path).text  # an empty sheet says nothing
+    parsed = parse_file(tmp_path / "budget.xlsx", tmp_path)
+    assert "空表" not in parsed.text  # an empty sheet says nothing
+    titles = [d.title for d in parsed.documents]  # each sheet a report of its own, cited by its own title
+    assert titles == ["2025年一般公共预算收入表", "budget Sheet2", "2025年“三公”经费支出情况", "2025年基本支出表",
+                      "2025年部门收支总表", "2025年支出表"]
+    assert {b.doc_id for b in parsed.blocks if b.kind == "table_row" and b.cells[0] == "公务接待费"} == {"budget#03"}
     assert rows["一、工资福利支出"].table == rows["基本工资"].table == "2025年基本支出表（单位：万元）"
     assert rows["基本工资"].text.endswith("｜科目：基本工资｜预算数：1200.5")  # the section row kept the table
     assert rows["一般公共预算拨款收入"].table == "2025年部门收支总表（单位：万元）"
@@ -1646,3 +1651,13 @@ def test_space_table_group_line_needs_names_that_start_again():
             "税收收入  100  120  20.0\n非税收入  50  40  -20.0\n")
     row = next(b for b in parse_text(body, "nogroups.txt").blocks if b.kind == "table_row")
     assert row.header[1:] == ("预算数", "执行数", "增长%")
+
+
+def test_a_pipe_in_the_corpus_is_skipped_not_read(tmp_path):
+    """A developer's trial: a FIFO named pipe.txt made `bqa index` wait for ever on its first read."""
+    root = tmp_path / "corpus"
+    write(root / "a.txt", small_report("银川市"))
+    os.mkfifo(root / "pipe.txt")
+    files, warnings = scan_corpus(root)
+    assert [f.source for f in files] == ["a.txt"]
+    assert warnings == ["skipped pipe.txt: not a regular file (a pipe, socket or device)"]

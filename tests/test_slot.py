@@ -64,7 +64,7 @@ def test_workbooks_can_be_added(tmp_path, corpus):
     assert stored.read_bytes() == fixture.read_bytes()
     page = store_upload(corpus, _upload(tmp_path, "export.xls", b"<html><table><tr><td>1</td></tr></table>"), "export.xls")
     assert page.name == "export.xls"  # a web page saved as .xls, as many sites export tables
-    renamed = store_upload(corpus, _upload(tmp_path, "旧表.xlsx", fixture.read_bytes()), "旧表.xlsx")
+    renamed = store_upload(tmp_path / "other", _upload(tmp_path, "旧表.xlsx", fixture.read_bytes()), "旧表.xlsx")
     assert renamed.name == "旧表.xlsx"  # an Excel 97–2003 workbook under the newer suffix: read as what it is
 
 
@@ -93,6 +93,36 @@ def test_first_build_in_the_background_then_an_upload_swaps_the_engine(tmp_path,
     result = slot.engine.ask("青山县上半年一般公共预算收入完成多少？")
     assert "青山县" in result.passages[0].chunk.doc_title
     assert "error" not in ask("青山县上半年一般公共预算收入完成多少？")
+
+
+def test_an_unreadable_upload_is_named_as_not_read_not_as_a_failed_update(tmp_path, corpus):
+    """A page trial: an empty workbook made the page say 「索引未能更新」 though the index was updated."""
+    slot = EngineSlot(tmp_path / "index", corpus, embedder="fake")
+    slot.build(wait=True)
+    stored = slot.add_file(_upload(tmp_path, "空表.xlsx", b"PK\x03\x04 not really a workbook"), "空表.xlsx")
+    slot.build(wait=True)
+    assert slot.state.ready and slot.state.message == "" and stored.name in slot.state.skipped
+    status = status_markdown(slot, "zh")
+    assert "索引已就绪" in status and "未能读取、未收入索引的文件：uploads/空表.xlsx" in status and "未能更新" not in status
+    assert "Files that could not be read and are not in the index: uploads/空表.xlsx" in status_markdown(slot, "en")
+
+
+def test_the_same_file_uploaded_twice_is_kept_once(tmp_path, corpus):
+    first = store_upload(corpus, _upload(tmp_path, "a.txt", NEW.encode()), "a.txt")
+    with pytest.raises(BqaError, match="the same file is already in the corpus as a.txt") as err:
+        store_upload(corpus, _upload(tmp_path, "copy of a.txt", NEW.encode()), "copy of a.txt")
+    assert err.value.text("zh") == "copy of a.txt：同一文件已在公报库中（a.txt）"
+    assert sorted(p.name for p in first.parent.iterdir()) == ["a.txt"]
+
+
+@pytest.mark.parametrize(("name", "data", "zh"), [
+    ("报告.doc", b"\xd0\xcf\x11\xe0", "报告.doc：只能加入 PDF、DOCX、XLSX、XLS、TXT、MD 或 HTML 文件；请另存为 .docx"),
+    ("a.pdf", b"hello", "a.pdf：内容不是 PDF 文件"), ("a.txt", b"", "a.txt：文件是空的"),
+])
+def test_a_refused_upload_says_why_in_chinese_too(tmp_path, corpus, name, data, zh):
+    with pytest.raises(BqaError) as err:
+        store_upload(corpus, _upload(tmp_path, name, data), name)
+    assert err.value.text("zh").startswith(zh)
 
 
 def test_a_failed_build_keeps_the_old_engine_and_says_why(tmp_path, corpus, monkeypatch):

@@ -41,6 +41,13 @@ CONVERT_HINTS = {
 }
 
 
+CONVERT_HINTS_ZH = {
+    ".doc": "请另存为 .docx（Word 或 WPS：另存为）", ".wps": "请另存为 .docx（WPS：另存为）", ".et": "请另存为 .xlsx（WPS：另存为）",
+    ".ofd": "请导出为 PDF（OFD 阅读器：导出或打印为 PDF）", ".rtf": "请另存为 .docx", ".odt": "请另存为 .docx",
+    ".ods": "请另存为 .xlsx", ".ppt": "请导出为 PDF", ".pptx": "请导出为 PDF",
+}
+
+
 def unsupported(suffix: str) -> str:
     """Why a file type is not read, with what to do where that is known."""
     hint = CONVERT_HINTS.get(suffix.lower())
@@ -55,6 +62,7 @@ class Extracted:
     format: str  # txt | md | pdf | docx | html | xlsx | xls
     encoding: str | None = None  # for text formats: utf-8, utf-16, gb18030
     pages: tuple[int, ...] = ()  # start offset of every page (paged formats and text with form feeds)
+    documents: tuple[int, ...] = ()  # where each document starts, when the format says (a workbook's sheets)
 
 
 def _universal_newlines(text: str) -> str:
@@ -155,7 +163,8 @@ def extract(path: Path) -> Extracted:
 
         if sheet_kind(data) == "html":  # a web page saved with an .xls name, as many sites export tables
             return _html(data, path.name)
-        return Extracted(*spreadsheet_text(data, path.name))
+        text, kind, sheets = spreadsheet_text(data, path.name)
+        return Extracted(text, kind, documents=sheets)
     return _html(data, path.name)
 
 

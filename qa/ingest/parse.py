@@ -17,7 +17,7 @@ from qa.ingest.formats import extract
 from qa.ingest.identity import source_identity
 from qa.ingest.layout import furniture_lines, split_page_numbers
 from qa.ingest.text import split_lines
-from qa.ingest.toc import find_toc, parse_toc
+from qa.ingest.toc import find_toc, parse_toc, tidy_title
 from qa.types import Block, Document, ParsedSource
 
 
@@ -30,7 +30,9 @@ def _width(keys: list[str]) -> int:
 
 
 def parse_text(text: str, source: str, *, fmt: str = "txt", pages: tuple[int, ...] = (),
-               source_id: str | None = None) -> ParsedSource:
+               source_id: str | None = None, documents: tuple[int, ...] = ()) -> ParsedSource:
+    """One source's documents and blocks. ``documents``: where documents start when the format says so (a
+    workbook's sheets), each titled by its first line; otherwise they are found in the text (目录, datelines)."""
     lines = split_page_numbers(split_lines(text))
     furniture = furniture_lines(lines, pages)
     nonblank = [i for i, ln in enumerate(lines) if ln.stripped.strip("\f")]
@@ -43,7 +45,7 @@ def parse_text(text: str, source: str, *, fmt: str = "txt", pages: tuple[int, ..
 
     toc_entries = []
     starts: list[DocStart] = []
-    toc_span = find_toc(lines)
+    toc_span = None if documents else find_toc(lines)
     toc_range = (0, 0)
     if toc_span:
         body_start = next((n for n, k in enumerate(content) if cls[k].line.start >= lines[toc_span[1] - 1].end), len(content))
@@ -51,7 +53,10 @@ def parse_text(text: str, source: str, *, fmt: str = "txt", pages: tuple[int, ..
         body = "".join(keys[body_start:])
         toc_entries = parse_toc(lines[toc_span[0] + 1:toc_span[1]], lambda key: key in body)
         starts = toc_starts(keys, [e.title for e in toc_entries], body_start)
-    if len(starts) < 0.8 * len(toc_entries) or not starts:  # the 目录 does not account for the body
+    if documents:  # the format's own documents (sheets): each from its first line, titled by it
+        firsts = [next((n for n, k in enumerate(content) if cls[k].line.start >= at), None) for at in documents]
+        starts = [DocStart(n, 1, tidy_title(keys[n])) for n in dict.fromkeys(f for f in firsts if f is not None)]
+    elif len(starts) < 0.8 * len(toc_entries) or not starts:  # the 目录 does not account for the body
         taken = {st.index for st in starts}
         starts = sorted(starts + [st for st in dateline_starts(keys) if st.index not in taken and
                                   st.index >= toc_range[1]], key=lambda st: st.index)
@@ -112,6 +117,7 @@ def parse_file(path: Path, corpus_dir: Path | None = None, source_id: str | None
     else:
         source = path.name
     try:
-        return parse_text(extracted.text, source, fmt=extracted.format, pages=extracted.pages, source_id=source_id)
+        return parse_text(extracted.text, source, fmt=extracted.format, pages=extracted.pages, source_id=source_id,
+                          documents=extracted.documents)
     except BqaError as err:
         raise BqaError(f"{path.name}: {err}") from None

@@ -27,6 +27,7 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DECIMALS = re.compile(r"0\.(0+)")
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')  # literal text, colours and conditions of a number format
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_GENERIC_NAME = re.compile(r"(?i)(?:sheet|工作表)\s*\d*")
 _UNIT_LINE = re.compile(r"\s*(?:金额|计量)?单位[：:]")  # the table's unit line, as the block parser reads one
 _KEY_VALUE = re.compile(r"\s*[^\s：:]{1,10}[：:]\s*\S")  # 单位：万元, 部门：某区教育局, 编制单位：…
 
@@ -171,7 +172,7 @@ def _has_title(first_rows: list[list[str]]) -> bool:
     return False
 
 
-def sheet_lines(name: str, rows: list[list[str]]) -> list[str]:
+def sheet_lines(name: str, rows: list[list[str]], book: str = "") -> list[str]:
     """One sheet as lines the block parser reads as one table of its own.
 
     - Above the table (before its first row of two or more cells that are not all 部门：… notes): its title
@@ -185,7 +186,10 @@ def sheet_lines(name: str, rows: list[list[str]]) -> list[str]:
     filled_rows = [r for r in rows if any(r)]
     if not filled_rows:
         return []
-    titles: list[str] = [] if _has_title(filled_rows[:3]) else [name.strip() or "Sheet"]
+    sheet = name.strip() or "Sheet"
+    if _GENERIC_NAME.fullmatch(sheet) and book:
+        sheet = f"{book} {sheet}"  # Sheet2 alone names nothing in a list of reports: the workbook's name before it
+    titles: list[str] = [] if _has_title(filled_rows[:3]) else [sheet]
     units: list[str] = []
     notes: list[str] = []
     body: list[list[str]] = []
@@ -308,8 +312,9 @@ def _xls_value(book, cell, number_format: str | None) -> str:
     return _cell_text(cell.value, number_format)
 
 
-def spreadsheet_text(data: bytes, name: str) -> tuple[str, str]:
-    """The text of a workbook (.xlsx, .xlsm, .xls) and its kind; a saved web page is left to the caller."""
+def spreadsheet_text(data: bytes, name: str) -> tuple[str, str, tuple[int, ...]]:
+    """The text of a workbook (.xlsx, .xlsm, .xls), its kind and where each sheet's text starts (each sheet is a
+    document of its own: its title names the passages cited from it); a saved web page is left to the caller."""
     kind = sheet_kind(data)
     if kind == "xlsx":
         sheets = _xlsx_sheets(data, name)
@@ -321,12 +326,15 @@ def spreadsheet_text(data: bytes, name: str) -> tuple[str, str]:
         raise BqaError(f"{name}: an Excel 2003 XML workbook, which is not read; re-save it as .xlsx")
     else:
         raise BqaError(f"{name}: not an Excel workbook (neither .xlsx nor .xls inside); re-save it as .xlsx")
-    lines: list[str] = []
+    parts: list[str] = []
+    starts: list[int] = []
+    at = 0
     for title, rows in sheets:
-        body = sheet_lines(title, rows)
-        if body:
-            lines += [*body, ""]
-    text = "\n".join(lines).strip("\n")
+        if body := sheet_lines(title, rows, book=name.rsplit(".", 1)[0]):
+            starts.append(at)
+            parts.append("\n".join(body) + "\n")
+            at += len(parts[-1]) + 1  # a blank line between sheets
+    text = "\n".join(parts)
     if not text.strip():
         raise BqaError(f"{name}: the workbook has no text in its visible sheets")
-    return text + "\n", kind
+    return text, kind, tuple(starts)
