@@ -227,6 +227,7 @@ class BulletinQA:
                  confidence: LinearModel | None = None, answer_threshold: float | None = None,
                  answer_first: bool = True, packaged_models: bool = True):
         self.index = index
+        self.corpus_dir: Path | None = None  # set by ``open``: the folder ``changed_files`` compares with
         self.embedder = embedder
         self.answer_first = answer_first
         self._options = {"mode": mode, "ranker": ranker, "answer_model": answer_model, "confidence": confidence,
@@ -295,7 +296,15 @@ class BulletinQA:
                 index = load_index(index_dir, expect_embedder=embedder)
         else:
             index = load_index(index_dir, expect_embedder=embedder)
-        return cls(index, make_embedder(index.manifest.embedder.name), **kwargs)
+        engine = cls(index, make_embedder(index.manifest.embedder.name), **kwargs)
+        engine.corpus_dir = corpus_dir
+        return engine
+
+    def changed_files(self) -> list[str]:
+        """The corpus files added, changed or removed since this engine loaded its index (empty when it is
+        current, or when it was opened without a corpus folder). A long-lived engine's offsets point into the
+        index's copy of each text: after a change, ``BulletinQA.open`` again to answer from the files as they are."""
+        return list(index_is_stale(self.index, self.corpus_dir)) if self.corpus_dir is not None else []
 
     def warm_up(self) -> None:
         """Load everything a first question of any kind would (model, whole jieba dictionary, every pattern and

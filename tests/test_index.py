@@ -1076,3 +1076,15 @@ def test_the_text_output_says_a_bare_numbers_unit_as_the_page_does(display, unit
                     probability=0.97, display=display, unit=unit)
     result = AskResult(question, analyze(question), answer, False, None, (), 1.0)
     assert render_text(result).splitlines()[0].startswith(said)
+
+
+def test_a_long_lived_engine_says_which_files_changed_since_it_loaded(tmp_path):
+    """A developer's trial: an engine kept open served offsets into the old text after a file was edited."""
+    corpus = _two_file_corpus(tmp_path / "corpus")
+    engine = BulletinQA.open(tmp_path / "idx", corpus, embedder="fake")
+    assert engine.changed_files() == []
+    b = corpus / "b.txt"
+    b.write_text("新的第一行\n" + b.read_text(encoding="utf-8"), encoding="utf-8")
+    _bump_mtime(b)
+    assert engine.changed_files() == ["b.txt"]
+    assert BulletinQA.open(tmp_path / "idx", corpus, embedder="fake").changed_files() == []  # open again: current

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -121,6 +122,9 @@ def scan_corpus(root: Path) -> tuple[list[CorpusFile], list[str]]:
             st = path.stat()
         except OSError as err:
             warnings.append(f"skipped {rel}: {err.strerror or err}")
+            continue
+        if not stat.S_ISREG(st.st_mode):  # a pipe would block the first read for ever, a device never ends
+            warnings.append(f"skipped {rel}: not a regular file (a pipe, socket or device)")
             continue
         files_out.append(CorpusFile(path, rel, source_id_of(rel), st.st_size, st.st_mtime_ns))
     return _unique_ids(sorted(files_out, key=lambda f: f.source)), warnings
