@@ -1088,3 +1088,15 @@ def test_a_long_lived_engine_says_which_files_changed_since_it_loaded(tmp_path):
     _bump_mtime(b)
     assert engine.changed_files() == ["b.txt"]
     assert BulletinQA.open(tmp_path / "idx", corpus, embedder="fake").changed_files() == []  # open again: current
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("What was Chengdu's general debt limit in 2025?", "None of the loaded bulletins mentions 成都"),
+    ("成都市2025年地方政府债务限额是多少？", "已载入的公报都没有提到成都"),
+])
+def test_a_question_about_a_place_no_bulletin_mentions_gets_no_answer(fake_index, question, said):
+    """A developer's trial: asked about another city, the tool showed Hongkou's debt limit in bold (P 0.95)."""
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    result = engine.ask(question)
+    assert result.answer is None and result.message.startswith(said) and result.passages
+    assert engine.analyze("上海市虹口区2025年地方政府债务限额是多少？").other_places == ()  # 上海 holds 虹口

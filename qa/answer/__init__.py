@@ -134,6 +134,14 @@ def not_found_message(query: Query) -> str:
     return "公报中未找到确切答案，以下段落可能相关。"
 
 
+def unmentioned_message(query: Query, places: Sequence[str]) -> str:
+    """Why a question about places no loaded bulletin mentions gets no answer, in its language."""
+    if query.language == "en":
+        return (f"None of the loaded bulletins mentions {', '.join(places)}, the place the question asks about, so "
+                "there is no answer here; the passages below are only the closest found.")
+    return f"已载入的公报都没有提到{'、'.join(places)}，无法回答；以下只是最接近的段落。"
+
+
 _NAMED = ("entity", "person", "list")
 
 
@@ -227,6 +235,7 @@ class Answerer:
                  confidence: LinearModel | None = None, places: Mapping[str, frozenset[str]] | None = None,
                  derived: LinearModel | None = None, derived_threshold: float | None = None):
         self.places = places or {}
+        self._mentioned: dict[str, bool] = {}  # place -> whether any loaded text says it (unmentioned)
         self.derived = derived.check(DERIVED_FEATURES) if derived is not None else None
         self.model = model.check(FEATURES) if model is not None else None
         self.confidence = confidence.check(CONFIDENCE_FEATURES) if confidence is not None else None
@@ -275,9 +284,24 @@ class Answerer:
             return min(p_first, p_second)
         return float(self.derived.prob(derived_features(p_first, p_second)[None, :])[0])
 
+    def unmentioned(self, query: Query, texts: Mapping[str, str]) -> tuple[str, ...]:
+        """The places the question names (provinces, prefectures, county-level cities) that no loaded text mentions:
+        nothing in the bulletins can be about them, and another place's figure would be read for them (Chengdu's
+        debt limit answered with Hongkou's). Each place is looked up once per engine."""
+        out = []
+        for place in query.other_places:
+            if place not in self._mentioned:
+                self._mentioned[place] = any(place in text for text in texts.values())
+            if not self._mentioned[place]:
+                out.append(place)
+        return tuple(out)
+
     def answer(self, query: Query, passages: Sequence[Passage], texts: Mapping[str, str],
                pages: Mapping[str, tuple[int, ...]] | None = None) -> AnswerResult:
         ranked = self.readings(query, candidates_for(query, passages, texts, self.idf, self.places))
+        if missing := self.unmentioned(query, texts):  # decisive, as a reader would agree: no answer about them
+            return AnswerResult(None, tuple(ranked), unmentioned_message(query, missing),
+                                self.confidence_of(query, ranked) if ranked else 0.0)
         if asks_derived(query):
             from qa.answer.derived import derive  # imported by the questions that combine figures only
 

@@ -70,6 +70,9 @@ HEAD_WINDOW = 5  # characters after 哪家 / 什么 (or before 是哪) the asked
 _EN_STOP = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "which", "who", "whom", "whose", "when", "where", "how", "much", "many", "this", "that", "these", "those", "it", "its", "as", "than", "then", "there", "their", "they", "s", "according", "total", "amount", "number", "figure", "value", "give", "tell", "me", "please", "report", "reported", "year", "years"])
 
 
+_SYLLABLE_MARK = re.compile(r"(?<=[a-z])['’‘`](?=[aeo])")
+
+
 @dataclass(frozen=True)
 class NameMap:
     """The corpus's people and places: romanised names → their Chinese spelling, and the places' Chinese
@@ -85,7 +88,8 @@ class NameMap:
         object.__setattr__(self, "_place_rank", {p: i for i, p in enumerate(self.places)})
 
     def find(self, text: str) -> tuple[str, ...]:
-        words = re.findall(r"[a-z]+", normalize(text))
+        # pinyin's syllable mark is no word break: Xi'an, Xi’an are xian (西安), Chang'an changan; -'s is kept apart
+        words = re.findall(r"[a-z]+", _SYLLABLE_MARK.sub("", normalize(text)))
         keys = {" ".join(words[i:i + n]) for n in range(1, self._words + 1) for i in range(len(words) - n + 1)}
         out: list[str] = []
         for key in sorted((k for k in keys if k in self._rank), key=self._rank.__getitem__):
@@ -120,6 +124,9 @@ class Query:
     # the counties, districts and banners a question names (新蔡县, 大武口区; qa/data/counties.txt), an English one by
     # their pinyin before County, District or Banner (Shapotou District: 沙坡头区)
     subunits: tuple[str, ...] = ()
+    # the provinces, prefectures and county-level cities the question names (qa/data/places.txt) that are not the
+    # corpus's places nor hold one, as cores (成都; Chengdu, Xi'an: 西安): one no loaded bulletin mentions gets no answer
+    other_places: tuple[str, ...] = ()
     items: int | None = None  # how many items a list question asks for (哪两家 -> 2), when it says
     table: bool = False  # the question says its answer stands in a table (表一中…, 一栏, column)
     variants: tuple[tuple[str, str], ...] = ()  # (short form, full form) pairs the question says one form of
@@ -625,6 +632,14 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         places = names.places_in(text)
         if lang == "en":
             places += [core for full in names.find(text) for core in place_cores(full) if core in names.places]
+    # the places named that the corpus is not about, nor one that holds one of its places (Hunan: 岳阳's province)
+    other_places = [p for p in lex.places_named(text, english=lang == "en")
+                    if p not in places and not any(lex.holds(p, c) for c in places)]
+    if lang == "en" and places:  # Fuzhou is 福州 where the corpus is about 福州, not also 抚州
+        homophones = {c for cores in lex.places[0].values() if set(cores) & set(places) for c in cores}
+        other_places = [p for p in other_places if p not in homophones]
+    if lang == "en":  # Xi'an is 西安: a passage about another place does not say it, as for a Chinese question
+        terms += tuple(p for p in other_places if not any(p in squash(x) for x in terms))
     heads = asked_heads(lex, text) if intent in (Intent.ENTITY, Intent.LIST) else ()
     return Query(question=text, language=lang, intent=intent, operation=operation, terms=terms,
                  english_terms=english_terms, years=years, periods=periods, scopes=scopes, units=units, forms=forms,
@@ -637,4 +652,5 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  head_words=() if intent is not Intent.ENTITY or heads else asked_head_words(lex, text)
                  if lang == "zh" else asked_head_words_en(lex, text),
                  change=(change := asked_change(lex, text)), dense_text=text, senses=tuple(senses),
-                 base=asked_base(lex, text) if change == "by" and lang == "zh" else "", subunits=subunits)
+                 base=asked_base(lex, text) if change == "by" and lang == "zh" else "", subunits=subunits,
+                 other_places=tuple(other_places))

@@ -4,7 +4,8 @@
 - ``query_words.tsv``: intent cues, derived operations, periods, scopes, expected units and their classes, the
   form of answer asked for (a day, a year, an ordinal), polarity words;
 - ``stopwords.txt``: function words (shared with the BM25 tokenizer, ``qa.terms``);
-- ``counties.txt``: county-level names and their pinyin; ``place_names_en.tsv``: English names of places that are
+- ``counties.txt``: county-level names and their pinyin; ``places.txt``: provinces, prefectures and county-level
+  cities and their pinyin; ``place_names_en.tsv``: English names of places that are
   not their pinyin (Urumqi: 乌鲁木齐);
 - not a file of ours: the general English–Chinese dictionary (CC-CEDICT, ``qa.query.dictionary``) for the
   words of an English question the glossary lacks.
@@ -47,6 +48,13 @@ def gloss_form(text: str) -> str:
 def squash(text: str) -> str:
     """Lower case without whitespace: the key question terms are matched against passages with."""
     return "".join(text.split()).lower()  # str.split's whitespace is re's \s (str.isspace); 3x faster
+
+
+_CAPITALISED_RUN = re.compile(r"[A-Z][a-z]+(?:['’][aeo][a-z]*)?(?: [A-Z][a-z]+(?:['’][aeo][a-z]*)?)*")
+# One pinyin syllable with an initial (Wang, Li, Zhang): a capitalised place word right after one is a given name
+# (Wang Anqing is a person, not 安庆; Li Yang not 溧阳)
+_SYLLABLE = re.compile(r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)(?:i?ang|i?ong|uang|eng|ing|ian|iao|uai|uan|ai|ei|ao|ou|an|en|in|"
+                       r"un|ia|ie|iu|ua|uo|ui|ve|ue|a|e|i|o|u|v)(?:n|ng)?", re.I)
 
 
 @dataclass(frozen=True)
@@ -199,6 +207,69 @@ class Lexicon:
                 raise BqaError(f"qa/data/place_names_en.tsv: bad line {ln!r}; expected 'english<TAB>中文 place'")
             out.append((" ".join(english.lower().split()), core.strip()))
         return tuple(out)
+
+    @cached_property
+    def places(self) -> tuple[dict[str, tuple[str, ...]], tuple[int, ...], frozenset[str]]:
+        """The provinces, prefectures and county-level cities of ``qa/data/places.txt``: pinyin (and the English
+        names of place_names_en.tsv) → their cores, the cores' lengths longest first, and the cores."""
+        by_pinyin: dict[str, list[str]] = {}
+        for ln in _lines("places.txt"):
+            core, pinyin, _ = self._place_line(ln)
+            by_pinyin.setdefault(pinyin, []).append(core)
+        for english, core in self.place_names_en:
+            by_pinyin.setdefault(english.replace(" ", ""), []).append(core)
+        cores = frozenset(self.place_codes)
+        return ({k: tuple(dict.fromkeys(v)) for k, v in by_pinyin.items()},
+                tuple(sorted({len(c) for c in cores}, reverse=True)), cores)
+
+    @cached_property
+    def place_codes(self) -> dict[str, tuple[str, ...]]:
+        """Each place of ``qa/data/places.txt`` → its division codes (湖南: 43; 岳阳: 4306)."""
+        return {core: codes for core, _, codes in map(self._place_line, _lines("places.txt"))}
+
+    @staticmethod
+    def _place_line(ln: str) -> tuple[str, str, tuple[str, ...]]:
+        parts = ln.split("\t")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            raise BqaError(f"qa/data/places.txt: bad line {ln!r}; expected '中文 core<TAB>pinyin<TAB>codes'")
+        return parts[0].strip(), parts[1].strip(), tuple(parts[2].split())
+
+    def holds(self, outer: str, inner: str) -> bool:
+        """Whether place ``outer`` holds (or is) place ``inner`` by their division codes: 湖南 holds 岳阳."""
+        codes = self.place_codes
+        return any(i.startswith(o) for o in codes.get(outer, ()) for i in codes.get(inner, ()))
+
+    def places_named(self, text: str, english: bool) -> list[str]:
+        """The provinces, prefectures and county-level cities a question names, as cores, in order: a Chinese
+        question's longest names (成都, 石嘴山), an English question's capitalised words read as pinyin (Chengdu,
+        Xi'an, Shaanxi) or as the English names of place_names_en.tsv (Urumqi, Inner Mongolia)."""
+        by_pinyin, lengths, cores = self.places
+        found: list[str] = []
+        if english:
+            english_names = {e.replace(" ", "") for e, _ in self.place_names_en}
+            for run in _CAPITALISED_RUN.findall(text):  # Xi'an, Lu'an (Chengdu's is Chengdu), Inner Mongolia
+                parts = [re.sub(r"['’]", "", w).lower() for w in run.split()]
+                i = 0
+                while i < len(parts):
+                    pair = "".join(parts[i:i + 2]) if i + 1 < len(parts) else ""
+                    if pair in by_pinyin and (pair in english_names or not _SYLLABLE.fullmatch(parts[i])):
+                        found += [c for c in by_pinyin[pair] if c not in found]
+                        i += 2
+                        continue
+                    if not (i and _SYLLABLE.fullmatch(parts[i - 1])):  # after a surname: a given name
+                        found += [c for c in by_pinyin.get(parts[i], ()) if c not in found]
+                    i += 1
+            return found
+        i = 0
+        while i < len(text):
+            n = next((n for n in lengths if text[i:i + n] in cores), 0)
+            if n:
+                if text[i:i + n] not in found:
+                    found.append(text[i:i + n])
+                i += n
+            else:
+                i += 1
+        return found
 
     @cached_property
     def county_pinyin(self) -> dict[tuple[str, str], tuple[str, ...]]:
