@@ -169,6 +169,11 @@ def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet)
         f"text{'s' if report.n_embedded != 1 else ''} embedded{''.join(', ' + r for r in reused)})")
     click.echo(f"index {index_dir}: {state} — {report.n_documents} documents, {report.n_chunks} chunks, "
                f"{report.seconds:.1f} s, {report.size_bytes / 2**20:.1f} MB")
+    if report.n_kept or report.removed:  # an update: which files it read again, and which it dropped
+        for label, names in (("parsed", report.parsed), ("removed", report.removed)):
+            if names:
+                shown = ", ".join(names[:5]) + (f" (and {len(names) - 5} more)" if len(names) > 5 else "")
+                click.echo(f"  {label}: {shown}")
 
 
 _threshold_opt = click.option(

@@ -153,7 +153,7 @@ def test_a_window_takes_its_column_heads_from_a_row_that_has_them(tmp_path):
     assert "预算数" in text and "执行数" in text
 
 
-def _stopped_build(corpus: Path, idx: Path, batches: int) -> None:
+def _stopped_build(corpus: Path, idx: Path, batches: int, show_progress: bool = False) -> None:
     """A fake-embedder build of ``corpus`` into ``idx`` stopped by Ctrl-C once ``batches`` batches are embedded."""
     embedder = make_embedder("fake")
     embed, calls = embedder.embed_passages, []
@@ -166,18 +166,20 @@ def _stopped_build(corpus: Path, idx: Path, batches: int) -> None:
 
     embedder.embed_passages = stopping
     with pytest.raises(KeyboardInterrupt):
-        build_index(corpus, idx, "fake", embedder=embedder)
+        build_index(corpus, idx, "fake", embedder=embedder, show_progress=show_progress)
 
 
-def test_a_build_stopped_midway_keeps_what_it_embedded(tmp_path):
+def test_a_build_stopped_midway_keeps_what_it_embedded(tmp_path, capsys):
     """Ctrl-C in the middle of a first build (here after two batches of 64) leaves the batches it embedded in the
     index folder; the next build embeds only the rest, gives the same vectors, and the folder is an index folder
     still (not someone's files). A finished build leaves no batches behind."""
     from qa.index.store import PARTIAL
 
     corpus, idx = SEED, tmp_path / "idx"
-    _stopped_build(corpus, idx, batches=2)
+    _stopped_build(corpus, idx, batches=2, show_progress=True)
     assert not (idx / "manifest.json").exists() and len(list((idx / PARTIAL).glob("*.json"))) == 2
+    said = capsys.readouterr().err  # Ctrl-C says that the work done is kept
+    assert "Stopped: the 128 texts embedded so far are kept; the next build embeds only the other " in said
     report = build_index(corpus, idx, "fake")
     whole = build_index(corpus, tmp_path / "whole", "fake")
     assert report.n_embedded == whole.n_embedded - 128 and not (idx / PARTIAL).exists()
@@ -352,6 +354,11 @@ def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):
     said = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(idx), "--embedder", "fake",
                                      "--rebuild"])
     assert "(2 files parsed, 0 texts embedded, " in said.output and "texts reused)" in said.output
+    (corpus / "a.txt").unlink()
+    b.write_text(b.read_text(encoding="utf-8").replace("留置39人", "留置40人"), encoding="utf-8")
+    _bump_mtime(b)
+    said = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(idx), "--embedder", "fake"])
+    assert "\n  parsed: b.txt\n  removed: a.txt\n" in said.output  # an update names what it read and dropped
     assert after.manifest.files["a.txt"] == before.manifest.files["a.txt"]
     assert after.manifest.files["b.txt"].sha256 != before.manifest.files["b.txt"].sha256
     assert "留置39人" in after.texts["b.txt"]

@@ -79,6 +79,8 @@ class BuildReport:
     warnings: tuple[str, ...]
     n_reused: int = 0  # distinct texts whose vectors came from the previous index or a stopped build's batches
     n_kept: int = 0  # files unchanged since the previous build (not parsed again)
+    parsed: tuple[str, ...] = ()  # the files this build parsed, new or changed (all of them on a first build)
+    removed: tuple[str, ...] = ()  # the files the previous build had that the corpus no longer has
 
 
 @dataclass
@@ -538,15 +540,23 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     batch = 64
     run = uuid.uuid4().hex[:8]
-    for start in range(0, len(missing), batch):
-        idx = missing[start:start + batch]
-        vectors[idx] = embedder.embed_passages([chunks[i].embed_text for i in idx])
-        cache.update((keys[i], vectors[i]) for i in idx)
-        with contextlib.suppress(OSError):  # a checkpoint that cannot be written costs only its reuse
-            _save_partial(index_dir, run, start // batch, [keys[i] for i in idx], vectors[idx])
-        notify("embed", min(1.0, (start + len(idx)) / max(1, len(missing))))
-        if show_progress:
-            _progress_line(start + len(idx), len(missing), time.perf_counter() - t_embed)
+    saved = 0
+    try:
+        for start in range(0, len(missing), batch):
+            idx = missing[start:start + batch]
+            vectors[idx] = embedder.embed_passages([chunks[i].embed_text for i in idx])
+            cache.update((keys[i], vectors[i]) for i in idx)
+            with contextlib.suppress(OSError):  # a checkpoint that cannot be written costs only its reuse
+                _save_partial(index_dir, run, start // batch, [keys[i] for i in idx], vectors[idx])
+                saved += len(idx)
+            notify("embed", min(1.0, (start + len(idx)) / max(1, len(missing))))
+            if show_progress:
+                _progress_line(start + len(idx), len(missing), time.perf_counter() - t_embed)
+    except KeyboardInterrupt:
+        if show_progress and saved:  # Ctrl-C: say that the work done is not lost
+            sys.stderr.write(f"\nStopped: the {saved} texts embedded so far are kept; the next build embeds only "
+                             f"the other {len(missing) - saved}.\n")
+        raise
     if show_progress and missing:
         sys.stderr.write("\n")
     embed_seconds = time.perf_counter() - t_embed
@@ -619,7 +629,8 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
     notify("done", 1.0)
     return BuildReport(index_dir, n_docs, len(chunks), len(missing), len(parsed), time.perf_counter() - t0,
                        embed_seconds, _size(index_dir), False, tuple(warnings), n_reused=len(set(keys)) - len(missing),
-                       n_kept=sum(1 for s in order if s not in parsed))
+                       n_kept=sum(1 for s in order if s not in parsed), parsed=tuple(sorted(parsed)),
+                       removed=tuple(sorted(set(previous.files) - {f.source for f in files})) if previous else ())
 
 
 def _reason(warnings: list[str], source: str) -> str:
