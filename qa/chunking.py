@@ -25,9 +25,11 @@ _BOILERPLATE = lazy(r"^(?:主任、.{0,12}委员：|各位代表：|以上(?:报
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
+    """Sentences, never ended inside brackets: 「余额197.88亿元（一般债务136.66亿元，占比69.1%；专项债务…）」 is one."""
     bounds, last = [], 0
     for m in _SENTENCE_END.finditer(text):
-        if m.start() > last:
+        inside = text[last:m.start()]
+        if m.start() > last and inside.count("（") + inside.count("(") <= inside.count("）") + inside.count(")"):
             bounds.append((last, m.start()))
             last = m.start()
     if last < len(text):

@@ -1107,3 +1107,13 @@ def test_a_question_about_a_place_no_bulletin_mentions_gets_no_answer(fake_index
     result = engine.ask(question)
     assert result.answer is None and result.message.startswith(said) and result.passages
     assert engine.analyze("上海市虹口区2025年地方政府债务限额是多少？").other_places == ()  # 上海 holds 虹口
+
+
+def test_a_long_paragraph_is_not_cut_inside_brackets():
+    """A developer's trial: 「…余额197.88亿元（一般债务136.66亿元，占比69.1%；」 ended one passage and 「专项债务…）」
+    began the next, so neither held the breakdown asked for."""
+    text = "前文。" * 32 + "法定债务余额197.88亿元（一般债务136.66亿元，占比69.1%；专项债务61.22亿元，占比30.9%）。" + "后文。" * 40
+    settings = ChunkSettings(max_chars=150, overlap_chars=20)
+    pieces = [text[a:b] for a, b in split_long(text, settings)]
+    assert any("（一般债务136.66亿元，占比69.1%；专项债务61.22亿元，占比30.9%）" in p for p in pieces)
+    assert all(p.count("（") == p.count("）") for p in pieces)
