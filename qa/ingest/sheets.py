@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import warnings
 from decimal import ROUND_HALF_UP, Decimal
 
 from qa.errors import BqaError
@@ -239,7 +240,9 @@ def _xlsx_sheets(data: bytes, name: str) -> list[tuple[str, list[list[str]]]]:
         BUILTIN_FORMATS.setdefault(key, code)
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with warnings.catch_warnings():  # "Data Validation extension is not supported…": not the reader's concern
+            warnings.simplefilter("ignore", UserWarning)
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as err:  # noqa: BLE001 — zipfile, XML or openpyxl's own errors: one line to the reader
         raise BqaError(f"{name}: not a readable Excel workbook ({type(err).__name__}); re-save it as .xlsx") from None
     try:
@@ -292,6 +295,9 @@ def _xls_sheets(data: bytes, name: str) -> list[tuple[str, list[list[str]]]]:
                 rows.append(cells)
             sheets.append((sheet.name, rows))
             book.unload_sheet(index)
+    except Exception as err:  # noqa: BLE001 — a sheet damaged inside fails only when it is read
+        raise BqaError(f"{name}: a sheet of the workbook cannot be read ({type(err).__name__}); "
+                       f"re-save it as .xlsx") from None
     finally:
         book.release_resources()
     return sheets
