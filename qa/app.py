@@ -58,7 +58,7 @@ EXAMPLES_SOURCE = "hongkou-2025-03.txt"
 EXAMPLES = [
     "集中整治以来，全区监察组织一共掌握处置了多少件问题线索？",
     "上半年共投入多少资金用于保障和改善民生？",
-    "How many new talents were added in the first half of the year?",
+    "How many new talents were added in the first half?",  # Gradio cuts a longer example short on the page
     "2025年再融资债券额度是多少？",
 ]
 
