@@ -38,6 +38,7 @@ from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
 from qa.query import Intent, Operation
 from qa.questions import MAX_QUESTION_CHARS
+from qa.render import unit_in
 from qa.slot import MAX_UPLOAD_BYTES, EngineSlot
 from qa.types import Answer, Passage
 
@@ -255,7 +256,7 @@ def _answer_block(result: AskResult) -> str:
     shown = a.display or a.text
     cited = next((p for p in result.passages if p.rank == a.passage_rank), None)
     unit = _table_unit(a, cited)
-    unit_note = f" <small>{t['(']}{_md(t['unit'].format(u=unit))}{t[')']}</small>" if unit else ""
+    unit_note = f" <small>{t['(']}{_md(t['unit'].format(u=unit_in(unit, _lang(result))))}{t[')']}</small>" if unit else ""
     head = (f"### **{t[a.verdict]}** — {_md(shown)}" if a.verdict is not None else f"### **{_md(shown)}**") + unit_note
     where = _md(_where(cited) if cited else a.source)
     page = f" · {t['page'].format(n=a.page)}" if a.page else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -35,6 +36,21 @@ _WORDS = {  # the text output's own words, in the question's language
            "or": "  or: ", "copy": "also in", "yes": "yes — ", "no": "no — ", "none": "The bulletins do not say.",
            "count": "{n} passage{s}, {ms} ms", ",": ", ", "(": "(", ")": ")", "unit": " (unit: {u})"},
 }
+@functools.cache
+def _english_units() -> dict[str, str]:
+    from qa.paths import data_file
+
+    pairs = (ln.split("\t") for ln in data_file("units_en.tsv").read_text(encoding="utf-8").splitlines()
+             if ln.strip() and not ln.startswith("#"))
+    return {zh.strip(): en.strip() for zh, en in pairs}
+
+
+def unit_in(unit: str, lang: str) -> str:
+    """A table's unit as said beside a bare number: as printed, or in English on an English page (qa/data/
+    units_en.tsv: 万元 → 10,000 yuan); a unit the list lacks stays as printed."""
+    return _english_units().get(unit, unit) if lang == "en" else unit
+
+
 _BARE_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")  # a table cell printed without its unit
 
 
@@ -43,7 +59,7 @@ def _unit_note(answer, words: dict) -> str:
     shown = answer.display or answer.text
     if not answer.unit or not _BARE_NUMBER.fullmatch(shown) or shown.endswith("%"):  # a percentage says its unit
         return ""
-    return words["unit"].format(u=_t(answer.unit))
+    return words["unit"].format(u=_t(unit_in(answer.unit, "en" if words is _WORDS["en"] else "zh")))
 
 
 def render_text(result: AskResult, color: bool = False) -> str:

@@ -374,3 +374,23 @@ def test_a_reloaded_page_shows_the_reports_of_now(engine, index_dir):
     status, docs, version, _ = load.fn("zh")
     assert "3 份报告" in status
     assert [value for _, value in docs.choices] == [d for d, _ in slot.engine.documents]
+
+
+@pytest.mark.parametrize(("question", "unit", "said"), [
+    ("上半年新增了多少各类人才？", "人", "（单位：人）"),
+    ("How many new talents were added?", "人", "(unit: people)"),  # not "(unit: 人)" in an English reply
+    ("How much was the budget?", "万元", "(unit: 10,000 yuan)"),
+    ("How many boats?", "艘", "(unit: 艘)"),  # a unit the list lacks stays as printed
+])
+def test_a_table_units_note_speaks_the_replys_language(question, unit, said):
+    from qa.api import AskResult
+    from qa.app import _answer_block
+    from qa.query import analyze
+    from qa.types import Answer, Chunk, Passage
+
+    answer = Answer(text="6250", source="a.txt", start=0, end=4, passage_rank=1, kind="table_cell", probability=0.97,
+                    display="6250", unit=unit)
+    text = f"表一｜单位：{unit}｜上半年完成情况：6250"
+    chunk = Chunk("a#01:0001", "a.txt", "a#01", "报告", (), "table_row", ("a#01:0001",), text, text, 0, 4)
+    result = AskResult(question, analyze(question), answer, False, None, (Passage(chunk, 1.0, 1),), 1.0)
+    assert said in _answer_block(result).splitlines()[0]

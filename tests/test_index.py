@@ -1067,7 +1067,7 @@ def test_an_up_to_date_index_says_so_while_another_build_holds_the_lock(fake_ind
 
 @pytest.mark.parametrize(("display", "unit", "lang", "said"), [
     ("6250", "人", "zh", "答案：6250（单位：人）"),  # a table cell printed bare: its table's unit beside it
-    ("6250", "人", "en", "Answer: 6250 (unit: 人)"),
+    ("6250", "人", "en", "Answer: 6250 (unit: people)"),  # said in English (qa/data/units_en.tsv)
     ("14.19亿元", "亿元", "zh", "答案：14.19亿元   （"),  # a figure that says its unit says it once
     ("6250", None, "zh", "答案：6250   （"),  # no unit known: nothing made up
     ("110.0%", "万元", "zh", "答案：110.0%   （"),  # a percentage says its own unit
