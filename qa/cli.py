@@ -193,7 +193,7 @@ _threshold_opt = click.option(
 @click.option("--jsonl", is_flag=True, help='Read {"id","question"} lines on stdin, write one JSON result per line.')
 @click.option("--doc", "doc_ids", multiple=True, help="Only search these doc_ids (repeatable).")
 @click.option("--source", "sources", multiple=True, help="Only search these sources, as `bqa corpus list` names them.")
-@click.option("--year", "years", multiple=True, type=int, help="Only search sources of this year (repeatable).")
+@click.option("--year", "years", multiple=True, type=int, help="Only search sources of this year and reports whose title names it (repeatable).")
 @_threshold_opt
 @click.option("--no-warm", is_flag=True,
               help="Answer in this process even when `bqa serve` or `bqa daemon` already holds this index warm.")

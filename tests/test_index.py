@@ -791,6 +791,18 @@ def test_doc_source_and_year_filters(fake_index):
     assert "\n0 passages, " in render_text(engine.ask("What is the debt limit?", years=[1999]))
 
 
+def test_year_filter_keeps_reports_whose_title_names_the_year(fake_index):
+    """A 2025 bulletin's report on the 2024 final accounts is found by --year 2024 (and still by 2025); a year
+    neither the source nor any title names still finds nothing."""
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    titled_2024 = {d for d, doc in engine.index.documents.items() if "2024" in doc.title}
+    assert len(titled_2024) >= 3
+    found = engine.ask("决算收入是多少", top_k=20, years=[2024]).passages
+    assert found and {p.chunk.doc_id for p in found} <= titled_2024
+    assert engine.ask("决算收入是多少", top_k=20, years=[2025]).passages  # the source's own year
+    assert engine.ask("决算收入是多少", years=[2023]).passages == ()
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"doc_ids": ["hongkou-2025-03#99"]}, "unknown document id 'hongkou-2025-03#99'"),
     ({"doc_ids": ["hongkou-2025-03#14", "nope"]}, "unknown document id 'nope'"),

@@ -72,12 +72,19 @@ class Scorer:
         # the chunks of each document, source and year, for filters without a scan of the corpus per question
         self.doc_chunks = _postings(c.doc_id for c in index.chunks)
         self.source_chunks = _postings(c.source for c in index.chunks)
-        self.year_chunks = _postings(index.sources[c.source].year if c.source in index.sources else None
-                                     for c in index.chunks)
+        # a year filter keeps a source of that year and a report whose title names it (a 2025 bulletin's
+        # 「2026年预算草案」 is found by --year 2026, its 「2024年决算」 by --year 2024 as well as 2025)
+        self.year_chunks = _postings(self._filter_years(index, c) for c in index.chunks)
         # the chunks of each context, as one sorted array and offsets (no scan of all chunks per question)
         self.by_context = np.argsort(index.context_of, kind="stable")
         self.context_start = np.searchsorted(index.context_of[self.by_context], np.arange(len(index.contexts) + 1))
         self._scopes: dict[int, tuple[str, ...]] = {}  # chunk -> the scope labels of its text and context, when asked
+
+    @staticmethod
+    def _filter_years(index, chunk) -> frozenset[int]:
+        source = index.sources.get(chunk.source)
+        named = {int(y) for y in _YEAR.findall(chunk.doc_title)}
+        return frozenset(named | ({source.year} if source is not None and source.year is not None else set()))
 
     def scopes_of(self, i: int) -> tuple[str, ...]:
         """The scope labels (every family) that chunk ``i``'s text and context name, read at the first question
@@ -263,11 +270,12 @@ class Scorer:
 
 
 def _postings(values) -> dict[object, np.ndarray]:
-    """value -> the indices where it occurs (None values left out)."""
+    """value -> the indices where it occurs (None values left out; a frozenset stands for each of its members)."""
     out: dict[object, list[int]] = {}
     for i, v in enumerate(values):
-        if v is not None:
-            out.setdefault(v, []).append(i)
+        for one in (v if isinstance(v, frozenset) else (v,)):
+            if one is not None:
+                out.setdefault(one, []).append(i)
     return {v: np.array(ids, dtype=np.int64) for v, ids in out.items()}
 
 
