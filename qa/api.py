@@ -98,6 +98,25 @@ def _ids(value: object, what: str) -> tuple[str, ...] | None:
     return items or None
 
 
+def _years(value: object) -> tuple[int, ...] | None:
+    """A year filter as whole years: one year or a list of them (a year written as digits is read as one)."""
+    if value is None:
+        return None
+    items = (value,) if isinstance(value, int | str) else value
+    try:
+        items = tuple(items)  # type: ignore[arg-type]
+    except TypeError:
+        raise BqaError("years must be a list of years such as 2025") from None
+    out = []
+    for x in items:
+        if isinstance(x, str) and x.strip().isascii() and x.strip().isdigit():
+            x = int(x)
+        if isinstance(x, bool) or not isinstance(x, int) or not 1000 <= x <= 9999:
+            raise BqaError(f"years must be a list of years such as 2025, got {x!r}")
+        out.append(x)
+    return tuple(out) or None
+
+
 @dataclass(frozen=True)
 class AskResult:
     """One question's result: the answer (or the abstention and its message), the passages and the latency."""
@@ -345,7 +364,7 @@ class BulletinQA:
         t0 = time.perf_counter()
         text = clean_question(question)
         top_k = check_top_k(top_k)
-        doc_ids, sources = _ids(doc_ids, "doc_ids"), _ids(sources, "sources")
+        doc_ids, sources, years = _ids(doc_ids, "doc_ids"), _ids(sources, "sources"), _years(years)
         if doc_ids and (unknown := [d for d in doc_ids if d not in self.index.documents]):
             raise BqaError(f"unknown document id {unknown[0]!r}; `bqa corpus list` shows the ids")
         if sources and (unknown := [s for s in sources if s not in self.index.sources]):

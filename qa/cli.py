@@ -190,7 +190,8 @@ _threshold_opt = click.option(
 @_corpus_opt
 @click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return (and any passage the answer cites beyond them).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract object.")
-@click.option("--jsonl", is_flag=True, help='Read {"id","question"} lines on stdin, write one JSON result per line.')
+@click.option("--jsonl", is_flag=True, help='Read {"id","question"} lines on stdin (a line may add "top_k", "doc_ids", "sources", "years"), '
+                   'write one JSON result per line.')
 @click.option("--doc", "doc_ids", multiple=True, help="Only search these doc_ids (repeatable).")
 @click.option("--source", "sources", multiple=True, help="Only search these sources, as `bqa corpus list` names them.")
 @click.option("--year", "years", multiple=True, type=int, help="Only search sources of this year and reports whose title names it (repeatable).")
@@ -242,6 +243,9 @@ def _given_id(item: object) -> str | int | float | None:
     return qid if isinstance(qid, str | int | float) else None
 
 
+LINE_FILTERS = ("doc_ids", "sources", "years")
+
+
 def _ask_jsonl(engine, top_k: int, filters: dict) -> None:
     for n, raw in enumerate(getattr(sys.stdin, "buffer", sys.stdin), start=1):
         if not raw.strip():
@@ -259,8 +263,9 @@ def _ask_jsonl(engine, top_k: int, filters: dict) -> None:
             click.echo(_dump({"id": _given_id(item), "line": n, "error": f"bad input line: {reason}"}))
             continue
         qid = _given_id(item)
-        try:
-            out = engine.ask(item["question"], top_k=top_k, **filters).to_dict(qid)
+        try:  # a line's own top_k, doc_ids, sources or years stand in for the command line's
+            given = {k: item[k] for k in ("top_k", *LINE_FILTERS) if item.get(k) is not None}
+            out = engine.ask(item["question"], **{"top_k": top_k, **filters, **given}).to_dict(qid)
         except BqaError as err:
             question = item.get("question")
             out = {"id": qid, "question": question if isinstance(question, str) and len(question) <= 1000 else None,

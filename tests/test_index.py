@@ -816,6 +816,10 @@ def test_year_filter_keeps_reports_whose_title_names_the_year(fake_index):
     ({"top_k": True}, "top-k must be a whole number"),
     ({"top_k": None}, "top-k must be a whole number"),
     ({"top_k": "five"}, "top-k must be a whole number"),
+    ({"years": ["2025年"]}, "years must be a list of years"),  # not silently "no passage matches"
+    ({"years": [2025.5]}, "years must be a list of years"),
+    ({"years": [True]}, "years must be a list of years"),
+    ({"years": 3.0}, "years must be a list of years"),
 ])
 def test_bad_filters_and_top_k_are_errors(fake_index, kwargs, message):
     engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)

@@ -212,6 +212,30 @@ def test_cli_jsonl_nul_bad_lines_and_encodings(fake_index):
                 assert r.keys() >= CONTRACT
 
 
+def test_cli_jsonl_lines_carry_their_own_top_k_and_filters(fake_index):
+    """A --jsonl line's top_k, doc_ids, sources and years stand in for the command line's; a bad one is that
+    line's one-line error, and the other lines are answered."""
+    lines = [
+        {"id": "k2", "question": QUESTION, "top_k": 2},
+        {"id": "default", "question": QUESTION},
+        {"id": "doc", "question": QUESTION, "doc_ids": ["hongkou-2025-03#14"]},
+        {"id": "year-none", "question": QUESTION, "years": [1999]},
+        {"id": "year-digits", "question": QUESTION, "years": "2025"},
+        {"id": "bad-k", "question": QUESTION, "top_k": 0},
+        {"id": "bad-year", "question": QUESTION, "years": ["twenty"]},
+        {"id": "null-k", "question": QUESTION, "top_k": None},
+    ]
+    data = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines).encode("utf-8")
+    out = _bqa("ask", "--jsonl", "--top-k", "3", "--index", str(fake_index), stdin=data)
+    assert out.returncode == 0, out.stderr.decode("utf-8")
+    rows = {r["id"]: r for r in map(json.loads, out.stdout.decode("utf-8").splitlines())}
+    assert len(rows["k2"]["passages"]) == 2 and len(rows["default"]["passages"]) == 3
+    assert len(rows["null-k"]["passages"]) == 3  # null is "not given"
+    assert {p["doc_id"] for p in rows["doc"]["passages"]} == {"hongkou-2025-03#14"}
+    assert rows["year-none"]["passages"] == [] and rows["year-digits"]["passages"]
+    assert "top-k" in rows["bad-k"]["error"] and "years" in rows["bad-year"]["error"]
+
+
 # --- corpus files ---------------------------------------------------------------------------------------------
 
 
