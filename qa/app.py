@@ -616,8 +616,13 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
                       queue=False)
         labelled = [header, chatbot, box, send, *([examples.dataset] if examples else []), settings, docs, top_k,
                     sources_head, status]
-        lang.change(lambda code: _language_updates(code, slot, uploading, examples is not None), lang,
-                    labelled + ([adding, upload] if uploading else []), api_visibility="private", queue=False)
+        def switch(code: str, history):
+            # the empty 来源段落 panel's hint follows the switch; passages already shown keep their question's language
+            hint = sources_html(slot.engine, None, code) if not history else gr.HTML()
+            return [*_language_updates(code, slot, uploading, examples is not None), hint]
+
+        lang.change(switch, [lang, chatbot], labelled + ([adding, upload] if uploading else []) + [sources],
+                    api_visibility="private", queue=False)
 
         def tick(code: str, version: int):
             st = slot.state

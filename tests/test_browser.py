@@ -317,6 +317,21 @@ def test_english_session_switches_the_page_and_the_replies(page):
     page.screenshot(path=str(SCREENSHOTS / "settings.png"), full_page=True)
 
 
+def test_the_switch_turns_the_empty_sources_hint_too(page):
+    """Before any question, the 来源段落 panel's hint follows the 中文/English switch (a reader's trial found it left
+    in Chinese on an English page)."""
+    from playwright.sync_api import expect
+
+    from qa.app import TEXTS
+
+    sources = page.locator("#bqa-sources")
+    expect(sources).to_contain_text(TEXTS["zh"]["empty"])
+    page.locator("#bqa-lang").get_by_text("English").click()
+    expect(sources).to_contain_text(TEXTS["en"]["empty"])
+    page.locator("#bqa-lang").get_by_text("中文").click()
+    expect(sources).to_contain_text(TEXTS["zh"]["empty"])
+
+
 def test_a_phone_gives_the_title_the_whole_width(phone):
     """On a phone the title and its intro span the page and the language switch sits under them; before, the switch
     kept its row and squeezed the intro into a column a few characters wide (found by a helper testing the page)."""
