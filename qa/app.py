@@ -179,7 +179,7 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
 UI = {  # the page's own labels; the 中文/English switch picks one set
     "zh": {"intro": INTRO, "chat": "问答", "box": "输入问题，按回车提问",
            "placeholder": "例如：2025年一般公共预算收入是多少？谁作的预算执行情况报告？",  # any bulletin's, not the seed's
-           "send": "提问", "examples": "示例问题（点击填入）", "settings": "检索设置", "docs": "限定报告",
+           "send": "提问", "examples": "示例问题（点击即问）", "settings": "检索设置", "docs": "限定报告",
            "docs_info": "留空即检索全部 {n} 份报告；可选一份或多份。", "top_k": "引用段落数（top-k）",
            "sources": "#### 来源段落", "add": "添加公报", "upload": "PDF、DOCX、XLSX、XLS、TXT、MD 或 HTML，每个不超过 {mb} MB",
            "added": "已加入：{names}。正在更新索引…", "rejected": "未加入：{why}",
@@ -190,7 +190,7 @@ UI = {  # the page's own labels; the 中文/English switch picks one set
                       "load": "载入"}},
     "en": {"intro": INTRO_EN, "chat": "Questions",
            "placeholder": "e.g. What was the general public budget revenue in 2025? Who presented the budget report?",
-           "box": "Type a question and press Enter", "send": "Ask", "examples": "Example questions (click to use)",
+           "box": "Type a question and press Enter", "send": "Ask", "examples": "Example questions (click to ask)",
            "settings": "Search settings", "docs": "Only these reports",
            "docs_info": "Leave empty to search all {n} reports; pick one or more.",
            "top_k": "Passages cited (top-k)", "sources": "#### Source passages", "add": "Add bulletins",
@@ -608,7 +608,9 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
         seen = gr.State(slot.state.version)
 
         inputs, outputs = [box, chatbot, top_k, docs, lang], [box, chatbot, sources, lang]
-        for trigger in (box.submit, send.click):
+        # an example asks at once: it fills the box, then goes the way a typed question goes
+        triggers = [box.submit, send.click] + ([examples.load_input_event.then] if examples else [])
+        for trigger in triggers:
             trigger(chat, inputs, outputs, api_visibility="private", show_progress="minimal",
                     concurrency_id="answer").then(
                 None, None, None, js=SHOW_LATEST_JS, api_visibility="private", queue=False)

@@ -316,8 +316,8 @@ def test_a_rank_answer_introduces_its_clauses_as_a_ranking_not_a_computation(que
 
 
 def _language_switch(app):
-    """The page's language switch: the function of one input that relabels the page's controls."""
-    return next(f for f in app.fns.values() if len(f.inputs) == 1 and len(f.outputs) > 5)
+    """The page's language switch: the function of the language and the chat that relabels the page's controls."""
+    return next(f for f in app.fns.values() if len(f.inputs) == 2 and len(f.outputs) > 5)
 
 
 def test_the_example_questions_are_offered_only_where_their_bulletin_is(engine, tmp_path):
@@ -338,9 +338,9 @@ def test_the_example_questions_are_offered_only_where_their_bulletin_is(engine, 
     app = build_app(theirs)  # the page of another corpus: no examples, and its language switch still fits
     assert not any(q in str(app.config) for q in EXAMPLES)
     switch = _language_switch(app)
-    assert len(switch.fn("en")) == len(switch.outputs)
+    assert len(switch.fn("en", [])) == len(switch.outputs)
     seed_switch = _language_switch(build_app(engine))
-    assert len(seed_switch.fn("en")) == len(seed_switch.outputs) == len(switch.outputs) + 1
+    assert len(seed_switch.fn("en", [])) == len(seed_switch.outputs) == len(switch.outputs) + 1
     assert any(q in str(build_app(engine).config) for q in EXAMPLES)
 
 

@@ -145,6 +145,16 @@ def ask(page, question: str) -> None:
     page.wait_for_timeout(300)  # let the sources panel settle
 
 
+def ask_example(page, question: str) -> None:
+    """Click a page example: it asks at once (fills the box, then the reply comes)."""
+    before = page.locator("#bqa-chat .message").count()
+    page.get_by_text(question, exact=True).first.click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#bqa-chat .message').length >= n + 2", arg=before, timeout=ANSWER_TIMEOUT_MS,
+    )
+    page.wait_for_timeout(300)  # let the sources panel settle
+
+
 def last_reply(page) -> str:
     return page.locator("#bqa-chat .message").last.inner_text()
 
@@ -175,9 +185,9 @@ def test_answer_first_with_citation_then_not_found(page, real_server, answered):
 
     question, answer, title = answered
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.get_by_text(question, exact=True).first.click()  # an example fills the box
-    expect(page.locator("#bqa-question textarea")).to_have_value(question)
-    ask(page, question)
+    ask_example(page, question)  # an example asks at once, as a typed question is asked
+    asked = page.locator("#bqa-chat .user.message")
+    assert asked.count() == 1 and question in asked.first.inner_text()  # asked once
     reply = last_reply(page)
     assert answer in reply.splitlines()[0]  # the answer comes first
     assert title in reply
@@ -300,9 +310,7 @@ def test_english_session_switches_the_page_and_the_replies(page):
     from qa.app import EXAMPLES
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    english = page.get_by_text(next(q for q in EXAMPLES if q.isascii()), exact=True).first  # the English example
-    english.click()
-    ask(page, page.locator("#bqa-question textarea").input_value() or "What is the 2025 debt limit?")
+    ask_example(page, next(q for q in EXAMPLES if q.isascii()))  # the English example
     reply = last_reply(page)
     assert reply.strip() and no_error_toast(page)
     assert not CHINESE.search(reply.splitlines()[0]), reply  # the reply's own words are English
