@@ -73,15 +73,42 @@ def _safe(text: object) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else " " for ch in str(text))
 
 
+def _read_corpus(corpus_dir: Path | None):
+    """The corpus parsed, with a line on a terminal's stderr saying which file is read (a folder of PDFs takes
+    a while; a pipe or a log gets nothing)."""
+    import dataclasses
+
+    from qa.ingest import load_corpus, scan_corpus
+
+    root = corpus_dir or default_corpus()
+    if not sys.stderr.isatty():
+        return load_corpus(root)
+    files, skipped = scan_corpus(root)
+    if not files:  # load_corpus says why in one line
+        return load_corpus(root)
+    done = [0]
+
+    def tick(name: str) -> None:
+        done[0] += 1
+        sys.stderr.write(f"\r\033[KReading {done[0]}/{len(files)}: {_safe(name)[:60]}")
+        sys.stderr.flush()
+
+    try:
+        loaded = load_corpus(root, files=files, progress=tick)
+        return dataclasses.replace(loaded, warnings=(*skipped, *loaded.warnings))
+    finally:
+        if done[0]:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
 @corpus.command("list")
 @_corpus_opt
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 @friendly
 def corpus_list(corpus_dir: Path | None, as_json: bool) -> None:
     """Every source with its identity, then its documents: id, date, speaker, title, blocks."""
-    from qa.ingest import load_corpus
-
-    loaded = load_corpus(corpus_dir or default_corpus())
+    loaded = _read_corpus(corpus_dir)
     for w in loaded.warnings:
         click.echo(f"bqa: warning: {_safe(w)}", err=True)
     rows = []
@@ -117,9 +144,7 @@ def corpus_list(corpus_dir: Path | None, as_json: bool) -> None:
 @friendly
 def corpus_show(doc_id: str, corpus_dir: Path | None) -> None:
     """Outline of one document: its sections and blocks with kind, offsets and pages."""
-    from qa.ingest import load_corpus
-
-    loaded = load_corpus(corpus_dir or default_corpus())
+    loaded = _read_corpus(corpus_dir)
     for s in loaded.sources:
         for d in s.documents:
             if d.doc_id == doc_id:

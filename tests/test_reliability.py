@@ -236,6 +236,40 @@ def test_cli_jsonl_lines_carry_their_own_top_k_and_filters(fake_index):
     assert "top-k" in rows["bad-k"]["error"] and "years" in rows["bad-year"]["error"]
 
 
+def test_cli_corpus_list_says_which_file_it_reads_on_a_terminal(tmp_path):
+    """Parsing a folder of PDFs takes a while: on a terminal `bqa corpus list` says which file it reads, then
+    clears the line; the table on stdout and the skipped-file warning are as before."""
+    import pty
+
+    shutil.copy(SEED_FILE, tmp_path / "a.txt")
+    shutil.copy(SEED_FILE, tmp_path / "b.txt")
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([str(BQA), "corpus", "list", "--corpus", str(tmp_path)], stdout=subprocess.PIPE,
+                              stderr=slave, timeout=120)
+    finally:
+        os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal's other end is closed: all is read
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    err_text = err.decode("utf-8", "replace")
+    out = proc.stdout.decode("utf-8")
+    assert proc.returncode == 0, err_text
+    assert all(f"Reading {k}/3: {name}" in err_text for k, name in ((1, "a.txt"), (2, "b.txt"), (3, "empty.txt")))
+    assert err_text.rsplit("\x1b[K", 1)[1].startswith("bqa: warning: skipped empty.txt: the file is empty")
+    assert out.startswith("a.txt") and "\nb.txt" in out and "Reading" not in out
+    piped = _bqa("corpus", "list", "--corpus", str(tmp_path))  # a pipe gets no progress
+    assert "Reading" not in piped.stderr.decode("utf-8") and piped.stdout.decode("utf-8") == out
+
+
 # --- corpus files ---------------------------------------------------------------------------------------------
 
 
