@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import json
 import math
+import numbers
 import re
 import threading
 import time
@@ -99,22 +100,29 @@ def _ids(value: object, what: str) -> tuple[str, ...] | None:
 
 
 def _years(value: object) -> tuple[int, ...] | None:
-    """A year filter as whole years: one year or a list of them (a year written as digits is read as one)."""
+    """A year filter as whole years: one year or a list of them (digits, or a whole float such as 2025.0, are read
+    as one); anything else is a one-line error."""
     if value is None:
         return None
-    items = (value,) if isinstance(value, int | str) else value
+    items = (value,) if isinstance(value, numbers.Number | str) else value
     try:
         items = tuple(items)  # type: ignore[arg-type]
     except TypeError:
-        raise BqaError("years must be a list of years such as 2025") from None
-    out = []
-    for x in items:
-        if isinstance(x, str) and x.strip().isascii() and x.strip().isdigit():
-            x = int(x)
-        if isinstance(x, bool) or not isinstance(x, int) or not 1000 <= x <= 9999:
-            raise BqaError(f"years must be a list of years such as 2025, got {x!r}")
-        out.append(x)
-    return tuple(out) or None
+        raise BqaError(f"a year filter must be a year such as 2025 or a list of them, got {value!r:.40}") from None
+    return tuple(_year(x) for x in items) or None
+
+
+def _year(x: object) -> int:
+    year = None
+    if isinstance(x, str) and len(x.strip()) == 4 and x.strip().isascii() and x.strip().isdigit():
+        year = int(x.strip())  # four digits only: int() of a long digit string is slow or refused
+    elif isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        year = int(x)  # numpy integers too
+    elif isinstance(x, float) and math.isfinite(x) and x == int(x):
+        year = int(x)
+    if year is None or not 1000 <= year <= 9999:
+        raise BqaError(f"a year filter must be a year such as 2025, got {x!r:.40}")
+    return year
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,26 @@ def _safe(text: object) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else " " for ch in str(text))
 
 
+def _fit_end(text: str, columns: int) -> str:
+    """``text`` in at most ``columns`` terminal columns (a CJK character takes two), keeping its end: a file's
+    name tells files apart, its folders often do not."""
+    import unicodedata
+
+    wide = [2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text]
+    if sum(wide) <= columns:
+        return text
+    kept, used = len(text), 1  # 1: the ellipsis
+    while kept > 0 and used + wide[kept - 1] <= columns:
+        kept -= 1
+        used += wide[kept]
+    return "…" + text[kept:]
+
+
 def _read_corpus(corpus_dir: Path | None):
     """The corpus parsed, with a line on a terminal's stderr saying which file is read (a folder of PDFs takes
     a while; a pipe or a log gets nothing)."""
     import dataclasses
+    import shutil
 
     from qa.ingest import load_corpus, scan_corpus
 
@@ -88,18 +104,23 @@ def _read_corpus(corpus_dir: Path | None):
         return load_corpus(root)
     done = [0]
 
+    width = max(20, shutil.get_terminal_size().columns - 1)
+
     def tick(name: str) -> None:
         done[0] += 1
-        sys.stderr.write(f"\r\033[KReading {done[0]}/{len(files)}: {_safe(name)[:60]}")
+        head = f"Reading {done[0]}/{len(files)}: "
+        sys.stderr.write(f"\r\033[K{head}{_fit_end(_safe(name), width - len(head))}")
         sys.stderr.flush()
 
     try:
-        loaded = load_corpus(root, files=files, progress=tick)
-        return dataclasses.replace(loaded, warnings=(*skipped, *loaded.warnings))
+        loaded = load_corpus(root, files=files, progress=tick, allow_none=True)
     finally:
         if done[0]:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+    if not loaded.sources:  # no usable file: load_corpus's own error, with every file's reason
+        return load_corpus(root)
+    return dataclasses.replace(loaded, warnings=(*skipped, *loaded.warnings))
 
 
 @corpus.command("list")
@@ -269,6 +290,18 @@ def _given_id(item: object) -> str | int | float | None:
 
 
 LINE_FILTERS = ("doc_ids", "sources", "years")
+# a line's keys spelt as the command line's flags, or nearly: an error saying which key is meant, not a filter
+# silently left out
+LINE_KEY_SLIPS = {"year": "years", "top-k": "top_k", "topk": "top_k", "k": "top_k", "doc": "doc_ids",
+                  "doc_id": "doc_ids", "docs": "doc_ids", "source": "sources", "doc-ids": "doc_ids"}
+
+
+def _line_options(item: dict) -> dict:
+    """The top_k and filters a --jsonl line gives (null or empty: not given, so the command line's hold)."""
+    if slips := [k for k in item if k in LINE_KEY_SLIPS and LINE_KEY_SLIPS[k] not in item]:
+        raise BqaError(f"unknown key {slips[0]!r}: did you mean {LINE_KEY_SLIPS[slips[0]]!r}?")
+    return {k: item[k] for k in ("top_k", *LINE_FILTERS)
+            if item.get(k) is not None and item.get(k) != [] and item.get(k) != ""}
 
 
 def _ask_jsonl(engine, top_k: int, filters: dict) -> None:
@@ -288,13 +321,14 @@ def _ask_jsonl(engine, top_k: int, filters: dict) -> None:
             click.echo(_dump({"id": _given_id(item), "line": n, "error": f"bad input line: {reason}"}))
             continue
         qid = _given_id(item)
+        question = item.get("question")
+        echo = question if isinstance(question, str) and len(question) <= 1000 else None
         try:  # a line's own top_k, doc_ids, sources or years stand in for the command line's
-            given = {k: item[k] for k in ("top_k", *LINE_FILTERS) if item.get(k) is not None}
-            out = engine.ask(item["question"], **{"top_k": top_k, **filters, **given}).to_dict(qid)
+            out = engine.ask(question, **{"top_k": top_k, **filters, **_line_options(item)}).to_dict(qid)
         except BqaError as err:
-            question = item.get("question")
-            out = {"id": qid, "question": question if isinstance(question, str) and len(question) <= 1000 else None,
-                   "error": str(err)}
+            out = {"id": qid, "question": echo, "error": str(err)}
+        except Exception as err:  # noqa: BLE001 - one line's fault ends that line, not the other lines' answers
+            out = {"id": qid, "question": echo, "error": f"internal error ({type(err).__name__}): {' '.join(str(err).split())[:200]}"}
         click.echo(_dump(out))
 
 

@@ -233,21 +233,35 @@ def test_cli_jsonl_lines_carry_their_own_top_k_and_filters(fake_index):
     assert len(rows["null-k"]["passages"]) == 3  # null is "not given"
     assert {p["doc_id"] for p in rows["doc"]["passages"]} == {"hongkou-2025-03#14"}
     assert rows["year-none"]["passages"] == [] and rows["year-digits"]["passages"]
-    assert "top-k" in rows["bad-k"]["error"] and "years" in rows["bad-year"]["error"]
+    assert "top-k" in rows["bad-k"]["error"] and "year" in rows["bad-year"]["error"]
+    # the command line's filter holds where a line gives none, or gives null or an empty list; a line's own
+    # replaces it; a key spelt as the flag is an error saying which key is meant; a year of 5,000 digits (int()
+    # refuses it) is that line's error, and the next line is answered
+    lines = [
+        {"id": "cli", "question": QUESTION},
+        {"id": "empty", "question": QUESTION, "years": []},
+        {"id": "own", "question": QUESTION, "years": [2025]},
+        {"id": "slip", "question": QUESTION, "year": 2025},
+        {"id": "huge", "question": QUESTION, "years": "1" * 5000},
+        {"id": "after", "question": QUESTION, "top_k": 1, "years": 2025},
+    ]
+    data = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines).encode("utf-8")
+    out = _bqa("ask", "--jsonl", "--year", "1999", "--index", str(fake_index), stdin=data)
+    assert out.returncode == 0 and "Traceback" not in out.stderr.decode("utf-8"), out.stderr.decode("utf-8")
+    rows = {r["id"]: r for r in map(json.loads, out.stdout.decode("utf-8").splitlines())}
+    assert rows["cli"]["passages"] == rows["empty"]["passages"] == [] and len(rows["own"]["passages"]) == 5
+    assert rows["slip"]["error"] == "unknown key 'year': did you mean 'years'?"
+    assert "year" in rows["huge"]["error"] and len(rows["after"]["passages"]) == 1
 
 
-def test_cli_corpus_list_says_which_file_it_reads_on_a_terminal(tmp_path):
-    """Parsing a folder of PDFs takes a while: on a terminal `bqa corpus list` says which file it reads, then
-    clears the line; the table on stdout and the skipped-file warning are as before."""
+def _on_terminal(*args: str, env: dict | None = None) -> tuple[int, str, str]:
+    """`bqa ARGS` with stderr on a pseudo-terminal: (exit code, stdout, what the terminal got)."""
     import pty
 
-    shutil.copy(SEED_FILE, tmp_path / "a.txt")
-    shutil.copy(SEED_FILE, tmp_path / "b.txt")
-    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
     master, slave = pty.openpty()
     try:
-        proc = subprocess.run([str(BQA), "corpus", "list", "--corpus", str(tmp_path)], stdout=subprocess.PIPE,
-                              stderr=slave, timeout=120)
+        proc = subprocess.run([str(BQA), *args], stdout=subprocess.PIPE, stderr=slave, timeout=120,
+                              env={**os.environ, **(env or {})})
     finally:
         os.close(slave)
     err = b""
@@ -260,14 +274,39 @@ def test_cli_corpus_list_says_which_file_it_reads_on_a_terminal(tmp_path):
             break
         err += chunk
     os.close(master)
-    err_text = err.decode("utf-8", "replace")
-    out = proc.stdout.decode("utf-8")
-    assert proc.returncode == 0, err_text
-    assert all(f"Reading {k}/3: {name}" in err_text for k, name in ((1, "a.txt"), (2, "b.txt"), (3, "empty.txt")))
+    return proc.returncode, proc.stdout.decode("utf-8"), err.decode("utf-8", "replace")
+
+
+def test_cli_corpus_list_says_which_file_it_reads_on_a_terminal(tmp_path):
+    """Parsing a folder of PDFs takes a while: on a terminal `bqa corpus list` says which file it reads, in one
+    terminal line (a CJK character takes two columns; a long name keeps its end), then clears the line; the table
+    on stdout and the skipped-file warnings are as before, and with no usable file the error gives every reason."""
+    import unicodedata
+
+    long_name = "上海市虹口区人民代表大会常务委员会公报二〇二五年第三号总第十一号" * 2 + ".txt"
+    shutil.copy(SEED_FILE, tmp_path / "a.txt")
+    shutil.copy(SEED_FILE, tmp_path / long_name)
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    code, out, err_text = _on_terminal("corpus", "list", "--corpus", str(tmp_path), env={"COLUMNS": "60"})
+    assert code == 0, err_text
+    shown = [part.rstrip("\r") for part in err_text.split("\x1b[K") if part.startswith("Reading")]
+    assert [p.split(":")[0] for p in shown] == ["Reading 1/3", "Reading 2/3", "Reading 3/3"], err_text
+    assert shown[0].endswith("a.txt") and shown[1].endswith("empty.txt") and shown[2].endswith("号.txt")
+    assert "…" in shown[2] and all(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in p) <= 59
+                                   for p in shown)
     assert err_text.rsplit("\x1b[K", 1)[1].startswith("bqa: warning: skipped empty.txt: the file is empty")
-    assert out.startswith("a.txt") and "\nb.txt" in out and "Reading" not in out
-    piped = _bqa("corpus", "list", "--corpus", str(tmp_path))  # a pipe gets no progress
+    assert out.startswith("a.txt") and long_name in out and "Reading" not in out
+    piped = _bqa("corpus", "list", "--corpus", str(tmp_path))  # a pipe gets no progress, the same table
     assert "Reading" not in piped.stderr.decode("utf-8") and piped.stdout.decode("utf-8") == out
+
+    unusable = tmp_path / "unusable"
+    unusable.mkdir()
+    (unusable / "empty.txt").write_text("", encoding="utf-8")
+    (unusable / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0 not really")
+    code, _, err_text = _on_terminal("corpus", "list", "--corpus", str(unusable))
+    piped = _bqa("corpus", "list", "--corpus", str(unusable)).stderr.decode("utf-8")
+    assert code == 1 and "old.doc" in err_text and "empty.txt" in err_text, err_text
+    assert "old.doc" in piped and "empty.txt" in piped
 
 
 # --- corpus files ---------------------------------------------------------------------------------------------

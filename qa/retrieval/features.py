@@ -34,6 +34,7 @@ PER_CONTEXT = 8  # … and their best chunks by BM25
 PROSE_N = 20  # the best passages by BM25 that are not table rows (every row of a table repeats its caption's words)
 HEADER_N = 10
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_TITLE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年)")  # a year as a title or heading says one: 2026年, 2024 年度
 _NUMBER = re.compile(r"\d")
 _NONE = np.zeros(0, dtype=np.int64)
 _PLACE_ENDS = ("市", "省", "县", "区", "州", "盟", "旗")  # a place named with its suffix: 石嘴山市, 万载县
@@ -82,8 +83,14 @@ class Scorer:
 
     @staticmethod
     def _filter_years(index, chunk) -> frozenset[int]:
+        """The years a year filter keeps ``chunk`` for: its source's, and those its report's title names (「2026年」,
+        not the 2000 of 「2000万元」). A title that names several years (「2024年决算和2025年1—6月预算执行情况」)
+        gives a section the ones its headings name, when they name any of them."""
         source = index.sources.get(chunk.source)
-        named = {int(y) for y in _YEAR.findall(chunk.doc_title)}
+        named = {int(y) for y in _TITLE_YEAR.findall(chunk.doc_title)}
+        if len(named) > 1:
+            headed = {int(y) for h in chunk.section_path for y in _TITLE_YEAR.findall(h)} & named
+            named = headed or named
         return frozenset(named | ({source.year} if source is not None and source.year is not None else set()))
 
     def scopes_of(self, i: int) -> tuple[str, ...]:
