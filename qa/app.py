@@ -392,13 +392,10 @@ def _first_cited(result: AskResult) -> int | None:
     return result.answer.passage_rank if result.answer is not None else None
 
 
-EMPTY_SOURCES = "bqa-sources bqa-empty"  # the class of the sources panel with no passages, only its hint
-
-
 def sources_html(engine: BulletinQA | None, result: AskResult | None, lang: str = "zh") -> str:
     if engine is None or result is None or not result.passages:
         text = TEXTS[_lang(result) if result is not None else lang]["empty"]
-        return f'<div class="{EMPTY_SOURCES}">{_esc(text)}</div>'
+        return f'<div class="bqa-sources bqa-empty">{_esc(text)}</div>'
     cited = {a.passage_rank for a in _answers(result)} | {
         o.passage_rank for o in (result.answer.operands if result.answer else ())}
     first = [p for p in result.passages if p.rank in cited] or list(result.passages[:1])
@@ -621,13 +618,12 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
                       queue=False)
         labelled = [header, chatbot, box, send, *([examples.dataset] if examples else []), settings, docs, top_k,
                     sources_head, status]
-        def switch(code: str, shown: str | None):
-            # the empty 来源段落 panel's hint follows the switch (before any question, or after a reply with no
-            # passages); passages already shown keep their question's language
-            hint = sources_html(slot.engine, None, code) if EMPTY_SOURCES in (shown or "") else gr.HTML()
+        def switch(code: str, history):
+            # the empty 来源段落 panel's hint follows the switch; passages already shown keep their question's language
+            hint = sources_html(slot.engine, None, code) if not history else gr.HTML()
             return [*_language_updates(code, slot, uploading, examples is not None), hint]
 
-        lang.change(switch, [lang, sources], labelled + ([adding, upload] if uploading else []) + [sources],
+        lang.change(switch, [lang, chatbot], labelled + ([adding, upload] if uploading else []) + [sources],
                     api_visibility="private", queue=False)
 
         def tick(code: str, version: int):
