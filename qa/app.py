@@ -16,6 +16,7 @@ drains the answers in flight before the process exits.
 from __future__ import annotations
 
 import errno
+import functools
 import html
 import ipaddress
 import logging
@@ -392,10 +393,13 @@ def _first_cited(result: AskResult) -> int | None:
     return result.answer.passage_rank if result.answer is not None else None
 
 
+EMPTY_SOURCES = "bqa-sources bqa-empty"  # the class of the sources panel with no passages, only its hint
+
+
 def sources_html(engine: BulletinQA | None, result: AskResult | None, lang: str = "zh") -> str:
     if engine is None or result is None or not result.passages:
         text = TEXTS[_lang(result) if result is not None else lang]["empty"]
-        return f'<div class="bqa-sources bqa-empty">{_esc(text)}</div>'
+        return f'<div class="{EMPTY_SOURCES}">{_esc(text)}</div>'
     cited = {a.passage_rank for a in _answers(result)} | {
         o.passage_rank for o in (result.answer.operands if result.answer else ())}
     first = [p for p in result.passages if p.rank in cited] or list(result.passages[:1])
@@ -607,23 +611,32 @@ def build_app(engine: BulletinQA | EngineSlot, allow_upload: bool = False) -> gr
         timer = gr.Timer(1.0, active=slot.state.building)
         seen = gr.State(slot.state.version)
 
-        inputs, outputs = [box, chatbot, top_k, docs, lang], [box, chatbot, sources, lang]
+        hint_only = gr.State(True)  # whether the 来源段落 panel shows only its hint (kept on the server)
+
+        @functools.wraps(chat)
+        def chat_and_panel(*args):
+            out = chat(*args)
+            return (*out, EMPTY_SOURCES in out[2])
+
+        inputs, outputs = [box, chatbot, top_k, docs, lang], [box, chatbot, sources, lang, hint_only]
         # an example asks at once: it fills the box, then goes the way a typed question goes
         triggers = [box.submit, send.click] + ([examples.load_input_event.then] if examples else [])
         for trigger in triggers:
-            trigger(chat, inputs, outputs, api_visibility="private", show_progress="minimal",
+            trigger(chat_and_panel, inputs, outputs, api_visibility="private", show_progress="minimal",
                     concurrency_id="answer").then(
                 None, None, None, js=SHOW_LATEST_JS, api_visibility="private", queue=False)
-        chatbot.clear(lambda code: sources_html(slot.engine, None, code), lang, sources, api_visibility="private",
-                      queue=False)
+        chatbot.clear(lambda code: (sources_html(slot.engine, None, code), True), lang, [sources, hint_only],
+                      api_visibility="private", queue=False)
         labelled = [header, chatbot, box, send, *([examples.dataset] if examples else []), settings, docs, top_k,
                     sources_head, status]
-        def switch(code: str, history):
-            # the empty 来源段落 panel's hint follows the switch; passages already shown keep their question's language
-            hint = sources_html(slot.engine, None, code) if not history else gr.HTML()
+
+        def switch(code: str, empty: bool | None):
+            # the 来源段落 panel's hint follows the switch whenever the panel shows only the hint (before any
+            # question, or after a reply with no passages); passages shown keep their question's language
+            hint = sources_html(slot.engine, None, code) if empty is not False else gr.HTML()
             return [*_language_updates(code, slot, uploading, examples is not None), hint]
 
-        lang.change(switch, [lang, chatbot], labelled + ([adding, upload] if uploading else []) + [sources],
+        lang.change(switch, [lang, hint_only], labelled + ([adding, upload] if uploading else []) + [sources],
                     api_visibility="private", queue=False)
 
         def tick(code: str, version: int):

@@ -320,6 +320,23 @@ def _language_switch(app):
     return next(f for f in app.fns.values() if len(f.inputs) == 2 and len(f.outputs) > 5)
 
 
+def test_the_switch_relabels_the_sources_panel_whenever_it_shows_only_its_hint(engine):
+    """The page keeps, on the server, whether the 来源段落 panel shows only its hint: before any question, after a
+    refused question (no passages) and after 清除 it does, and the switch relabels it; passages shown stay."""
+    from qa.app import TEXTS
+
+    app = build_app(engine)
+    switch = _language_switch(app)
+    chat = next(f for f in app.fns.values() if f.name == "chat")
+    assert chat.outputs[-1] is switch.inputs[1]  # the chat sets what the switch reads
+    *_, empty = chat.fn("", [], 5, [], "zh")  # refused: an empty question
+    assert empty is True and TEXTS["en"]["empty"] in switch.fn("en", empty)[-1]
+    *_, empty = chat.fn("区监委留置了多少人？", [], 5, [], "zh")
+    kept = switch.fn("en", empty)[-1]
+    assert empty is False and not isinstance(kept, str) and not getattr(kept, "value", None)  # no change
+    assert TEXTS["en"]["empty"] in switch.fn("en", None)[-1]  # a session's first value: the hint
+
+
 def test_the_example_questions_are_offered_only_where_their_bulletin_is(engine, tmp_path):
     from qa.app import EXAMPLES, page_examples
     from qa.index.store import build_index
@@ -338,9 +355,9 @@ def test_the_example_questions_are_offered_only_where_their_bulletin_is(engine, 
     app = build_app(theirs)  # the page of another corpus: no examples, and its language switch still fits
     assert not any(q in str(app.config) for q in EXAMPLES)
     switch = _language_switch(app)
-    assert len(switch.fn("en", [])) == len(switch.outputs)
+    assert len(switch.fn("en", True)) == len(switch.outputs)
     seed_switch = _language_switch(build_app(engine))
-    assert len(seed_switch.fn("en", [])) == len(seed_switch.outputs) == len(switch.outputs) + 1
+    assert len(seed_switch.fn("en", True)) == len(seed_switch.outputs) == len(switch.outputs) + 1
     assert any(q in str(build_app(engine).config) for q in EXAMPLES)
 
 
