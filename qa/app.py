@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import gradio as gr
@@ -213,15 +213,41 @@ def _lang(result: AskResult | None, question: object = None) -> str:
     return language_of(question) if isinstance(question, str) else "zh"
 
 
-def _excerpt(text: str, answer: str, width: int = 60) -> str:
-    """The passage around the answer, the answer in bold (Markdown, escaped)."""
-    at = text.find(answer)
-    if not answer or at < 0:
+_CLAUSE_ENDS = "。；！？，：、"
+
+
+def _excerpt(text: str, answer: str, width: int = 60, at: tuple[int, int] | None = None) -> str:
+    """The passage around the answer, the answer in bold (Markdown, escaped): at ``at`` (its place in ``text``,
+    from its cited offsets: a figure said twice is bolded where it was cited), else where ``answer`` first stands.
+    The excerpt starts and ends at a clause's edge when one lies within ``width`` characters (not mid-word)."""
+    if at is None:
+        found = text.find(answer) if answer else -1
+        at = (found, found + len(answer)) if found >= 0 else None
+    if at is None:
         return _md(text[: width * 2] + ("…" if len(text) > width * 2 else ""))
-    lo, hi = max(0, at - width), min(len(text), at + len(answer) + width)
-    pre = ("…" if lo > 0 else "") + text[lo:at]
-    post = text[at + len(answer):hi] + ("…" if hi < len(text) else "")
-    return f"{_md(pre)}**{_md(answer)}**{_md(post)}"
+    start, end = at
+    lo, hi = max(0, start - width), min(len(text), end + width)
+    if lo > 0 and (cuts := [i for i in range(lo, start) if text[i] in _CLAUSE_ENDS]):
+        lo = cuts[0] + 1  # after the first clause end in the window: the clause the answer is in, and more
+    if hi < len(text) and (cuts := [i for i in range(end, hi) if text[i] in _CLAUSE_ENDS]):
+        hi = cuts[-1] + 1
+    pre = ("…" if lo > 0 else "") + text[lo:start]
+    post = text[end:hi] + ("…" if hi < len(text) else "")
+    return f"{_md(pre)}**{_md(text[start:end])}**{_md(post)}"
+
+
+def _answer_span(full: str, c, start: int, end: int) -> tuple[int, int] | None:
+    """Where the source slice ``full[start:end]`` stands in chunk ``c``'s text (which may have its spaces closed
+    up, or be a table row's caption｜header：cell): by position where the text keeps the source's characters,
+    else by value."""
+    if not c.start <= start < end <= c.end:
+        return None
+    if full[c.start:c.end] == c.text:
+        return start - c.start, end - c.start
+    if "".join(full[c.start:c.end].split()) == "".join(c.text.split()):
+        return _same_chars(c.text, full[c.start:start], full[start:end])
+    m = _loose_find(c.text, full[start:end])
+    return m.span() if m else None
 
 
 _TABLE_UNIT = re.compile(r"(?:计量)?单位[：:]\s*([^｜|\s）)，。；]{1,8})")
@@ -248,7 +274,7 @@ def _cite(rank: int) -> str:
     return f"[\\[{rank}\\]](#bqa-src-{rank})"
 
 
-def _answer_block(result: AskResult) -> str:
+def _answer_block(result: AskResult, texts: Mapping[str, str] | None = None) -> str:
     t = TEXTS[_lang(result)]
     a = result.answer
     if a is None:
@@ -269,18 +295,21 @@ def _answer_block(result: AskResult) -> str:
         lines.append(f"{t['ranked' if ranked else 'computed']}{t[':']}" + t[";"].join(f"**{_md(o.text)}** {_cite(o.passage_rank)}"
                                                                for o in a.operands))
     elif cited is not None:
-        lines.append("> " + _excerpt(cited.chunk.text, shown))
+        full = (texts or {}).get(a.source)
+        at = _answer_span(full, cited.chunk, a.start, a.end) if full and a.source == cited.chunk.source else None
+        lines.append("> " + _excerpt(cited.chunk.text, shown, at=at))
     if a.alternatives:
         alts = t[";"].join(f"{_md(x.display or x.text)} [{x.passage_rank}]" for x in a.alternatives)
         lines.append(f"{t['others']}{t[':']}{alts}")
     return "\n\n".join(lines)
 
 
-def reply_markdown(result: AskResult) -> str:
+def reply_markdown(result: AskResult, texts: Mapping[str, str] | None = None) -> str:
     """The assistant's message: the answer first and largest with its one citation (or the not-found line and the
-    closest passages), in the question's language."""
+    closest passages), in the question's language. ``texts`` (the index's source texts) put the bold where the
+    answer was cited."""
     t = TEXTS[_lang(result)]
-    parts = [_answer_block(result)]
+    parts = [_answer_block(result, texts)]
     if result.answer is None and result.passages:
         parts.append("\n".join(f"{_cite(p.rank)} {_md(_where(p))}" for p in result.passages[:3]))
     elif result.passages[1:]:
@@ -486,7 +515,7 @@ def make_handlers(engine: BulletinQA | EngineSlot):
             log.exception("answering %r failed", question[:200] if isinstance(question, str) else question)
             messages.append({"role": "assistant", "content": TEXTS[lang]["oops"]})
             return "", messages, sources_html(current, None, lang), lang
-        messages.append({"role": "assistant", "content": reply_markdown(result)})
+        messages.append({"role": "assistant", "content": reply_markdown(result, current.index.texts)})
         return "", messages, sources_html(current, result), _lang(result)
 
     def ask(question: str, top_k: int = 5) -> dict:

@@ -9,7 +9,7 @@ import unicodedata
 from qa.errors import BqaError
 
 MAX_QUESTION_CHARS = 1000
-_EXAMPLE = "区监委留置了多少人？"  # what a refused question is shown to ask instead
+_EXAMPLE = "谁作的预算执行情况报告？"  # what a refused question is shown to ask instead: any budget bulletin has one
 
 
 def clean_question(question: object) -> str:

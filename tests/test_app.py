@@ -315,6 +315,27 @@ def test_a_rank_answer_introduces_its_clauses_as_a_ranking_not_a_computation(que
     assert "**化妆品类增长43.1%**" in reply and "**文化办公用品类增长33.7%**" in reply
 
 
+def test_the_reply_bolds_the_figure_where_it_was_cited_and_quotes_whole_clauses(engine):
+    """A figure said twice in its passage (「额度为14.19亿元，…额度14.19亿元将全部用于…」) is bolded where the answer
+    cites it, as the 来源段落 panel marks it (a reader's trial saw the first one bolded, the second marked); the quote
+    starts and ends at a clause's edge, not mid-word."""
+    from qa.api import AskResult
+    from qa.app import _excerpt, reply_markdown
+    from qa.types import Answer, Chunk, Passage
+
+    text = "市财政局下达本区2025年再融资债券额度为14.19亿元，其中：一般债券14.19亿元。按照到期情况，再融资债券额度14.19亿元将全部用于偿还本金。"
+    second = text.index("14.19亿元将")
+    chunk = Chunk("c1", "a.txt", "a#01", "报告", (), "paragraph", (), text, text, 0, len(text))
+    answer = Answer("14.19亿元", "a.txt", second, second + 7, 1, "number", 0.96, display="14.19亿元")
+    result = AskResult("2025年再融资债券额度是多少？", None, answer, False, None, (Passage(chunk, 1.0, 1),), 1.0)
+    quote = next(line for line in reply_markdown(result, {"a.txt": text}).split("\n\n") if line.startswith(">"))
+    assert "额度**14.19亿元**将全部用于" in quote and "额度为**14.19亿元**" not in quote
+    assert "额度为**14.19亿元**" in reply_markdown(result)  # without the source texts: where it first stands
+    long = "甲" * 80 + "，乙方投入资金" + "52.6亿元" + "用于民生，丙" + "丁" * 80
+    excerpt = _excerpt(long, "52.6亿元")
+    assert excerpt.startswith("…乙方投入资金") and excerpt.endswith("用于民生，…")  # whole clauses, not 「甲甲…」
+
+
 def _language_switch(app):
     """The page's language switch: the function of the language and the chat that relabels the page's controls."""
     return next(f for f in app.fns.values() if len(f.inputs) == 2 and len(f.outputs) > 5)
