@@ -114,8 +114,8 @@ def _years(value: object) -> tuple[int, ...] | None:
 
 def _year(x: object) -> int:
     year = None
-    if isinstance(x, str) and len(x.strip()) == 4 and x.strip().isascii() and x.strip().isdigit():
-        year = int(x.strip())  # four digits only: int() of a long digit string is slow or refused
+    if isinstance(x, str) and len(digits := x.strip()) == 4 and digits.isascii() and digits.isdigit():
+        year = int(digits)  # four digits only: int() of a long digit string is slow or refused
     elif isinstance(x, numbers.Integral) and not isinstance(x, bool):
         year = int(x)  # numpy integers too
     elif isinstance(x, float) and math.isfinite(x) and x == int(x):

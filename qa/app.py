@@ -39,7 +39,7 @@ from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
 from qa.query import Intent, Operation
 from qa.questions import MAX_QUESTION_CHARS
-from qa.render import unit_in
+from qa.render import needs_unit, unit_in
 from qa.slot import MAX_UPLOAD_BYTES, EngineSlot
 from qa.types import Answer, Passage
 
@@ -251,15 +251,13 @@ def _answer_span(full: str, c, start: int, end: int) -> tuple[int, int] | None:
 
 
 _TABLE_UNIT = re.compile(r"(?:计量)?单位[：:]\s*([^｜|\s）)，。；]{1,8})")
-_BARE_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")
 
 
 def _table_unit(answer: Answer, cited: Passage | None) -> str:
     """The unit a table states for a bare number from one of its cells (the row's 单位 cell, else the caption's),
     shown beside the answer, which stays the cell exactly as printed."""
-    shown = answer.display or answer.text
-    if cited is None or cited.chunk.kind != "table_row" or not _BARE_NUMBER.fullmatch(shown) or shown.endswith("%"):
-        return ""  # a percentage says its own unit: the table's 万元 is not its unit
+    if cited is None or cited.chunk.kind != "table_row" or not needs_unit(answer.display or answer.text):
+        return ""
     found = _TABLE_UNIT.search(cited.chunk.text)
     return found.group(1) if found else ""
 
@@ -385,14 +383,9 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
     spans = [(o.source, o.start, o.end) for a in _answers(result) for o in (a.operands or (a,))]  # a derived
     marks = sorted({(s, e, "<mark>", "</mark>") for src, s, e in spans  # answer marks each of its operands
                     if src == c.source and c.start <= s and e <= c.end})
-    if full[c.start:c.end] == c.text:
-        body = _highlight(c.text, c.start, marks)
-    else:  # a table row (caption｜header：cell) or a text whose spaces were closed up: mark the answer by value
-        closed_up = "".join(full[c.start:c.end].split()) == "".join(c.text.split())
-        found = [span for s, e, _, _ in marks
-                 if (span := _same_chars(c.text, full[c.start:s], full[s:e]) if closed_up
-                     else (m.span() if (m := _loose_find(c.text, full[s:e])) else None))]
-        body = _highlight(c.text, 0, [(i, j, "<mark>", "</mark>") for i, j in found])
+    # by position, or where the text closed up the source's spaces or is a table row (caption｜header：cell), by value
+    found = [span for s, e, _, _ in marks if (span := _answer_span(full, c, s, e))]
+    body = _highlight(c.text, 0, [(i, j, "<mark>", "</mark>") for i, j in found])
     context = engine.context(c.source, c.start, c.end, around=CONTEXT_AROUND)
     ctx_start = full.rfind(context, max(0, c.start - len(context)), c.start + len(context))
     cited = bool(marks)

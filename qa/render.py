@@ -36,6 +36,8 @@ _WORDS = {  # the text output's own words, in the question's language
            "or": "  or: ", "copy": "also in", "yes": "yes — ", "no": "no — ", "none": "The bulletins do not say.",
            "count": "{n} passage{s}, {ms} ms", ",": ", ", "(": "(", ")": ")", "unit": " (unit: {u})"},
 }
+
+
 @functools.cache
 def _english_units() -> dict[str, str]:
     from qa.paths import data_file
@@ -54,18 +56,24 @@ def unit_in(unit: str, lang: str) -> str:
 _BARE_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")  # a table cell printed without its unit
 
 
-def _unit_note(answer, words: dict) -> str:
+def needs_unit(shown: str) -> bool:
+    """Whether an answer as shown is a bare number, whose table's unit is said beside it (the page and the text
+    output alike); a percentage says its own unit, and the table's 万元 is not it."""
+    return bool(_BARE_NUMBER.fullmatch(shown)) and not shown.endswith("%")
+
+
+def _unit_note(answer, lang: str) -> str:
     """The unit a bare number is in (its table's 单位), said beside it as the page does; the answer stays as printed."""
-    shown = answer.display or answer.text
-    if not answer.unit or not _BARE_NUMBER.fullmatch(shown) or shown.endswith("%"):  # a percentage says its unit
+    if not answer.unit or not needs_unit(answer.display or answer.text):
         return ""
-    return words["unit"].format(u=_t(unit_in(answer.unit, "en" if words is _WORDS["en"] else "zh")))
+    return _WORDS[lang]["unit"].format(u=_t(unit_in(answer.unit, lang)))
 
 
 def render_text(result: AskResult, color: bool = False) -> str:
     """The answer line (its place, passage and confidence), the figures it was computed from or the other
     readings, then the passages, each with its place and the answer marked; in the question's language."""
-    w = _WORDS["en" if result.query is not None and result.query.language == "en" else "zh"]
+    lang = "en" if result.query is not None and result.query.language == "en" else "zh"
+    w = _WORDS[lang]
     lines = []
     if result.answer is not None:
         a = result.answer
@@ -73,7 +81,7 @@ def render_text(result: AskResult, color: bool = False) -> str:
         page = w["page"].format(n=a.page) if a.page else ""
         verdict = w[a.verdict] if a.verdict in ("yes", "no") else ""
         sure = ">0.99" if a.probability >= 0.995 else f"{a.probability:.2f}"
-        lines.append(f"{w['answer']}{verdict}{b}{_t(a.display or a.text)}{r}{_unit_note(a, w)}   {w['(']}{_t(a.source)} {a.start}-{a.end}"
+        lines.append(f"{w['answer']}{verdict}{b}{_t(a.display or a.text)}{r}{_unit_note(a, lang)}   {w['(']}{_t(a.source)} {a.start}-{a.end}"
                      f"{page}{w[',']}{w['passage']} [{a.passage_rank}]{w[',']}{w['sure']} {sure}{w[')']}")
         for o in a.operands:
             lines.append(f"{w['from']}{_t(o.text)}   {w['(']}{_t(o.source)} {o.start}-{o.end}{w[',']}{w['passage']} "

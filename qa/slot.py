@@ -24,13 +24,14 @@ from pathlib import Path
 
 from qa.api import BulletinQA
 from qa.errors import BqaError
+from qa.ingest.formats import SHEET_SUFFIXES
 from qa.linear import packaged_stamp
 
 log = logging.getLogger(__name__)
 
 UPLOAD_FOLDER = "uploads"  # inside the corpus folder
 MAX_UPLOAD_BYTES = 50 * 2**20
-UPLOAD_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".html", ".htm", ".xlsx", ".xlsm", ".xls")
+UPLOAD_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".html", ".htm", *SHEET_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def _looks_like(suffix: str, head: bytes) -> bool:
         return head.startswith(b"%PDF-")
     if suffix == ".docx":
         return head.startswith(b"PK\x03\x04")
-    if suffix in (".xlsx", ".xlsm", ".xls"):  # either kind of workbook under either name, or a page saved as .xls
+    if suffix in SHEET_SUFFIXES:  # either kind of workbook under either name, or a page saved as .xls
         from qa.ingest.sheets import sheet_kind
 
         kind = sheet_kind(head)

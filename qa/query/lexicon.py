@@ -213,8 +213,7 @@ class Lexicon:
         """The provinces, prefectures and county-level cities of ``qa/data/places.txt``: pinyin (and the English
         names of place_names_en.tsv) → their cores, the cores' lengths longest first, and the cores."""
         by_pinyin: dict[str, list[str]] = {}
-        for ln in _lines("places.txt"):
-            core, pinyin, _ = self._place_line(ln)
+        for core, pinyin, _ in self._place_rows:
             by_pinyin.setdefault(pinyin, []).append(core)
         for english, core in self.place_names_en:
             by_pinyin.setdefault(english.replace(" ", ""), []).append(core)
@@ -225,7 +224,12 @@ class Lexicon:
     @cached_property
     def place_codes(self) -> dict[str, tuple[str, ...]]:
         """Each place of ``qa/data/places.txt`` → its division codes (湖南: 43; 岳阳: 4306)."""
-        return {core: codes for core, _, codes in map(self._place_line, _lines("places.txt"))}
+        return {core: codes for core, _, codes in self._place_rows}
+
+    @cached_property
+    def _place_rows(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        """``qa/data/places.txt`` read once: (core, pinyin, division codes) per line."""
+        return tuple(map(self._place_line, _lines("places.txt")))
 
     @staticmethod
     def _place_line(ln: str) -> tuple[str, str, tuple[str, ...]]:

@@ -76,9 +76,14 @@ class Scorer:
         # a year filter keeps a source of that year and a report whose title names it (a 2025 bulletin's
         # 「2026年预算草案」 is found by --year 2026, its 「2024年决算」 by --year 2024 as well as 2025)
         by_section: dict[tuple, frozenset[int]] = {}  # a section's chunks share their years: read once per section
-        self.year_chunks = _postings(
-            by_section[key] if (key := (c.source, c.doc_title, c.section_path)) in by_section
-            else by_section.setdefault(key, self._filter_years(index, c)) for c in index.chunks)
+
+        def section_years(c) -> frozenset[int]:
+            key = (c.source, c.doc_title, c.section_path)
+            if key not in by_section:
+                by_section[key] = self._filter_years(index, c)
+            return by_section[key]
+
+        self.year_chunks = _postings(map(section_years, index.chunks))
         # the chunks of each context, as one sorted array and offsets (no scan of all chunks per question)
         self.by_context = np.argsort(index.context_of, kind="stable")
         self.context_start = np.searchsorted(index.context_of[self.by_context], np.arange(len(index.contexts) + 1))
