@@ -3117,3 +3117,69 @@ def test_rank_questions_are_read_by_their_superlative(question, rank) -> None:
     assert (query.operation is Operation.RANK) is rank
     if rank:  # the intent stays the thing asked for: a name, when no rank is found
         assert query.intent is Intent.ENTITY
+
+
+@pytest.mark.parametrize(("header", "head", "kinds"), [
+    ("关于本区河道治理工作情况的调研报告 ——2026年3月2日在某区人大常委会会议上 区人大城建工委主任李明", "调研报告", ("调研",)),
+    ("关于本区河道治理工作情况的报告 ——2026年3月2日在某区人大常委会会议上 区水务局局长王芳", "治理工作情况报告", ()),
+    ("关于某市2025年财政决算草案审查结果的报告 ——2026年6月在某市人大常委会会议上 市人大财经委主任赵刚", "草案审查结果报告",
+     ("审查结果",)),
+    ("关于2025年度某县本级预算执行和其他财政收支的审计工作报告 ——县审计局局长孙丽", "审计工作报告", ("审计",)),
+    # the titles a byline quotes are not its own: 「综合报告」 and 「专项报告」 are what the opinion is about
+    ("对《某区2025年度国有资产管理情况的综合报告》和《某区专项债券使用情况的专项报告》的初步审议意见 ——区人大财经委主任周强",
+     "初步审议意见", ("审议意见",)),
+    ("2026年某省政府工作报告 ——2026年1月在某省人民代表大会上 省长吴刚", "某省政府工作报告", ()),
+    # a title cut across lines by a PDF or a page, with no dash before its dateline
+    ("关于某市2025年预算执行情况和\n2026年预算草案的报告 2026年1月15日在某市人民代表大会上 市财政局", "6年预算草案报告", ()),
+    ("某区人民代表大会常务委员会任免名单（2026年3月2日通过）", "", ()),
+])
+def test_a_byline_s_title_head_says_which_companion_report_it_is(header, head, kinds):
+    from qa.answer.reports import report_kinds, title_head
+
+    assert title_head(header) == head
+    assert report_kinds(Lexicon.default(), header) == kinds
+
+
+@pytest.mark.parametrize(("question", "reports"), [
+    ("河道治理工作情况的调研报告由谁作？", ("调研",)),
+    ("河道治理工作情况的报告是谁作的？", ()),
+    ("对国有资产综合报告的初步审议意见由谁作？", ("审议意见", "综合")),
+    ("Who presented the audit report?", ("审计",)),
+    ("Who delivered the budget report?", ()),
+    ("区审计局局长是谁？", None),  # no report asked about
+    ("What was the general public budget revenue?", None),
+])
+def test_a_question_about_a_report_names_its_kinds(question, reports):
+    assert analyze(question).reports == reports
+
+
+def test_the_presenter_of_a_companion_report_is_no_answer():
+    """A bulletin prints the government's 「…工作情况的报告」 beside the committee's 「…工作情况的调研报告」, and the
+    budget's execution report beside the audit office's 「…预算执行和其他财政收支的审计工作报告」: a question about one is
+    not answered by the other's presenter, however its byline ranks (the English placeholder "Who presented the budget
+    report?" was answered with the audit report's presenter, confidence 0.99)."""
+    answerer = Answerer(LinearModel.packaged("answer_model"), _flat_idf, threshold=0.0)
+    bylines = {
+        "survey": "关于本区河道治理工作情况的调研报告 ——2026年3月2日在某区人大常委会会议上 区人大城建工委主任李明",
+        "plain": "关于本区河道治理工作情况的报告 ——2026年3月2日在某区人大常委会会议上 区水务局局长王芳",
+        "audit": "关于2025年度区本级预算执行和其他财政收支的审计工作报告 ——2026年3月2日在某区人大常委会会议上 区审计局局长孙丽",
+        "budget": "关于本区2025年预算执行情况的报告 ——2026年3月2日在某区人大常委会会议上 区财政局局长赵刚",
+    }
+
+    def shown(question: str, *order: str) -> str | None:
+        text = "\n".join(bylines[k] for k in order) + "\n"
+        passages = []
+        for rank, key in enumerate(order, start=1):
+            start = text.index(bylines[key])
+            chunk = Chunk(f"c{rank}", SOURCE, f"d#{rank:02d}", bylines[key].split(" ——")[0], (), "paragraph",
+                          (f"b{rank}",), bylines[key], bylines[key], start, start + len(bylines[key]), is_header=True)
+            passages.append(Passage(chunk, 1.0 / (60 + rank), rank))
+        answer = answerer.answer(analyze(question), passages, {SOURCE: text}).answer
+        return answer.display if answer else None
+
+    assert shown("河道治理工作情况的报告由谁作？", "survey", "plain") == "王芳"
+    assert shown("河道治理工作情况的调研报告由谁作？", "plain", "survey") == "李明"
+    assert shown("Who presented the budget report?", "audit", "budget") == "赵刚"
+    assert shown("Who presented the budget report?", "audit") is None
+    assert shown("Who presented the audit report?", "budget", "audit") == "孙丽"
+    assert shown("区审计局局长是谁？", "audit") == "孙丽"  # no report asked about: any byline says who holds a post

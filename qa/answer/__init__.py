@@ -32,6 +32,7 @@ from qa.answer.features import (
     wrapped_clause_bounds,
 )
 from qa.answer.generators import column_unit, generate, segments
+from qa.answer.reports import PRESENTER_KINDS, another_report
 from qa.answer.values import reading_key
 from qa.answer.verdicts import read_verdict
 from qa.linear import LinearModel
@@ -170,9 +171,12 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
         source = texts.get(p.chunk.source)
         if source is None:
             continue
+        # a byline of another report than the one asked about: its presenter is no answer (qa.answer.reports)
+        presenters = () if another_report(ctx.lexicon, query, p.chunk) else PRESENTER_KINDS
         for seg in segments(p.chunk, source):
             hits = [h for h in generate(seg, allowed, query.head_words, said)
                     if h.kind in allowed and (wants_ordinal or h.unit != "第")
+                    and (h.kind in presenters or h.kind not in PRESENTER_KINDS)
                     and not (echoes and h.kind in _NAMED and _said_back(seg.text[h.start:h.end], ctx.question_key))]
             firsts = first_numbers(hits, seg.text)
             owns = own_starts(hits, seg.text)

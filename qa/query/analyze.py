@@ -133,6 +133,9 @@ class Query:
     quotes: tuple[str, ...] = ()  # what the question quotes (“2025年债务余额”, 《…》)
     roles: tuple[str, ...] = ()  # which number of a table row it asks for (qa.answer.rows): done, plan, growth…
     heads: tuple[str, ...] = ()  # the kind of thing an entity or list question asks for: organ, firm, venue…
+    # the kinds of report the question names (调研, 审计…; qa/data/query_words.tsv, report_kind) when it asks about a
+    # report (谁作的…调研报告, "who presented the audit report"); None when it asks about none
+    reports: tuple[str, ...] | None = None
     # the word a Chinese entity question names its thing with, as written (哪座铁矿 -> 铁矿, 国家植物园是哪个 ->
     # 国家植物园): the answer's name may end with it (阜新查马屯铁矿)
     head_words: tuple[str, ...] = ()
@@ -653,4 +656,5 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
                  if lang == "zh" else asked_head_words_en(lex, text),
                  change=(change := asked_change(lex, text)), dense_text=text, senses=tuple(senses),
                  base=asked_base(lex, text) if change == "by" and lang == "zh" else "", subunits=subunits,
-                 other_places=tuple(other_places))
+                 other_places=tuple(other_places),
+                 reports=tuple(lex.find(lex.report_kinds, text)) if lex.report_asked.search(normalize(text)) else None)

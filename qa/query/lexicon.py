@@ -126,6 +126,9 @@ class Lexicon:
     session_body: LazyRegex = LazyRegex(r"(?!)")  # a session's term and body, ending where its count starts (届…人大)
     session_end: LazyRegex = LazyRegex(r"(?!)")  # what follows a session's count (会议, 全会)
     ask_zh: LazyRegex = LazyRegex(r"(?!)")  # the words a Chinese question asks with (多少, 哪, 是否…)
+    report_asked: LazyRegex = LazyRegex(r"(?!)")  # a question about a report (报告, 审议意见, report)
+    # the kinds of report a title's head may say (label: the word, as the title has it) and how a question names each
+    report_kinds: tuple[Pattern, ...] = ()
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -706,5 +709,6 @@ def _load() -> Lexicon:
         session_body=_compile(rf"(?:{_joined(groups['span'], 'session_body').pattern})\Z", "the session_body words"),
         session_end=_joined(groups["span"], "session_end"),
         ask_zh=_joined(groups["span"], "ask_zh"),
+        report_asked=_joined(groups["report"], "asked"), report_kinds=tuple(groups["report_kind"]),
         head_ends={p.label: _compile(f"(?:{p.regex.pattern})$", f"the {p.label} endings") for p in groups["head_end"]},
     )
