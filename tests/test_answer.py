@@ -3183,3 +3183,19 @@ def test_the_presenter_of_a_companion_report_is_no_answer():
     assert shown("Who presented the budget report?", "audit") is None
     assert shown("Who presented the audit report?", "budget", "audit") == "孙丽"
     assert shown("区审计局局长是谁？", "audit") == "孙丽"  # no report asked about: any byline says who holds a post
+
+
+def test_an_english_comparison_names_the_winner_as_its_document_prints_it() -> None:
+    """"social security and employment spending" glosses to 社会保障和就业 and 支出; the bulletin prints
+    「社会保障和就业支出94.1亿元」, and the answer names the item so (a reader finds it by that name), not only by its
+    distinguishing term. A word after the term that no gloss of its side gives (完成) is not part of the name."""
+    answer = _answer_over(("2025年全市一般公共预算支出完成300.5亿元。",
+                           "其中，教育支出88.8亿元，增长2.3%；社会保障和就业支出94.1亿元，增长4.2%。"),
+                          "In the city's 2025 general public budget spending, which was larger: education spending or "
+                          "social security and employment spending?")
+    assert answer is not None and answer.kind == "comparison"
+    assert answer.display.startswith("social security and employment spending (社会保障和就业支出) is larger: 94.1亿元")
+    tax = _answer_over(("2025年全市一般公共预算收入完成53.68亿元。",
+                        "税收收入完成29.52亿元，占一般公共预算收入的比重为55%；非税收入完成24.16亿元，占比45%。"),
+                       "In the city's 2025 general public budget revenue, which was larger: tax revenue or non-tax revenue?")
+    assert tax is not None and tax.display.startswith("tax revenue (税收收入) is larger")

@@ -311,6 +311,25 @@ def _own_glosses(first: str, second: str) -> tuple[str, str]:
     return own[0], own[1]
 
 
+_NAME_REACH = 40  # how far before its figure an operand's term is looked for
+
+
+def _printed_name(term: str, side: str, text: str, at: int) -> str:
+    """An English comparison's operand as its document names it: its own term (``_own_glosses``) with the other
+    Chinese terms of its side's glossary phrases that the text prints right after it, before the figure at ``at``
+    ("social security and employment spending": 社会保障和就业 + 支出 → 「社会保障和就业支出94.1亿元」's 社会保障和就业支出;
+    "tax revenue": 税收收入, not 「税收收入完成」). ``term`` itself where the text does not print it there."""
+    lo = max(0, at - _NAME_REACH)
+    i = text.rfind(term, lo, at)
+    if i < 0:
+        return term
+    glosses = sorted({t for _, ts in Lexicon.default().gloss(side) for t in ts if t != term}, key=len, reverse=True)
+    end = i + len(term)
+    while end < at and (nxt := next((t for t in glosses if text.startswith(t, end) and end + len(t) <= at), None)):
+        end += len(nxt)
+    return text[i:end]
+
+
 def _shared_tail(first: str, second: str) -> str:
     """The first operand with what the second says after their common head word: 城镇居民 | 农村居民人均可支配收入
     → 城镇居民人均可支配收入; 集成电路出口 | 锂电池出口增长 → 集成电路出口增长 (the two share 居民, 出口)."""
@@ -579,7 +598,8 @@ def derive_with_operands(answerer: Answerer, query: Query, passages: Sequence[Pa
             names = _names(*ops, _which_split(query.question)[1]) if query.language == "zh" \
                 else list(colon[1:]) if colon else [o.strip() for o in ops]
             if query.language == "en" and all(own):  # the document's own term beside the question's words
-                names = [f"{name} ({term})" for name, term in zip(names, own, strict=True)]
+                names = [f"{name} ({_printed_name(term, side, texts.get(c.source, ''), c.start)})"
+                         for name, term, side, c in zip(names, own, ops, (a, b), strict=True)]
         word, want_less = _comparative(query)
         winner = 0 if x >= y else 1
         if want_less:
