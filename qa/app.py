@@ -34,6 +34,7 @@ from pathlib import Path
 import gradio as gr
 
 from qa import guard
+from qa.answer import not_found_message
 from qa.api import MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
@@ -159,13 +160,14 @@ def _where(p: Passage) -> str:
 
 
 TEXTS = {  # every message of the page, in both languages (the reply follows the question's language)
-    "zh": {"not_found": "公报中未找到确切答案", "reason": "原因类问题没有单一的确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
+    "zh": {"not_found": "公报中未找到确切答案", "not_found_one": "所选报告中未找到确切答案", "not_found_some": "所选的 {n} 份报告中未找到确切答案", "reason": "原因类问题没有单一的确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
            "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "ranked": "在列出的各项中比较，前两位", "sure": "可信度 {p}", "yes": "是", "no": "否",
            "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
            "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字", "also": "同文见 {where}",
            "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
            "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", "unit": "单位：{u}", ":": "：", ";": "；", "(": "（", ")": "）"},
-    "en": {"not_found": "No exact answer was found in the bulletins", "reason": "A why-question has no single exact answer",
+    "en": {"not_found": "No exact answer was found in the bulletins", "not_found_one": "No exact answer was found in the selected report",
+           "not_found_some": "No exact answer was found in the {n} selected reports", "reason": "A why-question has no single exact answer",
            "related": "These passages may be relevant",
            "source": "Source", "page": "page {n}", "see": "source passage {r}", "others": "Other possible answers",
            "computed": "computed from", "ranked": "ranked among the listed items, the first two", "sure": "P(right) {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
@@ -272,12 +274,17 @@ def _cite(rank: int) -> str:
     return f"[\\[{rank}\\]](#bqa-src-{rank})"
 
 
-def _answer_block(result: AskResult, texts: Mapping[str, str] | None = None) -> str:
+def _answer_block(result: AskResult, texts: Mapping[str, str] | None = None, selected: int = 0) -> str:
     t = TEXTS[_lang(result)]
     a = result.answer
     if a is None:
         why = result.query is not None and result.query.intent is Intent.REASON  # the passages are its answer
-        return f"### {t['reason' if why else 'not_found']}\n\n{t['related']}{t[':']}"
+        head = t["reason"] if why else t["not_found"] if not selected else \
+            t["not_found_one"] if selected == 1 else t["not_found_some"].format(n=selected)
+        # a message of its own (no loaded bulletin mentions the place asked about) says why, under the heading
+        said = result.message if result.message and result.query is not None \
+            and result.message != not_found_message(result.query) else ""
+        return f"### {head}\n\n" + (f"{_md(said)}\n\n" if said else "") + f"{t['related']}{t[':']}"
     shown = a.display or a.text
     cited = next((p for p in result.passages if p.rank == a.passage_rank), None)
     unit = _table_unit(a, cited)
@@ -302,12 +309,13 @@ def _answer_block(result: AskResult, texts: Mapping[str, str] | None = None) -> 
     return "\n\n".join(lines)
 
 
-def reply_markdown(result: AskResult, texts: Mapping[str, str] | None = None) -> str:
+def reply_markdown(result: AskResult, texts: Mapping[str, str] | None = None, selected: int = 0) -> str:
     """The assistant's message: the answer first and largest with its one citation (or the not-found line and the
     closest passages), in the question's language. ``texts`` (the index's source texts) put the bold where the
-    answer was cited."""
+    answer was cited; ``selected``: how many reports the question was limited to (0: all), which a not-found line
+    names."""
     t = TEXTS[_lang(result)]
-    parts = [_answer_block(result, texts)]
+    parts = [_answer_block(result, texts, selected)]
     if result.answer is None and result.passages:
         parts.append("\n".join(f"{_cite(p.rank)} {_md(_where(p))}" for p in result.passages[:3]))
     elif result.passages[1:]:
@@ -499,8 +507,9 @@ def make_handlers(engine: BulletinQA | EngineSlot):
             messages.append({"role": "assistant", "content": _not_ready(slot, lang)})
             return "", messages, sources_html(None, None, lang), lang
         known = {d for d, _ in current.documents}
+        chosen = _doc_filter(known, doc_ids)
         try:
-            result = current.ask(question, top_k=int(top_k or 5), doc_ids=_doc_filter(known, doc_ids))
+            result = current.ask(question, top_k=int(top_k or 5), doc_ids=chosen)
         except BqaError as err:  # the question stays in the box, to be mended (a long one shortened)
             messages.append({"role": "assistant", "content": f"{TEXTS[lang]['error']}{TEXTS[lang][':']}{_md(err.text(lang))}"})
             return question if isinstance(question, str) else "", messages, sources_html(current, None, lang), lang
@@ -508,7 +517,8 @@ def make_handlers(engine: BulletinQA | EngineSlot):
             log.exception("answering %r failed", question[:200] if isinstance(question, str) else question)
             messages.append({"role": "assistant", "content": TEXTS[lang]["oops"]})
             return "", messages, sources_html(current, None, lang), lang
-        messages.append({"role": "assistant", "content": reply_markdown(result, current.index.texts)})
+        messages.append({"role": "assistant", "content": reply_markdown(result, current.index.texts,
+                                                                         len(chosen) if chosen else 0)})
         return "", messages, sources_html(current, result), _lang(result)
 
     def ask(question: str, top_k: int = 5) -> dict:

@@ -432,3 +432,32 @@ def test_a_table_units_note_speaks_the_replys_language(question, unit, said):
     chunk = Chunk("a#01:0001", "a.txt", "a#01", "报告", (), "table_row", ("a#01:0001",), text, text, 0, 4)
     result = AskResult(question, analyze(question), answer, False, None, (Passage(chunk, 1.0, 1),), 1.0)
     assert said in _answer_block(result).splitlines()[0]
+
+
+def test_a_not_found_line_names_the_reports_the_question_was_limited_to(engine):
+    """A reader who chose one report in 限定报告 and got no answer is told the answer was not found there, not in
+    the bulletins: the other reports may hold it."""
+    chat, _ = make_handlers(engine)
+    doc_ids = [d for d, _ in engine.documents]
+    question = "2031年月球基地建设资金是多少？"
+    for chosen, said in (([doc_ids[5]], "所选报告中未找到确切答案"), (doc_ids[5:7], "所选的 2 份报告中未找到确切答案"),
+                         ([], "公报中未找到确切答案"), (doc_ids, "公报中未找到确切答案")):
+        _, messages, _, _ = chat(question, [], 5, chosen)
+        assert messages[-1]["content"].startswith(f"### {said}")
+    _, messages, _, _ = chat("What was the 2031 moon base budget?", [], 5, doc_ids[5:8])
+    assert messages[-1]["content"].startswith("### No exact answer was found in the 3 selected reports")
+    _, messages, _, _ = chat("What was the 2031 moon base budget?", [], 5, [doc_ids[5]])
+    assert messages[-1]["content"].startswith("### No exact answer was found in the selected report\n")
+
+
+def test_the_page_says_when_no_loaded_bulletin_mentions_the_place_asked_about(engine):
+    """`bqa ask` says 「已载入的公报都没有提到成都…」; the page said only 「公报中未找到确切答案」, as if the bulletins
+    were about 成都 and lacked the figure."""
+    chat, _ = make_handlers(engine)
+    for question, said in (("成都市2025年政府债务限额是多少？", "已载入的公报都没有提到成都"),
+                           ("What is Chengdu's 2025 debt limit?", "None of the loaded bulletins mentions 成都")):
+        _, messages, _, _ = chat(question, [], 5, [])
+        reply = messages[-1]["content"]
+        assert reply.startswith("### ") and said in reply
+    _, messages, _, _ = chat("2031年月球基地建设资金是多少？", [], 5, [])  # the plain line says nothing more
+    assert messages[-1]["content"].split("\n\n")[1].startswith("以下段落可能相关")
