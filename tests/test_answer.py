@@ -3195,6 +3195,11 @@ def test_an_english_comparison_names_the_winner_as_its_document_prints_it() -> N
                           "social security and employment spending?")
     assert answer is not None and answer.kind == "comparison"
     assert answer.display.startswith("social security and employment spending (社会保障和就业支出) is larger: 94.1亿元")
+    spaced = _answer_over(("2 0 2 5 年 全 市 一 般 公 共 预 算 支 出 完 成 3 0 0 . 5 亿 元 。",
+                           "其 中 ， 教 育 支 出 8 8 . 8 亿 元 ， 增 长 2 . 3 % ； 社 会 保 障 和 就 业 支 出 9 4 . 1 亿 元 。"),
+                          "In the city's 2025 general public budget spending, which was larger: education spending or "
+                          "social security and employment spending?")  # a PDF's spaced-out characters
+    assert spaced is not None and spaced.display.startswith("social security and employment spending (社会保障和就业支出)")
     tax = _answer_over(("2025年全市一般公共预算收入完成53.68亿元。",
                         "税收收入完成29.52亿元，占一般公共预算收入的比重为55%；非税收入完成24.16亿元，占比45%。"),
                        "In the city's 2025 general public budget revenue, which was larger: tax revenue or non-tax revenue?")

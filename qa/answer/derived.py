@@ -318,16 +318,17 @@ def _printed_name(term: str, side: str, text: str, at: int) -> str:
     """An English comparison's operand as its document names it: its own term (``_own_glosses``) with the other
     Chinese terms of its side's glossary phrases that the text prints right after it, before the figure at ``at``
     ("social security and employment spending": 社会保障和就业 + 支出 → 「社会保障和就业支出94.1亿元」's 社会保障和就业支出;
-    "tax revenue": 税收收入, not 「税收收入完成」). ``term`` itself where the text does not print it there."""
-    lo = max(0, at - _NAME_REACH)
-    i = text.rfind(term, lo, at)
+    "tax revenue": 税收收入, not 「税收收入完成」), read with the text's spaces closed up (a PDF's 「就  业  支  出」).
+    ``term`` itself where the text does not print it there."""
+    before = "".join(text[max(0, at - _NAME_REACH):at].split())
+    i = before.rfind(term)
     if i < 0:
         return term
     glosses = sorted({t for _, ts in Lexicon.default().gloss(side) for t in ts if t != term}, key=len, reverse=True)
     end = i + len(term)
-    while end < at and (nxt := next((t for t in glosses if text.startswith(t, end) and end + len(t) <= at), None)):
+    while nxt := next((t for t in glosses if before.startswith(t, end)), None):
         end += len(nxt)
-    return text[i:end]
+    return before[i:end]
 
 
 def _shared_tail(first: str, second: str) -> str:
