@@ -3204,3 +3204,15 @@ def test_an_english_comparison_names_the_winner_as_its_document_prints_it() -> N
                         "税收收入完成29.52亿元，占一般公共预算收入的比重为55%；非税收入完成24.16亿元，占比45%。"),
                        "In the city's 2025 general public budget revenue, which was larger: tax revenue or non-tax revenue?")
     assert tax is not None and tax.display.startswith("tax revenue (税收收入) is larger")
+
+
+@pytest.mark.parametrize(("question", "first", "second"), [
+    ("2025年空气优良天数比率与地表水水质优良比例，哪个更高？", "空气优良天数比率", "地表水水质优良比例"),
+    ("一般债务比例和专项债务比例哪个更高？", "一般债务比例", "专项债务比例"),
+    ("A市的负债比率比B市高多少？", "A市的负债比率", "B市"),
+])
+def test_the_bi_of_a_ratio_noun_is_no_place_to_part_a_comparison(question, first, second) -> None:
+    """比率, 比例 and 比重 are nouns (a ratio, a share): the 比 inside them is neither 「A比B」's than nor the word two
+    operands part at (「…天数比率与地表水…」 was parted at 比率's 比, and the winner named 「率与地表水…比例」)."""
+    sides = operand_questions(analyze(question))
+    assert sides is not None and sides[0].endswith(first) and sides[1].endswith(second)
