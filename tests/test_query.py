@@ -69,7 +69,7 @@ def test_glossary_file_is_well_formed() -> None:
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "countclass", "verdict", "lead", "negation",
              "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role", "head", "head_end",
-             "change", "place", "head_word", "superlative"}
+             "change", "place", "head_word", "superlative", "report", "report_kind"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -89,6 +89,8 @@ def test_query_words_file_is_well_formed() -> None:
     from qa.query.analyze import COUNT_ROLES
     assert seen["role"] == ROLES | COUNT_ROLES  # the roles qa.answer.rows reads, and what a count takes in; no other
     assert seen["form"] == {"day", "month", "year", "ordinal"}  # what qa.answer.features.form_of can tell
+    assert seen["report"] == {"asked"}  # qa.answer.reports: a kind is the word a title's head says, as written
+    assert seen["report_kind"] and all(re.fullmatch(r"[\u4e00-\u9fff]+", k) for k in seen["report_kind"])
     assert seen["operand"] == {"cue_zh", "cue_en", "split_zh", "split_en", "than_zh", "than_tail_zh", "plan_zh",
                                "rate_asked", "join_zh", "join_en", "unjoin_zh", "each_zh", "each_en", "each_after_zh",
                                "name_zh", "base_zh", "prior_zh", "hedge_zh", "rank_not"}  # derived reads; *join_zh, join_en, each*, name_zh: a total
