@@ -99,13 +99,18 @@ class _Chunker:
     def _embed_text(self, block: Block, text: str) -> str:
         mode = self.settings.embed_context
         if mode == "none":
-            return text
+            return self._capped(text)
         if mode == "full":
             parts = [self.doc.title, *block.section_path]
         else:
             parts = [block.table or (block.section_path[-1] if block.section_path else self.doc.title)]
         context = " ▸ ".join(p for p in parts if p)
-        return f"{context}\n{text}" if context and context not in text[:len(context) + 2] else text
+        return self._capped(f"{context}\n{text}" if context and context not in text[:len(context) + 2] else text)
+
+    def _capped(self, text: str) -> str:
+        """What of an embedded text is embedded: its first ``embed_chars`` characters (ChunkSettings)."""
+        cap = self.settings.embed_chars
+        return text[:cap] if cap > 0 else text
 
     def make(self, blocks: Sequence[Block], text: str, start: int, end: int, gaps: Sequence[Span] = (),
              cells: tuple[str, ...] | None = None, cell_spans: tuple[Span, ...] | None = None,
@@ -235,7 +240,7 @@ class _Chunker:
 
 def chunk_document(parsed: ParsedSource, doc: Document, settings: ChunkSettings) -> list[Chunk]:
     chunks = _Chunker(parsed, doc, settings).run(parsed.blocks_of(doc.doc_id))
-    return table_windows(chunks, settings.table_window) if settings.table_window > 0 else chunks
+    return table_windows(chunks, settings.table_window, settings.embed_chars) if settings.table_window > 0 else chunks
 
 
 _HEADS_CHARS = 120  # a wide table's column heads (one per city…) are cut: the rows' names must stay in the text
@@ -266,7 +271,7 @@ def _figures_only(chunk: Chunk) -> bool:
     return all(len(_FIGURE_MARKS.sub("", cell)) <= _UNIT_CHARS for k, cell in enumerate(chunk.cells) if k not in names)
 
 
-def table_windows(chunks: list[Chunk], size: int) -> list[Chunk]:
+def table_windows(chunks: list[Chunk], size: int, cap: int = 0) -> list[Chunk]:
     """Consecutive figure rows of one table share one dense text: the caption, the column heads, the rows' names.
 
     A question finds such a row by what the row is called and the table it stands in; its figures are matched
@@ -290,6 +295,7 @@ def table_windows(chunks: list[Chunk], size: int) -> list[Chunk]:
         heads = "、".join(h for h in dict.fromkeys(header[1:]) if h.strip())[:_HEADS_CHARS]
         names = "；".join(n for n in dict.fromkeys(_row_name(r) for r in rows) if n)
         text = "｜".join(p for p in (context, heads) if p) + "\n" + names
+        text = text[:cap] if cap > 0 else text  # ChunkSettings.embed_chars
         out[k:run] = [replace(r, embed_text=text) for r in rows]
         k = run
     return out

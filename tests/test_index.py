@@ -82,10 +82,16 @@ def test_chunks_cover_sources_and_stay_short():
     text = corpus.sources[0].text
     lengths = sorted(len(c.text) for c in chunks)
     assert lengths[len(lengths) // 2] <= 300
-    for c in chunks:
+    whole = chunk_sources(corpus.sources, ChunkSettings(embed_chars=0))  # every character of a chunk embedded
+    assert [c.text for c in whole] == [c.text for c in chunks]
+    for c, w in zip(chunks, whole, strict=True):
         assert 0 <= c.start < c.end <= len(text)
         if c.kind != "table_row":  # a table row is embedded with its window (test_table_rows_share_…)
-            assert c.text in c.embed_text
+            assert c.text in w.embed_text
+        # what is embedded is the start of the whole text (a byline's speaker in pinyin stays after it)
+        said, _, pinyin = c.embed_text.partition(" (") if c.is_header else (c.embed_text, "", "")
+        assert w.embed_text.startswith(said) and len(said) <= ChunkSettings().embed_chars
+        assert not pinyin or w.embed_text.endswith(f" ({pinyin}")
     row = next(c for c in chunks if c.kind == "table_row" and c.cells and c.cells[0] == "地区生产总值增长率")
     assert text[row.start:row.end].startswith("地区生产总值增长率\t")
     assert row.header[0] == "指标名称" and "指标名称：地区生产总值增长率" in row.text  # the header names the cells
