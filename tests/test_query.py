@@ -1343,3 +1343,19 @@ def test_the_places_a_question_names_beyond_the_corpus(question, other) -> None:
     assert query.other_places == other
     if query.language == "en":  # an English question's other place is a term, as a Chinese question's is
         assert all(p in query.terms for p in other)
+
+
+@pytest.mark.parametrize(("question", "stage"), [
+    ("Who presented the budget execution report?", None),  # 预算执行: the process and its report, no stage
+    ("谁作的预算执行情况报告？", None),
+    ("What was the budget execution rate of education spending?", None),
+    ("What was the execution figure of education spending?", "stage:执行数"),
+    ("How much of the budget was executed?", "stage:执行数"),
+    ("教育支出的执行数是多少？", "stage:执行数"),
+])
+def test_budget_execution_names_no_stage_in_either_language(question, stage) -> None:
+    """The English "budget execution" is 预算执行, which names no figure's stage in a Chinese question; it gave the
+    stage 执行数, and a byline that says 决算 and 预算执行 conflicted with it (the budget report's byline ranked 49th for
+    "Who presented the budget execution report?"). An execution figure, or what was executed, names it."""
+    stages = [s for s in analyze(question).scopes if s.startswith("stage:")]
+    assert stages == ([stage] if stage else [])
