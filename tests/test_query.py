@@ -1359,3 +1359,12 @@ def test_budget_execution_names_no_stage_in_either_language(question, stage) -> 
     "Who presented the budget execution report?"). An execution figure, or what was executed, names it."""
     stages = [s for s in analyze(question).scopes if s.startswith("stage:")]
     assert stages == ([stage] if stage else [])
+
+
+@pytest.mark.parametrize("question", ["Who presented the budget execution report?", "Who delivered the audit report?"])
+def test_a_reporting_verb_glosses_to_no_single_character(question) -> None:
+    """Terms are found in text as substrings: the gloss 作 of "presented" was found in the 工作 of 「审计工作报告」, and the
+    audit report's byline covered "Who presented the budget execution report?" better than the budget report's.
+    所作 (受…委托所作的) is the verb a bulletin writes."""
+    terms = analyze(question).terms
+    assert "所作" in terms and not any(len(t) == 1 for t in terms)
