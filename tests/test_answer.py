@@ -3130,8 +3130,16 @@ def test_rank_questions_are_read_by_their_superlative(question, rank) -> None:
      "初步审议意见", ("审议意见",)),
     ("2026年某省政府工作报告 ——2026年1月在某省人民代表大会上 省长吴刚", "某省政府工作报告", ()),
     # a title cut across lines by a PDF or a page, with no dash before its dateline
-    ("关于某市2025年预算执行情况和\n2026年预算草案的报告 2026年1月15日在某市人民代表大会上 市财政局", "6年预算草案报告", ()),
+    ("关于某市2025年预算执行情况和\n2026年预算草案的报告 2026年1月15日在某市人民代表大会上 市财政局", "预算草案报告", ()),
     ("某区人民代表大会常务委员会任免名单（2026年3月2日通过）", "", ()),
+    # the title's own head, not a report it names: its last 报告 or 意见 before the dateline
+    ("关于2025年度审计工作报告指出问题整改情况的报告 ——2026年6月在某区人大常委会会议上 区审计局局长孙丽", "问题整改情况报告", ()),
+    ("关于市人大常委会审议意见研究处理情况的报告 ——市政府秘书长王刚", "研究处理情况报告", ()),
+    ("关于某区国有资产管理情况报告的审议意见 ——区人大财经委主任周强", "审议意见", ("审议意见",)),
+    # a government's 专项报告 and 综合报告 are reports of their own, no companions; 调查 is a survey as 调研 is
+    ("某区2025年度国有自然资源资产管理情况的专项报告 ——区规划资源局局长尧云", "专项报告", ()),
+    ("某区人民政府关于2025年度国有资产管理情况的综合报告 ——区财政局局长赵刚", "综合报告", ()),
+    ("关于本区河道治理工作情况的调查报告 ——区人大城建工委主任李明", "调查报告", ("调查",)),
 ])
 def test_a_byline_s_title_head_says_which_companion_report_it_is(header, head, kinds):
     from qa.answer.reports import report_kinds, title_head
@@ -3141,9 +3149,9 @@ def test_a_byline_s_title_head_says_which_companion_report_it_is(header, head, k
 
 
 @pytest.mark.parametrize(("question", "reports"), [
-    ("河道治理工作情况的调研报告由谁作？", ("调研",)),
+    ("河道治理工作情况的调研报告由谁作？", ("调研", "调查")),
     ("河道治理工作情况的报告是谁作的？", ()),
-    ("对国有资产综合报告的初步审议意见由谁作？", ("审议意见", "综合")),
+    ("对国有资产综合报告的初步审议意见由谁作？", ("审议意见",)),
     ("Who presented the audit report?", ("审计",)),
     ("Who delivered the budget report?", ()),
     ("区审计局局长是谁？", None),  # no report asked about
@@ -3164,6 +3172,9 @@ def test_the_presenter_of_a_companion_report_is_no_answer():
         "plain": "关于本区河道治理工作情况的报告 ——2026年3月2日在某区人大常委会会议上 区水务局局长王芳",
         "audit": "关于2025年度区本级预算执行和其他财政收支的审计工作报告 ——2026年3月2日在某区人大常委会会议上 区审计局局长孙丽",
         "budget": "关于本区2025年预算执行情况的报告 ——2026年3月2日在某区人大常委会会议上 区财政局局长赵刚",
+        "special": "某区2025年度国有自然资源资产管理情况的专项报告 ——2026年3月2日在某区人大常委会会议上 区规划资源局局长尧云",
+        "overall": "某区人民政府关于2025年度国有资产管理情况的综合报告 ——2026年3月2日在某区人大常委会会议上 区财政局局长赵刚",
+        "rectify": "关于2025年度审计工作报告指出问题整改情况的报告 ——2026年3月2日在某区人大常委会会议上 区审计局局长孙丽",
     }
 
     def shown(question: str, *order: str) -> str | None:
@@ -3183,6 +3194,10 @@ def test_the_presenter_of_a_companion_report_is_no_answer():
     assert shown("Who presented the budget report?", "audit") is None
     assert shown("Who presented the audit report?", "budget", "audit") == "孙丽"
     assert shown("区审计局局长是谁？", "audit") == "孙丽"  # no report asked about: any byline says who holds a post
+    # a report of its own, whatever its title's head says, is answered by its presenter
+    assert shown("国有自然资源资产管理情况的报告由谁作？", "special", "survey") == "尧云"
+    assert shown("Who reported on the management of state-owned assets?", "overall") == "赵刚"
+    assert shown("审计工作报告指出问题整改情况的报告由谁作？", "rectify") == "孙丽"
 
 
 def test_an_english_comparison_names_the_winner_as_its_document_prints_it() -> None:
@@ -3208,6 +3223,8 @@ def test_an_english_comparison_names_the_winner_as_its_document_prints_it() -> N
 
 @pytest.mark.parametrize(("question", "first", "second"), [
     ("2025年空气优良天数比率与地表水水质优良比例，哪个更高？", "空气优良天数比率", "地表水水质优良比例"),
+    ("2025年成都市地区生产总值比重庆市高多少？", "成都市地区生产总值", "重庆市"),  # 比 before 重庆 is a than
+    ("2025年教育支出比率先增长的卫生支出多多少？", "教育支出", "率先增长的卫生支出"),
     ("一般债务比例和专项债务比例哪个更高？", "一般债务比例", "专项债务比例"),
     ("A市的负债比率比B市高多少？", "A市的负债比率", "B市"),
 ])

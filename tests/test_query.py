@@ -1350,6 +1350,8 @@ def test_the_places_a_question_names_beyond_the_corpus(question, other) -> None:
     ("谁作的预算执行情况报告？", None),
     ("What was the budget execution rate of education spending?", None),
     ("What was the execution figure of education spending?", "stage:执行数"),
+    ("What was the 2025 execution of general public budget revenue?", "stage:执行数"),
+    ("In the 2025 budget execution, what was the revenue?", None),
     ("How much of the budget was executed?", "stage:执行数"),
     ("教育支出的执行数是多少？", "stage:执行数"),
 ])
@@ -1368,3 +1370,13 @@ def test_a_reporting_verb_glosses_to_no_single_character(question) -> None:
     所作 (受…委托所作的) is the verb a bulletin writes."""
     terms = analyze(question).terms
     assert "所作" in terms and not any(len(t) == 1 for t in terms)
+
+
+@pytest.mark.parametrize(("question", "reports"), [
+    ("Who reported on the 12345 hotline work?", ()),
+    ("Who is reporting on the survey of river management?", ("调研", "调查")),
+    ("河道治理工作情况的调查报告由谁作？", ("调研", "调查")),
+    ("区民政局局长是谁？", None),
+])
+def test_reporting_and_surveys_are_read_as_reports_in_either_form(question, reports) -> None:
+    assert analyze(question).reports == reports
