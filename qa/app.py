@@ -284,7 +284,9 @@ def _answer_block(result: AskResult, texts: Mapping[str, str] | None = None, sel
         # a message of its own (no loaded bulletin mentions the place asked about) says why, under the heading
         said = result.message if result.message and result.query is not None \
             and result.message != not_found_message(result.query) else ""
-        return f"### {head}\n\n" + (f"{_md(said)}\n\n" if said else "") + f"{t['related']}{t[':']}"
+        # the passages are introduced once: the message itself says what they are (以下只是最接近的段落)
+        related = "" if said or not result.passages else f"\n\n{t['related']}{t[':']}"
+        return f"### {head}" + (f"\n\n{_md(said)}" if said else "") + related
     shown = a.display or a.text
     cited = next((p for p in result.passages if p.rank == a.passage_rank), None)
     unit = _table_unit(a, cited)

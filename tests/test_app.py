@@ -459,5 +459,6 @@ def test_the_page_says_when_no_loaded_bulletin_mentions_the_place_asked_about(en
         _, messages, _, _ = chat(question, [], 5, [])
         reply = messages[-1]["content"]
         assert reply.startswith("### ") and said in reply
+        assert "以下段落可能相关" not in reply and "These passages may be relevant" not in reply  # said once, in it
     _, messages, _, _ = chat("2031年月球基地建设资金是多少？", [], 5, [])  # the plain line says nothing more
     assert messages[-1]["content"].split("\n\n")[1].startswith("以下段落可能相关")
