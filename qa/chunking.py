@@ -294,10 +294,8 @@ def table_windows(chunks: list[Chunk], size: int, cap: int = 0) -> list[Chunk]:
         header = next((r.header for r in rows if any(h.strip() for h in r.header[1:])), ())
         heads = "、".join(h for h in dict.fromkeys(header[1:]) if h.strip())[:_HEADS_CHARS]
         names = "；".join(n for n in dict.fromkeys(_row_name(r) for r in rows) if n)
-        if cap > 0:  # ChunkSettings.embed_chars: the rows' names are kept before the column heads
-            heads = heads[:max(0, cap - len(context) - len(names) - 2)]
         text = "｜".join(p for p in (context, heads) if p) + "\n" + names
-        text = text[:cap] if cap > 0 else text
+        text = text[:cap] if cap > 0 else text  # ChunkSettings.embed_chars
         out[k:run] = [replace(r, embed_text=text) for r in rows]
         k = run
     return out

@@ -1161,21 +1161,3 @@ def test_a_long_paragraph_is_not_cut_inside_brackets():
     pieces = [text[a:b] for a, b in split_long(text, settings)]
     assert any("（一般债务136.66亿元，占比69.1%；专项债务61.22亿元，占比30.9%）" in p for p in pieces)
     assert all(p.count("（") == p.count("）") for p in pieces)
-
-
-def test_a_capped_window_of_a_wide_table_keeps_its_rows_names(tmp_path):
-    """The embedded text is cut at ChunkSettings.embed_chars: a wide table's column heads (one per city) give way to
-    the rows' names, which a question finds a row by, not the other way round."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    cities = ["成都市", "自贡市", "攀枝花市", "泸州市", "德阳市", "绵阳市", "广元市", "遂宁市", "内江市", "乐山市", "南充市"]
-    lines = ["表1 2025年全省各市州主要经济指标（单位：亿元）", "指标\t" + "\t".join(f"{c}2025年完成数" for c in cities)]
-    lines += [f"{name}\t" + "\t".join(str(100 + k) for k in range(len(cities)))
-              for name in ("地区生产总值", "税收收入", "一般公共预算收入", "固定资产投资")]
-    (corpus / "t.txt").write_text("测试公报\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    settings = ChunkSettings()
-    rows = [c for c in chunk_sources(load_corpus(corpus).sources, settings) if c.kind == "table_row"]
-    assert len(rows) == 4 and len({c.embed_text for c in rows}) == 1
-    text = rows[0].embed_text
-    assert len(text) <= settings.embed_chars and text.startswith("表1 2025年全省各市州主要经济指标")
-    assert all(name in text for name in ("地区生产总值", "税收收入", "一般公共预算收入", "固定资产投资"))
