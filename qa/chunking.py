@@ -99,18 +99,14 @@ class _Chunker:
     def _embed_text(self, block: Block, text: str) -> str:
         mode = self.settings.embed_context
         if mode == "none":
-            return self._capped(text)
+            return _capped(text, self.settings.embed_chars)
         if mode == "full":
             parts = [self.doc.title, *block.section_path]
         else:
             parts = [block.table or (block.section_path[-1] if block.section_path else self.doc.title)]
         context = " ▸ ".join(p for p in parts if p)
-        return self._capped(f"{context}\n{text}" if context and context not in text[:len(context) + 2] else text)
-
-    def _capped(self, text: str) -> str:
-        """What of an embedded text is embedded: its first ``embed_chars`` characters (ChunkSettings)."""
-        cap = self.settings.embed_chars
-        return text[:cap] if cap > 0 else text
+        return _capped(f"{context}\n{text}" if context and context not in text[:len(context) + 2] else text,
+                       self.settings.embed_chars)
 
     def make(self, blocks: Sequence[Block], text: str, start: int, end: int, gaps: Sequence[Span] = (),
              cells: tuple[str, ...] | None = None, cell_spans: tuple[Span, ...] | None = None,
@@ -271,6 +267,11 @@ def _figures_only(chunk: Chunk) -> bool:
     return all(len(_FIGURE_MARKS.sub("", cell)) <= _UNIT_CHARS for k, cell in enumerate(chunk.cells) if k not in names)
 
 
+def _capped(text: str, cap: int) -> str:
+    """What of an embedded text is embedded: its first ``cap`` characters (ChunkSettings.embed_chars; 0: all)."""
+    return text[:cap] if cap > 0 else text
+
+
 def table_windows(chunks: list[Chunk], size: int, cap: int = 0) -> list[Chunk]:
     """Consecutive figure rows of one table share one dense text: the caption, the column heads, the rows' names.
 
@@ -295,7 +296,7 @@ def table_windows(chunks: list[Chunk], size: int, cap: int = 0) -> list[Chunk]:
         heads = "、".join(h for h in dict.fromkeys(header[1:]) if h.strip())[:_HEADS_CHARS]
         names = "；".join(n for n in dict.fromkeys(_row_name(r) for r in rows) if n)
         text = "｜".join(p for p in (context, heads) if p) + "\n" + names
-        text = text[:cap] if cap > 0 else text  # ChunkSettings.embed_chars
+        text = _capped(text, cap)
         out[k:run] = [replace(r, embed_text=text) for r in rows]
         k = run
     return out

@@ -172,11 +172,11 @@ def candidates_for(query: Query, passages: Sequence[Passage], texts: Mapping[str
         if source is None:
             continue
         # a byline of another report than the one asked about: its presenter is no answer (qa.answer.reports)
-        presenters = () if another_report(ctx.lexicon, query, p.chunk) else PRESENTER_KINDS
+        other_report = another_report(ctx.lexicon, query, p.chunk)
         for seg in segments(p.chunk, source):
             hits = [h for h in generate(seg, allowed, query.head_words, said)
                     if h.kind in allowed and (wants_ordinal or h.unit != "第")
-                    and (h.kind in presenters or h.kind not in PRESENTER_KINDS)
+                    and not (other_report and h.kind in PRESENTER_KINDS)
                     and not (echoes and h.kind in _NAMED and _said_back(seg.text[h.start:h.end], ctx.question_key))]
             firsts = first_numbers(hits, seg.text)
             owns = own_starts(hits, seg.text)
