@@ -69,7 +69,7 @@ def test_glossary_file_is_well_formed() -> None:
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "countclass", "verdict", "lead", "negation",
              "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role", "head", "head_end",
-             "change", "place", "head_word", "superlative", "report", "report_kind"}
+             "change", "place", "head_word", "superlative", "report", "report_kind", "filler"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -97,6 +97,7 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["superlative"] == {"low", "high", "fall"}  # what qa.answer.rank reads
     assert seen["span"] == {"org_suffix", "break", "break_joins", "change_verb", "session_body", "session_end", "ask_zh"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
+    assert seen["filler"] == {"en"}  # Lexicon.fillers: plain English words
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
     assert seen["source"] == {"table"}  # what Query.table reads
     # an English noun's endings: Chinese words, each of which a name may end with (head_word, Query.head_words)
@@ -304,6 +305,25 @@ def test_english_words_the_glossary_lacks_get_the_dictionary_words() -> None:
     assert "债务限额" in glossed.terms and "安全感" in glossed.terms
     assert glossed.terms.index("债务限额") < glossed.terms.index("安全感")  # the glossary's terms first
     assert analyze("What is the sense of security?", _without_dictionary()).terms == ()
+
+
+def test_an_english_questions_stop_words_are_the_one_stop_lists() -> None:
+    """The function words of qa/data/stopwords.txt (during, over, under) and the lexicon's asking words (total,
+    figure) are no terms of an English question and are not looked up: "during" is not 之中 or 之际. One stop list
+    for English and Chinese questions (issue 12), not a second one in code."""
+    from qa.query.analyze import _english_stop
+    from qa.terms import stopwords
+
+    lex = Lexicon.default()
+    assert {"during", "over", "under"} <= stopwords() and {"total", "figure"} <= lex.fillers
+    assert _english_stop(lex) == {w for w in stopwords() if w.isascii()} | lex.fillers
+    query = analyze("How many projects did Jiangxi start during 2025?", lex)
+    assert not {"之中", "之际", "当儿"} & set(query.terms) and "during" not in query.english_terms
+    assert "项目" in query.terms  # the content words still are looked up
+    total = analyze("What is the total figure of the expressway network?", lex)
+    assert not {"total", "figure"} & set(total.english_terms) and "高速公路" in total.terms
+    curly = analyze("How long is Jiangxi\u2019s expressway network?", lex)
+    assert "s" not in curly.english_terms and "jiangxi" in curly.english_terms
 
 
 def test_the_dictionary_words_of_one_english_word_count_once() -> None:
@@ -903,7 +923,7 @@ def test_every_english_phrase_of_the_word_list_is_matched_as_whole_words() -> No
     from qa.query.lexicon import _alternatives
     for line in _data_lines("query_words.tsv"):
         category, label, phrases = line.split("\t")
-        if category in ("span", "unitclass", "qualifier", "operand"):
+        if category in ("span", "unitclass", "qualifier", "operand", "filler"):  # filler: words, not patterns
             continue
         for phrase in _alternatives(phrases):
             assert not re.fullmatch(r"[a-z0-9][a-z0-9 ,.'\-]*", phrase), f"{category} {label}: {phrase!r} is not guarded"

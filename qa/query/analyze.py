@@ -67,7 +67,6 @@ _NAMED_BEFORE_ZH = lazy(r"(?:叫什么(?:名字|名称)?|的?(?:名称|全称)�
 _ASKED_EN = lazy(r"(?<![a-z])(?:which|what|where)(?![a-z])"  # up to the verb or preposition that ends it
                        r"(?:\s+(?!(?:did|does|do|in|on|at|for|by|from|to|with)(?![a-z]))[a-z'\-]+){0,6}")
 HEAD_WINDOW = 5  # characters after 哪家 / 什么 (or before 是哪) the asked kind is looked for in
-_EN_STOP = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "but", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "which", "who", "whom", "whose", "when", "where", "how", "much", "many", "this", "that", "these", "those", "it", "its", "as", "than", "then", "there", "their", "they", "s", "according", "total", "amount", "number", "figure", "value", "give", "tell", "me", "please", "report", "reported", "year", "years"])
 
 
 _SYLLABLE_MARK = re.compile(r"(?<=[a-z])['’‘`](?=[aeo])")
@@ -433,6 +432,17 @@ def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
 
 
 
+def _english_stop(lex: Lexicon) -> frozenset[str]:
+    """The words of an English question that are no term: the stop list's English words (qa/data/stopwords.txt,
+    the one stop list) and the lexicon's asking words (``Lexicon.fillers``)."""
+    return _stop_words_en() | lex.fillers
+
+
+@cache
+def _stop_words_en() -> frozenset[str]:
+    return frozenset(w for w in stopwords() if w.isascii())
+
+
 def language_of(text: str) -> str:
     han = han_count(text)
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
@@ -595,12 +605,14 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         zh_terms += [t for t in tokenize(text) if re.search(r"\d", t)]
         zh_terms += [w for run in _HAN_RUN.findall(text) if len(run) > 1 for w in (run, *_words(run))]
         glossed_words = {w for k, _ in glossed for w in k.split()}
+        stop = _english_stop(lex)
+        en_text = normalize(text).replace("\u2019", "'")  # Fuzhou’s as Fuzhou's: no lone "s"
         english_terms = tuple(dict.fromkeys(
-            w.removesuffix("'s") for w in _ASCII_WORD.findall(normalize(text))
-            if w.removesuffix("'s") not in _EN_STOP and w not in glossed_words))
-        words = [w.removesuffix("'s") for w in _ASCII_WORD.findall(re.sub(r"[-_]", " ", normalize(text)))]
+            w.removesuffix("'s") for w in _ASCII_WORD.findall(en_text)
+            if w.removesuffix("'s") not in stop and w not in glossed_words))
+        words = [w.removesuffix("'s") for w in _ASCII_WORD.findall(re.sub(r"[-_]", " ", en_text))]
         own = set(zh_terms)
-        for _, found in lookup(words, stop=_EN_STOP.__contains__, index=lex.dictionary,
+        for _, found in lookup(words, stop=stop.__contains__, index=lex.dictionary,
                                taken=[k for k, w in enumerate(words) if w in glossed_words]):
             zh_terms += found  # words the glossary lacks, from the dictionary (securities: 有价证券)
             alone = tuple(w for w in found if w not in own)

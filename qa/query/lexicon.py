@@ -129,6 +129,7 @@ class Lexicon:
     report_asked: LazyRegex = LazyRegex(r"(?!)")  # a question about a report (报告, 审议意见, report)
     # the kinds of report a title's head may say (label: the word, as the title has it) and how a question names each
     report_kinds: tuple[Pattern, ...] = ()
+    fillers: frozenset[str] = frozenset()  # an English question's asking words that name nothing (total, figure)
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -632,6 +633,7 @@ def _load() -> Lexicon:
     cue_parts: list[str] = []
     break_words: list[str] = []
     break_joins: list[str] = []
+    fillers: set[str] = set()
     for line in _lines("query_words.tsv"):
         parts = line.split("\t")
         if len(parts) != 3 or not parts[2].strip():
@@ -644,6 +646,9 @@ def _load() -> Lexicon:
             if label not in any_classes:
                 raise BqaError(f"qa/data/query_words.tsv: bad line {line!r}; a countclass is {COUNT} or {AREA}")
             any_classes[label].update(w for w in phrases.split("|") if w)
+            continue
+        if category == "filler":
+            fillers.update(w.strip() for w in normalize(phrases).split("|") if w.strip())
             continue
         if category == "span" and label in ("break", "break_joins"):
             (break_words if label == "break" else break_joins).extend(w for w in phrases.split("|") if w)
@@ -710,5 +715,6 @@ def _load() -> Lexicon:
         session_end=_joined(groups["span"], "session_end"),
         ask_zh=_joined(groups["span"], "ask_zh"),
         report_asked=_joined(groups["report"], "asked"), report_kinds=tuple(groups["report_kind"]),
+        fillers=frozenset(fillers),
         head_ends={p.label: _compile(f"(?:{p.regex.pattern})$", f"the {p.label} endings") for p in groups["head_end"]},
     )
