@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answer import Answerer, AnswerResult
+from qa.answer import Abstention, Answerer, AnswerResult
 from qa.chunking import romanize, romanized_names
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
@@ -137,6 +137,7 @@ class AskResult:
     passages: tuple[Passage, ...]
     latency_ms: float
     pages: dict | None = None  # source -> page starts (for page numbers of passages)
+    reason: Abstention | None = None  # why there is no answer (None when there is one)
 
     def to_dict(self, qid: object = None) -> dict:
         """The stable JSON contract of ``bqa ask --json`` (plus documented extra keys)."""
@@ -144,6 +145,8 @@ class AskResult:
                "abstained": self.abstained}
         if self.message:
             out["message"] = self.message
+        if self.reason is not None:
+            out["reason"] = self.reason.value
         out["passages"] = [passage_dict(p) for p in self.passages]
         out["latency_ms"] = round(self.latency_ms, 1)
         if self.query is not None:
@@ -384,14 +387,16 @@ class BulletinQA:
         answer = result.answer
         if answer is not None and self.answer_first:
             passages, answer = answer_first(passages, answer)
-        message = result.message
+        message, reason = result.message, result.reason
         if not passages and (doc_ids or sources or years):  # not "the passages below", when there are none
             message = ("No passage of the bulletins matches the filters (document, source or year)."
                        if query.language == "en" else "没有符合筛选条件（报告、来源或年份）的段落。")
+            reason = Abstention.NO_PASSAGES
         return AskResult(question=text, query=query, answer=answer, abstained=answer is None,
                          message=message if answer is None else None,
                          passages=tuple(shown_passages(passages, answer, top_k)),
-                         latency_ms=(time.perf_counter() - t0) * 1000, pages=None)
+                         latency_ms=(time.perf_counter() - t0) * 1000, pages=None,
+                         reason=reason if answer is None else None)
 
     def context(self, source: str, start: int, end: int, around: int = 1) -> str:
         """The passage at (start, end) with ``around`` neighbouring chunks of the same document each side."""

@@ -34,7 +34,7 @@ from pathlib import Path
 import gradio as gr
 
 from qa import guard
-from qa.answer import not_found_message
+from qa.answer import Abstention
 from qa.api import MAX_TOP_K, AskResult, BulletinQA
 from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
@@ -274,6 +274,9 @@ def _cite(rank: int) -> str:
     return f"[\\[{rank}\\]](#bqa-src-{rank})"
 
 
+_OWN_MESSAGE = frozenset({Abstention.UNMENTIONED_PLACE, Abstention.NO_PASSAGES})  # says why in its own words
+
+
 def _answer_block(result: AskResult, texts: Mapping[str, str] | None = None, selected: int = 0) -> str:
     t = TEXTS[_lang(result)]
     a = result.answer
@@ -281,9 +284,9 @@ def _answer_block(result: AskResult, texts: Mapping[str, str] | None = None, sel
         why = result.query is not None and result.query.intent is Intent.REASON  # the passages are its answer
         head = t["reason"] if why else t["not_found"] if not selected else \
             t["not_found_one"] if selected == 1 else t["not_found_some"].format(n=selected)
-        # a message of its own (no loaded bulletin mentions the place asked about) says why, under the heading
-        said = result.message if result.message and result.query is not None \
-            and result.message != not_found_message(result.query) else ""
+        # a message of its own (no loaded bulletin mentions the place asked about, no passage matches the filters)
+        # says why, under the heading
+        said = result.message or "" if result.reason in _OWN_MESSAGE else ""
         # the passages are introduced once: the message itself says what they are (以下只是最接近的段落)
         related = "" if said or not result.passages else f"\n\n{t['related']}{t[':']}"
         return f"### {head}" + (f"\n\n{_md(said)}" if said else "") + related

@@ -930,6 +930,7 @@ def test_every_question_is_predicted_once_in_its_split(small_run):
         assert r["split"] == ("held-out" if held else "fit"), r["id"]
         assert (r["answer"] is None) == (r["kind"] is None)
         assert set(r) >= {"id", "split", "group", "suite", "gold", "answer", "correct", "reason", "hit_rank"}
+        assert (r["abstention"] is None) == (r["answer"] is not None)  # why each unanswered one was not
     assert {r["group"] for r in rows} == {"hongkou", *DOCS}
 
 

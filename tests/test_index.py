@@ -797,6 +797,29 @@ def test_doc_source_and_year_filters(fake_index):
     assert "\n0 passages, " in render_text(engine.ask("What is the debt limit?", years=[1999]))
 
 
+def test_an_abstention_says_why_in_the_json(fake_index):
+    """`reason` of `bqa ask --json` (and of ``AskResult``) says why no answer is shown, for scripts and the page
+    alike, with no reading of the message's wording: none when there is an answer."""
+    from qa.answer import Abstention
+
+    engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
+    cases = {"债务限额": ({"years": [1999]}, Abstention.NO_PASSAGES),
+             "成都市2025年政府债务限额是多少？": ({}, Abstention.UNMENTIONED_PLACE),
+             "为什么上半年税收收入下降了？": ({}, Abstention.WHY_QUESTION)}
+    for question, (filters, reason) in cases.items():
+        result = engine.ask(question, **filters)
+        assert result.answer is None and result.reason is reason, question
+        out = json.loads(result.to_json())
+        assert out["abstained"] and out["reason"] == reason.value and out["message"], question
+    unsure = BulletinQA.open(fake_index, SEED, build_if_missing=False, answer_threshold=1.0)
+    assert unsure.ask("区监委留置了多少人？").reason is Abstention.NOT_SURE  # a reading, not sure enough
+    sure = BulletinQA.open(fake_index, SEED, build_if_missing=False, answer_threshold=0.0)
+    answered = sure.ask("区监委留置了多少人？")
+    assert answered.answer is not None and answered.reason is None and "reason" not in json.loads(answered.to_json())
+    read = sure.answerer.answer(sure.analyze("区监委留置了多少人？"), [], sure.index.texts)  # no passage read
+    assert read.answer is None and read.reason is Abstention.NO_READING
+
+
 def test_a_title_s_amount_is_no_year():
     from types import SimpleNamespace
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 import numpy as np
 
@@ -111,6 +112,18 @@ def _scored(c: Candidate, probability: float, score: float) -> Candidate:
     return new
 
 
+class Abstention(StrEnum):
+    """Why no answer is shown (``reason`` of ``bqa ask --json``): what a script or the page may act on."""
+
+    NOT_SURE = "not_sure"  # the best reading's probability is below the threshold
+    NO_READING = "no_reading"  # no span of the kind asked for in the passages read
+    NOT_ASKED = "not_what_was_asked"  # the best reading is not what the question asks (an operand of a comparison,
+    # a change from another base, a figure of another year)
+    WHY_QUESTION = "why_question"  # a why-question: no span answers it, the passages are its answer
+    UNMENTIONED_PLACE = "unmentioned_place"  # the question names a place no loaded bulletin mentions
+    NO_PASSAGES = "no_passages"  # no passage matches the filters (document, source or year)
+
+
 @dataclass(frozen=True)
 class AnswerResult:
     """What the answer stage returns: the answer shown (or none and why), the ranked candidates, the confidence."""
@@ -123,6 +136,11 @@ class AnswerResult:
     # a single figure cannot answer it); "single": the best single candidate, shown from the answer threshold
     reading: str = "single"
     derived: Answer | None = None  # the derived answer computed for the question, shown or not
+    reason: Abstention | None = None  # why there is no answer (None when there is one)
+
+
+def _no_reading(query: Query) -> Abstention:
+    return Abstention.WHY_QUESTION if query.intent is Intent.REASON else Abstention.NO_READING
 
 
 def not_found_message(query: Query) -> str:
@@ -305,7 +323,8 @@ class Answerer:
         ranked = self.readings(query, candidates_for(query, passages, texts, self.idf, self.places))
         if missing := self.unmentioned(query, texts):  # decisive, as a reader would agree: no answer about them
             return AnswerResult(None, tuple(ranked), unmentioned_message(query, missing),
-                                self.confidence_of(query, ranked) if ranked else 0.0)
+                                self.confidence_of(query, ranked) if ranked else 0.0,
+                                reason=Abstention.UNMENTIONED_PLACE)
         if asks_derived(query):
             from qa.answer.derived import derive  # imported by the questions that combine figures only
 
@@ -318,15 +337,19 @@ class Answerer:
                 # (fit split, leave one document out: such a best reading was one of the gold operands, not the
                 # printed result, for 11 of 16 questions); a rank question asks for a name, never a figure
                 return AnswerResult(None, tuple(ranked), not_found_message(query),
-                                    derived.probability if derived else 0.0, "derived", derived)
+                                    derived.probability if derived else 0.0, "derived", derived,
+                                    reason=Abstention.NOT_SURE if derived is not None
+                                    else Abstention.NOT_ASKED if ranked else _no_reading(query))
         confidence = self.confidence_of(query, ranked)
         if not ranked or confidence < self.threshold:
-            return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)
+            return AnswerResult(None, tuple(ranked), not_found_message(query), confidence,
+                                reason=Abstention.NOT_SURE if ranked else _no_reading(query))
         if query.base and not _from_base(ranked[0], query.base, texts):
             # 实际完成比调整预算减少了多少: neither a level (548.3亿元) nor a change from another base (比上年减少2.25亿元)
             # is the change asked for; a printed change whose own clause names the base is (else: a difference to
             # compute, above, or no answer)
-            return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)
+            return AnswerResult(None, tuple(ranked), not_found_message(query), confidence,
+                                reason=Abstention.NOT_ASKED)
         best = ranked[0]
         years = asked_years(query)
         chunks = {p.chunk.chunk_id: p.chunk for p in passages} if years else {}
@@ -335,7 +358,8 @@ class Answerer:
             return c.chunk_id in chunks and names_another_year(chunks[c.chunk_id], years)
 
         if other_year(best):
-            return AnswerResult(None, tuple(ranked), not_found_message(query), confidence)
+            return AnswerResult(None, tuple(ranked), not_found_message(query), confidence,
+                                reason=Abstention.NOT_ASKED)
         alternatives = []
         seen = {reading_key(best.display, best.kind, best.unit)}
         classes = answer_classes(query)
@@ -415,5 +439,5 @@ def page_of(pages: Mapping[str, tuple[int, ...]] | None, source: str, offset: in
     return max(1, bisect_right(starts, offset))
 
 
-__all__ = ["CONFIDENCE_FEATURES", "FEATURES", "Answerer", "AnswerResult", "Candidate", "candidates_for",
+__all__ = ["CONFIDENCE_FEATURES", "FEATURES", "Abstention", "AnswerResult", "Answerer", "Candidate", "candidates_for",
            "confidence_features", "not_found_message"]

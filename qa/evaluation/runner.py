@@ -502,7 +502,8 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
             "left_out": (t.item.group if fit and t.item.split == "fit" else None),
             "question": t.item.question, "gold": t.item.answer, "type": t.item.type, "lang": t.item.lang,
             "answer": pred.text, "kind": pred.kind, "verdict": pred.verdict, "probability": pred.probability,
-            "correct": verdict.correct, "reason": verdict.reason, "hit_rank": rank,
+            "correct": verdict.correct, "reason": verdict.reason,
+            "abstention": result.reason.value if result.reason is not None else None, "hit_rank": rank,
             "intent": t.query.intent.value, "confidence": round(result.confidence, 4),
             "first_right_candidate": next((k for k, c in enumerate(result.candidates, start=1)
                                            if _right(t, c, engines)), None),
