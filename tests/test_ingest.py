@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -827,6 +828,76 @@ def test_docx_paragraphs_and_tables_in_body_order(tmp_path):
         assert [ws(p.text[s:e]) for s, e in r.cell_spans] == [ws(c) for c in r.cells]
 
 
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_word_97_document_is_read_as_paragraphs_and_table_rows(tmp_path):
+    """A real .doc (Word 2016, code page 936): its main text in order, form fields as what they show (no FORMTEXT
+    code), a table's rows as TAB-separated lines (one a row: the row's end is read from the paragraph properties,
+    some of them in the Data stream), and every block's offsets exact in the extracted text."""
+    shutil.copy(FIXTURES / "psr-guide-part1-draft.doc", tmp_path / "guide.doc")
+    p = parse_file(tmp_path / "guide.doc", tmp_path)
+    assert p.source.format == "doc" and p.source.source_id == "guide"
+    text = p.text
+    assert "核电厂定期安全评价\n第1部分：通用要求" in text and "FORMTEXT" not in text and "\x13" not in text
+    assert not set(text) & set("\x01\x07\x08\x14\x15\r")
+    rows = [line for line in text.split("\n") if line.count("\t") >= 13]
+    assert len(rows) == 15 and rows[0].split("\t")[1:4] == ["SF1", "SF2", "SF3"]
+    assert rows[1].startswith("接受输入的安全要素\tSF1\t\t×\t×")  # a row per line, its empty cells kept
+    assert all(len(r.split("\t")) == 16 for r in rows[1:])
+    for b in p.blocks:
+        assert text[b.start:b.end].strip() and b.start < b.end <= len(text)
+
+
+def test_word_97_documents_of_wps_and_of_one_byte_pieces_are_read():
+    from qa.ingest.formats import extract
+
+    wps = extract(FIXTURES / "psr-guide-part6-notes-wps.doc")  # WPS Office's save (code page 1200)
+    assert wps.format == "doc" and "核电厂定期安全评价指南 第6部分：构筑物、系统和设备的实际状态" in wps.text
+    assert "项目编号为“能源20210673”" in wps.text
+    mac = extract(FIXTURES / "word-mac-english.doc")  # English text, one byte a character
+    assert mac.text.startswith("I love word documents. They are lovely.")
+    assert "http://hipsum.co" in mac.text and "HYPERLINK" not in mac.text
+
+
+def test_a_damaged_word_97_document_is_one_error_naming_it(tmp_path):
+    """Cut short or with bytes overwritten, a .doc is read or refused with one line naming it, never a traceback
+    (olefile's and struct's errors, a negative length in the piece table, a piece claiming more than the file)."""
+    import random
+
+    from qa.ingest.formats import extract
+
+    data = (FIXTURES / "psr-guide-part1-draft.doc").read_bytes()
+    (tmp_path / "cut.doc").write_bytes(data[:100_000])
+    with pytest.raises(BqaError, match=r"^cut\.doc: .*re-save it"):
+        extract(tmp_path / "cut.doc")
+    rng = random.Random(7)
+    refused = 0
+    for k in range(30):
+        spoilt = bytearray(data)
+        for _ in range(200):
+            spoilt[rng.randrange(512, len(spoilt))] = rng.randrange(256)
+        (tmp_path / f"s{k}.doc").write_bytes(bytes(spoilt))
+        try:
+            extract(tmp_path / f"s{k}.doc")
+        except BqaError as err:
+            assert str(err).startswith(f"s{k}.doc: ") and "\n" not in str(err)
+            refused += 1
+    assert refused  # some are refused; the rest are read
+
+
+def test_a_doc_that_is_another_format_is_read_as_what_it_is(tmp_path):
+    """Sites serve DOCX files and saved web pages under a .doc name."""
+    from qa.ingest.formats import extract
+
+    shutil.copy(make_docx(tmp_path / "report.docx"), tmp_path / "really-docx.doc")
+    assert "全市一般公共预算收入29.23亿元" in extract(tmp_path / "really-docx.doc").text
+    (tmp_path / "page.doc").write_text("<html><body><article><h1>关于2025年预算执行情况的报告</h1><p>"
+                                      + "全区一般公共预算收入完成12.3亿元，增长5%。" * 20 + "</p></article></body></html>",
+                                      encoding="utf-8")
+    assert "全区一般公共预算收入完成12.3亿元" in extract(tmp_path / "page.doc").text
+
+
 def make_xlsx(path: Path) -> Path:
     """A budget workbook of the newer kind: a merged title and a unit line over a table with number formats, a
     second sheet with a title of its own, a hidden sheet."""
@@ -1323,9 +1394,11 @@ def test_missing_file():
     ("blob.txt", bytes(range(256)) * 10, "blob.txt: looks like a binary file"),
     ("table.xls", b"\xd0\xcf\x11\xe0", "table.xls: not an Excel workbook"),
     ("table.et", b"\xd0\xcf\x11\xe0", r"table.et: unsupported file type .et; save it as .xlsx \(WPS: Save As\)"),
-    ("report.doc", b"\xd0\xcf\x11\xe0", r"report.doc: unsupported file type .doc; save it as .docx \(Word or WPS"),
+    ("report.wps", b"\xd0\xcf\x11\xe0", r"report.wps: unsupported file type .wps; save it as .docx \(WPS: Save As"),
+    ("report.doc", b"\xd0\xcf\x11\xe0", r"report.doc: not a Word 97–2003 document \(no OLE compound file\)"),
+    ("notes.doc", b"{\\rtf1\\ansi hello}", "notes.doc: an RTF file named .doc; open it in Word or WPS and save it as .docx"),
     ("gazette.ofd", b"PK\x03\x04", r"gazette.ofd: unsupported file type .ofd; export it as PDF"),
-    ("data.bin", b"\x00", r"data.bin: unsupported file type .bin; supported: txt, md, pdf, docx, html, xlsx, xls"),
+    ("data.bin", b"\x00", r"data.bin: unsupported file type .bin; supported: txt, md, pdf, docx, doc, html, xlsx, xls"),
     ("budget.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "budget.xls: not a readable Excel 97–2003 workbook"),
     ("budget.xlsx", b"PK\x03\x04broken", "budget.xlsx: not a readable Excel workbook"),
     ("latin.txt", "Überweisung café".encode("latin-1") * 50, "latin.txt: not valid UTF-8"),

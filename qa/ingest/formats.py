@@ -1,4 +1,5 @@
-"""Reading a corpus file into text: plain text (UTF-8, UTF-16, GBK), PDF, DOCX, Excel workbooks and saved web pages.
+"""Reading a corpus file into text: plain text (UTF-8, UTF-16, GBK), PDF, DOCX, DOC, Excel workbooks and saved web
+pages.
 
 The text returned is what every offset points into. For a UTF-8 ``.txt`` it equals
 ``Path(path).read_text(encoding="utf-8")`` exactly (universal newlines, a BOM kept as U+FEFF). For the
@@ -8,6 +9,9 @@ other formats it is the extracted text, which the index stores (``texts.jsonl``)
   several rows is split by text line, words placed by the table's rulings); pages separated
   by a form feed; ``pages`` holds each page's start.
 - DOCX (python-docx): paragraphs and tables in body order, a table row per line with TAB-separated cells.
+- DOC (Word 97–2003, also as WPS saves it; ``qa.ingest.word97`` with olefile): the main text, paragraphs and
+  table rows as for DOCX. A ``.doc`` that is another format under that name, as sites serve them (a DOCX, a
+  saved web page), is read as what it is.
 - XLSX, XLSM, XLS (``qa.ingest.sheets``: openpyxl, xlrd): each visible sheet's rows as TAB-separated lines,
   numbers as their cells' formats show them; an ``.xls`` that is a saved web page is read as one.
 - HTML (readability-lxml for the main content, then ``qa.ingest.html``): block elements start lines,
@@ -29,12 +33,12 @@ from qa.han import han_count
 
 TEXT_SUFFIXES = (".txt", ".md")
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm", *SHEET_SUFFIXES)
-SUPPORTED_NAMES = "txt, md, pdf, docx, html, xlsx, xls"
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".doc", ".html", ".htm", *SHEET_SUFFIXES)
+SUPPORTED_NAMES = "txt, md, pdf, docx, doc, html, xlsx, xls"
 MAX_BYTES = 200 * 1024 * 1024
 # What to do with the formats bulletins also come in that are not read: each said with the unsupported type
 CONVERT_HINTS = {
-    ".doc": "save it as .docx (Word or WPS: Save As)", ".wps": "save it as .docx (WPS: Save As)",
+    ".wps": "save it as .docx (WPS: Save As)",
     ".et": "save it as .xlsx (WPS: Save As)", ".ofd": "export it as PDF (an OFD reader: Export or Print to PDF)",
     ".rtf": "save it as .docx", ".odt": "save it as .docx", ".ods": "save it as .xlsx",
     ".ppt": "export it as PDF", ".pptx": "export it as PDF",
@@ -42,7 +46,7 @@ CONVERT_HINTS = {
 
 
 CONVERT_HINTS_ZH = {
-    ".doc": "请另存为 .docx（Word 或 WPS：另存为）", ".wps": "请另存为 .docx（WPS：另存为）", ".et": "请另存为 .xlsx（WPS：另存为）",
+    ".wps": "请另存为 .docx（WPS：另存为）", ".et": "请另存为 .xlsx（WPS：另存为）",
     ".ofd": "请导出为 PDF（OFD 阅读器：导出或打印为 PDF）", ".rtf": "请另存为 .docx", ".odt": "请另存为 .docx",
     ".ods": "请另存为 .xlsx", ".ppt": "请导出为 PDF", ".pptx": "请导出为 PDF",
 }
@@ -59,7 +63,7 @@ class Extracted:
     """The text extracted from one file, its format, encoding and page starts."""
 
     text: str
-    format: str  # txt | md | pdf | docx | html | xlsx | xls
+    format: str  # txt | md | pdf | docx | doc | html | xlsx | xls
     encoding: str | None = None  # for text formats: utf-8, utf-16, gb18030
     pages: tuple[int, ...] = ()  # start offset of every page (paged formats and text with form feeds)
     documents: tuple[int, ...] = ()  # where each document starts, when the format says (a workbook's sheets)
@@ -158,6 +162,8 @@ def extract(path: Path) -> Extracted:
         return _pdf(data, path.name)
     if suffix == ".docx":
         return _docx(data, path.name)
+    if suffix == ".doc":
+        return _doc(data, path.name)
     if suffix in SHEET_SUFFIXES:
         from qa.ingest.sheets import sheet_kind, spreadsheet_text
 
@@ -288,6 +294,23 @@ def _docx(data: bytes, name: str) -> Extracted:
     if not text.strip():
         raise BqaError(f"{name}: the DOCX has no text")
     return Extracted(text + "\n", "docx")
+
+
+def _doc(data: bytes, name: str) -> Extracted:
+    """A Word 97–2003 document; under its name, sites also serve DOCX files, saved web pages and RTF."""
+    if data.startswith(b"PK\x03\x04"):  # a DOCX named .doc
+        return _docx(data, name)
+    head = data[:1024].lstrip().lower()
+    if head.startswith(b"{\\rtf"):
+        raise BqaError(f"{name}: an RTF file named .doc; open it in Word or WPS and save it as .docx")
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in head:  # a web page saved as .doc
+        return _html(data, name)
+    from qa.ingest.word97 import doc_text
+
+    text = _universal_newlines(doc_text(data, name)).strip("\n")
+    if not text.strip():
+        raise BqaError(f"{name}: the Word document has no text")
+    return Extracted(text + "\n", "doc")
 
 
 def _docx_rows(table) -> list[list[str]]:
