@@ -886,6 +886,78 @@ def test_a_damaged_word_97_document_is_one_error_naming_it(tmp_path):
     assert refused  # some are refused; the rest are read
 
 
+@pytest.mark.parametrize("compressed", [True, False])
+def test_a_word_97_table_keeps_its_rows_in_either_kind_of_piece(compressed):
+    """A row's end is found by the byte after its mark, in one-byte pieces as in UTF-16 ones (the byte before it,
+    in a one-byte piece, is the last cell's mark: every row lost its last cell)."""
+    from word97_files import table_doc
+
+    from qa.ingest.word97 import doc_text
+
+    assert doc_text(table_doc(compressed), "t.doc") == "Intro\na\tb\nc\td\nAfter"
+
+
+def test_a_character_outside_the_bmp_keeps_the_rows_after_it():
+    """𠀀 (CJK Extension B, common in names) is two UTF-16 units: the characters after it keep their bytes."""
+    from word97_files import table_doc
+
+    from qa.ingest.word97 import doc_text
+
+    assert doc_text(table_doc(False, first="姓名：\U00020000丽"), "t.doc") == "姓名：\U00020000丽\na\tb\nc\td\nAfter"
+
+
+def test_a_missed_row_end_ends_the_row_at_the_next_paragraph_of_no_table():
+    from word97_files import IN_TABLE, table_doc
+
+    from qa.ingest.word97 import doc_text
+
+    assert doc_text(table_doc(True, row_end=IN_TABLE), "t.doc").split("\n")[-1] == "After"  # not in the row
+
+
+def test_a_crafted_word_97_file_costs_no_more_than_its_size(monkeypatch):
+    """Pieces that name the same bytes again (gigabytes of text from a small file) are refused; a property page
+    named many times, each paragraph pointing into the Data stream, is read once (counted, not timed)."""
+    import struct
+
+    from word97_files import doc, ole
+
+    import qa.ingest.word97 as word97
+
+    word = bytearray(b"A" * 4096)
+    struct.pack_into("<HH", word, 0, 0xA5EC, 0xC1)
+    struct.pack_into("<H", word, 0x0A, 0)  # not encrypted, 0Table
+    struct.pack_into("<H", word, 0x20, 14)
+    struct.pack_into("<H", word, 0x3E, 22)
+    struct.pack_into("<i", word, 0x40 + 12, 0x7FFFFFFF)
+    struct.pack_into("<H", word, 0x98, 0x5D)
+    n = 300
+    plc = struct.pack(f"<{n + 1}I", *([0] * (n + 1))) + struct.pack("<HIH", 0, 0x40000000, 0) * n  # all overlap
+    clx = b"\x02" + struct.pack("<I", len(plc)) + plc
+    struct.pack_into("<II", word, 0x9A + 8 * 33, 0, len(clx))
+    with pytest.raises(BqaError, match="piece table does not parse"):
+        word97.doc_text(ole([("WordDocument", bytes(word)), ("0Table", clx)]), "bomb.doc")
+
+    calls = []
+    real = word97._sprms
+    monkeypatch.setattr(word97, "_sprms", lambda grpprl: calls.append(len(grpprl)) or real(grpprl))
+    huge = struct.pack("<HI", 0x6646, 0)  # every paragraph's properties at offset 0 of the Data stream
+    paragraphs = [(f"p{k}\r", huge) for k in range(30)]
+    data = doc(paragraphs, extra=struct.pack("<H", 0xFFFF) + b"\x16\x24\x00" * 21845)
+    assert word97.doc_text(data, "many.doc").split("\n")[:2] == ["p0", "p1"]
+    assert sum(size > 1000 for size in calls) == 1  # the 64 KB list, read once (clamped), not once a paragraph
+
+
+def test_an_older_or_cut_word_document_says_so():
+    from word97_files import doc
+
+    from qa.ingest.word97 import doc_text
+
+    with pytest.raises(BqaError, match="older than Word 97"):
+        doc_text(doc([("Hello\r", None)], nfib=0x65), "old.doc")
+    with pytest.raises(BqaError, match="its text is cut short"):
+        doc_text(doc([("Hello\r", None)], ccp=40_000), "cut.doc")
+
+
 def test_a_doc_that_is_another_format_is_read_as_what_it_is(tmp_path):
     """Sites serve DOCX files and saved web pages under a .doc name."""
     from qa.ingest.formats import extract

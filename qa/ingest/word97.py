@@ -19,7 +19,9 @@ document, or is encrypted, or whose tables do not parse, raises ``BqaError`` nam
 
 from __future__ import annotations
 
+import re
 import struct
+from array import array
 from collections.abc import Iterator
 
 from qa.errors import BqaError
@@ -28,7 +30,14 @@ _WORD_IDENT = 0xA5EC
 _FC_CLX, _FC_PLCF_BTE_PAPX = 33, 13  # their (fc, lcb) pair's index in FibRgFcLcb97
 _SPRM_TTP, _SPRM_INNER_TTP = 0x2417, 0x244C  # paragraph mark ends a table row (outer table / nested table)
 _SPRM_IN_TABLE = 0x2416  # the paragraph is in a table's cell
-_SPRM_HUGE_PAPX = 0x6646  # the paragraph's properties are too many for its page: they stand in the Data stream
+# the paragraph's properties are too many for its page: they stand in the Data stream (0x6646; 0x6645 in older
+# readers' tables, read alike)
+_SPRM_HUGE_PAPX = (0x6646, 0x6645)
+_HUGE_MAX = 0x3FA2  # the longest property list the Data stream holds for one paragraph
+_MIN_NFIB = 106  # Word 97's nFib is 0x00C1; below 106 (Word 6, Word 95) the file is laid out otherwise
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# a one-byte ("compressed") piece's bytes are Latin-1 but for these 27, which are cp1252's ([MS-DOC] FcCompressed)
+_COMPRESSED = {b: bytes([b]).decode("cp1252") for b in (*range(0x82, 0x8D), *range(0x91, 0x9D), 0x9F)}
 _CELL, _PARAGRAPH = "\x07", "\r"
 _DROPPED = dict.fromkeys(map(ord, "\x01\x02\x03\x04\x05\x06\x08\x1f"))  # pictures, drawn objects, note marks
 _FIELD_BEGIN, _FIELD_SEPARATOR, _FIELD_END = "\x13", "\x14", "\x15"
@@ -53,11 +62,15 @@ def doc_text(data: bytes, name: str) -> str:
                 raise BqaError(f"{name}: a damaged Word document (no {table_name} stream); re-save it as .docx")
             table = ole.openstream(table_name).read()
             extra = ole.openstream("Data").read() if ole.exists("Data") else b""
-    except (OSError, ValueError, struct.error) as err:  # olefile's and struct's errors on a damaged file
+    except struct.error:
+        raise BqaError(f"{name}: a damaged Word document (its file information does not parse); re-save it as .docx") from None
+    except (OSError, ValueError) as err:  # olefile's errors on a damaged compound file
         raise BqaError(f"{name}: not a readable Word document ({type(err).__name__}); re-save it as .docx") from None
     try:
         pieces = _pieces(table, fib.clx, name)
         chars, fcs = _characters(word, pieces, fib.ccp_text)
+        if chars is None:
+            raise BqaError(f"{name}: a damaged Word document (its text is cut short); re-save it as .docx")
         row_ends, in_table = _table_marks(word, table, extra, fib.bte_papx)
     except (IndexError, struct.error, UnicodeDecodeError):
         raise BqaError(f"{name}: a damaged Word document (its text tables do not parse); re-save it as .docx") from None
@@ -72,6 +85,8 @@ class _Fib:
 def _fib(word: bytes, name: str) -> _Fib:
     if len(word) < 0x22 or struct.unpack_from("<H", word, 0)[0] != _WORD_IDENT:
         raise BqaError(f"{name}: not a Word 97–2003 document (an older or another format); re-save it as .docx")
+    if struct.unpack_from("<H", word, 2)[0] < _MIN_NFIB:
+        raise BqaError(f"{name}: a Word document older than Word 97 (Word 6 or 95); re-save it as .docx")
     flags = struct.unpack_from("<H", word, 0x0A)[0]
     if flags & 0x0100:
         raise BqaError(f"{name}: the Word document is encrypted; save a copy without a password")
@@ -108,6 +123,9 @@ def _pieces(table: bytes, clx: tuple[int, int], name: str) -> list[tuple[int, in
     plc = at + 5
     n = (lcb - 4) // 12
     cps = struct.unpack_from(f"<{n + 1}I", table, plc)
+    if n < 1 or cps[0] != 0 or any(a >= b for a, b in zip(cps, cps[1:], strict=False)):
+        # pieces that overlap could name the same bytes again and again (a small file of gigabytes of text)
+        raise BqaError(f"{name}: a damaged Word document (its piece table does not parse); re-save it as .docx")
     out = []
     for k in range(n):
         fc = struct.unpack_from("<I", table, plc + 4 * (n + 1) + 8 * k + 2)[0]
@@ -117,31 +135,38 @@ def _pieces(table: bytes, clx: tuple[int, int], name: str) -> list[tuple[int, in
     return out
 
 
-def _characters(word: bytes, pieces: list[tuple[int, int, int, bool]], ccp_text: int) -> tuple[str, list[int]]:
-    """The main text's characters and, for each, the byte of the WordDocument stream that holds it."""
+def _characters(word: bytes, pieces: list[tuple[int, int, int, bool]], ccp_text: int) -> tuple[str | None, array]:
+    """The main text's characters and, for each, the byte of the WordDocument stream just after it (where the
+    paragraph property pages say a paragraph ends); ``None`` when the stream ends before the text does."""
     chars: list[str] = []
-    fcs: list[int] = []
+    ends = array("I")
+    ccp_text = min(ccp_text, len(word))  # a character takes one byte at least
+    if not pieces or pieces[-1][1] < ccp_text:  # the pieces end before the main text does
+        return None, ends
     for cp0, cp1, fc, compressed in pieces:
         if cp0 >= ccp_text:
             break
         n = min(cp1, ccp_text) - cp0
-        n = max(0, min(n, (len(word) - fc) // (1 if compressed else 2)))  # no further than the stream holds
+        if fc + n * (1 if compressed else 2) > len(word):
+            return None, ends
         if compressed:
-            chars.append(word[fc:fc + n].decode("cp1252", errors="replace"))
-            fcs.extend(range(fc, fc + n))
-        else:
-            chars.append(word[fc:fc + 2 * n].decode("utf-16-le", errors="replace"))
-            fcs.extend(range(fc, fc + 2 * n, 2))
-    text = "".join(chars)
-    return text, fcs[:len(text)]
+            chars.append(word[fc:fc + n].decode("latin-1").translate(_COMPRESSED))
+            ends.extend(range(fc + 1, fc + n + 1))
+        else:  # a character outside the BMP (a rare name's 𠀀) is two UTF-16 units, four bytes
+            part = word[fc:fc + 2 * n].decode("utf-16-le", "surrogatepass")
+            at = fc
+            for ch in part:
+                at += 4 if ord(ch) > 0xFFFF else 2
+                ends.append(at)
+            chars.append(_LONE_SURROGATE.sub("\ufffd", part))
+    return "".join(chars), ends
 
 
 def _table_marks(word: bytes, table: bytes, extra: bytes, bte: tuple[int, int]) -> tuple[set[int], set[int]]:
     """The bytes (in the WordDocument stream) of the paragraph marks that end a table row (sprmPFTtp or
     sprmPFInnerTtp set) and of those of paragraphs in a table's cell (sprmPFInTable), read from the paragraphs'
     property pages (PapxFkp), or for a paragraph of many properties (a row's end, with its table's definition)
-    from the Data stream (``extra``). A mark is its paragraph's last character: two bytes, one in a compressed
-    piece."""
+    from the Data stream (``extra``). A paragraph is known by the byte after its mark."""
     fc, lcb = bte
     if lcb < 8:
         return set(), set()
@@ -149,8 +174,9 @@ def _table_marks(word: bytes, table: bytes, extra: bytes, bte: tuple[int, int]) 
     pns = struct.unpack_from(f"<{n}I", table, fc + 4 * (n + 1))
     ends: set[int] = set()
     cells: set[int] = set()
-    for pn in pns:
-        page = word[(pn & 0x3FFFFF) * 512:(pn & 0x3FFFFF) * 512 + 512]
+    huge: dict[int, dict[int, bytes]] = {}  # a Data-stream property list, read once however many name it
+    for pn in dict.fromkeys(pn & 0x3FFFFF for pn in pns):  # each page once
+        page = word[pn * 512:pn * 512 + 512]
         if len(page) < 512:
             continue
         crun = page[511]
@@ -158,11 +184,14 @@ def _table_marks(word: bytes, table: bytes, extra: bytes, bte: tuple[int, int]) 
         for k in range(crun):
             offset = page[4 * (crun + 1) + 13 * k] * 2
             sprms = _paragraph_sprms(page, offset) if offset else {}
-            if _SPRM_HUGE_PAPX in sprms and len(sprms[_SPRM_HUGE_PAPX]) == 4:
-                at = struct.unpack_from("<I", sprms[_SPRM_HUGE_PAPX])[0]
-                if at + 2 <= len(extra):
-                    sprms |= dict(_sprms(extra[at + 2:at + 2 + struct.unpack_from("<H", extra, at)[0]]))
-            marks = (bounds[k + 1] - 2, bounds[k + 1] - 1)
+            for sprm in _SPRM_HUGE_PAPX:
+                if len(sprms.get(sprm, b"")) == 4:
+                    at = struct.unpack_from("<I", sprms[sprm])[0]
+                    if at not in huge and at + 2 <= len(extra):
+                        size = min(_HUGE_MAX, struct.unpack_from("<H", extra, at)[0])
+                        huge[at] = dict(_sprms(extra[at + 2:at + 2 + size]))
+                    sprms |= huge.get(at, {})
+            marks = (bounds[k + 1],)  # the byte after the paragraph's mark, as the characters' ends are kept
             if any(sprms.get(s, b"")[:1] == b"\x01" for s in (_SPRM_TTP, _SPRM_INNER_TTP)):
                 ends.update(marks)
             if sprms.get(_SPRM_IN_TABLE, b"")[:1] == b"\x01":
@@ -223,9 +252,10 @@ def _shown(text: str) -> list[bool]:
     return shown
 
 
-def _lines(chars: str, fcs: list[int], row_ends: set[int], in_table: set[int]) -> str:
+def _lines(chars: str, fcs: array, row_ends: set[int], in_table: set[int]) -> str:
     """Paragraphs as lines and table rows as TAB-separated lines: a cell mark (\\x07) ends a cell unless the
-    paragraph properties say it ends a row; the paragraphs of one cell are joined by spaces."""
+    paragraph properties say it ends a row; the paragraphs of one cell are joined by spaces, and a paragraph that
+    is in no table ends a row whose end was missed (the rest of the document is not one line)."""
     shown = _shown(chars)
     lines: list[str] = []
     cells: list[str] = []
@@ -246,9 +276,12 @@ def _lines(chars: str, fcs: list[int], row_ends: set[int], in_table: set[int]) -
                 current.append(piece)
                 cells.append(" ".join(" ".join(current).split()))
                 current = []
-        elif fcs[k] in in_table or cells or current:  # a paragraph of a cell: the cell goes on
+        elif fcs[k] in in_table or ((cells or current) and not in_table):  # a paragraph of a cell: the cell goes on
             current.append(piece)
         else:
+            if cells or current:  # the row's end mark was not read: the row ends before this paragraph
+                lines.append("\t".join([*cells, " ".join(" ".join(current).split())]).rstrip("\t"))
+                cells, current = [], []
             lines.append(piece)
     tail = _clean("".join(run))
     if cells or current:
@@ -259,5 +292,6 @@ def _lines(chars: str, fcs: list[int], row_ends: set[int], in_table: set[int]) -
 
 
 def _clean(text: str) -> str:
-    text = text.translate(_DROPPED).replace("\x0b", "\n").replace("\x0c", "\n").replace("\x1e", "-")
+    text = text.translate(_DROPPED).replace("\x0b", "\n").replace("\x0c", "\n").replace("\x0e", "\n")
+    text = text.replace("\x1e", "-")
     return text.replace("\x00", "").rstrip()
