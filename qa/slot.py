@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 UPLOAD_FOLDER = "uploads"  # inside the corpus folder
 MAX_UPLOAD_BYTES = 50 * 2**20
-UPLOAD_SUFFIXES = (".pdf", ".docx", ".doc", ".txt", ".md", ".html", ".htm", *SHEET_SUFFIXES)
+UPLOAD_SUFFIXES = (".pdf", ".ofd", ".docx", ".doc", ".txt", ".md", ".html", ".htm", *SHEET_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def safe_name(name: str) -> str:
 def _looks_like(suffix: str, head: bytes) -> bool:
     if suffix == ".pdf":
         return head.startswith(b"%PDF-")
-    if suffix == ".docx":
+    if suffix in (".docx", ".ofd"):
         return head.startswith(b"PK\x03\x04")
     if suffix == ".doc":  # Word 97–2003 (an OLE compound file), or what sites serve under that name: a DOCX, a page
         low = head.lstrip()[:1024].lower()
@@ -217,9 +217,9 @@ def store_upload(corpus_dir: Path, data_path: Path, name: str) -> Path:
         from qa.ingest.formats import CONVERT_HINTS, CONVERT_HINTS_ZH
 
         hint, hint_zh = CONVERT_HINTS.get(suffix), CONVERT_HINTS_ZH.get(suffix)
-        raise BqaError(f"{clean}: only PDF, DOCX, DOC, XLSX, XLS, TXT, MD and HTML files can be added"
+        raise BqaError(f"{clean}: only PDF, OFD, DOCX, DOC, XLSX, XLS, TXT, MD and HTML files can be added"
                        + (f"; {hint}" if hint else ""),
-                       zh=f"{clean}：只能加入 PDF、DOCX、DOC、XLSX、XLS、TXT、MD 或 HTML 文件" + (f"；{hint_zh}" if hint_zh else ""))
+                       zh=f"{clean}：只能加入 PDF、OFD、DOCX、DOC、XLSX、XLS、TXT、MD 或 HTML 文件" + (f"；{hint_zh}" if hint_zh else ""))
     size = data_path.stat().st_size
     if size == 0:
         raise BqaError(f"{clean}: the file is empty", zh=f"{clean}：文件是空的")

@@ -958,6 +958,63 @@ def test_an_older_or_cut_word_document_says_so():
         doc_text(doc([("Hello\r", None)], ccp=40_000), "cut.doc")
 
 
+def test_an_ofd_document_is_read_page_by_page_in_reading_order(tmp_path):
+    """A real OFD (GB/T 33190) official notice of two pages: its lines in reading order, pages as form feeds with
+    their starts, and every block's offsets exact in the extracted text."""
+    shutil.copy(FIXTURES / "ofdrw-notice.ofd", tmp_path / "notice.ofd")
+    p = parse_file(tmp_path / "notice.ofd", tmp_path)
+    assert p.source.format == "ofd" and len(p.pages) == 2 and p.text[p.pages[1] - 1] == "\f"
+    lines = p.text.split("\n")
+    assert lines[1:4] == ["路卫发〔2011〕76号", "关于同意张阿三同志辞职的批复", "区中医院："]
+    assert "张阿三，男，1978年2月出生，籍贯江西新建，2001年9月参" in lines
+    for b in p.blocks:
+        assert p.text[b.start:b.end].strip() and b.start < b.end <= len(p.text)
+
+
+def test_an_ofd_page_shows_its_template_pages_text():
+    """An invoice's labels stand on its template page, the values on the page: one line holds both."""
+    from qa.ingest.formats import extract
+
+    out = extract(FIXTURES / "ofdrw-invoice-template.ofd")
+    assert out.format == "ofd" and len(out.pages) == 5
+    assert "重庆增值税电子普通发票 发票代码：050001700111" in out.text.split("\n")
+    assert "价税合计（大写） 壹万零陆佰圆整 （小写）¥10600.00" in out.text
+
+
+def test_a_damaged_or_hostile_ofd_is_one_error_naming_it(tmp_path, monkeypatch):
+    """Cut short or with bytes overwritten, an OFD is read or refused with one line naming it; a part that would
+    unpack past the limit, or XML that declares a document type (entities), is refused before it is parsed."""
+    import random
+    import zipfile
+
+    import qa.ingest.ofd as ofd
+    from qa.ingest.formats import extract
+
+    data = (FIXTURES / "ofdrw-notice.ofd").read_bytes()
+    rng = random.Random(11)
+    refused = 0
+    for k in range(60):
+        spoilt = bytearray(data)
+        for _ in range(rng.choice([1, 5, 50])):
+            spoilt[rng.randrange(len(spoilt))] = rng.randrange(256)
+        if k % 3 == 0:
+            spoilt = spoilt[:rng.randrange(len(spoilt))]
+        (tmp_path / f"s{k}.ofd").write_bytes(bytes(spoilt))
+        try:
+            extract(tmp_path / f"s{k}.ofd")
+        except BqaError as err:
+            assert str(err).startswith(f"s{k}.ofd: ") and "\n" not in str(err)
+            refused += 1
+    assert refused
+    with zipfile.ZipFile(tmp_path / "entities.ofd", "w") as z:
+        z.writestr("OFD.xml", '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx">]><ofd:OFD xmlns:ofd="x">&x;</ofd:OFD>')
+    with pytest.raises(BqaError, match="declares a document type"):
+        extract(tmp_path / "entities.ofd")
+    monkeypatch.setattr(ofd, "MAX_PART_BYTES", 1000)
+    with pytest.raises(BqaError, match="unpacks to more than its limits"):
+        extract(FIXTURES / "ofdrw-notice.ofd")
+
+
 def test_a_doc_that_is_another_format_is_read_as_what_it_is(tmp_path):
     """Sites serve DOCX files and saved web pages under a .doc name."""
     from qa.ingest.formats import extract
@@ -1469,8 +1526,9 @@ def test_missing_file():
     ("report.wps", b"\xd0\xcf\x11\xe0", r"report.wps: unsupported file type .wps; save it as .docx \(WPS: Save As"),
     ("report.doc", b"\xd0\xcf\x11\xe0", r"report.doc: not a Word 97–2003 document \(no OLE compound file\)"),
     ("notes.doc", b"{\\rtf1\\ansi hello}", "notes.doc: an RTF file named .doc; open it in Word or WPS and save it as .docx"),
-    ("gazette.ofd", b"PK\x03\x04", r"gazette.ofd: unsupported file type .ofd; export it as PDF"),
-    ("data.bin", b"\x00", r"data.bin: unsupported file type .bin; supported: txt, md, pdf, docx, doc, html, xlsx, xls"),
+    ("gazette.ofd", b"PK\x03\x04", r"gazette.ofd: not a readable OFD file \(not a ZIP archive or a damaged one\)"),
+    ("scan.ofd", b"PK\x03\x04", r"scan.ofd: not a readable OFD file"),
+    ("data.bin", b"\x00", r"data.bin: unsupported file type .bin; supported: txt, md, pdf, ofd, docx, doc, html, xlsx, xls"),
     ("budget.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "budget.xls: not a readable Excel 97–2003 workbook"),
     ("budget.xlsx", b"PK\x03\x04broken", "budget.xlsx: not a readable Excel workbook"),
     ("latin.txt", "Überweisung café".encode("latin-1") * 50, "latin.txt: not valid UTF-8"),

@@ -1,5 +1,5 @@
-"""Reading a corpus file into text: plain text (UTF-8, UTF-16, GBK), PDF, DOCX, DOC, Excel workbooks and saved web
-pages.
+"""Reading a corpus file into text: plain text (UTF-8, UTF-16, GBK), PDF, OFD, DOCX, DOC, Excel workbooks and saved
+web pages.
 
 The text returned is what every offset points into. For a UTF-8 ``.txt`` it equals
 ``Path(path).read_text(encoding="utf-8")`` exactly (universal newlines, a BOM kept as U+FEFF). For the
@@ -8,6 +8,8 @@ other formats it is the extracted text, which the index stores (``texts.jsonl``)
 - PDF (pdfplumber): each page's text in reading order, ruled tables as TAB-separated rows (a cell that stacks
   several rows is split by text line, words placed by the table's rulings); pages separated
   by a form feed; ``pages`` holds each page's start.
+- OFD (GB/T 33190, ``qa.ingest.ofd``): each page's text in reading order, the text of its template pages with
+  it; pages separated by a form feed as for PDF.
 - DOCX (python-docx): paragraphs and tables in body order, a table row per line with TAB-separated cells.
 - DOC (Word 97–2003, also as WPS saves it; ``qa.ingest.word97`` with olefile): the main text, paragraphs and
   table rows as for DOCX. A ``.doc`` that is another format under that name, as sites serve them (a DOCX, a
@@ -33,13 +35,13 @@ from qa.han import han_count
 
 TEXT_SUFFIXES = (".txt", ".md")
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".doc", ".html", ".htm", *SHEET_SUFFIXES)
-SUPPORTED_NAMES = "txt, md, pdf, docx, doc, html, xlsx, xls"
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".ofd", ".docx", ".doc", ".html", ".htm", *SHEET_SUFFIXES)
+SUPPORTED_NAMES = "txt, md, pdf, ofd, docx, doc, html, xlsx, xls"
 MAX_BYTES = 200 * 1024 * 1024
 # What to do with the formats bulletins also come in that are not read: each said with the unsupported type
 CONVERT_HINTS = {
     ".wps": "save it as .docx (WPS: Save As)",
-    ".et": "save it as .xlsx (WPS: Save As)", ".ofd": "export it as PDF (an OFD reader: Export or Print to PDF)",
+    ".et": "save it as .xlsx (WPS: Save As)",
     ".rtf": "save it as .docx", ".odt": "save it as .docx", ".ods": "save it as .xlsx",
     ".ppt": "export it as PDF", ".pptx": "export it as PDF",
 }
@@ -47,7 +49,7 @@ CONVERT_HINTS = {
 
 CONVERT_HINTS_ZH = {
     ".wps": "请另存为 .docx（WPS：另存为）", ".et": "请另存为 .xlsx（WPS：另存为）",
-    ".ofd": "请导出为 PDF（OFD 阅读器：导出或打印为 PDF）", ".rtf": "请另存为 .docx", ".odt": "请另存为 .docx",
+    ".rtf": "请另存为 .docx", ".odt": "请另存为 .docx",
     ".ods": "请另存为 .xlsx", ".ppt": "请导出为 PDF", ".pptx": "请导出为 PDF",
 }
 
@@ -63,7 +65,7 @@ class Extracted:
     """The text extracted from one file, its format, encoding and page starts."""
 
     text: str
-    format: str  # txt | md | pdf | docx | doc | html | xlsx | xls
+    format: str  # txt | md | pdf | ofd | docx | doc | html | xlsx | xls
     encoding: str | None = None  # for text formats: utf-8, utf-16, gb18030
     pages: tuple[int, ...] = ()  # start offset of every page (paged formats and text with form feeds)
     documents: tuple[int, ...] = ()  # where each document starts, when the format says (a workbook's sheets)
@@ -160,6 +162,11 @@ def extract(path: Path) -> Extracted:
         raise BqaError(f"{path.name}: the file is empty; add text or remove it from the corpus")
     if suffix == ".pdf":
         return _pdf(data, path.name)
+    if suffix == ".ofd":
+        from qa.ingest.ofd import ofd_text
+
+        text, pages = ofd_text(data, path.name)
+        return Extracted(text, "ofd", None, pages)
     if suffix == ".docx":
         return _docx(data, path.name)
     if suffix == ".doc":

@@ -1,0 +1,232 @@
+"""OFD documents (GB/T 33190, 版式文档, the format of Chinese official electronic documents): each page's text in
+reading order.
+
+An OFD file is a ZIP of XML parts (read with the standard library: ``zipfile`` and ``xml.etree``). ``OFD.xml``
+names each document's root (``DocRoot``, e.g. ``Doc_0/Document.xml``), which lists its pages and template pages
+(``BaseLoc``); a page's ``Content.xml`` holds its text as ``TextObject`` elements: a box (``Boundary``, in mm), an
+optional transform (``CTM``), a font size, and ``TextCode`` runs placed at ``X``/``Y`` in the box, each character
+after the first moved by ``DeltaX``/``DeltaY`` (``g n v`` repeats ``v`` n times). A page also shows the text of
+the template pages it names (an invoice's labels, a document's running header).
+
+Every character is placed on the page; characters are gathered into lines by their baselines (within 0.4 of the
+font size), each line read left to right, a space where a gap of more than half a character separates two runs;
+lines top to bottom. Pages are separated by a form feed, as PDF pages are (``Extracted.pages``). Invisible objects
+are left out; seals, pictures and annotations carry no text here. The ZIP is checked before anything is read: a
+part or a whole that would unpack to more than the limits below is refused, as is XML with a document type
+(entities), which OFD never needs.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
+from qa.errors import BqaError
+
+MAX_PART_BYTES = 64 * 1024 * 1024  # one XML part unpacked
+MAX_TOTAL_BYTES = 512 * 1024 * 1024  # every part named by the pages, unpacked
+_LINE_TOLERANCE = 0.4  # of the font size: characters whose baselines differ less are on one line
+_GAP = 0.5  # of the font size: a wider gap between two characters of a line is a space
+_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+@dataclass(frozen=True)
+class _Char:
+    x: float
+    y: float
+    text: str
+    size: float
+    advance: float  # how far the next character of its run starts (its width, as the run spaces it)
+
+
+def ofd_text(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
+    """The text of every page of every document in the file, pages separated by "\\n\\f", and each page's start."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError):
+        raise BqaError(f"{name}: not a readable OFD file (not a ZIP archive or a damaged one); export it as PDF") from None
+    with archive:
+        sizes = [i.file_size for i in archive.infolist()]
+        if sum(sizes) > MAX_TOTAL_BYTES or any(s > MAX_PART_BYTES for s in sizes):
+            raise BqaError(f"{name}: the OFD file unpacks to more than its limits ({MAX_PART_BYTES // 2**20} MB a "
+                           f"part, {MAX_TOTAL_BYTES // 2**20} MB in all); export it as PDF")
+        try:
+            pages = _pages(_Parts(archive, name))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError,
+                KeyError) as err:  # a damaged archive's part: zipfile's, zlib's and the XML reader's own errors
+            raise BqaError(f"{name}: a damaged OFD file ({type(err).__name__}); export it as PDF") from None
+    if not any(p.strip() for p in pages):
+        raise BqaError(f"{name}: the OFD has no text (scanned pages?); run OCR on it or export it as PDF")
+    starts, pos = [], 0
+    for text in pages:
+        starts.append(pos)
+        pos += len(text) + 2  # "\n\f" between pages
+    return "\n\f".join(pages), tuple(starts)
+
+
+def _pages(reader: _Parts) -> list[str]:
+    root = reader.xml("OFD.xml")
+    if root is None:
+        raise BqaError(f"{reader.name}: not an OFD file (no OFD.xml); export it as PDF")
+    pages: list[str] = []
+    for doc_root in _children_text(root, "DocRoot"):
+        pages += _document_pages(reader, doc_root)
+    return pages
+
+
+class _Parts:
+    """The archive's XML parts by their path, read once each, whatever slashes or case the file's paths use."""
+
+    def __init__(self, archive: zipfile.ZipFile, name: str):
+        self.archive, self.name = archive, name
+        self._paths = {info.filename.replace("\\", "/").lstrip("/").lower(): info.filename
+                       for info in archive.infolist()}
+        self._cache: dict[str, ElementTree.Element | None] = {}
+
+    def xml(self, path: str) -> ElementTree.Element | None:
+        key = posixpath.normpath(path.replace("\\", "/").lstrip("/")).lower()
+        if key not in self._cache:
+            self._cache[key] = self._parse(key)
+        return self._cache[key]
+
+    def _parse(self, key: str) -> ElementTree.Element | None:
+        real = self._paths.get(key)
+        if real is None:
+            return None
+        raw = self.archive.read(real)
+        if b"<!DOCTYPE" in raw[:4096].upper():
+            raise BqaError(f"{self.name}: {real} declares a document type, which an OFD part never needs; not read")
+        try:
+            return ElementTree.fromstring(raw)
+        except ElementTree.ParseError as err:
+            raise BqaError(f"{self.name}: {real} is not well-formed XML ({err}); export it as PDF") from None
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _children_text(root: ElementTree.Element, name: str) -> list[str]:
+    return [(e.text or "").strip() for e in root.iter() if _local(e.tag) == name and (e.text or "").strip()]
+
+
+def _resolve(base: str, loc: str) -> str:
+    loc = loc.replace("\\", "/")
+    return loc.lstrip("/") if loc.startswith("/") else posixpath.join(base, loc)
+
+
+def _document_pages(reader: _Parts, doc_root: str) -> list[str]:
+    document = reader.xml(doc_root)
+    if document is None:
+        raise BqaError(f"{reader.name}: its document {doc_root} is missing; export it as PDF")
+    base = posixpath.dirname(doc_root.replace("\\", "/").lstrip("/"))
+    templates = {e.get("ID"): _resolve(base, e.get("BaseLoc", "")) for e in document.iter()
+                 if _local(e.tag) == "TemplatePage" and e.get("BaseLoc")}
+    out = []
+    for page in (e for e in document.iter() if _local(e.tag) == "Page" and e.get("BaseLoc")):
+        content_path = _resolve(base, page.get("BaseLoc", ""))
+        content = reader.xml(content_path)
+        if content is None:
+            out.append("")
+            continue
+        chars: list[_Char] = []
+        for use in (e for e in content.iter() if _local(e.tag) == "Template"):
+            template = reader.xml(templates.get(use.get("TemplateID"), ""))
+            if template is not None:
+                chars += _page_chars(template)
+        chars += _page_chars(content)
+        out.append(_lines(chars))
+    return out
+
+
+def _numbers(value: str | None) -> list[float]:
+    return [float(v) for v in _NUMBER.findall(value or "")]
+
+
+def _deltas(value: str | None) -> list[float]:
+    """A DeltaX or DeltaY list, its "g n v" groups spelt out (n capped by the run's length by the caller)."""
+    out: list[float] = []
+    tokens = (value or "").split()
+    k = 0
+    while k < len(tokens):
+        if tokens[k] == "g" and k + 2 < len(tokens):
+            try:
+                n, v = int(float(tokens[k + 1])), float(tokens[k + 2])
+            except ValueError:
+                return out
+            out += [v] * max(0, min(n, 100_000))
+            k += 3
+        else:
+            try:
+                out.append(float(tokens[k]))
+            except ValueError:
+                return out
+            k += 1
+    return out
+
+
+def _hidden(element: ElementTree.Element) -> bool:
+    return element.get("Visible", "true").strip().lower() == "false"
+
+
+def _page_chars(page: ElementTree.Element) -> list[_Char]:
+    chars: list[_Char] = []
+    stack = [page]
+    while stack:  # depth first, leaving out whatever is inside an invisible object
+        element = stack.pop()
+        if _hidden(element):
+            continue
+        if _local(element.tag) == "TextObject":
+            chars += _object_chars(element)
+            continue
+        stack.extend(reversed(list(element)))
+    return chars
+
+
+def _object_chars(obj: ElementTree.Element) -> list[_Char]:
+    box = _numbers(obj.get("Boundary"))
+    bx, by = (box[0], box[1]) if len(box) >= 2 else (0.0, 0.0)
+    ctm = _numbers(obj.get("CTM"))
+    a, b, c, d, e, f = ctm if len(ctm) == 6 else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    scale = abs(a * d - b * c) ** 0.5 or 1.0
+    size = (_numbers(obj.get("Size")) or [3.5])[0] * scale
+    out = []
+    for code in (t for t in obj.iter() if _local(t.tag) == "TextCode"):
+        text = code.text or ""
+        if not text:
+            continue
+        x, y = (_numbers(code.get("X")) or [0.0])[0], (_numbers(code.get("Y")) or [0.0])[0]
+        dx, dy = _deltas(code.get("DeltaX"))[:len(text)], _deltas(code.get("DeltaY"))[:len(text)]
+        for k, ch in enumerate(text):
+            step = dx[k] if k < len(dx) else size / scale * (1.0 if ord(ch) > 0x2E7F else 0.5)
+            px, py = a * x + c * y + e + bx, b * x + d * y + f + by
+            out.append(_Char(px, py, ch, size, abs(step) * scale))
+            x += dx[k] if k < len(dx) else step
+            y += dy[k] if k < len(dy) else 0.0
+    return out
+
+
+def _lines(chars: list[_Char]) -> str:
+    """Characters gathered into lines by baseline, each line left to right, lines top to bottom."""
+    lines: list[list[_Char]] = []
+    for ch in sorted(chars, key=lambda c: (c.y, c.x)):
+        if lines and abs(ch.y - lines[-1][0].y) <= _LINE_TOLERANCE * max(ch.size, lines[-1][0].size):
+            lines[-1].append(ch)
+        else:
+            lines.append([ch])
+    out = []
+    for line in lines:
+        line.sort(key=lambda c: c.x)
+        parts, end = [], None
+        for ch in line:
+            if end is not None and ch.x - end > _GAP * ch.size and parts and not parts[-1].isspace():
+                parts.append(" ")
+            parts.append(ch.text)
+            end = ch.x + ch.advance
+        out.append("".join(parts).strip())
+    return "\n".join(t for t in out if t)
