@@ -1015,6 +1015,74 @@ def test_a_damaged_or_hostile_ofd_is_one_error_naming_it(tmp_path, monkeypatch):
         extract(FIXTURES / "ofdrw-notice.ofd")
 
 
+_OFD_NS = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+
+
+def _ofd(objects: str, *, compression: int = 0, page: str | None = None, encoding: str = "utf-8") -> bytes:
+    """A one-page OFD whose page holds ``objects`` (TextObject elements), built with zipfile."""
+    import io
+    import zipfile
+
+    parts = {
+        "OFD.xml": f'<ofd:OFD {_OFD_NS}><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>',
+        "Doc_0/Document.xml": f'<ofd:Document {_OFD_NS}><ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/>'
+                              "</ofd:Pages></ofd:Document>",
+        "Doc_0/Pages/Page_0/Content.xml": page or f'<ofd:Page {_OFD_NS}><ofd:Content><ofd:Layer ID="2">{objects}'
+                                                  "</ofd:Layer></ofd:Content></ofd:Page>",
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=compression or zipfile.ZIP_DEFLATED) as z:
+        for name, xml in parts.items():
+            z.writestr(name, xml.encode(encoding) if name.endswith("Content.xml") else xml.encode("utf-8"))
+    return out.getvalue()
+
+
+def _text_object(x: float, y: float, text: str, code: str = "", size: float = 5) -> str:
+    return (f'<ofd:TextObject ID="9" Boundary="{x} {y} 200 20" Font="1" Size="{size}">'
+            f'<ofd:TextCode X="0" Y="{size}" {code}>{text}</ofd:TextCode></ofd:TextObject>')
+
+
+def test_ofd_characters_are_placed_as_the_specification_and_ofdrw_place_them():
+    """A DeltaX shorter than its text repeats its last value; one entry too many is no character's width; a
+    TextCode without X or Y keeps the previous one's; "g n v" groups are spelt out no further than the text."""
+    from qa.ingest.ofd import ofd_text
+
+    short = _text_object(0, 0, "一二三四五六七八九十", 'DeltaX="4"') + _text_object(40, 0, "备注")
+    assert ofd_text(_ofd(short), "a.ofd")[0] == "一二三四五六七八九十备注"  # not 一二三四五六七八九备十注
+    extra = _text_object(0, 0, "10000.00", 'DeltaX="g 7 1.5875 -11.1125"') + _text_object(20, 0, "6%")
+    assert ofd_text(_ofd(extra), "b.ofd")[0] == "10000.00 6%"  # the last delta is no width swallowing the gap
+    carried = ('<ofd:TextObject ID="9" Boundary="0 0 200 20" Size="5"><ofd:TextCode X="0" Y="8">第一部分</ofd:TextCode>'
+               '<ofd:TextCode X="20">继续</ofd:TextCode></ofd:TextObject>' + _text_object(0, -10, "上一行"))
+    assert ofd_text(_ofd(carried), "c.ofd")[0] == "上一行\n第一部分继续"
+    huge = _text_object(0, 0, "你好", 'DeltaX="' + "g 100000 1 " * 1000 + '"') + _text_object(0, 20, "再见", 'DeltaX="g inf 5"')
+    assert ofd_text(_ofd(huge), "d.ofd")[0] == "你好\n再见"
+
+
+def test_an_ofd_that_lies_or_declares_entities_is_refused_before_it_costs_anything(monkeypatch):
+    """A part is counted as it unpacks (a ZIP's declared sizes may lie), compressions other than stored and
+    deflated are refused, a document type is refused in any encoding, and a page naming one template many times
+    or many pages naming one part place their characters within a budget."""
+    import zipfile
+
+    import qa.ingest.ofd as ofd
+
+    with pytest.raises(BqaError, match="uses an unusual compression"):
+        ofd.ofd_text(_ofd(_text_object(0, 0, "你好"), compression=zipfile.ZIP_BZIP2), "b.ofd")
+    entity = (f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE p [<!ENTITY e "实体文字">]><ofd:Page {_OFD_NS}>'
+              f'<ofd:Content><ofd:Layer ID="2">{_text_object(0, 0, "&e;")}</ofd:Layer></ofd:Content></ofd:Page>')
+    with pytest.raises(BqaError, match="declares a document type"):
+        ofd.ofd_text(_ofd("", page=entity, encoding="utf-16"), "e.ofd")
+    monkeypatch.setattr(ofd, "MAX_PART_BYTES", 300)
+    with pytest.raises(BqaError, match="unpacks to more than its limits"):
+        ofd.ofd_text(_ofd(_text_object(0, 0, "字" * 200)), "big.ofd")
+    monkeypatch.setattr(ofd, "MAX_PART_BYTES", 64 * 2**20)
+    monkeypatch.setattr(ofd, "MAX_CHARS", 1000)
+    many = f'<ofd:Page {_OFD_NS}><ofd:Content><ofd:Layer ID="2">' + _text_object(0, 0, "字" * 400) * 3 + \
+        "</ofd:Layer></ofd:Content></ofd:Page>"
+    with pytest.raises(BqaError, match="more than 1000 characters placed"):
+        ofd.ofd_text(_ofd("", page=many), "many.ofd")
+
+
 def test_a_doc_that_is_another_format_is_read_as_what_it_is(tmp_path):
     """Sites serve DOCX files and saved web pages under a .doc name."""
     from qa.ingest.formats import extract

@@ -28,8 +28,9 @@ from xml.etree import ElementTree
 
 from qa.errors import BqaError
 
-MAX_PART_BYTES = 64 * 1024 * 1024  # one XML part unpacked
-MAX_TOTAL_BYTES = 512 * 1024 * 1024  # every part named by the pages, unpacked
+MAX_PART_BYTES = 64 * 1024 * 1024  # one XML part unpacked (counted as it unpacks: a ZIP's declared sizes may lie)
+MAX_TOTAL_BYTES = 512 * 1024 * 1024  # every part read, unpacked
+MAX_CHARS = 5_000_000  # characters placed, templates counted once per page that shows them
 _LINE_TOLERANCE = 0.4  # of the font size: characters whose baselines differ less are on one line
 _GAP = 0.5  # of the font size: a wider gap between two characters of a line is a space
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -51,10 +52,6 @@ def ofd_text(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
     except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError):
         raise BqaError(f"{name}: not a readable OFD file (not a ZIP archive or a damaged one); export it as PDF") from None
     with archive:
-        sizes = [i.file_size for i in archive.infolist()]
-        if sum(sizes) > MAX_TOTAL_BYTES or any(s > MAX_PART_BYTES for s in sizes):
-            raise BqaError(f"{name}: the OFD file unpacks to more than its limits ({MAX_PART_BYTES // 2**20} MB a "
-                           f"part, {MAX_TOTAL_BYTES // 2**20} MB in all); export it as PDF")
         try:
             pages = _pages(_Parts(archive, name))
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError,
@@ -87,6 +84,8 @@ class _Parts:
         self._paths = {info.filename.replace("\\", "/").lstrip("/").lower(): info.filename
                        for info in archive.infolist()}
         self._cache: dict[str, ElementTree.Element | None] = {}
+        self.total = 0  # bytes unpacked so far, every part counted as it is read
+        self.chars = 0  # characters placed so far
 
     def xml(self, path: str) -> ElementTree.Element | None:
         key = posixpath.normpath(path.replace("\\", "/").lstrip("/")).lower()
@@ -98,11 +97,20 @@ class _Parts:
         real = self._paths.get(key)
         if real is None:
             return None
-        raw = self.archive.read(real)
-        if b"<!DOCTYPE" in raw[:4096].upper():
-            raise BqaError(f"{self.name}: {real} declares a document type, which an OFD part never needs; not read")
+        info = self.archive.getinfo(real)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise BqaError(f"{self.name}: {real} uses an unusual compression; export it as PDF")
+        raw = bytearray()
+        with self.archive.open(info) as member:
+            while chunk := member.read(1 << 20):
+                raw += chunk
+                self.total += len(chunk)
+                if len(raw) > MAX_PART_BYTES or self.total > MAX_TOTAL_BYTES:
+                    raise BqaError(f"{self.name}: {real} unpacks to more than its limits; export it as PDF")
         try:
-            return ElementTree.fromstring(raw)
+            parser = ElementTree.XMLParser(target=_NoDoctype(self.name, real))
+            parser.feed(bytes(raw))
+            return parser.close()
         except ElementTree.ParseError as err:
             raise BqaError(f"{self.name}: {real} is not well-formed XML ({err}); export it as PDF") from None
 
@@ -135,11 +143,11 @@ def _document_pages(reader: _Parts, doc_root: str) -> list[str]:
             out.append("")
             continue
         chars: list[_Char] = []
-        for use in (e for e in content.iter() if _local(e.tag) == "Template"):
-            template = reader.xml(templates.get(use.get("TemplateID"), ""))
+        for template_id in dict.fromkeys(e.get("TemplateID") for e in content.iter() if _local(e.tag) == "Template"):
+            template = reader.xml(templates.get(template_id, ""))
             if template is not None:
-                chars += _page_chars(template)
-        chars += _page_chars(content)
+                chars += _page_chars(template, reader)
+        chars += _page_chars(content, reader)
         out.append(_lines(chars))
     return out
 
@@ -148,18 +156,19 @@ def _numbers(value: str | None) -> list[float]:
     return [float(v) for v in _NUMBER.findall(value or "")]
 
 
-def _deltas(value: str | None) -> list[float]:
-    """A DeltaX or DeltaY list, its "g n v" groups spelt out (n capped by the run's length by the caller)."""
+def _deltas(value: str | None, limit: int) -> list[float]:
+    """A DeltaX or DeltaY list, its "g n v" groups spelt out, no longer than ``limit`` (the gaps between a run's
+    characters)."""
     out: list[float] = []
     tokens = (value or "").split()
     k = 0
-    while k < len(tokens):
+    while k < len(tokens) and len(out) < limit:
         if tokens[k] == "g" and k + 2 < len(tokens):
             try:
                 n, v = int(float(tokens[k + 1])), float(tokens[k + 2])
-            except ValueError:
+            except (ValueError, OverflowError):
                 return out
-            out += [v] * max(0, min(n, 100_000))
+            out += [v] * max(0, min(n, limit - len(out)))
             k += 3
         else:
             try:
@@ -174,7 +183,7 @@ def _hidden(element: ElementTree.Element) -> bool:
     return element.get("Visible", "true").strip().lower() == "false"
 
 
-def _page_chars(page: ElementTree.Element) -> list[_Char]:
+def _page_chars(page: ElementTree.Element, reader: _Parts) -> list[_Char]:
     chars: list[_Char] = []
     stack = [page]
     while stack:  # depth first, leaving out whatever is inside an invisible object
@@ -182,13 +191,13 @@ def _page_chars(page: ElementTree.Element) -> list[_Char]:
         if _hidden(element):
             continue
         if _local(element.tag) == "TextObject":
-            chars += _object_chars(element)
+            chars += _object_chars(element, reader)
             continue
         stack.extend(reversed(list(element)))
     return chars
 
 
-def _object_chars(obj: ElementTree.Element) -> list[_Char]:
+def _object_chars(obj: ElementTree.Element, reader: _Parts) -> list[_Char]:
     box = _numbers(obj.get("Boundary"))
     bx, by = (box[0], box[1]) if len(box) >= 2 else (0.0, 0.0)
     ctm = _numbers(obj.get("CTM"))
@@ -196,16 +205,25 @@ def _object_chars(obj: ElementTree.Element) -> list[_Char]:
     scale = abs(a * d - b * c) ** 0.5 or 1.0
     size = (_numbers(obj.get("Size")) or [3.5])[0] * scale
     out = []
+    x0 = y0 = 0.0
     for code in (t for t in obj.iter() if _local(t.tag) == "TextCode"):
         text = code.text or ""
+        x0, y0 = (_numbers(code.get("X")) or [x0])[0], (_numbers(code.get("Y")) or [y0])[0]
         if not text:
             continue
-        x, y = (_numbers(code.get("X")) or [0.0])[0], (_numbers(code.get("Y")) or [0.0])[0]
-        dx, dy = _deltas(code.get("DeltaX"))[:len(text)], _deltas(code.get("DeltaY"))[:len(text)]
+        reader.chars += len(text)
+        if reader.chars > MAX_CHARS:
+            raise BqaError(f"{reader.name}: more than {MAX_CHARS} characters placed; export it as PDF")
+        x, y = x0, y0
+        n = len(text) - 1
+        dx, dy = _deltas(code.get("DeltaX"), n), _deltas(code.get("DeltaY"), n)
+        dx += dx[-1:] * (n - len(dx))
+        dy += dy[-1:] * (n - len(dy))
         for k, ch in enumerate(text):
-            step = dx[k] if k < len(dx) else size / scale * (1.0 if ord(ch) > 0x2E7F else 0.5)
+            width = size / scale * (1.0 if ord(ch) > 0x2E7F else 0.5)
+            step = dx[k] if k < len(dx) else width
             px, py = a * x + c * y + e + bx, b * x + d * y + f + by
-            out.append(_Char(px, py, ch, size, abs(step) * scale))
+            out.append(_Char(px, py, ch, size, (abs(step) if k < n else width) * scale))
             x += dx[k] if k < len(dx) else step
             y += dy[k] if k < len(dy) else 0.0
     return out
@@ -230,3 +248,14 @@ def _lines(chars: list[_Char]) -> str:
             end = ch.x + ch.advance
         out.append("".join(parts).strip())
     return "\n".join(t for t in out if t)
+
+
+class _NoDoctype(ElementTree.TreeBuilder):
+    """A tree builder that refuses a document type (entities, whatever the part's encoding or where it stands)."""
+
+    def __init__(self, name: str, part: str):
+        super().__init__()
+        self.name, self.part = name, part
+
+    def doctype(self, *args: object) -> None:
+        raise BqaError(f"{self.name}: {self.part} declares a document type, which an OFD part never needs; not read")
