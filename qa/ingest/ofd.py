@@ -8,12 +8,16 @@ optional transform (``CTM``), a font size, and ``TextCode`` runs placed at ``X``
 after the first moved by ``DeltaX``/``DeltaY`` (``g n v`` repeats ``v`` n times). A page also shows the text of
 the template pages it names (an invoice's labels, a document's running header).
 
-Every character is placed on the page; characters are gathered into lines by their baselines (within 0.4 of the
-font size), each line read left to right, a space where a gap of more than half a character separates two runs;
-lines top to bottom. Pages are separated by a form feed, as PDF pages are (``Extracted.pages``). Invisible objects
-are left out; seals, pictures and annotations carry no text here. The ZIP is checked before anything is read: a
-part or a whole that would unpack to more than the limits below is refused, as is XML with a document type
-(entities), which OFD never needs.
+Every character is placed on the page (the transform applied to its X/Y, then the box's corner added; Y is the
+baseline); characters are gathered into lines by their baselines (within 0.4 of the font size), each line read
+left to right, a space where a gap of more than half a character separates two runs; lines top to bottom. Pages are
+separated by a form feed, as PDF pages are (``Extracted.pages``). Invisible objects are left out; seals, pictures
+and annotations carry no text here. Not read as a person would: vertical or rotated text (one character a line),
+two columns side by side (their lines interleave), text inside composite objects of the resources (not followed).
+
+Every part is counted as it unpacks (a ZIP's declared sizes may lie) and refused past the limits below; only stored
+and deflated parts are read; XML that declares a document type (entities) is refused, which OFD never needs; the
+characters placed are counted against a budget (a page may name one template many times, pages one part).
 """
 
 from __future__ import annotations
