@@ -1084,8 +1084,32 @@ def test_an_ofd_that_lies_or_declares_entities_is_refused_before_it_costs_anythi
 
 
 def test_a_doc_that_is_another_format_is_read_as_what_it_is(tmp_path):
-    """Sites serve DOCX files and saved web pages under a .doc name."""
-    from qa.ingest.formats import extract
+    """Sites serve DOCX files, saved web pages and Word's single-file web pages (MHT) under a .doc name; an RTF
+    or a Word 2003 XML document named so is refused saying what to do, and the upload check agrees with the
+    reader on each (one function, ``doc_kind``, decides)."""
+    from qa.ingest.formats import doc_kind, extract
+    from qa.slot import _looks_like
+
+    mht = ("MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"B\"\r\n\r\n--B\r\n"
+           "Content-Type: text/html; charset=\"gb2312\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+           "<html><body><p>") .encode("ascii")
+    body = "2025年全区一般公共预算收入完成100.5亿元，比上年增长3.2%。" * 3
+    import quopri
+
+    mht += quopri.encodestring(body.encode("gb2312")) + b"</p></body></html>\r\n--B--\r\n"
+    (tmp_path / "mht.doc").write_bytes(mht)
+    assert "全区一般公共预算收入完成100.5亿元" in extract(tmp_path / "mht.doc").text
+    spaced = b" " * 2000 + b"<html><body><p>" + ("正文" * 80).encode("utf-8") + b"</p></body></html>"
+    (tmp_path / "spaced.doc").write_bytes(spaced)  # a page's <html past the first kilobyte, spaces before it
+    assert "正文正文" in extract(tmp_path / "spaced.doc").text
+    wordml = b'<?xml version="1.0"?><?mso-application progid="Word.Document"?><w:wordDocument>x</w:wordDocument>'
+    (tmp_path / "xml.doc").write_bytes(wordml)
+    with pytest.raises(BqaError, match="a Word 2003 XML document named .doc; open it in Word or WPS"):
+        extract(tmp_path / "xml.doc")
+    for data, kind in ((mht, "mht"), (spaced, "html"), (wordml, "wordml"), (b"{\\rtf1 x}", "rtf"), (b"%PDF-1.4", None)):
+        assert doc_kind(data) == kind
+        if kind in ("mht", "html"):
+            assert _looks_like(".doc", data[:8192])  # the upload check takes what the reader reads
 
     shutil.copy(make_docx(tmp_path / "report.docx"), tmp_path / "really-docx.doc")
     assert "全市一般公共预算收入29.23亿元" in extract(tmp_path / "really-docx.doc").text

@@ -47,9 +47,9 @@ def test_upload_is_written_into_the_corpus_and_never_overwrites(tmp_path, corpus
 
 
 @pytest.mark.parametrize(("name", "data", "why"), [
-    ("a.exe", b"MZ", "only PDF"), ("报告.wps", b"\xd0\xcf\x11\xe0", "can be added; save it as .docx"), ("a.doc", b"%PDF-1.4", "not a DOC"), ("a.ofd", b"%PDF-1.4", "not a OFD"), ("a.pdf", b"hello", "not a PDF"), ("a.docx", b"%PDF-1.4", "not a DOCX"),
+    ("a.exe", b"MZ", "only PDF"), ("报告.wps", b"\xd0\xcf\x11\xe0", "can be added; save it as .docx"), ("a.doc", b"%PDF-1.4", "not a DOC"), ("a.ofd", b"%PDF-1.4", "not an OFD"), ("a.pdf", b"hello", "not a PDF"), ("a.docx", b"%PDF-1.4", "not a DOCX"),
     ("a.txt", b"\x00\x01\x02binary", "not a TXT"), ("a.txt", b"", "empty"),
-    ("a.xlsx", b"%PDF-1.4", "not a XLSX"), ("a.xls", b"%PDF-1.4", "not a XLS"),
+    ("a.xlsx", b"%PDF-1.4", "not an XLSX"), ("a.xls", b"%PDF-1.4", "not an XLS"),
     ("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le"), "password-protected"),
 ])
 def test_bad_uploads_are_refused_with_the_reason(tmp_path, corpus, name, data, why):
@@ -117,7 +117,8 @@ def test_the_same_file_uploaded_twice_is_kept_once(tmp_path, corpus):
 
 @pytest.mark.parametrize(("name", "data", "zh"), [
     ("报告.wps", b"\xd0\xcf\x11\xe0", "报告.wps：只能加入 PDF、OFD、DOCX、DOC、XLSX、XLS、TXT、MD 或 HTML 文件；请另存为 .docx"),
-    ("报告.doc", b"{\\rtf1\\ansi", "报告.doc：内容不是 DOC 文件"),
+    ("报告.doc", b"{\\rtf1\\ansi", "报告.doc：这是以 .doc 命名的 RTF 文件；请在 Word 或 WPS 中打开并另存为 .docx"),
+    ("报告.doc", b"%PDF-1.4", "报告.doc：内容不是 DOC 文件"),
     ("a.pdf", b"hello", "a.pdf：内容不是 PDF 文件"), ("a.txt", b"", "a.txt：文件是空的"),
 ])
 def test_a_refused_upload_says_why_in_chinese_too(tmp_path, corpus, name, data, zh):

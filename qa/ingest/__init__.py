@@ -1,4 +1,5 @@
-"""Ingest: any corpus file (txt, md, pdf, docx, xlsx, xls, html) → a ParsedSource of documents and blocks with exact offsets.
+"""Ingest: any corpus file (txt, md, pdf, ofd, docx, doc, xlsx, xls, html) → a ParsedSource of documents and blocks with
+exact offsets.
 
 The names below are imported on first use: answering a question imports ``qa.ingest.text`` (offset
 alignment), and a check that the index is up to date imports ``qa.ingest.corpus``; neither needs the parsers.

@@ -303,21 +303,68 @@ def _docx(data: bytes, name: str) -> Extracted:
     return Extracted(text + "\n", "docx")
 
 
+DOC_KINDS = ("word97", "docx", "html", "mht", "rtf", "wordml")
+
+
+def doc_kind(head: bytes) -> str | None:
+    """What a file named .doc is, from its first bytes: a Word 97–2003 document (an OLE compound file), or what
+    sites also serve under that name: a DOCX, a saved web page, a single-file web page (MHT: Word's 单个文件网页),
+    an RTF file, a Word 2003 XML document; None for anything else. The corpus reader and the upload check ask
+    this one function, so what one accepts the other reads."""
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "word97"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx"
+    text = head[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"{\\rtf"):
+        return "rtf"
+    if text.startswith(b"mime-version:") or (text.startswith(b"from:") and b"multipart/related" in text):
+        return "mht"
+    if b"<w:worddocument" in text or b'progid="word.document"' in text:
+        return "wordml"
+    if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text:
+        return "html"
+    return None
+
+
 def _doc(data: bytes, name: str) -> Extracted:
-    """A Word 97–2003 document; under its name, sites also serve DOCX files, saved web pages and RTF."""
-    if data.startswith(b"PK\x03\x04"):  # a DOCX named .doc
+    """A Word 97–2003 document, or what sites serve under its name (``doc_kind``)."""
+    kind = doc_kind(data)
+    if kind == "docx":
         return _docx(data, name)
-    head = data[:1024].lstrip().lower()
-    if head.startswith(b"{\\rtf"):
-        raise BqaError(f"{name}: an RTF file named .doc; open it in Word or WPS and save it as .docx")
-    if head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in head:  # a web page saved as .doc
+    if kind == "html":
         return _html(data, name)
+    if kind == "mht":
+        return _html(_mht_page(data, name), name)
+    if kind == "rtf":
+        raise BqaError(f"{name}: an RTF file named .doc; open it in Word or WPS and save it as .docx")
+    if kind == "wordml":
+        raise BqaError(f"{name}: a Word 2003 XML document named .doc; open it in Word or WPS and save it as .docx")
     from qa.ingest.word97 import doc_text
 
     text = _universal_newlines(doc_text(data, name)).strip("\n")
     if not text.strip():
         raise BqaError(f"{name}: the Word document has no text")
     return Extracted(text + "\n", "doc")
+
+
+def _mht_page(data: bytes, name: str) -> bytes:
+    """The web page of a single-file web page (MHT, as Word saves one): its first text/html part, decoded from
+    its transfer encoding and written back in UTF-8 with a charset the HTML reader honours."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            raw = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset() or "utf-8"
+            try:
+                page = raw.decode(charset, errors="replace")
+            except LookupError:
+                page = raw.decode("gb18030", errors="replace")
+            return ('<meta charset="utf-8">' + page).encode("utf-8")
+    raise BqaError(f"{name}: a single-file web page (MHT) with no web page in it; save it as .docx")
 
 
 def _docx_rows(table) -> list[list[str]]:
