@@ -69,7 +69,7 @@ def test_glossary_file_is_well_formed() -> None:
 def test_query_words_file_is_well_formed() -> None:
     known = {"intent", "operation", "period", "scope", "unit", "form", "unitclass", "countclass", "verdict", "lead", "negation",
              "comparative", "polarity", "qualifier", "operand", "span", "count", "source", "role", "head", "head_end",
-             "change", "place", "head_word", "superlative", "report", "report_kind", "filler"}
+             "change", "place", "head_word", "superlative", "report", "report_kind", "filler", "particle"}
     seen: dict[str, set[str]] = {c: set() for c in known}
     for line in _data_lines("query_words.tsv"):
         parts = line.split("\t")
@@ -97,7 +97,7 @@ def test_query_words_file_is_well_formed() -> None:
     assert seen["superlative"] == {"low", "high", "fall"}  # what qa.answer.rank reads
     assert seen["span"] == {"org_suffix", "break", "break_joins", "change_verb", "session_body", "session_end", "ask_zh"}  # what qa.answer.generators and features read
     assert seen["change"] == {"to", "from", "by"}  # what Query.change reads
-    assert seen["filler"] == {"en"}  # Lexicon.fillers: plain English words
+    assert seen["filler"] == {"en"} and seen["particle"] == {"en"}  # Lexicon.fillers, .particles: plain words
     assert all(label.isdigit() for label in seen["count"])  # Query.items is the label read as a number
     assert seen["source"] == {"table"}  # what Query.table reads
     # an English noun's endings: Chinese words, each of which a name may end with (head_word, Query.head_words)
@@ -324,6 +324,20 @@ def test_an_english_questions_stop_words_are_the_one_stop_lists() -> None:
     assert not {"total", "figure"} & set(total.english_terms) and "高速公路" in total.terms
     curly = analyze("How long is Jiangxi\u2019s expressway network?", lex)
     assert "s" not in curly.english_terms and "jiangxi" in curly.english_terms
+
+
+def test_a_phrasal_verbs_particle_may_end_a_dictionary_phrase() -> None:
+    """up and over are stop words, but "set up" is 设立 and "take over" 接管, not set's 规定 and a stop word: a
+    particle of qa/data/query_words.tsv may end a phrase of two words or more, never stand alone or first."""
+    from qa.query.dictionary import known_only, lookup, parse
+
+    cedict = "設立 设立 [she4 li4] /to set up/to establish/\n規定 规定 [gui1 ding4] /to set/to stipulate/\n"
+    index = known_only(parse(cedict.splitlines()), lambda words: [1] * len(words))
+    stop, particle = {"up", "the"}.__contains__, {"up"}.__contains__
+    words = ["did", "they", "set", "up", "the", "fund"]
+    assert lookup(words, stop, index=index, particle=particle) == [("set up", ("设立",))]
+    assert lookup(words, stop, index=index) == [("set", ("规定",))]  # without the particle rule
+    assert "up" in Lexicon.default().particles and "设立" in analyze("Which mechanisms did Shizuishan set up?").terms
 
 
 def test_the_dictionary_words_of_one_english_word_count_once() -> None:
@@ -923,7 +937,7 @@ def test_every_english_phrase_of_the_word_list_is_matched_as_whole_words() -> No
     from qa.query.lexicon import _alternatives
     for line in _data_lines("query_words.tsv"):
         category, label, phrases = line.split("\t")
-        if category in ("span", "unitclass", "qualifier", "operand", "filler"):  # filler: words, not patterns
+        if category in ("span", "unitclass", "qualifier", "operand", "filler", "particle"):  # words, not patterns
             continue
         for phrase in _alternatives(phrases):
             assert not re.fullmatch(r"[a-z0-9][a-z0-9 ,.'\-]*", phrase), f"{category} {label}: {phrase!r} is not guarded"

@@ -612,7 +612,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
             if w.removesuffix("'s") not in stop and w not in glossed_words))
         words = [w.removesuffix("'s") for w in _ASCII_WORD.findall(re.sub(r"[-_]", " ", en_text))]
         own = set(zh_terms)
-        for _, found in lookup(words, stop=stop.__contains__, index=lex.dictionary,
+        for _, found in lookup(words, stop=stop.__contains__, index=lex.dictionary, particle=lex.particles.__contains__,
                                taken=[k for k, w in enumerate(words) if w in glossed_words]):
             zh_terms += found  # words the glossary lacks, from the dictionary (securities: 有价证券)
             alone = tuple(w for w in found if w not in own)

@@ -200,11 +200,13 @@ def _senses(index: Mapping[str, str], phrase: str) -> list[str]:
 
 def lookup(words: Sequence[str], stop: Callable[[str], bool] = lambda w: False, taken: Iterable[int] = (),
            counts: Callable[[Sequence[str]], list[int]] | None = None,
-           index: Mapping[str, str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+           index: Mapping[str, str] | None = None,
+           particle: Callable[[str], bool] = lambda w: False) -> list[tuple[str, tuple[str, ...]]]:
     """(English phrase, Chinese words) for the phrases of ``words`` (a question's words in order) the
     dictionary knows (``index``: sense -> space-separated headwords, as ``reverse_index`` gives). A phrase
-    neither starts nor ends with a stop word (``stop``), nor holds a word the glossary has read (its position in
-    ``taken``). ``counts``: each Chinese word's count in the tokenizer's dictionary (``qa.terms.word_counts``);
+    neither starts nor ends with a stop word (``stop``) but for a phrasal verb's particle at the end of two words
+    or more (``particle``: set up 设立, not set 规定 and a stop word), nor holds a word the glossary has read (its
+    position in ``taken``). ``counts``: each Chinese word's count in the tokenizer's dictionary (``qa.terms.word_counts``);
     words counted 0 are dropped, the rest ordered by it, most first."""
     if index is None:
         index = reverse_index()
@@ -217,7 +219,8 @@ def lookup(words: Sequence[str], stop: Callable[[str], bool] = lambda w: False, 
     for n in range(MAX_WORDS, 0, -1):
         for i in range(len(words) - n + 1):
             span = range(i, i + n)
-            if used.intersection(span) or stop(words[i]) or stop(words[i + n - 1]):
+            last = words[i + n - 1]
+            if used.intersection(span) or stop(words[i]) or (stop(last) and not (n > 1 and particle(last))):
                 continue
             phrase = " ".join(words[i:i + n])
             found = _senses(index, phrase)

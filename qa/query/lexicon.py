@@ -130,6 +130,7 @@ class Lexicon:
     # the kinds of report a title's head may say (label: the word, as the title has it) and how a question names each
     report_kinds: tuple[Pattern, ...] = ()
     fillers: frozenset[str] = frozenset()  # an English question's asking words that name nothing (total, figure)
+    particles: frozenset[str] = frozenset()  # the stop words that may end a phrasal verb (set up, take over)
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -634,6 +635,7 @@ def _load() -> Lexicon:
     break_words: list[str] = []
     break_joins: list[str] = []
     fillers: set[str] = set()
+    particles: set[str] = set()
     for line in _lines("query_words.tsv"):
         parts = line.split("\t")
         if len(parts) != 3 or not parts[2].strip():
@@ -649,6 +651,9 @@ def _load() -> Lexicon:
             continue
         if category == "filler":
             fillers.update(w.strip() for w in normalize(phrases).split("|") if w.strip())
+            continue
+        if category == "particle":
+            particles.update(w.strip() for w in normalize(phrases).split("|") if w.strip())
             continue
         if category == "span" and label in ("break", "break_joins"):
             (break_words if label == "break" else break_joins).extend(w for w in phrases.split("|") if w)
@@ -715,6 +720,6 @@ def _load() -> Lexicon:
         session_end=_joined(groups["span"], "session_end"),
         ask_zh=_joined(groups["span"], "ask_zh"),
         report_asked=_joined(groups["report"], "asked"), report_kinds=tuple(groups["report_kind"]),
-        fillers=frozenset(fillers),
+        fillers=frozenset(fillers), particles=frozenset(particles),
         head_ends={p.label: _compile(f"(?:{p.regex.pattern})$", f"the {p.label} endings") for p in groups["head_end"]},
     )
