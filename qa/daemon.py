@@ -29,7 +29,9 @@ from pathlib import Path
 
 from qa.tmpcache import private_dir
 
-PROTOCOL = 1
+# 2 since 7 December 2026: replies carry an abstention's `reason`, and the corpus is read with .doc and .ofd files;
+# an engine of protocol 1, started before an upgrade, would answer without them, so its replies are not used
+PROTOCOL = 2
 MODELS_CHANGED = "the fitted models changed since this engine loaded them"
 MAX_REQUEST = 64 * 1024  # bytes of one request line; a question is at most 1,000 characters
 CONNECT_TIMEOUT = 0.2  # seconds: a listening engine accepts at once

@@ -49,6 +49,36 @@ def _without_latency(d: dict) -> dict:
     return d
 
 
+def test_an_engine_of_an_older_protocol_is_not_used(fake_index, seed_corpus, private_runtime):
+    """An engine started by older code (protocol 1: no `reason`, no .doc or .ofd) answers in its own words; the
+    client takes no reply of another protocol and answers cold."""
+    import socket
+    import threading
+
+    path = daemon.socket_path(fake_index)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    seen = []
+
+    def old_engine():
+        conn, _ = server.accept()
+        with conn:
+            seen.append(json.loads(conn.makefile("rb").readline()))
+            conn.sendall(json.dumps({"v": daemon.PROTOCOL - 1, "out": "an old engine's answer"}).encode() + b"\n")
+
+    thread = threading.Thread(target=old_engine, daemon=True)
+    thread.start()
+    try:
+        assert daemon.ask_running(fake_index, seed_corpus, {"question": QUESTION}) is None
+        thread.join(5)
+        assert seen and seen[0]["v"] == daemon.PROTOCOL >= 2
+    finally:
+        server.close()
+        path.unlink(missing_ok=True)
+
+
 def test_warm_answer_is_the_cold_answer(fake_index, seed_corpus, private_runtime):
     engine, stop = _started(fake_index, seed_corpus)
     try:
