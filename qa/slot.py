@@ -182,13 +182,11 @@ def _looks_like(suffix: str, head: bytes) -> bool:
     if suffix in (".docx", ".ofd"):
         return head.startswith(b"PK\x03\x04")
     if suffix == ".doc":  # Word 97–2003, or what sites serve under that name and the corpus reader reads too
-        from qa.ingest.formats import doc_kind
+        from qa.ingest.formats import doc_kind, doc_refusal
 
         kind = doc_kind(head)
-        if kind in ("rtf", "wordml"):
-            what, what_zh = ("an RTF file", "RTF 文件") if kind == "rtf" else ("a Word 2003 XML document", "Word 2003 XML 文档")
-            raise BqaError(f"{what} named .doc; open it in Word or WPS and save it as .docx",
-                           zh=f"这是以 .doc 命名的 {what_zh}；请在 Word 或 WPS 中打开并另存为 .docx")
+        if refused := doc_refusal(kind):
+            raise refused
         return kind is not None
     if suffix in SHEET_SUFFIXES:  # either kind of workbook under either name, or a page saved as .xls
         from qa.ingest.sheets import sheet_kind
@@ -240,7 +238,7 @@ def store_upload(corpus_dir: Path, data_path: Path, name: str) -> Path:
     if not looks:
         kind = suffix[1:].upper()
         raise BqaError(f"{clean}: the content is not {'an' if kind[0] in 'AEFHILMNORSX' else 'a'} {kind} file",
-                       zh=f"{clean}：内容不是 {suffix[1:].upper()} 文件")
+                       zh=f"{clean}：内容不是 {kind} 文件")
     folder = Path(corpus_dir) / UPLOAD_FOLDER
     if same := _same_file(folder, data_path, size):  # uploaded twice: one copy, or every answer is said twice
         raise BqaError(f"{clean}: the same file is already in the corpus as {same.name}",

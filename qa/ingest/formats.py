@@ -198,21 +198,27 @@ def _pdf(data: bytes, name: str) -> Extracted:
         reason = "it is password-protected" if "password" in str(err).lower() or "encrypt" in type(err).__name__.lower() \
             else f"it is damaged ({type(err).__name__})"
         raise BqaError(f"{name}: cannot open the PDF: {reason}") from None
-    pages, starts, pos = [], [], 0
+    pages = []
     try:
         with pdf:
             for page in pdf.pages:
-                text = _universal_newlines(_page_text(page)).replace("\f", "\n").rstrip()
-                starts.append(pos)
-                pages.append(text)
-                pos += len(text) + 2  # "\n\f" between pages
+                pages.append(_universal_newlines(_page_text(page)).replace("\f", "\n").rstrip())
                 page.flush_cache()
     except Exception as err:
         raise BqaError(f"{name}: cannot read the PDF: it is damaged ({type(err).__name__})") from None
-    text = "\n\f".join(pages)
+    text, starts = joined_pages(pages)
     if not any(ch.isalnum() for ch in text):
         raise BqaError(f"{name}: the PDF has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf")
-    return Extracted(text, "pdf", None, tuple(starts))
+    return Extracted(text, "pdf", None, starts)
+
+
+def joined_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
+    """The pages of a paged format (PDF, OFD) as one text, "\\n\\f" between them, and where each starts."""
+    starts, pos = [], 0
+    for text in pages:
+        starts.append(pos)
+        pos += len(text) + 2
+    return "\n\f".join(pages), tuple(starts)
 
 
 _CJK = "\u4e00-\u9fff\u3000-\u303f\uff00-\uffef"
@@ -303,9 +309,6 @@ def _docx(data: bytes, name: str) -> Extracted:
     return Extracted(text + "\n", "docx")
 
 
-DOC_KINDS = ("word97", "docx", "html", "mht", "rtf", "wordml")
-
-
 def doc_kind(head: bytes) -> str | None:
     """What a file named .doc is, from its first bytes: a Word 97–2003 document (an OLE compound file), or what
     sites also serve under that name: a DOCX, a saved web page, a single-file web page (MHT: Word's 单个文件网页),
@@ -322,9 +325,19 @@ def doc_kind(head: bytes) -> str | None:
         return "mht"
     if b"<w:worddocument" in text or b'progid="word.document"' in text:
         return "wordml"
-    if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text:
+    if text.startswith(b"<!doctype html") or b"<html" in text:
         return "html"
     return None
+
+
+def doc_refusal(kind: str | None) -> BqaError | None:
+    """Why a file named .doc of this ``doc_kind`` is not read and what to do, in both languages (None: it is read);
+    the corpus reader and the upload check say the same."""
+    what = {"rtf": ("an RTF file", "RTF 文件"), "wordml": ("a Word 2003 XML document", "Word 2003 XML 文档")}.get(kind or "")
+    if what is None:
+        return None
+    return BqaError(f"{what[0]} named .doc; open it in Word or WPS and save it as .docx",
+                    zh=f"这是以 .doc 命名的 {what[1]}；请在 Word 或 WPS 中打开并另存为 .docx")
 
 
 def _doc(data: bytes, name: str) -> Extracted:
@@ -336,10 +349,8 @@ def _doc(data: bytes, name: str) -> Extracted:
         return _html(data, name)
     if kind == "mht":
         return _html(_mht_page(data, name), name)
-    if kind == "rtf":
-        raise BqaError(f"{name}: an RTF file named .doc; open it in Word or WPS and save it as .docx")
-    if kind == "wordml":
-        raise BqaError(f"{name}: a Word 2003 XML document named .doc; open it in Word or WPS and save it as .docx")
+    if refused := doc_refusal(kind):
+        raise BqaError(f"{name}: {refused}", zh=f"{name}：{refused.text('zh')}")
     from qa.ingest.word97 import doc_text
 
     text = _universal_newlines(doc_text(data, name)).strip("\n")

@@ -27,10 +27,12 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
 from qa.errors import BqaError
+from qa.ingest.formats import joined_pages
 
 MAX_PART_BYTES = 64 * 1024 * 1024  # one XML part unpacked (counted as it unpacks: a ZIP's declared sizes may lie)
 MAX_TOTAL_BYTES = 512 * 1024 * 1024  # every part read, unpacked
@@ -63,11 +65,7 @@ def ofd_text(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
             raise BqaError(f"{name}: a damaged OFD file ({type(err).__name__}); export it as PDF") from None
     if not any(p.strip() for p in pages):
         raise BqaError(f"{name}: the OFD has no text (scanned pages?); run OCR on it or export it as PDF")
-    starts, pos = [], 0
-    for text in pages:
-        starts.append(pos)
-        pos += len(text) + 2  # "\n\f" between pages
-    return "\n\f".join(pages), tuple(starts)
+    return joined_pages(pages)
 
 
 def _pages(reader: _Parts) -> list[str]:
@@ -123,8 +121,13 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+def _named(root: ElementTree.Element, name: str) -> Iterator[ElementTree.Element]:
+    """The elements of ``root`` (itself and below) of this local name, whatever their namespace."""
+    return (e for e in root.iter() if _local(e.tag) == name)
+
+
 def _children_text(root: ElementTree.Element, name: str) -> list[str]:
-    return [(e.text or "").strip() for e in root.iter() if _local(e.tag) == name and (e.text or "").strip()]
+    return [(e.text or "").strip() for e in _named(root, name) if (e.text or "").strip()]
 
 
 def _resolve(base: str, loc: str) -> str:
@@ -137,17 +140,17 @@ def _document_pages(reader: _Parts, doc_root: str) -> list[str]:
     if document is None:
         raise BqaError(f"{reader.name}: its document {doc_root} is missing; export it as PDF")
     base = posixpath.dirname(doc_root.replace("\\", "/").lstrip("/"))
-    templates = {e.get("ID"): _resolve(base, e.get("BaseLoc", "")) for e in document.iter()
-                 if _local(e.tag) == "TemplatePage" and e.get("BaseLoc")}
+    templates = {e.get("ID"): _resolve(base, e.get("BaseLoc", "")) for e in _named(document, "TemplatePage")
+                 if e.get("BaseLoc")}
     out = []
-    for page in (e for e in document.iter() if _local(e.tag) == "Page" and e.get("BaseLoc")):
+    for page in (e for e in _named(document, "Page") if e.get("BaseLoc")):
         content_path = _resolve(base, page.get("BaseLoc", ""))
         content = reader.xml(content_path)
         if content is None:
             out.append("")
             continue
         chars: list[_Char] = []
-        for template_id in dict.fromkeys(e.get("TemplateID") for e in content.iter() if _local(e.tag) == "Template"):
+        for template_id in dict.fromkeys(e.get("TemplateID") for e in _named(content, "Template")):
             template = reader.xml(templates.get(template_id, ""))
             if template is not None:
                 chars += _page_chars(template, reader)
@@ -210,7 +213,7 @@ def _object_chars(obj: ElementTree.Element, reader: _Parts) -> list[_Char]:
     size = (_numbers(obj.get("Size")) or [3.5])[0] * scale
     out = []
     x0 = y0 = 0.0
-    for code in (t for t in obj.iter() if _local(t.tag) == "TextCode"):
+    for code in _named(obj, "TextCode"):
         text = code.text or ""
         x0, y0 = (_numbers(code.get("X")) or [x0])[0], (_numbers(code.get("Y")) or [y0])[0]
         if not text:
