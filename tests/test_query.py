@@ -311,12 +311,11 @@ def test_an_english_questions_stop_words_are_the_one_stop_lists() -> None:
     """The function words of qa/data/stopwords.txt (during, over, under) and the lexicon's asking words (total,
     figure) are no terms of an English question and are not looked up: "during" is not 之中 or 之际. One stop list
     for English and Chinese questions (issue 12), not a second one in code."""
-    from qa.query.analyze import _english_stop
     from qa.terms import stopwords
 
     lex = Lexicon.default()
     assert {"during", "over", "under"} <= stopwords() and {"total", "figure"} <= lex.fillers
-    assert _english_stop(lex) == {w for w in stopwords() if w.isascii()} | lex.fillers
+    assert lex.english_stop == {w for w in stopwords() if w.isascii()} | lex.fillers
     query = analyze("How many projects did Jiangxi start during 2025?", lex)
     assert not {"之中", "之际", "当儿"} & set(query.terms) and "during" not in query.english_terms
     assert "项目" in query.terms  # the content words still are looked up

@@ -432,17 +432,6 @@ def asked_head_words(lex: Lexicon, text: str) -> tuple[str, ...]:
 
 
 
-def _english_stop(lex: Lexicon) -> frozenset[str]:
-    """The words of an English question that are no term: the stop list's English words (qa/data/stopwords.txt,
-    the one stop list) and the lexicon's asking words (``Lexicon.fillers``)."""
-    return _stop_words_en() | lex.fillers
-
-
-@cache
-def _stop_words_en() -> frozenset[str]:
-    return frozenset(w for w in stopwords() if w.isascii())
-
-
 def language_of(text: str) -> str:
     han = han_count(text)
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
@@ -605,7 +594,7 @@ def analyze(question: str, lexicon: Lexicon | None = None, names: NameMap | None
         zh_terms += [t for t in tokenize(text) if re.search(r"\d", t)]
         zh_terms += [w for run in _HAN_RUN.findall(text) if len(run) > 1 for w in (run, *_words(run))]
         glossed_words = {w for k, _ in glossed for w in k.split()}
-        stop = _english_stop(lex)
+        stop = lex.english_stop
         en_text = normalize(text).replace("\u2019", "'")  # Fuzhou’s as Fuzhou's: no lone "s"
         english_terms = tuple(dict.fromkeys(
             w.removesuffix("'s") for w in _ASCII_WORD.findall(en_text)

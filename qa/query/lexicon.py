@@ -131,6 +131,9 @@ class Lexicon:
     report_kinds: tuple[Pattern, ...] = ()
     fillers: frozenset[str] = frozenset()  # an English question's asking words that name nothing (total, figure)
     particles: frozenset[str] = frozenset()  # the stop words that may end a phrasal verb (set up, take over)
+    # the words of an English question that are no term: the one stop list's English words (qa/data/stopwords.txt)
+    # and the fillers
+    english_stop: frozenset[str] = frozenset()
 
     def variants_in(self, text: str) -> tuple[tuple[str, str], ...]:
         """(short form, full form) of each pair whose either form ``text`` says (squashed): the words a passage
@@ -627,6 +630,8 @@ def _split_top_level(phrases: str) -> list[str]:
 
 
 def _load() -> Lexicon:
+    from qa.terms import stopwords
+
     groups: dict[str, list[Pattern]] = defaultdict(list)
     qualifiers = []
     unit_classes: dict[str, str] = {}
@@ -634,8 +639,7 @@ def _load() -> Lexicon:
     cue_parts: list[str] = []
     break_words: list[str] = []
     break_joins: list[str] = []
-    fillers: set[str] = set()
-    particles: set[str] = set()
+    plain_words: dict[str, set[str]] = {"filler": set(), "particle": set()}  # rows of words, not patterns
     for line in _lines("query_words.tsv"):
         parts = line.split("\t")
         if len(parts) != 3 or not parts[2].strip():
@@ -649,11 +653,8 @@ def _load() -> Lexicon:
                 raise BqaError(f"qa/data/query_words.tsv: bad line {line!r}; a countclass is {COUNT} or {AREA}")
             any_classes[label].update(w for w in phrases.split("|") if w)
             continue
-        if category == "filler":
-            fillers.update(w.strip() for w in normalize(phrases).split("|") if w.strip())
-            continue
-        if category == "particle":
-            particles.update(w.strip() for w in normalize(phrases).split("|") if w.strip())
+        if category in plain_words:
+            plain_words[category].update(w.strip() for w in normalize(phrases).split("|") if w.strip())
             continue
         if category == "span" and label in ("break", "break_joins"):
             (break_words if label == "break" else break_joins).extend(w for w in phrases.split("|") if w)
@@ -720,6 +721,7 @@ def _load() -> Lexicon:
         session_end=_joined(groups["span"], "session_end"),
         ask_zh=_joined(groups["span"], "ask_zh"),
         report_asked=_joined(groups["report"], "asked"), report_kinds=tuple(groups["report_kind"]),
-        fillers=frozenset(fillers), particles=frozenset(particles),
+        fillers=frozenset(plain_words["filler"]), particles=frozenset(plain_words["particle"]),
+        english_stop=frozenset(w for w in stopwords() if w.isascii()) | plain_words["filler"],
         head_ends={p.label: _compile(f"(?:{p.regex.pattern})$", f"the {p.label} endings") for p in groups["head_end"]},
     )
