@@ -23,6 +23,7 @@ import re
 import struct
 from array import array
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from qa.errors import BqaError
 
@@ -77,9 +78,14 @@ def doc_text(data: bytes, name: str) -> str:
     return _lines(chars, fcs, row_ends, in_table)
 
 
+@dataclass(frozen=True)
 class _Fib:
-    def __init__(self, ccp_text: int, which_table: bool, clx: tuple[int, int], bte_papx: tuple[int, int]):
-        self.ccp_text, self.which_table, self.clx, self.bte_papx = ccp_text, which_table, clx, bte_papx
+    """What the File Information Block says that the text needs."""
+
+    ccp_text: int  # characters of the main document's text
+    which_table: bool  # the tables stand in 1Table (else 0Table)
+    clx: tuple[int, int]  # (offset, length) of the piece table in the table stream
+    bte_papx: tuple[int, int]  # (offset, length) of the paragraphs' property page table
 
 
 def _fib(word: bytes, name: str) -> _Fib:
