@@ -417,7 +417,7 @@ def evaluate(suites, ci, fit, out_dir, embedder, gate_file, report) -> None:
 @click.option("--ann", is_flag=True, help="Compare FAISS index kinds on --ann-size vectors grown from real ones.")
 @click.option("--ann-size", "ann_sizes", multiple=True, type=click.IntRange(100), help="Vectors (default 1000000); repeatable.")
 @click.option("--ann-index", type=click.Path(path_type=Path), default=None,
-              help="Index whose vectors.npy seeds --ann (default: the index); its embedder embeds the eval questions.")
+              help="Index whose passage vectors seed --ann (default: the index); its embedder embeds the eval questions.")
 @friendly
 def bench(corpus_dir, as_json, embedder, repeats, questions, scale, scale_factors, ann, ann_sizes, ann_index) -> None:
     """Measure build time vs bare embedding, warm query latency vs bare query embedding, peak RSS (medians of

@@ -121,8 +121,25 @@ def test_bench_scale_on_a_tiny_factor_prints_every_figure():
                             "query_p50_ms", "query_p95_ms", "filtered_query_p50_ms"}
         assert r["disk_bytes"] > 0 and r["load_s"] > 0 and r["rss_loaded_mb"] > 0
     assert rows[1]["chunks"] == 2 * rows[0]["chunks"] and rows[1]["bulletins"] == 2
+    for r in rows:  # the build's bytes, file by file, at the model's width: 384 float32 a chunk in vectors.npy
+        assert r["build_bytes"] == sum(r["files"].values()) and 0 < r["text_bytes"] < r["build_bytes"]
+        assert r["files"]["vectors.npy"] >= r["chunks"] * 384 * 4 and "chunks.jsonl.gz" in r["files"]
+    million = json.loads(result.stdout)["per_million"]
+    assert 0 < million["beyond_text"] < million["all"]
+    shown = runner.invoke(main, args)
+    assert shown.exit_code == 0 and "beyond the text" in shown.output and "B/chunk" in shown.output
     bad = runner.invoke(main, ["bench", "--scale", "--scale-factors", "1,x"])
     assert bad.exit_code == 1 and "--scale-factors must be whole numbers" in bad.output
+
+
+def test_bytes_at_a_million_chunks_follow_the_slope_of_the_two_largest_sizes():
+    from qa.bench.scale import per_million
+
+    rows = [{"chunks": 10, "build_bytes": 99_999, "text_bytes": 0},  # the smallest size is not read
+            {"chunks": 1000, "build_bytes": 3_000_000, "text_bytes": 1_000_000},
+            {"chunks": 2000, "build_bytes": 5_000_000, "text_bytes": 1_800_000}]
+    assert per_million(rows) == {"all": 2001.0, "beyond_text": 1200.8}
+    assert per_million(rows[:1]) is None and per_million([rows[1], rows[1]]) is None
 
 
 # --- --ann ---------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import os
@@ -20,6 +21,7 @@ from qa.api import MAX_TOP_K, BulletinQA
 from qa.chunking import ChunkSettings, chunk_sources, split_long
 from qa.embedders import make_embedder
 from qa.errors import BqaError
+from qa.index import files as stored
 from qa.index.manifest import FORMAT_VERSION, Manifest
 from qa.index.store import build_index, chunk_to_json, index_is_stale, load_index, read_manifest
 from qa.ingest import load_corpus
@@ -277,23 +279,27 @@ def test_build_writes_plain_files_and_manifest(fake_index):
     assert isinstance(m, Manifest) and m.format_version == FORMAT_VERSION
     build = fake_index / m.build_dir
     assert {p.name for p in build.iterdir()} >= {
-        "manifest.json", "chunks.jsonl", "texts.jsonl", "documents.jsonl", "vectors.npy", "vector_keys.json",
-        "contexts.json", "bm25", "bm25ctx"}
+        "manifest.json", "chunks.jsonl.gz", "texts.jsonl.gz", "documents.jsonl.gz", "vectors.npy", "vector_keys.npy",
+        "contexts.json.gz", "bm25", "bm25ctx"}
     assert not (build / "dense.faiss").exists()  # an exact index searches vectors.npy itself: no second copy
     assert (m.embedder.name, m.embedder.dim) == ("fake", 64) and m.n_documents == 29
     rec = m.files["hongkou-2025-03.txt"]
     assert rec.sha256 == m.corpus["hongkou-2025-03.txt"] and len(rec.sha256) == 64
     assert rec.size == SEED_FILE.stat().st_size and rec.n_chunks == m.n_chunks and rec.n_documents == 29
     assert m.versions["faiss-cpu"] and m.dense_index == "flat"
-    assert set(m.data_files) >= {"chunks.jsonl", "vectors.npy", "contexts.json"}
+    assert set(m.data_files) >= {"chunks.jsonl.gz", "vectors.npy", "contexts.json.gz"}
     assert json.loads((build / "manifest.json").read_text(encoding="utf-8")) == m.to_dict()
     assert json.loads((fake_index / "owned.json").read_text(encoding="utf-8")) == [Path(m.build_dir).name]
     for p in build.rglob("*"):
         assert p.suffix not in (".pkl", ".pickle", ".joblib")
-    first = json.loads((build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[1])
+    rows = gzip.decompress((build / "chunks.jsonl.gz").read_bytes()).decode("utf-8")  # the gzip format itself
+    first = json.loads(rows.splitlines()[1])
     assert "关于" in json.dumps(first, ensure_ascii=False)  # UTF-8, not \\u escapes on disk
-    assert "\\u" not in (build / "chunks.jsonl").read_text(encoding="utf-8")[:2000]
+    assert "\\u" not in rows[:2000] and len(rows.splitlines()) == m.n_chunks
+    assert (build / "chunks.jsonl.gz").stat().st_size * 4 < len(rows.encode("utf-8"))  # compressed
     assert np.load(build / "vectors.npy", allow_pickle=False).shape == (m.n_chunks, 64)
+    keys = np.load(build / "vector_keys.npy", allow_pickle=False)
+    assert keys.shape == (m.n_chunks, 16) and keys.dtype == np.uint8
 
 
 def test_loaded_index_round_trips_the_build(fake_index):
@@ -322,6 +328,87 @@ def test_unchanged_corpus_is_up_to_date_and_rebuild_uses_cache(fake_index, tmp_p
     assert fresh.n_parsed == 1 and fresh.n_embedded == len(texts)  # --no-cache re-embeds every text, once
 
 
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+def test_an_approximate_index_is_the_store_of_its_vectors(tmp_path, kind):
+    """An approximate index holds the vectors (IVF in half precision): no float32 vectors.npy beside it, and the
+    next build reads the unchanged passages' vectors back from it, embedding only the new ones; a vector read back
+    and stored again is the same (a rebuild does not drift)."""
+    corpus = _two_file_corpus(tmp_path / "corpus")
+    idx = tmp_path / "idx"
+    build_index(corpus, idx, "fake", dense_kind=kind)
+    before = load_index(idx)
+    build = idx / before.manifest.build_dir
+    assert before.manifest.dense_index == kind and (build / "dense.faiss").exists()
+    assert not (build / "vectors.npy").exists()
+    old = before.dense.reconstruct_batch(np.arange(before.dense.ntotal))
+    if kind == "ivf":  # half precision: the float32 of a float16, every one
+        assert np.array_equal(old, old.astype(np.float16).astype(np.float32))
+    fake = make_embedder("fake")
+    exact = fake.embed_passages([c.embed_text for c in before.chunks[:20]])
+    assert np.abs(old[:20] - exact).max() < (2e-3 if kind == "ivf" else 1e-6)
+    b = corpus / "b.txt"
+    b.write_text(b.read_text(encoding="utf-8").replace("留置38人", "留置39人"), encoding="utf-8")
+    _bump_mtime(b)
+    second = build_index(corpus, idx, "fake", dense_kind=kind)
+    after = load_index(idx)
+    old_texts = {c.embed_text for c in before.chunks}
+    assert 1 <= second.n_embedded == len({c.embed_text for c in after.chunks} - old_texts) <= 3
+    again = after.dense.reconstruct_batch(np.arange(after.dense.ntotal))
+    by_text = {c.embed_text: v for c, v in zip(before.chunks, old, strict=True)}
+    kept = [i for i, c in enumerate(after.chunks) if c.embed_text in by_text]
+    assert len(kept) >= len(after.chunks) - 3
+    assert all(np.array_equal(again[i], by_text[after.chunks[i].embed_text]) for i in kept)
+    assert not (idx / after.manifest.build_dir / "vectors.npy").exists()
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_without_embedding_again(fake_index, tmp_path):
+    """Format 2 kept vectors.npy and vector_keys.json in every build: a new bqa refuses to answer from it (one line,
+    with the fix), and the fix — a rebuild — reads its vectors instead of embedding the corpus again."""
+    idx = _copy(fake_index, tmp_path / "idx")
+    m = read_manifest(idx)
+    build = idx / m.build_dir
+    keys = stored.keys_of(np.load(build / "vector_keys.npy"))
+    (build / "vector_keys.npy").unlink()
+    (build / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
+    raw = json.loads((idx / "manifest.json").read_text(encoding="utf-8"))
+    raw["format_version"] = 2
+    raw["data_files"] = {p.relative_to(build).as_posix(): p.stat().st_size for p in build.rglob("*")
+                         if p.is_file() and p.name != "manifest.json"}
+    (idx / "manifest.json").write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(BqaError, match="format version 2, this bqa reads 3; rebuild with"):
+        load_index(idx)
+    report = build_index(SEED, idx, "fake", rebuild=True)
+    assert report.n_embedded == 0 and report.n_reused > 0
+    assert load_index(idx).manifest.format_version == FORMAT_VERSION
+    raw["embedder"] = {"name": "fake:32", "dim": 32}  # another embedder's vectors are not this one's
+    other = _copy(fake_index, tmp_path / "other")
+    (other / "manifest.json").write_text(json.dumps(raw), encoding="utf-8")
+    (other / m.build_dir / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
+    assert build_index(SEED, other, "fake", rebuild=True).n_embedded == report.n_reused
+
+
+def test_row_files_are_gzip_and_a_cut_or_padded_one_is_refused(tmp_path):
+    """The rows are one gzip stream: read back equal, readable by gzip itself, and a stream cut short or followed
+    by other bytes raises (a damaged file is never half read as if whole)."""
+    rows = [{"text": "上海市虹口区" * (i % 7), "i": i} for i in range(5000)]
+    path = tmp_path / "rows.jsonl.gz"
+    stored.write_rows(path, rows)
+    assert stored.read_rows(path) == rows
+    assert gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()[1] == json.dumps(rows[1], ensure_ascii=False)
+    data = path.read_bytes()
+    for damaged in (data[:-9], data[: len(data) // 2], data + b"\n", data + data):
+        path.write_bytes(damaged)
+        with pytest.raises(stored.READ_ERRORS):
+            stored.read_rows(path)
+    stored.write_value(path, {"a": [1, 2]})
+    assert stored.read_value(path) == {"a": [1, 2]}
+    stored.write_rows(path, [1, 2])
+    with pytest.raises(ValueError, match="2 values"):
+        stored.read_value(path)
+    keys = [f"{i:032x}" for i in range(0, 10**6, 9973)]
+    assert stored.keys_of(stored.keys_array(keys)) == keys
+
+
 def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):
     corpus = _two_file_corpus(tmp_path / "corpus")
     idx = tmp_path / "idx"
@@ -330,7 +417,7 @@ def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):
     # the two copies' identical passages are embedded once
     assert first.n_parsed == 2 and first.n_embedded == len({c.embed_text for c in before.chunks}) < first.n_chunks
     assert first.n_reused == first.n_kept == 0  # a new index reuses nothing, and says so
-    old_vectors = dict(zip(json.loads((idx / before.manifest.build_dir / "vector_keys.json").read_text()),
+    old_vectors = dict(zip(stored.keys_of(np.load(idx / before.manifest.build_dir / "vector_keys.npy")),
                            np.load(idx / before.manifest.build_dir / "vectors.npy"), strict=True))
 
     b = corpus / "b.txt"
@@ -346,7 +433,7 @@ def test_changing_one_file_parses_only_it_and_embeds_only_new_chunks(tmp_path):
     assert any("留置39人" in c.text for c in new)
     a_before = [chunk_to_json(c) for c in before.chunks if c.source == "a.txt"]
     assert [chunk_to_json(c) for c in after.chunks if c.source == "a.txt"] == a_before
-    keys = json.loads((idx / after.manifest.build_dir / "vector_keys.json").read_text())
+    keys = stored.keys_of(np.load(idx / after.manifest.build_dir / "vector_keys.npy"))
     vectors = np.load(idx / after.manifest.build_dir / "vectors.npy")
     reused = [k for k in keys if k in old_vectors]
     assert len(reused) == len(keys) - len(new)
@@ -577,7 +664,7 @@ def test_bad_manifest_is_one_line_naming_the_file(fake_index, tmp_path, damage):
         read_manifest(idx)
 
 
-DATA_FILES = ["vectors.npy", "chunks.jsonl", "documents.jsonl", "contexts.json",
+DATA_FILES = ["vectors.npy", "chunks.jsonl.gz", "documents.jsonl.gz", "contexts.json.gz", "vector_keys.npy",
               "bm25ctx/params.index.json"]
 
 
@@ -601,10 +688,10 @@ def test_data_file_of_the_wrong_size_is_named(fake_index, tmp_path, name, change
     assert ("is missing" if change == "missing" else "the manifest says") in line
     assert snapshot(idx) == before
     report = build_index(SEED, idx, "fake")  # not "up to date": the damaged build is replaced
-    parsed_rows = name in ("chunks.jsonl", "texts.jsonl", "documents.jsonl")  # a damaged row file is not reused
+    parsed_rows = name in ("chunks.jsonl.gz", "texts.jsonl.gz", "documents.jsonl.gz")  # a damaged row file is not reused
     assert not report.up_to_date and report.n_parsed == parsed_rows
     texts = {c.embed_text for c in load_index(idx).chunks}
-    assert report.n_embedded == (len(texts) if name == "vectors.npy" else 0)
+    assert report.n_embedded == (len(texts) if name in ("vectors.npy", "vector_keys.npy") else 0)
 
 
 @pytest.mark.parametrize("damage", ["truncated_vectors", "chunk_count", "missing_folder", "missing_bm25",
@@ -618,8 +705,7 @@ def test_damaged_index_gives_one_clear_line(fake_index, tmp_path, damage):
         data = (build / "vectors.npy").read_bytes()
         (build / "vectors.npy").write_bytes(data[: len(data) // 3])
     elif damage == "chunk_count":
-        lines = (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-        (build / "chunks.jsonl").write_text("\n".join(lines[:-5]) + "\n", encoding="utf-8")
+        stored.write_rows(build / "chunks.jsonl.gz", stored.read_rows(build / "chunks.jsonl.gz")[:-5])
     elif damage == "missing_folder":
         shutil.rmtree(idx)
         resize = False
@@ -628,11 +714,11 @@ def test_damaged_index_gives_one_clear_line(fake_index, tmp_path, damage):
     elif damage == "missing_bm25ctx":
         shutil.rmtree(build / "bm25ctx")
     elif damage == "contexts_mismatch":
-        ctx = json.loads((build / "contexts.json").read_text(encoding="utf-8"))
+        ctx = stored.read_value(build / "contexts.json.gz")
         ctx["context_of"] = ctx["context_of"][:-1]
-        (build / "contexts.json").write_text(json.dumps(ctx, ensure_ascii=False), encoding="utf-8")
+        stored.write_value(build / "contexts.json.gz", ctx)
     elif damage == "documents_not_json":
-        (build / "documents.jsonl").write_text("{oops\n", encoding="utf-8")
+        (build / "documents.jsonl.gz").write_bytes(gzip.compress(b"{oops\n"))
     if resize:
         sizes = {p.relative_to(build).as_posix(): p.stat().st_size for p in build.rglob("*")
                  if p.is_file() and p.name != "manifest.json"}
@@ -944,8 +1030,8 @@ def test_disk_full_during_build_keeps_old_index(fake_index, tmp_path, monkeypatc
 def test_truncated_file_makes_the_index_stale(fake_index, tmp_path):
     idx = _copy(fake_index, tmp_path / "idx")
     build = idx / read_manifest(idx).build_dir
-    data = (build / "contexts.json").read_bytes()
-    (build / "contexts.json").write_bytes(data[: len(data) // 2])
+    data = (build / "contexts.json.gz").read_bytes()
+    (build / "contexts.json.gz").write_bytes(data[: len(data) // 2])
     report = build_index(SEED, idx, "fake")  # not "up to date": the damaged build is replaced
     assert not report.up_to_date and report.n_embedded == 0 and report.n_parsed == 0
     load_index(idx)

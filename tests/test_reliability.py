@@ -37,6 +37,7 @@ from qa.chunking import chunk_sources
 from qa.cli import main
 from qa.embedders import make_embedder
 from qa.errors import BqaError
+from qa.index import files as stored
 from qa.index import store
 from qa.index.manifest import FORMAT_VERSION, Manifest
 from qa.index.store import build_index, load_index, lock_for, read_manifest
@@ -442,7 +443,8 @@ def test_planted_pickle_files_are_never_executed(fake_index, other_corpus, tmp_p
         where.write_bytes(pickle.dumps(_Evil(marker)))
     _check_consistent(idx)  # stray pickles are simply never read
 
-    for target in (build / "vectors.npy", build / "bm25" / "data.csc.index.npy", build / "bm25ctx" / "vocab.index.json"):
+    for target in (build / "vectors.npy", build / "vector_keys.npy", build / "bm25" / "scores.u16.npy",
+                   build / "bm25ctx" / "vocab.index.json"):
         damaged = _copy(idx, tmp_path / f"idx-{target.parent.name}-{target.stem}")
         planted = damaged / target.relative_to(idx)
         if planted.suffix == ".npy":
@@ -455,7 +457,8 @@ def test_planted_pickle_files_are_never_executed(fake_index, other_corpus, tmp_p
             before = snapshot(damaged)
             try:
                 load_index(damaged)
-                raise AssertionError(f"a planted pickle in {planted.name} was loaded")
+                # the keys are read by a build only (its vector cache, below): answering never opens them
+                assert planted.name == "vector_keys.npy" and sizes_agree, f"a planted pickle in {planted.name} was loaded"
             except BqaError as err:
                 assert "\n" not in str(err) and f"bqa index --rebuild --index {damaged}" in str(err), err
                 out = _bqa("ask", QUESTION, "--index", str(damaged))
@@ -463,7 +466,7 @@ def test_planted_pickle_files_are_never_executed(fake_index, other_corpus, tmp_p
             assert snapshot(damaged) == before
         report = build_index(other_corpus, damaged, "fake")  # a changed corpus: the build reads its cache
         assert not report.up_to_date
-        if planted.name == "vectors.npy":
+        if planted.name in ("vectors.npy", "vector_keys.npy"):
             texts = {c.embed_text for c in load_index(damaged).chunks}  # the vector cache refused the planted
             assert report.n_embedded == len(texts)  # file: every text was embedded again
         _check_consistent(damaged)
@@ -501,14 +504,14 @@ def _damage(idx: Path, kind: str) -> None:
         data = (build / "vectors.npy").read_bytes()
         (build / "vectors.npy").write_bytes(data[: len(data) // 2])
     elif kind == "data_file_wrong_size":
-        with (build / "contexts.json").open("a", encoding="utf-8") as fh:
-            fh.write(" ")
+        with (build / "contexts.json.gz").open("ab") as fh:
+            fh.write(b" ")
     elif kind == "chunks_disagree_with_vectors":
-        with (build / "chunks.jsonl").open("a", encoding="utf-8") as fh:
-            fh.write((build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[0] + "\n")
+        rows = stored.read_rows(build / "chunks.jsonl.gz")
+        stored.write_rows(build / "chunks.jsonl.gz", [*rows, rows[0]])
         _record_sizes(idx)
     elif kind == "chunk_row_not_an_object":
-        (build / "chunks.jsonl").write_text("[1, 2]\n", encoding="utf-8")
+        stored.write_rows(build / "chunks.jsonl.gz", [[1, 2]])
         _record_sizes(idx)
     elif kind == "build_folder_missing":
         shutil.rmtree(build)
@@ -521,8 +524,8 @@ DAMAGE = ["manifest_not_json", "manifest_missing_key", "manifest_wrong_type", "m
 NAMES = {"manifest_not_json": "manifest.json", "manifest_missing_key": "manifest.json",
          "manifest_wrong_type": "manifest.json", "manifest_absurd_count": "manifest.json",
          "manifest_bad_file_record": "manifest.json", "manifest_is_a_folder": "manifest.json",
-         "truncated_vectors": "vectors.npy", "data_file_wrong_size": "contexts.json",
-         "chunks_disagree_with_vectors": "chunks.jsonl", "chunk_row_not_an_object": "chunks.jsonl"}
+         "truncated_vectors": "vectors.npy", "data_file_wrong_size": "contexts.json.gz",
+         "chunks_disagree_with_vectors": "chunks.jsonl.gz", "chunk_row_not_an_object": "chunks.jsonl.gz"}
 
 
 @pytest.mark.parametrize("kind", DAMAGE)

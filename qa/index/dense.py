@@ -2,9 +2,11 @@
 
 The switch-over comes from ``bqa bench --ann`` (eval/SCALE.md): a flat search of 384-dimensional vectors costs
 60–70 ns a vector on one thread (3.5 ms at 50,000, 6 ms at 10⁵, about 50 ms at 10⁶), so it stays exact up to
-50,000 vectors; above that an IVF index with 8-bit scalar-quantised vectors (IVF·SQ8, about 400 bytes a vector)
-found 0.96–0.97 of the exact top ten at 10⁶ in under 2 ms, where HNSW (M 16/32) stayed at 0.85 or below on
-real-shaped vectors.
+50,000 vectors; above that an IVF index with its vectors in half precision (IVF·SQfp16, about 780 bytes a
+vector) found 0.98–0.99 of the exact top ten at 10⁶ in about a millisecond, where HNSW (M 16/32) stayed at 0.85
+or below on real-shaped vectors. Half precision, not 8 bits (IVF·SQ8, 400 bytes, 0.97): the index is then also
+the build's store of its vectors, read back for the next build's unchanged passages, and a half-precision value
+stored again is the same value (8-bit codes would drift a little at each rebuild) — no float32 copy beside it.
 
 An exact index is the build's ``vectors.npy`` itself, memory-mapped and searched with numpy on the calling
 thread (``einsum``, not BLAS, which would start its own threads): no second copy of the vectors on disk or in
@@ -113,7 +115,9 @@ def build_dense(vectors: np.ndarray, kind: DenseKind = "auto") -> tuple[faiss.In
         if not n:
             raise BqaError("an IVF dense index needs vectors to train on; use --dense flat for an empty corpus")
         nlist = ivf_lists(n)
-        index = faiss.index_factory(dim, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
+        index = faiss.index_factory(dim, f"IVF{nlist},SQfp16", faiss.METRIC_INNER_PRODUCT)
+        index.by_residual = False  # each vector itself in half precision, not its difference from its list's
+        # centroid: read back it is a half-precision value, the same whatever the next build's centroids
         rng = np.random.default_rng(0)
         sample = min(n, IVF_TRAIN_PER_LIST * nlist)
         index.train(vectors if sample == n else vectors[np.sort(rng.choice(n, sample, replace=False))])
@@ -121,7 +125,7 @@ def build_dense(vectors: np.ndarray, kind: DenseKind = "auto") -> tuple[faiss.In
     if n:
         index.add(vectors)
     if chosen == "ivf":
-        faiss.extract_index_ivf(index).make_direct_map()  # the ranker's features read vectors back by id
+        faiss.extract_index_ivf(index).make_direct_map()  # the ranker's features and the next build read vectors back
     return index, chosen
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qa.errors import BqaError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: rows gzip-compressed, vector keys in binary, no vectors.npy beside an approximate index
 
 
 @dataclass(frozen=True)

