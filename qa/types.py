@@ -2,7 +2,7 @@
 
 Offsets (``start``/``end``) are always character offsets into the extracted text of ``source``: for a
 UTF-8 ``.txt`` exactly ``Path(corpus / source).read_text(encoding="utf-8")``; for PDF, OFD, DOCX, DOC, Excel and HTML the
-text the ingest stage extracted, which the index stores (``texts.jsonl``). A block's or chunk's ``text`` is
+text the ingest stage extracted, which the index stores (``texts.jsonl.gz``). A block's or chunk's ``text`` is
 the *repaired* text (layout spaces, line wraps and page furniture taken out); ``gaps`` names the source
 ranges inside ``[start, end)`` that were taken out beyond whitespace, so every character of ``text`` maps
 back to one source offset (``qa.ingest.text.align``).

@@ -695,7 +695,8 @@ def test_data_file_of_the_wrong_size_is_named(fake_index, tmp_path, name, change
 
 
 @pytest.mark.parametrize("damage", ["truncated_vectors", "chunk_count", "missing_folder", "missing_bm25",
-                                    "missing_bm25ctx", "contexts_mismatch", "documents_not_json"])
+                                    "missing_bm25ctx", "contexts_mismatch", "documents_not_json", "truncated_rows",
+                                    "flipped_byte"])
 def test_damaged_index_gives_one_clear_line(fake_index, tmp_path, damage):
     idx = _copy(fake_index, tmp_path / "idx")
     m = read_manifest(idx)
@@ -719,6 +720,13 @@ def test_damaged_index_gives_one_clear_line(fake_index, tmp_path, damage):
         stored.write_value(build / "contexts.json.gz", ctx)
     elif damage == "documents_not_json":
         (build / "documents.jsonl.gz").write_bytes(gzip.compress(b"{oops\n"))
+    elif damage == "truncated_rows":  # cut short, the manifest told the new size: the stream itself says so
+        data = (build / "texts.jsonl.gz").read_bytes()
+        (build / "texts.jsonl.gz").write_bytes(data[: len(data) - 40])
+    elif damage == "flipped_byte":
+        data = bytearray((build / "chunks.jsonl.gz").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (build / "chunks.jsonl.gz").write_bytes(bytes(data))
     if resize:
         sizes = {p.relative_to(build).as_posix(): p.stat().st_size for p in build.rglob("*")
                  if p.is_file() and p.name != "manifest.json"}
@@ -730,8 +738,42 @@ def test_damaged_index_gives_one_clear_line(fake_index, tmp_path, damage):
     assert "bqa index" in line
     if damage not in ("missing_folder",):
         assert f"bqa index --rebuild --index {idx}" in line, line
+    if damage in ("truncated_rows", "flipped_byte"):
+        assert "gz is unreadable or malformed" in line and "(error)" not in line, line
     after = snapshot(idx) if idx.exists() else {}
     assert before == after  # a failed load writes nothing
+
+
+def test_a_build_never_follows_a_build_folder_outside_the_index(fake_index, tmp_path):
+    """A manifest edited to name another index's build folder: a load refuses it, and a build does not read its
+    vectors or rows either (it embeds and parses as if there were no previous build)."""
+    other = _copy(fake_index, tmp_path / "other")
+    idx = _copy(fake_index, tmp_path / "idx")
+    shutil.rmtree(idx / "builds")
+    (idx / "builds").mkdir()
+    _edit_manifest(idx, lambda raw: raw.update(build_dir=f"../../other/{read_manifest(other).build_dir}"))
+    with pytest.raises(BqaError, match="outside its builds"):
+        load_index(idx)
+    report = build_index(SEED, idx, "fake")
+    assert report.n_parsed == 1 and report.n_embedded == len({c.embed_text for c in load_index(idx).chunks}) > 0
+
+
+def test_a_failure_of_any_kind_while_writing_leaves_no_half_written_build(fake_index, tmp_path, monkeypatch):
+    """Not only a full disk: an error of any kind while the build is written (here from the BM25 writer) removes
+    the unfinished folder; the previous index stays live and loads."""
+    idx = _copy(fake_index, tmp_path / "idx")
+    before = read_manifest(idx)
+
+    def broken(retriever, folder):
+        folder.mkdir()
+        raise ValueError("a writer's bug")
+
+    monkeypatch.setattr("qa.index.sparse.save_sparse", broken)
+    with pytest.raises(ValueError, match="a writer's bug"):
+        build_index(SEED, idx, "fake", rebuild=True)
+    assert read_manifest(idx) == before
+    assert [p.name for p in (idx / "builds").iterdir()] == [Path(before.build_dir).name]
+    load_index(idx)
 
 
 def test_failed_build_leaves_previous_index(fake_index, tmp_path):

@@ -2,9 +2,10 @@
 
 The switch-over comes from ``bqa bench --ann`` (eval/SCALE.md): a flat search of 384-dimensional vectors costs
 60–70 ns a vector on one thread (3.5 ms at 50,000, 6 ms at 10⁵, about 50 ms at 10⁶), so it stays exact up to
-50,000 vectors; above that an IVF index with its vectors in half precision (IVF·SQfp16, about 780 bytes a
-vector) found 0.98–0.99 of the exact top ten at 10⁶ in about a millisecond, where HNSW (M 16/32) stayed at 0.85
-or below on real-shaped vectors. Half precision, not 8 bits (IVF·SQ8, 400 bytes, 0.97): the index is then also
+50,000 vectors; above that an IVF index with its vectors in half precision (IVF·SQfp16, 790 bytes a vector
+with its direct map) found 0.99 of the exact top ten at 10⁶ (as built: 4,096 lists, 256 probed, no residuals;
+6.8 ms a question on one thread of a busy machine, where exact search took 133 ms), where HNSW (M 16/32) stayed
+at 0.85 or below on real-shaped vectors (eval/SCALE.md). Half precision, not 8 bits (IVF·SQ8, 400 bytes, 0.97): the index is then also
 the build's store of its vectors, read back for the next build's unchanged passages, and a half-precision value
 stored again is the same value (8-bit codes would drift a little at each rebuild) — no float32 copy beside it.
 

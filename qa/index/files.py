@@ -26,6 +26,11 @@ KEY_BYTES = 16
 READ_ERRORS = (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, zlib.error, EOFError)
 
 
+def what_went_wrong(err: BaseException) -> str:
+    """A reader's error in a few words: zlib's own class is named just "error"."""
+    return "corrupt or cut-short gzip data" if isinstance(err, zlib.error) else type(err).__name__
+
+
 def write_rows(path: Path, rows: Iterable[object]) -> None:
     """One JSON value a line, compressed as it is written (a million chunks are never one string)."""
     co = zlib.compressobj(LEVEL, zlib.DEFLATED, GZIP)

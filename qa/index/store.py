@@ -421,6 +421,16 @@ def build_index(
         lock.release()
 
 
+def _build_folder(index_dir: Path, build_dir: str) -> Path | None:
+    """The build folder a manifest names, when it is one of this index's ``builds/`` (a manifest edited to name
+    another place is never followed, by a load or by a build reading its cache)."""
+    build = index_dir / build_dir
+    try:
+        return build if build.resolve().parent == (index_dir / "builds").resolve() else None
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
 def _intact(build: Path, manifest: Manifest, names: tuple[str, ...]) -> bool:
     """The previous build's files ``names`` have the sizes its manifest recorded (else they are not reused)."""
     try:
@@ -433,9 +443,9 @@ def _reusable(index_dir: Path, previous: Manifest | None, digests: dict[str, str
     """Parsed rows of the previous build for files whose bytes are unchanged: (chunks, texts, sources)."""
     if previous is None or previous.chunking != settings.to_dict():
         return {}, {}, {}
-    build = index_dir / previous.build_dir
+    build = _build_folder(index_dir, previous.build_dir)
     same = {s for s, rec in previous.files.items() if digests.get(s) == rec.sha256}
-    if not same or not _intact(build, previous, (CHUNKS, TEXTS, DOCUMENTS)):
+    if build is None or not same or not _intact(build, previous, (CHUNKS, TEXTS, DOCUMENTS)):
         return {}, {}, {}
     try:
         chunks: dict[str, list[Chunk]] = {}
@@ -467,9 +477,9 @@ def _cached_vectors(index_dir: Path, manifest: Manifest | None, embedder: Embedd
         return {}
     from qa.index.dense import dense_file, load_dense
 
-    build = index_dir / manifest.build_dir
+    build = _build_folder(index_dir, manifest.build_dir)
     name = dense_file(manifest.dense_index)
-    if not _intact(build, manifest, (name, KEYS)):
+    if build is None or not _intact(build, manifest, (name, KEYS)):
         return {}
     try:
         keys = stored.keys_of(np.load(build / KEYS, allow_pickle=False))
@@ -491,8 +501,8 @@ def _older_format_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.n
         raw = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
         if raw.get("format_version") != 2 or raw.get("embedder") != {"name": embedder.name, "dim": embedder.dim}:
             return {}
-        build = index_dir / raw["build_dir"]
-        if build.resolve().parent != (index_dir / "builds").resolve():
+        build = _build_folder(index_dir, raw["build_dir"])
+        if build is None:
             return {}
         sizes = raw["data_files"]
         if any((build / n).stat().st_size != sizes.get(n) for n in (VECTORS, "vector_keys.json")):
@@ -645,12 +655,14 @@ def _build_locked(corpus_dir, index_dir, files, digests, warnings, previous, emb
         with staged.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(staged, index_dir / "manifest.json")  # the commit point
-    except OSError as err:
+    except BaseException as err:  # a full disk, Ctrl-C or a bug: no half-written build is left behind
         shutil.rmtree(tmp, ignore_errors=True)
         if not (index_dir / "manifest.json").exists() or _previous(index_dir) is None \
                 or _previous(index_dir).build_dir != f"builds/{build_id}":
             shutil.rmtree(final, ignore_errors=True)
         staged.unlink(missing_ok=True)
+        if not isinstance(err, OSError):
+            raise
         raise BqaError(f"could not write the index in {index_dir}: {err.strerror or err}; "
                        "the previous index is unchanged") from None
     _clean_owned(index_dir, keep=build_id)
@@ -717,8 +729,8 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
 
     fix = fix_command(index_dir)
     emb = manifest.embedder
-    build = index_dir / manifest.build_dir
-    if build.resolve().parent != (index_dir / "builds").resolve():
+    build = _build_folder(index_dir, manifest.build_dir)
+    if build is None:
         raise BqaError(f"index in {index_dir} names a build folder outside its builds/; rebuild with {fix}")
     if not _known_embedder(emb.name):
         raise BqaError(f"index in {index_dir} was built with an unknown embedder {emb.name!r}; rebuild with {fix}")
@@ -754,7 +766,7 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
     except BqaError:
         raise
     except stored.READ_ERRORS as err:
-        raise BqaError(f"index file {build / where} is unreadable or malformed ({type(err).__name__}); "
+        raise BqaError(f"index file {build / where} is unreadable or malformed ({stored.what_went_wrong(err)}); "
                        f"rebuild with {fix}") from None
     if len(chunks) != manifest.n_chunks:
         raise BqaError(f"index file {build / CHUNKS} has {len(chunks)} chunks, the manifest says "

@@ -3,7 +3,7 @@ web pages.
 
 The text returned is what every offset points into. For a UTF-8 ``.txt`` it equals
 ``Path(path).read_text(encoding="utf-8")`` exactly (universal newlines, a BOM kept as U+FEFF). For the
-other formats it is the extracted text, which the index stores (``texts.jsonl``):
+other formats it is the extracted text, which the index stores (``texts.jsonl.gz``):
 
 - PDF (pdfplumber): each page's text in reading order, ruled tables as TAB-separated rows (a cell that stacks
   several rows is split by text line, words placed by the table's rulings); pages separated
