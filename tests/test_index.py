@@ -751,7 +751,7 @@ def test_a_build_never_follows_a_build_folder_outside_the_index(fake_index, tmp_
     idx = _copy(fake_index, tmp_path / "idx")
     shutil.rmtree(idx / "builds")
     (idx / "builds").mkdir()
-    _edit_manifest(idx, lambda raw: raw.update(build_dir=f"../../other/{read_manifest(other).build_dir}"))
+    _edit_manifest(idx, lambda raw: raw.update(build_dir=f"../other/{read_manifest(other).build_dir}"))
     with pytest.raises(BqaError, match="outside its builds"):
         load_index(idx)
     report = build_index(SEED, idx, "fake")

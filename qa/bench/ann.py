@@ -251,9 +251,14 @@ def index_vectors(index_dir: Path) -> tuple[np.ndarray, str]:
     memory-mapped) or read back from its ``dense.faiss`` (an approximate one holds them)."""
     from qa.index.dense import dense_file, load_dense
     from qa.index.manifest import read_manifest
+    from qa.index.store import build_folder
 
     manifest = read_manifest(Path(index_dir))
-    path = Path(index_dir) / manifest.build_dir / dense_file(manifest.dense_index)
+    build = build_folder(Path(index_dir), manifest.build_dir)
+    if build is None:
+        raise BqaError(f"index in {index_dir} names a build folder outside its builds/; rebuild with "
+                       f"`bqa index --rebuild --index {index_dir}`")
+    path = build / dense_file(manifest.dense_index)
     try:
         dense = load_dense(path)
     except BqaError as err:  # one line naming the file, and the fix for this index folder

@@ -324,9 +324,10 @@ def _is_current(index_dir: Path, manifest: Manifest | None, digests: dict[str, s
                 settings: ChunkSettings) -> bool:
     if manifest is None:
         return False
-    return (manifest.corpus == digests and manifest.embedder.name == embedder_name
+    build = build_folder(index_dir, manifest.build_dir)
+    return (build is not None and manifest.corpus == digests and manifest.embedder.name == embedder_name
             and manifest.chunking == settings.to_dict() and manifest.tokenizer == terms_fingerprint()
-            and _data_files(index_dir / manifest.build_dir) == manifest.data_files)
+            and _data_files(build) == manifest.data_files)
 
 
 def index_is_stale(index: LoadedIndex, corpus_dir: Path) -> list[str]:
@@ -421,7 +422,7 @@ def build_index(
         lock.release()
 
 
-def _build_folder(index_dir: Path, build_dir: str) -> Path | None:
+def build_folder(index_dir: Path, build_dir: str) -> Path | None:
     """The build folder a manifest names, when it is one of this index's ``builds/`` (a manifest edited to name
     another place is never followed, by a load or by a build reading its cache)."""
     build = index_dir / build_dir
@@ -443,7 +444,7 @@ def _reusable(index_dir: Path, previous: Manifest | None, digests: dict[str, str
     """Parsed rows of the previous build for files whose bytes are unchanged: (chunks, texts, sources)."""
     if previous is None or previous.chunking != settings.to_dict():
         return {}, {}, {}
-    build = _build_folder(index_dir, previous.build_dir)
+    build = build_folder(index_dir, previous.build_dir)
     same = {s for s, rec in previous.files.items() if digests.get(s) == rec.sha256}
     if build is None or not same or not _intact(build, previous, (CHUNKS, TEXTS, DOCUMENTS)):
         return {}, {}, {}
@@ -477,7 +478,7 @@ def _cached_vectors(index_dir: Path, manifest: Manifest | None, embedder: Embedd
         return {}
     from qa.index.dense import dense_file, load_dense
 
-    build = _build_folder(index_dir, manifest.build_dir)
+    build = build_folder(index_dir, manifest.build_dir)
     name = dense_file(manifest.dense_index)
     if build is None or not _intact(build, manifest, (name, KEYS)):
         return {}
@@ -501,7 +502,7 @@ def _older_format_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.n
         raw = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
         if raw.get("format_version") != 2 or raw.get("embedder") != {"name": embedder.name, "dim": embedder.dim}:
             return {}
-        build = _build_folder(index_dir, raw["build_dir"])
+        build = build_folder(index_dir, raw["build_dir"])
         if build is None:
             return {}
         sizes = raw["data_files"]
@@ -729,7 +730,7 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
 
     fix = fix_command(index_dir)
     emb = manifest.embedder
-    build = _build_folder(index_dir, manifest.build_dir)
+    build = build_folder(index_dir, manifest.build_dir)
     if build is None:
         raise BqaError(f"index in {index_dir} names a build folder outside its builds/; rebuild with {fix}")
     if not _known_embedder(emb.name):
