@@ -135,10 +135,15 @@ def test_bench_scale_on_a_tiny_factor_prints_every_figure():
 def test_bytes_at_a_million_chunks_follow_the_slope_of_the_two_largest_sizes():
     from qa.bench.scale import per_million
 
-    rows = [{"chunks": 10, "build_bytes": 99_999, "text_bytes": 0},  # the smallest size is not read
-            {"chunks": 1000, "build_bytes": 3_000_000, "text_bytes": 1_000_000},
-            {"chunks": 2000, "build_bytes": 5_000_000, "text_bytes": 1_800_000}]
-    assert per_million(rows) == {"all": 2001.0, "beyond_text": 1200.8}
+    rows = [{"chunks": 10, "build_bytes": 99_999, "text_bytes": 0, "files": {}},  # the smallest size is not read
+            {"chunks": 1000, "build_bytes": 3_000_000, "text_bytes": 1_000_000, "files": {}},
+            {"chunks": 2000, "build_bytes": 5_000_000, "text_bytes": 1_800_000, "files": {}}]
+    assert per_million(rows) == {"dense": 0.0, "all": 2001.0, "beyond_text": 1200.8}
+    # an exact index of 1,536 bytes a chunk at the smaller size, an IVF one of 800 at the larger: the dense index is
+    # taken at the larger size's bytes a chunk, not extrapolated across the change of kind
+    rows[1] = {**rows[1], "build_bytes": 3_000_000 + 1536 * 1000, "files": {"vectors.npy": 1536 * 1000}}
+    rows[2] = {**rows[2], "build_bytes": 5_000_000 + 800 * 2000, "files": {"dense.faiss": 800 * 2000}}
+    assert per_million(rows) == {"dense": 800.0, "all": 2801.0, "beyond_text": 2000.8}
     assert per_million(rows[:1]) is None and per_million([rows[1], rows[1]]) is None
 
 
