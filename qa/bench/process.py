@@ -1,8 +1,10 @@
-"""Whole-process timings for `bqa bench`: cold and warm `bqa ask`, an up-to-date `bqa index`, and the tail of
-warm questions while another process keeps a core busy — each against its bare counterpart, in turn."""
+"""Whole-process timings for `bqa bench`: cold and warm `bqa ask`, an up-to-date `bqa index`, the first question of
+a warmed-up engine against its second, and the tail of warm questions while another process keeps a core busy —
+each against its counterpart, in turn."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -83,6 +85,43 @@ def _cli_figures(index_dir: Path, corpus_dir: Path, repeats: int, runtime: str) 
         "import_model_process_s": round(med["import_model"], 3),
         "index_up_to_date_over_import_model": round(med["index_noop"] / med["import_model"], 2),
     }
+
+
+_FIRST_TWO = """
+import json, sys, time
+from pathlib import Path
+from qa.api import BulletinQA
+from qa.embedders import make_embedder
+from qa.index.store import load_index
+index = load_index(Path(sys.argv[1]))
+engine = BulletinQA(index, make_embedder(index.manifest.embedder.name))
+engine.warm_up()  # what bqa serve does before it says it is ready
+out = []
+for q in sys.argv[2:4]:
+    t = time.perf_counter()
+    engine.ask(q)
+    out.append((time.perf_counter() - t) * 1000)
+print(json.dumps(out))
+"""
+
+
+def first_question_figures(index_dir: Path, questions: tuple[str, str], repeats: int) -> dict:
+    """The first and the second question a fresh, warmed-up engine answers (as the page's first and second), each
+    round in a new process, the two questions in turn first: medians, and the first over the second."""
+    first, second = [], []
+    for r in range(repeats):
+        pair = questions if r % 2 == 0 else questions[::-1]
+        done = subprocess.run([sys.executable, "-c", _FIRST_TWO, str(index_dir), *pair], capture_output=True,
+                              text=True, check=False)
+        try:
+            a, b = (float(x) for x in json.loads(done.stdout.strip().splitlines()[-1]))
+        except (ValueError, IndexError, TypeError):
+            raise BqaError(f"the first-question probe failed: {done.stderr.strip().splitlines()[-1:]}") from None
+        first.append(a)
+        second.append(b)
+    f, s = statistics.median(first), statistics.median(second)
+    return {"first_question_ms": round(f, 2), "second_question_ms": round(s, 2),
+            "first_over_second_question": round(f / s, 2)}
 
 
 def busy_figures(ask, questions: list[str], repeats: int = 2) -> dict:
