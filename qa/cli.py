@@ -191,7 +191,7 @@ def corpus_show(doc_id: str, corpus_dir: Path | None) -> None:
 @click.option("--rebuild", is_flag=True, help="Rebuild even when the index is up to date.")
 @click.option("--no-cache", is_flag=True, help="Re-embed every chunk instead of reusing cached vectors.")
 @click.option("--dense", "dense_kind", type=click.Choice(["auto", "flat", "hnsw", "ivf"]), default="auto",
-              show_default=True, help="FAISS index type; auto is exact (flat) up to 50,000 chunks, IVF-SQ8 above.")
+              show_default=True, help="FAISS index type; auto is exact (flat) up to 50,000 chunks, IVF with half-precision vectors above.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
 def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet) -> None:
