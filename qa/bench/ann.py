@@ -250,19 +250,15 @@ def index_vectors(index_dir: Path) -> tuple[np.ndarray, str]:
     """The passage vectors of an index folder and its embedder's name: its ``vectors.npy`` (an exact index,
     memory-mapped) or read back from its ``dense.faiss`` (an approximate one holds them)."""
     from qa.index.dense import dense_file, load_dense
-    from qa.index.manifest import read_manifest
-    from qa.index.store import build_folder
+    from qa.index.manifest import fix_command, read_manifest
+    from qa.index.store import live_build
 
     manifest = read_manifest(Path(index_dir))
-    build = build_folder(Path(index_dir), manifest.build_dir)
-    if build is None:
-        raise BqaError(f"index in {index_dir} names a build folder outside its builds/; rebuild with "
-                       f"`bqa index --rebuild --index {index_dir}`")
-    path = build / dense_file(manifest.dense_index)
+    path = live_build(Path(index_dir), manifest) / dense_file(manifest.dense_index)
     try:
         dense = load_dense(path)
     except BqaError as err:  # one line naming the file, and the fix for this index folder
-        raise BqaError(str(err).replace("`bqa index --rebuild`", f"`bqa index --rebuild --index {index_dir}`")) from None
+        raise BqaError(str(err).replace("`bqa index --rebuild`", fix_command(Path(index_dir)))) from None
     return dense.reconstruct_batch(np.arange(dense.ntotal)), manifest.embedder.name
 
 

