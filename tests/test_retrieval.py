@@ -281,3 +281,34 @@ def test_a_row_labelled_with_another_dictionary_word_of_the_same_english_word_is
            for label in retriever.scorer.labels[int(i)] if chunks[int(i)].kind == "table_row"}
     assert hit["投资人"] == hit["投资者"] == 1.0
     assert hit.get("基金", 0.0) == 0.0
+
+
+def test_top_positive_among_given_indices_is_the_top_of_those_alone():
+    import numpy as np
+
+    from qa.retrieval.features import top_positive
+
+    rng = np.random.default_rng(7)
+    scores = rng.integers(0, 4, 2000).astype(np.float32)  # many ties and zeros
+    for among in (np.flatnonzero(scores > 0), np.flatnonzero(scores > 0)[::3], np.zeros(0, dtype=np.int64)):
+        masked = np.zeros_like(scores)
+        masked[among] = scores[among]
+        want = [i for i in np.argsort(-masked, kind="stable") if masked[i] > 0][:25]  # a stable sort of all scores
+        assert top_positive(scores, 25, among).tolist() == want
+
+
+def test_a_filtered_pool_ranks_by_bm25_among_the_chunks_it_lets_through(places_corpus):
+    import numpy as np
+
+    retriever = _retriever(places_corpus)
+    query = _query(retriever, "一般公共预算支出增长多少")
+    chunks = retriever.index.chunks
+    allowed = retriever.scorer.allowed(sources=["report-1.txt"])
+    pool = retriever.pool(query, sources=["report-1.txt"])
+    assert {chunks[int(i)].source for i in pool.ids} == {"report-1.txt"}
+    from qa.terms import tokenize
+
+    scores = retriever.scorer.bm25_scores(tokenize(query.search_text))
+    kept = [int(i) for i in np.argsort(-np.where(allowed, scores, 0), kind="stable") if allowed[i] and scores[i] > 0]
+    got = sorted((r["bm25"], int(i)) for i, r in zip(pool.ids, pool.ranks, strict=True) if "bm25" in r)
+    assert [i for _, i in got] == kept[:len(got)] and got

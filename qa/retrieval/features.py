@@ -184,8 +184,11 @@ class Scorer:
                                      for t in tokenize(form) if t not in asked))
         bm25 = self.bm25_scores(tokens)
         ctx = self.context_scores(tokens)
+        # the chunks BM25 scores above zero, found in one pass and narrowed from there (not a pass over every chunk
+        # per retriever and filter): a chunk outside ``allowed`` keeps its score but is never a candidate
+        scored = np.flatnonzero(bm25 > 0)
         if allowed is not None:
-            bm25 = np.where(allowed, bm25, 0.0)
+            scored = scored[allowed[scored]]
             ctx = np.where(self._contexts_with(allowed), ctx, 0.0)  # the best contexts that have a chunk to give
         ranks: dict[int, dict[str, int]] = {}
 
@@ -199,8 +202,8 @@ class Scorer:
             for i, _ in search_dense(self.index.dense, qvec, DENSE_N, allowed):
                 rank = text_rank.setdefault(self.index.chunks[int(i)].embed_text, len(text_rank) + 1)
                 ranks.setdefault(int(i), {})["dense"] = rank
-        add("bm25", top_positive(bm25, BM25_N))
-        add("prose", top_positive(np.where(self.prose, bm25, 0.0), PROSE_N))
+        add("bm25", top_positive(bm25, BM25_N, scored))
+        add("prose", top_positive(bm25, PROSE_N, scored[self.prose[scored]]))
         ctx_pool = []
         for c in top_positive(ctx, CONTEXT_N):
             members = self.by_context[self.context_start[c]:self.context_start[c + 1]]
@@ -294,10 +297,11 @@ def _postings(values) -> dict[object, np.ndarray]:
     return {v: np.array(ids, dtype=np.int64) for v, ids in out.items()}
 
 
-def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
+def top_positive(scores: np.ndarray, k: int, among: np.ndarray | None = None) -> np.ndarray:
     """Indices of the ``k`` highest positive scores, best first, ties in index order — as a stable argsort of
-    all scores would give, without sorting all of them."""
-    pos = np.flatnonzero(scores > 0)
+    all scores would give, without sorting all of them. ``among``: the ascending indices to choose from, when
+    the caller has them (each with a positive score)."""
+    pos = np.flatnonzero(scores > 0) if among is None else among
     if len(pos) > k:
         kth = np.partition(scores[pos], len(pos) - k)[len(pos) - k]
         pos = pos[scores[pos] >= kth]
