@@ -45,7 +45,7 @@ from qa.answer import (
 )
 from qa.answer import FEATURES as ANSWER_FEATURES
 from qa.answer.generators import function_lead
-from qa.api import BulletinQA
+from qa.api import BulletinQA, likeliest_passage, shown_passages
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
 from qa.index.store import build_index, load_index
@@ -509,7 +509,9 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
                                            if _right(t, c, engines)), None),
             "n_candidates": len(result.candidates),
             "top_candidates": [[c.display, c.kind, round(c.probability, 3)] for c in result.candidates[:3]],
-            "passages": [[p.chunk.source, p.chunk.start, p.chunk.end] for p in t.passages[:TOP_K]],
+            # the passages shown with the answer, or without one (then with the best reading's passage below TOP_K)
+            "passages": [[p.chunk.source, p.chunk.start, p.chunk.end]
+                         for p in shown_passages(t.passages, result.answer, TOP_K, likeliest_passage(result))],
         })
     metrics = {}
     for split, outs in outcomes.items():
