@@ -321,8 +321,10 @@ def reply_markdown(result: AskResult, texts: Mapping[str, str] | None = None, se
     names."""
     t = TEXTS[_lang(result)]
     parts = [_answer_block(result, texts, selected)]
-    if result.answer is None and result.passages:
-        parts.append("\n".join(f"{_cite(p.rank)} {_md(_where(p))}" for p in result.passages[:3]))
+    if result.answer is None and result.passages:  # the closest three, and the best reading's passage when it was
+        # shown from below them (its rank is past its place in the list: qa.api.shown_passages)
+        listed = [p for k, p in enumerate(result.passages) if k < 3 or p.rank != k + 1]
+        parts.append("\n".join(f"{_cite(p.rank)} {_md(_where(p))}" for p in listed))
     elif result.passages[1:]:
         parts.append(t["more"])
     return "\n\n".join(parts)

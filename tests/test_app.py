@@ -206,6 +206,23 @@ def test_a_why_question_gets_its_passages_and_says_why_in_both_languages(engine)
         assert "公报中未找到确切答案" not in reply_markdown(result) and "No exact answer" not in reply_markdown(result)
 
 
+def test_a_not_found_reply_lists_the_best_readings_passage_shown_from_below_top_k(engine):
+    """Not sure of its best reading, the reply lists the closest three passages and, when it ranks below them and
+    was shown for that reason, the best reading's passage too."""
+    import dataclasses
+
+    from qa.app import reply_markdown
+
+    result = engine.ask("区监委留置了多少人？", top_k=8)
+    assert len(result.passages) >= 8
+    cites = lambda r: re.findall(r"#bqa-src-(\d+)\)", reply_markdown(r))  # noqa: E731
+    plain = dataclasses.replace(result, answer=None, abstained=True, message="公报中未找到确切答案。",
+                                passages=result.passages[:5])
+    assert cites(plain) == ["1", "2", "3"]
+    added = dataclasses.replace(plain, passages=(*result.passages[:5], result.passages[7]))
+    assert cites(added) == ["1", "2", "3", "8"]
+
+
 def test_doc_filter_limits_passages(engine):
     chat, _ = make_handlers(engine)
     doc_id, title = engine.documents[5]
