@@ -50,26 +50,39 @@ def cited_ranks(answer: Answer | None, alternatives: bool = True) -> list[int]:
     return list(dict.fromkeys(ranks))
 
 
-def shown_passages(passages: list[Passage], answer: Answer | None, top_k: int, likeliest: int | None = None) -> list[Passage]:
+def shown_passages(passages: list[Passage], answer: Answer | None, top_k: int,
+                   likeliest: Collection[int] = ()) -> list[Passage]:
     """The first ``top_k`` passages and every passage the answer cites beyond them (an operand or an
     alternative read from the 8th passage is never cited without its passage). With no answer shown because the
-    best reading was not sure enough, ``likeliest``: that reading's passage, shown too when it ranks below
+    best reading was not sure enough, ``likeliest``: the passages of that reading, shown too when they rank below
     ``top_k`` — the answer model's choice among the passages read is a second opinion on where the answer is (the gold
     questions with the shipped models, 7 December: a passage was added to 44 of 1,278 abstentions, and it held the
     answer that the first five did not for 11 of the fit documents' 731 answerable abstentions and 2 of the held-out
     369; eval/HISTORY.md)."""
     cited = set(cited_ranks(answer))
-    if answer is None and likeliest is not None:
-        cited.add(likeliest)
+    if answer is None:
+        cited.update(likeliest)
     return [p for k, p in enumerate(passages) if k < top_k or p.rank in cited]
 
 
-def likeliest_passage(result: AnswerResult) -> int | None:
-    """The rank of the passage the best reading is from, when the answer stage was not sure enough to show it (not
-    when it declined for another reason: a place no bulletin names, another year's or base's figure)."""
-    if result.answer is not None or result.reason is not Abstention.NOT_SURE or not result.candidates:
-        return None
-    return result.candidates[0].passage_rank
+def likeliest_passages(result: AnswerResult) -> tuple[int, ...]:
+    """The ranks of the passages the best reading is from, when the answer stage was not sure enough to show it: a
+    derived answer's operands' (the single best reading is then one operand, no answer), else the best single
+    reading's; none when it declined for another reason (a place no bulletin names, another year's or base's
+    figure)."""
+    if result.answer is not None or result.reason is not Abstention.NOT_SURE:
+        return ()
+    if result.reading == "derived":
+        return tuple(cited_ranks(result.derived, alternatives=False))
+    return (result.candidates[0].passage_rank,) if result.candidates else ()
+
+
+def shown_below(result: AskResult) -> set[int]:
+    """The ranks of the passages an abstention shows from below its top-k (``shown_passages``' ``likeliest``): with
+    no answer, the passages run 1, 2, … up to top-k, so a passage whose rank is past its place was added."""
+    if result.answer is not None:
+        return set()
+    return {p.rank for k, p in enumerate(result.passages) if p.rank != k + 1}
 
 
 def answer_first(passages: list[Passage], answer: Answer) -> tuple[list[Passage], Answer]:
@@ -409,7 +422,7 @@ class BulletinQA:
             reason = Abstention.NO_PASSAGES
         return AskResult(question=text, query=query, answer=answer, abstained=answer is None,
                          message=message if answer is None else None,
-                         passages=tuple(shown_passages(passages, answer, top_k, likeliest_passage(result))),
+                         passages=tuple(shown_passages(passages, answer, top_k, likeliest_passages(result))),
                          latency_ms=(time.perf_counter() - t0) * 1000, pages=None,
                          reason=reason if answer is None else None)
 

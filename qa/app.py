@@ -35,7 +35,7 @@ import gradio as gr
 
 from qa import guard
 from qa.answer import Abstention
-from qa.api import MAX_TOP_K, AskResult, BulletinQA
+from qa.api import MAX_TOP_K, AskResult, BulletinQA, shown_below
 from qa.errors import BqaError
 from qa.paths import default_corpus, default_index
 from qa.query import Intent, Operation
@@ -164,7 +164,7 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
            "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "ranked": "在列出的各项中比较，前两位", "sure": "可信度 {p}", "yes": "是", "no": "否",
            "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
            "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字", "also": "同文见 {where}",
-           "answer_at": "答案", "related_passages": "相关段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
+           "answer_at": "答案", "related_passages": "相关段落", "likeliest": "最可能的读数所在段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
            "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", "unit": "单位：{u}", ":": "：", ";": "；", "(": "（", ")": "）"},
     "en": {"not_found": "No exact answer was found in the bulletins", "not_found_one": "No exact answer was found in the selected report",
            "not_found_some": "No exact answer was found in the {n} selected reports", "reason": "A why-question has no single exact answer",
@@ -173,7 +173,7 @@ TEXTS = {  # every message of the page, in both languages (the reply follows the
            "computed": "computed from", "ranked": "ranked among the listed items, the first two", "sure": "P(right) {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
            "oops": "Something went wrong; please try again or rephrase.", "more": "More related passages are under Source passages.",
            "view": "View in the document ({where}characters {a}–{b})", "details": "Details",
-           "chars": "characters {a}–{b}", "also": "also in {where}", "answer_at": "answer", "related_passages": "Related passages",
+           "chars": "characters {a}–{b}", "also": "also in {where}", "answer_at": "answer", "related_passages": "Related passages", "likeliest": "the passage of the likeliest reading",
            "empty": "Ask a question: the bulletin passages it cites appear here, the answer marked in yellow.",
            "not_ready": "The index is still being built ({pct}%); questions are answered as soon as it is ready.",
            ":": ": ", ";": "; ", "(": "(", ")": ")", "unit": "unit: {u}"},
@@ -321,10 +321,12 @@ def reply_markdown(result: AskResult, texts: Mapping[str, str] | None = None, se
     names."""
     t = TEXTS[_lang(result)]
     parts = [_answer_block(result, texts, selected)]
-    if result.answer is None and result.passages:  # the closest three, and the best reading's passage when it was
-        # shown from below them (its rank is past its place in the list: qa.api.shown_passages)
-        listed = [p for k, p in enumerate(result.passages) if k < 3 or p.rank != k + 1]
-        parts.append("\n".join(f"{_cite(p.rank)} {_md(_where(p))}" for p in listed))
+    if result.answer is None and result.passages:  # the closest three, and the best reading's passages when they
+        # were shown from below top-k (qa.api.shown_below), said so
+        below = shown_below(result)
+        listed = [p for k, p in enumerate(result.passages) if k < 3 or p.rank in below]
+        parts.append("\n".join(f"{_cite(p.rank)} {_md(_where(p))}"
+                                + (f" {t['(']}{t['likeliest']}{t[')']}" if p.rank in below else "") for p in listed))
     elif result.passages[1:]:
         parts.append(t["more"])
     return "\n\n".join(parts)

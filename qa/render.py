@@ -6,7 +6,7 @@ import functools
 import json
 import re
 
-from qa.api import AskResult
+from qa.api import AskResult, shown_below
 
 _BOLD, _MARK, _DIM, _RESET = "\033[1m", "\033[1;33m", "\033[2m", "\033[0m"
 
@@ -30,10 +30,10 @@ def _marked(result: AskResult, rank: int, text: str, start: int, end: int, color
 
 _WORDS = {  # the text output's own words, in the question's language
     "zh": {"answer": "答案：", "page": "，第 {n} 页", "passage": "来源段落", "sure": "可信度", "from": "  依据：",
-           "or": "  或：", "copy": "同文见", "yes": "是 — ", "no": "否 — ", "none": "公报中未找到答案。",
+           "or": "  或：", "copy": "同文见", "likeliest": "（最可能的读数所在段落）", "yes": "是 — ", "no": "否 — ", "none": "公报中未找到答案。",
            "count": "{n} 个段落，{ms} 毫秒", ",": "，", "(": "（", ")": "）", "unit": "（单位：{u}）"},
     "en": {"answer": "Answer: ", "page": ", page {n}", "passage": "passage", "sure": "P(right)", "from": "  from: ",
-           "or": "  or: ", "copy": "also in", "yes": "yes — ", "no": "no — ", "none": "The bulletins do not say.",
+           "or": "  or: ", "copy": "also in", "likeliest": " (the passage of the likeliest reading)", "yes": "yes — ", "no": "no — ", "none": "The bulletins do not say.",
            "count": "{n} passage{s}, {ms} ms", ",": ", ", "(": "(", ")": ")", "unit": " (unit: {u})"},
 }
 
@@ -92,11 +92,12 @@ def render_text(result: AskResult, color: bool = False) -> str:
     else:
         lines.append(_t(result.message or w["none"]))
     lines.append("")
+    below = shown_below(result)  # an abstention's best reading's passages, shown from below top-k
     for p in result.passages:
         c = p.chunk
         where = _t(" ▸ ".join(x for x in (c.doc_title, c.section) if x))
         d, r = (_DIM, _RESET) if color else ("", "")
-        lines.append(f"[{p.rank}] {where}")
+        lines.append(f"[{p.rank}] {where}{w['likeliest'] if p.rank in below else ''}")
         page = f" p.{c.page_start}" if c.page_start else ""
         lines.append(f"    {d}{_t(c.source)}{page} {c.start}-{c.end}  score {p.score:.4f}{r}")
         for k in p.copies:

@@ -40,3 +40,14 @@ def replace_model(path, change=None, keep_times=False) -> None:
     if keep_times:
         os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
     tmp.replace(path)
+
+
+def top_k_shown(out: dict, k: int) -> bool:
+    """Whether a JSON result (``AskResult.to_dict``) shows the first ``k`` passages in rank order and, beyond them,
+    only what it may: the passages an answer cites, or, with no answer because the best reading was not sure enough
+    (``reason`` not_sure), that reading's passages (``qa.api.shown_passages``)."""
+    ranks = [p["rank"] for p in out["passages"]]
+    extra = ranks[k:]
+    if ranks[:k] != list(range(1, k + 1)) or any(r <= k for r in extra):
+        return False
+    return not extra or out["answer"] is not None or (out.get("reason") == "not_sure" and len(extra) <= 2)

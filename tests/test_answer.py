@@ -1589,29 +1589,37 @@ def test_every_passage_an_answer_cites_is_shown_and_its_operands_come_first() ->
 
 def test_with_no_answer_shown_the_best_readings_passage_is_shown_below_top_k() -> None:
     """Not sure enough to show its best reading, the answer stage still chose it among the passages read: that
-    passage is shown though it ranks below top_k; not when an answer is shown, nor when the answer stage declined
-    for another reason than its confidence (another year's figure, a place no bulletin names)."""
+    passage is shown though it ranks below top_k (a derived answer's: its operands'); not when an answer is shown,
+    nor when the answer stage declined for another reason than its confidence (another year's figure, a place no
+    bulletin names)."""
     from types import SimpleNamespace
 
     from qa.answer import Abstention, AnswerResult
-    from qa.api import likeliest_passage, shown_passages
+    from qa.api import likeliest_passages, shown_passages
+    from qa.types import Answer, Operand
 
     passages = _passages()
     assert len(passages) >= 4
     best = SimpleNamespace(passage_rank=4)
     unsure = AnswerResult(None, (best,), "not found", 0.3, reason=Abstention.NOT_SURE)
-    assert likeliest_passage(unsure) == 4
-    assert [p.rank for p in shown_passages(passages, None, 2, likeliest_passage(unsure))] == [1, 2, 4]
-    assert [p.rank for p in shown_passages(passages, None, 5, likeliest_passage(unsure))] == \
+    assert likeliest_passages(unsure) == (4,)
+    assert [p.rank for p in shown_passages(passages, None, 2, likeliest_passages(unsure))] == [1, 2, 4]
+    assert [p.rank for p in shown_passages(passages, None, 5, likeliest_passages(unsure))] == \
         [p.rank for p in passages[:5]]  # within top_k: nothing added
     for reason in (Abstention.NOT_ASKED, Abstention.UNMENTIONED_PLACE):
-        assert likeliest_passage(AnswerResult(None, (best,), "not found", 0.3, reason=reason)) is None
-    assert likeliest_passage(AnswerResult(None, (), "not found", 0.0, reason=Abstention.NOT_SURE)) is None
-    from qa.types import Answer
-
+        assert likeliest_passages(AnswerResult(None, (best,), "not found", 0.3, reason=reason)) == ()
+    assert likeliest_passages(AnswerResult(None, (), "not found", 0.0, reason=Abstention.NOT_SURE)) == ()
     shown = Answer(text="37人", source=SOURCE, start=0, end=3, passage_rank=1, kind="number", probability=0.97)
-    assert likeliest_passage(AnswerResult(shown, (best,), None, 0.97)) is None
-    assert [p.rank for p in shown_passages(passages, shown, 2, 4)] == [1, 2]  # an answer cites its own
+    assert likeliest_passages(AnswerResult(shown, (best,), None, 0.97)) == ()
+    assert [p.rank for p in shown_passages(passages, shown, 2, (4,))] == [1, 2]  # an answer cites its own
+    # a derived answer not sure enough: its operands' passages, not the single best reading's (one operand)
+    operand = Operand(text="272人", source=SOURCE, start=0, end=4, value=272.0, unit="人", passage_rank=3)
+    derived = Answer(text="235人", source=SOURCE, start=0, end=4, passage_rank=4, kind="derived", probability=0.4,
+                     operands=(replace(operand, passage_rank=4), operand), value=235.0, unit="人")
+    unsure_derived = AnswerResult(None, (SimpleNamespace(passage_rank=1),), "not found", 0.4, "derived", derived,
+                                  reason=Abstention.NOT_SURE)
+    assert likeliest_passages(unsure_derived) == (4, 3)
+    assert [p.rank for p in shown_passages(passages, None, 2, likeliest_passages(unsure_derived))] == [1, 2, 3, 4]
 
 
 # --- a figure's role in its table row, from the row's own arithmetic (qa.answer.rows) ---------------------------

@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from support import free_port
+from support import free_port, top_k_shown
 
 from qa.api import BulletinQA
 from qa.app import build_app, check_host, launch, make_handlers, serve, sources_html
@@ -54,10 +54,9 @@ def test_api_returns_the_json_contract(client, engine):
     out = client.predict("2025年本区地方政府债务限额是多少？", 3, api_name="/ask")
     assert out.keys() >= CONTRACT
     assert (out["answer"] is None) == out["abstained"]
-    assert len(out["passages"]) == 3
-    for rank, p in enumerate(out["passages"], start=1):
+    assert top_k_shown(out, 3)
+    for p in out["passages"]:
         assert p.keys() >= PASSAGE_KEYS
-        assert p["rank"] == rank
         assert engine.index.texts[p["source"]][p["start"]:p["end"]]
     direct = engine.ask("2025年本区地方政府债务限额是多少？", top_k=3).to_dict()
     assert {k: v for k, v in out.items() if k != "latency_ms"} == {k: v for k, v in direct.items() if k != "latency_ms"}
@@ -221,6 +220,33 @@ def test_a_not_found_reply_lists_the_best_readings_passage_shown_from_below_top_
     assert cites(plain) == ["1", "2", "3"]
     added = dataclasses.replace(plain, passages=(*result.passages[:5], result.passages[7]))
     assert cites(added) == ["1", "2", "3", "8"]
+
+
+def test_an_abstentions_best_reading_passage_is_listed_and_named_in_the_reply_and_the_text(engine):
+    """Through ask() itself: of the gold questions asked with top-k 1, those whose best reading (not sure enough)
+    is read from a lower passage show that passage too, and both the page's reply and the text output name it in
+    the question's language; no other passage is so named."""
+    import json
+
+    from qa.api import shown_below
+    from qa.app import reply_markdown
+    from qa.render import render_text
+
+    questions = [json.loads(line)["question"] for line in (CORPUS.parent / "eval" / "gold.jsonl").open(encoding="utf-8")]
+    results = [engine.ask(q, top_k=1) for q in questions[:60]]
+    added = [r for r in results if shown_below(r)]
+    assert added, "no abstention of 60 questions showed its best reading's passage"
+    for r in added:
+        (rank,) = shown_below(r)
+        assert r.answer is None and r.reason.value == "not_sure" and [p.rank for p in r.passages] == [1, rank]
+        assert re.findall(r"#bqa-src-(\d+)\)", reply_markdown(r)) == ["1", str(rank)]
+        label = {"zh": "最可能的读数所在段落", "en": "the passage of the likeliest reading"}[r.query.language]
+        named = [line for line in reply_markdown(r).splitlines() if label in line]
+        assert len(named) == 1 and f"#bqa-src-{rank})" in named[0]
+        lines = [line for line in render_text(r).splitlines() if line.startswith("[")]
+        assert [line.endswith(label + ("）" if r.query.language == "zh" else ")")) for line in lines] == [False, True]
+    assert {r.query.language for r in added} == {"zh", "en"}  # both languages met
+    assert all(not shown_below(r) for r in results if r.answer is not None)
 
 
 def test_doc_filter_limits_passages(engine):

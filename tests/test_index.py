@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import snapshot
+from support import snapshot, top_k_shown
 
 from qa.api import MAX_TOP_K, BulletinQA
 from qa.chunking import ChunkSettings, chunk_sources, split_long
@@ -882,7 +882,7 @@ def test_hnsw_can_be_chosen(tmp_path):
     report = build_index(SEED, tmp_path / "idx", "fake", dense_kind="hnsw")
     assert read_manifest(report.index_dir).dense_index == "hnsw"
     engine = BulletinQA.open(tmp_path / "idx", SEED, build_if_missing=False)
-    assert len(engine.ask("债务限额", top_k=3).passages) == 3
+    assert top_k_shown(engine.ask("债务限额", top_k=3).to_dict(), 3)
 
 
 def test_ask_returns_cited_passages(fake_index):
@@ -891,7 +891,7 @@ def test_ask_returns_cited_passages(fake_index):
     out = result.to_dict("q1")
     assert list(out)[:4] == ["id", "question", "answer", "abstained"]
     assert out.keys() >= {"passages", "latency_ms"}
-    assert out["id"] == "q1" and len(out["passages"]) == 5
+    assert out["id"] == "q1" and top_k_shown(out, 5)
     assert (out["answer"] is None) == out["abstained"]
     assert json.loads(result.to_json("q1")) == {**out, "latency_ms": out["latency_ms"]}
     assert out["question"] == "区监委留置了多少人?"  # NFKC: the full-width question mark is folded
@@ -900,7 +900,7 @@ def test_ask_returns_cited_passages(fake_index):
     for p in out["passages"]:
         assert set(p) >= {"rank", "source", "start", "end", "doc_title", "section", "text", "score", "doc_id"}
         assert p["source"] == "hongkou-2025-03.txt" and 0 <= p["start"] < p["end"] <= len(text)
-    assert [p["rank"] for p in out["passages"]] == [1, 2, 3, 4, 5]
+    assert [p["rank"] for p in out["passages"]][:5] == [1, 2, 3, 4, 5]
     if out["answer"]:
         a = out["answer"]
         assert text[a["start"]:a["end"]] == a["text"]
@@ -1013,11 +1013,7 @@ def test_bad_filters_and_top_k_are_errors(fake_index, kwargs, message):
 def test_top_k_accepts_whole_numbers_in_any_form(fake_index):
     engine = BulletinQA.open(fake_index, SEED, build_if_missing=False)
     for top_k in (1, 3.0, "7", MAX_TOP_K):
-        result = engine.ask(QUESTION, top_k=top_k)
-        k = int(float(top_k))  # the first k passages, and with no answer perhaps its best reading's below them
-        assert [p.rank for p in result.passages[:k]] == list(range(1, k + 1))
-        assert len(result.passages) == k or (result.answer is None and len(result.passages) == k + 1
-                                             and result.passages[-1].rank > k)
+        assert top_k_shown(engine.ask(QUESTION, top_k=top_k).to_dict(), int(float(top_k)))
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000, "\x00\x01", "？！。…", "\u200b", None, 42])

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from support import rss_mb, snapshot
+from support import rss_mb, snapshot, top_k_shown
 
 import qa.app
 from qa.api import BulletinQA
@@ -230,8 +230,8 @@ def test_cli_jsonl_lines_carry_their_own_top_k_and_filters(fake_index):
     out = _bqa("ask", "--jsonl", "--top-k", "3", "--index", str(fake_index), stdin=data)
     assert out.returncode == 0, out.stderr.decode("utf-8")
     rows = {r["id"]: r for r in map(json.loads, out.stdout.decode("utf-8").splitlines())}
-    assert _top(rows["k2"], 2) and _top(rows["default"], 3)
-    assert _top(rows["null-k"], 3)  # null is "not given"
+    assert top_k_shown(rows["k2"], 2) and top_k_shown(rows["default"], 3)
+    assert top_k_shown(rows["null-k"], 3)  # null is "not given"
     assert {p["doc_id"] for p in rows["doc"]["passages"]} == {"hongkou-2025-03#14"}
     assert rows["year-none"]["passages"] == [] and rows["year-digits"]["passages"]
     assert "top-k" in rows["bad-k"]["error"] and "year" in rows["bad-year"]["error"]
@@ -250,18 +250,9 @@ def test_cli_jsonl_lines_carry_their_own_top_k_and_filters(fake_index):
     out = _bqa("ask", "--jsonl", "--year", "1999", "--index", str(fake_index), stdin=data)
     assert out.returncode == 0 and "Traceback" not in out.stderr.decode("utf-8"), out.stderr.decode("utf-8")
     rows = {r["id"]: r for r in map(json.loads, out.stdout.decode("utf-8").splitlines())}
-    assert rows["cli"]["passages"] == rows["empty"]["passages"] == [] and _top(rows["own"], 5)
+    assert rows["cli"]["passages"] == rows["empty"]["passages"] == [] and top_k_shown(rows["own"], 5)
     assert rows["slip"]["error"] == "unknown key 'year': did you mean 'years'?"
-    assert "year" in rows["huge"]["error"] and _top(rows["after"], 1)
-
-
-def _top(row: dict, k: int) -> bool:
-    """Whether a result row shows the first ``k`` passages, and beyond them at most the passage of the best
-    reading of an abstention (shown though it ranks lower)."""
-    ranks = [p["rank"] for p in row["passages"]]
-    extra = ranks[k:]
-    return ranks[:k] == list(range(1, k + 1)) and (not extra or (row["answer"] is None and len(extra) == 1
-                                                                  and extra[0] > k))
+    assert "year" in rows["huge"]["error"] and top_k_shown(rows["after"], 1)
 
 
 def _on_terminal(*args: str, env: dict | None = None) -> tuple[int, str, str]:

@@ -45,7 +45,7 @@ from qa.answer import (
 )
 from qa.answer import FEATURES as ANSWER_FEATURES
 from qa.answer.generators import function_lead
-from qa.api import BulletinQA, likeliest_passage, shown_passages
+from qa.api import BulletinQA, likeliest_passages, shown_passages
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
 from qa.index.store import build_index, load_index
@@ -511,7 +511,7 @@ def run_eval(*, suites: Sequence[str] | None = None, ci: bool = False, fit: bool
             "top_candidates": [[c.display, c.kind, round(c.probability, 3)] for c in result.candidates[:3]],
             # the passages shown with the answer, or without one (then with the best reading's passage below TOP_K)
             "passages": [[p.chunk.source, p.chunk.start, p.chunk.end]
-                         for p in shown_passages(t.passages, result.answer, TOP_K, likeliest_passage(result))],
+                         for p in shown_passages(t.passages, result.answer, TOP_K, likeliest_passages(result))],
         })
     metrics = {}
     for split, outs in outcomes.items():
