@@ -56,7 +56,7 @@ def shown_passages(passages: list[Passage], answer: Answer | None, top_k: int,
     alternative read from the 8th passage is never cited without its passage). With no answer shown because the
     best reading was not sure enough, ``likeliest``: the passages of that reading, shown too when they rank below
     ``top_k`` — the answer model's choice among the passages read is a second opinion on where the answer is (the gold
-    questions with the shipped models, 7 December: a passage was added to 44 of 1,278 abstentions, and it held the
+    questions with the shipped models, 7 December: passages were added to 49 of 1,278 abstentions, and they held the
     answer that the first five did not for 11 of the fit documents' 731 answerable abstentions and 2 of the held-out
     369; eval/HISTORY.md)."""
     cited = set(cited_ranks(answer))
