@@ -77,6 +77,17 @@ def likeliest_passages(result: AnswerResult) -> tuple[int, ...]:
     return (result.candidates[0].passage_rank,) if result.candidates else ()
 
 
+def likeliest_spans(result: AnswerResult) -> tuple[tuple[str, int, int], ...]:
+    """(source, start, end) of the best reading ``likeliest_passages`` points at — a derived answer's operands —
+    for a page to mark in its passage as the likeliest reading, not as an answer; none when it points at none."""
+    if not likeliest_passages(result):
+        return ()
+    if result.reading == "derived":
+        return tuple((o.source, o.start, o.end) for o in result.derived.operands) if result.derived else ()
+    best = result.candidates[0]
+    return ((best.source, best.start, best.end),)
+
+
 def shown_below(result: AskResult) -> set[int]:
     """The ranks of the passages an abstention shows from below its top-k (``shown_passages``' ``likeliest``): with
     no answer, the passages run 1, 2, … up to top-k, so a passage whose rank is past its place was added."""
@@ -166,6 +177,9 @@ class AskResult:
     latency_ms: float
     pages: dict | None = None  # source -> page starts (for page numbers of passages)
     reason: Abstention | None = None  # why there is no answer (None when there is one)
+    # with no answer because the best reading was not sure enough: that reading's (source, start, end), its operands'
+    # for a derived one (``likeliest_spans``). The page marks it in its passage; it is no answer, so not in to_dict
+    likeliest: tuple[tuple[str, int, int], ...] = ()
 
     def to_dict(self, qid: object = None) -> dict:
         """The stable JSON contract of ``bqa ask --json`` (plus documented extra keys)."""
@@ -424,7 +438,8 @@ class BulletinQA:
                          message=message if answer is None else None,
                          passages=tuple(shown_passages(passages, answer, top_k, likeliest_passages(result))),
                          latency_ms=(time.perf_counter() - t0) * 1000, pages=None,
-                         reason=reason if answer is None else None)
+                         reason=reason if answer is None else None,
+                         likeliest=likeliest_spans(result) if answer is None and reason is result.reason else ())
 
     def context(self, source: str, start: int, end: int, around: int = 1) -> str:
         """The passage at (start, end) with ``around`` neighbouring chunks of the same document each side."""

@@ -37,6 +37,7 @@ from qa import guard
 from qa.answer import Abstention
 from qa.api import MAX_TOP_K, AskResult, BulletinQA, shown_below
 from qa.errors import BqaError
+from qa.labels import WORDS
 from qa.paths import default_corpus, default_index
 from qa.query import Intent, Operation
 from qa.questions import MAX_QUESTION_CHARS
@@ -85,12 +86,17 @@ CSS = """
                 font-family: var(--font-mono); }
 .bqa-text { white-space: pre-wrap; word-break: break-word; margin: 0; }
 .bqa-src mark { background: #ffe066; color: #000; padding: 0 2px; border-radius: 3px; font-weight: 600; }
+.bqa-src mark.bqa-likely { background: none; color: inherit; font-weight: normal; padding: 0;
+                          border-bottom: 2px dotted #b07f00; border-radius: 0; }
+.bqa-likely-note { color: var(--body-text-color-subdued); font-size: 0.82rem; margin: 0 0 4px 0; }
 .bqa-src details { margin-top: 6px; }
 .bqa-src summary { cursor: pointer; color: var(--link-text-color); font-size: 0.85rem; }
 .bqa-ctx { white-space: pre-wrap; word-break: break-word; color: var(--body-text-color-subdued);
            border-left: 3px solid var(--border-color-primary); padding-left: 8px; margin-top: 4px; }
 .bqa-ctx .bqa-hit { color: var(--body-text-color); }
 .bqa-empty { color: var(--body-text-color-subdued); }
+/* the panel's head (the question) stays in view while its passages scroll under it */
+.bqa-panel-head { position: sticky; top: 0; z-index: 1; background: var(--block-background-fill); padding: 2px 0 4px 0; }
 #bqa-chat h3 { font-size: 1.6rem; line-height: 1.3; margin: 0.1em 0 0.3em 0; }
 /* room under the chat's label (问答), which a long question's bubble ran under on a phone */
 #bqa-chat .bubble-wrap { padding-top: 2.6rem; }
@@ -160,20 +166,23 @@ def _where(p: Passage) -> str:
 
 
 TEXTS = {  # every message of the page, in both languages (the reply follows the question's language)
-    "zh": {"not_found": "公报中未找到确切答案", "not_found_one": "所选报告中未找到确切答案", "not_found_some": "所选的 {n} 份报告中未找到确切答案", "reason": "原因类问题没有单一的确切答案", "related": "以下段落可能相关", "source": "来源", "page": "第 {n} 页",
-           "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "ranked": "在列出的各项中比较，前两位", "sure": "可信度 {p}", "yes": "是", "no": "否",
+    "zh": {"not_found": "公报中未找到确切答案", "not_found_one": "所选报告中未找到确切答案", "not_found_some": "所选的 {n} 份报告中未找到确切答案", "reason": "原因类问题没有单一的确切答案", "related": "以下段落可能相关", "source": "来源", "page": WORDS["zh"]["page"],
+           "see": "见来源段落 {r}", "others": "其他可能的答案", "computed": "由以下数字计算", "ranked": "在列出的各项中比较，前两位", "sure": WORDS["zh"]["sure"] + " {p}", "yes": "是", "no": "否",
            "error": "无法回答这个问题", "oops": "出错了，请稍后再试或换个问法。", "more": "其他相关段落见「来源段落」。",
-           "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字", "also": "同文见 {where}",
-           "answer_at": "答案", "related_passages": "相关段落", "likeliest": "最可能的读数所在段落", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
+           "view": "在原文中查看（{where}第 {a}–{b} 字）", "details": "详情", "chars": "第 {a}–{b} 字", "also": WORDS["zh"]["also"] + " {where}",
+           "answer_at": "答案", "related_passages": "相关段落", "likeliest": WORDS["zh"]["likeliest"], "likely_title": "最可能的读数（可信度不足，未作为答案）", "likely_at": "最可能的读数",
+           "likely_note": "虚线标出的是最可能的读数：可信度不足，未作为答案给出，请对照原文判断。", "empty": "提问后，这里显示引用的公报段落（答案以黄色标出）。",
            "not_ready": "索引还在建立中（{pct}%），建好后即可提问。", "unit": "单位：{u}", ":": "：", ";": "；", "(": "（", ")": "）"},
     "en": {"not_found": "No exact answer was found in the bulletins", "not_found_one": "No exact answer was found in the selected report",
            "not_found_some": "No exact answer was found in the {n} selected reports", "reason": "A why-question has no single exact answer",
            "related": "These passages may be relevant",
-           "source": "Source", "page": "page {n}", "see": "source passage {r}", "others": "Other possible answers",
-           "computed": "computed from", "ranked": "ranked among the listed items, the first two", "sure": "P(right) {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
+           "source": "Source", "page": WORDS["en"]["page"], "see": "source passage {r}", "others": "Other possible answers",
+           "computed": "computed from", "ranked": "ranked among the listed items, the first two", "sure": WORDS["en"]["sure"] + " {p}", "yes": "Yes", "no": "No", "error": "Cannot answer this question",
            "oops": "Something went wrong; please try again or rephrase.", "more": "More related passages are under Source passages.",
            "view": "View in the document ({where}characters {a}–{b})", "details": "Details",
-           "chars": "characters {a}–{b}", "also": "also in {where}", "answer_at": "answer", "related_passages": "Related passages", "likeliest": "the passage of the likeliest reading",
+           "chars": "characters {a}–{b}", "also": WORDS["en"]["also"] + " {where}", "answer_at": "answer", "related_passages": "Related passages", "likeliest": WORDS["en"]["likeliest"],
+           "likely_title": "the likeliest reading (not sure enough to be the answer)", "likely_at": "likeliest reading",
+           "likely_note": "Dotted underline: the likeliest reading, not sure enough to be given as the answer; check it against the text.",
            "empty": "Ask a question: the bulletin passages it cites appear here, the answer marked in yellow.",
            "not_ready": "The index is still being built ({pct}%); questions are answered as soon as it is ready.",
            ":": ": ", ";": "; ", "(": "(", ")": ")", "unit": "unit: {u}"},
@@ -393,6 +402,9 @@ def _answers(result: AskResult) -> list[Answer]:
     return [] if a is None else [a, *a.alternatives]
 
 
+LIKELY = '<mark class="bqa-likely" title="{title}">'  # the best reading of an abstention, in its passage
+
+
 def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
     t = TEXTS[_lang(result)]
     c = p.chunk
@@ -400,13 +412,18 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
     spans = [(o.source, o.start, o.end) for a in _answers(result) for o in (a.operands or (a,))]  # a derived
     marks = sorted({(s, e, "<mark>", "</mark>") for src, s, e in spans  # answer marks each of its operands
                     if src == c.source and c.start <= s and e <= c.end})
+    # no answer: the best reading that was not sure enough, marked apart from an answer (no yellow, no bold)
+    likely = LIKELY.format(title=_esc(t["likely_title"]))
+    marks += sorted({(s, e, likely, "</mark>") for src, s, e in result.likeliest
+                     if result.answer is None and src == c.source and c.start <= s and e <= c.end})
     # by position, or where the text closed up the source's spaces or is a table row (caption｜header：cell), by value
-    found = [span for s, e, _, _ in marks if (span := _answer_span(full, c, s, e))]
-    body = _highlight(c.text, 0, [(i, j, "<mark>", "</mark>") for i, j in found])
+    found = [(*span, o, x) for s, e, o, x in marks if (span := _answer_span(full, c, s, e))]
+    body = _highlight(c.text, 0, found)
     context = engine.context(c.source, c.start, c.end, around=CONTEXT_AROUND)
     ctx_start = full.rfind(context, max(0, c.start - len(context)), c.start + len(context))
-    cited = bool(marks)
-    answer_note = "".join(f" · {t['answer_at']} {a_s}–{a_e}" for a_s, a_e, _, _ in marks)
+    cited = any(o == "<mark>" for _, _, o, _ in marks)
+    answer_note = "".join(f" · {t['answer_at'] if o == '<mark>' else t['likely_at']} {a_s}–{a_e}"
+                          for a_s, a_e, o, _ in marks)
     page_word = t["page"].format(n=c.page_start) if c.page_start else ""
     details = ""
     if ctx_start >= 0 and len(context) > len(c.text):
@@ -415,6 +432,7 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
         details = (f'<details class="bqa-view"{" open" if cited and p.rank == _first_cited(result) else ""}>'
                    f'<summary>{_esc(view)}</summary><div class="bqa-ctx">{inner}</div></details>')
     page = f" · {page_word}" if page_word else ""
+    likely_here = any(o != "<mark>" for _, _, o, _ in found)
     for k in p.copies:  # the same text in another source (a report's PDF beside its text version)
         where = f'{k.source} · {t["page"].format(n=k.page_start)}' if k.page_start else k.source
         page += f' · {_esc(t["also"].format(where=where))}'
@@ -422,7 +440,8 @@ def _passage_html(engine: BulletinQA, result: AskResult, p: Passage) -> str:
         f'<div class="bqa-src{" bqa-cited" if cited else ""}" data-rank="{p.rank}" id="bqa-src-{p.rank}">'
         f'<div class="bqa-src-head">[{p.rank}] {_esc(_where(p))}</div>'
         f'<div class="bqa-src-where">{_esc(c.source)}{page}</div>'
-        f'<p class="bqa-text">{body}</p>{details}'
+        + (f'<div class="bqa-likely-note">{_esc(t["likely_note"])}</div>' if likely_here else "")
+        + f'<p class="bqa-text">{body}</p>{details}'
         f'<details class="bqa-meta"><summary>{t["details"]}</summary><div class="bqa-src-meta">'
         f'{t["chars"].format(a=c.start, b=c.end)}{answer_note} · score {p.score:.4f}</div></details></div>'
     )
@@ -435,20 +454,26 @@ def _first_cited(result: AskResult) -> int | None:
 EMPTY_SOURCES = "bqa-sources bqa-empty"  # the class of the sources panel with no passages, only its hint
 
 
-def sources_html(engine: BulletinQA | None, result: AskResult | None, lang: str = "zh") -> str:
+def sources_html(engine: BulletinQA | None, result: AskResult | None, lang: str = "zh", asked: str | None = None) -> str:
+    """The 来源段落 panel: the passages the answer cites, then the others folded; under a head that stays at the top
+    as the panel scrolls, naming the question as typed (``asked``: the reader's 「？」, not the normalised ?)."""
     if engine is None or result is None or not result.passages:
         text = TEXTS[_lang(result) if result is not None else lang]["empty"]
         return f'<div class="{EMPTY_SOURCES}">{_esc(text)}</div>'
     cited = {a.passage_rank for a in _answers(result)} | {
         o.passage_rank for o in (result.answer.operands if result.answer else ())}
-    first = [p for p in result.passages if p.rank in cited] or list(result.passages[:1])
+    # no answer: the first passage, and the likeliest reading's when it was added from below top-k (shown_below)
+    below = shown_below(result)
+    first = [p for p in result.passages if p.rank in cited] or [
+        p for k, p in enumerate(result.passages) if k == 0 or p.rank in below]
     rest = [p for p in result.passages if p not in first]  # related passages, collapsed
     cards = "".join(_passage_html(engine, result, p) for p in first)
     if rest:
         label = TEXTS[_lang(result)]["related_passages"]
         cards += (f'<details class="bqa-related"><summary>{label} ({len(rest)})</summary>'
                   + "".join(_passage_html(engine, result, p) for p in rest) + "</details>")
-    head = (f'<details class="bqa-meta"><summary>{_esc(result.question)}</summary><div class="bqa-src-meta">'
+    shown = _echo(asked, _lang(result)) if asked is not None and asked.strip() else result.question
+    head = (f'<details class="bqa-meta bqa-panel-head"><summary>{_esc(shown)}</summary><div class="bqa-src-meta">'
             f'{result.latency_ms:.0f} ms</div></details>')
     return f'<div class="bqa-sources">{head}{cards}</div>'
 
@@ -528,7 +553,7 @@ def make_handlers(engine: BulletinQA | EngineSlot):
             return "", messages, sources_html(current, None, lang), lang
         messages.append({"role": "assistant", "content": reply_markdown(result, current.index.texts,
                                                                          len(chosen) if chosen else 0)})
-        return "", messages, sources_html(current, result), _lang(result)
+        return "", messages, sources_html(current, result, asked=question), _lang(result)
 
     def ask(question: str, top_k: int = 5) -> dict:
         """Answer a question: the same object as `bqa ask --json` ({"error": ...} for bad input)."""

@@ -7,6 +7,7 @@ import json
 import re
 
 from qa.api import AskResult, shown_below
+from qa.labels import WORDS
 
 _BOLD, _MARK, _DIM, _RESET = "\033[1m", "\033[1;33m", "\033[2m", "\033[0m"
 
@@ -28,15 +29,17 @@ def _marked(result: AskResult, rank: int, text: str, start: int, end: int, color
     return source
 
 
-_WORDS = {  # the text output's own words, in the question's language
-    "zh": {"answer": "答案：", "page": "，第 {n} 页", "passage": "来源段落", "sure": "可信度", "from": "  依据：",
-           "or": "  或：", "copy": "同文见", "likeliest": "（最可能的读数所在段落）", "yes": "是 — ", "no": "否 — ", "none": "公报中未找到答案。",
-           "count": "{n} 个段落，{ms} 毫秒", ",": "，", "(": "（", ")": "）", "unit": "（单位：{u}）"},
-    "en": {"answer": "Answer: ", "page": ", page {n}", "passage": "passage", "sure": "P(right)", "from": "  from: ",
-           "or": "  or: ", "copy": "also in", "likeliest": " (the passage of the likeliest reading)", "yes": "yes — ", "no": "no — ", "none": "The bulletins do not say.",
-           "count": "{n} passage{s}, {ms} ms", ",": ", ", "(": "(", ")": ")", "unit": " (unit: {u})"},
+_WORDS = {  # the text output's own words, in the question's language; those the page says too from qa.labels
+    lang: {**base, "page": base[","] + base["page"], "copy": base["also"],
+           "likeliest": f"{' ' if lang == 'en' else ''}{base['(']}{base['likeliest']}{base[')']}", **own}
+    for lang, base, own in (
+        ("zh", WORDS["zh"], {"answer": "答案：", "passage": "来源段落", "from": "  依据：", "or": "  或：",
+                             "yes": "是 — ", "no": "否 — ", "none": "公报中未找到答案。",
+                             "count": "{n} 个段落，{ms} 毫秒", "unit": "（单位：{u}）"}),
+        ("en", WORDS["en"], {"answer": "Answer: ", "passage": "passage", "from": "  from: ", "or": "  or: ",
+                             "yes": "yes — ", "no": "no — ", "none": "The bulletins do not say.",
+                             "count": "{n} passage{s}, {ms} ms", "unit": " (unit: {u})"}))
 }
-
 
 @functools.cache
 def _english_units() -> dict[str, str]:

@@ -1622,6 +1622,30 @@ def test_with_no_answer_shown_the_best_readings_passage_is_shown_below_top_k() -
     assert [p.rank for p in shown_passages(passages, None, 2, likeliest_passages(unsure_derived))] == [1, 2, 3, 4]
 
 
+def test_an_abstentions_best_reading_is_given_by_its_place_for_the_page_to_mark() -> None:
+    """likeliest_spans: where the best reading not sure enough stands (a derived answer's operands), for the page
+    to mark in its passage; nothing when an answer is shown or the answer stage declined for another reason."""
+    from types import SimpleNamespace
+
+    from qa.answer import Abstention, AnswerResult
+    from qa.api import likeliest_spans
+    from qa.types import Answer, Operand
+
+    best = SimpleNamespace(passage_rank=4, source=SOURCE, start=10, end=13)
+    assert likeliest_spans(AnswerResult(None, (best,), "not found", 0.3, reason=Abstention.NOT_SURE)) == \
+        ((SOURCE, 10, 13),)
+    for reason in (Abstention.NOT_ASKED, Abstention.UNMENTIONED_PLACE):
+        assert likeliest_spans(AnswerResult(None, (best,), "not found", 0.3, reason=reason)) == ()
+    shown = Answer(text="37人", source=SOURCE, start=0, end=3, passage_rank=1, kind="number", probability=0.97)
+    assert likeliest_spans(AnswerResult(shown, (best,), None, 0.97)) == ()
+    one = Operand(text="272人", source=SOURCE, start=20, end=24, value=272.0, unit="人", passage_rank=3)
+    other = replace(one, start=40, end=43, text="37人", value=37.0, passage_rank=5)
+    derived = Answer(text="235人", source=SOURCE, start=20, end=24, passage_rank=3, kind="derived", probability=0.4,
+                     operands=(one, other), value=235.0, unit="人")
+    unsure = AnswerResult(None, (best,), "not found", 0.4, "derived", derived, reason=Abstention.NOT_SURE)
+    assert likeliest_spans(unsure) == ((SOURCE, 20, 24), (SOURCE, 40, 43))
+
+
 # --- a figure's role in its table row, from the row's own arithmetic (qa.answer.rows) ---------------------------
 def _roles(line: str, figure: str) -> set[str]:
     from qa.answer.rows import run_roles

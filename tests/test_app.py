@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import socket
 import urllib.error
@@ -12,7 +13,7 @@ import pytest
 from support import free_port, top_k_shown
 
 from qa.api import BulletinQA
-from qa.app import build_app, check_host, launch, make_handlers, serve, sources_html
+from qa.app import CSS, build_app, check_host, launch, make_handlers, serve, sources_html
 from qa.errors import BqaError
 
 pytestmark = [  # noise from Gradio's queue internals on pandas 3, not from this code
@@ -245,8 +246,29 @@ def test_an_abstentions_best_reading_passage_is_listed_and_named_in_the_reply_an
         assert len(named) == 1 and f"#bqa-src-{rank})" in named[0]
         lines = [line for line in render_text(r).splitlines() if line.startswith("[")]
         assert [line.endswith(label + ("）" if r.query.language == "zh" else ")")) for line in lines] == [False, True]
+        # the page's panel: that passage open beside the first (not folded under the related ones), its best
+        # reading marked as such — no answer's yellow mark anywhere, no card styled as cited
+        panel = sources_html(engine, r)
+        folded = panel.split('<details class="bqa-related">', 1)
+        assert f'id="bqa-src-{rank}"' in folded[0] and (len(folded) == 1 or f'id="bqa-src-{rank}"' not in folded[1])
+        (source, start, end), = r.likeliest
+        marked = re.findall(r'<mark class="bqa-likely"[^>]*>(.*?)</mark>', panel, flags=re.S)
+        slice_ = "".join(html.escape(engine.index.texts[source][start:end], quote=True).split())
+        assert marked and all("".join(m.split()) == slice_ for m in marked)  # the passage may close up its spaces
+        assert "<mark>" not in panel and "bqa-cited" not in panel
     assert {r.query.language for r in added} == {"zh", "en"}  # both languages met
     assert all(not shown_below(r) for r in results if r.answer is not None)
+
+
+def test_the_sources_panel_names_the_question_as_typed(engine):
+    """The panel's head says the question the reader typed (「？」 full-width), not the normalised one the engine
+    answers (NFKC: ?), and stays at the top of the panel as it scrolls."""
+    chat, _ = make_handlers(engine)
+    typed = "区监委留置了多少人？"
+    _, _, panel, _ = chat(typed, [], 5, [])
+    head = re.search(r'<details class="bqa-meta bqa-panel-head"><summary>(.*?)</summary>', panel)
+    assert head and head.group(1) == typed
+    assert ".bqa-panel-head { position: sticky" in CSS
 
 
 def test_doc_filter_limits_passages(engine):
