@@ -96,6 +96,13 @@ def shown_below(result: AskResult) -> set[int]:
     return {p.rank for k, p in enumerate(result.passages) if p.rank != k + 1}
 
 
+def likeliest_ranks(result: AskResult) -> set[int]:
+    """The ranks of the shown passages that hold an abstention's likeliest reading (``AskResult.likeliest``),
+    within top-k or added from below it: the passages a reply names as that reading's."""
+    return {p.rank for p in result.passages for src, s, e in result.likeliest
+            if p.chunk.source == src and p.chunk.start <= s and e <= p.chunk.end}
+
+
 def answer_first(passages: list[Passage], answer: Answer) -> tuple[list[Passage], Answer]:
     """Move the passages the answer is read from to the front, its own first, then its operands' (the reader's
     evidence comes first); the others keep their order."""

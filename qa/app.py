@@ -35,7 +35,7 @@ import gradio as gr
 
 from qa import guard
 from qa.answer import Abstention
-from qa.api import MAX_TOP_K, AskResult, BulletinQA, shown_below
+from qa.api import MAX_TOP_K, AskResult, BulletinQA, likeliest_ranks
 from qa.errors import BqaError
 from qa.labels import WORDS
 from qa.paths import default_corpus, default_index
@@ -86,9 +86,9 @@ CSS = """
                 font-family: var(--font-mono); }
 .bqa-text { white-space: pre-wrap; word-break: break-word; margin: 0; }
 .bqa-src mark { background: #ffe066; color: #000; padding: 0 2px; border-radius: 3px; font-weight: 600; }
-.bqa-src mark.bqa-likely { background: none; color: inherit; font-weight: normal; padding: 0;
+.bqa-src mark.bqa-likely { background: none; color: var(--body-text-color); font-weight: normal; padding: 0;
                           border-bottom: 2px dotted #b07f00; border-radius: 0; }
-.bqa-likely-note { color: var(--body-text-color-subdued); font-size: 0.82rem; margin: 0 0 4px 0; }
+.bqa-likely-note { font-size: 0.82rem; margin: 0 0 4px 0; }
 .bqa-src details { margin-top: 6px; }
 .bqa-src summary { cursor: pointer; color: var(--link-text-color); font-size: 0.85rem; }
 .bqa-ctx { white-space: pre-wrap; word-break: break-word; color: var(--body-text-color-subdued);
@@ -96,12 +96,17 @@ CSS = """
 .bqa-ctx .bqa-hit { color: var(--body-text-color); }
 .bqa-empty { color: var(--body-text-color-subdued); }
 /* the panel's head (the question) stays in view while its passages scroll under it */
+.bqa-sources { background: var(--block-background-fill); }
 .bqa-panel-head { position: sticky; top: 0; z-index: 1; background: var(--block-background-fill); padding: 2px 0 4px 0; }
+.bqa-src { scroll-margin-top: 2.2rem; }  /* a card a citation scrolls to starts below the head, not under it */
 #bqa-chat h3 { font-size: 1.6rem; line-height: 1.3; margin: 0.1em 0 0.3em 0; }
 /* room under the chat's label (问答), which a long question's bubble ran under on a phone */
 #bqa-chat .bubble-wrap { padding-top: 2.6rem; }
 .bqa-src-where { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 2px 0 6px 0; }
 .bqa-related > summary, .bqa-meta > summary { cursor: pointer; color: var(--link-text-color); font-size: 0.85rem; }
+/* the panel's quieter lines: the theme's subdued grey is 1.8:1 on a light card, too faint to read */
+.bqa-likely-note, .bqa-src-where, .bqa-src-meta, .bqa-ctx { color: #5c5c66; }
+.dark .bqa-likely-note, .dark .bqa-src-where, .dark .bqa-src-meta, .dark .bqa-ctx { color: var(--body-text-color-subdued); }
 /* a phone: the title and its intro take the whole width, the language switch goes under them */
 @media (max-width: 640px) { .row:has(> #bqa-header) { flex-wrap: wrap; } #bqa-header { flex: 1 1 100%; } }
 """
@@ -330,12 +335,12 @@ def reply_markdown(result: AskResult, texts: Mapping[str, str] | None = None, se
     names."""
     t = TEXTS[_lang(result)]
     parts = [_answer_block(result, texts, selected)]
-    if result.answer is None and result.passages:  # the closest three, and the best reading's passages when they
-        # were shown from below top-k (qa.api.shown_below), said so
-        below = shown_below(result)
-        listed = [p for k, p in enumerate(result.passages) if k < 3 or p.rank in below]
+    if result.answer is None and result.passages:  # the closest three, and the best reading's passages (within
+        # top-k or shown from below it: qa.api.likeliest_ranks), said so
+        likely = likeliest_ranks(result)
+        listed = [p for k, p in enumerate(result.passages) if k < 3 or p.rank in likely]
         parts.append("\n".join(f"{_cite(p.rank)} {_md(_where(p))}"
-                                + (f" {t['(']}{t['likeliest']}{t[')']}" if p.rank in below else "") for p in listed))
+                                + (f" {t['(']}{t['likeliest']}{t[')']}" if p.rank in likely else "") for p in listed))
     elif result.passages[1:]:
         parts.append(t["more"])
     return "\n\n".join(parts)
@@ -462,10 +467,10 @@ def sources_html(engine: BulletinQA | None, result: AskResult | None, lang: str 
         return f'<div class="{EMPTY_SOURCES}">{_esc(text)}</div>'
     cited = {a.passage_rank for a in _answers(result)} | {
         o.passage_rank for o in (result.answer.operands if result.answer else ())}
-    # no answer: the first passage, and the likeliest reading's when it was added from below top-k (shown_below)
-    below = shown_below(result)
+    # no answer: the first passage, and the likeliest reading's wherever it ranks (likeliest_ranks)
+    likely = likeliest_ranks(result)
     first = [p for p in result.passages if p.rank in cited] or [
-        p for k, p in enumerate(result.passages) if k == 0 or p.rank in below]
+        p for k, p in enumerate(result.passages) if k == 0 or p.rank in likely]
     rest = [p for p in result.passages if p not in first]  # related passages, collapsed
     cards = "".join(_passage_html(engine, result, p) for p in first)
     if rest:

@@ -234,7 +234,7 @@ _threshold_opt = click.option(
 @click.argument("question", required=False)
 @_index_opt
 @_corpus_opt
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return (and any passage the answer cites beyond them; with no answer shown, the passage of the reading it was not sure enough of).")
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return (and any passage the answer cites beyond them; with no answer shown, the passages of the likeliest reading, which was not sure enough: its own, or a computed one's figures').")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON contract object.")
 @click.option("--jsonl", is_flag=True, help='Read {"id","question"} lines on stdin (a line may add "top_k", "doc_ids", "sources", "years"), '
                    'write one JSON result per line.')

@@ -6,7 +6,7 @@ import functools
 import json
 import re
 
-from qa.api import AskResult, shown_below
+from qa.api import AskResult, likeliest_ranks
 from qa.labels import WORDS
 
 _BOLD, _MARK, _DIM, _RESET = "\033[1m", "\033[1;33m", "\033[2m", "\033[0m"
@@ -95,12 +95,12 @@ def render_text(result: AskResult, color: bool = False) -> str:
     else:
         lines.append(_t(result.message or w["none"]))
     lines.append("")
-    below = shown_below(result)  # an abstention's best reading's passages, shown from below top-k
+    likely = likeliest_ranks(result)  # an abstention's best reading's passages, within top-k or below it
     for p in result.passages:
         c = p.chunk
         where = _t(" ▸ ".join(x for x in (c.doc_title, c.section) if x))
         d, r = (_DIM, _RESET) if color else ("", "")
-        lines.append(f"[{p.rank}] {where}{w['likeliest'] if p.rank in below else ''}")
+        lines.append(f"[{p.rank}] {where}{w['likeliest'] if p.rank in likely else ''}")
         page = f" p.{c.page_start}" if c.page_start else ""
         lines.append(f"    {d}{_t(c.source)}{page} {c.start}-{c.end}  score {p.score:.4f}{r}")
         for k in p.copies:

@@ -217,10 +217,13 @@ def test_a_not_found_reply_lists_the_best_readings_passage_shown_from_below_top_
     assert len(result.passages) >= 8
     cites = lambda r: re.findall(r"#bqa-src-(\d+)\)", reply_markdown(r))  # noqa: E731
     plain = dataclasses.replace(result, answer=None, abstained=True, message="公报中未找到确切答案。",
-                                passages=result.passages[:5])
+                                passages=result.passages[:5], likeliest=())
     assert cites(plain) == ["1", "2", "3"]
-    added = dataclasses.replace(plain, passages=(*result.passages[:5], result.passages[7]))
+    c = result.passages[7].chunk
+    added = dataclasses.replace(plain, passages=(*result.passages[:5], result.passages[7]),
+                                likeliest=((c.source, c.start, c.start + 1),))
     assert cites(added) == ["1", "2", "3", "8"]
+    assert cites(dataclasses.replace(added, likeliest=())) == ["1", "2", "3"]  # a passage named for no reading
 
 
 def test_an_abstentions_best_reading_passage_is_listed_and_named_in_the_reply_and_the_text(engine):
@@ -229,7 +232,7 @@ def test_an_abstentions_best_reading_passage_is_listed_and_named_in_the_reply_an
     the question's language; no other passage is so named."""
     import json
 
-    from qa.api import shown_below
+    from qa.api import likeliest_ranks, shown_below
     from qa.app import reply_markdown
     from qa.render import render_text
 
@@ -258,6 +261,18 @@ def test_an_abstentions_best_reading_passage_is_listed_and_named_in_the_reply_an
         assert "<mark>" not in panel and "bqa-cited" not in panel
     assert {r.query.language for r in added} == {"zh", "en"}  # both languages met
     assert all(not shown_below(r) for r in results if r.answer is not None)
+    # within top-k too, the likeliest reading's passage is named as such (and opened in the panel); no other is
+    labels = {"zh": "最可能的读数所在段落", "en": "the passage of the likeliest reading"}
+    unsure = [r for r in (engine.ask(q, top_k=5) for q in questions[:30]) if r.likeliest]
+    assert any(not shown_below(r) for r in unsure), "no abstention's best reading stood within top-k"
+    for r in unsure:
+        ranks = likeliest_ranks(r)
+        assert ranks and ranks <= {p.rank for p in r.passages}
+        named = {int(m) for line in reply_markdown(r).splitlines() if labels[r.query.language] in line
+                 for m in re.findall(r"#bqa-src-(\d+)\)", line)}
+        assert named == ranks
+        folded = sources_html(engine, r).split('<details class="bqa-related">', 1)
+        assert all(f'id="bqa-src-{k}"' in folded[0] for k in ranks)
 
 
 def test_the_sources_panel_names_the_question_as_typed(engine):
