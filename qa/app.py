@@ -198,7 +198,7 @@ UI = {  # the page's own labels; the 中文/English switch picks one set
            "placeholder": "例如：2025年一般公共预算收入是多少？谁作的预算执行情况报告？",  # any bulletin's, not the seed's
            "send": "提问", "examples": "示例问题（点击即问）", "settings": "检索设置", "docs": "限定报告",
            "docs_info": "留空即检索全部 {n} 份报告；可选一份或多份。", "top_k": "引用段落数（top-k）",
-           "sources": "#### 来源段落", "add": "添加公报", "upload": "PDF、OFD、DOCX、DOC、XLSX、XLS、TXT、MD 或 HTML，每个不超过 {mb} MB",
+           "sources": "#### 来源段落", "add": "添加公报", "upload": "PDF、OFD、DOCX、DOC、WPS、XLSX、XLS、ET、TXT、MD 或 HTML，每个不超过 {mb} MB",
            "added": "已加入：{names}。正在更新索引…", "rejected": "未加入：{why}",
            "building": "正在建立索引：{stage} {pct}%（{s} 秒）。建好后即可提问。",
            "ready": "索引已就绪：{docs} 份报告（{files} 个文件）。", "failed": "索引未能更新：{why}",
@@ -211,7 +211,7 @@ UI = {  # the page's own labels; the 中文/English switch picks one set
            "settings": "Search settings", "docs": "Only these reports",
            "docs_info": "Leave empty to search all {n} reports; pick one or more.",
            "top_k": "Passages cited (top-k)", "sources": "#### Source passages", "add": "Add bulletins",
-           "upload": "PDF, OFD, DOCX, DOC, XLSX, XLS, TXT, MD or HTML, up to {mb} MB each",
+           "upload": "PDF, OFD, DOCX, DOC, WPS, XLSX, XLS, ET, TXT, MD or HTML, up to {mb} MB each",
            "added": "Added: {names}. Updating the index…", "rejected": "Not added: {why}",
            "building": "Building the index: {stage} {pct}% ({s} s). Questions are answered once it is ready.",
            "ready": "Index ready: {docs} reports ({files} file{s}).", "failed": "The index could not be updated: {why}",

@@ -195,7 +195,7 @@ def corpus_show(doc_id: str, corpus_dir: Path | None) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly
 def index(corpus_dir, index_dir, embedder, rebuild, no_cache, dense_kind, quiet) -> None:
-    """Build or refresh the index of a corpus folder (txt, md, pdf, ofd, docx, doc, xlsx, xls, html; subfolders too).
+    """Build or refresh the index of a corpus folder (txt, md, pdf, ofd, docx, doc, wps, xlsx, xls, et, html; subfolders too).
 
     Only new and changed files are parsed and only new passages embedded; the previous index stays in use
     until the new one is complete.

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 UPLOAD_FOLDER = "uploads"  # inside the corpus folder
 MAX_UPLOAD_BYTES = 50 * 2**20
-UPLOAD_SUFFIXES = (".pdf", ".ofd", ".docx", ".doc", ".txt", ".md", ".html", ".htm", *SHEET_SUFFIXES)
+UPLOAD_SUFFIXES = (".pdf", ".ofd", ".docx", ".doc", ".wps", ".txt", ".md", ".html", ".htm", *SHEET_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -181,11 +181,12 @@ def _looks_like(suffix: str, head: bytes) -> bool:
         return head.startswith(b"%PDF-")
     if suffix in (".docx", ".ofd"):
         return head.startswith(b"PK\x03\x04")
-    if suffix == ".doc":  # Word 97–2003, or what sites serve under that name and the corpus reader reads too
+    if suffix in (".doc", ".wps"):  # Word 97–2003 (WPS Writer's .wps is too), or what sites serve under that name
+        # and the corpus reader reads too
         from qa.ingest.formats import doc_kind, doc_refusal
 
         kind = doc_kind(head)
-        if refused := doc_refusal(kind):
+        if refused := doc_refusal(kind, suffix):
             raise refused
         return kind is not None
     if suffix in SHEET_SUFFIXES:  # either kind of workbook under either name, or a page saved as .xls
@@ -220,9 +221,9 @@ def store_upload(corpus_dir: Path, data_path: Path, name: str) -> Path:
         from qa.ingest.formats import CONVERT_HINTS, CONVERT_HINTS_ZH
 
         hint, hint_zh = CONVERT_HINTS.get(suffix), CONVERT_HINTS_ZH.get(suffix)
-        raise BqaError(f"{clean}: only PDF, OFD, DOCX, DOC, XLSX, XLS, TXT, MD and HTML files can be added"
+        raise BqaError(f"{clean}: only PDF, OFD, DOCX, DOC, WPS, XLSX, XLS, ET, TXT, MD and HTML files can be added"
                        + (f"; {hint}" if hint else ""),
-                       zh=f"{clean}：只能加入 PDF、OFD、DOCX、DOC、XLSX、XLS、TXT、MD 或 HTML 文件" + (f"；{hint_zh}" if hint_zh else ""))
+                       zh=f"{clean}：只能加入 PDF、OFD、DOCX、DOC、WPS、XLSX、XLS、ET、TXT、MD 或 HTML 文件" + (f"；{hint_zh}" if hint_zh else ""))
     size = data_path.stat().st_size
     if size == 0:
         raise BqaError(f"{clean}: the file is empty", zh=f"{clean}：文件是空的")

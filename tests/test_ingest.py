@@ -849,6 +849,27 @@ def test_a_word_97_document_is_read_as_paragraphs_and_table_rows(tmp_path):
         assert text[b.start:b.end].strip() and b.start < b.end <= len(text)
 
 
+def test_wps_office_files_under_their_own_names_are_read_as_what_they_are(tmp_path):
+    """WPS Writer's .wps is Word's binary format with extensions, WPS's .et an Excel workbook: a government site's
+    .wps reads as the same document saved as .doc, an .et as the same workbook as .xls; a Microsoft Works .wps (an
+    OLE file with no Word text) is refused in one line saying what to do, in both languages."""
+    from word97_files import ole
+
+    shutil.copy(FIXTURES / "psr-guide-part6-notes-wps.doc", tmp_path / "notes.wps")
+    as_wps, as_doc = extract(tmp_path / "notes.wps"), extract(FIXTURES / "psr-guide-part6-notes-wps.doc")
+    assert as_wps.text == as_doc.text and "项目编号为“能源20210673”" in as_wps.text
+    parsed = parse_file(tmp_path / "notes.wps", tmp_path)
+    assert parsed.source.format == "doc" and parsed.blocks and parsed.text == as_doc.text
+    shutil.copy(FIXTURES / "budget.xls", tmp_path / "budget.et")
+    assert extract(tmp_path / "budget.et").text == extract(FIXTURES / "budget.xls").text
+    (tmp_path / "works.wps").write_bytes(ole([("CONTENTS", b"works text" * 50), ("MatOST", b"\0" * 64)]))
+    with pytest.raises(BqaError, match=r"works.wps: not a WPS Writer document .*save it as .docx") as err:
+        extract(tmp_path / "works.wps")
+    assert "\n" not in str(err.value) and err.value.text("zh").startswith("works.wps：不是 WPS 文字文档")
+    files, skipped = scan_corpus(tmp_path)
+    assert sorted(f.source for f in files) == ["budget.et", "notes.wps", "works.wps"] and not skipped
+
+
 def test_word_97_documents_of_wps_and_of_one_byte_pieces_are_read():
     from qa.ingest.formats import extract
 
@@ -1618,13 +1639,15 @@ def test_missing_file():
     ("empty.pdf", b"", "empty.pdf: the file is empty"),
     ("blob.txt", bytes(range(256)) * 10, "blob.txt: looks like a binary file"),
     ("table.xls", b"\xd0\xcf\x11\xe0", "table.xls: not an Excel workbook"),
-    ("table.et", b"\xd0\xcf\x11\xe0", r"table.et: unsupported file type .et; save it as .xlsx \(WPS: Save As\)"),
-    ("report.wps", b"\xd0\xcf\x11\xe0", r"report.wps: unsupported file type .wps; save it as .docx \(WPS: Save As"),
+    ("table.et", b"\xd0\xcf\x11\xe0", "table.et: not an Excel workbook"),
+    ("report.wps", b"\xd0\xcf\x11\xe0", r"report.wps: not a Word 97–2003 document \(no OLE compound file\)"),
+    ("notes.wps", b"{\\rtf1\\ansi hello}", "notes.wps: an RTF file named .wps; open it in Word or WPS and save it as .docx"),
+    ("notes.rtf", b"{\\rtf1\\ansi hello}", r"notes.rtf: unsupported file type .rtf; save it as .docx"),
     ("report.doc", b"\xd0\xcf\x11\xe0", r"report.doc: not a Word 97–2003 document \(no OLE compound file\)"),
     ("notes.doc", b"{\\rtf1\\ansi hello}", "notes.doc: an RTF file named .doc; open it in Word or WPS and save it as .docx"),
     ("gazette.ofd", b"PK\x03\x04", r"gazette.ofd: not a readable OFD file \(not a ZIP archive or a damaged one\)"),
     ("scan.ofd", b"PK\x03\x04", r"scan.ofd: not a readable OFD file"),
-    ("data.bin", b"\x00", r"data.bin: unsupported file type .bin; supported: txt, md, pdf, ofd, docx, doc, html, xlsx, xls"),
+    ("data.bin", b"\x00", r"data.bin: unsupported file type .bin; supported: txt, md, pdf, ofd, docx, doc, wps, html, xlsx, xls, et"),
     ("budget.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "budget.xls: not a readable Excel 97–2003 workbook"),
     ("budget.xlsx", b"PK\x03\x04broken", "budget.xlsx: not a readable Excel workbook"),
     ("latin.txt", "Überweisung café".encode("latin-1") * 50, "latin.txt: not valid UTF-8"),

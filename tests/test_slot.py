@@ -47,7 +47,7 @@ def test_upload_is_written_into_the_corpus_and_never_overwrites(tmp_path, corpus
 
 
 @pytest.mark.parametrize(("name", "data", "why"), [
-    ("a.exe", b"MZ", "only PDF"), ("报告.wps", b"\xd0\xcf\x11\xe0", "can be added; save it as .docx"), ("a.doc", b"%PDF-1.4", "not a DOC"), ("a.ofd", b"%PDF-1.4", "not an OFD"), ("a.pdf", b"hello", "not a PDF"), ("a.docx", b"%PDF-1.4", "not a DOCX"),
+    ("a.exe", b"MZ", "only PDF"), ("报告.rtf", b"{\\rtf1", "can be added; save it as .docx"), ("报告.wps", b"%PDF-1.4", "not a WPS"), ("a.doc", b"%PDF-1.4", "not a DOC"), ("a.ofd", b"%PDF-1.4", "not an OFD"), ("a.pdf", b"hello", "not a PDF"), ("a.docx", b"%PDF-1.4", "not a DOCX"),
     ("a.txt", b"\x00\x01\x02binary", "not a TXT"), ("a.txt", b"", "empty"),
     ("a.xlsx", b"%PDF-1.4", "not an XLSX"), ("a.xls", b"%PDF-1.4", "not an XLS"),
     ("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le"), "password-protected"),
@@ -66,6 +66,15 @@ def test_workbooks_can_be_added(tmp_path, corpus):
     assert page.name == "export.xls"  # a web page saved as .xls, as many sites export tables
     renamed = store_upload(tmp_path / "other", _upload(tmp_path, "旧表.xlsx", fixture.read_bytes()), "旧表.xlsx")
     assert renamed.name == "旧表.xlsx"  # an Excel 97–2003 workbook under the newer suffix: read as what it is
+
+
+def test_wps_office_files_can_be_added(tmp_path, corpus):
+    """WPS Office's own names: a WPS Writer .wps (Word's binary format) and an .et workbook are added as they are."""
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    doc = (fixtures / "psr-guide-part6-notes-wps.doc").read_bytes()
+    assert store_upload(corpus, _upload(tmp_path, "通知.wps", doc), "通知.wps").read_bytes() == doc
+    book = (fixtures / "budget.xls").read_bytes()
+    assert store_upload(corpus, _upload(tmp_path, "预算表.et", book), "预算表.et").name == "预算表.et"
 
 
 def test_oversized_upload_is_refused(tmp_path, corpus, monkeypatch):
@@ -116,7 +125,8 @@ def test_the_same_file_uploaded_twice_is_kept_once(tmp_path, corpus):
 
 
 @pytest.mark.parametrize(("name", "data", "zh"), [
-    ("报告.wps", b"\xd0\xcf\x11\xe0", "报告.wps：只能加入 PDF、OFD、DOCX、DOC、XLSX、XLS、TXT、MD 或 HTML 文件；请另存为 .docx"),
+    ("报告.rtf", b"{\\rtf1", "报告.rtf：只能加入 PDF、OFD、DOCX、DOC、WPS、XLSX、XLS、ET、TXT、MD 或 HTML 文件；请另存为 .docx"),
+    ("报告.wps", b"{\\rtf1\\ansi", "报告.wps：这是以 .wps 命名的 RTF 文件；请在 Word 或 WPS 中打开并另存为 .docx"),
     ("报告.doc", b"{\\rtf1\\ansi", "报告.doc：这是以 .doc 命名的 RTF 文件；请在 Word 或 WPS 中打开并另存为 .docx"),
     ("报告.doc", b"%PDF-1.4", "报告.doc：内容不是 DOC 文件"),
     ("a.pdf", b"hello", "a.pdf：内容不是 PDF 文件"), ("a.txt", b"", "a.txt：文件是空的"),

@@ -1,4 +1,4 @@
-"""Ingest: any corpus file (txt, md, pdf, ofd, docx, doc, xlsx, xls, html) → a ParsedSource of documents and blocks with
+"""Ingest: any corpus file (txt, md, pdf, ofd, docx, doc, wps, xlsx, xls, et, html) → a ParsedSource of documents and blocks with
 exact offsets.
 
 The names below are imported on first use: answering a question imports ``qa.ingest.text`` (offset

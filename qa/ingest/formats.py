@@ -16,6 +16,10 @@ other formats it is the extracted text, which the index stores (``texts.jsonl.gz
   saved web page), is read as what it is.
 - XLSX, XLSM, XLS (``qa.ingest.sheets``: openpyxl, xlrd): each visible sheet's rows as TAB-separated lines,
   numbers as their cells' formats show them; an ``.xls`` that is a saved web page is read as one.
+- WPS and ET (Kingsoft WPS Office's own names, common on government sites): WPS Writer's ``.wps`` is the Word
+  97–2003 binary format with extensions of its own, read as a DOC (or as the DOCX or web page it may be); its
+  spreadsheet's ``.et`` as an XLS or XLSX. A ``.wps`` of Microsoft Works (an OLE file with no WordDocument stream)
+  is refused with what to do.
 - HTML (readability-lxml for the main content, then ``qa.ingest.html``): block elements start lines,
   table rows become TAB-separated lines; navigation, menus and footers are left out.
 
@@ -34,21 +38,18 @@ from qa.errors import BqaError
 from qa.han import han_count
 
 TEXT_SUFFIXES = (".txt", ".md")
-SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".ofd", ".docx", ".doc", ".html", ".htm", *SHEET_SUFFIXES)
-SUPPORTED_NAMES = "txt, md, pdf, ofd, docx, doc, html, xlsx, xls"
+SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")  # .et: WPS Office's spreadsheet, an XLS or XLSX inside
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".ofd", ".docx", ".doc", ".wps", ".html", ".htm", *SHEET_SUFFIXES)
+SUPPORTED_NAMES = "txt, md, pdf, ofd, docx, doc, wps, html, xlsx, xls, et"
 MAX_BYTES = 200 * 1024 * 1024
 # What to do with the formats bulletins also come in that are not read: each said with the unsupported type
 CONVERT_HINTS = {
-    ".wps": "save it as .docx (WPS: Save As)",
-    ".et": "save it as .xlsx (WPS: Save As)",
     ".rtf": "save it as .docx", ".odt": "save it as .docx", ".ods": "save it as .xlsx",
     ".ppt": "export it as PDF", ".pptx": "export it as PDF",
 }
 
 
 CONVERT_HINTS_ZH = {
-    ".wps": "请另存为 .docx（WPS：另存为）", ".et": "请另存为 .xlsx（WPS：另存为）",
     ".rtf": "请另存为 .docx", ".odt": "请另存为 .docx",
     ".ods": "请另存为 .xlsx", ".ppt": "请导出为 PDF", ".pptx": "请导出为 PDF",
 }
@@ -171,6 +172,8 @@ def extract(path: Path) -> Extracted:
         return _docx(data, path.name)
     if suffix == ".doc":
         return _doc(data, path.name)
+    if suffix == ".wps":
+        return _wps(data, path.name)
     if suffix in SHEET_SUFFIXES:
         from qa.ingest.sheets import sheet_kind, spreadsheet_text
 
@@ -330,17 +333,17 @@ def doc_kind(head: bytes) -> str | None:
     return None
 
 
-def doc_refusal(kind: str | None) -> BqaError | None:
-    """Why a file named .doc of this ``doc_kind`` is not read and what to do, in both languages (None: it is read);
-    the corpus reader and the upload check say the same."""
+def doc_refusal(kind: str | None, suffix: str = ".doc") -> BqaError | None:
+    """Why a file named .doc (or ``suffix``: .wps) of this ``doc_kind`` is not read and what to do, in both
+    languages (None: it is read); the corpus reader and the upload check say the same."""
     what = {"rtf": ("an RTF file", "RTF 文件"), "wordml": ("a Word 2003 XML document", "Word 2003 XML 文档")}.get(kind or "")
     if what is None:
         return None
-    return BqaError(f"{what[0]} named .doc; open it in Word or WPS and save it as .docx",
-                    zh=f"这是以 .doc 命名的 {what[1]}；请在 Word 或 WPS 中打开并另存为 .docx")
+    return BqaError(f"{what[0]} named {suffix}; open it in Word or WPS and save it as .docx",
+                    zh=f"这是以 {suffix} 命名的 {what[1]}；请在 Word 或 WPS 中打开并另存为 .docx")
 
 
-def _doc(data: bytes, name: str) -> Extracted:
+def _doc(data: bytes, name: str, suffix: str = ".doc") -> Extracted:
     """A Word 97–2003 document, or what sites serve under its name (``doc_kind``)."""
     kind = doc_kind(data)
     if kind == "docx":
@@ -349,7 +352,7 @@ def _doc(data: bytes, name: str) -> Extracted:
         return _html(data, name)
     if kind == "mht":
         return _html(_mht_page(data, name), name)
-    if refused := doc_refusal(kind):
+    if refused := doc_refusal(kind, suffix):
         raise BqaError(f"{name}: {refused}", zh=f"{name}：{refused.text('zh')}")
     from qa.ingest.word97 import doc_text
 
@@ -357,6 +360,34 @@ def _doc(data: bytes, name: str) -> Extracted:
     if not text.strip():
         raise BqaError(f"{name}: the Word document has no text")
     return Extracted(text + "\n", "doc")
+
+
+def works_document(data: bytes) -> bool:
+    """Whether an OLE compound file holds no Word text (no WordDocument stream): a Microsoft Works ``.wps``, not
+    WPS Writer's (which is Word's binary format with extensions of its own)."""
+    import io
+
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            return not ole.exists("WordDocument")
+    except Exception:  # noqa: BLE001 — not an OLE file olefile can open: the Word reader says what is wrong
+        return False
+
+
+def wps_refusal(name: str) -> BqaError:
+    return BqaError(f"{name}: not a WPS Writer document (no Word text in it: a Microsoft Works file?); "
+                    "open it and save it as .docx",
+                    zh=f"{name}：不是 WPS 文字文档（其中没有 Word 正文，可能是 Microsoft Works 文件）；请打开后另存为 .docx")
+
+
+def _wps(data: bytes, name: str) -> Extracted:
+    """A WPS Writer document: Word 97–2003's binary format with Kingsoft's extensions (read as a DOC, the
+    extensions left out), or a DOCX or web page under that name, as a .doc may be."""
+    if doc_kind(data) == "word97" and works_document(data):
+        raise wps_refusal(name)
+    return _doc(data, name, ".wps")
 
 
 def _mht_page(data: bytes, name: str) -> bytes:
