@@ -98,15 +98,21 @@ CSS = """
 /* the panel's head (the question) stays in view while its passages scroll under it */
 .bqa-sources { background: var(--block-background-fill); }
 .bqa-panel-head { position: sticky; top: 0; z-index: 1; background: var(--block-background-fill); padding: 2px 0 4px 0; }
+/* one line (the whole question in its tooltip), so a card scrolled to below it is never under a head of four lines */
+.bqa-panel-head > summary { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .bqa-src { scroll-margin-top: 2.2rem; }  /* a card a citation scrolls to starts below the head, not under it */
 #bqa-chat h3 { font-size: 1.6rem; line-height: 1.3; margin: 0.1em 0 0.3em 0; }
 /* room under the chat's label (问答), which a long question's bubble ran under on a phone */
 #bqa-chat .bubble-wrap { padding-top: 2.6rem; }
 .bqa-src-where { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 2px 0 6px 0; }
 .bqa-related > summary, .bqa-meta > summary { cursor: pointer; color: var(--link-text-color); font-size: 0.85rem; }
-/* the panel's quieter lines: the theme's subdued grey is 1.8:1 on a light card, too faint to read */
+/* the panel's quieter lines: the theme's subdued grey is 1.8:1 on a light card, too faint to read. One rule per
+   selector in dark mode: Gradio scopes a rule's .dark once, so .dark a, .dark b matched only a */
 .bqa-likely-note, .bqa-src-where, .bqa-src-meta, .bqa-ctx { color: #5c5c66; }
-.dark .bqa-likely-note, .dark .bqa-src-where, .dark .bqa-src-meta, .dark .bqa-ctx { color: var(--body-text-color-subdued); }
+.dark .bqa-likely-note { color: var(--body-text-color-subdued); }
+.dark .bqa-src-where { color: var(--body-text-color-subdued); }
+.dark .bqa-src-meta { color: var(--body-text-color-subdued); }
+.dark .bqa-ctx { color: var(--body-text-color-subdued); }
 /* a phone: the title and its intro take the whole width, the language switch goes under them */
 @media (max-width: 640px) { .row:has(> #bqa-header) { flex-wrap: wrap; } #bqa-header { flex: 1 1 100%; } }
 """
@@ -114,6 +120,9 @@ CSS = """
 # After a reply: the latest question at the top of the chat, so the answer's first line is in view (on a phone the
 # page scrolls too); Gradio's autoscroll would show the reply's last line instead.
 SHOW_LATEST_JS = """() => {
+  // a new answer's passages from the top, not scrolled as far as the last answer's were
+  const panel = document.querySelector('#bqa-sources .bqa-sources');
+  if (panel) panel.scrollTop = 0;
   const rows = document.querySelectorAll('#bqa-chat .message-row.user-row');
   const last = rows[rows.length - 1];
   if (!last) return;
@@ -478,7 +487,8 @@ def sources_html(engine: BulletinQA | None, result: AskResult | None, lang: str 
         cards += (f'<details class="bqa-related"><summary>{label} ({len(rest)})</summary>'
                   + "".join(_passage_html(engine, result, p) for p in rest) + "</details>")
     shown = _echo(asked, _lang(result)) if asked is not None and asked.strip() else result.question
-    head = (f'<details class="bqa-meta bqa-panel-head"><summary>{_esc(shown)}</summary><div class="bqa-src-meta">'
+    head = (f'<details class="bqa-meta bqa-panel-head"><summary title="{_esc(shown)}">{_esc(shown)}</summary>'
+            f'<div class="bqa-src-meta">'
             f'{result.latency_ms:.0f} ms</div></details>')
     return f'<div class="bqa-sources">{head}{cards}</div>'
 

@@ -281,9 +281,17 @@ def test_the_sources_panel_names_the_question_as_typed(engine):
     chat, _ = make_handlers(engine)
     typed = "区监委留置了多少人？"
     _, _, panel, _ = chat(typed, [], 5, [])
-    head = re.search(r'<details class="bqa-meta bqa-panel-head"><summary>(.*?)</summary>', panel)
-    assert head and head.group(1) == typed
+    head = re.search(r'<details class="bqa-meta bqa-panel-head"><summary title="([^"]*)">(.*?)</summary>', panel)
+    assert head and head.group(1) == head.group(2) == typed
     assert ".bqa-panel-head { position: sticky" in CSS
+
+
+def test_no_dark_mode_rule_of_the_page_lists_several_selectors():
+    """Gradio scopes a rule's .dark once: in `.dark a, .dark b { … }` only `a` matched, so the panel's quieter
+    lines kept their light-mode grey on a dark card (2.7:1). Each dark-mode rule names one selector."""
+    rules = re.findall(r"([^{}]*)\{[^}]*\}", re.sub(r"/\*.*?\*/", "", CSS, flags=re.S))
+    dark = [r.strip() for r in rules if ".dark" in r]
+    assert dark and all("," not in r for r in dark), dark
 
 
 def test_doc_filter_limits_passages(engine):
