@@ -1315,3 +1315,19 @@ def test_a_long_paragraph_is_not_cut_inside_brackets():
     pieces = [text[a:b] for a, b in split_long(text, settings)]
     assert any("（一般债务136.66亿元，占比69.1%；专项债务61.22亿元，占比30.9%）" in p for p in pieces)
     assert all(p.count("（") == p.count("）") for p in pieces)
+
+
+def test_a_chunk_row_is_its_fields_and_reads_back_as_the_chunk(fake_index):
+    """chunk_to_json writes a chunk's fields as asdict did (without its deep copy): the same JSON, read back as the
+    same chunk."""
+    import json
+    from dataclasses import asdict
+
+    from qa.index.store import chunk_from_json
+
+    chunks = load_index(fake_index).chunks
+    assert chunks
+    for c in chunks:
+        row = json.dumps(chunk_to_json(c), ensure_ascii=False)
+        assert row == json.dumps(asdict(c), ensure_ascii=False)
+        assert chunk_from_json(json.loads(row)) == c

@@ -248,6 +248,25 @@ def test_question_shares_terms_with_the_answer_sentence() -> None:
 # --- determinism, bm25s --------------------------------------------------------------------
 
 
+def test_a_build_cuts_each_run_once_and_tokenizes_each_passage_as_alone(corpus_text: str, monkeypatch) -> None:
+    """bm25_tokenize keeps the runs of Han characters it has cut (a bulletin repeats them): every passage's tokens
+    are still what tokenizing it alone gives, also once the store is full, and a run said twice is cut once."""
+    import qa.terms as terms
+
+    passages = [p for p in corpus_text.split("\n") if p.strip()][:400]
+    passages += passages[:50]  # the same passages again: their runs are cut already
+    terms.load_dictionary()  # passages are cut by the whole dictionary, as in a build
+    cut = []
+    real_cut = terms._cut_terms
+    monkeypatch.setattr(terms, "_cut_terms", lambda tk, run: cut.append(run) or real_cut(tk, run))
+    corpus = bm25_tokenize(passages)
+    assert cut and len(cut) == len(set(cut))  # each run cut once
+    words = {i: w for w, i in corpus.vocab.items()}
+    assert [[words[i] for i in ids] for ids in corpus.ids] == [tokenize(p) for p in passages]
+    monkeypatch.setattr(terms, "RUNS_KEPT", 5)  # a full store cuts the rest each time, the same way
+    assert bm25_tokenize(passages) == corpus
+
+
 def test_tokenize_is_deterministic(corpus_text: str) -> None:
     assert tokenize(corpus_text[:20000]) == tokenize(corpus_text[:20000])
     first = bm25_tokenize(SENTENCES)

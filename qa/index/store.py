@@ -29,7 +29,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,8 +111,13 @@ class LoadedIndex:
 # JSON rows
 
 
+_CHUNK_FIELDS = tuple(f.name for f in fields(Chunk))
+
+
 def chunk_to_json(chunk: Chunk) -> dict:
-    return asdict(chunk)
+    """The chunk's fields as a JSON row: ``asdict``'s result without its deep copy (its fields are strings,
+    numbers and tuples of them, which JSON writes alike), which took a sixth of an unchanged-vectors rebuild."""
+    return {name: getattr(chunk, name) for name in _CHUNK_FIELDS}
 
 
 def chunk_from_json(row: dict) -> Chunk:
