@@ -133,7 +133,8 @@ def test_bench_scale_on_a_tiny_factor_prints_every_figure():
     assert [r["factor"] for r in rows] == [1, 2]
     for r in rows:
         assert r.keys() >= {"bulletins", "documents", "chunks", "build_s", "disk_bytes", "load_s", "rss_loaded_mb",
-                            "query_p50_ms", "query_p95_ms", "filtered_query_p50_ms"}
+                            "query_p50_ms", "query_p95_ms", "filtered_query_p50_ms", "rebuild_one_changed_s"}
+        assert r["rebuild_one_changed_s"] > 0
         assert r["disk_bytes"] > 0 and r["load_s"] > 0 and r["rss_loaded_mb"] > 0
     assert rows[1]["chunks"] == 2 * rows[0]["chunks"] and rows[1]["bulletins"] == 2
     for r in rows:  # the build's bytes, file by file, at the model's width: 384 float32 a chunk in vectors.npy
@@ -143,6 +144,7 @@ def test_bench_scale_on_a_tiny_factor_prints_every_figure():
     assert 0 < million["beyond_text"] < million["all"]
     shown = runner.invoke(main, args)
     assert shown.exit_code == 0 and "beyond the text" in shown.output and "B/chunk" in shown.output
+    assert "1 file changed s" in shown.output
     bad = runner.invoke(main, ["bench", "--scale", "--scale-factors", "1,x"])
     assert bad.exit_code == 1 and "--scale-factors must be whole numbers" in bad.output
 
