@@ -113,6 +113,9 @@ CSS = """
 .dark .bqa-src-where { color: var(--body-text-color-subdued); }
 .dark .bqa-src-meta { color: var(--body-text-color-subdued); }
 .dark .bqa-ctx { color: var(--body-text-color-subdued); }
+/* the panel's links in dark mode: the theme's blue is 4.0:1 on a dark card, under 4.5:1 for small text */
+.dark .bqa-related > summary { color: #8ab4f8; }
+.dark .bqa-meta > summary { color: #8ab4f8; }
 /* a phone: the title and its intro take the whole width, the language switch goes under them */
 @media (max-width: 640px) { .row:has(> #bqa-header) { flex-wrap: wrap; } #bqa-header { flex: 1 1 100%; } }
 """
