@@ -88,14 +88,6 @@ def likeliest_spans(result: AnswerResult) -> tuple[tuple[str, int, int], ...]:
     return ((best.source, best.start, best.end),)
 
 
-def shown_below(result: AskResult) -> set[int]:
-    """The ranks of the passages an abstention shows from below its top-k (``shown_passages``' ``likeliest``): with
-    no answer, the passages run 1, 2, … up to top-k, so a passage whose rank is past its place was added."""
-    if result.answer is not None:
-        return set()
-    return {p.rank for k, p in enumerate(result.passages) if p.rank != k + 1}
-
-
 def likeliest_ranks(result: AskResult) -> set[int]:
     """The ranks of the shown passages that hold an abstention's likeliest reading (``AskResult.likeliest``),
     within top-k or added from below it: the passages a reply names as that reading's."""
@@ -446,7 +438,7 @@ class BulletinQA:
                          passages=tuple(shown_passages(passages, answer, top_k, likeliest_passages(result))),
                          latency_ms=(time.perf_counter() - t0) * 1000, pages=None,
                          reason=reason if answer is None else None,
-                         likeliest=likeliest_spans(result) if answer is None and reason is result.reason else ())
+                         likeliest=likeliest_spans(result))  # none with an answer, or no passage to read
 
     def context(self, source: str, start: int, end: int, around: int = 1) -> str:
         """The passage at (start, end) with ``around`` neighbouring chunks of the same document each side."""

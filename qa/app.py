@@ -76,7 +76,8 @@ INTRO_EN = ("Ask about People's Congress standing-committee bulletins: the answe
             "the bulletin, with the passage and place it comes from. What the bulletins do not say is said so.")
 
 CSS = """
-.bqa-sources { font-size: 0.92rem; line-height: 1.6; max-height: 720px; overflow-y: auto; padding-right: 4px; }
+.bqa-sources { font-size: 0.92rem; line-height: 1.6; max-height: 720px; overflow-y: auto; padding-right: 4px;
+               background: var(--block-background-fill); }
 .bqa-src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 0 0 10px 0;
            background: var(--background-fill-secondary); }
 .bqa-src.bqa-cited { border-color: #d9a400; box-shadow: 0 0 0 1px #d9a40055; }
@@ -95,8 +96,7 @@ CSS = """
            border-left: 3px solid var(--border-color-primary); padding-left: 8px; margin-top: 4px; }
 .bqa-ctx .bqa-hit { color: var(--body-text-color); }
 .bqa-empty { color: var(--body-text-color-subdued); }
-/* the panel's head (the question) stays in view while its passages scroll under it */
-.bqa-sources { background: var(--block-background-fill); }
+/* the panel's head (the question) stays in view while its passages scroll under it, on the panel's background */
 .bqa-panel-head { position: sticky; top: 0; z-index: 1; background: var(--block-background-fill); padding: 2px 0 4px 0; }
 /* one line (the whole question in its tooltip), so a card scrolled to below it is never under a head of four lines */
 .bqa-panel-head > summary { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }

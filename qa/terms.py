@@ -462,14 +462,14 @@ def normalize(text: str) -> str:
     return _DIGIT_HAN_GAP_RE.sub("", text)
 
 
-RUNS_KEPT = 100_000  # the runs a build keeps cut (≈ 0.7 KB each): a bound on its memory, not on its speed
-
-
 def _canonical_number(raw: str) -> str:
     number = raw.replace(",", "")
     if "." in number:
         number = number.rstrip("0").rstrip(".")
     return number
+
+
+RUNS_KEPT = 100_000  # the runs a build keeps cut (≈ 0.7 KB each): a bound on its memory, not on its speed
 
 
 def _han_terms(tk: jieba.Tokenizer | None, run: str, runs: dict[str, tuple[str, ...]] | None = None) -> Iterable[str]:

@@ -51,3 +51,11 @@ def top_k_shown(out: dict, k: int) -> bool:
     if ranks[:k] != list(range(1, k + 1)) or any(r <= k for r in extra):
         return False
     return not extra or out["answer"] is not None or (out.get("reason") == "not_sure" and len(extra) <= 2)
+
+
+def shown_below(result) -> set[int]:
+    """The ranks of the passages an abstention (an ``AskResult``) shows from below its top-k: with no answer, the
+    passages run 1, 2, … up to top-k, so a passage whose rank is past its place was added."""
+    if result.answer is not None:
+        return set()
+    return {p.rank for k, p in enumerate(result.passages) if p.rank != k + 1}

@@ -232,7 +232,9 @@ def test_an_abstentions_best_reading_passage_is_listed_and_named_in_the_reply_an
     the question's language; no other passage is so named."""
     import json
 
-    from qa.api import likeliest_ranks, shown_below
+    from support import shown_below
+
+    from qa.api import likeliest_ranks
     from qa.app import reply_markdown
     from qa.render import render_text
 
