@@ -773,11 +773,36 @@ def test_source_identity(name, place, year):
 
 def test_documents_found_by_dateline_carry_date_and_reporting_body():
     p = by_name("shizuishan-2025")
-    front, doc = p.documents[:2]
-    assert front.doc_id.endswith("#00") and "会议文件（十二）" in p.blocks_of(front.doc_id)[-1].text  # the cover
+    doc = p.documents[0]  # the cover label above the title (「市十五届人大五次」 / 「会议文件（十二）」) is the report's
+    title = next(b for b in p.blocks_of(doc.doc_id) if b.kind != "furniture")
+    assert doc.start == 0 and "会议文件（十二）" in title.text and not doc.doc_id.endswith("#00")
     assert doc.title == "关于2025年全市及市本级预算执行情况和2026年全市及市本级预算（草案）的报告"
     assert (doc.date, doc.organization) == ("2026-01-20", "石嘴山市财政局")
     assert doc.meeting is None or "人民代表大会" in doc.meeting
+
+
+_REPORT = ("关于保定市2025年预算执行情况和2026年预算草案的报告\n——2026年2月4日在保定市第十六届\n人民代表大会第七次会议上\n"
+           "各位代表：\n受市政府委托，向大会提交报告，请予审议。\n一、2025年预算执行情况\n全市一般公共预算收入327.1亿元。\n")
+
+
+@pytest.mark.parametrize("cover", ["保定市十六届人大七次会议文件（14）\n", "承德市十五届人大\n七次会议文件（19）\n"])
+def test_a_cover_label_above_the_title_is_the_report_s(cover):
+    """保定, 承德, 岳阳, 洛阳, 石嘴山: a congress session's label printed above the report's title was a document
+    of its own, with the report's title, beside the report (two entries of one title in the document list)."""
+    p = parse_text(cover + _REPORT, "report.txt")
+    assert len(p.documents) == 1
+    doc = p.documents[0]
+    assert doc.title == "关于保定市2025年预算执行情况和2026年预算草案的报告" and doc.date == "2026-02-04" and doc.start == 0
+    assert any("会议文件" in b.text for b in p.blocks_of(doc.doc_id))
+
+
+@pytest.mark.parametrize("front", [
+    "保定市人民代表大会常务委员会公报\n2026年第1号\n总第98号\n",  # three lines: a masthead
+    "本期公报刊登市十六届人大七次会议通过的决议和报告。\n",  # a sentence
+])
+def test_front_matter_that_is_no_cover_label_stays_a_document_of_its_own(front):
+    p = parse_text(front + _REPORT, "report.txt")
+    assert [d.doc_id[-3:] for d in p.documents] == ["#00", "#01"]
 
 
 # --- DOCX and saved web pages ------------------------------------------------------------------------
@@ -1621,6 +1646,58 @@ def make_pdf(pages: list[str]) -> bytes:
     return out + f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
 
 
+def make_ruled_pdf(rows: list[tuple[str, ...]], xs: list[float], rules: list[float]) -> bytes:
+    """One page of rows, each cell starting at its ``xs``, ruled at ``rules`` only: verticals at each,
+    horizontals across them above the first row, under it and under the last."""
+    parts, y0 = [], 720
+    for n, row in enumerate(rows):
+        y = y0 - 15 * n
+        parts += [f"BT /F1 10 Tf {x} {y} Td ({cell}) Tj ET" for x, cell in zip(xs, row, strict=True)]
+    top, bottom = y0 + 12, y0 - 15 * len(rows) + 8
+    parts += [f"{x} {bottom} m {x} {top} l S" for x in rules]
+    parts += [f"{rules[0]} {y} m {rules[-1]} {y} l S" for y in (top, y0 - 4, bottom)]
+    content = "\n".join(parts)
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            "/Resources << /Font << /F1 3 0 R >> >> >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, obj in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{obj}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    return out + f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+
+
+_RULED_ROWS = [("Item", "Budget", "Actual", "Rate"), ("Total", "3308167", "3270591", "98.9"),
+               ("Taxes", "1843890", "1760417", "95.5"), ("VAT", "662120", "631831", "95.4"),
+               ("Fees", "111791", "82340", "73.7")]
+
+
+def test_a_pdf_table_ruled_round_some_columns_keeps_its_row_labels(tmp_path):
+    """保定's 附表: rules round the two amount columns only, the row names left of them and the rate right of
+    them. Read as a ruled table, the amounts came out apart from their names; each row is one line again."""
+    f = tmp_path / "partly-ruled.pdf"
+    f.write_bytes(make_ruled_pdf(_RULED_ROWS, [72, 198, 278, 370], [190, 270, 350]))
+    p = parse_file(f, tmp_path)
+    for label, *values in _RULED_ROWS[1:]:
+        assert re.search(rf"^{label}\s+{values[0]}\s+{values[1]}\s+{values[2]}$", p.text, re.M), p.text
+    rows = {b.cells[0]: b.cells[1:] for b in p.blocks if b.kind == "table_row"}
+    assert rows["Total"] == ("3308167", "3270591", "98.9") and rows["Fees"] == ("111791", "82340", "73.7")
+
+
+def test_a_pdf_table_ruled_round_every_column_is_still_read_by_its_rules(tmp_path):
+    """The control: rules round every column, the row names too: words are placed in the columns the rules
+    give, TAB-separated."""
+    f = tmp_path / "ruled.pdf"
+    f.write_bytes(make_ruled_pdf(_RULED_ROWS, [68, 198, 278, 358], [60, 190, 270, 350, 420]))
+    text = parse_file(f, tmp_path).text
+    assert "Total\t3308167\t3270591\t98.9" in text and "Fees\t111791\t82340\t73.7" in text
+
+
 def test_small_generated_pdf_is_paged(tmp_path):
     f = tmp_path / "two.pdf"
     f.write_bytes(make_pdf(["Annual report page one", "Second page text"]))
@@ -1652,8 +1729,12 @@ def test_missing_file():
     ("budget.xlsx", b"PK\x03\x04broken", "budget.xlsx: not a readable Excel workbook"),
     ("latin.txt", "Überweisung café".encode("latin-1") * 50, "latin.txt: not valid UTF-8"),
     ("fake.pdf", b"hello, not a pdf", r"fake.pdf: not a PDF file \(no %PDF header\)"),
-    ("broken.pdf", b"%PDF-1.4\n", "broken.pdf: cannot open the PDF: it is damaged"),
+    ("broken.pdf", b"%PDF-1.4\nrubbish\n%%EOF\n", "broken.pdf: cannot open the PDF: it is damaged"),
+    ("cut.pdf", make_pdf(["Annual report page one"])[:300],  # 石家庄's, a download stopped at 159 × 4 KiB
+     r"cut.pdf: cannot open the PDF: it is cut short \(no end-of-file marker"),
     ("scan.pdf", make_pdf(["", ""]), "scan.pdf: the PDF has no text layer"),
+    ("glyphs.pdf", make_pdf([r"NOPQR \(cid:127\)\(cid:128\)\(cid:129\) yrkS"]),  # 淮安's: a font with no Unicode map
+     r"glyphs.pdf: the PDF's text does not decode \(its fonts map glyphs to no characters"),
     ("notes.docx", b"PK\x03\x04", "notes.docx: not a readable DOCX file"),
     ("bad16.txt", b"\xff\xfe\x00\xd8", "bad16.txt: starts like UTF-16 text but does not decode"),
 ])

@@ -196,10 +196,10 @@ def _pdf(data: bytes, name: str) -> Extracted:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except PDFSyntaxError as err:
-        raise BqaError(f"{name}: cannot open the PDF: it is damaged ({err})") from None
+        raise BqaError(f"{name}: cannot open the PDF: {_damage(data, str(err))}") from None
     except Exception as err:  # pdfminer raises many types for encrypted or broken files
         reason = "it is password-protected" if "password" in str(err).lower() or "encrypt" in type(err).__name__.lower() \
-            else f"it is damaged ({type(err).__name__})"
+            else _damage(data, type(err).__name__)
         raise BqaError(f"{name}: cannot open the PDF: {reason}") from None
     pages = []
     try:
@@ -212,7 +212,30 @@ def _pdf(data: bytes, name: str) -> Extracted:
     text, starts = joined_pages(pages)
     if not any(ch.isalnum() for ch in text):
         raise BqaError(f"{name}: the PDF has no text layer (scanned pages?); run OCR on it first, e.g. ocrmypdf")
+    if unmapped_share(text) > 0.2:
+        raise BqaError(f"{name}: the PDF's text does not decode (its fonts map glyphs to no characters: "
+                       "(cid:…) codes); run OCR on it first, e.g. ocrmypdf --force-ocr",
+                       zh=f"{name}：PDF 的文字层无法解码（字体未映射到字符，只有 (cid:…) 编码）；请先对其做 OCR，"
+                          "例如 ocrmypdf --force-ocr")
     return Extracted(text, "pdf", None, starts)
+
+
+_UNMAPPED = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff]")
+
+
+def unmapped_share(text: str) -> float:
+    """The share of a PDF's text that is glyphs its fonts map to no character: pdfminer's (cid:N) codes and
+    private-use characters. 淮安's report, set in a font with no Unicode map, is 60 % of them (and no Chinese)."""
+    solid = sum(not ch.isspace() for ch in text)
+    return sum(len(m.group()) for m in _UNMAPPED.finditer(text)) / solid if solid else 0.0
+
+
+def _damage(data: bytes, detail: str) -> str:
+    """Why a PDF cannot be opened: cut short (no end-of-file marker, as an interrupted download leaves it) or
+    damaged otherwise."""
+    if b"%%EOF" not in data[-2048:]:
+        return "it is cut short (no end-of-file marker: an interrupted download?); download it again"
+    return f"it is damaged ({detail})"
 
 
 def joined_pages(pages: list[str]) -> tuple[str, tuple[int, ...]]:
@@ -265,9 +288,28 @@ def _ruled_lines(page, table) -> list[str]:
     return out
 
 
+def _line_keys(words: list[dict]) -> set[int]:
+    return {round((w["top"] + w["bottom"]) / 4) for w in words}  # a text line's middle, to 2 points
+
+
+def partly_ruled(page, table) -> bool:
+    """Whether a ruled table has words beside it on most of its lines: its rules cover some columns only (the
+    row labels, or the last column, printed outside them). Read as such, its figures lose their row names, so its
+    page is read as text lines instead, which the layout reader splits into columns."""
+    x0, top, x1, bottom = table.bbox
+    band = page.crop((page.bbox[0], max(top, page.bbox[1]), page.bbox[2], min(bottom, page.bbox[3])))
+    words = band.extract_words()
+    beside = [w for w in words if w["x1"] <= x0 + 1 or w["x0"] >= x1 - 1]
+    inside = [w for w in words if w["x0"] > x0 - 1 and w["x1"] < x1 + 1]
+    lines = _line_keys(inside)
+    return len(beside) >= 3 and len(_line_keys(beside) & lines) * 2 >= len(lines)
+
+
 def _page_text(page) -> str:
     items, boxes = [], []  # (top, order, line)
     for table in page.find_tables():
+        if partly_ruled(page, table):
+            continue
         rows = table.extract()
         top = table.bbox[1]
         if _trusted(rows):

@@ -29,6 +29,12 @@ def _width(keys: list[str]) -> int:
     return max(10, lengths[int(0.9 * (len(lengths) - 1))])
 
 
+def cover_label(keys: list[str]) -> bool:
+    """Whether the lines before the first title are a label printed above it, not front matter of their own: a
+    line or two, no sentence (「保定市十六届人大七次会议文件（14）」, 「承德市十五届人大」 / 「七次会议文件（19）」)."""
+    return 0 < len(keys) <= 2 and sum(map(len, keys)) <= 40 and not any(ch in k for k in keys for ch in "。；！？")
+
+
 def parse_text(text: str, source: str, *, fmt: str = "txt", pages: tuple[int, ...] = (),
                source_id: str | None = None, documents: tuple[int, ...] = ()) -> ParsedSource:
     """One source's documents and blocks. ``documents``: where documents start when the format says so (a
@@ -68,14 +74,16 @@ def parse_text(text: str, source: str, *, fmt: str = "txt", pages: tuple[int, ..
 
     front_keys = keys[:starts[0].index]
     spans: list[tuple[str, int, int, int, str]] = []  # (doc suffix, first cls index, end cls index, n_title, title)
-    if starts[0].index > 0:
+    label = not toc_span and cover_label(front_keys)
+    if starts[0].index > 0 and not label:
         spans.append(("00", 0, content[starts[0].index], 0, ""))
     for n, st in enumerate(starts):
         first_cls = content[st.index] if st.index < len(content) else len(cls)
-        if n == 0 and starts[0].index == 0:
-            first_cls = 0  # furniture before the first title belongs to the first document
+        if n == 0 and (starts[0].index == 0 or label):
+            first_cls = 0  # furniture, or a cover label, before the first title belongs to the first document
         end_cls = content[starts[n + 1].index] if n + 1 < len(starts) else len(cls)
-        spans.append((f"{n + 1:02d}", first_cls, end_cls, st.n_title, st.title))
+        n_title = st.n_title + (len(front_keys) if n == 0 and label else 0)  # the label read as the title's
+        spans.append((f"{n + 1:02d}", first_cls, end_cls, n_title, st.title))
 
     documents: list[Document] = []
     blocks: list[Block] = []
