@@ -634,6 +634,51 @@ def test_layout_text_header_does_not_shift_columns():
     assert all("｜决算数：" in b.text for b in taxes)
 
 
+_TWO_TABLES = """附表二
+2025年全市一般公共收支预算平衡情况
+单位：万元
+项目 预算数 执行数 项目 预算数 执行数
+一般公共预算总收入 8360187 11662851 一般公共预算总支出 8360187 11662851
+一、一般公共预算收入 3308167 3270591 一、一般公共预算支出 8149267 9957732
+二、上级补助收入 3915848 4786011 二、补助下级支出
+"""
+
+
+def test_two_tables_printed_side_by_side_are_read_as_two_rows_a_line():
+    """A 收支平衡表 prints the 收入 table and the 支出 table side by side: each line is a row of each, and the
+    header names each half's columns (保定's 附表二; 广东's 横琴 tables and 石嘴山's 表十三 too, by spaces). One
+    row had been read with the left half's label and figures as its label: 「一般公共预算总收入8360187
+    11662851一般公共预算总支出」."""
+    p = parse_text(_TWO_TABLES, "report.txt")
+    rows = {b.cells[0]: b for b in p.blocks if b.kind == "table_row"}
+    assert rows["一般公共预算总收入"].cells[1:] == ("8360187", "11662851")
+    assert rows["一、一般公共预算支出"].cells[1:] == ("8149267", "9957732")
+    assert rows["二、上级补助收入"].cells[1:] == ("3915848", "4786011")
+    assert "一般公共预算总收入｜预算数：8360187｜执行数：11662851" in rows["一般公共预算总收入"].text
+    left, right = rows["一、一般公共预算收入"], rows["一、一般公共预算支出"]
+    assert p.text[left.start:left.end] == "一、一般公共预算收入 3308167 3270591"  # each row's span is its own half
+    assert p.text[right.start:right.end] == "一、一般公共预算支出 8149267 9957732"
+    assert all(p.text[a:b] == cell for r in rows.values() for cell, (a, b) in zip(r.cells, r.cell_spans, strict=True))
+
+
+def test_a_header_whose_names_are_parted_by_one_space_names_the_columns():
+    """A PDF's text line parts words by one space (保定's 附表一, read as text since its rules enclose only the
+    amounts): 「收入分类 预算数 执行数 占预算的%」 names the three columns."""
+    p = parse_text("附表一\n2025年全市一般公共收入预算执行情况\n单位：万元\n收入分类 预算数 执行数 占预算的%\n"
+                   "合计 3308167 3270591 98.9\n一、税收收入 1843890 1760417 95.5\n", "report.txt")
+    row = next(b for b in p.blocks if b.kind == "table_row" and b.cells[0] == "一、税收收入")
+    assert row.header[1:] == ("预算数", "执行数", "占预算的%") and "｜执行数：1760417｜" in row.text
+
+
+def test_a_label_with_a_figure_inside_is_no_second_table():
+    """The control: a label that holds figures but no second label after them (济南's bond rows: 「…工程10000
+    3月10日 2.25% 30」) stays one row."""
+    p = parse_text("表1 2025年新增债券发行情况\n单位：万元\n项目 金额 利率 期限\n"
+                   "济南轨道交通工程 10000 3月10日 2.25% 30\n济南环线工程 20000 4月1日 2.10% 20\n", "bonds.txt")
+    rows = [b for b in p.blocks if b.kind == "table_row"]
+    assert len(rows) == 2 and rows[0].cells[-2:] == ("2.25%", "30")
+
+
 def test_a_laid_out_row_keeps_its_empty_cells():
     """pdftotext -layout prints an empty cell as spaces: the numbers keep the columns they stand in."""
     p = by_name("guangdong")

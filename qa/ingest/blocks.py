@@ -56,6 +56,7 @@ _CONTINUED = re.compile(r"^[（(]续表?[）)]$|^续表$")
 _NOTE = re.compile(r"^(?:注|说明|备注|资料来源)\s*\d*[：:]")
 _UNIT = re.compile(r"^(?:单位|金额单位|计量单位)[：:]")
 _NUM_CELL = re.compile(r"^[-−–]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[%％‰]?$")
+_UNIT_LEAD = re.compile(r"[亿万千百元%％‰个倍户项家次件吨台辆套所座条]|人次|人[，。、）)]|公里|平方")
 _EMPTY_CELL = re.compile(r"^(?:[-—–/／…]{1,3}|－)$")
 _HTML_TAG = re.compile(r"<[^>]*>")
 # a line that starts with a unit and goes on as a sentence: the number ending the line above belongs to it
@@ -133,6 +134,28 @@ def numeric_row(line: Line, source: str) -> list[tuple[str, Span]] | None:
     return [(label, span)] + values
 
 
+def two_panels(line: Line, source: str) -> tuple[list[tuple[str, Span]], list[tuple[str, Span]]] | None:
+    """A line of two tables printed side by side (收入 | 支出 in a 收支平衡表: 「一般公共预算总收入 8360187 11662851
+    一般公共预算总支出 8360187 11662851」): the left table's row and the right one's, with as many figures (two or
+    more) or none (「二、上级补助收入 3915848 4786011 二、补助下级支出」); None for any other line. ``numeric_row``
+    reads the first as one row whose label ends where the last figures begin."""
+    tokens = [(m.group(), (line.start + m.start(), line.start + m.end())) for m in re.finditer(r"\S+", line.text)]
+    numeric = [bool(_NUM_CELL.match(t) or _EMPTY_CELL.match(t)) for t, _ in tokens]
+    first = next((k for k, n in enumerate(numeric) if n), 0)
+    second = next((k for k in range(first, len(tokens)) if not numeric[k]), None)
+    third = next((k for k in range(second, len(tokens)) if numeric[k]), len(tokens)) if second else None
+    if not first or second is None or any(not n for n in numeric[third:]) or second - first < 2 \
+            or len(tokens) - third not in (0, second - first) \
+            or not any(_NUM_CELL.match(t) for t, _ in tokens[first:second]):
+        return None  # each half's figures in the same columns, two or more: 「（一）夯实 12345 热线工作基础」 is a heading
+    labels = [(repair(source[tokens[x][1][0]:tokens[y - 1][1][1]]), (tokens[x][1][0], tokens[y - 1][1][1]))
+              for x, y in ((0, first), (second, third))]
+    if not all(len(re.findall(r"[\u4e00-\u9fff]", lab)) >= 2 and not lab[0].isdigit() and len(lab) <= LABEL_MAX
+               and not re.search(r"[。；，：:]", lab) for lab, _ in labels) or _UNIT_LEAD.match(labels[1][0]):
+        return None  # 「…债务收入 776.21 亿元（新增一般债券收入 287.25」 is a wrapped sentence: a unit follows its figure
+    return [labels[0], *tokens[first:second]], [labels[1], *tokens[third:]]
+
+
 def values_only(line: Line) -> list[tuple[str, Span]] | None:
     """The cells of a line of numbers only (a row whose label is on the line above), else None."""
     tokens = [(m.group(), (line.start + m.start(), line.start + m.end())) for m in re.finditer(r"\S+", line.text)]
@@ -149,7 +172,12 @@ def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
     stacked: list[list[str]] = []
     groups: list[list[str]] = []  # lines of fewer parts, before the first full one
     for ln in lines:
-        parts = [repair(p) for p in re.split(r"\s{2,}|\t", ln.text.strip().strip("\f")) if p.strip()]
+        text = ln.text.strip().strip("\f")
+        parts = [repair(p) for p in re.split(r"\s{2,}|\t", text) if p.strip()]
+        words = text.split()
+        if len(parts) == 1 and len(words) in (n_values + 1, 2 * (n_values + 1)) and all(
+                re.search(r"[\u4e00-\u9fff]", w) and not re.search(r"\d{3}", w) for w in words):
+            parts = words  # a PDF's text line parts its words by one space: 「收入分类 预算数 执行数 占预算的%」
         merged: list[str] = []
         for part in parts:  # a spaced-out word ("项  目") is one part
             if merged and len(part) == 1 and len(merged[-1]) <= 3 and re.match(r"[\u4e00-\u9fff]", part) \
@@ -158,6 +186,8 @@ def header_columns(lines: Sequence[Line], n_values: int) -> tuple[str, ...]:
             else:
                 merged.append(part)
         parts = merged
+        if len(parts) == 2 * (n_values + 1) and parts[:n_values + 1] == parts[n_values + 1:]:
+            parts = parts[:n_values + 1]  # two tables side by side, one header each: 「项目 预算数 执行数 项目 预算数 执行数」
         if len(parts) == n_values + 1:
             parts = parts[1:]
         if len(parts) == n_values:
@@ -434,7 +464,7 @@ class BlockParser:
             return "caption"  # 「2025年一般公共预算收入表」 alone (no 表N), over its unit line or rows
         if self._unit_follows(i):  # a sentence wrapped between a number and its unit
             return "paragraph"
-        if numeric_row(cl.line, self.source):
+        if numeric_row(cl.line, self.source) or two_panels(cl.line, self.source):
             return "num_row"
         if values_only(cl.line):
             return "values"
@@ -720,9 +750,19 @@ class BlockParser:
         return self._row(i, [("", (cl.line.content_span[0], cl.line.content_span[0]))] + values)
 
     def _on_num_row(self, i: int) -> int:
-        return self._row(i, numeric_row(self.lines[i].line, self.source))
+        panels = two_panels(self.lines[i].line, self.source)
+        if panels is None:
+            return self._row(i, numeric_row(self.lines[i].line, self.source))
+        left, right = panels
+        self._row(i, left, end=left[-1][1][1])
+        if len(right) > 1:
+            return self._row(i, right, start=right[0][1][0])
+        (label, (s, e)), t = right[0], self.table
+        self._add("table_row", f"{t.caption}｜{label}", s, e, table=t.caption, cells=(label,), cell_spans=((s, e),),
+                  header=("",) + t.columns if t.columns else ())
+        return i + 1
 
-    def _row(self, i: int, row: list[tuple[str, Span]], start: int | None = None) -> int:
+    def _row(self, i: int, row: list[tuple[str, Span]], start: int | None = None, end: int | None = None) -> int:
         cl = self.lines[i]
         t = self.table
         if t.rows == 0 and not t.columns:
@@ -740,7 +780,7 @@ class BlockParser:
         values = [v for v, _ in row[1:]]
         fields, header = _fields(t.columns, values)
         s, e = cl.line.content_span
-        s = s if start is None else start
+        s, e = s if start is None else start, e if end is None else end
         gaps = tuple(c.line.content_span for c in self.lines if c.furniture and s <= c.line.start < e)
         self._add("table_row", f"{t.caption}｜{label}｜{fields}", s, e, table=t.caption, gaps=gaps,
                   cells=(label, *values), cell_spans=tuple(sp for _, sp in row), header=header)
