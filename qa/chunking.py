@@ -138,7 +138,8 @@ class _Chunker:
         return self.make(blocks, text, blocks[0].start, blocks[-1].end, gaps, is_header=is_header)
 
     def header(self, blocks: Sequence[Block]) -> int:
-        """Title, dateline and speaker line as one chunk: who reported what, when. Returns blocks used."""
+        """Title, dateline and speaker line as one chunk: who reported what, when; with the body too when that is
+        short and prose only. Returns blocks used."""
         meta = [blocks[0]]
         for b in blocks[1:]:
             if b.kind == "furniture":
@@ -146,11 +147,19 @@ class _Chunker:
             if b.kind != "note" or b.section_path:
                 break
             meta.append(b)
-        chunk = replace(self.joined(meta, is_header=True, sep=" "), kind="note")
+        used = blocks.index(meta[-1]) + 1
+        body = [b for b in blocks[used:] if b.kind != "furniture"]
+        short = bool(body) and all(b.kind in ("paragraph", "list_item", "note") for b in body) \
+            and sum(len(b.text) + 1 for b in body) <= self.settings.join_max
+        if short:  # a short document (任命名单, 公告, 决议) is one passage: who was appointed, and when and by whom
+            chunk = replace(self.joined([*meta, *body], sep=" "), kind="paragraph")
+            used = len(blocks)
+        else:
+            chunk = replace(self.joined(meta, is_header=True, sep=" "), kind="note")
         if self.doc.speaker:  # English questions name people in pinyin ("Huang Haibin")
             chunk = replace(chunk, embed_text=f"{chunk.embed_text} ({romanize(self.doc.speaker)})")
         self.add(chunk)
-        return blocks.index(meta[-1]) + 1
+        return used
 
     def long_paragraph(self, block: Block) -> None:
         offsets = align(self.parsed.text, block.start, block.end, block.text, block.gaps)

@@ -79,6 +79,21 @@ def test_a_heading_with_nothing_under_it_is_a_passage_of_its_own():
     assert debt.section_path == ("二、政府债务情况",)
 
 
+def test_a_short_document_is_one_passage_with_its_title_and_dateline():
+    """An appointment list, an agenda or a resolution is one passage: its title and 通过 line were a header
+    chunk and its one sentence another, so 「6月24日常委会任命了谁当副区长？」 found the header first and 宣一洲's
+    sentence, 15 characters with nothing of the date, tenth. A report keeps its header apart (the control)."""
+    chunks = chunk_sources(load_corpus(SEED).sources)
+    appointed = [c for c in chunks if "任命宣一洲同志为虹口区副区长" in c.text]
+    assert len(appointed) == 1
+    (c,) = appointed
+    assert c.text.startswith("虹口区人民代表大会常务委员会任") and "2025年6月24日" in c.text  # title, dateline
+    assert not c.is_header and c.kind == "paragraph"
+    assert sum(1 for x in chunks if x.doc_id == c.doc_id) == 1
+    report = next(x for x in chunks if x.is_header and "黄海滨" in x.text)  # a report: its header chunk apart
+    assert len(report.text) < 200 and sum(1 for x in chunks if x.doc_id == report.doc_id) > 5
+
+
 def test_chunks_cover_sources_and_stay_short():
     corpus = load_corpus(SEED)
     chunks = chunk_sources(corpus.sources)
