@@ -152,7 +152,7 @@ class _Chunker:
         short = bool(body) and all(b.kind in ("paragraph", "list_item", "note") for b in body) \
             and sum(len(b.text) + 1 for b in body) <= self.settings.join_max
         if short:  # a short document (任命名单, 公告, 决议) is one passage: who was appointed, and when and by whom
-            chunk = replace(self.joined([*meta, *body], sep=" "), kind="paragraph")
+            chunk = replace(self.joined([*meta, *body]), kind="paragraph")
             used = len(blocks)
         else:
             chunk = replace(self.joined(meta, is_header=True, sep=" "), kind="note")

@@ -344,7 +344,7 @@ def test_corpus_of_good_and_bad_files_builds_and_names_each_bad_one(tmp_path, mo
     monkeypatch.setattr(Path, "read_bytes", vanish_then_read)
     report = build_index(c, tmp_path / "idx", "fake")
 
-    bad = {"empty.txt": "empty", "blob.txt": "binary", "latin.txt": "not valid UTF-8", "scan.pdf": "damaged",
+    bad = {"empty.txt": "empty", "blob.txt": "binary", "latin.txt": "not valid UTF-8", "scan.pdf": "cut short",
            "word.docx": "not a readable DOCX", "sheet.xlsx": "not a readable Excel workbook",
            "vanishes.txt": "disappeared", "listed-then-deleted.txt": "no such file"}
     assert len(report.warnings) == len(bad) and report.n_parsed == 3
