@@ -26,10 +26,11 @@ from qa.types import Chunk, ParsedSource
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "corpus" / "hongkou-2025-03.txt"
 DEV = REPO / "eval" / "dev-corpus"
-DEV_FILES = sorted(DEV.glob("*.txt")) + sorted((DEV / "pdf").glob("*.pdf"))
+DEV_FILES = sorted(DEV.glob("*.txt")) + sorted((DEV / "pdf").glob("*.pdf")) + sorted(DEV.glob("*.pdf")) \
+    + sorted(DEV.glob("*.doc"))
 PDF_FILES = [f for f in DEV_FILES if f.suffix == ".pdf"]
-TABLE_FILES = [f for f in DEV_FILES if f.suffix == ".pdf" or f.name.split("-")[0] in
-               ("guangdong", "heilongjiang", "jinan", "shizuishan", "fuzhou", "wanzai")]
+TABLE_FILES = [f for f in DEV_FILES if f.name.split("-")[0] != "pingdingshan" and f.suffix == ".pdf" or  # prose only
+               f.name.split("-")[0] in ("guangdong", "heilongjiang", "jinan", "shizuishan", "fuzhou", "wanzai", "hotan")]
 
 HAN = "\u4e00-\u9fff"
 DECORATED_PAGE = re.compile(r"^\s*[-—–－]+\s*(\d{1,4})\s*[-—–－]+\s*$")  # "— 8 —" alone on its line
@@ -809,6 +810,7 @@ def test_spaced_out_characters_are_read_as_words():
     ("wanzai", "万载县", 2015),
     ("zhumadian", "驻马店市", 2018),
     ("fuzhou", "福州市", 2025),
+    ("hotan", "和田地区", 2025),  # 「2025年度和田地区…」: not 度和田地区
 ])
 def test_source_identity(name, place, year):
     s = by_name(name).source

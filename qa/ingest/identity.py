@@ -21,7 +21,7 @@ def find_place(*texts: str | None) -> str | None:
     for text in texts:
         if not text:
             continue
-        t = re.sub(r"^关于|(?:19|20)\d{2}年?|关于", " ", text)
+        t = re.sub(r"^关于|(?:19|20)\d{2}(?:年度|年)?|关于", " ", text)  # 2025年度和田地区: 和田地区
         places = []
         for m in _PLACE.finditer(t):
             if places and m.start() != places[-1][1]:
