@@ -727,12 +727,14 @@ class BlockParser:
         return i + 1
 
     def _on_table_label(self, i: int) -> int:
-        cl = self.lines[i]
-        s, e = cl.line.content_span
-        t = self.table
-        self._add("table_row", f"{t.caption}｜{cl.key}", s, e, table=t.caption, cells=(cl.key,),
-                  cell_spans=((s, e),), header=("",) + t.columns if t.columns else ())
+        self._label_row(self.lines[i].key, *self.lines[i].line.content_span)
         return i + 1
+
+    def _label_row(self, label: str, s: int, e: int) -> None:
+        """A table row of its label only (its figures on the next line, or none)."""
+        t = self.table
+        self._add("table_row", f"{t.caption}｜{label}", s, e, table=t.caption, cells=(label,),
+                  cell_spans=((s, e),), header=("",) + t.columns if t.columns else ())
 
     def _on_values(self, i: int) -> int:
         """Numbers whose row label is the line above (a wrapped PDF row): one row of both lines."""
@@ -757,9 +759,7 @@ class BlockParser:
         self._row(i, left, end=left[-1][1][1])
         if len(right) > 1:
             return self._row(i, right, start=right[0][1][0])
-        (label, (s, e)), t = right[0], self.table
-        self._add("table_row", f"{t.caption}｜{label}", s, e, table=t.caption, cells=(label,), cell_spans=((s, e),),
-                  header=("",) + t.columns if t.columns else ())
+        self._label_row(right[0][0], *right[0][1])
         return i + 1
 
     def _row(self, i: int, row: list[tuple[str, Span]], start: int | None = None, end: int | None = None) -> int:
