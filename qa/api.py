@@ -27,7 +27,14 @@ from qa.answer import Abstention, Answerer, AnswerResult
 from qa.chunking import romanize, romanized_names
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
-from qa.index.store import LoadedIndex, build_index, ensure_index, index_is_stale, load_index
+from qa.index.store import (
+    LoadedIndex,
+    build_index,
+    built_by_other_code,
+    ensure_index,
+    index_is_stale,
+    load_index,
+)
 from qa.linear import LinearModel, packaged_stamp
 from qa.paths import default_corpus, default_index
 from qa.query import Lexicon, NameMap, Query, analyze, place_cores
@@ -358,11 +365,13 @@ class BulletinQA:
         corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus()
         if build_if_missing:
             index = ensure_index(corpus_dir, index_dir, embedder, show_progress=show_progress, notify=notify)
-            if changed := index_is_stale(index, corpus_dir):  # never cite offsets of an older version of a file
+            changed = index_is_stale(index, corpus_dir)  # never cite offsets of an older version of a file
+            if changed or built_by_other_code(index.manifest):  # nor passages an older release cut (after an upgrade)
                 _check_same_corpus(index, corpus_dir, index_dir)
                 if notify:
                     notify(f"The corpus changed since the index was built ({len(changed)} file(s), e.g. {changed[0]}): "
-                           "updating the index…")
+                           "updating the index…" if changed else "The index was built by another version of Bulletin "
+                           "QA: updating it (its embeddings are reused)…")
                 build_index(corpus_dir, index_dir, index.manifest.embedder.name, show_progress=show_progress)
                 index = load_index(index_dir, expect_embedder=embedder)
         else:

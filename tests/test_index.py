@@ -1114,6 +1114,29 @@ def test_open_updates_an_index_whose_corpus_changed(tmp_path):
         assert text[p.chunk.start:p.chunk.end].strip()
 
 
+def test_open_updates_an_index_built_by_another_version(tmp_path):
+    """After an upgrade the index's passages were cut by the older parser and chunker, which the new models were not
+    fitted on: opening it (`bqa ask`, the page, the API) rebuilds it, reusing its vectors, instead of answering from
+    it (before 8 December only `bqa index` did). An index of this version is opened as it is (the control)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(SEED.joinpath("hongkou-2025-03.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    idx = tmp_path / "idx"
+    BulletinQA.open(idx, corpus, embedder="fake")
+    built = read_manifest(idx).built_at
+    messages: list[str] = []
+    BulletinQA.open(idx, corpus, embedder="fake", notify=messages.append)
+    assert not messages and read_manifest(idx).built_at == built  # up to date: not rebuilt
+    path = idx / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["chunking"]["code"] = "0" * 16  # built by another release's parser
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    engine = BulletinQA.open(idx, corpus, embedder="fake", notify=messages.append)
+    assert any("another version" in m for m in messages)
+    assert read_manifest(idx).chunking["code"] == ChunkSettings().to_dict()["code"]
+    assert engine.ask("区监委留置了多少人？").passages
+
+
 def test_open_refuses_to_replace_an_index_from_a_corpus_that_lacks_most_of_its_files(tmp_path):
     """A mistyped or other --corpus (one file of the folder, another folder) is an error naming the way to rebuild,
     and the index is left as it was; a corpus that lost a file (one of three) or gained one is updated as before."""

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa.chunk_settings import ChunkSettings
+from qa.chunk_settings import ChunkSettings, code_fingerprint
 from qa.embedders import Embedder, make_embedder
 from qa.errors import BqaError
 from qa.index import files as stored
@@ -349,6 +349,12 @@ def index_is_stale(index: LoadedIndex, corpus_dir: Path) -> list[str]:
         elif not rec.sha256 and _digest(f):  # skipped unreadable, readable now (its permissions mended)
             changed.append(source)
     return sorted(changed)
+
+
+def built_by_other_code(manifest: Manifest) -> bool:
+    """Whether the index was built by other parsing, chunking or tokenizing code than this (an older release):
+    its passages are not what this code makes of the corpus, and its models were fitted on this code's."""
+    return manifest.chunking.get("code") != code_fingerprint() or manifest.tokenizer != terms_fingerprint()
 
 
 def _digest(f: CorpusFile) -> str:
