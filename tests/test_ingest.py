@@ -1674,10 +1674,14 @@ def test_page_with_only_navigation_is_refused_by_name(tmp_path):
 
 def make_pdf(pages: list[str]) -> bytes:
     """A minimal valid PDF, one Helvetica text line per page ("" makes a page with no text)."""
+    return pdf_of_pages([f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET" if line else "" for line in pages])
+
+
+def pdf_of_pages(contents: list[str]) -> bytes:
+    """A minimal valid PDF of A4 pages, each drawn by its content stream, Helvetica as font F1."""
     objs = ["<< /Type /Catalog /Pages 2 0 R >>", "", "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     kids = []
-    for line in pages:
-        content = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET" if line else ""
+    for content in contents:
         objs.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream")
         objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {len(objs)} 0 R "
                     "/Resources << /Font << /F1 3 0 R >> >> >>")
@@ -1703,20 +1707,7 @@ def make_ruled_pdf(rows: list[tuple[str, ...]], xs: list[float], rules: list[flo
     top, bottom = y0 + 12, y0 - 15 * len(rows) + 8
     parts += [f"{x} {bottom} m {x} {top} l S" for x in rules]
     parts += [f"{rules[0]} {y} m {rules[-1]} {y} l S" for y in (top, y0 - 4, bottom)]
-    content = "\n".join(parts)
-    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-            f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-            "/Resources << /Font << /F1 3 0 R >> >> >>"]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, obj in enumerate(objs, start=1):
-        offsets.append(len(out))
-        out += f"{n} 0 obj\n{obj}\nendobj\n".encode("latin-1")
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    return out + f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return pdf_of_pages(["\n".join(parts)])
 
 
 _RULED_ROWS = [("Item", "Budget", "Actual", "Rate"), ("Total", "3308167", "3270591", "98.9"),
