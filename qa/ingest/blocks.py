@@ -117,9 +117,14 @@ def clean_cell(cell: str) -> str:
     return "".join(it if it[-1] in "。；！？;" else it + "；" for it in items[:-1]) + (items[-1] if items else "")
 
 
+def _tokens(line: Line) -> list[tuple[str, Span]]:
+    """The line's words (runs of non-space characters) with their source spans."""
+    return [(m.group(), (line.start + m.start(), line.start + m.end())) for m in re.finditer(r"\S+", line.text)]
+
+
 def numeric_row(line: Line, source: str) -> list[tuple[str, Span]] | None:
     """[label, value, value …] with source spans when the line is a label followed by numbers, else None."""
-    tokens = [(m.group(), (line.start + m.start(), line.start + m.end())) for m in re.finditer(r"\S+", line.text)]
+    tokens = _tokens(line)
     k = len(tokens)
     while k > 0 and (_NUM_CELL.match(tokens[k - 1][0]) or _EMPTY_CELL.match(tokens[k - 1][0])):
         k -= 1
@@ -139,7 +144,7 @@ def two_panels(line: Line, source: str) -> tuple[list[tuple[str, Span]], list[tu
     一般公共预算总支出 8360187 11662851」): the left table's row and the right one's, with as many figures (two or
     more) or none (「二、上级补助收入 3915848 4786011 二、补助下级支出」); None for any other line. ``numeric_row``
     reads the first as one row whose label ends where the last figures begin."""
-    tokens = [(m.group(), (line.start + m.start(), line.start + m.end())) for m in re.finditer(r"\S+", line.text)]
+    tokens = _tokens(line)
     numeric = [bool(_NUM_CELL.match(t) or _EMPTY_CELL.match(t)) for t, _ in tokens]
     first = next((k for k, n in enumerate(numeric) if n), 0)
     second = next((k for k in range(first, len(tokens)) if not numeric[k]), None)
@@ -158,7 +163,7 @@ def two_panels(line: Line, source: str) -> tuple[list[tuple[str, Span]], list[tu
 
 def values_only(line: Line) -> list[tuple[str, Span]] | None:
     """The cells of a line of numbers only (a row whose label is on the line above), else None."""
-    tokens = [(m.group(), (line.start + m.start(), line.start + m.end())) for m in re.finditer(r"\S+", line.text)]
+    tokens = _tokens(line)
     if len(tokens) < 2 or not all(_NUM_CELL.match(t) or _EMPTY_CELL.match(t) for t, _ in tokens):
         return None
     return tokens if sum(bool(_NUM_CELL.match(t)) for t, _ in tokens) >= 2 else None
